@@ -1,0 +1,167 @@
+# moat - one GNU Makefile.
+#
+#   make            library (static and shared) and the moat command
+#   make test       every test, built with AddressSanitizer and UBSan
+#   make bench      benchmarks; results go to bench/RESULTS.md by hand
+#   make fuzz       clang libFuzzer targets (FUZZ_SECONDS each)
+#   make demo       install what is missing, build, run on examples/
+#
+# Objects go to build/ (release) and build/asan/ (sanitized tests).
+
+CC       ?= cc
+CLANG    ?= clang
+PYTHON   ?= python3
+OPT      ?= -O2 -g
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
+            -Wvla -Wwrite-strings
+STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
+INC       = -Iinclude -Isrc -Ibuild/gen
+LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
+SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+LDLIBS   ?=
+
+B        := build
+A        := build/asan
+LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c
+LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
+ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
+ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h)
+
+.PHONY: all test unit cli-test conformance realworld fuzz-replay bench fuzz \
+        demo clean check-symbols deps shared-sync
+
+all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
+
+# ---- generated sources ------------------------------------------------------
+$(B)/gen/catalog_data.c: data/trusted-services.tsv scripts/gen-catalog.sh
+	@mkdir -p $(@D)
+	scripts/gen-catalog.sh $< > $@.tmp && mv $@.tmp $@
+
+# ---- release build ----------------------------------------------------------
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/obj/src/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/obj/cli/%.o: cli/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+
+$(B)/libmoat.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libmoat.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS)
+
+$(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
+	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS)
+
+# ---- sanitized build for tests ----------------------------------------------
+$(A)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+
+$(A)/obj/src/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+
+$(A)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -c $< -o $@
+
+$(A)/libmoat.a: $(ALIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
+	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS)
+
+# Unit tests reach static functions by including the module they test.
+$(A)/unit: $(UNIT_SRC) tests/unit/harness.h tests/unit/main.c $(A)/libmoat.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
+	    -o $@ tests/unit/main.c $(UNIT_SRC) $(A)/libmoat.a -lcjson $(LDLIBS)
+
+$(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
+	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
+	    -o $@ fuzz/replay.c $(A)/libmoat.a $(LDLIBS)
+
+# ---- tests ------------------------------------------------------------------
+SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
+
+test: unit cli-test conformance realworld fuzz-replay check-symbols
+	@echo "make test: all passed"
+
+unit: $(A)/unit
+	$(A)/unit
+
+cli-test: $(A)/moat
+	MOAT=$(A)/moat tests/cli/run.sh
+
+conformance: $(A)/moat
+	$(PYTHON) tests/conformance.py --moat $(A)/moat $(SHARED)/conformance
+
+realworld: $(A)/moat
+	$(PYTHON) tests/realworld.py --moat $(A)/moat $(SHARED)/realworld
+
+fuzz-replay: $(A)/fuzz-replay
+	$(A)/fuzz-replay fuzz/corpus
+
+# Every exported symbol of the shared library carries the moat_ prefix.
+check-symbols: $(B)/libmoat.so
+	@bad=$$(nm -D --defined-only $< | awk '$$2 ~ /[TDBR]/ {print $$3}' | \
+	    grep -v '^moat_' | grep -v '^_' || true); \
+	if [ -n "$$bad" ]; then echo "exported without moat_: $$bad"; exit 1; fi; \
+	echo "check-symbols: ok"
+
+# ---- benchmarks and fuzzing -------------------------------------------------
+bench: $(B)/moat $(B)/bench
+	bench/run.sh
+
+$(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
+	$(CC) $(STD) -O2 -g $(WARN) -Wno-missing-prototypes $(INC) -o $@ \
+	    bench/bench.c $(B)/libmoat.a $(LDLIBS)
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SRC     := $(LIB_SRC)
+
+fuzz: $(B)/gen/catalog_data.c
+	@mkdir -p $(B)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  $(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
+	    -fsanitize=fuzzer,address,undefined -o $(B)/fuzz/$$t \
+	    fuzz/fuzz_$$t.c $(FUZZ_SRC) || exit 1; \
+	  mkdir -p $(B)/fuzz/corpus-$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
+	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    $(B)/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+# ---- the first command of the README ----------------------------------------
+demo:
+	scripts/deps
+	$(MAKE) all
+	scripts/demo.sh
+
+deps:
+	scripts/deps
+
+# Refresh tests/shared from ../shared (the authoritative copy).
+shared-sync:
+	rm -rf tests/shared/conformance tests/shared/realworld/rest-api-examples \
+	    tests/shared/realworld/azure-cli-recordings
+	cp -r ../shared/conformance tests/shared/
+	cp -r ../shared/realworld/rest-api-examples \
+	    ../shared/realworld/azure-cli-recordings tests/shared/realworld/
+
+clean:
+	rm -rf $(B)

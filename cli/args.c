@@ -1,0 +1,184 @@
+/*
+** args.c - option parsing for every subcommand: "--name value",
+** "--name=value", repeated options kept in order, "--" ends options.
+*/
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("moat: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("moat: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'moat %s --help'.\n", command);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static const cli_spec *find_spec(const cli_spec *spec, const char *name,
+                                 size_t n)
+{
+    for (; spec->name; spec++) {
+        if (strlen(spec->name) == n && strncmp(spec->name, name, n) == 0)
+            return spec;
+    }
+    return NULL;
+}
+
+static const cli_spec *find_short(const cli_spec *spec, char c)
+{
+    for (; spec->name; spec++) {
+        if (spec->short_name == c)
+            return spec;
+    }
+    return NULL;
+}
+
+int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
+              const char *command)
+{
+    memset(out, 0, sizeof *out);
+    int options_done = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (out->n_operands == CLI_MAX_ARGS)
+                return cli_usage_error(command, "too many arguments"), -1;
+            out->operands[out->n_operands++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            options_done = 1;
+            continue;
+        }
+        const cli_spec *s;
+        const char *value = NULL;
+        if (arg[1] == '-') {
+            const char *name = arg + 2;
+            const char *eq = strchr(name, '=');
+            size_t n = eq ? (size_t)(eq - name) : strlen(name);
+            s = find_spec(spec, name, n);
+            if (s == NULL) {
+                cli_usage_error(command, "unknown option '--%.*s'", (int)n,
+                                name);
+                return -1;
+            }
+            if (eq) {
+                if (!s->takes_value) {
+                    cli_usage_error(command, "option '--%s' takes no value",
+                                    s->name);
+                    return -1;
+                }
+                value = eq + 1;
+            }
+        } else {
+            s = arg[2] == '\0' ? find_short(spec, arg[1]) : NULL;
+            if (s == NULL) {
+                cli_usage_error(command, "unknown option '%s'", arg);
+                return -1;
+            }
+        }
+        if (s->takes_value && value == NULL) {
+            if (i + 1 >= argc) {
+                cli_usage_error(command, "option '--%s' needs a value",
+                                s->name);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (out->n_opts == CLI_MAX_ARGS) {
+            cli_usage_error(command, "too many options");
+            return -1;
+        }
+        out->opts[out->n_opts].name = s->name;
+        out->opts[out->n_opts].value = value;
+        out->n_opts++;
+    }
+    return 0;
+}
+
+const char *cli_get(const cli_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (int i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].name, name) == 0)
+            v = a->opts[i].value;
+    }
+    return v;
+}
+
+int cli_has(const cli_args *a, const char *name)
+{
+    return cli_count(a, name) > 0;
+}
+
+int cli_count(const cli_args *a, const char *name)
+{
+    int n = 0;
+    for (int i = 0; i < a->n_opts; i++)
+        n += strcmp(a->opts[i].name, name) == 0;
+    return n;
+}
+
+int cli_format(const cli_args *a, int default_json)
+{
+    const char *f = cli_get(a, "format");
+    if (f == NULL)
+        return default_json;
+    if (strcmp(f, "json") == 0)
+        return 1;
+    if (strcmp(f, "text") == 0)
+        return 0;
+    return -1;
+}
+
+char *cli_read_file(const char *path, size_t *len)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (fp == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (n + 1 < cap)
+            break;
+        char *p = realloc(buf, cap * 2);
+        if (p == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = p;
+        cap *= 2;
+    }
+    int bad = ferror(fp);
+    if (fp != stdin)
+        fclose(fp);
+    if (buf == NULL || bad) {
+        cli_error("%s: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}

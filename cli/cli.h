@@ -1,0 +1,72 @@
+/*
+** cli.h - the moat command: shared helpers of the cmd_*.c front ends.
+** The command line sits on the public API only (include/moat.h), as curl's
+** src/ does on libcurl.
+*/
+#ifndef MOAT_CLI_H
+#define MOAT_CLI_H
+
+#include "moat.h"
+
+#include <stdio.h>
+
+/* Exit codes (spec/cli.md). */
+enum {
+    EXIT_DECIDED = 0,
+    EXIT_FINDINGS = 1,
+    EXIT_USAGE = 2,
+    EXIT_BAD_ESTATE = 3,
+    EXIT_BAD_REQUEST = 4
+};
+
+/* A parsed command line: options by long name, in order, plus operands. */
+#define CLI_MAX_ARGS 256
+typedef struct cli_opt {
+    const char *name;  /* without the leading "--" */
+    const char *value; /* NULL for a flag */
+} cli_opt;
+
+typedef struct cli_args {
+    cli_opt opts[CLI_MAX_ARGS];
+    int n_opts;
+    const char *operands[CLI_MAX_ARGS];
+    int n_operands;
+} cli_args;
+
+/* What an option takes. */
+typedef struct cli_spec {
+    const char *name;
+    int takes_value;
+    char short_name; /* 0 when none */
+} cli_spec;
+
+/* Parses argv against spec; prints a usage error and returns -1 on an
+** unknown option or a missing value. */
+int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
+              const char *command);
+/* The last value of an option, or NULL. */
+const char *cli_get(const cli_args *a, const char *name);
+int cli_has(const cli_args *a, const char *name);
+int cli_count(const cli_args *a, const char *name);
+
+/* Loads every --estate (with --lenient when given) and prints the
+** diagnostics to stderr. Returns NULL after printing why. */
+moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings);
+
+/* Reads a whole file ("-" is stdin). NULL and a message on failure. */
+char *cli_read_file(const char *path, size_t *len);
+
+/* "moat: error: ..." on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: message plus a pointer to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Output format option: "text" or "json"; -1 on a bad value. */
+int cli_format(const cli_args *a, int default_json);
+
+int cmd_check(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
+int cmd_estate(int argc, char **argv);
+
+#endif

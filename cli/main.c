@@ -1,0 +1,65 @@
+/*
+** main.c - the moat command: dispatch to a subcommand.
+*/
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage[] =
+    "usage: moat <command> [options]\n"
+    "\n"
+    "Azure Storage and Key Vault network access, decided and explained the\n"
+    "way Azure decides it: publicNetworkAccess, firewall rules, exceptions,\n"
+    "resource instance rules, private endpoints and network security\n"
+    "perimeters.\n"
+    "\n"
+    "Commands:\n"
+    "  check     decide one request or a stream of them, and explain why\n"
+    "  estate    load an estate, report problems, show what moat read\n"
+    "  catalog   list the trusted-service catalog\n"
+    "  help      this text; 'moat <command> --help' for a command\n"
+    "\n"
+    "  moat --version prints the version.\n";
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"check", cmd_check},
+    {"estate", cmd_estate},
+    {"catalog", cmd_catalog},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "-h") == 0) {
+        if (argc > 2) {
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char help[] = "--help";
+                    char *args[] = {help, NULL};
+                    return commands[i].run(1, args);
+                }
+            }
+        }
+        fputs(usage, stdout);
+        return EXIT_DECIDED;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("moat %s\n", MOAT_VERSION);
+        return EXIT_DECIDED;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "moat: '%s' is not a moat command. See 'moat help'.\n",
+            cmd);
+    return EXIT_USAGE;
+}

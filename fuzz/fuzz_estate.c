@@ -1,0 +1,61 @@
+/*
+** fuzz_estate.c - the estate loader and compiler on arbitrary bytes, then
+** a few decisions against whatever loaded: diagnostics always name a
+** message; nothing crashes or leaks; every decision fails closed.
+*/
+#include "moat.h"
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+static const char *const estate_probe_requests[] = {
+    "{\"resource\":\"a\",\"source\":{\"ip\":\"203.0.113.7\"}}",
+    "{\"resource\":\"a\",\"source\":{\"ip\":\"2001:db8::1\",\"subnet\":\"s\"},"
+    "\"caller\":{\"tenant\":\"t\",\"service\":\"Microsoft.Sql\"}}",
+    "{\"resource\":\"a\",\"source\":{\"private_endpoint\":\"p\"},"
+    "\"caller\":{\"perimeters\":[\"g\"]}}",
+};
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    for (unsigned flags = 0; flags <= MOAT_LOAD_LENIENT; flags++) {
+        moat_loader *ld = moat_loader_new(flags);
+        if (ld == NULL)
+            return 0;
+        moat_loader_add_json(ld, "fuzz.json", (const char *)data, size);
+        moat_estate *es = NULL;
+        moat_status rc = moat_loader_finish(ld, &es);
+        for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
+            const moat_diag *d = moat_loader_diag(ld, i);
+            if (d->message == NULL || d->message[0] == '\0')
+                __builtin_trap();
+        }
+        if ((rc == MOAT_OK) != (es != NULL))
+            __builtin_trap();
+        /* The estate must not depend on the loader's memory. */
+        moat_loader_free(ld);
+        if (es) {
+            moat_free(moat_estate_describe(es, NULL));
+            moat_request *q = moat_request_new(es);
+            moat_explanation *x = moat_explanation_new();
+            for (size_t i = 0; q && x && i < 3; i++) {
+                const char *r = estate_probe_requests[i];
+                moat_decision d;
+                if (moat_request_parse(q, r, strlen(r), NULL) != MOAT_OK) {
+                    if (moat_decide(q, &d) == MOAT_OK || d.verdict != MOAT_DENY)
+                        __builtin_trap();
+                    continue;
+                }
+                moat_decide(q, &d);
+                moat_explain(q, x, MOAT_EXPLAIN_STEPS);
+                char out[256];
+                moat_explanation_json(x, out, sizeof out);
+            }
+            moat_explanation_free(x);
+            moat_request_free(q);
+            moat_estate_free(es);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,90 @@
+/*
+** replay.c - runs every file of fuzz/corpus/<target>/ through its fuzz
+** target without libFuzzer, so that `make test` replays the corpora under
+** ASan and UBSan on any compiler (sqlite's fuzzcheck).
+*/
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LLVMFuzzerTestOneInput fuzz_json_entry
+#include "fuzz_json.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_estate_entry
+#include "fuzz_estate.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_request_entry
+#include "fuzz_request.c"
+#undef LLVMFuzzerTestOneInput
+
+static const struct {
+    const char *name;
+    int (*entry)(const unsigned char *, size_t);
+} targets[] = {
+    {"json", fuzz_json_entry},
+    {"estate", fuzz_estate_entry},
+    {"request", fuzz_request_entry},
+};
+
+static int run_file(const char *path, int (*entry)(const unsigned char *, size_t))
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        fprintf(stderr, "replay: cannot open %s\n", path);
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n == cap) {
+            unsigned char *p = realloc(buf, cap *= 2);
+            if (p == NULL) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = p;
+        }
+    }
+    fclose(fp);
+    if (buf == NULL)
+        return -1;
+    entry(buf, n);
+    free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = argc > 1 ? argv[1] : "fuzz/corpus";
+    size_t total = 0;
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", root, targets[t].name);
+        DIR *d = opendir(dir);
+        if (d == NULL) {
+            fprintf(stderr, "replay: no corpus %s\n", dir);
+            return 1;
+        }
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (run_file(path, targets[t].entry) != 0) {
+                closedir(d);
+                return 1;
+            }
+            n++;
+        }
+        closedir(d);
+        printf("fuzz-replay: %-8s %zu inputs\n", targets[t].name, n);
+        total += n;
+    }
+    printf("fuzz-replay: %zu inputs, no failures\n", total);
+    return 0;
+}

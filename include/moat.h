@@ -1,0 +1,388 @@
+/*
+** moat.h - Azure Storage and Key Vault network access decisions.
+**
+** libmoat loads an estate of Azure Resource Manager JSON (storage accounts,
+** key vaults, network security perimeters, virtual networks, subscriptions),
+** compiles it once into an immutable structure, and then decides, for any
+** data-plane request, whether Azure's network rules let it through, and why.
+** The contract it implements is spec/decision.md.
+**
+** Lifecycle (sqlite's prepare/step idea):
+**
+**     moat_loader *ld = moat_loader_new(0);
+**     moat_loader_add_path(ld, "estate/");          load: read and validate
+**     moat_estate *es; moat_loader_finish(ld, &es); compile: immutable estate
+**     moat_loader_free(ld);
+**
+**     moat_request *q = moat_request_new(es);       bind: once per thread
+**     moat_request_set(q, MOAT_REQ_RESOURCE, "stdata01", 8);
+**     moat_request_set(q, MOAT_REQ_SOURCE_IP, "203.0.113.7", 11);
+**     moat_decision d; moat_decide(q, &d);          decide: allocates nothing
+**     moat_request_reset(q);                        ... and again
+**
+**     moat_explanation *x = moat_explanation_new();
+**     moat_explain(q, x, MOAT_EXPLAIN_STEPS);       explain: only when asked
+**
+** Threads: a compiled moat_estate is never modified and may be shared by any
+** number of threads. A moat_request or moat_explanation belongs to one thread
+** at a time. The library never prints, never exits and keeps no global state.
+**
+** Fail closed: every function that produces a decision leaves it at
+** MOAT_DENY when it returns an error.
+*/
+#ifndef MOAT_H
+#define MOAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MOAT_VERSION "0.1.0"
+
+#if defined(MOAT_BUILDING) && defined(__GNUC__)
+#define MOAT_API __attribute__((visibility("default")))
+#else
+#define MOAT_API
+#endif
+
+/*--------------------------------------------------------------------------
+** Status codes. Zero is success; errors are negative.
+*/
+#define MOAT_STATUS_MAP(XX)                                                  \
+    XX(OK, 0, "success")                                                     \
+    XX(E_NOMEM, -1, "out of memory")                                         \
+    XX(E_IO, -2, "cannot read input")                                        \
+    XX(E_SYNTAX, -3, "malformed JSON")                                       \
+    XX(E_INVAL, -4, "invalid value")                                         \
+    XX(E_LIMIT, -5, "limit exceeded")                                        \
+    XX(E_NOTFOUND, -6, "not found")                                          \
+    XX(E_AMBIGUOUS, -7, "ambiguous name")                                    \
+    XX(E_STATE, -8, "not ready")
+
+typedef enum moat_status {
+#define MOAT_XX_(name, value, text) MOAT_##name = value,
+    MOAT_STATUS_MAP(MOAT_XX_)
+#undef MOAT_XX_
+} moat_status;
+
+/* A sentence for a status code; never NULL, never to be freed. */
+MOAT_API const char *moat_strerror(moat_status status);
+/* The code's name without prefix ("E_SYNTAX"). */
+MOAT_API const char *moat_status_name(moat_status status);
+
+/* Frees memory the library returned to the caller (moat_estate_describe). */
+MOAT_API void moat_free(void *p);
+
+/*--------------------------------------------------------------------------
+** The vocabulary of decision.md: verdicts, categories, request enums.
+*/
+typedef enum moat_verdict { MOAT_DENY = 0, MOAT_ALLOW = 1 } moat_verdict;
+
+/* Section 5 of decision.md. The names are Azure's NSP log categories (Nsp*)
+** and moat's own (Res*); moat_category_name() gives them verbatim. */
+#define MOAT_CATEGORY_MAP(XX)                                                \
+    XX(RES_CONTROL_PLANE_NOT_FILTERED, "ResControlPlaneNotFiltered", 1)      \
+    XX(RES_PRIVATE_ENDPOINT, "ResPrivateEndpoint", 1)                        \
+    XX(NSP_PRIVATE_INBOUND_ALLOWED, "NspPrivateInboundAllowed", 1)           \
+    XX(NSP_INTRA_PERIMETER_INBOUND_ALLOWED,                                  \
+       "NspIntraPerimeterInboundAllowed", 1)                                 \
+    XX(NSP_CROSS_PERIMETER_INBOUND_ALLOWED,                                  \
+       "NspCrossPerimeterInboundAllowed", 1)                                 \
+    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_ALLOWED,                           \
+       "NspPublicInboundPerimeterRulesAllowed", 1)                           \
+    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_ALLOWED,                            \
+       "NspPublicInboundResourceRulesAllowed", 1)                            \
+    XX(RES_DEFAULT_ACTION_ALLOW, "ResDefaultActionAllow", 1)                 \
+    XX(RES_VIRTUAL_NETWORK_RULE, "ResVirtualNetworkRule", 1)                 \
+    XX(RES_IP_RULE, "ResIpRule", 1)                                          \
+    XX(RES_RESOURCE_INSTANCE_RULE, "ResResourceInstanceRule", 1)             \
+    XX(RES_TRUSTED_SERVICE, "ResTrustedService", 1)                          \
+    XX(RES_BYPASS_LOGGING, "ResBypassLogging", 1)                            \
+    XX(RES_BYPASS_METRICS, "ResBypassMetrics", 1)                            \
+    XX(RES_PRIVATE_ENDPOINT_NOT_APPROVED, "ResPrivateEndpointNotApproved", 0)\
+    XX(RES_PERIMETER_LOCKDOWN, "ResPerimeterLockdown", 0)                    \
+    XX(RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER,                              \
+       "ResProtocolNotSupportedByPerimeter", 0)                              \
+    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED,                            \
+       "NspPublicInboundPerimeterRulesDenied", 0)                            \
+    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED,                             \
+       "NspPublicInboundResourceRulesDenied", 0)                             \
+    XX(RES_PUBLIC_NETWORK_ACCESS_DISABLED,                                   \
+       "ResPublicNetworkAccessDisabled", 0)                                  \
+    XX(RES_DEFAULT_ACTION_DENY, "ResDefaultActionDeny", 0)
+
+typedef enum moat_category {
+    MOAT_CAT_NONE = 0,
+#define MOAT_XX_(id, name, allows) MOAT_CAT_##id,
+    MOAT_CATEGORY_MAP(MOAT_XX_)
+#undef MOAT_XX_
+    MOAT_CAT_COUNT_
+} moat_category;
+
+/* "ResIpRule" etc.; "" for MOAT_CAT_NONE or an out-of-range value. */
+MOAT_API const char *moat_category_name(moat_category category);
+/* The category with that exact name, or MOAT_CAT_NONE. */
+MOAT_API moat_category moat_category_from_name(const char *name);
+
+typedef enum moat_plane { MOAT_PLANE_DATA, MOAT_PLANE_CONTROL } moat_plane;
+typedef enum moat_endpoint {
+    MOAT_ENDPOINT_BLOB,
+    MOAT_ENDPOINT_DFS,
+    MOAT_ENDPOINT_FILE,
+    MOAT_ENDPOINT_QUEUE,
+    MOAT_ENDPOINT_TABLE,
+    MOAT_ENDPOINT_WEB,
+    MOAT_ENDPOINT_VAULT
+} moat_endpoint;
+typedef enum moat_protocol {
+    MOAT_PROTOCOL_HTTPS,
+    MOAT_PROTOCOL_HTTP,
+    MOAT_PROTOCOL_SMB,
+    MOAT_PROTOCOL_NFS,
+    MOAT_PROTOCOL_SFTP
+} moat_protocol;
+typedef enum moat_operation {
+    MOAT_OP_READ,
+    MOAT_OP_WRITE,
+    MOAT_OP_DELETE,
+    MOAT_OP_LIST
+} moat_operation;
+typedef enum moat_auth {
+    MOAT_AUTH_OAUTH,
+    MOAT_AUTH_SAS,
+    MOAT_AUTH_ACCOUNT_KEY,
+    MOAT_AUTH_ANONYMOUS
+} moat_auth;
+
+/* Warning bits of a decision (decision.md section 7). */
+#define MOAT_WARN_TENANT_UNKNOWN 0x1u          /* "tenant-unknown" */
+#define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED 0x2u /* "service-tags-unsupported" */
+
+/* The name of one warning bit ("tenant-unknown"), or NULL. */
+MOAT_API const char *moat_warning_name(unsigned bit);
+
+/*--------------------------------------------------------------------------
+** Loading and compiling an estate.
+*/
+typedef struct moat_loader moat_loader;
+typedef struct moat_estate moat_estate;
+
+/* Loader flags. */
+#define MOAT_LOAD_LENIENT 0x1u /* validation errors become warnings and the
+                                  offending rule is ignored */
+
+typedef enum moat_severity { MOAT_SEV_ERROR, MOAT_SEV_WARNING } moat_severity;
+
+/* One problem found while loading. Every string is owned by the loader and
+** stays valid until moat_loader_free(); none is NULL. */
+typedef struct moat_diag {
+    moat_severity severity;
+    moat_status code;
+    const char *file;     /* file name as given, or the buffer's name */
+    unsigned line;        /* 1-based; 0 when not tied to a position */
+    unsigned column;      /* 1-based byte column */
+    const char *resource; /* ARM id (or name) of the resource, or "" */
+    const char *path;     /* JSON path in the resource, or "" */
+    const char *message;  /* what was wrong and what was expected */
+} moat_diag;
+
+/* A new loader, or NULL when out of memory. flags: MOAT_LOAD_*. */
+MOAT_API moat_loader *moat_loader_new(unsigned flags);
+
+/* Reads a file, or every *.json file below a directory (sorted by name).
+** Returns MOAT_OK, or the first error; details are in the diagnostics. */
+MOAT_API moat_status moat_loader_add_path(moat_loader *ld, const char *path);
+
+/* Reads JSON from memory; name labels diagnostics. The bytes are copied. */
+MOAT_API moat_status moat_loader_add_json(moat_loader *ld, const char *name,
+                                          const char *json, size_t len);
+
+/* Compiles everything added so far into an immutable estate.
+** On success *out (OUT) owns its memory and the loader may be freed.
+** On error *out is NULL and the diagnostics say why. */
+MOAT_API moat_status moat_loader_finish(moat_loader *ld, moat_estate **out);
+
+MOAT_API size_t moat_loader_diag_count(const moat_loader *ld);
+/* The i-th diagnostic, or NULL when i is out of range. */
+MOAT_API const moat_diag *moat_loader_diag(const moat_loader *ld, size_t i);
+/* Number of diagnostics of severity MOAT_SEV_ERROR. */
+MOAT_API size_t moat_loader_error_count(const moat_loader *ld);
+
+/* Frees the loader (NULL is a no-op). Estates it produced stay valid. */
+MOAT_API void moat_loader_free(moat_loader *ld);
+
+/* Frees an estate (NULL is a no-op). Requests bound to it must be freed
+** first. */
+MOAT_API void moat_estate_free(moat_estate *es);
+
+/* Counts of what the estate holds. */
+typedef struct moat_estate_stats {
+    size_t storage_accounts;
+    size_t key_vaults;
+    size_t perimeters;
+    size_t associations;
+    size_t subnets;
+    size_t subscriptions;
+    size_t hot_bytes; /* bytes of the decision structures of all resources */
+} moat_estate_stats;
+MOAT_API void moat_estate_stats_get(const moat_estate *es,
+                                    moat_estate_stats *out);
+
+/* The compiled estate as JSON (every resource with its effective settings,
+** defaults made explicit, addresses canonical). Returns a NUL-terminated
+** string that the caller frees with moat_free(), or NULL when out of
+** memory. */
+MOAT_API char *moat_estate_describe(const moat_estate *es, size_t *len);
+
+/*--------------------------------------------------------------------------
+** The trusted-service catalog (spec/trusted-services.tsv, compiled in).
+*/
+typedef struct moat_service {
+    const char *target;     /* "storage" or "keyvault" */
+    const char *kind;       /* "tenant-registered", "managed-identity",
+                               "keyvault" */
+    const char *service;    /* "Azure Backup" */
+    const char *match;      /* "Microsoft.RecoveryServices" or "NS/type" */
+    const char *operations; /* what the seed says it may do */
+    const char *note;       /* provenance, may be "" */
+} moat_service;
+
+MOAT_API size_t moat_catalog_count(void);
+/* The i-th entry, or NULL when out of range. */
+MOAT_API const moat_service *moat_catalog_entry(size_t i);
+
+/*--------------------------------------------------------------------------
+** Requests: bind, decide, reset.
+*/
+typedef struct moat_request moat_request;
+
+/* Fields of decision.md section 2. Every value is a string, parsed as the
+** JSON request would be ("OAuth", "HTTPS", "203.0.113.7", ...). */
+typedef enum moat_field {
+    MOAT_REQ_RESOURCE,           /* ARM id, or a unique name */
+    MOAT_REQ_PLANE,              /* data | control */
+    MOAT_REQ_ENDPOINT,           /* blob | dfs | file | queue | table | web |
+                                    vault */
+    MOAT_REQ_PROTOCOL,           /* HTTPS | HTTP | SMB | NFS | SFTP */
+    MOAT_REQ_OPERATION,          /* read | write | delete | list */
+    MOAT_REQ_TARGET,             /* container, table or share name */
+    MOAT_REQ_SOURCE_IP,          /* IPv4 or IPv6 address */
+    MOAT_REQ_SOURCE_SUBNET,      /* subnet ARM id (service endpoint) */
+    MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, /* private endpoint ARM id */
+    MOAT_REQ_SOURCE_REGION,      /* Azure region of the caller */
+    MOAT_REQ_CALLER_AUTH,        /* OAuth | SAS | AccountKey | Anonymous */
+    MOAT_REQ_CALLER_TENANT,      /* tenant GUID */
+    MOAT_REQ_CALLER_SUBSCRIPTION, /* subscription GUID */
+    MOAT_REQ_CALLER_RESOURCE_ID, /* ARM id of the calling resource */
+    MOAT_REQ_CALLER_SERVICE,     /* first-party service namespace[/type] */
+    MOAT_REQ_CALLER_PERIMETER    /* adds one perimeter GUID */
+} moat_field;
+
+/* Details of a request error. */
+typedef struct moat_error {
+    moat_status code;
+    size_t offset;    /* byte offset in the JSON input, when parsing */
+    char message[256];
+} moat_error;
+
+/* A request bound to an estate, with every field at its default
+** (section 7: data, blob, HTTPS, read, OAuth). NULL when out of memory.
+** The request holds bounded buffers and never allocates again. */
+MOAT_API moat_request *moat_request_new(const moat_estate *es);
+MOAT_API void moat_request_free(moat_request *q);
+
+/* Back to the defaults, keeping the binding. */
+MOAT_API void moat_request_reset(moat_request *q);
+
+/* Sets one field from a string of len bytes (not necessarily terminated).
+** Resolves names against the estate: MOAT_REQ_RESOURCE fails with
+** MOAT_E_NOTFOUND or MOAT_E_AMBIGUOUS. err may be NULL. */
+MOAT_API moat_status moat_request_set(moat_request *q, moat_field field,
+                                      const char *value, size_t len,
+                                      moat_error *err);
+
+/* Parses one request object (decision.md section 2) into q, which is reset
+** first. err may be NULL. */
+MOAT_API moat_status moat_request_parse(moat_request *q, const char *json,
+                                        size_t len, moat_error *err);
+
+/* The ARM id of the resource the request is for (as the estate spells it),
+** or NULL when none is set. */
+MOAT_API const char *moat_request_resource_id(const moat_request *q);
+
+/*--------------------------------------------------------------------------
+** Deciding.
+*/
+typedef struct moat_decision {
+    moat_verdict verdict;
+    moat_category category;
+    int has_enforced_would;      /* resource in a Learning or Audit perimeter */
+    moat_verdict enforced_would; /* what Enforced mode would decide */
+    unsigned warnings;           /* MOAT_WARN_* bits */
+    int http_status;             /* 403 on deny, 0 on allow */
+    const char *http_code;       /* "AuthorizationFailure" (Storage) or
+                                    "ForbiddenByFirewall" (Key Vault) on deny,
+                                    NULL on allow */
+    uint32_t rule_;              /* private: the deciding rule */
+} moat_decision;
+
+/* Decides q. Allocates nothing, touches only q and the estate. Returns
+** MOAT_E_STATE when no resource is set; out is then a deny. */
+MOAT_API moat_status moat_decide(const moat_request *q, moat_decision *out);
+
+/*--------------------------------------------------------------------------
+** Explaining: the same procedure, traced, with words.
+*/
+typedef struct moat_explanation moat_explanation;
+
+typedef enum moat_step_outcome {
+    MOAT_STEP_SKIPPED,   /* the layer did not apply to this request */
+    MOAT_STEP_PASSED,    /* looked, matched nothing, went on */
+    MOAT_STEP_ALLOWED,   /* this layer admitted the request */
+    MOAT_STEP_DENIED     /* this layer refused the request */
+} moat_step_outcome;
+
+typedef struct moat_step {
+    const char *layer;  /* "private endpoint", "IP rules", ... */
+    moat_step_outcome outcome;
+    const char *detail; /* what was looked at and what was found */
+} moat_step;
+
+MOAT_API moat_explanation *moat_explanation_new(void);
+MOAT_API void moat_explanation_free(moat_explanation *x);
+
+/* Explain flags. */
+#define MOAT_EXPLAIN_STEPS 0x1u /* also record the path, layer by layer */
+
+/* Decides q again and names the deciding rule and a reason sentence; with
+** MOAT_EXPLAIN_STEPS also each layer passed or refused. The explanation is
+** valid until the next moat_explain() on it, or until q or its estate is
+** freed. */
+MOAT_API moat_status moat_explain(const moat_request *q, moat_explanation *x,
+                                  unsigned flags);
+
+MOAT_API const moat_decision *moat_explanation_decision(
+    const moat_explanation *x);
+/* "networkAcls.ipRules[2] 203.0.113.0/24", or "" when no rule decided. */
+MOAT_API const char *moat_explanation_rule(const moat_explanation *x);
+/* One human sentence. */
+MOAT_API const char *moat_explanation_reason(const moat_explanation *x);
+MOAT_API size_t moat_explanation_step_count(const moat_explanation *x);
+MOAT_API const moat_step *moat_explanation_step(const moat_explanation *x,
+                                                size_t i);
+
+/* Writes the decision as one JSON object (decision.md section 3, no
+** newline) into buf. Returns the length it needs, excluding the NUL; the
+** output is complete when that is < cap (snprintf's convention). Returns 0
+** when out of memory. */
+MOAT_API size_t moat_explanation_json(moat_explanation *x, char *buf,
+                                      size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOAT_H */

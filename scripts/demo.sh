@@ -1,0 +1,25 @@
+#!/bin/sh
+# scripts/demo.sh - moat's main job on the bundled example estate: load it,
+# decide every example request, and explain two of them.
+set -eu
+cd "$(dirname "$0")/.."
+moat=build/moat
+echo "== the example estate (examples/estate)"
+$moat estate --estate examples/estate
+echo
+echo "== every request in examples/requests.jsonl"
+$moat check --estate examples/estate --requests examples/requests.jsonl |
+    python3 -c '
+import json, sys
+for i, line in enumerate(sys.stdin, 1):
+    d = json.loads(line)
+    name = d.get("resource", "").rsplit("/", 1)[-1]
+    extra = " (enforced would %s)" % d["enforced_would"] if "enforced_would" in d else ""
+    print("%2d  %-5s  %-40s %s%s" % (i, d.get("decision", "error"), d.get("category", d.get("error")), name, extra))
+'
+echo
+echo "== why is a laptop on the internet refused?"
+$moat check --estate examples/estate --resource stnwshipments --from 203.0.113.77 || true
+echo
+echo "== what changes when the Learning perimeter is switched to Enforced?"
+$moat check --estate examples/estate --resource stnwtelemetry --from 203.0.113.40

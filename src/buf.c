@@ -1,0 +1,158 @@
+/*
+** buf.c - growable text with a sticky failure flag.
+**
+** Appending never reports an error; a failed allocation (or passing the
+** limit) sets b->failed, later appends do nothing, and the owner checks the
+** flag once at the end (sqlite's mallocFailed).
+*/
+#include "moat_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void moat__buf_init(moat_buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit;
+    b->failed = 0;
+}
+
+void moat__buf_free(moat_buf *b)
+{
+    free(b->data);
+    moat__buf_init(b, b->limit);
+}
+
+void moat__buf_clear(moat_buf *b)
+{
+    b->len = 0;
+    b->failed = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int reserve(moat_buf *b, size_t extra)
+{
+    if (b->failed)
+        return 0;
+    if (extra > SIZE_MAX - b->len - 1) {
+        b->failed = 1;
+        return 0;
+    }
+    size_t need = b->len + extra + 1;
+    if (b->limit && need > b->limit) {
+        b->failed = 1;
+        return 0;
+    }
+    if (need <= b->cap)
+        return 1;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL) {
+        b->failed = 1;
+        return 0;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 1;
+}
+
+void moat__buf_put(moat_buf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n))
+        return;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void moat__buf_puts(moat_buf *b, const char *s)
+{
+    moat__buf_put(b, s, strlen(s));
+}
+
+void moat__buf_putc(moat_buf *b, char c)
+{
+    if (!reserve(b, 1))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void moat__buf_vprintf(moat_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        moat__buf_put(b, small, (size_t)n);
+        return;
+    }
+    if (!reserve(b, (size_t)n))
+        return;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void moat__buf_printf(moat_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    moat__buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case every byte becomes \u00XX. */
+    if (n > (SIZE_MAX - 2) / 6 || !reserve(b, n * 6 + 2))
+        return;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b'; break;
+        case '\f': *o++ = '\\'; *o++ = 'f'; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            } else {
+                *o++ = (char)c;
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
+void moat__buf_json_cstr(moat_buf *b, const char *s)
+{
+    moat__buf_json_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+const char *moat__buf_cstr(moat_buf *b)
+{
+    if (b->failed || b->data == NULL)
+        return "";
+    return b->data;
+}

@@ -1,0 +1,488 @@
+/*
+** json.c - RFC 8259 JSON into an arena-allocated tree that keeps the byte
+** offset of every value.
+**
+** Strings are decoded (escapes, surrogate pairs) into NUL-terminated copies;
+** numbers are validated and kept as text. Nesting is limited to
+** MOAT_JSON_MAX_DEPTH so that hostile input cannot exhaust the stack.
+** Member lookup ignores ASCII case, as Azure Resource Manager does.
+*/
+#include "moat_int.h"
+
+#include <string.h>
+
+typedef struct parser {
+    const char *src;
+    size_t len;
+    size_t pos;
+    moat_arena *arena;
+    json_error *err;
+    int failed;
+} parser;
+
+static void fail(parser *p, size_t pos, const char *msg)
+{
+    if (!p->failed) {
+        p->failed = 1;
+        p->err->pos = pos;
+        p->err->msg = msg;
+    }
+}
+
+static void skip_ws(parser *p)
+{
+    while (p->pos < p->len) {
+        char c = p->src[p->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        p->pos++;
+    }
+}
+
+static json_value *new_value(parser *p, json_type t, size_t pos)
+{
+    json_value *v = moat__arena_alloc(p->arena, sizeof *v);
+    if (v == NULL) {
+        fail(p, pos, "out of memory");
+        return NULL;
+    }
+    memset(v, 0, sizeof *v);
+    v->type = t;
+    v->pos = (uint32_t)pos;
+    return v;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int read_hex4(parser *p, size_t at, unsigned *out)
+{
+    if (at + 4 > p->len)
+        return 0;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p->src[at + (size_t)i]);
+        if (h < 0)
+            return 0;
+        v = (v << 4) | (unsigned)h;
+    }
+    *out = v;
+    return 1;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes one \uXXXX escape (and its low surrogate) at p->pos, which points
+** at the 'u'. Returns bytes written to o, 0 on error. */
+static size_t decode_unicode(parser *p, char *o)
+{
+    size_t start = p->pos - 1;
+    unsigned cp;
+    if (!read_hex4(p, p->pos + 1, &cp)) {
+        fail(p, start, "invalid \\u escape: expected four hex digits");
+        return 0;
+    }
+    p->pos += 5;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        fail(p, start, "invalid \\u escape: lone low surrogate");
+        return 0;
+    }
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned lo;
+        if (p->pos + 6 > p->len || p->src[p->pos] != '\\' ||
+            p->src[p->pos + 1] != 'u' || !read_hex4(p, p->pos + 2, &lo) ||
+            lo < 0xDC00 || lo > 0xDFFF) {
+            fail(p, start, "invalid \\u escape: unpaired high surrogate");
+            return 0;
+        }
+        p->pos += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    return put_utf8(o, cp);
+}
+
+/* Parses a string at p->pos (the opening quote). The decoded text is never
+** longer than the source, so one allocation of the source length suffices. */
+static char *parse_string(parser *p, uint32_t *out_len)
+{
+    size_t start = p->pos++;
+    size_t end = p->pos;
+    int escaped = 0;
+    while (end < p->len && p->src[end] != '"') {
+        if (p->src[end] == '\\') {
+            escaped = 1;
+            end++;
+        }
+        end++;
+    }
+    if (end >= p->len) {
+        fail(p, start, "unterminated string");
+        return NULL;
+    }
+    if (end - p->pos > UINT32_MAX - 1) {
+        fail(p, start, "string too long");
+        return NULL;
+    }
+    char *out = moat__arena_alloc(p->arena, end - p->pos + 1);
+    if (out == NULL) {
+        fail(p, start, "out of memory");
+        return NULL;
+    }
+    char *o = out;
+    if (!escaped) {
+        for (size_t i = p->pos; i < end; i++) {
+            if ((unsigned char)p->src[i] < 0x20) {
+                fail(p, i, "control character in string: escape it");
+                return NULL;
+            }
+        }
+        memcpy(o, p->src + p->pos, end - p->pos);
+        o += end - p->pos;
+        p->pos = end;
+    }
+    while (p->pos < end) {
+        unsigned char c = (unsigned char)p->src[p->pos];
+        if (c < 0x20) {
+            fail(p, p->pos, "control character in string: escape it");
+            return NULL;
+        }
+        if (c != '\\') {
+            *o++ = (char)c;
+            p->pos++;
+            continue;
+        }
+        char e = p->src[++p->pos];
+        p->pos++;
+        switch (e) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            p->pos--;
+            size_t n = decode_unicode(p, o);
+            if (n == 0)
+                return NULL;
+            o += n;
+            break;
+        }
+        default:
+            fail(p, p->pos - 2, "invalid escape in string");
+            return NULL;
+        }
+    }
+    if (p->pos != end) {
+        /* An escape ran past the closing quote: "\u12" */
+        fail(p, start, "invalid escape at end of string");
+        return NULL;
+    }
+    *o = '\0';
+    p->pos = end + 1;
+    *out_len = (uint32_t)(o - out);
+    return out;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static json_value *parse_number(parser *p)
+{
+    size_t start = p->pos;
+    size_t i = p->pos;
+    if (i < p->len && p->src[i] == '-')
+        i++;
+    if (i >= p->len || !is_digit(p->src[i])) {
+        fail(p, start, "invalid number");
+        return NULL;
+    }
+    if (p->src[i] == '0') {
+        i++;
+        if (i < p->len && is_digit(p->src[i])) {
+            fail(p, start, "invalid number: leading zero");
+            return NULL;
+        }
+    } else {
+        while (i < p->len && is_digit(p->src[i]))
+            i++;
+    }
+    if (i < p->len && p->src[i] == '.') {
+        i++;
+        if (i >= p->len || !is_digit(p->src[i])) {
+            fail(p, start, "invalid number: digit expected after '.'");
+            return NULL;
+        }
+        while (i < p->len && is_digit(p->src[i]))
+            i++;
+    }
+    if (i < p->len && (p->src[i] == 'e' || p->src[i] == 'E')) {
+        i++;
+        if (i < p->len && (p->src[i] == '+' || p->src[i] == '-'))
+            i++;
+        if (i >= p->len || !is_digit(p->src[i])) {
+            fail(p, start, "invalid number: digit expected in exponent");
+            return NULL;
+        }
+        while (i < p->len && is_digit(p->src[i]))
+            i++;
+    }
+    json_value *v = new_value(p, JSON_NUMBER, start);
+    if (v == NULL)
+        return NULL;
+    v->str = moat__arena_strndup(p->arena, p->src + start, i - start);
+    if (v->str == NULL) {
+        fail(p, start, "out of memory");
+        return NULL;
+    }
+    v->len = (uint32_t)(i - start);
+    p->pos = i;
+    return v;
+}
+
+static json_value *parse_literal(parser *p, const char *word, json_type t)
+{
+    size_t n = strlen(word);
+    if (p->len - p->pos < n || memcmp(p->src + p->pos, word, n) != 0) {
+        fail(p, p->pos, "invalid literal: expected a JSON value");
+        return NULL;
+    }
+    json_value *v = new_value(p, t, p->pos);
+    p->pos += n;
+    return v;
+}
+
+static json_value *parse_value(parser *p, int depth);
+
+static json_value *parse_array(parser *p, int depth)
+{
+    json_value *arr = new_value(p, JSON_ARRAY, p->pos);
+    if (arr == NULL)
+        return NULL;
+    p->pos++;
+    skip_ws(p);
+    if (p->pos < p->len && p->src[p->pos] == ']') {
+        p->pos++;
+        return arr;
+    }
+    json_value **tail = &arr->child;
+    for (;;) {
+        json_value *item = parse_value(p, depth + 1);
+        if (item == NULL)
+            return NULL;
+        *tail = item;
+        tail = &item->next;
+        if (arr->len == UINT32_MAX) {
+            fail(p, arr->pos, "array too long");
+            return NULL;
+        }
+        arr->len++;
+        skip_ws(p);
+        if (p->pos >= p->len) {
+            fail(p, arr->pos, "unterminated array: expected ',' or ']'");
+            return NULL;
+        }
+        char c = p->src[p->pos++];
+        if (c == ']')
+            return arr;
+        if (c != ',') {
+            fail(p, p->pos - 1, "expected ',' or ']' in array");
+            return NULL;
+        }
+    }
+}
+
+static json_value *parse_object(parser *p, int depth)
+{
+    json_value *obj = new_value(p, JSON_OBJECT, p->pos);
+    if (obj == NULL)
+        return NULL;
+    p->pos++;
+    skip_ws(p);
+    if (p->pos < p->len && p->src[p->pos] == '}') {
+        p->pos++;
+        return obj;
+    }
+    json_value **tail = &obj->child;
+    for (;;) {
+        skip_ws(p);
+        if (p->pos >= p->len || p->src[p->pos] != '"') {
+            fail(p, p->pos, "expected a member name in double quotes");
+            return NULL;
+        }
+        uint32_t key_len = 0;
+        char *key = parse_string(p, &key_len);
+        if (key == NULL)
+            return NULL;
+        skip_ws(p);
+        if (p->pos >= p->len || p->src[p->pos] != ':') {
+            fail(p, p->pos, "expected ':' after member name");
+            return NULL;
+        }
+        p->pos++;
+        json_value *val = parse_value(p, depth + 1);
+        if (val == NULL)
+            return NULL;
+        val->key = key;
+        val->key_len = key_len;
+        *tail = val;
+        tail = &val->next;
+        if (obj->len == UINT32_MAX) {
+            fail(p, obj->pos, "object too long");
+            return NULL;
+        }
+        obj->len++;
+        skip_ws(p);
+        if (p->pos >= p->len) {
+            fail(p, obj->pos, "unterminated object: expected ',' or '}'");
+            return NULL;
+        }
+        char c = p->src[p->pos++];
+        if (c == '}')
+            return obj;
+        if (c != ',') {
+            fail(p, p->pos - 1, "expected ',' or '}' in object");
+            return NULL;
+        }
+    }
+}
+
+static json_value *parse_value(parser *p, int depth)
+{
+    if (depth > MOAT_JSON_MAX_DEPTH) {
+        fail(p, p->pos, "nesting too deep");
+        return NULL;
+    }
+    skip_ws(p);
+    if (p->pos >= p->len) {
+        fail(p, p->pos, "unexpected end of input: expected a JSON value");
+        return NULL;
+    }
+    switch (p->src[p->pos]) {
+    case '{':
+        return parse_object(p, depth);
+    case '[':
+        return parse_array(p, depth);
+    case '"': {
+        size_t start = p->pos;
+        uint32_t n = 0;
+        char *s = parse_string(p, &n);
+        if (s == NULL)
+            return NULL;
+        json_value *v = new_value(p, JSON_STRING, start);
+        if (v) {
+            v->str = s;
+            v->len = n;
+        }
+        return v;
+    }
+    case 't':
+        return parse_literal(p, "true", JSON_TRUE);
+    case 'f':
+        return parse_literal(p, "false", JSON_FALSE);
+    case 'n':
+        return parse_literal(p, "null", JSON_NULL);
+    default:
+        return parse_number(p);
+    }
+}
+
+json_value *moat__json_parse(moat_arena *a, const char *src, size_t len,
+                             json_error *err)
+{
+    json_error dummy;
+    parser p = {src, len, 0, a, err ? err : &dummy, 0};
+    if (len > UINT32_MAX) {
+        fail(&p, 0, "input too large (more than 4 GiB)");
+        return NULL;
+    }
+    if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
+        p.pos = 3;
+    json_value *v = parse_value(&p, 0);
+    if (v == NULL)
+        return NULL;
+    skip_ws(&p);
+    if (p.pos != p.len) {
+        fail(&p, p.pos, "unexpected text after the JSON value");
+        return NULL;
+    }
+    return v;
+}
+
+json_value *moat__json_get(const json_value *obj, const char *key)
+{
+    if (obj == NULL || obj->type != JSON_OBJECT)
+        return NULL;
+    size_t n = strlen(key);
+    for (json_value *m = obj->child; m; m = m->next) {
+        if (moat__eq_ci(m->key, m->key_len, key, n))
+            return m;
+    }
+    return NULL;
+}
+
+const char *moat__json_type_name(json_type t)
+{
+    switch (t) {
+    case JSON_NULL: return "null";
+    case JSON_FALSE:
+    case JSON_TRUE: return "a boolean";
+    case JSON_NUMBER: return "a number";
+    case JSON_STRING: return "a string";
+    case JSON_ARRAY: return "an array";
+    case JSON_OBJECT: return "an object";
+    }
+    return "a value";
+}
+
+void moat__json_line_col(const char *src, size_t len, size_t pos,
+                         unsigned *line, unsigned *col)
+{
+    unsigned l = 1, c = 1;
+    if (pos > len)
+        pos = len;
+    for (size_t i = 0; i < pos; i++) {
+        if (src[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}

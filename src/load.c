@@ -1,0 +1,648 @@
+/*
+** load.c - the loader: files and directories in, raw resources and
+** diagnostics out.
+**
+** decision.md section 1: a file holds one resource, an array of them,
+** {"value": [...]} (ARM list), {"data": [...]} (Resource Graph) or an ARM
+** template's {"resources": [...]}; a directory means every *.json below it.
+** Resources are dispatched on their type, ignoring case; types moat does not
+** read are counted and skipped. Every problem becomes a diagnostic naming
+** the file, line, resource, JSON path and what was expected.
+*/
+#include "load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILE_BYTES (1024u * 1024u * 1024u)
+#define MAX_DIR_DEPTH 32
+
+moat_loader *moat_loader_new(unsigned flags)
+{
+    moat_loader *ld = calloc(1, sizeof *ld);
+    if (ld == NULL)
+        return NULL;
+    ld->flags = flags;
+    moat__arena_init(&ld->arena, 0);
+    ld->res_tail = &ld->res;
+    ld->subs_tail = &ld->subs;
+    ld->perims_tail = &ld->perims;
+    ld->profiles_tail = &ld->profiles;
+    ld->rules_tail = &ld->rules;
+    ld->assocs_tail = &ld->assocs;
+    ld->links_tail = &ld->links;
+    ld->subnets_tail = &ld->subnets;
+    ld->vnets_tail = &ld->vnets;
+    ld->pe_children_tail = &ld->pe_children;
+    return ld;
+}
+
+static void free_res_vectors(raw_res *r)
+{
+    for (; r; r = r->next) {
+        free(r->ip4.v);
+        free(r->ip6.v);
+        free(r->vnets.v);
+        free(r->rars.v);
+        free(r->pes.v);
+    }
+}
+
+void moat_loader_free(moat_loader *ld)
+{
+    if (ld == NULL)
+        return;
+    free_res_vectors(ld->res);
+    free(ld->diags.v);
+    moat__arena_free(&ld->arena);
+    free(ld);
+}
+
+size_t moat_loader_diag_count(const moat_loader *ld)
+{
+    return ld ? ld->diags.n : 0;
+}
+
+const moat_diag *moat_loader_diag(const moat_loader *ld, size_t i)
+{
+    return (ld && i < ld->diags.n) ? &ld->diags.v[i] : NULL;
+}
+
+size_t moat_loader_error_count(const moat_loader *ld)
+{
+    return ld ? ld->n_errors : 0;
+}
+
+void *moat__vec_push(moat_loader *ld, void **v, size_t *n, size_t *cap,
+                     size_t size)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        void *p = realloc(*v, nc * size);
+        if (p == NULL) {
+            moat__oom(ld);
+            return NULL;
+        }
+        *v = p;
+        *cap = nc;
+    }
+    void *slot = (char *)*v + (*n)++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
+void moat__oom(moat_loader *ld)
+{
+    ld->oom = 1;
+}
+
+/*--------------------------------------------------------------------------
+** Diagnostics.
+*/
+static void add_diag(moat_loader *ld, moat_severity sev, moat_status code,
+                     const src_file *file, uint32_t pos, int has_pos,
+                     const char *res_label, const char *path, const char *msg)
+{
+    if (msg == NULL) {
+        moat__oom(ld);
+        return;
+    }
+    moat_diag *d = VEC_PUSH(ld, ld->diags);
+    if (d == NULL)
+        return;
+    d->severity = sev;
+    d->code = code;
+    d->file = file ? file->name : "";
+    if (file && has_pos)
+        moat__json_line_col(file->text, file->len, pos, &d->line, &d->column);
+    d->resource = res_label ? res_label : "";
+    d->path = path ? path : "";
+    d->message = msg;
+    if (sev == MOAT_SEV_ERROR)
+        ld->n_errors++;
+}
+
+size_t moat__rctx_push_key(rctx *c, const json_value *member)
+{
+    size_t mark = c->path_len;
+    const char *key = member && member->key ? member->key : "?";
+    int n = snprintf(c->path + c->path_len, sizeof c->path - c->path_len,
+                     "%s%s", c->path_len ? "." : "", key);
+    if (n > 0 && (size_t)n < sizeof c->path - c->path_len)
+        c->path_len += (size_t)n;
+    return mark;
+}
+
+size_t moat__rctx_push_index(rctx *c, size_t i)
+{
+    size_t mark = c->path_len;
+    int n = snprintf(c->path + c->path_len, sizeof c->path - c->path_len,
+                     "[%zu]", i);
+    if (n > 0 && (size_t)n < sizeof c->path - c->path_len)
+        c->path_len += (size_t)n;
+    return mark;
+}
+
+void moat__rctx_pop(rctx *c, size_t mark)
+{
+    c->path_len = mark;
+    c->path[mark] = '\0';
+}
+
+static const char *path_of(rctx *c, const json_value *at)
+{
+    if (at && at->key) {
+        size_t mark = moat__rctx_push_key(c, at);
+        const char *p = moat__dupn(c->ld, c->path, c->path_len);
+        moat__rctx_pop(c, mark);
+        return p;
+    }
+    return moat__dupn(c->ld, c->path, c->path_len);
+}
+
+static void vdiag(rctx *c, moat_severity sev, moat_status code,
+                  const json_value *at, const char *fmt, va_list ap)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    moat__buf_vprintf(&b, fmt, ap);
+    const char *msg = b.failed ? NULL : moat__dupn(c->ld, b.data, b.len);
+    moat__buf_free(&b);
+    add_diag(c->ld, sev, code, c->file, at ? at->pos : 0, at != NULL, c->res,
+             path_of(c, at), msg);
+}
+
+void moat__diag(rctx *c, moat_severity sev, moat_status code,
+                const json_value *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag(c, sev, code, at, fmt, ap);
+    va_end(ap);
+}
+
+void moat__invalid(rctx *c, const json_value *at, const char *fmt, ...)
+{
+    moat_severity sev = (c->ld->flags & MOAT_LOAD_LENIENT) ? MOAT_SEV_WARNING
+                                                           : MOAT_SEV_ERROR;
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag(c, sev, MOAT_E_INVAL, at, fmt, ap);
+    va_end(ap);
+}
+
+src_loc moat__loc(rctx *c, const json_value *at)
+{
+    src_loc l;
+    l.file = c->file;
+    l.pos = at ? at->pos : 0;
+    l.resource = c->res;
+    l.path = path_of(c, at);
+    return l;
+}
+
+void moat__diag_at(moat_loader *ld, const src_loc *loc, moat_severity sev,
+                   moat_status code, const char *fmt, ...)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, fmt);
+    moat__buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    const char *msg = b.failed ? NULL : moat__dupn(ld, b.data, b.len);
+    moat__buf_free(&b);
+    add_diag(ld, sev, code, loc ? loc->file : NULL, loc ? loc->pos : 0,
+             loc != NULL && loc->file != NULL, loc ? loc->resource : "",
+             loc ? loc->path : "", msg);
+}
+
+/*--------------------------------------------------------------------------
+** Typed access.
+*/
+const char *moat__dupn(moat_loader *ld, const char *s, size_t n)
+{
+    const char *p = moat__arena_strndup(&ld->arena, s, n);
+    if (p == NULL)
+        moat__oom(ld);
+    return p;
+}
+
+const char *moat__dup(rctx *c, const json_value *s)
+{
+    return moat__dupn(c->ld, s->str, s->len);
+}
+
+static int get_typed(rctx *c, const json_value *obj, const char *name,
+                     json_type want, const json_value **out)
+{
+    *out = NULL;
+    const json_value *v = moat__json_get(obj, name);
+    if (moat__json_is_null(v))
+        return 0;
+    if (v->type != want) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v, "expected %s, found %s",
+                   moat__json_type_name(want), moat__json_type_name(v->type));
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
+int moat__get_str(rctx *c, const json_value *obj, const char *name,
+                  const json_value **out)
+{
+    return get_typed(c, obj, name, JSON_STRING, out);
+}
+
+int moat__get_obj(rctx *c, const json_value *obj, const char *name,
+                  const json_value **out)
+{
+    return get_typed(c, obj, name, JSON_OBJECT, out);
+}
+
+int moat__get_arr(rctx *c, const json_value *obj, const char *name,
+                  const json_value **out)
+{
+    return get_typed(c, obj, name, JSON_ARRAY, out);
+}
+
+const json_value *moat__get2(const json_value *obj, const char *a,
+                             const char *b)
+{
+    const json_value *v = moat__json_get(obj, a);
+    if (v == NULL && b)
+        v = moat__json_get(obj, b);
+    return v;
+}
+
+int moat__enum_lookup(const enum_entry *t, size_t n, const char *s, int *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (moat__eq_ci_z(t[i].name, s)) {
+            *out = t[i].value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *moat__enum_list(rctx *c, const enum_entry *t, size_t n)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            moat__buf_puts(&b, i + 1 == n ? " or " : ", ");
+        moat__buf_puts(&b, t[i].name);
+    }
+    const char *s = b.failed ? "" : moat__dupn(c->ld, b.data, b.len);
+    moat__buf_free(&b);
+    return s ? s : "";
+}
+
+/*--------------------------------------------------------------------------
+** Dispatch.
+*/
+typedef enum kind {
+    K_UNKNOWN,
+    K_STORAGE,
+    K_VAULT,
+    K_PE_CHILD,
+    K_PRIVATE_ENDPOINT,
+    K_PERIMETER,
+    K_PROFILE,
+    K_ACCESS_RULE,
+    K_ASSOCIATION,
+    K_LINK,
+    K_NSP_CONFIGURATION,
+    K_VNET,
+    K_SUBNET,
+    K_SUBSCRIPTION
+} kind;
+
+static const struct {
+    const char *type;
+    kind k;
+} kinds[] = {
+    {"Microsoft.Storage/storageAccounts", K_STORAGE},
+    {"Microsoft.KeyVault/vaults", K_VAULT},
+    {"Microsoft.Storage/storageAccounts/privateEndpointConnections",
+     K_PE_CHILD},
+    {"Microsoft.KeyVault/vaults/privateEndpointConnections", K_PE_CHILD},
+    {"Microsoft.Network/privateEndpoints", K_PRIVATE_ENDPOINT},
+    {"Microsoft.Network/networkSecurityPerimeters", K_PERIMETER},
+    {"Microsoft.Network/networkSecurityPerimeters/profiles", K_PROFILE},
+    {"Microsoft.Network/networkSecurityPerimeters/profiles/accessRules",
+     K_ACCESS_RULE},
+    {"Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+     K_ASSOCIATION},
+    {"Microsoft.Network/networkSecurityPerimeters/links", K_LINK},
+    {"Microsoft.Network/networkSecurityPerimeters/linkReferences", K_LINK},
+    {"Microsoft.Storage/storageAccounts/networkSecurityPerimeterConfigurations",
+     K_NSP_CONFIGURATION},
+    {"Microsoft.Network/virtualNetworks", K_VNET},
+    {"Microsoft.Network/virtualNetworks/subnets", K_SUBNET},
+    {"Microsoft.Resources/subscriptions", K_SUBSCRIPTION},
+};
+
+static kind kind_of(const char *type, size_t n)
+{
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(kinds); i++) {
+        if (moat__eq_ci(kinds[i].type, strlen(kinds[i].type), type, n))
+            return kinds[i].k;
+    }
+    return K_UNKNOWN;
+}
+
+/* `az account list` entries carry no type: an id without '/' plus a
+** tenantId. */
+static int looks_like_account_entry(const json_value *res)
+{
+    const json_value *id = moat__json_get(res, "id");
+    const json_value *tid = moat__json_get(res, "tenantId");
+    return id && id->type == JSON_STRING && id->len > 0 &&
+           memchr(id->str, '/', id->len) == NULL && tid &&
+           tid->type == JSON_STRING;
+}
+
+static void read_resource(moat_loader *ld, const src_file *f,
+                          const json_value *res)
+{
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.ld = ld;
+    c.file = f;
+    const json_value *id = moat__json_get(res, "id");
+    const json_value *name = moat__json_get(res, "name");
+    if (id && id->type == JSON_STRING && id->len)
+        c.res = moat__dup(&c, id);
+    else if (name && name->type == JSON_STRING && name->len)
+        c.res = moat__dup(&c, name);
+    else
+        c.res = "";
+    if (res->type != JSON_OBJECT) {
+        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, res,
+                   "expected a resource object, found %s",
+                   moat__json_type_name(res->type));
+        return;
+    }
+    const json_value *type = moat__json_get(res, "type");
+    kind k = K_UNKNOWN;
+    if (type && type->type == JSON_STRING) {
+        k = kind_of(type->str, type->len);
+    } else if (looks_like_account_entry(res)) {
+        k = K_SUBSCRIPTION;
+    } else if (type == NULL) {
+        moat__diag(&c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "resource has no \"type\"; ignored (expected an ARM "
+                   "resource such as Microsoft.Storage/storageAccounts)");
+        return;
+    } else {
+        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
+                   "expected a string, found %s",
+                   moat__json_type_name(type->type));
+        return;
+    }
+    /* ARM and Resource Graph nest settings in "properties"; `az ... show`
+    ** prints some types flattened. */
+    const json_value *props = moat__json_get(res, "properties");
+    if (props && props->type == JSON_OBJECT)
+        moat__rctx_push_key(&c, props);
+    else if (!moat__json_is_null(props) && k != K_UNKNOWN) {
+        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, props,
+                   "expected an object, found %s",
+                   moat__json_type_name(props->type));
+        return;
+    } else
+        props = res;
+    switch (k) {
+    case K_STORAGE: moat__read_account(&c, res, props, RES_STORAGE); break;
+    case K_VAULT: moat__read_account(&c, res, props, RES_KEYVAULT); break;
+    case K_PE_CHILD: moat__read_pe_child(&c, res, props); break;
+    case K_PRIVATE_ENDPOINT: moat__read_private_endpoint(&c, res, props); break;
+    case K_PERIMETER: moat__read_perimeter(&c, res, props); break;
+    case K_PROFILE: moat__read_profile(&c, res, props); break;
+    case K_ACCESS_RULE: moat__read_access_rule(&c, res, props); break;
+    case K_ASSOCIATION: moat__read_association(&c, res, props); break;
+    case K_LINK: moat__read_link(&c, res, props); break;
+    case K_NSP_CONFIGURATION: moat__read_nsp_configuration(&c, res, props); break;
+    case K_VNET: moat__read_vnet(&c, res, props); break;
+    case K_SUBNET: moat__read_subnet(&c, res, props, NULL); break;
+    case K_SUBSCRIPTION: moat__read_subscription(&c, res); break;
+    case K_UNKNOWN: ld->n_ignored++; break;
+    }
+}
+
+static void read_list(moat_loader *ld, const src_file *f, const json_value *arr)
+{
+    for (const json_value *r = arr->child; r; r = r->next)
+        read_resource(ld, f, r);
+}
+
+static void read_document(moat_loader *ld, const src_file *f,
+                          const json_value *doc)
+{
+    if (doc->type == JSON_ARRAY) {
+        read_list(ld, f, doc);
+        return;
+    }
+    if (doc->type != JSON_OBJECT) {
+        rctx c = {ld, f, "", "", 0};
+        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, doc,
+                   "expected a resource, an array of resources, or an object "
+                   "with \"value\", \"data\" or \"resources\"; found %s",
+                   moat__json_type_name(doc->type));
+        return;
+    }
+    if (moat__json_get(doc, "type") == NULL) {
+        static const char *const containers[] = {"value", "data", "resources"};
+        for (size_t i = 0; i < MOAT_ARRAY_LEN(containers); i++) {
+            const json_value *list = moat__json_get(doc, containers[i]);
+            if (list && list->type == JSON_ARRAY) {
+                read_list(ld, f, list);
+                return;
+            }
+        }
+    }
+    read_resource(ld, f, doc);
+}
+
+moat_status moat_loader_add_json(moat_loader *ld, const char *name,
+                                 const char *json, size_t len)
+{
+    if (ld == NULL)
+        return MOAT_E_INVAL;
+    src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
+    char *text = moat__arena_strndup(&ld->arena, json, len);
+    const char *fname = moat__dupn(ld, name ? name : "<json>",
+                                   strlen(name ? name : "<json>"));
+    if (f == NULL || text == NULL || fname == NULL) {
+        moat__oom(ld);
+        return MOAT_E_NOMEM;
+    }
+    f->name = fname;
+    f->text = text;
+    f->len = len;
+    json_error err = {0, NULL};
+    json_value *doc = moat__json_parse(&ld->arena, text, len, &err);
+    if (doc == NULL) {
+        if (err.msg && strcmp(err.msg, "out of memory") == 0) {
+            moat__oom(ld);
+            return MOAT_E_NOMEM;
+        }
+        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1,
+                 "", "", moat__dupn(ld, err.msg, strlen(err.msg)));
+        return MOAT_E_SYNTAX;
+    }
+    size_t errors = ld->n_errors;
+    read_document(ld, f, doc);
+    if (ld->oom)
+        return MOAT_E_NOMEM;
+    return ld->n_errors > errors ? MOAT_E_INVAL : MOAT_OK;
+}
+
+static moat_status io_error(moat_loader *ld, const char *path, const char *what)
+{
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO, "%s: %s: %s", path,
+                  what, strerror(errno));
+    return MOAT_E_IO;
+}
+
+static moat_status add_file(moat_loader *ld, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return io_error(ld, path, "cannot open");
+    moat_buf b;
+    moat__buf_init(&b, MAX_FILE_BYTES);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        moat__buf_put(&b, chunk, n);
+    int bad = ferror(fp);
+    fclose(fp);
+    moat_status rc;
+    if (bad) {
+        rc = io_error(ld, path, "cannot read");
+    } else if (b.failed) {
+        moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
+                      "%s: larger than %u bytes, or out of memory", path,
+                      MAX_FILE_BYTES);
+        rc = MOAT_E_LIMIT;
+    } else {
+        rc = moat_loader_add_json(ld, path, b.data ? b.data : "", b.len);
+    }
+    moat__buf_free(&b);
+    return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int has_json_suffix(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && moat__eq_ci(name + n - 5, 5, ".json", 5);
+}
+
+static moat_status add_path_depth(moat_loader *ld, const char *path, int depth);
+
+static moat_status add_dir(moat_loader *ld, const char *path, int depth)
+{
+    if (depth > MAX_DIR_DEPTH) {
+        moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
+                      "%s: directories nested deeper than %d", path,
+                      MAX_DIR_DEPTH);
+        return MOAT_E_LIMIT;
+    }
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return io_error(ld, path, "cannot open directory");
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    moat_status rc = MOAT_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ., .., and hidden files such as .git */
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **p = realloc(names, cap * sizeof *names);
+            if (p == NULL) {
+                rc = MOAT_E_NOMEM;
+                break;
+            }
+            names = p;
+        }
+        names[n] = strdup(e->d_name);
+        if (names[n] == NULL) {
+            rc = MOAT_E_NOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc == MOAT_OK)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n && rc != MOAT_E_NOMEM; i++) {
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *child = malloc(len);
+        if (child == NULL) {
+            rc = MOAT_E_NOMEM;
+            break;
+        }
+        snprintf(child, len, "%s%s%s", path,
+                 path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        struct stat st;
+        if (stat(child, &st) == 0 &&
+            (S_ISDIR(st.st_mode) ||
+             (S_ISREG(st.st_mode) && has_json_suffix(names[i])))) {
+            moat_status r = add_path_depth(ld, child, depth + 1);
+            if (rc == MOAT_OK)
+                rc = r;
+        }
+        free(child);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == MOAT_E_NOMEM)
+        moat__oom(ld);
+    return rc;
+}
+
+static moat_status add_path_depth(moat_loader *ld, const char *path, int depth)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return io_error(ld, path, "cannot open");
+    if (S_ISDIR(st.st_mode))
+        return add_dir(ld, path, depth);
+    return add_file(ld, path);
+}
+
+moat_status moat_loader_add_path(moat_loader *ld, const char *path)
+{
+    if (ld == NULL || path == NULL || path[0] == '\0')
+        return MOAT_E_INVAL;
+    return add_path_depth(ld, path, 0);
+}
+
+moat_status moat_loader_finish(moat_loader *ld, moat_estate **out)
+{
+    if (out)
+        *out = NULL;
+    if (ld == NULL || out == NULL)
+        return MOAT_E_INVAL;
+    if (ld->oom)
+        return MOAT_E_NOMEM;
+    if (ld->n_errors > 0)
+        return MOAT_E_INVAL;
+    return moat__compile(ld, out);
+}

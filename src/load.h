@@ -1,0 +1,286 @@
+/*
+** load.h - what the loader collects before compilation: raw resources read
+** from JSON and validated, with the position of each for diagnostics.
+** Shared by load.c, the read_*.c readers and compile.c.
+*/
+#ifndef MOAT_LOAD_H
+#define MOAT_LOAD_H
+
+#include "moat_int.h"
+
+typedef struct src_file {
+    const char *name;
+    const char *text;
+    size_t len;
+} src_file;
+
+/* Where something was read: for diagnostics that come after reading. */
+typedef struct src_loc {
+    const src_file *file;
+    uint32_t pos;
+    const char *resource;
+    const char *path;
+} src_loc;
+
+#define VEC(T)                                                               \
+    struct {                                                                 \
+        T *v;                                                                \
+        size_t n, cap;                                                       \
+    }
+
+typedef struct raw_rar {
+    const char *tenant_text;
+    const char *resource_id;
+    moat_segments seg;
+    uint16_t index;
+} raw_rar;
+
+typedef struct raw_res {
+    res_kind kind;
+    const char *id;
+    const char *name;
+    const char *location;
+    const char *tenant;        /* vault: properties.tenantId; storage: a
+                                  Resource Graph row's tenantId */
+    const char *tenant_source;
+    pna_mode pna;
+    const char *pna_text;
+    basis pna_basis;
+    basis acl_basis;
+    uint8_t default_allow;
+    basis default_basis;
+    uint8_t bypass;
+    basis bypass_basis;
+    VEC(ip_rule) ip4;
+    VEC(ip_rule) ip6;
+    VEC(vnet_rule) vnets;
+    VEC(raw_rar) rars;
+    VEC(pe_conn) pes;
+    src_loc loc;
+    struct raw_res *next;
+} raw_res;
+
+typedef struct raw_sub {
+    const char *guid; /* lower case */
+    const char *tenant;
+    src_loc loc;
+    struct raw_sub *next;
+} raw_sub;
+
+typedef struct raw_perimeter {
+    const char *id;
+    const char *name;
+    const char *guid;
+    const char *location;
+    uint8_t synthetic;
+    src_loc loc;
+    struct raw_perimeter *next;
+} raw_perimeter;
+
+typedef struct raw_profile {
+    const char *id;
+    const char *name;
+    const char *perimeter_id;
+    uint8_t synthetic;
+    src_loc loc;
+    struct raw_profile *next;
+} raw_profile;
+
+typedef struct raw_rule {
+    const char *profile_id;
+    access_rule rule;
+    uint8_t synthetic;
+    src_loc loc;
+    struct raw_rule *next;
+} raw_rule;
+
+typedef struct raw_assoc {
+    const char *id;
+    const char *name;
+    const char *resource_id;
+    const char *profile_id;
+    const char *perimeter_id; /* the association's parent */
+    access_mode mode;
+    const char *mode_text;
+    uint8_t synthetic;
+    src_loc loc;
+    struct raw_assoc *next;
+} raw_assoc;
+
+typedef struct raw_link {
+    const char *id;
+    const char *name;
+    const char *perimeter_id; /* parent */
+    const char *remote_id;
+    const char *remote_guid;
+    const char **local_profiles;
+    size_t n_local;
+    const char **remote_profiles;
+    size_t n_remote;
+    const char *status;
+    int approved;
+    src_loc loc;
+    struct raw_link *next;
+} raw_link;
+
+typedef struct raw_endpoint {
+    const char *service;
+    const char **locations;
+    size_t n_locations;
+} raw_endpoint;
+
+typedef struct raw_subnet {
+    const char *id;
+    const char *vnet_id;
+    const char *vnet_location; /* when read inside its VNet */
+    raw_endpoint *endpoints;
+    size_t n_endpoints;
+    src_loc loc;
+    struct raw_subnet *next;
+} raw_subnet;
+
+typedef struct raw_vnet {
+    const char *id;
+    const char *location;
+    struct raw_vnet *next;
+} raw_vnet;
+
+/* A private endpoint connection read apart from its resource: a child
+** resource (.../privateEndpointConnections/x) or a
+** Microsoft.Network/privateEndpoints resource. */
+typedef struct raw_pe_child {
+    const char *target_id;
+    pe_conn conn;
+    src_loc loc;
+    struct raw_pe_child *next;
+} raw_pe_child;
+
+typedef struct list_tail {
+    void *head;
+    void **tail;
+} list_tail;
+
+struct moat_loader {
+    unsigned flags;
+    moat_arena arena;
+    VEC(moat_diag) diags;
+    size_t n_errors;
+    int oom;
+    size_t n_ignored; /* resources of types moat does not read */
+    raw_res *res, **res_tail;
+    raw_sub *subs, **subs_tail;
+    raw_perimeter *perims, **perims_tail;
+    raw_profile *profiles, **profiles_tail;
+    raw_rule *rules, **rules_tail;
+    raw_assoc *assocs, **assocs_tail;
+    raw_link *links, **links_tail;
+    raw_subnet *subnets, **subnets_tail;
+    raw_vnet *vnets, **vnets_tail;
+    raw_pe_child *pe_children, **pe_children_tail;
+};
+
+/* Reading context for one resource: file, resource label, JSON path. */
+typedef struct rctx {
+    moat_loader *ld;
+    const src_file *file;
+    const char *res; /* id or name, for diagnostics */
+    char path[512];
+    size_t path_len;
+} rctx;
+
+/* Path building: push returns the previous length for pop. */
+MOAT_HIDDEN size_t moat__rctx_push_key(rctx *c, const json_value *member);
+MOAT_HIDDEN size_t moat__rctx_push_index(rctx *c, size_t i);
+MOAT_HIDDEN void moat__rctx_pop(rctx *c, size_t mark);
+
+/* Records a diagnostic about value `at` (NULL: the resource itself). The
+** path is c's path plus at's member name. */
+MOAT_HIDDEN void moat__diag(rctx *c, moat_severity sev, moat_status code,
+                            const json_value *at, const char *fmt, ...)
+    MOAT_PRINTF(5, 6);
+/* A value Azure would refuse: an error, or a warning under --lenient.
+** Either way the caller then ignores the value (fail closed). */
+MOAT_HIDDEN void moat__invalid(rctx *c, const json_value *at,
+                               const char *fmt, ...) MOAT_PRINTF(3, 4);
+/* A diagnostic at a recorded location, after reading. */
+MOAT_HIDDEN void moat__diag_at(moat_loader *ld, const src_loc *loc,
+                               moat_severity sev, moat_status code,
+                               const char *fmt, ...) MOAT_PRINTF(5, 6);
+MOAT_HIDDEN src_loc moat__loc(rctx *c, const json_value *at);
+MOAT_HIDDEN void moat__oom(moat_loader *ld);
+
+/* Typed member access. Each returns 1 when present with the right type,
+** 0 when absent or null, -1 (after an error diagnostic) otherwise. */
+MOAT_HIDDEN int moat__get_str(rctx *c, const json_value *obj,
+                              const char *name, const json_value **out);
+MOAT_HIDDEN int moat__get_obj(rctx *c, const json_value *obj,
+                              const char *name, const json_value **out);
+MOAT_HIDDEN int moat__get_arr(rctx *c, const json_value *obj,
+                              const char *name, const json_value **out);
+/* The first present of two spellings ("networkAcls"/"networkRuleSet"). */
+MOAT_HIDDEN const json_value *moat__get2(const json_value *obj,
+                                         const char *a, const char *b);
+/* A string copied into the loader's arena (NULL when out of memory). */
+MOAT_HIDDEN const char *moat__dup(rctx *c, const json_value *s);
+MOAT_HIDDEN const char *moat__dupn(moat_loader *ld, const char *s, size_t n);
+
+/* Vector append into loader-owned heap memory (freed with the loader). */
+MOAT_HIDDEN void *moat__vec_push(moat_loader *ld, void **v, size_t *n,
+                                 size_t *cap, size_t size);
+#define VEC_PUSH(ld, vec)                                                    \
+    moat__vec_push((ld), (void **)&(vec).v, &(vec).n, &(vec).cap,            \
+                   sizeof *(vec).v)
+
+/* Readers, one per family of ARM resources. props is the properties object
+** (or the resource itself in `az show`'s flattened form). */
+MOAT_HIDDEN void moat__read_account(rctx *c, const json_value *res,
+                                    const json_value *props, res_kind kind);
+MOAT_HIDDEN void moat__read_pe_child(rctx *c, const json_value *res,
+                                     const json_value *props);
+MOAT_HIDDEN void moat__read_private_endpoint(rctx *c, const json_value *res,
+                                             const json_value *props);
+MOAT_HIDDEN void moat__read_perimeter(rctx *c, const json_value *res,
+                                      const json_value *props);
+MOAT_HIDDEN void moat__read_profile(rctx *c, const json_value *res,
+                                    const json_value *props);
+MOAT_HIDDEN void moat__read_access_rule(rctx *c, const json_value *res,
+                                        const json_value *props);
+MOAT_HIDDEN void moat__read_association(rctx *c, const json_value *res,
+                                        const json_value *props);
+MOAT_HIDDEN void moat__read_link(rctx *c, const json_value *res,
+                                 const json_value *props);
+MOAT_HIDDEN void moat__read_nsp_configuration(rctx *c, const json_value *res,
+                                              const json_value *props);
+MOAT_HIDDEN void moat__read_vnet(rctx *c, const json_value *res,
+                                 const json_value *props);
+MOAT_HIDDEN void moat__read_subnet(rctx *c, const json_value *res,
+                                   const json_value *props,
+                                   const char *vnet_location);
+MOAT_HIDDEN void moat__read_subscription(rctx *c, const json_value *res);
+
+/* Shared by the account and NSP readers: one access rule's properties. */
+MOAT_HIDDEN int moat__read_rule_props(rctx *c, const json_value *props,
+                                      access_rule *out);
+
+/* Enum tables. */
+typedef struct enum_entry {
+    const char *name;
+    int value;
+} enum_entry;
+/* 1 and *out set when s names an entry (ignoring case), else 0. */
+MOAT_HIDDEN int moat__enum_lookup(const enum_entry *t, size_t n,
+                                  const char *s, int *out);
+/* "A, B or C" for messages. */
+MOAT_HIDDEN const char *moat__enum_list(rctx *c, const enum_entry *t,
+                                        size_t n);
+
+#define APPEND(ld, list, item)                                               \
+    do {                                                                     \
+        (item)->next = NULL;                                                 \
+        *(ld)->list##_tail = (item);                                         \
+        (ld)->list##_tail = &(item)->next;                                   \
+    } while (0)
+
+MOAT_HIDDEN moat_status moat__compile(moat_loader *ld, moat_estate **out);
+
+#endif /* MOAT_LOAD_H */

@@ -1,0 +1,662 @@
+/*
+** moat_int.h - the library's private umbrella header.
+**
+** The pipeline, one file per stage:
+**
+**   json.c      bytes -> JSON tree (positions kept for diagnostics)
+**   load.c      JSON tree -> raw resources, validated (diagnostics)
+**   read_*.c    one reader per ARM resource family
+**   compile.c   raw resources -> immutable estate (prefix sets, hashes)
+**   request.c   request fields -> bound request (resolved against estate)
+**   decide.c    bound request x estate -> decision (decision.md section 4)
+**   explain.c   the same, traced, with words and JSON
+**
+** Support: arena.c (bump allocation), buf.c (growable text), addr.c
+** (addresses, CIDR), prefix.c (interval sets), ids.c (case-insensitive ids,
+** interning), catalog.c (trusted services), describe.c (estate as JSON).
+**
+** Internal names shared between files start with moat__ and are hidden from
+** the shared library's symbol table.
+*/
+#ifndef MOAT_INT_H
+#define MOAT_INT_H
+
+#include "moat.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define MOAT_HIDDEN __attribute__((visibility("hidden")))
+#define MOAT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define MOAT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MOAT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MOAT_HIDDEN
+#define MOAT_PRINTF(f, a)
+#define MOAT_LIKELY(x) (x)
+#define MOAT_UNLIKELY(x) (x)
+#endif
+
+#define MOAT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/*==========================================================================
+** arena.c - bump allocation. Everything a loader, an estate or a request
+** parse allocates lives in one arena and is freed at once.
+*/
+typedef struct moat_arena_chunk moat_arena_chunk;
+typedef struct moat_arena {
+    moat_arena_chunk *head;
+    size_t total; /* bytes obtained from malloc */
+    size_t limit; /* 0 = unlimited; beyond it allocations fail */
+} moat_arena;
+
+MOAT_HIDDEN void moat__arena_init(moat_arena *a, size_t limit);
+/* n bytes aligned for any type, or NULL (out of memory or over limit). */
+MOAT_HIDDEN void *moat__arena_alloc(moat_arena *a, size_t n);
+MOAT_HIDDEN void *moat__arena_zalloc(moat_arena *a, size_t n);
+/* A NUL-terminated copy of n bytes of s. */
+MOAT_HIDDEN char *moat__arena_strndup(moat_arena *a, const char *s, size_t n);
+MOAT_HIDDEN char *moat__arena_printf(moat_arena *a, const char *fmt, ...)
+    MOAT_PRINTF(2, 3);
+/* Forgets every allocation but keeps the largest chunk for reuse. */
+MOAT_HIDDEN void moat__arena_reset(moat_arena *a);
+MOAT_HIDDEN void moat__arena_free(moat_arena *a);
+
+/*==========================================================================
+** buf.c - growable text with a sticky failure flag (sqlite's
+** mallocFailed): append freely, check once.
+*/
+typedef struct moat_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t limit; /* 0 = unlimited */
+    int failed;
+} moat_buf;
+
+MOAT_HIDDEN void moat__buf_init(moat_buf *b, size_t limit);
+MOAT_HIDDEN void moat__buf_free(moat_buf *b);
+MOAT_HIDDEN void moat__buf_clear(moat_buf *b);
+MOAT_HIDDEN void moat__buf_put(moat_buf *b, const char *s, size_t n);
+MOAT_HIDDEN void moat__buf_puts(moat_buf *b, const char *s);
+MOAT_HIDDEN void moat__buf_putc(moat_buf *b, char c);
+MOAT_HIDDEN void moat__buf_printf(moat_buf *b, const char *fmt, ...)
+    MOAT_PRINTF(2, 3);
+MOAT_HIDDEN void moat__buf_vprintf(moat_buf *b, const char *fmt, va_list ap);
+/* s as a JSON string literal, quotes included. */
+MOAT_HIDDEN void moat__buf_json_str(moat_buf *b, const char *s, size_t n);
+MOAT_HIDDEN void moat__buf_json_cstr(moat_buf *b, const char *s);
+/* The NUL-terminated contents ("" when empty or failed). */
+MOAT_HIDDEN const char *moat__buf_cstr(moat_buf *b);
+
+/*==========================================================================
+** json.c - a small JSON parser that keeps the byte offset of every value,
+** so that every load error can name its line. Why not a packaged parser:
+** cJSON (Debian) keeps no positions and allocates per node; diagnostics
+** need positions and the request stream needs an arena. It is fuzzed
+** (fuzz/fuzz_json.c) and checked against cJSON (tests/unit/test_json.c).
+*/
+typedef enum json_type {
+    JSON_NULL,
+    JSON_FALSE,
+    JSON_TRUE,
+    JSON_NUMBER,
+    JSON_STRING,
+    JSON_ARRAY,
+    JSON_OBJECT
+} json_type;
+
+typedef struct json_value json_value;
+struct json_value {
+    json_type type;
+    uint32_t pos;      /* byte offset of the value in the source */
+    uint32_t len;      /* string bytes, number text bytes, child count */
+    const char *str;   /* decoded string or number text, NUL-terminated */
+    json_value *child; /* first element or member */
+    json_value *next;  /* next sibling */
+    const char *key;   /* member name when inside an object */
+    uint32_t key_len;
+};
+
+typedef struct json_error {
+    size_t pos;
+    const char *msg; /* static text */
+} json_error;
+
+#define MOAT_JSON_MAX_DEPTH 256
+
+/* Parses exactly one JSON value (surrounding whitespace and a leading UTF-8
+** byte order mark allowed). Returns NULL on error (err filled) or when out
+** of memory (err->msg is "out of memory"). */
+MOAT_HIDDEN json_value *moat__json_parse(moat_arena *a, const char *src,
+                                         size_t len, json_error *err);
+/* The first member whose name equals key ignoring ASCII case. */
+MOAT_HIDDEN json_value *moat__json_get(const json_value *obj, const char *key);
+MOAT_HIDDEN const char *moat__json_type_name(json_type t);
+/* True for null or absent. */
+static inline int moat__json_is_null(const json_value *v)
+{
+    return v == NULL || v->type == JSON_NULL;
+}
+/* 1-based line and column of a byte offset in src. */
+MOAT_HIDDEN void moat__json_line_col(const char *src, size_t len, size_t pos,
+                                     unsigned *line, unsigned *col);
+
+/*==========================================================================
+** addr.c - IPv4 and IPv6 addresses and CIDR ranges. Both families are held
+** as 128-bit numbers (IPv4 in the low 32 bits) so one matcher serves both.
+*/
+typedef struct moat_u128 {
+    uint64_t hi, lo;
+} moat_u128;
+
+typedef struct moat_addr {
+    uint8_t family; /* 0 none, 4, 6 */
+    moat_u128 v;
+} moat_addr;
+
+typedef struct moat_cidr {
+    moat_addr addr; /* network address (host bits cleared) */
+    uint8_t prefix; /* 0..32 or 0..128 */
+    uint8_t bare;   /* written without a prefix length */
+    uint8_t host_bits; /* host bits were set in the text */
+} moat_cidr;
+
+/* Parses an address of n bytes. An IPv4-mapped IPv6 address
+** (::ffff:a.b.c.d) is returned as IPv4, as the service sees it. */
+MOAT_HIDDEN int moat__addr_parse(const char *s, size_t n, moat_addr *out);
+/* Parses "a.b.c.d", "a.b.c.d/nn", "v6", "v6/nn". Returns 0 on success. */
+MOAT_HIDDEN int moat__cidr_parse(const char *s, size_t n, moat_cidr *out);
+/* Canonical text (inet_ntop); buf of at least 46 bytes. */
+MOAT_HIDDEN void moat__addr_format(const moat_addr *a, char *buf, size_t cap);
+MOAT_HIDDEN void moat__cidr_format(const moat_cidr *c, char *buf, size_t cap);
+/* First and last address of the range. */
+MOAT_HIDDEN void moat__cidr_range(const moat_cidr *c, moat_u128 *lo,
+                                  moat_u128 *hi);
+/* The range lies inside 10/8, 172.16/12 or 192.168/16 (decision.md 7). */
+MOAT_HIDDEN int moat__cidr_is_private_v4(const moat_cidr *c);
+/* Number of addresses, saturating at UINT64_MAX. */
+MOAT_HIDDEN uint64_t moat__cidr_size(const moat_cidr *c);
+
+static inline int moat__u128_cmp(moat_u128 a, moat_u128 b)
+{
+    if (a.hi != b.hi)
+        return a.hi < b.hi ? -1 : 1;
+    if (a.lo != b.lo)
+        return a.lo < b.lo ? -1 : 1;
+    return 0;
+}
+
+/*==========================================================================
+** prefix.c - a set of CIDR ranges compiled into sorted, disjoint intervals
+** that remember the lowest rule index covering them. Lookup is a binary
+** search: O(log n), no allocation. Built in O(n log n).
+*/
+#define MOAT_RULE_NONE 0xFFFFu
+
+typedef struct moat_iv4 {
+    uint32_t lo, hi;
+    uint16_t rule;
+} moat_iv4;
+
+typedef struct moat_iv6 {
+    moat_u128 lo, hi;
+    uint16_t rule;
+} moat_iv6;
+
+typedef struct moat_prefix_set {
+    const moat_iv4 *v4;
+    const moat_iv6 *v6;
+    uint32_t n4, n6;
+} moat_prefix_set;
+
+typedef struct moat_prefix_builder {
+    struct moat_prefix_item *items;
+    size_t n, cap;
+    int failed;
+} moat_prefix_builder;
+
+MOAT_HIDDEN void moat__prefix_builder_init(moat_prefix_builder *b);
+MOAT_HIDDEN void moat__prefix_builder_add(moat_prefix_builder *b,
+                                          const moat_cidr *c, uint16_t rule);
+/* Compiles into arena memory; the builder is emptied. */
+MOAT_HIDDEN moat_status moat__prefix_build(moat_prefix_builder *b,
+                                           moat_arena *a,
+                                           moat_prefix_set *out);
+MOAT_HIDDEN void moat__prefix_builder_free(moat_prefix_builder *b);
+/* The lowest rule index whose range holds addr, or MOAT_RULE_NONE. */
+MOAT_HIDDEN uint16_t moat__prefix_lookup(const moat_prefix_set *s,
+                                         const moat_addr *addr);
+MOAT_HIDDEN size_t moat__prefix_bytes(const moat_prefix_set *s);
+
+/*==========================================================================
+** ids.c - Azure ids, names, GUIDs and regions compare ignoring case; ids
+** are hashed case-folded; regions also ignore spaces ("East US" = eastus).
+*/
+#define MOAT_ID_NONE 0xFFFFFFFFu  /* not set / not known */
+#define MOAT_ID_OTHER 0xFFFFFFFEu /* set, but nothing in the estate has it */
+
+static inline int moat__same_id(uint32_t a, uint32_t b)
+{
+    return a == b && a < MOAT_ID_OTHER;
+}
+
+MOAT_HIDDEN uint64_t moat__hash_ci(const char *s, size_t n);
+MOAT_HIDDEN int moat__eq_ci(const char *a, size_t an, const char *b,
+                            size_t bn);
+MOAT_HIDDEN int moat__eq_ci_z(const char *a, const char *b);
+/* Region normalised into out (lower case, no spaces); 0 on success. */
+MOAT_HIDDEN int moat__region_norm(const char *s, size_t n, char *out,
+                                  size_t cap);
+/* The GUID in "/subscriptions/<guid>" or a bare "<guid>", lower-cased into
+** out (37 bytes); 0 on success. Accepts any non-empty value without '/'
+** after the prefix, since Azure's own examples use placeholders. */
+MOAT_HIDDEN int moat__subscription_of(const char *s, size_t n, char *out,
+                                      size_t cap);
+MOAT_HIDDEN void moat__lower(char *s);
+
+/* A string interning table: case-insensitive key -> dense index. */
+typedef struct moat_intern {
+    struct moat_intern_slot *slots;
+    size_t cap, count;
+    const char **keys; /* by index, lower-cased */
+    size_t keys_cap;
+} moat_intern;
+
+MOAT_HIDDEN void moat__intern_init(moat_intern *t);
+MOAT_HIDDEN void moat__intern_free(moat_intern *t);
+/* Adds (or finds) key; MOAT_ID_NONE when out of memory. The key text is
+** copied into arena a. */
+MOAT_HIDDEN uint32_t moat__intern_add(moat_intern *t, moat_arena *a,
+                                      const char *key, size_t n);
+/* The index of key, or MOAT_ID_OTHER. */
+MOAT_HIDDEN uint32_t moat__intern_find(const moat_intern *t, const char *key,
+                                       size_t n);
+
+/* A hash index from case-folded string to pointer (ids, names). */
+typedef struct moat_index {
+    struct moat_index_slot *slots;
+    size_t cap, count;
+} moat_index;
+
+MOAT_HIDDEN void moat__index_init(moat_index *x);
+MOAT_HIDDEN void moat__index_free(moat_index *x);
+/* Adds key -> value. Returns 0, 1 when the key was already there (the
+** first value is kept; *prev gets it when prev is not NULL), -1 on OOM. */
+MOAT_HIDDEN int moat__index_put(moat_index *x, const char *key, size_t n,
+                                void *value, void **prev);
+MOAT_HIDDEN void *moat__index_get(const moat_index *x, const char *key,
+                                  size_t n);
+/* The stored value's slot, to replace it; NULL when the key is absent. */
+MOAT_HIDDEN void **moat__index_ref(const moat_index *x, const char *key,
+                                   size_t n);
+
+/* An ARM id split at '/': "/subscriptions/s/resourceGroups/g/providers/
+** NS/type/name" has 8 segments. */
+#define MOAT_MAX_SEGMENTS 32
+typedef struct moat_segments {
+    uint16_t off[MOAT_MAX_SEGMENTS];
+    uint16_t len[MOAT_MAX_SEGMENTS];
+    uint8_t n;
+} moat_segments;
+
+/* Splits an id of n bytes (< 65536); -1 when it has too many segments. */
+MOAT_HIDDEN int moat__segments_split(const char *s, size_t n,
+                                     moat_segments *out);
+/* The resource type of an ARM id, "Microsoft.Storage/storageAccounts" for
+** ".../providers/Microsoft.Storage/storageAccounts/x" (nested types give
+** "NS/t1/t2"). Writes into out; returns its length, 0 when none. */
+MOAT_HIDDEN size_t moat__arm_type_of(const char *id, size_t n, char *out,
+                                     size_t cap);
+/* The subscription GUID of an ARM id into out (lower case); 0 on success. */
+MOAT_HIDDEN int moat__arm_subscription_of(const char *id, size_t n, char *out,
+                                          size_t cap);
+/* Length of the parent id: for ".../vaults/v/privateEndpointConnections/c"
+** and child "privateEndpointConnections", the length of ".../vaults/v";
+** 0 when child is not found. */
+MOAT_HIDDEN size_t moat__arm_parent_len(const char *id, size_t n,
+                                        const char *child);
+
+/*==========================================================================
+** catalog.c - the trusted-service catalog, generated at build time from
+** data/trusted-services.tsv.
+*/
+typedef enum moat_catalog_target {
+    MOAT_TARGET_STORAGE = 1,
+    MOAT_TARGET_KEYVAULT = 2
+} moat_catalog_target;
+
+MOAT_HIDDEN extern const moat_service moat__catalog_entries[];
+MOAT_HIDDEN extern const unsigned long moat__catalog_size;
+
+/* The first catalog entry for target that a caller of service type `type`
+** ("NS" or "NS/type[/...]") belongs to, or -1. decision.md section 7: a
+** bare-namespace entry matches any type in it; a typed entry needs that
+** type exactly. */
+MOAT_HIDDEN int moat__catalog_match(moat_catalog_target target,
+                                    const char *type, size_t n);
+
+/*==========================================================================
+** The compiled estate.
+*/
+typedef enum res_kind { RES_STORAGE, RES_KEYVAULT } res_kind;
+typedef enum pna_mode {
+    PNA_ENABLED,
+    PNA_DISABLED,
+    PNA_SECURED_BY_PERIMETER
+} pna_mode;
+typedef enum access_mode {
+    MODE_LEARNING,
+    MODE_ENFORCED,
+    MODE_AUDIT
+} access_mode;
+typedef enum vnet_state {
+    VNET_SUCCEEDED,
+    VNET_ABSENT, /* no state: counts as Succeeded */
+    VNET_PROVISIONING,
+    VNET_DEPROVISIONING,
+    VNET_FAILED,
+    VNET_NETWORK_SOURCE_DELETED
+} vnet_state;
+typedef enum pe_status {
+    PE_APPROVED,
+    PE_PENDING,
+    PE_REJECTED,
+    PE_DISCONNECTED,
+    PE_UNKNOWN
+} pe_status;
+
+#define BYPASS_AZURE_SERVICES 0x1u
+#define BYPASS_LOGGING 0x2u
+#define BYPASS_METRICS 0x4u
+
+/* Where a setting's value came from (for describe and audit). */
+typedef enum basis { BASIS_EXPLICIT, BASIS_DEFAULT } basis;
+
+typedef struct ip_rule {
+    const char *text; /* as written */
+    moat_cidr cidr;
+    uint16_t index;   /* position in the resource's JSON list */
+} ip_rule;
+
+typedef struct vnet_rule {
+    const char *id;
+    uint64_t hash;
+    vnet_state state;
+    uint16_t index;
+} vnet_rule;
+
+typedef struct rar_rule {
+    uint32_t tenant; /* interned */
+    uint16_t index;
+    uint8_t nseg;
+    uint64_t type_hash; /* hash of provider namespace and type, or 0 */
+    const uint16_t *seg_off; /* segments of resource_id */
+    const uint16_t *seg_len;
+    const char *resource_id;
+    const char *tenant_text;
+} rar_rule;
+
+typedef struct pe_conn {
+    const char *name;   /* connection id or name, for explanations */
+    const char *pe_id;  /* private endpoint ARM id */
+    uint64_t hash;
+    pe_status status;
+    const char *status_text;
+    uint16_t index;
+    uint8_t from_endpoint; /* learnt from a Microsoft.Network/privateEndpoints
+                              resource rather than the resource itself */
+} pe_conn;
+
+typedef struct perimeter perimeter;
+typedef struct profile profile;
+typedef struct assoc assoc;
+
+typedef struct access_rule {
+    const char *id;
+    const char *name;
+    int inbound;
+    const char **prefixes;   /* texts */
+    moat_cidr *cidrs;
+    uint16_t n_prefixes;
+    const char **subscriptions;
+    uint16_t n_subscriptions;
+    const char **service_tags;
+    uint16_t n_service_tags;
+    uint16_t n_other; /* outbound elements (FQDN, e-mail, phone) */
+} access_rule;
+
+struct perimeter {
+    const char *id;
+    const char *name;
+    const char *guid_text;
+    uint32_t guid; /* interned */
+    const char *location;
+    uint8_t synthetic; /* from a storage account's NSP configuration */
+};
+
+struct profile {
+    const char *id;
+    const char *name;
+    const perimeter *perimeter;
+    const access_rule *rules; /* in estate order */
+    uint16_t n_rules;
+    /* hot: inbound address prefixes and subscriptions, lowest rule index */
+    moat_prefix_set prefixes;
+    const uint32_t *sub_ids; /* sorted interned subscription GUIDs */
+    const uint16_t *sub_rule;
+    uint16_t n_subs;
+    uint16_t first_tag_rule; /* lowest rule index with service tags */
+};
+
+typedef struct link_join {
+    uint32_t guid;      /* the caller's perimeter */
+    uint16_t link;      /* index into the estate's links */
+} link_join;
+
+typedef struct nsp_link {
+    const char *id;
+    const char *name;
+    const perimeter *local;
+    const char *remote_id;
+    uint32_t remote_guid;
+    int approved;
+    const char *status_text;
+} nsp_link;
+
+struct assoc {
+    const char *id;
+    const char *name;
+    access_mode mode;
+    const char *mode_text;
+    const profile *profile;
+    const perimeter *perimeter;
+    const link_join *joins; /* sorted by guid */
+    uint16_t n_joins;
+    uint8_t synthetic;
+};
+
+typedef struct subnet_info {
+    const char *id;
+    uint64_t hash;
+    uint32_t vnet_region; /* interned, or MOAT_ID_NONE */
+    uint8_t se_storage;   /* Microsoft.Storage */
+    uint8_t se_storage_any; /* its locations list '*' */
+    uint8_t se_storage_global;
+    uint8_t se_keyvault;
+    const uint32_t *storage_locations; /* interned regions */
+    uint16_t n_storage_locations;
+    const char **services; /* every service endpoint, for describe */
+    uint16_t n_services;
+} subnet_info;
+
+typedef struct resource {
+    /* hot: what moat_decide reads */
+    res_kind kind;
+    pna_mode pna;
+    uint8_t default_allow;
+    uint8_t bypass;
+    uint32_t region; /* interned */
+    uint32_t tenant; /* interned, MOAT_ID_NONE when unknown */
+    const assoc *assoc;
+    moat_prefix_set ips;         /* ipRules and ipv6Rules */
+    const uint64_t *vnet_hashes; /* sorted, active rules only */
+    const uint16_t *vnet_which;  /* rule index per hash */
+    uint16_t n_vnet_active;
+    const rar_rule *rars;
+    uint16_t n_rars;
+    const pe_conn *pes;
+    uint16_t n_pes;
+    /* cold: what explanations and describe read */
+    const char *id;
+    const char *name;
+    const char *location;
+    const char *tenant_text;
+    const char *tenant_source; /* "subscription", "resource", "properties" */
+    const char *pna_text;
+    basis pna_basis;
+    basis acl_basis;     /* networkAcls present or defaulted */
+    basis default_basis;
+    basis bypass_basis;
+    const ip_rule *ip4;
+    uint16_t n_ip4;
+    const ip_rule *ip6;
+    uint16_t n_ip6;
+    const vnet_rule *vnets;
+    uint16_t n_vnets;
+    const char *file;
+    unsigned line;
+} resource;
+
+struct moat_estate {
+    moat_arena arena;
+    moat_intern ids;     /* tenants, subscriptions, perimeter GUIDs */
+    moat_intern regions;
+    resource *resources;
+    size_t n_resources;
+    moat_index by_id;    /* resource id -> resource */
+    moat_index by_name;  /* resource name -> resource, or &ambiguous */
+    perimeter *perimeters;
+    size_t n_perimeters;
+    profile *profiles;
+    size_t n_profiles;
+    assoc *assocs;
+    size_t n_assocs;
+    nsp_link *links;
+    size_t n_links;
+    subnet_info *subnets;
+    size_t n_subnets;
+    moat_index subnet_by_id;
+    const char **sub_ids; /* subscriptions and their tenants, for describe */
+    const char **sub_tenants;
+    size_t n_subs;
+};
+
+MOAT_HIDDEN extern const char moat__ambiguous_marker;
+
+/* The resource of an id or unique name; NULL with *status set otherwise. */
+MOAT_HIDDEN const resource *moat__estate_find(const moat_estate *es,
+                                              const char *s, size_t n,
+                                              moat_status *status);
+
+/*==========================================================================
+** The bound request.
+*/
+#define MOAT_REQ_POOL 8192
+#define MOAT_REQ_MAX_PERIMETERS 16
+
+struct moat_request {
+    const moat_estate *es;
+    const resource *res;
+    moat_plane plane;
+    moat_endpoint endpoint;
+    moat_protocol protocol;
+    moat_operation op;
+    moat_auth auth;
+    const char *target;
+    size_t target_len;
+    moat_addr ip;
+    /* source.subnet */
+    const char *subnet;
+    size_t subnet_len;
+    uint64_t subnet_hash;
+    const subnet_info *subnet_info; /* NULL when the estate lacks it */
+    /* source.private_endpoint */
+    const char *pe;
+    size_t pe_len;
+    uint64_t pe_hash;
+    /* source.region */
+    const char *region_text;
+    uint32_t region;
+    /* caller */
+    const char *tenant_text;
+    uint32_t tenant;
+    const char *subscription_text;
+    uint32_t subscription;
+    const char *caller_id;
+    size_t caller_id_len;
+    moat_segments caller_seg;
+    uint64_t caller_type_hash;
+    const char *service;
+    int trusted_storage;  /* catalog index or -1 */
+    int trusted_keyvault; /* catalog index or -1 */
+    uint32_t perimeters[MOAT_REQ_MAX_PERIMETERS];
+    uint8_t n_perimeters;
+    /* strings copied out of the caller's buffers */
+    size_t pool_used;
+    char pool[MOAT_REQ_POOL];
+};
+
+/*==========================================================================
+** decide.c - the procedure of decision.md section 4, with an optional
+** trace for explanations.
+*/
+typedef enum rule_kind {
+    RK_NONE,
+    RK_DEFAULT_ACTION,
+    RK_NO_ACLS,       /* networkAcls absent: default Allow */
+    RK_IP4,
+    RK_IP6,
+    RK_VNET,
+    RK_RAR,
+    RK_TRUSTED,       /* index: catalog entry */
+    RK_BYPASS_LOGGING,
+    RK_BYPASS_METRICS,
+    RK_PNA,
+    RK_PE,            /* index: connection, or MOAT_RULE_NONE */
+    RK_ASSOC,
+    RK_INTRA,
+    RK_LINK,          /* index: estate link */
+    RK_NSP_RULE,      /* index: rule of the association's profile */
+    RK_NSP_PROFILE
+} rule_kind;
+
+#define MOAT_RULE_REF(kind, index) (((uint32_t)(kind) << 16) | (index))
+#define MOAT_RULE_KIND(ref) ((rule_kind)((ref) >> 16))
+#define MOAT_RULE_INDEX(ref) ((uint16_t)((ref)&0xFFFFu))
+
+typedef struct moat_trace moat_trace;
+MOAT_HIDDEN void moat__trace_step(moat_trace *t, const char *layer,
+                                  moat_step_outcome outcome,
+                                  const char *fmt, ...) MOAT_PRINTF(4, 5);
+
+MOAT_HIDDEN moat_status moat__decide(const moat_request *q,
+                                     moat_decision *d, moat_trace *t);
+/* The subnet of q reaches resource r through a service endpoint
+** (decision.md section 6). */
+MOAT_HIDDEN int moat__subnet_reaches(const moat_request *q,
+                                     const resource *r);
+
+/* Lower-case names of enum values, for text. */
+MOAT_HIDDEN const char *moat__endpoint_name(moat_endpoint e);
+MOAT_HIDDEN const char *moat__protocol_name(moat_protocol p);
+MOAT_HIDDEN const char *moat__operation_name(moat_operation o);
+MOAT_HIDDEN const char *moat__auth_name(moat_auth a);
+MOAT_HIDDEN const char *moat__mode_name(access_mode m);
+MOAT_HIDDEN const char *moat__pna_name(pna_mode p);
+MOAT_HIDDEN const char *moat__vnet_state_name(vnet_state s);
+MOAT_HIDDEN const char *moat__pe_status_name(pe_status s);
+
+#endif /* MOAT_INT_H */

@@ -1,0 +1,683 @@
+/*
+** read_account.c - storage accounts and key vaults, with their firewall
+** (networkAcls), public network access and private endpoint connections.
+**
+** Accepted spellings (decision.md section 1): ARM's nested "properties" or
+** `az ... show`'s flattened form, "networkAcls" or "networkRuleSet",
+** "value" or "ipAddressOrRange", "id" or "virtualNetworkResourceId", bypass
+** as one comma-separated string or an array of words.
+**
+** Validation mirrors what Azure refuses (decision.md sections 1 and 7). A
+** refused rule is an error, or under --lenient a warning and the rule is
+** left out; a refused setting falls back to its most restrictive value, so
+** that a bad estate can never open access (fail closed).
+*/
+#include "load.h"
+
+#include <string.h>
+
+#define STORAGE_MAX_IP 400
+#define STORAGE_MAX_IP6 400
+#define STORAGE_MAX_VNET 400
+#define STORAGE_MAX_RAR 200
+#define VAULT_MAX_IP 1000
+#define VAULT_MAX_VNET 200
+
+static const enum_entry pna_names[] = {
+    {"Enabled", PNA_ENABLED},
+    {"Disabled", PNA_DISABLED},
+    {"SecuredByPerimeter", PNA_SECURED_BY_PERIMETER},
+};
+
+static const enum_entry action_names[] = {{"Allow", 1}, {"Deny", 0}};
+
+static const enum_entry vnet_state_names[] = {
+    {"Succeeded", VNET_SUCCEEDED},
+    {"Provisioning", VNET_PROVISIONING},
+    {"Deprovisioning", VNET_DEPROVISIONING},
+    {"Failed", VNET_FAILED},
+    {"NetworkSourceDeleted", VNET_NETWORK_SOURCE_DELETED},
+};
+
+static const enum_entry pe_status_names[] = {
+    {"Approved", PE_APPROVED},
+    {"Pending", PE_PENDING},
+    {"Rejected", PE_REJECTED},
+    {"Disconnected", PE_DISCONNECTED},
+};
+
+static const enum_entry bypass_names[] = {
+    {"None", 0},
+    {"AzureServices", BYPASS_AZURE_SERVICES},
+    {"Logging", BYPASS_LOGGING},
+    {"Metrics", BYPASS_METRICS},
+};
+
+/* An enum-valued member: 1 and *out set when valid; 0 when absent; -1 after
+** a diagnostic (the caller then keeps its restrictive fallback). */
+static int read_enum(rctx *c, const json_value *obj, const char *name,
+                     const enum_entry *t, size_t n, int *out,
+                     const json_value **at)
+{
+    const json_value *v;
+    int rc = moat__get_str(c, obj, name, &v);
+    if (at)
+        *at = v;
+    if (rc <= 0)
+        return rc;
+    if (moat__enum_lookup(t, n, v->str, out))
+        return 1;
+    moat__invalid(c, v, "\"%s\" is not a valid value: expected %s", v->str,
+                  moat__enum_list(c, t, n));
+    return -1;
+}
+
+static const char *last_segment(const char *id)
+{
+    const char *s = strrchr(id, '/');
+    return s ? s + 1 : id;
+}
+
+/*--------------------------------------------------------------------------
+** Rule values.
+*/
+
+/* The text of a rule element: the element itself when it is a string
+** (Terraform's lists), else its member k1 or k2. NULL after a diagnostic
+** or when the element is to be skipped. */
+static const json_value *element_text(rctx *c, const json_value *elem,
+                                      const char *k1, const char *k2)
+{
+    if (elem->type == JSON_STRING)
+        return elem;
+    if (elem->type != JSON_OBJECT) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, elem,
+                   "expected an object with \"%s\", found %s", k1,
+                   moat__json_type_name(elem->type));
+        return NULL;
+    }
+    const json_value *v = moat__get2(elem, k1, k2);
+    if (moat__json_is_null(v)) {
+        moat__invalid(c, elem, "rule has no \"%s\"", k1);
+        return NULL;
+    }
+    if (v->type != JSON_STRING) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                   "expected a string, found %s",
+                   moat__json_type_name(v->type));
+        return NULL;
+    }
+    return v;
+}
+
+/* Azure has stored values with quotes inside the string ("'10.91.4.0/24'",
+** REST example createVaultWithNetworkAcls); read them without the quotes,
+** with a warning. Empty values (REST example updateVault) match nothing and
+** are skipped with a warning. Returns the usable length, 0 to skip. */
+static size_t clean_value(rctx *c, const json_value *v, const char **text)
+{
+    const char *s = v->str;
+    size_t n = v->len;
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0]) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, v,
+                   "value %s is wrapped in quotes; read without them",
+                   v->str);
+        s++;
+        n -= 2;
+    }
+    if (n == 0) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, v,
+                   "empty value matches nothing; rule ignored");
+        return 0;
+    }
+    *text = s;
+    return n;
+}
+
+static int check_action(rctx *c, const json_value *elem)
+{
+    if (elem->type != JSON_OBJECT)
+        return 1;
+    int allow = 1;
+    const json_value *at;
+    if (read_enum(c, elem, "action", action_names, 2, &allow, &at) < 0)
+        return 0;
+    if (!allow) {
+        moat__invalid(c, at, "action \"%s\" is not supported: Azure network "
+                             "rules are allow rules (expected Allow)",
+                      at->str);
+        return 0;
+    }
+    return 1;
+}
+
+typedef enum ip_family_rule { IPR_STORAGE_V4, IPR_STORAGE_V6, IPR_VAULT } ip_family_rule;
+
+/* Validates one IP rule as Azure does; 1 when it is kept. */
+static int validate_ip(rctx *c, const json_value *at, const char *text,
+                       size_t n, ip_family_rule kind, moat_cidr *cidr)
+{
+    char shown[128];
+    snprintf(shown, sizeof shown, "%.*s", (int)(n < 100 ? n : 100), text);
+    if (moat__cidr_parse(text, n, cidr) != 0) {
+        moat__invalid(c, at, "\"%s\" is not an %s address or CIDR range", shown,
+                      kind == IPR_STORAGE_V6 ? "IPv6" : "IPv4");
+        return 0;
+    }
+    if (kind != IPR_STORAGE_V6 && cidr->addr.family != 4) {
+        moat__invalid(c, at, "\"%s\" is IPv6; %s", shown,
+                      kind == IPR_VAULT
+                          ? "Key Vault IP rules take IPv4 only"
+                          : "put IPv6 ranges in ipv6Rules (ipRules take "
+                            "IPv4 only)");
+        return 0;
+    }
+    if (kind == IPR_STORAGE_V6 && cidr->addr.family != 6) {
+        moat__invalid(c, at, "\"%s\" is IPv4; ipv6Rules take IPv6 only "
+                             "(put it in ipRules)", shown);
+        return 0;
+    }
+    if (kind == IPR_STORAGE_V4) {
+        if (!cidr->bare && cidr->prefix > 30) {
+            moat__invalid(c, at, "\"%s\": Azure Storage refuses /31 and /32 "
+                                 "prefixes; write the bare address (\"%.*s\")",
+                          shown, (int)(strchr(shown, '/') - shown), shown);
+            return 0;
+        }
+        if (moat__cidr_is_private_v4(cidr)) {
+            moat__invalid(c, at, "\"%s\" is a private range (10/8, 172.16/12, "
+                                 "192.168/16); Azure Storage IP rules take "
+                                 "public addresses only", shown);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void read_ip_list(rctx *c, raw_res *r, const json_value *acls,
+                         const char *name, ip_family_rule kind)
+{
+    const json_value *list;
+    if (moat__get_arr(c, acls, name, &list) <= 0)
+        return;
+    size_t mark = moat__rctx_push_key(c, list);
+    size_t limit = kind == IPR_VAULT ? VAULT_MAX_IP
+                   : kind == IPR_STORAGE_V6 ? STORAGE_MAX_IP6
+                                            : STORAGE_MAX_IP;
+    if (list->len > limit)
+        moat__invalid(c, NULL, "%u rules; Azure allows at most %zu (the rest "
+                               "are ignored)", list->len, limit);
+    size_t i = 0;
+    for (const json_value *e = list->child; e; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        const json_value *v = element_text(c, e, "value", "ipAddressOrRange");
+        const char *text;
+        size_t n = v ? clean_value(c, v, &text) : 0;
+        moat_cidr cidr;
+        if (i < limit && n && check_action(c, e) &&
+            validate_ip(c, v, text, n, kind, &cidr)) {
+            ip_rule *ir = kind == IPR_STORAGE_V6 ? VEC_PUSH(c->ld, r->ip6)
+                                                 : VEC_PUSH(c->ld, r->ip4);
+            if (ir) {
+                ir->text = moat__dupn(c->ld, text, n);
+                ir->cidr = cidr;
+                ir->index = (uint16_t)i;
+            }
+        }
+        moat__rctx_pop(c, m2);
+    }
+    moat__rctx_pop(c, mark);
+}
+
+static void read_vnet_rules(rctx *c, raw_res *r, const json_value *acls)
+{
+    const json_value *list;
+    if (moat__get_arr(c, acls, "virtualNetworkRules", &list) <= 0)
+        return;
+    size_t mark = moat__rctx_push_key(c, list);
+    size_t limit = r->kind == RES_KEYVAULT ? VAULT_MAX_VNET : STORAGE_MAX_VNET;
+    if (list->len > limit)
+        moat__invalid(c, NULL, "%u rules; Azure allows at most %zu (the rest "
+                               "are ignored)", list->len, limit);
+    size_t i = 0;
+    for (const json_value *e = list->child; e; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        const json_value *v = element_text(c, e, "id", "virtualNetworkResourceId");
+        const char *text;
+        size_t n = v ? clean_value(c, v, &text) : 0;
+        int state = VNET_ABSENT;
+        int ok = i < limit && n && check_action(c, e);
+        if (ok && e->type == JSON_OBJECT &&
+            read_enum(c, e, "state", vnet_state_names,
+                      MOAT_ARRAY_LEN(vnet_state_names), &state, NULL) < 0)
+            state = VNET_FAILED; /* unknown state: the rule does not admit */
+        if (ok) {
+            vnet_rule *vr = VEC_PUSH(c->ld, r->vnets);
+            if (vr) {
+                vr->id = moat__dupn(c->ld, text, n);
+                vr->hash = moat__hash_ci(text, n);
+                vr->state = (vnet_state)state;
+                vr->index = (uint16_t)i;
+            }
+        }
+        moat__rctx_pop(c, m2);
+    }
+    moat__rctx_pop(c, mark);
+}
+
+static void read_rars(rctx *c, raw_res *r, const json_value *acls)
+{
+    const json_value *list;
+    if (moat__get_arr(c, acls, "resourceAccessRules", &list) <= 0)
+        return;
+    if (r->kind == RES_KEYVAULT) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, list,
+                   "resource access rules are not a Key Vault setting; "
+                   "ignored");
+        return;
+    }
+    size_t mark = moat__rctx_push_key(c, list);
+    if (list->len > STORAGE_MAX_RAR)
+        moat__invalid(c, NULL, "%u rules; Azure allows at most %d (the rest "
+                               "are ignored)", list->len, STORAGE_MAX_RAR);
+    size_t i = 0;
+    for (const json_value *e = list->child; e; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        const json_value *tid = NULL, *rid = NULL;
+        if (e->type != JSON_OBJECT) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
+                       "expected an object with tenantId and resourceId, "
+                       "found %s", moat__json_type_name(e->type));
+        } else if (moat__get_str(c, e, "tenantId", &tid) == 0) {
+            moat__invalid(c, e, "rule has no \"tenantId\"");
+        } else if (moat__get_str(c, e, "resourceId", &rid) == 0) {
+            moat__invalid(c, e, "rule has no \"resourceId\"");
+        }
+        moat_segments seg;
+        if (tid && rid && i < STORAGE_MAX_RAR) {
+            if (rid->len == 0 || rid->str[0] != '/' ||
+                moat__segments_split(rid->str, rid->len, &seg) != 0) {
+                moat__invalid(c, rid, "\"%s\" is not an ARM resource id",
+                              rid->str);
+            } else {
+                raw_rar *rr = VEC_PUSH(c->ld, r->rars);
+                if (rr) {
+                    rr->tenant_text = moat__dup(c, tid);
+                    rr->resource_id = moat__dup(c, rid);
+                    rr->seg = seg;
+                    rr->index = (uint16_t)i;
+                }
+            }
+        }
+        moat__rctx_pop(c, m2);
+    }
+    moat__rctx_pop(c, mark);
+}
+
+/* Storage bypass: "Logging, Metrics", "None", or ["Metrics", ...]. Key
+** Vault takes AzureServices or None only. */
+static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
+{
+    const json_value *v = moat__json_get(acls, "bypass");
+    r->bypass = BYPASS_AZURE_SERVICES;
+    r->bypass_basis = BASIS_DEFAULT;
+    if (moat__json_is_null(v))
+        return;
+    r->bypass_basis = BASIS_EXPLICIT;
+    r->bypass = 0;
+    if (v->type != JSON_STRING && v->type != JSON_ARRAY) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                   "expected a string such as \"Logging, Metrics\" or an "
+                   "array of words, found %s", moat__json_type_name(v->type));
+        return;
+    }
+    /* Gather the words. */
+    const char *words[16];
+    size_t lens[16], nw = 0;
+    int too_many = 0;
+    if (v->type == JSON_STRING) {
+        const char *s = v->str, *end = v->str + v->len;
+        while (s <= end) {
+            const char *comma = memchr(s, ',', (size_t)(end - s));
+            const char *stop = comma ? comma : end;
+            const char *a = s, *b = stop;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            if (nw < 16) {
+                words[nw] = a;
+                lens[nw++] = (size_t)(b - a);
+            } else {
+                too_many = 1;
+            }
+            if (!comma)
+                break;
+            s = comma + 1;
+        }
+    } else {
+        for (const json_value *e = v->child; e; e = e->next) {
+            if (e->type != JSON_STRING) {
+                moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                           "expected an array of strings");
+                return;
+            }
+            if (nw < 16) {
+                words[nw] = e->str;
+                lens[nw++] = e->len;
+            } else {
+                too_many = 1;
+            }
+        }
+    }
+    if (too_many) {
+        moat__invalid(c, v, "too many bypass words");
+        return;
+    }
+    int has_none = 0;
+    for (size_t i = 0; i < nw; i++) {
+        int bit = -1;
+        for (size_t k = 0; k < MOAT_ARRAY_LEN(bypass_names); k++) {
+            if (moat__eq_ci(bypass_names[k].name, strlen(bypass_names[k].name),
+                            words[i], lens[i]))
+                bit = bypass_names[k].value;
+        }
+        if (bit < 0 || (r->kind == RES_KEYVAULT &&
+                        (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
+            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
+                          (int)lens[i], words[i],
+                          r->kind == RES_KEYVAULT
+                              ? "AzureServices or None"
+                              : "None, or any of Logging, Metrics, "
+                                "AzureServices");
+            continue;
+        }
+        if (bit == 0)
+            has_none = 1;
+        r->bypass |= (uint8_t)bit;
+    }
+    if (has_none && r->bypass) {
+        moat__invalid(c, v, "\"None\" cannot be combined with other bypass "
+                            "values");
+        r->bypass = 0;
+    }
+}
+
+static void read_acls(rctx *c, raw_res *r, const json_value *props)
+{
+    r->acl_basis = BASIS_DEFAULT;
+    r->default_allow = 1;
+    r->default_basis = BASIS_DEFAULT;
+    r->bypass = BYPASS_AZURE_SERVICES;
+    r->bypass_basis = BASIS_DEFAULT;
+    const json_value *acls = moat__get2(props, "networkAcls", "networkRuleSet");
+    if (moat__json_is_null(acls))
+        return;
+    if (acls->type != JSON_OBJECT) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, acls,
+                   "expected an object, found %s",
+                   moat__json_type_name(acls->type));
+        r->default_allow = 0;
+        return;
+    }
+    r->acl_basis = BASIS_EXPLICIT;
+    size_t mark = moat__rctx_push_key(c, acls);
+    int allow = 1;
+    int rc = read_enum(c, acls, "defaultAction", action_names, 2, &allow, NULL);
+    if (rc > 0) {
+        r->default_allow = (uint8_t)allow;
+        r->default_basis = BASIS_EXPLICIT;
+    } else if (rc < 0) {
+        r->default_allow = 0; /* fail closed */
+        r->default_basis = BASIS_EXPLICIT;
+    }
+    read_bypass(c, r, acls);
+    if (r->kind == RES_STORAGE) {
+        read_ip_list(c, r, acls, "ipRules", IPR_STORAGE_V4);
+        read_ip_list(c, r, acls, "ipv6Rules", IPR_STORAGE_V6);
+    } else {
+        read_ip_list(c, r, acls, "ipRules", IPR_VAULT);
+        const json_value *v6 = moat__json_get(acls, "ipv6Rules");
+        /* Not a Key Vault property: ignored like any unknown one, but said
+        ** aloud, since whoever wrote it expected it to admit something. */
+        if (v6 && v6->type == JSON_ARRAY && v6->len > 0)
+            moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, v6,
+                       "ipv6Rules is not a Key Vault setting (vaults take "
+                       "IPv4 rules only); ignored");
+    }
+    read_vnet_rules(c, r, acls);
+    read_rars(c, r, acls);
+    moat__rctx_pop(c, mark);
+}
+
+/*--------------------------------------------------------------------------
+** Private endpoint connections.
+*/
+
+/* One connection object (ARM nesting or `az show`'s flattened form). Fills
+** pe and returns 1 when it is usable. */
+static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
+{
+    if (e->type != JSON_OBJECT) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
+                   "expected a private endpoint connection object, found %s",
+                   moat__json_type_name(e->type));
+        return 0;
+    }
+    const json_value *props = moat__json_get(e, "properties");
+    size_t mark = c->path_len;
+    if (props && props->type == JSON_OBJECT)
+        moat__rctx_push_key(c, props);
+    else
+        props = e;
+    int ok = 0;
+    const json_value *ep, *pid = NULL, *state;
+    if (moat__get_obj(c, props, "privateEndpoint", &ep) > 0) {
+        size_t m2 = moat__rctx_push_key(c, ep);
+        moat__get_str(c, ep, "id", &pid);
+        moat__rctx_pop(c, m2);
+    }
+    const char *text = NULL;
+    size_t n = pid ? clean_value(c, pid, &text) : 0;
+    if (pid == NULL)
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, e,
+                   "connection has no privateEndpoint.id; ignored");
+    int status = PE_UNKNOWN;
+    const char *status_text = "unknown";
+    if (moat__get_obj(c, props, "privateLinkServiceConnectionState", &state) > 0) {
+        size_t m2 = moat__rctx_push_key(c, state);
+        const json_value *st;
+        if (read_enum(c, state, "status", pe_status_names,
+                      MOAT_ARRAY_LEN(pe_status_names), &status, &st) > 0)
+            status_text = pe_status_names[status].name;
+        else
+            status = PE_UNKNOWN;
+        moat__rctx_pop(c, m2);
+    }
+    if (n) {
+        pe->pe_id = moat__dupn(c->ld, text, n);
+        pe->hash = moat__hash_ci(text, n);
+        pe->status = (pe_status)status;
+        pe->status_text = status_text;
+        const json_value *cid = moat__get2(e, "id", "name");
+        pe->name = (cid && cid->type == JSON_STRING && cid->len)
+                       ? moat__dup(c, cid)
+                       : pe->pe_id;
+        ok = 1;
+    }
+    moat__rctx_pop(c, mark);
+    return ok;
+}
+
+static void read_connections(rctx *c, raw_res *r, const json_value *props)
+{
+    const json_value *list;
+    if (moat__get_arr(c, props, "privateEndpointConnections", &list) <= 0)
+        return;
+    size_t mark = moat__rctx_push_key(c, list);
+    size_t i = 0;
+    for (const json_value *e = list->child; e; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        pe_conn pe;
+        memset(&pe, 0, sizeof pe);
+        if (read_connection(c, e, &pe)) {
+            pe_conn *slot = VEC_PUSH(c->ld, r->pes);
+            if (slot) {
+                *slot = pe;
+                slot->index = (uint16_t)i;
+            }
+        }
+        moat__rctx_pop(c, m2);
+    }
+    moat__rctx_pop(c, mark);
+}
+
+void moat__read_pe_child(rctx *c, const json_value *res,
+                         const json_value *props)
+{
+    (void)props;
+    const json_value *id;
+    if (moat__get_str(c, res, "id", &id) <= 0) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "private endpoint connection without an id: its resource "
+                   "is unknown; ignored");
+        return;
+    }
+    size_t plen = moat__arm_parent_len(id->str, id->len,
+                                       "privateEndpointConnections");
+    pe_conn pe;
+    memset(&pe, 0, sizeof pe);
+    if (plen == 0 || !read_connection(c, res, &pe))
+        return;
+    raw_pe_child *ch = moat__arena_zalloc(&c->ld->arena, sizeof *ch);
+    if (ch == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    ch->target_id = moat__dupn(c->ld, id->str, plen);
+    ch->conn = pe;
+    ch->conn.index = MOAT_RULE_NONE;
+    ch->loc = moat__loc(c, NULL);
+    APPEND(c->ld, pe_children, ch);
+}
+
+/* Microsoft.Network/privateEndpoints: each (manual) private link service
+** connection names the resource it reaches and its approval state. */
+void moat__read_private_endpoint(rctx *c, const json_value *res,
+                                 const json_value *props)
+{
+    const json_value *id;
+    if (moat__get_str(c, res, "id", &id) <= 0 || id->len == 0)
+        return;
+    static const char *const lists[] = {"privateLinkServiceConnections",
+                                        "manualPrivateLinkServiceConnections"};
+    for (size_t l = 0; l < MOAT_ARRAY_LEN(lists); l++) {
+        const json_value *list;
+        if (moat__get_arr(c, props, lists[l], &list) <= 0)
+            continue;
+        size_t mark = moat__rctx_push_key(c, list);
+        size_t i = 0;
+        for (const json_value *e = list->child; e; e = e->next, i++) {
+            size_t m2 = moat__rctx_push_index(c, i);
+            const json_value *p = moat__json_get(e, "properties");
+            if (p == NULL || p->type != JSON_OBJECT)
+                p = e;
+            const json_value *target, *state;
+            int status = PE_UNKNOWN;
+            const char *status_text = "unknown";
+            if (moat__get_obj(c, p, "privateLinkServiceConnectionState",
+                              &state) > 0 &&
+                read_enum(c, state, "status", pe_status_names,
+                          MOAT_ARRAY_LEN(pe_status_names), &status, NULL) > 0)
+                status_text = pe_status_names[status].name;
+            else
+                status = PE_UNKNOWN;
+            if (moat__get_str(c, p, "privateLinkServiceId", &target) > 0 &&
+                target->len) {
+                raw_pe_child *ch = moat__arena_zalloc(&c->ld->arena, sizeof *ch);
+                if (ch == NULL) {
+                    moat__oom(c->ld);
+                    return;
+                }
+                ch->target_id = moat__dup(c, target);
+                ch->conn.pe_id = moat__dup(c, id);
+                ch->conn.name = ch->conn.pe_id;
+                ch->conn.hash = moat__hash_ci(id->str, id->len);
+                ch->conn.status = (pe_status)status;
+                ch->conn.status_text = status_text;
+                ch->conn.index = MOAT_RULE_NONE;
+                ch->conn.from_endpoint = 1;
+                ch->loc = moat__loc(c, e);
+                APPEND(c->ld, pe_children, ch);
+            }
+            moat__rctx_pop(c, m2);
+        }
+        moat__rctx_pop(c, mark);
+    }
+}
+
+/*--------------------------------------------------------------------------
+** The account or vault itself.
+*/
+void moat__read_account(rctx *c, const json_value *res,
+                        const json_value *props, res_kind kind)
+{
+    moat_loader *ld = c->ld;
+    raw_res *r = moat__arena_zalloc(&ld->arena, sizeof *r);
+    if (r == NULL) {
+        moat__oom(ld);
+        return;
+    }
+    r->kind = kind;
+    const json_value *id, *name, *loc;
+    int has_id = moat__get_str(c, res, "id", &id) > 0 && id->len > 0;
+    int has_name = moat__get_str(c, res, "name", &name) > 0 && name->len > 0;
+    if (!has_id && !has_name) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+                   "%s without \"id\" or \"name\"",
+                   kind == RES_STORAGE ? "storage account" : "key vault");
+        return;
+    }
+    r->id = has_id ? moat__dup(c, id) : moat__dup(c, name);
+    r->name = has_name ? moat__dup(c, name) : last_segment(r->id);
+    if (moat__get_str(c, res, "location", &loc) > 0 && loc->len)
+        r->location = moat__dup(c, loc);
+    else
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "no \"location\": same-region rules cannot apply to this "
+                   "resource");
+    r->loc = moat__loc(c, NULL);
+
+    /* Tenant: a vault carries it; a storage account inherits it from its
+    ** subscription (compile.c), or a Resource Graph row states it. */
+    const json_value *tid = NULL;
+    if (kind == RES_KEYVAULT) {
+        if (moat__get_str(c, props, "tenantId", &tid) > 0 && tid->len) {
+            r->tenant = moat__dup(c, tid);
+            r->tenant_source = "properties.tenantId";
+        }
+    } else if (moat__get_str(c, res, "tenantId", &tid) > 0 && tid->len) {
+        r->tenant = moat__dup(c, tid);
+        r->tenant_source = "tenantId";
+    }
+
+    int pna = PNA_ENABLED;
+    const json_value *pna_at;
+    int rc = read_enum(c, props, "publicNetworkAccess", pna_names,
+                       MOAT_ARRAY_LEN(pna_names), &pna, &pna_at);
+    r->pna_basis = rc == 0 ? BASIS_DEFAULT : BASIS_EXPLICIT;
+    if (rc < 0)
+        pna = PNA_DISABLED; /* fail closed */
+    r->pna = (pna_mode)pna;
+    r->pna_text = pna_names[pna].name;
+
+    read_acls(c, r, props);
+    read_connections(c, r, props);
+    APPEND(ld, res, r);
+}

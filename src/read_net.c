@@ -1,0 +1,156 @@
+/*
+** read_net.c - virtual networks and their subnets (service endpoints), and
+** subscriptions (which tenant a storage account belongs to).
+**
+** Subnets come inside their VNet (properties.subnets) or as separate
+** Microsoft.Network/virtualNetworks/subnets resources; either way moat keeps
+** the subnet's service endpoints and its VNet's region (decision.md
+** section 6).
+*/
+#include "load.h"
+
+#include <string.h>
+
+static const char **read_locations(rctx *c, const json_value *ep,
+                                   size_t *count)
+{
+    const json_value *list;
+    *count = 0;
+    if (moat__get_arr(c, ep, "locations", &list) <= 0 || list->len == 0)
+        return NULL;
+    const char **out = moat__arena_alloc(&c->ld->arena,
+                                         list->len * sizeof *out);
+    if (out == NULL) {
+        moat__oom(c->ld);
+        return NULL;
+    }
+    for (const json_value *e = list->child; e; e = e->next) {
+        if (e->type == JSON_STRING && e->len)
+            out[(*count)++] = moat__dup(c, e);
+    }
+    return out;
+}
+
+void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
+                       const char *vnet_location)
+{
+    raw_subnet *s = moat__arena_zalloc(&c->ld->arena, sizeof *s);
+    if (s == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    const json_value *id;
+    if (moat__get_str(c, res, "id", &id) <= 0 || id->len == 0) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "subnet without an \"id\"; ignored");
+        return;
+    }
+    s->id = moat__dup(c, id);
+    size_t plen = moat__arm_parent_len(id->str, id->len, "subnets");
+    s->vnet_id = plen ? moat__dupn(c->ld, id->str, plen) : NULL;
+    s->vnet_location = vnet_location;
+    const json_value *eps;
+    if (moat__get_arr(c, props, "serviceEndpoints", &eps) > 0 && eps->len) {
+        s->endpoints = moat__arena_zalloc(&c->ld->arena,
+                                          eps->len * sizeof *s->endpoints);
+        if (s->endpoints == NULL) {
+            moat__oom(c->ld);
+            return;
+        }
+        size_t mark = moat__rctx_push_key(c, eps);
+        size_t i = 0;
+        for (const json_value *e = eps->child; e; e = e->next, i++) {
+            size_t m2 = moat__rctx_push_index(c, i);
+            const json_value *svc;
+            if (e->type != JSON_OBJECT) {
+                moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+                           "expected a service endpoint object, found %s",
+                           moat__json_type_name(e->type));
+            } else if (moat__get_str(c, e, "service", &svc) > 0) {
+                raw_endpoint *ep = &s->endpoints[s->n_endpoints++];
+                ep->service = moat__dup(c, svc);
+                ep->locations = read_locations(c, e, &ep->n_locations);
+            }
+            moat__rctx_pop(c, m2);
+        }
+        moat__rctx_pop(c, mark);
+    }
+    s->loc = moat__loc(c, NULL);
+    APPEND(c->ld, subnets, s);
+}
+
+void moat__read_vnet(rctx *c, const json_value *res, const json_value *props)
+{
+    raw_vnet *v = moat__arena_zalloc(&c->ld->arena, sizeof *v);
+    if (v == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    const json_value *id, *loc;
+    if (moat__get_str(c, res, "id", &id) > 0 && id->len)
+        v->id = moat__dup(c, id);
+    if (moat__get_str(c, res, "location", &loc) > 0 && loc->len)
+        v->location = moat__dup(c, loc);
+    if (v->id)
+        APPEND(c->ld, vnets, v);
+    const json_value *subnets;
+    if (moat__get_arr(c, props, "subnets", &subnets) <= 0)
+        return;
+    size_t mark = moat__rctx_push_key(c, subnets);
+    size_t i = 0;
+    for (const json_value *e = subnets->child; e; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        if (e->type != JSON_OBJECT) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+                       "expected a subnet object, found %s",
+                       moat__json_type_name(e->type));
+        } else {
+            const json_value *sp = moat__json_get(e, "properties");
+            if (sp && sp->type == JSON_OBJECT) {
+                size_t m3 = moat__rctx_push_key(c, sp);
+                moat__read_subnet(c, e, sp, v->location);
+                moat__rctx_pop(c, m3);
+            } else {
+                moat__read_subnet(c, e, e, v->location);
+            }
+        }
+        moat__rctx_pop(c, m2);
+    }
+    moat__rctx_pop(c, mark);
+}
+
+/* Microsoft.Resources/subscriptions ({subscriptionId, tenantId}), or an
+** `az account list` entry ({id: <guid>, tenantId}). */
+void moat__read_subscription(rctx *c, const json_value *res)
+{
+    const json_value *sid = NULL, *tid = NULL;
+    moat__get_str(c, res, "subscriptionId", &sid);
+    if (sid == NULL)
+        moat__get_str(c, res, "id", &sid);
+    const json_value *props = moat__json_get(res, "properties");
+    if (moat__get_str(c, res, "tenantId", &tid) <= 0 && props &&
+        props->type == JSON_OBJECT)
+        moat__get_str(c, props, "tenantId", &tid);
+    if (sid == NULL || tid == NULL || tid->len == 0) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "subscription without subscriptionId (or id) and tenantId; "
+                   "ignored");
+        return;
+    }
+    char guid[128];
+    if (moat__subscription_of(sid->str, sid->len, guid, sizeof guid) != 0) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, sid,
+                   "\"%s\" is not a subscription id (expected a GUID or "
+                   "/subscriptions/<guid>)", sid->str);
+        return;
+    }
+    raw_sub *s = moat__arena_zalloc(&c->ld->arena, sizeof *s);
+    if (s == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    s->guid = moat__dupn(c->ld, guid, strlen(guid));
+    s->tenant = moat__dup(c, tid);
+    s->loc = moat__loc(c, NULL);
+    APPEND(c->ld, subs, s);
+}

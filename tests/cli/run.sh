@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh - the moat command's exit codes, messages and output
+# shapes (spec/cli.md). MOAT names the binary under test.
+set -u
+MOAT=${MOAT:-build/moat}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# run CODE [args...]: runs moat, keeps stdout/stderr, checks the exit code.
+run() {
+    local want=$1; shift
+    "$MOAT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: moat $* -> exit $got, expected $want"
+        sed 's/^/    stderr: /' "$tmp/err" | head -5
+        fail=$((fail + 1))
+        return 1
+    fi
+    pass=$((pass + 1))
+}
+# has FILE PATTERN: the last run's stdout or stderr holds the pattern.
+has() {
+    if ! grep -q -- "$2" "$tmp/$1"; then
+        echo "FAIL: $1 of the last run lacks: $2"
+        sed 's/^/    /' "$tmp/$1" | head -8
+        fail=$((fail + 1))
+        return 1
+    fi
+    pass=$((pass + 1))
+}
+lines() {
+    local n; n=$(wc -l <"$tmp/out")
+    if [ "$n" -ne "$1" ]; then
+        echo "FAIL: expected $1 output lines, got $n"; fail=$((fail + 1)); return 1
+    fi
+    pass=$((pass + 1))
+}
+valid_json() {
+    if ! python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()] if sys.argv[2]=="lines" else json.load(open(sys.argv[1]))' "$tmp/out" "$1"; then
+        echo "FAIL: output is not valid JSON ($1)"; fail=$((fail + 1)); return 1
+    fi
+    pass=$((pass + 1))
+}
+
+EX="$top/examples/estate"
+SHIP=stnwshipments
+
+# --- usage --------------------------------------------------------------
+run 2
+run 0 --help; has out "Commands:"
+run 0 --version; has out "moat "
+run 2 frobnicate; has err "not a moat command"
+run 0 check --help; has out "--requests"
+run 0 help check; has out "Quick flags"
+run 0 estate --help
+run 0 catalog --help
+run 2 check --estate "$EX"; has err "nothing to check"
+run 2 check --estate "$EX" --bogus; has err "unknown option '--bogus'"
+run 2 check --estate "$EX" --resource "$SHIP" --format yaml; has err "text or json"
+run 2 check --estate "$EX" --request x.json --requests y.jsonl; has err "one of"
+run 2 check --estate "$EX" --resource; has err "needs a value"
+run 2 check --resource "$SHIP" --from 1.2.3.4; has err "no estate"
+
+# --- bad estates: exit 3, with file:line:col, resource and path -----------
+printf '[\n {"id": "x",,}\n]\n' >"$tmp/syntax.json"
+run 3 check --estate "$tmp/syntax.json" --resource x; has err "syntax.json:2:"
+cat >"$tmp/private.json" <<'JSON'
+[{"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/stpriv",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+  "properties": {"networkAcls": {"defaultAction": "Deny",
+     "ipRules": [{"value": "203.0.113.0/24"}, {"value": "10.1.0.0/16"}]}}}]
+JSON
+run 3 check --estate "$tmp/private.json" --resource stpriv --from 203.0.113.1
+has err "private.json:4:"
+has err "stpriv: properties.networkAcls.ipRules\[1\].value"
+has err "private range"
+has err "lenient"
+run 0 check --estate "$tmp/private.json" --lenient --resource stpriv --from 203.0.113.1 --format json
+has err "warning"
+has out '"decision":"allow"'
+run 0 check --estate "$tmp/private.json" --lenient --quiet --resource stpriv --from 10.1.0.5 --format json
+has out '"decision":"deny"'
+if [ -s "$tmp/err" ]; then echo "FAIL: --quiet printed warnings"; fail=$((fail+1)); fi
+run 3 check --estate "$tmp/missing.json" --resource x; has err "missing.json"
+run 3 estate --estate "$tmp/private.json"
+
+# --- one request ------------------------------------------------------------
+run 0 check --estate "$EX" --resource "$SHIP" --from 198.51.100.23
+has out "ALLOW  ResIpRule"; has out "path through the rules"; has out "IP rules"
+run 0 check --estate "$EX" --resource "$SHIP" --from 203.0.113.77
+has out "DENY  ResDefaultActionDeny  (HTTP 403 AuthorizationFailure)"
+run 0 check --estate "$EX" --resource "$SHIP" --from 203.0.113.77 --format json
+valid_json one; has out '"http":{"status":403,"code":"AuthorizationFailure"}'
+run 0 check --estate "$EX" --resource "$SHIP" --from 192.0.2.55 --op read --target '$logs' --auth SAS --format json
+has out '"category":"ResBypassLogging"'
+run 0 check --estate "$EX" --resource "$SHIP" --control-plane --format json
+has out ResControlPlaneNotFiltered
+run 4 check --estate "$EX" --resource nosuchaccount --from 1.2.3.4; has err "no storage account or key vault"
+run 4 check --estate "$EX" --resource "$SHIP" --from 1.2.3; has err "not an IPv4 or IPv6 address"
+run 4 check --estate "$EX" --resource "$SHIP" --auth Kerberos; has err "OAuth, SAS, AccountKey or Anonymous"
+echo '{"resource": "stnwshipments", "source": {"ip": "198.51.100.23"}}' >"$tmp/req.json"
+run 0 check --estate "$EX" --request "$tmp/req.json"; has out "ALLOW  ResIpRule"
+run 0 check --estate "$EX" --request "$tmp/req.json" --format json; valid_json one
+echo '{"resource": "stnwshipments", "source": {"ipp": "1.2.3.4"}}' >"$tmp/bad.json"
+run 4 check --estate "$EX" --request "$tmp/bad.json"; has err 'unknown field "source.ipp"'
+run 2 check --estate "$EX" --request "$tmp/none.json"
+
+# --- streams: one answer per line, bad lines answered with {"error"} -------
+run 0 check --estate "$EX" --requests "$top/examples/requests.jsonl"
+valid_json lines
+lines "$(grep -c . "$top/examples/requests.jsonl")"
+printf '%s\n' '{"resource": "stnwshipments", "source": {"ip": "198.51.100.23"}}' \
+    '{"resource": "stnwshipments", "source": {"ip": "nope"}}' '' \
+    '{"resource": "stnwshipments", "source": {"ip": "203.0.113.77"}}' >"$tmp/mixed.jsonl"
+run 4 check --estate "$EX" --requests "$tmp/mixed.jsonl"
+lines 3; valid_json lines
+has out '^{"error":"line 2: source.ip'
+has err "mixed.jsonl:2: bad request"
+"$MOAT" check --estate "$EX" --requests - <"$tmp/mixed.jsonl" >"$tmp/out" 2>/dev/null
+if [ "$(wc -l <"$tmp/out")" -ne 3 ]; then echo "FAIL: --requests - (stdin)"; fail=$((fail+1)); else pass=$((pass+1)); fi
+
+# The example requests decide as examples/expected.jsonl says (derived by
+# hand from decision.md section 4; see examples/README.md).
+run 0 check --estate "$EX" --requests "$top/examples/requests.jsonl"
+if python3 - "$tmp/out" "$top/examples/expected.jsonl" <<'PY'
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1])]
+want = [json.loads(l) for l in open(sys.argv[2])]
+bad = [(i + 1, w, g) for i, (g, w) in enumerate(zip(got, want))
+       if any(g.get(k) != v for k, v in w.items())]
+for b in bad:
+    print("FAIL: examples line %d: expected %s, got %s" % b)
+sys.exit(1 if bad or len(got) != len(want) else 0)
+PY
+then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+
+# --- catalog and estate -----------------------------------------------------
+run 0 catalog; has out "Microsoft.RecoveryServices"
+run 0 catalog --format json; valid_json one
+run 0 catalog --target keyvault; has out "Microsoft.Web"
+run 2 catalog --target disk
+run 0 estate --estate "$EX"; has out "storage accounts"
+run 0 estate --estate "$EX" --format json; valid_json one
+has out '"publicNetworkAccessBasis":"default"'
+
+echo "cli tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,79 @@
+/*
+** test_addr.c - address and CIDR parsing as Azure's validation needs it.
+*/
+#include "harness.h"
+#include "moat_int.h"
+
+static int cidr(const char *s, moat_cidr *c)
+{
+    return moat__cidr_parse(s, strlen(s), c);
+}
+
+TEST(addr_parse_and_format)
+{
+    moat_addr a;
+    char text[64];
+    ASSERT_EQ(moat__addr_parse("203.0.113.7", 11, &a), 0);
+    ASSERT_EQ(a.family, 4);
+    ASSERT_EQ(a.v.lo, 0xCB007107u);
+    ASSERT_EQ(moat__addr_parse("fe00::1:0:0:1:92", 16, &a), 0);
+    ASSERT_EQ(a.family, 6);
+    moat__addr_format(&a, text, sizeof text);
+    ASSERT_STR(text, "fe00::1:0:0:1:92");
+    /* IPv4-mapped IPv6 is the IPv4 client. */
+    ASSERT_EQ(moat__addr_parse("::ffff:198.51.100.9", 19, &a), 0);
+    ASSERT_EQ(a.family, 4);
+    moat__addr_format(&a, text, sizeof text);
+    ASSERT_STR(text, "198.51.100.9");
+    static const char *const bad[] = {"", "1.2.3", "1.2.3.4.5", "256.1.1.1",
+                                      "01.2.3.4", "1.2.3.4 ", "fe00:::1",
+                                      "hello", "1.2.3.4/24"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT(moat__addr_parse(bad[i], strlen(bad[i]), &a) != 0);
+}
+
+TEST(cidr_parse_rules)
+{
+    moat_cidr c;
+    ASSERT_EQ(cidr("203.0.113.0/24", &c), 0);
+    ASSERT_EQ(c.prefix, 24);
+    ASSERT_EQ(c.bare, 0);
+    ASSERT_EQ(cidr("198.51.100.17", &c), 0);
+    ASSERT_EQ(c.prefix, 32);
+    ASSERT_EQ(c.bare, 1);
+    /* Host bits under the prefix are ignored (decision.md section 7). */
+    ASSERT_EQ(cidr("203.0.113.77/24", &c), 0);
+    ASSERT_EQ(c.host_bits, 1);
+    char text[80];
+    moat__cidr_format(&c, text, sizeof text);
+    ASSERT_STR(text, "203.0.113.0/24");
+    ASSERT_EQ(cidr("2001:0db8:85a3::/64", &c), 0);
+    moat__cidr_format(&c, text, sizeof text);
+    ASSERT_STR(text, "2001:db8:85a3::/64");
+    static const char *const bad[] = {"1.2.3.4/33", "1.2.3.4/", "1.2.3.4/08",
+                                      "::/129", "/24", "1.2.3.4/2x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT(cidr(bad[i], &c) != 0);
+}
+
+TEST(cidr_private_ranges)
+{
+    moat_cidr c;
+    static const char *const priv[] = {"10.0.0.0/8", "10.1.2.3",
+                                       "172.16.0.0/12", "172.31.255.0/24",
+                                       "192.168.1.0/24"};
+    for (size_t i = 0; i < sizeof priv / sizeof priv[0]; i++) {
+        ASSERT_EQ(cidr(priv[i], &c), 0);
+        ASSERT(moat__cidr_is_private_v4(&c));
+    }
+    /* Only ranges inside the private blocks: 0.0.0.0/0 is valid. */
+    static const char *const pub[] = {"0.0.0.0/0", "8.0.0.0/7", "172.32.0.0/16",
+                                      "192.169.0.0/16", "11.0.0.0/8",
+                                      "172.0.0.0/8"};
+    for (size_t i = 0; i < sizeof pub / sizeof pub[0]; i++) {
+        ASSERT_EQ(cidr(pub[i], &c), 0);
+        ASSERT(!moat__cidr_is_private_v4(&c));
+    }
+    ASSERT_EQ(cidr("0.0.0.0/0", &c), 0);
+    ASSERT(moat__cidr_size(&c) == 4294967296ULL);
+}

@@ -1,0 +1,171 @@
+/*
+** test_decide.c - the procedure through the public API: fail-closed
+** paths, request parsing errors, explanations, and that deciding leaves
+** the request unchanged.
+*/
+#include "harness.h"
+#include "moat_int.h"
+
+#define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+#define TENANT "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+#define ACCT "/subscriptions/" SUB "/resourceGroups/rg/providers/" \
+             "Microsoft.Storage/storageAccounts/"
+
+static const char estate_json[] =
+    "[{\"id\":\"/subscriptions/" SUB "\",\"type\":\"Microsoft.Resources/"
+    "subscriptions\",\"subscriptionId\":\"" SUB "\",\"tenantId\":\"" TENANT "\"},"
+    "{\"id\":\"" ACCT "st1\",\"name\":\"st1\",\"type\":\"Microsoft.Storage/"
+    "storageAccounts\",\"location\":\"westeurope\",\"properties\":{"
+    "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{\"value\":"
+    "\"203.0.113.0/24\"}],\"ipv6Rules\":[{\"value\":\"2001:db8::/48\"}]}}},"
+    "{\"id\":\"/subscriptions/x/resourceGroups/a/providers/Microsoft.Storage/"
+    "storageAccounts/dup\",\"type\":\"Microsoft.Storage/storageAccounts\","
+    "\"location\":\"westeurope\"},"
+    "{\"id\":\"/subscriptions/x/resourceGroups/b/providers/Microsoft.Storage/"
+    "storageAccounts/dup\",\"type\":\"Microsoft.Storage/storageAccounts\","
+    "\"location\":\"westeurope\"}]";
+
+static moat_estate *estate(void)
+{
+    moat_loader *ld = moat_loader_new(0);
+    moat_loader_add_json(ld, "t.json", estate_json, sizeof estate_json - 1);
+    moat_estate *es = NULL;
+    moat_loader_finish(ld, &es);
+    moat_loader_free(ld);
+    return es;
+}
+
+TEST(decide_unbound_request_denies)
+{
+    moat_estate *es = estate();
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    moat_decision d;
+    d.verdict = MOAT_ALLOW;
+    ASSERT_EQ(moat_decide(q, &d), MOAT_E_STATE);
+    ASSERT_EQ(d.verdict, MOAT_DENY);
+    ASSERT_EQ(moat_decide(NULL, &d), MOAT_E_STATE);
+    ASSERT_EQ(d.verdict, MOAT_DENY);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+TEST(decide_bad_requests_leave_nothing_to_allow)
+{
+    moat_estate *es = estate();
+    moat_request *q = moat_request_new(es);
+    moat_error err;
+    static const char *const bad[] = {
+        "{\"resource\":\"st1\",\"source\":{\"ip\":\"999.1.1.1\"}}",
+        "{\"resource\":\"nope\"}",
+        "{\"resource\":\"dup\"}",
+        "{\"resource\":\"st1\",\"sorce\":{}}",
+        "{\"resource\":\"st1\",\"plane\":\"mgmt\"}",
+        "{\"resource\":\"st1\",\"caller\":{\"perimeters\":\"x\"}}",
+        "{\"resource\":\"st1\",\"source\":{\"ip\":7}}",
+        "[]",
+        "{\"resource\":\"st1\"",
+        "{\"plane\":\"data\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        moat_status rc = moat_request_parse(q, bad[i], strlen(bad[i]), &err);
+        if (rc == MOAT_OK)
+            FAIL_AT("accepted bad request %s", bad[i]);
+        ASSERT(err.message[0] != '\0');
+        moat_decision d;
+        ASSERT(moat_decide(q, &d) != MOAT_OK);
+        ASSERT_EQ(d.verdict, MOAT_DENY);
+    }
+    ASSERT_EQ(moat_request_parse(q, bad[2], strlen(bad[2]), &err),
+              MOAT_E_AMBIGUOUS);
+    ASSERT(strstr(err.message, "full ARM id") != NULL);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+TEST(decide_and_explain_agree)
+{
+    moat_estate *es = estate();
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    static const struct {
+        const char *json;
+        moat_verdict verdict;
+        moat_category cat;
+        const char *rule;
+    } cases[] = {
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"203.0.113.9\"}}",
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipRules[0] 203.0.113.0/24"},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"2001:db8:0:ffff::1\"}}",
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipv6Rules[0] 2001:db8::/48"},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"::ffff:203.0.113.9\"}}",
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipRules[0] 203.0.113.0/24"},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\"}}",
+         MOAT_DENY, MOAT_CAT_RES_DEFAULT_ACTION_DENY, "networkAcls.defaultAction Deny"},
+        {"{\"resource\":\"st1\",\"plane\":\"CONTROL\"}",
+         MOAT_ALLOW, MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED, ""},
+        {"{\"resource\":\"st1\",\"caller\":{\"tenant\":\"" TENANT "\","
+         "\"service\":\"Microsoft.EventHub\"}}",
+         MOAT_ALLOW, MOAT_CAT_RES_TRUSTED_SERVICE,
+         "networkAcls.bypass AzureServices: Azure Event Hubs (Microsoft.EventHub)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        moat_error err;
+        ASSERT_EQ(moat_request_parse(q, cases[i].json, strlen(cases[i].json),
+                                     &err), MOAT_OK);
+        moat_decision d;
+        ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+        ASSERT_EQ(d.verdict, cases[i].verdict);
+        ASSERT_EQ(d.category, cases[i].cat);
+        ASSERT_EQ(moat_explain(q, x, MOAT_EXPLAIN_STEPS), MOAT_OK);
+        const moat_decision *xd = moat_explanation_decision(x);
+        ASSERT_EQ(xd->verdict, d.verdict);
+        ASSERT_EQ(xd->category, d.category);
+        ASSERT_STR(moat_explanation_rule(x), cases[i].rule);
+        ASSERT(moat_explanation_step_count(x) >= 1);
+        ASSERT(strlen(moat_explanation_reason(x)) > 10);
+        char json[2048];
+        size_t n = moat_explanation_json(x, json, sizeof json);
+        ASSERT(n > 0 && n < sizeof json);
+        ASSERT(strstr(json, moat_category_name(d.category)) != NULL);
+        /* A small buffer is truncated, never overrun. */
+        char tiny[8];
+        ASSERT_EQ(moat_explanation_json(x, tiny, sizeof tiny), n);
+        ASSERT_EQ(strlen(tiny), 7);
+    }
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+TEST(decide_names_round_trip)
+{
+    for (int c = 1; c < MOAT_CAT_COUNT_; c++) {
+        const char *name = moat_category_name((moat_category)c);
+        ASSERT(name[0] != '\0');
+        ASSERT_EQ(moat_category_from_name(name), c);
+    }
+    ASSERT_STR(moat_category_name(MOAT_CAT_COUNT_), "");
+    ASSERT_STR(moat_strerror(MOAT_E_SYNTAX), "malformed JSON");
+    ASSERT_STR(moat_status_name(MOAT_E_LIMIT), "E_LIMIT");
+    ASSERT_STR(moat_warning_name(MOAT_WARN_TENANT_UNKNOWN), "tenant-unknown");
+}
+
+TEST(decide_request_limits)
+{
+    moat_estate *es = estate();
+    moat_request *q = moat_request_new(es);
+    char big[MOAT_REQ_POOL + 16];
+    memset(big, 'a', sizeof big);
+    moat_error err;
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_TARGET, big, sizeof big, &err),
+              MOAT_E_LIMIT);
+    moat_request_reset(q);
+    for (int i = 0; i < MOAT_REQ_MAX_PERIMETERS; i++)
+        ASSERT_EQ(moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, "g", 1, &err),
+                  MOAT_OK);
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, "g", 1, &err),
+              MOAT_E_LIMIT);
+    moat_request_free(q);
+    moat_estate_free(es);
+}

@@ -1,0 +1,253 @@
+/*
+** test_loader.c - estate loading: file shapes, spellings, defaults,
+** validation as Azure does it, and diagnostics that name the file, line,
+** resource and JSON path.
+*/
+#include "harness.h"
+#include "moat_int.h"
+
+#include <stdlib.h>
+
+#define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+#define ACCT "/subscriptions/" SUB "/resourceGroups/rg/providers/" \
+             "Microsoft.Storage/storageAccounts/"
+
+static moat_estate *load(const char *json, unsigned flags, moat_loader **out)
+{
+    moat_loader *ld = moat_loader_new(flags);
+    moat_loader_add_json(ld, "test.json", json, strlen(json));
+    moat_estate *es = NULL;
+    moat_loader_finish(ld, &es);
+    if (out)
+        *out = ld;
+    else
+        moat_loader_free(ld);
+    return es;
+}
+
+static const moat_diag *first_diag(moat_loader *ld, moat_severity sev)
+{
+    for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
+        const moat_diag *d = moat_loader_diag(ld, i);
+        if (d->severity == sev)
+            return d;
+    }
+    return NULL;
+}
+
+TEST(loader_containers)
+{
+    static const char *const docs[] = {
+        "{\"id\":\"" ACCT "a\",\"type\":\"Microsoft.Storage/storageAccounts\","
+        "\"location\":\"westeurope\"}",
+        "[{\"id\":\"" ACCT "a\",\"type\":\"Microsoft.Storage/storageAccounts\","
+        "\"location\":\"westeurope\"}]",
+        "{\"value\":[{\"id\":\"" ACCT "a\",\"type\":\"microsoft.storage/"
+        "storageaccounts\",\"location\":\"westeurope\"}],\"nextLink\":null}",
+        "{\"count\":1,\"data\":[{\"id\":\"" ACCT "a\",\"type\":\"Microsoft."
+        "Storage/storageAccounts\",\"location\":\"westeurope\"}]}",
+        "{\"$schema\":\"https://schema.management.azure.com/schemas/"
+        "2019-04-01/deploymentTemplate.json#\",\"resources\":[{\"name\":\"a\","
+        "\"type\":\"Microsoft.Storage/storageAccounts\",\"location\":\"x\"}]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        moat_estate *es = load(docs[i], 0, NULL);
+        if (es == NULL)
+            FAIL_AT("document %zu did not load", i);
+        moat_estate_stats st;
+        moat_estate_stats_get(es, &st);
+        ASSERT_EQ(st.storage_accounts, 1);
+        moat_estate_free(es);
+    }
+}
+
+TEST(loader_az_show_spellings)
+{
+    /* az storage account show: flattened, networkRuleSet, ipAddressOrRange,
+    ** virtualNetworkResourceId. */
+    const char *doc =
+        "{\"id\":\"" ACCT "b\",\"type\":\"Microsoft.Storage/storageAccounts\","
+        "\"location\":\"westeurope\",\"publicNetworkAccess\":\"Enabled\","
+        "\"networkRuleSet\":{\"defaultAction\":\"Deny\",\"bypass\":\"None\","
+        "\"ipRules\":[{\"ipAddressOrRange\":\"203.0.113.0/24\",\"action\":"
+        "\"Allow\"}],\"virtualNetworkRules\":[{\"virtualNetworkResourceId\":"
+        "\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/"
+        "virtualNetworks/v/subnets/a\",\"state\":\"Succeeded\"}]}}";
+    moat_estate *es = load(doc, 0, NULL);
+    ASSERT(es != NULL);
+    char *text = moat_estate_describe(es, NULL);
+    ASSERT(text != NULL);
+    ASSERT(strstr(text, "\"cidr\":\"203.0.113.0/24\"") != NULL);
+    ASSERT(strstr(text, "\"defaultAction\":\"Deny\"") != NULL);
+    ASSERT(strstr(text, "virtualNetworks/v/subnets/a") != NULL);
+    ASSERT(strstr(text, "\"bypass\":[]") != NULL);
+    moat_free(text);
+    moat_estate_free(es);
+}
+
+TEST(loader_defaults_are_marked)
+{
+    moat_estate *es = load("{\"id\":\"" ACCT "c\",\"type\":\"Microsoft."
+                           "Storage/storageAccounts\",\"location\":\"x\"}",
+                           0, NULL);
+    ASSERT(es != NULL);
+    char *text = moat_estate_describe(es, NULL);
+    ASSERT(strstr(text, "\"publicNetworkAccess\":\"Enabled\","
+                        "\"publicNetworkAccessBasis\":\"default\"") != NULL);
+    ASSERT(strstr(text, "\"defaultAction\":\"Allow\",\"defaultActionBasis\":"
+                        "\"default\",\"bypass\":[\"AzureServices\"]") != NULL);
+    moat_free(text);
+    moat_estate_free(es);
+}
+
+TEST(loader_refuses_what_azure_refuses)
+{
+    static const char *const bad_rules[] = {
+        "10.0.0.0/8", "192.168.1.4", "172.20.0.0/16", "203.0.113.4/32",
+        "203.0.113.4/31", "2001:db8::/64", "not-an-ip",
+    };
+    for (size_t i = 0; i < sizeof bad_rules / sizeof bad_rules[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc,
+                 "[\n{\"id\":\"" ACCT "d\",\"type\":\"Microsoft.Storage/"
+                 "storageAccounts\",\"location\":\"x\",\"properties\":{\n"
+                 "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[\n"
+                 "{\"value\":\"203.0.113.0/24\"},\n{\"value\":\"%s\"}]}}}]",
+                 bad_rules[i]);
+        moat_loader *ld;
+        moat_estate *es = load(doc, 0, &ld);
+        if (es != NULL)
+            FAIL_AT("accepted ipRule %s", bad_rules[i]);
+        const moat_diag *d = first_diag(ld, MOAT_SEV_ERROR);
+        ASSERT(d != NULL);
+        ASSERT_STR(d->file, "test.json");
+        ASSERT_EQ(d->line, 5);
+        ASSERT_STR(d->resource, ACCT "d");
+        ASSERT_STR(d->path, "properties.networkAcls.ipRules[1].value");
+        moat_loader_free(ld);
+        /* --lenient: a warning, and the rule is left out. */
+        es = load(doc, MOAT_LOAD_LENIENT, &ld);
+        ASSERT(es != NULL);
+        ASSERT(first_diag(ld, MOAT_SEV_WARNING) != NULL);
+        char *text = moat_estate_describe(es, NULL);
+        ASSERT(strstr(text, "\"index\":1") == NULL);
+        moat_free(text);
+        moat_estate_free(es);
+        moat_loader_free(ld);
+    }
+}
+
+TEST(loader_lenient_settings_fail_closed)
+{
+    /* A bad defaultAction under --lenient becomes Deny, never Allow; a bad
+    ** publicNetworkAccess becomes Disabled. */
+    moat_loader *ld;
+    moat_estate *es = load("{\"id\":\"" ACCT "e\",\"type\":\"Microsoft."
+                           "Storage/storageAccounts\",\"location\":\"x\","
+                           "\"properties\":{\"publicNetworkAccess\":\"Open\","
+                           "\"networkAcls\":{\"defaultAction\":\"Permit\"}}}",
+                           MOAT_LOAD_LENIENT, &ld);
+    ASSERT(es != NULL);
+    ASSERT(moat_loader_error_count(ld) == 0);
+    moat_request *q = moat_request_new(es);
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_RESOURCE, "e", 1, NULL), MOAT_OK);
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_SOURCE_IP, "8.8.8.8", 7, NULL),
+              MOAT_OK);
+    moat_decision d;
+    ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+    ASSERT_EQ(d.verdict, MOAT_DENY);
+    ASSERT_EQ(d.category, MOAT_CAT_RES_PUBLIC_NETWORK_ACCESS_DISABLED);
+    moat_request_free(q);
+    moat_estate_free(es);
+    moat_loader_free(ld);
+}
+
+TEST(loader_limits)
+{
+    /* 401 IP rules on a storage account. */
+    size_t cap = 64 * 1024;
+    char *doc = malloc(cap);
+    size_t n = (size_t)snprintf(doc, cap,
+                                "{\"id\":\"" ACCT "f\",\"type\":\"Microsoft."
+                                "Storage/storageAccounts\",\"location\":\"x\","
+                                "\"properties\":{\"networkAcls\":{\"ipRules\":[");
+    for (int i = 0; i < 401; i++)
+        n += (size_t)snprintf(doc + n, cap - n, "%s{\"value\":\"8.8.%d.%d\"}",
+                              i ? "," : "", i / 256, i % 256);
+    snprintf(doc + n, cap - n, "]}}}");
+    moat_loader *ld;
+    moat_estate *es = load(doc, 0, &ld);
+    ASSERT(es == NULL);
+    const moat_diag *d = first_diag(ld, MOAT_SEV_ERROR);
+    ASSERT(d != NULL);
+    ASSERT(strstr(d->message, "at most 400") != NULL);
+    moat_loader_free(ld);
+    free(doc);
+}
+
+TEST(loader_structural_errors)
+{
+    moat_loader *ld;
+    ASSERT(load("{\"id\":\"" ACCT "g\",\"type\":\"Microsoft.Storage/"
+                "storageAccounts\",\"properties\":{\"networkAcls\":\"Deny\"}}",
+                0, &ld) == NULL);
+    const moat_diag *d = first_diag(ld, MOAT_SEV_ERROR);
+    ASSERT(d != NULL);
+    ASSERT_STR(d->path, "properties.networkAcls");
+    ASSERT(strstr(d->message, "expected an object") != NULL);
+    moat_loader_free(ld);
+    /* Syntax errors carry line and column. */
+    ASSERT(load("[\n{\"id\": 1,}\n]", 0, &ld) == NULL);
+    d = first_diag(ld, MOAT_SEV_ERROR);
+    ASSERT(d != NULL);
+    ASSERT_EQ(d->code, MOAT_E_SYNTAX);
+    ASSERT_EQ(d->line, 2);
+    moat_loader_free(ld);
+    /* The same resource twice. */
+    const char *one = "{\"id\":\"" ACCT "h\",\"type\":\"Microsoft.Storage/"
+                      "storageAccounts\",\"location\":\"x\"}";
+    char twice[1024];
+    snprintf(twice, sizeof twice, "[%s,%s]", one, one);
+    ASSERT(load(twice, 0, &ld) == NULL);
+    d = first_diag(ld, MOAT_SEV_ERROR);
+    ASSERT(d != NULL && strstr(d->message, "defined twice") != NULL);
+    moat_loader_free(ld);
+}
+
+TEST(loader_two_associations_is_an_error)
+{
+    const char *doc =
+        "[{\"id\":\"" ACCT "i\",\"type\":\"Microsoft.Storage/storageAccounts\","
+        "\"location\":\"x\"},"
+        "{\"id\":\"/p/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+        "resourceAssociations/a1\",\"type\":\"Microsoft.Network/"
+        "networkSecurityPerimeters/resourceAssociations\",\"properties\":{"
+        "\"privateLinkResource\":{\"id\":\"" ACCT "i\"},\"profile\":{\"id\":"
+        "\"/p/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+        "profiles/x\"}}},"
+        "{\"id\":\"/p/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+        "resourceAssociations/a2\",\"type\":\"Microsoft.Network/"
+        "networkSecurityPerimeters/resourceAssociations\",\"properties\":{"
+        "\"privateLinkResource\":{\"id\":\"" ACCT "i\"},\"profile\":{\"id\":"
+        "\"/p/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+        "profiles/x\"},\"accessMode\":\"Enforced\"}}]";
+    moat_loader *ld;
+    ASSERT(load(doc, 0, &ld) == NULL);
+    const moat_diag *d = first_diag(ld, MOAT_SEV_ERROR);
+    ASSERT(d != NULL && strstr(d->message, "two perimeter associations"));
+    moat_loader_free(ld);
+}
+
+TEST(loader_add_path_errors)
+{
+    moat_loader *ld = moat_loader_new(0);
+    ASSERT_EQ(moat_loader_add_path(ld, "/nonexistent/moat/estate.json"),
+              MOAT_E_IO);
+    ASSERT_EQ(moat_loader_error_count(ld), 1);
+    moat_estate *es = (moat_estate *)1;
+    ASSERT(moat_loader_finish(ld, &es) != MOAT_OK);
+    ASSERT(es == NULL);
+    moat_loader_free(ld);
+    moat_loader_free(NULL);
+    moat_estate_free(NULL);
+}
