@@ -9,17 +9,21 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat check --estate PATH... --request FILE|-   [--format text|json]\n"
-    "       moat check --estate PATH... --requests FILE|-  [--format json|text]\n"
+    "usage: moat check --estate PATH... --request FILE|-   [--format "
+    "text|json]\n"
+    "       moat check --estate PATH... --requests FILE|-  [--format "
+    "json|text]\n"
     "       moat check --estate PATH... --resource NAME [--from IP] [flags]\n"
     "\n"
     "Decides whether Azure's network rules let a data-plane request reach a\n"
     "storage account or key vault, and explains why (spec/decision.md).\n"
     "\n"
     "Estate:\n"
-    "  --estate PATH          ARM JSON file or directory (every *.json below);\n"
+    "  --estate PATH          ARM JSON file or directory (every *.json "
+    "below);\n"
     "                         repeat for more; '-' reads stdin\n"
-    "  --lenient              validation errors become warnings; the offending\n"
+    "  --lenient              validation errors become warnings; the "
+    "offending\n"
     "                         rule is ignored\n"
     "  --quiet                do not print estate warnings\n"
     "\n"
@@ -36,14 +40,17 @@ static const char usage[] =
     "  --subnet ID            came through a service endpoint of this subnet\n"
     "  --private-endpoint ID  came through this private endpoint\n"
     "  --region REGION        the caller runs in this Azure region\n"
-    "  --identity ID          ARM id of the calling resource (managed identity)\n"
-    "  --service NAMESPACE    first-party service (Microsoft.RecoveryServices)\n"
+    "  --identity ID          ARM id of the calling resource (managed "
+    "identity)\n"
+    "  --service NAMESPACE    first-party service "
+    "(Microsoft.RecoveryServices)\n"
     "  --tenant GUID          the caller's tenant\n"
     "  --subscription GUID    the caller's subscription\n"
     "  --perimeter GUID       a perimeter the caller is in (repeatable)\n"
     "  --auth KIND            OAuth (default), SAS, AccountKey, Anonymous\n"
     "  --protocol P           HTTPS (default), HTTP, SMB, NFS, SFTP\n"
-    "  --endpoint E           blob (default), dfs, file, queue, table, web, vault\n"
+    "  --endpoint E           blob (default), dfs, file, queue, table, web, "
+    "vault\n"
     "  --op OP                read (default), write, delete, list\n"
     "  --target NAME          container, table or share ('$logs')\n"
     "  --control-plane        an Azure Resource Manager request\n"
@@ -52,22 +59,20 @@ static const char usage[] =
     "error, 3 bad estate, 4 bad request (other lines are still decided).\n"
     "\n"
     "Examples:\n"
-    "  moat check --estate examples/estate --resource stnwshipments --from 203.0.113.77\n"
-    "  moat check --estate examples/estate --requests examples/requests.jsonl\n";
+    "  moat check --estate examples/estate --resource stnwshipments --from "
+    "203.0.113.77\n"
+    "  moat check --estate examples/estate --requests "
+    "examples/requests.jsonl\n";
 
 static const cli_spec spec[] = {
-    {"estate", 1, 0},           {"lenient", 0, 0},
-    {"quiet", 0, 'q'},          {"request", 1, 0},
-    {"requests", 1, 0},         {"format", 1, 0},
-    {"resource", 1, 0},         {"from", 1, 0},
-    {"subnet", 1, 0},           {"private-endpoint", 1, 0},
-    {"region", 1, 0},           {"identity", 1, 0},
-    {"service", 1, 0},          {"tenant", 1, 0},
-    {"subscription", 1, 0},     {"perimeter", 1, 0},
-    {"auth", 1, 0},             {"protocol", 1, 0},
-    {"endpoint", 1, 0},         {"op", 1, 0},
-    {"target", 1, 0},           {"control-plane", 0, 0},
-    {"help", 0, 'h'},           {NULL, 0, 0},
+    {"estate", 1, 0},           {"lenient", 0, 0},  {"quiet", 0, 'q'},
+    {"request", 1, 0},          {"requests", 1, 0}, {"format", 1, 0},
+    {"resource", 1, 0},         {"from", 1, 0},     {"subnet", 1, 0},
+    {"private-endpoint", 1, 0}, {"region", 1, 0},   {"identity", 1, 0},
+    {"service", 1, 0},          {"tenant", 1, 0},   {"subscription", 1, 0},
+    {"perimeter", 1, 0},        {"auth", 1, 0},     {"protocol", 1, 0},
+    {"endpoint", 1, 0},         {"op", 1, 0},       {"target", 1, 0},
+    {"control-plane", 0, 0},    {"help", 0, 'h'},   {NULL, 0, 0},
 };
 
 /* Quick flags and the request field each sets. */
@@ -221,8 +226,8 @@ static void print_line_error(size_t line, const char *msg)
     fputs("\"}\n", stdout);
 }
 
-static int check_stream(moat_request *q, moat_explanation *x,
-                        const char *path, int json, const cli_args *a)
+static int check_stream(moat_request *q, moat_explanation *x, const char *path,
+                        int json, const cli_args *a)
 {
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (fp == NULL) {
@@ -286,8 +291,8 @@ int cmd_check(int argc, char **argv)
     if (a.n_operands)
         return cli_usage_error("check", "unexpected argument '%s'",
                                a.operands[0]);
-    int modes = cli_has(&a, "request") + cli_has(&a, "requests") +
-                quick_flags_used(&a);
+    int modes =
+        cli_has(&a, "request") + cli_has(&a, "requests") + quick_flags_used(&a);
     if (modes != 1)
         return cli_usage_error("check", modes ? "give one of --request, "
                                                 "--requests or the quick flags"

@@ -17,9 +17,9 @@ static const char usage[] =
     "\n"
     "Exit status: 0 loaded, 2 usage error, 3 bad estate.\n";
 
-static const cli_spec spec[] = {{"estate", 1, 0},  {"lenient", 0, 0},
-                                {"format", 1, 0},  {"quiet", 0, 'q'},
-                                {"help", 0, 'h'},  {NULL, 0, 0}};
+static const cli_spec spec[] = {{"estate", 1, 0}, {"lenient", 0, 0},
+                                {"format", 1, 0}, {"quiet", 0, 'q'},
+                                {"help", 0, 'h'}, {NULL, 0, 0}};
 
 int cmd_estate(int argc, char **argv)
 {

@@ -30,8 +30,8 @@ moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings)
         cli_error("no estate: give --estate FILE or --estate DIR");
         return NULL;
     }
-    moat_loader *ld = moat_loader_new(cli_has(a, "lenient") ? MOAT_LOAD_LENIENT
-                                                           : 0);
+    moat_loader *ld =
+        moat_loader_new(cli_has(a, "lenient") ? MOAT_LOAD_LENIENT : 0);
     if (ld == NULL) {
         cli_error("out of memory");
         return NULL;

@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         request_setup();
     moat_error err;
     moat_decision d;
-    moat_status rc = moat_request_parse(request_q, (const char *)data, size,
-                                        &err);
+    moat_status rc =
+        moat_request_parse(request_q, (const char *)data, size, &err);
     if (rc != MOAT_OK) {
         if (err.message[0] == '\0')
             __builtin_trap();

@@ -27,7 +27,8 @@ static const struct {
     {"request", fuzz_request_entry},
 };
 
-static int run_file(const char *path, int (*entry)(const unsigned char *, size_t))
+static int run_file(const char *path,
+                    int (*entry)(const unsigned char *, size_t))
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL) {

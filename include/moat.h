@@ -51,15 +51,15 @@ extern "C" {
 /*--------------------------------------------------------------------------
 ** Status codes. Zero is success; errors are negative.
 */
-#define MOAT_STATUS_MAP(XX)                                                  \
-    XX(OK, 0, "success")                                                     \
-    XX(E_NOMEM, -1, "out of memory")                                         \
-    XX(E_IO, -2, "cannot read input")                                        \
-    XX(E_SYNTAX, -3, "malformed JSON")                                       \
-    XX(E_INVAL, -4, "invalid value")                                         \
-    XX(E_LIMIT, -5, "limit exceeded")                                        \
-    XX(E_NOTFOUND, -6, "not found")                                          \
-    XX(E_AMBIGUOUS, -7, "ambiguous name")                                    \
+#define MOAT_STATUS_MAP(XX)                                                    \
+    XX(OK, 0, "success")                                                       \
+    XX(E_NOMEM, -1, "out of memory")                                           \
+    XX(E_IO, -2, "cannot read input")                                          \
+    XX(E_SYNTAX, -3, "malformed JSON")                                         \
+    XX(E_INVAL, -4, "invalid value")                                           \
+    XX(E_LIMIT, -5, "limit exceeded")                                          \
+    XX(E_NOTFOUND, -6, "not found")                                            \
+    XX(E_AMBIGUOUS, -7, "ambiguous name")                                      \
     XX(E_STATE, -8, "not ready")
 
 typedef enum moat_status {
@@ -83,35 +83,35 @@ typedef enum moat_verdict { MOAT_DENY = 0, MOAT_ALLOW = 1 } moat_verdict;
 
 /* Section 5 of decision.md. The names are Azure's NSP log categories (Nsp*)
 ** and moat's own (Res*); moat_category_name() gives them verbatim. */
-#define MOAT_CATEGORY_MAP(XX)                                                \
-    XX(RES_CONTROL_PLANE_NOT_FILTERED, "ResControlPlaneNotFiltered", 1)      \
-    XX(RES_PRIVATE_ENDPOINT, "ResPrivateEndpoint", 1)                        \
-    XX(NSP_PRIVATE_INBOUND_ALLOWED, "NspPrivateInboundAllowed", 1)           \
-    XX(NSP_INTRA_PERIMETER_INBOUND_ALLOWED,                                  \
-       "NspIntraPerimeterInboundAllowed", 1)                                 \
-    XX(NSP_CROSS_PERIMETER_INBOUND_ALLOWED,                                  \
-       "NspCrossPerimeterInboundAllowed", 1)                                 \
-    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_ALLOWED,                           \
-       "NspPublicInboundPerimeterRulesAllowed", 1)                           \
-    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_ALLOWED,                            \
-       "NspPublicInboundResourceRulesAllowed", 1)                            \
-    XX(RES_DEFAULT_ACTION_ALLOW, "ResDefaultActionAllow", 1)                 \
-    XX(RES_VIRTUAL_NETWORK_RULE, "ResVirtualNetworkRule", 1)                 \
-    XX(RES_IP_RULE, "ResIpRule", 1)                                          \
-    XX(RES_RESOURCE_INSTANCE_RULE, "ResResourceInstanceRule", 1)             \
-    XX(RES_TRUSTED_SERVICE, "ResTrustedService", 1)                          \
-    XX(RES_BYPASS_LOGGING, "ResBypassLogging", 1)                            \
-    XX(RES_BYPASS_METRICS, "ResBypassMetrics", 1)                            \
-    XX(RES_PRIVATE_ENDPOINT_NOT_APPROVED, "ResPrivateEndpointNotApproved", 0)\
-    XX(RES_PERIMETER_LOCKDOWN, "ResPerimeterLockdown", 0)                    \
-    XX(RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER,                              \
-       "ResProtocolNotSupportedByPerimeter", 0)                              \
-    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED,                            \
-       "NspPublicInboundPerimeterRulesDenied", 0)                            \
-    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED,                             \
-       "NspPublicInboundResourceRulesDenied", 0)                             \
-    XX(RES_PUBLIC_NETWORK_ACCESS_DISABLED,                                   \
-       "ResPublicNetworkAccessDisabled", 0)                                  \
+#define MOAT_CATEGORY_MAP(XX)                                                  \
+    XX(RES_CONTROL_PLANE_NOT_FILTERED, "ResControlPlaneNotFiltered", 1)        \
+    XX(RES_PRIVATE_ENDPOINT, "ResPrivateEndpoint", 1)                          \
+    XX(NSP_PRIVATE_INBOUND_ALLOWED, "NspPrivateInboundAllowed", 1)             \
+    XX(NSP_INTRA_PERIMETER_INBOUND_ALLOWED, "NspIntraPerimeterInboundAllowed", \
+       1)                                                                      \
+    XX(NSP_CROSS_PERIMETER_INBOUND_ALLOWED, "NspCrossPerimeterInboundAllowed", \
+       1)                                                                      \
+    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_ALLOWED,                             \
+       "NspPublicInboundPerimeterRulesAllowed", 1)                             \
+    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_ALLOWED,                              \
+       "NspPublicInboundResourceRulesAllowed", 1)                              \
+    XX(RES_DEFAULT_ACTION_ALLOW, "ResDefaultActionAllow", 1)                   \
+    XX(RES_VIRTUAL_NETWORK_RULE, "ResVirtualNetworkRule", 1)                   \
+    XX(RES_IP_RULE, "ResIpRule", 1)                                            \
+    XX(RES_RESOURCE_INSTANCE_RULE, "ResResourceInstanceRule", 1)               \
+    XX(RES_TRUSTED_SERVICE, "ResTrustedService", 1)                            \
+    XX(RES_BYPASS_LOGGING, "ResBypassLogging", 1)                              \
+    XX(RES_BYPASS_METRICS, "ResBypassMetrics", 1)                              \
+    XX(RES_PRIVATE_ENDPOINT_NOT_APPROVED, "ResPrivateEndpointNotApproved", 0)  \
+    XX(RES_PERIMETER_LOCKDOWN, "ResPerimeterLockdown", 0)                      \
+    XX(RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER,                                \
+       "ResProtocolNotSupportedByPerimeter", 0)                                \
+    XX(NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED,                              \
+       "NspPublicInboundPerimeterRulesDenied", 0)                              \
+    XX(NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED,                               \
+       "NspPublicInboundResourceRulesDenied", 0)                               \
+    XX(RES_PUBLIC_NETWORK_ACCESS_DISABLED, "ResPublicNetworkAccessDisabled",   \
+       0)                                                                      \
     XX(RES_DEFAULT_ACTION_DENY, "ResDefaultActionDeny", 0)
 
 typedef enum moat_category {
@@ -119,7 +119,7 @@ typedef enum moat_category {
 #define MOAT_XX_(id, name, allows) MOAT_CAT_##id,
     MOAT_CATEGORY_MAP(MOAT_XX_)
 #undef MOAT_XX_
-    MOAT_CAT_COUNT_
+        MOAT_CAT_COUNT_
 } moat_category;
 
 /* "ResIpRule" etc.; "" for MOAT_CAT_NONE or an out-of-range value. */
@@ -158,8 +158,9 @@ typedef enum moat_auth {
 } moat_auth;
 
 /* Warning bits of a decision (decision.md section 7). */
-#define MOAT_WARN_TENANT_UNKNOWN 0x1u          /* "tenant-unknown" */
-#define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED 0x2u /* "service-tags-unsupported" */
+#define MOAT_WARN_TENANT_UNKNOWN 0x1u           /* "tenant-unknown" */
+#define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED 0x2u /* "service-tags-unsupported"  \
+                                                 */
 
 /* The name of one warning bit ("tenant-unknown"), or NULL. */
 MOAT_API const char *moat_warning_name(unsigned bit);
@@ -171,8 +172,9 @@ typedef struct moat_loader moat_loader;
 typedef struct moat_estate moat_estate;
 
 /* Loader flags. */
-#define MOAT_LOAD_LENIENT 0x1u /* validation errors become warnings and the
-                                  offending rule is ignored */
+#define MOAT_LOAD_LENIENT                                                      \
+    0x1u /* validation errors become warnings and the                          \
+            offending rule is ignored */
 
 typedef enum moat_severity { MOAT_SEV_ERROR, MOAT_SEV_WARNING } moat_severity;
 
@@ -226,7 +228,8 @@ typedef struct moat_estate_stats {
     size_t associations;
     size_t subnets;
     size_t subscriptions;
-    size_t hot_bytes; /* bytes of the decision structures of all resources */
+    size_t hot_bytes; /* bytes moat_decide reads: resources, perimeter
+                         profiles and associations */
 } moat_estate_stats;
 MOAT_API void moat_estate_stats_get(const moat_estate *es,
                                     moat_estate_stats *out);
@@ -262,29 +265,29 @@ typedef struct moat_request moat_request;
 /* Fields of decision.md section 2. Every value is a string, parsed as the
 ** JSON request would be ("OAuth", "HTTPS", "203.0.113.7", ...). */
 typedef enum moat_field {
-    MOAT_REQ_RESOURCE,           /* ARM id, or a unique name */
-    MOAT_REQ_PLANE,              /* data | control */
-    MOAT_REQ_ENDPOINT,           /* blob | dfs | file | queue | table | web |
-                                    vault */
-    MOAT_REQ_PROTOCOL,           /* HTTPS | HTTP | SMB | NFS | SFTP */
-    MOAT_REQ_OPERATION,          /* read | write | delete | list */
-    MOAT_REQ_TARGET,             /* container, table or share name */
-    MOAT_REQ_SOURCE_IP,          /* IPv4 or IPv6 address */
-    MOAT_REQ_SOURCE_SUBNET,      /* subnet ARM id (service endpoint) */
+    MOAT_REQ_RESOURCE,      /* ARM id, or a unique name */
+    MOAT_REQ_PLANE,         /* data | control */
+    MOAT_REQ_ENDPOINT,      /* blob | dfs | file | queue | table | web |
+                               vault */
+    MOAT_REQ_PROTOCOL,      /* HTTPS | HTTP | SMB | NFS | SFTP */
+    MOAT_REQ_OPERATION,     /* read | write | delete | list */
+    MOAT_REQ_TARGET,        /* container, table or share name */
+    MOAT_REQ_SOURCE_IP,     /* IPv4 or IPv6 address */
+    MOAT_REQ_SOURCE_SUBNET, /* subnet ARM id (service endpoint) */
     MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, /* private endpoint ARM id */
-    MOAT_REQ_SOURCE_REGION,      /* Azure region of the caller */
-    MOAT_REQ_CALLER_AUTH,        /* OAuth | SAS | AccountKey | Anonymous */
-    MOAT_REQ_CALLER_TENANT,      /* tenant GUID */
-    MOAT_REQ_CALLER_SUBSCRIPTION, /* subscription GUID */
-    MOAT_REQ_CALLER_RESOURCE_ID, /* ARM id of the calling resource */
-    MOAT_REQ_CALLER_SERVICE,     /* first-party service namespace[/type] */
-    MOAT_REQ_CALLER_PERIMETER    /* adds one perimeter GUID */
+    MOAT_REQ_SOURCE_REGION,           /* Azure region of the caller */
+    MOAT_REQ_CALLER_AUTH,             /* OAuth | SAS | AccountKey | Anonymous */
+    MOAT_REQ_CALLER_TENANT,           /* tenant GUID */
+    MOAT_REQ_CALLER_SUBSCRIPTION,     /* subscription GUID */
+    MOAT_REQ_CALLER_RESOURCE_ID,      /* ARM id of the calling resource */
+    MOAT_REQ_CALLER_SERVICE,          /* first-party service namespace[/type] */
+    MOAT_REQ_CALLER_PERIMETER         /* adds one perimeter GUID */
 } moat_field;
 
 /* Details of a request error. */
 typedef struct moat_error {
     moat_status code;
-    size_t offset;    /* byte offset in the JSON input, when parsing */
+    size_t offset; /* byte offset in the JSON input, when parsing */
     char message[256];
 } moat_error;
 
@@ -339,14 +342,14 @@ MOAT_API moat_status moat_decide(const moat_request *q, moat_decision *out);
 typedef struct moat_explanation moat_explanation;
 
 typedef enum moat_step_outcome {
-    MOAT_STEP_SKIPPED,   /* the layer did not apply to this request */
-    MOAT_STEP_PASSED,    /* looked, matched nothing, went on */
-    MOAT_STEP_ALLOWED,   /* this layer admitted the request */
-    MOAT_STEP_DENIED     /* this layer refused the request */
+    MOAT_STEP_SKIPPED, /* the layer did not apply to this request */
+    MOAT_STEP_PASSED,  /* looked, matched nothing, went on */
+    MOAT_STEP_ALLOWED, /* this layer admitted the request */
+    MOAT_STEP_DENIED   /* this layer refused the request */
 } moat_step_outcome;
 
 typedef struct moat_step {
-    const char *layer;  /* "private endpoint", "IP rules", ... */
+    const char *layer; /* "private endpoint", "IP rules", ... */
     moat_step_outcome outcome;
     const char *detail; /* what was looked at and what was found */
 } moat_step;
@@ -364,8 +367,8 @@ MOAT_API void moat_explanation_free(moat_explanation *x);
 MOAT_API moat_status moat_explain(const moat_request *q, moat_explanation *x,
                                   unsigned flags);
 
-MOAT_API const moat_decision *moat_explanation_decision(
-    const moat_explanation *x);
+MOAT_API const moat_decision *
+moat_explanation_decision(const moat_explanation *x);
 /* "networkAcls.ipRules[2] 203.0.113.0/24", or "" when no rule decided. */
 MOAT_API const char *moat_explanation_rule(const moat_explanation *x);
 /* One human sentence. */

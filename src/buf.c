@@ -113,6 +113,26 @@ void moat__buf_printf(moat_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+static int json_safe(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
+/* Whether any of eight bytes is a control character, '"', '\\' or DEL
+** (SWAR: a zero byte in x ^ c marks a byte equal to c). */
+static int needs_escape8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t lt20 = (x - ones * 0x20) & ~x;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\'),
+             del = x ^ (ones * 0x7f);
+    uint64_t z =
+        ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((del - ones) & ~del);
+    return ((lt20 | z) & high) != 0;
+}
+
 void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -121,23 +141,34 @@ void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
         return;
     char *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0;
+    while (i < n) {
+        /* Copy the run of bytes that need no escape in one go. */
+        size_t start = i;
+        while (i + 8 <= n && !needs_escape8(s + i))
+            i += 8;
+        while (i < n && json_safe((unsigned char)s[i]))
+            i++;
+        memcpy(o, s + start, i - start);
+        o += i - start;
+        if (i == n)
+            break;
+        unsigned char c = (unsigned char)s[i++];
+        *o++ = '\\';
         switch (c) {
-        case '"': *o++ = '\\'; *o++ = '"'; break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\n': *o++ = '\\'; *o++ = 'n'; break;
-        case '\r': *o++ = '\\'; *o++ = 'r'; break;
-        case '\t': *o++ = '\\'; *o++ = 't'; break;
-        case '\b': *o++ = '\\'; *o++ = 'b'; break;
-        case '\f': *o++ = '\\'; *o++ = 'f'; break;
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
         default:
-            if (c < 0x20 || c == 0x7f) {
-                *o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
-            } else {
-                *o++ = (char)c;
-            }
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
     *o++ = '"';

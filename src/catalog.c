@@ -29,8 +29,7 @@ static int entry_targets(const moat_service *e, moat_catalog_target t)
     return strcmp(e->target, "keyvault") == 0;
 }
 
-int moat__catalog_match(moat_catalog_target target, const char *type,
-                        size_t n)
+int moat__catalog_match(moat_catalog_target target, const char *type, size_t n)
 {
     const char *slash = memchr(type, '/', n);
     size_t ns_len = slash ? (size_t)(slash - type) : n;

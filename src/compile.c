@@ -21,11 +21,11 @@ const char moat__ambiguous_marker = 0;
 typedef struct compiler {
     moat_loader *ld;
     moat_estate *es;
-    moat_index raw_by_id; /* raw_res by id, for attaching children */
+    moat_index raw_by_id;  /* raw_res by id, for attaching children */
     moat_index sub_tenant; /* subscription guid -> tenant text */
     moat_index perim_by_id;
     moat_index profile_by_id;
-    moat_index vnet_loc;   /* vnet id -> location */
+    moat_index vnet_loc; /* vnet id -> location */
     int failed;
 } compiler;
 
@@ -62,8 +62,8 @@ static uint32_t intern_region(compiler *c, const char *s)
     char norm[128];
     if (s == NULL || moat__region_norm(s, strlen(s), norm, sizeof norm) != 0)
         return MOAT_ID_NONE;
-    uint32_t id = moat__intern_add(&c->es->regions, &c->es->arena, norm,
-                                   strlen(norm));
+    uint32_t id =
+        moat__intern_add(&c->es->regions, &c->es->arena, norm, strlen(norm));
     if (id == MOAT_ID_NONE)
         c->failed = 1;
     return id;
@@ -139,8 +139,8 @@ static void compile_perimeters(compiler *c)
         for (raw_perimeter *p = ld->perims; p; p = p->next) {
             if (p->synthetic != pass)
                 continue;
-            perimeter *prev = moat__index_get(&c->perim_by_id, p->id,
-                                              strlen(p->id));
+            perimeter *prev =
+                moat__index_get(&c->perim_by_id, p->id, strlen(p->id));
             if (prev) {
                 if (!pass && !prev->synthetic)
                     moat__diag_at(ld, &p->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
@@ -222,8 +222,8 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
         copy_rule(c, &ar[i], &r);
         if (!r.inbound)
             continue;
-        size_t count = (size_t)r.n_prefixes + r.n_subscriptions +
-                       r.n_service_tags;
+        size_t count =
+            (size_t)r.n_prefixes + r.n_subscriptions + r.n_service_tags;
         if (elements + count > PROFILE_MAX_INBOUND_ELEMENTS) {
             if (!over)
                 moat__diag_at(c->ld, &rules[i]->loc,
@@ -294,8 +294,8 @@ static void compile_profiles(compiler *c)
         for (raw_profile *p = ld->profiles; p; p = p->next) {
             if (p->synthetic != pass || p->id == NULL)
                 continue;
-            profile *prev = moat__index_get(&c->profile_by_id, p->id,
-                                            strlen(p->id));
+            profile *prev =
+                moat__index_get(&c->profile_by_id, p->id, strlen(p->id));
             if (prev) {
                 if (!pass)
                     moat__diag_at(ld, &p->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
@@ -312,7 +312,8 @@ static void compile_profiles(compiler *c)
             if (pf->perimeter == NULL)
                 moat__diag_at(ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
                               "profile of perimeter %s, which the estate "
-                              "does not hold", p->perimeter_id);
+                              "does not hold",
+                              p->perimeter_id);
             if (!c->failed)
                 put(c, &c->profile_by_id, pf->id, pf);
         }
@@ -341,12 +342,12 @@ static void compile_profiles(compiler *c)
     }
     /* Rules whose profile is missing. */
     for (raw_rule *r = ld->rules; r; r = r->next) {
-        if (!r->synthetic &&
-            moat__index_get(&c->profile_by_id, r->profile_id,
-                            strlen(r->profile_id)) == NULL)
+        if (!r->synthetic && moat__index_get(&c->profile_by_id, r->profile_id,
+                                             strlen(r->profile_id)) == NULL)
             moat__diag_at(ld, &r->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
                           "access rule of profile %s, which the estate does "
-                          "not hold; ignored", r->profile_id);
+                          "not hold; ignored",
+                          r->profile_id);
     }
     free(group);
     free(chosen);
@@ -381,8 +382,7 @@ static void compile_ips(compiler *c, resource *r, const raw_res *raw)
     for (size_t i = 0; i < raw->ip6.n; i++) {
         ip6[i] = raw->ip6.v[i];
         ip6[i].text = xstr(c, raw->ip6.v[i].text);
-        moat__prefix_builder_add(&pb, &ip6[i].cidr,
-                                 (uint16_t)(raw->ip4.n + i));
+        moat__prefix_builder_add(&pb, &ip6[i].cidr, (uint16_t)(raw->ip4.n + i));
     }
     if (moat__prefix_build(&pb, &c->es->arena, &r->ips) != MOAT_OK)
         c->failed = 1;
@@ -437,6 +437,51 @@ static uint64_t type_hash(const char *id)
     return moat__hash_ci(type, n);
 }
 
+static int cmp_hash_rule(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Literal rules go in a sorted hash index, so that a caller's id is found
+** in O(log n); rules with '*' segments are kept apart, in rule order. */
+static void index_rars(compiler *c, resource *r, const rar_rule *rars, size_t n)
+{
+    uint64_t *pairs = malloc((n ? n : 1) * 2 * sizeof *pairs);
+    uint16_t *wild = xalloc(c, n * sizeof *wild);
+    if (pairs == NULL || c->failed) {
+        free(pairs);
+        c->failed = 1;
+        return;
+    }
+    size_t nl = 0, nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rars[i].wildcard) {
+            wild[nw++] = (uint16_t)i;
+        } else {
+            pairs[nl * 2] =
+                moat__hash_ci(rars[i].resource_id, strlen(rars[i].resource_id));
+            pairs[nl * 2 + 1] = i;
+            nl++;
+        }
+    }
+    qsort(pairs, nl, 2 * sizeof *pairs, cmp_hash_rule);
+    uint64_t *hashes = xalloc(c, nl * sizeof *hashes);
+    uint16_t *which = xalloc(c, nl * sizeof *which);
+    for (size_t i = 0; i < nl && !c->failed; i++) {
+        hashes[i] = pairs[i * 2];
+        which[i] = (uint16_t)pairs[i * 2 + 1];
+    }
+    free(pairs);
+    r->rar_hashes = hashes;
+    r->rar_which = which;
+    r->n_rar_literal = (uint16_t)nl;
+    r->rar_wild = wild;
+    r->n_rar_wild = (uint16_t)nw;
+}
+
 static void compile_rars(compiler *c, resource *r, const raw_res *raw)
 {
     rar_rule *rars = xalloc(c, raw->rars.n * sizeof *rars);
@@ -459,7 +504,12 @@ static void compile_rars(compiler *c, resource *r, const raw_res *raw)
         out->resource_id = xstr(c, in->resource_id);
         out->tenant = intern_id(c, out->tenant_text);
         out->type_hash = type_hash(out->resource_id);
+        for (uint8_t k = 0; k < out->nseg; k++) {
+            if (len[k] == 1 && out->resource_id[off[k]] == '*')
+                out->wildcard = 1;
+        }
     }
+    index_rars(c, r, rars, raw->rars.n);
     r->rars = rars;
     r->n_rars = (uint16_t)raw->rars.n;
 }
@@ -513,7 +563,8 @@ static void attach_children(compiler *c)
             if (!ch->conn.from_endpoint)
                 moat__diag_at(ld, &ch->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
                               "private endpoint connection of %s, which the "
-                              "estate does not hold; ignored", ch->target_id);
+                              "estate does not hold; ignored",
+                              ch->target_id);
             continue;
         }
         /* The resource's own list is authoritative over what a private
@@ -708,22 +759,23 @@ static void compile_assocs(compiler *c)
                     moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING,
                                   MOAT_E_NOTFOUND,
                                   "association of %s, which the estate does "
-                                  "not hold; ignored", ra->resource_id);
+                                  "not hold; ignored",
+                                  ra->resource_id);
                 continue;
             }
             if (r->assoc) {
                 if (!pass)
                     moat__diag_at(ld, &ra->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
                                   "%s has two perimeter associations (%s and "
-                                  "%s); Azure allows one", r->id,
-                                  r->assoc->id, ra->id);
+                                  "%s); Azure allows one",
+                                  r->id, r->assoc->id, ra->id);
                 else if (r->assoc->mode != ra->mode)
-                    moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING,
-                                  MOAT_E_INVAL,
+                    moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
                                   "the account's perimeter configuration "
                                   "says %s, the association %s says %s; "
-                                  "the association is used", ra->mode_text,
-                                  r->assoc->id, r->assoc->mode_text);
+                                  "the association is used",
+                                  ra->mode_text, r->assoc->id,
+                                  r->assoc->mode_text);
                 continue;
             }
             assoc *a = &c->es->assocs[c->es->n_assocs++];
@@ -780,15 +832,16 @@ static void compile_subnets(compiler *c)
         if (rc == 1) {
             moat__diag_at(ld, &s->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
                           "subnet %s appears twice; the first definition is "
-                          "used", s->id);
+                          "used",
+                          s->id);
             continue;
         }
         c->es->n_subnets++;
         si->hash = moat__hash_ci(s->id, strlen(s->id));
         const char *vloc = s->vnet_location;
         if (vloc == NULL && s->vnet_id)
-            vloc = moat__index_get(&c->vnet_loc, s->vnet_id,
-                                   strlen(s->vnet_id));
+            vloc =
+                moat__index_get(&c->vnet_loc, s->vnet_id, strlen(s->vnet_id));
         si->vnet_region = intern_region(c, vloc);
         si->services = xalloc(c, s->n_endpoints * sizeof(char *));
         size_t nloc = 0;
@@ -920,12 +973,21 @@ void moat_estate_stats_get(const moat_estate *es, moat_estate_stats *out)
             out->storage_accounts++;
         else
             out->key_vaults++;
-        out->hot_bytes += sizeof *r + moat__prefix_bytes(&r->ips) +
-                          r->n_vnet_active * (sizeof(uint64_t) +
-                                              sizeof(uint16_t)) +
-                          r->n_rars * sizeof(rar_rule) +
-                          r->n_pes * sizeof(pe_conn);
+        out->hot_bytes +=
+            sizeof *r + moat__prefix_bytes(&r->ips) +
+            r->n_vnet_active * (sizeof(uint64_t) + sizeof(uint16_t)) +
+            r->n_rars * sizeof(rar_rule) +
+            r->n_rar_literal * (sizeof(uint64_t) + sizeof(uint16_t)) +
+            r->n_rar_wild * sizeof(uint16_t) + r->n_pes * sizeof(pe_conn);
     }
+    for (size_t i = 0; i < es->n_profiles; i++) {
+        const profile *p = &es->profiles[i];
+        out->hot_bytes += sizeof *p + moat__prefix_bytes(&p->prefixes) +
+                          p->n_subs * (sizeof(uint32_t) + sizeof(uint16_t));
+    }
+    for (size_t i = 0; i < es->n_assocs; i++)
+        out->hot_bytes +=
+            sizeof(assoc) + es->assocs[i].n_joins * sizeof(link_join);
     out->perimeters = es->n_perimeters;
     out->associations = es->n_assocs;
     out->subnets = es->n_subnets;

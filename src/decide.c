@@ -27,10 +27,10 @@ typedef struct outcome {
     uint32_t rule;
 } outcome;
 
-#define STEP(e, layer, result, ...)                                          \
-    do {                                                                     \
-        if ((e)->t)                                                          \
-            moat__trace_step((e)->t, layer, result, __VA_ARGS__);            \
+#define STEP(e, layer, result, ...)                                            \
+    do {                                                                       \
+        if ((e)->t)                                                            \
+            moat__trace_step((e)->t, layer, result, __VA_ARGS__);              \
     } while (0)
 
 static outcome allowed(moat_category cat, uint32_t rule)
@@ -51,6 +51,33 @@ static const char *addr_text(const moat_addr *a, char *buf, size_t cap)
         return "no address";
     moat__addr_format(a, buf, cap);
     return buf;
+}
+
+/* The first index of a sorted array whose value is >= key. */
+static size_t lower_bound64(const uint64_t *v, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static size_t lower_bound32(const uint32_t *v, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /*--------------------------------------------------------------------------
@@ -104,16 +131,9 @@ static int vnet_rule_match(const eval *e, uint16_t *which)
 {
     const resource *r = e->r;
     const moat_request *q = e->q;
-    size_t lo = 0, hi = r->n_vnet_active;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (r->vnet_hashes[mid] < q->subnet_hash)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < r->n_vnet_active &&
-                        r->vnet_hashes[i] == q->subnet_hash; i++) {
+    for (size_t i =
+             lower_bound64(r->vnet_hashes, r->n_vnet_active, q->subnet_hash);
+         i < r->n_vnet_active && r->vnet_hashes[i] == q->subnet_hash; i++) {
         const vnet_rule *v = &r->vnets[r->vnet_which[i]];
         if (moat__eq_ci(v->id, strlen(v->id), q->subnet, q->subnet_len)) {
             *which = r->vnet_which[i];
@@ -123,6 +143,9 @@ static int vnet_rule_match(const eval *e, uint16_t *which)
     return 0;
 }
 
+/* A '*' pattern against the caller's id: same number of segments, each
+** equal ignoring case or '*' (one whole segment). Compared from the last
+** segment, where ids differ most. */
 static int rar_matches(const moat_request *q, const rar_rule *p)
 {
     if (p->nseg != q->caller_seg.n)
@@ -130,11 +153,11 @@ static int rar_matches(const moat_request *q, const rar_rule *p)
     if (p->type_hash && q->caller_type_hash &&
         p->type_hash != q->caller_type_hash)
         return 0;
-    for (uint8_t i = 0; i < p->nseg; i++) {
+    for (int i = p->nseg - 1; i >= 0; i--) {
         const char *ps = p->resource_id + p->seg_off[i];
         size_t pl = p->seg_len[i];
         if (pl == 1 && ps[0] == '*')
-            continue; /* '*' matches one whole segment */
+            continue;
         if (!moat__eq_ci(ps, pl, q->caller_id + q->caller_seg.off[i],
                          q->caller_seg.len[i]))
             return 0;
@@ -144,20 +167,33 @@ static int rar_matches(const moat_request *q, const rar_rule *p)
 
 /* Resource instance rules: the rule's own tenant equals caller.tenant
 ** (decision.md section 7), the id matches, and the caller presents an Entra
-** token. */
+** token. The lowest matching rule names the decision. */
 static int rar_match(const eval *e, uint16_t *which)
 {
     const moat_request *q = e->q;
-    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL)
+    const resource *r = e->r;
+    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL ||
+        q->tenant >= MOAT_ID_OTHER)
         return 0;
-    for (uint16_t i = 0; i < e->r->n_rars; i++) {
-        const rar_rule *p = &e->r->rars[i];
+    uint16_t best = MOAT_RULE_NONE;
+    for (size_t i =
+             lower_bound64(r->rar_hashes, r->n_rar_literal, q->caller_hash);
+         i < r->n_rar_literal && r->rar_hashes[i] == q->caller_hash; i++) {
+        const rar_rule *p = &r->rars[r->rar_which[i]];
+        if (r->rar_which[i] < best && moat__same_id(p->tenant, q->tenant) &&
+            moat__eq_ci(p->resource_id, strlen(p->resource_id), q->caller_id,
+                        q->caller_id_len))
+            best = r->rar_which[i];
+    }
+    for (uint16_t i = 0; i < r->n_rar_wild && r->rar_wild[i] < best; i++) {
+        const rar_rule *p = &r->rars[r->rar_wild[i]];
         if (moat__same_id(p->tenant, q->tenant) && rar_matches(q, p)) {
-            *which = i;
-            return 1;
+            best = r->rar_wild[i];
+            break;
         }
     }
-    return 0;
+    *which = best;
+    return best != MOAT_RULE_NONE;
 }
 
 /* trusted(R, Q): OAuth, the caller's tenant equals the resource's (known)
@@ -165,8 +201,8 @@ static int rar_match(const eval *e, uint16_t *which)
 static int trusted(const eval *e, int *entry)
 {
     const moat_request *q = e->q;
-    *entry = e->r->kind == RES_STORAGE ? q->trusted_storage
-                                       : q->trusted_keyvault;
+    *entry =
+        e->r->kind == RES_STORAGE ? q->trusted_storage : q->trusted_keyvault;
     return q->auth == MOAT_AUTH_OAUTH && e->r->tenant != MOAT_ID_NONE &&
            moat__same_id(q->tenant, e->r->tenant) && *entry >= 0;
 }
@@ -225,8 +261,8 @@ static outcome firewall_rules(eval *e, pna_mode pna)
                            MOAT_RULE_REF(RK_VNET, which));
         }
         STEP(e, "virtual network rules", MOAT_STEP_PASSED,
-             "no active rule names subnet %s (%u rules, %u active)",
-             q->subnet, r->n_vnets, r->n_vnet_active);
+             "no active rule names subnet %s (%u rules, %u active)", q->subnet,
+             r->n_vnets, r->n_vnet_active);
         STEP(e, "IP rules", MOAT_STEP_SKIPPED,
              "service-endpoint traffic carries a private address");
         return denied(MOAT_CAT_NONE, 0);
@@ -238,20 +274,21 @@ static outcome firewall_rules(eval *e, pna_mode pna)
     if (same_region(e)) {
         STEP(e, "IP rules", MOAT_STEP_SKIPPED,
              "caller in the resource's own region (%s): IP rules have no "
-             "effect", r->location);
+             "effect",
+             r->location);
         return denied(MOAT_CAT_NONE, 0);
     }
-    uint16_t rule = q->ip.family ? moat__prefix_lookup(&r->ips, &q->ip)
-                                 : MOAT_RULE_NONE;
+    uint16_t rule =
+        q->ip.family ? moat__prefix_lookup(&r->ips, &q->ip) : MOAT_RULE_NONE;
     if (rule != MOAT_RULE_NONE) {
         int v6 = rule >= r->n_ip4;
         const ip_rule *ir = v6 ? &r->ip6[rule - r->n_ip4] : &r->ip4[rule];
         STEP(e, "IP rules", MOAT_STEP_ALLOWED, "%s is in %s[%u] %s",
              addr_text(&q->ip, ip, sizeof ip), v6 ? "ipv6Rules" : "ipRules",
              ir->index, ir->text);
-        return allowed(MOAT_CAT_RES_IP_RULE,
-                       MOAT_RULE_REF(v6 ? RK_IP6 : RK_IP4,
-                                     v6 ? rule - r->n_ip4 : rule));
+        return allowed(
+            MOAT_CAT_RES_IP_RULE,
+            MOAT_RULE_REF(v6 ? RK_IP6 : RK_IP4, v6 ? rule - r->n_ip4 : rule));
     }
     STEP(e, "IP rules", MOAT_STEP_PASSED, "%s is in none of %u rules",
          addr_text(&q->ip, ip, sizeof ip),
@@ -280,7 +317,7 @@ static outcome resource_rules(eval *e, pna_mode pna)
                            MOAT_RULE_REF(RK_RAR, which));
         }
         STEP(e, "resource instance rules", MOAT_STEP_PASSED, "%s",
-             r->n_rars == 0 ? "none configured"
+             r->n_rars == 0         ? "none configured"
              : q->caller_id == NULL ? "no caller resource id"
              : q->auth != MOAT_AUTH_OAUTH
                  ? "needs an Entra (OAuth) caller"
@@ -318,10 +355,10 @@ static outcome resource_rules(eval *e, pna_mode pna)
             return allowed(MOAT_CAT_RES_BYPASS_METRICS,
                            MOAT_RULE_REF(RK_BYPASS_METRICS, 0));
         }
-        STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED,
-             "%s", (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
-                       ? "not a read of $logs or a $Metrics table"
-                       : "not in bypass");
+        STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED, "%s",
+             (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
+                 ? "not a read of $logs or a $Metrics table"
+                 : "not in bypass");
     }
     if (pna == PNA_DISABLED) {
         STEP(e, "public network access", MOAT_STEP_DENIED,
@@ -357,14 +394,7 @@ static int join_find(const assoc *a, uint32_t guid, uint16_t *link)
 
 static uint16_t subscription_rule(const profile *pf, uint32_t sub)
 {
-    size_t lo = 0, hi = pf->n_subs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (pf->sub_ids[mid] < sub)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = lower_bound32(pf->sub_ids, pf->n_subs, sub);
     if (lo < pf->n_subs && pf->sub_ids[lo] == sub)
         return pf->sub_rule[lo];
     return MOAT_RULE_NONE;
@@ -433,8 +463,8 @@ static outcome perimeter_inbound(eval *e)
     STEP(e, "perimeter access rules", MOAT_STEP_PASSED,
          "no inbound rule of profile %s admits%s", pf->name,
          !on_public_path(e) ? " (address rules need the public path)"
-         : same_region(e) ? " (address rules ignore same-region callers)"
-                          : "");
+         : same_region(e)   ? " (address rules ignore same-region callers)"
+                            : "");
     return denied(MOAT_CAT_NONE, 0);
 }
 
@@ -507,16 +537,16 @@ static outcome decide_steps(eval *e)
     if (r->kind == RES_STORAGE && nsp && q->protocol != MOAT_PROTOCOL_HTTPS) {
         STEP(e, "perimeter", MOAT_STEP_DENIED,
              "%s is not supported for a storage account in a perimeter; "
-             "only HTTPS is", moat__protocol_name(q->protocol));
+             "only HTTPS is",
+             moat__protocol_name(q->protocol));
         return denied(MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER,
                       MOAT_RULE_REF(RK_ASSOC, 0));
     }
 
     /* 4. The perimeter decides; Learning falls back to the firewall. */
     if (nsp) {
-        STEP(e, "perimeter", MOAT_STEP_PASSED,
-             "association %s, access mode %s", e->a->name,
-             moat__mode_name((access_mode)e->mode));
+        STEP(e, "perimeter", MOAT_STEP_PASSED, "association %s, access mode %s",
+             e->a->name, moat__mode_name((access_mode)e->mode));
         outcome n = perimeter_inbound(e);
         if (n.allowed)
             return n;
@@ -561,8 +591,7 @@ static void fill(moat_decision *d, const resource *r, outcome o)
     }
 }
 
-moat_status moat__decide(const moat_request *q, moat_decision *d,
-                         moat_trace *t)
+moat_status moat__decide(const moat_request *q, moat_decision *d, moat_trace *t)
 {
     memset(d, 0, sizeof *d); /* MOAT_DENY */
     if (q == NULL || q->res == NULL)

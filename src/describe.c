@@ -42,9 +42,10 @@ static void describe_ips(moat_buf *b, const char *key, const ip_rule *r,
 
 static void describe_acls(moat_buf *b, const resource *r)
 {
-    moat__buf_printf(b, ",\"networkAcls\":{\"basis\":\"%s\","
-                        "\"defaultAction\":\"%s\",\"defaultActionBasis\":\"%s\","
-                        "\"bypass\":[",
+    moat__buf_printf(b,
+                     ",\"networkAcls\":{\"basis\":\"%s\","
+                     "\"defaultAction\":\"%s\",\"defaultActionBasis\":\"%s\","
+                     "\"bypass\":[",
                      basis_name(r->acl_basis),
                      r->default_allow ? "Allow" : "Deny",
                      basis_name(r->default_basis));
@@ -61,7 +62,8 @@ static void describe_acls(moat_buf *b, const resource *r)
             first = 0;
         }
     }
-    moat__buf_printf(b, "],\"bypassBasis\":\"%s\"", basis_name(r->bypass_basis));
+    moat__buf_printf(b, "],\"bypassBasis\":\"%s\"",
+                     basis_name(r->bypass_basis));
     describe_ips(b, "ipRules", r->ip4, r->n_ip4);
     describe_ips(b, "ipv6Rules", r->ip6, r->n_ip6);
     moat__buf_puts(b, ",\"virtualNetworkRules\":[");
@@ -96,8 +98,9 @@ static void describe_resource(moat_buf *b, const resource *r)
     str_member(b, "tenant", r->tenant_text);
     moat__buf_putc(b, ',');
     str_member(b, "tenantSource", r->tenant_source);
-    moat__buf_printf(b, ",\"publicNetworkAccess\":\"%s\","
-                        "\"publicNetworkAccessBasis\":\"%s\"",
+    moat__buf_printf(b,
+                     ",\"publicNetworkAccess\":\"%s\","
+                     "\"publicNetworkAccessBasis\":\"%s\"",
                      moat__pna_name(r->pna), basis_name(r->pna_basis));
     describe_acls(b, r);
     moat__buf_puts(b, ",\"privateEndpointConnections\":[");
@@ -124,7 +127,8 @@ static void describe_resource(moat_buf *b, const resource *r)
                    a->perimeter ? a->perimeter->guid_text : NULL);
         moat__buf_putc(b, ',');
         str_member(b, "profile", a->profile ? a->profile->id : NULL);
-        moat__buf_printf(b, ",\"linkedPerimeters\":%u,\"fromConfiguration\":%s}",
+        moat__buf_printf(b,
+                         ",\"linkedPerimeters\":%u,\"fromConfiguration\":%s}",
                          a->n_joins, a->synthetic ? "true" : "false");
     }
     moat__buf_printf(b, ",\"file\":");
@@ -203,7 +207,8 @@ char *moat_estate_describe(const moat_estate *es, size_t *len)
         str_member(&b, "remotePerimeter", l->remote_id);
         moat__buf_putc(&b, ',');
         str_member(&b, "status", l->status_text);
-        moat__buf_printf(&b, ",\"approved\":%s}", l->approved ? "true" : "false");
+        moat__buf_printf(&b, ",\"approved\":%s}",
+                         l->approved ? "true" : "false");
     }
     moat__buf_puts(&b, "],\"subnets\":[");
     for (size_t i = 0; i < es->n_subnets; i++) {

@@ -111,8 +111,7 @@ static void rule_text(moat_buf *b, const moat_request *q,
     const assoc *a = r->assoc;
     uint16_t i = MOAT_RULE_INDEX(d->rule_);
     switch (MOAT_RULE_KIND(d->rule_)) {
-    case RK_NONE:
-        break;
+    case RK_NONE: break;
     case RK_DEFAULT_ACTION:
         moat__buf_printf(b, "networkAcls.defaultAction %s",
                          r->default_allow ? "Allow" : "Deny");
@@ -166,9 +165,7 @@ static void rule_text(moat_buf *b, const moat_request *q,
                              a->perimeter->guid_text ? a->perimeter->guid_text
                                                      : "no GUID");
         break;
-    case RK_LINK:
-        moat__buf_printf(b, "links/%s", q->es->links[i].name);
-        break;
+    case RK_LINK: moat__buf_printf(b, "links/%s", q->es->links[i].name); break;
     case RK_NSP_RULE:
         if (a && a->profile)
             moat__buf_printf(b, "profiles/%s/accessRules/%s", a->profile->name,
@@ -219,27 +216,30 @@ static void resource_reason(moat_buf *b, const moat_request *q,
         break;
     case RK_IP4:
     case RK_IP6: {
-        const ip_rule *ir = MOAT_RULE_KIND(d->rule_) == RK_IP4 ? &r->ip4[i]
-                                                               : &r->ip6[i];
+        const ip_rule *ir =
+            MOAT_RULE_KIND(d->rule_) == RK_IP4 ? &r->ip4[i] : &r->ip6[i];
         source_words(b, q);
         moat__buf_printf(b, " is inside IP rule %s", ir->text);
         break;
     }
     case RK_VNET:
-        moat__buf_printf(b, "the request came through a service endpoint of "
-                            "subnet %s, which a virtual network rule admits",
+        moat__buf_printf(b,
+                         "the request came through a service endpoint of "
+                         "subnet %s, which a virtual network rule admits",
                          r->vnets[i].id);
         break;
     case RK_RAR:
-        moat__buf_printf(b, "the calling resource %s (tenant %s) matches the "
-                            "resource instance rule %s",
+        moat__buf_printf(b,
+                         "the calling resource %s (tenant %s) matches the "
+                         "resource instance rule %s",
                          q->caller_id, q->tenant_text ? q->tenant_text : "",
                          r->rars[i].resource_id);
         break;
     case RK_TRUSTED:
-        moat__buf_printf(b, "the caller is %s, a trusted service, from the "
-                            "resource's own tenant, and AzureServices is in "
-                            "bypass",
+        moat__buf_printf(b,
+                         "the caller is %s, a trusted service, from the "
+                         "resource's own tenant, and AzureServices is in "
+                         "bypass",
                          moat__catalog_entries[i].service);
         break;
     case RK_BYPASS_LOGGING:
@@ -247,17 +247,19 @@ static void resource_reason(moat_buf *b, const moat_request *q,
                           "bypass Logging");
         break;
     case RK_BYPASS_METRICS:
-        moat__buf_printf(b, "reads of metrics table %s are excepted by bypass "
-                            "Metrics", q->target ? q->target : "");
+        moat__buf_printf(b,
+                         "reads of metrics table %s are excepted by bypass "
+                         "Metrics",
+                         q->target ? q->target : "");
         break;
     case RK_PNA:
-        moat__buf_puts(b, "the resource's publicNetworkAccess is Disabled and no "
-                          "exception "
-                          "(resource instance rule, trusted service, Logging "
-                          "or Metrics) admits the request");
+        moat__buf_puts(b,
+                       "the resource's publicNetworkAccess is Disabled and no "
+                       "exception "
+                       "(resource instance rule, trusted service, Logging "
+                       "or Metrics) admits the request");
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -274,18 +276,23 @@ static void reason_text(moat_buf *b, const moat_request *q,
         break;
     case MOAT_CAT_RES_PRIVATE_ENDPOINT:
     case MOAT_CAT_NSP_PRIVATE_INBOUND_ALLOWED:
-        moat__buf_printf(b, "The request came through private endpoint %s, "
-                            "whose connection is Approved; private link is "
-                            "subject to neither public network access nor "
-                            "a perimeter", q->pe);
+        moat__buf_printf(b,
+                         "The request came through private endpoint %s, "
+                         "whose connection is Approved; private link is "
+                         "subject to neither public network access nor "
+                         "a perimeter",
+                         q->pe);
         break;
     case MOAT_CAT_RES_PRIVATE_ENDPOINT_NOT_APPROVED:
         if (i == MOAT_RULE_NONE)
-            moat__buf_printf(b, "The resource has no connection from private "
-                                "endpoint %s", q->pe);
+            moat__buf_printf(b,
+                             "The resource has no connection from private "
+                             "endpoint %s",
+                             q->pe);
         else
-            moat__buf_printf(b, "The connection from private endpoint %s is "
-                                "%s; only Approved connections carry traffic",
+            moat__buf_printf(b,
+                             "The connection from private endpoint %s is "
+                             "%s; only Approved connections carry traffic",
                              q->pe, r->pes[i].status_text);
         break;
     case MOAT_CAT_RES_PERIMETER_LOCKDOWN:
@@ -294,43 +301,54 @@ static void reason_text(moat_buf *b, const moat_request *q,
                           "endpoints are admitted");
         break;
     case MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER:
-        moat__buf_printf(b, "The account is in network security perimeter "
-                            "%s, which admits HTTPS only; this request uses "
-                            "%s", perimeter_label(a),
-                         moat__protocol_name(q->protocol));
+        moat__buf_printf(b,
+                         "The account is in network security perimeter "
+                         "%s, which admits HTTPS only; this request uses "
+                         "%s",
+                         perimeter_label(a), moat__protocol_name(q->protocol));
         break;
     case MOAT_CAT_NSP_INTRA_PERIMETER_INBOUND_ALLOWED:
-        moat__buf_printf(b, "The caller is inside perimeter %s, which admits "
-                            "its own members", perimeter_label(a));
+        moat__buf_printf(b,
+                         "The caller is inside perimeter %s, which admits "
+                         "its own members",
+                         perimeter_label(a));
         break;
     case MOAT_CAT_NSP_CROSS_PERIMETER_INBOUND_ALLOWED:
-        moat__buf_printf(b, "The caller's perimeter is joined to perimeter %s "
-                            "by the Approved link %s", perimeter_label(a),
-                         q->es->links[i].name);
+        moat__buf_printf(b,
+                         "The caller's perimeter is joined to perimeter %s "
+                         "by the Approved link %s",
+                         perimeter_label(a), q->es->links[i].name);
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_ALLOWED:
-        moat__buf_printf(b, "Inbound access rule %s of perimeter %s admits "
-                            "the request",
+        moat__buf_printf(b,
+                         "Inbound access rule %s of perimeter %s admits "
+                         "the request",
                          a && a->profile ? a->profile->rules[i].name : "?",
                          perimeter_label(a));
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED:
-        moat__buf_printf(b, "Perimeter %s is %s and none of its inbound rules "
-                            "admit the request; the resource's own rules are "
-                            "not consulted", perimeter_label(a),
+        moat__buf_printf(b,
+                         "Perimeter %s is %s and none of its inbound rules "
+                         "admit the request; the resource's own rules are "
+                         "not consulted",
+                         perimeter_label(a),
                          a && a->mode == MODE_ENFORCED
                              ? "Enforced"
                              : "the only way in (SecuredByPerimeter)");
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_ALLOWED:
-        moat__buf_printf(b, "No rule of perimeter %s admits the request; in "
-                            "Learning mode the resource's own rules decide, "
-                            "and ", perimeter_label(a));
+        moat__buf_printf(b,
+                         "No rule of perimeter %s admits the request; in "
+                         "Learning mode the resource's own rules decide, "
+                         "and ",
+                         perimeter_label(a));
         resource_reason(b, q, d);
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED:
-        moat__buf_printf(b, "Neither perimeter %s nor the resource's own "
-                            "rules admit the request: ", perimeter_label(a));
+        moat__buf_printf(b,
+                         "Neither perimeter %s nor the resource's own "
+                         "rules admit the request: ",
+                         perimeter_label(a));
         resource_reason(b, q, d);
         break;
     default: {
@@ -367,9 +385,8 @@ moat_status moat_explain(const moat_request *q, moat_explanation *x,
     x->q = q;
     x->rule = "";
     x->reason = "";
-    moat_status rc = moat__decide(q, &x->d, (flags & MOAT_EXPLAIN_STEPS)
-                                                ? &x->trace
-                                                : NULL);
+    moat_status rc =
+        moat__decide(q, &x->d, (flags & MOAT_EXPLAIN_STEPS) ? &x->trace : NULL);
     if (rc != MOAT_OK)
         return rc;
     moat_buf b;
@@ -398,26 +415,32 @@ size_t moat_explanation_json(moat_explanation *x, char *buf, size_t cap)
     const moat_decision *d = &x->d;
     moat__buf_puts(b, "{\"resource\":");
     moat__buf_json_cstr(b, moat_request_resource_id(x->q));
-    moat__buf_printf(b, ",\"decision\":\"%s\",\"category\":\"%s\"",
-                     d->verdict == MOAT_ALLOW ? "allow" : "deny",
-                     moat_category_name(d->category));
-    moat__buf_puts(b, ",\"rule\":");
+    moat__buf_puts(b, d->verdict == MOAT_ALLOW ? ",\"decision\":\"allow\""
+                                               : ",\"decision\":\"deny\"");
+    moat__buf_puts(b, ",\"category\":\"");
+    moat__buf_puts(b, moat_category_name(d->category));
+    moat__buf_puts(b, "\",\"rule\":");
     moat__buf_json_cstr(b, x->rule);
     moat__buf_puts(b, ",\"reason\":");
     moat__buf_json_cstr(b, x->reason);
     if (d->has_enforced_would)
-        moat__buf_printf(b, ",\"enforced_would\":\"%s\"",
-                         d->enforced_would == MOAT_ALLOW ? "allow" : "deny");
-    if (d->verdict == MOAT_DENY)
-        moat__buf_printf(b, ",\"http\":{\"status\":%d,\"code\":\"%s\"}",
-                         d->http_status, d->http_code ? d->http_code : "");
+        moat__buf_puts(b, d->enforced_would == MOAT_ALLOW
+                              ? ",\"enforced_would\":\"allow\""
+                              : ",\"enforced_would\":\"deny\"");
+    if (d->verdict == MOAT_DENY) {
+        moat__buf_puts(b, ",\"http\":{\"status\":403,\"code\":\"");
+        moat__buf_puts(b, d->http_code ? d->http_code : "");
+        moat__buf_puts(b, "\"}");
+    }
     moat__buf_puts(b, ",\"warnings\":[");
     int first = 1;
     for (unsigned bit = 1; bit; bit <<= 1) {
         const char *w = (d->warnings & bit) ? moat_warning_name(bit) : NULL;
         if (w == NULL)
             continue;
-        moat__buf_printf(b, "%s\"%s\"", first ? "" : ",", w);
+        moat__buf_puts(b, first ? "\"" : ",\"");
+        moat__buf_puts(b, w);
+        moat__buf_putc(b, '"');
         first = 0;
     }
     moat__buf_puts(b, "]}");

@@ -136,14 +136,18 @@ static size_t decode_unicode(parser *p, char *o)
 static char *parse_string(parser *p, uint32_t *out_len)
 {
     size_t start = p->pos++;
-    size_t end = p->pos;
-    int escaped = 0;
-    while (end < p->len && p->src[end] != '"') {
-        if (p->src[end] == '\\') {
-            escaped = 1;
+    /* The closing quote is the first one not escaped: find the first quote,
+    ** and only when a backslash comes before it, walk the escapes. */
+    const char *q = memchr(p->src + p->pos, '"', p->len - p->pos);
+    size_t end = q ? (size_t)(q - p->src) : p->len;
+    int escaped = memchr(p->src + p->pos, '\\', end - p->pos) != NULL;
+    if (escaped) {
+        end = p->pos;
+        while (end < p->len && p->src[end] != '"') {
+            if (p->src[end] == '\\')
+                end++;
             end++;
         }
-        end++;
     }
     if (end >= p->len) {
         fail(p, start, "unterminated string");
@@ -200,9 +204,7 @@ static char *parse_string(parser *p, uint32_t *out_len)
             o += n;
             break;
         }
-        default:
-            fail(p, p->pos - 2, "invalid escape in string");
-            return NULL;
+        default: fail(p, p->pos - 2, "invalid escape in string"); return NULL;
         }
     }
     if (p->pos != end) {
@@ -393,10 +395,8 @@ static json_value *parse_value(parser *p, int depth)
         return NULL;
     }
     switch (p->src[p->pos]) {
-    case '{':
-        return parse_object(p, depth);
-    case '[':
-        return parse_array(p, depth);
+    case '{': return parse_object(p, depth);
+    case '[': return parse_array(p, depth);
     case '"': {
         size_t start = p->pos;
         uint32_t n = 0;
@@ -410,14 +410,10 @@ static json_value *parse_value(parser *p, int depth)
         }
         return v;
     }
-    case 't':
-        return parse_literal(p, "true", JSON_TRUE);
-    case 'f':
-        return parse_literal(p, "false", JSON_FALSE);
-    case 'n':
-        return parse_literal(p, "null", JSON_NULL);
-    default:
-        return parse_number(p);
+    case 't': return parse_literal(p, "true", JSON_TRUE);
+    case 'f': return parse_literal(p, "false", JSON_FALSE);
+    case 'n': return parse_literal(p, "null", JSON_NULL);
+    default: return parse_number(p);
     }
 }
 

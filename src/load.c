@@ -186,8 +186,8 @@ void moat__diag(rctx *c, moat_severity sev, moat_status code,
 
 void moat__invalid(rctx *c, const json_value *at, const char *fmt, ...)
 {
-    moat_severity sev = (c->ld->flags & MOAT_LOAD_LENIENT) ? MOAT_SEV_WARNING
-                                                           : MOAT_SEV_ERROR;
+    moat_severity sev =
+        (c->ld->flags & MOAT_LOAD_LENIENT) ? MOAT_SEV_WARNING : MOAT_SEV_ERROR;
     va_list ap;
     va_start(ap, fmt);
     vdiag(c, sev, MOAT_E_INVAL, at, fmt, ap);
@@ -277,6 +277,41 @@ const json_value *moat__get2(const json_value *obj, const char *a,
     if (v == NULL && b)
         v = moat__json_get(obj, b);
     return v;
+}
+
+const char **moat__read_strings(rctx *c, const json_value *obj,
+                                const char *name, uint16_t *count)
+{
+    const json_value *list;
+    *count = 0;
+    if (moat__get_arr(c, obj, name, &list) <= 0 || list->len == 0)
+        return NULL;
+    const char **out =
+        moat__arena_alloc(&c->ld->arena, list->len * sizeof *out);
+    if (out == NULL) {
+        moat__oom(c->ld);
+        return NULL;
+    }
+    size_t mark = moat__rctx_push_key(c, list);
+    size_t i = 0;
+    for (const json_value *e = list->child; e; e = e->next, i++) {
+        if (e->type == JSON_STRING) {
+            out[(*count)++] = moat__dup(c, e);
+        } else if (e->type == JSON_OBJECT && moat__json_get(e, "id")) {
+            /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
+            const json_value *id = moat__json_get(e, "id");
+            if (id->type == JSON_STRING)
+                out[(*count)++] = moat__dup(c, id);
+        } else {
+            size_t m2 = moat__rctx_push_index(c, i);
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+                       "expected a string, found %s",
+                       moat__json_type_name(e->type));
+            moat__rctx_pop(c, m2);
+        }
+    }
+    moat__rctx_pop(c, mark);
+    return out;
 }
 
 int moat__enum_lookup(const enum_entry *t, size_t n, const char *s, int *out)
@@ -429,12 +464,19 @@ static void read_resource(moat_loader *ld, const src_file *f,
     case K_ACCESS_RULE: moat__read_access_rule(&c, res, props); break;
     case K_ASSOCIATION: moat__read_association(&c, res, props); break;
     case K_LINK: moat__read_link(&c, res, props); break;
-    case K_NSP_CONFIGURATION: moat__read_nsp_configuration(&c, res, props); break;
+    case K_NSP_CONFIGURATION:
+        moat__read_nsp_configuration(&c, res, props);
+        break;
     case K_VNET: moat__read_vnet(&c, res, props); break;
     case K_SUBNET: moat__read_subnet(&c, res, props, NULL); break;
     case K_SUBSCRIPTION: moat__read_subscription(&c, res); break;
-    case K_UNKNOWN: ld->n_ignored++; break;
+    case K_UNKNOWN:
+        ld->n_ignored++;
+        if (ld->first_ignored_type == NULL && type && type->type == JSON_STRING)
+            ld->first_ignored_type = moat__dup(&c, type);
+        return;
     }
+    ld->n_read++;
 }
 
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr)
@@ -478,8 +520,8 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
         return MOAT_E_INVAL;
     src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
     char *text = moat__arena_strndup(&ld->arena, json, len);
-    const char *fname = moat__dupn(ld, name ? name : "<json>",
-                                   strlen(name ? name : "<json>"));
+    const char *fname =
+        moat__dupn(ld, name ? name : "<json>", strlen(name ? name : "<json>"));
     if (f == NULL || text == NULL || fname == NULL) {
         moat__oom(ld);
         return MOAT_E_NOMEM;
@@ -487,6 +529,7 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     f->name = fname;
     f->text = text;
     f->len = len;
+    ld->n_files++;
     json_error err = {0, NULL};
     json_value *doc = moat__json_parse(&ld->arena, text, len, &err);
     if (doc == NULL) {
@@ -494,21 +537,37 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
             moat__oom(ld);
             return MOAT_E_NOMEM;
         }
-        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1,
-                 "", "", moat__dupn(ld, err.msg, strlen(err.msg)));
+        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1, "",
+                 "", moat__dupn(ld, err.msg, strlen(err.msg)));
         return MOAT_E_SYNTAX;
     }
-    size_t errors = ld->n_errors;
+    size_t errors = ld->n_errors, read = ld->n_read, ignored = ld->n_ignored;
     read_document(ld, f, doc);
     if (ld->oom)
         return MOAT_E_NOMEM;
+    /* A file with nothing moat reads is most likely the wrong file. */
+    if (ld->n_read == read && ld->n_errors == errors) {
+        src_loc at = {f, 0, "", ""};
+        if (ld->n_ignored > ignored)
+            moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                          "none of its %zu resources is of a type moat reads "
+                          "(such as %s); expected storage accounts, key "
+                          "vaults, perimeters, virtual networks or "
+                          "subscriptions",
+                          ld->n_ignored - ignored,
+                          ld->first_ignored_type ? ld->first_ignored_type
+                                                 : "an untyped object");
+        else
+            moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                          "holds no resources");
+    }
     return ld->n_errors > errors ? MOAT_E_INVAL : MOAT_OK;
 }
 
 static moat_status io_error(moat_loader *ld, const char *path, const char *what)
 {
-    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO, "%s: %s: %s", path,
-                  what, strerror(errno));
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO, "%s: %s: %s", path, what,
+                  strerror(errno));
     return MOAT_E_IO;
 }
 
@@ -590,6 +649,7 @@ static moat_status add_dir(moat_loader *ld, const char *path, int depth)
     closedir(d);
     if (rc == MOAT_OK)
         qsort(names, n, sizeof *names, cmp_names);
+    size_t files_before = ld->n_files;
     for (size_t i = 0; i < n && rc != MOAT_E_NOMEM; i++) {
         size_t len = strlen(path) + strlen(names[i]) + 2;
         char *child = malloc(len);
@@ -614,6 +674,9 @@ static moat_status add_dir(moat_loader *ld, const char *path, int depth)
     free(names);
     if (rc == MOAT_E_NOMEM)
         moat__oom(ld);
+    if (rc == MOAT_OK && depth == 0 && ld->n_files == files_before)
+        moat__diag_at(ld, NULL, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                      "%s: no *.json files in this directory", path);
     return rc;
 }
 

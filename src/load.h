@@ -22,10 +22,10 @@ typedef struct src_loc {
     const char *path;
 } src_loc;
 
-#define VEC(T)                                                               \
-    struct {                                                                 \
-        T *v;                                                                \
-        size_t n, cap;                                                       \
+#define VEC(T)                                                                 \
+    struct {                                                                   \
+        T *v;                                                                  \
+        size_t n, cap;                                                         \
     }
 
 typedef struct raw_rar {
@@ -40,8 +40,8 @@ typedef struct raw_res {
     const char *id;
     const char *name;
     const char *location;
-    const char *tenant;        /* vault: properties.tenantId; storage: a
-                                  Resource Graph row's tenantId */
+    const char *tenant; /* vault: properties.tenantId; storage: a
+                           Resource Graph row's tenantId */
     const char *tenant_source;
     pna_mode pna;
     const char *pna_text;
@@ -167,6 +167,9 @@ struct moat_loader {
     size_t n_errors;
     int oom;
     size_t n_ignored; /* resources of types moat does not read */
+    size_t n_read;    /* resources of types moat reads */
+    size_t n_files;
+    const char *first_ignored_type;
     raw_res *res, **res_tail;
     raw_sub *subs, **subs_tail;
     raw_perimeter *perims, **perims_tail;
@@ -200,8 +203,8 @@ MOAT_HIDDEN void moat__diag(rctx *c, moat_severity sev, moat_status code,
     MOAT_PRINTF(5, 6);
 /* A value Azure would refuse: an error, or a warning under --lenient.
 ** Either way the caller then ignores the value (fail closed). */
-MOAT_HIDDEN void moat__invalid(rctx *c, const json_value *at,
-                               const char *fmt, ...) MOAT_PRINTF(3, 4);
+MOAT_HIDDEN void moat__invalid(rctx *c, const json_value *at, const char *fmt,
+                               ...) MOAT_PRINTF(3, 4);
 /* A diagnostic at a recorded location, after reading. */
 MOAT_HIDDEN void moat__diag_at(moat_loader *ld, const src_loc *loc,
                                moat_severity sev, moat_status code,
@@ -211,15 +214,19 @@ MOAT_HIDDEN void moat__oom(moat_loader *ld);
 
 /* Typed member access. Each returns 1 when present with the right type,
 ** 0 when absent or null, -1 (after an error diagnostic) otherwise. */
-MOAT_HIDDEN int moat__get_str(rctx *c, const json_value *obj,
-                              const char *name, const json_value **out);
-MOAT_HIDDEN int moat__get_obj(rctx *c, const json_value *obj,
-                              const char *name, const json_value **out);
-MOAT_HIDDEN int moat__get_arr(rctx *c, const json_value *obj,
-                              const char *name, const json_value **out);
+MOAT_HIDDEN int moat__get_str(rctx *c, const json_value *obj, const char *name,
+                              const json_value **out);
+MOAT_HIDDEN int moat__get_obj(rctx *c, const json_value *obj, const char *name,
+                              const json_value **out);
+MOAT_HIDDEN int moat__get_arr(rctx *c, const json_value *obj, const char *name,
+                              const json_value **out);
+/* A list of strings (or of {"id": ...} objects, as subscriptions are)
+** copied into the loader's arena; *count gets its length. */
+MOAT_HIDDEN const char **moat__read_strings(rctx *c, const json_value *obj,
+                                            const char *name, uint16_t *count);
 /* The first present of two spellings ("networkAcls"/"networkRuleSet"). */
-MOAT_HIDDEN const json_value *moat__get2(const json_value *obj,
-                                         const char *a, const char *b);
+MOAT_HIDDEN const json_value *moat__get2(const json_value *obj, const char *a,
+                                         const char *b);
 /* A string copied into the loader's arena (NULL when out of memory). */
 MOAT_HIDDEN const char *moat__dup(rctx *c, const json_value *s);
 MOAT_HIDDEN const char *moat__dupn(moat_loader *ld, const char *s, size_t n);
@@ -227,8 +234,8 @@ MOAT_HIDDEN const char *moat__dupn(moat_loader *ld, const char *s, size_t n);
 /* Vector append into loader-owned heap memory (freed with the loader). */
 MOAT_HIDDEN void *moat__vec_push(moat_loader *ld, void **v, size_t *n,
                                  size_t *cap, size_t size);
-#define VEC_PUSH(ld, vec)                                                    \
-    moat__vec_push((ld), (void **)&(vec).v, &(vec).n, &(vec).cap,            \
+#define VEC_PUSH(ld, vec)                                                      \
+    moat__vec_push((ld), (void **)&(vec).v, &(vec).n, &(vec).cap,              \
                    sizeof *(vec).v)
 
 /* Readers, one per family of ARM resources. props is the properties object
@@ -268,17 +275,16 @@ typedef struct enum_entry {
     int value;
 } enum_entry;
 /* 1 and *out set when s names an entry (ignoring case), else 0. */
-MOAT_HIDDEN int moat__enum_lookup(const enum_entry *t, size_t n,
-                                  const char *s, int *out);
+MOAT_HIDDEN int moat__enum_lookup(const enum_entry *t, size_t n, const char *s,
+                                  int *out);
 /* "A, B or C" for messages. */
-MOAT_HIDDEN const char *moat__enum_list(rctx *c, const enum_entry *t,
-                                        size_t n);
+MOAT_HIDDEN const char *moat__enum_list(rctx *c, const enum_entry *t, size_t n);
 
-#define APPEND(ld, list, item)                                               \
-    do {                                                                     \
-        (item)->next = NULL;                                                 \
-        *(ld)->list##_tail = (item);                                         \
-        (ld)->list##_tail = &(item)->next;                                   \
+#define APPEND(ld, list, item)                                                 \
+    do {                                                                       \
+        (item)->next = NULL;                                                   \
+        *(ld)->list##_tail = (item);                                           \
+        (ld)->list##_tail = &(item)->next;                                     \
     } while (0)
 
 MOAT_HIDDEN moat_status moat__compile(moat_loader *ld, moat_estate **out);

@@ -158,9 +158,9 @@ typedef struct moat_addr {
 } moat_addr;
 
 typedef struct moat_cidr {
-    moat_addr addr; /* network address (host bits cleared) */
-    uint8_t prefix; /* 0..32 or 0..128 */
-    uint8_t bare;   /* written without a prefix length */
+    moat_addr addr;    /* network address (host bits cleared) */
+    uint8_t prefix;    /* 0..32 or 0..128 */
+    uint8_t bare;      /* written without a prefix length */
     uint8_t host_bits; /* host bits were set in the text */
 } moat_cidr;
 
@@ -223,8 +223,7 @@ MOAT_HIDDEN void moat__prefix_builder_add(moat_prefix_builder *b,
                                           const moat_cidr *c, uint16_t rule);
 /* Compiles into arena memory; the builder is emptied. */
 MOAT_HIDDEN moat_status moat__prefix_build(moat_prefix_builder *b,
-                                           moat_arena *a,
-                                           moat_prefix_set *out);
+                                           moat_arena *a, moat_prefix_set *out);
 MOAT_HIDDEN void moat__prefix_builder_free(moat_prefix_builder *b);
 /* The lowest rule index whose range holds addr, or MOAT_RULE_NONE. */
 MOAT_HIDDEN uint16_t moat__prefix_lookup(const moat_prefix_set *s,
@@ -244,8 +243,7 @@ static inline int moat__same_id(uint32_t a, uint32_t b)
 }
 
 MOAT_HIDDEN uint64_t moat__hash_ci(const char *s, size_t n);
-MOAT_HIDDEN int moat__eq_ci(const char *a, size_t an, const char *b,
-                            size_t bn);
+MOAT_HIDDEN int moat__eq_ci(const char *a, size_t an, const char *b, size_t bn);
 MOAT_HIDDEN int moat__eq_ci_z(const char *a, const char *b);
 /* Region normalised into out (lower case, no spaces); 0 on success. */
 MOAT_HIDDEN int moat__region_norm(const char *s, size_t n, char *out,
@@ -378,7 +376,7 @@ typedef enum basis { BASIS_EXPLICIT, BASIS_DEFAULT } basis;
 typedef struct ip_rule {
     const char *text; /* as written */
     moat_cidr cidr;
-    uint16_t index;   /* position in the resource's JSON list */
+    uint16_t index; /* position in the resource's JSON list */
 } ip_rule;
 
 typedef struct vnet_rule {
@@ -392,7 +390,8 @@ typedef struct rar_rule {
     uint32_t tenant; /* interned */
     uint16_t index;
     uint8_t nseg;
-    uint64_t type_hash; /* hash of provider namespace and type, or 0 */
+    uint8_t wildcard;        /* has a '*' segment */
+    uint64_t type_hash;      /* hash of provider namespace and type, or 0 */
     const uint16_t *seg_off; /* segments of resource_id */
     const uint16_t *seg_len;
     const char *resource_id;
@@ -400,8 +399,8 @@ typedef struct rar_rule {
 } rar_rule;
 
 typedef struct pe_conn {
-    const char *name;   /* connection id or name, for explanations */
-    const char *pe_id;  /* private endpoint ARM id */
+    const char *name;  /* connection id or name, for explanations */
+    const char *pe_id; /* private endpoint ARM id */
     uint64_t hash;
     pe_status status;
     const char *status_text;
@@ -418,7 +417,7 @@ typedef struct access_rule {
     const char *id;
     const char *name;
     int inbound;
-    const char **prefixes;   /* texts */
+    const char **prefixes; /* texts */
     moat_cidr *cidrs;
     uint16_t n_prefixes;
     const char **subscriptions;
@@ -452,8 +451,8 @@ struct profile {
 };
 
 typedef struct link_join {
-    uint32_t guid;      /* the caller's perimeter */
-    uint16_t link;      /* index into the estate's links */
+    uint32_t guid; /* the caller's perimeter */
+    uint16_t link; /* index into the estate's links */
 } link_join;
 
 typedef struct nsp_link {
@@ -481,8 +480,8 @@ struct assoc {
 typedef struct subnet_info {
     const char *id;
     uint64_t hash;
-    uint32_t vnet_region; /* interned, or MOAT_ID_NONE */
-    uint8_t se_storage;   /* Microsoft.Storage */
+    uint32_t vnet_region;   /* interned, or MOAT_ID_NONE */
+    uint8_t se_storage;     /* Microsoft.Storage */
     uint8_t se_storage_any; /* its locations list '*' */
     uint8_t se_storage_global;
     uint8_t se_keyvault;
@@ -507,6 +506,13 @@ typedef struct resource {
     uint16_t n_vnet_active;
     const rar_rule *rars;
     uint16_t n_rars;
+    /* Literal resource access rules by case-folded hash of their id
+    ** (sorted), and the rules with '*' segments, in rule order. */
+    const uint64_t *rar_hashes;
+    const uint16_t *rar_which;
+    uint16_t n_rar_literal;
+    const uint16_t *rar_wild;
+    uint16_t n_rar_wild;
     const pe_conn *pes;
     uint16_t n_pes;
     /* cold: what explanations and describe read */
@@ -517,7 +523,7 @@ typedef struct resource {
     const char *tenant_source; /* "subscription", "resource", "properties" */
     const char *pna_text;
     basis pna_basis;
-    basis acl_basis;     /* networkAcls present or defaulted */
+    basis acl_basis; /* networkAcls present or defaulted */
     basis default_basis;
     basis bypass_basis;
     const ip_rule *ip4;
@@ -532,12 +538,12 @@ typedef struct resource {
 
 struct moat_estate {
     moat_arena arena;
-    moat_intern ids;     /* tenants, subscriptions, perimeter GUIDs */
+    moat_intern ids; /* tenants, subscriptions, perimeter GUIDs */
     moat_intern regions;
     resource *resources;
     size_t n_resources;
-    moat_index by_id;    /* resource id -> resource */
-    moat_index by_name;  /* resource name -> resource, or &ambiguous */
+    moat_index by_id;   /* resource id -> resource */
+    moat_index by_name; /* resource name -> resource, or &ambiguous */
     perimeter *perimeters;
     size_t n_perimeters;
     profile *profiles;
@@ -599,6 +605,7 @@ struct moat_request {
     size_t caller_id_len;
     moat_segments caller_seg;
     uint64_t caller_type_hash;
+    uint64_t caller_hash;
     const char *service;
     int trusted_storage;  /* catalog index or -1 */
     int trusted_keyvault; /* catalog index or -1 */
@@ -616,20 +623,20 @@ struct moat_request {
 typedef enum rule_kind {
     RK_NONE,
     RK_DEFAULT_ACTION,
-    RK_NO_ACLS,       /* networkAcls absent: default Allow */
+    RK_NO_ACLS, /* networkAcls absent: default Allow */
     RK_IP4,
     RK_IP6,
     RK_VNET,
     RK_RAR,
-    RK_TRUSTED,       /* index: catalog entry */
+    RK_TRUSTED, /* index: catalog entry */
     RK_BYPASS_LOGGING,
     RK_BYPASS_METRICS,
     RK_PNA,
-    RK_PE,            /* index: connection, or MOAT_RULE_NONE */
+    RK_PE, /* index: connection, or MOAT_RULE_NONE */
     RK_ASSOC,
     RK_INTRA,
-    RK_LINK,          /* index: estate link */
-    RK_NSP_RULE,      /* index: rule of the association's profile */
+    RK_LINK,     /* index: estate link */
+    RK_NSP_RULE, /* index: rule of the association's profile */
     RK_NSP_PROFILE
 } rule_kind;
 
@@ -639,15 +646,14 @@ typedef enum rule_kind {
 
 typedef struct moat_trace moat_trace;
 MOAT_HIDDEN void moat__trace_step(moat_trace *t, const char *layer,
-                                  moat_step_outcome outcome,
-                                  const char *fmt, ...) MOAT_PRINTF(4, 5);
+                                  moat_step_outcome outcome, const char *fmt,
+                                  ...) MOAT_PRINTF(4, 5);
 
-MOAT_HIDDEN moat_status moat__decide(const moat_request *q,
-                                     moat_decision *d, moat_trace *t);
+MOAT_HIDDEN moat_status moat__decide(const moat_request *q, moat_decision *d,
+                                     moat_trace *t);
 /* The subnet of q reaches resource r through a service endpoint
 ** (decision.md section 6). */
-MOAT_HIDDEN int moat__subnet_reaches(const moat_request *q,
-                                     const resource *r);
+MOAT_HIDDEN int moat__subnet_reaches(const moat_request *q, const resource *r);
 
 /* Lower-case names of enum values, for text. */
 MOAT_HIDDEN const char *moat__endpoint_name(moat_endpoint e);

@@ -10,9 +10,8 @@
 const char *moat_strerror(moat_status status)
 {
     switch (status) {
-#define XX(name, value, text)                                                \
-    case MOAT_##name:                                                        \
-        return text;
+#define XX(name, value, text)                                                  \
+    case MOAT_##name: return text;
         MOAT_STATUS_MAP(XX)
 #undef XX
     }
@@ -22,9 +21,8 @@ const char *moat_strerror(moat_status status)
 const char *moat_status_name(moat_status status)
 {
     switch (status) {
-#define XX(name, value, text)                                                \
-    case MOAT_##name:                                                        \
-        return #name;
+#define XX(name, value, text)                                                  \
+    case MOAT_##name: return #name;
         MOAT_STATUS_MAP(XX)
 #undef XX
     }
@@ -36,10 +34,9 @@ void moat_free(void *p)
     free(p);
 }
 
-static const char *const category_names[] = {
-    "",
+static const char *const category_names[] = {"",
 #define XX(id, name, allows) name,
-    MOAT_CATEGORY_MAP(XX)
+                                             MOAT_CATEGORY_MAP(XX)
 #undef XX
 };
 
@@ -62,10 +59,8 @@ moat_category moat_category_from_name(const char *name)
 const char *moat_warning_name(unsigned bit)
 {
     switch (bit) {
-    case MOAT_WARN_TENANT_UNKNOWN:
-        return "tenant-unknown";
-    case MOAT_WARN_SERVICE_TAGS_UNSUPPORTED:
-        return "service-tags-unsupported";
+    case MOAT_WARN_TENANT_UNKNOWN: return "tenant-unknown";
+    case MOAT_WARN_SERVICE_TAGS_UNSUPPORTED: return "service-tags-unsupported";
     }
     return NULL;
 }
@@ -110,9 +105,9 @@ const char *moat__pna_name(pna_mode p)
 
 const char *moat__vnet_state_name(vnet_state s)
 {
-    static const char *const n[] = {"Succeeded", "(none)", "Provisioning",
-                                    "Deprovisioning", "Failed",
-                                    "NetworkSourceDeleted"};
+    static const char *const n[] = {"Succeeded",    "(none)",
+                                    "Provisioning", "Deprovisioning",
+                                    "Failed",       "NetworkSourceDeleted"};
     return (unsigned)s < MOAT_ARRAY_LEN(n) ? n[s] : "?";
 }
 

@@ -126,8 +126,7 @@ static size_t clean_value(rctx *c, const json_value *v, const char **text)
         n--;
     if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0]) {
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, v,
-                   "value %s is wrapped in quotes; read without them",
-                   v->str);
+                   "value %s is wrapped in quotes; read without them", v->str);
         s++;
         n -= 2;
     }
@@ -149,15 +148,20 @@ static int check_action(rctx *c, const json_value *elem)
     if (read_enum(c, elem, "action", action_names, 2, &allow, &at) < 0)
         return 0;
     if (!allow) {
-        moat__invalid(c, at, "action \"%s\" is not supported: Azure network "
-                             "rules are allow rules (expected Allow)",
+        moat__invalid(c, at,
+                      "action \"%s\" is not supported: Azure network "
+                      "rules are allow rules (expected Allow)",
                       at->str);
         return 0;
     }
     return 1;
 }
 
-typedef enum ip_family_rule { IPR_STORAGE_V4, IPR_STORAGE_V6, IPR_VAULT } ip_family_rule;
+typedef enum ip_family_rule {
+    IPR_STORAGE_V4,
+    IPR_STORAGE_V6,
+    IPR_VAULT
+} ip_family_rule;
 
 /* Validates one IP rule as Azure does; 1 when it is kept. */
 static int validate_ip(rctx *c, const json_value *at, const char *text,
@@ -179,145 +183,135 @@ static int validate_ip(rctx *c, const json_value *at, const char *text,
         return 0;
     }
     if (kind == IPR_STORAGE_V6 && cidr->addr.family != 6) {
-        moat__invalid(c, at, "\"%s\" is IPv4; ipv6Rules take IPv6 only "
-                             "(put it in ipRules)", shown);
+        moat__invalid(c, at,
+                      "\"%s\" is IPv4; ipv6Rules take IPv6 only "
+                      "(put it in ipRules)",
+                      shown);
         return 0;
     }
     if (kind == IPR_STORAGE_V4) {
         if (!cidr->bare && cidr->prefix > 30) {
-            moat__invalid(c, at, "\"%s\": Azure Storage refuses /31 and /32 "
-                                 "prefixes; write the bare address (\"%.*s\")",
+            moat__invalid(c, at,
+                          "\"%s\": Azure Storage refuses /31 and /32 "
+                          "prefixes; write the bare address (\"%.*s\")",
                           shown, (int)(strchr(shown, '/') - shown), shown);
             return 0;
         }
         if (moat__cidr_is_private_v4(cidr)) {
-            moat__invalid(c, at, "\"%s\" is a private range (10/8, 172.16/12, "
-                                 "192.168/16); Azure Storage IP rules take "
-                                 "public addresses only", shown);
+            moat__invalid(c, at,
+                          "\"%s\" is a private range (10/8, 172.16/12, "
+                          "192.168/16); Azure Storage IP rules take "
+                          "public addresses only",
+                          shown);
             return 0;
         }
     }
     return 1;
 }
 
-static void read_ip_list(rctx *c, raw_res *r, const json_value *acls,
-                         const char *name, ip_family_rule kind)
+/* One element of a rule list, at index i of the JSON list. */
+typedef void (*rule_reader)(rctx *c, raw_res *r, const json_value *e,
+                            uint16_t i, int kind);
+
+/* Reads list `name` of acls element by element, with the path of each;
+** elements past Azure's limit are reported (once) and left out. */
+static void each_rule(rctx *c, raw_res *r, const json_value *acls,
+                      const char *name, size_t limit, rule_reader one, int kind)
 {
     const json_value *list;
     if (moat__get_arr(c, acls, name, &list) <= 0)
         return;
     size_t mark = moat__rctx_push_key(c, list);
-    size_t limit = kind == IPR_VAULT ? VAULT_MAX_IP
-                   : kind == IPR_STORAGE_V6 ? STORAGE_MAX_IP6
-                                            : STORAGE_MAX_IP;
     if (list->len > limit)
-        moat__invalid(c, NULL, "%u rules; Azure allows at most %zu (the rest "
-                               "are ignored)", list->len, limit);
+        moat__invalid(c, NULL,
+                      "%u rules; Azure allows at most %zu (the rest "
+                      "are ignored)",
+                      list->len, limit);
     size_t i = 0;
-    for (const json_value *e = list->child; e; e = e->next, i++) {
+    for (const json_value *e = list->child; e && i < limit; e = e->next, i++) {
         size_t m2 = moat__rctx_push_index(c, i);
-        const json_value *v = element_text(c, e, "value", "ipAddressOrRange");
-        const char *text;
-        size_t n = v ? clean_value(c, v, &text) : 0;
-        moat_cidr cidr;
-        if (i < limit && n && check_action(c, e) &&
-            validate_ip(c, v, text, n, kind, &cidr)) {
-            ip_rule *ir = kind == IPR_STORAGE_V6 ? VEC_PUSH(c->ld, r->ip6)
-                                                 : VEC_PUSH(c->ld, r->ip4);
-            if (ir) {
-                ir->text = moat__dupn(c->ld, text, n);
-                ir->cidr = cidr;
-                ir->index = (uint16_t)i;
-            }
-        }
+        one(c, r, e, (uint16_t)i, kind);
         moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);
 }
 
-static void read_vnet_rules(rctx *c, raw_res *r, const json_value *acls)
+static void read_ip_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                         int kind)
 {
-    const json_value *list;
-    if (moat__get_arr(c, acls, "virtualNetworkRules", &list) <= 0)
+    const json_value *v = element_text(c, e, "value", "ipAddressOrRange");
+    const char *text;
+    size_t n = v ? clean_value(c, v, &text) : 0;
+    moat_cidr cidr;
+    if (n == 0 || !check_action(c, e) ||
+        !validate_ip(c, v, text, n, (ip_family_rule)kind, &cidr))
         return;
-    size_t mark = moat__rctx_push_key(c, list);
-    size_t limit = r->kind == RES_KEYVAULT ? VAULT_MAX_VNET : STORAGE_MAX_VNET;
-    if (list->len > limit)
-        moat__invalid(c, NULL, "%u rules; Azure allows at most %zu (the rest "
-                               "are ignored)", list->len, limit);
-    size_t i = 0;
-    for (const json_value *e = list->child; e; e = e->next, i++) {
-        size_t m2 = moat__rctx_push_index(c, i);
-        const json_value *v = element_text(c, e, "id", "virtualNetworkResourceId");
-        const char *text;
-        size_t n = v ? clean_value(c, v, &text) : 0;
-        int state = VNET_ABSENT;
-        int ok = i < limit && n && check_action(c, e);
-        if (ok && e->type == JSON_OBJECT &&
-            read_enum(c, e, "state", vnet_state_names,
-                      MOAT_ARRAY_LEN(vnet_state_names), &state, NULL) < 0)
-            state = VNET_FAILED; /* unknown state: the rule does not admit */
-        if (ok) {
-            vnet_rule *vr = VEC_PUSH(c->ld, r->vnets);
-            if (vr) {
-                vr->id = moat__dupn(c->ld, text, n);
-                vr->hash = moat__hash_ci(text, n);
-                vr->state = (vnet_state)state;
-                vr->index = (uint16_t)i;
-            }
-        }
-        moat__rctx_pop(c, m2);
+    ip_rule *ir = kind == IPR_STORAGE_V6 ? VEC_PUSH(c->ld, r->ip6)
+                                         : VEC_PUSH(c->ld, r->ip4);
+    if (ir) {
+        ir->text = moat__dupn(c->ld, text, n);
+        ir->cidr = cidr;
+        ir->index = i;
     }
-    moat__rctx_pop(c, mark);
 }
 
-static void read_rars(rctx *c, raw_res *r, const json_value *acls)
+static void read_vnet_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                           int kind)
 {
-    const json_value *list;
-    if (moat__get_arr(c, acls, "resourceAccessRules", &list) <= 0)
+    (void)kind;
+    const json_value *v = element_text(c, e, "id", "virtualNetworkResourceId");
+    const char *text;
+    size_t n = v ? clean_value(c, v, &text) : 0;
+    if (n == 0 || !check_action(c, e))
         return;
-    if (r->kind == RES_KEYVAULT) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, list,
-                   "resource access rules are not a Key Vault setting; "
-                   "ignored");
+    int state = VNET_ABSENT;
+    if (e->type == JSON_OBJECT &&
+        read_enum(c, e, "state", vnet_state_names,
+                  MOAT_ARRAY_LEN(vnet_state_names), &state, NULL) < 0)
+        state = VNET_FAILED; /* unknown state: the rule does not admit */
+    vnet_rule *vr = VEC_PUSH(c->ld, r->vnets);
+    if (vr) {
+        vr->id = moat__dupn(c->ld, text, n);
+        vr->hash = moat__hash_ci(text, n);
+        vr->state = (vnet_state)state;
+        vr->index = i;
+    }
+}
+
+static void read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                     int kind)
+{
+    (void)kind;
+    const json_value *tid = NULL, *rid = NULL;
+    if (e->type != JSON_OBJECT) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
+                   "expected an object with tenantId and resourceId, found %s",
+                   moat__json_type_name(e->type));
         return;
     }
-    size_t mark = moat__rctx_push_key(c, list);
-    if (list->len > STORAGE_MAX_RAR)
-        moat__invalid(c, NULL, "%u rules; Azure allows at most %d (the rest "
-                               "are ignored)", list->len, STORAGE_MAX_RAR);
-    size_t i = 0;
-    for (const json_value *e = list->child; e; e = e->next, i++) {
-        size_t m2 = moat__rctx_push_index(c, i);
-        const json_value *tid = NULL, *rid = NULL;
-        if (e->type != JSON_OBJECT) {
-            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
-                       "expected an object with tenantId and resourceId, "
-                       "found %s", moat__json_type_name(e->type));
-        } else if (moat__get_str(c, e, "tenantId", &tid) == 0) {
-            moat__invalid(c, e, "rule has no \"tenantId\"");
-        } else if (moat__get_str(c, e, "resourceId", &rid) == 0) {
-            moat__invalid(c, e, "rule has no \"resourceId\"");
-        }
-        moat_segments seg;
-        if (tid && rid && i < STORAGE_MAX_RAR) {
-            if (rid->len == 0 || rid->str[0] != '/' ||
-                moat__segments_split(rid->str, rid->len, &seg) != 0) {
-                moat__invalid(c, rid, "\"%s\" is not an ARM resource id",
-                              rid->str);
-            } else {
-                raw_rar *rr = VEC_PUSH(c->ld, r->rars);
-                if (rr) {
-                    rr->tenant_text = moat__dup(c, tid);
-                    rr->resource_id = moat__dup(c, rid);
-                    rr->seg = seg;
-                    rr->index = (uint16_t)i;
-                }
-            }
-        }
-        moat__rctx_pop(c, m2);
+    if (moat__get_str(c, e, "tenantId", &tid) == 0) {
+        moat__invalid(c, e, "rule has no \"tenantId\"");
+        return;
     }
-    moat__rctx_pop(c, mark);
+    if (moat__get_str(c, e, "resourceId", &rid) == 0) {
+        moat__invalid(c, e, "rule has no \"resourceId\"");
+        return;
+    }
+    moat_segments seg;
+    if (tid == NULL || rid == NULL)
+        return;
+    if (rid->len == 0 || rid->str[0] != '/' ||
+        moat__segments_split(rid->str, rid->len, &seg) != 0) {
+        moat__invalid(c, rid, "\"%s\" is not an ARM resource id", rid->str);
+        return;
+    }
+    raw_rar *rr = VEC_PUSH(c->ld, r->rars);
+    if (rr) {
+        rr->tenant_text = moat__dup(c, tid);
+        rr->resource_id = moat__dup(c, rid);
+        rr->seg = seg;
+        rr->index = i;
+    }
 }
 
 /* Storage bypass: "Logging, Metrics", "None", or ["Metrics", ...]. Key
@@ -334,7 +328,8 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
     if (v->type != JSON_STRING && v->type != JSON_ARRAY) {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
                    "expected a string such as \"Logging, Metrics\" or an "
-                   "array of words, found %s", moat__json_type_name(v->type));
+                   "array of words, found %s",
+                   moat__json_type_name(v->type));
         return;
     }
     /* Gather the words. */
@@ -403,8 +398,9 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
         r->bypass |= (uint8_t)bit;
     }
     if (has_none && r->bypass) {
-        moat__invalid(c, v, "\"None\" cannot be combined with other bypass "
-                            "values");
+        moat__invalid(c, v,
+                      "\"None\" cannot be combined with other bypass "
+                      "values");
         r->bypass = 0;
     }
 }
@@ -439,10 +435,12 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
     }
     read_bypass(c, r, acls);
     if (r->kind == RES_STORAGE) {
-        read_ip_list(c, r, acls, "ipRules", IPR_STORAGE_V4);
-        read_ip_list(c, r, acls, "ipv6Rules", IPR_STORAGE_V6);
+        each_rule(c, r, acls, "ipRules", STORAGE_MAX_IP, read_ip_rule,
+                  IPR_STORAGE_V4);
+        each_rule(c, r, acls, "ipv6Rules", STORAGE_MAX_IP6, read_ip_rule,
+                  IPR_STORAGE_V6);
     } else {
-        read_ip_list(c, r, acls, "ipRules", IPR_VAULT);
+        each_rule(c, r, acls, "ipRules", VAULT_MAX_IP, read_ip_rule, IPR_VAULT);
         const json_value *v6 = moat__json_get(acls, "ipv6Rules");
         /* Not a Key Vault property: ignored like any unknown one, but said
         ** aloud, since whoever wrote it expected it to admit something. */
@@ -451,8 +449,18 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
                        "ipv6Rules is not a Key Vault setting (vaults take "
                        "IPv4 rules only); ignored");
     }
-    read_vnet_rules(c, r, acls);
-    read_rars(c, r, acls);
+    each_rule(c, r, acls, "virtualNetworkRules",
+              r->kind == RES_KEYVAULT ? VAULT_MAX_VNET : STORAGE_MAX_VNET,
+              read_vnet_rule, 0);
+    if (r->kind == RES_STORAGE) {
+        each_rule(c, r, acls, "resourceAccessRules", STORAGE_MAX_RAR, read_rar,
+                  0);
+    } else if (moat__json_get(acls, "resourceAccessRules")) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                   moat__json_get(acls, "resourceAccessRules"),
+                   "resource access rules are not a Key Vault setting; "
+                   "ignored");
+    }
     moat__rctx_pop(c, mark);
 }
 
@@ -490,7 +498,8 @@ static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
                    "connection has no privateEndpoint.id; ignored");
     int status = PE_UNKNOWN;
     const char *status_text = "unknown";
-    if (moat__get_obj(c, props, "privateLinkServiceConnectionState", &state) > 0) {
+    if (moat__get_obj(c, props, "privateLinkServiceConnectionState", &state) >
+        0) {
         size_t m2 = moat__rctx_push_key(c, state);
         const json_value *st;
         if (read_enum(c, state, "status", pe_status_names,
@@ -549,8 +558,8 @@ void moat__read_pe_child(rctx *c, const json_value *res,
                    "is unknown; ignored");
         return;
     }
-    size_t plen = moat__arm_parent_len(id->str, id->len,
-                                       "privateEndpointConnections");
+    size_t plen =
+        moat__arm_parent_len(id->str, id->len, "privateEndpointConnections");
     pe_conn pe;
     memset(&pe, 0, sizeof pe);
     if (plen == 0 || !read_connection(c, res, &pe))
@@ -600,7 +609,8 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
                 status = PE_UNKNOWN;
             if (moat__get_str(c, p, "privateLinkServiceId", &target) > 0 &&
                 target->len) {
-                raw_pe_child *ch = moat__arena_zalloc(&c->ld->arena, sizeof *ch);
+                raw_pe_child *ch =
+                    moat__arena_zalloc(&c->ld->arena, sizeof *ch);
                 if (ch == NULL) {
                     moat__oom(c->ld);
                     return;
@@ -625,8 +635,8 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
 /*--------------------------------------------------------------------------
 ** The account or vault itself.
 */
-void moat__read_account(rctx *c, const json_value *res,
-                        const json_value *props, res_kind kind)
+void moat__read_account(rctx *c, const json_value *res, const json_value *props,
+                        res_kind kind)
 {
     moat_loader *ld = c->ld;
     raw_res *r = moat__arena_zalloc(&ld->arena, sizeof *r);

@@ -11,26 +11,6 @@
 
 #include <string.h>
 
-static const char **read_locations(rctx *c, const json_value *ep,
-                                   size_t *count)
-{
-    const json_value *list;
-    *count = 0;
-    if (moat__get_arr(c, ep, "locations", &list) <= 0 || list->len == 0)
-        return NULL;
-    const char **out = moat__arena_alloc(&c->ld->arena,
-                                         list->len * sizeof *out);
-    if (out == NULL) {
-        moat__oom(c->ld);
-        return NULL;
-    }
-    for (const json_value *e = list->child; e; e = e->next) {
-        if (e->type == JSON_STRING && e->len)
-            out[(*count)++] = moat__dup(c, e);
-    }
-    return out;
-}
-
 void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
                        const char *vnet_location)
 {
@@ -51,8 +31,8 @@ void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
     s->vnet_location = vnet_location;
     const json_value *eps;
     if (moat__get_arr(c, props, "serviceEndpoints", &eps) > 0 && eps->len) {
-        s->endpoints = moat__arena_zalloc(&c->ld->arena,
-                                          eps->len * sizeof *s->endpoints);
+        s->endpoints =
+            moat__arena_zalloc(&c->ld->arena, eps->len * sizeof *s->endpoints);
         if (s->endpoints == NULL) {
             moat__oom(c->ld);
             return;
@@ -69,7 +49,9 @@ void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
             } else if (moat__get_str(c, e, "service", &svc) > 0) {
                 raw_endpoint *ep = &s->endpoints[s->n_endpoints++];
                 ep->service = moat__dup(c, svc);
-                ep->locations = read_locations(c, e, &ep->n_locations);
+                uint16_t nloc;
+                ep->locations = moat__read_strings(c, e, "locations", &nloc);
+                ep->n_locations = nloc;
             }
             moat__rctx_pop(c, m2);
         }
@@ -141,7 +123,8 @@ void moat__read_subscription(rctx *c, const json_value *res)
     if (moat__subscription_of(sid->str, sid->len, guid, sizeof guid) != 0) {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, sid,
                    "\"%s\" is not a subscription id (expected a GUID or "
-                   "/subscriptions/<guid>)", sid->str);
+                   "/subscriptions/<guid>)",
+                   sid->str);
         return;
     }
     raw_sub *s = moat__arena_zalloc(&c->ld->arena, sizeof *s);

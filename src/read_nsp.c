@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define PROFILE_MAX_INBOUND_ELEMENTS 200
-
 static const enum_entry mode_names[] = {
     {"Learning", MODE_LEARNING},
     {"Enforced", MODE_ENFORCED},
@@ -70,8 +68,9 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
                               &m)) {
             *text = mode_names[m == MODE_LEARNING ? 0 : m].name;
         } else {
-            moat__invalid(c, v, "\"%s\" is not a valid access mode: expected "
-                                "Learning, Enforced, Audit (or Transition)",
+            moat__invalid(c, v,
+                          "\"%s\" is not a valid access mode: expected "
+                          "Learning, Enforced, Audit (or Transition)",
                           v->str);
             m = MODE_ENFORCED; /* fail closed */
             *text = "Enforced";
@@ -105,8 +104,7 @@ void moat__read_perimeter(rctx *c, const json_value *res,
     APPEND(c->ld, perims, p);
 }
 
-void moat__read_profile(rctx *c, const json_value *res,
-                        const json_value *props)
+void moat__read_profile(rctx *c, const json_value *res, const json_value *props)
 {
     (void)props;
     raw_profile *p = moat__arena_zalloc(&c->ld->arena, sizeof *p);
@@ -123,56 +121,23 @@ void moat__read_profile(rctx *c, const json_value *res,
     APPEND(c->ld, profiles, p);
 }
 
-static const char **read_strings(rctx *c, const json_value *obj,
-                                 const char *name, uint16_t *count)
-{
-    const json_value *list;
-    *count = 0;
-    if (moat__get_arr(c, obj, name, &list) <= 0 || list->len == 0)
-        return NULL;
-    const char **out = moat__arena_alloc(&c->ld->arena,
-                                         list->len * sizeof *out);
-    if (out == NULL) {
-        moat__oom(c->ld);
-        return NULL;
-    }
-    size_t mark = moat__rctx_push_key(c, list);
-    size_t i = 0;
-    for (const json_value *e = list->child; e; e = e->next, i++) {
-        if (e->type == JSON_STRING) {
-            out[(*count)++] = moat__dup(c, e);
-        } else if (e->type == JSON_OBJECT && moat__json_get(e, "id")) {
-            /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
-            const json_value *id = moat__json_get(e, "id");
-            if (id->type == JSON_STRING)
-                out[(*count)++] = moat__dup(c, id);
-        } else {
-            size_t m2 = moat__rctx_push_index(c, i);
-            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
-                       "expected a string, found %s",
-                       moat__json_type_name(e->type));
-            moat__rctx_pop(c, m2);
-        }
-    }
-    moat__rctx_pop(c, mark);
-    return out;
-}
-
 int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
 {
     int inbound = 1;
     const json_value *dir;
     if (moat__get_str(c, props, "direction", &dir) > 0 &&
         !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
-        moat__invalid(c, dir, "\"%s\" is not a valid direction: expected "
-                              "Inbound or Outbound", dir->str);
+        moat__invalid(c, dir,
+                      "\"%s\" is not a valid direction: expected "
+                      "Inbound or Outbound",
+                      dir->str);
         inbound = 0; /* an unknown direction admits nothing inbound */
     }
     r->inbound = inbound;
     uint16_t n;
-    const char **prefixes = read_strings(c, props, "addressPrefixes", &n);
-    r->cidrs = n ? moat__arena_alloc(&c->ld->arena, n * sizeof *r->cidrs)
-                 : NULL;
+    const char **prefixes = moat__read_strings(c, props, "addressPrefixes", &n);
+    r->cidrs =
+        n ? moat__arena_alloc(&c->ld->arena, n * sizeof *r->cidrs) : NULL;
     r->prefixes = prefixes;
     r->n_prefixes = 0;
     const json_value *list = moat__json_get(props, "addressPrefixes");
@@ -182,23 +147,26 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
         if (moat__cidr_parse(s, strlen(s), &cidr) != 0) {
             size_t mark = moat__rctx_push_key(c, list);
             moat__rctx_push_index(c, i);
-            moat__invalid(c, NULL, "\"%s\" is not an IPv4 or IPv6 address "
-                                   "or CIDR range", s);
+            moat__invalid(c, NULL,
+                          "\"%s\" is not an IPv4 or IPv6 address "
+                          "or CIDR range",
+                          s);
             moat__rctx_pop(c, mark);
             continue;
         }
         prefixes[r->n_prefixes] = s;
         r->cidrs[r->n_prefixes++] = cidr;
     }
-    r->subscriptions = read_strings(c, props, "subscriptions",
-                                    &r->n_subscriptions);
-    r->service_tags = read_strings(c, props, "serviceTags", &r->n_service_tags);
+    r->subscriptions =
+        moat__read_strings(c, props, "subscriptions", &r->n_subscriptions);
+    r->service_tags =
+        moat__read_strings(c, props, "serviceTags", &r->n_service_tags);
     uint16_t k;
-    read_strings(c, props, "fullyQualifiedDomainNames", &k);
+    moat__read_strings(c, props, "fullyQualifiedDomainNames", &k);
     r->n_other = k;
-    read_strings(c, props, "emailAddresses", &k);
+    moat__read_strings(c, props, "emailAddresses", &k);
     r->n_other = (uint16_t)(r->n_other + k);
-    read_strings(c, props, "phoneNumbers", &k);
+    moat__read_strings(c, props, "phoneNumbers", &k);
     r->n_other = (uint16_t)(r->n_other + k);
     return 1;
 }
@@ -212,8 +180,8 @@ void moat__read_access_rule(rctx *c, const json_value *res,
         return;
     }
     r->rule.id = id_or_name(c, res);
-    r->profile_id = require_parent(c, r->rule.id, "accessRules",
-                                   "an access rule");
+    r->profile_id =
+        require_parent(c, r->rule.id, "accessRules", "an access rule");
     if (r->profile_id == NULL)
         return;
     r->rule.name = name_of(c, res, r->rule.id);
@@ -294,9 +262,11 @@ void moat__read_link(rctx *c, const json_value *res, const json_value *props)
     if (moat__get_str(c, props, "remotePerimeterGuid", &v) > 0 && v->len)
         l->remote_guid = moat__dup(c, v);
     uint16_t n;
-    l->local_profiles = read_strings(c, props, "localInboundProfiles", &n);
+    l->local_profiles =
+        moat__read_strings(c, props, "localInboundProfiles", &n);
     l->n_local = n;
-    l->remote_profiles = read_strings(c, props, "remoteInboundProfiles", &n);
+    l->remote_profiles =
+        moat__read_strings(c, props, "remoteInboundProfiles", &n);
     l->n_remote = n;
     /* decision.md section 7: a link without status is not Approved. */
     if (moat__get_str(c, props, "status", &v) > 0) {
@@ -319,9 +289,8 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
 {
     moat_loader *ld = c->ld;
     const char *id = id_or_name(c, res);
-    const char *account = id ? parent_id(c, id,
-                                         "networkSecurityPerimeterConfigurations")
-                             : NULL;
+    const char *account =
+        id ? parent_id(c, id, "networkSecurityPerimeterConfigurations") : NULL;
     if (account == NULL) {
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
                    "perimeter configuration without the account in its "
@@ -427,5 +396,4 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
     APPEND(ld, perims, p);
     APPEND(ld, profiles, pr);
     APPEND(ld, assocs, a);
-    (void)PROFILE_MAX_INBOUND_ELEMENTS;
 }

@@ -67,11 +67,10 @@ const char *moat_request_resource_id(const moat_request *q)
     return (q && q->res) ? q->res->id : NULL;
 }
 
-static moat_status fail(moat_error *err, moat_status code, const char *fmt,
-                        ...) MOAT_PRINTF(3, 4);
+static moat_status fail(moat_error *err, moat_status code, const char *fmt, ...)
+    MOAT_PRINTF(3, 4);
 
-static moat_status fail(moat_error *err, moat_status code, const char *fmt,
-                        ...)
+static moat_status fail(moat_error *err, moat_status code, const char *fmt, ...)
 {
     if (err) {
         err->code = code;
@@ -107,10 +106,11 @@ static const word endpoints[] = {
     {"file", MOAT_ENDPOINT_FILE},   {"queue", MOAT_ENDPOINT_QUEUE},
     {"table", MOAT_ENDPOINT_TABLE}, {"web", MOAT_ENDPOINT_WEB},
     {"vault", MOAT_ENDPOINT_VAULT}};
-static const word protocols[] = {
-    {"HTTPS", MOAT_PROTOCOL_HTTPS}, {"HTTP", MOAT_PROTOCOL_HTTP},
-    {"SMB", MOAT_PROTOCOL_SMB},     {"NFS", MOAT_PROTOCOL_NFS},
-    {"SFTP", MOAT_PROTOCOL_SFTP}};
+static const word protocols[] = {{"HTTPS", MOAT_PROTOCOL_HTTPS},
+                                 {"HTTP", MOAT_PROTOCOL_HTTP},
+                                 {"SMB", MOAT_PROTOCOL_SMB},
+                                 {"NFS", MOAT_PROTOCOL_NFS},
+                                 {"SFTP", MOAT_PROTOCOL_SFTP}};
 static const word operations[] = {{"read", MOAT_OP_READ},
                                   {"write", MOAT_OP_WRITE},
                                   {"delete", MOAT_OP_DELETE},
@@ -134,20 +134,19 @@ static moat_status set_word(const word *t, size_t n, const char *what,
     size_t o = 0;
     for (size_t i = 0; i < n && o < sizeof list; i++)
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
-                              i ? (i + 1 == n ? " or " : ", ") : "",
-                              t[i].name);
+                              i ? (i + 1 == n ? " or " : ", ") : "", t[i].name);
     return fail(err, MOAT_E_INVAL, "%s \"%.*s\" is not valid: expected %s",
                 what, (int)(len < 64 ? len : 64), v, list);
 }
 
-#define SET_WORD(table, what, field)                                         \
-    do {                                                                     \
-        int w_;                                                              \
-        moat_status rc_ = set_word(table, MOAT_ARRAY_LEN(table), what, v,    \
-                                   len, &w_, err);                           \
-        if (rc_ == MOAT_OK)                                                  \
-            q->field = w_;                                                   \
-        return rc_;                                                          \
+#define SET_WORD(table, what, field)                                           \
+    do {                                                                       \
+        int w_;                                                                \
+        moat_status rc_ =                                                      \
+            set_word(table, MOAT_ARRAY_LEN(table), what, v, len, &w_, err);    \
+        if (rc_ == MOAT_OK)                                                    \
+            q->field = w_;                                                     \
+        return rc_;                                                            \
     } while (0)
 
 /* The caller's trusted-service standing: caller.service wins over the type
@@ -180,11 +179,13 @@ static moat_status set_resource(moat_request *q, const char *v, size_t len,
     if (r == NULL) {
         q->res = NULL;
         if (st == MOAT_E_AMBIGUOUS)
-            return fail(err, st, "\"%.*s\" names more than one resource in "
-                                 "the estate; give its full ARM id",
+            return fail(err, st,
+                        "\"%.*s\" names more than one resource in "
+                        "the estate; give its full ARM id",
                         (int)(len < 200 ? len : 200), v);
-        return fail(err, MOAT_E_NOTFOUND, "no storage account or key vault "
-                                          "\"%.*s\" in the estate",
+        return fail(err, MOAT_E_NOTFOUND,
+                    "no storage account or key vault "
+                    "\"%.*s\" in the estate",
                     (int)(len < 200 ? len : 200), v);
     }
     q->res = r;
@@ -195,8 +196,9 @@ static moat_status set_ip(moat_request *q, const char *v, size_t len,
                           moat_error *err)
 {
     if (moat__addr_parse(v, len, &q->ip) != 0)
-        return fail(err, MOAT_E_INVAL, "source.ip \"%.*s\" is not an IPv4 or "
-                                       "IPv6 address",
+        return fail(err, MOAT_E_INVAL,
+                    "source.ip \"%.*s\" is not an IPv4 or "
+                    "IPv6 address",
                     (int)(len < 64 ? len : 64), v);
     return MOAT_OK;
 }
@@ -206,8 +208,9 @@ static moat_status set_region(moat_request *q, const char *v, size_t len,
 {
     char norm[128];
     if (moat__region_norm(v, len, norm, sizeof norm) != 0)
-        return fail(err, MOAT_E_INVAL, "source.region \"%.*s\" is not a "
-                                       "region name",
+        return fail(err, MOAT_E_INVAL,
+                    "source.region \"%.*s\" is not a "
+                    "region name",
                     (int)(len < 64 ? len : 64), v);
     q->region_text = pool_copy(q, v, len);
     if (q->region_text == NULL)
@@ -223,9 +226,11 @@ static moat_status set_caller_id(moat_request *q, const char *v, size_t len,
     if (q->caller_id == NULL)
         return fail(err, MOAT_E_LIMIT, "request strings too long");
     q->caller_id_len = len;
+    q->caller_hash = moat__hash_ci(v, len);
     if (moat__segments_split(q->caller_id, len, &q->caller_seg) != 0)
-        return fail(err, MOAT_E_INVAL, "caller.resource_id has too many "
-                                       "segments");
+        return fail(err, MOAT_E_INVAL,
+                    "caller.resource_id has too many "
+                    "segments");
     char type[512];
     size_t n = moat__arm_type_of(q->caller_id, len, type, sizeof type);
     q->caller_type_hash = n ? moat__hash_ci(type, n) : 0;
@@ -243,8 +248,8 @@ static moat_status add_perimeter(moat_request *q, const char *v, size_t len,
     return MOAT_OK;
 }
 
-moat_status moat_request_set(moat_request *q, moat_field field,
-                             const char *v, size_t len, moat_error *err)
+moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
+                             size_t len, moat_error *err)
 {
     if (q == NULL || (v == NULL && len))
         return fail(err, MOAT_E_INVAL, "no request");
@@ -253,24 +258,17 @@ moat_status moat_request_set(moat_request *q, moat_field field,
     if (len == 0 && field != MOAT_REQ_RESOURCE)
         return MOAT_OK; /* an empty optional value is an absent one */
     switch (field) {
-    case MOAT_REQ_RESOURCE:
-        return set_resource(q, v, len, err);
-    case MOAT_REQ_PLANE:
-        SET_WORD(planes, "plane", plane);
-    case MOAT_REQ_ENDPOINT:
-        SET_WORD(endpoints, "endpoint", endpoint);
-    case MOAT_REQ_PROTOCOL:
-        SET_WORD(protocols, "protocol", protocol);
-    case MOAT_REQ_OPERATION:
-        SET_WORD(operations, "operation", op);
-    case MOAT_REQ_CALLER_AUTH:
-        SET_WORD(auths, "caller.auth", auth);
+    case MOAT_REQ_RESOURCE: return set_resource(q, v, len, err);
+    case MOAT_REQ_PLANE: SET_WORD(planes, "plane", plane);
+    case MOAT_REQ_ENDPOINT: SET_WORD(endpoints, "endpoint", endpoint);
+    case MOAT_REQ_PROTOCOL: SET_WORD(protocols, "protocol", protocol);
+    case MOAT_REQ_OPERATION: SET_WORD(operations, "operation", op);
+    case MOAT_REQ_CALLER_AUTH: SET_WORD(auths, "caller.auth", auth);
     case MOAT_REQ_TARGET:
         q->target = pool_copy(q, v, len);
         q->target_len = len;
         break;
-    case MOAT_REQ_SOURCE_IP:
-        return set_ip(q, v, len, err);
+    case MOAT_REQ_SOURCE_IP: return set_ip(q, v, len, err);
     case MOAT_REQ_SOURCE_SUBNET:
         q->subnet = pool_copy(q, v, len);
         q->subnet_len = len;
@@ -282,8 +280,7 @@ moat_status moat_request_set(moat_request *q, moat_field field,
         q->pe_len = len;
         q->pe_hash = moat__hash_ci(v, len);
         break;
-    case MOAT_REQ_SOURCE_REGION:
-        return set_region(q, v, len, err);
+    case MOAT_REQ_SOURCE_REGION: return set_region(q, v, len, err);
     case MOAT_REQ_CALLER_TENANT:
         q->tenant_text = pool_copy(q, v, len);
         q->tenant = moat__intern_find(&q->es->ids, v, len);
@@ -291,23 +288,22 @@ moat_status moat_request_set(moat_request *q, moat_field field,
     case MOAT_REQ_CALLER_SUBSCRIPTION: {
         char guid[128];
         if (moat__subscription_of(v, len, guid, sizeof guid) != 0)
-            return fail(err, MOAT_E_INVAL, "caller.subscription \"%.*s\" is "
-                                           "not a subscription id",
+            return fail(err, MOAT_E_INVAL,
+                        "caller.subscription \"%.*s\" is "
+                        "not a subscription id",
                         (int)(len < 64 ? len : 64), v);
         q->subscription_text = pool_copy(q, v, len);
         q->subscription = moat__intern_find(&q->es->ids, guid, strlen(guid));
         break;
     }
-    case MOAT_REQ_CALLER_RESOURCE_ID:
-        return set_caller_id(q, v, len, err);
+    case MOAT_REQ_CALLER_RESOURCE_ID: return set_caller_id(q, v, len, err);
     case MOAT_REQ_CALLER_SERVICE:
         q->service = pool_copy(q, v, len);
         if (q->service == NULL)
             break;
         compute_trust(q);
         break;
-    case MOAT_REQ_CALLER_PERIMETER:
-        return add_perimeter(q, v, len, err);
+    case MOAT_REQ_CALLER_PERIMETER: return add_perimeter(q, v, len, err);
     default:
         return fail(err, MOAT_E_INVAL, "unknown request field %d", (int)field);
     }
@@ -327,26 +323,32 @@ moat_status moat_request_set(moat_request *q, moat_field field,
 */
 typedef struct json_field {
     const char *name;
+    size_t len;
     moat_field field;
 } json_field;
 
+#define F(name, field)                                                         \
+    {                                                                          \
+        name, sizeof name - 1, field                                           \
+    }
+
 static const json_field top_fields[] = {
-    {"resource", MOAT_REQ_RESOURCE},   {"plane", MOAT_REQ_PLANE},
-    {"endpoint", MOAT_REQ_ENDPOINT},   {"protocol", MOAT_REQ_PROTOCOL},
-    {"operation", MOAT_REQ_OPERATION}, {"target", MOAT_REQ_TARGET},
+    F("resource", MOAT_REQ_RESOURCE),   F("plane", MOAT_REQ_PLANE),
+    F("endpoint", MOAT_REQ_ENDPOINT),   F("protocol", MOAT_REQ_PROTOCOL),
+    F("operation", MOAT_REQ_OPERATION), F("target", MOAT_REQ_TARGET),
 };
 static const json_field source_fields[] = {
-    {"ip", MOAT_REQ_SOURCE_IP},
-    {"subnet", MOAT_REQ_SOURCE_SUBNET},
-    {"private_endpoint", MOAT_REQ_SOURCE_PRIVATE_ENDPOINT},
-    {"region", MOAT_REQ_SOURCE_REGION},
+    F("ip", MOAT_REQ_SOURCE_IP),
+    F("subnet", MOAT_REQ_SOURCE_SUBNET),
+    F("private_endpoint", MOAT_REQ_SOURCE_PRIVATE_ENDPOINT),
+    F("region", MOAT_REQ_SOURCE_REGION),
 };
 static const json_field caller_fields[] = {
-    {"auth", MOAT_REQ_CALLER_AUTH},
-    {"tenant", MOAT_REQ_CALLER_TENANT},
-    {"subscription", MOAT_REQ_CALLER_SUBSCRIPTION},
-    {"resource_id", MOAT_REQ_CALLER_RESOURCE_ID},
-    {"service", MOAT_REQ_CALLER_SERVICE},
+    F("auth", MOAT_REQ_CALLER_AUTH),
+    F("tenant", MOAT_REQ_CALLER_TENANT),
+    F("subscription", MOAT_REQ_CALLER_SUBSCRIPTION),
+    F("resource_id", MOAT_REQ_CALLER_RESOURCE_ID),
+    F("service", MOAT_REQ_CALLER_SERVICE),
 };
 
 static int is_nested(const char *const *nested, const json_value *m)
@@ -370,8 +372,10 @@ static moat_status parse_fields(moat_request *q, const json_value *obj,
             err->offset = m->pos;
         const json_field *f = NULL;
         for (size_t i = 0; i < n; i++) {
-            if (moat__eq_ci(t[i].name, strlen(t[i].name), m->key, m->key_len))
+            if (moat__eq_ci(t[i].name, t[i].len, m->key, m->key_len)) {
                 f = &t[i];
+                break;
+            }
         }
         if (f == NULL) {
             if (is_nested(nested, m))
@@ -395,8 +399,7 @@ static moat_status parse_object(moat_request *q, const json_value *root,
                                 const char *name, const char *prefix,
                                 const json_field *t, size_t n,
                                 const char *const *nested,
-                                const json_value **out,
-                                moat_error *err)
+                                const json_value **out, moat_error *err)
 {
     const json_value *v = moat__json_get(root, name);
     *out = NULL;
@@ -405,8 +408,8 @@ static moat_status parse_object(moat_request *q, const json_value *root,
     if (v->type != JSON_OBJECT) {
         if (err)
             err->offset = v->pos;
-        return fail(err, MOAT_E_INVAL, "\"%s\" must be an object, not %s",
-                    name, moat__json_type_name(v->type));
+        return fail(err, MOAT_E_INVAL, "\"%s\" must be an object, not %s", name,
+                    moat__json_type_name(v->type));
     }
     *out = v;
     return parse_fields(q, v, prefix, t, n, nested, err);
@@ -421,18 +424,20 @@ static moat_status parse_perimeters(moat_request *q, const json_value *caller,
     if (list->type != JSON_ARRAY) {
         if (err)
             err->offset = list->pos;
-        return fail(err, MOAT_E_INVAL, "\"caller.perimeters\" must be an "
-                                       "array of perimeter GUIDs");
+        return fail(err, MOAT_E_INVAL,
+                    "\"caller.perimeters\" must be an "
+                    "array of perimeter GUIDs");
     }
     for (const json_value *e = list->child; e; e = e->next) {
         if (err)
             err->offset = e->pos;
         if (e->type != JSON_STRING)
-            return fail(err, MOAT_E_INVAL, "\"caller.perimeters\" must hold "
-                                           "strings, not %s",
+            return fail(err, MOAT_E_INVAL,
+                        "\"caller.perimeters\" must hold "
+                        "strings, not %s",
                         moat__json_type_name(e->type));
-        moat_status rc = moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, e->str,
-                                          e->len, err);
+        moat_status rc =
+            moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, e->str, e->len, err);
         if (rc != MOAT_OK)
             return rc;
     }
@@ -457,9 +462,9 @@ moat_status moat_request_parse(moat_request *q, const char *json, size_t len,
     if (root == NULL) {
         if (err)
             err->offset = jerr.pos;
-        return fail(err, strcmp(jerr.msg, "out of memory") == 0
-                             ? MOAT_E_NOMEM
-                             : MOAT_E_SYNTAX,
+        return fail(err,
+                    strcmp(jerr.msg, "out of memory") == 0 ? MOAT_E_NOMEM
+                                                           : MOAT_E_SYNTAX,
                     "%s", jerr.msg);
     }
     if (root->type != JSON_OBJECT)
@@ -475,8 +480,8 @@ moat_status moat_request_parse(moat_request *q, const char *json, size_t len,
                           MOAT_ARRAY_LEN(source_fields), NULL, &src, err);
     if (rc == MOAT_OK)
         rc = parse_object(q, root, "caller", "caller.", caller_fields,
-                          MOAT_ARRAY_LEN(caller_fields), caller_nested,
-                          &caller, err);
+                          MOAT_ARRAY_LEN(caller_fields), caller_nested, &caller,
+                          err);
     if (rc == MOAT_OK && caller)
         rc = parse_perimeters(q, caller, err);
     if (rc == MOAT_OK && q->res == NULL) {

@@ -13,42 +13,42 @@ typedef void (*test_fn)(int *failed);
 
 void harness_register(const char *name, const char *file, test_fn fn);
 
-#define TEST(name)                                                           \
-    static void test_##name(int *failed_);                                   \
-    __attribute__((constructor)) static void register_##name(void)           \
-    {                                                                        \
-        harness_register(#name, __FILE__, test_##name);                      \
-    }                                                                        \
+#define TEST(name)                                                             \
+    static void test_##name(int *failed_);                                     \
+    __attribute__((constructor)) static void register_##name(void)             \
+    {                                                                          \
+        harness_register(#name, __FILE__, test_##name);                        \
+    }                                                                          \
     static void test_##name(int *failed_)
 
-#define FAIL_AT(...)                                                         \
-    do {                                                                     \
-        printf("#   %s:%d: ", __FILE__, __LINE__);                           \
-        printf(__VA_ARGS__);                                                 \
-        printf("\n");                                                        \
-        *failed_ = 1;                                                        \
-        return;                                                              \
+#define FAIL_AT(...)                                                           \
+    do {                                                                       \
+        printf("#   %s:%d: ", __FILE__, __LINE__);                             \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+        *failed_ = 1;                                                          \
+        return;                                                                \
     } while (0)
 
-#define ASSERT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond))                                                         \
-            FAIL_AT("assertion failed: %s", #cond);                          \
+#define ASSERT(cond)                                                           \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            FAIL_AT("assertion failed: %s", #cond);                            \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                      \
-    do {                                                                     \
-        long long a_ = (long long)(a), b_ = (long long)(b);                  \
-        if (a_ != b_)                                                        \
-            FAIL_AT("%s == %s: %lld != %lld", #a, #b, a_, b_);               \
+#define ASSERT_EQ(a, b)                                                        \
+    do {                                                                       \
+        long long a_ = (long long)(a), b_ = (long long)(b);                    \
+        if (a_ != b_)                                                          \
+            FAIL_AT("%s == %s: %lld != %lld", #a, #b, a_, b_);                 \
     } while (0)
 
-#define ASSERT_STR(a, b)                                                     \
-    do {                                                                     \
-        const char *a_ = (a), *b_ = (b);                                     \
-        if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                 \
-            FAIL_AT("%s == %s: \"%s\" != \"%s\"", #a, #b,                    \
-                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
+#define ASSERT_STR(a, b)                                                       \
+    do {                                                                       \
+        const char *a_ = (a), *b_ = (b);                                       \
+        if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                   \
+            FAIL_AT("%s == %s: \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)",  \
+                    b_ ? b_ : "(null)");                                       \
     } while (0)
 
 #endif

@@ -25,9 +25,9 @@ TEST(addr_parse_and_format)
     ASSERT_EQ(a.family, 4);
     moat__addr_format(&a, text, sizeof text);
     ASSERT_STR(text, "198.51.100.9");
-    static const char *const bad[] = {"", "1.2.3", "1.2.3.4.5", "256.1.1.1",
-                                      "01.2.3.4", "1.2.3.4 ", "fe00:::1",
-                                      "hello", "1.2.3.4/24"};
+    static const char *const bad[] = {"",          "1.2.3",    "1.2.3.4.5",
+                                      "256.1.1.1", "01.2.3.4", "1.2.3.4 ",
+                                      "fe00:::1",  "hello",    "1.2.3.4/24"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ASSERT(moat__addr_parse(bad[i], strlen(bad[i]), &a) != 0);
 }
@@ -51,7 +51,7 @@ TEST(cidr_parse_rules)
     moat__cidr_format(&c, text, sizeof text);
     ASSERT_STR(text, "2001:db8:85a3::/64");
     static const char *const bad[] = {"1.2.3.4/33", "1.2.3.4/", "1.2.3.4/08",
-                                      "::/129", "/24", "1.2.3.4/2x"};
+                                      "::/129",     "/24",      "1.2.3.4/2x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ASSERT(cidr(bad[i], &c) != 0);
 }
@@ -67,9 +67,9 @@ TEST(cidr_private_ranges)
         ASSERT(moat__cidr_is_private_v4(&c));
     }
     /* Only ranges inside the private blocks: 0.0.0.0/0 is valid. */
-    static const char *const pub[] = {"0.0.0.0/0", "8.0.0.0/7", "172.32.0.0/16",
-                                      "192.169.0.0/16", "11.0.0.0/8",
-                                      "172.0.0.0/8"};
+    static const char *const pub[] = {"0.0.0.0/0",     "8.0.0.0/7",
+                                      "172.32.0.0/16", "192.169.0.0/16",
+                                      "11.0.0.0/8",    "172.0.0.0/8"};
     for (size_t i = 0; i < sizeof pub / sizeof pub[0]; i++) {
         ASSERT_EQ(cidr(pub[i], &c), 0);
         ASSERT(!moat__cidr_is_private_v4(&c));

@@ -8,12 +8,14 @@
 
 #define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 #define TENANT "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
-#define ACCT "/subscriptions/" SUB "/resourceGroups/rg/providers/" \
-             "Microsoft.Storage/storageAccounts/"
+#define ACCT                                                                   \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/"                      \
+    "Microsoft.Storage/storageAccounts/"
 
 static const char estate_json[] =
     "[{\"id\":\"/subscriptions/" SUB "\",\"type\":\"Microsoft.Resources/"
-    "subscriptions\",\"subscriptionId\":\"" SUB "\",\"tenantId\":\"" TENANT "\"},"
+    "subscriptions\",\"subscriptionId\":\"" SUB "\",\"tenantId\":\"" TENANT
+    "\"},"
     "{\"id\":\"" ACCT "st1\",\"name\":\"st1\",\"type\":\"Microsoft.Storage/"
     "storageAccounts\",\"location\":\"westeurope\",\"properties\":{"
     "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{\"value\":"
@@ -95,24 +97,29 @@ TEST(decide_and_explain_agree)
         const char *rule;
     } cases[] = {
         {"{\"resource\":\"st1\",\"source\":{\"ip\":\"203.0.113.9\"}}",
-         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipRules[0] 203.0.113.0/24"},
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE,
+         "networkAcls.ipRules[0] 203.0.113.0/24"},
         {"{\"resource\":\"st1\",\"source\":{\"ip\":\"2001:db8:0:ffff::1\"}}",
-         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipv6Rules[0] 2001:db8::/48"},
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE,
+         "networkAcls.ipv6Rules[0] 2001:db8::/48"},
         {"{\"resource\":\"st1\",\"source\":{\"ip\":\"::ffff:203.0.113.9\"}}",
-         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE, "networkAcls.ipRules[0] 203.0.113.0/24"},
-        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\"}}",
-         MOAT_DENY, MOAT_CAT_RES_DEFAULT_ACTION_DENY, "networkAcls.defaultAction Deny"},
-        {"{\"resource\":\"st1\",\"plane\":\"CONTROL\"}",
-         MOAT_ALLOW, MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED, ""},
+         MOAT_ALLOW, MOAT_CAT_RES_IP_RULE,
+         "networkAcls.ipRules[0] 203.0.113.0/24"},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\"}}", MOAT_DENY,
+         MOAT_CAT_RES_DEFAULT_ACTION_DENY, "networkAcls.defaultAction Deny"},
+        {"{\"resource\":\"st1\",\"plane\":\"CONTROL\"}", MOAT_ALLOW,
+         MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED, ""},
         {"{\"resource\":\"st1\",\"caller\":{\"tenant\":\"" TENANT "\","
          "\"service\":\"Microsoft.EventHub\"}}",
          MOAT_ALLOW, MOAT_CAT_RES_TRUSTED_SERVICE,
-         "networkAcls.bypass AzureServices: Azure Event Hubs (Microsoft.EventHub)"},
+         "networkAcls.bypass AzureServices: Azure Event Hubs "
+         "(Microsoft.EventHub)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         moat_error err;
-        ASSERT_EQ(moat_request_parse(q, cases[i].json, strlen(cases[i].json),
-                                     &err), MOAT_OK);
+        ASSERT_EQ(
+            moat_request_parse(q, cases[i].json, strlen(cases[i].json), &err),
+            MOAT_OK);
         moat_decision d;
         ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
         ASSERT_EQ(d.verdict, cases[i].verdict);
@@ -167,5 +174,104 @@ TEST(decide_request_limits)
     ASSERT_EQ(moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, "g", 1, &err),
               MOAT_E_LIMIT);
     moat_request_free(q);
+    moat_estate_free(es);
+}
+
+/* Deciding allocates nothing: count every malloc through ASan's hooks while
+** deciding requests that walk every layer (perimeter, firewall, exceptions,
+** enforced_would). */
+/* From the sanitizer runtime (declared here: gcc ships no header). */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void *, size_t),
+    void (*free_hook)(const volatile void *));
+
+static volatile long counting, mallocs;
+static void count_malloc(const volatile void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    if (counting)
+        mallocs++;
+}
+static void count_free(const volatile void *p)
+{
+    (void)p;
+}
+
+static const char nsp_estate[] =
+    "[{\"id\":\"/subscriptions/" SUB "\",\"type\":\"Microsoft.Resources/"
+    "subscriptions\",\"subscriptionId\":\"" SUB "\",\"tenantId\":\"" TENANT
+    "\"},"
+    "{\"id\":\"" ACCT "st2\",\"type\":\"Microsoft.Storage/storageAccounts\","
+    "\"location\":\"westeurope\",\"properties\":{\"networkAcls\":{"
+    "\"defaultAction\":\"Deny\",\"bypass\":\"Logging, Metrics, AzureServices\","
+    "\"ipRules\":[{\"value\":\"203.0.113.0/24\"}],\"virtualNetworkRules\":[{"
+    "\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/"
+    "virtualNetworks/v/subnets/a\"}],\"resourceAccessRules\":[{\"tenantId\":"
+    "\"" TENANT "\",\"resourceId\":\"/subscriptions/*/resourceGroups/*/"
+    "providers/Microsoft.Web/sites/*\"}]}}},"
+    "{\"id\":\"/n/providers/Microsoft.Network/networkSecurityPerimeters/n\","
+    "\"type\":\"Microsoft.Network/networkSecurityPerimeters\",\"properties\":"
+    "{\"perimeterGuid\":\"g\"}},"
+    "{\"id\":\"/n/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+    "profiles/p\",\"type\":\"Microsoft.Network/networkSecurityPerimeters/"
+    "profiles\"},"
+    "{\"id\":\"/n/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+    "profiles/p/accessRules/r\",\"type\":\"Microsoft.Network/"
+    "networkSecurityPerimeters/profiles/accessRules\",\"properties\":{"
+    "\"addressPrefixes\":[\"198.51.100.0/24\"],\"serviceTags\":[\"x\"]}},"
+    "{\"id\":\"/n/providers/Microsoft.Network/networkSecurityPerimeters/n/"
+    "resourceAssociations/x\",\"type\":\"Microsoft.Network/"
+    "networkSecurityPerimeters/resourceAssociations\",\"properties\":{"
+    "\"privateLinkResource\":{\"id\":\"" ACCT "st2\"},\"profile\":{\"id\":"
+    "\"/n/providers/Microsoft.Network/networkSecurityPerimeters/n/profiles/"
+    "p\"},\"accessMode\":\"Learning\"}}]";
+
+TEST(decide_allocates_nothing)
+{
+    moat_loader *ld = moat_loader_new(0);
+    moat_loader_add_json(ld, "nsp.json", nsp_estate, sizeof nsp_estate - 1);
+    moat_estate *es = NULL;
+    ASSERT_EQ(moat_loader_finish(ld, &es), MOAT_OK);
+    moat_loader_free(ld);
+    static const char *const reqs[] = {
+        "{\"resource\":\"st2\",\"source\":{\"ip\":\"198.51.100.1\"}}",
+        "{\"resource\":\"st2\",\"source\":{\"ip\":\"203.0.113.1\"}}",
+        "{\"resource\":\"st2\",\"source\":{\"ip\":\"192.0.2.1\"}}",
+        "{\"resource\":\"st2\",\"source\":{\"subnet\":\"/subscriptions/s/"
+        "resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/"
+        "subnets/a\"}}",
+        "{\"resource\":\"st2\",\"caller\":{\"tenant\":\"" TENANT "\","
+        "\"resource_id\":\"/subscriptions/x/resourceGroups/y/providers/"
+        "Microsoft.Web/sites/z\"}}",
+        "{\"resource\":\"st2\",\"endpoint\":\"table\",\"target\":"
+        "\"$MetricsCapacityBlob\"}",
+    };
+    moat_request *qs[6];
+    for (int i = 0; i < 6; i++) {
+        qs[i] = moat_request_new(es);
+        ASSERT_EQ(moat_request_parse(qs[i], reqs[i], strlen(reqs[i]), NULL),
+                  MOAT_OK);
+    }
+    ASSERT(__sanitizer_install_malloc_and_free_hooks(count_malloc,
+                                                     count_free) != 0);
+    moat_decision d;
+    int allowed = 0;
+    counting = 1;
+    for (int k = 0; k < 10000; k++) {
+        moat_decide(qs[k % 6], &d);
+        allowed += d.verdict == MOAT_ALLOW;
+    }
+    counting = 0;
+    ASSERT_EQ(mallocs, 0);
+    /* Every request but the third is admitted: 1,667 of 10,000 are not. */
+    ASSERT_EQ(allowed, 10000 - 1667);
+    /* The counter works: a request object does allocate. */
+    counting = 1;
+    moat_request_free(moat_request_new(es));
+    counting = 0;
+    ASSERT(mallocs > 0);
+    for (int i = 0; i < 6; i++)
+        moat_request_free(qs[i]);
     moat_estate_free(es);
 }

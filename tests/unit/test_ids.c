@@ -31,20 +31,21 @@ TEST(ids_arm_parsing)
     ASSERT_EQ(moat__arm_type_of("/subscriptions/s", 16, out, sizeof out), 0);
     ASSERT_EQ(moat__arm_subscription_of(f, strlen(f), out, sizeof out), 0);
     ASSERT_STR(out, "s");
-    const char *pec = "/subscriptions/s/resourceGroups/g/providers/"
-                      "Microsoft.KeyVault/vaults/v/privateEndpointConnections/c";
-    size_t n = moat__arm_parent_len(pec, strlen(pec),
-                                    "privateendpointconnections");
+    const char *pec =
+        "/subscriptions/s/resourceGroups/g/providers/"
+        "Microsoft.KeyVault/vaults/v/privateEndpointConnections/c";
+    size_t n =
+        moat__arm_parent_len(pec, strlen(pec), "privateendpointconnections");
     ASSERT_EQ(n, strlen(pec) - strlen("/privateEndpointConnections/c"));
     moat_segments seg;
     ASSERT_EQ(moat__segments_split(f, strlen(f), &seg), 0);
     ASSERT_EQ(seg.n, 8);
     ASSERT_EQ(seg.len[7], 1);
-    ASSERT_EQ(moat__subscription_of("/subscriptions/ABC-1", 20, out,
-                                    sizeof out), 0);
+    ASSERT_EQ(
+        moat__subscription_of("/subscriptions/ABC-1", 20, out, sizeof out), 0);
     ASSERT_STR(out, "abc-1");
-    ASSERT(moat__subscription_of("/subscriptions/a/b", 18, out,
-                                 sizeof out) != 0);
+    ASSERT(moat__subscription_of("/subscriptions/a/b", 18, out, sizeof out) !=
+           0);
 }
 
 TEST(ids_interning)
@@ -70,8 +71,8 @@ TEST(catalog_matching)
 {
     /* Bare namespaces match any type in them; typed entries need the type
     ** (decision.md section 7). */
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE, "Microsoft.RecoveryServices",
-                               26) >= 0);
+    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
+                               "Microsoft.RecoveryServices", 26) >= 0);
     ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
                                "microsoft.recoveryservices/vaults", 33) >= 0);
     ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
@@ -80,9 +81,10 @@ TEST(catalog_matching)
                                21) < 0);
     ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
                                "Microsoft.Sql/servers/databases", 31) >= 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Kusto", 15) < 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Web/sites", 19)
-           >= 0);
+    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Kusto", 15) <
+           0);
+    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Web/sites",
+                               19) >= 0);
     ASSERT(moat_catalog_count() > 90);
     ASSERT(moat_catalog_entry(moat_catalog_count()) == NULL);
 }

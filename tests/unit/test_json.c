@@ -19,9 +19,20 @@ static json_value *parse(moat_arena *a, const char *s, json_error *err)
 TEST(json_accepts_rfc_values)
 {
     static const char *const ok[] = {
-        "null", "true", "false", "0", "-0", "1.5e10", "-2E-3", "\"\"",
-        "\"a\\u00e9\\n\\\"\"", "[]", "{}", " [1, [2, [3]]] ",
-        "{\"a\": {\"b\": [null, true]}}", "\"\\ud83d\\ude00\"",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "1.5e10",
+        "-2E-3",
+        "\"\"",
+        "\"a\\u00e9\\n\\\"\"",
+        "[]",
+        "{}",
+        " [1, [2, [3]]] ",
+        "{\"a\": {\"b\": [null, true]}}",
+        "\"\\ud83d\\ude00\"",
         "\xEF\xBB\xBF{\"bom\": 1}",
     };
     moat_arena a;
@@ -37,10 +48,35 @@ TEST(json_accepts_rfc_values)
 TEST(json_refuses_rfc_violations)
 {
     static const char *const bad[] = {
-        "", " ", "nul", "tru", "01", "1.", ".5", "-", "+1", "1e", "0x10",
-        "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"",
-        "\"a\tb\"", "[1,]", "[1 2]", "{\"a\"}", "{\"a\":1,}", "{a:1}",
-        "{\"a\":1}}", "[", "]", "1 2", "'a'", "NaN", "Infinity",
+        "",
+        " ",
+        "nul",
+        "tru",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "+1",
+        "1e",
+        "0x10",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"a\tb\"",
+        "[1,]",
+        "[1 2]",
+        "{\"a\"}",
+        "{\"a\":1,}",
+        "{a:1}",
+        "{\"a\":1}}",
+        "[",
+        "]",
+        "1 2",
+        "'a'",
+        "NaN",
+        "Infinity",
         "\"\\u0000\"x",
     };
     moat_arena a;

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 
 #define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
-#define ACCT "/subscriptions/" SUB "/resourceGroups/rg/providers/" \
-             "Microsoft.Storage/storageAccounts/"
+#define ACCT                                                                   \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/"                      \
+    "Microsoft.Storage/storageAccounts/"
 
 static moat_estate *load(const char *json, unsigned flags, moat_loader **out)
 {
@@ -103,7 +104,7 @@ TEST(loader_defaults_are_marked)
 TEST(loader_refuses_what_azure_refuses)
 {
     static const char *const bad_rules[] = {
-        "10.0.0.0/8", "192.168.1.4", "172.20.0.0/16", "203.0.113.4/32",
+        "10.0.0.0/8",     "192.168.1.4",   "172.20.0.0/16", "203.0.113.4/32",
         "203.0.113.4/31", "2001:db8::/64", "not-an-ip",
     };
     for (size_t i = 0; i < sizeof bad_rules / sizeof bad_rules[0]; i++) {
@@ -167,10 +168,11 @@ TEST(loader_limits)
     /* 401 IP rules on a storage account. */
     size_t cap = 64 * 1024;
     char *doc = malloc(cap);
-    size_t n = (size_t)snprintf(doc, cap,
-                                "{\"id\":\"" ACCT "f\",\"type\":\"Microsoft."
-                                "Storage/storageAccounts\",\"location\":\"x\","
-                                "\"properties\":{\"networkAcls\":{\"ipRules\":[");
+    size_t n =
+        (size_t)snprintf(doc, cap,
+                         "{\"id\":\"" ACCT "f\",\"type\":\"Microsoft."
+                         "Storage/storageAccounts\",\"location\":\"x\","
+                         "\"properties\":{\"networkAcls\":{\"ipRules\":[");
     for (int i = 0; i < 401; i++)
         n += (size_t)snprintf(doc + n, cap - n, "%s{\"value\":\"8.8.%d.%d\"}",
                               i ? "," : "", i / 256, i % 256);

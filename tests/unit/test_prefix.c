@@ -77,8 +77,16 @@ static moat_addr random_addr(int family, const moat_cidr *rules, size_t n)
             switch (next() % 4) {
             case 0: a.v = lo; break;
             case 1: a.v = hi; break;
-            case 2: a.v = lo; if (a.v.lo-- == 0) a.v.hi--; break;
-            default: a.v = hi; if (++a.v.lo == 0) a.v.hi++; break;
+            case 2:
+                a.v = lo;
+                if (a.v.lo-- == 0)
+                    a.v.hi--;
+                break;
+            default:
+                a.v = hi;
+                if (++a.v.lo == 0)
+                    a.v.hi++;
+                break;
             }
             if (family == 4)
                 a.v.hi = 0, a.v.lo &= 0xFFFFFFFFu;
@@ -140,8 +148,8 @@ static void run_family(int *failed_, int family, long lookups)
         free(rules);
         moat__arena_free(&a);
     }
-    printf("#   IPv%d: %ld lookups, %ld inside a rule, 0 mismatches\n",
-           family, done, hits);
+    printf("#   IPv%d: %ld lookups, %ld inside a rule, 0 mismatches\n", family,
+           done, hits);
 }
 
 TEST(prefix_matches_brute_force_ipv4)
@@ -156,9 +164,9 @@ TEST(prefix_matches_brute_force_ipv6)
 
 TEST(prefix_edges)
 {
-    static const char *const rules[] = {"0.0.0.0/0", "255.255.255.255",
-                                        "::/0", "ffff:ffff:ffff:ffff:ffff:"
-                                                "ffff:ffff:ffff/128"};
+    static const char *const rules[] = {"0.0.0.0/0", "255.255.255.255", "::/0",
+                                        "ffff:ffff:ffff:ffff:ffff:"
+                                        "ffff:ffff:ffff/128"};
     moat_prefix_builder b;
     moat__prefix_builder_init(&b);
     for (size_t i = 0; i < 4; i++) {

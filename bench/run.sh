@@ -1,0 +1,40 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: every benchmark, results on stdout as JSON
+# lines and in build/bench-results.jsonl. Record them in bench/RESULTS.md
+# with the machine they ran on.
+#
+#   decide    in-process decisions on a maximum-size account (bench/bench.c)
+#   stream    `moat check --requests` end to end over 1,000,000 lines
+#   load      loading and compiling 10,000 accounts
+#   cedar     the same decisions through @cedar-policy/cedar-wasm (Node),
+#             when node and npm are available (scripts/deps --bench)
+set -eu
+cd "$(dirname "$0")/.."
+out=build/bench-results.jsonl
+: >"$out"
+emit() { echo "$1"; echo "$1" >>"$out"; }
+
+emit "$(build/bench decide --emit build/bench-out --requests 1000000)"
+
+best=""
+for run in 1 2 3; do
+    t=$( { /usr/bin/time -f "%e %U %S" build/moat check --estate build/bench-out/estate.json \
+            --requests build/bench-out/requests.jsonl >/dev/null; } 2>&1 | tail -1)
+    cpu=$(echo "$t" | awk '{print $2 + $3}')
+    if [ -z "$best" ] || awk "BEGIN{exit !($cpu < $best)}"; then best=$cpu; wall=$(echo "$t" | awk '{print $1}'); fi
+done
+emit "$(awk -v c="$best" -v w="$wall" 'BEGIN{printf "{\"bench\":\"stream\",\"lines\":1000000,\"best_of\":3,\"cpu_s\":%.2f,\"wall_s\":%.2f,\"requests_per_cpu_sec\":%.0f}\n", c, w, 1000000 / c}')"
+
+emit "$(build/bench load 10000 build/bench-load)"
+
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    build/bench decide --emit build/bench-cedar --requests 10000 >/dev/null
+    (cd bench/peers/cedar && { [ -d node_modules ] || npm ci --silent; })
+    cedar=$(node bench/peers/cedar/run.js build/bench-cedar --iterations 20000)
+    emit "$cedar"
+    moat_ns=$(head -1 "$out" | sed 's/.*"p50_ns":\([0-9.]*\).*/\1/')
+    cedar_ns=$(echo "$cedar" | sed 's/.*"p50_ns":\([0-9.]*\).*/\1/')
+    emit "$(awk -v m="$moat_ns" -v c="$cedar_ns" 'BEGIN{printf "{\"bench\":\"ratio\",\"cedar_p50_over_moat_p50\":%.0f}\n", c / m}')"
+else
+    echo "bench: node/npm not found; skipping the Cedar peer (scripts/deps --bench)" >&2
+fi
