@@ -49,9 +49,11 @@ const char *cli_get(const cli_args *a, const char *name);
 int cli_has(const cli_args *a, const char *name);
 int cli_count(const cli_args *a, const char *name);
 
-/* Loads every --estate (with --lenient when given) and prints the
-** diagnostics to stderr. Returns NULL after printing why. */
-moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings);
+/* Loads every --estate (with --lenient when given, or when flags say so)
+** and prints the diagnostics to stderr. Returns NULL after printing why. */
+#define CLI_LOAD_QUIET 0x1u   /* warnings are not printed */
+#define CLI_LOAD_LENIENT 0x2u /* as if --lenient were given */
+moat_estate *cli_load_estate(const cli_args *a, unsigned flags);
 
 /* Reads a whole file ("-" is stdin). NULL and a message on failure. */
 char *cli_read_file(const char *path, size_t *len);
@@ -62,11 +64,15 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* s as a JSON string literal (quotes included) on fp. */
+void cli_json_str(FILE *fp, const char *s);
+
 /* Output format option: "text" or "json"; -1 on a bad value. */
 int cli_format(const cli_args *a, int default_json);
 
 int cmd_check(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_estate(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -18,17 +18,6 @@ static const char usage[] =
 static const cli_spec spec[] = {
     {"target", 1, 0}, {"format", 1, 0}, {"help", 0, 'h'}, {NULL, 0, 0}};
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            putchar('\\');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 int cmd_catalog(int argc, char **argv)
 {
     cli_args a;
@@ -61,17 +50,17 @@ int cmd_catalog(int argc, char **argv)
             continue;
         if (json) {
             printf("%s\n {\"target\":", first ? "" : ",");
-            json_str(s->target);
+            cli_json_str(stdout, s->target);
             printf(",\"kind\":");
-            json_str(s->kind);
+            cli_json_str(stdout, s->kind);
             printf(",\"service\":");
-            json_str(s->service);
+            cli_json_str(stdout, s->service);
             printf(",\"match\":");
-            json_str(s->match);
+            cli_json_str(stdout, s->match);
             printf(",\"operations\":");
-            json_str(s->operations);
+            cli_json_str(stdout, s->operations);
             printf(",\"note\":");
-            json_str(s->note);
+            cli_json_str(stdout, s->note);
             printf("}");
         } else {
             printf("%-9s %-18s %-44s %s\n", s->target, s->kind, s->match,

@@ -306,7 +306,8 @@ int cmd_check(int argc, char **argv)
     if (json < 0)
         return cli_usage_error("check", "--format must be text or json");
 
-    moat_estate *es = cli_load_estate(&a, cli_has(&a, "quiet"));
+    moat_estate *es =
+        cli_load_estate(&a, cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0);
     if (es == NULL)
         return EXIT_BAD_ESTATE;
     moat_request *q = moat_request_new(es);

@@ -36,7 +36,8 @@ int cmd_estate(int argc, char **argv)
     int json = cli_format(&a, 0);
     if (json < 0)
         return cli_usage_error("estate", "--format must be text or json");
-    moat_estate *es = cli_load_estate(&a, cli_has(&a, "quiet"));
+    moat_estate *es =
+        cli_load_estate(&a, cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0);
     if (es == NULL)
         return EXIT_BAD_ESTATE;
     if (json) {

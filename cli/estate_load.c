@@ -24,14 +24,14 @@ static void print_diag(const moat_diag *d)
     fprintf(stderr, "%s\n", d->message);
 }
 
-moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings)
+moat_estate *cli_load_estate(const cli_args *a, unsigned flags)
 {
     if (!cli_has(a, "estate")) {
         cli_error("no estate: give --estate FILE or --estate DIR");
         return NULL;
     }
-    moat_loader *ld =
-        moat_loader_new(cli_has(a, "lenient") ? MOAT_LOAD_LENIENT : 0);
+    int lenient = cli_has(a, "lenient") || (flags & CLI_LOAD_LENIENT);
+    moat_loader *ld = moat_loader_new(lenient ? MOAT_LOAD_LENIENT : 0);
     if (ld == NULL) {
         cli_error("out of memory");
         return NULL;
@@ -58,7 +58,7 @@ moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings)
     size_t n = moat_loader_diag_count(ld);
     for (size_t i = 0; i < n; i++) {
         const moat_diag *d = moat_loader_diag(ld, i);
-        if (d->severity == MOAT_SEV_WARNING && quiet_warnings)
+        if (d->severity == MOAT_SEV_WARNING && (flags & CLI_LOAD_QUIET))
             continue;
         print_diag(d);
     }
@@ -69,10 +69,9 @@ moat_estate *cli_load_estate(const cli_args *a, int quiet_warnings)
         else
             fprintf(stderr, "moat: the estate has %zu error%s%s\n", errors,
                     errors == 1 ? "" : "s",
-                    cli_has(a, "lenient")
-                        ? ""
-                        : " (--lenient turns validation errors into "
-                          "warnings)");
+                    lenient ? ""
+                            : " (--lenient turns validation errors into "
+                              "warnings)");
         es = NULL;
     }
     moat_loader_free(ld);

@@ -15,6 +15,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  check     decide one request or a stream of them, and explain why\n"
+    "  audit     posture controls (CIS) and exposure findings: text, JSON,\n"
+    "            SARIF, JUnit\n"
     "  estate    load an estate, report problems, show what moat read\n"
     "  catalog   list the trusted-service catalog\n"
     "  help      this text; 'moat <command> --help' for a command\n"
@@ -26,6 +28,7 @@ static const struct {
     int (*run)(int argc, char **argv);
 } commands[] = {
     {"check", cmd_check},
+    {"audit", cmd_audit},
     {"estate", cmd_estate},
     {"catalog", cmd_catalog},
 };

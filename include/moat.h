@@ -158,9 +158,10 @@ typedef enum moat_auth {
 } moat_auth;
 
 /* Warning bits of a decision (decision.md section 7). */
-#define MOAT_WARN_TENANT_UNKNOWN 0x1u           /* "tenant-unknown" */
-#define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED 0x2u /* "service-tags-unsupported"  \
-                                                 */
+#define MOAT_WARN_TENANT_UNKNOWN 0x1u /* "tenant-unknown" */
+#define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED                                     \
+    0x2u /* "service-tags-unsupported"                                         \
+          */
 
 /* The name of one warning bit ("tenant-unknown"), or NULL. */
 MOAT_API const char *moat_warning_name(unsigned bit);
@@ -383,6 +384,180 @@ MOAT_API const moat_step *moat_explanation_step(const moat_explanation *x,
 ** when out of memory. */
 MOAT_API size_t moat_explanation_json(moat_explanation *x, char *buf,
                                       size_t cap);
+
+/*--------------------------------------------------------------------------
+** Auditing: posture controls (CIS Microsoft Azure Foundations) and exposure
+** findings judged on effective access, not on single fields.
+*/
+typedef struct moat_audit moat_audit;
+
+typedef enum moat_level {
+    MOAT_LEVEL_INFO,
+    MOAT_LEVEL_LOW,
+    MOAT_LEVEL_MEDIUM,
+    MOAT_LEVEL_HIGH,
+    MOAT_LEVEL_CRITICAL
+} moat_level;
+
+/* "info", "low", "medium", "high", "critical". */
+MOAT_API const char *moat_level_name(moat_level level);
+/* 0 and *out set when name is a level (ignoring case), else -1. */
+MOAT_API int moat_level_from_name(const char *name, moat_level *out);
+
+/* Where a value came from: the estate, Azure's default, or unknown (an ARM
+** template expression, a Terraform value known only after apply). */
+typedef enum moat_basis {
+    MOAT_BASIS_EXPLICIT,
+    MOAT_BASIS_DEFAULT,
+    MOAT_BASIS_UNKNOWN
+} moat_basis;
+MOAT_API const char *moat_basis_name(moat_basis basis);
+
+typedef struct moat_evidence {
+    const char *path;  /* JSON path in the resource */
+    const char *value; /* the value as moat reads it (defaults filled) */
+    moat_basis basis;
+} moat_evidence;
+
+typedef struct moat_cis_ref {
+    const char *version; /* "1.3.0" */
+    const char *id;      /* "3.7" */
+} moat_cis_ref;
+
+/* One kind of finding: what SARIF calls a rule. */
+typedef struct moat_audit_rule {
+    const char *id;    /* "MOAT001" */
+    const char *name;  /* "internet-reachable" */
+    const char *title; /* one line */
+    const char *help;  /* why it matters and what Azure does */
+    moat_level level;  /* default severity */
+} moat_audit_rule;
+
+MOAT_API size_t moat_audit_rule_count(void);
+MOAT_API const moat_audit_rule *moat_audit_rule_at(size_t i);
+
+/* Whether a finding counts. */
+typedef enum moat_finding_state {
+    MOAT_FINDING_ACTIVE,
+    MOAT_FINDING_SUPPRESSED, /* a suppression with a reason covers it */
+    MOAT_FINDING_BASELINE    /* it was in the baseline: not new */
+} moat_finding_state;
+
+typedef struct moat_finding {
+    const moat_audit_rule *rule;
+    moat_level level;
+    const char *resource;      /* ARM id as moat names it */
+    const char *resource_name; /* its name */
+    const char *address;       /* Terraform address, or NULL */
+    const char *file;          /* where the resource was read */
+    unsigned line;
+    const char *message; /* the finding, with its specifics */
+    const moat_evidence *evidence;
+    size_t n_evidence;
+    const char *fix;     /* the az command that fixes it, or "" */
+    const char *control; /* the CIS control it fails, or NULL */
+    const moat_cis_ref *cis;
+    size_t n_cis;
+    const char *fingerprint; /* stable across runs: rule, resource, what */
+    moat_finding_state state;
+    const char *suppression; /* the reason, when suppressed */
+} moat_finding;
+
+typedef enum moat_control_status {
+    MOAT_CONTROL_PASS,
+    MOAT_CONTROL_FAIL,
+    MOAT_CONTROL_NOT_APPLICABLE
+} moat_control_status;
+MOAT_API const char *moat_control_status_name(moat_control_status status);
+
+typedef struct moat_control_result {
+    const char *control; /* "storage-default-deny" */
+    const char *title;
+    const char *resource;
+    const char *resource_name;
+    moat_control_status status;
+    moat_basis basis; /* of the values the verdict rests on */
+    const char *reason;
+    const moat_cis_ref *cis; /* the versions this verdict holds for */
+    size_t n_cis;
+} moat_control_result;
+
+/* What one class of sources can reach on one resource. */
+typedef struct moat_exposure {
+    const char *resource;
+    const char *source; /* "internet", "azure-same-region", "virtual-networks",
+                           "trusted-services", "identities",
+                           "private-endpoints", "perimeters" */
+    const char *admitted; /* "all", "some", "none", "unknown" */
+    const char *detail;   /* what and by which rules */
+} moat_exposure;
+
+/* A resource the audit judged. */
+typedef struct moat_audited {
+    const char *id;
+    const char *name;
+    const char *kind; /* "storage" or "keyvault" */
+    const char *file;
+    unsigned line;
+    const char *address; /* Terraform address, or NULL */
+} moat_audited;
+
+typedef struct moat_audit_options {
+    const char *cis_version; /* only controls of this CIS version; NULL: all */
+    uint64_t wide_ip_addresses; /* an IP range admitting more addresses than
+                                   this is a finding; 0: 65536 (a /16) */
+} moat_audit_options;
+
+/* Audits every storage account and key vault of es. opt may be NULL.
+** MOAT_E_INVAL when opt names an unknown CIS version. */
+MOAT_API moat_status moat_audit_run(const moat_estate *es,
+                                    const moat_audit_options *opt,
+                                    moat_audit **out);
+MOAT_API void moat_audit_free(moat_audit *a);
+
+MOAT_API size_t moat_audit_resource_count(const moat_audit *a);
+MOAT_API const moat_audited *moat_audit_resource(const moat_audit *a, size_t i);
+MOAT_API size_t moat_audit_finding_count(const moat_audit *a);
+MOAT_API const moat_finding *moat_audit_finding(const moat_audit *a, size_t i);
+MOAT_API size_t moat_audit_control_count(const moat_audit *a);
+MOAT_API const moat_control_result *moat_audit_control(const moat_audit *a,
+                                                       size_t i);
+MOAT_API size_t moat_audit_exposure_count(const moat_audit *a);
+MOAT_API const moat_exposure *moat_audit_exposure(const moat_audit *a,
+                                                  size_t i);
+/* A suppression as read from a suppressions file. */
+typedef struct moat_suppression {
+    const char *rule;        /* rule id or name, or NULL */
+    const char *resource;    /* ARM id or name, "*" for any, or NULL */
+    const char *fingerprint; /* one finding, or NULL */
+    const char *reason;
+    const char *expires; /* YYYY-MM-DD, or NULL */
+    int expired;         /* past its date: it suppresses nothing */
+    size_t matched;      /* findings it suppressed */
+} moat_suppression;
+
+/* Applies a suppressions file (JSON: {"suppressions": [{"rule", "resource",
+** "fingerprint", "reason", "expires"}]}); today is YYYY-MM-DD. Every entry
+** needs a reason, and a rule or a fingerprint. An expired entry suppresses
+** nothing and is listed by moat_audit_suppression(). On error nothing is
+** applied and err says which entry and field. */
+MOAT_API moat_status moat_audit_suppress(moat_audit *a, const char *json,
+                                         size_t len, const char *today,
+                                         moat_error *err);
+MOAT_API size_t moat_audit_suppression_count(const moat_audit *a);
+MOAT_API const moat_suppression *moat_audit_suppression(const moat_audit *a,
+                                                        size_t i);
+
+/* Marks the findings whose fingerprints a baseline lists (JSON written by
+** moat_audit_baseline_json()) as MOAT_FINDING_BASELINE. */
+MOAT_API moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
+                                               size_t len, moat_error *err);
+/* The current findings (suppressed ones left out) as a baseline document;
+** the caller frees it with moat_free(). NULL when out of memory. */
+MOAT_API char *moat_audit_baseline_json(const moat_audit *a);
+
+/* The CIS versions moat knows, oldest first; NULL past the end. */
+MOAT_API const char *moat_cis_version(size_t i);
 
 #ifdef __cplusplus
 }

@@ -529,6 +529,20 @@ static void compile_pes(compiler *c, resource *r, const raw_res *raw)
     r->n_pes = (uint16_t)raw->pes.n;
 }
 
+static void compile_rejects(compiler *c, resource *r, const raw_res *raw)
+{
+    rejected_rule *rj = xalloc(c, raw->rejects.n * sizeof *rj);
+    if (c->failed)
+        return;
+    for (size_t i = 0; i < raw->rejects.n; i++) {
+        rj[i] = raw->rejects.v[i];
+        rj[i].value = xstr(c, raw->rejects.v[i].value);
+        rj[i].message = xstr(c, raw->rejects.v[i].message);
+    }
+    r->rejects = rj;
+    r->n_rejects = (uint16_t)raw->rejects.n;
+}
+
 static void resolve_tenant(compiler *c, resource *r, const raw_res *raw)
 {
     r->tenant = MOAT_ID_NONE;
@@ -603,7 +617,17 @@ static void compile_resources(compiler *c)
             c->failed = 1;
             return;
         }
-        if (rc == 1) {
+        if (rc == 1 && raw->synthetic_id) {
+            /* Templates may declare the same name twice (conditions,
+            ** copies): keep both, told apart by their position. */
+            r->id = moat__arena_printf(&c->es->arena, "%s#%u", raw->id,
+                                       (unsigned)c->es->n_resources + 1);
+            if (r->id == NULL || moat__index_put(&c->es->by_id, r->id,
+                                                 strlen(r->id), r, NULL) < 0) {
+                c->failed = 1;
+                return;
+            }
+        } else if (rc == 1) {
             const resource *p = prev;
             moat__diag_at(ld, &raw->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
                           "%s is defined twice (first in %s line %u)", raw->id,
@@ -623,6 +647,15 @@ static void compile_resources(compiler *c)
         r->default_basis = raw->default_basis;
         r->bypass = raw->bypass;
         r->bypass_basis = raw->bypass_basis;
+        r->ip_basis = raw->ip_basis;
+        r->vnet_basis = raw->vnet_basis;
+        r->rar_basis = raw->rar_basis;
+        r->pe_basis = raw->pe_basis;
+        r->location_basis = raw->location_basis;
+        r->synthetic_id = raw->synthetic_id;
+        r->origin = raw->origin;
+        r->address = xstr(c, raw->address);
+        compile_rejects(c, r, raw);
         r->file = raw->loc.file ? xstr(c, raw->loc.file->name) : "";
         if (raw->loc.file) {
             unsigned col;

@@ -21,7 +21,9 @@ static void str_member(moat_buf *b, const char *key, const char *value)
 
 static const char *basis_name(basis x)
 {
-    return x == BASIS_DEFAULT ? "default" : "explicit";
+    return x == BASIS_DEFAULT   ? "default"
+           : x == BASIS_UNKNOWN ? "unknown"
+                                : "explicit";
 }
 
 static void describe_ips(moat_buf *b, const char *key, const ip_rule *r,
@@ -62,8 +64,12 @@ static void describe_acls(moat_buf *b, const resource *r)
             first = 0;
         }
     }
-    moat__buf_printf(b, "],\"bypassBasis\":\"%s\"",
-                     basis_name(r->bypass_basis));
+    moat__buf_printf(b,
+                     "],\"bypassBasis\":\"%s\",\"ipRulesBasis\":\"%s\","
+                     "\"virtualNetworkRulesBasis\":\"%s\","
+                     "\"resourceAccessRulesBasis\":\"%s\"",
+                     basis_name(r->bypass_basis), basis_name(r->ip_basis),
+                     basis_name(r->vnet_basis), basis_name(r->rar_basis));
     describe_ips(b, "ipRules", r->ip4, r->n_ip4);
     describe_ips(b, "ipv6Rules", r->ip6, r->n_ip6);
     moat__buf_puts(b, ",\"virtualNetworkRules\":[");
@@ -94,6 +100,10 @@ static void describe_resource(moat_buf *b, const resource *r)
     moat__buf_printf(b, ",\"kind\":\"%s\",",
                      r->kind == RES_STORAGE ? "storage" : "keyvault");
     str_member(b, "location", r->location);
+    moat__buf_printf(b, ",\"origin\":\"%s\",\"syntheticId\":%s,",
+                     r->origin ? r->origin : "arm",
+                     r->synthetic_id ? "true" : "false");
+    str_member(b, "address", r->address);
     moat__buf_putc(b, ',');
     str_member(b, "tenant", r->tenant_text);
     moat__buf_putc(b, ',');
@@ -111,6 +121,18 @@ static void describe_resource(moat_buf *b, const resource *r)
                          moat__pe_status_name(r->pes[i].status),
                          r->pes[i].from_endpoint ? "privateEndpoint"
                                                  : "resource");
+    }
+    moat__buf_printf(b,
+                     "],\"privateEndpointConnectionsBasis\":\"%s\","
+                     "\"rejectedRules\":[",
+                     basis_name(r->pe_basis));
+    for (uint16_t i = 0; i < r->n_rejects; i++) {
+        moat__buf_printf(b, "%s{\"list\":\"%s\",\"index\":%u,\"value\":",
+                         i ? "," : "", r->rejects[i].list, r->rejects[i].index);
+        moat__buf_json_cstr(b, r->rejects[i].value);
+        moat__buf_puts(b, ",\"message\":");
+        moat__buf_json_cstr(b, r->rejects[i].message);
+        moat__buf_putc(b, '}');
     }
     moat__buf_puts(b, "],\"perimeter\":");
     const assoc *a = r->assoc;

@@ -43,6 +43,7 @@ moat_loader *moat_loader_new(unsigned flags)
 static void free_res_vectors(raw_res *r)
 {
     for (; r; r = r->next) {
+        free(r->rejects.v);
         free(r->ip4.v);
         free(r->ip6.v);
         free(r->vnets.v);
@@ -171,7 +172,7 @@ static void vdiag(rctx *c, moat_severity sev, moat_status code,
     moat__buf_vprintf(&b, fmt, ap);
     const char *msg = b.failed ? NULL : moat__dupn(c->ld, b.data, b.len);
     moat__buf_free(&b);
-    add_diag(c->ld, sev, code, c->file, at ? at->pos : 0, at != NULL, c->res,
+    add_diag(c->ld, sev, code, c->file, at ? at->pos : c->pos, 1, c->res,
              path_of(c, at), msg);
 }
 
@@ -198,7 +199,7 @@ src_loc moat__loc(rctx *c, const json_value *at)
 {
     src_loc l;
     l.file = c->file;
-    l.pos = at ? at->pos : 0;
+    l.pos = at ? at->pos : c->pos;
     l.resource = c->res;
     l.path = path_of(c, at);
     return l;
@@ -223,6 +224,12 @@ void moat__diag_at(moat_loader *ld, const src_loc *loc, moat_severity sev,
 /*--------------------------------------------------------------------------
 ** Typed access.
 */
+int moat__is_expression(const json_value *v)
+{
+    return v && v->type == JSON_STRING && v->len >= 2 && v->str[0] == '[' &&
+           v->str[1] != '[' && v->str[v->len - 1] == ']';
+}
+
 const char *moat__dupn(moat_loader *ld, const char *s, size_t n)
 {
     const char *p = moat__arena_strndup(&ld->arena, s, n);
@@ -405,12 +412,14 @@ static int looks_like_account_entry(const json_value *res)
 }
 
 static void read_resource(moat_loader *ld, const src_file *f,
-                          const json_value *res)
+                          const json_value *res, const char *origin)
 {
     rctx c;
     memset(&c, 0, sizeof c);
     c.ld = ld;
     c.file = f;
+    c.origin = origin;
+    c.pos = res->pos;
     const json_value *id = moat__json_get(res, "id");
     const json_value *name = moat__json_get(res, "name");
     if (id && id->type == JSON_STRING && id->len)
@@ -479,25 +488,34 @@ static void read_resource(moat_loader *ld, const src_file *f,
     ld->n_read++;
 }
 
-static void read_list(moat_loader *ld, const src_file *f, const json_value *arr)
+static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
+                      const char *origin)
 {
     for (const json_value *r = arr->child; r; r = r->next)
-        read_resource(ld, f, r);
+        read_resource(ld, f, r, origin);
 }
 
 static void read_document(moat_loader *ld, const src_file *f,
                           const json_value *doc)
 {
     if (doc->type == JSON_ARRAY) {
-        read_list(ld, f, doc);
+        read_list(ld, f, doc, "arm");
         return;
     }
     if (doc->type != JSON_OBJECT) {
-        rctx c = {ld, f, "", "", 0};
+        rctx c;
+        memset(&c, 0, sizeof c);
+        c.ld = ld;
+        c.file = f;
+        c.res = "";
         moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, doc,
                    "expected a resource, an array of resources, or an object "
                    "with \"value\", \"data\" or \"resources\"; found %s",
                    moat__json_type_name(doc->type));
+        return;
+    }
+    if (moat__is_terraform(doc)) {
+        moat__read_terraform(ld, f, doc);
         return;
     }
     if (moat__json_get(doc, "type") == NULL) {
@@ -505,12 +523,12 @@ static void read_document(moat_loader *ld, const src_file *f,
         for (size_t i = 0; i < MOAT_ARRAY_LEN(containers); i++) {
             const json_value *list = moat__json_get(doc, containers[i]);
             if (list && list->type == JSON_ARRAY) {
-                read_list(ld, f, list);
+                read_list(ld, f, list, i == 2 ? "template" : "arm");
                 return;
             }
         }
     }
-    read_resource(ld, f, doc);
+    read_resource(ld, f, doc, "arm");
 }
 
 moat_status moat_loader_add_json(moat_loader *ld, const char *name,

@@ -51,6 +51,15 @@ typedef struct raw_res {
     basis default_basis;
     uint8_t bypass;
     basis bypass_basis;
+    basis ip_basis;
+    basis vnet_basis;
+    basis rar_basis;
+    basis pe_basis;
+    basis location_basis;
+    uint8_t synthetic_id;
+    const char *origin;
+    const char *address;
+    VEC(rejected_rule) rejects;
     VEC(ip_rule) ip4;
     VEC(ip_rule) ip6;
     VEC(vnet_rule) vnets;
@@ -186,7 +195,10 @@ struct moat_loader {
 typedef struct rctx {
     moat_loader *ld;
     const src_file *file;
-    const char *res; /* id or name, for diagnostics */
+    const char *res;     /* id or name, for diagnostics */
+    const char *origin;  /* "arm", "template", "terraform" */
+    const char *address; /* Terraform address, or NULL */
+    uint32_t pos;        /* the resource's position, for diagnostics */
     char path[512];
     size_t path_len;
 } rctx;
@@ -211,6 +223,10 @@ MOAT_HIDDEN void moat__diag_at(moat_loader *ld, const src_loc *loc,
                                const char *fmt, ...) MOAT_PRINTF(5, 6);
 MOAT_HIDDEN src_loc moat__loc(rctx *c, const json_value *at);
 MOAT_HIDDEN void moat__oom(moat_loader *ld);
+
+/* An ARM template expression ("[parameters('x')]"; "[[" escapes a literal
+** bracket) or a value moat marked unknown: its value is not known. */
+MOAT_HIDDEN int moat__is_expression(const json_value *v);
 
 /* Typed member access. Each returns 1 when present with the right type,
 ** 0 when absent or null, -1 (after an error diagnostic) otherwise. */
@@ -264,6 +280,11 @@ MOAT_HIDDEN void moat__read_subnet(rctx *c, const json_value *res,
                                    const json_value *props,
                                    const char *vnet_location);
 MOAT_HIDDEN void moat__read_subscription(rctx *c, const json_value *res);
+
+/* `terraform show -json` of a plan or a state (read_terraform.c). */
+MOAT_HIDDEN int moat__is_terraform(const json_value *doc);
+MOAT_HIDDEN void moat__read_terraform(moat_loader *ld, const src_file *f,
+                                      const json_value *doc);
 
 /* Shared by the account and NSP readers: one access rule's properties. */
 MOAT_HIDDEN int moat__read_rule_props(rctx *c, const json_value *props,

@@ -356,7 +356,8 @@ typedef enum vnet_state {
     VNET_PROVISIONING,
     VNET_DEPROVISIONING,
     VNET_FAILED,
-    VNET_NETWORK_SOURCE_DELETED
+    VNET_NETWORK_SOURCE_DELETED,
+    VNET_UNKNOWN /* an expression: the rule does not admit */
 } vnet_state;
 typedef enum pe_status {
     PE_APPROVED,
@@ -371,7 +372,30 @@ typedef enum pe_status {
 #define BYPASS_METRICS 0x4u
 
 /* Where a setting's value came from (for describe and audit). */
-typedef enum basis { BASIS_EXPLICIT, BASIS_DEFAULT } basis;
+/* Where a setting's value came from: written in the estate, Azure's default
+** for an absent value, or unknown (an ARM template expression, a Terraform
+** value known only after apply). An unknown value decides as the most
+** restrictive one, and the audit says it is unknown. */
+typedef enum basis { BASIS_EXPLICIT, BASIS_DEFAULT, BASIS_UNKNOWN } basis;
+
+/* A rule Azure would refuse, kept (under --lenient) for the audit. */
+typedef enum reject_reason {
+    REJ_SYNTAX,  /* not an address or range */
+    REJ_FAMILY,  /* IPv6 where IPv4 is required, or the reverse */
+    REJ_PREFIX,  /* /31 or /32 written out on a storage account */
+    REJ_PRIVATE, /* inside 10/8, 172.16/12 or 192.168/16 */
+    REJ_LIMIT,   /* past Azure's limit on the number of rules */
+    REJ_OTHER
+} reject_reason;
+
+typedef struct rejected_rule {
+    const char *list; /* "ipRules", "virtualNetworkRules", ... */
+    uint16_t index;
+    reject_reason reason;
+    const char *value;
+    const char *message;
+    unsigned line;
+} rejected_rule;
 
 typedef struct ip_rule {
     const char *text; /* as written */
@@ -526,6 +550,16 @@ typedef struct resource {
     basis acl_basis; /* networkAcls present or defaulted */
     basis default_basis;
     basis bypass_basis;
+    basis ip_basis;   /* ipRules and ipv6Rules */
+    basis vnet_basis; /* virtualNetworkRules */
+    basis rar_basis;  /* resourceAccessRules */
+    basis pe_basis;   /* privateEndpointConnections */
+    basis location_basis;
+    const rejected_rule *rejects;
+    uint16_t n_rejects;
+    uint8_t synthetic_id; /* no "id" in the estate (templates, Terraform) */
+    const char *origin;   /* "arm", "template", "terraform" */
+    const char *address;  /* Terraform address, or NULL */
     const ip_rule *ip4;
     uint16_t n_ip4;
     const ip_rule *ip6;
@@ -664,5 +698,16 @@ MOAT_HIDDEN const char *moat__mode_name(access_mode m);
 MOAT_HIDDEN const char *moat__pna_name(pna_mode p);
 MOAT_HIDDEN const char *moat__vnet_state_name(vnet_state s);
 MOAT_HIDDEN const char *moat__pe_status_name(pe_status s);
+
+/*==========================================================================
+** audit.c and audit_filter.c share the audit's suppressions.
+*/
+struct audit_filters {
+    moat_suppression *v;
+    size_t n;
+};
+MOAT_HIDDEN moat_arena *moat__audit_arena(moat_audit *a);
+MOAT_HIDDEN struct audit_filters *moat__audit_filters(moat_audit *a);
+MOAT_HIDDEN moat_finding *moat__audit_findings(moat_audit *a, size_t *n);
 
 #endif /* MOAT_INT_H */

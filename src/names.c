@@ -107,7 +107,8 @@ const char *moat__vnet_state_name(vnet_state s)
 {
     static const char *const n[] = {"Succeeded",    "(none)",
                                     "Provisioning", "Deprovisioning",
-                                    "Failed",       "NetworkSourceDeleted"};
+                                    "Failed",       "NetworkSourceDeleted",
+                                    "unknown"};
     return (unsigned)s < MOAT_ARRAY_LEN(n) ? n[s] : "?";
 }
 

@@ -53,8 +53,11 @@ static const enum_entry bypass_names[] = {
     {"Metrics", BYPASS_METRICS},
 };
 
-/* An enum-valued member: 1 and *out set when valid; 0 when absent; -1 after
-** a diagnostic (the caller then keeps its restrictive fallback). */
+#define UNKNOWN_VALUE 2
+
+/* An enum-valued member: 1 and *out set when valid; 0 when absent;
+** UNKNOWN_VALUE for an expression; -1 after a diagnostic (the caller then
+** keeps its restrictive fallback). */
 static int read_enum(rctx *c, const json_value *obj, const char *name,
                      const enum_entry *t, size_t n, int *out,
                      const json_value **at)
@@ -65,6 +68,8 @@ static int read_enum(rctx *c, const json_value *obj, const char *name,
         *at = v;
     if (rc <= 0)
         return rc;
+    if (moat__is_expression(v))
+        return UNKNOWN_VALUE;
     if (moat__enum_lookup(t, n, v->str, out))
         return 1;
     moat__invalid(c, v, "\"%s\" is not a valid value: expected %s", v->str,
@@ -163,89 +168,148 @@ typedef enum ip_family_rule {
     IPR_VAULT
 } ip_family_rule;
 
+/* A rule Azure refuses: a diagnostic (error, or warning under --lenient),
+** and a record the audit reports. */
+static void reject(rctx *c, raw_res *r, const json_value *at, const char *list,
+                   uint16_t index, const char *value, reject_reason reason,
+                   const char *fmt, ...) MOAT_PRINTF(8, 9);
+
+static void reject(rctx *c, raw_res *r, const json_value *at, const char *list,
+                   uint16_t index, const char *value, reject_reason reason,
+                   const char *fmt, ...)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, fmt);
+    moat__buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    moat__invalid(c, at, "%s", moat__buf_cstr(&b));
+    rejected_rule *rr = VEC_PUSH(c->ld, r->rejects);
+    if (rr) {
+        rr->list = list;
+        rr->index = index;
+        rr->reason = reason;
+        rr->value = moat__dupn(c->ld, value, strlen(value));
+        rr->message =
+            moat__dupn(c->ld, moat__buf_cstr(&b), strlen(moat__buf_cstr(&b)));
+        if (at) {
+            unsigned col;
+            moat__json_line_col(c->file->text, c->file->len, at->pos, &rr->line,
+                                &col);
+        }
+    }
+    moat__buf_free(&b);
+}
+
+static const char *ip_list_name(ip_family_rule kind)
+{
+    return kind == IPR_STORAGE_V6 ? "ipv6Rules" : "ipRules";
+}
+
 /* Validates one IP rule as Azure does; 1 when it is kept. */
-static int validate_ip(rctx *c, const json_value *at, const char *text,
-                       size_t n, ip_family_rule kind, moat_cidr *cidr)
+static int validate_ip(rctx *c, raw_res *r, const json_value *at,
+                       const char *text, size_t n, ip_family_rule kind,
+                       uint16_t index, moat_cidr *cidr)
 {
     char shown[128];
+    const char *list = ip_list_name(kind);
     snprintf(shown, sizeof shown, "%.*s", (int)(n < 100 ? n : 100), text);
     if (moat__cidr_parse(text, n, cidr) != 0) {
-        moat__invalid(c, at, "\"%s\" is not an %s address or CIDR range", shown,
-                      kind == IPR_STORAGE_V6 ? "IPv6" : "IPv4");
+        reject(c, r, at, list, index, shown, REJ_SYNTAX,
+               "\"%s\" is not an %s address or CIDR range", shown,
+               kind == IPR_STORAGE_V6 ? "IPv6" : "IPv4");
         return 0;
     }
     if (kind != IPR_STORAGE_V6 && cidr->addr.family != 4) {
-        moat__invalid(c, at, "\"%s\" is IPv6; %s", shown,
-                      kind == IPR_VAULT
-                          ? "Key Vault IP rules take IPv4 only"
-                          : "put IPv6 ranges in ipv6Rules (ipRules take "
-                            "IPv4 only)");
+        reject(c, r, at, list, index, shown, REJ_FAMILY, "\"%s\" is IPv6; %s",
+               shown,
+               kind == IPR_VAULT ? "Key Vault IP rules take IPv4 only"
+                                 : "put IPv6 ranges in ipv6Rules (ipRules "
+                                   "take IPv4 only)");
         return 0;
     }
     if (kind == IPR_STORAGE_V6 && cidr->addr.family != 6) {
-        moat__invalid(c, at,
-                      "\"%s\" is IPv4; ipv6Rules take IPv6 only "
-                      "(put it in ipRules)",
-                      shown);
+        reject(c, r, at, list, index, shown, REJ_FAMILY,
+               "\"%s\" is IPv4; ipv6Rules take IPv6 only (put it in ipRules)",
+               shown);
         return 0;
     }
     if (kind == IPR_STORAGE_V4) {
         if (!cidr->bare && cidr->prefix > 30) {
-            moat__invalid(c, at,
-                          "\"%s\": Azure Storage refuses /31 and /32 "
-                          "prefixes; write the bare address (\"%.*s\")",
-                          shown, (int)(strchr(shown, '/') - shown), shown);
+            reject(c, r, at, list, index, shown, REJ_PREFIX,
+                   "\"%s\": Azure Storage refuses /31 and /32 prefixes; "
+                   "write the bare address (\"%.*s\")",
+                   shown, (int)(strchr(shown, '/') - shown), shown);
             return 0;
         }
         if (moat__cidr_is_private_v4(cidr)) {
-            moat__invalid(c, at,
-                          "\"%s\" is a private range (10/8, 172.16/12, "
-                          "192.168/16); Azure Storage IP rules take "
-                          "public addresses only",
-                          shown);
+            reject(c, r, at, list, index, shown, REJ_PRIVATE,
+                   "\"%s\" is a private range (10/8, 172.16/12, "
+                   "192.168/16); Azure Storage IP rules take public "
+                   "addresses only",
+                   shown);
             return 0;
         }
     }
     return 1;
 }
 
-/* One element of a rule list, at index i of the JSON list. */
-typedef void (*rule_reader)(rctx *c, raw_res *r, const json_value *e,
-                            uint16_t i, int kind);
+/* One element of a rule list, at index i of the JSON list. Returns 1 when
+** the element's value is unknown (an expression). */
+typedef int (*rule_reader)(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                           int kind);
 
 /* Reads list `name` of acls element by element, with the path of each;
-** elements past Azure's limit are reported (once) and left out. */
+** elements past Azure's limit are reported (once) and left out. *b says
+** whether the list was written, defaulted (absent: empty) or unknown. */
 static void each_rule(rctx *c, raw_res *r, const json_value *acls,
-                      const char *name, size_t limit, rule_reader one, int kind)
+                      const char *name, size_t limit, rule_reader one, int kind,
+                      basis *b)
 {
-    const json_value *list;
-    if (moat__get_arr(c, acls, name, &list) <= 0)
+    const json_value *list = moat__json_get(acls, name);
+    if (moat__is_expression(list)) {
+        *b = BASIS_UNKNOWN;
         return;
+    }
+    if (moat__get_arr(c, acls, name, &list) <= 0) {
+        if (*b != BASIS_UNKNOWN && *b != BASIS_EXPLICIT)
+            *b = BASIS_DEFAULT;
+        return;
+    }
+    if (*b != BASIS_UNKNOWN)
+        *b = BASIS_EXPLICIT;
     size_t mark = moat__rctx_push_key(c, list);
-    if (list->len > limit)
-        moat__invalid(c, NULL,
-                      "%u rules; Azure allows at most %zu (the rest "
-                      "are ignored)",
-                      list->len, limit);
     size_t i = 0;
-    for (const json_value *e = list->child; e && i < limit; e = e->next, i++) {
+    for (const json_value *e = list->child; e; e = e->next, i++) {
         size_t m2 = moat__rctx_push_index(c, i);
-        one(c, r, e, (uint16_t)i, kind);
+        if (i >= limit) {
+            const json_value *v =
+                e->type == JSON_OBJECT ? moat__get2(e, "value", "id") : e;
+            reject(c, r, e, name, (uint16_t)i,
+                   v && v->type == JSON_STRING ? v->str : "", REJ_LIMIT,
+                   "rule %zu of %u; Azure allows at most %zu", i + 1, list->len,
+                   limit);
+        } else if (one(c, r, e, (uint16_t)i, kind)) {
+            *b = BASIS_UNKNOWN;
+        }
         moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);
 }
 
-static void read_ip_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
-                         int kind)
+static int read_ip_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                        int kind)
 {
     const json_value *v = element_text(c, e, "value", "ipAddressOrRange");
+    if (moat__is_expression(v))
+        return 1;
     const char *text;
     size_t n = v ? clean_value(c, v, &text) : 0;
     moat_cidr cidr;
     if (n == 0 || !check_action(c, e) ||
-        !validate_ip(c, v, text, n, (ip_family_rule)kind, &cidr))
-        return;
+        !validate_ip(c, r, v, text, n, (ip_family_rule)kind, i, &cidr))
+        return 0;
     ip_rule *ir = kind == IPR_STORAGE_V6 ? VEC_PUSH(c->ld, r->ip6)
                                          : VEC_PUSH(c->ld, r->ip4);
     if (ir) {
@@ -253,22 +317,29 @@ static void read_ip_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         ir->cidr = cidr;
         ir->index = i;
     }
+    return 0;
 }
 
-static void read_vnet_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
-                           int kind)
+static int read_vnet_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                          int kind)
 {
     (void)kind;
     const json_value *v = element_text(c, e, "id", "virtualNetworkResourceId");
+    if (moat__is_expression(v))
+        return 1;
     const char *text;
     size_t n = v ? clean_value(c, v, &text) : 0;
     if (n == 0 || !check_action(c, e))
-        return;
+        return 0;
     int state = VNET_ABSENT;
-    if (e->type == JSON_OBJECT &&
-        read_enum(c, e, "state", vnet_state_names,
-                  MOAT_ARRAY_LEN(vnet_state_names), &state, NULL) < 0)
-        state = VNET_FAILED; /* unknown state: the rule does not admit */
+    if (e->type == JSON_OBJECT) {
+        int rc = read_enum(c, e, "state", vnet_state_names,
+                           MOAT_ARRAY_LEN(vnet_state_names), &state, NULL);
+        if (rc < 0)
+            state = VNET_FAILED; /* unknown state: the rule does not admit */
+        else if (rc == UNKNOWN_VALUE)
+            state = VNET_UNKNOWN;
+    }
     vnet_rule *vr = VEC_PUSH(c->ld, r->vnets);
     if (vr) {
         vr->id = moat__dupn(c->ld, text, n);
@@ -276,10 +347,11 @@ static void read_vnet_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         vr->state = (vnet_state)state;
         vr->index = i;
     }
+    return 0;
 }
 
-static void read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
-                     int kind)
+static int read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
+                    int kind)
 {
     (void)kind;
     const json_value *tid = NULL, *rid = NULL;
@@ -287,23 +359,26 @@ static void read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
                    "expected an object with tenantId and resourceId, found %s",
                    moat__json_type_name(e->type));
-        return;
+        return 0;
     }
     if (moat__get_str(c, e, "tenantId", &tid) == 0) {
         moat__invalid(c, e, "rule has no \"tenantId\"");
-        return;
+        return 0;
     }
     if (moat__get_str(c, e, "resourceId", &rid) == 0) {
         moat__invalid(c, e, "rule has no \"resourceId\"");
-        return;
+        return 0;
     }
     moat_segments seg;
     if (tid == NULL || rid == NULL)
-        return;
+        return 0;
+    if (moat__is_expression(tid) || moat__is_expression(rid))
+        return 1;
     if (rid->len == 0 || rid->str[0] != '/' ||
         moat__segments_split(rid->str, rid->len, &seg) != 0) {
-        moat__invalid(c, rid, "\"%s\" is not an ARM resource id", rid->str);
-        return;
+        reject(c, r, rid, "resourceAccessRules", i, rid->str, REJ_SYNTAX,
+               "\"%s\" is not an ARM resource id", rid->str);
+        return 0;
     }
     raw_rar *rr = VEC_PUSH(c->ld, r->rars);
     if (rr) {
@@ -312,6 +387,7 @@ static void read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         rr->seg = seg;
         rr->index = i;
     }
+    return 0;
 }
 
 /* Storage bypass: "Logging, Metrics", "None", or ["Metrics", ...]. Key
@@ -325,6 +401,10 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
         return;
     r->bypass_basis = BASIS_EXPLICIT;
     r->bypass = 0;
+    if (moat__is_expression(v)) {
+        r->bypass_basis = BASIS_UNKNOWN; /* no exception: fail closed */
+        return;
+    }
     if (v->type != JSON_STRING && v->type != JSON_ARRAY) {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
                    "expected a string such as \"Logging, Metrics\" or an "
@@ -358,6 +438,11 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
         }
     } else {
         for (const json_value *e = v->child; e; e = e->next) {
+            if (moat__is_expression(e)) {
+                r->bypass_basis = BASIS_UNKNOWN;
+                r->bypass = 0;
+                return;
+            }
             if (e->type != JSON_STRING) {
                 moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
                            "expected an array of strings");
@@ -405,6 +490,16 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
     }
 }
 
+/* The whole firewall unknown (an expression, or under --lenient a value of
+** the wrong type): it decides as Deny with no rule and no exception. */
+static void acls_unknown(raw_res *r)
+{
+    r->acl_basis = r->default_basis = r->bypass_basis = BASIS_UNKNOWN;
+    r->ip_basis = r->vnet_basis = r->rar_basis = BASIS_UNKNOWN;
+    r->default_allow = 0;
+    r->bypass = 0;
+}
+
 static void read_acls(rctx *c, raw_res *r, const json_value *props)
 {
     r->acl_basis = BASIS_DEFAULT;
@@ -412,23 +507,30 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
     r->default_basis = BASIS_DEFAULT;
     r->bypass = BYPASS_AZURE_SERVICES;
     r->bypass_basis = BASIS_DEFAULT;
+    r->ip_basis = r->vnet_basis = r->rar_basis = BASIS_DEFAULT;
     const json_value *acls = moat__get2(props, "networkAcls", "networkRuleSet");
     if (moat__json_is_null(acls))
         return;
+    if (moat__is_expression(acls)) {
+        acls_unknown(r);
+        return;
+    }
     if (acls->type != JSON_OBJECT) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, acls,
-                   "expected an object, found %s",
-                   moat__json_type_name(acls->type));
-        r->default_allow = 0;
+        moat__invalid(c, acls, "expected an object, found %s",
+                      moat__json_type_name(acls->type));
+        acls_unknown(r);
         return;
     }
     r->acl_basis = BASIS_EXPLICIT;
     size_t mark = moat__rctx_push_key(c, acls);
     int allow = 1;
     int rc = read_enum(c, acls, "defaultAction", action_names, 2, &allow, NULL);
-    if (rc > 0) {
+    if (rc == 1) {
         r->default_allow = (uint8_t)allow;
         r->default_basis = BASIS_EXPLICIT;
+    } else if (rc == UNKNOWN_VALUE) {
+        r->default_allow = 0; /* fail closed */
+        r->default_basis = BASIS_UNKNOWN;
     } else if (rc < 0) {
         r->default_allow = 0; /* fail closed */
         r->default_basis = BASIS_EXPLICIT;
@@ -436,11 +538,12 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
     read_bypass(c, r, acls);
     if (r->kind == RES_STORAGE) {
         each_rule(c, r, acls, "ipRules", STORAGE_MAX_IP, read_ip_rule,
-                  IPR_STORAGE_V4);
+                  IPR_STORAGE_V4, &r->ip_basis);
         each_rule(c, r, acls, "ipv6Rules", STORAGE_MAX_IP6, read_ip_rule,
-                  IPR_STORAGE_V6);
+                  IPR_STORAGE_V6, &r->ip_basis);
     } else {
-        each_rule(c, r, acls, "ipRules", VAULT_MAX_IP, read_ip_rule, IPR_VAULT);
+        each_rule(c, r, acls, "ipRules", VAULT_MAX_IP, read_ip_rule, IPR_VAULT,
+                  &r->ip_basis);
         const json_value *v6 = moat__json_get(acls, "ipv6Rules");
         /* Not a Key Vault property: ignored like any unknown one, but said
         ** aloud, since whoever wrote it expected it to admit something. */
@@ -451,10 +554,10 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
     }
     each_rule(c, r, acls, "virtualNetworkRules",
               r->kind == RES_KEYVAULT ? VAULT_MAX_VNET : STORAGE_MAX_VNET,
-              read_vnet_rule, 0);
+              read_vnet_rule, 0, &r->vnet_basis);
     if (r->kind == RES_STORAGE) {
         each_rule(c, r, acls, "resourceAccessRules", STORAGE_MAX_RAR, read_rar,
-                  0);
+                  0, &r->rar_basis);
     } else if (moat__json_get(acls, "resourceAccessRules")) {
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL,
                    moat__json_get(acls, "resourceAccessRules"),
@@ -503,7 +606,7 @@ static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
         size_t m2 = moat__rctx_push_key(c, state);
         const json_value *st;
         if (read_enum(c, state, "status", pe_status_names,
-                      MOAT_ARRAY_LEN(pe_status_names), &status, &st) > 0)
+                      MOAT_ARRAY_LEN(pe_status_names), &status, &st) == 1)
             status_text = pe_status_names[status].name;
         else
             status = PE_UNKNOWN;
@@ -526,9 +629,16 @@ static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
 
 static void read_connections(rctx *c, raw_res *r, const json_value *props)
 {
-    const json_value *list;
+    const json_value *list =
+        moat__json_get(props, "privateEndpointConnections");
+    r->pe_basis = BASIS_DEFAULT;
+    if (moat__is_expression(list)) {
+        r->pe_basis = BASIS_UNKNOWN;
+        return;
+    }
     if (moat__get_arr(c, props, "privateEndpointConnections", &list) <= 0)
         return;
+    r->pe_basis = BASIS_EXPLICIT;
     size_t mark = moat__rctx_push_key(c, list);
     size_t i = 0;
     for (const json_value *e = list->child; e; e = e->next, i++) {
@@ -603,7 +713,7 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
             if (moat__get_obj(c, p, "privateLinkServiceConnectionState",
                               &state) > 0 &&
                 read_enum(c, state, "status", pe_status_names,
-                          MOAT_ARRAY_LEN(pe_status_names), &status, NULL) > 0)
+                          MOAT_ARRAY_LEN(pe_status_names), &status, NULL) == 1)
                 status_text = pe_status_names[status].name;
             else
                 status = PE_UNKNOWN;
@@ -654,21 +764,40 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
                    kind == RES_STORAGE ? "storage account" : "key vault");
         return;
     }
-    r->id = has_id ? moat__dup(c, id) : moat__dup(c, name);
+    /* A template's resources have no id: name them by type and name. */
+    if (has_id) {
+        r->id = moat__dup(c, id);
+    } else {
+        r->id = moat__arena_printf(&ld->arena, "%s/%s",
+                                   kind == RES_STORAGE
+                                       ? "Microsoft.Storage/storageAccounts"
+                                       : "Microsoft.KeyVault/vaults",
+                                   name->str);
+        r->synthetic_id = 1;
+    }
     r->name = has_name ? moat__dup(c, name) : last_segment(r->id);
-    if (moat__get_str(c, res, "location", &loc) > 0 && loc->len)
+    r->origin = c->origin ? c->origin : "arm";
+    r->address = c->address;
+    r->location_basis = BASIS_EXPLICIT;
+    if (moat__get_str(c, res, "location", &loc) > 0 && loc->len &&
+        !moat__is_expression(loc)) {
         r->location = moat__dup(c, loc);
-    else
+    } else if (loc && moat__is_expression(loc)) {
+        r->location_basis = BASIS_UNKNOWN;
+    } else {
+        r->location_basis = BASIS_UNKNOWN;
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
                    "no \"location\": same-region rules cannot apply to this "
                    "resource");
+    }
     r->loc = moat__loc(c, NULL);
 
     /* Tenant: a vault carries it; a storage account inherits it from its
     ** subscription (compile.c), or a Resource Graph row states it. */
     const json_value *tid = NULL;
     if (kind == RES_KEYVAULT) {
-        if (moat__get_str(c, props, "tenantId", &tid) > 0 && tid->len) {
+        if (moat__get_str(c, props, "tenantId", &tid) > 0 && tid->len &&
+            !moat__is_expression(tid)) {
             r->tenant = moat__dup(c, tid);
             r->tenant_source = "properties.tenantId";
         }
@@ -681,8 +810,10 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
     const json_value *pna_at;
     int rc = read_enum(c, props, "publicNetworkAccess", pna_names,
                        MOAT_ARRAY_LEN(pna_names), &pna, &pna_at);
-    r->pna_basis = rc == 0 ? BASIS_DEFAULT : BASIS_EXPLICIT;
-    if (rc < 0)
+    r->pna_basis = rc == 0               ? BASIS_DEFAULT
+                   : rc == UNKNOWN_VALUE ? BASIS_UNKNOWN
+                                         : BASIS_EXPLICIT;
+    if (rc < 0 || rc == UNKNOWN_VALUE)
         pna = PNA_DISABLED; /* fail closed */
     r->pna = (pna_mode)pna;
     r->pna_text = pna_names[pna].name;

@@ -63,7 +63,10 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
     int rc = moat__get_str(c, obj, "accessMode", &v);
     int m = MODE_LEARNING;
     *text = "Learning";
-    if (rc > 0) {
+    if (rc > 0 && moat__is_expression(v)) {
+        m = MODE_ENFORCED; /* unknown: decide as the strictest mode */
+        *text = "unknown";
+    } else if (rc > 0) {
         if (moat__enum_lookup(mode_names, MOAT_ARRAY_LEN(mode_names), v->str,
                               &m)) {
             *text = mode_names[m == MODE_LEARNING ? 0 : m].name;

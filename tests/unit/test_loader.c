@@ -131,7 +131,12 @@ TEST(loader_refuses_what_azure_refuses)
         ASSERT(es != NULL);
         ASSERT(first_diag(ld, MOAT_SEV_WARNING) != NULL);
         char *text = moat_estate_describe(es, NULL);
-        ASSERT(strstr(text, "\"index\":1") == NULL);
+        ASSERT(strstr(text, "\"ipRules\":[{\"value\":\"203.0.113.0/24\","
+                            "\"cidr\":\"203.0.113.0/24\",\"index\":0}]") !=
+               NULL);
+        /* ... and kept aside for the audit. */
+        ASSERT(strstr(text, "\"rejectedRules\":[{\"list\":\"ipRules\","
+                            "\"index\":1") != NULL);
         moat_free(text);
         moat_estate_free(es);
         moat_loader_free(ld);

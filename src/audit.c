@@ -1,0 +1,1457 @@
+/*
+** audit.c - posture judged on effective access.
+**
+** For every storage account and key vault: the CIS Microsoft Azure
+** Foundations controls (reference/posture-tools.md section 2), each judged
+** on what Azure does (defaults counted, publicNetworkAccess and perimeters
+** before the firewall) and marked explicit, default or unknown; what each
+** class of sources can reach and through which rule; and findings no
+** field-by-field scanner makes (wide ranges, wildcard or cross-tenant
+** instance rules, exceptions that outlive Disabled, perimeters that do not
+** enforce, rules that can never match, values Azure would refuse).
+**
+** The reasoning mirrors decide.c: a source class is admitted when the
+** procedure of decision.md section 4 would admit some request of that
+** class. tests/unit/test_audit.c checks the claims against moat_decide.
+*/
+#include "moat_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*--------------------------------------------------------------------------
+** The rules (kinds of findings).
+*/
+enum {
+    R_INTERNET,
+    R_WIDE_RANGE,
+    R_LOG_METRICS,
+    R_WILDCARD_INSTANCE,
+    R_CROSS_TENANT_INSTANCE,
+    R_DISABLED_EXCEPTIONS,
+    R_LOCKDOWN,
+    R_NOT_ENFORCING,
+    R_VNET_NO_ENDPOINT,
+    R_VNET_INACTIVE,
+    R_INVALID_RULE,
+    R_PE_NOT_APPROVED,
+    R_UNKNOWN,
+    R_TENANT_UNKNOWN,
+    R_CTL_STORAGE_DEFAULT_DENY,
+    R_CTL_STORAGE_TRUSTED,
+    R_CTL_STORAGE_PE,
+    R_CTL_STORAGE_PNA,
+    R_CTL_KEYVAULT_PE,
+    R_CTL_KEYVAULT_PNA,
+    R_CTL_KEYVAULT_DEFAULT_DENY,
+    R_COUNT
+};
+
+static const moat_audit_rule rules[R_COUNT] = {
+    {"MOAT001", "internet-reachable",
+     "Reachable from every address on the internet",
+     "The public path admits any source address: publicNetworkAccess is "
+     "Enabled and the firewall's default action is Allow (Azure's default "
+     "when networkAcls is absent), or an IP rule covers the whole address "
+     "space. Anyone with a key, a SAS or a token can reach the data plane "
+     "from anywhere.",
+     MOAT_LEVEL_CRITICAL},
+    {"MOAT002", "wide-ip-range",
+     "An IP rule or perimeter prefix admits a very wide range",
+     "Rules are counted by the addresses they admit, not by their number: "
+     "one rule such as 20.0.0.0/8 admits sixteen million addresses, "
+     "including other tenants' cloud resources.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT003", "log-metrics-exception",
+     "Logging or Metrics exception admits reads of logs or metrics from "
+     "anywhere",
+     "bypass Logging admits reads of the $logs container, bypass Metrics "
+     "reads of the $Metrics tables, from any network, past the firewall "
+     "and past publicNetworkAccess Disabled.",
+     MOAT_LEVEL_LOW},
+    {"MOAT004", "wildcard-instance-rule",
+     "A resource instance rule admits every instance of a type in a "
+     "tenant, subscription or resource group",
+     "resourceAccessRules with '*' segments admit every resource of that "
+     "type in the scope: any workspace or factory someone creates there "
+     "later reaches the account.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT005", "cross-tenant-instance-rule",
+     "A resource instance rule admits resources of another tenant",
+     "The rule's tenantId is not the account's tenant: resources another "
+     "organisation controls reach the account through the firewall.",
+     MOAT_LEVEL_HIGH},
+    {"MOAT006", "disabled-with-exceptions",
+     "publicNetworkAccess is Disabled but exceptions still admit traffic",
+     "Disabled turns off IP and virtual network rules only; resource "
+     "instance rules, trusted services and the Logging and Metrics "
+     "exceptions stay in force (Azure Storage network security "
+     "limitations). The resource is not reachable only through private "
+     "endpoints.",
+     MOAT_LEVEL_LOW},
+    {"MOAT007", "perimeter-lockdown",
+     "SecuredByPerimeter without a perimeter: only private endpoints reach "
+     "it",
+     "publicNetworkAccess SecuredByPerimeter with no perimeter association "
+     "refuses every public and trusted request; only approved private "
+     "endpoints get through.",
+     MOAT_LEVEL_INFO},
+    {"MOAT008", "perimeter-not-enforcing",
+     "The network security perimeter is in Learning or Audit mode",
+     "In Learning mode a request no perimeter rule admits falls back to the "
+     "resource's own firewall; in Audit mode the perimeter only reports. "
+     "The finding lists what switching to Enforced would cut off.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT009", "vnet-rule-without-service-endpoint",
+     "A virtual network rule names a subnet without the service endpoint it "
+     "needs",
+     "Traffic from a subnet reaches the resource through a virtual network "
+     "rule only over a service endpoint (Microsoft.Storage in the region, "
+     "Microsoft.Storage.Global, Microsoft.KeyVault). Without one it leaves "
+     "on the public path and the rule never matches.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT010", "vnet-rule-not-active",
+     "A virtual network rule is not in state Succeeded",
+     "A rule in state NetworkSourceDeleted (the subnet was deleted), "
+     "Provisioning, Deprovisioning or Failed admits nothing.",
+     MOAT_LEVEL_LOW},
+    {"MOAT011", "invalid-ip-rule", "An IP rule Azure refuses",
+     "Azure Storage IP rules take public IPv4 addresses and ranges of "
+     "prefix 0 to 30: private ranges (10/8, 172.16/12, 192.168/16), /31 and "
+     "/32 are refused; there are at most 400 rules of each kind.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT012", "private-endpoint-not-approved",
+     "A private endpoint connection is not Approved",
+     "Only an Approved private endpoint connection carries traffic; "
+     "Pending, Rejected and Disconnected ones admit nothing.",
+     MOAT_LEVEL_LOW},
+    {"MOAT013", "unknown-value", "A setting the verdict depends on is unknown",
+     "An ARM template expression or a Terraform value known only after "
+     "apply: moat decides it as the most restrictive value and reports the "
+     "controls that rest on it as failing with basis unknown, never "
+     "guessing the value.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT014", "tenant-unknown", "The resource's tenant is unknown",
+     "Trusted services and the cross-tenant check need the tenant: a "
+     "storage account's comes from its subscription (add the subscription "
+     "to the estate), a vault's from properties.tenantId.",
+     MOAT_LEVEL_INFO},
+    {"CIS-STORAGE-DEFAULT-DENY", "storage-default-deny",
+     "Storage: the public path does not deny by default",
+     "CIS: default network access rule for storage accounts set to deny. "
+     "Judged on effect: defaultAction Deny, publicNetworkAccess Disabled "
+     "or SecuredByPerimeter, or an Enforced perimeter all deny by "
+     "default.",
+     MOAT_LEVEL_HIGH},
+    {"CIS-STORAGE-TRUSTED-SERVICES", "storage-trusted-services",
+     "Storage: trusted Microsoft services are not admitted",
+     "CIS: allow trusted Microsoft services to access the account. "
+     "AzureServices is in effect when bypass lists it or is absent (Azure's "
+     "default). From CIS 4.0 the control applies only when public access "
+     "is enabled from selected networks.",
+     MOAT_LEVEL_MEDIUM},
+    {"CIS-STORAGE-PRIVATE-ENDPOINT", "storage-private-endpoint",
+     "Storage: no approved private endpoint",
+     "CIS: private endpoints used to access storage accounts. An Approved "
+     "connection must exist; Pending or Rejected ones do not count.",
+     MOAT_LEVEL_MEDIUM},
+    {"CIS-STORAGE-PUBLIC-ACCESS-DISABLED", "storage-public-access-disabled",
+     "Storage: public network access is not disabled",
+     "CIS: public network access disabled for storage accounts. "
+     "SecuredByPerimeter passes when no perimeter address rule opens the "
+     "public path.",
+     MOAT_LEVEL_MEDIUM},
+    {"CIS-KEYVAULT-PRIVATE-ENDPOINT", "keyvault-private-endpoint",
+     "Key Vault: no approved private endpoint",
+     "CIS: private endpoints used for Azure Key Vault.", MOAT_LEVEL_MEDIUM},
+    {"CIS-KEYVAULT-PUBLIC-ACCESS-DISABLED", "keyvault-public-access-disabled",
+     "Key Vault: public network access is not disabled",
+     "CIS 4.0 and later: public network access disabled for Key Vault "
+     "when using private endpoints.",
+     MOAT_LEVEL_MEDIUM},
+    {"MOAT-KEYVAULT-DEFAULT-DENY", "keyvault-default-deny",
+     "Key Vault: the public path does not deny by default",
+     "Not a CIS control (no CIS version has one for Key Vault; Checkov's "
+     "CKV_AZURE_109). Judged like storage-default-deny.",
+     MOAT_LEVEL_HIGH},
+};
+
+size_t moat_audit_rule_count(void)
+{
+    return R_COUNT;
+}
+
+const moat_audit_rule *moat_audit_rule_at(size_t i)
+{
+    return i < R_COUNT ? &rules[i] : NULL;
+}
+
+const char *moat_level_name(moat_level level)
+{
+    static const char *const n[] = {"info", "low", "medium", "high",
+                                    "critical"};
+    return (unsigned)level < MOAT_ARRAY_LEN(n) ? n[level] : "?";
+}
+
+int moat_level_from_name(const char *name, moat_level *out)
+{
+    for (int i = 0; i <= MOAT_LEVEL_CRITICAL; i++) {
+        if (name && moat__eq_ci_z(name, moat_level_name((moat_level)i))) {
+            *out = (moat_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *moat_basis_name(moat_basis b)
+{
+    return b == MOAT_BASIS_DEFAULT   ? "default"
+           : b == MOAT_BASIS_UNKNOWN ? "unknown"
+                                     : "explicit";
+}
+
+const char *moat_control_status_name(moat_control_status s)
+{
+    return s == MOAT_CONTROL_PASS   ? "pass"
+           : s == MOAT_CONTROL_FAIL ? "fail"
+                                    : "not-applicable";
+}
+
+/*--------------------------------------------------------------------------
+** CIS numbering by version (posture-tools.md section 2).
+*/
+static const char *const cis_versions[] = {
+    "1.1.0", "1.2.0", "1.3.0", "1.4.0", "2.0.0",
+    "2.1.0", "3.0.0", "4.0.0", "5.0.0", "6.0.0",
+};
+#define N_CIS (sizeof cis_versions / sizeof cis_versions[0])
+#define CIS_4 7 /* index of 4.0.0 */
+
+enum {
+    C_STORAGE_DEFAULT_DENY,
+    C_STORAGE_TRUSTED,
+    C_STORAGE_PE,
+    C_STORAGE_PNA,
+    C_KEYVAULT_PE,
+    C_KEYVAULT_PNA,
+    C_KEYVAULT_DEFAULT_DENY,
+    C_COUNT
+};
+
+/* Control id per CIS version, in cis_versions order; NULL: not in that
+** version. */
+static const char *const cis_ids[C_COUNT][N_CIS] = {
+    [C_STORAGE_DEFAULT_DENY] = {"3.7", "3.6", "3.6", "3.6", "3.8", "3.8", "4.7",
+                                "10.3.2.3", "9.3.2.3", "9.3.2.3"},
+    [C_STORAGE_TRUSTED] = {"3.8", "3.7", "3.7", "3.7", "3.9", "3.9", "4.8",
+                           "10.3.5", "9.3.5", "9.3.5"},
+    [C_STORAGE_PE] = {NULL, NULL, NULL, NULL, "3.10", "3.10", "4.9", "10.3.2.1",
+                      "9.3.2.1", "9.3.2.1"},
+    [C_STORAGE_PNA] = {NULL, NULL, NULL, NULL, NULL, "3.7", "4.6", "10.3.2.2",
+                       "9.3.2.2", "9.3.2.2"},
+    [C_KEYVAULT_PE] = {NULL, NULL, NULL, NULL, "8.7", "8.7", "3.3.7", "9.3.8",
+                       "8.3.8", "8.3.8"},
+    [C_KEYVAULT_PNA] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "9.3.7",
+                        "8.3.7", "8.3.7"},
+    [C_KEYVAULT_DEFAULT_DENY] = {NULL},
+};
+
+static const int control_rule[C_COUNT] = {
+    R_CTL_STORAGE_DEFAULT_DENY,  R_CTL_STORAGE_TRUSTED, R_CTL_STORAGE_PE,
+    R_CTL_STORAGE_PNA,           R_CTL_KEYVAULT_PE,     R_CTL_KEYVAULT_PNA,
+    R_CTL_KEYVAULT_DEFAULT_DENY,
+};
+
+const char *moat_cis_version(size_t i)
+{
+    return i < N_CIS ? cis_versions[i] : NULL;
+}
+
+/*--------------------------------------------------------------------------
+** The audit object.
+*/
+#define VEC_OF(T)                                                              \
+    struct {                                                                   \
+        T *v;                                                                  \
+        size_t n, cap;                                                         \
+    }
+
+struct moat_audit {
+    moat_arena arena;
+    struct audit_filters filters;
+    VEC_OF(moat_audited) resources;
+    VEC_OF(moat_finding) findings;
+    VEC_OF(moat_control_result) controls;
+    VEC_OF(moat_exposure) exposures;
+    int failed;
+};
+
+static void *grow(moat_audit *a, void **v, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        void *p = realloc(*v, nc * size);
+        if (p == NULL) {
+            a->failed = 1;
+            return NULL;
+        }
+        *v = p;
+        *cap = nc;
+    }
+    void *slot = (char *)*v + (*n)++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
+#define PUSH(a, vec)                                                           \
+    grow((a), (void **)&(vec).v, &(vec).n, &(vec).cap, sizeof *(vec).v)
+
+static char *fmt(moat_audit *a, const char *f, ...) MOAT_PRINTF(2, 3);
+static char *fmt(moat_audit *a, const char *f, ...)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, f);
+    moat__buf_vprintf(&b, f, ap);
+    va_end(ap);
+    char *s = b.failed ? NULL : moat__arena_strndup(&a->arena, b.data, b.len);
+    moat__buf_free(&b);
+    if (s == NULL)
+        a->failed = 1;
+    return s ? s : (char *)"";
+}
+
+void moat_audit_free(moat_audit *a)
+{
+    if (a == NULL)
+        return;
+    free(a->resources.v);
+    free(a->findings.v);
+    free(a->controls.v);
+    free(a->exposures.v);
+    moat__arena_free(&a->arena);
+    free(a);
+}
+
+moat_arena *moat__audit_arena(moat_audit *a)
+{
+    return &a->arena;
+}
+
+struct audit_filters *moat__audit_filters(moat_audit *a)
+{
+    return &a->filters;
+}
+
+moat_finding *moat__audit_findings(moat_audit *a, size_t *n)
+{
+    *n = a ? a->findings.n : 0;
+    return a ? a->findings.v : NULL;
+}
+
+size_t moat_audit_resource_count(const moat_audit *a)
+{
+    return a ? a->resources.n : 0;
+}
+
+const moat_audited *moat_audit_resource(const moat_audit *a, size_t i)
+{
+    return a && i < a->resources.n ? &a->resources.v[i] : NULL;
+}
+
+size_t moat_audit_finding_count(const moat_audit *a)
+{
+    return a ? a->findings.n : 0;
+}
+
+const moat_finding *moat_audit_finding(const moat_audit *a, size_t i)
+{
+    return a && i < a->findings.n ? &a->findings.v[i] : NULL;
+}
+
+size_t moat_audit_control_count(const moat_audit *a)
+{
+    return a ? a->controls.n : 0;
+}
+
+const moat_control_result *moat_audit_control(const moat_audit *a, size_t i)
+{
+    return a && i < a->controls.n ? &a->controls.v[i] : NULL;
+}
+
+size_t moat_audit_exposure_count(const moat_audit *a)
+{
+    return a ? a->exposures.n : 0;
+}
+
+const moat_exposure *moat_audit_exposure(const moat_audit *a, size_t i)
+{
+    return a && i < a->exposures.n ? &a->exposures.v[i] : NULL;
+}
+
+/*--------------------------------------------------------------------------
+** What a resource lets through, in terms of decision.md section 4.
+*/
+typedef struct facts {
+    const moat_estate *es;
+    const resource *r;
+    const assoc *a;
+    int nsp;      /* a Learning or Enforced association decides first */
+    int enforced; /* ... and it is Enforced */
+    int locked;   /* SecuredByPerimeter without an association */
+    int fallback; /* the resource's own rules are consulted */
+    int firewall; /* IP and virtual network rules are consulted */
+    int storage;
+} facts;
+
+static void facts_of(facts *f, const moat_estate *es, const resource *r)
+{
+    memset(f, 0, sizeof *f);
+    f->es = es;
+    f->r = r;
+    f->a = r->assoc;
+    f->storage = r->kind == RES_STORAGE;
+    f->nsp =
+        f->a && (f->a->mode == MODE_LEARNING || f->a->mode == MODE_ENFORCED);
+    f->enforced = f->a && f->a->mode == MODE_ENFORCED;
+    f->locked = r->pna == PNA_SECURED_BY_PERIMETER && f->a == NULL;
+    /* Resource rules decide without a perimeter, under Audit, and as the
+    ** Learning fallback unless SecuredByPerimeter makes it perimeter-only. */
+    f->fallback = !f->locked && !f->enforced &&
+                  !(f->nsp && r->pna == PNA_SECURED_BY_PERIMETER);
+    f->firewall = f->fallback && r->pna != PNA_DISABLED;
+}
+
+static moat_basis to_basis(basis b)
+{
+    return b == BASIS_DEFAULT   ? MOAT_BASIS_DEFAULT
+           : b == BASIS_UNKNOWN ? MOAT_BASIS_UNKNOWN
+                                : MOAT_BASIS_EXPLICIT;
+}
+
+/* The weakest of two bases: unknown over default over explicit. */
+static moat_basis weaker(moat_basis a, moat_basis b)
+{
+    return a > b ? a : b;
+}
+
+/* The resource group named in an ARM id, for az commands. */
+static const char *rg_of_id(moat_audit *a, const char *id)
+{
+    moat_segments seg;
+    if (id && moat__segments_split(id, strlen(id), &seg) == 0) {
+        for (int i = 0; i + 1 < seg.n; i++) {
+            if (moat__eq_ci(id + seg.off[i], seg.len[i], "resourceGroups", 14))
+                return fmt(a, "%.*s", seg.len[i + 1], id + seg.off[i + 1]);
+        }
+    }
+    return "<resource-group>";
+}
+
+static const char *rg_of(moat_audit *a, const resource *r)
+{
+    return rg_of_id(a, r->id);
+}
+
+/* IPv4 addresses the public path admits from other regions, in a sorted
+** list of disjoint intervals (union of the firewall's and the perimeter's
+** address rules, as the mode makes them count). */
+typedef struct span4 {
+    uint64_t lo, hi;
+} span4;
+
+static int cmp_span(const void *x, const void *y)
+{
+    const span4 *a = x, *b = y;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+static uint64_t internet_addresses(const facts *f, int *all)
+{
+    const resource *r = f->r;
+    *all = 0;
+    if (f->locked)
+        return 0;
+    if (f->firewall && r->default_allow) {
+        *all = 1;
+        return 1ULL << 32;
+    }
+    size_t n = (f->firewall ? r->ips.n4 : 0) +
+               (f->nsp && f->a->profile ? f->a->profile->prefixes.n4 : 0);
+    if (n == 0)
+        return 0;
+    span4 *s = malloc(n * sizeof *s);
+    if (s == NULL)
+        return 0;
+    size_t k = 0;
+    if (f->firewall)
+        for (uint32_t i = 0; i < r->ips.n4; i++)
+            s[k++] = (span4){r->ips.v4[i].lo, r->ips.v4[i].hi};
+    if (f->nsp && f->a->profile)
+        for (uint32_t i = 0; i < f->a->profile->prefixes.n4; i++)
+            s[k++] = (span4){f->a->profile->prefixes.v4[i].lo,
+                             f->a->profile->prefixes.v4[i].hi};
+    qsort(s, k, sizeof *s, cmp_span);
+    uint64_t total = 0, lo = s[0].lo, hi = s[0].hi;
+    for (size_t i = 1; i < k; i++) {
+        if (s[i].lo <= hi + 1) {
+            if (s[i].hi > hi)
+                hi = s[i].hi;
+        } else {
+            total += hi - lo + 1;
+            lo = s[i].lo;
+            hi = s[i].hi;
+        }
+    }
+    total += hi - lo + 1;
+    free(s);
+    *all = total == (1ULL << 32);
+    return total;
+}
+
+/*--------------------------------------------------------------------------
+** Findings.
+*/
+typedef struct finding_builder {
+    moat_audit *a;
+    moat_finding *f;
+    VEC_OF(moat_evidence) ev;
+} finding_builder;
+
+static void fingerprint(moat_audit *a, moat_finding *f, const char *what)
+{
+    char key[2048];
+    snprintf(key, sizeof key, "%s|%s|%s", f->rule->id, f->resource,
+             what ? what : "");
+    uint64_t h = moat__hash_ci(key, strlen(key));
+    f->fingerprint = fmt(a, "%016llx", (unsigned long long)h);
+}
+
+static moat_finding *finding(moat_audit *a, const resource *r, int rule,
+                             const char *what, const char *message)
+{
+    moat_finding *f = PUSH(a, a->findings);
+    if (f == NULL)
+        return NULL;
+    f->rule = &rules[rule];
+    f->level = rules[rule].level;
+    f->resource = r->id;
+    f->resource_name = r->name;
+    f->address = r->address;
+    f->file = r->file;
+    f->line = r->line;
+    f->message = message;
+    f->fix = "";
+    fingerprint(a, f, what);
+    return f;
+}
+
+static void evidence(moat_audit *a, moat_finding *f, const char *path,
+                     const char *value, moat_basis b)
+{
+    if (f == NULL)
+        return;
+    moat_evidence *e =
+        moat__arena_alloc(&a->arena, (f->n_evidence + 1) * sizeof *e);
+    if (e == NULL) {
+        a->failed = 1;
+        return;
+    }
+    if (f->n_evidence)
+        memcpy(e, f->evidence, f->n_evidence * sizeof *e);
+    e[f->n_evidence].path = path;
+    e[f->n_evidence].value = value;
+    e[f->n_evidence].basis = b;
+    f->evidence = e;
+    f->n_evidence++;
+}
+
+static const char *az_target(moat_audit *a, const resource *r)
+{
+    return r->kind == RES_STORAGE
+               ? fmt(a, "--resource-group %s --account-name %s", rg_of(a, r),
+                     r->name)
+               : fmt(a, "--resource-group %s --name %s", rg_of(a, r), r->name);
+}
+
+static const char *az_update(moat_audit *a, const resource *r, const char *args)
+{
+    return fmt(a, "az %s update --resource-group %s --name %s %s",
+               r->kind == RES_STORAGE ? "storage account" : "keyvault",
+               rg_of(a, r), r->name, args);
+}
+
+static void find_internet(moat_audit *a, const facts *f)
+{
+    int all;
+    internet_addresses(f, &all);
+    if (!all)
+        return;
+    const resource *r = f->r;
+    moat_finding *x = finding(
+        a, r, R_INTERNET, NULL,
+        fmt(a, "%s %s admits every address on the public path: %s",
+            r->kind == RES_STORAGE ? "Storage account" : "Key vault", r->name,
+            r->default_allow && f->firewall
+                ? (r->acl_basis == BASIS_DEFAULT
+                       ? "no networkAcls, so Azure's default action Allow "
+                         "applies"
+                       : "networkAcls.defaultAction is Allow")
+                : "its address rules cover the whole IPv4 space"));
+    evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
+             to_basis(r->pna_basis));
+    evidence(a, x, "properties.networkAcls.defaultAction",
+             r->default_allow ? "Allow" : "Deny", to_basis(r->default_basis));
+    if (x)
+        x->fix = az_update(a, r, "--default-action Deny");
+}
+
+static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
+{
+    const resource *r = f->r;
+    for (uint16_t i = 0; i < r->n_ip4 + r->n_ip6; i++) {
+        const ip_rule *ir = i < r->n_ip4 ? &r->ip4[i] : &r->ip6[i - r->n_ip4];
+        uint64_t n = moat__cidr_size(&ir->cidr);
+        /* IPv6 ranges are judged by the same count of /64 networks. */
+        if (ir->cidr.addr.family == 6)
+            n = ir->cidr.prefix >= 64          ? 1
+                : (64 - ir->cidr.prefix) >= 63 ? UINT64_MAX
+                                               : 1ULL << (64 - ir->cidr.prefix);
+        if (n <= threshold)
+            continue;
+        const char *list = i < r->n_ip4 ? "ipRules" : "ipv6Rules";
+        moat_finding *x = finding(
+            a, r, R_WIDE_RANGE, ir->text,
+            fmt(a, "%s[%u] %s admits %llu %s%s", list, ir->index, ir->text,
+                (unsigned long long)n,
+                ir->cidr.addr.family == 6 ? "/64 networks" : "addresses",
+                f->firewall ? ""
+                            : " (not in force now: the firewall's IP rules "
+                              "are not consulted)"));
+        if (x && n >= (1ULL << 24))
+            x->level = MOAT_LEVEL_HIGH;
+        evidence(a, x,
+                 fmt(a, "properties.networkAcls.%s[%u].value", list, ir->index),
+                 ir->text, MOAT_BASIS_EXPLICIT);
+        if (x)
+            x->fix =
+                fmt(a,
+                    r->kind == RES_STORAGE
+                        ? "az storage account network-rule remove %s "
+                          "--%s %s"
+                        : "az keyvault network-rule remove %s --%s %s",
+                    az_target(a, r),
+                    ir->cidr.addr.family == 6 ? "ipv6-address" : "ip-address",
+                    ir->text);
+    }
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    for (uint16_t k = 0; pf && k < pf->n_rules; k++) {
+        const access_rule *ar = &pf->rules[k];
+        for (uint16_t p = 0; ar->inbound && p < ar->n_prefixes; p++) {
+            uint64_t n = moat__cidr_size(&ar->cidrs[p]);
+            if (ar->cidrs[p].addr.family != 4 || n <= threshold)
+                continue;
+            moat_finding *x = finding(
+                a, r, R_WIDE_RANGE, fmt(a, "%s/%s", ar->name, ar->prefixes[p]),
+                fmt(a,
+                    "perimeter rule %s of profile %s admits %s: %llu "
+                    "addresses",
+                    ar->name, pf->name, ar->prefixes[p],
+                    (unsigned long long)n));
+            if (x && n >= (1ULL << 24))
+                x->level = MOAT_LEVEL_HIGH;
+            evidence(a, x,
+                     fmt(a, "%s.properties.addressPrefixes[%u]", ar->id, p),
+                     ar->prefixes[p], MOAT_BASIS_EXPLICIT);
+        }
+    }
+}
+
+static void find_log_metrics(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    if (!f->storage || !f->fallback ||
+        !(r->bypass & (BYPASS_LOGGING | BYPASS_METRICS)))
+        return;
+    int firewall_open = f->firewall && r->default_allow;
+    if (firewall_open)
+        return; /* everything is open anyway; MOAT001 says so */
+    const char *what =
+        (r->bypass & BYPASS_LOGGING) && (r->bypass & BYPASS_METRICS)
+            ? "the $logs container and the $Metrics tables"
+        : (r->bypass & BYPASS_LOGGING) ? "the $logs container"
+                                       : "the $Metrics tables";
+    moat_finding *x =
+        finding(a, r, R_LOG_METRICS, NULL,
+                fmt(a,
+                    "reads of %s are admitted from any network, past the "
+                    "firewall%s",
+                    what,
+                    r->pna == PNA_DISABLED ? " and past publicNetworkAccess "
+                                             "Disabled"
+                                           : ""));
+    evidence(a, x, "properties.networkAcls.bypass",
+             (r->bypass & BYPASS_LOGGING) && (r->bypass & BYPASS_METRICS)
+                 ? "Logging, Metrics"
+             : (r->bypass & BYPASS_LOGGING) ? "Logging"
+                                            : "Metrics",
+             to_basis(r->bypass_basis));
+    if (x)
+        x->fix = az_update(a, r,
+                           (r->bypass & BYPASS_AZURE_SERVICES)
+                               ? "--bypass AzureServices"
+                               : "--bypass None");
+}
+
+static void find_instance_rules(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    for (uint16_t i = 0; i < r->n_rars; i++) {
+        const rar_rule *p = &r->rars[i];
+        const char *path =
+            fmt(a, "properties.networkAcls.resourceAccessRules[%u]", p->index);
+        if (p->wildcard) {
+            /* /subscriptions/{s}/resourceGroups/{g}/providers/NS/type/{n} */
+            int star_sub = p->nseg > 1 && p->seg_len[1] == 1 &&
+                           p->resource_id[p->seg_off[1]] == '*';
+            int star_rg = p->nseg > 3 && p->seg_len[3] == 1 &&
+                          p->resource_id[p->seg_off[3]] == '*';
+            const char *breadth = star_sub  ? "every subscription of the tenant"
+                                  : star_rg ? "every resource group of the "
+                                              "subscription"
+                                            : "the resource group";
+            moat_finding *x =
+                finding(a, r, R_WILDCARD_INSTANCE, p->resource_id,
+                        fmt(a,
+                            "resource instance rule %s admits every matching "
+                            "resource in %s (tenant %s)",
+                            p->resource_id, breadth, p->tenant_text));
+            if (x)
+                x->level = star_sub  ? MOAT_LEVEL_HIGH
+                           : star_rg ? MOAT_LEVEL_MEDIUM
+                                     : MOAT_LEVEL_LOW;
+            evidence(a, x, fmt(a, "%s.resourceId", path), p->resource_id,
+                     MOAT_BASIS_EXPLICIT);
+            if (x)
+                x->fix = fmt(a,
+                             "az storage account network-rule remove %s "
+                             "--resource-id \"%s\" --tenant-id %s",
+                             az_target(a, r), p->resource_id, p->tenant_text);
+        }
+        if (r->tenant != MOAT_ID_NONE && !moat__same_id(p->tenant, r->tenant)) {
+            moat_finding *x = finding(
+                a, r, R_CROSS_TENANT_INSTANCE, p->resource_id,
+                fmt(a,
+                    "resource instance rule %s admits resources of tenant "
+                    "%s; the account is in tenant %s",
+                    p->resource_id, p->tenant_text, r->tenant_text));
+            evidence(a, x, fmt(a, "%s.tenantId", path), p->tenant_text,
+                     MOAT_BASIS_EXPLICIT);
+            if (x)
+                x->fix = fmt(a,
+                             "az storage account network-rule remove %s "
+                             "--resource-id \"%s\" --tenant-id %s",
+                             az_target(a, r), p->resource_id, p->tenant_text);
+        }
+    }
+}
+
+static void find_disabled_exceptions(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    if (r->pna != PNA_DISABLED || !f->fallback)
+        return;
+    char what[256] = "";
+    size_t n = 0;
+    if (r->bypass & BYPASS_AZURE_SERVICES)
+        n += (size_t)snprintf(what + n, sizeof what - n, "%strusted services",
+                              n ? ", " : "");
+    if (f->storage && r->n_rars)
+        n += (size_t)snprintf(what + n, sizeof what - n,
+                              "%s%u resource instance rule%s", n ? ", " : "",
+                              r->n_rars, r->n_rars == 1 ? "" : "s");
+    if (f->storage && (r->bypass & BYPASS_LOGGING))
+        n += (size_t)snprintf(what + n, sizeof what - n, "%sLogging",
+                              n ? ", " : "");
+    if (f->storage && (r->bypass & BYPASS_METRICS))
+        n += (size_t)snprintf(what + n, sizeof what - n, "%sMetrics",
+                              n ? ", " : "");
+    if (n == 0)
+        return;
+    moat_finding *x =
+        finding(a, r, R_DISABLED_EXCEPTIONS, NULL,
+                fmt(a,
+                    "publicNetworkAccess is Disabled, yet %s still admit "
+                    "traffic from outside private endpoints",
+                    what));
+    evidence(a, x, "properties.publicNetworkAccess", "Disabled",
+             to_basis(r->pna_basis));
+    evidence(a, x, "properties.networkAcls.bypass",
+             (r->bypass & BYPASS_AZURE_SERVICES) ? "AzureServices" : "None",
+             to_basis(r->bypass_basis));
+    if (x)
+        x->fix = az_update(a, r, "--bypass None");
+}
+
+static void find_lockdown(moat_audit *a, const facts *f)
+{
+    if (!f->locked)
+        return;
+    moat_finding *x = finding(
+        a, f->r, R_LOCKDOWN, NULL,
+        fmt(a,
+            "publicNetworkAccess is SecuredByPerimeter and no perimeter "
+            "is associated: every public and trusted request is refused; "
+            "%u private endpoint connection%s",
+            f->r->n_pes, f->r->n_pes == 1 ? "" : "s"));
+    evidence(a, x, "properties.publicNetworkAccess", "SecuredByPerimeter",
+             to_basis(f->r->pna_basis));
+}
+
+/* What the resource's own rules admit today that Enforced would cut off. */
+static void find_not_enforcing(moat_audit *a, const facts *f)
+{
+    const assoc *as = f->a;
+    if (as == NULL || as->mode == MODE_ENFORCED)
+        return;
+    const resource *r = f->r;
+    char lost[512] = "";
+    size_t n = 0;
+    if (f->firewall && r->default_allow)
+        n += (size_t)snprintf(lost + n, sizeof lost - n,
+                              "every address (default action Allow)");
+    else if (f->firewall && r->n_ip4 + r->n_ip6)
+        n += (size_t)snprintf(lost + n, sizeof lost - n, "%u IP rule%s",
+                              r->n_ip4 + r->n_ip6,
+                              r->n_ip4 + r->n_ip6 == 1 ? "" : "s");
+    if (f->firewall && !r->default_allow && r->n_vnet_active)
+        n += (size_t)snprintf(
+            lost + n, sizeof lost - n, "%s%u virtual network rule%s",
+            n ? ", " : "", r->n_vnet_active, r->n_vnet_active == 1 ? "" : "s");
+    if (f->fallback && (r->bypass & BYPASS_AZURE_SERVICES))
+        n += (size_t)snprintf(lost + n, sizeof lost - n, "%strusted services",
+                              n ? ", " : "");
+    if (f->fallback && f->storage && r->n_rars)
+        n += (size_t)snprintf(lost + n, sizeof lost - n,
+                              "%s%u resource instance rule%s", n ? ", " : "",
+                              r->n_rars, r->n_rars == 1 ? "" : "s");
+    if (f->fallback && f->storage &&
+        (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS)))
+        n +=
+            (size_t)snprintf(lost + n, sizeof lost - n,
+                             "%sthe Logging/Metrics exceptions", n ? ", " : "");
+    moat_finding *x = finding(
+        a, r, R_NOT_ENFORCING, as->id,
+        fmt(a, "association %s of perimeter %s is in %s mode%s%s%s", as->name,
+            as->perimeter ? as->perimeter->name : "?", as->mode_text,
+            as->mode == MODE_AUDIT ? ": the perimeter only reports" : "",
+            n ? "; Enforced would cut off "
+              : "; Enforced would change nothing "
+                "the resource's rules admit",
+            lost));
+    evidence(a, x, fmt(a, "%s.properties.accessMode", as->id), as->mode_text,
+             MOAT_BASIS_EXPLICIT);
+    if (x)
+        x->fix =
+            fmt(a,
+                "az network perimeter association update "
+                "--resource-group %s --perimeter-name %s --name %s "
+                "--access-mode Enforced",
+                rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),
+                as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
+}
+
+static int subnet_reaches(const subnet_info *si, const resource *r)
+{
+    if (r->kind == RES_KEYVAULT)
+        return si->se_keyvault;
+    if (si->se_storage_global)
+        return 1;
+    if (!si->se_storage)
+        return 0;
+    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region))
+        return 1;
+    for (uint16_t i = 0; i < si->n_storage_locations; i++)
+        if (moat__same_id(si->storage_locations[i], r->region))
+            return 1;
+    return 0;
+}
+
+static void find_vnet_rules(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    for (uint16_t i = 0; i < r->n_vnets; i++) {
+        const vnet_rule *v = &r->vnets[i];
+        const char *path =
+            fmt(a, "properties.networkAcls.virtualNetworkRules[%u]", v->index);
+        if (v->state != VNET_SUCCEEDED && v->state != VNET_ABSENT &&
+            v->state != VNET_UNKNOWN) {
+            moat_finding *x =
+                finding(a, r, R_VNET_INACTIVE, v->id,
+                        fmt(a,
+                            "virtual network rule for %s is in state %s and "
+                            "admits nothing",
+                            v->id, moat__vnet_state_name(v->state)));
+            evidence(a, x, fmt(a, "%s.state", path),
+                     moat__vnet_state_name(v->state), MOAT_BASIS_EXPLICIT);
+            if (x)
+                x->fix =
+                    fmt(a, "az %s network-rule remove %s --subnet %s",
+                        r->kind == RES_STORAGE ? "storage account" : "keyvault",
+                        az_target(a, r), v->id);
+        }
+        const subnet_info *si =
+            moat__index_get(&f->es->subnet_by_id, v->id, strlen(v->id));
+        if (si && !subnet_reaches(si, r)) {
+            const char *need = r->kind == RES_KEYVAULT
+                                   ? "Microsoft.KeyVault"
+                                   : "Microsoft.Storage (or "
+                                     "Microsoft.Storage.Global)";
+            moat_finding *x = finding(
+                a, r, R_VNET_NO_ENDPOINT, v->id,
+                fmt(a,
+                    "subnet %s has no %s service endpoint reaching %s: "
+                    "its traffic takes the public path and this rule "
+                    "never matches",
+                    v->id, need, r->location ? r->location : "the resource"));
+            evidence(a, x, fmt(a, "%s.id", path), v->id, MOAT_BASIS_EXPLICIT);
+            if (x) {
+                moat_segments s;
+                const char *rg = "<resource-group>", *vnet = "<vnet>",
+                           *sn = "<subnet>";
+                if (moat__segments_split(v->id, strlen(v->id), &s) == 0 &&
+                    s.n >= 10) {
+                    rg = fmt(a, "%.*s", s.len[3], v->id + s.off[3]);
+                    vnet = fmt(a, "%.*s", s.len[7], v->id + s.off[7]);
+                    sn = fmt(a, "%.*s", s.len[9], v->id + s.off[9]);
+                }
+                x->fix = fmt(a,
+                             "az network vnet subnet update --resource-group "
+                             "%s --vnet-name %s --name %s --service-endpoints "
+                             "%s",
+                             rg, vnet, sn,
+                             r->kind == RES_KEYVAULT ? "Microsoft.KeyVault"
+                                                     : "Microsoft.Storage");
+            }
+        }
+    }
+}
+
+static void find_rejects(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    for (uint16_t i = 0; i < r->n_rejects; i++) {
+        const rejected_rule *rj = &r->rejects[i];
+        moat_finding *x =
+            finding(a, r, R_INVALID_RULE, fmt(a, "%s/%s", rj->list, rj->value),
+                    fmt(a, "%s[%u]: %s", rj->list, rj->index, rj->message));
+        if (x && rj->line)
+            x->line = rj->line;
+        evidence(a, x,
+                 fmt(a, "properties.networkAcls.%s[%u]", rj->list, rj->index),
+                 rj->value, MOAT_BASIS_EXPLICIT);
+        if (x && strcmp(rj->list, "ipRules") == 0)
+            x->fix =
+                fmt(a, "az %s network-rule remove %s --ip-address %s",
+                    r->kind == RES_STORAGE ? "storage account" : "keyvault",
+                    az_target(a, r), rj->value);
+    }
+}
+
+static void find_pe_states(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    for (uint16_t i = 0; i < r->n_pes; i++) {
+        const pe_conn *c = &r->pes[i];
+        if (c->status == PE_APPROVED || c->status == PE_UNKNOWN)
+            continue;
+        moat_finding *x =
+            finding(a, r, R_PE_NOT_APPROVED, c->pe_id,
+                    fmt(a,
+                        "private endpoint connection from %s is %s and "
+                        "carries no traffic",
+                        c->pe_id, c->status_text));
+        evidence(a, x, "properties.privateEndpointConnections", c->status_text,
+                 MOAT_BASIS_EXPLICIT);
+        if (x)
+            x->fix = fmt(a,
+                         "az network private-endpoint-connection approve "
+                         "--id %s/privateEndpointConnections/<connection>",
+                         r->id);
+    }
+}
+
+static void find_unknowns(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    static const struct {
+        size_t off;
+        const char *path;
+    } fields[] = {
+        {offsetof(resource, pna_basis), "properties.publicNetworkAccess"},
+        {offsetof(resource, acl_basis), "properties.networkAcls"},
+        {offsetof(resource, default_basis),
+         "properties.networkAcls.defaultAction"},
+        {offsetof(resource, bypass_basis), "properties.networkAcls.bypass"},
+        {offsetof(resource, ip_basis), "properties.networkAcls.ipRules"},
+        {offsetof(resource, vnet_basis),
+         "properties.networkAcls.virtualNetworkRules"},
+        {offsetof(resource, rar_basis),
+         "properties.networkAcls.resourceAccessRules"},
+        {offsetof(resource, pe_basis), "properties.privateEndpointConnections"},
+    };
+    moat_finding *x = NULL;
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(fields); i++) {
+        basis b = *(const basis *)((const char *)r + fields[i].off);
+        if (b != BASIS_UNKNOWN)
+            continue;
+        if (x == NULL)
+            x = finding(a, r, R_UNKNOWN, NULL, "");
+        evidence(a, x, fields[i].path, "unknown", MOAT_BASIS_UNKNOWN);
+    }
+    int pe_unknown = 0;
+    for (uint16_t i = 0; i < r->n_pes; i++)
+        pe_unknown |= r->pes[i].status == PE_UNKNOWN;
+    if (pe_unknown) {
+        if (x == NULL)
+            x = finding(a, r, R_UNKNOWN, NULL, "");
+        evidence(a, x, "properties.privateEndpointConnections[].status",
+                 "unknown", MOAT_BASIS_UNKNOWN);
+    }
+    if (x) {
+        moat_buf b;
+        moat__buf_init(&b, 0);
+        moat__buf_puts(&b, "not known until deployment: ");
+        for (size_t i = 0; i < x->n_evidence; i++)
+            moat__buf_printf(&b, "%s%s", i ? ", " : "", x->evidence[i].path);
+        moat__buf_puts(&b, r->origin && strcmp(r->origin, "terraform") == 0
+                               ? " (known only after apply)"
+                               : " (template expressions)");
+        x->message = fmt(a, "%s", moat__buf_cstr(&b));
+        moat__buf_free(&b);
+    }
+}
+
+static void find_tenant(moat_audit *a, const facts *f)
+{
+    if (f->r->tenant != MOAT_ID_NONE)
+        return;
+    moat_finding *x = finding(
+        a, f->r, R_TENANT_UNKNOWN, NULL,
+        f->storage ? "the account's subscription is not in the estate, so its "
+                     "tenant is unknown: trusted services are refused (fail "
+                     "closed)"
+                   : "the vault has no properties.tenantId: trusted services "
+                     "are refused (fail closed)");
+    evidence(a, x, f->storage ? "subscription" : "properties.tenantId",
+             "unknown", MOAT_BASIS_UNKNOWN);
+}
+
+/*--------------------------------------------------------------------------
+** Controls.
+*/
+typedef struct verdict {
+    moat_control_status status;
+    moat_basis basis;
+    const char *reason;
+} verdict;
+
+/* An unknown value the verdict rests on fails the control: moat never
+** guesses it (docs/audit.md). */
+static verdict judge(int pass, moat_basis b, const char *reason)
+{
+    verdict v;
+    v.status =
+        pass && b != MOAT_BASIS_UNKNOWN ? MOAT_CONTROL_PASS : MOAT_CONTROL_FAIL;
+    v.basis = b;
+    v.reason = reason;
+    return v;
+}
+
+/* The public path denies by default: publicNetworkAccess Disabled or
+** SecuredByPerimeter, an Enforced perimeter, or defaultAction Deny. */
+static verdict default_deny(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    moat_basis pb = to_basis(r->pna_basis);
+    if (r->pna == PNA_DISABLED && pb != MOAT_BASIS_UNKNOWN)
+        return judge(1, pb, "publicNetworkAccess is Disabled");
+    if (r->pna == PNA_SECURED_BY_PERIMETER)
+        return judge(1, pb, "publicNetworkAccess is SecuredByPerimeter");
+    if (f->enforced)
+        return judge(
+            1, MOAT_BASIS_EXPLICIT,
+            fmt(a, "perimeter association %s is Enforced", f->a->name));
+    moat_basis db = weaker(pb, to_basis(r->default_basis));
+    if (pb == MOAT_BASIS_UNKNOWN)
+        return judge(0, MOAT_BASIS_UNKNOWN, "publicNetworkAccess is unknown");
+    if (!r->default_allow)
+        return judge(1, db,
+                     db == MOAT_BASIS_UNKNOWN
+                         ? "networkAcls.defaultAction is unknown"
+                         : "networkAcls.defaultAction is Deny");
+    return judge(0, db,
+                 r->acl_basis == BASIS_DEFAULT
+                     ? "no networkAcls: Azure's default action is Allow"
+                     : "networkAcls.defaultAction is Allow");
+}
+
+static verdict trusted_services(const facts *f, int cis4)
+{
+    const resource *r = f->r;
+    moat_basis bb = to_basis(r->bypass_basis);
+    /* CIS 4.0 and later: the control assumes public access "Enabled from
+    ** selected virtual networks and IP addresses". */
+    if (cis4) {
+        moat_basis sb =
+            weaker(to_basis(r->pna_basis), to_basis(r->default_basis));
+        int selected = r->pna == PNA_ENABLED && !r->default_allow;
+        if (sb == MOAT_BASIS_UNKNOWN)
+            return judge(0, MOAT_BASIS_UNKNOWN,
+                         "whether public access is limited to selected "
+                         "networks is unknown");
+        if (!selected) {
+            verdict v = {MOAT_CONTROL_NOT_APPLICABLE, sb,
+                         r->pna != PNA_ENABLED
+                             ? "public access is not enabled from selected "
+                               "networks (publicNetworkAccess is not Enabled)"
+                             : "public access is not limited to selected "
+                               "networks (defaultAction Allow)"};
+            return v;
+        }
+    }
+    if (bb == MOAT_BASIS_UNKNOWN)
+        return judge(0, bb, "networkAcls.bypass is unknown");
+    if (r->bypass & BYPASS_AZURE_SERVICES)
+        return judge(1, bb,
+                     bb == MOAT_BASIS_DEFAULT
+                         ? "bypass is absent: Azure's default AzureServices "
+                           "applies"
+                         : "bypass includes AzureServices");
+    return judge(0, bb, "bypass does not include AzureServices");
+}
+
+static verdict private_endpoint(const facts *f)
+{
+    const resource *r = f->r;
+    int approved = 0, unknown = 0;
+    for (uint16_t i = 0; i < r->n_pes; i++) {
+        approved |= r->pes[i].status == PE_APPROVED;
+        unknown |= r->pes[i].status == PE_UNKNOWN;
+    }
+    if (approved)
+        return judge(1, MOAT_BASIS_EXPLICIT,
+                     "an Approved private endpoint connection exists");
+    if (unknown || r->pe_basis == BASIS_UNKNOWN)
+        return judge(0, MOAT_BASIS_UNKNOWN,
+                     "private endpoint connections exist but their approval "
+                     "is unknown");
+    return judge(0, to_basis(r->pe_basis),
+                 r->n_pes ? "no private endpoint connection is Approved"
+                          : "no private endpoint connection");
+}
+
+static verdict public_access_disabled(const facts *f)
+{
+    const resource *r = f->r;
+    moat_basis pb = to_basis(r->pna_basis);
+    if (pb == MOAT_BASIS_UNKNOWN)
+        return judge(0, pb, "publicNetworkAccess is unknown");
+    if (r->pna == PNA_DISABLED)
+        return judge(1, pb, "publicNetworkAccess is Disabled");
+    if (r->pna == PNA_SECURED_BY_PERIMETER) {
+        int open = f->a && f->a->profile &&
+                   (f->a->profile->prefixes.n4 || f->a->profile->prefixes.n6);
+        return judge(!open, pb,
+                     open ? "SecuredByPerimeter, and perimeter address rules "
+                            "admit public sources"
+                          : "SecuredByPerimeter with no perimeter address "
+                            "rule: no public source is admitted");
+    }
+    return judge(0, pb,
+                 pb == MOAT_BASIS_DEFAULT
+                     ? "publicNetworkAccess is absent: Azure's default is "
+                       "Enabled"
+                     : "publicNetworkAccess is Enabled");
+}
+
+typedef struct audit_run {
+    moat_audit *a;
+    const moat_estate *es;
+    int cis_only; /* index into cis_versions, or -1 for all */
+} audit_run;
+
+static const char *control_fix(moat_audit *a, int control, const resource *r)
+{
+    switch (control) {
+    case C_STORAGE_DEFAULT_DENY:
+    case C_KEYVAULT_DEFAULT_DENY:
+        return az_update(a, r, "--default-action Deny");
+    case C_STORAGE_TRUSTED: return az_update(a, r, "--bypass AzureServices");
+    case C_STORAGE_PNA:
+    case C_KEYVAULT_PNA:
+        return az_update(a, r, "--public-network-access Disabled");
+    case C_STORAGE_PE:
+    case C_KEYVAULT_PE:
+        return fmt(a,
+                   "az network private-endpoint create --resource-group %s "
+                   "--name pe-%s --vnet-name <vnet> --subnet <subnet> "
+                   "--private-connection-resource-id %s --group-id %s "
+                   "--connection-name %s",
+                   rg_of(a, r), r->name, r->id,
+                   r->kind == RES_STORAGE ? "blob" : "vault", r->name);
+    }
+    return "";
+}
+
+/* Records one verdict for the versions in [from, to) that list control. */
+static void add_control(audit_run *run, int control, const resource *r,
+                        verdict v, size_t from, size_t to)
+{
+    moat_audit *a = run->a;
+    moat_cis_ref *refs = moat__arena_alloc(&a->arena, N_CIS * sizeof *refs);
+    if (refs == NULL) {
+        a->failed = 1;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        if (cis_ids[control][i] == NULL)
+            continue;
+        if (run->cis_only >= 0 && (size_t)run->cis_only != i)
+            continue;
+        refs[n].version = cis_versions[i];
+        refs[n].id = cis_ids[control][i];
+        n++;
+    }
+    /* A control with no CIS number (keyvault-default-deny) is reported
+    ** unless one CIS version was asked for. */
+    int cis_less = control == C_KEYVAULT_DEFAULT_DENY;
+    if (n == 0 && !(cis_less && run->cis_only < 0))
+        return;
+    moat_control_result *c = PUSH(a, a->controls);
+    if (c == NULL)
+        return;
+    const moat_audit_rule *rule = &rules[control_rule[control]];
+    c->control = rule->name;
+    c->title = rule->title;
+    c->resource = r->id;
+    c->resource_name = r->name;
+    c->status = v.status;
+    c->basis = v.basis;
+    c->reason = v.reason;
+    c->cis = refs;
+    c->n_cis = n;
+    if (v.status != MOAT_CONTROL_FAIL)
+        return;
+    moat_finding *x = finding(a, r, control_rule[control], fmt(a, "%zu", from),
+                              fmt(a, "%s: %s", rule->title, v.reason));
+    if (x) {
+        x->control = rule->name;
+        x->cis = refs;
+        x->n_cis = n;
+        x->fix = control_fix(a, control, r);
+        if (v.basis == MOAT_BASIS_UNKNOWN)
+            x->level = MOAT_LEVEL_MEDIUM;
+    }
+    evidence(a, x, "verdict", v.reason, v.basis);
+}
+
+static int same_verdict(verdict x, verdict y)
+{
+    return x.status == y.status && x.basis == y.basis;
+}
+
+static void controls_of(audit_run *run, const facts *f)
+{
+    const resource *r = f->r;
+    if (f->storage) {
+        add_control(run, C_STORAGE_DEFAULT_DENY, r, default_deny(run->a, f), 0,
+                    N_CIS);
+        verdict before = trusted_services(f, 0), after = trusted_services(f, 1);
+        if (same_verdict(before, after)) {
+            add_control(run, C_STORAGE_TRUSTED, r, before, 0, N_CIS);
+        } else {
+            add_control(run, C_STORAGE_TRUSTED, r, before, 0, CIS_4);
+            add_control(run, C_STORAGE_TRUSTED, r, after, CIS_4, N_CIS);
+        }
+        add_control(run, C_STORAGE_PE, r, private_endpoint(f), 0, N_CIS);
+        add_control(run, C_STORAGE_PNA, r, public_access_disabled(f), 0, N_CIS);
+    } else {
+        add_control(run, C_KEYVAULT_PE, r, private_endpoint(f), 0, N_CIS);
+        add_control(run, C_KEYVAULT_PNA, r, public_access_disabled(f), 0,
+                    N_CIS);
+        add_control(run, C_KEYVAULT_DEFAULT_DENY, r, default_deny(run->a, f), 0,
+                    N_CIS);
+    }
+}
+
+/*--------------------------------------------------------------------------
+** Exposure by source class.
+*/
+static void expose(moat_audit *a, const resource *r, const char *source,
+                   const char *admitted, const char *detail)
+{
+    moat_exposure *e = PUSH(a, a->exposures);
+    if (e == NULL)
+        return;
+    e->resource = r->id;
+    e->source = source;
+    e->admitted = admitted;
+    e->detail = detail;
+}
+
+static void exposure_of(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    int all;
+    uint64_t n = internet_addresses(f, &all);
+    if (f->locked)
+        expose(a, r, "internet", "none",
+               "SecuredByPerimeter without a perimeter");
+    else if (all)
+        expose(a, r, "internet", "all",
+               f->firewall && r->default_allow
+                   ? "networkAcls.defaultAction Allow"
+                   : "address rules cover the whole IPv4 space");
+    else if (n)
+        expose(a, r, "internet", "some",
+               fmt(a, "%llu IPv4 addresses through %s%s%s",
+                   (unsigned long long)n,
+                   f->firewall && r->ips.n4 ? "ipRules" : "",
+                   f->firewall && r->ips.n4 && pf && pf->prefixes.n4 ? " and "
+                                                                     : "",
+                   pf && pf->prefixes.n4 ? "perimeter address rules" : ""));
+    else
+        expose(a, r, "internet",
+               r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none",
+               f->enforced ? "Enforced perimeter with no address rule"
+               : r->pna == PNA_DISABLED ? "publicNetworkAccess Disabled"
+                                        : "no IP rule and default action Deny");
+    /* Same region: IP and perimeter address rules do not apply. */
+    expose(a, r, "azure-same-region",
+           f->firewall && r->default_allow ? "all" : "none",
+           f->firewall && r->default_allow
+               ? "default action Allow (IP rules do not see same-region "
+                 "callers)"
+               : "IP rules do not apply to callers in the resource's region");
+    if (f->firewall && r->default_allow)
+        expose(a, r, "virtual-networks", "all", "default action Allow");
+    else if (f->firewall && r->n_vnet_active)
+        expose(a, r, "virtual-networks", "some",
+               fmt(a, "%u subnet%s through virtualNetworkRules",
+                   r->n_vnet_active, r->n_vnet_active == 1 ? "" : "s"));
+    else
+        expose(a, r, "virtual-networks",
+               r->vnet_basis == BASIS_UNKNOWN ? "unknown" : "none",
+               !f->firewall ? "the firewall's virtual network rules are not "
+                              "consulted"
+                            : "no active virtual network rule");
+    int trusted = f->fallback && (r->bypass & BYPASS_AZURE_SERVICES);
+    expose(a, r, "trusted-services",
+           trusted ? (r->tenant == MOAT_ID_NONE ? "none" : "some")
+                   : (r->bypass_basis == BASIS_UNKNOWN ? "unknown" : "none"),
+           trusted        ? (r->tenant == MOAT_ID_NONE
+                                 ? "bypass AzureServices, but the tenant is unknown "
+                                   "(fail closed)"
+                                 : fmt(a,
+                                       "services of the %s catalog from tenant %s "
+                                              "(bypass AzureServices)",
+                                f->storage ? "storage" : "Key Vault",
+                                       r->tenant_text))
+           : !f->fallback ? "the resource's exceptions are not "
+                            "consulted"
+                          : "AzureServices is not in bypass");
+    if (f->storage && f->fallback && r->n_rars)
+        expose(a, r, "identities", "some",
+               fmt(a, "%u resource instance rule%s", r->n_rars,
+                   r->n_rars == 1 ? "" : "s"));
+    else
+        expose(a, r, "identities",
+               r->rar_basis == BASIS_UNKNOWN ? "unknown" : "none",
+               f->storage ? "no resource instance rule in force"
+                          : "Key Vault has no resource instance rules");
+    int approved = 0;
+    for (uint16_t i = 0; i < r->n_pes; i++)
+        approved += r->pes[i].status == PE_APPROVED;
+    expose(a, r, "private-endpoints", approved ? "some" : "none",
+           fmt(a, "%d Approved connection%s of %u", approved,
+               approved == 1 ? "" : "s", r->n_pes));
+    if (f->nsp)
+        expose(a, r, "perimeters", "some",
+               fmt(a, "callers inside perimeter %s%s, %u linked perimeter%s%s",
+                   f->a->perimeter ? f->a->perimeter->name : "?",
+                   f->enforced ? " (Enforced)" : " (Learning)", f->a->n_joins,
+                   f->a->n_joins == 1 ? "" : "s",
+                   pf && pf->n_subs ? ", and subscription rules" : ""));
+    else
+        expose(a, r, "perimeters", "none",
+               f->a ? "Audit mode: the perimeter does not admit"
+                    : "not associated with a perimeter");
+}
+
+/*--------------------------------------------------------------------------
+** Entry point.
+*/
+moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
+                           moat_audit **out)
+{
+    *out = NULL;
+    if (es == NULL)
+        return MOAT_E_INVAL;
+    audit_run run = {NULL, es, -1};
+    if (opt && opt->cis_version) {
+        for (size_t i = 0; i < N_CIS; i++) {
+            if (strcmp(cis_versions[i], opt->cis_version) == 0 ||
+                (strlen(opt->cis_version) == 3 &&
+                 strncmp(cis_versions[i], opt->cis_version, 3) == 0))
+                run.cis_only = (int)i;
+        }
+        if (run.cis_only < 0)
+            return MOAT_E_INVAL;
+    }
+    uint64_t wide =
+        opt && opt->wide_ip_addresses ? opt->wide_ip_addresses : 65536;
+    moat_audit *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return MOAT_E_NOMEM;
+    moat__arena_init(&a->arena, 0);
+    run.a = a;
+    for (size_t i = 0; i < es->n_resources && !a->failed; i++) {
+        facts f;
+        const resource *r = &es->resources[i];
+        facts_of(&f, es, r);
+        moat_audited *ar = PUSH(a, a->resources);
+        if (ar) {
+            ar->id = r->id;
+            ar->name = r->name;
+            ar->kind = r->kind == RES_STORAGE ? "storage" : "keyvault";
+            ar->file = r->file;
+            ar->line = r->line;
+            ar->address = r->address;
+        }
+        controls_of(&run, &f);
+        find_internet(a, &f);
+        find_wide(a, &f, wide);
+        find_log_metrics(a, &f);
+        find_instance_rules(a, &f);
+        find_disabled_exceptions(a, &f);
+        find_lockdown(a, &f);
+        find_not_enforcing(a, &f);
+        find_vnet_rules(a, &f);
+        find_rejects(a, &f);
+        find_pe_states(a, &f);
+        find_unknowns(a, &f);
+        find_tenant(a, &f);
+        exposure_of(a, &f);
+    }
+    if (a->failed) {
+        moat_audit_free(a);
+        return MOAT_E_NOMEM;
+    }
+    *out = a;
+    return MOAT_OK;
+}

@@ -1,0 +1,755 @@
+/*
+** read_terraform.c - `terraform show -json` output, of a plan or of a
+** state, for the azurerm resources that decide network access.
+**
+** Each Terraform resource is rewritten as the ARM resource it becomes, built
+** as a JSON tree whose values keep their positions in the Terraform file,
+** and handed to the same readers as ARM (so validation, defaults and
+** diagnostics are one implementation). A value Terraform knows only after
+** apply ("after_unknown") becomes an unknown value; the decision treats it
+** as the most restrictive one and the audit reports it as unknown.
+**
+**   azurerm_storage_account           network_rules, public_network_access
+**                                     (Enabled/Disabled/SecuredByPerimeter)
+**                                     or public_network_access_enabled
+**   azurerm_storage_account_network_rules   composed onto its account
+**   azurerm_key_vault                 network_acls, tenant_id,
+**                                     public_network_access_enabled
+**   azurerm_key_vault_network_acls    composed onto its vault
+**   azurerm_private_endpoint          private_service_connection: a
+**                                     connection whose approval is unknown
+**   azurerm_network_security_perimeter, _profile, _access_rule,
+**   _association                      the perimeter family
+**
+** References between resources (storage_account_id, resource_id, ...) are
+** followed through their values when known (state) or through the plan's
+** configuration references when not (plan of new resources).
+*/
+#include "load.h"
+
+#include <string.h>
+
+#define UNKNOWN_TEXT "[unknown after apply]"
+
+typedef struct tf_res {
+    const char *address; /* module.m.azurerm_x.y */
+    const char *module;  /* module.m, or "" */
+    const char *type;
+    const char *name;
+    const json_value *values;
+    const json_value *unknown; /* after_unknown, or NULL */
+    const json_value *config;  /* configuration expressions, or NULL */
+    const json_value *node;    /* for positions */
+    const char *id;
+    int resolving;
+    const struct tf_res *acls; /* a separate network rules resource */
+} tf_res;
+
+typedef struct tf {
+    moat_loader *ld;
+    const src_file *f;
+    tf_res *res;
+    size_t n, cap;
+    moat_index by_address;
+    moat_index ids;     /* ids built so far, to keep them unique */
+    moat_index changes; /* address -> after_unknown */
+    moat_index configs; /* address -> expressions */
+} tf;
+
+/*--------------------------------------------------------------------------
+** Building ARM-shaped JSON trees.
+*/
+static json_value *mk(tf *t, json_type type, uint32_t pos)
+{
+    json_value *v = moat__arena_zalloc(&t->ld->arena, sizeof *v);
+    if (v == NULL) {
+        moat__oom(t->ld);
+        return NULL;
+    }
+    v->type = type;
+    v->pos = pos;
+    return v;
+}
+
+static json_value *mk_str(tf *t, const char *s, uint32_t pos)
+{
+    json_value *v = mk(t, JSON_STRING, pos);
+    if (v) {
+        v->str = s ? s : "";
+        v->len = (uint32_t)strlen(v->str);
+    }
+    return v;
+}
+
+/* A shallow copy (children shared, never relinked) that can take a key. */
+static json_value *clone(tf *t, const json_value *src)
+{
+    json_value *v = mk(t, src->type, src->pos);
+    if (v) {
+        v->str = src->str;
+        v->len = src->len;
+        v->child = src->child;
+    }
+    return v;
+}
+
+static void put(json_value *obj, const char *key, json_value *v)
+{
+    if (obj == NULL || v == NULL)
+        return;
+    v->key = key;
+    v->key_len = (uint32_t)strlen(key);
+    v->next = NULL;
+    json_value **tail = &obj->child;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = v;
+    obj->len++;
+}
+
+static void push(json_value *arr, json_value *v)
+{
+    if (arr == NULL || v == NULL)
+        return;
+    v->key = NULL;
+    v->next = NULL;
+    json_value **tail = &arr->child;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = v;
+    arr->len++;
+}
+
+/*--------------------------------------------------------------------------
+** Reading Terraform values.
+*/
+
+/* Whether after_unknown marks `key` (or any element of it) unknown. */
+static int unknown_member(const json_value *unknown, const char *key)
+{
+    const json_value *u = moat__json_get(unknown, key);
+    if (u == NULL)
+        return 0;
+    if (u->type == JSON_TRUE)
+        return 1;
+    if (u->type == JSON_ARRAY) {
+        for (const json_value *e = u->child; e; e = e->next) {
+            if (e->type == JSON_TRUE)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* values[key] as a member for the ARM tree: a copy, an unknown marker, or
+** NULL when absent. */
+static json_value *value(tf *t, const json_value *values,
+                         const json_value *unknown, const char *key)
+{
+    const json_value *v = moat__json_get(values, key);
+    if (unknown_member(unknown, key))
+        return mk_str(t, UNKNOWN_TEXT, v ? v->pos : values->pos);
+    if (moat__json_is_null(v))
+        return NULL;
+    return clone(t, v);
+}
+
+static const char *known_str(const json_value *values,
+                             const json_value *unknown, const char *key)
+{
+    const json_value *v = moat__json_get(values, key);
+    if (unknown_member(unknown, key) || v == NULL || v->type != JSON_STRING ||
+        v->len == 0)
+        return NULL;
+    return v->str;
+}
+
+/* The first element of a block list (network_rules, network_acls). */
+static const json_value *block(const json_value *values, const char *key)
+{
+    const json_value *v = moat__json_get(values, key);
+    if (v && v->type == JSON_ARRAY)
+        return v->child;
+    if (v && v->type == JSON_OBJECT)
+        return v;
+    return NULL;
+}
+
+static const json_value *block_unknown(const json_value *unknown,
+                                       const char *key)
+{
+    const json_value *u = moat__json_get(unknown, key);
+    if (u && u->type == JSON_ARRAY)
+        return u->child;
+    return u;
+}
+
+/*--------------------------------------------------------------------------
+** Addresses, references and ids.
+*/
+static tf_res *find(tf *t, const char *address)
+{
+    return moat__index_get(&t->by_address, address, strlen(address));
+}
+
+/* "azurerm_storage_account.x.id" or "module.m.azurerm_x.y" (relative to the
+** referring resource's module) to the resource it names. */
+static tf_res *resolve_reference(tf *t, const tf_res *from, const char *ref)
+{
+    char buf[1024];
+    for (int drop = 0; drop < 3; drop++) {
+        const char *prefix = from->module[0] ? from->module : "";
+        snprintf(buf, sizeof buf, "%s%s%s", prefix, prefix[0] ? "." : "", ref);
+        /* Drop trailing ".attribute" parts one at a time. */
+        for (int k = 0; k < drop; k++) {
+            char *dot = strrchr(buf, '.');
+            if (dot)
+                *dot = '\0';
+        }
+        char *bracket = strchr(buf, '[');
+        if (bracket)
+            *bracket = '\0';
+        tf_res *r = find(t, buf);
+        if (r)
+            return r;
+    }
+    return NULL;
+}
+
+static const char *resource_id(tf *t, tf_res *r);
+
+/* The id an attribute points at: its value when known, else the resource
+** the plan's configuration references. expr is the expressions object the
+** attribute lives in (NULL: the resource's own). */
+static const char *ref_id(tf *t, tf_res *r, const json_value *values,
+                          const json_value *unknown, const json_value *expr,
+                          const char *attr)
+{
+    const char *known = known_str(values, unknown, attr);
+    if (known)
+        return known;
+    const json_value *e = moat__json_get(expr ? expr : r->config, attr);
+    const json_value *refs = moat__json_get(e, "references");
+    if (refs == NULL || refs->type != JSON_ARRAY)
+        return NULL;
+    for (const json_value *ref = refs->child; ref; ref = ref->next) {
+        if (ref->type != JSON_STRING)
+            continue;
+        tf_res *target = resolve_reference(t, r, ref->str);
+        if (target)
+            return resource_id(t, target);
+    }
+    return NULL;
+}
+
+static const char *tf_name(const tf_res *r)
+{
+    const char *n = known_str(r->values, r->unknown, "name");
+    return n ? n : r->name;
+}
+
+static const char *arm_id(tf *t, const tf_res *r, const char *provider_type)
+{
+    const char *rg = known_str(r->values, r->unknown, "resource_group_name");
+    return moat__arena_printf(&t->ld->arena,
+                              "/subscriptions/unknown/resourceGroups/%s/"
+                              "providers/%s/%s",
+                              rg ? rg : "unknown", provider_type, tf_name(r));
+}
+
+static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
+                            const char *child)
+{
+    const char *parent = ref_id(t, r, r->values, r->unknown, NULL, parent_attr);
+    return moat__arena_printf(&t->ld->arena, "%s/%s/%s",
+                              parent ? parent
+                                     : "/providers/Microsoft.Network/"
+                                       "networkSecurityPerimeters/unknown",
+                              child, tf_name(r));
+}
+
+/* The ARM id of a resource: its own when the state knows it, else one built
+** from its parent, resource group and name. */
+static const char *resource_id(tf *t, tf_res *r)
+{
+    if (r->id)
+        return r->id;
+    const char *known = known_str(r->values, r->unknown, "id");
+    if (known) {
+        r->id = known;
+        return known;
+    }
+    if (r->resolving)
+        return r->address; /* a reference cycle: name it by address */
+    r->resolving = 1;
+    const char *id = NULL;
+    if (strcmp(r->type, "azurerm_storage_account") == 0)
+        id = arm_id(t, r, "Microsoft.Storage/storageAccounts");
+    else if (strcmp(r->type, "azurerm_key_vault") == 0)
+        id = arm_id(t, r, "Microsoft.KeyVault/vaults");
+    else if (strcmp(r->type, "azurerm_private_endpoint") == 0)
+        id = arm_id(t, r, "Microsoft.Network/privateEndpoints");
+    else if (strcmp(r->type, "azurerm_network_security_perimeter") == 0)
+        id = arm_id(t, r, "Microsoft.Network/networkSecurityPerimeters");
+    else if (strcmp(r->type, "azurerm_network_security_perimeter_profile") == 0)
+        id = child_id(t, r, "network_security_perimeter_id", "profiles");
+    else if (strcmp(r->type,
+                    "azurerm_network_security_perimeter_access_rule") == 0)
+        id = child_id(t, r, "network_security_perimeter_profile_id",
+                      "accessRules");
+    else if (strcmp(r->type,
+                    "azurerm_network_security_perimeter_association") == 0) {
+        const char *prof_id = ref_id(t, r, r->values, r->unknown, NULL,
+                                     "network_security_perimeter_profile_id");
+        size_t plen =
+            prof_id ? moat__arm_parent_len(prof_id, strlen(prof_id), "profiles")
+                    : 0;
+        id = moat__arena_printf(&t->ld->arena, "%.*s/resourceAssociations/%s",
+                                (int)(plen ? plen : 0), plen ? prof_id : "",
+                                tf_name(r));
+    }
+    /* Two resources of a plan may share a name while their resource groups
+    ** are unknown: tell the built ids apart by address. */
+    if (id && moat__index_get(&t->ids, id, strlen(id)))
+        id = moat__arena_printf(&t->ld->arena, "%s#%s", id, r->address);
+    r->id = id ? id : r->address;
+    if (moat__index_put(&t->ids, r->id, strlen(r->id), r, NULL) < 0)
+        moat__oom(t->ld);
+    r->resolving = 0;
+    return r->id;
+}
+
+/*--------------------------------------------------------------------------
+** The ARM trees.
+*/
+static json_value *resource_node(tf *t, tf_res *r, const char *arm_type)
+{
+    json_value *res = mk(t, JSON_OBJECT, r->node->pos);
+    put(res, "id", mk_str(t, resource_id(t, r), r->node->pos));
+    put(res, "name", mk_str(t, tf_name(r), r->node->pos));
+    put(res, "type", mk_str(t, arm_type, r->node->pos));
+    json_value *loc = value(t, r->values, r->unknown, "location");
+    if (loc)
+        put(res, "location", loc);
+    return res;
+}
+
+/* publicNetworkAccess from public_network_access (the newer string) or
+** public_network_access_enabled (the boolean). */
+static json_value *public_access(tf *t, const tf_res *r)
+{
+    json_value *s = value(t, r->values, r->unknown, "public_network_access");
+    if (s)
+        return s;
+    const json_value *b =
+        moat__json_get(r->values, "public_network_access_enabled");
+    if (unknown_member(r->unknown, "public_network_access_enabled"))
+        return mk_str(t, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
+    if (b && (b->type == JSON_TRUE || b->type == JSON_FALSE))
+        return mk_str(t, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
+    return NULL;
+}
+
+/* networkAcls from a network_rules / network_acls block, or from the
+** attributes of a separate rules resource (blk is then its values). */
+static json_value *acls_node(tf *t, tf_res *r, const json_value *blk,
+                             const json_value *unk)
+{
+    json_value *acls = mk(t, JSON_OBJECT, blk->pos);
+    json_value *v;
+    if ((v = value(t, blk, unk, "default_action")))
+        put(acls, "defaultAction", v);
+    if ((v = value(t, blk, unk, "bypass")))
+        put(acls, "bypass", v);
+    if ((v = value(t, blk, unk, "ip_rules")))
+        put(acls, "ipRules", v);
+    if ((v = value(t, blk, unk, "virtual_network_subnet_ids")))
+        put(acls, "virtualNetworkRules", v);
+    const json_value *pla = moat__json_get(blk, "private_link_access");
+    if (unknown_member(unk, "private_link_access")) {
+        put(acls, "resourceAccessRules", mk_str(t, UNKNOWN_TEXT, blk->pos));
+    } else if (pla && pla->type == JSON_ARRAY) {
+        json_value *list = mk(t, JSON_ARRAY, pla->pos);
+        for (const json_value *e = pla->child; e; e = e->next) {
+            json_value *rule = mk(t, JSON_OBJECT, e->pos);
+            json_value *tid = value(t, e, NULL, "endpoint_tenant_id");
+            json_value *rid = value(t, e, NULL, "endpoint_resource_id");
+            put(rule, "tenantId", tid ? tid : mk_str(t, UNKNOWN_TEXT, e->pos));
+            put(rule, "resourceId",
+                rid ? rid : mk_str(t, UNKNOWN_TEXT, e->pos));
+            push(list, rule);
+        }
+        put(acls, "resourceAccessRules", list);
+    }
+    (void)r;
+    return acls;
+}
+
+/* The firewall of an account or vault: a separate rules resource wins over
+** the inline block (azurerm: use one or the other). */
+static json_value *firewall(tf *t, tf_res *r, const char *block_name)
+{
+    if (r->acls)
+        return acls_node(t, r, r->acls->values, r->acls->unknown);
+    if (unknown_member(r->unknown, block_name))
+        return mk_str(t, UNKNOWN_TEXT, r->node->pos);
+    const json_value *blk = block(r->values, block_name);
+    if (blk == NULL)
+        return NULL;
+    return acls_node(t, r, blk, block_unknown(r->unknown, block_name));
+}
+
+static void read_arm(tf *t, tf_res *r, json_value *res, json_value *props)
+{
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.ld = t->ld;
+    c.file = t->f;
+    c.res = r->address;
+    c.origin = "terraform";
+    c.address = r->address;
+    c.pos = r->node->pos;
+    size_t mark = moat__rctx_push_key(&c, props);
+    const char *type = moat__json_get(res, "type")->str;
+    if (strcmp(type, "Microsoft.Storage/storageAccounts") == 0)
+        moat__read_account(&c, res, props, RES_STORAGE);
+    else if (strcmp(type, "Microsoft.KeyVault/vaults") == 0)
+        moat__read_account(&c, res, props, RES_KEYVAULT);
+    else if (strcmp(type, "Microsoft.Network/privateEndpoints") == 0)
+        moat__read_private_endpoint(&c, res, props);
+    else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters") == 0)
+        moat__read_perimeter(&c, res, props);
+    else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters/"
+                          "profiles") == 0)
+        moat__read_profile(&c, res, props);
+    else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters/"
+                          "profiles/accessRules") == 0)
+        moat__read_access_rule(&c, res, props);
+    else
+        moat__read_association(&c, res, props);
+    moat__rctx_pop(&c, mark);
+    t->ld->n_read++;
+}
+
+static json_value *props_node(tf *t, json_value *res)
+{
+    json_value *props = mk(t, JSON_OBJECT, res->pos);
+    put(res, "properties", props);
+    return props;
+}
+
+static void tf_storage_account(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(t, r, "Microsoft.Storage/storageAccounts");
+    json_value *props = props_node(t, res);
+    put(props, "publicNetworkAccess", public_access(t, r));
+    put(props, "networkAcls", firewall(t, r, "network_rules"));
+    read_arm(t, r, res, props);
+}
+
+static void tf_key_vault(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(t, r, "Microsoft.KeyVault/vaults");
+    json_value *props = props_node(t, res);
+    put(props, "tenantId", value(t, r->values, r->unknown, "tenant_id"));
+    put(props, "publicNetworkAccess", public_access(t, r));
+    put(props, "networkAcls", firewall(t, r, "network_acls"));
+    read_arm(t, r, res, props);
+}
+
+/* A private endpoint names what it reaches; whether Azure approved the
+** connection is not in Terraform, so the status is unknown. */
+static void tf_private_endpoint(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(t, r, "Microsoft.Network/privateEndpoints");
+    json_value *props = props_node(t, res);
+    const json_value *list =
+        moat__json_get(r->values, "private_service_connection");
+    const json_value *exprs =
+        moat__json_get(r->config, "private_service_connection");
+    json_value *auto_list = mk(t, JSON_ARRAY, r->node->pos);
+    json_value *manual_list = mk(t, JSON_ARRAY, r->node->pos);
+    const json_value *cfg =
+        exprs && exprs->type == JSON_ARRAY ? exprs->child : NULL;
+    for (const json_value *e = list && list->type == JSON_ARRAY ? list->child
+                                                                : NULL;
+         e; e = e->next, cfg = cfg ? cfg->next : NULL) {
+        const char *target =
+            ref_id(t, r, e, NULL, cfg, "private_connection_resource_id");
+        if (target == NULL)
+            continue;
+        json_value *conn = mk(t, JSON_OBJECT, e->pos);
+        json_value *cp = mk(t, JSON_OBJECT, e->pos);
+        json_value *state = mk(t, JSON_OBJECT, e->pos);
+        put(state, "status", mk_str(t, UNKNOWN_TEXT, e->pos));
+        put(cp, "privateLinkServiceId", mk_str(t, target, e->pos));
+        put(cp, "privateLinkServiceConnectionState", state);
+        put(conn, "properties", cp);
+        const json_value *manual = moat__json_get(e, "is_manual_connection");
+        push(manual && manual->type == JSON_TRUE ? manual_list : auto_list,
+             conn);
+    }
+    put(props, "privateLinkServiceConnections", auto_list);
+    put(props, "manualPrivateLinkServiceConnections", manual_list);
+    read_arm(t, r, res, props);
+}
+
+static void tf_perimeter(tf *t, tf_res *r)
+{
+    json_value *res =
+        resource_node(t, r, "Microsoft.Network/networkSecurityPerimeters");
+    json_value *props = props_node(t, res);
+    put(props, "perimeterGuid",
+        value(t, r->values, r->unknown, "perimeter_guid"));
+    read_arm(t, r, res, props);
+}
+
+static void tf_profile(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(
+        t, r, "Microsoft.Network/networkSecurityPerimeters/profiles");
+    read_arm(t, r, res, props_node(t, res));
+}
+
+static void subscriptions_node(tf *t, json_value *props, const tf_res *r)
+{
+    const json_value *subs = moat__json_get(r->values, "subscription_ids");
+    if (unknown_member(r->unknown, "subscription_ids")) {
+        put(props, "subscriptions", mk_str(t, UNKNOWN_TEXT, r->node->pos));
+        return;
+    }
+    if (subs == NULL || subs->type != JSON_ARRAY)
+        return;
+    json_value *list = mk(t, JSON_ARRAY, subs->pos);
+    for (const json_value *e = subs->child; e; e = e->next) {
+        json_value *o = mk(t, JSON_OBJECT, e->pos);
+        put(o, "id", clone(t, e));
+        push(list, o);
+    }
+    put(props, "subscriptions", list);
+}
+
+static void tf_access_rule(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(
+        t, r,
+        "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules");
+    json_value *props = props_node(t, res);
+    put(props, "direction", value(t, r->values, r->unknown, "direction"));
+    put(props, "addressPrefixes",
+        value(t, r->values, r->unknown, "address_prefixes"));
+    subscriptions_node(t, props, r);
+    put(props, "serviceTags", value(t, r->values, r->unknown, "service_tags"));
+    put(props, "fullyQualifiedDomainNames",
+        value(t, r->values, r->unknown, "fqdns"));
+    read_arm(t, r, res, props);
+}
+
+static void tf_association(tf *t, tf_res *r)
+{
+    json_value *res = resource_node(
+        t, r,
+        "Microsoft.Network/networkSecurityPerimeters/resourceAssociations");
+    json_value *props = props_node(t, res);
+    json_value *plr = mk(t, JSON_OBJECT, r->node->pos);
+    json_value *prof = mk(t, JSON_OBJECT, r->node->pos);
+    const char *target =
+        ref_id(t, r, r->values, r->unknown, NULL, "resource_id");
+    const char *profile_id = ref_id(t, r, r->values, r->unknown, NULL,
+                                    "network_security_perimeter_profile_id");
+    put(plr, "id", mk_str(t, target ? target : UNKNOWN_TEXT, r->node->pos));
+    put(prof, "id",
+        mk_str(t, profile_id ? profile_id : UNKNOWN_TEXT, r->node->pos));
+    put(props, "privateLinkResource", plr);
+    put(props, "profile", prof);
+    put(props, "accessMode", value(t, r->values, r->unknown, "access_mode"));
+    read_arm(t, r, res, props);
+}
+
+/*--------------------------------------------------------------------------
+** Walking the document.
+*/
+static void add_resource(tf *t, const json_value *node, const char *module)
+{
+    const json_value *addr = moat__json_get(node, "address");
+    const json_value *type = moat__json_get(node, "type");
+    const json_value *name = moat__json_get(node, "name");
+    const json_value *mode = moat__json_get(node, "mode");
+    if (addr == NULL || addr->type != JSON_STRING || type == NULL ||
+        type->type != JSON_STRING)
+        return;
+    if (mode && mode->type == JSON_STRING && strcmp(mode->str, "managed") != 0)
+        return; /* data sources describe, they do not configure */
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        tf_res *p = moat__arena_alloc(&t->ld->arena, cap * sizeof *p);
+        if (p == NULL) {
+            moat__oom(t->ld);
+            return;
+        }
+        if (t->n)
+            memcpy(p, t->res, t->n * sizeof *p);
+        t->res = p;
+        t->cap = cap;
+    }
+    tf_res *r = &t->res[t->n++];
+    memset(r, 0, sizeof *r);
+    r->address = addr->str;
+    r->module = module;
+    r->type = type->str;
+    r->name = name && name->type == JSON_STRING ? name->str : addr->str;
+    r->values = moat__json_get(node, "values");
+    r->node = node;
+}
+
+static void walk_module(tf *t, const json_value *mod, const char *module)
+{
+    const json_value *list = moat__json_get(mod, "resources");
+    for (const json_value *r = list ? list->child : NULL; r; r = r->next)
+        add_resource(t, r, module);
+    const json_value *kids = moat__json_get(mod, "child_modules");
+    for (const json_value *k = kids ? kids->child : NULL; k; k = k->next) {
+        const json_value *a = moat__json_get(k, "address");
+        walk_module(t, k, a && a->type == JSON_STRING ? a->str : module);
+    }
+}
+
+static void walk_config(tf *t, const json_value *mod, const char *prefix)
+{
+    const json_value *list = moat__json_get(mod, "resources");
+    for (const json_value *r = list ? list->child : NULL; r; r = r->next) {
+        const json_value *a = moat__json_get(r, "address");
+        const json_value *e = moat__json_get(r, "expressions");
+        if (a == NULL || a->type != JSON_STRING || e == NULL)
+            continue;
+        const char *full =
+            prefix[0]
+                ? moat__arena_printf(&t->ld->arena, "%s.%s", prefix, a->str)
+                : a->str;
+        if (full == NULL || moat__index_put(&t->configs, full, strlen(full),
+                                            (void *)e, NULL) < 0)
+            moat__oom(t->ld);
+    }
+    const json_value *calls = moat__json_get(mod, "module_calls");
+    for (const json_value *m = calls ? calls->child : NULL; m; m = m->next) {
+        const char *sub =
+            moat__arena_printf(&t->ld->arena, "%s%smodule.%s", prefix,
+                               prefix[0] ? "." : "", m->key);
+        if (sub)
+            walk_config(t, moat__json_get(m, "module"), sub);
+    }
+}
+
+static void index_changes(tf *t, const json_value *doc)
+{
+    const json_value *list = moat__json_get(doc, "resource_changes");
+    for (const json_value *c = list ? list->child : NULL; c; c = c->next) {
+        const json_value *a = moat__json_get(c, "address");
+        const json_value *u =
+            moat__json_get(moat__json_get(c, "change"), "after_unknown");
+        if (a && a->type == JSON_STRING && u &&
+            moat__index_put(&t->changes, a->str, a->len, (void *)u, NULL) < 0)
+            moat__oom(t->ld);
+    }
+}
+
+int moat__is_terraform(const json_value *doc)
+{
+    return doc->type == JSON_OBJECT && moat__json_get(doc, "format_version") &&
+           (moat__json_get(doc, "planned_values") ||
+            moat__json_get(doc, "values") ||
+            moat__json_get(doc, "resource_changes"));
+}
+
+/* A separate rules resource composes onto the account or vault it names. */
+static void attach_rules(tf *t, tf_res *r, const char *attr)
+{
+    const char *target = ref_id(t, r, r->values, r->unknown, NULL, attr);
+    for (size_t i = 0; target && i < t->n; i++) {
+        tf_res *o = &t->res[i];
+        if ((strcmp(o->type, "azurerm_storage_account") == 0 ||
+             strcmp(o->type, "azurerm_key_vault") == 0) &&
+            moat__eq_ci_z(resource_id(t, o), target)) {
+            o->acls = r;
+            return;
+        }
+    }
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.ld = t->ld;
+    c.file = t->f;
+    c.res = r->address;
+    moat__diag(&c, MOAT_SEV_WARNING, MOAT_E_NOTFOUND, r->node,
+               "the %s it configures is not in this plan or state; ignored",
+               strcmp(attr, "key_vault_id") == 0 ? "key vault"
+                                                 : "storage account");
+}
+
+void moat__read_terraform(moat_loader *ld, const src_file *f,
+                          const json_value *doc)
+{
+    tf t;
+    memset(&t, 0, sizeof t);
+    t.ld = ld;
+    t.f = f;
+    moat__index_init(&t.by_address);
+    moat__index_init(&t.ids);
+    moat__index_init(&t.changes);
+    moat__index_init(&t.configs);
+    const json_value *root =
+        moat__json_get(moat__json_get(doc, "planned_values"), "root_module");
+    if (root == NULL)
+        root = moat__json_get(moat__json_get(doc, "values"), "root_module");
+    walk_module(&t, root, "");
+    index_changes(&t, doc);
+    walk_config(
+        &t, moat__json_get(moat__json_get(doc, "configuration"), "root_module"),
+        "");
+    for (size_t i = 0; i < t.n; i++) {
+        tf_res *r = &t.res[i];
+        r->unknown =
+            moat__index_get(&t.changes, r->address, strlen(r->address));
+        r->config = moat__index_get(&t.configs, r->address, strlen(r->address));
+        if (moat__index_put(&t.by_address, r->address, strlen(r->address), r,
+                            NULL) < 0)
+            moat__oom(ld);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        tf_res *r = &t.res[i];
+        if (strcmp(r->type, "azurerm_storage_account_network_rules") == 0)
+            attach_rules(&t, r, "storage_account_id");
+        else if (strcmp(r->type, "azurerm_key_vault_network_acls") == 0)
+            attach_rules(&t, r, "key_vault_id");
+    }
+    static const struct {
+        const char *type;
+        void (*read)(tf *, tf_res *);
+    } readers[] = {
+        {"azurerm_network_security_perimeter", tf_perimeter},
+        {"azurerm_network_security_perimeter_profile", tf_profile},
+        {"azurerm_network_security_perimeter_access_rule", tf_access_rule},
+        {"azurerm_network_security_perimeter_association", tf_association},
+        {"azurerm_storage_account", tf_storage_account},
+        {"azurerm_key_vault", tf_key_vault},
+        {"azurerm_private_endpoint", tf_private_endpoint},
+    };
+    for (size_t i = 0; i < t.n && !ld->oom; i++) {
+        tf_res *r = &t.res[i];
+        if (r->values == NULL || r->values->type != JSON_OBJECT)
+            continue;
+        size_t k = 0;
+        while (k < MOAT_ARRAY_LEN(readers) &&
+               strcmp(readers[k].type, r->type) != 0)
+            k++;
+        if (k < MOAT_ARRAY_LEN(readers))
+            readers[k].read(&t, r);
+        else if (strcmp(r->type, "azurerm_storage_account_network_rules") !=
+                     0 &&
+                 strcmp(r->type, "azurerm_key_vault_network_acls") != 0)
+            ld->n_ignored++;
+    }
+    moat__index_free(&t.by_address);
+    moat__index_free(&t.ids);
+    moat__index_free(&t.changes);
+    moat__index_free(&t.configs);
+}
