@@ -33,7 +33,7 @@ ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h)
 
-.PHONY: all test unit cli-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all test unit cli-test audit-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -97,7 +97,7 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test conformance realworld fuzz-replay check-symbols
+test: unit cli-test audit-test conformance realworld fuzz-replay check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -105,6 +105,19 @@ unit: $(A)/unit
 
 cli-test: $(A)/moat
 	MOAT=$(A)/moat tests/cli/run.sh
+
+# The audit: Checkov's fixtures, posture-tools.md section 5, the CLI (its
+# SARIF validated against the 2.1.0 schema with ajv from npm).
+audit-test: $(A)/moat tests/sarif/node_modules/.installed
+	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
+	    $(SHARED)/realworld/checkov-fixtures
+	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
+	MOAT=$(A)/moat tests/cli/audit.sh
+
+tests/sarif/node_modules/.installed: tests/sarif/package.json \
+    tests/sarif/package-lock.json
+	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 conformance: $(A)/moat
 	$(PYTHON) tests/conformance.py --moat $(A)/moat $(SHARED)/conformance
@@ -158,10 +171,12 @@ deps:
 # Refresh tests/shared from ../shared (the authoritative copy).
 shared-sync:
 	rm -rf tests/shared/conformance tests/shared/realworld/rest-api-examples \
-	    tests/shared/realworld/azure-cli-recordings
+	    tests/shared/realworld/azure-cli-recordings \
+	    tests/shared/realworld/checkov-fixtures
 	cp -r ../shared/conformance tests/shared/
 	cp -r ../shared/realworld/rest-api-examples \
-	    ../shared/realworld/azure-cli-recordings tests/shared/realworld/
+	    ../shared/realworld/azure-cli-recordings \
+	    ../shared/realworld/checkov-fixtures tests/shared/realworld/
 
 clean:
 	rm -rf $(B)

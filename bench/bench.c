@@ -8,6 +8,10 @@
 **                                      `moat check --requests`
 **   build/bench load N DIR             writes an estate of N accounts to DIR
 **                                      and times loading and compiling it
+**   build/bench audit N DIR            writes an estate of N resources (storage
+**                                      accounts and key vaults in every
+**                                      posture, a quarter under a perimeter)
+**                                      and times moat_audit_run over it
 **
 ** The maximum-size account (issue 2): 400 IPv4 rules, 400 virtual network
 ** rules, 200 resource access rules, and a Learning-mode perimeter profile
@@ -465,6 +469,153 @@ static int bench_load(long n, const char *dir)
     return 0;
 }
 
+/* One storage account or key vault of the audit estate: settings cycle
+** through the postures the audit tells apart, so every rule fires. */
+static void audit_resource(FILE *fp, long i)
+{
+    static const char *const pna[] = {"",
+                                      "\"publicNetworkAccess\":\"Enabled\",",
+                                      "\"publicNetworkAccess\":\"Disabled\",",
+                                      "\"publicNetworkAccess\":"
+                                      "\"SecuredByPerimeter\","};
+    static const char *const bypass[] = {
+        "AzureServices", "None", "Logging, Metrics", "AzureServices, Logging"};
+    int vault = i % 2 == 1;
+    fprintf(fp,
+            "%s{\"id\":\"/subscriptions/" SUB "/resourceGroups/rg-%ld/"
+            "providers/%s/r%07ld\",\"name\":\"r%07ld\",\"type\":\"%s\","
+            "\"location\":\"westeurope\",\"properties\":{%s",
+            i ? ",\n" : "", i % 50,
+            vault ? "Microsoft.KeyVault/vaults"
+                  : "Microsoft.Storage/"
+                    "storageAccounts",
+            i, i,
+            vault ? "Microsoft.KeyVault/vaults"
+                  : "Microsoft.Storage/storageAccounts",
+            pna[(i / 2) % 4]);
+    if (vault)
+        fprintf(fp, "\"tenantId\":\"" TENANT "\",");
+    if (i % 7 != 0) {
+        fprintf(fp,
+                "\"networkAcls\":{\"defaultAction\":\"%s\",\"bypass\":"
+                "\"%s\",\"ipRules\":[",
+                i % 5 == 0 ? "Allow" : "Deny",
+                vault ? (i % 3 ? "AzureServices" : "None")
+                      : bypass[(i / 3) % 4]);
+        for (int k = 0; k < 10; k++) {
+            char t[64];
+            range r = random_range(k == 0 && i % 11 == 0 ? 8 : 20, 30);
+            range_text(&r, t, sizeof t);
+            fprintf(fp, "%s{\"value\":\"%s\"}", k ? "," : "", t);
+        }
+        fprintf(fp, "],\"virtualNetworkRules\":[");
+        for (int k = 0; k < 3; k++)
+            fprintf(fp,
+                    "%s{\"id\":\"/subscriptions/" SUB "/resourceGroups/"
+                    "rg-net/providers/Microsoft.Network/virtualNetworks/"
+                    "vnet-%ld/subnets/snet-%d\"}",
+                    k ? "," : "", i % 300, k);
+        fprintf(fp, "]");
+        if (!vault)
+            fprintf(fp,
+                    ",\"resourceAccessRules\":[{\"tenantId\":\"%s\","
+                    "\"resourceId\":\"/subscriptions/%s/resourceGroups/*/"
+                    "providers/Microsoft.DataFactory/factories/*\"}]",
+                    i % 13 == 0 ? OTHER_TENANT : TENANT,
+                    i % 4 == 0 ? "*" : SUB);
+        fprintf(fp, "},");
+    }
+    static const char *const pe[] = {"Approved", "Pending", "Rejected",
+                                     "Disconnected"};
+    fprintf(fp,
+            "\"privateEndpointConnections\":[{\"properties\":{"
+            "\"privateEndpoint\":{\"id\":\"/subscriptions/" SUB
+            "/resourceGroups/rg-pe/providers/Microsoft.Network/"
+            "privateEndpoints/pe-%ld\"},\"privateLinkServiceConnectionState\":"
+            "{\"status\":\"%s\"}}}]}}",
+            i, pe[(i / 5) % 4]);
+    if (i % 4 == 3) {
+        static const char *const mode[] = {"Learning", "Enforced", "Audit"};
+        fprintf(fp,
+                ",\n{\"id\":\"" NSP "/resourceAssociations/a%07ld\","
+                "\"name\":\"a%07ld\",\"type\":\"Microsoft.Network/"
+                "networkSecurityPerimeters/resourceAssociations\","
+                "\"properties\":{\"privateLinkResource\":{\"id\":"
+                "\"/subscriptions/" SUB "/resourceGroups/rg-%ld/providers/%s/"
+                "r%07ld\"},\"profile\":{\"id\":\"" NSP "/profiles/p\"},"
+                "\"accessMode\":\"%s\"}}",
+                i, i, i % 50,
+                vault ? "Microsoft.KeyVault/vaults"
+                      : "Microsoft.Storage/storageAccounts",
+                i, mode[(i / 4) % 3]);
+    }
+}
+
+static int bench_audit(long n, const char *dir)
+{
+    mkdir(dir, 0755);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/estate.json", dir);
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL) {
+        fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    fprintf(fp,
+            "[{\"id\":\"/subscriptions/" SUB "\",\"type\":\"Microsoft."
+            "Resources/subscriptions\",\"subscriptionId\":\"" SUB "\","
+            "\"tenantId\":\"" TENANT "\"},\n{\"id\":\"" NSP "\",\"name\":"
+            "\"nsp-bench\",\"type\":\"Microsoft.Network/"
+            "networkSecurityPerimeters\",\"location\":\"westeurope\","
+            "\"properties\":{\"perimeterGuid\":\"3f0c9a2e-5b1d-4c7e-8a6f-"
+            "2d9e1b4c7a30\"}},\n{\"id\":\"" NSP
+            "/profiles/p\",\"name\":\"p\",\"type\":"
+            "\"Microsoft.Network/networkSecurityPerimeters/profiles\"},\n"
+            "{\"id\":\"" NSP "/profiles/p/accessRules/r\",\"name\":\"r\","
+            "\"type\":\"Microsoft.Network/networkSecurityPerimeters/profiles/"
+            "accessRules\",\"properties\":{\"direction\":\"Inbound\","
+            "\"addressPrefixes\":[\"20.30.0.0/16\"]}},\n");
+    for (long i = 0; i < n; i++)
+        audit_resource(fp, i);
+    fprintf(fp, "]\n");
+    size_t bytes = (size_t)ftell(fp);
+    fclose(fp);
+
+    moat_loader *ld = moat_loader_new(MOAT_LOAD_LENIENT);
+    moat_loader_add_path(ld, dir);
+    moat_estate *es = NULL;
+    if (moat_loader_finish(ld, &es) != MOAT_OK) {
+        fprintf(stderr, "bench: audit estate did not load\n");
+        return 1;
+    }
+    moat_loader_free(ld);
+    double best = 1e9;
+    size_t resources = 0, findings = 0, controls = 0, exposures = 0;
+    for (int run = 0; run < 5; run++) {
+        double t0 = now();
+        moat_audit *a = NULL;
+        if (moat_audit_run(es, NULL, &a) != MOAT_OK) {
+            fprintf(stderr, "bench: audit failed\n");
+            return 1;
+        }
+        double t = now() - t0;
+        resources = moat_audit_resource_count(a);
+        findings = moat_audit_finding_count(a);
+        controls = moat_audit_control_count(a);
+        exposures = moat_audit_exposure_count(a);
+        moat_audit_free(a);
+        if (t < best)
+            best = t;
+    }
+    moat_estate_free(es);
+    printf("{\"bench\":\"audit\",\"resources\":%zu,\"bytes\":%zu,"
+           "\"findings\":%zu,\"controls\":%zu,\"exposures\":%zu,"
+           "\"best_of\":5,\"audit_ms\":%.1f,\"resources_per_sec\":%.0f}\n",
+           resources, bytes, findings, controls, exposures, best * 1e3,
+           (double)resources / best);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "decide") == 0) {
@@ -480,7 +631,10 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && strcmp(argv[1], "load") == 0)
         return bench_load(strtol(argv[2], NULL, 10), argv[3]);
+    if (argc == 4 && strcmp(argv[1], "audit") == 0)
+        return bench_audit(strtol(argv[2], NULL, 10), argv[3]);
     fprintf(stderr, "usage: bench decide [--emit DIR] [--requests N]\n"
-                    "       bench load N DIR\n");
+                    "       bench load N DIR\n"
+                    "       bench audit N DIR\n");
     return 2;
 }

@@ -6,6 +6,8 @@
 #   decide    in-process decisions on a maximum-size account (bench/bench.c)
 #   stream    `moat check --requests` end to end over 1,000,000 lines
 #   load      loading and compiling 10,000 accounts
+#   audit     moat_audit_run over 10,000 resources, and `moat audit` end to
+#             end (load, audit, and each report format)
 #   cedar     the same decisions through @cedar-policy/cedar-wasm (Node),
 #             when node and npm are available (scripts/deps --bench)
 set -eu
@@ -26,6 +28,19 @@ done
 emit "$(awk -v c="$best" -v w="$wall" 'BEGIN{printf "{\"bench\":\"stream\",\"lines\":1000000,\"best_of\":3,\"cpu_s\":%.2f,\"wall_s\":%.2f,\"requests_per_cpu_sec\":%.0f}\n", c, w, 1000000 / c}')"
 
 emit "$(build/bench load 10000 build/bench-load)"
+
+emit "$(build/bench audit 10000 build/bench-audit)"
+for fmt in text json sarif junit; do
+    best=""
+    for run in 1 2 3; do
+        t=$( { /usr/bin/time -f "%e %M" build/moat audit --estate build/bench-audit \
+                --format $fmt --output build/bench-audit.$fmt || [ $? -eq 1 ]; } 2>&1 | tail -1)
+        wall=$(echo "$t" | awk '{print $1}')
+        if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$(echo "$t" | awk '{print $2}'); fi
+    done
+    bytes=$(wc -c <build/bench-audit.$fmt)
+    emit "$(awk -v w="$best" -v r="$rss" -v b="$bytes" -v f="$fmt" 'BEGIN{printf "{\"bench\":\"audit-cli\",\"format\":\"%s\",\"resources\":10000,\"best_of\":3,\"wall_s\":%.2f,\"peak_rss_mb\":%.0f,\"report_bytes\":%d}\n", f, w, r / 1024, b}')"
+done
 
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     build/bench decide --emit build/bench-cedar --requests 10000 >/dev/null

@@ -58,7 +58,6 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
-    const char *id = res->id;
     fprintf(o, "%s%s%s  (%s)", c->colour ? "\033[1m" : "", res->name, reset(c),
             strcmp(res->kind, "storage") == 0 ? "storage account"
                                               : "key vault");
@@ -66,19 +65,17 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
         fprintf(o, "  %s:%u", res->file, res->line);
     if (res->address)
         fprintf(o, "  %s", res->address);
-    fprintf(o, "\n  %s\n", id);
+    fprintf(o, "\n  %s\n", res->id);
     fprintf(o, "  reachable from:");
-    for (size_t i = 0; i < moat_audit_exposure_count(a); i++) {
-        const moat_exposure *e = moat_audit_exposure(a, i);
-        if (strcmp(e->resource, id) == 0)
-            fprintf(o, "\n    %-18s %-8s %s", e->source, e->admitted,
-                    e->detail);
+    for (size_t i = 0; i < res->n_exposures; i++) {
+        const moat_exposure *e =
+            moat_audit_exposure(a, res->first_exposure + i);
+        fprintf(o, "\n    %-18s %-8s %s", e->source, e->admitted, e->detail);
     }
     fprintf(o, "\n  controls:\n");
-    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
-        const moat_control_result *r = moat_audit_control(a, i);
-        if (strcmp(r->resource, id) != 0)
-            continue;
+    for (size_t i = 0; i < res->n_controls; i++) {
+        const moat_control_result *r =
+            moat_audit_control(a, res->first_control + i);
         fprintf(o, "    %s%-14s%s %-32s",
                 r->status == MOAT_CONTROL_FAIL ? paint(c, MOAT_LEVEL_HIGH) : "",
                 moat_control_status_name(r->status),
@@ -93,10 +90,9 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
         fprintf(o, "  (%s; %s)\n", r->reason, moat_basis_name(r->basis));
     }
     int any = 0;
-    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
-        const moat_finding *f = moat_audit_finding(a, i);
-        if (strcmp(f->resource, id) != 0 || f->state != MOAT_FINDING_ACTIVE ||
-            f->control)
+    for (size_t i = 0; i < res->n_findings; i++) {
+        const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
+        if (f->state != MOAT_FINDING_ACTIVE || f->control)
             continue;
         if (!any)
             fprintf(o, "  findings:\n");
@@ -134,6 +130,15 @@ void report_text(const report_ctx *c)
 /*--------------------------------------------------------------------------
 ** JSON.
 */
+/* Keys are always present in JSON output: absent values are null. */
+static void json_str_or_null(FILE *o, const char *s)
+{
+    if (s)
+        cli_json_str(o, s);
+    else
+        fputs("null", o);
+}
+
 static void json_cis(FILE *o, const moat_cis_ref *cis, size_t n)
 {
     fputc('{', o);
@@ -166,10 +171,8 @@ static void json_finding(FILE *o, const moat_finding *f)
     cli_json_str(o, f->resource);
     fprintf(o, ",\"name\":");
     cli_json_str(o, f->resource_name);
-    if (f->address) {
-        fprintf(o, ",\"address\":");
-        cli_json_str(o, f->address);
-    }
+    fprintf(o, ",\"address\":");
+    json_str_or_null(o, f->address);
     fprintf(o, ",\"file\":");
     cli_json_str(o, f->file);
     fprintf(o, ",\"line\":%u,\"message\":", f->line);
@@ -184,18 +187,14 @@ static void json_finding(FILE *o, const moat_finding *f)
     }
     fprintf(o, "],\"fix\":");
     cli_json_str(o, f->fix);
-    if (f->control) {
-        fprintf(o, ",\"control\":");
-        cli_json_str(o, f->control);
-    }
+    fprintf(o, ",\"control\":");
+    json_str_or_null(o, f->control);
     fprintf(o, ",\"cis\":");
     json_cis(o, f->cis, f->n_cis);
     fprintf(o, ",\"fingerprint\":");
     cli_json_str(o, f->fingerprint);
-    if (f->suppression) {
-        fprintf(o, ",\"suppression\":");
-        cli_json_str(o, f->suppression);
-    }
+    fprintf(o, ",\"suppression\":");
+    json_str_or_null(o, f->suppression);
     fputc('}', o);
 }
 
@@ -208,12 +207,25 @@ void report_json(const report_ctx *c)
             "{\"moat\":\"%s\",\"date\":\"%s\",\"summary\":{\"findings\":%zu,"
             "\"active\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,"
             "\"low\":%zu,\"info\":%zu},\"suppressed\":%zu,\"baseline\":%zu,"
-            "\"fail_on\":\"%s\",\"failed\":%s},\n\"controls\":[",
+            "\"fail_on\":\"%s\",\"failed\":%s},\n\"resources\":[",
             MOAT_VERSION, c->today, k.total, k.active[MOAT_LEVEL_CRITICAL],
             k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
             k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO], k.suppressed,
             k.baseline, moat_level_name(c->fail_on),
             report_exit(a, c->fail_on) ? "true" : "false");
+    for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
+        const moat_audited *r = moat_audit_resource(a, i);
+        fprintf(o, "%s\n{\"id\":", i ? "," : "");
+        cli_json_str(o, r->id);
+        fprintf(o, ",\"name\":");
+        cli_json_str(o, r->name);
+        fprintf(o, ",\"kind\":\"%s\",\"file\":", r->kind);
+        cli_json_str(o, r->file);
+        fprintf(o, ",\"line\":%u,\"address\":", r->line);
+        json_str_or_null(o, r->address);
+        fputc('}', o);
+    }
+    fprintf(o, "],\n\"controls\":[");
     for (size_t i = 0; i < moat_audit_control_count(a); i++) {
         const moat_control_result *r = moat_audit_control(a, i);
         fprintf(o, "%s\n{\"control\":", i ? "," : "");
@@ -247,16 +259,15 @@ void report_json(const report_ctx *c)
     for (size_t i = 0; i < moat_audit_suppression_count(a); i++) {
         const moat_suppression *s = moat_audit_suppression(a, i);
         fprintf(o, "%s{\"rule\":", i ? "," : "");
-        cli_json_str(o, s->rule);
+        json_str_or_null(o, s->rule);
         fprintf(o, ",\"resource\":");
         cli_json_str(o, s->resource ? s->resource : "*");
+        fprintf(o, ",\"fingerprint\":");
+        json_str_or_null(o, s->fingerprint);
         fprintf(o, ",\"reason\":");
         cli_json_str(o, s->reason);
         fprintf(o, ",\"expires\":");
-        if (s->expires)
-            cli_json_str(o, s->expires);
-        else
-            fputs("null", o);
+        json_str_or_null(o, s->expires);
         fprintf(o, ",\"expired\":%s,\"matched\":%zu}",
                 s->expired ? "true" : "false", s->matched);
     }
@@ -302,6 +313,32 @@ static size_t rule_index(const moat_audit_rule *r)
             return i;
     }
     return 0;
+}
+
+/* The run's invocation: expired suppressions are tool notifications, so
+** that a code-scanning UI shows them next to the results they let through. */
+static void sarif_invocation(FILE *o, const moat_audit *a)
+{
+    fprintf(o, ",\"invocations\":[{\"executionSuccessful\":true,"
+               "\"toolExecutionNotifications\":[");
+    int first = 1;
+    for (size_t i = 0; i < moat_audit_suppression_count(a); i++) {
+        const moat_suppression *s = moat_audit_suppression(a, i);
+        if (!s->expired)
+            continue;
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "suppression of %s on %s expired on %s (%s): its findings "
+                 "are reported again",
+                 s->rule ? s->rule : s->fingerprint,
+                 s->resource ? s->resource : "*", s->expires, s->reason);
+        fprintf(o, "%s{\"level\":\"warning\",\"message\":{\"text\":",
+                first ? "" : ",");
+        cli_json_str(o, text);
+        fprintf(o, "}}");
+        first = 0;
+    }
+    fprintf(o, "]}]");
 }
 
 void report_sarif(const report_ctx *c)
@@ -364,6 +401,10 @@ void report_sarif(const report_ctx *c)
         fprintf(o, "},\"properties\":{\"severity\":\"%s\",\"resource\":",
                 moat_level_name(f->level));
         cli_json_str(o, f->resource);
+        if (f->n_cis) {
+            fprintf(o, ",\"cis\":");
+            json_cis(o, f->cis, f->n_cis);
+        }
         fputc('}', o);
         if (f->state == MOAT_FINDING_SUPPRESSED) {
             fprintf(o, ",\"suppressions\":[{\"kind\":\"external\","
@@ -373,7 +414,9 @@ void report_sarif(const report_ctx *c)
         }
         fputc('}', o);
     }
-    fprintf(o, "]}]}\n");
+    fprintf(o, "]");
+    sarif_invocation(o, a);
+    fprintf(o, "}]}\n");
 }
 
 /*--------------------------------------------------------------------------
@@ -398,36 +441,33 @@ static void xml(FILE *o, const char *s)
     }
 }
 
-static void junit_suite(const report_ctx *c, const char *id)
+static void junit_suite(const report_ctx *c, const moat_audited *res)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
     size_t tests = 0, failures = 0, skipped = 0;
-    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
-        const moat_control_result *r = moat_audit_control(a, i);
-        if (strcmp(r->resource, id) != 0)
-            continue;
+    for (size_t i = 0; i < res->n_controls; i++) {
+        const moat_control_result *r =
+            moat_audit_control(a, res->first_control + i);
         tests++;
         failures += r->status == MOAT_CONTROL_FAIL;
         skipped += r->status == MOAT_CONTROL_NOT_APPLICABLE;
     }
-    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
-        const moat_finding *f = moat_audit_finding(a, i);
-        if (strcmp(f->resource, id) != 0 || f->control ||
-            f->state == MOAT_FINDING_BASELINE)
+    for (size_t i = 0; i < res->n_findings; i++) {
+        const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
+        if (f->control || f->state == MOAT_FINDING_BASELINE)
             continue;
         tests++;
         failures += f->state == MOAT_FINDING_ACTIVE && f->level >= c->fail_on;
         skipped += f->state == MOAT_FINDING_SUPPRESSED;
     }
     fprintf(o, "  <testsuite name=\"");
-    xml(o, id);
+    xml(o, res->id);
     fprintf(o, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", tests,
             failures, skipped);
-    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
-        const moat_control_result *r = moat_audit_control(a, i);
-        if (strcmp(r->resource, id) != 0)
-            continue;
+    for (size_t i = 0; i < res->n_controls; i++) {
+        const moat_control_result *r =
+            moat_audit_control(a, res->first_control + i);
         fprintf(o, "    <testcase classname=\"");
         xml(o, r->resource_name);
         fprintf(o, "\" name=\"");
@@ -446,10 +486,9 @@ static void junit_suite(const report_ctx *c, const char *id)
         }
         fprintf(o, "</testcase>\n");
     }
-    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
-        const moat_finding *f = moat_audit_finding(a, i);
-        if (strcmp(f->resource, id) != 0 || f->control ||
-            f->state == MOAT_FINDING_BASELINE)
+    for (size_t i = 0; i < res->n_findings; i++) {
+        const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
+        if (f->control || f->state == MOAT_FINDING_BASELINE)
             continue;
         fprintf(o, "    <testcase classname=\"");
         xml(o, f->resource_name);
@@ -481,6 +520,6 @@ void report_junit(const report_ctx *c)
     fprintf(c->out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<testsuites name=\"moat audit\">\n");
     for (size_t i = 0; i < moat_audit_resource_count(a); i++)
-        junit_suite(c, moat_audit_resource(a, i)->id);
+        junit_suite(c, moat_audit_resource(a, i));
     fprintf(c->out, "</testsuites>\n");
 }

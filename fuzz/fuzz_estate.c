@@ -1,7 +1,8 @@
 /*
 ** fuzz_estate.c - the estate loader and compiler on arbitrary bytes, then
-** a few decisions against whatever loaded: diagnostics always name a
-** message; nothing crashes or leaks; every decision fails closed.
+** a few decisions and an audit against whatever loaded: diagnostics always
+** name a message; nothing crashes or leaks; every decision fails closed;
+** every audit result names its resource and a known status.
 */
 #include "moat.h"
 
@@ -16,6 +17,34 @@ static const char *const estate_probe_requests[] = {
     "{\"resource\":\"a\",\"source\":{\"private_endpoint\":\"p\"},"
     "\"caller\":{\"perimeters\":[\"g\"]}}",
 };
+
+static void audit(const moat_estate *es)
+{
+    moat_audit *a = NULL;
+    if (moat_audit_run(es, NULL, &a) != MOAT_OK)
+        return;
+    size_t findings = 0;
+    for (size_t i = 0; i < moat_audit_resource_count(a); i++)
+        findings += moat_audit_resource(a, i)->n_findings;
+    if (findings != moat_audit_finding_count(a))
+        __builtin_trap();
+    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
+        const moat_control_result *c = moat_audit_control(a, i);
+        if (c->resource == NULL || c->reason == NULL ||
+            (c->status == MOAT_CONTROL_PASS && c->basis == MOAT_BASIS_UNKNOWN))
+            __builtin_trap();
+    }
+    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
+        const moat_finding *f = moat_audit_finding(a, i);
+        if (f->message == NULL || f->fingerprint == NULL)
+            __builtin_trap();
+    }
+    char *base = moat_audit_baseline_json(a);
+    if (base)
+        moat_audit_apply_baseline(a, base, strlen(base), NULL);
+    moat_free(base);
+    moat_audit_free(a);
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -54,6 +83,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             }
             moat_explanation_free(x);
             moat_request_free(q);
+            audit(es);
             moat_estate_free(es);
         }
     }

@@ -500,6 +500,11 @@ typedef struct moat_audited {
     const char *file;
     unsigned line;
     const char *address; /* Terraform address, or NULL */
+    /* Its findings, controls and exposures: the audit lists them grouped
+    ** by resource, in resource order, so each is a run of indexes. */
+    size_t first_finding, n_findings;
+    size_t first_control, n_controls;
+    size_t first_exposure, n_exposures;
 } moat_audited;
 
 typedef struct moat_audit_options {

@@ -23,3 +23,19 @@ $moat check --estate examples/estate --resource stnwshipments --from 203.0.113.7
 echo
 echo "== what changes when the Learning perimeter is switched to Enforced?"
 $moat check --estate examples/estate --resource stnwtelemetry --from 203.0.113.40
+echo
+echo "== posture: moat audit (full report: moat audit --estate examples/estate)"
+{ $moat audit --estate examples/estate --format json || [ $? -eq 1 ]; } |
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+internet = {e["resource"]: e["admitted"] for e in d["exposure"] if e["source"] == "internet"}
+for r in d["resources"]:
+    fails = sorted({c["control"] for c in d["controls"] if c["resource"] == r["id"] and c["status"] == "fail"})
+    worst = [f for f in d["findings"] if f["resource"] == r["id"] and not f.get("control")]
+    top = max(worst, key=lambda f: ["info", "low", "medium", "high", "critical"].index(f["severity"]), default=None)
+    print("%-18s internet %-5s %d failed controls  %s" % (r["name"], internet.get(r["id"], "?"), len(fails),
+          "%s %s" % (top["severity"], top["title"]) if top else ""))
+s = d["summary"]["active"]
+print("findings: %d critical, %d high, %d medium, %d low, %d info" % tuple(s[k] for k in ("critical", "high", "medium", "low", "info")))
+'

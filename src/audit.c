@@ -457,7 +457,8 @@ static const char *rg_of(moat_audit *a, const resource *r)
 
 /* IPv4 addresses the public path admits from other regions, in a sorted
 ** list of disjoint intervals (union of the firewall's and the perimeter's
-** address rules, as the mode makes them count). */
+** address rules, as the mode makes them count). Out of memory fails the
+** whole audit rather than understate the exposure. */
 typedef struct span4 {
     uint64_t lo, hi;
 } span4;
@@ -468,7 +469,7 @@ static int cmp_span(const void *x, const void *y)
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-static uint64_t internet_addresses(const facts *f, int *all)
+static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
 {
     const resource *r = f->r;
     *all = 0;
@@ -483,8 +484,10 @@ static uint64_t internet_addresses(const facts *f, int *all)
     if (n == 0)
         return 0;
     span4 *s = malloc(n * sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        a->failed = 1;
         return 0;
+    }
     size_t k = 0;
     if (f->firewall)
         for (uint32_t i = 0; i < r->ips.n4; i++)
@@ -568,6 +571,26 @@ static void evidence(moat_audit *a, moat_finding *f, const char *path,
     f->n_evidence++;
 }
 
+/* networkAcls.bypass as Azure writes it back: "Logging, Metrics,
+** AzureServices", or "None". */
+static const char *bypass_text(unsigned bypass)
+{
+    static const char *const text[8] = {
+        "None",
+        "Logging",
+        "Metrics",
+        "Logging, Metrics",
+        "AzureServices",
+        "Logging, AzureServices",
+        "Metrics, AzureServices",
+        "Logging, Metrics, AzureServices",
+    };
+    unsigned k = ((bypass & BYPASS_LOGGING) ? 1u : 0u) |
+                 ((bypass & BYPASS_METRICS) ? 2u : 0u) |
+                 ((bypass & BYPASS_AZURE_SERVICES) ? 4u : 0u);
+    return text[k];
+}
+
 static const char *az_target(moat_audit *a, const resource *r)
 {
     return r->kind == RES_STORAGE
@@ -586,7 +609,7 @@ static const char *az_update(moat_audit *a, const resource *r, const char *args)
 static void find_internet(moat_audit *a, const facts *f)
 {
     int all;
-    internet_addresses(f, &all);
+    internet_addresses(a, f, &all);
     if (!all)
         return;
     const resource *r = f->r;
@@ -608,9 +631,34 @@ static void find_internet(moat_audit *a, const facts *f)
         x->fix = az_update(a, r, "--default-action Deny");
 }
 
+/* Many narrow rules can add up to a wide opening: the union of the IPv4
+** addresses the public path admits, counted once each, when no single rule
+** was already reported and the whole space is not open (MOAT001 says so). */
+static void find_wide_union(moat_audit *a, const facts *f, uint64_t threshold,
+                            size_t before)
+{
+    if (a->findings.n != before)
+        return;
+    int all;
+    uint64_t n = internet_addresses(a, f, &all);
+    if (all || n <= threshold)
+        return;
+    moat_finding *x =
+        finding(a, f->r, R_WIDE_RANGE, "union",
+                fmt(a,
+                    "IP and perimeter address rules together admit %llu IPv4 "
+                    "addresses, more than %llu, though no single rule does",
+                    (unsigned long long)n, (unsigned long long)threshold));
+    if (x && n >= (1ULL << 24))
+        x->level = MOAT_LEVEL_HIGH;
+    evidence(a, x, "properties.networkAcls.ipRules",
+             fmt(a, "%u rules", f->r->n_ip4), MOAT_BASIS_EXPLICIT);
+}
+
 static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
 {
     const resource *r = f->r;
+    size_t before = a->findings.n;
     for (uint16_t i = 0; i < r->n_ip4 + r->n_ip6; i++) {
         const ip_rule *ir = i < r->n_ip4 ? &r->ip4[i] : &r->ip6[i - r->n_ip4];
         uint64_t n = moat__cidr_size(&ir->cidr);
@@ -667,6 +715,7 @@ static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
                      ar->prefixes[p], MOAT_BASIS_EXPLICIT);
         }
     }
+    find_wide_union(a, f, threshold, before);
 }
 
 static void find_log_metrics(moat_audit *a, const facts *f)
@@ -692,11 +741,7 @@ static void find_log_metrics(moat_audit *a, const facts *f)
                     r->pna == PNA_DISABLED ? " and past publicNetworkAccess "
                                              "Disabled"
                                            : ""));
-    evidence(a, x, "properties.networkAcls.bypass",
-             (r->bypass & BYPASS_LOGGING) && (r->bypass & BYPASS_METRICS)
-                 ? "Logging, Metrics"
-             : (r->bypass & BYPASS_LOGGING) ? "Logging"
-                                            : "Metrics",
+    evidence(a, x, "properties.networkAcls.bypass", bypass_text(r->bypass),
              to_basis(r->bypass_basis));
     if (x)
         x->fix = az_update(a, r,
@@ -1078,21 +1123,26 @@ static verdict default_deny(moat_audit *a, const facts *f)
     moat_basis pb = to_basis(r->pna_basis);
     if (r->pna == PNA_DISABLED && pb != MOAT_BASIS_UNKNOWN)
         return judge(1, pb, "publicNetworkAccess is Disabled");
-    if (r->pna == PNA_SECURED_BY_PERIMETER)
+    /* SecuredByPerimeter shuts the public path when there is no perimeter
+    ** (lockdown) or one that decides; under an Audit association the
+    ** resource's own firewall decides (decision.md section 4, step 5). */
+    if (r->pna == PNA_SECURED_BY_PERIMETER && !f->fallback)
         return judge(1, pb, "publicNetworkAccess is SecuredByPerimeter");
     if (f->enforced)
         return judge(
             1, MOAT_BASIS_EXPLICIT,
             fmt(a, "perimeter association %s is Enforced", f->a->name));
-    moat_basis db = weaker(pb, to_basis(r->default_basis));
-    if (pb == MOAT_BASIS_UNKNOWN)
-        return judge(0, MOAT_BASIS_UNKNOWN, "publicNetworkAccess is unknown");
+    /* Deny decides whatever publicNetworkAccess is: the verdict rests on
+    ** the default action alone. */
+    moat_basis db = to_basis(r->default_basis);
     if (!r->default_allow)
         return judge(1, db,
                      db == MOAT_BASIS_UNKNOWN
                          ? "networkAcls.defaultAction is unknown"
                          : "networkAcls.defaultAction is Deny");
-    return judge(0, db,
+    if (pb == MOAT_BASIS_UNKNOWN)
+        return judge(0, MOAT_BASIS_UNKNOWN, "publicNetworkAccess is unknown");
+    return judge(0, weaker(pb, db),
                  r->acl_basis == BASIS_DEFAULT
                      ? "no networkAcls: Azure's default action is Allow"
                      : "networkAcls.defaultAction is Allow");
@@ -1122,6 +1172,17 @@ static verdict trusted_services(const facts *f, int cis4)
             return v;
         }
     }
+    if (!f->fallback)
+        return judge(0, MOAT_BASIS_EXPLICIT,
+                     f->locked ? "SecuredByPerimeter without a perimeter "
+                                 "refuses trusted services"
+                               : "the perimeter decides alone: trusted "
+                                 "services are not consulted");
+    if (f->firewall && r->default_allow)
+        return judge(1,
+                     weaker(to_basis(r->pna_basis), to_basis(r->default_basis)),
+                     "the default action Allow admits every caller, trusted "
+                     "services included");
     if (bb == MOAT_BASIS_UNKNOWN)
         return judge(0, bb, "networkAcls.bypass is unknown");
     if (r->bypass & BYPASS_AZURE_SERVICES)
@@ -1159,17 +1220,35 @@ static verdict public_access_disabled(const facts *f)
     moat_basis pb = to_basis(r->pna_basis);
     if (pb == MOAT_BASIS_UNKNOWN)
         return judge(0, pb, "publicNetworkAccess is unknown");
+    /* A Learning or Enforced perimeter decides before publicNetworkAccess
+    ** (decision.md section 4, step 4): its address rules admit public
+    ** sources even when the setting says Disabled. */
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    int open = pf && (pf->prefixes.n4 || pf->prefixes.n6);
     if (r->pna == PNA_DISABLED)
-        return judge(1, pb, "publicNetworkAccess is Disabled");
-    if (r->pna == PNA_SECURED_BY_PERIMETER) {
-        int open = f->a && f->a->profile &&
-                   (f->a->profile->prefixes.n4 || f->a->profile->prefixes.n6);
+        return judge(!open, pb,
+                     open ? "publicNetworkAccess is Disabled, but the "
+                            "perimeter decides first and its address rules "
+                            "admit public sources"
+                          : "publicNetworkAccess is Disabled");
+    if (r->pna == PNA_SECURED_BY_PERIMETER && f->fallback)
+        return judge(0, pb,
+                     "SecuredByPerimeter under an Audit-mode association: "
+                     "the resource's own firewall decides");
+    if (r->pna == PNA_SECURED_BY_PERIMETER)
         return judge(!open, pb,
                      open ? "SecuredByPerimeter, and perimeter address rules "
                             "admit public sources"
                           : "SecuredByPerimeter with no perimeter address "
                             "rule: no public source is admitted");
-    }
+    /* An Enforced association decides alone whatever the setting says. */
+    if (f->enforced)
+        return judge(!open, MOAT_BASIS_EXPLICIT,
+                     open ? "publicNetworkAccess is Enabled and the Enforced "
+                            "perimeter's address rules admit public sources"
+                          : "publicNetworkAccess is Enabled, but the Enforced "
+                            "perimeter decides and has no address rule: no "
+                            "public source is admitted");
     return judge(0, pb,
                  pb == MOAT_BASIS_DEFAULT
                      ? "publicNetworkAccess is absent: Azure's default is "
@@ -1207,9 +1286,38 @@ static const char *control_fix(moat_audit *a, int control, const resource *r)
 }
 
 /* Records one verdict for the versions in [from, to) that list control. */
-static void add_control(audit_run *run, int control, const resource *r,
-                        verdict v, size_t from, size_t to)
+/* The fields a control's verdict rests on, with their values and bases. */
+static void control_evidence(moat_audit *a, moat_finding *x, int control,
+                             const facts *f)
 {
+    const resource *r = f->r;
+    if (control == C_STORAGE_PE || control == C_KEYVAULT_PE) {
+        int approved = 0;
+        for (uint16_t i = 0; i < r->n_pes; i++)
+            approved += r->pes[i].status == PE_APPROVED;
+        evidence(a, x, "properties.privateEndpointConnections",
+                 fmt(a, "%d Approved of %u", approved, r->n_pes),
+                 to_basis(r->pe_basis));
+        return;
+    }
+    evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
+             to_basis(r->pna_basis));
+    if (control != C_STORAGE_PNA && control != C_KEYVAULT_PNA)
+        evidence(a, x, "properties.networkAcls.defaultAction",
+                 r->default_allow ? "Allow" : "Deny",
+                 to_basis(r->default_basis));
+    if (control == C_STORAGE_TRUSTED)
+        evidence(a, x, "properties.networkAcls.bypass", bypass_text(r->bypass),
+                 to_basis(r->bypass_basis));
+    if (f->a)
+        evidence(a, x, fmt(a, "%s.properties.accessMode", f->a->id),
+                 f->a->mode_text, MOAT_BASIS_EXPLICIT);
+}
+
+static void add_control(audit_run *run, const facts *f, int control, verdict v,
+                        size_t from, size_t to)
+{
+    const resource *r = f->r;
     moat_audit *a = run->a;
     moat_cis_ref *refs = moat__arena_alloc(&a->arena, N_CIS * sizeof *refs);
     if (refs == NULL) {
@@ -1256,7 +1364,7 @@ static void add_control(audit_run *run, int control, const resource *r,
         if (v.basis == MOAT_BASIS_UNKNOWN)
             x->level = MOAT_LEVEL_MEDIUM;
     }
-    evidence(a, x, "verdict", v.reason, v.basis);
+    control_evidence(a, x, control, f);
 }
 
 static int same_verdict(verdict x, verdict y)
@@ -1266,24 +1374,23 @@ static int same_verdict(verdict x, verdict y)
 
 static void controls_of(audit_run *run, const facts *f)
 {
-    const resource *r = f->r;
     if (f->storage) {
-        add_control(run, C_STORAGE_DEFAULT_DENY, r, default_deny(run->a, f), 0,
+        add_control(run, f, C_STORAGE_DEFAULT_DENY, default_deny(run->a, f), 0,
                     N_CIS);
         verdict before = trusted_services(f, 0), after = trusted_services(f, 1);
         if (same_verdict(before, after)) {
-            add_control(run, C_STORAGE_TRUSTED, r, before, 0, N_CIS);
+            add_control(run, f, C_STORAGE_TRUSTED, before, 0, N_CIS);
         } else {
-            add_control(run, C_STORAGE_TRUSTED, r, before, 0, CIS_4);
-            add_control(run, C_STORAGE_TRUSTED, r, after, CIS_4, N_CIS);
+            add_control(run, f, C_STORAGE_TRUSTED, before, 0, CIS_4);
+            add_control(run, f, C_STORAGE_TRUSTED, after, CIS_4, N_CIS);
         }
-        add_control(run, C_STORAGE_PE, r, private_endpoint(f), 0, N_CIS);
-        add_control(run, C_STORAGE_PNA, r, public_access_disabled(f), 0, N_CIS);
+        add_control(run, f, C_STORAGE_PE, private_endpoint(f), 0, N_CIS);
+        add_control(run, f, C_STORAGE_PNA, public_access_disabled(f), 0, N_CIS);
     } else {
-        add_control(run, C_KEYVAULT_PE, r, private_endpoint(f), 0, N_CIS);
-        add_control(run, C_KEYVAULT_PNA, r, public_access_disabled(f), 0,
+        add_control(run, f, C_KEYVAULT_PE, private_endpoint(f), 0, N_CIS);
+        add_control(run, f, C_KEYVAULT_PNA, public_access_disabled(f), 0,
                     N_CIS);
-        add_control(run, C_KEYVAULT_DEFAULT_DENY, r, default_deny(run->a, f), 0,
+        add_control(run, f, C_KEYVAULT_DEFAULT_DENY, default_deny(run->a, f), 0,
                     N_CIS);
     }
 }
@@ -1303,20 +1410,51 @@ static void expose(moat_audit *a, const resource *r, const char *source,
     e->detail = detail;
 }
 
+/* Trusted services (decision.md section 4, trusted()): admitted by the
+** AzureServices exception when the resource's own rules are consulted and
+** its tenant is known. */
+static void expose_trusted(moat_audit *a, const facts *f, int open)
+{
+    const resource *r = f->r;
+    const char *src = "trusted-services";
+    if (open)
+        expose(a, r, src, "all",
+               "default action Allow admits every caller, trusted services "
+               "included");
+    else if (!f->fallback)
+        expose(a, r, src, "none",
+               "the resource's exceptions are not consulted");
+    else if (r->bypass_basis == BASIS_UNKNOWN)
+        expose(a, r, src, "unknown", "networkAcls.bypass is unknown");
+    else if (!(r->bypass & BYPASS_AZURE_SERVICES))
+        expose(a, r, src, "none", "AzureServices is not in bypass");
+    else if (r->tenant == MOAT_ID_NONE)
+        expose(a, r, src, "none",
+               "bypass AzureServices, but the tenant is unknown (fail closed)");
+    else
+        expose(a, r, src, "some",
+               fmt(a,
+                   "services of the %s catalog from tenant %s (bypass "
+                   "AzureServices)",
+                   f->storage ? "storage" : "Key Vault", r->tenant_text));
+}
+
 static void exposure_of(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
     const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
     int all;
-    uint64_t n = internet_addresses(f, &all);
+    uint64_t n = internet_addresses(a, f, &all);
     if (f->locked)
         expose(a, r, "internet", "none",
                "SecuredByPerimeter without a perimeter");
     else if (all)
         expose(a, r, "internet", "all",
-               f->firewall && r->default_allow
-                   ? "networkAcls.defaultAction Allow"
-                   : "address rules cover the whole IPv4 space");
+               !(f->firewall && r->default_allow)
+                   ? "address rules cover the whole IPv4 space"
+               : r->acl_basis == BASIS_DEFAULT
+                   ? "no networkAcls: Azure's default action Allow"
+                   : "networkAcls.defaultAction Allow");
     else if (n)
         expose(a, r, "internet", "some",
                fmt(a, "%llu IPv4 addresses through %s%s%s",
@@ -1350,22 +1488,12 @@ static void exposure_of(moat_audit *a, const facts *f)
                !f->firewall ? "the firewall's virtual network rules are not "
                               "consulted"
                             : "no active virtual network rule");
-    int trusted = f->fallback && (r->bypass & BYPASS_AZURE_SERVICES);
-    expose(a, r, "trusted-services",
-           trusted ? (r->tenant == MOAT_ID_NONE ? "none" : "some")
-                   : (r->bypass_basis == BASIS_UNKNOWN ? "unknown" : "none"),
-           trusted        ? (r->tenant == MOAT_ID_NONE
-                                 ? "bypass AzureServices, but the tenant is unknown "
-                                   "(fail closed)"
-                                 : fmt(a,
-                                       "services of the %s catalog from tenant %s "
-                                              "(bypass AzureServices)",
-                                f->storage ? "storage" : "Key Vault",
-                                       r->tenant_text))
-           : !f->fallback ? "the resource's exceptions are not "
-                            "consulted"
-                          : "AzureServices is not in bypass");
-    if (f->storage && f->fallback && r->n_rars)
+    int open = f->firewall && r->default_allow;
+    expose_trusted(a, f, open);
+    if (open)
+        expose(a, r, "identities", "all",
+               "default action Allow admits every caller");
+    else if (f->storage && f->fallback && r->n_rars)
         expose(a, r, "identities", "some",
                fmt(a, "%u resource instance rule%s", r->n_rars,
                    r->n_rars == 1 ? "" : "s"));
@@ -1425,14 +1553,17 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         const resource *r = &es->resources[i];
         facts_of(&f, es, r);
         moat_audited *ar = PUSH(a, a->resources);
-        if (ar) {
-            ar->id = r->id;
-            ar->name = r->name;
-            ar->kind = r->kind == RES_STORAGE ? "storage" : "keyvault";
-            ar->file = r->file;
-            ar->line = r->line;
-            ar->address = r->address;
-        }
+        if (ar == NULL)
+            break;
+        ar->id = r->id;
+        ar->name = r->name;
+        ar->kind = r->kind == RES_STORAGE ? "storage" : "keyvault";
+        ar->file = r->file;
+        ar->line = r->line;
+        ar->address = r->address;
+        ar->first_finding = a->findings.n;
+        ar->first_control = a->controls.n;
+        ar->first_exposure = a->exposures.n;
         controls_of(&run, &f);
         find_internet(a, &f);
         find_wide(a, &f, wide);
@@ -1447,6 +1578,9 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         find_unknowns(a, &f);
         find_tenant(a, &f);
         exposure_of(a, &f);
+        ar->n_findings = a->findings.n - ar->first_finding;
+        ar->n_controls = a->controls.n - ar->first_control;
+        ar->n_exposures = a->exposures.n - ar->first_exposure;
     }
     if (a->failed) {
         moat_audit_free(a);

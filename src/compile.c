@@ -659,8 +659,7 @@ static void compile_resources(compiler *c)
         r->file = raw->loc.file ? xstr(c, raw->loc.file->name) : "";
         if (raw->loc.file) {
             unsigned col;
-            moat__json_line_col(raw->loc.file->text, raw->loc.file->len,
-                                raw->loc.pos, &r->line, &col);
+            moat__src_line_col(raw->loc.file, raw->loc.pos, &r->line, &col);
         }
         resolve_tenant(c, r, raw);
         compile_ips(c, r, raw);

@@ -118,7 +118,7 @@ static void add_diag(moat_loader *ld, moat_severity sev, moat_status code,
     d->code = code;
     d->file = file ? file->name : "";
     if (file && has_pos)
-        moat__json_line_col(file->text, file->len, pos, &d->line, &d->column);
+        moat__src_line_col(file, pos, &d->line, &d->column);
     d->resource = res_label ? res_label : "";
     d->path = path ? path : "";
     d->message = msg;
@@ -531,6 +531,43 @@ static void read_document(moat_loader *ld, const src_file *f,
     read_resource(ld, f, doc, "arm");
 }
 
+/* Records where each line of f starts. */
+static int index_lines(moat_loader *ld, src_file *f)
+{
+    uint32_t n = 1;
+    for (const char *p = f->text, *end = f->text + f->len;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        n++;
+    uint32_t *starts = moat__arena_alloc(&ld->arena, n * sizeof *starts);
+    if (starts == NULL)
+        return -1;
+    starts[0] = 0;
+    uint32_t k = 1;
+    for (const char *p = f->text, *end = f->text + f->len;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        starts[k++] = (uint32_t)(p + 1 - f->text);
+    f->line_starts = starts;
+    f->n_lines = n;
+    return 0;
+}
+
+void moat__src_line_col(const src_file *f, size_t pos, unsigned *line,
+                        unsigned *col)
+{
+    if (pos > f->len)
+        pos = f->len;
+    uint32_t lo = 0, hi = f->n_lines; /* the last start <= pos */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (f->line_starts[mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = lo + 1;
+    *col = (unsigned)(pos - f->line_starts[lo]) + 1;
+}
+
 moat_status moat_loader_add_json(moat_loader *ld, const char *name,
                                  const char *json, size_t len)
 {
@@ -547,6 +584,15 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     f->name = fname;
     f->text = text;
     f->len = len;
+    if (len > UINT32_MAX) { /* positions are 32-bit */
+        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, 0, 0, "", "",
+                 "the file is larger than 4 GiB, the most moat reads");
+        return MOAT_E_SYNTAX;
+    }
+    if (index_lines(ld, f) != 0) {
+        moat__oom(ld);
+        return MOAT_E_NOMEM;
+    }
     ld->n_files++;
     json_error err = {0, NULL};
     json_value *doc = moat__json_parse(&ld->arena, text, len, &err);

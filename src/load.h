@@ -12,6 +12,8 @@ typedef struct src_file {
     const char *name;
     const char *text;
     size_t len;
+    const uint32_t *line_starts; /* byte offset of each line; [0] is 0 */
+    uint32_t n_lines;
 } src_file;
 
 /* Where something was read: for diagnostics that come after reading. */
@@ -283,6 +285,12 @@ MOAT_HIDDEN void moat__read_subscription(rctx *c, const json_value *res);
 
 /* `terraform show -json` of a plan or a state (read_terraform.c). */
 MOAT_HIDDEN int moat__is_terraform(const json_value *doc);
+/* 1-based line and column of byte offset pos of f: a binary search in the
+** line table, so that locating every resource of a large file stays linear
+** (moat__json_line_col rescans from the start). */
+MOAT_HIDDEN void moat__src_line_col(const src_file *f, size_t pos,
+                                    unsigned *line, unsigned *col);
+
 MOAT_HIDDEN void moat__read_terraform(moat_loader *ld, const src_file *f,
                                       const json_value *doc);
 

@@ -195,8 +195,7 @@ static void reject(rctx *c, raw_res *r, const json_value *at, const char *list,
             moat__dupn(c->ld, moat__buf_cstr(&b), strlen(moat__buf_cstr(&b)));
         if (at) {
             unsigned col;
-            moat__json_line_col(c->file->text, c->file->len, at->pos, &rr->line,
-                                &col);
+            moat__src_line_col(c->file, at->pos, &rr->line, &col);
         }
     }
     moat__buf_free(&b);

@@ -580,6 +580,20 @@ static void add_resource(tf *t, const json_value *node, const char *module)
         return;
     if (mode && mode->type == JSON_STRING && strcmp(mode->str, "managed") != 0)
         return; /* data sources describe, they do not configure */
+    const json_value *values = moat__json_get(node, "values");
+    if (values == NULL || values->type != JSON_OBJECT) {
+        /* Nothing to read: reading defaults instead would open access. */
+        rctx c;
+        memset(&c, 0, sizeof c);
+        c.ld = t->ld;
+        c.file = t->f;
+        c.res = addr->str;
+        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, values ? values : node,
+                   "expected an object at \"values\" (the resource's "
+                   "attributes), found %s",
+                   values ? moat__json_type_name(values->type) : "none");
+        return;
+    }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
         tf_res *p = moat__arena_alloc(&t->ld->arena, cap * sizeof *p);
@@ -598,7 +612,7 @@ static void add_resource(tf *t, const json_value *node, const char *module)
     r->module = module;
     r->type = type->str;
     r->name = name && name->type == JSON_STRING ? name->str : addr->str;
-    r->values = moat__json_get(node, "values");
+    r->values = values;
     r->node = node;
 }
 
@@ -735,8 +749,6 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     };
     for (size_t i = 0; i < t.n && !ld->oom; i++) {
         tf_res *r = &t.res[i];
-        if (r->values == NULL || r->values->type != JSON_OBJECT)
-            continue;
         size_t k = 0;
         while (k < MOAT_ARRAY_LEN(readers) &&
                strcmp(readers[k].type, r->type) != 0)

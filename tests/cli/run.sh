@@ -2,36 +2,9 @@
 # tests/cli/run.sh - the moat command's exit codes, messages and output
 # shapes (spec/cli.md). MOAT names the binary under test.
 set -u
-MOAT=${MOAT:-build/moat}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-# run CODE [args...]: runs moat, keeps stdout/stderr, checks the exit code.
-run() {
-    local want=$1; shift
-    "$MOAT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: moat $* -> exit $got, expected $want"
-        sed 's/^/    stderr: /' "$tmp/err" | head -5
-        fail=$((fail + 1))
-        return 1
-    fi
-    pass=$((pass + 1))
-}
-# has FILE PATTERN: the last run's stdout or stderr holds the pattern.
-has() {
-    if ! grep -q -- "$2" "$tmp/$1"; then
-        echo "FAIL: $1 of the last run lacks: $2"
-        sed 's/^/    /' "$tmp/$1" | head -8
-        fail=$((fail + 1))
-        return 1
-    fi
-    pass=$((pass + 1))
-}
 lines() {
     local n; n=$(wc -l <"$tmp/out")
     if [ "$n" -ne "$1" ]; then
@@ -147,5 +120,4 @@ run 0 estate --estate "$EX"; has out "storage accounts"
 run 0 estate --estate "$EX" --format json; valid_json one
 has out '"publicNetworkAccessBasis":"default"'
 
-echo "cli tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "cli tests"

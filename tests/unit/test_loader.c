@@ -131,9 +131,9 @@ TEST(loader_refuses_what_azure_refuses)
         ASSERT(es != NULL);
         ASSERT(first_diag(ld, MOAT_SEV_WARNING) != NULL);
         char *text = moat_estate_describe(es, NULL);
-        ASSERT(strstr(text, "\"ipRules\":[{\"value\":\"203.0.113.0/24\","
-                            "\"cidr\":\"203.0.113.0/24\",\"index\":0}]") !=
-               NULL);
+        ASSERT(strstr(text,
+                      "\"ipRules\":[{\"value\":\"203.0.113.0/24\","
+                      "\"cidr\":\"203.0.113.0/24\",\"index\":0}]") != NULL);
         /* ... and kept aside for the audit. */
         ASSERT(strstr(text, "\"rejectedRules\":[{\"list\":\"ipRules\","
                             "\"index\":1") != NULL);
@@ -257,4 +257,42 @@ TEST(loader_add_path_errors)
     moat_loader_free(ld);
     moat_loader_free(NULL);
     moat_estate_free(NULL);
+}
+
+/* Diagnostics locate through the loader's line table; it agrees with a
+** rescan from the start of the file. */
+TEST(loader_line_table_matches_rescan)
+{
+    char text[16384];
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "[");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(
+            text + n, sizeof text - n,
+            "%s{\"id\": \"/subscriptions/s/resourceGroups/rg/providers/"
+            "Microsoft.Storage/storageAccounts/st%d\",%.*s\"type\": "
+            "\"Microsoft.Storage/storageAccounts\", \"location\": \"x\","
+            "\"properties\": {\"networkAcls\":%.*s {\"defaultAction\": "
+            "\"Maybe\"}}}",
+            i ? ",\n" : "", i, i % 3, "\n\n\n", i % 2, "\n\n");
+    n += (size_t)snprintf(text + n, sizeof text - n, "]\n");
+    moat_loader *ld = moat_loader_new(MOAT_LOAD_LENIENT);
+    moat_loader_add_json(ld, "t.json", text, n);
+    size_t found = 0;
+    const char *p = text;
+    while ((p = strstr(p, "\"Maybe\"")) != NULL) {
+        unsigned line, col;
+        moat__json_line_col(text, n, (size_t)(p - text), &line, &col);
+        int match = 0;
+        for (size_t k = 0; k < moat_loader_diag_count(ld); k++) {
+            const moat_diag *d = moat_loader_diag(ld, k);
+            match |= d->line == line && d->column == col;
+        }
+        if (!match)
+            FAIL_AT("no diagnostic at %u:%u", line, col);
+        found++;
+        p++;
+    }
+    ASSERT_EQ(found, 40);
+    moat_loader_free(ld);
 }
