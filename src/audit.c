@@ -1068,12 +1068,16 @@ static void find_unknowns(moat_audit *a, const facts *f)
     if (x) {
         moat_buf b;
         moat__buf_init(&b, 0);
-        moat__buf_puts(&b, "not known until deployment: ");
+        int tf = r->origin && strcmp(r->origin, "terraform") == 0;
+        moat__buf_puts(&b, "unknown: ");
         for (size_t i = 0; i < x->n_evidence; i++)
             moat__buf_printf(&b, "%s%s", i ? ", " : "", x->evidence[i].path);
-        moat__buf_puts(&b, r->origin && strcmp(r->origin, "terraform") == 0
-                               ? " (known only after apply)"
-                               : " (template expressions)");
+        moat__buf_puts(&b, !tf ? " (template expressions)"
+                           : pe_unknown
+                               ? " (values known only after apply; a private "
+                                 "endpoint connection's approval is decided "
+                                 "on the target, outside Terraform)"
+                               : " (values known only after apply)");
         x->message = fmt(a, "%s", moat__buf_cstr(&b));
         moat__buf_free(&b);
     }

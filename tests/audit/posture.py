@@ -2,8 +2,8 @@
 """The configurations on which posture tools disagree with Azure
 (reference/posture-tools.md section 5), each as a regression test with
 Azure's true verdict, in ARM and in Terraform plan form; and the hand-written
-Terraform plan fixture (tests/audit/terraform/plan.json) with what moat must
-read from it.
+Terraform fixtures, a plan (tests/audit/terraform/plan.json) and a state
+(state.json), with what moat must read from them.
 
 A case names a resource, the controls it must pass or fail (with the basis
 the verdict rests on), and rules that must or must not be among its
@@ -205,6 +205,21 @@ PLAN_CASES = [
     ("kv-open-01", {"keyvault-default-deny": ("fail", "default")}, ["MOAT001"], []),
 ]
 
+# The hand-written state fixture (tests/audit/terraform/state.json): ids are
+# known, references are followed through attribute values, separate rules
+# resources compose onto their account and vault.
+STATE_CASES = [
+    # azurerm_storage_account_network_rules wins over the empty inline block
+    ("starchive01", {"storage-default-deny": ("pass", "explicit"),
+                     "storage-trusted-services": ("fail", "explicit")}, ["MOAT003"], ["MOAT001"]),
+    # SecuredByPerimeter under an Enforced association: default Allow does not count
+    ("stevents01", {"storage-default-deny": ("pass", "explicit"),
+                    "storage-public-access-disabled": ("fail", "explicit")}, [], ["MOAT001", "MOAT008"]),
+    # azurerm_key_vault_network_acls composes; a manual private endpoint is unknown
+    ("kv-secrets-01", {"keyvault-default-deny": ("pass", "explicit"),
+                       "keyvault-private-endpoint": ("fail", "unknown")}, ["MOAT013"], ["MOAT001"]),
+]
+
 
 def audit(estate):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -260,10 +275,14 @@ def main():
         plan = audit(json.load(f))
     for name, controls, present, absent in PLAN_CASES:
         failures += check("plan.json " + name, plan, name, controls, present, absent)
+    with open(os.path.join(HERE, "terraform", "state.json")) as f:
+        state = audit(json.load(f))
+    for name, controls, present, absent in STATE_CASES:
+        failures += check("state.json " + name, state, name, controls, present, absent)
     for f in failures:
         print("FAIL " + f)
-    print("posture: %d configurations, %d plan resources, %d failures"
-          % (len(CASES), len(PLAN_CASES), len(failures)))
+    print("posture: %d configurations, %d plan and %d state resources, %d failures"
+          % (len(CASES), len(PLAN_CASES), len(STATE_CASES), len(failures)))
     return 1 if failures else 0
 
 
