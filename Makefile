@@ -33,7 +33,7 @@ ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h)
 
-.PHONY: all test unit cli-test audit-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all test unit cli-test audit-test replay-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -62,8 +62,11 @@ $(B)/libmoat.a: $(LIB_OBJ)
 $(B)/libmoat.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
+# The command adds zlib (gzip logs), cJSON (replay --merge) and threads.
+CLI_LIBS = -lz -lcjson -lpthread
+
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
-	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS)
+	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # ---- sanitized build for tests ----------------------------------------------
 $(A)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
@@ -82,7 +85,7 @@ $(A)/libmoat.a: $(ALIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
-	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS)
+	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # Unit tests reach static functions by including the module they test.
 $(A)/unit: $(UNIT_SRC) tests/unit/harness.h tests/unit/main.c $(A)/libmoat.a $(HDRS)
@@ -97,7 +100,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test audit-test conformance realworld fuzz-replay check-symbols
+test: unit cli-test audit-test replay-test conformance realworld fuzz-replay \
+      check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -118,6 +122,11 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
 	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Replay against ground truth: generated logs in every format, moat check,
+# shards merged (tests/replay/run.py).
+replay-test: $(A)/moat
+	$(PYTHON) tests/replay/run.py --moat $(A)/moat
 
 conformance: $(A)/moat
 	$(PYTHON) tests/conformance.py --moat $(A)/moat $(SHARED)/conformance

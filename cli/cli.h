@@ -54,6 +54,8 @@ int cli_count(const cli_args *a, const char *name);
 #define CLI_LOAD_QUIET 0x1u   /* warnings are not printed */
 #define CLI_LOAD_LENIENT 0x2u /* as if --lenient were given */
 moat_estate *cli_load_estate(const cli_args *a, unsigned flags);
+/* Loads paths as one estate ("-" is stdin), printing diagnostics. */
+moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags);
 
 /* Reads a whole file ("-" is stdin). NULL and a message on failure. */
 char *cli_read_file(const char *path, size_t *len);
@@ -74,5 +76,6 @@ int cmd_check(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_estate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -30,16 +30,27 @@ moat_estate *cli_load_estate(const cli_args *a, unsigned flags)
         cli_error("no estate: give --estate FILE or --estate DIR");
         return NULL;
     }
-    int lenient = cli_has(a, "lenient") || (flags & CLI_LOAD_LENIENT);
+    const char *paths[CLI_MAX_ARGS];
+    int n = 0;
+    for (int i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].name, "estate") == 0)
+            paths[n++] = a->opts[i].value;
+    }
+    if (cli_has(a, "lenient"))
+        flags |= CLI_LOAD_LENIENT;
+    return cli_load_paths(paths, n, flags);
+}
+
+moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
+{
+    int lenient = (flags & CLI_LOAD_LENIENT) != 0;
     moat_loader *ld = moat_loader_new(lenient ? MOAT_LOAD_LENIENT : 0);
     if (ld == NULL) {
         cli_error("out of memory");
         return NULL;
     }
-    for (int i = 0; i < a->n_opts; i++) {
-        if (strcmp(a->opts[i].name, "estate") != 0)
-            continue;
-        const char *path = a->opts[i].value;
+    for (int i = 0; i < n; i++) {
+        const char *path = paths[i];
         if (strcmp(path, "-") == 0) {
             size_t len;
             char *text = cli_read_file("-", &len);
@@ -55,8 +66,8 @@ moat_estate *cli_load_estate(const cli_args *a, unsigned flags)
     }
     moat_estate *es = NULL;
     moat_status rc = moat_loader_finish(ld, &es);
-    size_t n = moat_loader_diag_count(ld);
-    for (size_t i = 0; i < n; i++) {
+    size_t n_diags = moat_loader_diag_count(ld);
+    for (size_t i = 0; i < n_diags; i++) {
         const moat_diag *d = moat_loader_diag(ld, i);
         if (d->severity == MOAT_SEV_WARNING && (flags & CLI_LOAD_QUIET))
             continue;

@@ -17,6 +17,8 @@ static const char usage[] =
     "  check     decide one request or a stream of them, and explain why\n"
     "  audit     posture controls (CIS) and exposure findings: text, JSON,\n"
     "            SARIF, JUnit\n"
+    "  replay    what-if over Storage access logs: what proposed estates\n"
+    "            would newly deny or allow, and moat against Azure\n"
     "  estate    load an estate, report problems, show what moat read\n"
     "  catalog   list the trusted-service catalog\n"
     "  help      this text; 'moat <command> --help' for a command\n"
@@ -27,10 +29,8 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},
-    {"audit", cmd_audit},
-    {"estate", cmd_estate},
-    {"catalog", cmd_catalog},
+    {"check", cmd_check},   {"audit", cmd_audit},     {"replay", cmd_replay},
+    {"estate", cmd_estate}, {"catalog", cmd_catalog},
 };
 
 int main(int argc, char **argv)

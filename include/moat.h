@@ -282,7 +282,8 @@ typedef enum moat_field {
     MOAT_REQ_CALLER_SUBSCRIPTION,     /* subscription GUID */
     MOAT_REQ_CALLER_RESOURCE_ID,      /* ARM id of the calling resource */
     MOAT_REQ_CALLER_SERVICE,          /* first-party service namespace[/type] */
-    MOAT_REQ_CALLER_PERIMETER         /* adds one perimeter GUID */
+    MOAT_REQ_CALLER_PERIMETER,        /* adds one perimeter GUID */
+    MOAT_REQ_FIELD_COUNT
 } moat_field;
 
 /* Details of a request error. */
@@ -563,6 +564,106 @@ MOAT_API char *moat_audit_baseline_json(const moat_audit *a);
 
 /* The CIS versions moat knows, oldest first; NULL past the end. */
 MOAT_API const char *moat_cis_version(size_t i);
+
+/*--------------------------------------------------------------------------
+** Replaying access logs: Azure Storage resource-log records, read and
+** mapped to the requests Azure decided (docs/replay.md has the mapping).
+*/
+typedef enum moat_log_format {
+    MOAT_LOG_UNKNOWN,
+    MOAT_LOG_DIAGNOSTIC,     /* diagnostic-setting export: JSON lines */
+    MOAT_LOG_ANALYTICS_JSON, /* Log Analytics rows as JSON objects */
+    MOAT_LOG_ANALYTICS_CSV   /* Log Analytics rows as CSV, header first */
+} moat_log_format;
+
+/* "diagnostic", "analytics-json", "analytics-csv", "unknown". */
+MOAT_API const char *moat_log_format_name(moat_log_format f);
+
+/* The format of a log from its first record (of a CSV log, the header
+** line; of a JSON array, its first element). */
+MOAT_API moat_log_format moat_log_detect(const char *rec, size_t len);
+
+/* A span of text, not NUL-terminated. */
+typedef struct moat_text {
+    const char *p;
+    size_t n;
+} moat_text;
+
+/* What Azure's network layer did, as the record's status shows it. */
+typedef enum moat_log_outcome {
+    MOAT_LOG_NO_EVIDENCE,   /* the status says nothing about the network */
+    MOAT_LOG_AZURE_ALLOWED, /* success, or an error past the firewall */
+    MOAT_LOG_AZURE_DENIED   /* IpAuthorizationError, 403 AuthorizationFailure */
+} moat_log_outcome;
+
+/* A record mapped to a request: each field's text as moat_request_set()
+** takes it (n == 0: not set), indexed by moat_field. Texts point into the
+** record, the reader or the estate: valid until the next moat_log_read()
+** on the same reader. */
+typedef struct moat_log_request {
+    moat_text field[MOAT_REQ_FIELD_COUNT];
+    moat_log_outcome azure;
+    moat_text account;  /* the account as the record names it */
+    moat_text source;   /* caller address, without its port */
+    moat_text identity; /* the requester's object id */
+    moat_text status;   /* status text (or code) as logged */
+    const char *path;   /* "public", "service endpoint", "private endpoint" */
+} moat_log_request;
+
+/* Reads records of one format and maps them against es (accounts, subnets,
+** private endpoints, managed identities, perimeters). Not thread-safe: one
+** reader per thread; es may be shared. */
+typedef struct moat_log_reader moat_log_reader;
+
+MOAT_API moat_log_reader *moat_log_reader_new(const moat_estate *es,
+                                              moat_log_format format);
+MOAT_API void moat_log_reader_free(moat_log_reader *r);
+
+/* A CSV log's header line: which column is which field. Unknown columns
+** are skipped; err names a missing required column. */
+MOAT_API moat_status moat_log_reader_header(moat_log_reader *r,
+                                            const char *line, size_t len,
+                                            moat_error *err);
+
+/* Reads one record (one JSON object, or one CSV row) and maps it. When it
+** cannot be mapped, returns an error, *reason gets a short constant
+** phrase to count it by ("account not in the estate", ...) and err the
+** specifics. */
+MOAT_API moat_status moat_log_read(moat_log_reader *r, const char *rec,
+                                   size_t len, moat_log_request *out,
+                                   const char **reason, moat_error *err);
+
+/* Sets q (reset first) to the mapped request; q may be bound to another
+** estate than the reader's (a proposed configuration). */
+MOAT_API moat_status moat_log_request_apply(const moat_log_request *m,
+                                            moat_request *q, moat_error *err);
+
+/*--------------------------------------------------------------------------
+** Admitting rules: every rule of the estate that can admit a request (IP,
+** virtual network and resource instance rules of each resource, inbound
+** rules of each perimeter profile), numbered 0 .. count-1, so that callers
+** can count which ones decided and find the ones that never do.
+*/
+MOAT_API size_t moat_estate_rule_count(const moat_estate *es);
+
+typedef struct moat_rule_info {
+    const char *owner; /* the resource or profile id the rule belongs to */
+    char text[320];    /* "networkAcls.ipRules[2] 203.0.113.0/24" */
+} moat_rule_info;
+
+/* Describes rule i; MOAT_E_NOTFOUND past the end. */
+MOAT_API moat_status moat_estate_rule(const moat_estate *es, size_t i,
+                                      moat_rule_info *out);
+/* The rules that can decide for resource id: the resource's own and its
+** perimeter profile's, as [first, first + n) ranges; returns MOAT_OK and
+** sets both ranges, or MOAT_E_NOTFOUND. */
+MOAT_API moat_status moat_estate_rules_of(const moat_estate *es, const char *id,
+                                          size_t *first, size_t *n,
+                                          size_t *profile_first,
+                                          size_t *profile_n);
+/* The number of the rule that decided d (for q), or -1 when no numbered
+** rule did (a default action, an exception, a private endpoint). */
+MOAT_API long moat_decision_rule(const moat_request *q, const moat_decision *d);
 
 #ifdef __cplusplus
 }

@@ -945,6 +945,10 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
         compile_assocs(&c);
     if (!c.failed)
         compile_subnets(&c);
+    if (!c.failed && moat__compile_netmap(ld, es) < 0)
+        c.failed = 1;
+    if (!c.failed)
+        moat__number_rules(es);
 
     moat__index_free(&c.raw_by_id);
     moat__index_free(&c.sub_tenant);
@@ -973,6 +977,7 @@ void moat_estate_free(moat_estate *es)
     moat__index_free(&es->by_id);
     moat__index_free(&es->by_name);
     moat__index_free(&es->subnet_by_id);
+    moat__netmap_free(&es->map);
     moat__arena_free(&es->arena);
     free(es);
 }

@@ -37,6 +37,8 @@ moat_loader *moat_loader_new(unsigned flags)
     ld->subnets_tail = &ld->subnets;
     ld->vnets_tail = &ld->vnets;
     ld->pe_children_tail = &ld->pe_children;
+    ld->pe_sites_tail = &ld->pe_sites;
+    ld->principals_tail = &ld->principals;
     return ld;
 }
 
@@ -363,7 +365,8 @@ typedef enum kind {
     K_NSP_CONFIGURATION,
     K_VNET,
     K_SUBNET,
-    K_SUBSCRIPTION
+    K_SUBSCRIPTION,
+    K_USER_IDENTITY
 } kind;
 
 static const struct {
@@ -389,6 +392,7 @@ static const struct {
     {"Microsoft.Network/virtualNetworks", K_VNET},
     {"Microsoft.Network/virtualNetworks/subnets", K_SUBNET},
     {"Microsoft.Resources/subscriptions", K_SUBSCRIPTION},
+    {"Microsoft.ManagedIdentity/userAssignedIdentities", K_USER_IDENTITY},
 };
 
 static kind kind_of(const char *type, size_t n)
@@ -463,7 +467,11 @@ static void read_resource(moat_loader *ld, const src_file *f,
         return;
     } else
         props = res;
+    /* Any resource may call others with its managed identity. */
+    if (k != K_USER_IDENTITY)
+        moat__read_identity(&c, res, props, 0);
     switch (k) {
+    case K_USER_IDENTITY: moat__read_identity(&c, res, props, 1); break;
     case K_STORAGE: moat__read_account(&c, res, props, RES_STORAGE); break;
     case K_VAULT: moat__read_account(&c, res, props, RES_KEYVAULT); break;
     case K_PE_CHILD: moat__read_pe_child(&c, res, props); break;

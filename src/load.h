@@ -146,6 +146,8 @@ typedef struct raw_subnet {
     const char *vnet_location; /* when read inside its VNet */
     raw_endpoint *endpoints;
     size_t n_endpoints;
+    moat_cidr *prefixes; /* addressPrefix(es), for mapping log addresses */
+    uint16_t n_prefixes;
     src_loc loc;
     struct raw_subnet *next;
 } raw_subnet;
@@ -165,6 +167,23 @@ typedef struct raw_pe_child {
     src_loc loc;
     struct raw_pe_child *next;
 } raw_pe_child;
+
+/* Where a private endpoint sits: its subnet (properties.subnet.id). */
+typedef struct raw_pe_site {
+    const char *pe_id;
+    const char *subnet_id;
+    struct raw_pe_site *next;
+} raw_pe_site;
+
+/* A managed identity: the principal a token names, and the resource that
+** holds it (system-assigned) or is it (user-assigned). */
+typedef struct raw_principal {
+    const char *principal_id;
+    const char *resource_id;
+    const char *location;
+    src_loc loc;
+    struct raw_principal *next;
+} raw_principal;
 
 typedef struct list_tail {
     void *head;
@@ -191,6 +210,8 @@ struct moat_loader {
     raw_subnet *subnets, **subnets_tail;
     raw_vnet *vnets, **vnets_tail;
     raw_pe_child *pe_children, **pe_children_tail;
+    raw_pe_site *pe_sites, **pe_sites_tail;
+    raw_principal *principals, **principals_tail;
 };
 
 /* Reading context for one resource: file, resource label, JSON path. */
@@ -278,6 +299,9 @@ MOAT_HIDDEN void moat__read_nsp_configuration(rctx *c, const json_value *res,
                                               const json_value *props);
 MOAT_HIDDEN void moat__read_vnet(rctx *c, const json_value *res,
                                  const json_value *props);
+/* identity.principalId of any resource, and user-assigned identities. */
+MOAT_HIDDEN void moat__read_identity(rctx *c, const json_value *res,
+                                     const json_value *props, int uai);
 MOAT_HIDDEN void moat__read_subnet(rctx *c, const json_value *res,
                                    const json_value *props,
                                    const char *vnet_location);
@@ -317,5 +341,9 @@ MOAT_HIDDEN const char *moat__enum_list(rctx *c, const enum_entry *t, size_t n);
     } while (0)
 
 MOAT_HIDDEN moat_status moat__compile(moat_loader *ld, moat_estate **out);
+/* The network map (netmap.c): subnet address ranges, private endpoint
+** sites, managed identities and perimeter memberships of every resource,
+** for mapping log records to requests. */
+MOAT_HIDDEN int moat__compile_netmap(moat_loader *ld, moat_estate *es);
 
 #endif /* MOAT_LOAD_H */

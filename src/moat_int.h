@@ -189,6 +189,16 @@ static inline int moat__u128_cmp(moat_u128 a, moat_u128 b)
     return 0;
 }
 
+/* The range c holds address a (same family). */
+static inline int moat__cidr_contains(const moat_cidr *c, const moat_addr *a)
+{
+    if (c->addr.family != a->family)
+        return 0;
+    moat_u128 lo, hi;
+    moat__cidr_range(c, &lo, &hi);
+    return moat__u128_cmp(lo, a->v) <= 0 && moat__u128_cmp(a->v, hi) <= 0;
+}
+
 /*==========================================================================
 ** prefix.c - a set of CIDR ranges compiled into sorted, disjoint intervals
 ** that remember the lowest rule index covering them. Lookup is a binary
@@ -463,6 +473,7 @@ struct perimeter {
 struct profile {
     const char *id;
     const char *name;
+    uint32_t rule_base; /* its inbound rules' numbers start here (rules.c) */
     const perimeter *perimeter;
     const access_rule *rules; /* in estate order */
     uint16_t n_rules;
@@ -568,7 +579,30 @@ typedef struct resource {
     uint16_t n_vnets;
     const char *file;
     unsigned line;
+    uint32_t rule_base; /* its admitting rules' numbers start here */
 } resource;
+
+/* The network map (netmap.c): what replay needs to turn a log record's
+** caller into a request. */
+typedef struct net_site {
+    moat_cidr cidr;
+    const subnet_info *subnet;
+    uint8_t overlaps; /* another subnet's range overlaps this one */
+} net_site;
+
+typedef struct principal {
+    const char *resource_id; /* the caller's resource */
+    const char *location;    /* its region, or NULL */
+} principal;
+
+typedef struct netmap {
+    net_site *sites;
+    size_t n_sites;
+    moat_prefix_set site_set; /* address -> lowest site index */
+    moat_index pe_subnet;     /* private endpoint id -> subnet_info */
+    moat_index principals;    /* principal id -> principal */
+    moat_index member_of;     /* resource id -> perimeter */
+} netmap;
 
 struct moat_estate {
     moat_arena arena;
@@ -589,12 +623,23 @@ struct moat_estate {
     subnet_info *subnets;
     size_t n_subnets;
     moat_index subnet_by_id;
+    netmap map;
+    size_t n_rules;       /* admitting rules, numbered (rules.c) */
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;
     size_t n_subs;
 };
 
 MOAT_HIDDEN extern const char moat__ambiguous_marker;
+
+MOAT_HIDDEN void moat__netmap_free(netmap *m);
+/* Numbers every admitting rule of the estate (rules.c). */
+MOAT_HIDDEN void moat__number_rules(moat_estate *es);
+/* The subnets whose address ranges hold a; returns how many (up to cap are
+** stored in out, in no particular order). */
+MOAT_HIDDEN size_t moat__netmap_subnets_of(const moat_estate *es,
+                                           const moat_addr *a,
+                                           const subnet_info **out, size_t cap);
 
 /* The resource of an id or unique name; NULL with *status set otherwise. */
 MOAT_HIDDEN const resource *moat__estate_find(const moat_estate *es,

@@ -693,6 +693,21 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
     const json_value *id;
     if (moat__get_str(c, res, "id", &id) <= 0 || id->len == 0)
         return;
+    const json_value *subnet = moat__json_get(props, "subnet");
+    const json_value *subnet_id = subnet && subnet->type == JSON_OBJECT
+                                      ? moat__json_get(subnet, "id")
+                                      : NULL;
+    if (subnet_id && subnet_id->type == JSON_STRING && subnet_id->len &&
+        !moat__is_expression(subnet_id)) {
+        raw_pe_site *site = moat__arena_zalloc(&c->ld->arena, sizeof *site);
+        if (site == NULL) {
+            moat__oom(c->ld);
+            return;
+        }
+        site->pe_id = moat__dup(c, id);
+        site->subnet_id = moat__dup(c, subnet_id);
+        APPEND(c->ld, pe_sites, site);
+    }
     static const char *const lists[] = {"privateLinkServiceConnections",
                                         "manualPrivateLinkServiceConnections"};
     for (size_t l = 0; l < MOAT_ARRAY_LEN(lists); l++) {

@@ -1,15 +1,49 @@
 /*
-** read_net.c - virtual networks and their subnets (service endpoints), and
-** subscriptions (which tenant a storage account belongs to).
+** read_net.c - where callers come from: virtual networks and their subnets
+** (service endpoints, address ranges), subscriptions (which tenant a storage
+** account belongs to), and managed identities.
 **
 ** Subnets come inside their VNet (properties.subnets) or as separate
 ** Microsoft.Network/virtualNetworks/subnets resources; either way moat keeps
 ** the subnet's service endpoints and its VNet's region (decision.md
-** section 6).
+** section 6), and its address prefixes, which replay uses to tell which
+** subnet a private caller address belongs to.
 */
 #include "load.h"
 
 #include <string.h>
+
+/* addressPrefix (one string) and addressPrefixes (a list); an address that
+** does not parse is a warning, since only replay's mapping uses them. */
+static void read_subnet_prefixes(rctx *c, const json_value *props,
+                                 raw_subnet *s)
+{
+    uint16_t n = 0;
+    const char **list = moat__read_strings(c, props, "addressPrefixes", &n);
+    const json_value *one = NULL;
+    if (moat__get_str(c, props, "addressPrefix", &one) <= 0 || one->len == 0)
+        one = NULL;
+    size_t total = (size_t)n + (one != NULL);
+    if (total == 0)
+        return;
+    s->prefixes = moat__arena_alloc(&c->ld->arena, total * sizeof *s->prefixes);
+    if (s->prefixes == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const char *text = i < n ? list[i] : one->str;
+        moat_cidr cidr;
+        if (moat__cidr_parse(text, strlen(text), &cidr) != 0) {
+            moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, i < n ? NULL : one,
+                       "subnet address prefix \"%s\" is not an address "
+                       "range; ignored",
+                       text);
+            continue;
+        }
+        s->prefixes[s->n_prefixes++] = cidr;
+    }
+}
 
 void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
                        const char *vnet_location)
@@ -57,6 +91,7 @@ void moat__read_subnet(rctx *c, const json_value *res, const json_value *props,
         }
         moat__rctx_pop(c, mark);
     }
+    read_subnet_prefixes(c, props, s);
     s->loc = moat__loc(c, NULL);
     APPEND(c->ld, subnets, s);
 }
@@ -136,4 +171,35 @@ void moat__read_subscription(rctx *c, const json_value *res)
     s->tenant = moat__dup(c, tid);
     s->loc = moat__loc(c, NULL);
     APPEND(c->ld, subs, s);
+}
+
+/*--------------------------------------------------------------------------
+** Managed identities: identity.principalId of a resource (system-assigned),
+** and Microsoft.ManagedIdentity/userAssignedIdentities (properties.
+** principalId). A token's oid is the principal; replay maps it back to the
+** resource (decision.md section 2, caller.resource_id).
+*/
+void moat__read_identity(rctx *c, const json_value *res,
+                         const json_value *props, int uai)
+{
+    const json_value *holder = uai ? props : moat__json_get(res, "identity");
+    if (holder == NULL || holder->type != JSON_OBJECT)
+        return;
+    const json_value *pid = moat__json_get(holder, "principalId");
+    const json_value *id = moat__json_get(res, "id");
+    if (pid == NULL || pid->type != JSON_STRING || pid->len == 0 ||
+        moat__is_expression(pid) || id == NULL || id->type != JSON_STRING ||
+        id->len == 0)
+        return;
+    raw_principal *p = moat__arena_zalloc(&c->ld->arena, sizeof *p);
+    if (p == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    const json_value *loc = moat__json_get(res, "location");
+    p->principal_id = moat__dup(c, pid);
+    p->resource_id = moat__dup(c, id);
+    p->location = loc && loc->type == JSON_STRING ? moat__dup(c, loc) : NULL;
+    p->loc = moat__loc(c, pid);
+    APPEND(c->ld, principals, p);
 }

@@ -1,0 +1,370 @@
+/*
+** replay_input.c - see replay_input.h. zlib's gzread reads gzip and plain
+** files alike (and concatenated gzip members), so one path serves both.
+*/
+#include "replay_input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_BYTES (1u << 20)
+#define MAX_RECORD (64u << 20)
+
+static int fail(replay_input *in, const char *detail)
+{
+    in->error = 1;
+    snprintf(in->err, sizeof in->err, "%s", detail);
+    return -1;
+}
+
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = c;
+    return 0;
+}
+
+/* Reads more into the carry buffer; 0 at end of input, -1 on error. */
+static long read_more(replay_input *in)
+{
+    if (in->eof)
+        return 0;
+    if (reserve(&in->carry, &in->carry_cap, in->carry_len + READ_BYTES) < 0)
+        return fail(in, "out of memory");
+    int n = gzread(in->gz, in->carry + in->carry_len, READ_BYTES);
+    if (n < 0) {
+        int code;
+        const char *msg = gzerror(in->gz, &code);
+        return fail(in, code == Z_ERRNO ? strerror(errno) : msg);
+    }
+    if (n == 0) {
+        int code;
+        const char *msg = gzerror(in->gz, &code);
+        if (code != Z_OK && code != Z_STREAM_END)
+            return fail(in, msg);
+        in->eof = 1;
+        return 0;
+    }
+    in->carry_len += (size_t)n;
+    in->bytes += (size_t)n;
+    return n;
+}
+
+static size_t skip_bom_ws(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+        (unsigned char)p[2] == 0xBF)
+        i = 3;
+    while (i < n &&
+           (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* {"records": [ ... ]} (a diagnostic blob of older exports, an Event Hub
+** message): the offset just past '[', or 0. */
+static size_t records_wrapper(const char *p, size_t n)
+{
+    size_t i = skip_bom_ws(p, n);
+    if (i >= n || p[i] != '{')
+        return 0;
+    i++;
+    while (i < n &&
+           (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+        i++;
+    if (n - i < 9 || memcmp(p + i, "\"records\"", 9) != 0)
+        return 0;
+    i += 9;
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
+                     p[i] == '\t' || p[i] == ':'))
+        i++;
+    return i < n && p[i] == '[' ? i + 1 : 0;
+}
+
+/* Frames array elements from the carry into *buf, one line each. */
+static size_t frame_array(replay_input *in, char **buf, size_t *cap,
+                          size_t want, size_t *used, uint64_t *records)
+{
+    size_t start = *used, i = 0, elem = 0;
+    int in_elem = 0;
+    const char *c = in->carry;
+    size_t consumed = 0;
+    for (; i < in->carry_len && !in->array_done; i++) {
+        char ch = c[i];
+        if (in->depth == 0 && !in_elem) {
+            if (ch == ']') {
+                in->array_done = 1;
+                consumed = i + 1;
+                break;
+            }
+            if (ch == ',' || ch == ' ' || ch == '\n' || ch == '\r' ||
+                ch == '\t') {
+                consumed = i + 1;
+                continue;
+            }
+            in_elem = 1;
+            elem = i;
+        }
+        if (in->in_string) {
+            if (in->escaped)
+                in->escaped = 0;
+            else if (ch == '\\')
+                in->escaped = 1;
+            else if (ch == '"')
+                in->in_string = 0;
+        } else if (ch == '"') {
+            in->in_string = 1;
+        } else if (ch == '{' || ch == '[') {
+            in->depth++;
+        } else if (ch == '}' || ch == ']') {
+            in->depth--;
+        }
+        int scalar_end =
+            in->depth == 0 && !in->in_string &&
+            (i + 1 >= in->carry_len || c[i + 1] == ',' || c[i + 1] == ']');
+        if (in_elem && in->depth == 0 && !in->in_string &&
+            (ch == '}' || scalar_end)) {
+            size_t len = i + 1 - elem;
+            if (reserve(buf, cap, *used + len + 1) < 0) {
+                fail(in, "out of memory");
+                return 0;
+            }
+            char *o = *buf + *used;
+            for (size_t k = 0; k < len; k++) {
+                char x = c[elem + k];
+                o[k] = x == '\n' || x == '\r' ? ' ' : x;
+            }
+            o[len] = '\n';
+            *used += len + 1;
+            (*records)++;
+            in_elem = 0;
+            consumed = i + 1;
+            if (*used - start >= want) {
+                i++;
+                break;
+            }
+        }
+    }
+    if (in_elem) {
+        /* An element continues past the data read: rescan it next time. */
+        in->depth = 0;
+        in->in_string = 0;
+        in->escaped = 0;
+        consumed = elem;
+    }
+    memmove(in->carry, in->carry + consumed, in->carry_len - consumed);
+    in->carry_len -= consumed;
+    return *used - start;
+}
+
+/* The last record boundary in [p, p+n): just after a '\n' outside CSV
+** quotes; 0 when there is none. */
+static size_t last_boundary(input_mode mode, const char *p, size_t n)
+{
+    if (mode == MODE_LINES) {
+        for (size_t i = n; i > 0; i--) {
+            if (p[i - 1] == '\n')
+                return i;
+        }
+        return 0;
+    }
+    size_t cut = 0;
+    int quoted = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        else if (p[i] == '\n' && !quoted)
+            cut = i + 1;
+    }
+    return cut;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+        k++;
+    return k;
+}
+
+int replay_input_open(replay_input *in, const char *path)
+{
+    memset(in, 0, sizeof *in);
+    in->path = path;
+    in->next_line = 1;
+    if (strcmp(path, "-") == 0) {
+        int fd = dup(0);
+        in->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    } else {
+        in->gz = gzopen(path, "rb");
+    }
+    if (in->gz == NULL)
+        return fail(in, errno ? strerror(errno) : "cannot open");
+    gzbuffer(in->gz, 1u << 18);
+    /* Enough of the start to see the first record. */
+    while (!in->eof && in->carry_len < 65536 &&
+           (in->carry_len == 0 || !memchr(in->carry, '\n', in->carry_len)))
+        if (read_more(in) < 0)
+            return -1;
+    size_t skip = skip_bom_ws(in->carry, in->carry_len);
+    const char *p = in->carry + skip;
+    size_t n = in->carry_len - skip;
+    size_t wrapper = records_wrapper(in->carry, in->carry_len);
+    if (n == 0)
+        return fail(in, "empty log");
+    if (wrapper || p[0] == '[') {
+        in->mode = MODE_ARRAY;
+        size_t from = wrapper ? wrapper : skip + 1;
+        memmove(in->carry, in->carry + from, in->carry_len - from);
+        in->carry_len -= from;
+        /* Detect from the first element. */
+        size_t i = skip_bom_ws(in->carry, in->carry_len);
+        in->format = moat_log_detect(in->carry + i, in->carry_len - i);
+        if (in->format == MOAT_LOG_UNKNOWN && wrapper)
+            in->format = MOAT_LOG_DIAGNOSTIC;
+    } else {
+        const char *nl = memchr(p, '\n', n);
+        size_t first = nl ? (size_t)(nl - p) : n;
+        in->format = moat_log_detect(p, first);
+        if (in->format == MOAT_LOG_ANALYTICS_CSV) {
+            in->mode = MODE_CSV;
+            in->header = malloc(first + 1);
+            if (in->header == NULL)
+                return fail(in, "out of memory");
+            memcpy(in->header, p, first);
+            in->header[first] = '\0';
+            in->header_len = first;
+            size_t drop = skip + first + (nl ? 1 : 0);
+            in->next_line += count_lines(in->carry, drop);
+            memmove(in->carry, in->carry + drop, in->carry_len - drop);
+            in->carry_len -= drop;
+        } else {
+            in->mode = MODE_LINES;
+            in->next_line += count_lines(in->carry, skip);
+            memmove(in->carry, in->carry + skip, in->carry_len - skip);
+            in->carry_len -= skip;
+        }
+    }
+    if (in->format == MOAT_LOG_UNKNOWN)
+        return fail(in,
+                    "not a Storage access log moat reads (expected "
+                    "diagnostic-setting JSON lines, or Log Analytics "
+                    "StorageBlobLogs/Table/Queue/File rows as JSON or CSV)");
+    return 0;
+}
+
+void replay_input_close(replay_input *in)
+{
+    if (in->gz)
+        gzclose(in->gz);
+    free(in->carry);
+    free(in->header);
+    in->gz = NULL;
+    in->carry = NULL;
+    in->header = NULL;
+}
+
+size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
+                         uint64_t *first)
+{
+    size_t used = 0;
+    *first = in->next_line;
+    if (in->error)
+        return 0;
+    if (in->mode == MODE_ARRAY) {
+        uint64_t records = 0;
+        for (;;) {
+            frame_array(in, buf, cap, want, &used, &records);
+            if (in->error || used >= want || in->array_done)
+                break;
+            if (in->carry_len > MAX_RECORD) {
+                fail(in, "a record longer than 64 MiB");
+                break;
+            }
+            long r = read_more(in);
+            if (r < 0)
+                break;
+            if (r == 0) {
+                if (in->carry_len &&
+                    skip_bom_ws(in->carry, in->carry_len) < in->carry_len)
+                    fail(in, "the JSON array ends before its ']'");
+                break;
+            }
+        }
+        in->next_line += records;
+        return used;
+    }
+    for (;;) {
+        if (in->carry_len >= want || in->eof) {
+            size_t cut =
+                in->eof ? in->carry_len
+                        : last_boundary(in->mode, in->carry, in->carry_len);
+            if (cut) {
+                int add_nl = in->carry[cut - 1] != '\n';
+                if (reserve(buf, cap, cut + 1) < 0) {
+                    fail(in, "out of memory");
+                    return 0;
+                }
+                memcpy(*buf, in->carry, cut);
+                if (add_nl)
+                    (*buf)[cut] = '\n';
+                used = cut + (size_t)add_nl;
+                memmove(in->carry, in->carry + cut, in->carry_len - cut);
+                in->carry_len -= cut;
+                in->next_line += count_lines(*buf, used);
+                return used;
+            }
+            if (in->eof)
+                return 0;
+            if (in->carry_len > MAX_RECORD) {
+                fail(in, "a record longer than 64 MiB");
+                return 0;
+            }
+        }
+        if (read_more(in) < 0)
+            return 0;
+    }
+}
+
+int replay_next_record(input_mode mode, const char **p, const char *end,
+                       const char **rec, size_t *len, unsigned *lines)
+{
+    if (*p >= end)
+        return 0;
+    const char *s = *p, *e;
+    *lines = 1;
+    if (mode == MODE_CSV) {
+        int quoted = 0;
+        for (e = s; e < end; e++) {
+            if (*e == '"')
+                quoted = !quoted;
+            else if (*e == '\n') {
+                if (!quoted)
+                    break;
+                (*lines)++;
+            }
+        }
+    } else {
+        e = memchr(s, '\n', (size_t)(end - s));
+        if (e == NULL)
+            e = end;
+    }
+    *rec = s;
+    *len = (size_t)(e - s);
+    if (*len && s[*len - 1] == '\r')
+        (*len)--;
+    *p = e < end ? e + 1 : end;
+    return 1;
+}

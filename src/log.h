@@ -1,0 +1,64 @@
+/*
+** log.h - replay's reading of access-log records (log_scan.c) and their
+** mapping to requests (log_map.c).
+*/
+#ifndef MOAT_LOG_H
+#define MOAT_LOG_H
+
+#include "moat_int.h"
+
+/* The fields replay reads from a record. */
+typedef enum log_field {
+    LF_TIME,
+    LF_RESOURCE_ID,
+    LF_ACCOUNT,
+    LF_CATEGORY,
+    LF_OPERATION,
+    LF_PROTOCOL,
+    LF_STATUS_CODE,
+    LF_STATUS_TEXT,
+    LF_CALLER_IP,
+    LF_AUTH,
+    LF_OBJECT_ID,
+    LF_TENANT_ID,
+    LF_APP_ID,
+    LF_URI,
+    LF_OBJECT_KEY,
+    LF_SERVICE,
+    LF_TABLE, /* Log Analytics "Type": StorageBlobLogs, ... */
+    LF_COUNT
+} log_field;
+
+/* The objects a member can live in. */
+typedef enum log_ctx {
+    CTX_NONE,
+    CTX_TOP,
+    CTX_IDENTITY,
+    CTX_REQUESTER,
+    CTX_PROPERTIES
+} log_ctx;
+
+typedef struct log_fields {
+    moat_text v[LF_COUNT]; /* p == NULL: absent (or null) */
+    uint32_t seen;         /* members met, fields and objects alike */
+} log_fields;
+
+typedef struct log_error {
+    const char *msg;
+    size_t at; /* byte offset in the record */
+} log_error;
+
+/* One JSON record; strings with escapes are decoded into scratch (cap
+** bytes, at least the record's length). 0, or -1 with err set. */
+MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,
+                                    log_fields *out, char *scratch, size_t cap,
+                                    log_error *err);
+/* The field a CSV header column names, or LF_COUNT. */
+MOAT_HIDDEN log_field moat__log_column(const char *name, size_t n);
+/* One CSV row by its header's column map. */
+MOAT_HIDDEN int moat__log_scan_csv(const char *rec, size_t len,
+                                   const log_field *cols, size_t n_cols,
+                                   log_fields *out, char *scratch, size_t cap,
+                                   log_error *err);
+
+#endif

@@ -1,0 +1,705 @@
+/*
+** log_map.c - an access-log record as the request Azure decided
+** (decision.md section 2), by the rules of docs/replay.md:
+**
+**   resource   the account of the record's resource id, else its account
+**              name, looked up in the estate
+**   endpoint   the URI's host (<account>.blob.core.windows.net), else the
+**              service type, else the Log Analytics table, else the
+**              resource id's service (blobServices, ...)
+**   operation  StorageDelete: delete; StorageWrite: write; StorageRead:
+**              list for List* operations, else read (without a category,
+**              from the operation name's verb)
+**   target     the container, table, queue or share: the first segment of
+**              the object key after the account, else of the URI path
+**   source     the caller address without its port; a private address in
+**              an estate subnet means that subnet: through its private
+**              endpoint when the subnet hosts an Approved one to the
+**              account, else through its service endpoint
+**   caller     auth from the authentication type; tenant from the
+**              requester's tenant; the calling resource from the
+**              requester's object id (the principalId of a managed
+**              identity in the estate), and with it its subscription and
+**              perimeter
+*/
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SCRATCH_BYTES (1u << 20)
+#define MAX_COLUMNS 256
+
+struct moat_log_reader {
+    const moat_estate *es;
+    moat_log_format format;
+    log_field cols[MAX_COLUMNS];
+    size_t n_cols;
+    int have_header;
+    log_fields f;
+    char ip[64];   /* the caller address, bracket-free */
+    char *scratch; /* decoded strings of the current record */
+};
+
+const char *moat_log_format_name(moat_log_format f)
+{
+    switch (f) {
+    case MOAT_LOG_DIAGNOSTIC: return "diagnostic";
+    case MOAT_LOG_ANALYTICS_JSON: return "analytics-json";
+    case MOAT_LOG_ANALYTICS_CSV: return "analytics-csv";
+    case MOAT_LOG_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+static int has(const char *s, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++) {
+        if (memcmp(s + i, needle, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+moat_log_format moat_log_detect(const char *rec, size_t len)
+{
+    size_t i = 0;
+    while (i < len &&
+           (rec[i] == ' ' || rec[i] == '\t' || rec[i] == '\r' ||
+            rec[i] == '\n' || (unsigned char)rec[i] == 0xEF ||
+            (unsigned char)rec[i] == 0xBB || (unsigned char)rec[i] == 0xBF))
+        i++; /* whitespace and a UTF-8 byte order mark */
+    rec += i;
+    len -= i;
+    if (len && rec[0] == '{') {
+        if (has(rec, len, "\"operationName\"") ||
+            has(rec, len, "\"callerIpAddress\""))
+            return MOAT_LOG_DIAGNOSTIC;
+        if (has(rec, len, "\"OperationName\"") ||
+            has(rec, len, "\"CallerIpAddress\""))
+            return MOAT_LOG_ANALYTICS_JSON;
+        return MOAT_LOG_UNKNOWN;
+    }
+    if (has(rec, len, "OperationName") && has(rec, len, "CallerIpAddress") &&
+        memchr(rec, ',', len))
+        return MOAT_LOG_ANALYTICS_CSV;
+    return MOAT_LOG_UNKNOWN;
+}
+
+moat_log_reader *moat_log_reader_new(const moat_estate *es,
+                                     moat_log_format format)
+{
+    if (es == NULL || format == MOAT_LOG_UNKNOWN)
+        return NULL;
+    moat_log_reader *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->scratch = malloc(SCRATCH_BYTES);
+    if (r->scratch == NULL) {
+        free(r);
+        return NULL;
+    }
+    r->es = es;
+    r->format = format;
+    return r;
+}
+
+void moat_log_reader_free(moat_log_reader *r)
+{
+    if (r == NULL)
+        return;
+    free(r->scratch);
+    free(r);
+}
+
+static moat_status set_err(moat_error *err, moat_status code, size_t at,
+                           const char *fmt, ...) MOAT_PRINTF(4, 5);
+static moat_status set_err(moat_error *err, moat_status code, size_t at,
+                           const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        err->offset = at;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
+                                   size_t len, moat_error *err)
+{
+    if (r == NULL || r->format != MOAT_LOG_ANALYTICS_CSV)
+        return set_err(err, MOAT_E_STATE, 0, "not a CSV reader");
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (len >= 3 && (unsigned char)line[0] == 0xEF)
+        line += 3, len -= 3; /* byte order mark */
+    r->n_cols = 0;
+    uint32_t seen = 0;
+    const char *p = line, *end = line + len;
+    while (p <= end) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *e = c ? c : end;
+        const char *a = p, *b = e;
+        if (b - a >= 2 && *a == '"' && b[-1] == '"')
+            a++, b--;
+        if (r->n_cols == MAX_COLUMNS)
+            return set_err(err, MOAT_E_LIMIT, (size_t)(p - line),
+                           "more than %d columns", MAX_COLUMNS);
+        log_field f = moat__log_column(a, (size_t)(b - a));
+        r->cols[r->n_cols++] = f;
+        if (f != LF_COUNT)
+            seen |= 1u << f;
+        if (c == NULL)
+            break;
+        p = c + 1;
+    }
+    static const struct {
+        log_field f;
+        const char *name;
+    } required[] = {{LF_OPERATION, "OperationName"},
+                    {LF_CALLER_IP, "CallerIpAddress"}};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (!(seen & (1u << required[i].f)))
+            return set_err(err, MOAT_E_INVAL, 0, "the header has no %s column",
+                           required[i].name);
+    }
+    if (!(seen & ((1u << LF_ACCOUNT) | (1u << LF_RESOURCE_ID))))
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "the header has neither AccountName nor _ResourceId");
+    r->have_header = 1;
+    return MOAT_OK;
+}
+
+/*--------------------------------------------------------------------------
+** Pieces of the mapping.
+*/
+static int text_eq(moat_text t, const char *s)
+{
+    return moat__eq_ci(t.p, t.n, s, strlen(s));
+}
+
+static int text_starts(moat_text t, const char *s)
+{
+    size_t n = strlen(s);
+    return t.n >= n && moat__eq_ci(t.p, n, s, n);
+}
+
+static moat_text lit(const char *s)
+{
+    moat_text t = {s, strlen(s)};
+    return t;
+}
+
+/* ".../storageAccounts/<name>[/blobServices/default]": the account id. */
+static moat_text account_of_id(moat_text id)
+{
+    static const char key[] = "/storageAccounts/";
+    size_t k = sizeof key - 1;
+    for (size_t i = 0; i + k <= id.n; i++) {
+        if (!moat__eq_ci(id.p + i, k, key, k))
+            continue;
+        size_t end = i + k;
+        while (end < id.n && id.p[end] != '/')
+            end++;
+        moat_text t = {id.p, end};
+        return t;
+    }
+    moat_text none = {NULL, 0};
+    return none;
+}
+
+static const char *const endpoint_names[] = {"blob",  "dfs",   "file",
+                                             "queue", "table", "web"};
+
+/* The endpoint a URI host names: <account>.<endpoint>.core.windows.net
+** (also <account>-secondary, and the z<nn>.web hosts of static sites). */
+static const char *endpoint_of_uri(moat_text uri)
+{
+    const char *p = uri.p, *end = uri.p + uri.n;
+    const char *scheme = NULL;
+    for (const char *q = p; q + 2 < end; q++) {
+        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+            scheme = q + 3;
+            break;
+        }
+    }
+    if (scheme == NULL)
+        return NULL;
+    const char *host_end = scheme;
+    while (host_end < end && *host_end != '/' && *host_end != ':' &&
+           *host_end != '?')
+        host_end++;
+    const char *dot = memchr(scheme, '.', (size_t)(host_end - scheme));
+    if (dot == NULL)
+        return NULL;
+    const char *label = dot + 1;
+    const char *dot2 = memchr(label, '.', (size_t)(host_end - label));
+    if (dot2 == NULL)
+        return NULL;
+    size_t n = (size_t)(dot2 - label);
+    if (n > 1 && label[0] == 'z' && dot2 + 4 < host_end &&
+        memcmp(dot2 + 1, "web.", 4) == 0)
+        return "web";
+    for (size_t i = 0; i < sizeof endpoint_names / sizeof *endpoint_names;
+         i++) {
+        if (moat__eq_ci(label, n, endpoint_names[i], strlen(endpoint_names[i])))
+            return endpoint_names[i];
+    }
+    return NULL;
+}
+
+static const char *endpoint_of(const log_fields *f)
+{
+    const char *e = f->v[LF_URI].p ? endpoint_of_uri(f->v[LF_URI]) : NULL;
+    if (e)
+        return e;
+    static const struct {
+        log_field field;
+        const char *value, *endpoint;
+    } rules[] = {
+        {LF_SERVICE, "blob", "blob"},
+        {LF_SERVICE, "table", "table"},
+        {LF_SERVICE, "queue", "queue"},
+        {LF_SERVICE, "file", "file"},
+        {LF_SERVICE, "files", "file"},
+        {LF_SERVICE, "dfs", "dfs"},
+        {LF_TABLE, "StorageBlobLogs", "blob"},
+        {LF_TABLE, "StorageTableLogs", "table"},
+        {LF_TABLE, "StorageQueueLogs", "queue"},
+        {LF_TABLE, "StorageFileLogs", "file"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        if (f->v[rules[i].field].p &&
+            text_eq(f->v[rules[i].field], rules[i].value))
+            return rules[i].endpoint;
+    }
+    moat_text id = f->v[LF_RESOURCE_ID];
+    static const char *const services[][2] = {{"/blobServices", "blob"},
+                                              {"/tableServices", "table"},
+                                              {"/queueServices", "queue"},
+                                              {"/fileServices", "file"}};
+    for (size_t i = 0; id.p && i < 4; i++) {
+        if (has(id.p, id.n, services[i][0]))
+            return services[i][1];
+    }
+    return "blob"; /* decision.md section 7's default */
+}
+
+/* List operations read a listing; everything else StorageRead logs reads
+** data or properties. */
+static int is_list_op(moat_text op)
+{
+    return text_starts(op, "List") || text_eq(op, "QueryTables") ||
+           text_eq(op, "GetContainers");
+}
+
+static const char *operation_of(const log_fields *f)
+{
+    moat_text cat = f->v[LF_CATEGORY], op = f->v[LF_OPERATION];
+    if (cat.p) {
+        if (text_eq(cat, "StorageDelete"))
+            return "delete";
+        if (text_eq(cat, "StorageWrite"))
+            return "write";
+        if (text_eq(cat, "StorageRead"))
+            return is_list_op(op) ? "list" : "read";
+    }
+    if (op.p == NULL)
+        return NULL;
+    if (text_starts(op, "Delete"))
+        return "delete";
+    if (is_list_op(op))
+        return "list";
+    if (text_starts(op, "Get") || text_starts(op, "Query") ||
+        text_starts(op, "Peek") || text_starts(op, "Read"))
+        return "read";
+    return "write";
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The first path segment after the account: of the object key
+** ("/<account>/<container>/<blob>"), else of the URI's path; percent
+** escapes decoded ("%24logs" is "$logs"); a table's key ends at '('. */
+static moat_text target_of(moat_log_reader *r, const log_fields *f,
+                           size_t *scratch_used)
+{
+    moat_text t = {NULL, 0};
+    const char *p = NULL, *end = NULL;
+    moat_text key = f->v[LF_OBJECT_KEY];
+    if (key.n >= 2 && key.p[0] == '"' && key.p[key.n - 1] == '"') {
+        key.p++; /* Log Analytics documents the key "in quotes" */
+        key.n -= 2;
+    }
+    if (key.n > 1 && key.p[0] == '/') {
+        p = key.p + 1;
+        end = key.p + key.n;
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        p = slash ? slash + 1 : end; /* past the account */
+    } else if (f->v[LF_URI].p) {
+        const char *u = f->v[LF_URI].p, *ue = u + f->v[LF_URI].n;
+        const char *s = NULL;
+        for (const char *q = u; q + 2 < ue; q++) {
+            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+                s = q + 3;
+                break;
+            }
+        }
+        if (s == NULL)
+            return t;
+        const char *slash = memchr(s, '/', (size_t)(ue - s));
+        if (slash == NULL)
+            return t;
+        p = slash + 1;
+        end = ue;
+    }
+    if (p == NULL)
+        return t;
+    const char *e = p;
+    while (e < end && *e != '/' && *e != '?' && *e != '(' && *e != '#')
+        e++;
+    if (e == p)
+        return t;
+    if (memchr(p, '%', (size_t)(e - p)) == NULL) {
+        t.p = p;
+        t.n = (size_t)(e - p);
+        return t;
+    }
+    char *o = r->scratch + *scratch_used, *start = o;
+    if ((size_t)(e - p) > SCRATCH_BYTES - *scratch_used)
+        return t;
+    for (const char *q = p; q < e; q++) {
+        int hi, lo;
+        if (*q == '%' && e - q >= 3 && (hi = hexval(q[1])) >= 0 &&
+            (lo = hexval(q[2])) >= 0) {
+            *o++ = (char)(hi * 16 + lo);
+            q += 2;
+        } else {
+            *o++ = *q;
+        }
+    }
+    t.p = start;
+    t.n = (size_t)(o - start);
+    *scratch_used += t.n;
+    return t;
+}
+
+/* "a.b.c.d:port", "[v6]:port", a bare address: the address. */
+static int source_of(moat_log_reader *r, moat_text ip, moat_text *out)
+{
+    const char *p = ip.p;
+    size_t n = ip.n;
+    if (n && p[0] == '[') {
+        const char *close = memchr(p, ']', n);
+        if (close == NULL)
+            return -1;
+        p++;
+        n = (size_t)(close - p);
+    } else {
+        const char *colon = memchr(p, ':', n);
+        if (colon &&
+            memchr(colon + 1, ':', n - (size_t)(colon + 1 - p)) == NULL)
+            n = (size_t)(colon - p); /* IPv4 with a port */
+    }
+    if (n == 0 || n >= sizeof r->ip)
+        return -1;
+    memcpy(r->ip, p, n);
+    r->ip[n] = '\0';
+    out->p = r->ip;
+    out->n = n;
+    return 0;
+}
+
+static const char *auth_of(moat_text t)
+{
+    static const char *const names[] = {"OAuth", "SAS", "AccountKey",
+                                        "Anonymous"};
+    for (size_t i = 0; i < 4; i++) {
+        if (text_eq(t, names[i]))
+            return names[i];
+    }
+    if (text_eq(t, "Bearer"))
+        return "OAuth";
+    return NULL;
+}
+
+static const char *protocol_of(moat_text t)
+{
+    static const char *const names[] = {"HTTPS", "HTTP", "SMB", "NFS", "SFTP"};
+    for (size_t i = 0; t.p && i < 5; i++) {
+        if (text_eq(t, names[i]))
+            return names[i];
+    }
+    return NULL;
+}
+
+/* What the status says about Azure's network layer. A firewall refusal is
+** logged with a status text ending in IpAuthorizationError (the prefix
+** names the auth: SAS, OAuth, Anonymous, ...), or as 403
+** AuthorizationFailure; anything else the service answered got past it. */
+static moat_log_outcome outcome_of(const log_fields *f)
+{
+    moat_text st = f->v[LF_STATUS_TEXT], sc = f->v[LF_STATUS_CODE];
+    if (st.p && st.n >= 20 &&
+        moat__eq_ci(st.p + st.n - 20, 20, "IpAuthorizationError", 20))
+        return MOAT_LOG_AZURE_DENIED;
+    int code = 0;
+    for (size_t i = 0; sc.p && i < sc.n && sc.p[i] >= '0' && sc.p[i] <= '9';
+         i++)
+        code = code * 10 + (sc.p[i] - '0');
+    if (st.p && text_eq(st, "AuthorizationFailure") &&
+        (code == 403 || code == 0))
+        return MOAT_LOG_AZURE_DENIED;
+    if (code >= 200 && code < 400)
+        return MOAT_LOG_AZURE_ALLOWED;
+    if (code == 0 && st.p && st.n >= 7 &&
+        moat__eq_ci(st.p + st.n - 7, 7, "Success", 7))
+        return MOAT_LOG_AZURE_ALLOWED;
+    /* Errors the service returns only after the firewall admitted the
+    ** request: the resource or its state, not the caller's network. */
+    if (code == 404 || code == 409 || code == 412 || code == 416)
+        return MOAT_LOG_AZURE_ALLOWED;
+    return MOAT_LOG_NO_EVIDENCE;
+}
+
+/* A private source in an estate subnet: the path it took. */
+static int map_private(moat_log_reader *r, const resource *res,
+                       const moat_addr *a, moat_log_request *out,
+                       const char **reason, moat_error *err)
+{
+    const subnet_info *cand[8];
+    size_t n = moat__netmap_subnets_of(r->es, a, cand, 8);
+    if (n == 0)
+        return 0; /* not an estate subnet: leave it on the public path */
+    /* A candidate hosting an Approved private endpoint to the account. */
+    for (size_t i = 0; i < n && i < 8; i++) {
+        for (uint16_t k = 0; k < res->n_pes; k++) {
+            const pe_conn *c = &res->pes[k];
+            if (c->status != PE_APPROVED || c->pe_id == NULL)
+                continue;
+            const subnet_info *site = moat__index_get(
+                &r->es->map.pe_subnet, c->pe_id, strlen(c->pe_id));
+            if (site == cand[i]) {
+                out->field[MOAT_REQ_SOURCE_PRIVATE_ENDPOINT] = lit(c->pe_id);
+                out->path = "private endpoint";
+                return 0;
+            }
+        }
+    }
+    if (n > 1) {
+        *reason = "private address in several estate subnets";
+        set_err(err, MOAT_E_AMBIGUOUS, 0,
+                "%s is inside %zu subnets of the estate (overlapping address "
+                "spaces)",
+                r->ip, n);
+        return -1;
+    }
+    out->field[MOAT_REQ_SOURCE_SUBNET] = lit(cand[0]->id);
+    if (cand[0]->vnet_region != MOAT_ID_NONE)
+        out->field[MOAT_REQ_SOURCE_REGION] =
+            lit(r->es->regions.keys[cand[0]->vnet_region]);
+    out->path = "service endpoint";
+    return 0;
+}
+
+/* The requester's object id as a managed identity of the estate: the
+** calling resource, its subscription, region and perimeter. */
+static void map_caller(moat_log_reader *r, moat_log_request *out)
+{
+    moat_text oid = out->identity;
+    if (oid.p == NULL || oid.n == 0)
+        return;
+    const principal *pr = moat__index_get(&r->es->map.principals, oid.p, oid.n);
+    if (pr == NULL)
+        return;
+    out->field[MOAT_REQ_CALLER_RESOURCE_ID] = lit(pr->resource_id);
+    char sub[64];
+    moat_segments seg;
+    const char *id = pr->resource_id;
+    if (moat__segments_split(id, strlen(id), &seg) == 0 && seg.n >= 2 &&
+        moat__eq_ci(id + seg.off[0], seg.len[0], "subscriptions", 13) &&
+        seg.len[1] < sizeof sub) {
+        moat_text t = {id + seg.off[1], seg.len[1]};
+        out->field[MOAT_REQ_CALLER_SUBSCRIPTION] = t;
+    }
+    const perimeter *p = moat__index_get(&r->es->map.member_of, id, strlen(id));
+    if (p && p->guid_text)
+        out->field[MOAT_REQ_CALLER_PERIMETER] = lit(p->guid_text);
+}
+
+static const resource *account_of(moat_log_reader *r, const log_fields *f,
+                                  moat_log_request *out, const char **reason,
+                                  moat_error *err)
+{
+    moat_text id = f->v[LF_RESOURCE_ID].p ? account_of_id(f->v[LF_RESOURCE_ID])
+                                          : (moat_text){NULL, 0};
+    moat_text name = f->v[LF_ACCOUNT];
+    moat_status st = MOAT_E_NOTFOUND;
+    const resource *res = NULL;
+    if (id.p)
+        res = moat__estate_find(r->es, id.p, id.n, &st);
+    if (res == NULL && name.p)
+        res = moat__estate_find(r->es, name.p, name.n, &st);
+    if (name.p == NULL && id.p) {
+        const char *slash = id.p + id.n;
+        while (slash > id.p && slash[-1] != '/')
+            slash--;
+        name.p = slash;
+        name.n = (size_t)(id.p + id.n - slash);
+    }
+    out->account = name;
+    if (res)
+        return res;
+    if (id.p == NULL && name.p == NULL) {
+        *reason = "no account";
+        set_err(err, MOAT_E_INVAL, 0,
+                "the record names no account (resourceId, AccountName)");
+    } else if (st == MOAT_E_AMBIGUOUS) {
+        *reason = "account name in several subscriptions";
+        set_err(err, st, 0,
+                "account %.*s is named by several resources of the estate "
+                "and the record has no resource id",
+                (int)name.n, name.p);
+    } else {
+        *reason = "account not in the estate";
+        set_err(err, MOAT_E_NOTFOUND, 0, "account %.*s is not in the estate",
+                (int)(name.p ? name.n : id.n), name.p ? name.p : id.p);
+    }
+    return NULL;
+}
+
+static moat_status map(moat_log_reader *r, moat_log_request *out,
+                       size_t scratch_used, const char **reason,
+                       moat_error *err)
+{
+    const log_fields *f = &r->f;
+    const resource *res = account_of(r, f, out, reason, err);
+    if (res == NULL)
+        return err ? err->code : MOAT_E_NOTFOUND;
+    out->field[MOAT_REQ_RESOURCE] = lit(res->id);
+    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint_of(f));
+    const char *op = operation_of(f);
+    if (op == NULL) {
+        *reason = "no operation";
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "the record has neither a category nor an operation");
+    }
+    out->field[MOAT_REQ_OPERATION] = lit(op);
+    moat_text target = target_of(r, f, &scratch_used);
+    if (target.n)
+        out->field[MOAT_REQ_TARGET] = target;
+    const char *proto = protocol_of(f->v[LF_PROTOCOL]);
+    if (proto)
+        out->field[MOAT_REQ_PROTOCOL] = lit(proto);
+    moat_text auth = f->v[LF_AUTH];
+    const char *a = auth.p ? auth_of(auth) : "Anonymous";
+    if (a == NULL) {
+        *reason = "authentication type moat does not decide";
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "authentication type %.*s (moat decides OAuth, SAS, "
+                       "AccountKey and Anonymous)",
+                       (int)auth.n, auth.p);
+    }
+    out->field[MOAT_REQ_CALLER_AUTH] = lit(a);
+    if (f->v[LF_TENANT_ID].n)
+        out->field[MOAT_REQ_CALLER_TENANT] = f->v[LF_TENANT_ID];
+    out->identity = f->v[LF_OBJECT_ID];
+    moat_text ip = f->v[LF_CALLER_IP];
+    moat_addr addr;
+    if (ip.p == NULL || source_of(r, ip, &out->source) != 0 ||
+        moat__addr_parse(out->source.p, out->source.n, &addr) != 0) {
+        *reason = "no caller address";
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "caller address \"%.*s\" is not an IP address",
+                       (int)(ip.p ? ip.n : 0), ip.p ? ip.p : "");
+    }
+    out->field[MOAT_REQ_SOURCE_IP] = out->source;
+    out->path = "public";
+    if (map_private(r, res, &addr, out, reason, err) < 0)
+        return err ? err->code : MOAT_E_AMBIGUOUS;
+    map_caller(r, out);
+    out->azure = outcome_of(f);
+    out->status =
+        f->v[LF_STATUS_TEXT].n ? f->v[LF_STATUS_TEXT] : f->v[LF_STATUS_CODE];
+    return MOAT_OK;
+}
+
+/* `az monitor log-analytics query` prints absent values as "None"
+** (Python's str() of null). */
+static void drop_none(log_fields *f)
+{
+    for (int i = 0; i < LF_COUNT; i++) {
+        if (f->v[i].n == 4 && memcmp(f->v[i].p, "None", 4) == 0) {
+            f->v[i].p = NULL;
+            f->v[i].n = 0;
+        }
+    }
+}
+
+moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
+                          moat_log_request *out, const char **reason,
+                          moat_error *err)
+{
+    static const char *unused_reason;
+    if (reason == NULL)
+        reason = &unused_reason;
+    *reason = NULL;
+    memset(out, 0, sizeof *out);
+    if (r == NULL || rec == NULL)
+        return set_err(err, MOAT_E_INVAL, 0, "no reader or record");
+    if (len > SCRATCH_BYTES / 2) {
+        *reason = "record too large";
+        return set_err(err, MOAT_E_LIMIT, 0, "record of %zu bytes (at most %u)",
+                       len, SCRATCH_BYTES / 2);
+    }
+    log_error le = {NULL, 0};
+    int rc;
+    if (r->format == MOAT_LOG_ANALYTICS_CSV) {
+        if (!r->have_header)
+            return set_err(err, MOAT_E_STATE, 0, "no CSV header read");
+        rc = moat__log_scan_csv(rec, len, r->cols, r->n_cols, &r->f, r->scratch,
+                                SCRATCH_BYTES / 2, &le);
+    } else {
+        rc = moat__log_scan_json(rec, len, &r->f, r->scratch, SCRATCH_BYTES / 2,
+                                 &le);
+    }
+    if (rc == 0 && r->format == MOAT_LOG_ANALYTICS_JSON)
+        drop_none(&r->f);
+    if (rc != 0) {
+        *reason = "malformed record";
+        return set_err(err, MOAT_E_SYNTAX, le.at, "%s at byte %zu", le.msg,
+                       le.at + 1);
+    }
+    return map(r, out, SCRATCH_BYTES / 2, reason, err);
+}
+
+moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,
+                                   moat_error *err)
+{
+    if (m == NULL || q == NULL)
+        return set_err(err, MOAT_E_INVAL, 0, "no request");
+    moat_request_reset(q);
+    for (int f = 0; f < MOAT_REQ_FIELD_COUNT; f++) {
+        if (m->field[f].n == 0)
+            continue;
+        moat_status st = moat_request_set(q, (moat_field)f, m->field[f].p,
+                                          m->field[f].n, err);
+        if (st != MOAT_OK)
+            return st;
+    }
+    return MOAT_OK;
+}

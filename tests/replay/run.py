@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""`moat replay` end to end, against ground truth.
+
+For every log format (and gzip), genlogs.py writes records from the example
+estate together with the request each stands for. Then:
+
+  - every record maps to exactly that request (or is reported unmapped,
+    with its line and reason);
+  - every decision replay makes, for the current estate and a proposed
+    one, equals `moat check --requests` on the same request;
+  - the summary's counts (allow/deny, categories, changes, fidelity) equal
+    what the per-record output adds up to;
+  - the log split into shards, replayed shard by shard and merged with
+    --merge, gives the same summary, byte for byte, as one run;
+  - stdin, several files at once, threads 1 and 4 agree; bad inputs (empty,
+    unknown format, truncated gzip, truncated record) are reported.
+"""
+import argparse
+import copy
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+EXAMPLE = os.path.join(TOP, "examples", "estate")
+FORMATS = ["diagnostic", "diagnostic-records", "analytics-json", "analytics-array", "analytics-csv"]
+FAILURES = []
+
+
+def fail(msg):
+    FAILURES.append(msg)
+    print("FAIL " + msg)
+
+
+def run(args, stdin=None, ok=(0,)):
+    p = subprocess.run([MOAT] + args, capture_output=True, text=True, input=stdin)
+    if p.returncode not in ok:
+        fail("moat %s -> %d: %s" % (" ".join(args), p.returncode, p.stderr[-500:]))
+    return p
+
+
+def proposed_estate(tmp):
+    """The example estate with the changes a team would try: the Learning
+    perimeter switched to Enforced, and the open account locked down."""
+    d = os.path.join(tmp, "proposed")
+    shutil.copytree(EXAMPLE, d)
+    for name in os.listdir(d):
+        path = os.path.join(d, name)
+        with open(path) as f:
+            doc = json.load(f)
+        items = doc if isinstance(doc, list) else doc.get("value", [])
+        for r in items:
+            p = r.get("properties") or {}
+            if r.get("type", "").endswith("/resourceAssociations") and p.get("accessMode") == "Learning":
+                p["accessMode"] = "Enforced"
+            if r.get("name") == "stnwpublicassets":
+                r.setdefault("properties", {})["networkAcls"] = {"defaultAction": "Deny", "bypass": "AzureServices"}
+            if r.get("name") == "stnwshipments":
+                acls = p.get("networkAcls", {})
+                acls["ipRules"] = acls.get("ipRules", [])[:1]
+        with open(path, "w") as f:
+            json.dump(doc, f)
+    return d
+
+
+def read_lines(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def check_format(tmp, fmt, proposed, gz):
+    tag = fmt + (".gz" if gz else "")
+    log = os.path.join(tmp, tag + ".log")
+    truth_path = os.path.join(tmp, tag + ".truth")
+    subprocess.run([sys.executable, os.path.join(HERE, "genlogs.py"), "--estate", EXAMPLE, "--records", "3000",
+                    "--format", fmt, "--out", log, "--truth", truth_path, "--seed", str(len(tag))]
+                   + (["--gzip"] if gz else []), check=True)
+    dec, unm, chg = (os.path.join(tmp, tag + x) for x in (".dec", ".unm", ".chg"))
+    p = run(["replay", "--estate", EXAMPLE, "--proposed", "strict=" + proposed, "--format", "json",
+             "--decisions", dec, "--unmapped", unm, "--changes", chg, "--threads", "2", log])
+    summary = json.loads(p.stdout)
+    truth = read_lines(truth_path)
+    decisions = {d["line"]: d for d in read_lines(dec)}
+    unmapped = {}
+    for l in open(unm):
+        path, line, reason = l.split(":", 3)[:3]
+        unmapped[int(line)] = reason.strip()
+    # 1. the mapping
+    bad = 0
+    for t in truth:
+        if "unmapped" in t:
+            if unmapped.get(t["line"]) != t["unmapped"]:
+                bad += 1
+                if bad <= 3:
+                    fail("%s line %d: expected unmapped (%s), got %s" % (tag, t["line"], t["unmapped"],
+                                                                      unmapped.get(t["line"]) or "mapped"))
+        elif t["line"] not in decisions or decisions[t["line"]]["request"] != t["request"]:
+            bad += 1
+            if bad <= 3:
+                got = decisions.get(t["line"], {}).get("request")
+                fail("%s line %d: mapped to\n    %s\n  expected\n    %s" % (tag, t["line"], json.dumps(got),
+                                                                           json.dumps(t["request"])))
+    # 2. the decisions, against moat check
+    reqs = "".join(json.dumps(d["request"]) + "\n" for d in decisions.values())
+    order = list(decisions.values())
+    for cfg, estate in (("current", EXAMPLE), ("strict", proposed)):
+        out = run(["check", "--estate", estate, "--requests", "-", "--format", "json"], stdin=reqs).stdout
+        answers = [json.loads(l) for l in out.splitlines()]
+        if len(answers) != len(order):
+            fail("%s: moat check answered %d of %d" % (tag, len(answers), len(order)))
+            continue
+        diff = sum(1 for d, a in zip(order, answers)
+                   if d["decisions"][cfg]["decision"] != a["decision"]
+                   or d["decisions"][cfg]["category"] != a["category"])
+        if diff:
+            fail("%s: %d decisions of %s differ from moat check" % (tag, diff, cfg))
+    # 3. the summary adds up
+    if summary["records"] != len(truth) or summary["unmapped"] != len(unmapped):
+        fail("%s: summary counts %d records, %d unmapped; truth %d, %d"
+             % (tag, summary["records"], summary["unmapped"], len(truth), len(unmapped)))
+    for i, cfg in enumerate(("current", "strict")):
+        allow = sum(1 for d in order if d["decisions"][cfg]["decision"] == "allow")
+        c = summary["configs"][i]
+        if (c["allow"], c["deny"]) != (allow, len(order) - allow):
+            fail("%s: %s allow/deny %d/%d, records say %d/%d" % (tag, cfg, c["allow"], c["deny"], allow,
+                                                                len(order) - allow))
+        cats = Counter(d["decisions"][cfg]["category"] for d in order)
+        if dict(cats) != c["categories"]:
+            fail("%s: %s categories differ" % (tag, cfg))
+    nd = sum(1 for d in order if d["decisions"]["current"]["decision"] == "allow"
+             and d["decisions"]["strict"]["decision"] == "deny")
+    na = sum(1 for d in order if d["decisions"]["current"]["decision"] == "deny"
+             and d["decisions"]["strict"]["decision"] == "allow")
+    if summary["changes"]["strict"] != {"newly_denied": nd, "newly_allowed": na}:
+        fail("%s: changes %s, records say %d/%d" % (tag, summary["changes"]["strict"], nd, na))
+    if len(read_lines(chg)) != nd + na:
+        fail("%s: --changes has %d lines, %d records changed" % (tag, len(read_lines(chg)), nd + na))
+    fid = Counter((d["azure"], d["decisions"]["current"]["decision"]) for d in order if d["azure"] != "unknown")
+    f = summary["fidelity"]
+    got = {("denied", "deny"): f["azure_denied"]["moat_denied"], ("denied", "allow"): f["azure_denied"]["moat_allowed"],
+           ("allowed", "allow"): f["azure_allowed"]["moat_allowed"],
+           ("allowed", "deny"): f["azure_allowed"]["moat_denied"]}
+    if any(got[k] != fid.get(k, 0) for k in got):
+        fail("%s: fidelity %s, records say %s" % (tag, got, dict(fid)))
+    expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json"}.get(fmt, fmt)
+    if summary["formats"] != {expected_format: len(truth)}:
+        fail("%s: formats %s" % (tag, summary["formats"]))
+    return log, summary, p.stdout
+
+
+def split_lines(log, parts, tmp, header):
+    with open(log) as f:
+        lines = f.read().splitlines(True)
+    head = lines[:1] if header else []
+    body = lines[1:] if header else lines
+    size = (len(body) + parts - 1) // parts
+    out = []
+    for i in range(parts):
+        path = os.path.join(tmp, "shard%d" % i)
+        with open(path, "w") as f:
+            f.writelines(head + body[i * size:(i + 1) * size])
+        out.append(path)
+    return out
+
+
+def split_array(log, parts, tmp, wrapped):
+    """Shards of a JSON array (or {"records": [...]}) log, each valid."""
+    with open(log) as f:
+        text = f.read()
+    body = text[text.index("[") + 1: text.rindex("]")]
+    elems = [e for e in body.split(",\n") if e.strip()]
+    size = (len(elems) + parts - 1) // parts
+    out = []
+    for i in range(parts):
+        path = os.path.join(tmp, "shard%d" % i)
+        chunk = ",\n".join(e.strip() for e in elems[i * size:(i + 1) * size])
+        with open(path, "w") as f:
+            f.write(('{"records": [\n%s\n]}\n' if wrapped else "[\n%s\n]\n") % chunk)
+        out.append(path)
+    return out
+
+
+def check_shards(tmp, fmt, log, proposed, whole_json):
+    if fmt in ("diagnostic-records", "analytics-array"):
+        shards = split_array(log, 4, tmp, wrapped=fmt == "diagnostic-records")
+    else:
+        shards = split_lines(log, 4, tmp, header=fmt == "analytics-csv")
+    parts = []
+    for i, s in enumerate(shards):
+        # Shards are fed on stdin, as Spark's RDD.pipe and Hadoop Streaming do.
+        with open(s) as f:
+            p = run(["replay", "--estate", EXAMPLE, "--proposed", "strict=" + proposed, "--format", "json",
+                     "-q", "-"], stdin=f.read())
+        part = os.path.join(tmp, "part%d.json" % i)
+        with open(part, "w") as f:
+            f.write(p.stdout)
+        parts.append(part)
+    merged = run(["replay", "--merge", "--format", "json"] + parts).stdout
+    if merged != whole_json:
+        fail("%s: 4 shards merged differ from one run" % fmt)
+    text = run(["replay", "--merge"] + parts).stdout
+    if "records:" not in text or "strict against current" not in text and "changes no decision" not in text:
+        fail("%s: merged text summary lacks its sections" % fmt)
+
+
+def check_agreement(tmp, proposed, logs):
+    """Threads and several files at once agree with one file at a time."""
+    base = run(["replay", "--estate", EXAMPLE, "--proposed", "strict=" + proposed, "--format", "json",
+                "--threads", "1"] + logs).stdout
+    four = run(["replay", "--estate", EXAMPLE, "--proposed", "strict=" + proposed, "--format", "json",
+                "--threads", "4"] + logs).stdout
+    if base != four:
+        fail("--threads 1 and --threads 4 disagree")
+    parts = []
+    for i, log in enumerate(logs):
+        part = os.path.join(tmp, "each%d.json" % i)
+        with open(part, "w") as f:
+            f.write(run(["replay", "--estate", EXAMPLE, "--proposed", "strict=" + proposed, "--format",
+                         "json", log]).stdout)
+        parts.append(part)
+    if run(["replay", "--merge", "--format", "json"] + parts).stdout != base:
+        fail("files one at a time, merged, differ from all files in one run")
+
+
+def check_bad_inputs(tmp, log_gz):
+    empty = os.path.join(tmp, "empty.log")
+    open(empty, "w").close()
+    p = run(["replay", "--estate", EXAMPLE, empty], ok=(3,))
+    if "empty log" not in p.stderr:
+        fail("empty log: %s" % p.stderr)
+    other = os.path.join(tmp, "other.log")
+    with open(other, "w") as f:
+        f.write('{"hello": "world"}\n')
+    p = run(["replay", "--estate", EXAMPLE, other], ok=(3,))
+    if "not a Storage access log" not in p.stderr:
+        fail("unknown format: %s" % p.stderr)
+    with open(log_gz, "rb") as f:
+        data = f.read()
+    cut = os.path.join(tmp, "cut.log.gz")
+    with open(cut, "wb") as f:
+        f.write(data[: len(data) // 2])
+    p = run(["replay", "--estate", EXAMPLE, "--format", "json", cut], ok=(3,))
+    if "records before it were replayed" not in p.stderr or json.loads(p.stdout)["records"] == 0:
+        fail("truncated gzip: %s" % p.stderr[-300:])
+    trunc = os.path.join(tmp, "trunc.log")
+    with gzip.open(log_gz, "rt") as f:
+        text = f.read()
+    with open(trunc, "w") as f:
+        f.write(text[: len(text) - 200])  # the last record cut short, no newline
+    p = run(["replay", "--estate", EXAMPLE, "--format", "json", trunc])
+    if json.loads(p.stdout)["unmapped_reasons"].get("malformed record", 0) < 1:
+        fail("a truncated last record is not reported as malformed")
+    run(["replay", "--estate", EXAMPLE], ok=(2,))
+    run(["replay", "--estate", EXAMPLE, "--proposed", "oops", trunc], ok=(2,))
+    run(["replay", "--estate", EXAMPLE, "--threads", "0", trunc], ok=(2,))
+    p = run(["replay", "--merge", empty], ok=(3,))
+    run(["replay", "--help"])
+
+
+def main():
+    global MOAT
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--moat", required=True)
+    MOAT = os.path.abspath(ap.parse_args().moat)
+    tmp = tempfile.mkdtemp(prefix="moat-replay-")
+    try:
+        proposed = proposed_estate(tmp)
+        logs = []
+        for fmt in FORMATS:
+            log, summary, whole = check_format(tmp, fmt, proposed, gz=False)
+            check_shards(tmp, fmt, log, proposed, whole)
+            logs.append(log)
+        gz, _, _ = check_format(tmp, "diagnostic", proposed, gz=True)
+        logs.append(gz)
+        check_agreement(tmp, proposed, logs)
+        check_bad_inputs(tmp, gz)
+    finally:
+        shutil.rmtree(tmp)
+    print("replay: %d formats (and gzip), 3000 records each, %d failures" % (len(FORMATS), len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
