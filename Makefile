@@ -150,7 +150,7 @@ bench: $(B)/moat $(B)/bench
 
 $(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O2 -g $(WARN) -Wno-missing-prototypes $(INC) -o $@ \
-	    bench/bench.c $(B)/libmoat.a $(LDLIBS)
+	    bench/bench.c $(B)/libmoat.a $(LDLIBS) -lcjson
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
@@ -160,7 +160,8 @@ fuzz: $(B)/gen/catalog_data.c
 	@mkdir -p $(B)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  $(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
-	    -fsanitize=fuzzer,address,undefined -o $(B)/fuzz/$$t \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $(B)/fuzz/$$t \
 	    fuzz/fuzz_$$t.c $(FUZZ_SRC) || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus-$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \

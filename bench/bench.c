@@ -8,6 +8,10 @@
 **                                      `moat check --requests`
 **   build/bench load N DIR             writes an estate of N accounts to DIR
 **                                      and times loading and compiling it
+**   build/bench replay LOG ESTATE [N]  reads, maps and decides every record of
+**                                      LOG against N copies of ESTATE (one
+**                                      core, in memory): records per second;
+**                                      and cJSON parsing the same records
 **   build/bench audit N DIR            writes an estate of N resources (storage
 **                                      accounts and key vaults in every
 **                                      posture, a quarter under a perimeter)
@@ -20,6 +24,7 @@
 */
 #include "moat.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -616,6 +621,115 @@ static int bench_audit(long n, const char *dir)
     return 0;
 }
 
+/* The log's lines, in memory. */
+static char **read_lines(const char *path, size_t *n, size_t *bytes)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return NULL;
+    size_t cap = 1024;
+    char **v = malloc(cap * sizeof *v);
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    *n = 0;
+    *bytes = 0;
+    while (v && (len = getline(&line, &lcap, fp)) > 0) {
+        if (*n == cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        v[(*n)++] = strndup(line, (size_t)len);
+        *bytes += (size_t)len;
+    }
+    free(line);
+    fclose(fp);
+    return v;
+}
+
+static double cjson_pass(char **lines, size_t n)
+{
+    static const char *const top[] = {
+        "time",       "resourceId", "category",        "operationName",
+        "statusCode", "statusText", "callerIpAddress", "uri",
+        "protocol"};
+    double t0 = now();
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *j = cJSON_Parse(lines[i]);
+        for (size_t k = 0; j && k < sizeof top / sizeof *top; k++)
+            found += cJSON_GetObjectItemCaseSensitive(j, top[k]) != NULL;
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "identity");
+        found += cJSON_GetObjectItemCaseSensitive(id, "type") != NULL;
+        cJSON_Delete(j);
+    }
+    double t = now() - t0;
+    if (found == 0)
+        fprintf(stderr, "bench: cJSON found nothing\n");
+    return t;
+}
+
+static int bench_replay(const char *log, const char *estate, int configs)
+{
+    size_t n, bytes;
+    char **lines = read_lines(log, &n, &bytes);
+    moat_loader *ld = moat_loader_new(MOAT_LOAD_LENIENT);
+    moat_loader_add_path(ld, estate);
+    moat_estate *es[16] = {NULL};
+    if (lines == NULL || n == 0 || moat_loader_finish(ld, &es[0]) != MOAT_OK) {
+        fprintf(stderr, "bench: cannot read %s or %s\n", log, estate);
+        return 1;
+    }
+    moat_loader_free(ld);
+    for (int c = 1; c < configs; c++) {
+        ld = moat_loader_new(MOAT_LOAD_LENIENT);
+        moat_loader_add_path(ld, estate);
+        moat_loader_finish(ld, &es[c]);
+        moat_loader_free(ld);
+    }
+    moat_log_reader *r = moat_log_reader_new(es[0], MOAT_LOG_DIAGNOSTIC);
+    moat_request *q[16];
+    for (int c = 0; c < configs; c++)
+        q[c] = moat_request_new(es[c]);
+    double best = 1e9;
+    size_t mapped = 0, allowed = 0;
+    for (int run = 0; run < 3; run++) {
+        double t0 = now();
+        mapped = allowed = 0;
+        for (size_t i = 0; i < n; i++) {
+            moat_log_request m;
+            if (moat_log_read(r, lines[i], strlen(lines[i]), &m, NULL, NULL) !=
+                MOAT_OK)
+                continue;
+            mapped++;
+            for (int c = 0; c < configs; c++) {
+                moat_decision d;
+                if (moat_log_request_apply(&m, q[c], NULL) == MOAT_OK &&
+                    moat_decide(q[c], &d) == MOAT_OK)
+                    allowed += d.verdict == MOAT_ALLOW;
+            }
+        }
+        double t = now() - t0;
+        if (t < best)
+            best = t;
+    }
+    size_t sample = n < 200000 ? n : 200000;
+    double tc = cjson_pass(lines, sample);
+    printf("{\"bench\":\"replay\",\"records\":%zu,\"mapped\":%zu,"
+           "\"mean_record_bytes\":%.0f,\"configs\":%d,\"best_of\":3,"
+           "\"seconds\":%.3f,\"records_per_sec_core\":%.0f,"
+           "\"mb_per_sec\":%.0f,\"cjson_records_per_sec\":%.0f}\n",
+           n, mapped, (double)bytes / (double)n, configs, best,
+           (double)n / best, (double)bytes / best / 1e6, (double)sample / tc);
+    moat_log_reader_free(r);
+    for (int c = 0; c < configs; c++) {
+        moat_request_free(q[c]);
+        moat_estate_free(es[c]);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    return allowed == (size_t)-1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "decide") == 0) {
@@ -631,10 +745,14 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && strcmp(argv[1], "load") == 0)
         return bench_load(strtol(argv[2], NULL, 10), argv[3]);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "replay") == 0)
+        return bench_replay(argv[2], argv[3],
+                            argc == 5 ? (int)strtol(argv[4], NULL, 10) : 1);
     if (argc == 4 && strcmp(argv[1], "audit") == 0)
         return bench_audit(strtol(argv[2], NULL, 10), argv[3]);
     fprintf(stderr, "usage: bench decide [--emit DIR] [--requests N]\n"
                     "       bench load N DIR\n"
-                    "       bench audit N DIR\n");
+                    "       bench audit N DIR\n"
+                    "       bench replay LOG ESTATE [CONFIGS]\n");
     return 2;
 }

@@ -42,7 +42,9 @@ static const char usage[] =
     "                         (default 5)\n"
     "  --threads N            worker threads (default: one per core)\n"
     "  --merge                combine JSON summaries of shards (PART...)\n"
-    "  --lenient, --quiet     as for moat check\n"
+    "  --lenient              as for moat check\n"
+    "  --quiet                no estate warnings, no unmapped records or\n"
+    "                         progress on stderr\n"
     "\n"
     "Exit status: 0 replayed (unmapped records are reported, not errors),\n"
     "2 usage error, 3 an estate or log could not be read.\n";
@@ -235,7 +237,7 @@ static int replay(const cli_args *a, replay_options *opt, int json, int top)
         replay_input_close(&in[i]);
     }
     free(in);
-    if (agg.unmapped > shown)
+    if (agg.unmapped > shown && opt->show_unmapped)
         fprintf(stderr, "moat: %llu unmapped record%s in all%s\n",
                 (unsigned long long)agg.unmapped, agg.unmapped == 1 ? "" : "s",
                 cli_has(a, "unmapped") ? "" : " (--unmapped FILE lists each)");
@@ -291,7 +293,7 @@ int cmd_replay(int argc, char **argv)
     replay_options opt;
     memset(&opt, 0, sizeof opt);
     opt.threads = threads < 1 ? 1 : (int)threads;
-    opt.show_unmapped = 10;
+    opt.show_unmapped = cli_has(&a, "quiet") ? 0 : 10;
     opt.progress = !cli_has(&a, "quiet") && isatty(2);
     unsigned flags = cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0;
     int rc = load_configs(&a, &opt, flags);

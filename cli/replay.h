@@ -60,6 +60,10 @@ typedef struct replay_agg {
     uint64_t azure_allowed_moat_allowed, azure_allowed_moat_denied;
     strmap disagreements; /* "account\tazure\tcategory\tsource" -> n */
     int failed;           /* out of memory somewhere */
+    /* Accounts by the address of their id text (the estate's, stable):
+    ** a direct-mapped cache in front of the map. */
+    const char *cache_key[64];
+    account_agg *cache_val[64];
 } replay_agg;
 
 /* An aggregate over configs; rule_hits sized for each estate. */

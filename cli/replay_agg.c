@@ -135,7 +135,14 @@ void replay_agg_record(replay_agg *a, const replay_outcome *o)
     a->records++;
     a->mapped++;
     const moat_text *acct = &o->m->field[MOAT_REQ_RESOURCE];
-    account_agg *acc = account(a, acct->p, acct->n);
+    size_t slot = ((uintptr_t)acct->p >> 4) & 63;
+    account_agg *acc =
+        a->cache_key[slot] == acct->p ? a->cache_val[slot] : NULL;
+    if (acc == NULL) {
+        acc = account(a, acct->p, acct->n);
+        a->cache_key[slot] = acc ? acct->p : NULL;
+        a->cache_val[slot] = acc;
+    }
     if (acc)
         acc->records++;
     for (int c = 0; c < a->n_cfg; c++) {
@@ -248,7 +255,8 @@ int replay_agg_name_rules(replay_agg *a, const replay_config *cfg)
                 size_t from = part ? pfirst : first, k = part ? pn : n;
                 for (size_t r = from; r < from + k; r++) {
                     moat_rule_info info;
-                    if (moat_estate_rule(cfg[c].es, r, &info) != MOAT_OK)
+                    if (moat_estate_rule(cfg[c].es, r, &info) != MOAT_OK ||
+                        !info.inbound)
                         continue;
                     char key[1024];
                     int len = snprintf(key, sizeof key, "%s\t%s", info.owner,
@@ -658,7 +666,7 @@ static void text_top(FILE *o, const char *label, const strmap *m, int top)
     strmap_entry **v = strmap_by_count(m, &n);
     if (n == 0)
         return;
-    fprintf(o, "      %-11s", label);
+    fprintf(o, "      %-12s", label);
     for (size_t i = 0; i < n && (int)i < top; i++)
         fprintf(o, "%s%s (%llu)", i ? ", " : "", v[i]->key,
                 (unsigned long long)v[i]->count);

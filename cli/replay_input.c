@@ -277,10 +277,11 @@ void replay_input_close(replay_input *in)
 }
 
 size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
-                         uint64_t *first)
+                         uint64_t *first, const char **view)
 {
     size_t used = 0;
     *first = in->next_line;
+    *view = *buf;
     if (in->error)
         return 0;
     if (in->mode == MODE_ARRAY) {
@@ -304,38 +305,67 @@ size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
             }
         }
         in->next_line += records;
+        *view = *buf;
         return used;
     }
+    /* The carry (a partial record) first, then reads straight into the
+    ** chunk; what follows the last whole record goes back to the carry. */
+    if (reserve(buf, cap, want + in->carry_len + READ_BYTES + 1) < 0) {
+        fail(in, "out of memory");
+        return 0;
+    }
+    memcpy(*buf, in->carry, in->carry_len);
+    used = in->carry_len;
+    in->carry_len = 0;
+    size_t cut = 0;
     for (;;) {
-        if (in->carry_len >= want || in->eof) {
-            size_t cut =
-                in->eof ? in->carry_len
-                        : last_boundary(in->mode, in->carry, in->carry_len);
-            if (cut) {
-                int add_nl = in->carry[cut - 1] != '\n';
-                if (reserve(buf, cap, cut + 1) < 0) {
-                    fail(in, "out of memory");
+        while (used < want && !in->eof) {
+            size_t room = *cap - used - 1;
+            int n = gzread(in->gz, *buf + used,
+                           (unsigned)(room < READ_BYTES ? room : READ_BYTES));
+            if (n < 0) {
+                int code;
+                const char *msg = gzerror(in->gz, &code);
+                fail(in, code == Z_ERRNO ? strerror(errno) : msg);
+                return 0;
+            }
+            if (n == 0) {
+                int code;
+                const char *msg = gzerror(in->gz, &code);
+                if (code != Z_OK && code != Z_STREAM_END) {
+                    fail(in, msg);
                     return 0;
                 }
-                memcpy(*buf, in->carry, cut);
-                if (add_nl)
-                    (*buf)[cut] = '\n';
-                used = cut + (size_t)add_nl;
-                memmove(in->carry, in->carry + cut, in->carry_len - cut);
-                in->carry_len -= cut;
-                in->next_line += count_lines(*buf, used);
-                return used;
+                in->eof = 1;
             }
-            if (in->eof)
-                return 0;
-            if (in->carry_len > MAX_RECORD) {
-                fail(in, "a record longer than 64 MiB");
-                return 0;
-            }
+            used += (size_t)n;
+            in->bytes += (size_t)n;
         }
-        if (read_more(in) < 0)
+        cut = in->eof ? used : last_boundary(in->mode, *buf, used);
+        if (cut || in->eof)
+            break;
+        /* One record longer than a chunk: read on. */
+        if (used > MAX_RECORD) {
+            fail(in, "a record longer than 64 MiB");
             return 0;
+        }
+        want = used * 2;
+        if (reserve(buf, cap, want + READ_BYTES + 1) < 0) {
+            fail(in, "out of memory");
+            return 0;
+        }
     }
+    if (reserve(&in->carry, &in->carry_cap, used - cut + 1) < 0) {
+        fail(in, "out of memory");
+        return 0;
+    }
+    memcpy(in->carry, *buf + cut, used - cut);
+    in->carry_len = used - cut;
+    if (cut && (*buf)[cut - 1] != '\n')
+        (*buf)[cut++] = '\n'; /* the last record of the file */
+    in->next_line += count_lines(*buf, cut);
+    *view = *buf;
+    return cut;
 }
 
 int replay_next_record(input_mode mode, const char **p, const char *end,

@@ -42,11 +42,12 @@ typedef struct replay_input {
 int replay_input_open(replay_input *in, const char *path);
 void replay_input_close(replay_input *in);
 
-/* Appends whole records (about want bytes) to *buf (growing it), and sets
-** *first to the first record's number. Returns the bytes appended; 0 at
-** the end of the input (or on error: in->error). */
+/* The next whole records (about want bytes): *view points at them (in
+** *buf, grown as needed); *first gets the first
+** record's number. Returns their length; 0 at the end of the input (or on
+** error: in->error). */
 size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
-                         uint64_t *first);
+                         uint64_t *first, const char **view);
 
 /* The next record of a chunk: [*rec, *rec + *len), without its '\n';
 ** advances *p. mode tells how CSV quotes are honoured. Returns 0 at the

@@ -96,6 +96,7 @@ typedef enum slot_state {
 typedef struct chunk {
     slot_state state;
     uint64_t seq;
+    const char *view; /* the records: data, or a slice of a mapped file */
     char *data;
     size_t len, cap;
     int input;
@@ -283,7 +284,7 @@ static void process_chunk(worker *w, chunk *ch)
         return;
     }
     const replay_input *in = &w->run->inputs[ch->input];
-    const char *p = ch->data, *end = ch->data + ch->len, *rec;
+    const char *p = ch->view, *end = ch->view + ch->len, *rec;
     size_t len;
     unsigned lines;
     uint64_t line = ch->first_line, records = 0;
@@ -414,7 +415,7 @@ static void feed(replay_run *run, flusher *f)
                 flush_oldest(run, f, &seq_flush);
             chunk *ch = &run->slots[seq_fill % (uint64_t)run->n_slots];
             ch->len = replay_input_read(in, &ch->data, &ch->cap, CHUNK_BYTES,
-                                        &ch->first_line);
+                                        &ch->first_line, &ch->view);
             if (ch->len == 0)
                 break;
             ch->input = i;

@@ -17,6 +17,9 @@
 #define LLVMFuzzerTestOneInput fuzz_request_entry
 #include "fuzz_request.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_log_entry
+#include "fuzz_log.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -25,6 +28,7 @@ static const struct {
     {"json", fuzz_json_entry},
     {"estate", fuzz_estate_entry},
     {"request", fuzz_request_entry},
+    {"log", fuzz_log_entry},
 };
 
 static int run_file(const char *path,

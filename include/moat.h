@@ -608,6 +608,8 @@ typedef struct moat_log_request {
     moat_text identity; /* the requester's object id */
     moat_text status;   /* status text (or code) as logged */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
+    const moat_estate *estate_; /* private: the reader's estate ... */
+    const void *parsed_;        /* private: ... and the record resolved in it */
 } moat_log_request;
 
 /* Reads records of one format and maps them against es (accounts, subnets,
@@ -649,6 +651,8 @@ MOAT_API size_t moat_estate_rule_count(const moat_estate *es);
 typedef struct moat_rule_info {
     const char *owner; /* the resource or profile id the rule belongs to */
     char text[320];    /* "networkAcls.ipRules[2] 203.0.113.0/24" */
+    int inbound;       /* 0 for a perimeter's outbound rule: it admits
+                          nothing inbound, so it never decides */
 } moat_rule_info;
 
 /* Describes rule i; MOAT_E_NOTFOUND past the end. */

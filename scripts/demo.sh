@@ -39,3 +39,20 @@ for r in d["resources"]:
 s = d["summary"]["active"]
 print("findings: %d critical, %d high, %d medium, %d low, %d info" % tuple(s[k] for k in ("critical", "high", "medium", "low", "info")))
 '
+echo
+echo "== what if the Learning perimeter were Enforced? (moat replay over examples/logs)"
+python3 - examples/estate build/demo-proposed <<'PY'
+import json, os, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+shutil.rmtree(dst, ignore_errors=True)
+shutil.copytree(src, dst)
+path = os.path.join(dst, "perimeters.json")
+doc = json.load(open(path))
+for r in doc if isinstance(doc, list) else doc.get("value", []):
+    p = r.get("properties") or {}
+    if p.get("accessMode") == "Learning":
+        p["accessMode"] = "Enforced"
+json.dump(doc, open(path, "w"), indent=1)
+PY
+$moat replay --quiet --estate examples/estate --proposed enforced=build/demo-proposed \
+    examples/logs/insights-logs-2026-11-20.json.gz

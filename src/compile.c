@@ -949,6 +949,8 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
         c.failed = 1;
     if (!c.failed)
         moat__number_rules(es);
+    static _Atomic uint64_t generations;
+    es->generation = ++generations;
 
     moat__index_free(&c.raw_by_id);
     moat__index_free(&c.sub_tenant);

@@ -48,8 +48,16 @@ typedef struct log_error {
     size_t at; /* byte offset in the record */
 } log_error;
 
-/* One JSON record; strings with escapes are decoded into scratch (cap
-** bytes, at least the record's length). 0, or -1 with err set. */
+/* Builds the scanner's key index (once; thread-safe). */
+MOAT_HIDDEN void moat__log_scan_init(void);
+/* Bytes after a record the scanner may read (never past them): callers
+** keep them readable; moat_log_read() copies records into a padded
+** buffer. */
+#define LOG_PAD 64
+
+/* One JSON record (followed by LOG_PAD readable bytes); strings with
+** escapes are decoded into scratch (cap bytes, at least the record's
+** length). 0, or -1 with err set. */
 MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,
                                     log_fields *out, char *scratch, size_t cap,
                                     log_error *err);

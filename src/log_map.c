@@ -39,6 +39,8 @@ struct moat_log_reader {
     log_fields f;
     char ip[64];   /* the caller address, bracket-free */
     char *scratch; /* decoded strings of the current record */
+    char *padded;  /* the record, followed by LOG_PAD zero bytes */
+    log_parsed parsed;
 };
 
 const char *moat_log_format_name(moat_log_format f)
@@ -96,7 +98,10 @@ moat_log_reader *moat_log_reader_new(const moat_estate *es,
     if (r == NULL)
         return NULL;
     r->scratch = malloc(SCRATCH_BYTES);
-    if (r->scratch == NULL) {
+    r->padded = malloc(SCRATCH_BYTES / 2 + LOG_PAD);
+    if (r->scratch == NULL || r->padded == NULL) {
+        free(r->scratch);
+        free(r->padded);
         free(r);
         return NULL;
     }
@@ -110,6 +115,7 @@ void moat_log_reader_free(moat_log_reader *r)
     if (r == NULL)
         return;
     free(r->scratch);
+    free(r->padded);
     free(r);
 }
 
@@ -195,18 +201,22 @@ static moat_text lit(const char *s)
     return t;
 }
 
-/* ".../storageAccounts/<name>[/blobServices/default]": the account id. */
+/* ".../storageAccounts/<name>[/blobServices/default]": the account id.
+** Only the segment starts are compared (after each '/'). */
 static moat_text account_of_id(moat_text id)
 {
-    static const char key[] = "/storageAccounts/";
-    size_t k = sizeof key - 1;
-    for (size_t i = 0; i + k <= id.n; i++) {
-        if (!moat__eq_ci(id.p + i, k, key, k))
+    static const char key[] = "storageAccounts/";
+    const size_t k = sizeof key - 1;
+    const char *p = id.p, *end = id.p + id.n;
+    while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
+        p++;
+        if ((size_t)(end - p) <= k || (*p != 's' && *p != 'S') ||
+            !moat__eq_ci(p, k, key, k))
             continue;
-        size_t end = i + k;
-        while (end < id.n && id.p[end] != '/')
-            end++;
-        moat_text t = {id.p, end};
+        const char *e = p + k;
+        while (e < end && *e != '/')
+            e++;
+        moat_text t = {id.p, (size_t)(e - id.p)};
         return t;
     }
     moat_text none = {NULL, 0};
@@ -398,6 +408,15 @@ static moat_text target_of(moat_log_reader *r, const log_fields *f,
     return t;
 }
 
+static int word_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0)
+            return i;
+    }
+    return 0;
+}
+
 /* "a.b.c.d:port", "[v6]:port", a bare address: the address. */
 static int source_of(moat_log_reader *r, moat_text ip, moat_text *out)
 {
@@ -424,13 +443,16 @@ static int source_of(moat_log_reader *r, moat_text ip, moat_text *out)
     return 0;
 }
 
+static const char *const auth_names[] = {"OAuth", "SAS", "AccountKey",
+                                         "Anonymous"};
+static const char *const protocol_names[] = {"HTTPS", "HTTP", "SMB", "NFS",
+                                             "SFTP"};
+
 static const char *auth_of(moat_text t)
 {
-    static const char *const names[] = {"OAuth", "SAS", "AccountKey",
-                                        "Anonymous"};
     for (size_t i = 0; i < 4; i++) {
-        if (text_eq(t, names[i]))
-            return names[i];
+        if (text_eq(t, auth_names[i]))
+            return auth_names[i];
     }
     if (text_eq(t, "Bearer"))
         return "OAuth";
@@ -439,10 +461,9 @@ static const char *auth_of(moat_text t)
 
 static const char *protocol_of(moat_text t)
 {
-    static const char *const names[] = {"HTTPS", "HTTP", "SMB", "NFS", "SFTP"};
     for (size_t i = 0; t.p && i < 5; i++) {
-        if (text_eq(t, names[i]))
-            return names[i];
+        if (text_eq(t, protocol_names[i]))
+            return protocol_names[i];
     }
     return NULL;
 }
@@ -457,10 +478,10 @@ static moat_log_outcome outcome_of(const log_fields *f)
     if (st.p && st.n >= 20 &&
         moat__eq_ci(st.p + st.n - 20, 20, "IpAuthorizationError", 20))
         return MOAT_LOG_AZURE_DENIED;
-    int code = 0;
-    for (size_t i = 0; sc.p && i < sc.n && sc.p[i] >= '0' && sc.p[i] <= '9';
-         i++)
-        code = code * 10 + (sc.p[i] - '0');
+    int code = 0; /* an HTTP status has three digits; anything else: 0 */
+    if (sc.p && sc.n == 3 && sc.p[0] >= '1' && sc.p[0] <= '5' &&
+        sc.p[1] >= '0' && sc.p[1] <= '9' && sc.p[2] >= '0' && sc.p[2] <= '9')
+        code = (sc.p[0] - '0') * 100 + (sc.p[1] - '0') * 10 + (sc.p[2] - '0');
     if (st.p && text_eq(st, "AuthorizationFailure") &&
         (code == 403 || code == 0))
         return MOAT_LOG_AZURE_DENIED;
@@ -496,6 +517,7 @@ static int map_private(moat_log_reader *r, const resource *res,
             if (site == cand[i]) {
                 out->field[MOAT_REQ_SOURCE_PRIVATE_ENDPOINT] = lit(c->pe_id);
                 out->path = "private endpoint";
+                r->parsed.pe = c;
                 return 0;
             }
         }
@@ -509,9 +531,12 @@ static int map_private(moat_log_reader *r, const resource *res,
         return -1;
     }
     out->field[MOAT_REQ_SOURCE_SUBNET] = lit(cand[0]->id);
-    if (cand[0]->vnet_region != MOAT_ID_NONE)
+    r->parsed.subnet = cand[0];
+    if (cand[0]->vnet_region != MOAT_ID_NONE) {
         out->field[MOAT_REQ_SOURCE_REGION] =
             lit(r->es->regions.keys[cand[0]->vnet_region]);
+        r->parsed.region = cand[0]->vnet_region;
+    }
     out->path = "service endpoint";
     return 0;
 }
@@ -526,19 +551,12 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
     const principal *pr = moat__index_get(&r->es->map.principals, oid.p, oid.n);
     if (pr == NULL)
         return;
+    r->parsed.caller = pr;
     out->field[MOAT_REQ_CALLER_RESOURCE_ID] = lit(pr->resource_id);
-    char sub[64];
-    moat_segments seg;
-    const char *id = pr->resource_id;
-    if (moat__segments_split(id, strlen(id), &seg) == 0 && seg.n >= 2 &&
-        moat__eq_ci(id + seg.off[0], seg.len[0], "subscriptions", 13) &&
-        seg.len[1] < sizeof sub) {
-        moat_text t = {id + seg.off[1], seg.len[1]};
-        out->field[MOAT_REQ_CALLER_SUBSCRIPTION] = t;
-    }
-    const perimeter *p = moat__index_get(&r->es->map.member_of, id, strlen(id));
-    if (p && p->guid_text)
-        out->field[MOAT_REQ_CALLER_PERIMETER] = lit(p->guid_text);
+    if (pr->subscription_text)
+        out->field[MOAT_REQ_CALLER_SUBSCRIPTION] = lit(pr->subscription_text);
+    if (pr->perimeter_text)
+        out->field[MOAT_REQ_CALLER_PERIMETER] = lit(pr->perimeter_text);
 }
 
 static const resource *account_of(moat_log_reader *r, const log_fields *f,
@@ -587,11 +605,17 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        moat_error *err)
 {
     const log_fields *f = &r->f;
+    log_parsed *pp = &r->parsed;
+    memset(pp, 0, sizeof *pp);
+    pp->region = MOAT_ID_NONE;
     const resource *res = account_of(r, f, out, reason, err);
     if (res == NULL)
         return err ? err->code : MOAT_E_NOTFOUND;
     out->field[MOAT_REQ_RESOURCE] = lit(res->id);
-    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint_of(f));
+    pp->res = res;
+    const char *endpoint = endpoint_of(f);
+    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
+    pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
     const char *op = operation_of(f);
     if (op == NULL) {
         *reason = "no operation";
@@ -599,12 +623,17 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        "the record has neither a category nor an operation");
     }
     out->field[MOAT_REQ_OPERATION] = lit(op);
+    static const char *const ops[] = {"read", "write", "delete", "list"};
+    pp->op = (moat_operation)word_index(ops, 4, op);
     moat_text target = target_of(r, f, &scratch_used);
     if (target.n)
         out->field[MOAT_REQ_TARGET] = target;
     const char *proto = protocol_of(f->v[LF_PROTOCOL]);
-    if (proto)
+    if (proto) {
         out->field[MOAT_REQ_PROTOCOL] = lit(proto);
+        pp->protocol = (moat_protocol)word_index(protocol_names, 5, proto);
+        pp->has_protocol = 1;
+    }
     moat_text auth = f->v[LF_AUTH];
     const char *a = auth.p ? auth_of(auth) : "Anonymous";
     if (a == NULL) {
@@ -615,6 +644,7 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        (int)auth.n, auth.p);
     }
     out->field[MOAT_REQ_CALLER_AUTH] = lit(a);
+    pp->auth = (moat_auth)word_index(auth_names, 4, a);
     if (f->v[LF_TENANT_ID].n)
         out->field[MOAT_REQ_CALLER_TENANT] = f->v[LF_TENANT_ID];
     out->identity = f->v[LF_OBJECT_ID];
@@ -628,11 +658,14 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        (int)(ip.p ? ip.n : 0), ip.p ? ip.p : "");
     }
     out->field[MOAT_REQ_SOURCE_IP] = out->source;
+    pp->ip = addr;
     out->path = "public";
     if (map_private(r, res, &addr, out, reason, err) < 0)
         return err ? err->code : MOAT_E_AMBIGUOUS;
     map_caller(r, out);
     out->azure = outcome_of(f);
+    out->estate_ = r->es;
+    out->parsed_ = pp;
     out->status =
         f->v[LF_STATUS_TEXT].n ? f->v[LF_STATUS_TEXT] : f->v[LF_STATUS_CODE];
     return MOAT_OK;
@@ -674,8 +707,10 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
         rc = moat__log_scan_csv(rec, len, r->cols, r->n_cols, &r->f, r->scratch,
                                 SCRATCH_BYTES / 2, &le);
     } else {
-        rc = moat__log_scan_json(rec, len, &r->f, r->scratch, SCRATCH_BYTES / 2,
-                                 &le);
+        memcpy(r->padded, rec, len);
+        memset(r->padded + len, 0, LOG_PAD);
+        rc = moat__log_scan_json(r->padded, len, &r->f, r->scratch,
+                                 SCRATCH_BYTES / 2, &le);
     }
     if (rc == 0 && r->format == MOAT_LOG_ANALYTICS_JSON)
         drop_none(&r->f);
@@ -692,6 +727,14 @@ moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,
 {
     if (m == NULL || q == NULL)
         return set_err(err, MOAT_E_INVAL, 0, "no request");
+    if (m->estate_ && m->parsed_) {
+        moat_status st = moat__request_from_log(q, m->parsed_, m);
+        if (st != MOAT_OK)
+            set_err(err, st, 0, "%s",
+                    st == MOAT_E_NOTFOUND ? "the account is not in this estate"
+                                          : "request strings too long");
+        return st;
+    }
     moat_request_reset(q);
     for (int f = 0; f < MOAT_REQ_FIELD_COUNT; f++) {
         if (m->field[f].n == 0)

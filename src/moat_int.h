@@ -593,6 +593,15 @@ typedef struct net_site {
 typedef struct principal {
     const char *resource_id; /* the caller's resource */
     const char *location;    /* its region, or NULL */
+    /* The caller fields of a request from it, computed once: */
+    size_t id_len;
+    moat_segments seg;
+    uint64_t hash, type_hash;
+    int trusted_storage, trusted_keyvault; /* catalog index or -1 */
+    const char *subscription_text;         /* or NULL */
+    uint32_t subscription;                 /* interned, or MOAT_ID_OTHER */
+    const char *perimeter_text;            /* its perimeter's GUID, or NULL */
+    uint32_t perimeter;
 } principal;
 
 typedef struct netmap {
@@ -625,6 +634,7 @@ struct moat_estate {
     moat_index subnet_by_id;
     netmap map;
     size_t n_rules;       /* admitting rules, numbered (rules.c) */
+    uint64_t generation;  /* unique per compiled estate in this process */
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;
     size_t n_subs;
@@ -693,7 +703,35 @@ struct moat_request {
     /* strings copied out of the caller's buffers */
     size_t pool_used;
     char pool[MOAT_REQ_POOL];
+    /* Replay's translation of a reader's estate into this one (request.c):
+    ** resources and subnets by their address there. Kept across resets;
+    ** keyed by the estate's generation, so a freed estate never matches. */
+    uint64_t xlate_gen;
+    const void *xlate_src[32];
+    const void *xlate_dst[32];
 };
+
+/* A log record as replay's reader mapped it, resolved in the reader's
+** estate, so that a request bound to the same estate is set without
+** parsing text again (log_map.c, request.c). */
+typedef struct log_parsed {
+    const resource *res;
+    moat_endpoint endpoint;
+    moat_operation op;
+    moat_auth auth;
+    moat_protocol protocol;
+    int has_protocol;
+    moat_addr ip;
+    const subnet_info *subnet;
+    const pe_conn *pe;
+    uint32_t region; /* interned, or MOAT_ID_NONE: not set */
+    const principal *caller;
+} log_parsed;
+
+/* Sets q (bound to the estate p was resolved in) from a mapped record. */
+MOAT_HIDDEN moat_status moat__request_from_log(moat_request *q,
+                                               const log_parsed *p,
+                                               const moat_log_request *m);
 
 /*==========================================================================
 ** decide.c - the procedure of decision.md section 4, with an optional

@@ -99,10 +99,48 @@ static int compile_pe_sites(moat_loader *ld, moat_estate *es)
     return 0;
 }
 
+/* The caller fields a request from this identity gets (request.c's
+** set_caller_id and friends), computed once per identity. */
+static int prepare_caller(moat_estate *es, principal *pr)
+{
+    moat_request *q = moat_request_new(es);
+    if (q == NULL)
+        return -1;
+    pr->id_len = strlen(pr->resource_id);
+    pr->subscription = MOAT_ID_OTHER;
+    pr->perimeter = MOAT_ID_OTHER;
+    if (moat_request_set(q, MOAT_REQ_CALLER_RESOURCE_ID, pr->resource_id,
+                         pr->id_len, NULL) == MOAT_OK) {
+        pr->seg = q->caller_seg;
+        pr->hash = q->caller_hash;
+        pr->type_hash = q->caller_type_hash;
+        pr->trusted_storage = q->trusted_storage;
+        pr->trusted_keyvault = q->trusted_keyvault;
+    } else {
+        pr->trusted_storage = pr->trusted_keyvault = -1;
+    }
+    const char *id = pr->resource_id;
+    if (pr->seg.n >= 2 &&
+        moat__eq_ci(id + pr->seg.off[0], pr->seg.len[0], "subscriptions", 13) &&
+        moat_request_set(q, MOAT_REQ_CALLER_SUBSCRIPTION, id + pr->seg.off[1],
+                         pr->seg.len[1], NULL) == MOAT_OK) {
+        pr->subscription_text = moat__arena_strndup(
+            &es->arena, id + pr->seg.off[1], pr->seg.len[1]);
+        pr->subscription = q->subscription;
+    }
+    const perimeter *p = moat__index_get(&es->map.member_of, id, pr->id_len);
+    if (p && p->guid_text) {
+        pr->perimeter_text = p->guid_text;
+        pr->perimeter = p->guid;
+    }
+    moat_request_free(q);
+    return 0;
+}
+
 static int compile_principals(moat_loader *ld, moat_estate *es)
 {
     for (raw_principal *p = ld->principals; p; p = p->next) {
-        principal *pr = moat__arena_alloc(&es->arena, sizeof *pr);
+        principal *pr = moat__arena_zalloc(&es->arena, sizeof *pr);
         const char *key = moat__arena_strndup(&es->arena, p->principal_id,
                                               strlen(p->principal_id));
         if (pr == NULL || key == NULL)
@@ -113,6 +151,8 @@ static int compile_principals(moat_loader *ld, moat_estate *es)
                            ? moat__arena_strndup(&es->arena, p->location,
                                                  strlen(p->location))
                            : NULL;
+        if (pr->resource_id == NULL || prepare_caller(es, pr) < 0)
+            return -1;
         void *prev = NULL;
         int rc =
             moat__index_put(&es->map.principals, key, strlen(key), pr, &prev);
@@ -162,7 +202,7 @@ int moat__compile_netmap(moat_loader *ld, moat_estate *es)
     moat__index_init(&es->map.principals);
     moat__index_init(&es->map.member_of);
     if (compile_sites(ld, es) < 0 || compile_pe_sites(ld, es) < 0 ||
-        compile_principals(ld, es) < 0 || compile_members(ld, es) < 0)
+        compile_members(ld, es) < 0 || compile_principals(ld, es) < 0)
         return -1;
     return 0;
 }

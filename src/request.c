@@ -32,6 +32,7 @@ moat_request *moat_request_new(const moat_estate *es)
         return NULL;
     moat__arena_init(&b->scratch, 64u * 1024u * 1024u);
     b->q.es = es;
+    b->q.xlate_gen = 0; /* generations start at 1 */
     moat_request_reset(&b->q);
     return &b->q;
 }
@@ -492,4 +493,129 @@ moat_status moat_request_parse(moat_request *q, const char *json, size_t len,
     if (rc != MOAT_OK)
         q->res = NULL; /* a half-bound request must never be decided */
     return rc;
+}
+
+/*--------------------------------------------------------------------------
+** Replay's fast path: a log record the reader already resolved in its
+** estate (log_map.c). In the same estate its objects are used as they are;
+** in another (a proposed configuration) each is looked up once by id and
+** remembered. The result is the same as setting each field of m with
+** moat_request_set(), which tests/replay checks.
+*/
+static const void *const missing_marker = &missing_marker;
+
+/* The object of this estate with the id of src's object (src from the
+** reader's estate), through a small direct-mapped memo. */
+static const void *xlate(moat_request *q, const void *src, moat_index *idx,
+                         const char *id)
+{
+    size_t slot = ((uintptr_t)src >> 4) & 31;
+    if (q->xlate_src[slot] == src)
+        return q->xlate_dst[slot] == missing_marker ? NULL : q->xlate_dst[slot];
+    const void *dst = moat__index_get(idx, id, strlen(id));
+    q->xlate_src[slot] = src;
+    q->xlate_dst[slot] = dst ? dst : missing_marker;
+    return dst;
+}
+
+static void set_caller_prepared(moat_request *q, const principal *c)
+{
+    q->caller_id = c->resource_id;
+    q->caller_id_len = c->id_len;
+    q->caller_seg = c->seg;
+    q->caller_hash = c->hash;
+    q->caller_type_hash = c->type_hash;
+    q->trusted_storage = c->trusted_storage;
+    q->trusted_keyvault = c->trusted_keyvault;
+    if (c->subscription_text) {
+        q->subscription_text = c->subscription_text;
+        q->subscription = c->subscription;
+    }
+    if (c->perimeter_text)
+        q->perimeters[q->n_perimeters++] = c->perimeter;
+}
+
+/* The caller in this estate: its own prepared identity when it has the
+** principal, else the fields set from text. */
+static moat_status set_caller_from(moat_request *q, const principal *src,
+                                   const moat_log_request *m, int same)
+{
+    const principal *c = src;
+    if (!same)
+        c = moat__index_get(&q->es->map.principals, m->identity.p,
+                            m->identity.n);
+    if (c) {
+        set_caller_prepared(q, c);
+        return MOAT_OK;
+    }
+    static const moat_field fields[] = {MOAT_REQ_CALLER_RESOURCE_ID,
+                                        MOAT_REQ_CALLER_SUBSCRIPTION,
+                                        MOAT_REQ_CALLER_PERIMETER};
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(fields); i++) {
+        const moat_text *t = &m->field[fields[i]];
+        moat_status st =
+            t->n ? moat_request_set(q, fields[i], t->p, t->n, NULL) : MOAT_OK;
+        if (st != MOAT_OK)
+            return st;
+    }
+    return MOAT_OK;
+}
+
+moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
+                                   const moat_log_request *m)
+{
+    const moat_estate *src = m->estate_;
+    int same = src == q->es;
+    if (!same && q->xlate_gen != src->generation) {
+        memset(q->xlate_src, 0, sizeof q->xlate_src);
+        q->xlate_gen = src->generation;
+    }
+    moat_request_reset(q);
+    q->res = same
+                 ? p->res
+                 : xlate(q, p->res, &((moat_estate *)q->es)->by_id, p->res->id);
+    if (q->res == NULL)
+        return MOAT_E_NOTFOUND; /* the account is not in this estate */
+    q->endpoint = p->endpoint;
+    q->op = p->op;
+    q->auth = p->auth;
+    if (p->has_protocol)
+        q->protocol = p->protocol;
+    q->ip = p->ip;
+    const moat_text *target = &m->field[MOAT_REQ_TARGET];
+    if (target->n) {
+        q->target = pool_copy(q, target->p, target->n);
+        q->target_len = target->n;
+        if (q->target == NULL)
+            return MOAT_E_LIMIT;
+    }
+    if (p->subnet) {
+        q->subnet = p->subnet->id;
+        q->subnet_len = strlen(p->subnet->id);
+        q->subnet_hash = p->subnet->hash;
+        q->subnet_info =
+            same ? p->subnet
+                 : xlate(q, p->subnet, &((moat_estate *)q->es)->subnet_by_id,
+                         p->subnet->id);
+    }
+    if (p->pe) {
+        q->pe = p->pe->pe_id;
+        q->pe_len = strlen(p->pe->pe_id);
+        q->pe_hash = p->pe->hash;
+    }
+    if (p->region != MOAT_ID_NONE) {
+        const char *name = src->regions.keys[p->region];
+        q->region_text = name;
+        q->region =
+            same ? p->region
+                 : moat__intern_find(&q->es->regions, name, strlen(name));
+    }
+    const moat_text *tenant = &m->field[MOAT_REQ_CALLER_TENANT];
+    if (tenant->n) {
+        q->tenant_text = pool_copy(q, tenant->p, tenant->n);
+        q->tenant = moat__intern_find(&q->es->ids, tenant->p, tenant->n);
+        if (q->tenant_text == NULL)
+            return MOAT_E_LIMIT;
+    }
+    return p->caller ? set_caller_from(q, p->caller, m, same) : MOAT_OK;
 }

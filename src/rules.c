@@ -37,6 +37,7 @@ static void describe_resource_rule(const resource *r, uint32_t k,
                                    moat_rule_info *out)
 {
     out->owner = r->id;
+    out->inbound = 1;
     if (k < r->n_ip4) {
         snprintf(out->text, sizeof out->text, "networkAcls.ipRules[%u] %s",
                  r->ip4[k].index, r->ip4[k].text);
@@ -61,25 +62,52 @@ static void describe_resource_rule(const resource *r, uint32_t k,
              r->rars[k].resource_id);
 }
 
+/* The index of the last owner whose first number is <= i: numbers rise
+** with the owner, so a binary search over their first numbers. base
+** steps through the owners' rule_base fields, stride bytes apart. */
+static size_t last_owner(const void *base, size_t n, size_t stride, size_t i)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t first;
+        memcpy(&first, (const char *)base + mid * stride, sizeof first);
+        if (first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void describe_profile_rule(const profile *p, uint32_t k,
+                                  moat_rule_info *out)
+{
+    const access_rule *ar = &p->rules[k];
+    out->owner = p->id;
+    out->inbound = ar->inbound;
+    snprintf(out->text, sizeof out->text, "profiles/%s/accessRules/%s",
+             p->name, ar->name);
+}
+
 moat_status moat_estate_rule(const moat_estate *es, size_t i,
                              moat_rule_info *out)
 {
     if (es == NULL || out == NULL || i >= es->n_rules)
         return MOAT_E_NOTFOUND;
-    for (size_t k = 0; k < es->n_resources; k++) {
-        const resource *r = &es->resources[k];
+    if (es->n_resources) {
+        const resource *r = &es->resources[last_owner(
+            &es->resources[0].rule_base, es->n_resources, sizeof *r, i)];
         if (i >= r->rule_base && i < r->rule_base + resource_rules(r)) {
             describe_resource_rule(r, (uint32_t)(i - r->rule_base), out);
             return MOAT_OK;
         }
     }
-    for (size_t k = 0; k < es->n_profiles; k++) {
-        const profile *p = &es->profiles[k];
+    if (es->n_profiles) {
+        const profile *p = &es->profiles[last_owner(
+            &es->profiles[0].rule_base, es->n_profiles, sizeof *p, i)];
         if (i >= p->rule_base && i < p->rule_base + p->n_rules) {
-            const access_rule *ar = &p->rules[i - p->rule_base];
-            out->owner = p->id;
-            snprintf(out->text, sizeof out->text, "profiles/%s/accessRules/%s",
-                     p->name, ar->name);
+            describe_profile_rule(p, (uint32_t)(i - p->rule_base), out);
             return MOAT_OK;
         }
     }

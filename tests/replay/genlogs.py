@@ -219,10 +219,15 @@ def make(rng, est, args, n):
     request["source"] = source
     request["caller"] = caller
     denied = rng.random() < args.denied / 100.0
+    success = rng.choice([(200, "Success"), (200, "Success"), (201, "Success"), (404, "BlobNotFound"),
+                          (206, "Success")])
+    flip = rng.random() < args.disagree / 100.0  # drawn always: same records either way
+    if args.statuses is not None and n + 1 in args.statuses:
+        # Azure's outcome as moat decided it, but for a share of records.
+        denied = (args.statuses[n + 1] == "deny") != flip
     status = (403, {"SAS": "SASIpAuthorizationError", "OAuth": "OAuthIpAuthorizationError",
                     "AccountKey": "IpAuthorizationError", "Anonymous": "AnonymousIpAuthorizationError"}[auth]) \
-        if denied else rng.choice([(200, "Success"), (200, "Success"), (201, "Success"), (404, "BlobNotFound"),
-                                   (206, "Success")])
+        if denied else success
     key = "/%s/%s/%s" % (name, target, "obj-%06d.bin" % rng.randrange(10 ** 6)) if target else "/" + name
     host = "%s.%s.core.windows.net" % (name, endpoint)
     uri = "https://%s:443%s?sv=2021-08-06&timeout=30" % (host, key[len(name) + 1:] or "/")
@@ -328,7 +333,20 @@ def main():
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--unmappable", type=float, default=2.0, help="percent of records made unmappable")
     ap.add_argument("--denied", type=float, default=10.0, help="percent logged as Azure firewall denials")
+    ap.add_argument("--statuses", help="a `moat replay --decisions` file of the same log: each record's "
+                    "status follows moat's current decision (for realistic benchmarks)")
+    ap.add_argument("--disagree", type=float, default=0.1, help="with --statuses: percent of records "
+                    "whose status contradicts moat")
     args = ap.parse_args()
+    if args.statuses:
+        decided = {}
+        with open(args.statuses) as f:
+            for l in f:
+                d = json.loads(l)
+                decided[d["line"]] = d["decisions"]["current"]["decision"]
+        args.statuses = decided
+    else:
+        args.statuses = None
     rng = random.Random(args.seed)
     est = Estate(args.estate)
     if not est.accounts:

@@ -148,6 +148,33 @@ def check_format(tmp, fmt, proposed, gz):
            ("allowed", "deny"): f["azure_allowed"]["moat_denied"]}
     if any(got[k] != fid.get(k, 0) for k in got):
         fail("%s: fidelity %s, records say %s" % (tag, got, dict(fid)))
+    # Rule hits: the summary's counts by rule equal the records each rule
+    # decided, and the dead rules are exactly those with none.
+    for cfg in ("current", "strict"):
+        decided = Counter()
+        for d in order:
+            rule = d["decisions"][cfg].get("rule", "")
+            text = rule.split(" (")[0] if rule.startswith("privateEndpoint") else rule
+            if rule.startswith("profiles/") and "/accessRules/" in rule:
+                decided[("profile", rule)] += 1
+            elif rule.startswith("networkAcls.ipRules") or rule.startswith("networkAcls.ipv6Rules") \
+                    or rule.startswith("networkAcls.virtualNetworkRules") \
+                    or rule.startswith("networkAcls.resourceAccessRules"):
+                decided[(d["request"]["resource"], text)] += 1
+        counted = Counter()
+        for key, hits in summary["rules"][cfg].items():
+            owner, text = key.split("\t", 1)
+            k = ("profile", text) if text.startswith("profiles/") else (owner, text)
+            counted[k] += hits
+        if +counted != +decided:
+            fail("%s: %s rule hits differ from the records: %s" % (tag, cfg, (+counted) - (+decided)
+                                                                  or (+decided) - (+counted)))
+        dead = {(("profile", r["rule"]) if r["rule"].startswith("profiles/") else (r["owner"], r["rule"]))
+                for r in summary["dead_rules"][cfg]}
+        if any(decided.get(k) for k in dead):
+            fail("%s: %s lists a rule that decided as dead" % (tag, cfg))
+        if len(dead) != sum(1 for k, v in counted.items() if v == 0):
+            fail("%s: %s dead rules are not the rules without hits" % (tag, cfg))
     expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json"}.get(fmt, fmt)
     if summary["formats"] != {expected_format: len(truth)}:
         fail("%s: formats %s" % (tag, summary["formats"]))
