@@ -5,6 +5,8 @@
 #   make bench      benchmarks; results go to bench/RESULTS.md by hand
 #   make fuzz       clang libFuzzer targets (FUZZ_SECONDS each)
 #   make demo       install what is missing, build, run on examples/
+#   make gate       Azurite behind nginx with the moat module, example estate
+#   make module     the nginx module alone (make builds it with nginx-dev)
 #
 # Objects go to build/ (release) and build/asan/ (sanitized tests).
 
@@ -16,7 +18,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
             -Wvla -Wwrite-strings
 STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
-INC       = -Iinclude -Isrc -Ibuild/gen
+INC       = -Iinclude -Isrc -Ibuild/gen -Ifront
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
@@ -27,16 +29,24 @@ A        := build/asan
 LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+FRONT_SRC := $(sort $(wildcard front/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h)
+HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+            $(wildcard front/*.h)
 
-.PHONY: all test unit cli-test audit-test replay-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit cli-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
+
+# The nginx module, whenever Debian's nginx-dev is installed.
+NGINX_SRC ?= /usr/share/nginx/src
+ifneq ($(wildcard $(NGINX_SRC)/conf_flags),)
+all: module
+endif
 
 # ---- generated sources ------------------------------------------------------
 $(B)/gen/catalog_data.c: data/trusted-services.tsv scripts/gen-catalog.sh
@@ -56,17 +66,29 @@ $(B)/obj/cli/%.o: cli/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
+$(B)/obj/front/%.o: front/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+
 $(B)/libmoat.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/libmoat.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
-# The command adds zlib (gzip logs), cJSON (replay --merge) and threads.
-CLI_LIBS = -lz -lcjson -lpthread
+# The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
+# OpenSSL (tokens) and threads; the library needs none of them.
+CLI_LIBS = -lz -lcjson -lcrypto -lpthread
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
+
+# ---- the nginx module (nginx/, docs/gate.md) ----------------------------------
+module: $(B)/ngx_http_moat_module.so
+
+$(B)/ngx_http_moat_module.so: nginx/ngx_http_moat_module.c nginx/config \
+    $(FRONT_SRC) $(HDRS) $(B)/libmoat.a scripts/build-nginx-module.sh
+	NGINX_SRC=$(NGINX_SRC) scripts/build-nginx-module.sh
 
 # ---- sanitized build for tests ----------------------------------------------
 $(A)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
@@ -88,10 +110,12 @@ $(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
 	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # Unit tests reach static functions by including the module they test.
-$(A)/unit: $(UNIT_SRC) tests/unit/harness.h tests/unit/main.c $(A)/libmoat.a $(HDRS)
+$(A)/unit: $(UNIT_SRC) $(FRONT_SRC) tests/unit/harness.h tests/unit/main.c \
+    $(A)/libmoat.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ tests/unit/main.c $(UNIT_SRC) $(A)/libmoat.a -lcjson $(LDLIBS)
+	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(A)/libmoat.a \
+	    -lcjson -lcrypto $(LDLIBS)
 
 $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
@@ -100,8 +124,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test audit-test replay-test conformance realworld fuzz-replay \
-      check-symbols
+test: unit cli-test audit-test replay-test e2e-test conformance realworld \
+      fuzz-replay check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -127,6 +151,16 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
 # shards merged (tests/replay/run.py).
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+
+# The nginx gate with real components: nginx, Azurite and the Azure SDK
+# from npm (tests/e2e/run.sh).
+e2e-test: $(B)/ngx_http_moat_module.so $(A)/moat tests/e2e/node_modules/.installed
+	MOAT=$(A)/moat tests/e2e/run.sh
+
+tests/e2e/node_modules/.installed: tests/e2e/package.json \
+    tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 conformance: $(A)/moat
 	$(PYTHON) tests/conformance.py --moat $(A)/moat $(SHARED)/conformance
@@ -168,6 +202,10 @@ fuzz: $(B)/gen/catalog_data.c
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    $(B)/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
 	done
+
+# ---- a local gate: Azurite behind nginx with the module (docs/gate.md) -------
+gate:
+	scripts/gate.sh
 
 # ---- the first command of the README ----------------------------------------
 demo:

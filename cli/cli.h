@@ -77,5 +77,6 @@ int cmd_catalog(int argc, char **argv);
 int cmd_estate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const char usage[] =
     "            SARIF, JUnit\n"
     "  replay    what-if over Storage access logs: what proposed estates\n"
     "            would newly deny or allow, and moat against Azure\n"
+    "  token     local signing keys and bearer tokens for named identities\n"
     "  estate    load an estate, report problems, show what moat read\n"
     "  catalog   list the trusted-service catalog\n"
     "  help      this text; 'moat <command> --help' for a command\n"
@@ -29,8 +30,8 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},   {"audit", cmd_audit},     {"replay", cmd_replay},
-    {"estate", cmd_estate}, {"catalog", cmd_catalog},
+    {"check", cmd_check}, {"audit", cmd_audit},   {"replay", cmd_replay},
+    {"token", cmd_token}, {"estate", cmd_estate}, {"catalog", cmd_catalog},
 };
 
 int main(int argc, char **argv)

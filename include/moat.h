@@ -641,6 +641,27 @@ MOAT_API moat_status moat_log_request_apply(const moat_log_request *m,
                                             moat_request *q, moat_error *err);
 
 /*--------------------------------------------------------------------------
+** Callers the estate knows, for front ends that turn a token or an address
+** into a request (the nginx gate, moat serve, moat token).
+*/
+typedef struct moat_identity {
+    const char *resource_id;  /* the resource holding the identity */
+    const char *principal_id; /* its principalId (a token's oid) */
+    const char *tenant_id;    /* identity.tenantId, or NULL */
+} moat_identity;
+
+/* The managed identity of a resource named by ARM id, last id segment or
+** principal id. MOAT_E_NOTFOUND, or MOAT_E_AMBIGUOUS when the name fits
+** several. */
+MOAT_API moat_status moat_estate_identity(const moat_estate *es,
+                                          const char *name,
+                                          moat_identity *out);
+/* The GUID of the perimeter resource_id is associated with (in any mode),
+** or NULL. */
+MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,
+                                              const char *resource_id);
+
+/*--------------------------------------------------------------------------
 ** Admitting rules: every rule of the estate that can admit a request (IP,
 ** virtual network and resource instance rules of each resource, inbound
 ** rules of each perimeter profile), numbered 0 .. count-1, so that callers

@@ -181,6 +181,7 @@ typedef struct raw_principal {
     const char *principal_id;
     const char *resource_id;
     const char *location;
+    const char *tenant_id; /* identity.tenantId, or NULL */
     src_loc loc;
     struct raw_principal *next;
 } raw_principal;

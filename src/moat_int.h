@@ -591,8 +591,10 @@ typedef struct net_site {
 } net_site;
 
 typedef struct principal {
+    const char *principal_id;
     const char *resource_id; /* the caller's resource */
     const char *location;    /* its region, or NULL */
+    const char *tenant_id;   /* identity.tenantId, or NULL */
     /* The caller fields of a request from it, computed once: */
     size_t id_len;
     moat_segments seg;
@@ -611,6 +613,8 @@ typedef struct netmap {
     moat_index pe_subnet;     /* private endpoint id -> subnet_info */
     moat_index principals;    /* principal id -> principal */
     moat_index member_of;     /* resource id -> perimeter */
+    const principal **list;   /* every identity, in estate order */
+    size_t n_principals;
 } netmap;
 
 struct moat_estate {

@@ -139,6 +139,13 @@ static int prepare_caller(moat_estate *es, principal *pr)
 
 static int compile_principals(moat_loader *ld, moat_estate *es)
 {
+    size_t n = 0;
+    for (raw_principal *p = ld->principals; p; p = p->next)
+        n++;
+    es->map.list = n ? moat__arena_alloc(&es->arena, n * sizeof *es->map.list)
+                     : NULL;
+    if (n && es->map.list == NULL)
+        return -1;
     for (raw_principal *p = ld->principals; p; p = p->next) {
         principal *pr = moat__arena_zalloc(&es->arena, sizeof *pr);
         const char *key = moat__arena_strndup(&es->arena, p->principal_id,
@@ -151,6 +158,12 @@ static int compile_principals(moat_loader *ld, moat_estate *es)
                            ? moat__arena_strndup(&es->arena, p->location,
                                                  strlen(p->location))
                            : NULL;
+        pr->principal_id = key;
+        pr->tenant_id = p->tenant_id ? moat__arena_strndup(&es->arena,
+                                                           p->tenant_id,
+                                                           strlen(p->tenant_id))
+                                     : NULL;
+        es->map.list[es->map.n_principals++] = pr;
         if (pr->resource_id == NULL || prepare_caller(es, pr) < 0)
             return -1;
         void *prev = NULL;
@@ -243,4 +256,48 @@ size_t moat__netmap_subnets_of(const moat_estate *es, const moat_addr *a,
         n++;
     }
     return n;
+}
+
+/*--------------------------------------------------------------------------
+** Public lookups for front ends (the gate, moat token, moat serve).
+*/
+static int last_segment_is(const char *id, const char *name)
+{
+    const char *slash = strrchr(id, '/');
+    return moat__eq_ci_z(slash ? slash + 1 : id, name);
+}
+
+moat_status moat_estate_identity(const moat_estate *es, const char *name,
+                                 moat_identity *out)
+{
+    if (es == NULL || name == NULL || out == NULL)
+        return MOAT_E_INVAL;
+    const principal *found = NULL;
+    for (size_t i = 0; i < es->map.n_principals; i++) {
+        const principal *p = es->map.list[i];
+        if (moat__eq_ci_z(p->resource_id, name) ||
+            moat__eq_ci_z(p->principal_id, name) ||
+            last_segment_is(p->resource_id, name)) {
+            if (found && found != p &&
+                !moat__eq_ci_z(found->resource_id, p->resource_id))
+                return MOAT_E_AMBIGUOUS;
+            found = p;
+        }
+    }
+    if (found == NULL)
+        return MOAT_E_NOTFOUND;
+    out->resource_id = found->resource_id;
+    out->principal_id = found->principal_id;
+    out->tenant_id = found->tenant_id;
+    return MOAT_OK;
+}
+
+const char *moat_estate_perimeter_of(const moat_estate *es,
+                                     const char *resource_id)
+{
+    if (es == NULL || resource_id == NULL)
+        return NULL;
+    const perimeter *p = moat__index_get(&es->map.member_of, resource_id,
+                                         strlen(resource_id));
+    return p ? p->guid_text : NULL;
 }

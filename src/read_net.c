@@ -200,6 +200,11 @@ void moat__read_identity(rctx *c, const json_value *res,
     p->principal_id = moat__dup(c, pid);
     p->resource_id = moat__dup(c, id);
     p->location = loc && loc->type == JSON_STRING ? moat__dup(c, loc) : NULL;
+    const json_value *tid = moat__json_get(holder, "tenantId");
+    p->tenant_id = tid && tid->type == JSON_STRING && tid->len &&
+                           !moat__is_expression(tid)
+                       ? moat__dup(c, tid)
+                       : NULL;
     p->loc = moat__loc(c, pid);
     APPEND(c->ld, principals, p);
 }

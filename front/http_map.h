@@ -1,0 +1,55 @@
+/*
+** http_map.h - an HTTP request to Azure Storage (or Key Vault) as the
+** request moat decides: account and endpoint from the host or the path,
+** operation from the method, target from the path, auth type from the
+** headers and query. Shared by the nginx module and `moat serve`; pure C,
+** no server API, so it is fuzzed and unit-tested alone.
+*/
+#ifndef MOAT_HTTP_MAP_H
+#define MOAT_HTTP_MAP_H
+
+#include <stddef.h>
+
+typedef enum http_account_from {
+    ACCOUNT_FROM_HOST, /* <account>.blob.core.windows.net */
+    ACCOUNT_FROM_PATH  /* /<account>/... as Azurite serves */
+} http_account_from;
+
+typedef struct http_in {
+    const char *method;
+    size_t method_len;
+    const char *host; /* Host header, port allowed */
+    size_t host_len;
+    const char *uri; /* path and query as sent */
+    size_t uri_len;
+    const char *authorization; /* header value, or NULL */
+    size_t authorization_len;
+    http_account_from account_from;
+    const char *endpoint; /* path style: blob, queue, table, ...; NULL: blob */
+} http_in;
+
+typedef enum http_auth {
+    HTTP_AUTH_ANONYMOUS,
+    HTTP_AUTH_SHARED_KEY, /* AccountKey */
+    HTTP_AUTH_SAS,
+    HTTP_AUTH_BEARER /* OAuth: the token is in bearer */
+} http_auth;
+
+typedef struct http_out {
+    char account[64];
+    char endpoint[8];      /* blob, dfs, file, queue, table, web, vault */
+    const char *operation; /* read, write, delete, list */
+    char target[256];      /* container, table, queue or share; "" when none */
+    http_auth auth;
+    const char *bearer; /* the token, when auth is HTTP_AUTH_BEARER */
+    size_t bearer_len;
+    int vault; /* a Key Vault host (<vault>.vault.azure.net) */
+} http_out;
+
+/* Maps in; 0, or -1 with a reason in err (cap bytes). */
+int http_map(const http_in *in, http_out *out, char *err, size_t cap);
+
+/* The auth type's name as moat_request_set() takes it. */
+const char *http_auth_name(http_auth a);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+** test_front.c - the front-end helpers the gate and moat serve share:
+** HTTP requests mapped to moat's request fields, the topology file, and
+** bearer tokens minted and verified (RS256, ES256), refused when expired,
+** early, for another issuer or audience, tampered with, or signed by
+** another key.
+*/
+#include "harness.h"
+#include "http_map.h"
+#include "jwt.h"
+#include "topology.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
+static int map(const char *method, const char *host, const char *uri,
+               const char *auth, http_account_from from, http_out *out)
+{
+    http_in in;
+    memset(&in, 0, sizeof in);
+    in.method = method;
+    in.method_len = strlen(method);
+    in.host = host;
+    in.host_len = host ? strlen(host) : 0;
+    in.uri = uri;
+    in.uri_len = strlen(uri);
+    in.authorization = auth;
+    in.authorization_len = auth ? strlen(auth) : 0;
+    in.account_from = from;
+    in.endpoint = from == ACCOUNT_FROM_PATH ? "blob" : NULL;
+    char err[128];
+    return http_map(&in, out, err, sizeof err);
+}
+
+TEST(http_map_host_style)
+{
+    http_out o;
+    ASSERT_EQ(map("GET", "stdata.blob.core.windows.net:443",
+                  "/%24logs/2026/blob.log?sv=1&sig=abc", NULL,
+                  ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT_STR(o.account, "stdata");
+    ASSERT_STR(o.endpoint, "blob");
+    ASSERT_STR(o.target, "$logs");
+    ASSERT_STR(o.operation, "read");
+    ASSERT_EQ(o.auth, HTTP_AUTH_SAS);
+    ASSERT_EQ(map("GET", "stdata-secondary.table.core.windows.net",
+                  "/$MetricsHourPrimaryTransactionsBlob(PartitionKey='a')",
+                  "SharedKey stdata:x", ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT_STR(o.account, "stdata");
+    ASSERT_STR(o.endpoint, "table");
+    ASSERT_STR(o.target, "$MetricsHourPrimaryTransactionsBlob");
+    ASSERT_EQ(o.auth, HTTP_AUTH_SHARED_KEY);
+    ASSERT_EQ(map("GET", "stdata.table.core.windows.net", "/Tables", NULL,
+                  ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT_STR(o.operation, "list");
+    ASSERT_EQ(map("GET", "kv1.vault.azure.net", "/secrets/s", "Bearer a.b.c",
+                  ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT(o.vault);
+    ASSERT_EQ(o.auth, HTTP_AUTH_BEARER);
+    ASSERT_EQ(o.bearer_len, 5);
+    ASSERT_EQ(map("GET", "localhost", "/", NULL, ACCOUNT_FROM_HOST, &o), -1);
+}
+
+TEST(http_map_path_style)
+{
+    http_out o;
+    ASSERT_EQ(map("PUT", "127.0.0.1:10000", "/devstoreaccount1/c1/b?comp=block",
+                  NULL, ACCOUNT_FROM_PATH, &o),
+              0);
+    ASSERT_STR(o.account, "devstoreaccount1");
+    ASSERT_STR(o.target, "c1");
+    ASSERT_STR(o.operation, "write");
+    ASSERT_EQ(map("GET", NULL, "/devstoreaccount1?comp=list", NULL,
+                  ACCOUNT_FROM_PATH, &o),
+              0);
+    ASSERT_STR(o.operation, "list");
+    ASSERT_STR(o.target, "");
+    ASSERT_EQ(map("DELETE", NULL, "/a/c/b", NULL, ACCOUNT_FROM_PATH, &o), 0);
+    ASSERT_STR(o.operation, "delete");
+    ASSERT_EQ(map("GET", NULL, "/", NULL, ACCOUNT_FROM_PATH, &o), -1);
+    ASSERT_EQ(map("GET", NULL, "/a%00b/c", NULL, ACCOUNT_FROM_PATH, &o), -1);
+}
+
+static struct sockaddr_in v4(const char *ip, int port)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, ip, &sa.sin_addr);
+    return sa;
+}
+
+TEST(topology_subnets_and_listeners)
+{
+    static const char doc[] =
+        "{\"subnets\": [{\"addresses\": [\"127.0.1.0/24\"], \"subnet\": "
+        "\"/s/a\"}, {\"addresses\": [\"127.0.1.128/25\", \"::1\"], "
+        "\"subnet\": \"/s/b\"}], \"private_endpoints\": [{\"listen\": "
+        "\"127.0.0.1:10010\", \"private_endpoint\": \"/p/1\"}]}";
+    char err[128];
+    topology *t = topology_load(doc, sizeof doc - 1, err, sizeof err);
+    ASSERT(t != NULL);
+    struct sockaddr_in a = v4("127.0.1.5", 1), b = v4("127.0.1.200", 1),
+                       c = v4("127.0.2.1", 1);
+    ASSERT_STR(topology_subnet(t, (struct sockaddr *)&a), "/s/a");
+    ASSERT_STR(topology_subnet(t, (struct sockaddr *)&b), "/s/b");
+    ASSERT(topology_subnet(t, (struct sockaddr *)&c) == NULL);
+    struct sockaddr_in l1 = v4("127.0.0.1", 10010), l2 = v4("127.0.0.1", 10000);
+    ASSERT_STR(topology_private_endpoint(t, (struct sockaddr *)&l1), "/p/1");
+    ASSERT(topology_private_endpoint(t, (struct sockaddr *)&l2) == NULL);
+    topology_free(t);
+    static const char bad[] = "{\"subnets\": [{\"addresses\": [\"300.1.1.1\"], "
+                              "\"subnet\": \"/s/a\"}]}";
+    ASSERT(topology_load(bad, sizeof bad - 1, err, sizeof err) == NULL);
+    ASSERT(strstr(err, "subnets[0].addresses") != NULL);
+}
+
+static int verify(const jwt_keys *k, const char *tok, const char *iss,
+                  const char *aud, int64_t now, jwt_claims *c)
+{
+    jwt_policy p = {iss, aud, now, 60};
+    char err[128];
+    return jwt_verify(k, tok, strlen(tok), &p, c, err, sizeof err);
+}
+
+static void round_trip(const char *alg, int *failed_)
+{
+    char err[128];
+    jwt_signer *s = jwt_signer_generate(alg, "k1", err, sizeof err);
+    ASSERT(s != NULL);
+    char *jwks = jwt_signer_jwks(s);
+    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    ASSERT(k != NULL);
+    jwt_claims c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.tid, "t1");
+    strcpy(c.oid, "o1");
+    strcpy(c.iss, "https://sts.windows.net/t1/");
+    strcpy(c.xms_mirid, "/subscriptions/s/resourceGroups/g/providers/"
+                        "Microsoft.RecoveryServices/vaults/v");
+    char *tok = jwt_sign(s, &c, "https://storage.azure.com/", 1000000, 3600);
+    ASSERT(tok != NULL);
+    jwt_claims got;
+    ASSERT_EQ(verify(k, tok, "https://sts.windows.net/t1/",
+                     "https://storage.azure.com/", 1000100, &got),
+              0);
+    ASSERT_STR(got.tid, "t1");
+    ASSERT_STR(got.xms_mirid, c.xms_mirid);
+    /* Refusals. */
+    ASSERT(verify(k, tok, NULL, NULL, 1000000 + 3600 + 61, &got) != 0);
+    ASSERT(verify(k, tok, NULL, NULL, 1000000 - 61, &got) != 0);
+    ASSERT(verify(k, tok, "https://evil/", NULL, 1000100, &got) != 0);
+    ASSERT(verify(k, tok, NULL, "https://vault.azure.net", 1000100, &got) != 0);
+    char *bad = strdup(tok);
+    char *dot = strchr(bad, '.');
+    dot[3] = dot[3] == 'A' ? 'B' : 'A'; /* the payload changed */
+    ASSERT(verify(k, bad, NULL, NULL, 1000100, &got) != 0);
+    free(bad);
+    jwt_signer *other = jwt_signer_generate(alg, "k1", err, sizeof err);
+    char *forged =
+        jwt_sign(other, &c, "https://storage.azure.com/", 1000000, 3600);
+    ASSERT(verify(k, forged, NULL, NULL, 1000100, &got) != 0);
+    /* A PEM round trip signs the same. */
+    char *pem = jwt_signer_pem(s);
+    jwt_signer *again =
+        jwt_signer_load(pem, strlen(pem), "k1", err, sizeof err);
+    char *tok2 = jwt_sign(again, &c, NULL, 1000000, 3600);
+    ASSERT_EQ(verify(k, tok2, NULL, NULL, 1000100, &got), 0);
+    free(tok2);
+    free(pem);
+    jwt_signer_free(again);
+    free(forged);
+    jwt_signer_free(other);
+    free(tok);
+    jwt_keys_free(k);
+    free(jwks);
+    jwt_signer_free(s);
+}
+
+TEST(jwt_rs256)
+{
+    round_trip("RS256", failed_);
+}
+
+TEST(jwt_es256)
+{
+    round_trip("ES256", failed_);
+}
+
+TEST(jwt_refuses_malformed)
+{
+    static const char *const bad[] = {
+        "",
+        "a",
+        "a.b",
+        "a.b.c.d",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "eyJhbGciOiJIUzI1NiJ9.e30.AAAA",
+        "!!.??.**",
+    };
+    char err[128];
+    jwt_signer *s = jwt_signer_generate("ES256", "k", err, sizeof err);
+    char *jwks = jwt_signer_jwks(s);
+    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    jwt_claims c;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ASSERT(verify(k, bad[i], NULL, NULL, 0, &c) != 0);
+    ASSERT(jwt_keys_load("{}", 2, err, sizeof err) == NULL);
+    ASSERT(jwt_keys_load("{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\", "
+                         "\"e\": \"AQAB\"}]}",
+                         58, err, sizeof err) == NULL); /* too short */
+    jwt_keys_free(k);
+    free(jwks);
+    jwt_signer_free(s);
+}
