@@ -117,9 +117,11 @@ $(A)/unit: $(UNIT_SRC) $(FRONT_SRC) tests/unit/harness.h tests/unit/main.c \
 	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(A)/libmoat.a \
 	    -lcjson -lcrypto $(LDLIBS)
 
-$(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(A)/libmoat.a $(HDRS)
+$(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
+    $(A)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ fuzz/replay.c $(A)/libmoat.a $(LDLIBS)
+	    -o $@ fuzz/replay.c $(FRONT_SRC) $(A)/libmoat.a -lcjson -lcrypto \
+	    $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
@@ -188,7 +190,7 @@ $(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_SRC     := $(LIB_SRC)
+FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC)
 
 fuzz: $(B)/gen/catalog_data.c
 	@mkdir -p $(B)/fuzz
@@ -196,7 +198,7 @@ fuzz: $(B)/gen/catalog_data.c
 	  $(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$$t \
-	    fuzz/fuzz_$$t.c $(FUZZ_SRC) || exit 1; \
+	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lcjson -lcrypto || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus-$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

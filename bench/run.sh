@@ -11,6 +11,8 @@
 #             1,000,000 records of about 1.6 KB, plain and gzip
 #   audit     moat_audit_run over 10,000 resources, and `moat audit` end to
 #             end (load, audit, and each report format)
+#   gate      nginx proxying to a static upstream with the moat module on
+#             and off (wrk), when the module, nginx and wrk are there
 #   cedar     the same decisions through @cedar-policy/cedar-wasm (Node),
 #             when node and npm are available (scripts/deps --bench)
 set -eu
@@ -75,6 +77,13 @@ for fmt in text json sarif junit; do
     bytes=$(wc -c <build/bench-audit.$fmt)
     emit "$(awk -v w="$best" -v r="$rss" -v b="$bytes" -v f="$fmt" 'BEGIN{printf "{\"bench\":\"audit-cli\",\"format\":\"%s\",\"resources\":10000,\"best_of\":3,\"wall_s\":%.2f,\"peak_rss_mb\":%.0f,\"report_bytes\":%d}\n", f, w, r / 1024, b}')"
 done
+
+if [ -f build/ngx_http_moat_module.so ] && command -v nginx >/dev/null 2>&1 &&
+    command -v wrk >/dev/null 2>&1; then
+    bench/gate.sh | while read -r line; do emit "$line"; done
+else
+    echo "bench: the module, nginx or wrk is missing; skipping the gate (scripts/deps --bench)" >&2
+fi
 
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     build/bench decide --emit build/bench-cedar --requests 10000 >/dev/null

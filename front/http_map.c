@@ -78,6 +78,20 @@ static int decode(const char *p, size_t n, char *out, size_t cap)
     return 0;
 }
 
+/* Storage account and vault names: letters, digits and hyphens. */
+static int valid_name(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static const char *const endpoints[] = {"blob",  "dfs", "file", "queue",
                                         "table", "web", "vault"};
 
@@ -111,6 +125,10 @@ static int from_host(const http_in *in, http_out *out, char *err, size_t cap)
         return fail(err, cap, "account name too long");
     memcpy(out->account, h, alen);
     out->account[alen] = '\0';
+    if (!valid_name(out->account))
+        return fail(err, cap,
+                    "the host's account name is not letters and "
+                    "digits");
     const char *label = dot + 1;
     const char *dot2 = memchr(label, '.', (size_t)(end - label));
     size_t llen = (size_t)((dot2 ? dot2 : end) - label);
@@ -183,8 +201,11 @@ int http_map(const http_in *in, http_out *out, char *err, size_t cap)
             return fail(err, cap,
                         "the path names no account (/<account>/"
                         "...)");
-        if (decode(p, (size_t)(e - p), out->account, sizeof out->account) < 0)
-            return fail(err, cap, "account name too long or malformed");
+        if (decode(p, (size_t)(e - p), out->account, sizeof out->account) < 0 ||
+            !valid_name(out->account))
+            return fail(err, cap,
+                        "the path's account name is not letters "
+                        "and digits");
         const char *ep = in->endpoint ? in->endpoint : "blob";
         if (set_endpoint(out, ep, strlen(ep)) < 0)
             return fail(err, cap, "unknown endpoint");

@@ -20,6 +20,12 @@
 #define LLVMFuzzerTestOneInput fuzz_log_entry
 #include "fuzz_log.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_http_entry
+#include "fuzz_http.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_jwt_entry
+#include "fuzz_jwt.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -29,6 +35,8 @@ static const struct {
     {"estate", fuzz_estate_entry},
     {"request", fuzz_request_entry},
     {"log", fuzz_log_entry},
+    {"http", fuzz_http_entry},
+    {"jwt", fuzz_jwt_entry},
 };
 
 static int run_file(const char *path,

@@ -422,8 +422,10 @@ static ngx_int_t decide(decision_ctx *dc, moat_gate *g)
         snprintf(dc->why, sizeof dc->why, "moat_decide failed");
         return NGX_ERROR;
     }
+    /* The rule's words only for the decision log: explaining is a second,
+    ** traced pass. */
     dc->rule = "";
-    if (g->x && moat_explain(g->q, g->x, 0) == MOAT_OK)
+    if (dc->conf->log && g->x && moat_explain(g->q, g->x, 0) == MOAT_OK)
         dc->rule = moat_explanation_rule(g->x);
     return NGX_OK;
 }
