@@ -37,7 +37,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
             $(wildcard front/*.h)
 
-.PHONY: all module gate test unit cli-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit cli-test manage-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -126,8 +126,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test audit-test replay-test e2e-test conformance realworld \
-      fuzz-replay check-symbols
+test: unit cli-test manage-test audit-test replay-test e2e-test conformance \
+      realworld fuzz-replay check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -135,6 +135,19 @@ unit: $(A)/unit
 
 cli-test: $(A)/moat
 	MOAT=$(A)/moat tests/cli/run.sh
+
+# The az-style commands: every command and error, concurrent writers, a
+# crash before the rename (a preloaded rename() that kills), and the az
+# sequences recorded against Azure replayed with moat's rule sets compared.
+manage-test: $(A)/moat $(B)/test/crash_rename.so
+	MOAT=$(A)/moat CRASH_SO=$(abspath $(B)/test/crash_rename.so) \
+	    tests/cli/manage.sh
+	$(PYTHON) tests/manage/recordings.py --moat $(A)/moat \
+	    $(SHARED)/realworld/azure-cli-recordings
+
+$(B)/test/crash_rename.so: tests/manage/crash_rename.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -Wall -Wextra -Werror -o $@ $<
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, the CLI (its
 # SARIF validated against the 2.1.0 schema with ajv from npm).

@@ -108,6 +108,18 @@ int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
         out->opts[out->n_opts].name = s->name;
         out->opts[out->n_opts].value = value;
         out->n_opts++;
+        /* az's lists: "--ip-address 1.2.3.4 5.6.7.0/24" takes each word up
+        ** to the next option. */
+        while (s->takes_value == CLI_VALUES && i + 1 < argc &&
+               (argv[i + 1][0] != '-' || strcmp(argv[i + 1], "-") == 0)) {
+            if (out->n_opts == CLI_MAX_ARGS) {
+                cli_usage_error(command, "too many options");
+                return -1;
+            }
+            out->opts[out->n_opts].name = s->name;
+            out->opts[out->n_opts].value = argv[++i];
+            out->n_opts++;
+        }
     }
     return 0;
 }

@@ -33,7 +33,9 @@ typedef struct cli_args {
     int n_operands;
 } cli_args;
 
-/* What an option takes. */
+/* What an option takes: nothing, a value, or (CLI_VALUES) one or more
+** values, as az's list options do. */
+#define CLI_VALUES 2
 typedef struct cli_spec {
     const char *name;
     int takes_value;
@@ -78,5 +80,6 @@ int cmd_estate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_manage(int argc, char **argv);
 
 #endif

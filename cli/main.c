@@ -22,6 +22,14 @@ static const char usage[] =
     "  token     local signing keys and bearer tokens for named identities\n"
     "  estate    load an estate, report problems, show what moat read\n"
     "  catalog   list the trusted-service catalog\n"
+    "\n"
+    "Managing rules in estate files, with az's verbs and flags:\n"
+    "  storage account show|update, storage account network-rule\n"
+    "            list|add|remove\n"
+    "  keyvault show|update, keyvault network-rule list|add|remove\n"
+    "  network perimeter create|show|list, ... profile create|list,\n"
+    "            ... profile access-rule create|delete|list|show,\n"
+    "            ... association create|update|delete|show|list\n"
     "  help      this text; 'moat <command> --help' for a command\n"
     "\n"
     "  moat --version prints the version.\n";
@@ -30,8 +38,9 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check}, {"audit", cmd_audit},   {"replay", cmd_replay},
-    {"token", cmd_token}, {"estate", cmd_estate}, {"catalog", cmd_catalog},
+    {"check", cmd_check},    {"audit", cmd_audit},     {"replay", cmd_replay},
+    {"token", cmd_token},    {"estate", cmd_estate},   {"catalog", cmd_catalog},
+    {"storage", cmd_manage}, {"keyvault", cmd_manage}, {"network", cmd_manage},
 };
 
 int main(int argc, char **argv)
@@ -48,7 +57,10 @@ int main(int argc, char **argv)
                 if (strcmp(argv[2], commands[i].name) == 0) {
                     char help[] = "--help";
                     char *args[] = {help, NULL};
-                    return commands[i].run(1, args);
+                    char *group[] = {argv[2], help, NULL};
+                    return commands[i].run == cmd_manage
+                               ? cmd_manage(2, group)
+                               : commands[i].run(1, args);
                 }
             }
         }
@@ -61,7 +73,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc - 2, argv + 2);
+            return commands[i].run == cmd_manage
+                       ? cmd_manage(argc - 1, argv + 1)
+                       : commands[i].run(argc - 2, argv + 2);
     }
     fprintf(stderr, "moat: '%s' is not a moat command. See 'moat help'.\n",
             cmd);

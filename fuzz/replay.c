@@ -26,6 +26,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jwt_entry
 #include "fuzz_jwt.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_doc_entry
+#include "fuzz_doc.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -37,6 +40,7 @@ static const struct {
     {"log", fuzz_log_entry},
     {"http", fuzz_http_entry},
     {"jwt", fuzz_jwt_entry},
+    {"doc", fuzz_doc_entry},
 };
 
 static int run_file(const char *path,

@@ -654,8 +654,7 @@ typedef struct moat_identity {
 ** principal id. MOAT_E_NOTFOUND, or MOAT_E_AMBIGUOUS when the name fits
 ** several. */
 MOAT_API moat_status moat_estate_identity(const moat_estate *es,
-                                          const char *name,
-                                          moat_identity *out);
+                                          const char *name, moat_identity *out);
 /* The GUID of the perimeter resource_id is associated with (in any mode),
 ** or NULL. */
 MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,
@@ -689,6 +688,85 @@ MOAT_API moat_status moat_estate_rules_of(const moat_estate *es, const char *id,
 /* The number of the rule that decided d (for q), or -1 when no numbered
 ** rule did (a default action, an exception, a private endpoint). */
 MOAT_API long moat_decision_rule(const moat_request *q, const moat_decision *d);
+
+/*--------------------------------------------------------------------------
+** Address ranges as firewall rules write them ("25.1.2.3", "25.2.0.0/24",
+** "fe00::1:0:0:1:92"), for tools that edit rules: compared as addresses,
+** never as text (Azure keeps rules as written).
+*/
+typedef struct moat_range {
+    int family;             /* 4 or 6 */
+    unsigned char addr[16]; /* network address, host bits cleared; IPv4 in
+                               addr[0..3] */
+    unsigned prefix;        /* 0..32 or 0..128; 32 or 128 when bare */
+    int bare;               /* written without a prefix length */
+    int host_bits;          /* bits set under the prefix ("25.2.0.1/24") */
+} moat_range;
+
+/* MOAT_E_INVAL when text is not an address or CIDR range. */
+MOAT_API moat_status moat_range_parse(const char *text, moat_range *out);
+/* The ranges share an address. */
+MOAT_API int moat_range_overlaps(const moat_range *a, const moat_range *b);
+/* The same range: "1.2.3.4" equals "1.2.3.4/32". */
+MOAT_API int moat_range_equal(const moat_range *a, const moat_range *b);
+/* Inside 10/8, 172.16/12 or 192.168/16 (the ranges Storage refuses). */
+MOAT_API int moat_range_is_private(const moat_range *r);
+/* "network/prefix", canonical; buf of at least 50 bytes. */
+MOAT_API void moat_range_format(const moat_range *r, char *buf, size_t cap);
+
+/*--------------------------------------------------------------------------
+** Editing estate files in place: a JSON document whose text changes only
+** where an edit says, so unknown properties, the order of keys and the
+** formatting of everything else stay as they were (the az-style commands).
+*/
+typedef struct moat_doc moat_doc;
+typedef struct moat_node moat_node; /* a value in a document, read-only */
+
+typedef enum moat_node_type {
+    MOAT_NODE_NULL,
+    MOAT_NODE_BOOL,
+    MOAT_NODE_NUMBER,
+    MOAT_NODE_STRING,
+    MOAT_NODE_ARRAY,
+    MOAT_NODE_OBJECT
+} moat_node_type;
+
+/* Parses text; err says where it is not JSON. */
+MOAT_API moat_status moat_doc_parse(const char *text, size_t len,
+                                    moat_doc **out, moat_error *err);
+MOAT_API void moat_doc_free(moat_doc *d);
+MOAT_API const moat_node *moat_doc_root(const moat_doc *d);
+
+MOAT_API moat_node_type moat_node_kind(const moat_node *n);
+/* A string's value, a number's text, "true", "false", "null"; NULL for
+** containers. */
+MOAT_API const char *moat_node_text(const moat_node *n);
+/* The member name of a value inside an object, or NULL. */
+MOAT_API const char *moat_node_key(const moat_node *n);
+/* A member by name, ignoring case (as ARM does), or NULL. */
+MOAT_API const moat_node *moat_node_get(const moat_node *obj, const char *key);
+MOAT_API const moat_node *moat_node_child(const moat_node *n);
+MOAT_API const moat_node *moat_node_next(const moat_node *n);
+MOAT_API size_t moat_node_count(const moat_node *n);
+/* The node's text as written (malloc'd; moat_free()). */
+MOAT_API char *moat_doc_slice(const moat_doc *d, const moat_node *n);
+
+/* Edits, applied when the text is made. A new value (JSON text) is laid
+** out like its surroundings. Edits of overlapping parts are refused (two
+** removals may overlap). */
+MOAT_API moat_status moat_doc_replace(moat_doc *d, const moat_node *n,
+                                      const char *json, moat_error *err);
+/* Appends a member (key given) to an object, or an element to an array. */
+MOAT_API moat_status moat_doc_add(moat_doc *d, const moat_node *container,
+                                  const char *key, const char *json,
+                                  moat_error *err);
+/* Removes children (elements, or members with their names) of container,
+** with the separators between them; the rest keeps its layout. */
+MOAT_API moat_status moat_doc_remove(moat_doc *d, const moat_node *container,
+                                     const moat_node *const *children, size_t n,
+                                     moat_error *err);
+/* The document's text with every edit applied (malloc'd; moat_free()). */
+MOAT_API char *moat_doc_text(const moat_doc *d, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -192,3 +192,80 @@ uint64_t moat__cidr_size(const moat_cidr *c)
         return UINT64_MAX;
     return 1ULL << bits;
 }
+
+/*--------------------------------------------------------------------------
+** The public view of a range, for tools that edit rules (moat.h).
+*/
+static void range_from_cidr(const moat_cidr *c, moat_range *r)
+{
+    memset(r, 0, sizeof *r);
+    r->family = c->addr.family;
+    r->prefix = c->prefix;
+    r->bare = c->bare;
+    r->host_bits = c->host_bits;
+    if (c->addr.family == 4) {
+        uint32_t v = (uint32_t)c->addr.v.lo;
+        for (int i = 0; i < 4; i++)
+            r->addr[i] = (unsigned char)(v >> (24 - 8 * i));
+    } else {
+        to_bytes16(c->addr.v, r->addr);
+    }
+}
+
+static void cidr_from_range(const moat_range *r, moat_cidr *c)
+{
+    memset(c, 0, sizeof *c);
+    c->addr.family = (uint8_t)r->family;
+    c->prefix = (uint8_t)r->prefix;
+    c->bare = (uint8_t)r->bare;
+    if (r->family == 4) {
+        c->addr.v.lo = (uint64_t)r->addr[0] << 24 | (uint64_t)r->addr[1] << 16 |
+                       (uint64_t)r->addr[2] << 8 | r->addr[3];
+    } else {
+        c->addr.v = from_bytes16(r->addr);
+    }
+}
+
+moat_status moat_range_parse(const char *text, moat_range *out)
+{
+    moat_cidr c;
+    if (text == NULL || out == NULL)
+        return MOAT_E_INVAL;
+    if (moat__cidr_parse(text, strlen(text), &c) != 0)
+        return MOAT_E_INVAL;
+    range_from_cidr(&c, out);
+    return MOAT_OK;
+}
+
+int moat_range_overlaps(const moat_range *a, const moat_range *b)
+{
+    if (a->family != b->family)
+        return 0;
+    moat_cidr ca, cb;
+    cidr_from_range(a, &ca);
+    cidr_from_range(b, &cb);
+    moat_u128 alo, ahi, blo, bhi;
+    moat__cidr_range(&ca, &alo, &ahi);
+    moat__cidr_range(&cb, &blo, &bhi);
+    return moat__u128_cmp(alo, bhi) <= 0 && moat__u128_cmp(blo, ahi) <= 0;
+}
+
+int moat_range_equal(const moat_range *a, const moat_range *b)
+{
+    return a->family == b->family && a->prefix == b->prefix &&
+           memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+int moat_range_is_private(const moat_range *r)
+{
+    moat_cidr c;
+    cidr_from_range(r, &c);
+    return moat__cidr_is_private_v4(&c);
+}
+
+void moat_range_format(const moat_range *r, char *buf, size_t cap)
+{
+    moat_cidr c;
+    cidr_from_range(r, &c);
+    moat__cidr_format(&c, buf, cap);
+}

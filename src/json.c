@@ -347,6 +347,7 @@ static json_value *parse_object(parser *p, int depth)
             return NULL;
         }
         uint32_t key_len = 0;
+        size_t key_pos = p->pos;
         char *key = parse_string(p, &key_len);
         if (key == NULL)
             return NULL;
@@ -361,6 +362,7 @@ static json_value *parse_object(parser *p, int depth)
             return NULL;
         val->key = key;
         val->key_len = key_len;
+        val->key_pos = (uint32_t)key_pos;
         *tail = val;
         tail = &val->next;
         if (obj->len == UINT32_MAX) {
@@ -383,7 +385,18 @@ static json_value *parse_object(parser *p, int depth)
     }
 }
 
+static json_value *parse_value_at(parser *p, int depth);
+
+/* A value, with where it ends (for editing the text in place: doc.c). */
 static json_value *parse_value(parser *p, int depth)
+{
+    json_value *v = parse_value_at(p, depth);
+    if (v)
+        v->end = (uint32_t)p->pos;
+    return v;
+}
+
+static json_value *parse_value_at(parser *p, int depth)
 {
     if (depth > MOAT_JSON_MAX_DEPTH) {
         fail(p, p->pos, "nesting too deep");

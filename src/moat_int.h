@@ -118,6 +118,8 @@ struct json_value {
     json_value *next;  /* next sibling */
     const char *key;   /* member name when inside an object */
     uint32_t key_len;
+    uint32_t end;     /* byte offset just past the value */
+    uint32_t key_pos; /* offset of the member name's opening quote */
 };
 
 typedef struct json_error {

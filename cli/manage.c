@@ -1,0 +1,928 @@
+/*
+** manage.c - the machinery of the az-style commands: find the file and the
+** resource, print as az prints, and land a change (validate, diff or
+** write). The commands themselves (manage_storage.c, manage_keyvault.c,
+** manage_perimeter.c) only decide what to edit.
+*/
+#include "manage.h"
+#include "textdiff.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/*--------------------------------------------------------------------------
+** Messages.
+*/
+int mg_usage(const manage *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("moat: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'moat %s --help'.\n", m->command);
+    va_end(ap);
+    return MG_USAGE;
+}
+
+int mg_refuse(const manage *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("moat: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nNothing was changed.\n", stderr);
+    va_end(ap);
+    (void)m;
+    return MG_REFUSED;
+}
+
+void mg_warn(manage *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("moat: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    m->warned = 1;
+}
+
+/*--------------------------------------------------------------------------
+** A growing string.
+*/
+void mg_buf_printf(mg_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -2;
+        va_end(ap);
+        if (n >= 0 && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        if (n == -1) {
+            b->failed = 1;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (n > 0 && cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (s == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+void mg_buf_json_str(mg_buf *b, const char *s)
+{
+    mg_buf_printf(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            mg_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            mg_buf_printf(b, "\\u%04x", *p);
+        else
+            mg_buf_printf(b, "%c", *p);
+    }
+    mg_buf_printf(b, "\"");
+}
+
+void mg_buf_free(mg_buf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+
+void mg_strings_free(mg_strings *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->s[i]);
+    l->n = 0;
+}
+
+int mg_strings_take(mg_strings *l, mg_buf *b)
+{
+    if (b->failed || b->s == NULL || l->n == CLI_MAX_ARGS) {
+        mg_buf_free(b);
+        return MG_NOT_WRITTEN;
+    }
+    l->s[l->n++] = b->s;
+    memset(b, 0, sizeof *b);
+    return MG_OK;
+}
+
+/*--------------------------------------------------------------------------
+** Reading resources.
+*/
+const char *mg_str(const moat_node *obj, const char *key)
+{
+    const moat_node *v = moat_node_get(obj, key);
+    return moat_node_kind(v) == MOAT_NODE_STRING ? moat_node_text(v) : NULL;
+}
+
+const moat_node *mg_properties(const moat_node *res)
+{
+    const moat_node *p = moat_node_get(res, "properties");
+    return moat_node_kind(p) == MOAT_NODE_OBJECT ? p : NULL;
+}
+
+int mg_id_part(const char *id, const char *segment, char *buf, size_t cap)
+{
+    size_t sn = strlen(segment);
+    for (const char *p = id; p && *p; p = strchr(p + 1, '/')) {
+        if (p[0] == '/' && strncasecmp(p + 1, segment, sn) == 0 &&
+            p[1 + sn] == '/') {
+            const char *v = p + 2 + sn, *end = strchr(v, '/');
+            size_t n = end ? (size_t)(end - v) : strlen(v);
+            if (n == 0 || n >= cap)
+                return 0;
+            memcpy(buf, v, n);
+            buf[n] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mg_group_of(const moat_node *res, char *buf, size_t cap)
+{
+    const char *g = mg_str(res, "resourceGroup"); /* az's flattened form */
+    if (g && strlen(g) < cap) {
+        snprintf(buf, cap, "%s", g);
+        return 1;
+    }
+    const char *id = mg_str(res, "id");
+    return id && mg_id_part(id, "resourceGroups", buf, cap);
+}
+
+int mg_choice(const char *text, const char *const *names, size_t n,
+              const char **canon)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(text, names[i]) == 0) {
+            *canon = names[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int matches(const moat_node *res, const mg_target *t)
+{
+    const char *type = mg_str(res, "type"), *name = mg_str(res, "name");
+    if (type == NULL || strcasecmp(type, t->type) != 0)
+        return 0;
+    if (t->name && (name == NULL || strcasecmp(name, t->name) != 0))
+        return 0;
+    const char *rid = mg_str(res, "id");
+    if (t->id && (rid == NULL || strcasecmp(rid, t->id) != 0))
+        return 0;
+    char buf[256];
+    if (t->group &&
+        (!mg_group_of(res, buf, sizeof buf) || strcasecmp(buf, t->group) != 0))
+        return 0;
+    if (t->subscription) {
+        const char *want = t->subscription;
+        if (strncasecmp(want, "/subscriptions/", 15) == 0)
+            want += 15;
+        const char *id = mg_str(res, "id");
+        if (id == NULL || !mg_id_part(id, "subscriptions", buf, sizeof buf) ||
+            strcasecmp(buf, want) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static const moat_node *first_resource(const moat_doc *doc,
+                                       const moat_node *list)
+{
+    return list ? moat_node_child(list) : moat_doc_root(doc);
+}
+
+static const moat_node *next_resource(const moat_node *list, const moat_node *r)
+{
+    return list ? moat_node_next(r) : NULL;
+}
+
+/* The array of resources of a document, or NULL for a single resource. */
+static const moat_node *resource_list(const moat_doc *doc)
+{
+    const moat_node *root = moat_doc_root(doc);
+    if (moat_node_kind(root) == MOAT_NODE_ARRAY)
+        return root;
+    if (moat_node_get(root, "type") == NULL) {
+        static const char *const lists[] = {"value", "data", "resources"};
+        for (size_t i = 0; i < 3; i++) {
+            const moat_node *l = moat_node_get(root, lists[i]);
+            if (moat_node_kind(l) == MOAT_NODE_ARRAY)
+                return l;
+        }
+    }
+    return NULL;
+}
+
+static size_t count_matches(const moat_doc *doc, const mg_target *t)
+{
+    const moat_node *list = resource_list(doc);
+    size_t n = 0;
+    for (const moat_node *r = first_resource(doc, list); r;
+         r = next_resource(list, r))
+        n += matches(r, t);
+    return n;
+}
+
+/* The names of the resources of t's type in doc, for "it has: ...". */
+static void add_names(const moat_doc *doc, const mg_target *t, mg_buf *names)
+{
+    mg_target any = {t->type, NULL, NULL, NULL, t->what, NULL};
+    const moat_node *list = resource_list(doc);
+    for (const moat_node *r = first_resource(doc, list); r;
+         r = next_resource(list, r)) {
+        const char *name = mg_str(r, "name");
+        if (matches(r, &any) && name && names->len < 400)
+            mg_buf_printf(names, "%s%s", names->len ? ", " : "", name);
+    }
+}
+
+const moat_node *mg_find(manage *m, const mg_target *t)
+{
+    const moat_node *found = NULL;
+    size_t n = 0;
+    char groups[512] = "";
+    for (const moat_node *r = first_resource(m->doc, m->list); r;
+         r = next_resource(m->list, r)) {
+        if (!matches(r, t))
+            continue;
+        char g[128];
+        if (mg_group_of(r, g, sizeof g) &&
+            strlen(groups) + strlen(g) + 3 < sizeof groups)
+            snprintf(groups + strlen(groups), sizeof groups - strlen(groups),
+                     "%s%s", n ? ", " : "", g);
+        found = r;
+        n++;
+    }
+    if (n == 1)
+        return found;
+    if (n > 1) {
+        cli_error("%zu %ss are named '%s' in %s (resource groups %s): give "
+                  "--resource-group",
+                  n, t->what, t->name ? t->name : "", m->file.path, groups);
+        return NULL;
+    }
+    mg_buf names = {0};
+    add_names(m->doc, t, &names);
+    cli_error("no %s named '%s'%s%s in %s%s%s%s", t->what,
+              t->name ? t->name : "", t->group ? " in resource group " : "",
+              t->group ? t->group : "", m->file.path,
+              names.len ? " (it has: " : "", names.len ? names.s : "",
+              names.len ? ")" : "");
+    mg_buf_free(&names);
+    return NULL;
+}
+
+const moat_node *mg_find_child(manage *m, const char *type,
+                               const char *parent_id, const char *name)
+{
+    size_t pn = strlen(parent_id);
+    for (const moat_node *r = first_resource(m->doc, m->list); r;
+         r = next_resource(m->list, r)) {
+        const char *t = mg_str(r, "type"), *n = mg_str(r, "name");
+        const char *id = mg_str(r, "id");
+        if (t && n && id && strcasecmp(t, type) == 0 &&
+            strcasecmp(n, name) == 0 && strncasecmp(id, parent_id, pn) == 0 &&
+            id[pn] == '/')
+            return r;
+    }
+    return NULL;
+}
+
+/*--------------------------------------------------------------------------
+** Finding the file.
+*/
+typedef struct path_list {
+    char **paths;
+    size_t n, cap;
+} path_list;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.json file below dir, sorted (as the loader reads them). */
+static void list_json(const char *dir, path_list *out)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(n);
+        if (p == NULL)
+            break;
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        struct stat st;
+        size_t len = strlen(e->d_name);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            list_json(p, out);
+            free(p);
+        } else if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+            if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 16;
+                char **np = realloc(out->paths, cap * sizeof *np);
+                if (np == NULL) {
+                    free(p);
+                    break;
+                }
+                out->paths = np;
+                out->cap = cap;
+            }
+            out->paths[out->n++] = p;
+        } else {
+            free(p);
+        }
+    }
+    closedir(d);
+    qsort(out->paths, out->n, sizeof *out->paths, cmp_str);
+}
+
+static void free_paths(path_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    memset(l, 0, sizeof *l);
+}
+
+/* The one file below dir that holds t (any, when t has no name). */
+static char *file_holding(const char *dir, const mg_target *t)
+{
+    path_list files = {0};
+    list_json(dir, &files);
+    char *found = NULL, *second = NULL;
+    mg_buf names = {0};
+    for (size_t i = 0; i < files.n && second == NULL; i++) {
+        size_t len;
+        char *text = cli_read_file(files.paths[i], &len);
+        moat_doc *doc = NULL;
+        if (text && moat_doc_parse(text, len, &doc, NULL) == MOAT_OK)
+            add_names(doc, t, &names);
+        if (doc && count_matches(doc, t) > 0) {
+            if (found == NULL)
+                found = strdup(files.paths[i]);
+            else if (t->name)
+                second = files.paths[i];
+        }
+        moat_doc_free(doc);
+        free(text);
+    }
+    if (second) {
+        cli_error("%s and %s both hold a %s named '%s': give --estate the "
+                  "file",
+                  found, second, t->what, t->name);
+        free(found);
+        found = NULL;
+    } else if (found == NULL && t->name) {
+        cli_error("no %s named '%s' in any *.json file below %s%s%s%s", t->what,
+                  t->name, dir, names.len ? " (it has: " : "",
+                  names.len ? names.s : "", names.len ? ")" : "");
+    } else if (found == NULL) {
+        cli_error("no file below %s holds a %s yet: give --estate the file to "
+                  "add it to",
+                  dir, t->what);
+    }
+    free_paths(&files);
+    mg_buf_free(&names);
+    return found;
+}
+
+void mg_each_other_doc(manage *m, void (*fn)(const moat_doc *doc, void *ctx),
+                       void *ctx)
+{
+    if (!m->estate_is_dir)
+        return;
+    path_list files = {0};
+    list_json(m->estate, &files);
+    for (size_t i = 0; i < files.n; i++) {
+        if (strcmp(files.paths[i], m->file.path) == 0)
+            continue;
+        size_t len;
+        char *text = cli_read_file(files.paths[i], &len);
+        moat_doc *doc = NULL;
+        if (text && moat_doc_parse(text, len, &doc, NULL) == MOAT_OK)
+            fn(doc, ctx);
+        moat_doc_free(doc);
+        free(text);
+    }
+    free_paths(&files);
+}
+
+void mg_each_resource(const moat_doc *doc,
+                      void (*fn)(const moat_node *res, void *ctx), void *ctx)
+{
+    const moat_node *list = resource_list(doc);
+    for (const moat_node *r = first_resource(doc, list); r;
+         r = next_resource(list, r))
+        fn(r, ctx);
+}
+
+/* Terraform's JSON is generated from the configuration: editing it would
+** be undone by the next plan. */
+static int is_terraform(const moat_doc *doc)
+{
+    const moat_node *root = moat_doc_root(doc);
+    return moat_node_get(root, "format_version") &&
+           (moat_node_get(root, "values") ||
+            moat_node_get(root, "planned_values"));
+}
+
+static void line_col(const char *text, size_t at, unsigned *line, unsigned *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < at && text[i]; i++) {
+        if (text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+static int parse_output(manage *m, const cli_args *a)
+{
+    const char *o = cli_get(a, "output");
+    if (o == NULL || strcmp(o, "json") == 0)
+        return MG_OK;
+    if (strcmp(o, "none") == 0) {
+        m->output_none = 1;
+        return MG_OK;
+    }
+    return mg_usage(m, "--output takes json or none, not '%s'", o);
+}
+
+int mg_open(manage *m, const char *command, const cli_args *a,
+            const mg_target *t)
+{
+    memset(m, 0, sizeof *m);
+    m->file.fd = -1;
+    m->command = command;
+    m->args = a;
+    m->estate = cli_get(a, "estate");
+    m->dry_run = cli_has(a, "dry-run");
+    m->query = cli_get(a, "query");
+    int rc = parse_output(m, a);
+    if (rc != MG_OK)
+        return rc;
+    if (m->estate == NULL)
+        return mg_usage(m, "give the estate file: --estate FILE");
+    struct stat st;
+    if (stat(m->estate, &st) != 0) {
+        cli_error("%s: %s", m->estate, strerror(errno));
+        return MG_NOT_FOUND;
+    }
+    char *path = NULL;
+    if (S_ISDIR(st.st_mode)) {
+        m->estate_is_dir = 1;
+        path = file_holding(m->estate, t);
+        if (path == NULL)
+            return MG_NOT_FOUND;
+    }
+    rc = estate_file_open(&m->file, path ? path : m->estate);
+    free(path);
+    if (rc != 0)
+        return MG_NOT_FOUND;
+    moat_error err;
+    if (moat_doc_parse(m->file.text, m->file.len, &m->doc, &err) != MOAT_OK) {
+        unsigned line, col;
+        line_col(m->file.text, err.offset, &line, &col);
+        fprintf(stderr, "%s:%u:%u: error: %s\n", m->file.path, line, col,
+                err.message);
+        return MG_NOT_FOUND;
+    }
+    if (is_terraform(m->doc)) {
+        cli_error("%s is Terraform JSON, generated from the configuration: "
+                  "change the .tf files instead (moat edits ARM JSON and az "
+                  "output)",
+                  m->file.path);
+        return MG_USAGE;
+    }
+    m->list = resource_list(m->doc);
+    return MG_OK;
+}
+
+void mg_close(manage *m)
+{
+    moat_doc_free(m->doc);
+    m->doc = NULL;
+    estate_file_close(&m->file);
+}
+
+int mg_apply(manage *m)
+{
+    size_t len;
+    char *text = moat_doc_text(m->doc, &len);
+    moat_doc *doc = NULL;
+    if (text == NULL || moat_doc_parse(text, len, &doc, NULL) != MOAT_OK) {
+        free(text);
+        cli_error("out of memory");
+        return MG_NOT_WRITTEN;
+    }
+    free(text);
+    moat_doc_free(m->doc);
+    m->doc = doc;
+    m->list = resource_list(doc);
+    return MG_OK;
+}
+
+int mg_set(manage *m, const moat_node *obj, const char *key, const char *json)
+{
+    const moat_node *old = moat_node_get(obj, key);
+    moat_error err;
+    moat_status rc = old ? moat_doc_replace(m->doc, old, json, &err)
+                         : moat_doc_add(m->doc, obj, key, json, &err);
+    if (rc != MOAT_OK) {
+        cli_error("%s", err.message);
+        return MG_NOT_WRITTEN;
+    }
+    return MG_OK;
+}
+
+int mg_remove_resource(manage *m, const moat_node *res)
+{
+    moat_error err;
+    if (m->list == NULL) {
+        cli_error("%s holds this one resource only; delete the file instead",
+                  m->file.path);
+        return MG_USAGE;
+    }
+    if (moat_doc_remove(m->doc, m->list, &res, 1, &err) != MOAT_OK) {
+        cli_error("%s", err.message);
+        return MG_NOT_WRITTEN;
+    }
+    return MG_OK;
+}
+
+int mg_append_resource(manage *m, const char *json)
+{
+    if (m->list == NULL) {
+        cli_error("%s holds a single resource; give --estate a file with a "
+                  "list of resources (an array, or {\"value\": [...]})",
+                  m->file.path);
+        return MG_USAGE;
+    }
+    moat_error err;
+    if (moat_doc_add(m->doc, m->list, NULL, json, &err) != MOAT_OK) {
+        cli_error("%s", err.message);
+        return MG_NOT_WRITTEN;
+    }
+    return MG_OK;
+}
+
+/*--------------------------------------------------------------------------
+** Printing as az does: JSON with two-space indents.
+*/
+static void put_json(FILE *fp, const moat_node *n, int depth)
+{
+    moat_node_type k = moat_node_kind(n);
+    if (k != MOAT_NODE_ARRAY && k != MOAT_NODE_OBJECT) {
+        if (k == MOAT_NODE_STRING)
+            cli_json_str(fp, moat_node_text(n));
+        else
+            fputs(moat_node_text(n), fp);
+        return;
+    }
+    int obj = k == MOAT_NODE_OBJECT;
+    if (moat_node_child(n) == NULL) {
+        fputs(obj ? "{}" : "[]", fp);
+        return;
+    }
+    fputc(obj ? '{' : '[', fp);
+    for (const moat_node *c = moat_node_child(n); c; c = moat_node_next(c)) {
+        fprintf(fp, "\n%*s", 2 * (depth + 1), "");
+        if (obj) {
+            cli_json_str(fp, moat_node_key(c));
+            fputs(": ", fp);
+        }
+        put_json(fp, c, depth + 1);
+        if (moat_node_next(c))
+            fputc(',', fp);
+    }
+    fprintf(fp, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
+}
+
+/* One step of a query: a member (at the top, also under "properties", and
+** networkRuleSet and networkAcls as one name, as az shows storage). */
+static const moat_node *member(const moat_node *n, const char *name, int top)
+{
+    static const char *const alias[][2] = {{"networkRuleSet", "networkAcls"},
+                                           {"networkAcls", "networkRuleSet"}};
+    const moat_node *v = moat_node_get(n, name);
+    for (size_t i = 0; v == NULL && i < 2; i++) {
+        if (strcasecmp(name, alias[i][0]) == 0)
+            v = moat_node_get(n, alias[i][1]);
+    }
+    if (v == NULL && top)
+        v = member(mg_properties(n), name, 0);
+    return v;
+}
+
+/* Resolves "a.b[0].c" under n; NULL when absent; -1 in *bad on syntax. */
+static const moat_node *resolve(const moat_node *n, const char *q, int *bad)
+{
+    char name[256];
+    int top = 1;
+    if (strcmp(q, "@") == 0) /* JMESPath's current value */
+        return n;
+    while (n && *q) {
+        size_t len = strcspn(q, ".[");
+        if (len >= sizeof name) {
+            *bad = 1;
+            return NULL;
+        }
+        if (len) {
+            memcpy(name, q, len);
+            name[len] = '\0';
+            n = member(n, name, top);
+            top = 0;
+            q += len;
+        }
+        while (n && *q == '[') {
+            char *end;
+            long i = strtol(q + 1, &end, 10);
+            if (*end != ']') {
+                *bad = 1;
+                return NULL;
+            }
+            long count = (long)moat_node_count(n);
+            if (i < 0)
+                i += count;
+            const moat_node *c = moat_node_kind(n) == MOAT_NODE_ARRAY
+                                     ? moat_node_child(n)
+                                     : NULL;
+            for (long k = 0; c && k < i; k++)
+                c = moat_node_next(c);
+            n = i >= 0 ? c : NULL;
+            q = end + 1;
+        }
+        if (*q == '.')
+            q++;
+        else if (*q) {
+            *bad = 1;
+            return NULL;
+        }
+    }
+    return n;
+}
+
+/* What Azure answers for a storage account's firewall when the file does
+** not say (decision.md section 1: the defaults). */
+static const char *storage_default(const char *q)
+{
+    static const char *const defaults[][2] = {
+        {"networkRuleSet",
+         "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], "
+         "\"ipRules\": [], \"defaultAction\": \"Allow\"}"},
+        {"networkRuleSet.bypass", "\"AzureServices\""},
+        {"networkRuleSet.defaultAction", "\"Allow\""},
+        {"networkRuleSet.ipRules", "[]"},
+        {"networkRuleSet.ipv6Rules", "[]"},
+        {"networkRuleSet.virtualNetworkRules", "[]"},
+        {"networkRuleSet.resourceAccessRules", "[]"},
+    };
+    char norm[600];
+    if (strncasecmp(q, "properties.", 11) == 0)
+        q += 11;
+    if (strncasecmp(q, "networkAcls", 11) == 0)
+        snprintf(norm, sizeof norm, "networkRuleSet%s", q + 11);
+    else
+        snprintf(norm, sizeof norm, "%s", q);
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        if (strcasecmp(norm, defaults[i][0]) == 0)
+            return defaults[i][1];
+    }
+    return NULL;
+}
+
+static void print_text(const char *json)
+{
+    moat_doc *d;
+    if (moat_doc_parse(json, strlen(json), &d, NULL) == MOAT_OK) {
+        put_json(stdout, moat_doc_root(d), 0);
+        fputc('\n', stdout);
+    }
+    moat_doc_free(d);
+}
+
+int mg_print_json(manage *m, const mg_buf *json)
+{
+    moat_doc *d = NULL;
+    int rc = MG_NOT_WRITTEN;
+    if (!json->failed &&
+        moat_doc_parse(json->s, json->len, &d, NULL) == MOAT_OK)
+        rc = mg_print(m, moat_doc_root(d), NULL);
+    else
+        cli_error("out of memory");
+    moat_doc_free(d);
+    return rc;
+}
+
+int mg_print(manage *m, const moat_node *n, const char *type)
+{
+    if (m->output_none)
+        return MG_OK;
+    if (m->query == NULL) {
+        put_json(stdout, n, 0);
+        fputc('\n', stdout);
+        return MG_OK;
+    }
+    const char *q = m->query;
+    size_t ql = strlen(q);
+    int length = strncmp(q, "length(", 7) == 0 && ql > 8 && q[ql - 1] == ')';
+    char inner[512];
+    if (length) {
+        snprintf(inner, sizeof inner, "%.*s", (int)(ql - 8), q + 7);
+        q = inner;
+    }
+    int bad = 0;
+    const moat_node *v = resolve(n, q, &bad);
+    if (bad)
+        return mg_usage(m,
+                        "--query takes a dotted path such as "
+                        "networkRuleSet.bypass or ipRules[0].value, "
+                        "or length(path); not '%s'",
+                        m->query);
+    const char *def = NULL;
+    if (v == NULL && type && strcasecmp(type, TYPE_STORAGE) == 0)
+        def = storage_default(q);
+    if (length) {
+        if (v && (moat_node_kind(v) == MOAT_NODE_ARRAY ||
+                  moat_node_kind(v) == MOAT_NODE_OBJECT))
+            printf("%zu\n", moat_node_count(v));
+        else if (def)
+            printf("%d\n", def[0] == '{' ? 4 : 0);
+        else if (v && moat_node_kind(v) == MOAT_NODE_STRING)
+            printf("%zu\n", strlen(moat_node_text(v)));
+        else
+            return mg_usage(m, "length() of '%s': not a list", q);
+        return MG_OK;
+    }
+    if (v) {
+        put_json(stdout, v, 0);
+        fputc('\n', stdout);
+    } else if (def) {
+        print_text(def);
+        fprintf(stderr,
+                "moat: note: %s is not in the file; this is Azure's "
+                "default\n",
+                q);
+    } else {
+        fprintf(stderr, "moat: note: %s is not in the resource\n", q);
+    }
+    return MG_OK;
+}
+
+/*--------------------------------------------------------------------------
+** Landing a change.
+*/
+static void print_diag(const moat_diag *d)
+{
+    fprintf(stderr, "%s", d->file);
+    if (d->line)
+        fprintf(stderr, ":%u:%u", d->line, d->column);
+    fprintf(stderr, ": error: %s%s%s%s%s\n", d->resource,
+            d->resource[0] ? ": " : "", d->path, d->path[0] ? ": " : "",
+            d->message);
+}
+
+/* The estate with the edited file's text replaced by text, loaded. */
+static moat_loader *load_with(const manage *m, const char *text, size_t len)
+{
+    moat_loader *ld = moat_loader_new(0);
+    if (ld == NULL)
+        return NULL;
+    if (m->estate_is_dir) {
+        path_list files = {0};
+        list_json(m->estate, &files);
+        for (size_t i = 0; i < files.n; i++) {
+            if (strcmp(files.paths[i], m->file.path) != 0)
+                moat_loader_add_path(ld, files.paths[i]);
+        }
+        free_paths(&files);
+    }
+    moat_loader_add_json(ld, m->file.path, text, len);
+    moat_estate *es = NULL;
+    moat_loader_finish(ld, &es);
+    moat_estate_free(es);
+    return ld;
+}
+
+static int same_error(const moat_diag *a, const moat_diag *b)
+{
+    return strcmp(a->message, b->message) == 0 &&
+           strcmp(a->resource, b->resource) == 0;
+}
+
+/* Errors of the new estate that the old one did not have: what the change
+** broke. Each old error excuses one new error of the same text. */
+static size_t new_errors(const manage *m, const char *text, size_t len)
+{
+    moat_loader *before = load_with(m, m->file.text, m->file.len);
+    moat_loader *after = load_with(m, text, len);
+    if (before == NULL || after == NULL) {
+        moat_loader_free(before);
+        moat_loader_free(after);
+        cli_error("out of memory");
+        return 1;
+    }
+    size_t nb = moat_loader_diag_count(before);
+    unsigned char *used = calloc(nb + 1, 1);
+    size_t found = 0;
+    for (size_t i = 0; i < moat_loader_diag_count(after); i++) {
+        const moat_diag *d = moat_loader_diag(after, i);
+        if (d->severity != MOAT_SEV_ERROR)
+            continue;
+        size_t j = 0;
+        for (; j < nb; j++) {
+            const moat_diag *o = moat_loader_diag(before, j);
+            if (used && !used[j] && o->severity == MOAT_SEV_ERROR &&
+                same_error(o, d))
+                break;
+        }
+        if (used && j < nb) {
+            used[j] = 1;
+            continue;
+        }
+        print_diag(d);
+        found++;
+    }
+    free(used);
+    moat_loader_free(before);
+    moat_loader_free(after);
+    return found;
+}
+
+/* Prints t as the text now has it. */
+static int print_result(manage *m, const char *text, size_t len,
+                        const mg_target *t)
+{
+    if (t == NULL || m->output_none)
+        return MG_OK;
+    moat_doc *doc;
+    if (moat_doc_parse(text, len, &doc, NULL) != MOAT_OK)
+        return MG_OK;
+    moat_doc *old = m->doc;
+    const moat_node *old_list = m->list;
+    m->doc = doc;
+    m->list = resource_list(doc);
+    const moat_node *r = mg_find(m, t);
+    int rc = r ? mg_print(m, r, t->type) : MG_OK;
+    m->doc = old;
+    m->list = old_list;
+    moat_doc_free(doc);
+    return rc;
+}
+
+int mg_commit(manage *m, const mg_target *t)
+{
+    size_t len;
+    char *text = moat_doc_text(m->doc, &len);
+    if (text == NULL) {
+        cli_error("out of memory");
+        return MG_NOT_WRITTEN;
+    }
+    int rc = MG_OK;
+    if (len == m->file.len && memcmp(text, m->file.text, len) == 0) {
+        fprintf(stderr, "moat: no change to %s\n", m->file.path);
+    } else if (new_errors(m, text, len) > 0) {
+        rc = mg_refuse(m, "the change would make the estate invalid: Azure "
+                          "refuses such a configuration (the errors above)");
+    } else if (m->dry_run) {
+        text_diff(stdout, m->file.path, m->file.text, m->file.len, text, len);
+        free(text);
+        return MG_OK;
+    } else if (estate_file_replace(&m->file, text, len) != 0) {
+        rc = MG_NOT_WRITTEN;
+    }
+    if (rc == MG_OK)
+        rc = print_result(m, text, len, t);
+    free(text);
+    return rc;
+}

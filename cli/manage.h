@@ -1,0 +1,175 @@
+/*
+** manage.h - what the az-style commands (`moat storage account ...`,
+** `moat keyvault ...`, `moat network perimeter ...`) share: finding the
+** estate file that holds a resource, editing it in place (moat_doc), and
+** landing the change: validated by moat's own loader, shown as a diff with
+** --dry-run, or written atomically under a lock.
+*/
+#ifndef MOAT_MANAGE_H
+#define MOAT_MANAGE_H
+
+#include "cli.h"
+#include "estate_file.h"
+
+#include <stddef.h>
+
+/* Exit statuses of the az-style commands. */
+enum {
+    MG_OK = 0,
+    MG_REFUSED = 1,    /* Azure (or az) would refuse the change */
+    MG_USAGE = 2,      /* bad flags or values */
+    MG_NOT_FOUND = 3,  /* unreadable estate, or no such resource */
+    MG_NOT_WRITTEN = 4 /* the change was valid but could not be written */
+};
+
+#define TYPE_STORAGE "Microsoft.Storage/storageAccounts"
+#define TYPE_VAULT "Microsoft.KeyVault/vaults"
+#define TYPE_NSP "Microsoft.Network/networkSecurityPerimeters"
+#define TYPE_PROFILE TYPE_NSP "/profiles"
+#define TYPE_ACCESS_RULE TYPE_PROFILE "/accessRules"
+#define TYPE_ASSOCIATION TYPE_NSP "/resourceAssociations"
+
+/* A growing string, for new JSON values. */
+typedef struct mg_buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} mg_buf;
+void mg_buf_printf(mg_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void mg_buf_json_str(mg_buf *b, const char *s);
+void mg_buf_free(mg_buf *b);
+
+/* Strings a command collects (new rule elements, list values). */
+typedef struct mg_strings {
+    char *s[CLI_MAX_ARGS];
+    size_t n;
+} mg_strings;
+void mg_strings_free(mg_strings *l);
+/* Takes b's text (b is emptied); MG_NOT_WRITTEN when full or b failed. */
+int mg_strings_take(mg_strings *l, mg_buf *b);
+
+/* A resource by type, name and (when given) resource group and
+** subscription, as az finds it. */
+typedef struct mg_target {
+    const char *type;
+    const char *name; /* NULL: any resource of the type */
+    const char *group;
+    const char *subscription;
+    const char *what; /* "storage account", for messages */
+    const char *id;   /* when set, the resource with this ARM id */
+} mg_target;
+
+typedef struct manage {
+    const char *command; /* "storage account update" */
+    const cli_args *args;
+    const char *estate; /* --estate as given */
+    int estate_is_dir;
+    estate_file file;
+    moat_doc *doc;
+    const moat_node *list; /* the resources' array; NULL: one resource */
+    int dry_run;
+    int output_none; /* -o none */
+    const char *query;
+    int warned; /* a warning was printed */
+} manage;
+
+/* Opens the estate file holding t (under a directory, the one file that
+** does) locked for a change. Returns MG_OK or an exit status, after
+** printing why. */
+int mg_open(manage *m, const char *command, const cli_args *a,
+            const mg_target *t);
+void mg_close(manage *m);
+
+/* The resource t in the open file, or NULL after printing why (none, or
+** several without --resource-group). */
+const moat_node *mg_find(manage *m, const mg_target *t);
+
+/* A child resource of parent_id: type, name under it. */
+const moat_node *mg_find_child(manage *m, const char *type,
+                               const char *parent_id, const char *name);
+
+/* Lands the edits made to m->doc: refused (MG_REFUSED) when moat's loader
+** finds a new error in the result, shown as a diff under --dry-run, or
+** written. Then prints t as it now is (az prints the resource). */
+int mg_commit(manage *m, const mg_target *t);
+
+/* Prints n as JSON the way az does (two-space indent), after --query. */
+int mg_print(manage *m, const moat_node *n, const char *type);
+
+/* Makes the edits so far part of the document, so that what they added
+** can be edited in turn. Every node found before is invalid afterwards. */
+int mg_apply(manage *m);
+
+/* Sets member key of obj to json (replaced, or added at the end). */
+int mg_set(manage *m, const moat_node *obj, const char *key, const char *json);
+
+/* Removes a resource from the file's list. */
+int mg_remove_resource(manage *m, const moat_node *res);
+
+/* Prints JSON text built by a command (a list of rules, of resources). */
+int mg_print_json(manage *m, const mg_buf *json);
+
+/* Appends a new resource (JSON text) to the file's list of resources. */
+int mg_append_resource(manage *m, const char *json);
+
+/* fn on every resource of doc; on every other file of a directory
+** estate (for lookups across files: subnets, perimeters). */
+void mg_each_resource(const moat_doc *doc,
+                      void (*fn)(const moat_node *res, void *ctx), void *ctx);
+void mg_each_other_doc(manage *m, void (*fn)(const moat_doc *doc, void *ctx),
+                       void *ctx);
+
+/* Members of a resource. */
+const char *mg_str(const moat_node *obj, const char *key);
+const moat_node *mg_properties(const moat_node *res);
+/* The resource group or subscription named in an ARM id; 0 when absent. */
+int mg_id_part(const char *id, const char *segment, char *buf, size_t cap);
+int mg_group_of(const moat_node *res, char *buf, size_t cap);
+
+/* One of the names (case-insensitive); sets *canon to the spelling Azure
+** uses. 0 when text is none of them. */
+int mg_choice(const char *text, const char *const *names, size_t n,
+              const char **canon);
+
+/* Usage error: prints and returns MG_USAGE. */
+int mg_usage(const manage *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Azure would refuse: prints and returns MG_REFUSED. */
+int mg_refuse(const manage *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "moat: warning: ..." on stderr. */
+void mg_warn(manage *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The command groups (cmd_manage.c dispatches to them). */
+typedef struct mg_command {
+    const char *path; /* "storage account network-rule add" */
+    const char *summary;
+    const char *help; /* the flags, as --help prints them */
+    const cli_spec *spec;
+    int (*run)(const cli_args *a);
+} mg_command;
+
+extern const mg_command mg_storage_commands[];
+extern const mg_command mg_keyvault_commands[];
+extern const mg_command mg_perimeter_commands[];
+
+/* The flags every az-style command takes. */
+#define MG_COMMON_SPEC                                                         \
+    {"estate", 1, 'e'}, {"resource-group", 1, 'g'}, {"subscription", 1, 0},    \
+        {"dry-run", 0, 0}, {"output", 1, 'o'}, {"query", 1, 0},                \
+    {                                                                          \
+        "help", 0, 'h'                                                         \
+    }
+
+#define MG_COMMON_HELP                                                         \
+    "  --estate, -e FILE|DIR      the estate (a directory: the file that\n"    \
+    "                             holds the resource)\n"                       \
+    "  --resource-group, -g RG    when the name is not unique\n"               \
+    "  --subscription SUB         likewise\n"                                  \
+    "  --dry-run                  print the change as a diff; write nothing\n" \
+    "  --output, -o json|none     what to print after a change (json)\n"       \
+    "  --query PATH               print one value (networkRuleSet.bypass)\n"
+
+#endif

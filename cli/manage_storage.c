@@ -1,0 +1,340 @@
+/*
+** manage_storage.c - `moat storage account show|update` and
+** `moat storage account network-rule list|add|remove`, with az's flags and
+** what az and Azure do with them (azure-cli's storage module,
+** operations/account.py; the recordings in realworld/azure-cli-recordings):
+**
+** - --bypass replaces the exceptions (it does not add to them) and is stored
+**   as one string, "Logging, Metrics";
+** - addresses are stored as given ("25.1.2.3", never "/32" added; IPv6 as
+**   written), compared as addresses;
+** - an address overlapping a rule already there (or one earlier in the same
+**   command) is skipped with a warning, as az does;
+** - a virtual network rule is stored with action Allow and state
+**   Succeeded, as Azure answers;
+** - removing matches addresses as addresses, subnets by id ignoring case,
+**   resource access rules by resource id and tenant.
+*/
+#include "manage_acl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define STORAGE_MAX_IP 400
+#define STORAGE_MAX_VNET 400
+#define STORAGE_MAX_RAR 200
+
+/*--------------------------------------------------------------------------
+** show, update
+*/
+static int show(const cli_args *a)
+{
+    return acl_show_cmd(ACL_STORAGE, "storage account show", a);
+}
+
+static int update(const cli_args *a)
+{
+    return acl_update_cmd(ACL_STORAGE, "storage account update", a);
+}
+
+/*--------------------------------------------------------------------------
+** network-rule list
+*/
+static int list(const cli_args *a)
+{
+    acl_ctx c;
+    int rc =
+        acl_open(&c, ACL_STORAGE, "storage account network-rule list", a, 0);
+    if (rc != MG_OK) {
+        mg_close(&c.m);
+        return rc;
+    }
+    /* az prints the rule set without bypass and defaultAction. */
+    static const char *const lists[] = {
+        "ipRules", "ipv6Rules", "resourceAccessRules", "virtualNetworkRules"};
+    mg_buf b = {0};
+    mg_buf_printf(&b, "{");
+    int first = 1;
+    for (size_t i = 0; i < 4; i++) {
+        const moat_node *l = acl_list(&c, lists[i]);
+        char *text = l ? moat_doc_slice(c.m.doc, l) : NULL;
+        if (text || i == 0 || i == 3) {
+            mg_buf_printf(&b, "%s\"%s\": %s", first ? "" : ", ", lists[i],
+                          text ? text : "[]");
+            first = 0;
+        }
+        moat_free(text);
+    }
+    mg_buf_printf(&b, "}");
+    rc = mg_print_json(&c.m, &b);
+    mg_buf_free(&b);
+    mg_close(&c.m);
+    return rc;
+}
+
+/*--------------------------------------------------------------------------
+** network-rule add
+*/
+/* --ip-address or --ipv6-address: each new address, unless it overlaps a
+** rule there already (az: "Not adding duplicates"). */
+static int add_addresses(acl_ctx *c, const cli_args *a, const char *opt,
+                         int family, const char *key, mg_strings *out)
+{
+    char *texts[CLI_MAX_ARGS];
+    size_t n = 0;
+    const moat_node *list = acl_list(c, key);
+    int rc = MG_OK;
+    for (int i = 0; i < a->n_opts && rc == MG_OK; i++) {
+        if (strcmp(a->opts[i].name, opt) != 0)
+            continue;
+        const char *ip = a->opts[i].value;
+        moat_range r;
+        rc = acl_parse_ip(c, ip, family, &r);
+        if (rc != MG_OK)
+            break;
+        const char *clash = acl_overlapping(list, &r, texts, n);
+        if (clash) {
+            mg_warn(&c->m,
+                    "%s overlaps with %s, which exists already; "
+                    "not adding duplicates",
+                    ip, clash);
+            continue;
+        }
+        texts[n++] = (char *)ip;
+        mg_buf b = {0};
+        mg_buf_printf(&b, "{\"value\": ");
+        mg_buf_json_str(&b, ip);
+        mg_buf_printf(&b, ", \"action\": \"Allow\"}");
+        rc = mg_strings_take(out, &b);
+    }
+    size_t have = moat_node_count(list);
+    if (rc == MG_OK && have + out->n > STORAGE_MAX_IP)
+        rc = mg_refuse(&c->m,
+                       "%s would hold %zu %s rules; Azure Storage "
+                       "allows at most %d per account",
+                       c->target.name, have + out->n, key, STORAGE_MAX_IP);
+    return rc;
+}
+
+static int add_subnet(acl_ctx *c, const cli_args *a, mg_strings *out)
+{
+    char id[1024];
+    int rc = acl_new_subnet(c, a, STORAGE_MAX_VNET, id, sizeof id);
+    if (rc != MG_OK || id[0] == '\0')
+        return rc;
+    mg_buf b = {0};
+    mg_buf_printf(&b, "{\"id\": ");
+    mg_buf_json_str(&b, id);
+    mg_buf_printf(&b, ", \"action\": \"Allow\", \"state\": \"Succeeded\"}");
+    return mg_strings_take(out, &b);
+}
+
+/* A GUID: 8-4-4-4-12 hexadecimal digits. */
+static int is_guid(const char *s)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    for (size_t g = 0; g < 5; g++) {
+        for (int i = 0; i < groups[g]; i++, s++) {
+            char ch = *s;
+            if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                  (ch >= 'A' && ch <= 'F')))
+                return 0;
+        }
+        if (*s != (g == 4 ? '\0' : '-'))
+            return 0;
+        s += g < 4;
+    }
+    return 1;
+}
+
+static int same_rar(const moat_node *e, const char *rid, const char *tid)
+{
+    const char *r = mg_str(e, "resourceId"), *t = mg_str(e, "tenantId");
+    return r && t && strcasecmp(r, rid) == 0 && strcasecmp(t, tid) == 0;
+}
+
+static int check_rar_args(acl_ctx *c, const char *rid, const char *tid)
+{
+    if (tid == NULL)
+        return mg_usage(&c->m, "--resource-id needs --tenant-id, the tenant "
+                               "of the resource");
+    if (!is_guid(tid))
+        return mg_usage(&c->m, "--tenant-id '%s' is not a GUID", tid);
+    if (strncasecmp(rid, "/subscriptions/", 15) != 0 ||
+        strstr(rid, "/providers/") == NULL)
+        return mg_usage(&c->m,
+                        "--resource-id '%s' is not an ARM resource id "
+                        "(/subscriptions/S/resourceGroups/G/"
+                        "providers/TYPE/NAME; * for any segment)",
+                        rid);
+    return MG_OK;
+}
+
+static int add_resource_rule(acl_ctx *c, const cli_args *a, mg_strings *out)
+{
+    const char *rid = cli_get(a, "resource-id"), *tid = cli_get(a, "tenant-id");
+    int rc = check_rar_args(c, rid, tid);
+    if (rc != MG_OK)
+        return rc;
+    const moat_node *list = acl_list(c, "resourceAccessRules");
+    for (const moat_node *e = moat_node_child(list); e; e = moat_node_next(e))
+        if (same_rar(e, rid, tid)) {
+            mg_warn(&c->m, "%s admits %s (tenant %s) already", c->target.name,
+                    rid, tid);
+            return MG_OK;
+        }
+    if (moat_node_count(list) + 1 > STORAGE_MAX_RAR)
+        return mg_refuse(&c->m,
+                         "%s has %d resource access rules, the most "
+                         "Azure Storage allows",
+                         c->target.name, STORAGE_MAX_RAR);
+    mg_buf b = {0};
+    mg_buf_printf(&b, "{\"tenantId\": ");
+    mg_buf_json_str(&b, tid);
+    mg_buf_printf(&b, ", \"resourceId\": ");
+    mg_buf_json_str(&b, rid);
+    mg_buf_printf(&b, "}");
+    return mg_strings_take(out, &b);
+}
+
+static int check_action(manage *m, const cli_args *a)
+{
+    const char *act = cli_get(a, "action");
+    if (act && strcasecmp(act, "Allow") != 0)
+        return mg_usage(m, "--action takes Allow only (Azure's rules admit; "
+                           "the default action denies)");
+    return MG_OK;
+}
+
+static int add(const cli_args *a)
+{
+    acl_ctx c;
+    const char *cmd = "storage account network-rule add";
+    if (!cli_has(a, "ip-address") && !cli_has(a, "ipv6-address") &&
+        !cli_has(a, "subnet") && !cli_has(a, "resource-id")) {
+        c.m.command = cmd;
+        return mg_usage(&c.m, "nothing to add: give --ip-address, "
+                              "--ipv6-address, --subnet or --resource-id");
+    }
+    int rc = acl_open(&c, ACL_STORAGE, cmd, a, 1);
+    mg_strings ip4 = {.n = 0}, ip6 = {.n = 0}, vnet = {.n = 0}, rar = {.n = 0};
+    if (rc == MG_OK)
+        rc = check_action(&c.m, a);
+    if (rc == MG_OK)
+        rc = add_addresses(&c, a, "ip-address", 4, "ipRules", &ip4);
+    if (rc == MG_OK)
+        rc = add_addresses(&c, a, "ipv6-address", 6, "ipv6Rules", &ip6);
+    if (rc == MG_OK && cli_has(a, "subnet"))
+        rc = add_subnet(&c, a, &vnet);
+    if (rc == MG_OK && cli_has(a, "resource-id"))
+        rc = add_resource_rule(&c, a, &rar);
+    if (rc == MG_OK)
+        rc = acl_append(&c, "ipRules", ip4.s, ip4.n);
+    if (rc == MG_OK)
+        rc = acl_append(&c, "ipv6Rules", ip6.s, ip6.n);
+    if (rc == MG_OK)
+        rc = acl_append(&c, "virtualNetworkRules", vnet.s, vnet.n);
+    if (rc == MG_OK)
+        rc = acl_append(&c, "resourceAccessRules", rar.s, rar.n);
+    if (rc == MG_OK)
+        rc = mg_commit(&c.m, &c.target);
+    mg_strings_free(&ip4);
+    mg_strings_free(&ip6);
+    mg_strings_free(&vnet);
+    mg_strings_free(&rar);
+    mg_close(&c.m);
+    return rc;
+}
+
+/*--------------------------------------------------------------------------
+** network-rule remove
+*/
+static int remove_rules(const cli_args *a)
+{
+    acl_ctx c;
+    const char *cmd = "storage account network-rule remove";
+    if (!cli_has(a, "ip-address") && !cli_has(a, "ipv6-address") &&
+        !cli_has(a, "subnet") && !cli_has(a, "resource-id")) {
+        c.m.command = cmd;
+        return mg_usage(&c.m, "nothing to remove: give --ip-address, "
+                              "--ipv6-address, --subnet or --resource-id");
+    }
+    int rc = acl_open(&c, ACL_STORAGE, cmd, a, 0);
+    if (rc != MG_OK) {
+        mg_close(&c.m);
+        return rc;
+    }
+    removal ip4 = {.n = 0}, ip6 = {.n = 0}, vnet = {.n = 0}, rar = {.n = 0};
+    const moat_node *l4 = acl_list(&c, "ipRules");
+    const moat_node *l6 = acl_list(&c, "ipv6Rules");
+    const moat_node *lv = acl_list(&c, "virtualNetworkRules");
+    const moat_node *lr = acl_list(&c, "resourceAccessRules");
+    rc = acl_match_addresses(&c, a, "ip-address", 4, l4, &ip4);
+    if (rc == MG_OK)
+        rc = acl_match_addresses(&c, a, "ipv6-address", 6, l6, &ip6);
+    if (rc == MG_OK && cli_has(a, "subnet"))
+        rc = acl_match_subnet(&c, a, lv, &vnet);
+    if (rc == MG_OK && cli_has(a, "resource-id")) {
+        const char *rid = cli_get(a, "resource-id");
+        const char *tid = cli_get(a, "tenant-id");
+        rc = check_rar_args(&c, rid, tid);
+        for (const moat_node *e = moat_node_child(lr); rc == MG_OK && e;
+             e = moat_node_next(e))
+            if (same_rar(e, rid, tid) && rar.n < ACL_MAX_REMOVE)
+                rar.nodes[rar.n++] = e;
+    }
+    const moat_node *lists[] = {l4, l6, lv, lr};
+    const removal *chosen[] = {&ip4, &ip6, &vnet, &rar};
+    if (rc == MG_OK)
+        rc = acl_remove_and_commit(&c, lists, chosen, 4);
+    mg_close(&c.m);
+    return rc;
+}
+
+/*--------------------------------------------------------------------------
+** The command table.
+*/
+static const cli_spec rule_spec[] = {MG_COMMON_SPEC,
+                                     ACL_NAME_SPEC,
+                                     {"ip-address", CLI_VALUES, 0},
+                                     {"ipv6-address", CLI_VALUES, 0},
+                                     {"subnet", 1, 0},
+                                     {"vnet-name", 1, 0},
+                                     {"resource-id", 1, 0},
+                                     {"tenant-id", 1, 0},
+                                     {"action", 1, 0},
+                                     {NULL, 0, 0}};
+
+#define NAME_HELP "  --name, -n, --account-name NAME   the storage account\n"
+
+#define RULE_HELP                                                              \
+    "  --ip-address IP [IP ...]   IPv4 addresses or CIDR ranges (public;\n"    \
+    "                             /31 and /32 refused: write the address)\n"   \
+    "  --ipv6-address IP [IP ...] IPv6 addresses or ranges\n"                  \
+    "  --subnet ID | NAME         a subnet, by id, or by name with\n"          \
+    "  --vnet-name VNET           its virtual network (resource group from\n"  \
+    "                             -g, else the account's)\n"                   \
+    "  --resource-id ID           a resource instance rule (wildcards *\n"     \
+    "  --tenant-id GUID           allowed in the id), with its tenant\n"
+
+const mg_command mg_storage_commands[] = {
+    {"storage account show", "print a storage account (--query a value)",
+     NAME_HELP, acl_show_spec, show},
+    {"storage account update",
+     "set the default action, exceptions, public network access",
+     NAME_HELP
+     "  --default-action Allow|Deny\n"
+     "  --bypass WORD [WORD ...]   Logging, Metrics, AzureServices, or None;\n"
+     "                             replaces the exceptions\n"
+     "  --public-network-access Enabled|Disabled|SecuredByPerimeter\n",
+     acl_update_spec, update},
+    {"storage account network-rule list",
+     "print the rules (IP, IPv6, virtual network, resource access)", NAME_HELP,
+     acl_show_spec, list},
+    {"storage account network-rule add", "add rules", NAME_HELP RULE_HELP,
+     rule_spec, add},
+    {"storage account network-rule remove", "remove rules", NAME_HELP RULE_HELP,
+     rule_spec, remove_rules},
+    {NULL, NULL, NULL, NULL, NULL},
+};
