@@ -18,7 +18,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
             -Wvla -Wwrite-strings
 STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
-INC       = -Iinclude -Isrc -Ibuild/gen -Ifront
+INC       = -Iinclude -Isrc -Ibuild/gen -Ifront -Icli -Iserve
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
@@ -30,14 +30,19 @@ LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 FRONT_SRC := $(sort $(wildcard front/*.c))
-CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC)
+SERVE_SRC := $(sort $(wildcard serve/*.c))
+# What the serve fuzz target needs besides the library: the endpoints and
+# the pieces of the command they use.
+SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_metrics.c \
+                  serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
+CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
-            $(wildcard front/*.h)
+            $(wildcard front/*.h) $(wildcard serve/*.h)
 
-.PHONY: all module gate test unit cli-test manage-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit cli-test manage-test serve-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -70,6 +75,10 @@ $(B)/obj/front/%.o: front/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
+$(B)/obj/serve/%.o: serve/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+
 $(B)/libmoat.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -77,8 +86,9 @@ $(B)/libmoat.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
 # The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
-# OpenSSL (tokens) and threads; the library needs none of them.
-CLI_LIBS = -lz -lcjson -lcrypto -lpthread
+# OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
+# of them.
+CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
@@ -118,16 +128,16 @@ $(A)/unit: $(UNIT_SRC) $(FRONT_SRC) tests/unit/harness.h tests/unit/main.c \
 	    -lcjson -lcrypto $(LDLIBS)
 
 $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
-    $(A)/libmoat.a $(HDRS)
+    $(SERVE_FUZZ_SRC) $(A)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ fuzz/replay.c $(FRONT_SRC) $(A)/libmoat.a -lcjson -lcrypto \
-	    $(LDLIBS)
+	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(A)/libmoat.a \
+	    -lcjson -lcrypto -lpthread $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test manage-test audit-test replay-test e2e-test conformance \
-      realworld fuzz-replay check-symbols
+test: unit cli-test manage-test serve-test audit-test replay-test e2e-test \
+      conformance realworld fuzz-replay check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -148,6 +158,12 @@ manage-test: $(A)/moat $(B)/test/crash_rename.so
 $(B)/test/crash_rename.so: tests/manage/crash_rename.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -Wall -Wextra -Werror -o $@ $<
+
+# moat serve with real clients: curl, Envoy's ext_authz exchange, nginx
+# auth_request, reloads under load, slow clients, graceful shutdown, and the
+# conformance cases through /v1/check (tests/serve/run.py).
+serve-test: $(A)/moat
+	$(PYTHON) tests/serve/run.py --moat $(A)/moat --shared $(SHARED)
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, the CLI (its
 # SARIF validated against the 2.1.0 schema with ajv from npm).
@@ -203,7 +219,7 @@ $(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC)
+FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC) $(SERVE_FUZZ_SRC)
 
 fuzz: $(B)/gen/catalog_data.c
 	@mkdir -p $(B)/fuzz
@@ -211,7 +227,7 @@ fuzz: $(B)/gen/catalog_data.c
 	  $(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$$t \
-	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lcjson -lcrypto || exit 1; \
+	    fuzz/fuzz_$$t.c $(FUZZ_SRC) -lcjson -lcrypto -lpthread || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus-$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

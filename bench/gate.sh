@@ -16,24 +16,11 @@ secs=${GATE_SECONDS:-10}
 tmp=$(mktemp -d)
 trap 'kill $(cat "$tmp/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-# The decide benchmark's estate, with 127.0.0.1 as its last IP rule
-# (IP rules come after the perimeter's, so every request walks them all).
-build/bench decide --emit "$tmp/emit" --requests 16 >/dev/null
-python3 - "$tmp/emit/estate.json" "$tmp/estate.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-items = d if isinstance(d, list) else d.get("value", [])
-for r in items:
-    if r.get("type", "").lower() == "microsoft.storage/storageaccounts":
-        r["properties"]["networkAcls"]["ipRules"][-1] = {"value": "127.0.0.1"}
-        account = r["name"]
-json.dump(d, open(sys.argv[2], "w"))
-print(account, file=open(sys.argv[2] + ".account", "w"))
-PY
-account=$(cat "$tmp/estate.json.account")
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+account=$(max_estate "$tmp")
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-UP=$(port); OFF=$(port); ON=$(port)
+UP=$(free_port); OFF=$(free_port); ON=$(free_port)
 cat >"$tmp/nginx.conf" <<EOF
 load_module $top/build/ngx_http_moat_module.so;
 pid $tmp/nginx.pid;
@@ -72,17 +59,7 @@ fi
 
 run() { # name port
     taskset -c 1 wrk -t1 -c32 -d"${secs}s" --latency "http://127.0.0.1:$2$url" >"$tmp/$1.txt"
-    python3 - "$1" "$tmp/$1.txt" <<'PY'
-import re, sys
-t = open(sys.argv[2]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-def us(label):
-    m = re.search(r"\s%s\s+([\d.]+)(us|ms|s)\b" % re.escape(label), t)
-    v, u = float(m.group(1)), m.group(2)
-    return v * {"us": 1, "ms": 1e3, "s": 1e6}[u]
-print('{"bench":"gate","moat":"%s","requests_per_sec":%.0f,"p50_us":%.0f,"p99_us":%.0f}'
-      % (sys.argv[1], rps, us("50%"), us("99%")))
-PY
+    echo "{\"bench\":\"gate\",\"moat\":\"$1\",$(wrk_fields "$tmp/$1.txt")}"
 }
 # Interleaved rounds, the best of each, so that drift hits both alike.
 rounds=${GATE_ROUNDS:-3}

@@ -13,6 +13,8 @@
 #             end (load, audit, and each report format)
 #   gate      nginx proxying to a static upstream with the moat module on
 #             and off (wrk), when the module, nginx and wrk are there
+#   serve     moat serve's /v1/authz and /v1/check at 1 and 50
+#             connections, one worker on one core (wrk)
 #   cedar     the same decisions through @cedar-policy/cedar-wasm (Node),
 #             when node and npm are available (scripts/deps --bench)
 set -eu
@@ -83,6 +85,12 @@ if [ -f build/ngx_http_moat_module.so ] && command -v nginx >/dev/null 2>&1 &&
     bench/gate.sh | while read -r line; do emit "$line"; done
 else
     echo "bench: the module, nginx or wrk is missing; skipping the gate (scripts/deps --bench)" >&2
+fi
+
+if command -v wrk >/dev/null 2>&1; then
+    bench/serve.sh | while read -r line; do emit "$line"; done
+else
+    echo "bench: wrk is missing; skipping moat serve (scripts/deps --bench)" >&2
 fi
 
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then

@@ -59,6 +59,15 @@ moat_estate *cli_load_estate(const cli_args *a, unsigned flags);
 /* Loads paths as one estate ("-" is stdin), printing diagnostics. */
 moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags);
 
+/* Prints a loader diagnostic as FILE:LINE:COL: severity: RESOURCE: PATH:
+** message on stderr. */
+void cli_print_diag(const moat_diag *d);
+
+/* Every *.json file below dir (recursively, sorted, as the loader reads
+** them); malloc'd paths, freed with cli_free_files. */
+char **cli_json_files(const char *dir, size_t *n);
+void cli_free_files(char **paths, size_t n);
+
 /* Reads a whole file ("-" is stdin). NULL and a message on failure. */
 char *cli_read_file(const char *path, size_t *len);
 
@@ -81,5 +90,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_manage(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

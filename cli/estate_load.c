@@ -5,10 +5,12 @@
 */
 #include "cli.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-static void print_diag(const moat_diag *d)
+void cli_print_diag(const moat_diag *d)
 {
     const char *sev = d->severity == MOAT_SEV_ERROR ? "error" : "warning";
     if (d->file[0] && d->line)
@@ -71,7 +73,7 @@ moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
         const moat_diag *d = moat_loader_diag(ld, i);
         if (d->severity == MOAT_SEV_WARNING && (flags & CLI_LOAD_QUIET))
             continue;
-        print_diag(d);
+        cli_print_diag(d);
     }
     if (rc != MOAT_OK) {
         size_t errors = moat_loader_error_count(ld);
@@ -87,4 +89,69 @@ moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
     }
     moat_loader_free(ld);
     return es;
+}
+
+/*--------------------------------------------------------------------------
+** Files below a directory, as the loader reads them.
+*/
+typedef struct file_list {
+    char **paths;
+    size_t n, cap;
+} file_list;
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_json_below(const char *dir, file_list *out)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(n);
+        if (p == NULL)
+            break;
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        struct stat st;
+        size_t len = strlen(e->d_name);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            add_json_below(p, out);
+        } else if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+            if (out->n == out->cap) {
+                size_t cap = out->cap ? out->cap * 2 : 16;
+                char **np = realloc(out->paths, cap * sizeof *np);
+                if (np == NULL)
+                    break;
+                out->paths = np;
+                out->cap = cap;
+            }
+            out->paths[out->n++] = p;
+            continue;
+        }
+        free(p);
+    }
+    closedir(d);
+}
+
+char **cli_json_files(const char *dir, size_t *n)
+{
+    file_list l = {NULL, 0, 0};
+    add_json_below(dir, &l);
+    if (l.n)
+        qsort(l.paths, l.n, sizeof *l.paths, cmp_path);
+    *n = l.n;
+    return l.paths;
+}
+
+void cli_free_files(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
 }

@@ -19,6 +19,8 @@ static const char usage[] =
     "            SARIF, JUnit\n"
     "  replay    what-if over Storage access logs: what proposed estates\n"
     "            would newly deny or allow, and moat against Azure\n"
+    "  serve     a decision service: /v1/check, /v1/authz (Envoy ext_authz,\n"
+    "            nginx auth_request), /healthz, /metrics\n"
     "  token     local signing keys and bearer tokens for named identities\n"
     "  estate    load an estate, report problems, show what moat read\n"
     "  catalog   list the trusted-service catalog\n"
@@ -38,9 +40,10 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},    {"audit", cmd_audit},     {"replay", cmd_replay},
-    {"token", cmd_token},    {"estate", cmd_estate},   {"catalog", cmd_catalog},
-    {"storage", cmd_manage}, {"keyvault", cmd_manage}, {"network", cmd_manage},
+    {"check", cmd_check},    {"audit", cmd_audit},    {"replay", cmd_replay},
+    {"token", cmd_token},    {"estate", cmd_estate},  {"catalog", cmd_catalog},
+    {"serve", cmd_serve},    {"storage", cmd_manage}, {"keyvault", cmd_manage},
+    {"network", cmd_manage},
 };
 
 int main(int argc, char **argv)

@@ -7,7 +7,6 @@
 #include "manage.h"
 #include "textdiff.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -312,82 +311,24 @@ const moat_node *mg_find_child(manage *m, const char *type,
 /*--------------------------------------------------------------------------
 ** Finding the file.
 */
-typedef struct path_list {
-    char **paths;
-    size_t n, cap;
-} path_list;
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.json file below dir, sorted (as the loader reads them). */
-static void list_json(const char *dir, path_list *out)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        size_t n = strlen(dir) + strlen(e->d_name) + 2;
-        char *p = malloc(n);
-        if (p == NULL)
-            break;
-        snprintf(p, n, "%s/%s", dir, e->d_name);
-        struct stat st;
-        size_t len = strlen(e->d_name);
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            list_json(p, out);
-            free(p);
-        } else if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
-            if (out->n == out->cap) {
-                size_t cap = out->cap ? out->cap * 2 : 16;
-                char **np = realloc(out->paths, cap * sizeof *np);
-                if (np == NULL) {
-                    free(p);
-                    break;
-                }
-                out->paths = np;
-                out->cap = cap;
-            }
-            out->paths[out->n++] = p;
-        } else {
-            free(p);
-        }
-    }
-    closedir(d);
-    qsort(out->paths, out->n, sizeof *out->paths, cmp_str);
-}
-
-static void free_paths(path_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->paths[i]);
-    free(l->paths);
-    memset(l, 0, sizeof *l);
-}
-
 /* The one file below dir that holds t (any, when t has no name). */
 static char *file_holding(const char *dir, const mg_target *t)
 {
-    path_list files = {0};
-    list_json(dir, &files);
+    size_t n_files;
+    char **files = cli_json_files(dir, &n_files);
     char *found = NULL, *second = NULL;
     mg_buf names = {0};
-    for (size_t i = 0; i < files.n && second == NULL; i++) {
+    for (size_t i = 0; i < n_files && second == NULL; i++) {
         size_t len;
-        char *text = cli_read_file(files.paths[i], &len);
+        char *text = cli_read_file(files[i], &len);
         moat_doc *doc = NULL;
         if (text && moat_doc_parse(text, len, &doc, NULL) == MOAT_OK)
             add_names(doc, t, &names);
         if (doc && count_matches(doc, t) > 0) {
             if (found == NULL)
-                found = strdup(files.paths[i]);
+                found = strdup(files[i]);
             else if (t->name)
-                second = files.paths[i];
+                second = files[i];
         }
         moat_doc_free(doc);
         free(text);
@@ -407,7 +348,7 @@ static char *file_holding(const char *dir, const mg_target *t)
                   "add it to",
                   dir, t->what);
     }
-    free_paths(&files);
+    cli_free_files(files, n_files);
     mg_buf_free(&names);
     return found;
 }
@@ -417,20 +358,20 @@ void mg_each_other_doc(manage *m, void (*fn)(const moat_doc *doc, void *ctx),
 {
     if (!m->estate_is_dir)
         return;
-    path_list files = {0};
-    list_json(m->estate, &files);
-    for (size_t i = 0; i < files.n; i++) {
-        if (strcmp(files.paths[i], m->file.path) == 0)
+    size_t n_files;
+    char **files = cli_json_files(m->estate, &n_files);
+    for (size_t i = 0; i < n_files; i++) {
+        if (strcmp(files[i], m->file.path) == 0)
             continue;
         size_t len;
-        char *text = cli_read_file(files.paths[i], &len);
+        char *text = cli_read_file(files[i], &len);
         moat_doc *doc = NULL;
         if (text && moat_doc_parse(text, len, &doc, NULL) == MOAT_OK)
             fn(doc, ctx);
         moat_doc_free(doc);
         free(text);
     }
-    free_paths(&files);
+    cli_free_files(files, n_files);
 }
 
 void mg_each_resource(const moat_doc *doc,
@@ -802,16 +743,6 @@ int mg_print(manage *m, const moat_node *n, const char *type)
 /*--------------------------------------------------------------------------
 ** Landing a change.
 */
-static void print_diag(const moat_diag *d)
-{
-    fprintf(stderr, "%s", d->file);
-    if (d->line)
-        fprintf(stderr, ":%u:%u", d->line, d->column);
-    fprintf(stderr, ": error: %s%s%s%s%s\n", d->resource,
-            d->resource[0] ? ": " : "", d->path, d->path[0] ? ": " : "",
-            d->message);
-}
-
 /* The estate with the edited file's text replaced by text, loaded. */
 static moat_loader *load_with(const manage *m, const char *text, size_t len)
 {
@@ -819,13 +750,13 @@ static moat_loader *load_with(const manage *m, const char *text, size_t len)
     if (ld == NULL)
         return NULL;
     if (m->estate_is_dir) {
-        path_list files = {0};
-        list_json(m->estate, &files);
-        for (size_t i = 0; i < files.n; i++) {
-            if (strcmp(files.paths[i], m->file.path) != 0)
-                moat_loader_add_path(ld, files.paths[i]);
+        size_t n_files;
+        char **files = cli_json_files(m->estate, &n_files);
+        for (size_t i = 0; i < n_files; i++) {
+            if (strcmp(files[i], m->file.path) != 0)
+                moat_loader_add_path(ld, files[i]);
         }
-        free_paths(&files);
+        cli_free_files(files, n_files);
     }
     moat_loader_add_json(ld, m->file.path, text, len);
     moat_estate *es = NULL;
@@ -870,7 +801,7 @@ static size_t new_errors(const manage *m, const char *text, size_t len)
             used[j] = 1;
             continue;
         }
-        print_diag(d);
+        cli_print_diag(d);
         found++;
     }
     free(used);

@@ -29,6 +29,9 @@
 #define LLVMFuzzerTestOneInput fuzz_doc_entry
 #include "fuzz_doc.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_serve_entry
+#include "fuzz_serve.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -41,6 +44,7 @@ static const struct {
     {"http", fuzz_http_entry},
     {"jwt", fuzz_jwt_entry},
     {"doc", fuzz_doc_entry},
+    {"serve", fuzz_serve_entry},
 };
 
 static int run_file(const char *path,

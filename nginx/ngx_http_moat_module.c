@@ -27,10 +27,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "http_map.h"
-#include "jwt.h"
-#include "moat.h"
-#include "topology.h"
+#include "gate.h"
 
 #include <stdio.h>
 
@@ -286,243 +283,91 @@ static char *ngx_http_moat_merge_loc_conf(ngx_conf_t *cf, void *parent,
 /*--------------------------------------------------------------------------
 ** Deciding.
 */
-typedef struct decision_ctx {
-    ngx_http_request_t *r;
-    ngx_http_moat_loc_conf_t *conf;
-    http_out map;
-    char ip[NGX_SOCKADDR_STRLEN + 1];
-    const char *subnet, *pe;
-    jwt_claims claims;
-    int identity; /* the token verified */
-    char token_error[128];
-    moat_decision d;
-    const char *rule;
-    int error; /* an internal error or an unmappable request */
-    char why[256];
-} decision_ctx;
-
-static int set(moat_request *q, moat_field f, const char *v)
+/* What nginx knows of the request, for front/gate.c to decide. */
+static ngx_int_t decide(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
+                        moat_gate *g, gate_verdict *v, char *ip, size_t ipcap)
 {
-    return v && *v ? moat_request_set(q, f, v, strlen(v), NULL) : MOAT_OK;
-}
-
-/* The caller from a verified token: tenant, calling resource and, through
-** it, subscription and perimeter. An unverifiable token is OAuth without
-** an identity: it can pass IP and network rules, never identity rules. */
-static void caller_from_token(decision_ctx *dc, moat_gate *g)
-{
-    ngx_http_moat_loc_conf_t *c = dc->conf;
-    if (g->keys == NULL) {
-        snprintf(dc->token_error, sizeof dc->token_error,
-                 "no moat_jwks to verify tokens with");
-        return;
-    }
-    char iss[256], aud[256];
-    jwt_policy pol = {NULL, NULL, (int64_t)ngx_time(), 60};
-    if (c->issuer.len && c->issuer.len < sizeof iss) {
-        ngx_memcpy(iss, c->issuer.data, c->issuer.len);
-        iss[c->issuer.len] = '\0';
-        pol.issuer = iss;
-    }
-    if (c->audience.len && c->audience.len < sizeof aud) {
-        ngx_memcpy(aud, c->audience.data, c->audience.len);
-        aud[c->audience.len] = '\0';
-        pol.audience = aud;
-    }
-    dc->identity =
-        jwt_verify(g->keys, dc->map.bearer, dc->map.bearer_len, &pol,
-                   &dc->claims, dc->token_error, sizeof dc->token_error) == 0;
-}
-
-static int fill_request(decision_ctx *dc, moat_gate *g)
-{
-    moat_request *q = g->q;
-    moat_request_reset(q);
-    const char *account = dc->map.account;
-    if (moat_request_set(q, MOAT_REQ_RESOURCE, account, strlen(account),
-                         NULL) != MOAT_OK) {
-        snprintf(dc->why, sizeof dc->why, "no account %s in the estate",
-                 account);
-        return -1;
-    }
-    if (set(q, MOAT_REQ_ENDPOINT, dc->map.endpoint) ||
-        set(q, MOAT_REQ_OPERATION, dc->map.operation) ||
-        set(q, MOAT_REQ_TARGET, dc->map.target) ||
-        set(q, MOAT_REQ_CALLER_AUTH, http_auth_name(dc->map.auth)) ||
-        set(q, MOAT_REQ_SOURCE_IP, dc->ip) ||
-        set(q, MOAT_REQ_SOURCE_SUBNET, dc->pe ? NULL : dc->subnet) ||
-        set(q, MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, dc->pe)) {
-        snprintf(dc->why, sizeof dc->why, "request fields refused");
-        return -1;
-    }
-    if (dc->identity) {
-        const char *mirid = dc->claims.xms_mirid;
-        if (set(q, MOAT_REQ_CALLER_TENANT, dc->claims.tid) ||
-            set(q, MOAT_REQ_CALLER_RESOURCE_ID, mirid)) {
-            snprintf(dc->why, sizeof dc->why, "token claims refused");
-            return -1;
-        }
-        /* /subscriptions/<sub>/...: the caller's subscription. */
-        if (ngx_strncasecmp((u_char *)mirid, (u_char *)"/subscriptions/", 15) ==
-            0) {
-            char sub[64];
-            const char *s = mirid + 15, *e = strchr(s, '/');
-            size_t n = e ? (size_t)(e - s) : strlen(s);
-            if (n < sizeof sub) {
-                ngx_memcpy(sub, s, n);
-                sub[n] = '\0';
-                set(q, MOAT_REQ_CALLER_SUBSCRIPTION, sub);
-            }
-        }
-        set(q, MOAT_REQ_CALLER_PERIMETER,
-            moat_estate_perimeter_of(g->estate, mirid));
-    }
-    return 0;
-}
-
-static ngx_int_t decide(decision_ctx *dc, moat_gate *g)
-{
-    ngx_http_request_t *r = dc->r;
-    http_in in;
+    gate_input in;
     ngx_memzero(&in, sizeof in);
-    in.method = (const char *)r->method_name.data;
-    in.method_len = r->method_name.len;
+    in.http.method = (const char *)r->method_name.data;
+    in.http.method_len = r->method_name.len;
     if (r->headers_in.host) {
-        in.host = (const char *)r->headers_in.host->value.data;
-        in.host_len = r->headers_in.host->value.len;
+        in.http.host = (const char *)r->headers_in.host->value.data;
+        in.http.host_len = r->headers_in.host->value.len;
     }
-    in.uri = (const char *)r->unparsed_uri.data;
-    in.uri_len = r->unparsed_uri.len;
+    in.http.uri = (const char *)r->unparsed_uri.data;
+    in.http.uri_len = r->unparsed_uri.len;
     if (r->headers_in.authorization) {
-        in.authorization =
+        in.http.authorization =
             (const char *)r->headers_in.authorization->value.data;
-        in.authorization_len = r->headers_in.authorization->value.len;
+        in.http.authorization_len = r->headers_in.authorization->value.len;
     }
-    in.account_from = (http_account_from)dc->conf->account_from;
+    in.http.account_from = (http_account_from)conf->account_from;
     char endpoint[16];
-    if (dc->conf->endpoint.len < sizeof endpoint) {
-        ngx_memcpy(endpoint, dc->conf->endpoint.data, dc->conf->endpoint.len);
-        endpoint[dc->conf->endpoint.len] = '\0';
-        in.endpoint = endpoint;
+    if (conf->endpoint.len < sizeof endpoint) {
+        ngx_memcpy(endpoint, conf->endpoint.data, conf->endpoint.len);
+        endpoint[conf->endpoint.len] = '\0';
+        in.http.endpoint = endpoint;
     }
-    if (http_map(&in, &dc->map, dc->why, sizeof dc->why) < 0)
-        return NGX_ERROR;
     ngx_connection_t *c = r->connection;
-    size_t n = ngx_sock_ntop(c->sockaddr, c->socklen, (u_char *)dc->ip,
-                             sizeof dc->ip - 1, 0);
-    dc->ip[n] = '\0';
+    size_t n =
+        ngx_sock_ntop(c->sockaddr, c->socklen, (u_char *)ip, ipcap - 1, 0);
+    ip[n] = '\0';
+    in.source_ip = ip;
+    in.source = c->sockaddr;
     if (ngx_connection_local_sockaddr(c, NULL, 0) == NGX_OK)
-        dc->pe = topology_private_endpoint(g->topo, c->local_sockaddr);
-    dc->subnet = topology_subnet(g->topo, c->sockaddr);
-    if (dc->map.auth == HTTP_AUTH_BEARER)
-        caller_from_token(dc, g);
-    if (fill_request(dc, g) < 0)
-        return NGX_ERROR;
-    if (moat_decide(g->q, &dc->d) != MOAT_OK) {
-        snprintf(dc->why, sizeof dc->why, "moat_decide failed");
-        return NGX_ERROR;
+        in.local = c->local_sockaddr;
+    char iss[256], aud[256];
+    gate_config cfg = {
+        g->estate, g->topo, g->keys, {NULL, NULL, (int64_t)ngx_time(), 60}};
+    if (conf->issuer.len && conf->issuer.len < sizeof iss) {
+        ngx_memcpy(iss, conf->issuer.data, conf->issuer.len);
+        iss[conf->issuer.len] = '\0';
+        cfg.policy.issuer = iss;
     }
-    /* The rule's words only for the decision log: explaining is a second,
-    ** traced pass. */
-    dc->rule = "";
-    if (dc->conf->log && g->x && moat_explain(g->q, g->x, 0) == MOAT_OK)
-        dc->rule = moat_explanation_rule(g->x);
-    return NGX_OK;
+    if (conf->audience.len && conf->audience.len < sizeof aud) {
+        ngx_memcpy(aud, conf->audience.data, conf->audience.len);
+        aud[conf->audience.len] = '\0';
+        cfg.policy.audience = aud;
+    }
+    /* The rule's words only for the decision log. */
+    return gate_decide(&cfg, g->q, conf->log ? g->x : NULL, &in, v) == 0
+               ? NGX_OK
+               : NGX_ERROR;
 }
 
-/*--------------------------------------------------------------------------
-** The decision log: one JSON line per decision, shaped like a network
-** security perimeter access log record (docs/gate.md).
-*/
-static size_t json_escape(u_char *out, size_t cap, const char *s)
+/* The decision log: one JSON line per decision, shaped like a network
+** security perimeter access log record (docs/gate.md). */
+static void log_decision(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
+                         const gate_verdict *v)
 {
-    size_t o = 0;
-    for (; s && *s && o + 7 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = ch;
-        } else if (ch < 0x20) {
-            o += (size_t)snprintf((char *)out + o, cap - o, "\\u%04x", ch);
-        } else {
-            out[o++] = ch;
-        }
-    }
-    return o;
-}
-
-static void log_decision(decision_ctx *dc, const char *verdict,
-                         const char *category)
-{
-    ngx_open_file_t *f = dc->conf->log;
+    ngx_open_file_t *f = conf->log;
     if (f == NULL || f->fd == NGX_INVALID_FILE)
         return;
-    ngx_http_request_t *r = dc->r;
-    ngx_str_t now = ngx_cached_http_log_iso8601;
-    u_char line[4096], e1[1024], e2[1024], e3[600];
-    size_t l1 = json_escape(e1, sizeof e1, dc->rule ? dc->rule : "");
-    size_t l2 = json_escape(e2, sizeof e2,
-                            dc->error      ? dc->why
-                            : dc->identity ? dc->claims.xms_mirid
-                                           : dc->token_error);
-    size_t l3 = json_escape(e3, sizeof e3, dc->map.account);
-    u_char *end = ngx_snprintf(
-        line, sizeof line - 2,
-        "{\"time\":\"%V\",\"category\":\"%s\",\"resultAction\":\"%s\","
-        "\"mode\":\"%s\",\"matchedRule\":{\"accessRule\":\"%*s\"},"
-        "\"source\":{\"ipAddress\":\"%s\",\"subnet\":\"%s\","
-        "\"privateEndpoint\":\"%s\",\"auth\":\"%s\",\"identity\":\"%*s\"},"
-        "\"destination\":{\"account\":\"%*s\",\"endpoint\":\"%s\","
-        "\"operation\":\"%s\",\"target\":\"%s\"},\"request\":\"%V\"}",
-        &now, category, verdict,
-        dc->conf->mode == MODE_LEARNING ? "learning" : "on", l1, e1, dc->ip,
-        dc->subnet ? dc->subnet : "", dc->pe ? dc->pe : "",
-        http_auth_name(dc->map.auth), l2, e2, l3, e3, dc->map.endpoint,
-        dc->map.operation ? dc->map.operation : "", dc->map.target,
-        &r->request_line);
-    *end++ = '\n';
-    (void)ngx_write_fd(f->fd, line, (size_t)(end - line));
+    char now[64], line[4096];
+    ngx_str_t t = ngx_cached_http_log_iso8601;
+    ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);
+    size_t n =
+        gate_log_line(v, now, conf->mode == MODE_LEARNING ? "learning" : "on",
+                      (const char *)r->request_line.data, r->request_line.len,
+                      line, sizeof line);
+    (void)ngx_write_fd(f->fd, line, n);
 }
 
-/*--------------------------------------------------------------------------
-** The answer Azure gives to a refused request.
-*/
-static ngx_int_t send_denial(decision_ctx *dc)
+/* The answer Azure gives to a refused request. */
+static ngx_int_t send_denial(ngx_http_request_t *r, const gate_verdict *v)
 {
-    ngx_http_request_t *r = dc->r;
-    u_char id[40], body[1024];
-    uint32_t a = (uint32_t)ngx_random(), b = (uint32_t)ngx_random();
-    uint32_t c = (uint32_t)ngx_random(), d = (uint32_t)ngx_random();
-    ngx_sprintf(id, "%08xD-%04xD-4%03xD-a%03xD-%08xD%04xD%Z", a, b & 0xffff,
-                (b >> 16) & 0xfff, c & 0xfff, d, (c >> 16) & 0xffff);
-    u_char *end;
-    ngx_str_t now = ngx_cached_http_log_iso8601;
-    int vault = dc->map.vault;
-    if (vault)
-        end = ngx_snprintf(
-            body, sizeof body,
-            "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Client address "
-            "is not authorized and caller is not a trusted service.\\r\\n"
-            "Client address: %s\\r\\nCaller: %s\\r\\nVault: %s\","
-            "\"innererror\":{\"code\":\"ForbiddenByFirewall\"}}}",
-            dc->ip, dc->identity ? dc->claims.oid : "unknown", dc->map.account);
-    else
-        end = ngx_snprintf(
-            body, sizeof body,
-            "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><Error>"
-            "<Code>AuthorizationFailure</Code><Message>This request is not "
-            "authorized to perform this operation.\nRequestId:%s\nTime:%V"
-            "</Message></Error>",
-            id, &now);
+    char id[37], now[64], body[1024];
+    gate_request_id(id);
+    ngx_str_t t = ngx_cached_http_log_iso8601;
+    ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);
+    const char *type;
+    size_t len = gate_denial_body(v, id, now, body, sizeof body, &type);
     ngx_http_discard_request_body(r);
     r->headers_out.status = NGX_HTTP_FORBIDDEN;
-    r->headers_out.content_length_n = end - body;
-    if (vault) {
-        ngx_str_set(&r->headers_out.content_type,
-                    "application/json; charset=utf-8");
-    } else {
-        ngx_str_set(&r->headers_out.content_type, "application/xml");
-    }
+    r->headers_out.content_length_n = (off_t)len;
+    r->headers_out.content_type.data = (u_char *)type;
+    r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     static const struct {
         const char *name, *value;
@@ -530,27 +375,27 @@ static ngx_int_t send_denial(decision_ctx *dc)
                {"x-ms-request-id", NULL},
                {"x-ms-version", "2021-08-06"}};
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; i++) {
-        if (vault && i != 1)
+        if (v->map.vault && i != 1)
             continue;
         ngx_table_elt_t *h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        const char *v = hdr[i].value ? hdr[i].value : (const char *)id;
-        size_t vlen = ngx_strlen(v);
+        const char *val = hdr[i].value ? hdr[i].value : id;
+        size_t vlen = ngx_strlen(val);
         u_char *copy = ngx_pnalloc(r->pool, vlen);
         if (copy == NULL)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        ngx_memcpy(copy, v, vlen);
+        ngx_memcpy(copy, val, vlen);
         h->hash = 1;
         h->key.data = (u_char *)hdr[i].name;
         h->key.len = ngx_strlen(hdr[i].name);
         h->value.data = copy;
         h->value.len = vlen;
     }
-    ngx_buf_t *buf = ngx_create_temp_buf(r->pool, (size_t)(end - body));
+    ngx_buf_t *buf = ngx_create_temp_buf(r->pool, len);
     if (buf == NULL)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    buf->last = ngx_cpymem(buf->pos, body, (size_t)(end - body));
+    buf->last = ngx_cpymem(buf->pos, body, len);
     buf->last_buf = (r == r->main);
     buf->last_in_chain = 1;
     ngx_chain_t out = {buf, NULL};
@@ -570,31 +415,31 @@ static ngx_int_t ngx_http_moat_handler(ngx_http_request_t *r)
     if (conf->mode == MODE_OFF || r != r->main)
         return NGX_DECLINED;
     moat_gate *g = conf->gate;
-    decision_ctx dc;
-    ngx_memzero(&dc, sizeof dc);
-    dc.r = r;
-    dc.conf = conf;
+    gate_verdict v;
+    char ip[NGX_SOCKADDR_STRLEN + 1] = "";
+    ngx_memzero(&v, sizeof v);
+    v.source_ip = v.rule = "";
     if (g && g->q == NULL) { /* per worker: requests are not shared */
         g->q = moat_request_new(g->estate);
         g->x = moat_explanation_new();
     }
-    ngx_int_t rc = g && g->q ? decide(&dc, g) : NGX_ERROR;
-    int allow = rc == NGX_OK && dc.d.verdict == MOAT_ALLOW;
-    if (rc != NGX_OK) {
-        dc.error = 1;
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "moat: denied (fail closed): %s",
-                      dc.why[0] ? dc.why : "no estate");
+    ngx_int_t rc = NGX_ERROR;
+    if (g && g->q) {
+        rc = decide(r, conf, g, &v, ip, sizeof ip);
+    } else {
+        v.error = 1;
+        ngx_cpystrn((u_char *)v.why, (u_char *)"no estate", sizeof v.why);
     }
-    if (dc.map.auth == HTTP_AUTH_BEARER && !dc.identity)
+    if (rc != NGX_OK)
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "moat: denied (fail closed): %s", v.why);
+    if (v.map.auth == HTTP_AUTH_BEARER && !v.identity)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "moat: bearer token not trusted: %s", dc.token_error);
-    const char *category =
-        rc == NGX_OK ? moat_category_name(dc.d.category) : "MoatInternalError";
-    log_decision(&dc, allow ? "Allowed" : "Denied", category);
-    if (allow || conf->mode == MODE_LEARNING)
+                      "moat: bearer token not trusted: %s", v.token_error);
+    log_decision(r, conf, &v);
+    if (gate_allows(&v) || conf->mode == MODE_LEARNING)
         return NGX_DECLINED;
-    return send_denial(&dc);
+    return send_denial(r, &v);
 }
 
 static ngx_int_t ngx_http_moat_init(ngx_conf_t *cf)

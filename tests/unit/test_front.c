@@ -219,3 +219,120 @@ TEST(jwt_refuses_malformed)
     free(jwks);
     jwt_signer_free(s);
 }
+
+/*--------------------------------------------------------------------------
+** gate.c: one HTTP request decided, logged and refused as Azure does.
+*/
+#include "gate.h"
+
+#include <cjson/cJSON.h>
+
+static const char gate_estate[] =
+    "[{\"id\": \"/subscriptions/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/"
+    "resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1\","
+    "\"name\": \"st1\", \"type\": \"Microsoft.Storage/storageAccounts\","
+    "\"location\": \"westeurope\", \"properties\": {\"networkAcls\": "
+    "{\"defaultAction\": \"Deny\", \"ipRules\": [{\"value\": "
+    "\"25.1.2.3\"}]}}},"
+    "{\"id\": \"/subscriptions/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/"
+    "resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1\","
+    "\"name\": \"kv1\", \"type\": \"Microsoft.KeyVault/vaults\","
+    "\"location\": \"westeurope\", \"properties\": {\"tenantId\": "
+    "\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\", \"networkAcls\": "
+    "{\"defaultAction\": \"Deny\"}}}]";
+
+static int gate_run(const moat_estate *es, moat_request *q, moat_explanation *x,
+                    const char *host, const char *uri, const char *ip,
+                    gate_verdict *v)
+{
+    gate_config cfg = {es, NULL, NULL, {NULL, NULL, 0, 60}};
+    gate_input in;
+    memset(&in, 0, sizeof in);
+    in.http.method = "GET";
+    in.http.method_len = 3;
+    in.http.host = host;
+    in.http.host_len = strlen(host);
+    in.http.uri = uri;
+    in.http.uri_len = strlen(uri);
+    in.http.account_from = ACCOUNT_FROM_HOST;
+    in.source_ip = ip;
+    return gate_decide(&cfg, q, x, &in, v);
+}
+
+TEST(gate_decides_logs_and_refuses)
+{
+    moat_loader *ld = moat_loader_new(0);
+    moat_loader_add_json(ld, "gate.json", gate_estate, sizeof gate_estate - 1);
+    moat_estate *es = NULL;
+    ASSERT_EQ(moat_loader_finish(ld, &es), MOAT_OK);
+    moat_loader_free(ld);
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    gate_verdict v;
+    ASSERT_EQ(
+        gate_run(es, q, x, "st1.blob.core.windows.net", "/c/b", "25.1.2.3", &v),
+        0);
+    ASSERT(gate_allows(&v));
+    ASSERT_STR(gate_category(&v), "ResIpRule");
+    ASSERT_STR(v.rule, "networkAcls.ipRules[0] 25.1.2.3");
+    ASSERT_EQ(gate_run(es, q, NULL, "st1.blob.core.windows.net", "/c/b",
+                       "8.8.8.8", &v),
+              0);
+    ASSERT(!gate_allows(&v));
+    ASSERT_STR(v.rule, "");
+    char line[4096], body[1024], id[37];
+    size_t n = gate_log_line(&v, "2026-11-22T10:00:00Z", "on", "GET /c/b", 8,
+                             line, sizeof line);
+    ASSERT(n > 0 && line[n - 1] == '\n');
+    cJSON *j = cJSON_Parse(line);
+    ASSERT(j != NULL);
+    ASSERT_STR(cJSON_GetObjectItem(j, "resultAction")->valuestring, "Denied");
+    ASSERT_STR(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "source"), "ipAddress")
+            ->valuestring,
+        "8.8.8.8");
+    ASSERT_STR(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "destination"), "account")
+            ->valuestring,
+        "st1");
+    cJSON_Delete(j);
+    gate_request_id(id);
+    ASSERT_EQ(strlen(id), 36);
+    ASSERT(id[14] == '4' && id[19] == 'a');
+    const char *type;
+    n = gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    ASSERT_STR(type, "application/xml");
+    ASSERT(strstr(body, "<Code>AuthorizationFailure</Code>") != NULL);
+    ASSERT(strstr(body, id) != NULL && n == strlen(body));
+    /* A vault answers JSON with ForbiddenByFirewall. */
+    ASSERT_EQ(gate_run(es, q, NULL, "kv1.vault.azure.net", "/secrets/s",
+                       "8.8.8.8", &v),
+              0);
+    gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    ASSERT(strstr(type, "application/json") == type);
+    j = cJSON_Parse(body);
+    ASSERT(j != NULL);
+    ASSERT_STR(
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "innererror"),
+            "code")
+            ->valuestring,
+        "ForbiddenByFirewall");
+    cJSON_Delete(j);
+    /* An unknown account is an error, and an error denies. */
+    ASSERT_EQ(gate_run(es, q, NULL, "nosuch.blob.core.windows.net", "/c",
+                       "25.1.2.3", &v),
+              -1);
+    ASSERT(v.error && !gate_allows(&v));
+    ASSERT_STR(gate_category(&v), "MoatInternalError");
+    ASSERT(strstr(v.why, "nosuch") != NULL);
+    /* No estate at all. */
+    gate_config none = {NULL, NULL, NULL, {NULL, NULL, 0, 60}};
+    gate_input in;
+    memset(&in, 0, sizeof in);
+    ASSERT_EQ(gate_decide(&none, q, NULL, &in, &v), -1);
+    ASSERT(!gate_allows(&v));
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}

@@ -1,0 +1,199 @@
+/*
+** serve.h - `moat serve`, the decision service (docs/serve.md):
+**
+**   POST /v1/check     decision.md requests in (one, or an array), decisions
+**                      out
+**   *    /v1/authz/... Envoy ext_authz (HTTP service) and nginx auth_request:
+**                      200 and no body to allow, Azure's 403 to deny; the
+**                      category and rule in x-moat-* headers
+**   GET  /healthz      liveness and the estate in force
+**   GET  /metrics      Prometheus text
+**
+** The pieces: serve_state.c (the estate in force, reloaded aside and swapped
+** whole), serve_endpoints.c (the endpoints, on a server-neutral request
+** type, so they are fuzzed without a server), serve_metrics.c (per-worker
+** counters), serve_http.c (h2o's event loops, one per worker thread), and
+** serve_main.c (options, configuration file, signals).
+*/
+#ifndef MOAT_SERVE_H
+#define MOAT_SERVE_H
+
+#include "gate.h"
+#include "moat.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/*--------------------------------------------------------------------------
+** Settings (flags or the configuration file).
+*/
+#define SRV_MAX_ESTATES 32
+
+typedef struct srv_settings {
+    const char *estates[SRV_MAX_ESTATES];
+    int n_estates;
+    const char *listen;       /* "127.0.0.1:8080" */
+    const char *topology;     /* or NULL */
+    const char *jwks;         /* or NULL */
+    const char *issuer;       /* required iss, or NULL */
+    const char *audience;     /* required aud, or NULL */
+    const char *decision_log; /* or NULL */
+    http_account_from account_from;
+    const char *endpoint; /* of path-style requests, or NULL (blob) */
+    int threads;
+    size_t max_body;      /* bytes */
+    unsigned timeout_ms;  /* reading a request */
+    unsigned poll_ms;     /* how often files are checked for changes */
+    unsigned shutdown_ms; /* graceful shutdown: longest wait */
+    int lenient;
+} srv_settings;
+
+/*--------------------------------------------------------------------------
+** The estate in force: what one load produced, shared read-only by every
+** worker and freed when the last one lets go.
+*/
+typedef struct srv_snapshot {
+    moat_estate *estate;
+    topology *topo;
+    jwt_keys *keys;
+    uint64_t revision;
+    int64_t loaded_at; /* seconds since the epoch */
+    int refs;          /* under srv_state.lock */
+} srv_snapshot;
+
+typedef struct srv_state {
+    const srv_settings *settings;
+    pthread_mutex_t lock;
+    srv_snapshot *current;     /* under lock */
+    _Atomic uint64_t revision; /* of current: the workers' fast check */
+    _Atomic uint64_t reload_errors;
+    _Atomic uint64_t reloads;
+    char last_error[512]; /* under lock; "" when the last load
+                             succeeded */
+    uint64_t signature;   /* of the files, at the last attempt */
+    int log_fd;           /* the decision log, or -1 */
+} srv_state;
+
+/* Loads the first estate; -1 after printing why. */
+int srv_state_init(srv_state *s, const srv_settings *settings);
+void srv_state_free(srv_state *s);
+/* Loads again (a new snapshot, swapped in whole) when forced or when the
+** files changed; a failure keeps the estate in force, counts and reports.
+** Returns 1 when a new estate is in force, 0 when nothing changed, -1 on a
+** failed load. */
+int srv_state_reload(srv_state *s, int force);
+/* A reference to the estate in force. */
+srv_snapshot *srv_state_acquire(srv_state *s);
+void srv_state_release(srv_state *s, srv_snapshot *snap);
+/* Reopens the decision log (after rotation). */
+void srv_state_reopen_log(srv_state *s);
+
+/*--------------------------------------------------------------------------
+** Metrics, per worker (each updates its own under its own lock; a scrape
+** sums them).
+*/
+typedef struct srv_metrics srv_metrics;
+
+srv_metrics *srv_metrics_new(void);
+void srv_metrics_free(srv_metrics *m);
+/* One decision: resource (ARM id or name), allow, category. */
+void srv_metrics_decision(srv_metrics *m, const char *resource, int allow,
+                          const char *category);
+/* One HTTP answer: endpoint index (SRV_EP_*), status, seconds taken. */
+void srv_metrics_response(srv_metrics *m, int endpoint, int status,
+                          double seconds);
+
+/*--------------------------------------------------------------------------
+** The endpoints, on a server-neutral request.
+*/
+enum {
+    SRV_EP_CHECK,
+    SRV_EP_AUTHZ,
+    SRV_EP_HEALTH,
+    SRV_EP_METRICS,
+    SRV_EP_OTHER,
+    SRV_N_EP
+};
+
+typedef struct srv_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} srv_header;
+
+typedef struct srv_request {
+    const char *method;
+    size_t method_len;
+    const char *path; /* with the query */
+    size_t path_len;
+    const srv_header *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    const struct sockaddr *peer; /* the TCP peer */
+} srv_request;
+
+#define SRV_MAX_RESPONSE_HEADERS 12
+#define SRV_MAX_HEADER_BYTES 16384 /* a request's header names and values */
+
+typedef struct srv_response {
+    int status;
+    const char *content_type; /* or NULL */
+    srv_header headers[SRV_MAX_RESPONSE_HEADERS];
+    size_t n_headers;
+    char *body; /* the worker's buffer */
+    size_t body_len;
+    int endpoint; /* SRV_EP_* */
+} srv_response;
+
+/* A worker: its requests bound to the estate in force, its buffers and
+** metrics. One per thread. */
+typedef struct srv_worker {
+    srv_state *state;
+    srv_snapshot *snap;
+    moat_request *q;
+    moat_explanation *x;
+    srv_metrics *metrics;
+    struct srv_worker **all; /* every worker, for /metrics */
+    int n_all;
+    char *buf; /* response body */
+    size_t cap;
+    char hdr[2048]; /* response header values */
+    size_t hdr_used;
+} srv_worker;
+
+int srv_worker_init(srv_worker *w, srv_state *s);
+void srv_worker_free(srv_worker *w);
+/* Rebinds to the estate in force when it changed. 0, or -1 out of memory
+** (the worker keeps deciding with what it has, or denies). */
+int srv_worker_refresh(srv_worker *w);
+
+/* Answers rq. Never fails: an internal error is a 403 (authz) or a 500
+** (the others), said in the body. */
+void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs);
+
+/* Prometheus text of every worker's metrics and the state's, appended to
+** the worker's buffer. */
+void srv_metrics_render(srv_worker *w, srv_response *rs);
+
+/* Grows the worker's body buffer; 0, or -1 out of memory. */
+int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n);
+
+/*--------------------------------------------------------------------------
+** The server.
+*/
+typedef struct srv_http srv_http;
+
+/* Opens one listener per worker and starts the worker threads; NULL with
+** why in err (the listen address). */
+srv_http *srv_http_start(srv_state *s, srv_worker *workers, int n,
+                         atomic_int *stop, char *err, size_t cap);
+/* Waits for the workers to stop (set *stop first): each stops accepting,
+** lets its connections finish, and returns. */
+void srv_http_stop(srv_http *h);
+
+#endif

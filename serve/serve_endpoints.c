@@ -1,0 +1,551 @@
+/*
+** serve_endpoints.c - what each endpoint answers (serve.h), on a request
+** type of our own, so the same code runs under h2o and under the fuzzer.
+**
+** /v1/authz reads the original request the way both callers send it:
+**   method  X-Original-Method, else the request's own (Envoy forwards the
+**           original method)
+**   path    X-Original-URI (nginx: proxy_set_header X-Original-URI
+**           $request_uri), else what follows /v1/authz (Envoy's
+**           path_prefix)
+**   host    X-Original-Host, X-Forwarded-Host, else Host
+**   client  X-Real-IP, else the last X-Forwarded-For entry (the one the
+**           proxy in front appended; earlier ones are the client's word),
+**           else the TCP peer
+**   local   X-Moat-Local-Address (ip:port the original request came in on:
+**           the topology's private endpoint listeners)
+** and Authorization. A header that is there but names no address denies:
+** moat never guesses a source (fail closed).
+*/
+#include "serve.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/*--------------------------------------------------------------------------
+** Workers.
+*/
+int srv_worker_init(srv_worker *w, srv_state *s)
+{
+    memset(w, 0, sizeof *w);
+    w->state = s;
+    w->snap = srv_state_acquire(s);
+    w->q = moat_request_new(w->snap->estate);
+    w->x = moat_explanation_new();
+    w->metrics = srv_metrics_new();
+    w->cap = 64 * 1024;
+    w->buf = malloc(w->cap);
+    return w->q && w->x && w->metrics && w->buf ? 0 : -1;
+}
+
+void srv_worker_free(srv_worker *w)
+{
+    moat_request_free(w->q);
+    moat_explanation_free(w->x);
+    srv_metrics_free(w->metrics);
+    free(w->buf);
+    srv_state_release(w->state, w->snap);
+    memset(w, 0, sizeof *w);
+}
+
+int srv_worker_refresh(srv_worker *w)
+{
+    if (atomic_load_explicit(&w->state->revision, memory_order_acquire) ==
+        w->snap->revision)
+        return 0;
+    srv_snapshot *next = srv_state_acquire(w->state);
+    moat_request *q = moat_request_new(next->estate);
+    if (q == NULL) {
+        srv_state_release(w->state, next);
+        return -1;
+    }
+    moat_request_free(w->q);
+    srv_state_release(w->state, w->snap);
+    w->q = q;
+    w->snap = next;
+    return 0;
+}
+
+int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n)
+{
+    if (rs->body_len + n + 1 > w->cap) {
+        size_t cap = w->cap;
+        while (cap < rs->body_len + n + 1)
+            cap *= 2;
+        char *b = realloc(w->buf, cap);
+        if (b == NULL)
+            return -1;
+        w->buf = b;
+        w->cap = cap;
+        rs->body = b;
+    }
+    memcpy(w->buf + rs->body_len, s, n);
+    rs->body_len += n;
+    w->buf[rs->body_len] = '\0';
+    return 0;
+}
+
+static void body(srv_worker *w, srv_response *rs, const char *s)
+{
+    srv_body_append(w, rs, s, strlen(s));
+}
+
+/* s as a JSON string, quotes included. */
+static void json_string(srv_worker *w, srv_response *rs, const char *s)
+{
+    body(w, rs, "\"");
+    for (const char *p = s; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\')
+            snprintf(esc, sizeof esc, "\\%c", *p);
+        else if ((unsigned char)*p < 0x20)
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)*p);
+        else
+            snprintf(esc, sizeof esc, "%c", *p);
+        body(w, rs, esc);
+    }
+    body(w, rs, "\"");
+}
+
+/* A response header; its value copied into the worker. */
+static void header(srv_worker *w, srv_response *rs, const char *name,
+                   const char *value)
+{
+    size_t n = strlen(value);
+    if (rs->n_headers == SRV_MAX_RESPONSE_HEADERS ||
+        w->hdr_used + n + 1 > sizeof w->hdr)
+        return;
+    char *v = w->hdr + w->hdr_used;
+    memcpy(v, value, n + 1);
+    w->hdr_used += n + 1;
+    rs->headers[rs->n_headers++] = (srv_header){name, strlen(name), v, n};
+}
+
+static const srv_header *find(const srv_request *rq, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < rq->n_headers; i++)
+        if (rq->headers[i].name_len == n &&
+            strncasecmp(rq->headers[i].name, name, n) == 0)
+            return &rq->headers[i];
+    return NULL;
+}
+
+/* An error as JSON: {"error": "..."}. */
+static void error_json(srv_worker *w, srv_response *rs, int status,
+                       const char *msg)
+{
+    rs->status = status;
+    rs->content_type = "application/json";
+    rs->body_len = 0;
+    body(w, rs, "{\"error\":");
+    json_string(w, rs, msg);
+    body(w, rs, "}\n");
+}
+
+/* The time, ISO 8601 UTC, formatted once a second per worker. */
+static const char *now_iso(void)
+{
+    static _Thread_local time_t last;
+    static _Thread_local char text[32];
+    time_t t = time(NULL);
+    if (t != last) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        last = t;
+    }
+    return text;
+}
+
+/*--------------------------------------------------------------------------
+** /v1/authz
+*/
+/* "a.b.c.d", "a.b.c.d:port", "v6", "[v6]:port", trimmed: the address into
+** ss and text. -1 when it is not one. */
+static int parse_address(const char *s, size_t n, char *text, size_t cap,
+                         struct sockaddr_storage *ss, int with_port)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    const char *port = NULL;
+    if (n && *s == '[') {
+        const char *close = memchr(s, ']', n);
+        if (close == NULL)
+            return -1;
+        if (close + 1 < s + n && close[1] == ':')
+            port = close + 2;
+        n = (size_t)(close - s - 1);
+        s++;
+    } else {
+        const char *colon = memchr(s, ':', n);
+        /* One colon is IPv4 with a port; more is IPv6 without one. */
+        if (colon &&
+            memchr(colon + 1, ':', n - (size_t)(colon - s) - 1) == NULL) {
+            port = colon + 1;
+            n = (size_t)(colon - s);
+        }
+    }
+    if (n == 0 || n >= cap || n >= 64)
+        return -1;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    unsigned p = port ? (unsigned)strtoul(port, NULL, 10) : 0;
+    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)p);
+    } else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)p);
+    } else {
+        return -1;
+    }
+    return with_port && port == NULL ? -1 : 0;
+}
+
+/* The client's address (see the top of this file); -1 when a header names
+** none. */
+static int client_address(const srv_request *rq, char *ip, size_t cap,
+                          struct sockaddr_storage *ss)
+{
+    const srv_header *h = find(rq, "x-real-ip");
+    if (h)
+        return parse_address(h->value, h->value_len, ip, cap, ss, 0);
+    h = find(rq, "x-forwarded-for");
+    if (h) {
+        const char *last = h->value, *end = h->value + h->value_len;
+        for (const char *p = h->value; p < end; p++)
+            if (*p == ',')
+                last = p + 1;
+        return parse_address(last, (size_t)(end - last), ip, cap, ss, 0);
+    }
+    if (rq->peer == NULL)
+        return -1;
+    memset(ss, 0, sizeof *ss);
+    if (rq->peer->sa_family == AF_INET) {
+        memcpy(ss, rq->peer, sizeof(struct sockaddr_in));
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)rq->peer)->sin_addr,
+                  ip, (socklen_t)cap);
+        return 0;
+    }
+    if (rq->peer->sa_family == AF_INET6) {
+        memcpy(ss, rq->peer, sizeof(struct sockaddr_in6));
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)rq->peer)->sin6_addr,
+                  ip, (socklen_t)cap);
+        return 0;
+    }
+    return -1;
+}
+
+/* The original request's method, path and host. */
+static void original(const srv_request *rq, http_in *in)
+{
+    const srv_header *h = find(rq, "x-original-method");
+    in->method = h ? h->value : rq->method;
+    in->method_len = h ? h->value_len : rq->method_len;
+    h = find(rq, "x-original-uri");
+    if (h) {
+        in->uri = h->value;
+        in->uri_len = h->value_len;
+    } else {
+        in->uri = rq->path + 9; /* after /v1/authz */
+        in->uri_len = rq->path_len - 9;
+        if (in->uri_len == 0 || in->uri[0] == '?') {
+            in->uri = "/";
+            in->uri_len = 1;
+        }
+    }
+    h = find(rq, "x-original-host");
+    if (h == NULL)
+        h = find(rq, "x-forwarded-host");
+    if (h == NULL)
+        h = find(rq, "host");
+    if (h) {
+        in->host = h->value;
+        in->host_len = h->value_len;
+    }
+    h = find(rq, "authorization");
+    if (h) {
+        in->authorization = h->value;
+        in->authorization_len = h->value_len;
+    }
+}
+
+static void log_decision(srv_worker *w, const gate_verdict *v,
+                         const http_in *in)
+{
+    int fd = w->state->log_fd;
+    if (fd < 0)
+        return;
+    char request[1024], line[4096];
+    int n =
+        snprintf(request, sizeof request, "%.*s %.*s",
+                 (int)(in->method_len < 16 ? in->method_len : 16), in->method,
+                 (int)(in->uri_len < 900 ? in->uri_len : 900), in->uri);
+    size_t len =
+        gate_log_line(v, now_iso(), "on", request,
+                      n < 0                        ? 0
+                      : (size_t)n < sizeof request ? (size_t)n
+                                                   : sizeof request - 1,
+                      line, sizeof line);
+    /* One write per line: O_APPEND keeps lines whole between workers. */
+    ssize_t rc = write(fd, line, len);
+    (void)rc;
+}
+
+static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    const srv_settings *st = w->state->settings;
+    gate_input in;
+    memset(&in, 0, sizeof in);
+    original(rq, &in.http);
+    in.http.account_from = st->account_from;
+    in.http.endpoint = st->endpoint;
+    char ip[64] = "", local_ip[64];
+    struct sockaddr_storage src, local;
+    int have_source = client_address(rq, ip, sizeof ip, &src) == 0;
+    in.source_ip = ip;
+    in.source = have_source ? (const struct sockaddr *)&src : NULL;
+    const srv_header *lh = find(rq, "x-moat-local-address");
+    int bad_local = lh && parse_address(lh->value, lh->value_len, local_ip,
+                                        sizeof local_ip, &local, 1) != 0;
+    if (lh && !bad_local)
+        in.local = (const struct sockaddr *)&local;
+    const srv_snapshot *snap = w->snap;
+    gate_config cfg = {snap->estate,
+                       snap->topo,
+                       snap->keys,
+                       {st->issuer, st->audience, (int64_t)time(NULL), 60}};
+    gate_verdict v;
+    if (!have_source || bad_local) {
+        memset(&v, 0, sizeof v);
+        v.error = 1;
+        v.rule = "";
+        v.source_ip = ip;
+        snprintf(v.why, sizeof v.why, "%s",
+                 bad_local ? "x-moat-local-address names no address:port"
+                           : "no client address (x-real-ip or "
+                             "x-forwarded-for names none)");
+    } else {
+        gate_decide(&cfg, w->q, w->x, &in, &v);
+    }
+    int allow = gate_allows(&v);
+    const char *category = gate_category(&v);
+    /* Labels come from the estate only: names a client sends would grow
+    ** the metrics without bound. */
+    const char *resource = v.error ? NULL : moat_request_resource_id(w->q);
+    if (resource == NULL)
+        resource = "unknown";
+    srv_metrics_decision(w->metrics, resource, allow, category);
+    log_decision(w, &v, &in.http);
+    char rev[24];
+    snprintf(rev, sizeof rev, "%llu", (unsigned long long)snap->revision);
+    header(w, rs, "x-moat-decision", allow ? "allow" : "deny");
+    header(w, rs, "x-moat-category", category);
+    header(w, rs, "x-moat-rule", v.rule);
+    header(w, rs, "x-moat-estate-revision", rev);
+    if (v.error)
+        header(w, rs, "x-moat-error", v.why);
+    if (allow) { /* no body: nginx keeps its upstream connection */
+        rs->status = 200;
+        return;
+    }
+    char id[37], deny[1024];
+    gate_request_id(id);
+    size_t n = gate_denial_body(&v, id, now_iso(), deny, sizeof deny,
+                                &rs->content_type);
+    rs->status = 403;
+    srv_body_append(w, rs, deny, n);
+    if (!v.map.vault)
+        header(w, rs, "x-ms-error-code", "AuthorizationFailure");
+    header(w, rs, "x-ms-request-id", id);
+}
+
+/*--------------------------------------------------------------------------
+** /v1/check
+*/
+/* One request object's decision (decision.md section 3), or its error. */
+static void check_one(srv_worker *w, srv_response *rs, const char *json,
+                      size_t len)
+{
+    moat_error err;
+    if (moat_request_parse(w->q, json, len, &err) != MOAT_OK) {
+        body(w, rs, "{\"error\":");
+        json_string(w, rs, err.message);
+        body(w, rs, "}");
+        return;
+    }
+    if (moat_explain(w->q, w->x, 0) != MOAT_OK) {
+        body(w, rs,
+             "{\"error\":\"internal error: the request is denied\","
+             "\"decision\":\"deny\"}");
+        return;
+    }
+    const moat_decision *d = moat_explanation_decision(w->x);
+    const char *resource = moat_request_resource_id(w->q);
+    srv_metrics_decision(w->metrics, resource ? resource : "unknown",
+                         d->verdict == MOAT_ALLOW,
+                         moat_category_name(d->category));
+    size_t room = w->cap - rs->body_len;
+    size_t need = moat_explanation_json(w->x, w->buf + rs->body_len, room);
+    if (need >= room) {
+        if (need == 0 || srv_body_append(w, rs, "", need + 1) != 0) {
+            body(w, rs, "{\"error\":\"out of memory\"}");
+            return;
+        }
+        rs->body_len -= need + 1;
+        moat_explanation_json(w->x, w->buf + rs->body_len, need + 1);
+    }
+    rs->body_len += need;
+}
+
+static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    if (rq->method_len != 4 || memcmp(rq->method, "POST", 4) != 0) {
+        header(w, rs, "allow", "POST");
+        error_json(w, rs, 405, "POST a request object or an array of them");
+        return;
+    }
+    moat_doc *doc = NULL;
+    moat_error err;
+    if (rq->body_len == 0 ||
+        moat_doc_parse(rq->body, rq->body_len, &doc, &err) != MOAT_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the body is not JSON: %s at byte %zu",
+                 rq->body_len ? err.message : "empty",
+                 rq->body_len ? (size_t)err.offset : (size_t)0);
+        error_json(w, rs, 400, msg);
+        return;
+    }
+    const moat_node *root = moat_doc_root(doc);
+    rs->status = 200;
+    rs->content_type = "application/json";
+    if (moat_node_kind(root) == MOAT_NODE_ARRAY) {
+        body(w, rs, "[");
+        for (const moat_node *c = moat_node_child(root); c;
+             c = moat_node_next(c)) {
+            char *one = moat_doc_slice(doc, c);
+            if (one)
+                check_one(w, rs, one, strlen(one));
+            else
+                body(w, rs, "{\"error\":\"out of memory\"}");
+            moat_free(one);
+            if (moat_node_next(c))
+                body(w, rs, ",");
+        }
+        body(w, rs, "]\n");
+    } else if (moat_node_kind(root) == MOAT_NODE_OBJECT) {
+        check_one(w, rs, rq->body, rq->body_len);
+        body(w, rs, "\n");
+    } else {
+        error_json(w, rs, 400,
+                   "expected a request object or an array of "
+                   "request objects");
+    }
+    moat_doc_free(doc);
+}
+
+/*--------------------------------------------------------------------------
+** /healthz
+*/
+static void health(srv_worker *w, srv_response *rs)
+{
+    srv_state *s = w->state;
+    char err[512];
+    pthread_mutex_lock(&s->lock);
+    snprintf(err, sizeof err, "%s", s->last_error);
+    int64_t loaded = s->current->loaded_at;
+    pthread_mutex_unlock(&s->lock);
+    moat_estate_stats st;
+    moat_estate_stats_get(w->snap->estate, &st);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"status\":\"ok\",\"revision\":%llu,\"loaded_at\":%lld,"
+             "\"resources\":%zu,\"reloads\":%llu,\"reload_errors\":%llu,"
+             "\"last_reload_error\":",
+             (unsigned long long)atomic_load(&s->revision), (long long)loaded,
+             st.storage_accounts + st.key_vaults,
+             (unsigned long long)atomic_load(&s->reloads),
+             (unsigned long long)atomic_load(&s->reload_errors));
+    rs->status = 200;
+    rs->content_type = "application/json";
+    body(w, rs, text);
+    if (err[0])
+        json_string(w, rs, err);
+    else
+        body(w, rs, "null");
+    body(w, rs, "}\n");
+}
+
+/*--------------------------------------------------------------------------
+** Routing.
+*/
+static int path_is(const srv_request *rq, const char *p, int prefix)
+{
+    size_t n = strlen(p), len = rq->path_len;
+    const char *q = memchr(rq->path, '?', rq->path_len);
+    if (q && !prefix)
+        len = (size_t)(q - rq->path);
+    if (len < n || memcmp(rq->path, p, n) != 0)
+        return 0;
+    if (len == n)
+        return 1;
+    return prefix && (rq->path[n] == '/' || rq->path[n] == '?');
+}
+
+static int is_get(const srv_request *rq)
+{
+    return (rq->method_len == 3 && memcmp(rq->method, "GET", 3) == 0) ||
+           (rq->method_len == 4 && memcmp(rq->method, "HEAD", 4) == 0);
+}
+
+void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(rs, 0, sizeof *rs);
+    rs->body = w->buf;
+    w->hdr_used = 0;
+    w->buf[0] = '\0';
+    size_t header_bytes = 0;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        header_bytes += rq->headers[i].name_len + rq->headers[i].value_len;
+    if (header_bytes > SRV_MAX_HEADER_BYTES) {
+        rs->endpoint = SRV_EP_OTHER;
+        error_json(w, rs, 431, "the request's headers are larger than 16 KiB");
+    } else if (path_is(rq, "/v1/authz", 1)) {
+        rs->endpoint = SRV_EP_AUTHZ;
+        authz(w, rq, rs);
+    } else if (path_is(rq, "/v1/check", 0)) {
+        rs->endpoint = SRV_EP_CHECK;
+        check(w, rq, rs);
+    } else if (path_is(rq, "/healthz", 0) && is_get(rq)) {
+        rs->endpoint = SRV_EP_HEALTH;
+        health(w, rs);
+    } else if (path_is(rq, "/metrics", 0) && is_get(rq)) {
+        rs->endpoint = SRV_EP_METRICS;
+        rs->status = 200;
+        rs->content_type = "text/plain; version=0.0.4";
+        srv_metrics_render(w, rs);
+    } else {
+        rs->endpoint = SRV_EP_OTHER;
+        error_json(w, rs, 404,
+                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
+                   "/healthz, GET /metrics");
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    srv_metrics_response(w->metrics, rs->endpoint, rs->status,
+                         (double)(t1.tv_sec - t0.tv_sec) +
+                             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
