@@ -1,8 +1,9 @@
 /*
 ** addr.c - IPv4 and IPv6 addresses and CIDR ranges.
 **
-** Parsing goes through inet_pton, which accepts exactly the standard text
-** forms (dotted quad without leading zeros, RFC 4291 IPv6). Azure keeps
+** Parsing accepts exactly the standard text forms, as inet_pton does
+** (dotted quad without leading zeros, RFC 4291 IPv6; IPv4 is parsed here,
+** IPv6 by inet_pton). Azure keeps
 ** rules as written ("25.1.2.3", "fe00::1:0:0:1:92"), so moat compares the
 ** numbers, never the text (decision.md section 1).
 */
@@ -33,22 +34,47 @@ static void to_bytes16(moat_u128 v, unsigned char b[16])
     }
 }
 
+/* A dotted quad exactly as inet_pton(AF_INET) takes it: four decimal
+** octets of at most 255, no leading zeros, nothing else. Replay parses a
+** caller address per log record, and inet_pton needs a NUL-terminated copy
+** (tests/unit/test_addr.c compares the two on random text). */
+static int parse_ipv4(const char *s, size_t n, uint32_t *out)
+{
+    uint32_t v = 0;
+    size_t i = 0;
+    for (int octet = 0; octet < 4; octet++) {
+        if (octet > 0 && (i >= n || s[i++] != '.'))
+            return -1;
+        size_t start = i;
+        unsigned x = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+            x = x * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || x > 255 || (s[start] == '0' && i - start > 1))
+            return -1;
+        v = v << 8 | x;
+    }
+    if (i != n)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int moat__addr_parse(const char *s, size_t n, moat_addr *out)
 {
     char tmp[64];
     memset(out, 0, sizeof *out);
     if (n == 0 || n >= sizeof tmp)
         return -1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (memchr(tmp, ':', n) == NULL) {
-        struct in_addr a4;
-        if (inet_pton(AF_INET, tmp, &a4) != 1)
-            return -1;
+    uint32_t v4;
+    if (parse_ipv4(s, n, &v4) == 0) {
         out->family = 4;
-        out->v.lo = ntohl(a4.s_addr);
+        out->v.lo = v4;
         return 0;
     }
+    if (memchr(s, ':', n) == NULL)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
     unsigned char b[16];
     if (inet_pton(AF_INET6, tmp, b) != 1)
         return -1;

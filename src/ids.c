@@ -17,32 +17,6 @@ static inline unsigned char fold(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* Eight bytes at a time, ASCII upper case folded to lower case without
-** branches: a byte gets bit 0x20 when it lies in 'A'..'Z'. */
-static inline uint64_t load8(const char *s)
-{
-    uint64_t x;
-    memcpy(&x, s, 8);
-    return x;
-}
-
-static inline uint64_t load_tail(const char *s, size_t n)
-{
-    uint64_t x = 0;
-    memcpy(&x, s, n);
-    return x;
-}
-
-static inline uint64_t fold8(uint64_t x)
-{
-    const uint64_t high = 0x8080808080808080ULL;
-    uint64_t low7 = x & ~high;
-    uint64_t ge_a = low7 + 0x3F3F3F3F3F3F3F3FULL; /* byte >= 'A' */
-    uint64_t gt_z = low7 + 0x2525252525252525ULL; /* byte > 'Z' */
-    uint64_t upper = (ge_a ^ gt_z) & ~x & high;
-    return x | (upper >> 2);
-}
-
 static inline uint64_t mix(uint64_t h, uint64_t w)
 {
     h ^= w;
@@ -55,28 +29,13 @@ uint64_t moat__hash_ci(const char *s, size_t n)
     uint64_t h = 0xcbf29ce484222325ULL ^ n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        h = mix(h, fold8(load8(s + i)));
+        h = mix(h, moat__fold8(moat__load8(s + i)));
     if (i < n)
-        h = mix(h, fold8(load_tail(s + i, n - i)));
+        h = mix(h, moat__fold8(moat__load_tail(s + i, n - i)));
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return h ? h : 1; /* 0 means "no hash" in callers */
-}
-
-int moat__eq_ci(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an != bn)
-        return 0;
-    size_t i = 0;
-    for (; i + 8 <= an; i += 8) {
-        if (fold8(load8(a + i)) != fold8(load8(b + i)))
-            return 0;
-    }
-    if (i < an)
-        return fold8(load_tail(a + i, an - i)) ==
-               fold8(load_tail(b + i, an - i));
-    return 1;
 }
 
 int moat__eq_ci_z(const char *a, const char *b)

@@ -50,12 +50,7 @@ typedef struct log_error {
 
 /* Builds the scanner's key index (once; thread-safe). */
 MOAT_HIDDEN void moat__log_scan_init(void);
-/* Bytes after a record the scanner may read (never past them): callers
-** keep them readable; moat_log_read() copies records into a padded
-** buffer. */
-#define LOG_PAD 64
-
-/* One JSON record (followed by LOG_PAD readable bytes); strings with
+/* One JSON record (read where it lies, never past its end); strings with
 ** escapes are decoded into scratch (cap bytes, at least the record's
 ** length). 0, or -1 with err set. */
 MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,

@@ -30,8 +30,19 @@
 #define SCRATCH_BYTES (1u << 20)
 #define MAX_COLUMNS 256
 
+/* Accounts as records name them, remembered: most records of a log name a
+** few accounts, and a resource id is 150 bytes to hash and compare. */
+#define MEMO_SLOTS 32
+#define MEMO_KEY 192
+typedef struct account_memo {
+    size_t n; /* 0: empty */
+    const resource *res;
+    char key[MEMO_KEY];
+} account_memo;
+
 struct moat_log_reader {
     const moat_estate *es;
+    account_memo memo[MEMO_SLOTS];
     moat_log_format format;
     log_field cols[MAX_COLUMNS];
     size_t n_cols;
@@ -39,7 +50,6 @@ struct moat_log_reader {
     log_fields f;
     char ip[64];   /* the caller address, bracket-free */
     char *scratch; /* decoded strings of the current record */
-    char *padded;  /* the record, followed by LOG_PAD zero bytes */
     log_parsed parsed;
 };
 
@@ -98,10 +108,7 @@ moat_log_reader *moat_log_reader_new(const moat_estate *es,
     if (r == NULL)
         return NULL;
     r->scratch = malloc(SCRATCH_BYTES);
-    r->padded = malloc(SCRATCH_BYTES / 2 + LOG_PAD);
-    if (r->scratch == NULL || r->padded == NULL) {
-        free(r->scratch);
-        free(r->padded);
+    if (r->scratch == NULL) {
         free(r);
         return NULL;
     }
@@ -115,7 +122,6 @@ void moat_log_reader_free(moat_log_reader *r)
     if (r == NULL)
         return;
     free(r->scratch);
-    free(r->padded);
     free(r);
 }
 
@@ -559,6 +565,26 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
         out->field[MOAT_REQ_CALLER_PERIMETER] = lit(pr->perimeter_text);
 }
 
+/* The account an id or name finds: remembered by its exact bytes (another
+** spelling of the same id misses the memo and is looked up again). */
+static const resource *find_account(moat_log_reader *r, moat_text t,
+                                    moat_status *st)
+{
+    uint64_t tail =
+        t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
+    account_memo *m =
+        &r->memo[((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31)];
+    if (m->n == t.n && memcmp(m->key, t.p, t.n) == 0)
+        return m->res;
+    const resource *res = moat__estate_find(r->es, t.p, t.n, st);
+    if (res && t.n <= MEMO_KEY) {
+        memcpy(m->key, t.p, t.n);
+        m->n = t.n;
+        m->res = res;
+    }
+    return res;
+}
+
 static const resource *account_of(moat_log_reader *r, const log_fields *f,
                                   moat_log_request *out, const char **reason,
                                   moat_error *err)
@@ -569,9 +595,9 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
     moat_status st = MOAT_E_NOTFOUND;
     const resource *res = NULL;
     if (id.p)
-        res = moat__estate_find(r->es, id.p, id.n, &st);
+        res = find_account(r, id, &st);
     if (res == NULL && name.p)
-        res = moat__estate_find(r->es, name.p, name.n, &st);
+        res = find_account(r, name, &st);
     if (name.p == NULL && id.p) {
         const char *slash = id.p + id.n;
         while (slash > id.p && slash[-1] != '/')
@@ -707,10 +733,8 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
         rc = moat__log_scan_csv(rec, len, r->cols, r->n_cols, &r->f, r->scratch,
                                 SCRATCH_BYTES / 2, &le);
     } else {
-        memcpy(r->padded, rec, len);
-        memset(r->padded + len, 0, LOG_PAD);
-        rc = moat__log_scan_json(r->padded, len, &r->f, r->scratch,
-                                 SCRATCH_BYTES / 2, &le);
+        rc = moat__log_scan_json(rec, len, &r->f, r->scratch, SCRATCH_BYTES / 2,
+                                 &le);
     }
     if (rc == 0 && r->format == MOAT_LOG_ANALYTICS_JSON)
         drop_none(&r->f);

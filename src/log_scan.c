@@ -6,10 +6,12 @@
 ** of their fields. A general JSON parser builds every value; the fastest
 ** packaged one (cJSON) manages about 230,000 such records per second
 ** (reference/performance-anchors.md section 3), a fifth of the target. This
-** scanner walks a record once: strings are skipped with memchr, values of
-** no interest are skipped by depth, and only the wanted members (by name,
-** in the objects they live in) are kept as spans. Escaped strings are
-** decoded into the caller's scratch buffer.
+** scanner walks a record once, where it lies (no copy, no padding):
+** strings are skipped sixteen bytes at a time, member names are matched by
+** a hash of their first word, values of no interest are skipped by depth,
+** and only the wanted members (by name, in the objects they live in) are
+** kept as spans. Escaped strings are decoded into the caller's scratch
+** buffer.
 **
 ** It accepts what a JSON parser accepts and extracts the same values (the
 ** unit test compares it with cJSON on records and mutations of them; the
@@ -84,11 +86,14 @@ static const key_entry keys[] = {
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
-/* Keys by name length (every name is shorter than 32): a member name is
-** compared only with the few of its length, first by its first eight
-** bytes as one word. */
-static uint64_t by_len[32];
+/* Keys by name: an open-addressed table keyed by the context, the length
+** and the first eight bytes of the name, so that a member name costs one
+** hash and usually one comparison (records have sixty members, and most
+** are not ours). A perfect hash with no probing loop measured slower: it
+** needs the name's last word too. */
+#define KEY_SLOTS 128
 static uint64_t head[N_KEYS];
+static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
 
 static uint64_t head_of(const char *s, size_t n)
 {
@@ -97,22 +102,37 @@ static uint64_t head_of(const char *s, size_t n)
     return v;
 }
 
+static size_t key_hash(log_ctx ctx, size_t n, uint64_t word)
+{
+    uint64_t h = (word ^ ((uint64_t)n << 56) ^ ((uint64_t)ctx << 48)) *
+                 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 57);
+}
+
 static void index_keys(void)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
-        by_len[keys[i].len] |= 1ULL << i;
         head[i] = head_of(keys[i].name, keys[i].len);
+        size_t h = key_hash(keys[i].ctx, keys[i].len, head[i]);
+        while (key_slot[h])
+            h = (h + 1) & (KEY_SLOTS - 1);
+        key_slot[h] = (uint8_t)(i + 1);
     }
 }
 
-static const key_entry *find_key(log_ctx ctx, const char *s, size_t n)
+static const key_entry *find_key(log_ctx ctx, const char *s, size_t n,
+                                 const char *end)
 {
-    if (n >= 32 || by_len[n] == 0)
+    if (n >= 32)
         return NULL;
-    /* The record is padded (LOG_PAD): eight bytes load safely; the bytes
-    ** past the name are masked off. */
-    uint64_t word;
-    memcpy(&word, s, 8);
+    /* Eight bytes load safely when the record has them (the name is
+    ** followed by at least its closing quote and a value); the bytes past
+    ** the name are masked off. */
+    uint64_t word = 0;
+    if (end - s >= 8)
+        memcpy(&word, s, 8);
+    else
+        memcpy(&word, s, n);
     if (n < 8) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
         word &= ~((1ULL << (8 * (8 - n))) - 1);
@@ -120,10 +140,11 @@ static const key_entry *find_key(log_ctx ctx, const char *s, size_t n)
         word &= (1ULL << (8 * n)) - 1;
 #endif
     }
-    for (uint64_t m = by_len[n]; m; m &= m - 1) {
-        size_t i = (size_t)__builtin_ctzll(m);
+    for (size_t h = key_hash(ctx, n, word); key_slot[h];
+         h = (h + 1) & (KEY_SLOTS - 1)) {
+        size_t i = key_slot[h] - 1u;
         const key_entry *k = &keys[i];
-        if (head[i] == word && k->ctx == ctx &&
+        if (head[i] == word && k->len == n && k->ctx == ctx &&
             (n <= 8 || memcmp(k->name + 8, s + 8, n - 8) == 0))
             return k;
     }
@@ -134,7 +155,7 @@ static const key_entry *find_key(log_ctx ctx, const char *s, size_t n)
 ** JSON.
 */
 typedef struct scan {
-    const char *p, *end;
+    const char *end;
     log_fields *out;
     char *scratch;
     size_t cap, used;
@@ -146,87 +167,85 @@ typedef struct scan {
 #define SEEN_FIELD(f) (1u << (f))
 #define SEEN_OBJECT(ctx) (1u << (LF_COUNT + (ctx)))
 
-static int fail(scan *s, const char *msg)
+/* The scanning functions take the cursor and return where they stopped,
+** or NULL after recording the first error and where it happened (a
+** cursor kept in a register, not in the scan state, is most of the
+** speed). */
+static const char *fail(scan *s, const char *at, const char *msg)
 {
     if (s->err == NULL) {
         s->err = msg;
-        s->err_at = s->p;
+        s->err_at = at;
     }
-    return -1;
+    return NULL;
 }
 
 /* Whitespace, and any other control byte, as cJSON skips them. */
-static inline void skip_ws(scan *s)
+static inline const char *skip_ws(const char *p, const char *end)
 {
-    while (s->p < s->end && (unsigned char)*s->p <= ' ')
-        s->p++;
+    while (p < end && (unsigned char)*p <= ' ')
+        p++;
+    return p;
 }
 
-/* The first '"' or '\\' in [p, end), or end. The record is followed by
-** LOG_PAD readable bytes (log.h), so blocks may read past end. SSE2 (all
-** x86-64) compares sixteen bytes at a time; elsewhere the zero-byte test
-** of Hacker's Delight 6-1 does eight (borrows can only flag bytes above
-** the first match, so the lowest flag is exact). */
+/* The first '"' or '\\' in [p, end), or end. SSE2 (all x86-64) compares
+** sixteen bytes at a time; elsewhere the zero-byte test of Hacker's
+** Delight 6-1 does eight (borrows can only flag bytes above the first
+** match, so the lowest flag is exact). Blocks never read past end: the
+** last few bytes go one at a time, so records are scanned where they lie,
+** without a padded copy. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
 static const char *quote_or_backslash(const char *p, const char *end)
 {
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    for (; p < end; p += 16) {
+    for (; end - p >= 16; p += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         unsigned m = (unsigned)_mm_movemask_epi8(
             _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-        if (m) {
-            const char *q = p + __builtin_ctz(m);
-            return q < end ? q : end;
-        }
+        if (m)
+            return p + __builtin_ctz(m);
     }
+    for (; p < end; p++)
+        if (*p == '"' || *p == '\\')
+            return p;
     return end;
 }
 #else
 static const char *quote_or_backslash(const char *p, const char *end)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    for (; p < end; p += 8) {
+    for (; end - p >= 8; p += 8) {
         uint64_t v;
         memcpy(&v, p, 8);
         uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
         uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b)) & high;
-        if (hit) {
-            const char *r = p + (__builtin_ctzll(hit) >> 3);
-            return r < end ? r : end;
-        }
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
     }
+    for (; p < end; p++)
+        if (*p == '"' || *p == '\\')
+            return p;
     return end;
 }
 #endif
 
-/* s->p at an opening quote: moves past the closing one. *escaped tells
-** whether a backslash occurs inside. */
-static int skip_string(scan *s, int *escaped)
+/* p just past an opening quote: the closing quote. *escaped is set when
+** a backslash occurs inside. */
+static inline const char *string_end(scan *s, const char *p, int *escaped)
 {
-    const char *p = s->p + 1;
-    int esc = 0;
     for (;;) {
         p = quote_or_backslash(p, s->end);
-        if (p >= s->end) {
-            s->p = s->end;
-            return fail(s, "unterminated string");
-        }
+        if (p >= s->end)
+            return fail(s, s->end, "unterminated string");
         if (*p == '"')
-            break;
-        esc = 1; /* a backslash: it and the next byte are the escape */
+            return p;
+        *escaped = 1; /* a backslash: it and the next byte are the escape */
         p += 2;
-        if (p > s->end) {
-            s->p = s->end;
-            return fail(s, "unterminated string");
-        }
+        if (p > s->end)
+            return fail(s, s->end, "unterminated string");
     }
-    if (escaped)
-        *escaped = esc;
-    s->p = p + 1;
-    return 0;
 }
 
 static int hex4(const char *p, unsigned *out)
@@ -272,11 +291,13 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Decodes the escaped string body [p, q) into scratch. */
+/* Decodes the escaped string body [p, q) into scratch; errors are
+** reported past the closing quote. */
 static int unescape(scan *s, const char *p, const char *q, moat_text *out)
 {
+    const char *at = q + 1;
     if ((size_t)(q - p) > s->cap - s->used)
-        return fail(s, "record too large to decode");
+        return fail(s, at, "record too large to decode"), -1;
     char *o = s->scratch + s->used, *start = o;
     while (p < q) {
         if (*p != '\\') {
@@ -284,7 +305,7 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
             continue;
         }
         if (q - p < 2)
-            return fail(s, "bad escape");
+            return fail(s, at, "bad escape"), -1;
         char c = p[1];
         p += 2;
         switch (c) {
@@ -299,21 +320,21 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
         case 'u': {
             unsigned cp, lo;
             if (q - p < 4 || hex4(p, &cp) != 0)
-                return fail(s, "bad \\u escape");
+                return fail(s, at, "bad \\u escape"), -1;
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (q - p < 6 || p[0] != '\\' || p[1] != 'u' ||
                     hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                    return fail(s, "unpaired surrogate");
+                    return fail(s, at, "unpaired surrogate"), -1;
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return fail(s, "unpaired surrogate");
+                return fail(s, at, "unpaired surrogate"), -1;
             }
             o += put_utf8(o, cp);
             break;
         }
-        default: return fail(s, "bad escape");
+        default: return fail(s, at, "bad escape"), -1;
         }
     }
     out->p = start;
@@ -322,166 +343,171 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
     return 0;
 }
 
-static int skip_value(scan *s, int depth);
+static const char *skip_value(scan *s, const char *p, int depth);
 
-static int skip_literal(scan *s)
+static const char *skip_literal(scan *s, const char *p)
 {
-    const char *start = s->p;
-    while (s->p < s->end && *s->p != ',' && *s->p != '}' && *s->p != ']' &&
-           (unsigned char)*s->p > ' ')
-        s->p++;
-    size_t n = (size_t)(s->p - start);
+    const char *start = p;
+    while (p < s->end && *p != ',' && *p != '}' && *p != ']' &&
+           (unsigned char)*p > ' ')
+        p++;
+    size_t n = (size_t)(p - start);
     if (n == 0)
-        return fail(s, "expected a value");
+        return fail(s, p, "expected a value");
     if ((n == 4 && memcmp(start, "true", 4) == 0) ||
         (n == 5 && memcmp(start, "false", 5) == 0) ||
         (n == 4 && memcmp(start, "null", 4) == 0))
-        return 0;
+        return p;
     /* A number, as leniently as cJSON takes one (it hands the digits,
     ** signs, points and exponents to strtod): only its value matters. */
-    for (const char *p = start; p < s->p; p++) {
-        if (!((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' ||
-              *p == 'e' || *p == 'E'))
-            return fail(s, "expected a value");
+    for (const char *c = start; c < p; c++) {
+        if (!((*c >= '0' && *c <= '9') || *c == '-' || *c == '+' || *c == '.' ||
+              *c == 'e' || *c == 'E'))
+            return fail(s, p, "expected a value");
     }
-    return 0;
+    return p;
 }
 
-static int skip_container(scan *s, char close, int depth)
+/* p at the opening bracket or brace. */
+static const char *skip_container(scan *s, const char *p, char close, int depth)
 {
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->end && *s->p == close) {
-        s->p++;
-        return 0;
-    }
+    const char *end = s->end;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == close)
+        return p + 1;
     for (;;) {
         if (close == '}') {
-            if (s->p >= s->end || *s->p != '"')
-                return fail(s, "expected a member name");
-            if (skip_string(s, NULL) < 0)
-                return -1;
-            skip_ws(s);
-            if (s->p >= s->end || *s->p != ':')
-                return fail(s, "expected ':'");
-            s->p++;
-            skip_ws(s);
+            if (p >= end || *p != '"')
+                return fail(s, p, "expected a member name");
+            int esc = 0;
+            const char *q = string_end(s, p + 1, &esc);
+            if (q == NULL)
+                return NULL;
+            p = skip_ws(q + 1, end);
+            if (p >= end || *p != ':')
+                return fail(s, p, "expected ':'");
+            p = skip_ws(p + 1, end);
         }
-        if (skip_value(s, depth + 1) < 0)
-            return -1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_ws(s);
+        if ((p = skip_value(s, p, depth + 1)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
             continue;
         }
-        if (s->p < s->end && *s->p == close) {
-            s->p++;
-            return 0;
-        }
-        return fail(s, close == '}' ? "expected ',' or '}'"
-                                    : "expected ',' or ']'");
+        if (p < end && *p == close)
+            return p + 1;
+        return fail(
+            s, p, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
 
-static int skip_value(scan *s, int depth)
+static const char *skip_value(scan *s, const char *p, int depth)
 {
     if (depth > 64)
-        return fail(s, "nested too deeply");
-    if (s->p >= s->end)
-        return fail(s, "expected a value");
-    switch (*s->p) {
-    case '"': return skip_string(s, NULL);
-    case '{': return skip_container(s, '}', depth);
-    case '[': return skip_container(s, ']', depth);
-    default: return skip_literal(s);
+        return fail(s, p, "nested too deeply");
+    if (p >= s->end)
+        return fail(s, p, "expected a value");
+    switch (*p) {
+    case '"': {
+        int esc = 0;
+        const char *q = string_end(s, p + 1, &esc);
+        return q ? q + 1 : NULL;
+    }
+    case '{': return skip_container(s, p, '}', depth);
+    case '[': return skip_container(s, p, ']', depth);
+    default: return skip_literal(s, p);
     }
 }
 
 /* Keeps a member's value: a string's body (decoded when escaped), or the
 ** text of a number or literal; null and containers keep nothing. */
-static int capture(scan *s, log_field f, int depth)
+static const char *capture(scan *s, const char *p, log_field f, int depth)
 {
     moat_text *t = &s->out->v[f];
     /* The first of duplicate members wins, as in cJSON. */
     int first = !(s->out->seen & SEEN_FIELD(f));
     s->out->seen |= SEEN_FIELD(f);
-    const char *start = s->p;
-    if (*s->p == '"') {
+    if (*p == '"') {
         int esc = 0;
-        if (skip_string(s, &esc) < 0)
-            return -1;
-        if (!first)
-            return 0;
-        if (esc)
-            return unescape(s, start + 1, s->p - 1, t);
-        t->p = start + 1;
-        t->n = (size_t)(s->p - 1 - (start + 1));
-        return 0;
+        const char *q = string_end(s, p + 1, &esc);
+        if (q == NULL)
+            return NULL;
+        if (first && esc) {
+            if (unescape(s, p + 1, q, t) < 0)
+                return NULL;
+        } else if (first) {
+            t->p = p + 1;
+            t->n = (size_t)(q - (p + 1));
+        }
+        return q + 1;
     }
-    if (skip_value(s, depth) < 0)
-        return -1;
-    if (first && *start != '{' && *start != '[' &&
-        !(s->p - start == 4 && memcmp(start, "null", 4) == 0)) {
-        t->p = start;
-        t->n = (size_t)(s->p - start);
+    const char *q = skip_value(s, p, depth);
+    if (q == NULL)
+        return NULL;
+    if (first && *p != '{' && *p != '[' &&
+        !(q - p == 4 && memcmp(p, "null", 4) == 0)) {
+        t->p = p;
+        t->n = (size_t)(q - p);
     }
-    return 0;
+    return q;
 }
 
-static int scan_object(scan *s, log_ctx ctx, int depth)
+/* One member's value, p at its first byte: descended into, kept or
+** skipped by what its name is in ctx. */
+static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth);
+
+static const char *member_value(scan *s, const char *p, const key_entry *k,
+                                int depth)
 {
+    if (k == NULL)
+        return skip_value(s, p, depth + 1);
+    if (k->field != LF_COUNT)
+        return capture(s, p, k->field, depth + 1);
+    int first_object = !(s->out->seen & SEEN_OBJECT(k->child));
+    s->out->seen |= SEEN_OBJECT(k->child);
+    if (first_object && *p == '{')
+        return scan_object(s, p, k->child, depth + 1);
+    return skip_value(s, p, depth + 1);
+}
+
+/* p at the opening brace. */
+static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
+{
+    const char *end = s->end;
     if (depth > 64)
-        return fail(s, "nested too deeply");
-    s->p++; /* '{' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
-        return 0;
-    }
+        return fail(s, p, "nested too deeply");
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
     for (;;) {
-        if (s->p >= s->end || *s->p != '"')
-            return fail(s, "expected a member name");
-        const char *name = s->p + 1;
+        if (p >= end || *p != '"')
+            return fail(s, p, "expected a member name");
+        const char *name = p + 1;
         int esc = 0;
-        if (skip_string(s, &esc) < 0)
-            return -1;
-        size_t nlen = (size_t)(s->p - 1 - name);
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
-            return fail(s, "expected ':'");
-        s->p++;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return fail(s, "expected a value");
+        const char *q = string_end(s, name, &esc);
+        if (q == NULL)
+            return NULL;
+        size_t nlen = (size_t)(q - name);
+        p = skip_ws(q + 1, end);
+        if (p >= end || *p != ':')
+            return fail(s, p, "expected ':'");
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return fail(s, p, "expected a value");
         /* Names with escapes are never ours: skip them. */
         const key_entry *k =
-            esc || nlen == 0 ? NULL : find_key(ctx, name, nlen);
-        int rc;
-        int first_object = k && k->field == LF_COUNT &&
-                           !(s->out->seen & SEEN_OBJECT(k->child));
-        if (k && k->field == LF_COUNT)
-            s->out->seen |= SEEN_OBJECT(k->child);
-        if (first_object && *s->p == '{') {
-            rc = scan_object(s, k->child, depth + 1);
-        } else if (k && k->field != LF_COUNT) {
-            rc = capture(s, k->field, depth + 1);
-        } else {
-            rc = skip_value(s, depth + 1);
-        }
-        if (rc < 0)
-            return -1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_ws(s);
+            esc || nlen == 0 ? NULL : find_key(ctx, name, nlen, end);
+        if ((p = member_value(s, p, k, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
             continue;
         }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        return fail(s, "expected ',' or '}'");
+        if (p < end && *p == '}')
+            return p + 1;
+        return fail(s, p, "expected ',' or '}'");
     }
 }
 
@@ -490,21 +516,21 @@ int moat__log_scan_json(const char *rec, size_t len, log_fields *out,
 {
     moat__log_scan_init();
     memset(out, 0, sizeof *out);
-    scan s = {rec, rec + len, out, scratch, cap, 0, NULL, NULL};
-    skip_ws(&s);
-    if (s.p >= s.end || *s.p != '{') {
+    scan s = {rec + len, out, scratch, cap, 0, NULL, NULL};
+    const char *p = skip_ws(rec, s.end);
+    if (p >= s.end || *p != '{') {
         err->msg = "expected a JSON object";
-        err->at = (size_t)(s.p - rec);
+        err->at = (size_t)(p - rec);
         return -1;
     }
-    if (scan_object(&s, CTX_TOP, 0) == 0) {
-        skip_ws(&s);
-        if (s.p == s.end)
+    if ((p = scan_object(&s, p, CTX_TOP, 0)) != NULL) {
+        p = skip_ws(p, s.end);
+        if (p == s.end)
             return 0;
-        fail(&s, "text after the record");
+        fail(&s, p, "text after the record");
     }
     err->msg = s.err;
-    err->at = (size_t)((s.err_at ? s.err_at : s.p) - rec);
+    err->at = (size_t)(s.err_at - rec);
     return -1;
 }
 

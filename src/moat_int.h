@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #define MOAT_HIDDEN __attribute__((visibility("hidden")))
@@ -254,8 +255,50 @@ static inline int moat__same_id(uint32_t a, uint32_t b)
     return a == b && a < MOAT_ID_OTHER;
 }
 
+/* Eight bytes at a time, ASCII upper case folded to lower case without
+** branches: a byte gets bit 0x20 when it lies in 'A'..'Z'. Inline: replay
+** compares a dozen fields of every record this way. */
+static inline uint64_t moat__load8(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    return x;
+}
+
+static inline uint64_t moat__load_tail(const char *s, size_t n)
+{
+    uint64_t x = 0;
+    memcpy(&x, s, n);
+    return x;
+}
+
+static inline uint64_t moat__fold8(uint64_t x)
+{
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t low7 = x & ~high;
+    uint64_t ge_a = low7 + 0x3F3F3F3F3F3F3F3FULL; /* byte >= 'A' */
+    uint64_t gt_z = low7 + 0x2525252525252525ULL; /* byte > 'Z' */
+    uint64_t upper = (ge_a ^ gt_z) & ~x & high;
+    return x | (upper >> 2);
+}
+
+static inline int moat__eq_ci(const char *a, size_t an, const char *b,
+                              size_t bn)
+{
+    if (an != bn)
+        return 0;
+    size_t i = 0;
+    for (; i + 8 <= an; i += 8) {
+        if (moat__fold8(moat__load8(a + i)) != moat__fold8(moat__load8(b + i)))
+            return 0;
+    }
+    if (i < an)
+        return moat__fold8(moat__load_tail(a + i, an - i)) ==
+               moat__fold8(moat__load_tail(b + i, an - i));
+    return 1;
+}
+
 MOAT_HIDDEN uint64_t moat__hash_ci(const char *s, size_t n);
-MOAT_HIDDEN int moat__eq_ci(const char *a, size_t an, const char *b, size_t bn);
 MOAT_HIDDEN int moat__eq_ci_z(const char *a, const char *b);
 /* Region normalised into out (lower case, no spaces); 0 on success. */
 MOAT_HIDDEN int moat__region_norm(const char *s, size_t n, char *out,
@@ -667,6 +710,8 @@ MOAT_HIDDEN const resource *moat__estate_find(const moat_estate *es,
 */
 #define MOAT_REQ_POOL 8192
 #define MOAT_REQ_MAX_PERIMETERS 16
+#define MOAT_TENANT_MEMO_KEY 48
+#define MOAT_XLATE_SLOTS 128 /* a power of two */
 
 struct moat_request {
     const moat_estate *es;
@@ -713,8 +758,18 @@ struct moat_request {
     ** resources and subnets by their address there. Kept across resets;
     ** keyed by the estate's generation, so a freed estate never matches. */
     uint64_t xlate_gen;
-    const void *xlate_src[32];
-    const void *xlate_dst[32];
+    const void *xlate_src[MOAT_XLATE_SLOTS];
+    const void *xlate_dst[MOAT_XLATE_SLOTS];
+    uint32_t xlate_id_src[16]; /* interned regions: id there + 1 (0: empty) */
+    uint32_t xlate_id_dst[16];
+    /* Caller tenants by their exact bytes: a log names few tenants, and
+    ** the text is the same in every configuration, so each is interned
+    ** in this estate once. Independent of the reader's estate. */
+    struct {
+        uint8_t n; /* 0: empty */
+        uint32_t id;
+        char key[MOAT_TENANT_MEMO_KEY];
+    } tenant_memo[8];
 };
 
 /* A log record as replay's reader mapped it, resolved in the reader's

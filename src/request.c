@@ -33,6 +33,7 @@ moat_request *moat_request_new(const moat_estate *es)
     moat__arena_init(&b->scratch, 64u * 1024u * 1024u);
     b->q.es = es;
     b->q.xlate_gen = 0; /* generations start at 1 */
+    memset(b->q.tenant_memo, 0, sizeof b->q.tenant_memo);
     moat_request_reset(&b->q);
     return &b->q;
 }
@@ -504,18 +505,59 @@ moat_status moat_request_parse(moat_request *q, const char *json, size_t len,
 */
 static const void *const missing_marker = &missing_marker;
 
-/* The object of this estate with the id of src's object (src from the
-** reader's estate), through a small direct-mapped memo. */
-static const void *xlate(moat_request *q, const void *src, moat_index *idx,
-                         const char *id)
+/* Slot of a pointer in the translation memo (objects are allocated with
+** strides that would make low address bits collide). */
+static size_t memo_slot(const void *p)
 {
-    size_t slot = ((uintptr_t)src >> 4) & 31;
+    return (size_t)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL) >>
+                    (64 - __builtin_ctz(MOAT_XLATE_SLOTS)));
+}
+
+/* The object of this estate under key (the id of src's object, src from
+** the reader's estate; len SIZE_MAX: NUL-terminated), through a small
+** direct-mapped memo. */
+static const void *xlate(moat_request *q, const void *src, moat_index *idx,
+                         const char *key, size_t len)
+{
+    size_t slot = memo_slot(src);
     if (q->xlate_src[slot] == src)
         return q->xlate_dst[slot] == missing_marker ? NULL : q->xlate_dst[slot];
-    const void *dst = moat__index_get(idx, id, strlen(id));
+    const void *dst =
+        moat__index_get(idx, key, len == SIZE_MAX ? strlen(key) : len);
     q->xlate_src[slot] = src;
     q->xlate_dst[slot] = dst ? dst : missing_marker;
     return dst;
+}
+
+/* The id in this estate's interner of a name interned as src_id in the
+** reader's estate. */
+static uint32_t xlate_id(moat_request *q, const moat_intern *t, uint32_t src_id,
+                         const char *name)
+{
+    size_t slot = src_id & 15;
+    if (q->xlate_id_src[slot] == src_id + 1)
+        return q->xlate_id_dst[slot];
+    uint32_t id = moat__intern_find(t, name, strlen(name));
+    q->xlate_id_src[slot] = src_id + 1;
+    q->xlate_id_dst[slot] = id;
+    return id;
+}
+
+/* The interned id of a caller tenant, remembered by its exact bytes. */
+static uint32_t tenant_id(moat_request *q, const char *s, size_t n)
+{
+    if (n > MOAT_TENANT_MEMO_KEY)
+        return moat__intern_find(&q->es->ids, s, n);
+    uint64_t head = n >= 8 ? moat__load8(s) : moat__load_tail(s, n);
+    size_t slot = (size_t)(((head ^ n) * 0x9E3779B97F4A7C15ULL) >> 61);
+    if (q->tenant_memo[slot].n == n &&
+        memcmp(q->tenant_memo[slot].key, s, n) == 0)
+        return q->tenant_memo[slot].id;
+    uint32_t id = moat__intern_find(&q->es->ids, s, n);
+    memcpy(q->tenant_memo[slot].key, s, n);
+    q->tenant_memo[slot].n = (uint8_t)n;
+    q->tenant_memo[slot].id = id;
+    return id;
 }
 
 static void set_caller_prepared(moat_request *q, const principal *c)
@@ -542,8 +584,8 @@ static moat_status set_caller_from(moat_request *q, const principal *src,
 {
     const principal *c = src;
     if (!same)
-        c = moat__index_get(&q->es->map.principals, m->identity.p,
-                            m->identity.n);
+        c = xlate(q, src, &((moat_estate *)q->es)->map.principals,
+                  m->identity.p, m->identity.n);
     if (c) {
         set_caller_prepared(q, c);
         return MOAT_OK;
@@ -568,12 +610,13 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
     int same = src == q->es;
     if (!same && q->xlate_gen != src->generation) {
         memset(q->xlate_src, 0, sizeof q->xlate_src);
+        memset(q->xlate_id_src, 0, sizeof q->xlate_id_src);
         q->xlate_gen = src->generation;
     }
     moat_request_reset(q);
-    q->res = same
-                 ? p->res
-                 : xlate(q, p->res, &((moat_estate *)q->es)->by_id, p->res->id);
+    q->res = same ? p->res
+                  : xlate(q, p->res, &((moat_estate *)q->es)->by_id, p->res->id,
+                          SIZE_MAX);
     if (q->res == NULL)
         return MOAT_E_NOTFOUND; /* the account is not in this estate */
     q->endpoint = p->endpoint;
@@ -596,7 +639,7 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
         q->subnet_info =
             same ? p->subnet
                  : xlate(q, p->subnet, &((moat_estate *)q->es)->subnet_by_id,
-                         p->subnet->id);
+                         p->subnet->id, q->subnet_len);
     }
     if (p->pe) {
         q->pe = p->pe->pe_id;
@@ -607,13 +650,12 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
         const char *name = src->regions.keys[p->region];
         q->region_text = name;
         q->region =
-            same ? p->region
-                 : moat__intern_find(&q->es->regions, name, strlen(name));
+            same ? p->region : xlate_id(q, &q->es->regions, p->region, name);
     }
     const moat_text *tenant = &m->field[MOAT_REQ_CALLER_TENANT];
     if (tenant->n) {
         q->tenant_text = pool_copy(q, tenant->p, tenant->n);
-        q->tenant = moat__intern_find(&q->es->ids, tenant->p, tenant->n);
+        q->tenant = tenant_id(q, tenant->p, tenant->n);
         if (q->tenant_text == NULL)
             return MOAT_E_LIMIT;
     }

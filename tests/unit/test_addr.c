@@ -4,6 +4,8 @@
 #include "harness.h"
 #include "moat_int.h"
 
+#include <arpa/inet.h>
+
 static int cidr(const char *s, moat_cidr *c)
 {
     return moat__cidr_parse(s, strlen(s), c);
@@ -30,6 +32,48 @@ TEST(addr_parse_and_format)
                                       "fe00:::1",  "hello",    "1.2.3.4/24"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ASSERT(moat__addr_parse(bad[i], strlen(bad[i]), &a) != 0);
+}
+
+/* The IPv4 fast path takes exactly what inet_pton takes: random strings
+** over the characters of addresses, and mutations of valid ones. */
+TEST(addr_parse_matches_inet_pton)
+{
+    static const char alphabet[] = "0123456789.....:abf x";
+    unsigned seed = 12345;
+    size_t accepted = 0;
+    for (int i = 0; i < 400000; i++) {
+        char s[24];
+        size_t n;
+        seed = seed * 1103515245u + 12345u;
+        if (i % 2) {
+            n = (size_t)snprintf(s, sizeof s, "%u.%u.%u.%u", (seed >> 8) % 300,
+                                 (seed >> 12) % 260, (seed >> 16) % 256,
+                                 (seed >> 20) % 256);
+            if ((seed >> 24) % 4 == 0)
+                s[(seed >> 3) % n] =
+                    alphabet[(seed >> 5) % (sizeof alphabet - 1)];
+        } else {
+            n = 1 + (seed >> 8) % 17;
+            for (size_t k = 0; k < n; k++) {
+                seed = seed * 1103515245u + 12345u;
+                s[k] = alphabet[(seed >> 10) % (sizeof alphabet - 1)];
+            }
+            s[n] = '\0';
+        }
+        struct in_addr a4;
+        unsigned char b6[16];
+        moat_addr a;
+        int got = moat__addr_parse(s, n, &a) == 0;
+        int want4 = inet_pton(AF_INET, s, &a4) == 1;
+        int want6 = strchr(s, ':') && inet_pton(AF_INET6, s, b6) == 1;
+        if (got != (want4 || want6))
+            FAIL_AT("'%s': moat %d, inet_pton %d", s, got, want4 || want6);
+        if (want4 && (a.family != 4 || a.v.lo != ntohl(a4.s_addr)))
+            FAIL_AT("'%s': value differs", s);
+        accepted += want4;
+    }
+    printf("#   400000 strings, %zu IPv4 addresses, 0 mismatches\n", accepted);
+    ASSERT(accepted > 100000);
 }
 
 TEST(cidr_parse_rules)
