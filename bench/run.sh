@@ -7,7 +7,8 @@
 #   stream    `moat check --requests` end to end over 1,000,000 lines
 #   load      loading and compiling 10,000 accounts
 #   replay    reading, mapping and deciding access-log records on one core
-#             (1 and 4 configurations), and `moat replay` end to end over
+#             (1 and 4 configurations; diagnostic JSON lines and classic
+#             $logs lines), and `moat replay` end to end over
 #             1,000,000 records of about 1.6 KB, plain and gzip
 #   audit     moat_audit_run over 10,000 resources, and `moat audit` end to
 #             end (load, audit, and each report format)
@@ -52,6 +53,16 @@ if [ ! -s $r/1m.log ]; then
 fi
 emit "$(build/bench replay $r/200k.log examples/estate 1)"
 emit "$(build/bench replay $r/200k.log examples/estate 4)"
+# The same traffic as classic Storage Analytics lines ($logs, 1.0/2.0).
+if [ ! -s $r/classic-200k.log ]; then
+    python3 tests/replay/genlogs.py --estate examples/estate --records 200000 \
+        --format classic --out $r/classic-pass1.log --seed 7 --unmappable 0.5
+    build/moat replay -q --estate examples/estate --decisions $r/classic.dec $r/classic-pass1.log >/dev/null
+    python3 tests/replay/genlogs.py --estate examples/estate --records 200000 \
+        --format classic --out $r/classic-200k.log --seed 7 --unmappable 0.5 --statuses $r/classic.dec
+fi
+emit "$(build/bench replay $r/classic-200k.log examples/estate 1)"
+emit "$(build/bench replay $r/classic-200k.log examples/estate 4)"
 four="--proposed a=examples/estate --proposed b=examples/estate --proposed c=examples/estate"
 for run in "1 $r/1m.log" "4 $r/1m.log" "1 $r/1m.log.gz"; do
     set -- $run

@@ -97,8 +97,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (size < 1)
         return 0;
     static const moat_log_format formats[] = {
-        MOAT_LOG_DIAGNOSTIC, MOAT_LOG_ANALYTICS_JSON, MOAT_LOG_ANALYTICS_CSV};
-    moat_log_format f = formats[data[0] % 3];
+        MOAT_LOG_DIAGNOSTIC, MOAT_LOG_ANALYTICS_JSON, MOAT_LOG_ANALYTICS_CSV,
+        MOAT_LOG_CLASSIC};
+    moat_log_format f = formats[data[0] % 4];
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
     moat_log_detect(text, len);

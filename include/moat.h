@@ -573,10 +573,11 @@ typedef enum moat_log_format {
     MOAT_LOG_UNKNOWN,
     MOAT_LOG_DIAGNOSTIC,     /* diagnostic-setting export: JSON lines */
     MOAT_LOG_ANALYTICS_JSON, /* Log Analytics rows as JSON objects */
-    MOAT_LOG_ANALYTICS_CSV   /* Log Analytics rows as CSV, header first */
+    MOAT_LOG_ANALYTICS_CSV,  /* Log Analytics rows as CSV, header first */
+    MOAT_LOG_CLASSIC         /* Storage Analytics ($logs) 1.0/2.0 lines */
 } moat_log_format;
 
-/* "diagnostic", "analytics-json", "analytics-csv", "unknown". */
+/* "diagnostic", "analytics-json", "analytics-csv", "classic", "unknown". */
 MOAT_API const char *moat_log_format_name(moat_log_format f);
 
 /* The format of a log from its first record (of a CSV log, the header
@@ -627,10 +628,10 @@ MOAT_API moat_status moat_log_reader_header(moat_log_reader *r,
                                             const char *line, size_t len,
                                             moat_error *err);
 
-/* Reads one record (one JSON object, or one CSV row) and maps it. When it
-** cannot be mapped, returns an error, *reason gets a short constant
-** phrase to count it by ("account not in the estate", ...) and err the
-** specifics. */
+/* Reads one record (one JSON object, one CSV row, or one classic line)
+** and maps it. When it cannot be mapped, returns an error, *reason gets a
+** short constant phrase to count it by ("account not in the estate", ...)
+** and err the specifics. */
 MOAT_API moat_status moat_log_read(moat_log_reader *r, const char *rec,
                                    size_t len, moat_log_request *out,
                                    const char **reason, moat_error *err);

@@ -63,5 +63,10 @@ MOAT_HIDDEN int moat__log_scan_csv(const char *rec, size_t len,
                                    const log_field *cols, size_t n_cols,
                                    log_fields *out, char *scratch, size_t cap,
                                    log_error *err);
+/* One classic Storage Analytics line (version 1.0 or 2.0); quoted fields
+** are HTML-decoded into scratch when they hold entities. */
+MOAT_HIDDEN int moat__log_scan_classic(const char *rec, size_t len,
+                                       log_fields *out, char *scratch,
+                                       size_t cap, log_error *err);
 
 #endif

@@ -59,6 +59,7 @@ const char *moat_log_format_name(moat_log_format f)
     case MOAT_LOG_DIAGNOSTIC: return "diagnostic";
     case MOAT_LOG_ANALYTICS_JSON: return "analytics-json";
     case MOAT_LOG_ANALYTICS_CSV: return "analytics-csv";
+    case MOAT_LOG_CLASSIC: return "classic";
     case MOAT_LOG_UNKNOWN: break;
     }
     return "unknown";
@@ -96,6 +97,10 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
     if (has(rec, len, "OperationName") && has(rec, len, "CallerIpAddress") &&
         memchr(rec, ',', len))
         return MOAT_LOG_ANALYTICS_CSV;
+    /* Storage Analytics lines start with their version. */
+    if (len > 4 && (rec[0] == '1' || rec[0] == '2') && rec[1] == '.' &&
+        rec[2] == '0' && rec[3] == ';')
+        return MOAT_LOG_CLASSIC;
     return MOAT_LOG_UNKNOWN;
 }
 
@@ -460,8 +465,12 @@ static const char *auth_of(moat_text t)
         if (text_eq(t, auth_names[i]))
             return auth_names[i];
     }
+    /* Storage Analytics (classic) spellings: "bearer" is a token,
+    ** "authenticated" a Shared Key signature. */
     if (text_eq(t, "Bearer"))
         return "OAuth";
+    if (text_eq(t, "authenticated"))
+        return "AccountKey";
     return NULL;
 }
 
@@ -732,6 +741,9 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
             return set_err(err, MOAT_E_STATE, 0, "no CSV header read");
         rc = moat__log_scan_csv(rec, len, r->cols, r->n_cols, &r->f, r->scratch,
                                 SCRATCH_BYTES / 2, &le);
+    } else if (r->format == MOAT_LOG_CLASSIC) {
+        rc = moat__log_scan_classic(rec, len, &r->f, r->scratch,
+                                    SCRATCH_BYTES / 2, &le);
     } else {
         rc = moat__log_scan_json(rec, len, &r->f, r->scratch, SCRATCH_BYTES / 2,
                                  &le);

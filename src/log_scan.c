@@ -188,48 +188,56 @@ static inline const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* The first '"' or '\\' in [p, end), or end. SSE2 (all x86-64) compares
-** sixteen bytes at a time; elsewhere the zero-byte test of Hacker's
-** Delight 6-1 does eight (borrows can only flag bytes above the first
-** match, so the lowest flag is exact). Blocks never read past end: the
-** last few bytes go one at a time, so records are scanned where they lie,
-** without a padded copy. */
+/* The first byte in [p, end) that is a or b, or end. SSE2 (all x86-64)
+** compares sixteen bytes at a time; elsewhere the zero-byte test of
+** Hacker's Delight 6-1 does eight (borrows can only flag bytes above the
+** first match, so the lowest flag is exact). Blocks never read past end:
+** the last few bytes go one at a time, so records are scanned where they
+** lie, without a padded copy. Inlined with constant a and b. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-static const char *quote_or_backslash(const char *p, const char *end)
+static inline const char *first_of2(const char *p, const char *end, char a,
+                                    char b)
 {
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
     for (; end - p >= 16; p += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+            _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
         if (m)
             return p + __builtin_ctz(m);
     }
     for (; p < end; p++)
-        if (*p == '"' || *p == '\\')
+        if (*p == a || *p == b)
             return p;
     return end;
 }
 #else
-static const char *quote_or_backslash(const char *p, const char *end)
+static inline const char *first_of2(const char *p, const char *end, char a,
+                                    char b)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     for (; end - p >= 8; p += 8) {
         uint64_t v;
         memcpy(&v, p, 8);
-        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+        uint64_t q = v ^ (ones * (unsigned char)a);
+        uint64_t c = v ^ (ones * (unsigned char)b);
+        uint64_t hit = (((q - ones) & ~q) | ((c - ones) & ~c)) & high;
         if (hit)
             return p + (__builtin_ctzll(hit) >> 3);
     }
     for (; p < end; p++)
-        if (*p == '"' || *p == '\\')
+        if (*p == a || *p == b)
             return p;
     return end;
 }
 #endif
+
+static inline const char *quote_or_backslash(const char *p, const char *end)
+{
+    return first_of2(p, end, '"', '\\');
+}
 
 /* p just past an opening quote: the closing quote. *escaped is set when
 ** a backslash occurs inside. */
@@ -627,4 +635,202 @@ int moat__log_scan_csv(const char *rec, size_t len, const log_field *cols,
         }
         p++; /* ',' */
     }
+}
+
+/*--------------------------------------------------------------------------
+** Classic Storage Analytics lines ($logs, "Storage Analytics log format"):
+** semicolon-separated fields, the version first; 30 fields in 1.0, 38 in
+** 2.0 (the requester's object id, tenant and application added). Fields
+** that may hold a quote, a semicolon or a newline are quoted and HTML
+** encoded. Azure's own lines do not always encode: ETags appear as
+** ""0x8D..."" and 2.0's authorization detail as raw JSON, so a quote
+** closes a field only when a semicolon or the end of the line follows it
+** (what Azure's .NET reader does).
+*/
+typedef struct classic_version {
+    const char *name;
+    size_t fields;
+} classic_version;
+
+static const classic_version classic_versions[] = {{"1.0", 30}, {"2.0", 38}};
+
+/* Field positions, by the format's order. */
+static log_field classic_field(size_t i)
+{
+    switch (i) {
+    case 1: return LF_TIME;        /* request-start-time */
+    case 2: return LF_OPERATION;   /* operation-type */
+    case 3: return LF_STATUS_TEXT; /* request-status */
+    case 4: return LF_STATUS_CODE; /* http-status-code */
+    case 7: return LF_AUTH;        /* authentication-type */
+    case 9: return LF_ACCOUNT;     /* owner-account-name */
+    case 10: return LF_SERVICE;    /* service-type */
+    case 11: return LF_URI;        /* request-url */
+    case 12: return LF_OBJECT_KEY; /* requested-object-key */
+    case 15: return LF_CALLER_IP;  /* requester-ip-address */
+    case 30: return LF_OBJECT_ID;  /* user-object-id (2.0) */
+    case 31: return LF_TENANT_ID;  /* tenant-id (2.0) */
+    case 32: return LF_APP_ID;     /* application-id (2.0) */
+    default: return LF_COUNT;
+    }
+}
+
+/* The character an HTML entity at p (after its '&', up to end) stands
+** for, and its length through the ';'; 0 when it is not one. */
+static size_t html_entity(const char *p, const char *end, unsigned *cp)
+{
+    static const struct {
+        const char *name;
+        unsigned cp;
+    } named[] = {{"quot;", '"'},
+                 {"amp;", '&'},
+                 {"lt;", '<'},
+                 {"gt;", '>'},
+                 {"apos;", '\''}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        size_t n = strlen(named[i].name);
+        if ((size_t)(end - p) >= n && memcmp(p, named[i].name, n) == 0) {
+            *cp = named[i].cp;
+            return n;
+        }
+    }
+    if (end - p < 3 || p[0] != '#')
+        return 0;
+    int hex = p[1] == 'x' || p[1] == 'X';
+    unsigned v = 0;
+    size_t i = hex ? 2 : 1, digits = 0;
+    for (; p + i < end && digits < 7; i++, digits++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'          ? c - '0'
+                : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                              : -1;
+        if (d < 0)
+            break;
+        v = v * (hex ? 16u : 10u) + (unsigned)d;
+    }
+    if (digits == 0 || p + i >= end || p[i] != ';' || v == 0 || v > 0x10FFFF ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return i + 1;
+}
+
+/* A quoted field's body [p, q), decoded into scratch when it holds '&'. */
+static int html_decode(const char *p, const char *q, char *scratch, size_t cap,
+                       size_t *used, moat_text *out)
+{
+    if (memchr(p, '&', (size_t)(q - p)) == NULL) {
+        out->p = p;
+        out->n = (size_t)(q - p);
+        return 0;
+    }
+    /* Decoding never lengthens: an entity is at least as long as its
+    ** UTF-8 (the shortest, "&#1;", is 4 bytes for 1). */
+    if ((size_t)(q - p) > cap - *used)
+        return -1;
+    char *o = scratch + *used, *start = o;
+    while (p < q) {
+        unsigned cp;
+        size_t n = *p == '&' ? html_entity(p + 1, q, &cp) : 0;
+        if (n == 0) {
+            *o++ = *p++;
+            continue;
+        }
+        o += put_utf8(o, cp);
+        p += 1 + n;
+    }
+    out->p = start;
+    out->n = (size_t)(o - start);
+    *used += out->n;
+    return 0;
+}
+
+/* The end of the quoted field opening at p: a quote followed by ';' or
+** the end of the line; NULL when there is none. */
+static const char *classic_quote_end(const char *p, const char *end)
+{
+    for (const char *q = p + 1; q < end; q++) {
+        q = first_of2(q, end, '"', '"');
+        if (q == end)
+            return NULL;
+        if (q + 1 == end || q[1] == ';')
+            return q;
+    }
+    return NULL;
+}
+
+static int classic_fail(log_error *err, const char *rec, const char *at,
+                        const char *msg)
+{
+    err->msg = msg;
+    err->at = (size_t)(at - rec);
+    return -1;
+}
+
+/* The scheme of a request URL ("https" of "https://...") as the protocol. */
+static void classic_protocol(log_fields *out)
+{
+    moat_text u = out->v[LF_URI];
+    for (size_t i = 0; u.p && i + 2 < u.n && i < 8; i++) {
+        if (u.p[i] == ':' && u.p[i + 1] == '/' && u.p[i + 2] == '/') {
+            out->v[LF_PROTOCOL] = (moat_text){u.p, i};
+            return;
+        }
+    }
+}
+
+int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
+                           char *scratch, size_t cap, log_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = rec, *end = rec + len;
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    const char *semi = memchr(p, ';', (size_t)(end - p));
+    const classic_version *ver = NULL;
+    for (size_t i = 0; semi && i < 2; i++) {
+        size_t n = strlen(classic_versions[i].name);
+        if ((size_t)(semi - p) == n &&
+            memcmp(p, classic_versions[i].name, n) == 0)
+            ver = &classic_versions[i];
+    }
+    if (ver == NULL)
+        return classic_fail(err, rec, p,
+                            "not a Storage Analytics log line of version "
+                            "1.0 or 2.0");
+    size_t used = 0, i = 0;
+    for (;; i++) {
+        moat_text v = {p, 0};
+        if (p < end && *p == '"') {
+            const char *q = classic_quote_end(p, end);
+            if (q == NULL)
+                return classic_fail(err, rec, end, "unterminated quoted field");
+            log_field f = i < ver->fields ? classic_field(i) : LF_COUNT;
+            if (f != LF_COUNT &&
+                html_decode(p + 1, q, scratch, cap, &used, &v) != 0)
+                return classic_fail(err, rec, p, "record too large to decode");
+            p = q + 1;
+        } else {
+            const char *c = first_of2(p, end, ';', '"');
+            if (c < end && *c == '"')
+                return classic_fail(err, rec, p,
+                                    "a quote inside an unquoted field");
+            v.n = (size_t)(c - p);
+            p = c;
+        }
+        log_field f = i < ver->fields ? classic_field(i) : LF_COUNT;
+        if (f != LF_COUNT && v.n)
+            out->v[f] = v;
+        if (p >= end)
+            break;
+        p++; /* ';' */
+    }
+    if (i + 1 != ver->fields)
+        return classic_fail(err, rec, end,
+                            i + 1 < ver->fields
+                                ? "fewer fields than its version has"
+                                : "more fields than its version has");
+    classic_protocol(out);
+    return 0;
 }

@@ -9,7 +9,9 @@ Formats: diagnostic (diagnostic-setting JSON lines, as in PT1H.json),
 diagnostic-records ({"records": [...]} as older exports and Event Hub
 messages), analytics-json (Log Analytics rows as JSON lines),
 analytics-array (rows as one JSON array, `az monitor log-analytics query`
-style), analytics-csv (the portal's "Export to CSV").
+style), analytics-csv (the portal's "Export to CSV"), classic (Storage
+Analytics `$logs` lines: version 2.0 for blob and queue, 1.0 for table,
+whose lines carry no requester identity; Azure Files is not logged there).
 
 Sources are drawn from the estate: public addresses inside and outside the
 accounts' IP rules, private addresses in subnets with service endpoints,
@@ -189,7 +191,8 @@ def choose_source(rng, est, acct):
 def make(rng, est, args, n):
     """(record fields, truth) for record n."""
     acct = rng.choice(est.accounts)
-    endpoint = rng.choice(["blob"] * 6 + ["dfs", "table", "table", "queue", "file"])
+    endpoint = rng.choice(["blob"] * 6 + ["dfs", "table", "table", "queue"] +
+                          ([] if args.format == "classic" else ["file"]))
     op_name, category, operation = rng.choice(OPS[endpoint])
     target = rng.choice(TARGETS[endpoint])
     if op_name == "ListContainers" or op_name == "ListQueues" or op_name == "QueryTables":
@@ -211,6 +214,9 @@ def make(rng, est, args, n):
             tenant = rng.choice(["2987efb7-f7cf-4546-a458-91d2550c48c7", "fa1ccb8f-23d3-4fc3-ae15-889c1cc961a9"])
         if tenant:
             caller["tenant"] = tenant
+        if args.format == "classic" and endpoint == "table":
+            oid = tenant = None  # version 1.0 lines: no requester identity
+            caller = {"auth": auth}
     name = acct["name"]
     request = {"resource": acct["id"], "endpoint": endpoint, "operation": operation}
     if target:
@@ -300,6 +306,43 @@ def analytics(rec):
             "_ResourceId": resource_id(rec["acct"], rec["endpoint"]).lower(), "Type": TABLES[rec["endpoint"]]}
 
 
+CLASSIC_AUTH = {"OAuth": "bearer", "SAS": "sas", "AccountKey": "authenticated", "Anonymous": "anonymous"}
+
+
+def classic(rec):
+    """A Storage Analytics log line ("Storage Analytics log format"): quoted
+    fields HTML-encoded, empty ones bare, raw quotes where Azure writes them
+    (an ETag as ""0x..."", 2.0's authorization detail as JSON)."""
+    code, text = rec["status"]
+    auth = rec["auth"]
+    if code < 400 and text == "Success":
+        text = {"OAuth": "OAuthSuccess", "SAS": "SASSuccess", "Anonymous": "AnonymousSuccess"}.get(auth, text)
+    denied = "IpAuthorization" in text
+    q = lambda v: '"%s"' % v.replace("&", "&amp;").replace('"', "&quot;") if v else ""
+    version = "1.0" if rec["endpoint"] == "table" else "2.0"
+    ip = rec["caller_ip"]
+    port = int(ip.rsplit(":", 1)[1])
+    if port % 5 == 0:  # some lines carry the address alone
+        ip = ip.rsplit(":", 1)[0].strip("[]")
+    etag = '""0x8DBF2C9A1E3B4C5""' if port % 2 else q('"0x8DBF2C9A1E3B4C5"')
+    fields = [version, rec["time"], rec["op"], text, str(code), "12", "8", CLASSIC_AUTH[auth],
+              rec["name"] if auth in ("OAuth", "AccountKey") else "", rec["name"],
+              "blob" if rec["endpoint"] in ("blob", "dfs") else rec["endpoint"], q(rec["uri"]),
+              q("/" if denied else rec["key"]), rec["corr"], "0", ip, "2021-08-06", "874", "0", "412", "1834",
+              "0", "", "", etag, "Friday, 20-Nov-26 09:12:45 GMT", "",
+              q("azsdk-python-storage-blob/12.19.0 Python/3.11.4 (Linux; x86_64; glibc2.35)"), "",
+              q(rec["corr"])]
+    if version == "2.0":
+        oauth = auth == "OAuth"
+        fields += [q(rec["oid"] or ""), q(rec["tenant"] or ""),
+                   q("0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f") if oauth else "",
+                   q("https://storage.azure.com/") if oauth else "",
+                   q("https://sts.windows.net/%s/" % rec["tenant"]) if oauth and rec["tenant"] else "", "", "",
+                   '"[{"action":"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",'
+                   '"principalId":"%s","result":"Granted"}]"' % rec["oid"] if oauth else ""]
+    return ";".join(fields)
+
+
 def csv_field(v):
     s = "" if v is None else str(v)
     if any(c in s for c in ',"\n'):
@@ -326,7 +369,7 @@ def main():
     ap.add_argument("--estate", required=True)
     ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--format", required=True, choices=["diagnostic", "diagnostic-records", "analytics-json",
-                                                         "analytics-array", "analytics-csv"])
+                                                         "analytics-array", "analytics-csv", "classic"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--truth")
     ap.add_argument("--seed", type=int, default=1)
@@ -369,10 +412,19 @@ def main():
                        "StatusCode": "200", "StatusText": "Success", "Type": "StorageBlobLogs"}
             if reason == "no caller address":
                 good, _ = make(rng, est, args, n)
-                rec = diagnostic(good) if fmt.startswith("diagnostic") else analytics(good)
-                rec["callerIpAddress" if fmt.startswith("diagnostic") else "CallerIpAddress"] = "Unknown"
+                if fmt == "classic":
+                    good["caller_ip"] = "Unknown:0"
+                    rec = good
+                else:
+                    rec = diagnostic(good) if fmt.startswith("diagnostic") else analytics(good)
+                    rec["callerIpAddress" if fmt.startswith("diagnostic") else "CallerIpAddress"] = "Unknown"
+            elif fmt == "classic" and rec is not None:
+                good, _ = make(rng, est, args, n)
+                good["name"] = "stgone%04d" % rng.randrange(10000)
+                rec = good
             if rec is None:  # malformed, but framed: the records after it still read
                 rec_text = {"analytics-csv": "2026-11-20,truncated,row",
+                            "classic": '2.0;2026-11-20T00:00:00.0000000Z;GetBlob;Success;200;"unterminated',
                             "diagnostic-records": '{"time": 12 13}',
                             "analytics-array": '{"TimeGenerated": 12 13}'}.get(
                     fmt, '{"time": "2026-11-20T00:00:00Z", "category": "StorageRead", "operationName": ')
@@ -381,10 +433,12 @@ def main():
             truth_entry = {"unmapped": reason}
         else:
             good, truth_entry = make(rng, est, args, n)
-            rec = diagnostic(good) if fmt.startswith("diagnostic") else analytics(good)
+            rec = good if fmt == "classic" else diagnostic(good) if fmt.startswith("diagnostic") else analytics(good)
             rec_text = None
         if rec_text is None:
-            if fmt == "analytics-csv":
+            if fmt == "classic":
+                rec_text = classic(rec)
+            elif fmt == "analytics-csv":
                 rec_text = ",".join(csv_field(rec.get(c.split(" [")[0])) for c in CSV_COLUMNS)
             else:
                 rec_text = json.dumps(rec, separators=(",", ":"))

@@ -29,7 +29,7 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 EXAMPLE = os.path.join(TOP, "examples", "estate")
-FORMATS = ["diagnostic", "diagnostic-records", "analytics-json", "analytics-array", "analytics-csv"]
+FORMATS = ["diagnostic", "diagnostic-records", "analytics-json", "analytics-array", "analytics-csv", "classic"]
 FAILURES = []
 
 

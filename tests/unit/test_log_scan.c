@@ -404,3 +404,97 @@ TEST(log_scan_csv_rows)
     ASSERT(moat__log_scan_csv(open_quote, sizeof open_quote - 1, cols, n, &f,
                               scratch, sizeof scratch, &err) != 0);
 }
+
+/* A classic line of n fields: version, then the given ones at their
+** positions, every other field empty. */
+static size_t classic_line(char *out, size_t cap, const char *version, size_t n,
+                           const char *const *fields)
+{
+    size_t len = (size_t)snprintf(out, cap, "%s", version);
+    for (size_t i = 1; i < n; i++)
+        len += (size_t)snprintf(out + len, cap - len, ";%s",
+                                fields[i] ? fields[i] : "");
+    return len;
+}
+
+static int text_is(moat_text t, const char *s)
+{
+    return t.p && t.n == strlen(s) && memcmp(t.p, s, t.n) == 0;
+}
+
+TEST(log_scan_classic_lines)
+{
+    static char scratch[4096];
+    char line[4096];
+    const char *v[38] = {NULL};
+    v[1] = "2026-11-20T08:01:02.1234567Z";
+    v[2] = "GetBlob";
+    v[3] = "OAuthIpAuthorizationError";
+    v[4] = "403";
+    v[7] = "bearer";
+    v[9] = "stx";
+    v[10] = "blob";
+    v[11] = "\"https://stx.blob.core.windows.net:443/c/a&amp;b?x=1&amp;y=&#59;"
+            "&#x1F600;&bogus;\"";
+    v[12] = "\"/stx/c/&quot;;&quot;\""; /* a blob named ";" (quotes) */
+    v[15] = "203.0.113.9:50211";
+    v[24] = "\"\"0x8D15A2913C934DE\"\""; /* an ETag as Azure writes it */
+    v[27] = "\"agent (Linux; x86_64)\"";
+    v[30] = "\"5e6f7a8b-1111-4222-8333-000000000009\"";
+    v[31] = "\"2987efb7-f7cf-4546-a458-91d2550c48c7\"";
+    v[37] = "\"[{\"action\":\"read\",\"result\":\"Granted\"}]\"";
+    log_fields f;
+    log_error err;
+    size_t n = classic_line(line, sizeof line, "2.0", 38, v);
+    ASSERT_EQ(
+        moat__log_scan_classic(line, n, &f, scratch, sizeof scratch, &err), 0);
+    ASSERT(text_is(f.v[LF_OPERATION], "GetBlob"));
+    ASSERT(text_is(f.v[LF_STATUS_TEXT], "OAuthIpAuthorizationError"));
+    ASSERT(text_is(f.v[LF_STATUS_CODE], "403"));
+    ASSERT(text_is(f.v[LF_AUTH], "bearer"));
+    ASSERT(text_is(f.v[LF_ACCOUNT], "stx"));
+    ASSERT(text_is(f.v[LF_SERVICE], "blob"));
+    ASSERT(text_is(f.v[LF_URI], "https://stx.blob.core.windows.net:443/c/a&b"
+                                "?x=1&y=;\xF0\x9F\x98\x80&bogus;"));
+    ASSERT(text_is(f.v[LF_PROTOCOL], "https"));
+    ASSERT(text_is(f.v[LF_OBJECT_KEY], "/stx/c/\";\""));
+    ASSERT(text_is(f.v[LF_CALLER_IP], "203.0.113.9:50211"));
+    ASSERT(text_is(f.v[LF_OBJECT_ID], "5e6f7a8b-1111-4222-8333-000000000009"));
+    ASSERT(text_is(f.v[LF_TENANT_ID], "2987efb7-f7cf-4546-a458-91d2550c48c7"));
+    ASSERT(f.v[LF_APP_ID].p == NULL); /* empty: absent */
+    ASSERT(f.v[LF_CATEGORY].p == NULL);
+    /* Version 1.0 has 30 fields, and the line may end in CR LF. */
+    n = classic_line(line, sizeof line, "1.0", 30, v);
+    memcpy(line + n, "\r\n", 3);
+    ASSERT_EQ(
+        moat__log_scan_classic(line, n + 2, &f, scratch, sizeof scratch, &err),
+        0);
+    ASSERT(f.v[LF_OBJECT_ID].p == NULL);
+    /* Refused: a wrong field count for the version, an unknown version, an
+    ** unterminated quote, a stray quote in a bare field. */
+    n = classic_line(line, sizeof line, "1.0", 38, v);
+    ASSERT(moat__log_scan_classic(line, n, &f, scratch, sizeof scratch, &err) !=
+           0);
+    ASSERT_STR(err.msg, "more fields than its version has");
+    n = classic_line(line, sizeof line, "2.0", 30, v);
+    ASSERT(moat__log_scan_classic(line, n, &f, scratch, sizeof scratch, &err) !=
+           0);
+    ASSERT_STR(err.msg, "fewer fields than its version has");
+    n = classic_line(line, sizeof line, "3.0", 38, v);
+    ASSERT(moat__log_scan_classic(line, n, &f, scratch, sizeof scratch, &err) !=
+           0);
+    ASSERT_EQ(err.at, 0);
+    static const char open_quote[] = "1.0;t;GetBlob;Success;200;1;1;sas;;stx;"
+                                     "blob;\"https://stx/a\";\"/stx/a";
+    ASSERT(moat__log_scan_classic(open_quote, sizeof open_quote - 1, &f,
+                                  scratch, sizeof scratch, &err) != 0);
+    ASSERT_STR(err.msg, "unterminated quoted field");
+    static const char stray[] = "1.0;t;Get\"Blob;Success";
+    ASSERT(moat__log_scan_classic(stray, sizeof stray - 1, &f, scratch,
+                                  sizeof scratch, &err) != 0);
+    ASSERT_EQ(err.at, 6);
+    /* Decoding needs room: a field with entities and no scratch left. */
+    n = classic_line(line, sizeof line, "2.0", 38, v);
+    ASSERT(moat__log_scan_classic(line, n, &f, scratch, 8, &err) != 0);
+    ASSERT_STR(err.msg, "record too large to decode");
+}
