@@ -186,7 +186,27 @@ static int merge(const cli_args *a, int json, int top)
     return rc;
 }
 
-static int open_inputs(const cli_args *a, replay_input *in)
+/* A CSV log's header names the columns replay needs: checked before any
+** record is read, so a bad header is an input error, not a failed run. */
+static int check_header(replay_input *in, const moat_estate *es)
+{
+    if (in->format != MOAT_LOG_ANALYTICS_CSV)
+        return 0;
+    moat_log_reader *r = moat_log_reader_new(es, in->format);
+    moat_error err;
+    moat_status st =
+        r ? moat_log_reader_header(r, in->header, in->header_len, &err)
+          : MOAT_E_NOMEM;
+    moat_log_reader_free(r);
+    if (st == MOAT_OK)
+        return 0;
+    snprintf(in->err, sizeof in->err, "CSV header: %.200s",
+             r ? err.message : "out of memory");
+    return -1;
+}
+
+static int open_inputs(const cli_args *a, replay_input *in,
+                       const moat_estate *es)
 {
     int stdin_used = 0;
     for (int i = 0; i < a->n_operands; i++) {
@@ -194,7 +214,8 @@ static int open_inputs(const cli_args *a, replay_input *in)
             return cli_usage_error("replay", "stdin ('-') given twice");
     }
     for (int i = 0; i < a->n_operands; i++) {
-        if (replay_input_open(&in[i], a->operands[i]) < 0) {
+        if (replay_input_open(&in[i], a->operands[i]) < 0 ||
+            check_header(&in[i], es) < 0) {
             cli_error("%s: %s", a->operands[i], in[i].err);
             for (int k = 0; k <= i; k++)
                 replay_input_close(&in[k]);
@@ -209,7 +230,7 @@ static int replay(const cli_args *a, replay_options *opt, int json, int top)
     replay_input *in = calloc((size_t)a->n_operands, sizeof *in);
     if (in == NULL)
         return EXIT_BAD_ESTATE;
-    int rc = open_inputs(a, in);
+    int rc = open_inputs(a, in, opt->cfg[0].es);
     if (rc) {
         free(in);
         return rc;

@@ -63,7 +63,8 @@ int moat__addr_parse(const char *s, size_t n, moat_addr *out)
 {
     char tmp[64];
     memset(out, 0, sizeof *out);
-    if (n == 0 || n >= sizeof tmp)
+    /* A NUL inside is not an address (inet_pton would stop at it). */
+    if (n == 0 || n >= sizeof tmp || memchr(s, '\0', n))
         return -1;
     uint32_t v4;
     if (parse_ipv4(s, n, &v4) == 0) {

@@ -94,13 +94,15 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
             return MOAT_LOG_ANALYTICS_JSON;
         return MOAT_LOG_UNKNOWN;
     }
-    if (has(rec, len, "OperationName") && has(rec, len, "CallerIpAddress") &&
-        memchr(rec, ',', len))
-        return MOAT_LOG_ANALYTICS_CSV;
-    /* Storage Analytics lines start with their version. */
+    /* Storage Analytics lines start with their version: tested before the
+    ** loose CSV header test, which a classic line's URL or user agent (the
+    ** client's text) could pass. */
     if (len > 4 && (rec[0] == '1' || rec[0] == '2') && rec[1] == '.' &&
         rec[2] == '0' && rec[3] == ';')
         return MOAT_LOG_CLASSIC;
+    if (has(rec, len, "OperationName") && has(rec, len, "CallerIpAddress") &&
+        memchr(rec, ',', len))
+        return MOAT_LOG_ANALYTICS_CSV;
     return MOAT_LOG_UNKNOWN;
 }
 
@@ -579,6 +581,8 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
 static const resource *find_account(moat_log_reader *r, moat_text t,
                                     moat_status *st)
 {
+    if (t.n == 0 || t.n > MEMO_KEY) /* n == 0 marks an empty slot */
+        return moat__estate_find(r->es, t.p, t.n, st);
     uint64_t tail =
         t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
     account_memo *m =
@@ -586,7 +590,7 @@ static const resource *find_account(moat_log_reader *r, moat_text t,
     if (m->n == t.n && memcmp(m->key, t.p, t.n) == 0)
         return m->res;
     const resource *res = moat__estate_find(r->es, t.p, t.n, st);
-    if (res && t.n <= MEMO_KEY) {
+    if (res) {
         memcpy(m->key, t.p, t.n);
         m->n = t.n;
         m->res = res;

@@ -814,7 +814,7 @@ int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
         } else {
             const char *c = first_of2(p, end, ';', '"');
             if (c < end && *c == '"')
-                return classic_fail(err, rec, p,
+                return classic_fail(err, rec, c,
                                     "a quote inside an unquoted field");
             v.n = (size_t)(c - p);
             p = c;

@@ -255,9 +255,8 @@ static inline int moat__same_id(uint32_t a, uint32_t b)
     return a == b && a < MOAT_ID_OTHER;
 }
 
-/* Eight bytes at a time, ASCII upper case folded to lower case without
-** branches: a byte gets bit 0x20 when it lies in 'A'..'Z'. Inline: replay
-** compares a dozen fields of every record this way. */
+/* Case-insensitive comparison eight bytes at a time (inline: replay
+** compares a dozen fields of every record this way). The loads: */
 static inline uint64_t moat__load8(const char *s)
 {
     uint64_t x;
@@ -272,6 +271,8 @@ static inline uint64_t moat__load_tail(const char *s, size_t n)
     return x;
 }
 
+/* ASCII upper case folded to lower case without branches: a byte gets bit
+** 0x20 when it lies in 'A'..'Z'. */
 static inline uint64_t moat__fold8(uint64_t x)
 {
     const uint64_t high = 0x8080808080808080ULL;
@@ -755,8 +756,9 @@ struct moat_request {
     size_t pool_used;
     char pool[MOAT_REQ_POOL];
     /* Replay's translation of a reader's estate into this one (request.c):
-    ** resources and subnets by their address there. Kept across resets;
-    ** keyed by the estate's generation, so a freed estate never matches. */
+    ** resources, subnets and principals by their address there, regions
+    ** by their id there. Kept across resets; keyed by the estate's
+    ** generation, so a freed estate never matches. */
     uint64_t xlate_gen;
     const void *xlate_src[MOAT_XLATE_SLOTS];
     const void *xlate_dst[MOAT_XLATE_SLOTS];

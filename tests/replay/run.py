@@ -255,18 +255,36 @@ def check_agreement(tmp, proposed, logs):
         fail("files one at a time, merged, differ from all files in one run")
 
 
+def refused(tmp, name, text, message):
+    """A log replay refuses (exit 3) with message on stderr."""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    p = run(["replay", "--estate", EXAMPLE, path], ok=(3,))
+    if message not in p.stderr:
+        fail("%s: expected %r, got %s" % (name, message, p.stderr))
+
+
 def check_bad_inputs(tmp, log_gz):
     empty = os.path.join(tmp, "empty.log")
     open(empty, "w").close()
     p = run(["replay", "--estate", EXAMPLE, empty], ok=(3,))
     if "empty log" not in p.stderr:
         fail("empty log: %s" % p.stderr)
-    other = os.path.join(tmp, "other.log")
-    with open(other, "w") as f:
-        f.write('{"hello": "world"}\n')
-    p = run(["replay", "--estate", EXAMPLE, other], ok=(3,))
-    if "not a Storage access log" not in p.stderr:
-        fail("unknown format: %s" % p.stderr)
+    refused(tmp, "other.log", '{"hello": "world"}\n', "not a Storage access log")
+    # A CSV header without the account columns: an input error, up front.
+    refused(tmp, "header.csv", "OperationName,CallerIpAddress,Foo\nGetBlob,1.2.3.4:5,x\n",
+            "CSV header: the header has neither AccountName nor _ResourceId")
+    # A classic line whose URL holds CSV header words is still classic.
+    tricky = os.path.join(tmp, "tricky.log")
+    line = ("1.0;2026-11-20T08:00:00.0000000Z;GetBlob;AnonymousSuccess;200;1;1;anonymous;;stnwshipments;blob;"
+            '"https://stnwshipments.blob.core.windows.net/images/a?x=OperationName,CallerIpAddress";'
+            '"/stnwshipments/images/a";id;0;198.51.100.8:4000;2021-08-06;1;0;1;1;0;;;;;;"curl/8";;')
+    with open(tricky, "w") as f:
+        f.write(line + "\n")
+    summary = json.loads(run(["replay", "--estate", EXAMPLE, "--format", "json", tricky]).stdout)
+    if summary["formats"] != {"classic": 1} or summary["mapped"] != 1:
+        fail("classic line with CSV words: %s" % summary["formats"])
     with open(log_gz, "rb") as f:
         data = f.read()
     cut = os.path.join(tmp, "cut.log.gz")

@@ -32,6 +32,9 @@ TEST(addr_parse_and_format)
                                       "fe00:::1",  "hello",    "1.2.3.4/24"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ASSERT(moat__addr_parse(bad[i], strlen(bad[i]), &a) != 0);
+    /* A NUL inside is not an address, IPv4 or IPv6. */
+    ASSERT(moat__addr_parse("1.2.3.4\0junk", 12, &a) != 0);
+    ASSERT(moat__addr_parse("::1\0junk", 8, &a) != 0);
 }
 
 /* The IPv4 fast path takes exactly what inet_pton takes: random strings
