@@ -134,6 +134,7 @@ static void request_json(obuf *b, const moat_log_request *m)
         moat_field f;
         const char *key;
     } top[] = {{MOAT_REQ_RESOURCE, "resource"},
+               {MOAT_REQ_PLANE, "plane"},
                {MOAT_REQ_ENDPOINT, "endpoint"},
                {MOAT_REQ_OPERATION, "operation"},
                {MOAT_REQ_TARGET, "target"},

@@ -25,7 +25,8 @@ typedef enum log_field {
     LF_URI,
     LF_OBJECT_KEY,
     LF_SERVICE,
-    LF_TABLE, /* Log Analytics "Type": StorageBlobLogs, ... */
+    LF_TABLE,         /* Log Analytics "Type": StorageBlobLogs, ... */
+    LF_STATUS_DETAIL, /* Key Vault's resultDescription */
     LF_COUNT
 } log_field;
 
@@ -35,7 +36,8 @@ typedef enum log_ctx {
     CTX_TOP,
     CTX_IDENTITY,
     CTX_REQUESTER,
-    CTX_PROPERTIES
+    CTX_PROPERTIES,
+    CTX_CLAIM /* Key Vault's identity.claim */
 } log_ctx;
 
 typedef struct log_fields {

@@ -214,23 +214,27 @@ static moat_text lit(const char *s)
     return t;
 }
 
-/* ".../storageAccounts/<name>[/blobServices/default]": the account id.
-** Only the segment starts are compared (after each '/'). */
+/* ".../storageAccounts/<name>[/blobServices/default]" or
+** ".../Microsoft.KeyVault/vaults/<name>": the resource's id. Only segment
+** starts are compared (after each '/'). */
 static moat_text account_of_id(moat_text id)
 {
-    static const char key[] = "storageAccounts/";
-    const size_t k = sizeof key - 1;
+    static const char *const keys[] = {"storageAccounts/",
+                                       "Microsoft.KeyVault/vaults/"};
     const char *p = id.p, *end = id.p + id.n;
     while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
         p++;
-        if ((size_t)(end - p) <= k || (*p != 's' && *p != 'S') ||
-            !moat__eq_ci(p, k, key, k))
-            continue;
-        const char *e = p + k;
-        while (e < end && *e != '/')
-            e++;
-        moat_text t = {id.p, (size_t)(e - id.p)};
-        return t;
+        for (size_t i = 0; i < 2; i++) {
+            size_t k = strlen(keys[i]);
+            if ((size_t)(end - p) <= k || (*p | 0x20) != (keys[i][0] | 0x20) ||
+                !moat__eq_ci(p, k, keys[i], k))
+                continue;
+            const char *e = p + k;
+            while (e < end && *e != '/')
+                e++;
+            moat_text t = {id.p, (size_t)(e - id.p)};
+            return t;
+        }
     }
     moat_text none = {NULL, 0};
     return none;
@@ -639,6 +643,68 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
     return NULL;
 }
 
+/*--------------------------------------------------------------------------
+** Key Vault AuditEvent records (the same diagnostic export): operations
+** are ObjectVerb (SecretGet, KeyList, VaultPut); Vault* operations are
+** Azure Resource Manager's, the control plane the firewall does not
+** filter; every data-plane caller holds a Microsoft Entra token.
+*/
+static int ends_with(moat_text t, const char *s)
+{
+    size_t n = strlen(s);
+    return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
+}
+
+static int vault_control_plane(const log_fields *f)
+{
+    moat_text op = f->v[LF_OPERATION], uri = f->v[LF_URI];
+    return text_starts(op, "Vault") ||
+           (uri.p && (has(uri.p, uri.n, "://management.azure.com") ||
+                      has(uri.p, uri.n, "://control-")));
+}
+
+/* The verb of SecretGet, KeyList, CertificateDelete, ...: it does not
+** change a vault's decision, but it is what the request reports. */
+static const char *vault_operation(const log_fields *f)
+{
+    moat_text op = f->v[LF_OPERATION];
+    if (op.p == NULL)
+        return NULL;
+    if (ends_with(op, "List") || ends_with(op, "ListVersions"))
+        return "list";
+    if (ends_with(op, "Delete") || ends_with(op, "Purge"))
+        return "delete";
+    static const char *const writes[] = {"Set",    "Create",  "Import",
+                                         "Update", "Restore", "Recover",
+                                         "Put",    "Patch"};
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
+        if (ends_with(op, writes[i]))
+            return "write";
+    }
+    return "read"; /* Get, Backup, and the key operations (Sign, Decrypt) */
+}
+
+/* Key Vault answers a firewall refusal with 403 and one of these texts
+** (Key Vault's "common error codes": ForbiddenByFirewall, and the
+** refusal when public network access is disabled); other 403s are
+** authorization, decided after the network. */
+static moat_log_outcome vault_outcome(const log_fields *f)
+{
+    moat_text sc = f->v[LF_STATUS_CODE], d = f->v[LF_STATUS_DETAIL];
+    int code = 0;
+    if (sc.p && sc.n == 3 && sc.p[0] >= '1' && sc.p[0] <= '5' &&
+        sc.p[1] >= '0' && sc.p[1] <= '9' && sc.p[2] >= '0' && sc.p[2] <= '9')
+        code = (sc.p[0] - '0') * 100 + (sc.p[1] - '0') * 10 + (sc.p[2] - '0');
+    if (code == 403 && d.p &&
+        (has(d.p, d.n, "Client address is not authorized") ||
+         has(d.p, d.n, "Public network access is disabled") ||
+         has(d.p, d.n, "not from a trusted service")))
+        return MOAT_LOG_AZURE_DENIED;
+    if ((code >= 200 && code < 400) || code == 404 || code == 409)
+        return MOAT_LOG_AZURE_ALLOWED;
+    return MOAT_LOG_NO_EVIDENCE;
+}
+
 static moat_status map(moat_log_reader *r, moat_log_request *out,
                        size_t scratch_used, const char **reason,
                        moat_error *err)
@@ -652,10 +718,20 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
         return err ? err->code : MOAT_E_NOTFOUND;
     out->field[MOAT_REQ_RESOURCE] = lit(res->id);
     pp->res = res;
-    const char *endpoint = endpoint_of(f);
-    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
-    pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
-    const char *op = operation_of(f);
+    int vault = res->kind == RES_KEYVAULT;
+    if (vault) {
+        out->field[MOAT_REQ_ENDPOINT] = lit("vault");
+        pp->endpoint = MOAT_ENDPOINT_VAULT;
+        if (vault_control_plane(f)) {
+            out->field[MOAT_REQ_PLANE] = lit("control");
+            pp->plane = MOAT_PLANE_CONTROL;
+        }
+    } else {
+        const char *endpoint = endpoint_of(f);
+        out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
+        pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
+    }
+    const char *op = vault ? vault_operation(f) : operation_of(f);
     if (op == NULL) {
         *reason = "no operation";
         return set_err(err, MOAT_E_INVAL, 0,
@@ -664,7 +740,8 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     out->field[MOAT_REQ_OPERATION] = lit(op);
     static const char *const ops[] = {"read", "write", "delete", "list"};
     pp->op = (moat_operation)word_index(ops, 4, op);
-    moat_text target = target_of(r, f, &scratch_used);
+    moat_text target =
+        vault ? (moat_text){NULL, 0} : target_of(r, f, &scratch_used);
     if (target.n)
         out->field[MOAT_REQ_TARGET] = target;
     const char *proto = protocol_of(f->v[LF_PROTOCOL]);
@@ -674,7 +751,7 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
         pp->has_protocol = 1;
     }
     moat_text auth = f->v[LF_AUTH];
-    const char *a = auth.p ? auth_of(auth) : "Anonymous";
+    const char *a = auth.p ? auth_of(auth) : vault ? "OAuth" : "Anonymous";
     if (a == NULL) {
         *reason = "authentication type moat does not decide";
         return set_err(err, MOAT_E_INVAL, 0,
@@ -702,7 +779,7 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     if (map_private(r, res, &addr, out, reason, err) < 0)
         return err ? err->code : MOAT_E_AMBIGUOUS;
     map_caller(r, out);
-    out->azure = outcome_of(f);
+    out->azure = vault ? vault_outcome(f) : outcome_of(f);
     out->estate_ = r->es;
     out->parsed_ = pp;
     out->status =

@@ -64,6 +64,20 @@ static const key_entry keys[] = {
     K(CTX_PROPERTIES, "accountName", LF_ACCOUNT, CTX_NONE),
     K(CTX_PROPERTIES, "objectKey", LF_OBJECT_KEY, CTX_NONE),
     K(CTX_PROPERTIES, "serviceType", LF_SERVICE, CTX_NONE),
+    /* Key Vault AuditEvent records: the same export, other names */
+    K(CTX_TOP, "resultSignature", LF_STATUS_TEXT, CTX_NONE),
+    K(CTX_TOP, "resultDescription", LF_STATUS_DETAIL, CTX_NONE),
+    K(CTX_IDENTITY, "claim", LF_COUNT, CTX_CLAIM),
+    K(CTX_CLAIM, "oid", LF_OBJECT_ID, CTX_NONE),
+    K(CTX_CLAIM,
+      "http://schemas.microsoft.com/identity/claims/objectidentifier",
+      LF_OBJECT_ID, CTX_NONE),
+    K(CTX_CLAIM, "tid", LF_TENANT_ID, CTX_NONE),
+    K(CTX_CLAIM, "http://schemas.microsoft.com/identity/claims/tenantid",
+      LF_TENANT_ID, CTX_NONE),
+    K(CTX_CLAIM, "appid", LF_APP_ID, CTX_NONE),
+    K(CTX_PROPERTIES, "httpStatusCode", LF_STATUS_CODE, CTX_NONE),
+    K(CTX_PROPERTIES, "requestUri", LF_URI, CTX_NONE),
     /* Log Analytics tables (StorageBlobLogs, ...), as JSON rows */
     K(CTX_TOP, "TimeGenerated", LF_TIME, CTX_NONE),
     K(CTX_TOP, "_ResourceId", LF_RESOURCE_ID, CTX_NONE),
@@ -92,6 +106,7 @@ static const key_entry keys[] = {
 ** are not ours). A perfect hash with no probing loop measured slower: it
 ** needs the name's last word too. */
 #define KEY_SLOTS 128
+#define MAX_KEY_LEN 64 /* the longest name above is 59 bytes */
 static uint64_t head[N_KEYS];
 static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
 
@@ -123,7 +138,7 @@ static void index_keys(void)
 static const key_entry *find_key(log_ctx ctx, const char *s, size_t n,
                                  const char *end)
 {
-    if (n >= 32)
+    if (n > MAX_KEY_LEN)
         return NULL;
     /* Eight bytes load safely when the record has them (the name is
     ** followed by at least its closing quote and a value); the bytes past
@@ -166,6 +181,7 @@ typedef struct scan {
 /* Bit of a member in log_fields.seen: fields first, then objects. */
 #define SEEN_FIELD(f) (1u << (f))
 #define SEEN_OBJECT(ctx) (1u << (LF_COUNT + (ctx)))
+_Static_assert(LF_COUNT + CTX_CLAIM < 32, "log_fields.seen has 32 bits");
 
 /* The scanning functions take the cursor and return where they stopped,
 ** or NULL after recording the first error and where it happened (a

@@ -779,6 +779,7 @@ struct moat_request {
 ** parsing text again (log_map.c, request.c). */
 typedef struct log_parsed {
     const resource *res;
+    moat_plane plane;
     moat_endpoint endpoint;
     moat_operation op;
     moat_auth auth;

@@ -619,6 +619,7 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
                           SIZE_MAX);
     if (q->res == NULL)
         return MOAT_E_NOTFOUND; /* the account is not in this estate */
+    q->plane = p->plane;
     q->endpoint = p->endpoint;
     q->op = p->op;
     q->auth = p->auth;

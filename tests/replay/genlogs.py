@@ -9,7 +9,9 @@ Formats: diagnostic (diagnostic-setting JSON lines, as in PT1H.json),
 diagnostic-records ({"records": [...]} as older exports and Event Hub
 messages), analytics-json (Log Analytics rows as JSON lines),
 analytics-array (rows as one JSON array, `az monitor log-analytics query`
-style), analytics-csv (the portal's "Export to CSV"), classic (Storage
+style), analytics-csv (the portal's "Export to CSV"), keyvault (Key Vault
+AuditEvent records of the same diagnostic export, for the estate's
+vaults), classic (Storage
 Analytics `$logs` lines: version 2.0 for blob and queue, 1.0 for table,
 whose lines carry no requester identity; Azure Files is not logged there).
 
@@ -17,8 +19,9 @@ Sources are drawn from the estate: public addresses inside and outside the
 accounts' IP rules, private addresses in subnets with service endpoints,
 addresses in subnets that host an Approved private endpoint to the account,
 managed identities (principalId) of the estate. The truth file has one JSON
-line per record: {"line": N, "request": {...}} in decision.md section 2's
-shape, or {"line": N, "unmapped": REASON} for records made to be
+line per record: {"line": N, "request": {...}, "azure": OUTCOME} in
+decision.md section 2's shape with the network outcome its status shows
+(allowed, denied, unknown), or {"line": N, "unmapped": REASON} for records made to be
 unmappable. Record shapes follow Azure's documentation (docs/replay.md).
 """
 import argparse
@@ -70,7 +73,8 @@ def resources(path):
     for f in sorted(files):
         with open(f) as fp:
             doc = json.load(fp)
-        items = doc if isinstance(doc, list) else doc.get("value", doc.get("resources", [doc]))
+        items = doc if isinstance(doc, list) else \
+            doc.get("value", doc.get("data", doc.get("resources", [doc])))
         for r in items:
             if isinstance(r, dict):
                 out.append(r)
@@ -87,6 +91,7 @@ class Estate:
         rs = resources(path)
         low = lambda t: (t or "").lower()
         self.accounts = [r for r in rs if low(r.get("type")) == "microsoft.storage/storageaccounts"]
+        self.vaults = [r for r in rs if low(r.get("type")) == "microsoft.keyvault/vaults"]
         self.subnets = []
         for r in rs:
             if low(r.get("type")) != "microsoft.network/virtualnetworks/subnets":
@@ -188,6 +193,21 @@ def choose_source(rng, est, acct):
     return ip, {"ip": ip}, "public"
 
 
+def token_holder(rng, est, caller):
+    """(object id, tenant) of an OAuth caller: an estate managed identity
+    (its resource, subscription and perimeter added to caller) or someone
+    outside the estate."""
+    if est.principals and rng.random() < 0.6:
+        p = rng.choice(est.principals)
+        caller["resource_id"] = p["id"]
+        caller["subscription"] = p["id"].split("/")[2]
+        if p["id"].lower() in est.members:
+            caller["perimeters"] = [est.members[p["id"].lower()]]
+        return p["oid"], p["tenant"]
+    oid = "%08x-1111-4222-8333-%012x" % (rng.randrange(1 << 32), rng.randrange(1 << 48))
+    return oid, rng.choice(["2987efb7-f7cf-4546-a458-91d2550c48c7", "fa1ccb8f-23d3-4fc3-ae15-889c1cc961a9"])
+
+
 def make(rng, est, args, n):
     """(record fields, truth) for record n."""
     acct = rng.choice(est.accounts)
@@ -202,16 +222,7 @@ def make(rng, est, args, n):
     caller = {"auth": auth}
     oid = tenant = None
     if auth == "OAuth":
-        if est.principals and rng.random() < 0.6:
-            p = rng.choice(est.principals)
-            oid, tenant = p["oid"], p["tenant"]
-            caller["resource_id"] = p["id"]
-            caller["subscription"] = p["id"].split("/")[2]
-            if p["id"].lower() in est.members:
-                caller["perimeters"] = [est.members[p["id"].lower()]]
-        else:
-            oid = "%08x-1111-4222-8333-%012x" % (rng.randrange(1 << 32), rng.randrange(1 << 48))
-            tenant = rng.choice(["2987efb7-f7cf-4546-a458-91d2550c48c7", "fa1ccb8f-23d3-4fc3-ae15-889c1cc961a9"])
+        oid, tenant = token_holder(rng, est, caller)
         if tenant:
             caller["tenant"] = tenant
         if args.format == "classic" and endpoint == "table":
@@ -246,7 +257,77 @@ def make(rng, est, args, n):
                corr="%08x-%04x-4%03x-8%03x-%012x" % (rng.randrange(1 << 32), rng.randrange(65536),
                                                       rng.randrange(4096), rng.randrange(4096),
                                                       rng.randrange(1 << 48)))
-    return rec, {"request": request}
+    return rec, {"request": request, "azure": "denied" if denied else "allowed"}
+
+
+VAULT_OPS = [("SecretGet", "read"), ("SecretGet", "read"), ("SecretList", "list"), ("SecretSet", "write"),
+             ("KeyDecrypt", "read"), ("KeySign", "read"), ("CertificateGet", "read"),
+             ("SecretDelete", "delete"), ("VaultGet", "read")]
+
+
+def make_vault(rng, est, args, n):
+    """(record fields, truth) for a Key Vault AuditEvent record."""
+    vault = rng.choice(est.vaults)
+    op, operation = rng.choice(VAULT_OPS)
+    control = op.startswith("Vault")
+    ip, source, path = choose_source(rng, est, vault)
+    if ":" in ip:  # Key Vault's firewall and logs are IPv4 only
+        ip = public_ip(rng)
+        source = {"ip": ip}
+    caller = {"auth": "OAuth"}
+    oid, tenant = token_holder(rng, est, caller)
+    if rng.random() < 0.5:
+        tenant = None  # not every record names the tenant claim
+    if tenant:
+        caller["tenant"] = tenant
+    request = {"resource": vault["id"], "endpoint": "vault", "operation": operation, "source": source,
+               "caller": caller}
+    if control:
+        request["plane"] = "control"
+    denied = rng.random() < args.denied / 100.0 and not control
+    flip = rng.random() < args.disagree / 100.0
+    if args.statuses is not None and n + 1 in args.statuses:
+        denied = (args.statuses[n + 1] == "deny") != flip
+    rbac = rng.random() < 0.05
+    # Key Vault's refusal texts: ForbiddenByFirewall, or public access off.
+    refusal = "Public network access is disabled and request is not from a trusted service nor via an " \
+              "approved private link." \
+        if (vault.get("properties") or {}).get("publicNetworkAccess", "").lower() == "disabled" else \
+        "Client address is not authorized and caller is not a trusted service.\r\nClient address: %s\r\n" \
+        "Caller: appid=0c1d2e3f;oid=%s\r\nVault: %s;location=%s" % (ip, oid, vault["name"], vault.get("location"))
+    status = (403, "Forbidden", refusal) if denied else \
+        (403, "Forbidden", "Caller is not authorized to perform action on resource.") if rbac else \
+        rng.choice([(200, "OK", ""), (200, "OK", ""), (404, "Not Found", "Secret not found: db")])
+    t = "2026-11-%02dT%02d:%02d:%02d.%07dZ" % (rng.randrange(1, 28), rng.randrange(24), rng.randrange(60),
+                                             rng.randrange(60), rng.randrange(10 ** 7))
+    rec = dict(time=t, vault=vault, op=op, control=control, status=status, ip=ip, oid=oid, tenant=tenant)
+    azure = "denied" if denied else "unknown" if rbac else "allowed"
+    return rec, {"request": request, "azure": azure}
+
+
+def keyvault(rec):
+    """An AuditEvent record as a diagnostic setting exports it (Key Vault
+    logging docs): the claims of the caller's token under identity.claim,
+    the HTTP status under properties."""
+    vault = rec["vault"]
+    code, sig, desc = rec["status"]
+    claim = {"appid": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"}
+    if rec["control"]:  # Resource Manager's records use the claim URIs
+        claim["http://schemas.microsoft.com/identity/claims/objectidentifier"] = rec["oid"]
+        if rec["tenant"]:
+            claim["http://schemas.microsoft.com/identity/claims/tenantid"] = rec["tenant"]
+        uri = "https://management.azure.com%s?api-version=2023-07-01" % vault["id"]
+    else:
+        claim["oid"] = rec["oid"]
+        if rec["tenant"]:
+            claim["tid"] = rec["tenant"]
+        uri = "https://%s.vault.azure.net/secrets/db?api-version=7.4" % vault["name"]
+    return {"time": rec["time"], "resourceId": vault["id"].upper(), "operationName": rec["op"],
+            "operationVersion": "7.4", "category": "AuditEvent", "resultType": "Success",
+            "resultSignature": sig, "resultDescription": desc, "durationMs": "12",
+            "callerIpAddress": rec["ip"], "correlationId": "", "identity": {"claim": claim},
+            "properties": {"clientInfo": "azsdk-python-keyvault-secrets/4.7.0", "requestUri": uri,
+                           "httpStatusCode": code, "isAccessPolicyMatch": True, "tlsVersion": "TLS1_2"}}
 
 
 def resource_id(acct, endpoint):
@@ -369,7 +450,8 @@ def main():
     ap.add_argument("--estate", required=True)
     ap.add_argument("--records", type=int, default=1000)
     ap.add_argument("--format", required=True, choices=["diagnostic", "diagnostic-records", "analytics-json",
-                                                         "analytics-array", "analytics-csv", "classic"])
+                                                         "analytics-array", "analytics-csv", "classic",
+                                                         "keyvault"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--truth")
     ap.add_argument("--seed", type=int, default=1)
@@ -394,6 +476,8 @@ def main():
     est = Estate(args.estate)
     if not est.accounts:
         sys.exit("genlogs: the estate has no storage account")
+    if args.format == "keyvault" and not est.vaults:
+        sys.exit("genlogs: the estate has no key vault")
     opener = gzip.open if args.gzip else open
     truth = open(args.truth, "w") if args.truth else None
     fmt = args.format
@@ -410,7 +494,14 @@ def main():
                 rec = {"TimeGenerated": rec["time"], "AccountName": "stgone%04d" % rng.randrange(10000),
                        "OperationName": "GetBlob", "Category": "StorageRead", "CallerIpAddress": "1.2.3.4:5",
                        "StatusCode": "200", "StatusText": "Success", "Type": "StorageBlobLogs"}
-            if reason == "no caller address":
+            if fmt == "keyvault" and reason != "malformed record":
+                good, _ = make_vault(rng, est, args, n)
+                rec = keyvault(good)
+                if reason == "no caller address":
+                    rec["callerIpAddress"] = ""
+                else:
+                    rec["resourceId"] = rec["resourceId"].rsplit("/", 1)[0] + "/KV-GONE%04d" % rng.randrange(10000)
+            elif reason == "no caller address":
                 good, _ = make(rng, est, args, n)
                 if fmt == "classic":
                     good["caller_ip"] = "Unknown:0"
@@ -431,6 +522,10 @@ def main():
             else:
                 rec_text = None
             truth_entry = {"unmapped": reason}
+        elif fmt == "keyvault":
+            good, truth_entry = make_vault(rng, est, args, n)
+            rec = keyvault(good)
+            rec_text = None
         else:
             good, truth_entry = make(rng, est, args, n)
             rec = good if fmt == "classic" else diagnostic(good) if fmt.startswith("diagnostic") else analytics(good)

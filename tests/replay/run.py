@@ -29,7 +29,8 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 EXAMPLE = os.path.join(TOP, "examples", "estate")
-FORMATS = ["diagnostic", "diagnostic-records", "analytics-json", "analytics-array", "analytics-csv", "classic"]
+FORMATS = ["diagnostic", "diagnostic-records", "analytics-json", "analytics-array", "analytics-csv", "classic",
+           "keyvault"]
 FAILURES = []
 
 
@@ -100,12 +101,14 @@ def check_format(tmp, fmt, proposed, gz):
                 if bad <= 3:
                     fail("%s line %d: expected unmapped (%s), got %s" % (tag, t["line"], t["unmapped"],
                                                                       unmapped.get(t["line"]) or "mapped"))
-        elif t["line"] not in decisions or decisions[t["line"]]["request"] != t["request"]:
+        elif t["line"] not in decisions or decisions[t["line"]]["request"] != t["request"] or \
+                decisions[t["line"]]["azure"] != t["azure"]:
             bad += 1
             if bad <= 3:
-                got = decisions.get(t["line"], {}).get("request")
-                fail("%s line %d: mapped to\n    %s\n  expected\n    %s" % (tag, t["line"], json.dumps(got),
-                                                                           json.dumps(t["request"])))
+                got = decisions.get(t["line"], {})
+                fail("%s line %d: mapped to\n    %s (Azure %s)\n  expected\n    %s (Azure %s)"
+                     % (tag, t["line"], json.dumps(got.get("request")), got.get("azure"),
+                        json.dumps(t["request"]), t["azure"]))
     # 2. the decisions, against moat check
     reqs = "".join(json.dumps(d["request"]) + "\n" for d in decisions.values())
     order = list(decisions.values())
@@ -175,7 +178,8 @@ def check_format(tmp, fmt, proposed, gz):
             fail("%s: %s lists a rule that decided as dead" % (tag, cfg))
         if len(dead) != sum(1 for k, v in counted.items() if v == 0):
             fail("%s: %s dead rules are not the rules without hits" % (tag, cfg))
-    expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json"}.get(fmt, fmt)
+    expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json",
+                       "keyvault": "diagnostic"}.get(fmt, fmt)
     if summary["formats"] != {expected_format: len(truth)}:
         fail("%s: formats %s" % (tag, summary["formats"]))
     return log, summary, p.stdout

@@ -114,24 +114,30 @@ static const char *const top_names[] = {"time",
                                         "RequesterObjectId",
                                         "Uri",
                                         "ObjectKey",
-                                        "Type"};
+                                        "Type",
+                                        "resultSignature",
+                                        "resultDescription"};
 static const char *const identity_names[] = {"type", "requester",
-                                             "authorization", "tokenHash"};
+                                             "authorization", "claim"};
+static const char *const claim_names[] = {
+    "oid", "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "tid", "appid"};
 static const char *const requester_names[] = {"objectId", "tenantId", "appId",
                                               "upn"};
-static const char *const properties_names[] = {"accountName", "objectKey",
-                                               "serviceType", "etag"};
+static const char *const properties_names[] = {
+    "accountName", "objectKey", "serviceType", "httpStatusCode", "requestUri"};
 
 static void value(gen *g, int depth)
 {
-    switch (depth > 3 ? rnd(4) : rnd(9)) {
+    switch (depth > 3 ? rnd(4) : rnd(10)) {
     case 0: string(g); break;
     case 1: put(g, rnd(2) ? "200" : "-1.5e3"); break;
     case 2: put(g, rnd(2) ? "true" : "null"); break;
     case 3: string(g); break;
     case 4: object(g, depth, identity_names, 4); break;
     case 5: object(g, depth, requester_names, 4); break;
-    case 6: object(g, depth, properties_names, 4); break;
+    case 6: object(g, depth, properties_names, 5); break;
+    case 8: object(g, depth, claim_names, 4); break;
     case 7:
         put(g, "[");
         for (uint32_t i = rnd(3); i > 0; i--) {
@@ -174,6 +180,18 @@ static const struct {
     {CTX_PROPERTIES, "accountName", LF_ACCOUNT, CTX_NONE},
     {CTX_PROPERTIES, "objectKey", LF_OBJECT_KEY, CTX_NONE},
     {CTX_PROPERTIES, "serviceType", LF_SERVICE, CTX_NONE},
+    {CTX_TOP, "resultSignature", LF_STATUS_TEXT, CTX_NONE},
+    {CTX_TOP, "resultDescription", LF_STATUS_DETAIL, CTX_NONE},
+    {CTX_IDENTITY, "claim", LF_COUNT, CTX_CLAIM},
+    {CTX_CLAIM, "oid", LF_OBJECT_ID, CTX_NONE},
+    {CTX_CLAIM, "http://schemas.microsoft.com/identity/claims/objectidentifier",
+     LF_OBJECT_ID, CTX_NONE},
+    {CTX_CLAIM, "tid", LF_TENANT_ID, CTX_NONE},
+    {CTX_CLAIM, "http://schemas.microsoft.com/identity/claims/tenantid",
+     LF_TENANT_ID, CTX_NONE},
+    {CTX_CLAIM, "appid", LF_APP_ID, CTX_NONE},
+    {CTX_PROPERTIES, "httpStatusCode", LF_STATUS_CODE, CTX_NONE},
+    {CTX_PROPERTIES, "requestUri", LF_URI, CTX_NONE},
     {CTX_TOP, "TimeGenerated", LF_TIME, CTX_NONE},
     {CTX_TOP, "_ResourceId", LF_RESOURCE_ID, CTX_NONE},
     {CTX_TOP, "AccountName", LF_ACCOUNT, CTX_NONE},
