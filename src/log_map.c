@@ -214,24 +214,31 @@ static moat_text lit(const char *s)
     return t;
 }
 
-/* ".../storageAccounts/<name>[/blobServices/default]" or
-** ".../Microsoft.KeyVault/vaults/<name>": the resource's id. Only segment
-** starts are compared (after each '/'). */
-static moat_text account_of_id(moat_text id)
+/* ".../Microsoft.Storage/storageAccounts/<name>[/blobServices/default]"
+** or ".../Microsoft.KeyVault/vaults/<name>": the resource's id, and in
+** *kind which of the two the record names. Only segment starts are
+** compared (after each '/'), with the provider, so that a resource group
+** named "storageAccounts" is not taken for the type. */
+static moat_text account_of_id(moat_text id, res_kind *kind)
 {
-    static const char *const keys[] = {"storageAccounts/",
-                                       "Microsoft.KeyVault/vaults/"};
+    static const struct {
+        const char *key;
+        res_kind kind;
+    } types[] = {{"Microsoft.Storage/storageAccounts/", RES_STORAGE},
+                 {"Microsoft.KeyVault/vaults/", RES_KEYVAULT}};
     const char *p = id.p, *end = id.p + id.n;
     while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
         p++;
+        if ((size_t)(end - p) < 10 || (*p != 'M' && *p != 'm'))
+            continue;
         for (size_t i = 0; i < 2; i++) {
-            size_t k = strlen(keys[i]);
-            if ((size_t)(end - p) <= k || (*p | 0x20) != (keys[i][0] | 0x20) ||
-                !moat__eq_ci(p, k, keys[i], k))
+            size_t k = strlen(types[i].key);
+            if ((size_t)(end - p) <= k || !moat__eq_ci(p, k, types[i].key, k))
                 continue;
             const char *e = p + k;
             while (e < end && *e != '/')
                 e++;
+            *kind = types[i].kind;
             moat_text t = {id.p, (size_t)(e - id.p)};
             return t;
         }
@@ -574,6 +581,10 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
         return;
     r->parsed.caller = pr;
     out->field[MOAT_REQ_CALLER_RESOURCE_ID] = lit(pr->resource_id);
+    /* The tenant of a managed identity's token is its own: used when the
+    ** record does not log one (Key Vault's claims often lack tid). */
+    if (out->field[MOAT_REQ_CALLER_TENANT].n == 0 && pr->tenant_id)
+        out->field[MOAT_REQ_CALLER_TENANT] = lit(pr->tenant_id);
     if (pr->subscription_text)
         out->field[MOAT_REQ_CALLER_SUBSCRIPTION] = lit(pr->subscription_text);
     if (pr->perimeter_text)
@@ -606,8 +617,10 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
                                   moat_log_request *out, const char **reason,
                                   moat_error *err)
 {
-    moat_text id = f->v[LF_RESOURCE_ID].p ? account_of_id(f->v[LF_RESOURCE_ID])
-                                          : (moat_text){NULL, 0};
+    res_kind kind = RES_STORAGE; /* a bare account name is a storage field */
+    moat_text id = f->v[LF_RESOURCE_ID].p
+                       ? account_of_id(f->v[LF_RESOURCE_ID], &kind)
+                       : (moat_text){NULL, 0};
     moat_text name = f->v[LF_ACCOUNT];
     moat_status st = MOAT_E_NOTFOUND;
     const resource *res = NULL;
@@ -615,6 +628,10 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
         res = find_account(r, id, &st);
     if (res == NULL && name.p)
         res = find_account(r, name, &st);
+    /* A name shared by a vault and an account finds either: the record
+    ** says which kind it is about. */
+    if (res && res->kind != kind)
+        res = NULL;
     if (name.p == NULL && id.p) {
         const char *slash = id.p + id.n;
         while (slash > id.p && slash[-1] != '/')
@@ -655,12 +672,33 @@ static int ends_with(moat_text t, const char *s)
     return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
 }
 
+/* The host of a URI ("https://host:443/path"), or an empty span. */
+static moat_text uri_host(moat_text uri)
+{
+    moat_text h = {NULL, 0};
+    for (size_t i = 0; uri.p && i + 2 < uri.n; i++) {
+        if (uri.p[i] == ':' && uri.p[i + 1] == '/' && uri.p[i + 2] == '/') {
+            const char *p = uri.p + i + 3, *e = p, *end = uri.p + uri.n;
+            while (e < end && *e != '/' && *e != ':' && *e != '?')
+                e++;
+            h.p = p;
+            h.n = (size_t)(e - p);
+            break;
+        }
+    }
+    return h;
+}
+
+/* Resource Manager's requests: Vault* operations, or a request to
+** management.azure.com or to Key Vault's control-<region>.vaultcore
+** hosts (a vault's own host is <name>.vault.azure.net, whatever its
+** name). */
 static int vault_control_plane(const log_fields *f)
 {
-    moat_text op = f->v[LF_OPERATION], uri = f->v[LF_URI];
-    return text_starts(op, "Vault") ||
-           (uri.p && (has(uri.p, uri.n, "://management.azure.com") ||
-                      has(uri.p, uri.n, "://control-")));
+    moat_text op = f->v[LF_OPERATION], host = uri_host(f->v[LF_URI]);
+    return text_starts(op, "Vault") || text_eq(host, "management.azure.com") ||
+           (text_starts(host, "control-") &&
+            ends_with(host, ".vaultcore.azure.net"));
 }
 
 /* The verb of SecretGet, KeyList, CertificateDelete, ...: it does not
@@ -670,13 +708,14 @@ static const char *vault_operation(const log_fields *f)
     moat_text op = f->v[LF_OPERATION];
     if (op.p == NULL)
         return NULL;
-    if (ends_with(op, "List") || ends_with(op, "ListVersions"))
+    if (ends_with(op, "List") || ends_with(op, "ListVersions") ||
+        ends_with(op, "ListDeleted"))
         return "list";
     if (ends_with(op, "Delete") || ends_with(op, "Purge"))
         return "delete";
     static const char *const writes[] = {"Set",    "Create",  "Import",
                                          "Update", "Restore", "Recover",
-                                         "Put",    "Patch"};
+                                         "Put",    "Patch",   "Rotate"};
     for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
         if (ends_with(op, writes[i]))
             return "write";
@@ -719,6 +758,19 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     out->field[MOAT_REQ_RESOURCE] = lit(res->id);
     pp->res = res;
     int vault = res->kind == RES_KEYVAULT;
+    if (vault && r->format != MOAT_LOG_DIAGNOSTIC) {
+        *reason = "Key Vault Log Analytics row";
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "Key Vault rows of Log Analytics (AZKVAuditLogs, "
+                       "AzureDiagnostics) are not read; export AuditEvent "
+                       "through a diagnostic setting");
+    }
+    if (vault && ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
+        *reason = "not a request";
+        return set_err(err, MOAT_E_INVAL, 0,
+                       "%.*s is a notification Key Vault sends, not a request",
+                       (int)f->v[LF_OPERATION].n, f->v[LF_OPERATION].p);
+    }
     if (vault) {
         out->field[MOAT_REQ_ENDPOINT] = lit("vault");
         pp->endpoint = MOAT_ENDPOINT_VAULT;

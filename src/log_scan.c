@@ -106,7 +106,7 @@ static const key_entry keys[] = {
 ** are not ours). A perfect hash with no probing loop measured slower: it
 ** needs the name's last word too. */
 #define KEY_SLOTS 128
-#define MAX_KEY_LEN 64 /* the longest name above is 59 bytes */
+#define MAX_KEY_LEN 64 /* the longest name above is 61 bytes */
 static uint64_t head[N_KEYS];
 static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
 

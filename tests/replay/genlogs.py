@@ -276,10 +276,11 @@ def make_vault(rng, est, args, n):
         source = {"ip": ip}
     caller = {"auth": "OAuth"}
     oid, tenant = token_holder(rng, est, caller)
-    if rng.random() < 0.5:
-        tenant = None  # not every record names the tenant claim
-    if tenant:
-        caller["tenant"] = tenant
+    logged = rng.random() < 0.5  # not every record names the tenant claim
+    if tenant and (logged or "resource_id" in caller):
+        caller["tenant"] = tenant  # an estate identity's tenant is known
+    if not logged:
+        tenant = None
     request = {"resource": vault["id"], "endpoint": "vault", "operation": operation, "source": source,
                "caller": caller}
     if control:
@@ -289,6 +290,7 @@ def make_vault(rng, est, args, n):
     if args.statuses is not None and n + 1 in args.statuses:
         denied = (args.statuses[n + 1] == "deny") != flip
     rbac = rng.random() < 0.05
+    served = rng.choice([(200, "OK", ""), (200, "OK", ""), (404, "Not Found", "Secret not found: db")])
     # Key Vault's refusal texts: ForbiddenByFirewall, or public access off.
     refusal = "Public network access is disabled and request is not from a trusted service nor via an " \
               "approved private link." \
@@ -297,7 +299,7 @@ def make_vault(rng, est, args, n):
         "Caller: appid=0c1d2e3f;oid=%s\r\nVault: %s;location=%s" % (ip, oid, vault["name"], vault.get("location"))
     status = (403, "Forbidden", refusal) if denied else \
         (403, "Forbidden", "Caller is not authorized to perform action on resource.") if rbac else \
-        rng.choice([(200, "OK", ""), (200, "OK", ""), (404, "Not Found", "Secret not found: db")])
+        served  # drawn whatever the status, so that --statuses keeps the records
     t = "2026-11-%02dT%02d:%02d:%02d.%07dZ" % (rng.randrange(1, 28), rng.randrange(24), rng.randrange(60),
                                              rng.randrange(60), rng.randrange(10 ** 7))
     rec = dict(time=t, vault=vault, op=op, control=control, status=status, ip=ip, oid=oid, tenant=tenant)

@@ -269,6 +269,60 @@ def refused(tmp, name, text, message):
         fail("%s: expected %r, got %s" % (name, message, p.stderr))
 
 
+def replay_records(tmp, name, records, estate=EXAMPLE):
+    """Each record's --decisions line, or its unmapped reason."""
+    log = os.path.join(tmp, name)
+    with open(log, "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    dec, unm = log + ".dec", log + ".unm"
+    run(["replay", "--estate", estate, "--decisions", dec, "--unmapped", unm, log])
+    out = {d["line"]: d for d in read_lines(dec)}
+    for l in open(unm):
+        out[int(l.split(":")[1])] = l.split(":", 3)[2].strip()
+    return [out[i + 1] for i in range(len(records))]
+
+
+def check_vault_edges(tmp):
+    """Key Vault records the generator does not write (docs/replay.md)."""
+    vault_id = ("/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-nw-security/providers/"
+                "Microsoft.KeyVault/vaults/control-apps")
+    estate = os.path.join(tmp, "vault-estate.json")
+    with open(estate, "w") as f:
+        json.dump([{"id": vault_id, "name": "control-apps", "type": "Microsoft.KeyVault/vaults",
+                    "location": "westeurope", "properties": {
+                        "tenantId": "2987efb7-f7cf-4546-a458-91d2550c48c7",
+                        "networkAcls": {"defaultAction": "Deny", "bypass": "None"}}}], f)
+    denied = {"time": "2026-11-20T08:00:00Z", "resourceId": vault_id.upper(), "operationName": "SecretGet",
+              "category": "AuditEvent", "resultSignature": "Forbidden", "callerIpAddress": "203.0.113.9",
+              "resultDescription": "Client address is not authorized and caller is not a trusted service.",
+              "identity": {"claim": {"oid": "x"}},
+              "properties": {"httpStatusCode": 403,
+                             "requestUri": "https://control-apps.vault.azure.net/secrets/s?api-version=7.4"}}
+    notification = dict(denied, operationName="VaultAccessPolicyChangedEventGridNotification")
+    arm = dict(denied, operationName="VaultGet", properties={
+        "httpStatusCode": 200, "requestUri": "https://management.azure.com%s?api-version=2023-07-01" % vault_id})
+    # A storage record naming an account the estate lacks, whose name a vault has.
+    storage = {"time": "2026-11-20T08:00:00Z", "category": "StorageRead", "operationName": "GetBlob",
+               "resourceId": "/subscriptions/0/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/"
+                             "control-apps/blobServices/default", "callerIpAddress": "203.0.113.9:1",
+               "statusCode": 200, "statusText": "Success", "properties": {"accountName": "control-apps"}}
+    got = replay_records(tmp, "vault-edges.log", [denied, notification, arm, storage], estate)
+    if not isinstance(got[0], dict) or "plane" in got[0]["request"] or got[0]["azure"] != "denied" or \
+            got[0]["decisions"]["current"]["decision"] != "deny":
+        fail("a data-plane request to a vault named control-*: %s" % got[0])
+    if got[1] != "not a request":
+        fail("Key Vault notification: %s" % got[1])
+    if not isinstance(got[2], dict) or got[2]["request"].get("plane") != "control":
+        fail("VaultGet through Resource Manager: %s" % got[2])
+    if got[3] != "account not in the estate":
+        fail("storage record resolved to a vault of the same name: %s" % got[3])
+    la = {"TimeGenerated": "2026-11-20T08:00:00Z", "_ResourceId": vault_id.lower(), "OperationName": "SecretGet",
+          "CallerIpAddress": "203.0.113.9", "HttpStatusCode": 403, "Type": "AZKVAuditLogs"}
+    got = replay_records(tmp, "vault-la.log", [la], estate)
+    if got[0] != "Key Vault Log Analytics row":
+        fail("Key Vault Log Analytics row: %s" % got[0])
+
+
 def check_bad_inputs(tmp, log_gz):
     empty = os.path.join(tmp, "empty.log")
     open(empty, "w").close()
@@ -329,6 +383,7 @@ def main():
         logs.append(gz)
         check_agreement(tmp, proposed, logs)
         check_bad_inputs(tmp, gz)
+        check_vault_edges(tmp)
     finally:
         shutil.rmtree(tmp)
     print("replay: %d formats (and gzip), 3000 records each, %d failures" % (len(FORMATS), len(FAILURES)))

@@ -121,7 +121,7 @@ static const char *const identity_names[] = {"type", "requester",
                                              "authorization", "claim"};
 static const char *const claim_names[] = {
     "oid", "http://schemas.microsoft.com/identity/claims/objectidentifier",
-    "tid", "appid"};
+    "tid", "http://schemas.microsoft.com/identity/claims/tenantid", "appid"};
 static const char *const requester_names[] = {"objectId", "tenantId", "appId",
                                               "upn"};
 static const char *const properties_names[] = {
@@ -137,7 +137,7 @@ static void value(gen *g, int depth)
     case 4: object(g, depth, identity_names, 4); break;
     case 5: object(g, depth, requester_names, 4); break;
     case 6: object(g, depth, properties_names, 5); break;
-    case 8: object(g, depth, claim_names, 4); break;
+    case 8: object(g, depth, claim_names, 5); break;
     case 7:
         put(g, "[");
         for (uint32_t i = rnd(3); i > 0; i--) {
