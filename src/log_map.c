@@ -214,6 +214,23 @@ static moat_text lit(const char *s)
     return t;
 }
 
+/* The host of a URI ("https://host:443/path"), or an empty span. */
+static moat_text uri_host(moat_text uri)
+{
+    moat_text h = {NULL, 0};
+    for (size_t i = 0; uri.p && i + 2 < uri.n; i++) {
+        if (uri.p[i] == ':' && uri.p[i + 1] == '/' && uri.p[i + 2] == '/') {
+            const char *p = uri.p + i + 3, *e = p, *end = uri.p + uri.n;
+            while (e < end && *e != '/' && *e != ':' && *e != '?')
+                e++;
+            h.p = p;
+            h.n = (size_t)(e - p);
+            break;
+        }
+    }
+    return h;
+}
+
 /* ".../Microsoft.Storage/storageAccounts/<name>[/blobServices/default]"
 ** or ".../Microsoft.KeyVault/vaults/<name>": the resource's id, and in
 ** *kind which of the two the record names. Only segment starts are
@@ -254,21 +271,11 @@ static const char *const endpoint_names[] = {"blob",  "dfs",   "file",
 ** (also <account>-secondary, and the z<nn>.web hosts of static sites). */
 static const char *endpoint_of_uri(moat_text uri)
 {
-    const char *p = uri.p, *end = uri.p + uri.n;
-    const char *scheme = NULL;
-    for (const char *q = p; q + 2 < end; q++) {
-        if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-            scheme = q + 3;
-            break;
-        }
-    }
-    if (scheme == NULL)
+    moat_text host = uri_host(uri);
+    if (host.p == NULL)
         return NULL;
-    const char *host_end = scheme;
-    while (host_end < end && *host_end != '/' && *host_end != ':' &&
-           *host_end != '?')
-        host_end++;
-    const char *dot = memchr(scheme, '.', (size_t)(host_end - scheme));
+    const char *host_end = host.p + host.n;
+    const char *dot = memchr(host.p, '.', host.n);
     if (dot == NULL)
         return NULL;
     const char *label = dot + 1;
@@ -385,16 +392,10 @@ static moat_text target_of(moat_log_reader *r, const log_fields *f,
         const char *slash = memchr(p, '/', (size_t)(end - p));
         p = slash ? slash + 1 : end; /* past the account */
     } else if (f->v[LF_URI].p) {
-        const char *u = f->v[LF_URI].p, *ue = u + f->v[LF_URI].n;
-        const char *s = NULL;
-        for (const char *q = u; q + 2 < ue; q++) {
-            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-                s = q + 3;
-                break;
-            }
-        }
-        if (s == NULL)
+        moat_text host = uri_host(f->v[LF_URI]);
+        if (host.p == NULL)
             return t;
+        const char *s = host.p + host.n, *ue = f->v[LF_URI].p + f->v[LF_URI].n;
         const char *slash = memchr(s, '/', (size_t)(ue - s));
         if (slash == NULL)
             return t;
@@ -500,16 +501,22 @@ static const char *protocol_of(moat_text t)
 ** logged with a status text ending in IpAuthorizationError (the prefix
 ** names the auth: SAS, OAuth, Anonymous, ...), or as 403
 ** AuthorizationFailure; anything else the service answered got past it. */
+/* An HTTP status has three digits; anything else ("Unknown") is 0. */
+static int http_status(moat_text sc)
+{
+    if (sc.p && sc.n == 3 && sc.p[0] >= '1' && sc.p[0] <= '5' &&
+        sc.p[1] >= '0' && sc.p[1] <= '9' && sc.p[2] >= '0' && sc.p[2] <= '9')
+        return (sc.p[0] - '0') * 100 + (sc.p[1] - '0') * 10 + (sc.p[2] - '0');
+    return 0;
+}
+
 static moat_log_outcome outcome_of(const log_fields *f)
 {
-    moat_text st = f->v[LF_STATUS_TEXT], sc = f->v[LF_STATUS_CODE];
+    moat_text st = f->v[LF_STATUS_TEXT];
     if (st.p && st.n >= 20 &&
         moat__eq_ci(st.p + st.n - 20, 20, "IpAuthorizationError", 20))
         return MOAT_LOG_AZURE_DENIED;
-    int code = 0; /* an HTTP status has three digits; anything else: 0 */
-    if (sc.p && sc.n == 3 && sc.p[0] >= '1' && sc.p[0] <= '5' &&
-        sc.p[1] >= '0' && sc.p[1] <= '9' && sc.p[2] >= '0' && sc.p[2] <= '9')
-        code = (sc.p[0] - '0') * 100 + (sc.p[1] - '0') * 10 + (sc.p[2] - '0');
+    int code = http_status(f->v[LF_STATUS_CODE]);
     if (st.p && text_eq(st, "AuthorizationFailure") &&
         (code == 403 || code == 0))
         return MOAT_LOG_AZURE_DENIED;
@@ -672,23 +679,6 @@ static int ends_with(moat_text t, const char *s)
     return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
 }
 
-/* The host of a URI ("https://host:443/path"), or an empty span. */
-static moat_text uri_host(moat_text uri)
-{
-    moat_text h = {NULL, 0};
-    for (size_t i = 0; uri.p && i + 2 < uri.n; i++) {
-        if (uri.p[i] == ':' && uri.p[i + 1] == '/' && uri.p[i + 2] == '/') {
-            const char *p = uri.p + i + 3, *e = p, *end = uri.p + uri.n;
-            while (e < end && *e != '/' && *e != ':' && *e != '?')
-                e++;
-            h.p = p;
-            h.n = (size_t)(e - p);
-            break;
-        }
-    }
-    return h;
-}
-
 /* Resource Manager's requests: Vault* operations, or a request to
 ** management.azure.com or to Key Vault's control-<region>.vaultcore
 ** hosts (a vault's own host is <name>.vault.azure.net, whatever its
@@ -729,11 +719,8 @@ static const char *vault_operation(const log_fields *f)
 ** authorization, decided after the network. */
 static moat_log_outcome vault_outcome(const log_fields *f)
 {
-    moat_text sc = f->v[LF_STATUS_CODE], d = f->v[LF_STATUS_DETAIL];
-    int code = 0;
-    if (sc.p && sc.n == 3 && sc.p[0] >= '1' && sc.p[0] <= '5' &&
-        sc.p[1] >= '0' && sc.p[1] <= '9' && sc.p[2] >= '0' && sc.p[2] <= '9')
-        code = (sc.p[0] - '0') * 100 + (sc.p[1] - '0') * 10 + (sc.p[2] - '0');
+    moat_text d = f->v[LF_STATUS_DETAIL];
+    int code = http_status(f->v[LF_STATUS_CODE]);
     if (code == 403 && d.p &&
         (has(d.p, d.n, "Client address is not authorized") ||
          has(d.p, d.n, "Public network access is disabled") ||
@@ -744,33 +731,35 @@ static moat_log_outcome vault_outcome(const log_fields *f)
     return MOAT_LOG_NO_EVIDENCE;
 }
 
-static moat_status map(moat_log_reader *r, moat_log_request *out,
-                       size_t scratch_used, const char **reason,
-                       moat_error *err)
+/* Records that name a vault but are not requests moat reads. */
+static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
+                                const char **reason, moat_error *err)
+{
+    if (r->format != MOAT_LOG_DIAGNOSTIC) {
+        *reason = "Key Vault Log Analytics row";
+        set_err(err, MOAT_E_INVAL, 0,
+                "Key Vault rows of Log Analytics (AZKVAuditLogs, "
+                "AzureDiagnostics) are not read; export AuditEvent through a "
+                "diagnostic setting");
+        return 1;
+    }
+    if (ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
+        *reason = "not a request";
+        set_err(err, MOAT_E_INVAL, 0,
+                "%.*s is a notification Key Vault sends, not a request",
+                (int)f->v[LF_OPERATION].n, f->v[LF_OPERATION].p);
+        return 1;
+    }
+    return 0;
+}
+
+/* Plane, endpoint, operation, target and protocol: what is asked. */
+static moat_status map_what(moat_log_reader *r, int vault, size_t scratch_used,
+                            moat_log_request *out, const char **reason,
+                            moat_error *err)
 {
     const log_fields *f = &r->f;
     log_parsed *pp = &r->parsed;
-    memset(pp, 0, sizeof *pp);
-    pp->region = MOAT_ID_NONE;
-    const resource *res = account_of(r, f, out, reason, err);
-    if (res == NULL)
-        return err ? err->code : MOAT_E_NOTFOUND;
-    out->field[MOAT_REQ_RESOURCE] = lit(res->id);
-    pp->res = res;
-    int vault = res->kind == RES_KEYVAULT;
-    if (vault && r->format != MOAT_LOG_DIAGNOSTIC) {
-        *reason = "Key Vault Log Analytics row";
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "Key Vault rows of Log Analytics (AZKVAuditLogs, "
-                       "AzureDiagnostics) are not read; export AuditEvent "
-                       "through a diagnostic setting");
-    }
-    if (vault && ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
-        *reason = "not a request";
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "%.*s is a notification Key Vault sends, not a request",
-                       (int)f->v[LF_OPERATION].n, f->v[LF_OPERATION].p);
-    }
     if (vault) {
         out->field[MOAT_REQ_ENDPOINT] = lit("vault");
         pp->endpoint = MOAT_ENDPOINT_VAULT;
@@ -802,6 +791,15 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
         pp->protocol = (moat_protocol)word_index(protocol_names, 5, proto);
         pp->has_protocol = 1;
     }
+    return MOAT_OK;
+}
+
+/* The caller's authentication and tenant, as logged. */
+static moat_status map_auth(moat_log_reader *r, int vault,
+                            moat_log_request *out, const char **reason,
+                            moat_error *err)
+{
+    const log_fields *f = &r->f;
     moat_text auth = f->v[LF_AUTH];
     const char *a = auth.p ? auth_of(auth) : vault ? "OAuth" : "Anonymous";
     if (a == NULL) {
@@ -812,11 +810,19 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        (int)auth.n, auth.p);
     }
     out->field[MOAT_REQ_CALLER_AUTH] = lit(a);
-    pp->auth = (moat_auth)word_index(auth_names, 4, a);
+    r->parsed.auth = (moat_auth)word_index(auth_names, 4, a);
     if (f->v[LF_TENANT_ID].n)
         out->field[MOAT_REQ_CALLER_TENANT] = f->v[LF_TENANT_ID];
     out->identity = f->v[LF_OBJECT_ID];
-    moat_text ip = f->v[LF_CALLER_IP];
+    return MOAT_OK;
+}
+
+/* The source address, and the private path it took, if any. */
+static moat_status map_source(moat_log_reader *r, const resource *res,
+                              moat_log_request *out, const char **reason,
+                              moat_error *err)
+{
+    moat_text ip = r->f.v[LF_CALLER_IP];
     moat_addr addr;
     if (ip.p == NULL || source_of(r, ip, &out->source) != 0 ||
         moat__addr_parse(out->source.p, out->source.n, &addr) != 0) {
@@ -826,10 +832,34 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
                        (int)(ip.p ? ip.n : 0), ip.p ? ip.p : "");
     }
     out->field[MOAT_REQ_SOURCE_IP] = out->source;
-    pp->ip = addr;
+    r->parsed.ip = addr;
     out->path = "public";
     if (map_private(r, res, &addr, out, reason, err) < 0)
         return err ? err->code : MOAT_E_AMBIGUOUS;
+    return MOAT_OK;
+}
+
+static moat_status map(moat_log_reader *r, moat_log_request *out,
+                       size_t scratch_used, const char **reason,
+                       moat_error *err)
+{
+    const log_fields *f = &r->f;
+    log_parsed *pp = &r->parsed;
+    memset(pp, 0, sizeof *pp);
+    pp->region = MOAT_ID_NONE;
+    const resource *res = account_of(r, f, out, reason, err);
+    if (res == NULL)
+        return err ? err->code : MOAT_E_NOTFOUND;
+    out->field[MOAT_REQ_RESOURCE] = lit(res->id);
+    pp->res = res;
+    int vault = res->kind == RES_KEYVAULT;
+    if (vault && vault_record_refused(r, f, reason, err))
+        return MOAT_E_INVAL;
+    moat_status st;
+    if ((st = map_what(r, vault, scratch_used, out, reason, err)) != MOAT_OK ||
+        (st = map_auth(r, vault, out, reason, err)) != MOAT_OK ||
+        (st = map_source(r, res, out, reason, err)) != MOAT_OK)
+        return st;
     map_caller(r, out);
     out->azure = vault ? vault_outcome(f) : outcome_of(f);
     out->estate_ = r->es;
