@@ -259,7 +259,8 @@ int replay_input_open(replay_input *in, const char *path)
     }
     if (in->format == MOAT_LOG_UNKNOWN)
         return fail(in, "not a Storage access log moat reads (expected "
-                        "diagnostic-setting JSON lines, Log Analytics "
+                        "diagnostic-setting JSON lines (storage or Key "
+                        "Vault), Log Analytics "
                         "StorageBlobLogs/Table/Queue/File rows as JSON or CSV, "
                         "or Storage Analytics $logs lines of version 1.0/2.0)");
     return 0;

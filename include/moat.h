@@ -566,8 +566,9 @@ MOAT_API char *moat_audit_baseline_json(const moat_audit *a);
 MOAT_API const char *moat_cis_version(size_t i);
 
 /*--------------------------------------------------------------------------
-** Replaying access logs: Azure Storage resource-log records, read and
-** mapped to the requests Azure decided (docs/replay.md has the mapping).
+** Replaying access logs: Azure Storage and Key Vault resource-log
+** records, read and mapped to the requests Azure decided (docs/replay.md
+** has the mapping).
 */
 typedef enum moat_log_format {
     MOAT_LOG_UNKNOWN,
@@ -594,7 +595,8 @@ typedef struct moat_text {
 typedef enum moat_log_outcome {
     MOAT_LOG_NO_EVIDENCE,   /* the status says nothing about the network */
     MOAT_LOG_AZURE_ALLOWED, /* success, or an error past the firewall */
-    MOAT_LOG_AZURE_DENIED   /* IpAuthorizationError, 403 AuthorizationFailure */
+    MOAT_LOG_AZURE_DENIED   /* IpAuthorizationError, 403 AuthorizationFailure,
+                               Key Vault's ForbiddenByFirewall */
 } moat_log_outcome;
 
 /* A record mapped to a request: each field's text as moat_request_set()
@@ -604,7 +606,7 @@ typedef enum moat_log_outcome {
 typedef struct moat_log_request {
     moat_text field[MOAT_REQ_FIELD_COUNT];
     moat_log_outcome azure;
-    moat_text account;  /* the account as the record names it */
+    moat_text account;  /* the account or vault as the record names it */
     moat_text source;   /* caller address, without its port */
     moat_text identity; /* the requester's object id */
     moat_text status;   /* status text (or code) as logged */

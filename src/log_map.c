@@ -1,26 +1,22 @@
 /*
 ** log_map.c - an access-log record as the request Azure decided
-** (decision.md section 2), by the rules of docs/replay.md:
+** (decision.md section 2). docs/replay.md has every rule; in short:
 **
-**   resource   the account of the record's resource id, else its account
-**              name, looked up in the estate
-**   endpoint   the URI's host (<account>.blob.core.windows.net), else the
-**              service type, else the Log Analytics table, else the
-**              resource id's service (blobServices, ...)
-**   operation  StorageDelete: delete; StorageWrite: write; StorageRead:
-**              list for List* operations, else read (without a category,
-**              from the operation name's verb)
-**   target     the container, table, queue or share: the first segment of
-**              the object key after the account, else of the URI path
+**   resource   the storage account or key vault of the record's resource
+**              id (the record says which kind), else its account name
+**   what       storage: endpoint from the URI host, service type or table;
+**              operation from the category and operation name; target
+**              from the object key or URI path. Vaults: endpoint vault,
+**              control plane for Resource Manager's requests
 **   source     the caller address without its port; a private address in
 **              an estate subnet means that subnet: through its private
 **              endpoint when the subnet hosts an Approved one to the
-**              account, else through its service endpoint
-**   caller     auth from the authentication type; tenant from the
-**              requester's tenant; the calling resource from the
-**              requester's object id (the principalId of a managed
-**              identity in the estate), and with it its subscription and
-**              perimeter
+**              resource, else through its service endpoint
+**   caller     auth from the authentication type (vaults: OAuth); tenant
+**              as logged; the calling resource from the requester's
+**              object id (a managed identity of the estate), and with it
+**              its subscription, perimeter and tenant
+**   azure      what the status says Azure's network layer did
 */
 #include "log.h"
 
@@ -30,19 +26,20 @@
 #define SCRATCH_BYTES (1u << 20)
 #define MAX_COLUMNS 256
 
-/* Accounts as records name them, remembered: most records of a log name a
-** few accounts, and a resource id is 150 bytes to hash and compare. */
+/* Resources as records name them (ids, account names), remembered by
+** their exact bytes in a direct-mapped table: most records of a log name a
+** few resources, and a resource id is 150 bytes to hash and compare. */
 #define MEMO_SLOTS 32
 #define MEMO_KEY 192
-typedef struct account_memo {
+typedef struct resource_memo {
     size_t n; /* 0: empty */
     const resource *res;
     char key[MEMO_KEY];
-} account_memo;
+} resource_memo;
 
 struct moat_log_reader {
     const moat_estate *es;
-    account_memo memo[MEMO_SLOTS];
+    resource_memo memo[MEMO_SLOTS];
     moat_log_format format;
     log_field cols[MAX_COLUMNS];
     size_t n_cols;
@@ -208,6 +205,12 @@ static int text_starts(moat_text t, const char *s)
     return t.n >= n && moat__eq_ci(t.p, n, s, n);
 }
 
+static int ends_with(moat_text t, const char *s)
+{
+    size_t n = strlen(s);
+    return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
+}
+
 static moat_text lit(const char *s)
 {
     moat_text t = {s, strlen(s)};
@@ -236,7 +239,7 @@ static moat_text uri_host(moat_text uri)
 ** *kind which of the two the record names. Only segment starts are
 ** compared (after each '/'), with the provider, so that a resource group
 ** named "storageAccounts" is not taken for the type. */
-static moat_text account_of_id(moat_text id, res_kind *kind)
+static moat_text resource_id_of(moat_text id, res_kind *kind)
 {
     static const struct {
         const char *key;
@@ -497,10 +500,6 @@ static const char *protocol_of(moat_text t)
     return NULL;
 }
 
-/* What the status says about Azure's network layer. A firewall refusal is
-** logged with a status text ending in IpAuthorizationError (the prefix
-** names the auth: SAS, OAuth, Anonymous, ...), or as 403
-** AuthorizationFailure; anything else the service answered got past it. */
 /* An HTTP status has three digits; anything else ("Unknown") is 0. */
 static int http_status(moat_text sc)
 {
@@ -510,11 +509,14 @@ static int http_status(moat_text sc)
     return 0;
 }
 
+/* What the status says about Azure's network layer. A firewall refusal is
+** logged with a status text ending in IpAuthorizationError (the prefix
+** names the auth: SAS, OAuth, Anonymous, ...), or as 403
+** AuthorizationFailure; anything else the service answered got past it. */
 static moat_log_outcome outcome_of(const log_fields *f)
 {
     moat_text st = f->v[LF_STATUS_TEXT];
-    if (st.p && st.n >= 20 &&
-        moat__eq_ci(st.p + st.n - 20, 20, "IpAuthorizationError", 20))
+    if (ends_with(st, "IpAuthorizationError"))
         return MOAT_LOG_AZURE_DENIED;
     int code = http_status(f->v[LF_STATUS_CODE]);
     if (st.p && text_eq(st, "AuthorizationFailure") &&
@@ -522,8 +524,7 @@ static moat_log_outcome outcome_of(const log_fields *f)
         return MOAT_LOG_AZURE_DENIED;
     if (code >= 200 && code < 400)
         return MOAT_LOG_AZURE_ALLOWED;
-    if (code == 0 && st.p && st.n >= 7 &&
-        moat__eq_ci(st.p + st.n - 7, 7, "Success", 7))
+    if (code == 0 && ends_with(st, "Success"))
         return MOAT_LOG_AZURE_ALLOWED;
     /* Errors the service returns only after the firewall admitted the
     ** request: the resource or its state, not the caller's network. */
@@ -600,14 +601,14 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
 
 /* The account an id or name finds: remembered by its exact bytes (another
 ** spelling of the same id misses the memo and is looked up again). */
-static const resource *find_account(moat_log_reader *r, moat_text t,
-                                    moat_status *st)
+static const resource *find_resource(moat_log_reader *r, moat_text t,
+                                     moat_status *st)
 {
     if (t.n == 0 || t.n > MEMO_KEY) /* n == 0 marks an empty slot */
         return moat__estate_find(r->es, t.p, t.n, st);
     uint64_t tail =
         t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
-    account_memo *m =
+    resource_memo *m =
         &r->memo[((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31)];
     if (m->n == t.n && memcmp(m->key, t.p, t.n) == 0)
         return m->res;
@@ -620,25 +621,27 @@ static const resource *find_account(moat_log_reader *r, moat_text t,
     return res;
 }
 
-static const resource *account_of(moat_log_reader *r, const log_fields *f,
-                                  moat_log_request *out, const char **reason,
-                                  moat_error *err)
+static const resource *resource_of(moat_log_reader *r, const log_fields *f,
+                                   moat_log_request *out, const char **reason,
+                                   moat_status *status, moat_error *err)
 {
     res_kind kind = RES_STORAGE; /* a bare account name is a storage field */
     moat_text id = f->v[LF_RESOURCE_ID].p
-                       ? account_of_id(f->v[LF_RESOURCE_ID], &kind)
+                       ? resource_id_of(f->v[LF_RESOURCE_ID], &kind)
                        : (moat_text){NULL, 0};
     moat_text name = f->v[LF_ACCOUNT];
     moat_status st = MOAT_E_NOTFOUND;
     const resource *res = NULL;
     if (id.p)
-        res = find_account(r, id, &st);
+        res = find_resource(r, id, &st);
     if (res == NULL && name.p)
-        res = find_account(r, name, &st);
+        res = find_resource(r, name, &st);
     /* A name shared by a vault and an account finds either: the record
     ** says which kind it is about. */
-    if (res && res->kind != kind)
+    if (res && res->kind != kind) {
         res = NULL;
+        st = MOAT_E_NOTFOUND;
+    }
     if (name.p == NULL && id.p) {
         const char *slash = id.p + id.n;
         while (slash > id.p && slash[-1] != '/')
@@ -649,20 +652,24 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
     out->account = name;
     if (res)
         return res;
+    const char *what = kind == RES_KEYVAULT ? "vault" : "account";
     if (id.p == NULL && name.p == NULL) {
         *reason = "no account";
-        set_err(err, MOAT_E_INVAL, 0,
-                "the record names no account (resourceId, AccountName)");
+        *status = set_err(err, MOAT_E_INVAL, 0,
+                          "the record names no account (resourceId, "
+                          "AccountName)");
     } else if (st == MOAT_E_AMBIGUOUS) {
         *reason = "account name in several subscriptions";
-        set_err(err, st, 0,
-                "account %.*s is named by several resources of the estate "
-                "and the record has no resource id",
-                (int)name.n, name.p);
+        *status = set_err(err, st, 0,
+                          "account %.*s is named by several resources of the "
+                          "estate and the record has no resource id",
+                          (int)name.n, name.p);
     } else {
-        *reason = "account not in the estate";
-        set_err(err, MOAT_E_NOTFOUND, 0, "account %.*s is not in the estate",
-                (int)(name.p ? name.n : id.n), name.p ? name.p : id.p);
+        *reason = kind == RES_KEYVAULT ? "vault not in the estate"
+                                       : "account not in the estate";
+        *status =
+            set_err(err, MOAT_E_NOTFOUND, 0, "%s %.*s is not in the estate",
+                    what, (int)name.n, name.p);
     }
     return NULL;
 }
@@ -673,11 +680,6 @@ static const resource *account_of(moat_log_reader *r, const log_fields *f,
 ** Azure Resource Manager's, the control plane the firewall does not
 ** filter; every data-plane caller holds a Microsoft Entra token.
 */
-static int ends_with(moat_text t, const char *s)
-{
-    size_t n = strlen(s);
-    return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
-}
 
 /* Resource Manager's requests: Vault* operations, or a request to
 ** management.azure.com or to Key Vault's control-<region>.vaultcore
@@ -753,26 +755,11 @@ static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
     return 0;
 }
 
-/* Plane, endpoint, operation, target and protocol: what is asked. */
-static moat_status map_what(moat_log_reader *r, int vault, size_t scratch_used,
-                            moat_log_request *out, const char **reason,
-                            moat_error *err)
+/* The operation, as the mapping of the record's kind found it. */
+static moat_status set_operation(log_parsed *pp, const char *op,
+                                 moat_log_request *out, const char **reason,
+                                 moat_error *err)
 {
-    const log_fields *f = &r->f;
-    log_parsed *pp = &r->parsed;
-    if (vault) {
-        out->field[MOAT_REQ_ENDPOINT] = lit("vault");
-        pp->endpoint = MOAT_ENDPOINT_VAULT;
-        if (vault_control_plane(f)) {
-            out->field[MOAT_REQ_PLANE] = lit("control");
-            pp->plane = MOAT_PLANE_CONTROL;
-        }
-    } else {
-        const char *endpoint = endpoint_of(f);
-        out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
-        pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
-    }
-    const char *op = vault ? vault_operation(f) : operation_of(f);
     if (op == NULL) {
         *reason = "no operation";
         return set_err(err, MOAT_E_INVAL, 0,
@@ -781,8 +768,23 @@ static moat_status map_what(moat_log_reader *r, int vault, size_t scratch_used,
     out->field[MOAT_REQ_OPERATION] = lit(op);
     static const char *const ops[] = {"read", "write", "delete", "list"};
     pp->op = (moat_operation)word_index(ops, 4, op);
-    moat_text target =
-        vault ? (moat_text){NULL, 0} : target_of(r, f, &scratch_used);
+    return MOAT_OK;
+}
+
+/* What a storage record asks: endpoint, operation, target, protocol. */
+static moat_status map_storage_request(moat_log_reader *r, size_t scratch_used,
+                                       moat_log_request *out,
+                                       const char **reason, moat_error *err)
+{
+    const log_fields *f = &r->f;
+    log_parsed *pp = &r->parsed;
+    const char *endpoint = endpoint_of(f);
+    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
+    pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
+    moat_status st = set_operation(pp, operation_of(f), out, reason, err);
+    if (st != MOAT_OK)
+        return st;
+    moat_text target = target_of(r, f, &scratch_used);
     if (target.n)
         out->field[MOAT_REQ_TARGET] = target;
     const char *proto = protocol_of(f->v[LF_PROTOCOL]);
@@ -792,6 +794,21 @@ static moat_status map_what(moat_log_reader *r, int vault, size_t scratch_used,
         pp->has_protocol = 1;
     }
     return MOAT_OK;
+}
+
+/* What a vault record asks: the plane and the operation. */
+static moat_status map_vault_request(moat_log_reader *r, moat_log_request *out,
+                                     const char **reason, moat_error *err)
+{
+    const log_fields *f = &r->f;
+    log_parsed *pp = &r->parsed;
+    out->field[MOAT_REQ_ENDPOINT] = lit("vault");
+    pp->endpoint = MOAT_ENDPOINT_VAULT;
+    if (vault_control_plane(f)) {
+        out->field[MOAT_REQ_PLANE] = lit("control");
+        pp->plane = MOAT_PLANE_CONTROL;
+    }
+    return set_operation(pp, vault_operation(f), out, reason, err);
 }
 
 /* The caller's authentication and tenant, as logged. */
@@ -835,7 +852,7 @@ static moat_status map_source(moat_log_reader *r, const resource *res,
     r->parsed.ip = addr;
     out->path = "public";
     if (map_private(r, res, &addr, out, reason, err) < 0)
-        return err ? err->code : MOAT_E_AMBIGUOUS;
+        return MOAT_E_AMBIGUOUS; /* the only way it fails */
     return MOAT_OK;
 }
 
@@ -847,16 +864,18 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     log_parsed *pp = &r->parsed;
     memset(pp, 0, sizeof *pp);
     pp->region = MOAT_ID_NONE;
-    const resource *res = account_of(r, f, out, reason, err);
+    moat_status st = MOAT_OK;
+    const resource *res = resource_of(r, f, out, reason, &st, err);
     if (res == NULL)
-        return err ? err->code : MOAT_E_NOTFOUND;
+        return st;
     out->field[MOAT_REQ_RESOURCE] = lit(res->id);
     pp->res = res;
     int vault = res->kind == RES_KEYVAULT;
     if (vault && vault_record_refused(r, f, reason, err))
         return MOAT_E_INVAL;
-    moat_status st;
-    if ((st = map_what(r, vault, scratch_used, out, reason, err)) != MOAT_OK ||
+    st = vault ? map_vault_request(r, out, reason, err)
+               : map_storage_request(r, scratch_used, out, reason, err);
+    if (st != MOAT_OK ||
         (st = map_auth(r, vault, out, reason, err)) != MOAT_OK ||
         (st = map_source(r, res, out, reason, err)) != MOAT_OK)
         return st;

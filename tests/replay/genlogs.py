@@ -503,6 +503,7 @@ def main():
                     rec["callerIpAddress"] = ""
                 else:
                     rec["resourceId"] = rec["resourceId"].rsplit("/", 1)[0] + "/KV-GONE%04d" % rng.randrange(10000)
+                    reason = "vault not in the estate"
             elif reason == "no caller address":
                 good, _ = make(rng, est, args, n)
                 if fmt == "classic":
