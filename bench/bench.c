@@ -631,40 +631,62 @@ typedef struct log_lines {
     size_t n, bytes;
 } log_lines;
 
-static int read_lines(const char *path, log_lines *l)
+static void free_lines(log_lines *l)
 {
+    free(l->line);
+    free(l->len);
+    free(l->buf);
     memset(l, 0, sizeof *l);
+}
+
+/* The whole file, NUL-terminated, in l->buf. */
+static int slurp(const char *path, log_lines *l)
+{
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return -1;
-    size_t cap = 0;
-    for (;;) {
+    size_t cap = 0, got;
+    do {
         if (l->bytes + 65536 + 1 > cap) {
             cap = cap ? cap * 2 : 1 << 20;
             char *nb = realloc(l->buf, cap);
-            if (nb == NULL)
-                break;
+            if (nb == NULL) {
+                fclose(fp);
+                return -1;
+            }
             l->buf = nb;
         }
-        size_t got = fread(l->buf + l->bytes, 1, 65536, fp);
-        if (got == 0)
-            break;
+        got = fread(l->buf + l->bytes, 1, 65536, fp);
         l->bytes += got;
-    }
+    } while (got > 0);
     fclose(fp);
-    if (l->buf == NULL)
-        return -1;
     l->buf[l->bytes] = '\0';
-    size_t lcap = 1024;
-    l->line = malloc(lcap * sizeof *l->line);
-    l->len = malloc(lcap * sizeof *l->len);
+    return 0;
+}
+
+static int read_lines(const char *path, log_lines *l)
+{
+    memset(l, 0, sizeof *l);
+    if (slurp(path, l) != 0) {
+        free_lines(l);
+        return -1;
+    }
+    size_t cap = 0;
     for (char *p = l->buf, *end = l->buf + l->bytes; p < end;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *stop = nl ? nl : end;
-        if (l->n == lcap) {
-            lcap *= 2;
-            l->line = realloc(l->line, lcap * sizeof *l->line);
-            l->len = realloc(l->len, lcap * sizeof *l->len);
+        if (l->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            char **line = realloc(l->line, cap * sizeof *line);
+            if (line)
+                l->line = line;
+            size_t *len = realloc(l->len, cap * sizeof *len);
+            if (len)
+                l->len = len;
+            if (line == NULL || len == NULL) {
+                free_lines(l);
+                return -1;
+            }
         }
         *stop = '\0';
         l->line[l->n] = p;
@@ -706,6 +728,8 @@ static int bench_replay(const char *log, const char *estate, int configs)
     moat_estate *es[16] = {NULL};
     if (rc != 0 || n == 0 || moat_loader_finish(ld, &es[0]) != MOAT_OK) {
         fprintf(stderr, "bench: cannot read %s or %s\n", log, estate);
+        moat_loader_free(ld);
+        free_lines(&l);
         return 1;
     }
     moat_loader_free(ld);
@@ -721,6 +745,10 @@ static int bench_replay(const char *log, const char *estate, int configs)
     if (r == NULL || format == MOAT_LOG_ANALYTICS_CSV) {
         fprintf(stderr, "bench: %s is not a log of JSON or classic lines\n",
                 log);
+        moat_log_reader_free(r);
+        for (int c = 0; c < configs; c++)
+            moat_estate_free(es[c]);
+        free_lines(&l);
         return 1;
     }
     moat_request *q[16];
@@ -767,9 +795,7 @@ static int bench_replay(const char *log, const char *estate, int configs)
         moat_request_free(q[c]);
         moat_estate_free(es[c]);
     }
-    free(l.line);
-    free(l.len);
-    free(l.buf);
+    free_lines(&l);
     return allowed == (size_t)-1;
 }
 
