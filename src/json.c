@@ -52,24 +52,13 @@ static json_value *new_value(parser *p, json_type t, size_t pos)
     return v;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int read_hex4(parser *p, size_t at, unsigned *out)
 {
     if (at + 4 > p->len)
         return 0;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p->src[at + (size_t)i]);
+        int h = moat__hex_digit(p->src[at + (size_t)i]);
         if (h < 0)
             return 0;
         v = (v << 4) | (unsigned)h;

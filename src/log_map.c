@@ -365,17 +365,6 @@ static const char *operation_of(const log_fields *f)
     return "write";
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The first path segment after the account: of the object key
 ** ("/<account>/<container>/<blob>"), else of the URI's path; percent
 ** escapes decoded ("%24logs" is "$logs"); a table's key ends at '('. */
@@ -422,8 +411,8 @@ static moat_text target_of(moat_log_reader *r, const log_fields *f,
         return t;
     for (const char *q = p; q < e; q++) {
         int hi, lo;
-        if (*q == '%' && e - q >= 3 && (hi = hexval(q[1])) >= 0 &&
-            (lo = hexval(q[2])) >= 0) {
+        if (*q == '%' && e - q >= 3 && (hi = moat__hex_digit(q[1])) >= 0 &&
+            (lo = moat__hex_digit(q[2])) >= 0) {
             *o++ = (char)(hi * 16 + lo);
             q += 2;
         } else {

@@ -277,16 +277,10 @@ static int hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
+        int d = moat__hex_digit(p[i]);
+        if (d < 0)
             return -1;
+        v = v << 4 | (unsigned)d;
     }
     *out = v;
     return 0;
@@ -717,11 +711,9 @@ static size_t html_entity(const char *p, const char *end, unsigned *cp)
     unsigned v = 0;
     size_t i = hex ? 2 : 1, digits = 0;
     for (; p + i < end && digits < 7; i++, digits++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'          ? c - '0'
-                : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                              : -1;
+        int d = hex                          ? moat__hex_digit(p[i])
+                : p[i] >= '0' && p[i] <= '9' ? p[i] - '0'
+                                             : -1;
         if (d < 0)
             break;
         v = v * (hex ? 16u : 10u) + (unsigned)d;

@@ -250,6 +250,18 @@ MOAT_HIDDEN size_t moat__prefix_bytes(const moat_prefix_set *s);
 #define MOAT_ID_NONE 0xFFFFFFFFu  /* not set / not known */
 #define MOAT_ID_OTHER 0xFFFFFFFEu /* set, but nothing in the estate has it */
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int moat__hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static inline int moat__same_id(uint32_t a, uint32_t b)
 {
     return a == b && a < MOAT_ID_OTHER;
