@@ -55,4 +55,4 @@ for r in doc if isinstance(doc, list) else doc.get("value", []):
 json.dump(doc, open(path, "w"), indent=1)
 PY
 $moat replay --quiet --estate examples/estate --proposed enforced=build/demo-proposed \
-    examples/logs/insights-logs-2026-11-20.json.gz
+    examples/logs/*
