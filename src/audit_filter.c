@@ -12,22 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static moat_status fail(moat_error *err, moat_status code, size_t pos,
-                        const char *fmt, ...) MOAT_PRINTF(4, 5);
-static moat_status fail(moat_error *err, moat_status code, size_t pos,
-                        const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        err->offset = pos;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int valid_date(const char *s)
 {
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -82,7 +66,7 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
                                 const char *today, moat_error *err)
 {
     if (a == NULL || today == NULL || !valid_date(today))
-        return fail(err, MOAT_E_INVAL, 0, "no audit, or a bad date");
+        return moat__error_set(err, MOAT_E_INVAL, 0, "no audit, or a bad date");
     moat_arena *ar = moat__audit_arena(a);
     moat_arena scratch;
     moat__arena_init(&scratch, 64u * 1024u * 1024u);
@@ -91,13 +75,13 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
     moat_status rc = MOAT_OK;
     const json_value *list = NULL;
     if (doc == NULL) {
-        rc = fail(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
+        rc = moat__error_set(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
         goto out;
     }
     list = doc->type == JSON_ARRAY ? doc : moat__json_get(doc, "suppressions");
     if (list == NULL || list->type != JSON_ARRAY) {
-        rc = fail(err, MOAT_E_INVAL, doc->pos,
-                  "expected {\"suppressions\": [...]} or an array");
+        rc = moat__error_set(err, MOAT_E_INVAL, doc->pos,
+                             "expected {\"suppressions\": [...]} or an array");
         goto out;
     }
     moat_suppression *v = moat__arena_zalloc(ar, (list->len + 1) * sizeof *v);
@@ -109,8 +93,8 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
     for (const json_value *e = list->child; e; e = e->next, i++) {
         int bad = 0;
         if (e->type != JSON_OBJECT) {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "suppressions[%zu]: expected an object", i);
+            rc = moat__error_set(err, MOAT_E_INVAL, e->pos,
+                                 "suppressions[%zu]: expected an object", i);
             goto out;
         }
         moat_suppression *s = &v[i];
@@ -120,29 +104,33 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
         s->reason = opt_str(ar, e, "reason", &bad);
         s->expires = opt_str(ar, e, "expires", &bad);
         if (bad) {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "suppressions[%zu]: rule, resource, fingerprint, "
-                      "reason and expires are strings",
-                      i);
+            rc = moat__error_set(
+                err, MOAT_E_INVAL, e->pos,
+                "suppressions[%zu]: rule, resource, fingerprint, "
+                "reason and expires are strings",
+                i);
             goto out;
         }
         if (s->reason == NULL || s->reason[0] == '\0') {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "suppressions[%zu]: a suppression needs a \"reason\"", i);
+            rc = moat__error_set(
+                err, MOAT_E_INVAL, e->pos,
+                "suppressions[%zu]: a suppression needs a \"reason\"", i);
             goto out;
         }
         if (s->rule == NULL && s->fingerprint == NULL) {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "suppressions[%zu]: give a \"rule\" (id or name) or a "
-                      "\"fingerprint\"",
-                      i);
+            rc = moat__error_set(
+                err, MOAT_E_INVAL, e->pos,
+                "suppressions[%zu]: give a \"rule\" (id or name) or a "
+                "\"fingerprint\"",
+                i);
             goto out;
         }
         if (s->expires && !valid_date(s->expires)) {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "suppressions[%zu]: \"expires\" is \"%s\"; expected "
-                      "YYYY-MM-DD",
-                      i, s->expires);
+            rc = moat__error_set(
+                err, MOAT_E_INVAL, e->pos,
+                "suppressions[%zu]: \"expires\" is \"%s\"; expected "
+                "YYYY-MM-DD",
+                i, s->expires);
             goto out;
         }
         s->expired = s->expires && strcmp(s->expires, today) < 0;
@@ -187,7 +175,7 @@ moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
                                       size_t len, moat_error *err)
 {
     if (a == NULL)
-        return fail(err, MOAT_E_INVAL, 0, "no audit");
+        return moat__error_set(err, MOAT_E_INVAL, 0, "no audit");
     moat_arena scratch;
     moat__arena_init(&scratch, 256u * 1024u * 1024u);
     json_error jerr = {0, NULL};
@@ -197,20 +185,21 @@ moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
     moat__index_init(&known);
     const json_value *list = doc ? moat__json_get(doc, "findings") : NULL;
     if (doc == NULL) {
-        rc = fail(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
+        rc = moat__error_set(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
         goto out;
     }
     if (list == NULL || list->type != JSON_ARRAY) {
-        rc = fail(err, MOAT_E_INVAL, doc->pos,
-                  "expected a baseline: {\"findings\": [{\"fingerprint\": "
-                  "...}]}, as --write-baseline writes it");
+        rc = moat__error_set(
+            err, MOAT_E_INVAL, doc->pos,
+            "expected a baseline: {\"findings\": [{\"fingerprint\": "
+            "...}]}, as --write-baseline writes it");
         goto out;
     }
     for (const json_value *e = list->child; e; e = e->next) {
         const json_value *fp = moat__json_get(e, "fingerprint");
         if (fp == NULL || fp->type != JSON_STRING) {
-            rc = fail(err, MOAT_E_INVAL, e->pos,
-                      "a baseline entry without a \"fingerprint\"");
+            rc = moat__error_set(err, MOAT_E_INVAL, e->pos,
+                                 "a baseline entry without a \"fingerprint\"");
             goto out;
         }
         if (moat__index_put(&known, fp->str, fp->len, (void *)fp, NULL) < 0) {

@@ -52,22 +52,25 @@ static json_value *new_value(parser *p, json_type t, size_t pos)
     return v;
 }
 
-static int read_hex4(parser *p, size_t at, unsigned *out)
+int moat__hex4(const char *p, unsigned *out)
 {
-    if (at + 4 > p->len)
-        return 0;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = moat__hex_digit(p->src[at + (size_t)i]);
+        int h = moat__hex_digit(p[i]);
         if (h < 0)
-            return 0;
+            return -1;
         v = (v << 4) | (unsigned)h;
     }
     *out = v;
-    return 1;
+    return 0;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
+static int read_hex4(parser *p, size_t at, unsigned *out)
+{
+    return at + 4 <= p->len && moat__hex4(p->src + at, out) == 0;
+}
+
+size_t moat__put_utf8(char *o, unsigned cp)
 {
     if (cp < 0x80) {
         o[0] = (char)cp;
@@ -117,7 +120,7 @@ static size_t decode_unicode(parser *p, char *o)
         p->pos += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     }
-    return put_utf8(o, cp);
+    return moat__put_utf8(o, cp);
 }
 
 /* Parses a string at p->pos (the opening quote). The decoded text is never

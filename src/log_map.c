@@ -129,27 +129,11 @@ void moat_log_reader_free(moat_log_reader *r)
     free(r);
 }
 
-static moat_status set_err(moat_error *err, moat_status code, size_t at,
-                           const char *fmt, ...) MOAT_PRINTF(4, 5);
-static moat_status set_err(moat_error *err, moat_status code, size_t at,
-                           const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        err->offset = at;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
                                    size_t len, moat_error *err)
 {
     if (r == NULL || r->format != MOAT_LOG_ANALYTICS_CSV)
-        return set_err(err, MOAT_E_STATE, 0, "not a CSV reader");
+        return moat__error_set(err, MOAT_E_STATE, 0, "not a CSV reader");
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
     if (len >= 3 && (unsigned char)line[0] == 0xEF)
@@ -164,8 +148,8 @@ moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
         if (b - a >= 2 && *a == '"' && b[-1] == '"')
             a++, b--;
         if (r->n_cols == MAX_COLUMNS)
-            return set_err(err, MOAT_E_LIMIT, (size_t)(p - line),
-                           "more than %d columns", MAX_COLUMNS);
+            return moat__error_set(err, MOAT_E_LIMIT, (size_t)(p - line),
+                                   "more than %d columns", MAX_COLUMNS);
         log_field f = moat__log_column(a, (size_t)(b - a));
         r->cols[r->n_cols++] = f;
         if (f != LF_COUNT)
@@ -181,12 +165,14 @@ moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
                     {LF_CALLER_IP, "CallerIpAddress"}};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         if (!(seen & (1u << required[i].f)))
-            return set_err(err, MOAT_E_INVAL, 0, "the header has no %s column",
-                           required[i].name);
+            return moat__error_set(err, MOAT_E_INVAL, 0,
+                                   "the header has no %s column",
+                                   required[i].name);
     }
     if (!(seen & ((1u << LF_ACCOUNT) | (1u << LF_RESOURCE_ID))))
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "the header has neither AccountName nor _ResourceId");
+        return moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "the header has neither AccountName nor _ResourceId");
     r->have_header = 1;
     return MOAT_OK;
 }
@@ -234,6 +220,14 @@ static moat_text uri_host(moat_text uri)
     return h;
 }
 
+/* The scheme of a URI ("https" of "https://..."), or an empty span. */
+static moat_text uri_scheme(moat_text uri)
+{
+    moat_text h = uri_host(uri);
+    moat_text t = {h.p ? uri.p : NULL, h.p ? (size_t)(h.p - 3 - uri.p) : 0};
+    return t;
+}
+
 /* ".../Microsoft.Storage/storageAccounts/<name>[/blobServices/default]"
 ** or ".../Microsoft.KeyVault/vaults/<name>": the resource's id, and in
 ** *kind which of the two the record names. Only segment starts are
@@ -241,18 +235,24 @@ static moat_text uri_host(moat_text uri)
 ** named "storageAccounts" is not taken for the type. */
 static moat_text resource_id_of(moat_text id, res_kind *kind)
 {
+#define TYPE(key, kind)                                                        \
+    {                                                                          \
+        key, sizeof key - 1, kind                                              \
+    }
     static const struct {
         const char *key;
+        size_t len;
         res_kind kind;
-    } types[] = {{"Microsoft.Storage/storageAccounts/", RES_STORAGE},
-                 {"Microsoft.KeyVault/vaults/", RES_KEYVAULT}};
+    } types[] = {TYPE("Microsoft.Storage/storageAccounts/", RES_STORAGE),
+                 TYPE("Microsoft.KeyVault/vaults/", RES_KEYVAULT)};
+#undef TYPE
     const char *p = id.p, *end = id.p + id.n;
     while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
         p++;
         if ((size_t)(end - p) < 10 || (*p != 'M' && *p != 'm'))
             continue;
-        for (size_t i = 0; i < 2; i++) {
-            size_t k = strlen(types[i].key);
+        for (size_t i = 0; i < MOAT_ARRAY_LEN(types); i++) {
+            size_t k = types[i].len;
             if ((size_t)(end - p) <= k || !moat__eq_ci(p, k, types[i].key, k))
                 continue;
             const char *e = p + k;
@@ -549,10 +549,11 @@ static int map_private(moat_log_reader *r, const resource *res,
     }
     if (n > 1) {
         *reason = "private address in several estate subnets";
-        set_err(err, MOAT_E_AMBIGUOUS, 0,
-                "%s is inside %zu subnets of the estate (overlapping address "
-                "spaces)",
-                r->ip, n);
+        moat__error_set(
+            err, MOAT_E_AMBIGUOUS, 0,
+            "%s is inside %zu subnets of the estate (overlapping address "
+            "spaces)",
+            r->ip, n);
         return -1;
     }
     out->field[MOAT_REQ_SOURCE_SUBNET] = lit(cand[0]->id);
@@ -644,21 +645,22 @@ static const resource *resource_of(moat_log_reader *r, const log_fields *f,
     const char *what = kind == RES_KEYVAULT ? "vault" : "account";
     if (id.p == NULL && name.p == NULL) {
         *reason = "no account";
-        *status = set_err(err, MOAT_E_INVAL, 0,
-                          "the record names no account (resourceId, "
-                          "AccountName)");
+        *status = moat__error_set(err, MOAT_E_INVAL, 0,
+                                  "the record names no account (resourceId, "
+                                  "AccountName)");
     } else if (st == MOAT_E_AMBIGUOUS) {
         *reason = "account name in several subscriptions";
-        *status = set_err(err, st, 0,
-                          "account %.*s is named by several resources of the "
-                          "estate and the record has no resource id",
-                          (int)name.n, name.p);
+        *status =
+            moat__error_set(err, st, 0,
+                            "account %.*s is named by several resources of the "
+                            "estate and the record has no resource id",
+                            (int)name.n, name.p);
     } else {
         *reason = kind == RES_KEYVAULT ? "vault not in the estate"
                                        : "account not in the estate";
-        *status =
-            set_err(err, MOAT_E_NOTFOUND, 0, "%s %.*s is not in the estate",
-                    what, (int)name.n, name.p);
+        *status = moat__error_set(err, MOAT_E_NOTFOUND, 0,
+                                  "%s %.*s is not in the estate", what,
+                                  (int)name.n, name.p);
     }
     return NULL;
 }
@@ -728,17 +730,18 @@ static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
 {
     if (r->format != MOAT_LOG_DIAGNOSTIC) {
         *reason = "Key Vault Log Analytics row";
-        set_err(err, MOAT_E_INVAL, 0,
-                "Key Vault rows of Log Analytics (AZKVAuditLogs, "
-                "AzureDiagnostics) are not read; export AuditEvent through a "
-                "diagnostic setting");
+        moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "Key Vault rows of Log Analytics (AZKVAuditLogs, "
+            "AzureDiagnostics) are not read; export AuditEvent through a "
+            "diagnostic setting");
         return 1;
     }
     if (ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
         *reason = "not a request";
-        set_err(err, MOAT_E_INVAL, 0,
-                "%.*s is a notification Key Vault sends, not a request",
-                (int)f->v[LF_OPERATION].n, f->v[LF_OPERATION].p);
+        moat__error_set(err, MOAT_E_INVAL, 0,
+                        "%.*s is a notification Key Vault sends, not a request",
+                        (int)f->v[LF_OPERATION].n, f->v[LF_OPERATION].p);
         return 1;
     }
     return 0;
@@ -751,8 +754,9 @@ static moat_status set_operation(log_parsed *pp, const char *op,
 {
     if (op == NULL) {
         *reason = "no operation";
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "the record has neither a category nor an operation");
+        return moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "the record has neither a category nor an operation");
     }
     out->field[MOAT_REQ_OPERATION] = lit(op);
     static const char *const ops[] = {"read", "write", "delete", "list"};
@@ -776,7 +780,11 @@ static moat_status map_storage_request(moat_log_reader *r, size_t scratch_used,
     moat_text target = target_of(r, f, &scratch_used);
     if (target.n)
         out->field[MOAT_REQ_TARGET] = target;
+    /* The logged protocol, else the URI's scheme (classic lines have no
+    ** protocol field). */
     const char *proto = protocol_of(f->v[LF_PROTOCOL]);
+    if (proto == NULL && f->v[LF_PROTOCOL].p == NULL)
+        proto = protocol_of(uri_scheme(f->v[LF_URI]));
     if (proto) {
         out->field[MOAT_REQ_PROTOCOL] = lit(proto);
         pp->protocol = (moat_protocol)word_index(protocol_names, 5, proto);
@@ -810,10 +818,11 @@ static moat_status map_auth(moat_log_reader *r, int vault,
     const char *a = auth.p ? auth_of(auth) : vault ? "OAuth" : "Anonymous";
     if (a == NULL) {
         *reason = "authentication type moat does not decide";
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "authentication type %.*s (moat decides OAuth, SAS, "
-                       "AccountKey and Anonymous)",
-                       (int)auth.n, auth.p);
+        return moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "authentication type %.*s (moat decides OAuth, SAS, "
+            "AccountKey and Anonymous)",
+            (int)auth.n, auth.p);
     }
     out->field[MOAT_REQ_CALLER_AUTH] = lit(a);
     r->parsed.auth = (moat_auth)word_index(auth_names, 4, a);
@@ -833,9 +842,9 @@ static moat_status map_source(moat_log_reader *r, const resource *res,
     if (ip.p == NULL || source_of(r, ip, &out->source) != 0 ||
         moat__addr_parse(out->source.p, out->source.n, &addr) != 0) {
         *reason = "no caller address";
-        return set_err(err, MOAT_E_INVAL, 0,
-                       "caller address \"%.*s\" is not an IP address",
-                       (int)(ip.p ? ip.n : 0), ip.p ? ip.p : "");
+        return moat__error_set(err, MOAT_E_INVAL, 0,
+                               "caller address \"%.*s\" is not an IP address",
+                               (int)(ip.p ? ip.n : 0), ip.p ? ip.p : "");
     }
     out->field[MOAT_REQ_SOURCE_IP] = out->source;
     r->parsed.ip = addr;
@@ -899,17 +908,18 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
     *reason = NULL;
     memset(out, 0, sizeof *out);
     if (r == NULL || rec == NULL)
-        return set_err(err, MOAT_E_INVAL, 0, "no reader or record");
+        return moat__error_set(err, MOAT_E_INVAL, 0, "no reader or record");
     if (len > SCRATCH_BYTES / 2) {
         *reason = "record too large";
-        return set_err(err, MOAT_E_LIMIT, 0, "record of %zu bytes (at most %u)",
-                       len, SCRATCH_BYTES / 2);
+        return moat__error_set(err, MOAT_E_LIMIT, 0,
+                               "record of %zu bytes (at most %u)", len,
+                               SCRATCH_BYTES / 2);
     }
     log_error le = {NULL, 0};
     int rc;
     if (r->format == MOAT_LOG_ANALYTICS_CSV) {
         if (!r->have_header)
-            return set_err(err, MOAT_E_STATE, 0, "no CSV header read");
+            return moat__error_set(err, MOAT_E_STATE, 0, "no CSV header read");
         rc = moat__log_scan_csv(rec, len, r->cols, r->n_cols, &r->f, r->scratch,
                                 SCRATCH_BYTES / 2, &le);
     } else if (r->format == MOAT_LOG_CLASSIC) {
@@ -923,8 +933,8 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
         drop_none(&r->f);
     if (rc != 0) {
         *reason = "malformed record";
-        return set_err(err, MOAT_E_SYNTAX, le.at, "%s at byte %zu", le.msg,
-                       le.at + 1);
+        return moat__error_set(err, MOAT_E_SYNTAX, le.at, "%s at byte %zu",
+                               le.msg, le.at + 1);
     }
     return map(r, out, SCRATCH_BYTES / 2, reason, err);
 }
@@ -933,13 +943,14 @@ moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,
                                    moat_error *err)
 {
     if (m == NULL || q == NULL)
-        return set_err(err, MOAT_E_INVAL, 0, "no request");
+        return moat__error_set(err, MOAT_E_INVAL, 0, "no request");
     if (m->estate_ && m->parsed_) {
         moat_status st = moat__request_from_log(q, m->parsed_, m);
         if (st != MOAT_OK)
-            set_err(err, st, 0, "%s",
-                    st == MOAT_E_NOTFOUND ? "the account is not in this estate"
-                                          : "request strings too long");
+            moat__error_set(err, st, 0, "%s",
+                            st == MOAT_E_NOTFOUND
+                                ? "the account is not in this estate"
+                                : "request strings too long");
         return st;
     }
     moat_request_reset(q);

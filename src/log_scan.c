@@ -273,43 +273,6 @@ static inline const char *string_end(scan *s, const char *p, int *escaped)
     }
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = moat__hex_digit(p[i]);
-        if (d < 0)
-            return -1;
-        v = v << 4 | (unsigned)d;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes the escaped string body [p, q) into scratch; errors are
 ** reported past the closing quote. */
 static int unescape(scan *s, const char *p, const char *q, moat_text *out)
@@ -338,19 +301,19 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
         case 't': *o++ = '\t'; break;
         case 'u': {
             unsigned cp, lo;
-            if (q - p < 4 || hex4(p, &cp) != 0)
+            if (q - p < 4 || moat__hex4(p, &cp) != 0)
                 return fail(s, at, "bad \\u escape"), -1;
             p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (q - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-                    hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                    moat__hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
                     return fail(s, at, "unpaired surrogate"), -1;
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return fail(s, at, "unpaired surrogate"), -1;
             }
-            o += put_utf8(o, cp);
+            o += moat__put_utf8(o, cp);
             break;
         }
         default: return fail(s, at, "bad escape"), -1;
@@ -746,7 +709,7 @@ static int html_decode(const char *p, const char *q, char *scratch, size_t cap,
             *o++ = *p++;
             continue;
         }
-        o += put_utf8(o, cp);
+        o += moat__put_utf8(o, cp);
         p += 1 + n;
     }
     out->p = start;
@@ -775,18 +738,6 @@ static int classic_fail(log_error *err, const char *rec, const char *at,
     err->msg = msg;
     err->at = (size_t)(at - rec);
     return -1;
-}
-
-/* The scheme of a request URL ("https" of "https://...") as the protocol. */
-static void classic_protocol(log_fields *out)
-{
-    moat_text u = out->v[LF_URI];
-    for (size_t i = 0; u.p && i + 2 < u.n && i < 8; i++) {
-        if (u.p[i] == ':' && u.p[i + 1] == '/' && u.p[i + 2] == '/') {
-            out->v[LF_PROTOCOL] = (moat_text){u.p, i};
-            return;
-        }
-    }
 }
 
 static const classic_version *classic_version_of(const char *p, const char *end)
@@ -863,6 +814,5 @@ int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
                             i + 1 < ver->fields
                                 ? "fewer fields than its version has"
                                 : "more fields than its version has");
-    classic_protocol(out);
     return 0;
 }

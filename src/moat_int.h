@@ -42,6 +42,12 @@
 
 #define MOAT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Fills err (when not NULL) with code, a byte offset and a message, and
+** returns code: every library error goes through here (names.c). */
+MOAT_HIDDEN moat_status moat__error_set(moat_error *err, moat_status code,
+                                        size_t offset, const char *fmt, ...)
+    MOAT_PRINTF(4, 5);
+
 /*==========================================================================
 ** arena.c - bump allocation. Everything a loader, an estate or a request
 ** parse allocates lives in one arena and is freed at once.
@@ -143,6 +149,10 @@ static inline int moat__json_is_null(const json_value *v)
 {
     return v == NULL || v->type == JSON_NULL;
 }
+/* Four hexadecimal digits at p (a \u escape's); 0, or -1. */
+MOAT_HIDDEN int moat__hex4(const char *p, unsigned *out);
+/* Writes code point cp (at most 0x10FFFF) as UTF-8; its length, 1 to 4. */
+MOAT_HIDDEN size_t moat__put_utf8(char *o, unsigned cp);
 /* 1-based line and column of a byte offset in src. */
 MOAT_HIDDEN void moat__json_line_col(const char *src, size_t len, size_t pos,
                                      unsigned *line, unsigned *col);

@@ -118,3 +118,17 @@ const char *moat__pe_status_name(pe_status s)
                                     "Disconnected", "unknown"};
     return (unsigned)s < MOAT_ARRAY_LEN(n) ? n[s] : "?";
 }
+
+moat_status moat__error_set(moat_error *err, moat_status code, size_t offset,
+                            const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        err->offset = offset;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}

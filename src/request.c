@@ -69,20 +69,10 @@ const char *moat_request_resource_id(const moat_request *q)
     return (q && q->res) ? q->res->id : NULL;
 }
 
-static moat_status fail(moat_error *err, moat_status code, const char *fmt, ...)
-    MOAT_PRINTF(3, 4);
-
-static moat_status fail(moat_error *err, moat_status code, const char *fmt, ...)
-{
-    if (err) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
+/* A request error keeps the offset already set: the member of a JSON
+** request at fault (parse_fields), or 0. */
+#define fail(err, code, ...)                                                   \
+    moat__error_set(err, code, (err) ? (err)->offset : 0, __VA_ARGS__)
 
 static const char *pool_copy(moat_request *q, const char *s, size_t n)
 {

@@ -13,6 +13,10 @@ typedef void (*test_fn)(int *failed);
 
 void harness_register(const char *name, const char *file, test_fn fn);
 
+#include "moat.h"
+/* The estate of a JSON text loaded with flags (MOAT_LOAD_*), or NULL. */
+moat_estate *harness_estate(const char *json, unsigned flags);
+
 #define TEST(name)                                                             \
     static void test_##name(int *failed_);                                     \
     __attribute__((constructor)) static void register_##name(void)             \

@@ -27,6 +27,17 @@ void harness_register(const char *name, const char *file, test_fn fn)
     n_tests++;
 }
 
+moat_estate *harness_estate(const char *json, unsigned flags)
+{
+    moat_loader *ld = moat_loader_new(flags);
+    moat_estate *es = NULL;
+    if (moat_loader_add_json(ld, "test.json", json, strlen(json)) != MOAT_OK ||
+        moat_loader_finish(ld, &es) != MOAT_OK)
+        es = NULL;
+    moat_loader_free(ld);
+    return es;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;

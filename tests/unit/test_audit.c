@@ -165,12 +165,7 @@ static char *estate_json(uint64_t seed)
 
 static moat_estate *load(const char *json)
 {
-    moat_loader *ld = moat_loader_new(MOAT_LOAD_LENIENT);
-    moat_loader_add_json(ld, "gen.json", json, strlen(json));
-    moat_estate *es = NULL;
-    moat_loader_finish(ld, &es);
-    moat_loader_free(ld);
-    return es;
+    return harness_estate(json, MOAT_LOAD_LENIENT);
 }
 
 static int set(moat_request *q, moat_field field, const char *value)

@@ -29,12 +29,7 @@ static const char estate_json[] =
 
 static moat_estate *estate(void)
 {
-    moat_loader *ld = moat_loader_new(0);
-    moat_loader_add_json(ld, "t.json", estate_json, sizeof estate_json - 1);
-    moat_estate *es = NULL;
-    moat_loader_finish(ld, &es);
-    moat_loader_free(ld);
-    return es;
+    return harness_estate(estate_json, 0);
 }
 
 TEST(decide_unbound_request_denies)
@@ -229,11 +224,8 @@ static const char nsp_estate[] =
 
 TEST(decide_allocates_nothing)
 {
-    moat_loader *ld = moat_loader_new(0);
-    moat_loader_add_json(ld, "nsp.json", nsp_estate, sizeof nsp_estate - 1);
-    moat_estate *es = NULL;
-    ASSERT_EQ(moat_loader_finish(ld, &es), MOAT_OK);
-    moat_loader_free(ld);
+    moat_estate *es = harness_estate(nsp_estate, 0);
+    ASSERT(es != NULL);
     static const char *const reqs[] = {
         "{\"resource\":\"st2\",\"source\":{\"ip\":\"198.51.100.1\"}}",
         "{\"resource\":\"st2\",\"source\":{\"ip\":\"203.0.113.1\"}}",

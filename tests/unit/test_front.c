@@ -261,11 +261,8 @@ static int gate_run(const moat_estate *es, moat_request *q, moat_explanation *x,
 
 TEST(gate_decides_logs_and_refuses)
 {
-    moat_loader *ld = moat_loader_new(0);
-    moat_loader_add_json(ld, "gate.json", gate_estate, sizeof gate_estate - 1);
-    moat_estate *es = NULL;
-    ASSERT_EQ(moat_loader_finish(ld, &es), MOAT_OK);
-    moat_loader_free(ld);
+    moat_estate *es = harness_estate(gate_estate, 0);
+    ASSERT(es != NULL);
     moat_request *q = moat_request_new(es);
     moat_explanation *x = moat_explanation_new();
     gate_verdict v;

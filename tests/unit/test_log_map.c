@@ -41,12 +41,7 @@ static const char estate_json[] =
 
 static moat_estate *estate(void)
 {
-    moat_loader *ld = moat_loader_new(0);
-    moat_loader_add_json(ld, "t.json", estate_json, sizeof estate_json - 1);
-    moat_estate *es = NULL;
-    moat_loader_finish(ld, &es);
-    moat_loader_free(ld);
-    return es;
+    return harness_estate(estate_json, 0);
 }
 
 typedef struct mapped {
@@ -203,6 +198,23 @@ TEST(log_map_vault_records)
                  "{\"_ResourceId\":\"" VAULT "\",\"OperationName\":"
                  "\"SecretGet\",\"CallerIpAddress\":\"198.51.100.4\"}");
     ASSERT_STR(x.reason, "Key Vault Log Analytics row");
+    done(es);
+}
+
+/* A classic line has no protocol field: the request URL's scheme is. */
+TEST(log_map_classic_protocol_from_url)
+{
+    moat_estate *es = estate();
+    mapped x = read_one(
+        es, MOAT_LOG_CLASSIC,
+        "1.0;2026-11-20T08:00:00.0000000Z;GetBlob;AnonymousSuccess;200;1;1;"
+        "anonymous;;st1;blob;\"http://st1.blob.core.windows.net/c/a\";"
+        "\"/st1/c/a\";id;0;203.0.113.9:4000;2021-08-06;1;0;1;1;0;;;;;;"
+        "\"curl/8\";;");
+    ASSERT_EQ(x.st, MOAT_OK);
+    ASSERT_STR(field(&x, MOAT_REQ_PROTOCOL), "HTTP");
+    ASSERT_STR(field(&x, MOAT_REQ_TARGET), "c");
+    ASSERT_STR(field(&x, MOAT_REQ_CALLER_AUTH), "Anonymous");
     done(es);
 }
 

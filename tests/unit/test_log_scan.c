@@ -474,7 +474,6 @@ TEST(log_scan_classic_lines)
     ASSERT(text_is(f.v[LF_SERVICE], "blob"));
     ASSERT(text_is(f.v[LF_URI], "https://stx.blob.core.windows.net:443/c/a&b"
                                 "?x=1&y=;\xF0\x9F\x98\x80&bogus;"));
-    ASSERT(text_is(f.v[LF_PROTOCOL], "https"));
     ASSERT(text_is(f.v[LF_OBJECT_KEY], "/stx/c/\";\""));
     ASSERT(text_is(f.v[LF_CALLER_IP], "203.0.113.9:50211"));
     ASSERT(text_is(f.v[LF_OBJECT_ID], "5e6f7a8b-1111-4222-8333-000000000009"));
