@@ -42,7 +42,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
             $(wildcard front/*.h) $(wildcard serve/*.h)
 
-.PHONY: all module gate test unit cli-test manage-test serve-test audit-test replay-test e2e-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -137,7 +137,7 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
 test: unit cli-test manage-test serve-test audit-test replay-test e2e-test \
-      conformance realworld fuzz-replay check-symbols
+      security-test conformance realworld fuzz-replay check-symbols
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -192,6 +192,12 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json \
     tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The security regressions, one file per defence (tests/security/run.sh):
+# bypasses of a deny, memory safety, data lost or misread without a word.
+security-test: $(A)/moat $(B)/ngx_http_moat_module.so
+	MOAT=$(A)/moat MODULE=$(abspath $(B)/ngx_http_moat_module.so) \
+	    tests/security/run.sh
 
 conformance: $(A)/moat
 	$(PYTHON) tests/conformance.py --moat $(A)/moat $(SHARED)/conformance
