@@ -133,11 +133,43 @@ static int needs_escape8(const char *p)
     return ((lt20 | z) & high) != 0;
 }
 
+/* The letter of a two-byte escape (\n for a newline), or 0 for \u00XX. */
+static char short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    default: return 0;
+    }
+}
+
+/* The length of s once escaped, quotes excluded. */
+static size_t json_escaped_len(const char *s, size_t n)
+{
+    size_t len = n, i = 0;
+    while (i < n) {
+        while (i + 8 <= n && !needs_escape8(s + i))
+            i += 8;
+        if (i == n)
+            break;
+        unsigned char c = (unsigned char)s[i++];
+        if (!json_safe(c))
+            len += short_escape(c) ? 1 : 5;
+    }
+    return len;
+}
+
 void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Worst case every byte becomes \u00XX. */
-    if (n > (SIZE_MAX - 2) / 6 || !reserve(b, n * 6 + 2))
+    /* Exactly what the escaped text takes: reserving the worst case (six
+    ** bytes a byte) would hit a buffer's limit for strings that fit it. */
+    if (n > (SIZE_MAX - 2) / 6 || !reserve(b, json_escaped_len(s, n) + 2))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
@@ -155,15 +187,10 @@ void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
             break;
         unsigned char c = (unsigned char)s[i++];
         *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
+        char letter = short_escape(c);
+        if (letter) {
+            *o++ = letter;
+        } else {
             *o++ = 'u';
             *o++ = '0';
             *o++ = '0';

@@ -96,6 +96,20 @@ has err "mixed.jsonl:2: bad request"
 "$MOAT" check --estate "$EX" --requests - <"$tmp/mixed.jsonl" >"$tmp/out" 2>/dev/null
 if [ "$(wc -l <"$tmp/out")" -ne 3 ]; then echo "FAIL: --requests - (stdin)"; fail=$((fail+1)); else pass=$((pass+1)); fi
 
+# A resource id of 300,000 characters is answered in JSON like any other
+# (its escapes once counted six bytes a character against a 1 MiB limit).
+python3 -c '
+import json, sys
+rid = "/subscriptions/s/resourceGroups/" + "g" * 300000 + "/providers/Microsoft.Storage/storageAccounts/stlong"
+json.dump([{"id": rid, "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+            "properties": {"networkAcls": {"defaultAction": "Deny"}}}], open(sys.argv[1], "w"))
+print(json.dumps({"resource": rid, "source": {"ip": "1.2.3.4"}}), file=open(sys.argv[2], "w"))
+' "$tmp/longid.json" "$tmp/longid.jsonl"
+run 0 check --estate "$tmp/longid.json" --resource stlong --from 1.2.3.4 --format json
+py 'len(d["resource"]) > 300000 and d["decision"] == "deny"' "a 300,000-character id in JSON"
+run 0 check --estate "$tmp/longid.json" --requests "$tmp/longid.jsonl"
+py 'len(d["resource"]) > 300000' "a 300,000-character id in a stream"
+
 # The example requests decide as examples/expected.jsonl says (derived by
 # hand from decision.md section 4; see examples/README.md).
 run 0 check --estate "$EX" --requests "$top/examples/requests.jsonl"

@@ -61,3 +61,25 @@ TEST(buf_growth_limit_and_escape)
     ASSERT_STR(moat__buf_cstr(&b), "");
     moat__buf_free(&b);
 }
+
+/* The limit applies to what a string takes once escaped, not to the worst
+** case of six bytes per byte: a long resource id in a decision's JSON. */
+TEST(buf_json_str_limit_is_the_escaped_size)
+{
+    char raw[700];
+    memset(raw, 'g', sizeof raw);
+    moat_buf b;
+    moat__buf_init(&b, 1024);
+    moat__buf_json_str(&b, raw, sizeof raw);
+    ASSERT(!b.failed);
+    ASSERT_EQ(b.len, sizeof raw + 2);
+    moat__buf_clear(&b);
+    memset(raw, '\n', 400); /* 400 * 2 + 300 + 2 quotes: over 1024 */
+    moat__buf_json_str(&b, raw, sizeof raw);
+    ASSERT(b.failed);
+    moat__buf_clear(&b);
+    moat__buf_json_str(&b, raw, 300); /* 600 + 2 */
+    ASSERT(!b.failed);
+    ASSERT_EQ(b.len, 602);
+    moat__buf_free(&b);
+}
