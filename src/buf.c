@@ -167,9 +167,15 @@ static size_t json_escaped_len(const char *s, size_t n)
 void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Exactly what the escaped text takes: reserving the worst case (six
-    ** bytes a byte) would hit a buffer's limit for strings that fit it. */
-    if (n > (SIZE_MAX - 2) / 6 || !reserve(b, json_escaped_len(s, n) + 2))
+    if (n > (SIZE_MAX - 2) / 6)
+        return;
+    /* The worst case, every byte \u00XX, spares a counting pass; where it
+    ** would pass the buffer's limit, exactly what the escaped text takes
+    ** (a long string that fits must not fail for what it might have been). */
+    size_t need = n * 6 + 2;
+    if (b->limit && !b->failed && need > b->limit - b->len - 1)
+        need = json_escaped_len(s, n) + 2;
+    if (!reserve(b, need))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
