@@ -3,7 +3,9 @@
 ** (spec/cli.md).
 */
 #include "cli.h"
+#include "line_reader.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +32,10 @@ static const char usage[] =
     "Requests:\n"
     "  --request FILE|-       one request object (decision.md section 2)\n"
     "  --requests FILE|-      JSON lines, one request per line; answers one\n"
-    "                         decision per line, in order\n"
+    "                         decision per line, in order: output line N\n"
+    "                         answers input line N. A line that gets no\n"
+    "                         decision (bad, blank, longer than 1 MiB) is\n"
+    "                         answered with {\"error\": \"line N: ...\"}\n"
     "  --format text|json     text explains the path (default for one\n"
     "                         request); json is decision.md section 3\n"
     "\n"
@@ -56,7 +61,10 @@ static const char usage[] =
     "  --control-plane        an Azure Resource Manager request\n"
     "\n"
     "Exit status: 0 every request decided (allow or deny alike), 2 usage\n"
-    "error, 3 bad estate, 4 bad request (other lines are still decided).\n"
+    "error, 3 bad estate, 4 a request not answered: a bad request (in a\n"
+    "stream, the other lines are still decided), or moat could not read\n"
+    "the requests, ran out of memory or could not write the decisions\n"
+    "(stderr says which).\n"
     "\n"
     "Examples:\n"
     "  moat check --estate examples/estate --resource stnwshipments --from "
@@ -174,60 +182,126 @@ static void print_text(moat_explanation *x, const cli_args *a)
                "instance rules need the caller's tenant\n");
 }
 
+/* Writes the decision on q; NULL, or why there is none. */
+static const char *write_decision(moat_request *q, moat_explanation *x,
+                                  int json, const cli_args *a)
+{
+    moat_status rc = moat_explain(q, x, json ? 0 : MOAT_EXPLAIN_STEPS);
+    if (rc != MOAT_OK)
+        return moat_strerror(rc);
+    if (!json) {
+        print_text(x, a);
+        return NULL;
+    }
+    char small[4096];
+    size_t n = moat_explanation_json(x, small, sizeof small);
+    if (n == 0)
+        return "out of memory";
+    if (n < sizeof small) {
+        fwrite(small, 1, n, stdout);
+    } else {
+        char *big = malloc(n + 1);
+        if (big == NULL)
+            return "out of memory";
+        moat_explanation_json(x, big, n + 1);
+        fwrite(big, 1, n, stdout);
+        free(big);
+    }
+    fputc('\n', stdout);
+    return NULL;
+}
+
+/* Decisions that did not reach stdout are an error like any other: a full
+** disk or a closed pipe must not look like a run that answered. */
+static int output_failed(int saved_errno)
+{
+    int failed = ferror(stdout);
+    if (fflush(stdout) != 0 && !failed) {
+        failed = 1;
+        saved_errno = errno;
+    }
+    if (failed)
+        cli_error("cannot write the decisions: %s",
+                  strerror(saved_errno ? saved_errno : errno));
+    return failed;
+}
+
 static int decide_one(moat_request *q, moat_explanation *x, int json,
                       const cli_args *a)
 {
-    moat_status rc = moat_explain(q, x, json ? 0 : MOAT_EXPLAIN_STEPS);
-    if (rc != MOAT_OK) {
-        cli_error("cannot decide: %s", moat_strerror(rc));
+    const char *why = write_decision(q, x, json, a);
+    if (why) {
+        cli_error("cannot decide: %s", why);
         return EXIT_BAD_REQUEST;
     }
-    if (json) {
-        char small[4096];
-        size_t n = moat_explanation_json(x, small, sizeof small);
-        if (n == 0) {
-            cli_error("out of memory");
-            return EXIT_BAD_REQUEST;
-        }
-        if (n < sizeof small) {
-            fwrite(small, 1, n, stdout);
-        } else {
-            char *big = malloc(n + 1);
-            if (big == NULL) {
-                cli_error("out of memory");
-                return EXIT_BAD_REQUEST;
-            }
-            moat_explanation_json(x, big, n + 1);
-            fwrite(big, 1, n, stdout);
-            free(big);
-        }
-        fputc('\n', stdout);
-    } else {
-        print_text(x, a);
-    }
-    return EXIT_DECIDED;
+    return output_failed(0) ? EXIT_BAD_REQUEST : EXIT_DECIDED;
 }
 
-static void print_line_error(size_t line, const char *msg)
+/* A line that gets no decision is answered on its own output line with
+** {"error": "line N: ..."} (spec/cli.md), and said on stderr as
+** FILE:N: what: why. */
+static void answer_error(const char *path, size_t line, const char *what,
+                         const char *why)
 {
-    /* {"error": "..."} on the line's own output line (spec/cli.md). */
     char text[512];
-    snprintf(text, sizeof text, "line %zu: %s", line, msg);
-    fputs("{\"error\":\"", stdout);
-    for (const char *p = text; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            fputc(c, stdout);
+    snprintf(text, sizeof text, "line %zu: %s", line, why);
+    fputs("{\"error\":", stdout);
+    cli_json_str(stdout, text);
+    fputs("}\n", stdout);
+    fprintf(stderr, "%s:%zu: %s: %s\n", strcmp(path, "-") ? path : "<stdin>",
+            line, what, why);
+}
+
+/* The longest request line read: a request is a resource id and a few
+** addresses and ids, far below this; the cap bounds the memory any input
+** can make a stream take. */
+#define MAX_REQUEST_LINE (1u << 20)
+
+static int blank(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i == n;
+}
+
+/* Answers one line of a stream: 0 decided, 1 answered with an error. */
+static int answer_line(line_reader *r, line_status st, size_t lineno,
+                       const char *path, moat_request *q, moat_explanation *x,
+                       int json)
+{
+    moat_error err;
+    char why[400];
+    if (st == LINE_TOO_LONG) {
+        snprintf(why, sizeof why,
+                 "longer than 1 MiB (%u bytes), the longest request line "
+                 "moat reads; skipped",
+                 MAX_REQUEST_LINE);
+    } else if (st == LINE_NO_MEMORY) {
+        answer_error(path, lineno, "not read", "out of memory");
+        return 1;
+    } else if (blank(r->line, r->len)) {
+        snprintf(why, sizeof why,
+                 "an empty line; each line is one request (a JSON object)");
+    } else if (moat_request_parse(q, r->line, r->len, &err) != MOAT_OK) {
+        snprintf(why, sizeof why, "%s (at byte %zu)", err.message,
+                 err.offset + 1);
+    } else {
+        if (!json)
+            printf("# line %zu\n", lineno);
+        const char *failed = write_decision(q, x, json, NULL);
+        if (failed)
+            answer_error(path, lineno, "not decided", failed);
+        if (!json)
+            printf("\n");
+        return failed != NULL;
     }
-    fputs("\"}\n", stdout);
+    answer_error(path, lineno, "bad request", why);
+    return 1;
 }
 
 static int check_stream(moat_request *q, moat_explanation *x, const char *path,
-                        int json, const cli_args *a)
+                        int json)
 {
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (fp == NULL) {
@@ -236,47 +310,27 @@ static int check_stream(moat_request *q, moat_explanation *x, const char *path,
     }
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, bad = 0;
-    ssize_t len;
-    moat_error err;
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        size_t i = 0;
-        while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i == (size_t)len)
-            continue; /* blank line */
-        if (moat_request_parse(q, line, (size_t)len, &err) != MOAT_OK) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s (at byte %zu)", err.message,
-                     err.offset + 1);
-            print_line_error(lineno, msg);
-            fprintf(stderr, "%s:%zu: bad request: %s\n", path, lineno, msg);
-            bad++;
-            continue;
+    line_reader r;
+    line_reader_init(&r, fp, MAX_REQUEST_LINE);
+    size_t lineno = 0, bad = 0;
+    line_status st;
+    int write_errno = 0;
+    while ((st = line_reader_next(&r)) != LINE_END && st != LINE_READ_ERROR) {
+        bad += (size_t)answer_line(&r, st, ++lineno, path, q, x, json);
+        if (ferror(stdout)) { /* no one reads what follows */
+            write_errno = errno;
+            break;
         }
-        if (!json)
-            printf("# line %zu\n", lineno);
-        if (decide_one(q, x, json, a) != EXIT_DECIDED) {
-            print_line_error(lineno, "cannot decide");
-            bad++;
-        }
-        if (!json)
-            printf("\n");
     }
-    free(line);
-    int read_error = ferror(fp);
+    int read_errno = st == LINE_READ_ERROR ? errno : 0;
+    line_reader_free(&r);
     if (fp != stdin)
         fclose(fp);
-    fflush(stdout);
-    if (read_error) {
-        cli_error("%s: read error", path);
-        return EXIT_BAD_REQUEST;
-    }
-    return bad ? EXIT_BAD_REQUEST : EXIT_DECIDED;
+    int failed = output_failed(write_errno);
+    if (read_errno)
+        cli_error("%s: cannot read line %zu: %s", path, lineno + 1,
+                  strerror(read_errno));
+    return bad || failed || read_errno ? EXIT_BAD_REQUEST : EXIT_DECIDED;
 }
 
 int cmd_check(int argc, char **argv)
@@ -317,7 +371,7 @@ int cmd_check(int argc, char **argv)
         cli_error("out of memory");
         rc = EXIT_BAD_REQUEST;
     } else if (cli_has(&a, "requests")) {
-        rc = check_stream(q, x, cli_get(&a, "requests"), json, &a);
+        rc = check_stream(q, x, cli_get(&a, "requests"), json);
     } else if (cli_has(&a, "request")) {
         size_t len;
         const char *path = cli_get(&a, "request");

@@ -5,6 +5,8 @@
 #   lacks FILE PATTERN ... does not
 #   py EXPR WHAT       a Python expression over d, the JSON of out, holds
 #   finish NAME        prints the counts; the status says whether all passed
+#   preload_so NAME    builds tests/cli/NAME.c into a preloadable object in
+#                      tmp and prints its path
 MOAT=${MOAT:-build/moat}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -51,4 +53,8 @@ py() {
 finish() {
     echo "$1: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]
+}
+preload_so() {
+    cc -shared -fPIC -O1 -Wall -Wextra -Werror -o "$tmp/$1.so" \
+        "$top/tests/cli/$1.c" -ldl && echo "$tmp/$1.so"
 }

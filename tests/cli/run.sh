@@ -90,11 +90,47 @@ printf '%s\n' '{"resource": "stnwshipments", "source": {"ip": "198.51.100.23"}}'
     '{"resource": "stnwshipments", "source": {"ip": "nope"}}' '' \
     '{"resource": "stnwshipments", "source": {"ip": "203.0.113.77"}}' >"$tmp/mixed.jsonl"
 run 4 check --estate "$EX" --requests "$tmp/mixed.jsonl"
-lines 3; valid_json lines
+lines 4; valid_json lines
 has out '^{"error":"line 2: source.ip'
 has err "mixed.jsonl:2: bad request"
-"$MOAT" check --estate "$EX" --requests - <"$tmp/mixed.jsonl" >"$tmp/out" 2>/dev/null
-if [ "$(wc -l <"$tmp/out")" -ne 3 ]; then echo "FAIL: --requests - (stdin)"; fail=$((fail+1)); else pass=$((pass+1)); fi
+# Output line N answers input line N: a blank line too, with an error.
+py_lines() {
+    if python3 -c "import json,sys; L=[json.loads(l) for l in open('$tmp/out')]; sys.exit(0 if ($1) else 1)"; then
+        pass=$((pass + 1)); else echo "FAIL: $2"; fail=$((fail + 1)); fi
+}
+py_lines 'L[2]["error"].startswith("line 3: an empty line") and L[3]["decision"] == "deny"' \
+    "a blank line is answered on its own line"
+has err "mixed.jsonl:3: bad request: an empty line"
+"$MOAT" check --estate "$EX" --requests - <"$tmp/mixed.jsonl" >"$tmp/out" 2>"$tmp/err"
+if [ "$(wc -l <"$tmp/out")" -ne 4 ]; then echo "FAIL: --requests - (stdin)"; fail=$((fail+1)); else pass=$((pass+1)); fi
+has err "<stdin>:2: bad request"
+# A line over 1 MiB is answered with an error and skipped; the next is read.
+{ head -1 "$tmp/mixed.jsonl"; printf '{"resource": "%*s"}\n' 1100000 x; head -1 "$tmp/mixed.jsonl"; } >"$tmp/long.jsonl"
+run 4 check --estate "$EX" --requests "$tmp/long.jsonl"
+lines 3
+py_lines 'L[0]["decision"] == "allow" and L[1]["error"].startswith("line 2: longer than 1 MiB") and L[2]["decision"] == "allow"' \
+    "an over-long line is answered with an error, the stream goes on"
+# Decisions that cannot be written are an error (exit 4), not a silent 0.
+"$MOAT" check --estate "$EX" --requests "$tmp/mixed.jsonl" >/dev/full 2>"$tmp/err"
+[ $? -eq 4 ] && pass=$((pass + 1)) || { echo "FAIL: --requests to /dev/full"; fail=$((fail + 1)); }
+has err "cannot write the decisions: No space left on device"
+"$MOAT" check --estate "$EX" --resource "$SHIP" --from 1.2.3.4 >/dev/full 2>"$tmp/err"
+[ $? -eq 4 ] && pass=$((pass + 1)) || { echo "FAIL: one decision to /dev/full"; fail=$((fail + 1)); }
+# Out of memory in the middle of a stream: every line still answered, exit
+# 4 (a preloaded malloc fails every allocation after the first lines'; the
+# long fourth line needs more).
+if so=$(preload_so fail_malloc); then
+    { head -1 "$tmp/mixed.jsonl"; printf '{"resource": "stnwshipments",%*s}\n' 200000 ''; head -1 "$tmp/mixed.jsonl"; } >"$tmp/oom.jsonl"
+    head -1 "$tmp/mixed.jsonl" >"$tmp/first.jsonl"
+    ASAN_OPTIONS=verify_asan_link_order=0 FAIL_MALLOC_COUNT="$tmp/count" LD_PRELOAD="$so" \
+        "$MOAT" check --estate "$EX" --requests "$tmp/first.jsonl" >/dev/null
+    ASAN_OPTIONS=verify_asan_link_order=0 FAIL_MALLOC_AFTER="$(cat "$tmp/count")" LD_PRELOAD="$so" \
+        "$MOAT" check --estate "$EX" --requests "$tmp/oom.jsonl" >"$tmp/out" 2>"$tmp/err"
+    [ $? -eq 4 ] && pass=$((pass + 1)) || { echo "FAIL: out of memory mid-stream did not exit 4"; fail=$((fail + 1)); }
+    lines 3; has err "oom.jsonl:2: not read: out of memory"
+else
+    echo "FAIL: cannot build the fail_malloc preload"; fail=$((fail + 1))
+fi
 
 # A resource id of 300,000 characters is answered in JSON like any other
 # (its escapes once counted six bytes a character against a 1 MiB limit).
