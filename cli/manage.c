@@ -7,6 +7,7 @@
 #include "manage.h"
 #include "textdiff.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -585,50 +586,75 @@ static const moat_node *member(const moat_node *n, const char *name, int top)
     return v;
 }
 
-/* Resolves "a.b[0].c" under n; NULL when absent; -1 in *bad on syntax. */
+/* A JMESPath unquoted identifier: [A-Za-z_][A-Za-z0-9_]*, at most cap - 1
+** bytes, copied to name. Returns what follows it, or NULL. */
+static const char *query_name(const char *q, char *name, size_t cap)
+{
+    size_t len = 0;
+    if (!(isalpha((unsigned char)*q) || *q == '_'))
+        return NULL;
+    while (isalnum((unsigned char)q[len]) || q[len] == '_')
+        len++;
+    if (len >= cap)
+        return NULL;
+    memcpy(name, q, len);
+    name[len] = '\0';
+    return q + len;
+}
+
+/* "[N]" or "[-N]" (from the end), digits only. Returns what follows, or
+** NULL: "[]", "[*]", "[?...]" and slices are projections, not indexes. */
+static const char *query_index(const char *q, long *index)
+{
+    const char *p = q + 1 + (q[1] == '-');
+    if (!isdigit((unsigned char)*p))
+        return NULL;
+    char *end;
+    *index = strtol(q + 1, &end, 10);
+    return *end == ']' ? end + 1 : NULL;
+}
+
+static const moat_node *element(const moat_node *n, long i)
+{
+    if (moat_node_kind(n) != MOAT_NODE_ARRAY)
+        return NULL; /* JMESPath: an index into anything else is null */
+    if (i < 0)
+        i += (long)moat_node_count(n);
+    const moat_node *c = i >= 0 ? moat_node_child(n) : NULL;
+    for (long k = 0; c && k < i; k++)
+        c = moat_node_next(c);
+    return c;
+}
+
+/* Resolves "a.b[0].c" (or "@") under n: NULL when absent. The whole path
+** is read even past an absent part, so that *bad (set on anything the
+** dotted path does not support) never depends on the file. */
 static const moat_node *resolve(const moat_node *n, const char *q, int *bad)
 {
     char name[256];
-    int top = 1;
     if (strcmp(q, "@") == 0) /* JMESPath's current value */
         return n;
-    while (n && *q) {
-        size_t len = strcspn(q, ".[");
-        if (len >= sizeof name) {
-            *bad = 1;
-            return NULL;
+    for (int top = 1;; top = 0) {
+        if (!(top && *q == '[')) { /* a list may be indexed at the top */
+            q = query_name(q, name, sizeof name);
+            if (q == NULL)
+                break;
+            n = n ? member(n, name, top) : NULL;
         }
-        if (len) {
-            memcpy(name, q, len);
-            name[len] = '\0';
-            n = member(n, name, top);
-            top = 0;
-            q += len;
+        while (*q == '[') {
+            long i;
+            q = query_index(q, &i);
+            if (q == NULL)
+                break;
+            n = element(n, i);
         }
-        while (n && *q == '[') {
-            char *end;
-            long i = strtol(q + 1, &end, 10);
-            if (*end != ']') {
-                *bad = 1;
-                return NULL;
-            }
-            long count = (long)moat_node_count(n);
-            if (i < 0)
-                i += count;
-            const moat_node *c = moat_node_kind(n) == MOAT_NODE_ARRAY
-                                     ? moat_node_child(n)
-                                     : NULL;
-            for (long k = 0; c && k < i; k++)
-                c = moat_node_next(c);
-            n = i >= 0 ? c : NULL;
-            q = end + 1;
-        }
-        if (*q == '.')
-            q++;
-        else if (*q) {
-            *bad = 1;
-            return NULL;
-        }
+        if (q == NULL || *q != '.')
+            break;
+        q++;
+    }
+    if (q == NULL || *q != '\0') {
+        *bad = 1;
+        return NULL;
     }
     return n;
 }
@@ -706,9 +732,12 @@ int mg_print(manage *m, const moat_node *n, const char *type)
     const moat_node *v = resolve(n, q, &bad);
     if (bad)
         return mg_usage(m,
-                        "--query takes a dotted path such as "
-                        "networkRuleSet.bypass or ipRules[0].value, "
-                        "or length(path); not '%s'",
+                        "--query supports a dotted path of names and [N] "
+                        "indexes (networkRuleSet.ipRules[0].value, "
+                        "ipRules[-1]), @, and length(PATH); not '%s'. "
+                        "Projections ([], [*], {...}), filters, slices, pipes "
+                        "and other functions need JMESPath, which moat does "
+                        "not have yet",
                         m->query);
     const char *def = NULL;
     if (v == NULL && type && strcasecmp(type, TYPE_STORAGE) == 0)

@@ -83,6 +83,16 @@ has out '"Allow"'
 run 0 storage account show -e "$E" -n "$PUB" --query tags.nothing
 has err "not in the resource"
 run 2 storage account show -e "$E" -n "$PUB" --query 'ipRules[x'; has err "dotted path"
+# What the dotted path does not read is refused, never read as something
+# else: [] was [0] (one rule of two), a projection a missing member.
+for q in 'networkRuleSet.ipRules[].value' '{a: name}' '{}' 'name | length(@)' \
+         'keys(@)' 'a..b' 'name.' 'networkRuleSet.ipRules[+1].value' ''; do
+    run 2 storage account show -e "$E" -n "$SHIP" --query "$q"
+    has err "supports a dotted path"; lacks out "."
+done
+run 2 network perimeter list -e "$E" --query '[].name'; has err "Projections (\[\], \[\*\]"
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[-1].value'
+has out '^"203.0.113.40"$'
 
 # --- storage account update ------------------------------------------------
 cp "$ST" "$tmp/before.json"
