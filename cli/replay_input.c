@@ -61,14 +61,24 @@ static long read_more(replay_input *in)
     return n;
 }
 
+static int blank_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A UTF-8 byte order mark (some Windows exports start with one). */
+static size_t bom_len(const char *p, size_t n)
+{
+    return n >= 3 && (unsigned char)p[0] == 0xEF &&
+                   (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF
+               ? 3
+               : 0;
+}
+
 static size_t skip_bom_ws(const char *p, size_t n)
 {
-    size_t i = 0;
-    if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
-        (unsigned char)p[2] == 0xBF)
-        i = 3;
-    while (i < n &&
-           (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+    size_t i = bom_len(p, n);
+    while (i < n && blank_byte(p[i]))
         i++;
     return i;
 }
@@ -81,14 +91,12 @@ static size_t records_wrapper(const char *p, size_t n)
     if (i >= n || p[i] != '{')
         return 0;
     i++;
-    while (i < n &&
-           (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+    while (i < n && blank_byte(p[i]))
         i++;
     if (n - i < 9 || memcmp(p + i, "\"records\"", 9) != 0)
         return 0;
     i += 9;
-    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
-                     p[i] == '\t' || p[i] == ':'))
+    while (i < n && (blank_byte(p[i]) || p[i] == ':'))
         i++;
     return i < n && p[i] == '[' ? i + 1 : 0;
 }
@@ -199,6 +207,78 @@ static size_t count_lines(const char *p, size_t n)
     return k;
 }
 
+/* Drops the white space at the start of the carry, reading on until a
+** record's first byte is there or the input ends: any number of blank
+** lines before a log (or after an array's '[') take one read's memory.
+** Returns the newlines dropped, or -1 on a read error. */
+static long long skip_blank(replay_input *in)
+{
+    long long lines = 0;
+    for (;;) {
+        size_t i = 0;
+        while (i < in->carry_len && blank_byte(in->carry[i]))
+            i++;
+        lines += (long long)count_lines(in->carry, i);
+        memmove(in->carry, in->carry + i, in->carry_len - i);
+        in->carry_len -= i;
+        if (in->carry_len > 0)
+            return lines;
+        long got = read_more(in);
+        if (got <= 0)
+            return got < 0 ? -1 : lines;
+    }
+}
+
+/* Reads until the carry holds 64 KiB, or (line) a whole first line, or
+** the input ends: enough to see the first record. */
+static int fill_start(replay_input *in, int line)
+{
+    while (!in->eof && in->carry_len < 65536 &&
+           !(line && memchr(in->carry, '\n', in->carry_len)))
+        if (read_more(in) < 0)
+            return -1;
+    return 0;
+}
+
+/* A JSON array (or {"records": [...]}): the format from its first element. */
+static int open_array(replay_input *in, size_t wrapper)
+{
+    in->mode = MODE_ARRAY;
+    size_t from = wrapper ? wrapper : 1;
+    memmove(in->carry, in->carry + from, in->carry_len - from);
+    in->carry_len -= from;
+    if (skip_blank(in) < 0 || fill_start(in, 0) < 0)
+        return -1;
+    in->format = moat_log_detect(in->carry, in->carry_len);
+    if (in->format == MOAT_LOG_UNKNOWN && wrapper)
+        in->format = MOAT_LOG_DIAGNOSTIC;
+    return 0;
+}
+
+/* One record a line (a CSV log's first line its header): the format from
+** the first line, which blank lines preceded. */
+static int open_lines(replay_input *in, uint64_t blank)
+{
+    in->next_line += blank;
+    const char *p = in->carry, *nl = memchr(p, '\n', in->carry_len);
+    size_t first = nl ? (size_t)(nl - p) : in->carry_len;
+    in->format = moat_log_detect(p, first);
+    in->mode = in->format == MOAT_LOG_ANALYTICS_CSV ? MODE_CSV : MODE_LINES;
+    if (in->mode == MODE_LINES)
+        return 0;
+    in->header = malloc(first + 1);
+    if (in->header == NULL)
+        return fail(in, "out of memory");
+    memcpy(in->header, p, first);
+    in->header[first] = '\0';
+    in->header_len = first;
+    size_t drop = first + (nl ? 1 : 0);
+    in->next_line += 1;
+    memmove(in->carry, in->carry + drop, in->carry_len - drop);
+    in->carry_len -= drop;
+    return 0;
+}
+
 int replay_input_open(replay_input *in, const char *path)
 {
     memset(in, 0, sizeof *in);
@@ -213,50 +293,21 @@ int replay_input_open(replay_input *in, const char *path)
     if (in->gz == NULL)
         return fail(in, errno ? strerror(errno) : "cannot open");
     gzbuffer(in->gz, 1u << 18);
-    /* Enough of the start to see the first record. */
-    while (!in->eof && in->carry_len < 65536 &&
-           (in->carry_len == 0 || !memchr(in->carry, '\n', in->carry_len)))
-        if (read_more(in) < 0)
-            return -1;
-    size_t skip = skip_bom_ws(in->carry, in->carry_len);
-    const char *p = in->carry + skip;
-    size_t n = in->carry_len - skip;
-    size_t wrapper = records_wrapper(in->carry, in->carry_len);
-    if (n == 0)
+    if (read_more(in) < 0)
+        return -1;
+    size_t bom = bom_len(in->carry, in->carry_len);
+    memmove(in->carry, in->carry + bom, in->carry_len - bom);
+    in->carry_len -= bom;
+    long long blank = skip_blank(in);
+    if (blank < 0 || fill_start(in, 1) < 0)
+        return -1;
+    if (in->carry_len == 0)
         return fail(in, "empty log");
-    if (wrapper || p[0] == '[') {
-        in->mode = MODE_ARRAY;
-        size_t from = wrapper ? wrapper : skip + 1;
-        memmove(in->carry, in->carry + from, in->carry_len - from);
-        in->carry_len -= from;
-        /* Detect from the first element. */
-        size_t i = skip_bom_ws(in->carry, in->carry_len);
-        in->format = moat_log_detect(in->carry + i, in->carry_len - i);
-        if (in->format == MOAT_LOG_UNKNOWN && wrapper)
-            in->format = MOAT_LOG_DIAGNOSTIC;
-    } else {
-        const char *nl = memchr(p, '\n', n);
-        size_t first = nl ? (size_t)(nl - p) : n;
-        in->format = moat_log_detect(p, first);
-        if (in->format == MOAT_LOG_ANALYTICS_CSV) {
-            in->mode = MODE_CSV;
-            in->header = malloc(first + 1);
-            if (in->header == NULL)
-                return fail(in, "out of memory");
-            memcpy(in->header, p, first);
-            in->header[first] = '\0';
-            in->header_len = first;
-            size_t drop = skip + first + (nl ? 1 : 0);
-            in->next_line += count_lines(in->carry, drop);
-            memmove(in->carry, in->carry + drop, in->carry_len - drop);
-            in->carry_len -= drop;
-        } else {
-            in->mode = MODE_LINES;
-            in->next_line += count_lines(in->carry, skip);
-            memmove(in->carry, in->carry + skip, in->carry_len - skip);
-            in->carry_len -= skip;
-        }
-    }
+    size_t wrapper = records_wrapper(in->carry, in->carry_len);
+    int rc = wrapper || in->carry[0] == '[' ? open_array(in, wrapper)
+                                             : open_lines(in, (uint64_t)blank);
+    if (rc < 0)
+        return -1;
     if (in->format == MOAT_LOG_UNKNOWN)
         return fail(in, "not a Storage access log moat reads (expected "
                         "diagnostic-setting JSON lines (storage or Key "

@@ -323,6 +323,39 @@ def check_vault_edges(tmp):
         fail("Key Vault Log Analytics row: %s" % got[0])
 
 
+def check_blank_lead(tmp, logs):
+    """Blank lines before the first record (ten million of them, and after
+    an array's '[') do not make a log "empty" or unknown: the format is
+    detected past them and every record is read, with its line number."""
+    blanks = "\n" * 10000000
+    for fmt in ("diagnostic", "diagnostic-records", "analytics-array", "analytics-csv", "classic"):
+        with open(logs[fmt]) as f:
+            text = f.read()
+        padded = os.path.join(tmp, fmt + ".blank.log")
+        with open(padded, "w") as f:
+            f.write("\ufeff" + blanks + (text.replace("[", "[" + blanks, 1) if "array" in fmt or "records" in fmt
+                                          else text))
+        args = ["replay", "--estate", EXAMPLE, "--format", "json", "-q"]
+        want = run(args + [logs[fmt]]).stdout
+        dec = os.path.join(tmp, fmt + ".blank.dec")
+        p = run(args + ["--decisions", dec, padded])
+        if p.stdout != want:
+            fail("%s after 10 million blank lines: %s" % (fmt, p.stderr[-300:] or p.stdout[:300]))
+            continue
+        lines = [d["line"] for d in read_lines(dec)]
+        first_record = 2 if fmt == "analytics-csv" else 1  # after the CSV header
+        expect = 1 if "array" in fmt or "records" in fmt else 10000000 + first_record
+        if min(lines) != expect:
+            fail("%s after 10 million blank lines: first record numbered %d, expected %d"
+                 % (fmt, min(lines), expect))
+    with open(os.path.join(tmp, "blank.log.gz"), "wb") as f:
+        f.write(gzip.compress(blanks.encode() + open(logs["diagnostic"], "rb").read()))
+    p = run(["replay", "--estate", EXAMPLE, "--format", "json", "-q", os.path.join(tmp, "blank.log.gz")])
+    if json.loads(p.stdout or "{}").get("records") != 3000:
+        fail("gzip after 10 million blank lines: %s" % p.stderr[-300:])
+    refused(tmp, "blanks-only.log", blanks, "empty log")
+
+
 def check_bad_inputs(tmp, log_gz):
     empty = os.path.join(tmp, "empty.log")
     open(empty, "w").close()
@@ -382,6 +415,7 @@ def main():
         gz, _, _ = check_format(tmp, "diagnostic", proposed, gz=True)
         logs.append(gz)
         check_agreement(tmp, proposed, logs)
+        check_blank_lead(tmp, dict(zip(FORMATS, logs)))
         check_bad_inputs(tmp, gz)
         check_vault_edges(tmp)
     finally:
