@@ -169,11 +169,12 @@ static int merge(const cli_args *a, int json, int top)
     for (int i = 0; i < a->n_operands && rc == 0; i++) {
         size_t len;
         char *text = cli_read_file(a->operands[i], &len);
-        char err[256];
+        char err[1024];
         if (text == NULL) {
             rc = EXIT_BAD_ESTATE;
-        } else if (replay_agg_read(&agg, text, len, err, sizeof err) < 0) {
-            cli_error("%s: %s", a->operands[i], err);
+        } else if (replay_agg_read(&agg, a->operands[i], text, len, err,
+                                   sizeof err) < 0) {
+            cli_error("%s", err);
             rc = EXIT_BAD_ESTATE;
         }
         free(text);

@@ -7,6 +7,7 @@
 **   replay_run.c    worker threads: read, map, decide every configuration
 **   replay_agg.c    the aggregates: counts, changes, dead rules, fidelity;
 **                   JSON partials that merge exactly; the text report
+**   replay_part.c   a JSON partial read back for --merge, its counts checked
 **   cmd_replay.c    the command line
 */
 #ifndef MOAT_REPLAY_H
@@ -79,6 +80,9 @@ typedef struct replay_outcome {
     long rule[REPLAY_MAX_CONFIGS];
 } replay_outcome;
 
+/* The aggregate of an account, created when absent; NULL (and a->failed)
+** when out of memory. */
+account_agg *replay_agg_account(replay_agg *a, const char *id, size_t n);
 void replay_agg_unmapped(replay_agg *a, const char *reason);
 void replay_agg_record(replay_agg *a, const replay_outcome *o);
 /* Adds from into into (same configurations). */
@@ -89,9 +93,10 @@ int replay_agg_name_rules(replay_agg *a, const replay_config *cfg);
 
 void replay_agg_json(const replay_agg *a, FILE *o);
 void replay_agg_text(const replay_agg *a, FILE *o, int top);
-/* Reads a JSON summary written by replay_agg_json into a (initialized
-** from its own configuration names). 0, or -1 with a message in err. */
-int replay_agg_read(replay_agg *a, const char *json, size_t len, char *err,
-                    size_t err_cap);
+/* Adds the JSON summary of path (written by replay_agg_json) to a, which
+** the first summary initializes with its configuration names; the counts
+** are checked first (replay_part.c). 0, or -1 with "path: ..." in err. */
+int replay_agg_read(replay_agg *a, const char *path, const char *json,
+                    size_t len, char *err, size_t err_cap);
 
 #endif

@@ -9,7 +9,6 @@
 */
 #include "replay.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +59,7 @@ void replay_agg_free(replay_agg *a)
     }
 }
 
-static account_agg *account(replay_agg *a, const char *id, size_t n)
+account_agg *replay_agg_account(replay_agg *a, const char *id, size_t n)
 {
     strmap_entry *e = strmap_get(&a->accounts, id, n);
     if (e == NULL) {
@@ -139,7 +138,7 @@ void replay_agg_record(replay_agg *a, const replay_outcome *o)
     account_agg *acc =
         a->cache_key[slot] == acct->p ? a->cache_val[slot] : NULL;
     if (acc == NULL) {
-        acc = account(a, acct->p, acct->n);
+        acc = replay_agg_account(a, acct->p, acct->n);
         a->cache_key[slot] = acc ? acct->p : NULL;
         a->cache_val[slot] = acc;
     }
@@ -228,7 +227,7 @@ int replay_agg_merge(replay_agg *into, const replay_agg *from)
         if (e->key == NULL)
             continue;
         const account_agg *src = e->value;
-        account_agg *dst = account(into, e->key, e->len);
+        account_agg *dst = replay_agg_account(into, e->key, e->len);
         if (dst == NULL || src == NULL)
             continue;
         dst->records += src->records;
@@ -467,194 +466,6 @@ void replay_agg_json(const replay_agg *a, FILE *o)
     fputs(",\n", o);
     json_fidelity(a, o);
     fputs("}\n", o);
-}
-
-/*--------------------------------------------------------------------------
-** Reading a partial back (cJSON: partials are small next to logs).
-*/
-static uint64_t num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble
-                                                   : 0;
-}
-
-static int read_counts(replay_agg *a, strmap *m, const cJSON *obj)
-{
-    if (obj == NULL)
-        return 0;
-    if (!cJSON_IsObject(obj))
-        return -1;
-    for (const cJSON *e = obj->child; e; e = e->next) {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0)
-            return -1;
-        count(a, m, e->string, strlen(e->string), (uint64_t)e->valuedouble);
-    }
-    return 0;
-}
-
-static int read_change(replay_agg *a, change_agg *ch, const cJSON *o)
-{
-    ch->newly_denied += num(o, "newly_denied");
-    ch->newly_allowed += num(o, "newly_allowed");
-    return read_counts(a, &ch->denied_sources,
-                       cJSON_GetObjectItemCaseSensitive(o, "denied_sources")) |
-           read_counts(
-               a, &ch->denied_identities,
-               cJSON_GetObjectItemCaseSensitive(o, "denied_identities")) |
-           read_counts(a, &ch->allowed_sources,
-                       cJSON_GetObjectItemCaseSensitive(o, "allowed_sources")) |
-           read_counts(
-               a, &ch->allowed_identities,
-               cJSON_GetObjectItemCaseSensitive(o, "allowed_identities"));
-}
-
-static int read_accounts(replay_agg *a, const cJSON *accounts)
-{
-    for (const cJSON *e = accounts ? accounts->child : NULL; e; e = e->next) {
-        account_agg *acc = account(a, e->string, strlen(e->string));
-        if (acc == NULL)
-            return -1;
-        acc->records += num(e, "records");
-        const cJSON *ch = cJSON_GetObjectItemCaseSensitive(e, "changes");
-        for (int c = 1; c < a->n_cfg; c++) {
-            const cJSON *o = cJSON_GetObjectItemCaseSensitive(ch, a->names[c]);
-            if (o && read_change(a, &acc->changes[c], o) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static int read_disagreements(replay_agg *a, const cJSON *list)
-{
-    for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
-        const char *f[4] = {"account", "azure", "moat_category", "source"};
-        char key[1024];
-        size_t n = 0;
-        for (int k = 0; k < 4; k++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, f[k]);
-            if (!cJSON_IsString(v))
-                return -1;
-            int w = snprintf(key + n, sizeof key - n, "%s%s", k ? "\t" : "",
-                             v->valuestring);
-            if (w < 0 || (size_t)w >= sizeof key - n)
-                return -1;
-            n += (size_t)w;
-        }
-        count(a, &a->disagreements, key, n, num(e, "records"));
-    }
-    return 0;
-}
-
-static int read_configs(replay_agg *a, const cJSON *root, char *err, size_t cap)
-{
-    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(root, "configs");
-    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(root, "rules");
-    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(root, "changes");
-    int c = 0;
-    for (const cJSON *e = configs ? configs->child : NULL; e;
-         e = e->next, c++) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-        if (!cJSON_IsString(name) || c >= a->n_cfg ||
-            strcmp(name->valuestring, a->names[c]) != 0) {
-            snprintf(err, cap,
-                     "its configurations differ from the first partial's "
-                     "(configuration %d is %s, expected %s)",
-                     c + 1, cJSON_IsString(name) ? name->valuestring : "?",
-                     c < a->n_cfg ? a->names[c] : "none");
-            return -1;
-        }
-        cfg_agg *cf = &a->cfg[c];
-        cf->allow += num(e, "allow");
-        cf->deny += num(e, "deny");
-        cf->missing += num(e, "missing");
-        const cJSON *cats = cJSON_GetObjectItemCaseSensitive(e, "categories");
-        for (const cJSON *k = cats ? cats->child : NULL; k; k = k->next) {
-            moat_category cat = moat_category_from_name(k->string);
-            if (cat == MOAT_CAT_NONE || !cJSON_IsNumber(k)) {
-                snprintf(err, cap, "unknown category %s", k->string);
-                return -1;
-            }
-            cf->categories[cat] += (uint64_t)k->valuedouble;
-        }
-        const cJSON *ch =
-            c ? cJSON_GetObjectItemCaseSensitive(changes, a->names[c]) : NULL;
-        cf->newly_denied += num(ch, "newly_denied");
-        cf->newly_allowed += num(ch, "newly_allowed");
-        if (read_counts(a, &cf->rules,
-                        cJSON_GetObjectItemCaseSensitive(rules, a->names[c])) <
-            0) {
-            snprintf(err, cap, "bad \"rules\" of %s", a->names[c]);
-            return -1;
-        }
-    }
-    if (c != a->n_cfg) {
-        snprintf(err, cap, "it has %d configurations, the first partial %d", c,
-                 a->n_cfg);
-        return -1;
-    }
-    return 0;
-}
-
-int replay_agg_read(replay_agg *a, const char *json, size_t len, char *err,
-                    size_t cap)
-{
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (root == NULL || !cJSON_IsObject(root) ||
-        !cJSON_IsNumber(
-            cJSON_GetObjectItemCaseSensitive(root, "moat_replay"))) {
-        snprintf(err, cap, "not a moat replay summary (--format json)");
-        cJSON_Delete(root);
-        return -1;
-    }
-    if (a->n_cfg == 0) { /* the first partial fixes the configurations */
-        const cJSON *configs =
-            cJSON_GetObjectItemCaseSensitive(root, "configs");
-        replay_config cfg[REPLAY_MAX_CONFIGS];
-        int n = 0;
-        for (const cJSON *e = configs ? configs->child : NULL;
-             e && n < REPLAY_MAX_CONFIGS; e = e->next) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-            cfg[n].name =
-                cJSON_IsString(name) ? strdup(name->valuestring) : strdup("?");
-            cfg[n].es = NULL;
-            n++;
-        }
-        if (n == 0 || replay_agg_init(a, cfg, n) < 0) {
-            snprintf(err, cap, "no configurations");
-            cJSON_Delete(root);
-            return -1;
-        }
-    }
-    a->records += num(root, "records");
-    a->mapped += num(root, "mapped");
-    a->unmapped += num(root, "unmapped");
-    const cJSON *fid = cJSON_GetObjectItemCaseSensitive(root, "fidelity");
-    const cJSON *ad = cJSON_GetObjectItemCaseSensitive(fid, "azure_denied");
-    const cJSON *aa = cJSON_GetObjectItemCaseSensitive(fid, "azure_allowed");
-    a->azure_denied_moat_denied += num(ad, "moat_denied");
-    a->azure_denied_moat_allowed += num(ad, "moat_allowed");
-    a->azure_allowed_moat_allowed += num(aa, "moat_allowed");
-    a->azure_allowed_moat_denied += num(aa, "moat_denied");
-    int rc = 0;
-    if (read_configs(a, root, err, cap) < 0)
-        rc = -1;
-    else if (read_counts(a, &a->unmapped_reasons,
-                         cJSON_GetObjectItemCaseSensitive(
-                             root, "unmapped_reasons")) < 0 ||
-             read_counts(a, &a->formats,
-                         cJSON_GetObjectItemCaseSensitive(root, "formats")) <
-                 0 ||
-             read_accounts(
-                 a, cJSON_GetObjectItemCaseSensitive(root, "accounts")) < 0 ||
-             read_disagreements(a, cJSON_GetObjectItemCaseSensitive(
-                                       fid, "disagreements")) < 0) {
-        snprintf(err, cap, "malformed summary");
-        rc = -1;
-    }
-    cJSON_Delete(root);
-    return rc || a->failed ? -1 : 0;
 }
 
 /*--------------------------------------------------------------------------

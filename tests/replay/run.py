@@ -257,6 +257,80 @@ def check_agreement(tmp, proposed, logs):
         parts.append(part)
     if run(["replay", "--merge", "--format", "json"] + parts).stdout != base:
         fail("files one at a time, merged, differ from all files in one run")
+    return base
+
+
+def first_key(obj):
+    return sorted(obj)[0]
+
+
+def mutations(d):
+    """(what, change to a summary, what the refusal must name)."""
+    acc = first_key(d["accounts"])
+    cat = first_key(d["configs"][0]["categories"])
+    yield "negative records", lambda d: d.update(records=-5), "records: -5 is not a count"
+    yield "more mapped than records", lambda d: d.update(mapped=d["records"] * 2), \
+        "not the records (%d)" % d["records"]
+    yield "overflowing allow", lambda d: d["configs"][0].update(allow=1e30), \
+        "configs[0].allow: 1e+30 is not a count"
+    yield "fractional deny", lambda d: d["configs"][1].update(deny=2.5), "configs[1].deny: 2.5 is not a count"
+    yield "a count as text", lambda d: d["configs"][0].update(allow="12"), "configs[0].allow: not a number"
+    yield "no unmapped", lambda d: d.pop("unmapped"), "unmapped: missing"
+    yield "2^60 newly denied", lambda d: d["changes"]["strict"].update(newly_denied=2 ** 60), \
+        "changes.strict.newly_denied: 1.152921504606847e+18 is not a count"
+    yield "categories over allow + deny", lambda d: d["configs"][0]["categories"].update(
+        {cat: d["configs"][0]["categories"][cat] + 1}), "configs[0].categories add up to"
+    yield "an unknown category", lambda d: d["configs"][0]["categories"].update(NoSuchCategory=1), \
+        "unknown category"
+    yield "a negative reason", lambda d: d["unmapped_reasons"].update(x=-1), 'unmapped_reasons["x"]: -1'
+    yield "reasons over unmapped", lambda d: d["unmapped_reasons"].update(x=1), \
+        "unmapped_reasons add up to"
+    yield "formats over records", lambda d: d["formats"].update(classic=d["formats"].get("classic", 0) + 7), \
+        "formats add up to"
+    yield "a negative account", lambda d: d["accounts"][acc].update(records=-1), "].records: -1 is not a count"
+    yield "accounts over mapped", lambda d: d["accounts"][acc].update(records=d["accounts"][acc]["records"] + 1), \
+        "accounts' records add up to"
+    yield "newly denied beyond deny", lambda d: d["changes"]["strict"].update(
+        newly_denied=d["configs"][1]["deny"] + 1), "more than"
+    yield "account changes not their sources", lambda d: d["accounts"][acc]["changes"]["strict"].update(
+        newly_allowed=d["accounts"][acc]["changes"]["strict"]["newly_allowed"] + 1), "allowed_sources add up to"
+    yield "fidelity over mapped", lambda d: d["fidelity"]["azure_denied"].update(moat_denied=d["mapped"] + 1), \
+        "fidelity"
+    yield "a negative disagreement", lambda d: d["fidelity"]["disagreements"][0].update(records=-3), \
+        "fidelity.disagreements[0].records: -3"
+    yield "rule hits over decisions", lambda d: d["rules"]["current"].update(
+        {first_key(d["rules"]["current"]): d["mapped"] + 1}), "rules.current add up to"
+    yield "another version", lambda d: d.update(moat_replay=2), "moat_replay"
+
+
+def check_merge_validation(tmp, base):
+    """--merge refuses a partial whose counts are not counts, or whose parts
+    exceed their wholes, naming the file and the field; it writes nothing."""
+    good = os.path.join(tmp, "good.json")
+    with open(good, "w") as f:
+        f.write(base)
+    for what, change, message in mutations(json.loads(base)):
+        d = json.loads(base)
+        change(d)
+        bad = os.path.join(tmp, "bad.json")
+        with open(bad, "w") as f:
+            json.dump(d, f)
+        p = run(["replay", "--merge", "--format", "json", good, bad], ok=(3,))
+        if p.returncode != 3 or "bad.json: " not in p.stderr or message not in p.stderr or p.stdout:
+            fail("--merge with %s: exit %d, expected a refusal naming %r; got %s"
+                 % (what, p.returncode, message, p.stderr.strip()[-300:]))
+    with open(os.path.join(tmp, "bad.json"), "w") as f:
+        f.write(base.replace('"formats":{', '"formats":{"classic":0,"classic":0,', 1))
+    p = run(["replay", "--merge", good, os.path.join(tmp, "bad.json")], ok=(3,))
+    if 'formats["classic"]: appears twice' not in p.stderr:
+        fail("--merge with a key twice: %s" % p.stderr[-300:])
+    cut = base[: base.index("\n", base.index("configs")) + 5]  # inside the first configuration
+    with open(os.path.join(tmp, "bad.json"), "w") as f:
+        f.write(cut)
+    p = run(["replay", "--merge", good, os.path.join(tmp, "bad.json")], ok=(3,))
+    where = "bad.json:%d:" % (cut.count("\n") + 1)
+    if where not in p.stderr:
+        fail("--merge with a cut partial: expected %s, got %s" % (where, p.stderr[-300:]))
 
 
 def refused(tmp, name, text, message):
@@ -414,7 +488,8 @@ def main():
             logs.append(log)
         gz, _, _ = check_format(tmp, "diagnostic", proposed, gz=True)
         logs.append(gz)
-        check_agreement(tmp, proposed, logs)
+        base = check_agreement(tmp, proposed, logs)
+        check_merge_validation(tmp, base)
         check_blank_lead(tmp, dict(zip(FORMATS, logs)))
         check_bad_inputs(tmp, gz)
         check_vault_edges(tmp)
