@@ -6,7 +6,7 @@
 ** no longer the file's opens the path again (the classic lock-then-verify
 ** loop); no lock file is left beside the estate.
 */
-#define _DEFAULT_SOURCE /* flock, fchmod */
+#define _DEFAULT_SOURCE /* flock, fchmod, fchown, realpath */
 #include "estate_file.h"
 #include "cli.h"
 
@@ -121,12 +121,19 @@ int estate_file_open(estate_file *f, const char *path)
     f->path = strdup(path);
     if (f->path == NULL)
         return -1;
-    f->fd = open_locked(path);
+    /* A symbolic link is followed once, here: the lock, the temporary
+    ** file and the rename all work on the file it names. */
+    f->target = realpath(path, NULL);
+    if (f->target == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    f->fd = open_locked(f->target);
     if (f->fd < 0)
         return -1;
-    remove_stale_temps(path);
+    remove_stale_temps(f->target);
     f->text = read_fd(f->fd, &f->len);
-    if (f->text == NULL) {
+    if (f->text == NULL || fstat(f->fd, &f->read) != 0) {
         cli_error("%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
@@ -157,36 +164,119 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
+/* Whether the file may be replaced: someone may write it (a file without
+** any write permission is read-only to moat even for root), and it has no
+** other name that a rename would leave holding the old text. */
+static int replaceable(const estate_file *f, const struct stat *st)
+{
+    int denied = access(f->target, W_OK) != 0 ? errno : 0;
+    if (denied || (st->st_mode & 0222) == 0) {
+        cli_error("%s is read-only (mode %04o%s%s): nothing was written; make "
+                  "it writable to change it",
+                  f->path, (unsigned)(st->st_mode & 07777), denied ? ", " : "",
+                  denied ? strerror(denied) : "");
+        return 0;
+    }
+    if (st->st_nlink > 1) {
+        cli_error("%s has %lu names (hard links): replacing it would leave "
+                  "the others with the old rules; nothing was written",
+                  f->path, (unsigned long)st->st_nlink);
+        return 0;
+    }
+    return 1;
+}
+
+/* Says why the file was not changed (errno); returns 0. */
+static int not_changed(const estate_file *f)
+{
+    cli_error("%s: not changed: %s", f->path, strerror(errno));
+    return 0;
+}
+
+/* Gives the temporary file fd the estate file's owner, group and mode. */
+static int same_owner_and_mode(const estate_file *f, int fd,
+                               const struct stat *st)
+{
+    struct stat t;
+    if (fstat(fd, &t) != 0)
+        return not_changed(f);
+    if ((t.st_uid != st->st_uid || t.st_gid != st->st_gid) &&
+        fchown(fd, st->st_uid, st->st_gid) != 0) {
+        cli_error("%s belongs to user %lu, group %lu, which moat cannot give "
+                  "its new text (%s): nothing was written",
+                  f->path, (unsigned long)st->st_uid,
+                  (unsigned long)st->st_gid, strerror(errno));
+        return 0;
+    }
+    return fchmod(fd, st->st_mode & 07777) == 0 ? 1 : not_changed(f);
+}
+
+/* Whether the file is still what moat read: the path names the same file,
+** whose size, modification time and text are unchanged. A program that
+** does not take the lock may have written it since (an editor saving, a
+** script); renaming over its change would undo it without a word. */
+static int unchanged_since_read(const estate_file *f)
+{
+    struct stat now, held;
+    char *target = realpath(f->path, NULL);
+    int same = target && strcmp(target, f->target) == 0 &&
+               stat(f->target, &now) == 0 && fstat(f->fd, &held) == 0 &&
+               now.st_dev == f->read.st_dev && now.st_ino == f->read.st_ino &&
+               held.st_size == f->read.st_size &&
+               held.st_mtim.tv_sec == f->read.st_mtim.tv_sec &&
+               held.st_mtim.tv_nsec == f->read.st_mtim.tv_nsec;
+    free(target);
+    size_t len;
+    char *text = NULL;
+    if (same && (lseek(f->fd, 0, SEEK_SET) != 0 ||
+                 (text = read_fd(f->fd, &len)) == NULL)) {
+        cli_error("%s: cannot read it again to see that no one changed it: "
+                  "%s; nothing was written",
+                  f->path, strerror(errno));
+        return 0;
+    }
+    same = same && len == f->len && memcmp(text, f->text, len) == 0;
+    free(text);
+    if (!same)
+        cli_error("%s changed since moat read it (another program wrote it): "
+                  "nothing was written, that change is kept; run the command "
+                  "again to change the file as it is now",
+                  f->path);
+    return same;
+}
+
 int estate_file_replace(estate_file *f, const char *text, size_t len)
 {
     char dir[4096], tmp[4608];
     const char *base;
-    split_path(f->path, dir, sizeof dir, &base);
+    split_path(f->target, dir, sizeof dir, &base);
     snprintf(tmp, sizeof tmp, "%s/.%s" TEMP_MARK "%ld", dir, base,
              (long)getpid());
     struct stat st;
-    if (fstat(f->fd, &st) != 0)
-        st.st_mode = 0644;
+    if (fstat(f->fd, &st) != 0) {
+        not_changed(f);
+        return -1;
+    }
+    if (!replaceable(f, &st))
+        return -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         cli_error("%s: cannot create a temporary file: %s", dir,
                   strerror(errno));
         return -1;
     }
-    int ok = fchmod(fd, st.st_mode & 07777) == 0 &&
-             write_all(fd, text, len) == 0 && fsync(fd) == 0;
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
+    int ok = same_owner_and_mode(f, fd, &st);
+    if (ok && (write_all(fd, text, len) != 0 || fsync(fd) != 0))
+        ok = not_changed(f);
+    if (close(fd) != 0 && ok)
+        ok = not_changed(f);
+    /* As late as can be: the check, then at once the rename. */
+    if (ok && !unchanged_since_read(f))
         ok = 0;
-        saved = errno;
-    }
-    if (ok && rename(tmp, f->path) != 0) {
-        ok = 0;
-        saved = errno;
-    }
+    if (ok && rename(tmp, f->target) != 0)
+        ok = not_changed(f);
     if (!ok) {
         unlink(tmp);
-        cli_error("%s: not changed: %s", f->path, strerror(saved));
         return -1;
     }
     /* The rename is durable once the directory is. */
@@ -203,5 +293,6 @@ void estate_file_close(estate_file *f)
     f->fd = -1;
     free(f->text);
     free(f->path);
-    f->text = f->path = NULL;
+    free(f->target);
+    f->text = f->path = f->target = NULL;
 }

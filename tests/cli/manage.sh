@@ -441,6 +441,74 @@ file_py "$KV" 'sorted(r["value"] for r in d["data"][0]["properties"]["networkAcl
    "$N concurrent vault writers: every rule is there"
 [ ! -s "$tmp/conc.err" ] && pass=$((pass + 1)) || { echo "FAIL: concurrent writers complained"; head -3 "$tmp/conc.err"; fail=$((fail + 1)); }
 
+# --- nothing lost: symbolic links, read-only files, other writers ---------
+# A write through a symbolic link changes the file it points to; the link
+# stays a link (a rename over it once replaced the link with a copy).
+reset_estate
+mkdir -p "$tmp/real"
+mv "$ST" "$tmp/real/storage.json"
+ln -s ../real/storage.json "$ST"
+run 0 storage account network-rule add -e "$E" --account-name "$PUB" --ip-address 25.1.2.3 -o none
+[ -L "$ST" ] && pass=$((pass + 1)) || { echo "FAIL: the symbolic link was replaced"; fail=$((fail + 1)); }
+file_py "$tmp/real/storage.json" '"25.1.2.3" in [r["value"] for r in d["value"][0]["properties"]["networkAcls"]["ipRules"]]' \
+   "a write through a symbolic link changes its target"
+run 0 storage account network-rule add -e "$ST" --account-name "$PUB" --ip-address 25.1.2.4 -o none
+[ -L "$ST" ] && pass=$((pass + 1)) || { echo "FAIL: --estate LINK replaced the link"; fail=$((fail + 1)); }
+file_py "$tmp/real/storage.json" '"25.1.2.4" in [r["value"] for r in d["value"][0]["properties"]["networkAcls"]["ipRules"]]' \
+   "--estate LINK changes the link's target"
+ls -a "$E" "$tmp/real" | grep -q 'moat-' && { echo "FAIL: a temporary file stayed"; fail=$((fail + 1)); } ||
+    pass=$((pass + 1))
+rm -rf "$tmp/real"
+
+# A file nobody may write is not replaced (it once was, and took moat's
+# owner); one that is replaced keeps its owner, group and mode.
+reset_estate
+chmod 444 "$ST"
+cp "$ST" "$tmp/before.json"
+run 4 storage account network-rule add -e "$E" --account-name "$PUB" --ip-address 25.1.2.3 -o none
+has err "read-only"
+same "$ST" "$tmp/before.json" "a read-only file is left alone"
+[ "$(stat -c %a "$ST")" = 444 ] && pass=$((pass + 1)) || { echo "FAIL: the read-only file's mode changed"; fail=$((fail + 1)); }
+run 0 storage account network-rule add -e "$E" --account-name "$PUB" --ip-address 25.1.2.3 --dry-run
+has out "25.1.2.3"
+if [ "$(id -u)" = 0 ]; then
+    chmod 664 "$ST"
+    chown 4321:5432 "$ST"
+    run 0 storage account network-rule add -e "$E" --account-name "$PUB" --ip-address 25.1.2.5 -o none
+    [ "$(stat -c %u:%g:%a "$ST")" = 4321:5432:664 ] && pass=$((pass + 1)) ||
+        { echo "FAIL: owner, group or mode changed: $(stat -c %u:%g:%a "$ST")"; fail=$((fail + 1)); }
+fi
+# A file with another name (a hard link) is not replaced: the other name
+# would keep the old rules.
+reset_estate
+ln "$ST" "$tmp/other-name.json"
+run 4 storage account network-rule add -e "$E" --account-name "$PUB" --ip-address 25.1.2.3 -o none
+has err "hard link"
+same "$ST" "$tmp/other-name.json" "both names still hold one file"
+rm -f "$tmp/other-name.json"
+
+# Another program writes the file between moat's read and its rename (a
+# real second process, started from moat's fsync of its temporary file):
+# its change is kept, moat's refused (exit 4), never silently undone.
+if so=$(preload_so race_fsync); then
+    for how in rename in-place; do
+        reset_estate
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["value"][0]["tags"]={"editor": "was here"}; json.dump(d, open(sys.argv[2], "w"), indent=2)' \
+            "$ST" "$tmp/edited.json"
+        if [ $how = rename ]; then writer="cp '$tmp/edited.json' '$E/.ed' && mv '$E/.ed' '$ST'"
+        else writer="cat '$tmp/edited.json' > '$ST'"; fi
+        ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$so" RACE_WRITER="$writer" \
+            "$MOAT" storage account network-rule add -e "$E" --account-name "$PUB" \
+            --ip-address 25.1.2.3 -o none 2>"$tmp/err"
+        got=$?
+        [ $got -eq 4 ] && pass=$((pass + 1)) || { echo "FAIL: ($how) a change under moat's feet: exit $got, expected 4"; fail=$((fail + 1)); }
+        has err "changed since moat read it"
+        same "$ST" "$tmp/edited.json" "($how) the other writer's change is kept"
+    done
+else
+    echo "FAIL: cannot build the race_fsync preload"; fail=$((fail + 1))
+fi
+
 # --- nothing lost: a crash between writing and renaming --------------------
 if [ -n "${CRASH_SO:-}" ]; then
     reset_estate
