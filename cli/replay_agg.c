@@ -9,6 +9,7 @@
 */
 #include "replay.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,47 @@ static void count(replay_agg *a, strmap *m, const char *key, size_t n,
         a->failed = 1;
 }
 
+/* A map key printed into small when it fits, else into a malloc'd string
+** (ids have no length limit; a key cut short would be another key, and one
+** skipped a finding lost). NULL when out of memory. */
+static char *key_printf(char *small, size_t cap, size_t *len, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+static char *key_printf(char *small, size_t cap, size_t *len, const char *fmt,
+                        ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    *len = (size_t)n;
+    if ((size_t)n < cap)
+        return small;
+    char *big = malloc((size_t)n + 1);
+    if (big == NULL)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return big;
+}
+
+/* A copy of key split at its tabs into f[0..n-1] ("" past the last
+** field); the copy is the caller's to free (NULL: out of memory). */
+static char *key_fields(const char *key, const char **f, int n)
+{
+    char *copy = strdup(key);
+    char *p = copy;
+    for (int k = 0; k < n; k++) {
+        f[k] = p ? p : "";
+        p = p ? strchr(p, '\t') : NULL;
+        if (p)
+            *p++ = '\0';
+    }
+    return copy;
+}
+
 void replay_agg_unmapped(replay_agg *a, const char *reason)
 {
     a->records++;
@@ -119,14 +161,21 @@ static void fidelity(replay_agg *a, const replay_outcome *o)
                     : a->azure_denied_moat_denied++;
     if (azure_allows == moat_allows)
         return;
-    char key[1024];
+    char small[1024];
+    size_t n;
     const moat_text *acct = &m->field[MOAT_REQ_RESOURCE];
-    int n = snprintf(key, sizeof key, "%.*s\t%s\t%s\t%.*s", (int)acct->n,
-                     acct->p, azure_allows ? "allowed" : "denied",
-                     moat_category_name(o->d[0].category), (int)m->source.n,
-                     m->source.p);
-    if (n > 0 && (size_t)n < sizeof key)
-        count(a, &a->disagreements, key, (size_t)n, 1);
+    char *key = key_printf(small, sizeof small, &n, "%.*s\t%s\t%s\t%.*s",
+                           (int)acct->n, acct->p,
+                           azure_allows ? "allowed" : "denied",
+                           moat_category_name(o->d[0].category),
+                           (int)m->source.n, m->source.p);
+    if (key == NULL) {
+        a->failed = 1;
+        return;
+    }
+    count(a, &a->disagreements, key, n, 1);
+    if (key != small)
+        free(key);
 }
 
 void replay_agg_record(replay_agg *a, const replay_outcome *o)
@@ -257,13 +306,15 @@ int replay_agg_name_rules(replay_agg *a, const replay_config *cfg)
                     if (moat_estate_rule(cfg[c].es, r, &info) != MOAT_OK ||
                         !info.inbound)
                         continue;
-                    char key[1024];
-                    int len = snprintf(key, sizeof key, "%s\t%s", info.owner,
-                                       info.text);
-                    if (len <= 0 || (size_t)len >= sizeof key)
-                        continue;
+                    char small[1024];
+                    size_t len;
+                    char *key = key_printf(small, sizeof small, &len, "%s\t%s",
+                                           info.owner, info.text);
                     /* A profile shared by several accounts: counted once. */
-                    strmap_entry *re = strmap_get(&cf->rules, key, (size_t)len);
+                    strmap_entry *re =
+                        key ? strmap_get(&cf->rules, key, len) : NULL;
+                    if (key != small)
+                        free(key);
                     if (re == NULL) {
                         a->failed = 1;
                         continue;
@@ -366,18 +417,14 @@ static void json_rules(const replay_agg *a, FILE *o, int dead_only)
             fputs(first ? "" : ",", o);
             first = 0;
             if (dead_only) {
-                const char *tab = strchr(v[i]->key, '\t');
-                char owner[1024];
-                size_t ol = tab ? (size_t)(tab - v[i]->key) : 0;
-                if (ol >= sizeof owner)
-                    ol = sizeof owner - 1;
-                memcpy(owner, v[i]->key, ol);
-                owner[ol] = '\0';
+                const char *f[2];
+                char *copy = key_fields(v[i]->key, f, 2);
                 fputs("{\"owner\":", o);
-                cli_json_str(o, owner);
+                cli_json_str(o, f[0]);
                 fputs(",\"rule\":", o);
-                cli_json_str(o, tab ? tab + 1 : v[i]->key);
+                cli_json_str(o, f[1]);
                 fputc('}', o);
+                free(copy);
             } else {
                 cli_json_str(o, v[i]->key);
                 fprintf(o, ":%llu", (unsigned long long)v[i]->count);
@@ -402,24 +449,19 @@ static void json_fidelity(const replay_agg *a, FILE *o)
     size_t n;
     strmap_entry **v = strmap_sorted(&a->disagreements, &n);
     for (size_t i = 0; i < n; i++) {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", v[i]->key);
-        char *f[4] = {buf, NULL, NULL, NULL};
-        for (int k = 1; k < 4; k++) {
-            f[k] = f[k - 1] ? strchr(f[k - 1], '\t') : NULL;
-            if (f[k])
-                *f[k]++ = '\0';
-        }
+        const char *f[4];
+        char *copy = key_fields(v[i]->key, f, 4);
         fputs(i ? ",\n " : "\n ", o);
         fputs("{\"account\":", o);
         cli_json_str(o, f[0]);
         fputs(",\"azure\":", o);
-        cli_json_str(o, f[1] ? f[1] : "");
+        cli_json_str(o, f[1]);
         fputs(",\"moat_category\":", o);
-        cli_json_str(o, f[2] ? f[2] : "");
+        cli_json_str(o, f[2]);
         fputs(",\"source\":", o);
-        cli_json_str(o, f[3] ? f[3] : "");
+        cli_json_str(o, f[3]);
         fprintf(o, ",\"records\":%llu}", (unsigned long long)v[i]->count);
+        free(copy);
     }
     fputs("]}", o);
     free(v);
@@ -572,14 +614,12 @@ static void text_fidelity(const replay_agg *a, FILE *o, int top)
     size_t n;
     strmap_entry **v = strmap_by_count(&a->disagreements, &n);
     for (size_t i = 0; i < n && (int)i < top * 4; i++) {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", v[i]->key);
-        for (char *p = buf; *p; p++)
-            if (*p == '\t')
-                *p = ' ';
-        const char *slash = strrchr(buf, '/');
-        fprintf(o, "  disagree: %s (%llu)\n", slash ? slash + 1 : buf,
-                (unsigned long long)v[i]->count);
+        const char *f[4];
+        char *copy = key_fields(v[i]->key, f, 4);
+        const char *slash = strrchr(f[0], '/'); /* the account's name */
+        fprintf(o, "  disagree: %s %s %s %s (%llu)\n", slash ? slash + 1 : f[0],
+                f[1], f[2], f[3], (unsigned long long)v[i]->count);
+        free(copy);
     }
     free(v);
 }

@@ -430,6 +430,29 @@ def check_blank_lead(tmp, logs):
     refused(tmp, "blanks-only.log", blanks, "empty log")
 
 
+def check_long_ids(tmp):
+    """An account whose id is 3,000 characters long keeps its disagreement
+    with Azure and its dead rule in the summary (1 KiB keys dropped both)."""
+    rid = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/%s/providers/"
+           "Microsoft.Storage/storageAccounts/stlongid" % ("g" * 3000))
+    estate = os.path.join(tmp, "long-estate.json")
+    with open(estate, "w") as f:
+        json.dump([{"id": rid, "name": "stlongid", "type": "Microsoft.Storage/storageAccounts",
+                    "location": "westeurope", "properties": {"networkAcls": {
+                        "defaultAction": "Deny", "ipRules": [{"value": "203.0.113.0/24"}]}}}], f)
+    record = {"time": "2026-11-20T08:00:00Z", "resourceId": rid, "category": "StorageRead",
+              "operationName": "GetBlob", "statusCode": 200, "statusText": "Success",
+              "callerIpAddress": "198.51.100.1:1234", "properties": {"accountName": "stlongid"}}
+    log = os.path.join(tmp, "long-id.log")
+    with open(log, "w") as f:
+        f.write(json.dumps(record) + "\n")
+    d = json.loads(run(["replay", "--estate", estate, "--format", "json", "-q", log]).stdout)
+    if [x["account"] for x in d["fidelity"]["disagreements"]] != [rid]:
+        fail("a 3,000-character id: disagreement missing")
+    if [x["owner"] for x in d["dead_rules"]["current"]] != [rid]:
+        fail("a 3,000-character id: dead rule missing")
+
+
 def check_bad_inputs(tmp, log_gz):
     empty = os.path.join(tmp, "empty.log")
     open(empty, "w").close()
@@ -492,6 +515,7 @@ def main():
         check_merge_validation(tmp, base)
         check_blank_lead(tmp, dict(zip(FORMATS, logs)))
         check_bad_inputs(tmp, gz)
+        check_long_ids(tmp)
         check_vault_edges(tmp)
     finally:
         shutil.rmtree(tmp)
