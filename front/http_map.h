@@ -20,8 +20,13 @@ typedef struct http_in {
     size_t method_len;
     const char *host; /* Host header, port allowed */
     size_t host_len;
-    const char *uri; /* path and query as sent */
+    const char *uri; /* the request target as the client sent it: path and
+                     ** query, percent-encoded */
     size_t uri_len;
+    const char *path; /* the path the upstream receives, percent-decoded and
+                      ** normalised by the server (nginx: $uri), or NULL:
+                      ** uri's path, decoded here */
+    size_t path_len;
     const char *authorization; /* header value, or NULL */
     size_t authorization_len;
     http_account_from account_from;
@@ -46,7 +51,14 @@ typedef struct http_out {
     int vault; /* a Key Vault host (<vault>.vault.azure.net) */
 } http_out;
 
-/* Maps in; 0, or -1 with a reason in err (cap bytes). */
+/* The longest path http_map() decodes itself (in->path NULL): nginx's
+** default large_client_header_buffers hold request lines of 8 KiB. */
+#define HTTP_MAX_PATH 8192
+
+/* Maps in; 0, or -1 with a reason in err (cap bytes). A request whose
+** path an upstream could read as another resource than the one moat
+** decides for (dot segments in any encoding, encoded slashes, backslashes,
+** empty segments, a fragment: docs/gate.md) is refused: -1. */
 int http_map(const http_in *in, http_out *out, char *err, size_t cap);
 
 /* The auth type's name as moat_request_set() takes it. */

@@ -295,8 +295,13 @@ static ngx_int_t decide(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
         in.http.host = (const char *)r->headers_in.host->value.data;
         in.http.host_len = r->headers_in.host->value.len;
     }
+    /* The raw target, for what an upstream given it could read otherwise;
+    ** $uri (decoded once, dot segments resolved, slashes merged: what
+    ** proxy_pass with a URI part forwards) for the decision. */
     in.http.uri = (const char *)r->unparsed_uri.data;
     in.http.uri_len = r->unparsed_uri.len;
+    in.http.path = (const char *)r->uri.data;
+    in.http.path_len = r->uri.len;
     if (r->headers_in.authorization) {
         in.http.authorization =
             (const char *)r->headers_in.authorization->value.data;

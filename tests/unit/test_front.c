@@ -86,6 +86,92 @@ TEST(http_map_path_style)
     ASSERT_EQ(map("GET", NULL, "/a%00b/c", NULL, ACCOUNT_FROM_PATH, &o), -1);
 }
 
+/* Paths an upstream could read as another resource than the one moat
+** decides for: refused, whether moat decodes the raw target itself (moat
+** serve's X-Original-URI) or the server gives its normalised path. */
+TEST(http_map_refuses_ambiguous_paths)
+{
+    static const char *const bad[] = {
+        "/pub/../shipments/c/b",
+        "/shipments/$logs/../manifests/secret.csv",
+        "/shipments/$logs/..",
+        "/shipments/$logs/./x",
+        "/pub/%2E%2E/shipments/c",
+        "/pub/%2e./shipments/c",
+        "/pub/.%2E/shipments/c",
+        "/pub/..%2Fshipments/c",
+        "/pub%2F..%2Fshipments/c",
+        "/shipments/$logs/..;/manifests/x",
+        "/shipments/$logs/..%3Bx/manifests/x",
+        "/shipments/$logs/..\\manifests/x",
+        "/shipments/$logs/%5C..%5Cmanifests/x",
+        "/shipments/$logs/%252E%252E/manifests/x",
+        "/shipments/$logs/a%252Fb",
+        "/shipments//$logs/b",
+        "/shipments/$logs/b%00",
+        "/shipments/$logs/b%zz",
+        "/shipments/$logs/b%2",
+        "/pub/c#/../../shipments/c",
+        "/pub/c?x=1#frag",
+        "shipments/$logs/b",
+        "*",
+        "",
+    };
+    http_out o;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (map("GET", NULL, bad[i], NULL, ACCOUNT_FROM_PATH, &o) != -1)
+            FAIL_AT("path style mapped %s", bad[i]);
+        if (map("GET", "shipments.blob.core.windows.net", bad[i], NULL,
+                ACCOUNT_FROM_HOST, &o) != -1)
+            FAIL_AT("host style mapped %s", bad[i]);
+    }
+    /* Dots that are not dot segments, a trailing slash, dots in the query:
+    ** names like any other. */
+    ASSERT_EQ(map("GET", NULL, "/pub/c/a.b/..x/.../b.?p=a/../b", NULL,
+                  ACCOUNT_FROM_PATH, &o),
+              0);
+    ASSERT_STR(o.target, "c");
+    ASSERT_EQ(map("GET", NULL, "/pub/", NULL, ACCOUNT_FROM_PATH, &o), 0);
+    ASSERT_STR(o.target, "");
+    ASSERT_EQ(
+        map("GET", NULL, "/pub/%24logs/a%2Bb%20c", NULL, ACCOUNT_FROM_PATH, &o),
+        0);
+    ASSERT_STR(o.target, "$logs");
+}
+
+/* The server's normalised path is what moat decides on, as it is: decoded
+** once already (nginx's $uri), so "%24logs" there is a name of its own. */
+TEST(http_map_decides_on_the_servers_path)
+{
+    http_in in;
+    memset(&in, 0, sizeof in);
+    in.method = "GET";
+    in.method_len = 3;
+    in.uri = "/shipments/%24logs/b";
+    in.uri_len = strlen(in.uri);
+    in.path = "/shipments/$logs/b";
+    in.path_len = strlen(in.path);
+    in.account_from = ACCOUNT_FROM_PATH;
+    http_out o;
+    char err[128];
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_STR(o.account, "shipments");
+    ASSERT_STR(o.target, "$logs");
+    in.uri = "/shipments/%2524logs/b"; /* $uri: /shipments/%24logs/b */
+    in.uri_len = strlen(in.uri);
+    in.path = "/shipments/%24logs/b";
+    in.path_len = strlen(in.path);
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_STR(o.target, "%24logs");
+    /* A rewritten $uri with a dot segment is refused like a raw one. */
+    in.uri = "/pub/c";
+    in.uri_len = strlen(in.uri);
+    in.path = "/pub/../shipments/c";
+    in.path_len = strlen(in.path);
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), -1);
+    ASSERT(strstr(err, "dot segment") != NULL);
+}
+
 static struct sockaddr_in v4(const char *ip, int port)
 {
     struct sockaddr_in sa;
