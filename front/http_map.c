@@ -34,12 +34,10 @@ static int fail(char *err, size_t cap, const char *msg)
     return -1;
 }
 
-static int ieq(const char *a, size_t an, const char *b)
+/* n bytes of a and b equal, ASCII case ignored. */
+static int ieqn(const char *a, const char *b, size_t n)
 {
-    size_t bn = strlen(b);
-    if (an != bn)
-        return 0;
-    for (size_t i = 0; i < an; i++) {
+    for (size_t i = 0; i < n; i++) {
         char x = a[i], y = b[i];
         if (x >= 'A' && x <= 'Z')
             x = (char)(x - 'A' + 'a');
@@ -49,6 +47,11 @@ static int ieq(const char *a, size_t an, const char *b)
             return 0;
     }
     return 1;
+}
+
+static int ieq(const char *a, size_t an, const char *b)
+{
+    return an == strlen(b) && ieqn(a, b, an);
 }
 
 static int hexval(char c)
@@ -257,6 +260,37 @@ static int from_host(const http_in *in, http_out *out, char *err, size_t cap)
                : fail(err, cap, "unknown endpoint");
 }
 
+/* The length of host h's name as nginx compares it (ngx_http_validate_host):
+** up to the port ("[v6]" whole), less one trailing dot. */
+static size_t host_name_len(const char *h, size_t n)
+{
+    const char *end = NULL;
+    if (n && h[0] == '[') {
+        end = memchr(h, ']', n);
+        if (end)
+            end++;
+    } else {
+        end = memchr(h, ':', n);
+    }
+    size_t len = end ? (size_t)(end - h) : n;
+    return len && h[len - 1] == '.' ? len - 1 : len;
+}
+
+/* An absolute-form request line names its host, and nginx then ignores the
+** Host header (RFC 9112 section 3.2.2): a proxy configuration forwarding
+** either could send the request to the other; both must name one host. */
+static int one_host(const http_in *in, char *err, size_t cap)
+{
+    if (in->host == NULL || in->host_header == NULL)
+        return 0;
+    size_t a = host_name_len(in->host, in->host_len);
+    size_t b = host_name_len(in->host_header, in->host_header_len);
+    if (a == b && ieqn(in->host, in->host_header, a))
+        return 0;
+    return fail(err, cap,
+                "the request line and the Host header name different hosts");
+}
+
 /* A query parameter's value, or NULL. */
 static const char *param(const char *q, size_t n, const char *name, size_t *len)
 {
@@ -365,7 +399,8 @@ int http_map(const http_in *in, http_out *out, char *err, size_t cap)
         return fail(err, cap, "no method or URI");
     char decoded[HTTP_MAX_PATH];
     target_parts t = {NULL, NULL, 0, 0};
-    if (split_target(in, &t, decoded, sizeof decoded, err, cap) < 0)
+    if (one_host(in, err, cap) < 0 ||
+        split_target(in, &t, decoded, sizeof decoded, err, cap) < 0)
         return -1;
     const char *p = t.path + 1, *end = t.path + t.path_len;
     if (in->account_from == ACCOUNT_FROM_PATH) {

@@ -291,9 +291,16 @@ static ngx_int_t decide(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
     ngx_memzero(&in, sizeof in);
     in.http.method = (const char *)r->method_name.data;
     in.http.method_len = r->method_name.len;
+    /* $host: the request line's host in absolute form (nginx then
+    ** ignores the Host header), else the Host header's; validated and
+    ** lower-cased by nginx. The Host header must name the same host. */
+    if (r->headers_in.server.len) {
+        in.http.host = (const char *)r->headers_in.server.data;
+        in.http.host_len = r->headers_in.server.len;
+    }
     if (r->headers_in.host) {
-        in.http.host = (const char *)r->headers_in.host->value.data;
-        in.http.host_len = r->headers_in.host->value.len;
+        in.http.host_header = (const char *)r->headers_in.host->value.data;
+        in.http.host_header_len = r->headers_in.host->value.len;
     }
     /* The raw target, for what an upstream given it could read otherwise;
     ** $uri (decoded once, dot segments resolved, slashes merged: what

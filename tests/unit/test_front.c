@@ -172,6 +172,50 @@ TEST(http_map_decides_on_the_servers_path)
     ASSERT(strstr(err, "dot segment") != NULL);
 }
 
+static int map_hosts(const char *host, const char *host_header,
+                     http_account_from from, http_out *out)
+{
+    http_in in;
+    memset(&in, 0, sizeof in);
+    in.method = "GET";
+    in.method_len = 3;
+    in.host = host;
+    in.host_len = strlen(host);
+    in.host_header = host_header;
+    in.host_header_len = host_header ? strlen(host_header) : 0;
+    in.uri = "/a/c/b";
+    in.uri_len = 6;
+    in.account_from = from;
+    char err[128];
+    return http_map(&in, out, err, sizeof err);
+}
+
+/* The request line's host (nginx's $host) and the Host header must name
+** one host, as nginx compares them: case, port and a trailing dot aside. */
+TEST(http_map_refuses_two_hosts)
+{
+    http_out o;
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "public.blob.core.windows.net", ACCOUNT_FROM_HOST, &o),
+              -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "shipments.blob.core.windows.net.evil",
+                        ACCOUNT_FROM_HOST, &o),
+              -1);
+    ASSERT_EQ(map_hosts("a.blob.core.windows.net", "b", ACCOUNT_FROM_PATH, &o),
+              -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "Shipments.Blob.Core.Windows.Net.:443",
+                        ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT_STR(o.account, "shipments");
+    ASSERT_EQ(map_hosts("[::1]:8080", "[::1]", ACCOUNT_FROM_PATH, &o), 0);
+    ASSERT_EQ(map_hosts("[::1]", "[::2]", ACCOUNT_FROM_PATH, &o), -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net", NULL,
+                        ACCOUNT_FROM_HOST, &o),
+              0);
+}
+
 static struct sockaddr_in v4(const char *ip, int port)
 {
     struct sockaddr_in sa;
