@@ -14,7 +14,7 @@
 **                      GET, HEAD, OPTIONS: list when the query asks for a
 **                      listing (comp=list, restype=container with
 **                      comp=list) or the path is the table service's
-**                      /Tables, else read
+**                      /Tables, else read; any other method is refused
 **   target             the next path segment (container, table, queue,
 **                      share); a table's ends at '('
 **   auth               Authorization SharedKey/SharedKeyLite: AccountKey;
@@ -308,16 +308,39 @@ static const char *param(const char *q, size_t n, const char *name, size_t *len)
     return NULL;
 }
 
-static const char *operation(const http_in *in, const char *query, size_t qlen,
-                             const char *target, int table)
+/* The methods Azure Storage and Key Vault serve, by their REST API
+** references, and what each does to the data; any other method (COPY,
+** MOVE, MKCOL, LOCK, ...) is refused. Method names are case-sensitive (RFC
+** 9110 section 9.1): "get" is not GET.
+**   GET, HEAD   Get Blob, Get Blob Properties, Get Secret, ...
+**   OPTIONS     Preflight Blob/Queue/Table/File Request (CORS)
+**   PUT, POST   Put Blob, Put Message, Insert Entity, Set Secret, Sign
+**   PATCH       Data Lake Storage Gen2 Path - Update; Key Vault updates
+**   MERGE       Table storage's Merge Entity and Insert Or Merge Entity
+**   DELETE      Delete Blob, Delete Entity, Delete Secret, ... */
+static const struct http_method {
+    const char *name;
+    const char *operation; /* NULL: read, or list when the request lists */
+} http_methods[] = {{"GET", NULL},      {"HEAD", NULL},      {"OPTIONS", NULL},
+                    {"PUT", "write"},   {"POST", "write"},   {"PATCH", "write"},
+                    {"MERGE", "write"}, {"DELETE", "delete"}};
+
+static const struct http_method *served_method(const http_in *in)
 {
-    const char *m = in->method;
-    size_t n = in->method_len;
-    if (ieq(m, n, "DELETE"))
-        return "delete";
-    if (ieq(m, n, "PUT") || ieq(m, n, "POST") || ieq(m, n, "PATCH") ||
-        ieq(m, n, "MERGE"))
-        return "write";
+    for (size_t i = 0; i < sizeof http_methods / sizeof *http_methods; i++) {
+        const char *name = http_methods[i].name;
+        if (in->method_len == strlen(name) &&
+            memcmp(in->method, name, in->method_len) == 0)
+            return &http_methods[i];
+    }
+    return NULL;
+}
+
+static const char *operation(const struct http_method *m, const char *query,
+                             size_t qlen, const char *target, int table)
+{
+    if (m->operation)
+        return m->operation;
     size_t vlen;
     const char *comp = param(query, qlen, "comp", &vlen);
     if (comp && ieq(comp, vlen, "list"))
@@ -397,6 +420,10 @@ int http_map(const http_in *in, http_out *out, char *err, size_t cap)
     memset(out, 0, sizeof *out);
     if (in->method == NULL || in->uri == NULL)
         return fail(err, cap, "no method or URI");
+    const struct http_method *method = served_method(in);
+    if (method == NULL)
+        return fail(err, cap,
+                    "a method Azure Storage and Key Vault do not serve");
     char decoded[HTTP_MAX_PATH];
     target_parts t = {NULL, NULL, 0, 0};
     if (one_host(in, err, cap) < 0 ||
@@ -414,7 +441,7 @@ int http_map(const http_in *in, http_out *out, char *err, size_t cap)
     }
     if (set_target(out, p, end, err, cap) < 0)
         return -1;
-    out->operation = operation(in, t.query, t.query_len, out->target,
+    out->operation = operation(method, t.query, t.query_len, out->target,
                                strcmp(out->endpoint, "table") == 0);
     set_auth(in, &t, out);
     return 0;

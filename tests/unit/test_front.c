@@ -172,6 +172,31 @@ TEST(http_map_decides_on_the_servers_path)
     ASSERT(strstr(err, "dot segment") != NULL);
 }
 
+/* The methods Azure serves, by what they do; any other is refused, and
+** methods are case-sensitive. */
+TEST(http_map_methods)
+{
+    static const struct {
+        const char *method, *operation;
+    } served[] = {{"GET", "read"},    {"HEAD", "read"},    {"OPTIONS", "read"},
+                  {"PUT", "write"},   {"POST", "write"},   {"PATCH", "write"},
+                  {"MERGE", "write"}, {"DELETE", "delete"}};
+    http_out o;
+    for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
+        ASSERT_EQ(map(served[i].method, NULL, "/a/$logs/b", NULL,
+                      ACCOUNT_FROM_PATH, &o),
+                  0);
+        ASSERT_STR(o.operation, served[i].operation);
+    }
+    static const char *const unserved[] = {
+        "COPY", "MOVE", "MKCOL", "LOCK", "PROPFIND", "TRACE", "CONNECT",
+        "get",  "Put",  "GETX",  "GE",   "",         "FOO"};
+    for (size_t i = 0; i < sizeof unserved / sizeof unserved[0]; i++)
+        if (map(unserved[i], NULL, "/a/$logs/b", NULL, ACCOUNT_FROM_PATH, &o) !=
+            -1)
+            FAIL_AT("method \"%s\" was mapped", unserved[i]);
+}
+
 static int map_hosts(const char *host, const char *host_header,
                      http_account_from from, http_out *out)
 {
