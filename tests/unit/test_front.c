@@ -375,6 +375,120 @@ TEST(jwt_refuses_malformed)
     jwt_signer_free(s);
 }
 
+/* Tokens signed by the right key that moat must still refuse: no kid,
+** a crit header (RFC 7515 section 4.1.11: moat understands no extension),
+** a NUL inside a string (a claim that would compare equal to a prefix),
+** duplicate names (RFC 7515 section 4, RFC 7519 section 4: cJSON would
+** read the first, another parser the last), claims of the wrong type or
+** size, times beyond any clock. */
+static const struct {
+    const char *name, *value;
+} token_claims[] = {{"aud", "\"https://storage.azure.com/\""},
+                    {"iss", "\"https://sts.windows.net/t1/\""},
+                    {"tid", "\"t1\""},
+                    {"xms_mirid", "\"/subscriptions/s/x\""},
+                    {"exp", "2000000"},
+                    {"nbf", "1000000"}};
+
+/* The claims above with name's value replaced by value (JSON text), or
+** name added when it is not one of them; name NULL: as they are. */
+static void token_body(char *out, size_t cap, const char *name,
+                       const char *value)
+{
+    size_t n = (size_t)snprintf(out, cap, "{");
+    int added = 0;
+    for (size_t i = 0; i < sizeof token_claims / sizeof token_claims[0]; i++) {
+        int here = name && strcmp(name, token_claims[i].name) == 0;
+        added |= here;
+        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\":%s", i ? "," : "",
+                              token_claims[i].name,
+                              here ? value : token_claims[i].value);
+    }
+    if (name && !added)
+        n += (size_t)snprintf(out + n, cap - n, ",\"%s\":%s", name, value);
+    snprintf(out + n, cap - n, "}");
+}
+
+static int verify_json(const jwt_signer *s, const jwt_keys *k,
+                       const char *header, const char *name, const char *value)
+{
+    char body[2048];
+    token_body(body, sizeof body, name, value);
+    char *tok = jwt_sign_json(s, header, body);
+    if (tok == NULL)
+        return -2;
+    jwt_claims c;
+    int rc = verify(k, tok, "https://sts.windows.net/t1/",
+                    "https://storage.azure.com/", 1500000, &c);
+    free(tok);
+    return rc;
+}
+
+TEST(jwt_refuses_what_it_does_not_understand)
+{
+    char err[128];
+    jwt_signer *s = jwt_signer_generate("ES256", "k1", err, sizeof err);
+    char *jwks = jwt_signer_jwks(s);
+    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    ASSERT(k != NULL);
+    static const char ok_head[] = "{\"alg\":\"ES256\",\"kid\":\"k1\"}";
+    ASSERT_EQ(verify_json(s, k, ok_head, NULL, NULL), 0);
+    /* A backslash before "u0000" is a backslash, not a NUL. */
+    ASSERT_EQ(verify_json(s, k, ok_head, "x", "\"\\\\u0000\""), 0);
+    static const char *const bad_heads[] = {
+        "{\"alg\":\"ES256\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"\"}",
+        "{\"alg\":\"ES256\",\"kid\":7}",
+        "{\"alg\":\"ES256\",\"kid\":\"k2\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"crit\":[\"exp\"]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"crit\":[]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"b64\":false,\"crit\":[\"b64\"]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\\u0000x\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"kid\":\"k2\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"alg\":\"none\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_heads / sizeof bad_heads[0]; i++)
+        if (verify_json(s, k, bad_heads[i], NULL, NULL) != -1)
+            FAIL_AT("header %s verified", bad_heads[i]);
+    static const struct {
+        const char *name, *value;
+    } bad_claims[] = {
+        {"iss", "\"https://sts.windows.net/t1/\\u0000evil\""},
+        {"aud", "\"https://storage.azure.com/\\u0000evil\""},
+        {"aud", "[\"https://storage.azure.com/\\u0000x\"]"},
+        {"tid", "\"t1\\u0000\""},
+        {"oid", "\"o\\u0000\""},
+        {"xms_mirid", "\"/subscriptions/s/x\\u0000/y\""},
+        {"other", "\"\\u0000\""},
+        {"tid", "7"},
+        {"xms_mirid", "[\"/subscriptions/s/x\"]"},
+        {"exp", "1e300"},
+        {"exp", "-1e300"},
+        {"nbf", "1e300"},
+        {"exp", "\"2000000\""},
+        {"iss", "\"https://sts.windows.net/t1/\",\"iss\":\"https://evil/\""},
+        {"tid", "\"t1\",\"tid\":\"t2\""},
+    };
+    for (size_t i = 0; i < sizeof bad_claims / sizeof bad_claims[0]; i++)
+        if (verify_json(s, k, ok_head, bad_claims[i].name,
+                        bad_claims[i].value) != -1)
+            FAIL_AT("claim %s: %s verified", bad_claims[i].name,
+                    bad_claims[i].value);
+    char big[700];
+    snprintf(big, sizeof big, "\"/subscriptions/s/%0600d\"", 0);
+    ASSERT_EQ(verify_json(s, k, ok_head, "xms_mirid", big), -1);
+    /* A key without kid matches no token: it is not loaded. */
+    static const char no_kid[] =
+        "{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": "
+        "\"Shh4z4bfK6_mp9sdMm4MST7-Fg1d8SC4ZsKxmufAVBg\", \"y\": "
+        "\"luqps3BLRoro5ebOCrcixn84QTa-MAHBt8KK8Rum1Y0\"}]}";
+    ASSERT(jwt_keys_load(no_kid, sizeof no_kid - 1, err, sizeof err) == NULL);
+    ASSERT(strstr(err, "kid") != NULL);
+    jwt_keys_free(k);
+    free(jwks);
+    jwt_signer_free(s);
+}
+
 /*--------------------------------------------------------------------------
 ** gate.c: one HTTP request decided, logged and refused as Azure does.
 */
