@@ -6,7 +6,9 @@ upstream actually got for a request moat admitted; and raw HTTP from a
 chosen loopback source address (a test of an absolute-form request line or
 of an odd method must write the bytes itself)."""
 import os
+import shutil
 import socket
+import time
 
 from seclib import TOP, Nginx, free_port, wait_port
 
@@ -60,7 +62,13 @@ class Gate:
                                  % (p, self.nginx.error_log()[-2000:]))
 
     def stop(self):
+        """Stops nginx and, once it has exited, removes its directory."""
         self.nginx.stop()
+        pid = os.path.join(self.nginx.dir, "nginx.pid")
+        deadline = time.time() + 10
+        while os.path.exists(pid) and time.time() < deadline:
+            time.sleep(0.05)
+        shutil.rmtree(self.nginx.dir, ignore_errors=True)
 
 
 def send(port, data, source="127.0.0.1", timeout=5.0):

@@ -9,8 +9,10 @@ Vault's REST references), and any other method, or one written in
 another case (methods are case-sensitive, RFC 9110 section 9.1), is
 refused. Through nginx and through moat serve's /v1/authz
 (X-Original-Method)."""
+import shutil
+
 from gatelib import EXAMPLES, Gate, get, refused
-from seclib import Serve, check, finish, request
+from seclib import Serve, check, finish, request, tmpdir
 
 LOGS = "/stnwshipments/$logs/blob1"
 UNSERVED = ["COPY", "MOVE", "MKCOL", "LOCK", "UNLOCK", "PROPFIND",
@@ -45,7 +47,8 @@ def through_nginx():
 
 
 def through_serve():
-    s = Serve("--estate", EXAMPLES, "--account-from", "path", "--poll", "0")
+    s = Serve("--estate", EXAMPLES, "--account-from", "path", "--poll", "0",
+              tmp=tmpdir())
     try:
         for m in UNSERVED + ["get", "Get", "delete"]:
             st, hdrs, _ = request(s.port, "GET", "/v1/authz", [
@@ -60,6 +63,7 @@ def through_serve():
             check(st == 200, "moat serve: %s of $logs passes: %d" % (m, st))
     finally:
         s.stop()
+        shutil.rmtree(s.tmp, ignore_errors=True)
 
 
 through_nginx()

@@ -14,8 +14,10 @@ raw $request_uri in X-Original-URI, refuses the same.
 
 Estate: examples/estate (stnwpublicassets admits everyone; stnwshipments
 denies 127.0.0.1 but excepts reads of $logs with bypass Logging)."""
+import shutil
+
 from gatelib import EXAMPLES, Gate, get, refused
-from seclib import Serve, check, finish, request
+from seclib import Serve, check, finish, request, tmpdir
 
 SHIPMENTS = "stnwshipments.blob.core.windows.net"
 PUBLIC = "stnwpublicassets.blob.core.windows.net"
@@ -108,7 +110,8 @@ def through_nginx():
 
 
 def through_serve():
-    s = Serve("--estate", EXAMPLES, "--account-from", "path", "--poll", "0")
+    s = Serve("--estate", EXAMPLES, "--account-from", "path", "--poll", "0",
+              tmp=tmpdir())
     try:
         for target in PATH_ATTACKS:
             st, hdrs, _ = request(s.port, "GET", "/v1/authz", [
@@ -122,6 +125,7 @@ def through_serve():
                   % (target, st, hdrs.get("x-moat-error", "")))
     finally:
         s.stop()
+        shutil.rmtree(s.tmp, ignore_errors=True)
 
 
 through_nginx()

@@ -490,6 +490,130 @@ TEST(jwt_refuses_what_it_does_not_understand)
 }
 
 /*--------------------------------------------------------------------------
+** estate_guard.c: a reload never swaps in an estate that lost files.
+*/
+#include "estate_guard.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void touch(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+}
+
+/* The loader's rule: every *.json below the directory, dot names
+** skipped, each directory's names sorted. */
+TEST(estate_files_as_the_loader_reads_them)
+{
+    char dir[] = "/tmp/moat-unit-guard-XXXXXX", sub[600], dot[600];
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(dot, sizeof dot, "%s/.git", dir);
+    ASSERT(mkdir(sub, 0700) == 0 && mkdir(dot, 0700) == 0);
+    touch(dir, "b.JSON");
+    touch(dir, "a.json");
+    touch(dir, ".hidden.json");
+    touch(dir, "notes.txt");
+    touch(dir, ".json");
+    touch(sub, "d.json");
+    touch(dot, "x.json");
+    estate_files f = {NULL, 0, 0};
+    char err[256];
+    ASSERT_EQ(estate_files_list(dir, &f, err, sizeof err), 0);
+    ASSERT_EQ(f.n, 3);
+    char want[600];
+    snprintf(want, sizeof want, "%s/a.json", dir);
+    ASSERT_STR(f.names[0], want);
+    snprintf(want, sizeof want, "%s/b.JSON", dir);
+    ASSERT_STR(f.names[1], want);
+    snprintf(want, sizeof want, "%s/sub/d.json", dir);
+    ASSERT_STR(f.names[2], want);
+    snprintf(want, sizeof want, "%s/notes.txt", dir);
+    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), 0);
+    ASSERT(f.n == 1 && strcmp(f.names[0], want) == 0);
+    snprintf(want, sizeof want, "%s/gone", dir);
+    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), -1);
+    ASSERT(f.n == 0 && strstr(err, "gone") != NULL);
+    estate_files_free(&f);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+/* One reload: begin, check path's files at time t, commit when accepted
+** (as nginx does when the configuration takes effect). */
+static guard_verdict reload(estate_guard *g, const char *const *names, size_t n,
+                            time_t t, char *msg, size_t cap)
+{
+    estate_files f = {NULL, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (f.n == f.cap) {
+            f.cap = f.cap ? 2 * f.cap : 4;
+            f.names = realloc(f.names, f.cap * sizeof *f.names);
+        }
+        f.names[f.n++] = strdup(names[i]);
+    }
+    estate_guard_begin(g);
+    guard_verdict v = estate_guard_check(g, "/e", &f, t, msg, cap);
+    char again[512]; /* the same path twice in one configuration */
+    if (v != GUARD_REFUSED &&
+        estate_guard_check(g, "/e", &f, t, again, sizeof again) !=
+            GUARD_ACCEPTED)
+        v = -2;
+    if (v != GUARD_REFUSED)
+        estate_guard_commit(g);
+    estate_files_free(&f);
+    return v;
+}
+
+TEST(estate_guard_refuses_lost_files_until_confirmed)
+{
+    static const char *const ab[] = {"/e/a.json", "/e/b.json"};
+    static const char *const a[] = {"/e/a.json"}, *const c[] = {"/e/c.json"};
+    static const char *const abc[] = {"/e/a.json", "/e/b.json", "/e/c.json"};
+    estate_guard g;
+    memset(&g, 0, sizeof g);
+    char msg[512];
+    ASSERT_EQ(reload(&g, ab, 2, 100, msg, sizeof msg), GUARD_ACCEPTED);
+    /* b.json vanishes for a moment: refused, twice, then it is back. */
+    ASSERT_EQ(reload(&g, a, 1, 200, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT(strstr(msg, "/e/b.json") && strstr(msg, "lost 1 of the files"));
+    ASSERT_EQ(reload(&g, a, 1, 204, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT(strstr(msg, "1 s or more") != NULL);
+    ASSERT_EQ(reload(&g, ab, 2, 206, msg, sizeof msg), GUARD_ACCEPTED);
+    ASSERT_STR(msg, "");
+    /* An addition is always taken; the pending removal was forgotten. */
+    ASSERT_EQ(reload(&g, abc, 3, 207, msg, sizeof msg), GUARD_ACCEPTED);
+    ASSERT_EQ(reload(&g, ab, 2, 300, msg, sizeof msg), GUARD_REFUSED);
+    /* Removed on purpose: the same files, 5 s after the first refusal. */
+    ASSERT_EQ(reload(&g, ab, 2, 305, msg, sizeof msg), GUARD_REMOVAL_CONFIRMED);
+    ASSERT(strstr(msg, "/e/c.json") && strstr(msg, "accepted the removal"));
+    ASSERT_EQ(reload(&g, ab, 2, 306, msg, sizeof msg), GUARD_ACCEPTED);
+    /* Other files missing restart the wait: what is confirmed is the set
+    ** that was refused. */
+    ASSERT_EQ(reload(&g, a, 1, 400, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 406, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 410, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 411, msg, sizeof msg), GUARD_REMOVAL_CONFIRMED);
+    /* A configuration that did not take effect leaves the running files. */
+    estate_files f = {NULL, 0, 0};
+    estate_guard_begin(&g);
+    ASSERT_EQ(estate_guard_check(&g, "/e", &f, 500, msg, sizeof msg),
+              GUARD_REFUSED);
+    estate_guard_begin(&g);
+    ASSERT_EQ(estate_guard_check(&g, "/other", &f, 500, msg, sizeof msg),
+              GUARD_ACCEPTED);
+    estate_guard_begin(&g);
+    ASSERT_EQ(reload(&g, c, 1, 501, msg, sizeof msg), GUARD_ACCEPTED);
+    estate_guard_free(&g);
+}
+
+/*--------------------------------------------------------------------------
 ** gate.c: one HTTP request decided, logged and refused as Azure does.
 */
 #include "gate.h"
