@@ -1,9 +1,10 @@
 /*
 ** fuzz_http.c - the gate's request mapping (front/http_map.c) on arbitrary
-** requests: the input is method, host, URI, Authorization and the server's
-** normalised path separated by newlines, the first byte picking host or
-** path style, the endpoint, and whether there is a normalised path (as
-** nginx's $uri) or the URI's is decoded by the mapping (as moat serve's).
+** requests: the input is method, host, URI, Authorization, the server's
+** normalised path and the Host header separated by newlines, the first
+** byte picking host or path style, the endpoint, whether there is a
+** normalised path (as nginx's $uri) or the URI's is decoded by the mapping
+** (as moat serve's), and whether a Host header must agree with the host.
 ** Mapping never crashes; what it maps is always a request moat can take:
 ** an account, a known endpoint and operation, a target that is one path
 ** segment without NUL.
@@ -39,6 +40,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     in.authorization = field(&p, end, &in.authorization_len);
     if (data[0] & 4)
         in.path = field(&p, end, &in.path_len);
+    if (data[0] & 8)
+        in.host_header = field(&p, end, &in.host_header_len);
     http_out out;
     char err[128];
     if (http_map(&in, &out, err, sizeof err) != 0) {
