@@ -262,11 +262,15 @@ static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
     moat_status rc = MOAT_E_NOMEM;
     if (guarded_files(cf, name, &files) == 0 &&
         (ld = moat_loader_new(0)) != NULL) {
+        /* Every file, as the loader reads a directory: all their
+        ** problems are reported at once. */
         rc = MOAT_OK;
-        for (size_t i = 0; i < files.n && rc == MOAT_OK; i++)
-            rc = moat_loader_add_path(ld, files.names[i]);
-        if (rc == MOAT_OK)
-            rc = moat_loader_finish(ld, &es);
+        for (size_t i = 0; i < files.n && rc != MOAT_E_NOMEM; i++) {
+            moat_status r = moat_loader_add_path(ld, files.names[i]);
+            rc = rc == MOAT_OK ? r : rc;
+        }
+        moat_status done = moat_loader_finish(ld, &es);
+        rc = rc == MOAT_OK ? done : rc;
         log_diags(cf, ld);
         if (rc != MOAT_OK)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -275,6 +279,8 @@ static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
     }
     moat_loader_free(ld);
     estate_files_free(&files);
+    if (rc != MOAT_OK)
+        moat_estate_free(es);
     return rc == MOAT_OK ? es : NULL;
 }
 
