@@ -18,10 +18,20 @@ typedef enum http_account_from {
 typedef struct http_in {
     const char *method;
     size_t method_len;
-    const char *host; /* Host header, port allowed */
+    const char *host; /* the host the request is for (nginx: $host, the
+                      ** request line's in absolute form, else the Host
+                      ** header's); port allowed */
     size_t host_len;
-    const char *uri; /* path and query as sent */
+    const char *host_header; /* the Host header, when it must name the same
+                             ** host as host, or NULL */
+    size_t host_header_len;
+    const char *uri; /* the request target as the client sent it: path and
+                     ** query, percent-encoded */
     size_t uri_len;
+    const char *path; /* the path the upstream receives, percent-decoded and
+                      ** normalised by the server (nginx: $uri), or NULL:
+                      ** uri's path, decoded here */
+    size_t path_len;
     const char *authorization; /* header value, or NULL */
     size_t authorization_len;
     http_account_from account_from;
@@ -46,7 +56,15 @@ typedef struct http_out {
     int vault; /* a Key Vault host (<vault>.vault.azure.net) */
 } http_out;
 
-/* Maps in; 0, or -1 with a reason in err (cap bytes). */
+/* The longest path http_map() decodes itself (in->path NULL): nginx's
+** default large_client_header_buffers hold request lines of 8 KiB. */
+#define HTTP_MAX_PATH 8192
+
+/* Maps in; 0, or -1 with a reason in err (cap bytes). A request whose
+** path an upstream could read as another resource than the one moat
+** decides for (dot segments in any encoding, encoded slashes, backslashes,
+** empty segments, a fragment: docs/gate.md), or whose host and Host header
+** differ, is refused: -1. */
 int http_map(const http_in *in, http_out *out, char *err, size_t cap);
 
 /* The auth type's name as moat_request_set() takes it. */

@@ -19,6 +19,11 @@
 
 #define MAX_KEYS 32
 #define MAX_TOKEN 16384
+/* Members of a JOSE header (Entra ID's have typ, alg, x5t, kid) and of a
+** claims set (Entra ID's have about thirty): bounds on the quadratic
+** search for repeated names, which runs before the signature is checked. */
+#define MAX_HEADER_MEMBERS 16
+#define MAX_CLAIMS 256
 
 static int fail(char *err, size_t cap, const char *msg)
 {
@@ -201,19 +206,25 @@ jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
             continue;
         jwt_key *key = &k->v[k->n];
         key->ec = strcmp(kty->valuestring, "EC") == 0;
+        /* A key moat cannot use, or cannot name (tokens choose their key
+        ** by kid), is skipped, not trusted. */
+        if (!cJSON_IsString(kid) || kid->valuestring[0] == '\0' ||
+            strlen(kid->valuestring) >= sizeof key->kid)
+            continue;
         key->pkey = key->ec                                ? ec_key(o)
                     : strcmp(kty->valuestring, "RSA") == 0 ? rsa_key(o)
                                                            : NULL;
         if (key->pkey == NULL)
-            continue; /* a key moat cannot use is skipped, not trusted */
-        snprintf(key->kid, sizeof key->kid, "%s",
-                 cJSON_IsString(kid) ? kid->valuestring : "");
+            continue;
+        snprintf(key->kid, sizeof key->kid, "%s", kid->valuestring);
         k->n++;
     }
     cJSON_Delete(root);
     if (k && k->n == 0) {
         jwt_keys_free(k);
-        fail(err, cap, "no usable key (RSA of 2048 bits or more, or EC P-256)");
+        fail(err, cap,
+             "no usable key (RSA of 2048 bits or more, or EC P-256, "
+             "with a kid)");
         return NULL;
     }
     return k;
@@ -274,20 +285,79 @@ static int verify_sig(const jwt_key *key, const char *data, size_t n,
     return ok;
 }
 
-static cJSON *decode_part(const char *p, size_t n)
+/* A NUL in a string of JSON text t (n bytes): raw, or escaped as \u0000.
+** cJSON keeps it and C strings stop at it, so "iss": "https://sts.../
+** \u0000evil" would compare equal to the issuer it starts with. A
+** backslash in valid JSON only starts an escape, so pairs are skipped. */
+static int json_has_nul(const unsigned char *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\0')
+            return 1;
+        if (t[i] == '\\' && i + 1 < n) {
+            if (t[i + 1] == 'u' && i + 5 < n &&
+                memcmp(t + i + 2, "0000", 4) == 0)
+                return 1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* A member name that repeats. RFC 7515 section 4 and RFC 7519 section 4:
+** a parser must reject duplicates or take the last; cJSON finds the first,
+** so moat and another reader of the same token would differ: reject. */
+static int repeated_name(const cJSON *o)
+{
+    for (const cJSON *a = o->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(a->string, b->string) == 0)
+                return 1;
+    return 0;
+}
+
+/* A JOSE header or claims set: base64url of one JSON object (nothing after
+** it), at most max members, no NUL in a string, no name twice. NULL with
+** why. */
+static cJSON *decode_object(const char *p, size_t n, int max, const char **why)
 {
     unsigned char buf[MAX_TOKEN];
     long len = b64url_decode(p, n, buf, sizeof buf);
-    return len > 0 ? cJSON_ParseWithLength((const char *)buf, (size_t)len)
-                   : NULL;
+    const char *end = NULL;
+    cJSON *o = len > 0 ? cJSON_ParseWithLengthOpts((const char *)buf,
+                                                   (size_t)len, &end, 0)
+                       : NULL;
+    while (o && end < (const char *)buf + len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    *why = NULL;
+    if (!cJSON_IsObject(o) || end != (const char *)buf + len)
+        *why = "is not one base64url JSON object";
+    else if (json_has_nul(buf, (size_t)len))
+        *why = "has a NUL in a string";
+    else if (cJSON_GetArraySize(o) > max)
+        *why = "has too many members";
+    else if (repeated_name(o))
+        *why = "names a member twice";
+    if (*why) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
-static void copy_claim(const cJSON *o, const char *name, char *out, size_t cap)
+/* A string claim moat reads into out: absent is "", and one of another
+** type or too long for moat to hold refuses the token. */
+static int copy_claim(const cJSON *o, const char *name, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     out[0] = '\0';
-    if (cJSON_IsString(v) && strlen(v->valuestring) < cap)
-        snprintf(out, cap, "%s", v->valuestring);
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+        return -1;
+    snprintf(out, cap, "%s", v->valuestring);
+    return 0;
 }
 
 static int audience_ok(const cJSON *aud, const char *want)
@@ -303,30 +373,87 @@ static int audience_ok(const cJSON *aud, const char *want)
     return 0;
 }
 
-static int check_claims(const cJSON *body, const jwt_policy *pol,
-                        jwt_claims *out, char *err, size_t cap)
+/* A NumericDate (RFC 7519 section 2) moat can hold: 0 to 2^53 seconds.
+** Beyond it the conversion to int64_t is undefined behaviour. */
+static int numeric_date(const cJSON *v, int64_t *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+        v->valuedouble > 9007199254740992.0)
+        return -1;
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+static int check_times(const cJSON *body, const jwt_policy *pol,
+                       jwt_claims *out, char *err, size_t cap)
 {
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(body, "exp");
     const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(body, "nbf");
-    if (!cJSON_IsNumber(exp))
+    if (exp == NULL)
         return fail(err, cap, "token without exp");
-    out->exp = (int64_t)exp->valuedouble;
-    out->nbf = cJSON_IsNumber(nbf) ? (int64_t)nbf->valuedouble : 0;
+    if (numeric_date(exp, &out->exp) < 0 ||
+        (nbf && numeric_date(nbf, &out->nbf) < 0))
+        return fail(err, cap, "token exp or nbf is not a time moat can hold");
     if (pol->now > out->exp + pol->leeway)
         return fail(err, cap, "token expired");
     if (out->nbf && pol->now + pol->leeway < out->nbf)
         return fail(err, cap, "token not yet valid (nbf)");
-    copy_claim(body, "iss", out->iss, sizeof out->iss);
+    return 0;
+}
+
+static int check_claims(const cJSON *body, const jwt_policy *pol,
+                        jwt_claims *out, char *err, size_t cap)
+{
+    if (check_times(body, pol, out, err, cap) < 0)
+        return -1;
+    if (copy_claim(body, "iss", out->iss, sizeof out->iss) < 0 ||
+        copy_claim(body, "tid", out->tid, sizeof out->tid) < 0 ||
+        copy_claim(body, "oid", out->oid, sizeof out->oid) < 0 ||
+        copy_claim(body, "appid", out->appid, sizeof out->appid) < 0 ||
+        copy_claim(body, "xms_mirid", out->xms_mirid, sizeof out->xms_mirid) <
+            0)
+        return fail(err, cap,
+                    "token claim iss, tid, oid, appid or xms_mirid is not a "
+                    "string moat can hold");
     if (pol->issuer && strcmp(out->iss, pol->issuer) != 0)
         return fail(err, cap, "token from another issuer");
     if (!audience_ok(cJSON_GetObjectItemCaseSensitive(body, "aud"),
                      pol->audience))
         return fail(err, cap, "token for another audience");
-    copy_claim(body, "tid", out->tid, sizeof out->tid);
-    copy_claim(body, "oid", out->oid, sizeof out->oid);
-    copy_claim(body, "appid", out->appid, sizeof out->appid);
-    copy_claim(body, "xms_mirid", out->xms_mirid, sizeof out->xms_mirid);
     return 0;
+}
+
+/* What the JOSE header says: the algorithm and the key. moat understands
+** no extension, so a header with crit is refused (RFC 7515 section
+** 4.1.11: the recipient must reject a JWS whose crit names one it does
+** not understand); and without a kid no key is chosen (Entra ID always
+** sends one), so none is tried at random. */
+static int read_header(const char *p, size_t n, int *ec, char *kid,
+                       size_t kidcap, char *err, size_t cap)
+{
+    const char *why;
+    cJSON *head = decode_object(p, n, MAX_HEADER_MEMBERS, &why);
+    if (head == NULL) {
+        snprintf(err, cap, "token header %s", why);
+        return -1;
+    }
+    const cJSON *alg = cJSON_GetObjectItemCaseSensitive(head, "alg");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(head, "kid");
+    int es = cJSON_IsString(alg) && strcmp(alg->valuestring, "ES256") == 0;
+    int rs = cJSON_IsString(alg) && strcmp(alg->valuestring, "RS256") == 0;
+    int crit = cJSON_GetObjectItemCaseSensitive(head, "crit") != NULL;
+    int has_kid = cJSON_IsString(k) && k->valuestring[0] &&
+                  strlen(k->valuestring) < kidcap;
+    if (has_kid)
+        snprintf(kid, kidcap, "%s", k->valuestring);
+    cJSON_Delete(head);
+    *ec = es;
+    if (!es && !rs)
+        return fail(err, cap, "token alg is not RS256 or ES256");
+    if (crit)
+        return fail(err, cap,
+                    "token header has crit: moat understands no extension");
+    return has_kid ? 0 : fail(err, cap, "token header has no kid");
 }
 
 int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
@@ -341,17 +468,11 @@ int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
     if (d1 == NULL || d2 == NULL ||
         memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
         return fail(err, cap, "not a JWS compact token (three parts)");
-    cJSON *head = decode_part(token, (size_t)(d1 - token));
-    const cJSON *alg = cJSON_GetObjectItemCaseSensitive(head, "alg");
-    const cJSON *kid = cJSON_GetObjectItemCaseSensitive(head, "kid");
-    int ec = cJSON_IsString(alg) && strcmp(alg->valuestring, "ES256") == 0;
-    int rs = cJSON_IsString(alg) && strcmp(alg->valuestring, "RS256") == 0;
-    char kidbuf[128];
-    snprintf(kidbuf, sizeof kidbuf, "%s",
-             cJSON_IsString(kid) ? kid->valuestring : "");
-    cJSON_Delete(head);
-    if (!ec && !rs)
-        return fail(err, cap, "token alg is not RS256 or ES256");
+    int ec;
+    char kid[128];
+    if (read_header(token, (size_t)(d1 - token), &ec, kid, sizeof kid, err,
+                    cap) < 0)
+        return -1;
     unsigned char sig[1024];
     long siglen =
         b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), sig, sizeof sig);
@@ -360,17 +481,20 @@ int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
     int verified = 0;
     for (size_t i = 0; i < keys->n && !verified; i++) {
         const jwt_key *k = &keys->v[i];
-        if (k->ec != ec || (kidbuf[0] && k->kid[0] && strcmp(k->kid, kidbuf)))
-            continue;
-        verified =
-            verify_sig(k, token, (size_t)(d2 - token), sig, (size_t)siglen);
+        if (k->ec == ec && strcmp(k->kid, kid) == 0)
+            verified =
+                verify_sig(k, token, (size_t)(d2 - token), sig, (size_t)siglen);
     }
     if (!verified)
-        return fail(err, cap, "token signature does not verify with any key");
-    cJSON *body = decode_part(d1 + 1, (size_t)(d2 - d1 - 1));
-    if (!cJSON_IsObject(body)) {
-        cJSON_Delete(body);
-        return fail(err, cap, "token payload is not a JSON object");
+        return fail(err, cap,
+                    "token signature does not verify with the key "
+                    "its kid names");
+    const char *why;
+    cJSON *body =
+        decode_object(d1 + 1, (size_t)(d2 - d1 - 1), MAX_CLAIMS, &why);
+    if (body == NULL) {
+        snprintf(err, cap, "token payload %s", why);
+        return -1;
     }
     int rc = check_claims(body, pol, out, err, cap);
     cJSON_Delete(body);
@@ -514,6 +638,50 @@ static int der_to_raw(const unsigned char *der, size_t n, unsigned char *raw)
     return ok ? 0 : -1;
 }
 
+/* The signature of input (n bytes) as JWS puts it: RS256's as OpenSSL
+** gives it, ES256's as r || s (RFC 7518 section 3.4), base64url. */
+static char *signature(const jwt_signer *s, const char *input, size_t n)
+{
+    unsigned char sig[1024], raw[64];
+    size_t siglen = sizeof sig;
+    char *out = NULL;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->pkey) == 1 &&
+        EVP_DigestSign(md, sig, &siglen, (const unsigned char *)input, n) ==
+            1) {
+        if (!s->ec)
+            out = b64url_encode(sig, siglen);
+        else if (der_to_raw(sig, siglen, raw) == 0)
+            out = b64url_encode(raw, sizeof raw);
+    }
+    EVP_MD_CTX_free(md);
+    return out;
+}
+
+char *jwt_sign_json(const jwt_signer *s, const char *header,
+                    const char *payload)
+{
+    char *hb = b64url_encode((const unsigned char *)header, strlen(header));
+    char *bb = b64url_encode((const unsigned char *)payload, strlen(payload));
+    char *out = NULL, *input = NULL, *sb = NULL;
+    if (hb && bb) {
+        size_t n = strlen(hb) + 1 + strlen(bb);
+        input = malloc(n + 1);
+        if (input)
+            snprintf(input, n + 1, "%s.%s", hb, bb);
+        sb = input ? signature(s, input, n) : NULL;
+        size_t total = sb ? n + 1 + strlen(sb) + 1 : 0;
+        out = sb ? malloc(total) : NULL;
+        if (out)
+            snprintf(out, total, "%s.%s", input, sb);
+    }
+    free(sb);
+    free(input);
+    free(hb);
+    free(bb);
+    return out;
+}
+
 char *jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
                int64_t now, int64_t ttl)
 {
@@ -543,44 +711,8 @@ char *jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
     char *h = cJSON_PrintUnformatted(head), *b = cJSON_PrintUnformatted(body);
     cJSON_Delete(head);
     cJSON_Delete(body);
-    char *hb = h ? b64url_encode((const unsigned char *)h, strlen(h)) : NULL;
-    char *bb = b ? b64url_encode((const unsigned char *)b, strlen(b)) : NULL;
+    char *out = h && b ? jwt_sign_json(s, h, b) : NULL;
     free(h);
     free(b);
-    char *out = NULL;
-    if (hb && bb) {
-        size_t n = strlen(hb) + 1 + strlen(bb);
-        char *input = malloc(n + 1);
-        unsigned char sig[1024], raw[64];
-        size_t siglen = sizeof sig;
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (input) {
-            snprintf(input, n + 1, "%s.%s", hb, bb);
-            if (md &&
-                EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->pkey) ==
-                    1 &&
-                EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, n) ==
-                    1) {
-                const unsigned char *sg = sig;
-                if (s->ec && der_to_raw(sig, siglen, raw) == 0) {
-                    sg = raw;
-                    siglen = 64;
-                }
-                char *sb =
-                    (!s->ec || sg == raw) ? b64url_encode(sg, siglen) : NULL;
-                if (sb) {
-                    size_t total = n + 1 + strlen(sb) + 1;
-                    out = malloc(total);
-                    if (out)
-                        snprintf(out, total, "%s.%s", input, sb);
-                    free(sb);
-                }
-            }
-        }
-        EVP_MD_CTX_free(md);
-        free(input);
-    }
-    free(hb);
-    free(bb);
     return out;
 }

@@ -1,9 +1,13 @@
 /*
 ** fuzz_http.c - the gate's request mapping (front/http_map.c) on arbitrary
-** requests: the input is method, host, URI and Authorization separated by
-** newlines, the first byte picking host or path style. Mapping never
-** crashes; what it maps is always a request moat can take: an account, a
-** known endpoint and operation, a target without NUL.
+** requests: the input is method, host, URI, Authorization, the server's
+** normalised path and the Host header separated by newlines, the first
+** byte picking host or path style, the endpoint, whether there is a
+** normalised path (as nginx's $uri) or the URI's is decoded by the mapping
+** (as moat serve's), and whether a Host header must agree with the host.
+** Mapping never crashes; what it maps is always a request moat can take:
+** an account, a known endpoint and operation, a target that is one path
+** segment without NUL.
 */
 #include "http_map.h"
 
@@ -34,6 +38,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     in.host = field(&p, end, &in.host_len);
     in.uri = field(&p, end, &in.uri_len);
     in.authorization = field(&p, end, &in.authorization_len);
+    if (data[0] & 4)
+        in.path = field(&p, end, &in.path_len);
+    if (data[0] & 8)
+        in.host_header = field(&p, end, &in.host_header_len);
     http_out out;
     char err[128];
     if (http_map(&in, &out, err, sizeof err) != 0) {
@@ -43,7 +51,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     if (out.account[0] == '\0' || out.operation == NULL ||
         out.endpoint[0] == '\0' ||
-        memchr(out.target, '\0', sizeof out.target) == NULL)
+        memchr(out.target, '\0', sizeof out.target) == NULL ||
+        strchr(out.target, '/') != NULL)
         __builtin_trap();
     if (out.auth == HTTP_AUTH_BEARER &&
         (out.bearer < in.authorization ||

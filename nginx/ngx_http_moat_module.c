@@ -27,6 +27,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "estate_guard.h"
 #include "gate.h"
 
 #include <stdio.h>
@@ -54,7 +55,9 @@ typedef struct {
     moat_gate *gate;
 } ngx_http_moat_loc_conf_t;
 
+static ngx_int_t ngx_http_moat_preconf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_moat_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_moat_commit(ngx_cycle_t *cycle);
 static void *ngx_http_moat_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_moat_merge_loc_conf(ngx_conf_t *cf, void *parent,
                                           void *child);
@@ -100,7 +103,7 @@ static ngx_command_t ngx_http_moat_commands[] = {
     ngx_null_command};
 
 static ngx_http_module_t ngx_http_moat_module_ctx = {
-    NULL,                          /* preconfiguration */
+    ngx_http_moat_preconf,         /* preconfiguration */
     ngx_http_moat_init,            /* postconfiguration */
     NULL,                          /* create main configuration */
     NULL,                          /* init main configuration */
@@ -115,7 +118,7 @@ ngx_module_t ngx_http_moat_module = {NGX_MODULE_V1,
                                      ngx_http_moat_commands,
                                      NGX_HTTP_MODULE,
                                      NULL,
-                                     NULL,
+                                     ngx_http_moat_commit, /* init module */
                                      NULL,
                                      NULL,
                                      NULL,
@@ -188,19 +191,53 @@ static void gate_cleanup(void *data)
     moat_estate_free(g->estate);
 }
 
-static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
+/*--------------------------------------------------------------------------
+** Reloads that lost files (front/estate_guard.h). The master process reads
+** every configuration and keeps this module's static data from one reload
+** to the next (the module stays loaded), so it remembers which files each
+** moat_estate path loaded in the running configuration; a configuration
+** that lost any fails, as a broken estate does, and the running one stays.
+** `nginx -t` runs in a process of its own, without that memory.
+*/
+static estate_guard moat_guard;
+
+static ngx_int_t ngx_http_moat_preconf(ngx_conf_t *cf)
 {
-    char name[4096];
-    if (path->len >= sizeof name)
-        return NULL;
-    ngx_memcpy(name, path->data, path->len);
-    name[path->len] = '\0';
-    moat_loader *ld = moat_loader_new(0);
-    moat_estate *es = NULL;
-    if (ld == NULL)
-        return NULL;
-    moat_loader_add_path(ld, name);
-    moat_status rc = moat_loader_finish(ld, &es);
+    (void)cf;
+    estate_guard_begin(&moat_guard);
+    return NGX_OK;
+}
+
+/* init_module: called once the new configuration is committed. */
+static ngx_int_t ngx_http_moat_commit(ngx_cycle_t *cycle)
+{
+    (void)cycle;
+    estate_guard_commit(&moat_guard);
+    return NGX_OK;
+}
+
+/* name's files, checked against the running configuration's. */
+static int guarded_files(ngx_conf_t *cf, const char *name, estate_files *files)
+{
+    char msg[2048];
+    if (estate_files_list(name, files, msg, sizeof msg) < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "moat: the estate %s: %s",
+                           name, msg);
+        return -1;
+    }
+    guard_verdict v = estate_guard_check(&moat_guard, name, files, time(NULL),
+                                         msg, sizeof msg);
+    if (v != GUARD_ACCEPTED)
+        ngx_conf_log_error(v == GUARD_REFUSED ? NGX_LOG_EMERG : NGX_LOG_NOTICE,
+                           cf, 0, "moat: %s", msg);
+    if (files->n == 0)
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "moat: %s: no *.json files in this directory", name);
+    return v == GUARD_REFUSED ? -1 : 0;
+}
+
+static void log_diags(ngx_conf_t *cf, const moat_loader *ld)
+{
     for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
         const moat_diag *d = moat_loader_diag(ld, i);
         ngx_conf_log_error(
@@ -208,11 +245,42 @@ static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
             "moat: %s:%ud:%ud: %s: %s %s", d->file, d->line, d->column,
             d->resource, d->path, d->message);
     }
+}
+
+/* The estate: exactly the files listed (one by one, so that the loader
+** reads no other than the guard saw). */
+static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
+{
+    char name[4096];
+    if (path->len >= sizeof name)
+        return NULL;
+    ngx_memcpy(name, path->data, path->len);
+    name[path->len] = '\0';
+    estate_files files = {NULL, 0, 0};
+    moat_loader *ld = NULL;
+    moat_estate *es = NULL;
+    moat_status rc = MOAT_E_NOMEM;
+    if (guarded_files(cf, name, &files) == 0 &&
+        (ld = moat_loader_new(0)) != NULL) {
+        /* Every file, as the loader reads a directory: all their
+        ** problems are reported at once. */
+        rc = MOAT_OK;
+        for (size_t i = 0; i < files.n && rc != MOAT_E_NOMEM; i++) {
+            moat_status r = moat_loader_add_path(ld, files.names[i]);
+            rc = rc == MOAT_OK ? r : rc;
+        }
+        moat_status done = moat_loader_finish(ld, &es);
+        rc = rc == MOAT_OK ? done : rc;
+        log_diags(cf, ld);
+        if (rc != MOAT_OK)
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "moat: the estate %s does not load (%s)", name,
+                               moat_strerror(rc));
+    }
     moat_loader_free(ld);
+    estate_files_free(&files);
     if (rc != MOAT_OK)
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "moat: the estate %s does not load (%s)", name,
-                           moat_strerror(rc));
+        moat_estate_free(es);
     return rc == MOAT_OK ? es : NULL;
 }
 
@@ -291,12 +359,24 @@ static ngx_int_t decide(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
     ngx_memzero(&in, sizeof in);
     in.http.method = (const char *)r->method_name.data;
     in.http.method_len = r->method_name.len;
-    if (r->headers_in.host) {
-        in.http.host = (const char *)r->headers_in.host->value.data;
-        in.http.host_len = r->headers_in.host->value.len;
+    /* $host: the request line's host in absolute form (nginx then
+    ** ignores the Host header), else the Host header's; validated and
+    ** lower-cased by nginx. The Host header must name the same host. */
+    if (r->headers_in.server.len) {
+        in.http.host = (const char *)r->headers_in.server.data;
+        in.http.host_len = r->headers_in.server.len;
     }
+    if (r->headers_in.host) {
+        in.http.host_header = (const char *)r->headers_in.host->value.data;
+        in.http.host_header_len = r->headers_in.host->value.len;
+    }
+    /* The raw target, for what an upstream given it could read otherwise;
+    ** $uri (decoded once, dot segments resolved, slashes merged: what
+    ** proxy_pass with a URI part forwards) for the decision. */
     in.http.uri = (const char *)r->unparsed_uri.data;
     in.http.uri_len = r->unparsed_uri.len;
+    in.http.path = (const char *)r->uri.data;
+    in.http.path_len = r->uri.len;
     if (r->headers_in.authorization) {
         in.http.authorization =
             (const char *)r->headers_in.authorization->value.data;

@@ -86,6 +86,161 @@ TEST(http_map_path_style)
     ASSERT_EQ(map("GET", NULL, "/a%00b/c", NULL, ACCOUNT_FROM_PATH, &o), -1);
 }
 
+/* Paths an upstream could read as another resource than the one moat
+** decides for: refused, whether moat decodes the raw target itself (moat
+** serve's X-Original-URI) or the server gives its normalised path. */
+TEST(http_map_refuses_ambiguous_paths)
+{
+    static const char *const bad[] = {
+        "/pub/../shipments/c/b",
+        "/shipments/$logs/../manifests/secret.csv",
+        "/shipments/$logs/..",
+        "/shipments/$logs/./x",
+        "/pub/%2E%2E/shipments/c",
+        "/pub/%2e./shipments/c",
+        "/pub/.%2E/shipments/c",
+        "/pub/..%2Fshipments/c",
+        "/pub%2F..%2Fshipments/c",
+        "/shipments/$logs/..;/manifests/x",
+        "/shipments/$logs/..%3Bx/manifests/x",
+        "/shipments/$logs/..\\manifests/x",
+        "/shipments/$logs/%5C..%5Cmanifests/x",
+        "/shipments/$logs/%252E%252E/manifests/x",
+        "/shipments/$logs/a%252Fb",
+        "/shipments//$logs/b",
+        "/shipments/$logs/b%00",
+        "/shipments/$logs/b%zz",
+        "/shipments/$logs/b%2",
+        "/pub/c#/../../shipments/c",
+        "/pub/c?x=1#frag",
+        "shipments/$logs/b",
+        "*",
+        "",
+    };
+    http_out o;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (map("GET", NULL, bad[i], NULL, ACCOUNT_FROM_PATH, &o) != -1)
+            FAIL_AT("path style mapped %s", bad[i]);
+        if (map("GET", "shipments.blob.core.windows.net", bad[i], NULL,
+                ACCOUNT_FROM_HOST, &o) != -1)
+            FAIL_AT("host style mapped %s", bad[i]);
+    }
+    /* Dots that are not dot segments, a trailing slash, dots in the query:
+    ** names like any other. */
+    ASSERT_EQ(map("GET", NULL, "/pub/c/a.b/..x/.../b.?p=a/../b", NULL,
+                  ACCOUNT_FROM_PATH, &o),
+              0);
+    ASSERT_STR(o.target, "c");
+    ASSERT_EQ(map("GET", NULL, "/pub/", NULL, ACCOUNT_FROM_PATH, &o), 0);
+    ASSERT_STR(o.target, "");
+    ASSERT_EQ(
+        map("GET", NULL, "/pub/%24logs/a%2Bb%20c", NULL, ACCOUNT_FROM_PATH, &o),
+        0);
+    ASSERT_STR(o.target, "$logs");
+}
+
+/* The server's normalised path is what moat decides on, as it is: decoded
+** once already (nginx's $uri), so "%24logs" there is a name of its own. */
+TEST(http_map_decides_on_the_servers_path)
+{
+    http_in in;
+    memset(&in, 0, sizeof in);
+    in.method = "GET";
+    in.method_len = 3;
+    in.uri = "/shipments/%24logs/b";
+    in.uri_len = strlen(in.uri);
+    in.path = "/shipments/$logs/b";
+    in.path_len = strlen(in.path);
+    in.account_from = ACCOUNT_FROM_PATH;
+    http_out o;
+    char err[128];
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_STR(o.account, "shipments");
+    ASSERT_STR(o.target, "$logs");
+    in.uri = "/shipments/%2524logs/b"; /* $uri: /shipments/%24logs/b */
+    in.uri_len = strlen(in.uri);
+    in.path = "/shipments/%24logs/b";
+    in.path_len = strlen(in.path);
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_STR(o.target, "%24logs");
+    /* A rewritten $uri with a dot segment is refused like a raw one. */
+    in.uri = "/pub/c";
+    in.uri_len = strlen(in.uri);
+    in.path = "/pub/../shipments/c";
+    in.path_len = strlen(in.path);
+    ASSERT_EQ(http_map(&in, &o, err, sizeof err), -1);
+    ASSERT(strstr(err, "dot segment") != NULL);
+}
+
+/* The methods Azure serves, by what they do; any other is refused, and
+** methods are case-sensitive. */
+TEST(http_map_methods)
+{
+    static const struct {
+        const char *method, *operation;
+    } served[] = {{"GET", "read"},    {"HEAD", "read"},    {"OPTIONS", "read"},
+                  {"PUT", "write"},   {"POST", "write"},   {"PATCH", "write"},
+                  {"MERGE", "write"}, {"DELETE", "delete"}};
+    http_out o;
+    for (size_t i = 0; i < sizeof served / sizeof served[0]; i++) {
+        ASSERT_EQ(map(served[i].method, NULL, "/a/$logs/b", NULL,
+                      ACCOUNT_FROM_PATH, &o),
+                  0);
+        ASSERT_STR(o.operation, served[i].operation);
+    }
+    static const char *const unserved[] = {
+        "COPY", "MOVE", "MKCOL", "LOCK", "PROPFIND", "TRACE", "CONNECT",
+        "get",  "Put",  "GETX",  "GE",   "",         "FOO"};
+    for (size_t i = 0; i < sizeof unserved / sizeof unserved[0]; i++)
+        if (map(unserved[i], NULL, "/a/$logs/b", NULL, ACCOUNT_FROM_PATH, &o) !=
+            -1)
+            FAIL_AT("method \"%s\" was mapped", unserved[i]);
+}
+
+static int map_hosts(const char *host, const char *host_header,
+                     http_account_from from, http_out *out)
+{
+    http_in in;
+    memset(&in, 0, sizeof in);
+    in.method = "GET";
+    in.method_len = 3;
+    in.host = host;
+    in.host_len = strlen(host);
+    in.host_header = host_header;
+    in.host_header_len = host_header ? strlen(host_header) : 0;
+    in.uri = "/a/c/b";
+    in.uri_len = 6;
+    in.account_from = from;
+    char err[128];
+    return http_map(&in, out, err, sizeof err);
+}
+
+/* The request line's host (nginx's $host) and the Host header must name
+** one host, as nginx compares them: case, port and a trailing dot aside. */
+TEST(http_map_refuses_two_hosts)
+{
+    http_out o;
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "public.blob.core.windows.net", ACCOUNT_FROM_HOST, &o),
+              -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "shipments.blob.core.windows.net.evil",
+                        ACCOUNT_FROM_HOST, &o),
+              -1);
+    ASSERT_EQ(map_hosts("a.blob.core.windows.net", "b", ACCOUNT_FROM_PATH, &o),
+              -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net",
+                        "Shipments.Blob.Core.Windows.Net.:443",
+                        ACCOUNT_FROM_HOST, &o),
+              0);
+    ASSERT_STR(o.account, "shipments");
+    ASSERT_EQ(map_hosts("[::1]:8080", "[::1]", ACCOUNT_FROM_PATH, &o), 0);
+    ASSERT_EQ(map_hosts("[::1]", "[::2]", ACCOUNT_FROM_PATH, &o), -1);
+    ASSERT_EQ(map_hosts("shipments.blob.core.windows.net", NULL,
+                        ACCOUNT_FROM_HOST, &o),
+              0);
+}
+
 static struct sockaddr_in v4(const char *ip, int port)
 {
     struct sockaddr_in sa;
@@ -218,6 +373,244 @@ TEST(jwt_refuses_malformed)
     jwt_keys_free(k);
     free(jwks);
     jwt_signer_free(s);
+}
+
+/* Tokens signed by the right key that moat must still refuse: no kid,
+** a crit header (RFC 7515 section 4.1.11: moat understands no extension),
+** a NUL inside a string (a claim that would compare equal to a prefix),
+** duplicate names (RFC 7515 section 4, RFC 7519 section 4: cJSON would
+** read the first, another parser the last), claims of the wrong type or
+** size, times beyond any clock. */
+static const struct {
+    const char *name, *value;
+} token_claims[] = {{"aud", "\"https://storage.azure.com/\""},
+                    {"iss", "\"https://sts.windows.net/t1/\""},
+                    {"tid", "\"t1\""},
+                    {"xms_mirid", "\"/subscriptions/s/x\""},
+                    {"exp", "2000000"},
+                    {"nbf", "1000000"}};
+
+/* The claims above with name's value replaced by value (JSON text), or
+** name added when it is not one of them; name NULL: as they are. */
+static void token_body(char *out, size_t cap, const char *name,
+                       const char *value)
+{
+    size_t n = (size_t)snprintf(out, cap, "{");
+    int added = 0;
+    for (size_t i = 0; i < sizeof token_claims / sizeof token_claims[0]; i++) {
+        int here = name && strcmp(name, token_claims[i].name) == 0;
+        added |= here;
+        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\":%s", i ? "," : "",
+                              token_claims[i].name,
+                              here ? value : token_claims[i].value);
+    }
+    if (name && !added)
+        n += (size_t)snprintf(out + n, cap - n, ",\"%s\":%s", name, value);
+    snprintf(out + n, cap - n, "}");
+}
+
+static int verify_json(const jwt_signer *s, const jwt_keys *k,
+                       const char *header, const char *name, const char *value)
+{
+    char body[2048];
+    token_body(body, sizeof body, name, value);
+    char *tok = jwt_sign_json(s, header, body);
+    if (tok == NULL)
+        return -2;
+    jwt_claims c;
+    int rc = verify(k, tok, "https://sts.windows.net/t1/",
+                    "https://storage.azure.com/", 1500000, &c);
+    free(tok);
+    return rc;
+}
+
+TEST(jwt_refuses_what_it_does_not_understand)
+{
+    char err[128];
+    jwt_signer *s = jwt_signer_generate("ES256", "k1", err, sizeof err);
+    char *jwks = jwt_signer_jwks(s);
+    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    ASSERT(k != NULL);
+    static const char ok_head[] = "{\"alg\":\"ES256\",\"kid\":\"k1\"}";
+    ASSERT_EQ(verify_json(s, k, ok_head, NULL, NULL), 0);
+    /* A backslash before "u0000" is a backslash, not a NUL. */
+    ASSERT_EQ(verify_json(s, k, ok_head, "x", "\"\\\\u0000\""), 0);
+    static const char *const bad_heads[] = {
+        "{\"alg\":\"ES256\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"\"}",
+        "{\"alg\":\"ES256\",\"kid\":7}",
+        "{\"alg\":\"ES256\",\"kid\":\"k2\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"crit\":[\"exp\"]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"crit\":[]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"b64\":false,\"crit\":[\"b64\"]}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\\u0000x\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"kid\":\"k2\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"k1\",\"alg\":\"none\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_heads / sizeof bad_heads[0]; i++)
+        if (verify_json(s, k, bad_heads[i], NULL, NULL) != -1)
+            FAIL_AT("header %s verified", bad_heads[i]);
+    static const struct {
+        const char *name, *value;
+    } bad_claims[] = {
+        {"iss", "\"https://sts.windows.net/t1/\\u0000evil\""},
+        {"aud", "\"https://storage.azure.com/\\u0000evil\""},
+        {"aud", "[\"https://storage.azure.com/\\u0000x\"]"},
+        {"tid", "\"t1\\u0000\""},
+        {"oid", "\"o\\u0000\""},
+        {"xms_mirid", "\"/subscriptions/s/x\\u0000/y\""},
+        {"other", "\"\\u0000\""},
+        {"tid", "7"},
+        {"xms_mirid", "[\"/subscriptions/s/x\"]"},
+        {"exp", "1e300"},
+        {"exp", "-1e300"},
+        {"nbf", "1e300"},
+        {"exp", "\"2000000\""},
+        {"iss", "\"https://sts.windows.net/t1/\",\"iss\":\"https://evil/\""},
+        {"tid", "\"t1\",\"tid\":\"t2\""},
+    };
+    for (size_t i = 0; i < sizeof bad_claims / sizeof bad_claims[0]; i++)
+        if (verify_json(s, k, ok_head, bad_claims[i].name,
+                        bad_claims[i].value) != -1)
+            FAIL_AT("claim %s: %s verified", bad_claims[i].name,
+                    bad_claims[i].value);
+    char big[700];
+    snprintf(big, sizeof big, "\"/subscriptions/s/%0600d\"", 0);
+    ASSERT_EQ(verify_json(s, k, ok_head, "xms_mirid", big), -1);
+    /* A key without kid matches no token: it is not loaded. */
+    static const char no_kid[] =
+        "{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": "
+        "\"Shh4z4bfK6_mp9sdMm4MST7-Fg1d8SC4ZsKxmufAVBg\", \"y\": "
+        "\"luqps3BLRoro5ebOCrcixn84QTa-MAHBt8KK8Rum1Y0\"}]}";
+    ASSERT(jwt_keys_load(no_kid, sizeof no_kid - 1, err, sizeof err) == NULL);
+    ASSERT(strstr(err, "kid") != NULL);
+    jwt_keys_free(k);
+    free(jwks);
+    jwt_signer_free(s);
+}
+
+/*--------------------------------------------------------------------------
+** estate_guard.c: a reload never swaps in an estate that lost files.
+*/
+#include "estate_guard.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void touch(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+}
+
+/* The loader's rule: every *.json below the directory, dot names
+** skipped, each directory's names sorted. */
+TEST(estate_files_as_the_loader_reads_them)
+{
+    char dir[] = "/tmp/moat-unit-guard-XXXXXX", sub[600], dot[600];
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(dot, sizeof dot, "%s/.git", dir);
+    ASSERT(mkdir(sub, 0700) == 0 && mkdir(dot, 0700) == 0);
+    touch(dir, "b.JSON");
+    touch(dir, "a.json");
+    touch(dir, ".hidden.json");
+    touch(dir, "notes.txt");
+    touch(dir, ".json");
+    touch(sub, "d.json");
+    touch(dot, "x.json");
+    estate_files f = {NULL, 0, 0};
+    char err[256];
+    ASSERT_EQ(estate_files_list(dir, &f, err, sizeof err), 0);
+    ASSERT_EQ(f.n, 3);
+    char want[600];
+    snprintf(want, sizeof want, "%s/a.json", dir);
+    ASSERT_STR(f.names[0], want);
+    snprintf(want, sizeof want, "%s/b.JSON", dir);
+    ASSERT_STR(f.names[1], want);
+    snprintf(want, sizeof want, "%s/sub/d.json", dir);
+    ASSERT_STR(f.names[2], want);
+    snprintf(want, sizeof want, "%s/notes.txt", dir);
+    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), 0);
+    ASSERT(f.n == 1 && strcmp(f.names[0], want) == 0);
+    snprintf(want, sizeof want, "%s/gone", dir);
+    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), -1);
+    ASSERT(f.n == 0 && strstr(err, "gone") != NULL);
+    estate_files_free(&f);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+/* One reload: begin, check path's files at time t, commit when accepted
+** (as nginx does when the configuration takes effect). */
+static guard_verdict reload(estate_guard *g, const char *const *names, size_t n,
+                            time_t t, char *msg, size_t cap)
+{
+    estate_files f = {NULL, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (f.n == f.cap) {
+            f.cap = f.cap ? 2 * f.cap : 4;
+            f.names = realloc(f.names, f.cap * sizeof *f.names);
+        }
+        f.names[f.n++] = strdup(names[i]);
+    }
+    estate_guard_begin(g);
+    guard_verdict v = estate_guard_check(g, "/e", &f, t, msg, cap);
+    char again[512]; /* the same path twice in one configuration */
+    if (v != GUARD_REFUSED &&
+        estate_guard_check(g, "/e", &f, t, again, sizeof again) !=
+            GUARD_ACCEPTED)
+        v = -2;
+    if (v != GUARD_REFUSED)
+        estate_guard_commit(g);
+    estate_files_free(&f);
+    return v;
+}
+
+TEST(estate_guard_refuses_lost_files_until_confirmed)
+{
+    static const char *const ab[] = {"/e/a.json", "/e/b.json"};
+    static const char *const a[] = {"/e/a.json"}, *const c[] = {"/e/c.json"};
+    static const char *const abc[] = {"/e/a.json", "/e/b.json", "/e/c.json"};
+    estate_guard g;
+    memset(&g, 0, sizeof g);
+    char msg[512];
+    ASSERT_EQ(reload(&g, ab, 2, 100, msg, sizeof msg), GUARD_ACCEPTED);
+    /* b.json vanishes for a moment: refused, twice, then it is back. */
+    ASSERT_EQ(reload(&g, a, 1, 200, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT(strstr(msg, "/e/b.json") && strstr(msg, "lost 1 of the files"));
+    ASSERT_EQ(reload(&g, a, 1, 204, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT(strstr(msg, "1 s or more") != NULL);
+    ASSERT_EQ(reload(&g, ab, 2, 206, msg, sizeof msg), GUARD_ACCEPTED);
+    ASSERT_STR(msg, "");
+    /* An addition is always taken; the pending removal was forgotten. */
+    ASSERT_EQ(reload(&g, abc, 3, 207, msg, sizeof msg), GUARD_ACCEPTED);
+    ASSERT_EQ(reload(&g, ab, 2, 300, msg, sizeof msg), GUARD_REFUSED);
+    /* Removed on purpose: the same files, 5 s after the first refusal. */
+    ASSERT_EQ(reload(&g, ab, 2, 305, msg, sizeof msg), GUARD_REMOVAL_CONFIRMED);
+    ASSERT(strstr(msg, "/e/c.json") && strstr(msg, "accepted the removal"));
+    ASSERT_EQ(reload(&g, ab, 2, 306, msg, sizeof msg), GUARD_ACCEPTED);
+    /* Other files missing restart the wait: what is confirmed is the set
+    ** that was refused. */
+    ASSERT_EQ(reload(&g, a, 1, 400, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 406, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 410, msg, sizeof msg), GUARD_REFUSED);
+    ASSERT_EQ(reload(&g, c, 1, 411, msg, sizeof msg), GUARD_REMOVAL_CONFIRMED);
+    /* A configuration that did not take effect leaves the running files. */
+    estate_files f = {NULL, 0, 0};
+    estate_guard_begin(&g);
+    ASSERT_EQ(estate_guard_check(&g, "/e", &f, 500, msg, sizeof msg),
+              GUARD_REFUSED);
+    estate_guard_begin(&g);
+    ASSERT_EQ(estate_guard_check(&g, "/other", &f, 500, msg, sizeof msg),
+              GUARD_ACCEPTED);
+    estate_guard_begin(&g);
+    ASSERT_EQ(reload(&g, c, 1, 501, msg, sizeof msg), GUARD_ACCEPTED);
+    estate_guard_free(&g);
 }
 
 /*--------------------------------------------------------------------------
