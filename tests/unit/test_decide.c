@@ -267,3 +267,51 @@ TEST(decide_allocates_nothing)
         moat_request_free(qs[i]);
     moat_estate_free(es);
 }
+
+/* decision.md: "'*' matches one whole segment": never an empty one, in
+** the compiled matcher and in the traced one explanations use. */
+static const char wildcard_estate[] =
+    "{\"id\":\"" ACCT "stw\",\"type\":\"Microsoft.Storage/storageAccounts\","
+    "\"location\":\"westeurope\",\"properties\":{\"networkAcls\":{"
+    "\"defaultAction\":\"Deny\",\"bypass\":\"None\",\"resourceAccessRules\":[{"
+    "\"tenantId\":\"" TENANT "\",\"resourceId\":\"/subscriptions/*/"
+    "resourceGroups/*/providers/Microsoft.Web/sites/*\"}]}}}";
+
+TEST(decide_wildcard_needs_a_nonempty_segment)
+{
+    moat_estate *es = harness_estate(wildcard_estate, 0);
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    static const struct {
+        const char *caller;
+        moat_verdict verdict;
+    } cases[] = {
+        {"/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z",
+         MOAT_ALLOW},
+        {"/subscriptions//resourceGroups/y/providers/Microsoft.Web/sites/z",
+         MOAT_DENY},
+        {"/subscriptions/x/resourceGroups//providers/Microsoft.Web/sites/z",
+         MOAT_DENY},
+        {"/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites//",
+         MOAT_DENY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"resource\":\"stw\",\"caller\":{\"tenant\":\"" TENANT
+                 "\",\"resource_id\":\"%s\"}}",
+                 cases[i].caller);
+        ASSERT_EQ(moat_request_parse(q, json, strlen(json), NULL), MOAT_OK);
+        moat_decision d;
+        ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+        if (d.verdict != cases[i].verdict)
+            FAIL_AT("caller %s: %s", cases[i].caller,
+                    moat_category_name(d.category));
+        ASSERT_EQ(moat_explain(q, x, MOAT_EXPLAIN_STEPS), MOAT_OK);
+        ASSERT_EQ(moat_explanation_decision(x)->verdict, cases[i].verdict);
+    }
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
