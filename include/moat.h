@@ -7,21 +7,28 @@
 ** data-plane request, whether Azure's network rules let it through, and why.
 ** The contract it implements is spec/decision.md.
 **
-** Lifecycle (sqlite's prepare/step idea):
+** Lifecycle (sqlite's prepare/step idea). The code below is compiled and
+** run by the command-line tests (tests/cli/run.sh), in examples/:
 **
 **     moat_loader *ld = moat_loader_new(0);
-**     moat_loader_add_path(ld, "estate/");          load: read and validate
-**     moat_estate *es; moat_loader_finish(ld, &es); compile: immutable estate
+**     moat_loader_add_path(ld, "estate/");         // load: read, validate
+**     moat_estate *es;
+**     moat_loader_finish(ld, &es);                 // compile: immutable
 **     moat_loader_free(ld);
 **
-**     moat_request *q = moat_request_new(es);       bind: once per thread
-**     moat_request_set(q, MOAT_REQ_RESOURCE, "stdata01", 8);
-**     moat_request_set(q, MOAT_REQ_SOURCE_IP, "203.0.113.7", 11);
-**     moat_decision d; moat_decide(q, &d);          decide: allocates nothing
-**     moat_request_reset(q);                        ... and again
+**     moat_request *q = moat_request_new(es);      // bind: once per thread
+**     moat_request_set(q, MOAT_REQ_RESOURCE, "stnwshipments", 13, NULL);
+**     moat_request_set(q, MOAT_REQ_SOURCE_IP, "203.0.113.77", 12, NULL);
+**     moat_decision d;
+**     moat_decide(q, &d);                          // decide: allocates nothing
 **
 **     moat_explanation *x = moat_explanation_new();
-**     moat_explain(q, x, MOAT_EXPLAIN_STEPS);       explain: only when asked
+**     moat_explain(q, x, MOAT_EXPLAIN_STEPS);      // explain: only when asked
+**     moat_request_reset(q);                       // ... and bind again
+**
+**     moat_explanation_free(x);
+**     moat_request_free(q);                        // requests before their
+**     moat_estate_free(es);                        // estate
 **
 ** Threads: a compiled moat_estate is never modified and may be shared by any
 ** number of threads. A moat_request or moat_explanation belongs to one thread
@@ -299,7 +306,7 @@ typedef struct moat_error {
 MOAT_API moat_request *moat_request_new(const moat_estate *es);
 MOAT_API void moat_request_free(moat_request *q);
 
-/* Back to the defaults, keeping the binding. */
+/* Back to the defaults, keeping the binding (NULL is a no-op). */
 MOAT_API void moat_request_reset(moat_request *q);
 
 /* Sets one field from a string of len bytes (not necessarily terminated).

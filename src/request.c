@@ -48,6 +48,8 @@ void moat_request_free(moat_request *q)
 
 void moat_request_reset(moat_request *q)
 {
+    if (q == NULL)
+        return; /* as a failed moat_request_new() leaves it */
     const moat_estate *es = q->es;
     /* Everything but the pool itself. */
     memset(q, 0, offsetof(moat_request, pool));

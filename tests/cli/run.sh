@@ -120,4 +120,32 @@ run 0 estate --estate "$EX"; has out "storage accounts"
 run 0 estate --estate "$EX" --format json; valid_json one
 has out '"publicNetworkAccessBasis":"default"'
 
+# --- the usage example at the top of include/moat.h ------------------------
+# Its code lines (indented five spaces in the comment) compiled against the
+# library under test and run in examples/, so that it cannot drift from the
+# API again.
+example_lib="$(dirname "$MOAT")/libmoat.a"
+example_san=""
+if nm "$example_lib" 2>/dev/null | grep -q __asan_init; then
+    example_san="-fsanitize=address,undefined"
+fi
+{
+    echo '#include <moat.h>'
+    echo 'int main(void)'
+    echo '{'
+    sed -n '/^\*\* Lifecycle/,/^\*\* Threads/s/^\*\*     //p' "$top/include/moat.h"
+    echo '    return 0;'
+    echo '}'
+} >"$tmp/example.c"
+# shellcheck disable=SC2086
+if ${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$top/include" $example_san \
+    -o "$tmp/example" "$tmp/example.c" "$example_lib" 2>"$tmp/err" &&
+    (cd "$top/examples" && "$tmp/example") >/dev/null 2>>"$tmp/err"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL: the example in include/moat.h does not compile or run"
+    sed 's/^/    /' "$tmp/err" | head -8
+    fail=$((fail + 1))
+fi
+
 finish "cli tests"
