@@ -315,3 +315,64 @@ TEST(decide_wildcard_needs_a_nonempty_segment)
     moat_request_free(q);
     moat_estate_free(es);
 }
+
+/* A Key Vault's explanation speaks only of what Key Vault has: trusted
+** services as its one exception, never Storage's resource instance rules
+** or its Logging and Metrics exceptions. */
+#define VAULT "/subscriptions/" SUB "/resourceGroups/rg/providers/Microsoft." \
+              "KeyVault/vaults/"
+static const char vault_estate[] =
+    "[{\"id\":\"" VAULT "kvoff\",\"type\":\"Microsoft.KeyVault/vaults\","
+    "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT "\","
+    "\"publicNetworkAccess\":\"Disabled\",\"networkAcls\":{\"defaultAction\":"
+    "\"Deny\",\"bypass\":\"AzureServices\"}}},"
+    "{\"id\":\"" VAULT "kvdeny\",\"type\":\"Microsoft.KeyVault/vaults\","
+    "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT "\","
+    "\"networkAcls\":{\"defaultAction\":\"Deny\",\"bypass\":\"None\","
+    "\"ipRules\":[{\"value\":\"203.0.113.0/24\"}]}}}]";
+
+static int speaks_of_storage(const char *text)
+{
+    static const char *const words[] = {"Logging", "Metrics", "instance",
+                                        "$logs", "account"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strstr(text, words[i]))
+            return 1;
+    }
+    return 0;
+}
+
+TEST(decide_vault_reasons_speak_of_vaults)
+{
+    moat_estate *es = harness_estate(vault_estate, 0);
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    static const char *const reqs[] = {
+        "{\"resource\":\"kvoff\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"198.51.100.7\"}}",
+        "{\"resource\":\"kvoff\",\"endpoint\":\"vault\",\"caller\":{\"tenant\":"
+        "\"" TENANT "\",\"service\":\"Microsoft.Sql\"}}",
+        "{\"resource\":\"kvdeny\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"198.51.100.7\"}}",
+        "{\"resource\":\"kvdeny\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"203.0.113.7\"}}",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        ASSERT_EQ(moat_request_parse(q, reqs[i], strlen(reqs[i]), NULL),
+                  MOAT_OK);
+        ASSERT_EQ(moat_explain(q, x, MOAT_EXPLAIN_STEPS), MOAT_OK);
+        if (speaks_of_storage(moat_explanation_reason(x)))
+            FAIL_AT("request %zu: %s", i, moat_explanation_reason(x));
+        if (speaks_of_storage(moat_explanation_rule(x)))
+            FAIL_AT("request %zu: %s", i, moat_explanation_rule(x));
+        for (size_t k = 0; k < moat_explanation_step_count(x); k++) {
+            const moat_step *s = moat_explanation_step(x, k);
+            if (speaks_of_storage(s->layer) || speaks_of_storage(s->detail))
+                FAIL_AT("request %zu: %s: %s", i, s->layer, s->detail);
+        }
+    }
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
