@@ -202,11 +202,25 @@ typedef struct moat_diag {
 /* A new loader, or NULL when out of memory. flags: MOAT_LOAD_*. */
 MOAT_API moat_loader *moat_loader_new(unsigned flags);
 
+/* The largest estate file moat reads, in bytes (1 GiB). A larger file, or
+** a stream that goes on past it, is refused with MOAT_E_LIMIT. */
+#define MOAT_ESTATE_MAX_BYTES (1024u * 1024u * 1024u)
+
 /* Reads a file, or every *.json file below a directory (sorted by name).
-** Returns MOAT_OK, or the first error; details are in the diagnostics. */
+** Only regular files are read: a FIFO, a device or a socket, given or met
+** as *.json below a directory, is refused (MOAT_E_IO), as is a file larger
+** than MOAT_ESTATE_MAX_BYTES (MOAT_E_LIMIT). Returns MOAT_OK, or the first
+** error; details are in the diagnostics. */
 MOAT_API moat_status moat_loader_add_path(moat_loader *ld, const char *path);
 
-/* Reads JSON from memory; name labels diagnostics. The bytes are copied. */
+/* Reads JSON from an open descriptor (a pipe, standard input) to its end,
+** at most MOAT_ESTATE_MAX_BYTES (then MOAT_E_LIMIT); name labels
+** diagnostics. The descriptor is left open. */
+MOAT_API moat_status moat_loader_add_fd(moat_loader *ld, const char *name,
+                                        int fd);
+
+/* Reads JSON from memory; name labels diagnostics. The bytes are copied.
+** More than MOAT_ESTATE_MAX_BYTES is refused (MOAT_E_LIMIT). */
 MOAT_API moat_status moat_loader_add_json(moat_loader *ld, const char *name,
                                           const char *json, size_t len);
 

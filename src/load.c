@@ -13,11 +13,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#define MAX_FILE_BYTES (1024u * 1024u * 1024u)
 #define MAX_DIR_DEPTH 32
 
 moat_loader *moat_loader_new(unsigned flags)
@@ -26,6 +27,7 @@ moat_loader *moat_loader_new(unsigned flags)
     if (ld == NULL)
         return NULL;
     ld->flags = flags;
+    ld->max_file_bytes = MOAT_ESTATE_MAX_BYTES;
     moat__arena_init(&ld->arena, 0);
     ld->res_tail = &ld->res;
     ld->subs_tail = &ld->subs;
@@ -582,7 +584,9 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     if (ld == NULL)
         return MOAT_E_INVAL;
     src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
-    char *text = moat__arena_strndup(&ld->arena, json, len);
+    char *text = len <= ld->max_file_bytes
+                     ? moat__arena_strndup(&ld->arena, json, len)
+                     : (char *)"";
     const char *fname =
         moat__dupn(ld, name ? name : "<json>", strlen(name ? name : "<json>"));
     if (f == NULL || text == NULL || fname == NULL) {
@@ -592,10 +596,13 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     f->name = fname;
     f->text = text;
     f->len = len;
-    if (len > UINT32_MAX) { /* positions are 32-bit */
-        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, 0, 0, "", "",
-                 "the file is larger than 4 GiB, the most moat reads");
-        return MOAT_E_SYNTAX;
+    if (len > ld->max_file_bytes) { /* and positions are 32-bit */
+        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_LIMIT, f, 0, 0, "", "",
+                 moat__arena_printf(&ld->arena,
+                                    "%zu bytes; an estate file holds at "
+                                    "most %zu (MOAT_ESTATE_MAX_BYTES)",
+                                    len, ld->max_file_bytes));
+        return MOAT_E_LIMIT;
     }
     if (index_lines(ld, f) != 0) {
         moat__oom(ld);
@@ -643,31 +650,124 @@ static moat_status io_error(moat_loader *ld, const char *path, const char *what)
     return MOAT_E_IO;
 }
 
+/* What a file that is not regular is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Estate files are read whole, so only regular files are: a FIFO may never
+** start (nobody writes it) and a device never end (/dev/zero). */
+static moat_status not_regular(moat_loader *ld, const char *path, mode_t mode)
+{
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO,
+                  "%s: %s, not a regular file: an estate file is read whole, "
+                  "and this one might never end; refused",
+                  path, file_kind(mode));
+    return MOAT_E_IO;
+}
+
+static moat_status too_large(moat_loader *ld, const char *name)
+{
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
+                  "%s: larger than %zu bytes, the most an estate file may "
+                  "hold (MOAT_ESTATE_MAX_BYTES)",
+                  name, ld->max_file_bytes);
+    return MOAT_E_LIMIT;
+}
+
+/* Reads fd to its end into *out (malloc'd, *len bytes), counting every
+** byte against the cap as it comes, so that a stream or a file that grows
+** while it is read stops there. MOAT_E_LIMIT past the cap, MOAT_E_IO on a
+** read error, MOAT_E_NOMEM; each with a diagnostic naming `name`. */
+static moat_status read_to_end(moat_loader *ld, const char *name, int fd,
+                               size_t hint, char **out, size_t *len)
+{
+    size_t cap = hint + 1 < 65536 ? 65536 : hint + 1, n = 0;
+    char *buf = malloc(cap);
+    moat_status rc = MOAT_OK;
+    while (buf && rc == MOAT_OK) {
+        if (n == cap) { /* never beyond one byte past the cap */
+            size_t grown = cap > ld->max_file_bytes / 2
+                               ? ld->max_file_bytes + 1
+                               : cap * 2;
+            char *p = realloc(buf, grown);
+            if (p == NULL)
+                break;
+            buf = p;
+            cap = grown;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            rc = io_error(ld, name, "cannot read");
+        else if (got == 0)
+            break;
+        else if ((n += (size_t)got) > ld->max_file_bytes)
+            rc = too_large(ld, name);
+    }
+    if (rc == MOAT_OK && (buf == NULL || n == cap)) {
+        moat__oom(ld);
+        rc = MOAT_E_NOMEM;
+    }
+    if (rc != MOAT_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = n;
+    return MOAT_OK;
+}
+
+moat_status moat_loader_add_fd(moat_loader *ld, const char *name, int fd)
+{
+    if (ld == NULL || fd < 0)
+        return MOAT_E_INVAL;
+    if (name == NULL)
+        name = "<fd>";
+    char *text;
+    size_t len;
+    moat_status rc = read_to_end(ld, name, fd, 0, &text, &len);
+    if (rc != MOAT_OK)
+        return rc;
+    rc = moat_loader_add_json(ld, name, text, len);
+    free(text);
+    return rc;
+}
+
+/* Opens without blocking (a FIFO nobody writes would block open), then
+** looks at what was opened, not at what the name pointed to a moment
+** before. */
 static moat_status add_file(moat_loader *ld, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return io_error(ld, path, "cannot open");
-    moat_buf b;
-    moat__buf_init(&b, MAX_FILE_BYTES);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-        moat__buf_put(&b, chunk, n);
-    int bad = ferror(fp);
-    fclose(fp);
-    moat_status rc;
-    if (bad) {
+    struct stat st;
+    moat_status rc = MOAT_OK;
+    char *text = NULL;
+    size_t len = 0;
+    if (fstat(fd, &st) != 0)
         rc = io_error(ld, path, "cannot read");
-    } else if (b.failed) {
-        moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
-                      "%s: larger than %u bytes, or out of memory", path,
-                      MAX_FILE_BYTES);
-        rc = MOAT_E_LIMIT;
-    } else {
-        rc = moat_loader_add_json(ld, path, b.data ? b.data : "", b.len);
-    }
-    moat__buf_free(&b);
+    else if (!S_ISREG(st.st_mode))
+        rc = not_regular(ld, path, st.st_mode);
+    else if ((uint64_t)st.st_size > ld->max_file_bytes)
+        rc = too_large(ld, path);
+    else
+        rc = read_to_end(ld, path, fd, (size_t)st.st_size, &text, &len);
+    close(fd);
+    if (rc == MOAT_OK)
+        rc = moat_loader_add_json(ld, path, text, len);
+    free(text);
     return rc;
 }
 
@@ -731,10 +831,12 @@ static moat_status add_dir(moat_loader *ld, const char *path, int depth)
         }
         snprintf(child, len, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        /* Every *.json below is part of the estate: one that cannot be
+        ** read (a dangling link, a FIFO) is an error, never skipped, since
+        ** what it holds might be what denies. */
         struct stat st;
-        if (stat(child, &st) == 0 &&
-            (S_ISDIR(st.st_mode) ||
-             (S_ISREG(st.st_mode) && has_json_suffix(names[i])))) {
+        int is_dir = stat(child, &st) == 0 && S_ISDIR(st.st_mode);
+        if (is_dir || has_json_suffix(names[i])) {
             moat_status r = add_path_depth(ld, child, depth + 1);
             if (rc == MOAT_OK)
                 rc = r;
@@ -759,6 +861,8 @@ static moat_status add_path_depth(moat_loader *ld, const char *path, int depth)
         return io_error(ld, path, "cannot open");
     if (S_ISDIR(st.st_mode))
         return add_dir(ld, path, depth);
+    if (!S_ISREG(st.st_mode)) /* a socket cannot even be opened */
+        return not_regular(ld, path, st.st_mode);
     return add_file(ld, path);
 }
 

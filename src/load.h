@@ -200,6 +200,7 @@ struct moat_loader {
     size_t n_ignored; /* resources of types moat does not read */
     size_t n_read;    /* resources of types moat reads */
     size_t n_files;
+    size_t max_file_bytes; /* MOAT_ESTATE_MAX_BYTES; tests lower it */
     const char *first_ignored_type;
     raw_res *res, **res_tail;
     raw_sub *subs, **subs_tail;

@@ -59,6 +59,12 @@ run 0 check --estate "$tmp/private.json" --lenient --quiet --resource stpriv --f
 has out '"decision":"deny"'
 if [ -s "$tmp/err" ]; then echo "FAIL: --quiet printed warnings"; fail=$((fail+1)); fi
 run 3 check --estate "$tmp/missing.json" --resource x; has err "missing.json"
+# Only regular files are estate files: a device or a FIFO might never end.
+run 3 check --estate /dev/zero --resource x; has err "/dev/zero: a character device"
+mkdir "$tmp/fifodir" && cp "$EX/storage.json" "$tmp/fifodir/" && mkfifo "$tmp/fifodir/z.json"
+run 3 estate --estate "$tmp/fifodir"; has err "fifodir/z.json: a FIFO"
+"$MOAT" check --estate - --resource "$SHIP" --from 203.0.113.77 <"$EX/storage.json" >"$tmp/out" 2>&1
+has out "ResDefaultActionDeny"
 run 3 estate --estate "$tmp/private.json"
 
 # --- one request ------------------------------------------------------------
