@@ -696,9 +696,8 @@ static moat_status read_to_end(moat_loader *ld, const char *name, int fd,
     moat_status rc = MOAT_OK;
     while (buf && rc == MOAT_OK) {
         if (n == cap) { /* never beyond one byte past the cap */
-            size_t grown = cap > ld->max_file_bytes / 2
-                               ? ld->max_file_bytes + 1
-                               : cap * 2;
+            size_t grown =
+                cap > ld->max_file_bytes / 2 ? ld->max_file_bytes + 1 : cap * 2;
             char *p = realloc(buf, grown);
             if (p == NULL)
                 break;

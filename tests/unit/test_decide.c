@@ -319,8 +319,9 @@ TEST(decide_wildcard_needs_a_nonempty_segment)
 /* A Key Vault's explanation speaks only of what Key Vault has: trusted
 ** services as its one exception, never Storage's resource instance rules
 ** or its Logging and Metrics exceptions. */
-#define VAULT "/subscriptions/" SUB "/resourceGroups/rg/providers/Microsoft." \
-              "KeyVault/vaults/"
+#define VAULT                                                                  \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/Microsoft."            \
+    "KeyVault/vaults/"
 static const char vault_estate[] =
     "[{\"id\":\"" VAULT "kvoff\",\"type\":\"Microsoft.KeyVault/vaults\","
     "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT "\","
@@ -373,6 +374,63 @@ TEST(decide_vault_reasons_speak_of_vaults)
         }
     }
     moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+/* A request is read as every JSON reader reads it, or not at all: a name
+** given twice (in any case) is an error naming it, where readers disagree
+** on which one counts; a string with U+0000 is an error naming its field,
+** where C strings would cut it short. */
+TEST(decide_request_duplicates_and_nul_are_errors)
+{
+    moat_estate *es = estate();
+    moat_request *q = moat_request_new(es);
+    static const struct {
+        const char *json;
+        const char *names;
+    } bad[] = {
+        {"{\"resource\":\"st1\",\"plane\":\"control\",\"plane\":\"data\"}",
+         "\"plane\""},
+        {"{\"resource\":\"st1\",\"PLANE\":\"data\",\"plane\":\"control\"}",
+         "\"plane\""},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\"},"
+         "\"source\":{\"ip\":\"203.0.113.9\"}}",
+         "\"source\""},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\","
+         "\"Ip\":\"203.0.113.9\"}}",
+         "\"source.ip\""},
+        {"{\"resource\":\"st1\",\"caller\":{\"perimeters\":[],"
+         "\"perimeters\":[\"g\"]}}",
+         "\"caller.perimeters\""},
+        {"{\"resource\":\"st1\",\"caller\":{\"tenant\":\"" TENANT "\","
+         "\"service\":\"Microsoft.EventHub\\u0000x\"}}",
+         "caller.service"},
+        {"{\"resource\":\"st1\\u0000x\"}", "resource"},
+        {"{\"resource\":\"st1\",\"caller\":{\"perimeters\":[\"g\\u0000\"]}}",
+         "caller.perimeters"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        moat_error err;
+        moat_status rc =
+            moat_request_parse(q, bad[i].json, strlen(bad[i].json), &err);
+        if (rc == MOAT_OK || strstr(err.message, bad[i].names) == NULL)
+            FAIL_AT("%s: %s (%s)", bad[i].json, moat_status_name(rc),
+                    err.message);
+        moat_decision d;
+        ASSERT(moat_decide(q, &d) != MOAT_OK);
+        ASSERT_EQ(d.verdict, MOAT_DENY);
+    }
+    /* The same through moat_request_set, which takes a length. */
+    moat_error err;
+    ASSERT_EQ(moat_request_parse(q, "{\"resource\":\"st1\"}", 18, NULL),
+              MOAT_OK);
+    static const char service[] = "Microsoft.EventHub\0x";
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_CALLER_SERVICE, service,
+                               sizeof service - 1, &err),
+              MOAT_E_INVAL);
+    ASSERT(strstr(err.message, "U+0000") != NULL);
+    ASSERT_EQ(q->trusted_storage, -1);
     moat_request_free(q);
     moat_estate_free(es);
 }

@@ -262,8 +262,7 @@ TEST(loader_add_path_errors)
 }
 
 /* A diagnostic whose message holds both texts, or NULL. */
-static const moat_diag *diag_with(moat_loader *ld, const char *a,
-                                  const char *b)
+static const moat_diag *diag_with(moat_loader *ld, const char *a, const char *b)
 {
     for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
         const moat_diag *d = moat_loader_diag(ld, i);
