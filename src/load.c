@@ -247,11 +247,11 @@ const char *moat__dup(rctx *c, const json_value *s)
     return moat__dupn(c->ld, s->str, s->len);
 }
 
-static int get_typed(rctx *c, const json_value *obj, const char *name,
-                     json_type want, const json_value **out)
+/* v (what a lookup gave) when present with type want: see moat__get_str. */
+static int typed(rctx *c, const json_value *v, json_type want,
+                 const json_value **out)
 {
     *out = NULL;
-    const json_value *v = moat__json_get(obj, name);
     if (moat__json_is_null(v))
         return 0;
     if (v->type != want) {
@@ -266,28 +266,25 @@ static int get_typed(rctx *c, const json_value *obj, const char *name,
 int moat__get_str(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_STRING, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_STRING, out);
 }
 
 int moat__get_obj(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_OBJECT, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_OBJECT, out);
 }
 
 int moat__get_arr(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_ARRAY, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_ARRAY, out);
 }
 
-const json_value *moat__get2(const json_value *obj, const char *a,
-                             const char *b)
+int moat__get_setting(rctx *c, const json_value *obj, const char *name,
+                      const json_value **out)
 {
-    const json_value *v = moat__json_get(obj, a);
-    if (v == NULL && b)
-        v = moat__json_get(obj, b);
-    return v;
+    return typed(c, moat__setting(c, obj, name, NULL), JSON_STRING, out);
 }
 
 const char **moat__read_strings(rctx *c, const json_value *obj,
@@ -306,20 +303,18 @@ const char **moat__read_strings(rctx *c, const json_value *obj,
     size_t mark = moat__rctx_push_key(c, list);
     size_t i = 0;
     for (const json_value *e = list->child; e; e = e->next, i++) {
-        if (e->type == JSON_STRING) {
-            out[(*count)++] = moat__dup(c, e);
-        } else if (e->type == JSON_OBJECT && moat__json_get(e, "id")) {
-            /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
-            const json_value *id = moat__json_get(e, "id");
-            if (id->type == JSON_STRING)
-                out[(*count)++] = moat__dup(c, id);
-        } else {
-            size_t m2 = moat__rctx_push_index(c, i);
+        size_t m2 = moat__rctx_push_index(c, i);
+        /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
+        const json_value *v =
+            e->type == JSON_OBJECT ? moat__member(c, e, "id", NULL) : e;
+        if (v && v->type == JSON_STRING) {
+            if (moat__element_ok(c, v))
+                out[(*count)++] = moat__dup(c, v);
+        } else if (e->type != JSON_OBJECT || v == NULL)
             moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
                        "expected a string, found %s",
                        moat__json_type_name(e->type));
-            moat__rctx_pop(c, m2);
-        }
+        moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);
     return out;
@@ -417,6 +412,62 @@ static int looks_like_account_entry(const json_value *res)
            tid->type == JSON_STRING;
 }
 
+/* What res is, by its "type" ignoring case; an untyped `az account list`
+** entry is a subscription. 0 after a diagnostic when there is nothing to
+** read (no type: a warning; a type that is not a string: an error). */
+static int resource_kind(rctx *c, const json_value *res, kind *k)
+{
+    const json_value *type = moat__member(c, res, "type", NULL);
+    *k = K_UNKNOWN;
+    if (type && type->type == JSON_STRING) {
+        *k = kind_of(type->str, type->len);
+        if (*k == K_UNKNOWN) {
+            c->ld->n_ignored++;
+            if (c->ld->first_ignored_type == NULL)
+                c->ld->first_ignored_type = moat__dup(c, type);
+        }
+    } else if (looks_like_account_entry(res)) {
+        *k = K_SUBSCRIPTION;
+    } else if (type == NULL) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "resource has no \"type\"; ignored (expected an ARM "
+                   "resource such as Microsoft.Storage/storageAccounts)");
+        return 0;
+    } else {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
+                   "expected a string, found %s",
+                   moat__json_type_name(type->type));
+        return 0;
+    }
+    return 1;
+}
+
+/* The reader of each kind; props is where its settings are. */
+static void read_kind(rctx *c, kind k, const json_value *res,
+                      const json_value *props)
+{
+    switch (k) {
+    case K_USER_IDENTITY: moat__read_identity(c, res, props, 1); break;
+    case K_STORAGE: moat__read_account(c, res, props, RES_STORAGE); break;
+    case K_VAULT: moat__read_account(c, res, props, RES_KEYVAULT); break;
+    case K_PE_CHILD: moat__read_pe_child(c, res, props); break;
+    case K_PRIVATE_ENDPOINT: moat__read_private_endpoint(c, res, props); break;
+    case K_PERIMETER: moat__read_perimeter(c, res, props); break;
+    case K_PROFILE: moat__read_profile(c, res, props); break;
+    case K_ACCESS_RULE: moat__read_access_rule(c, res, props); break;
+    case K_ASSOCIATION: moat__read_association(c, res, props); break;
+    case K_LINK: moat__read_link(c, res, props); break;
+    case K_NSP_CONFIGURATION:
+        moat__read_nsp_configuration(c, res, props);
+        break;
+    case K_VNET: moat__read_vnet(c, res, props); break;
+    case K_SUBNET: moat__read_subnet(c, res, props, NULL); break;
+    case K_SUBSCRIPTION: moat__read_subscription(c, res); break;
+    case K_UNKNOWN: return;
+    }
+    c->ld->n_read++;
+}
+
 static void read_resource(moat_loader *ld, const src_file *f,
                           const json_value *res, const char *origin)
 {
@@ -426,6 +477,7 @@ static void read_resource(moat_loader *ld, const src_file *f,
     c.file = f;
     c.origin = origin;
     c.pos = res->pos;
+    /* A label for diagnostics; the readers read the id itself. */
     const json_value *id = moat__json_get(res, "id");
     const json_value *name = moat__json_get(res, "name");
     if (id && id->type == JSON_STRING && id->len)
@@ -440,62 +492,28 @@ static void read_resource(moat_loader *ld, const src_file *f,
                    moat__json_type_name(res->type));
         return;
     }
-    const json_value *type = moat__json_get(res, "type");
-    kind k = K_UNKNOWN;
-    if (type && type->type == JSON_STRING) {
-        k = kind_of(type->str, type->len);
-    } else if (looks_like_account_entry(res)) {
-        k = K_SUBSCRIPTION;
-    } else if (type == NULL) {
-        moat__diag(&c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "resource has no \"type\"; ignored (expected an ARM "
-                   "resource such as Microsoft.Storage/storageAccounts)");
+    kind k;
+    if (!resource_kind(&c, res, &k))
         return;
-    } else {
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
-                   "expected a string, found %s",
-                   moat__json_type_name(type->type));
-        return;
-    }
     /* ARM and Resource Graph nest settings in "properties"; `az ... show`
-    ** prints some types flattened. */
-    const json_value *props = moat__json_get(res, "properties");
-    if (props && props->type == JSON_OBJECT)
-        moat__rctx_push_key(&c, props);
-    else if (!moat__json_is_null(props) && k != K_UNKNOWN) {
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, props,
-                   "expected an object, found %s",
-                   moat__json_type_name(props->type));
-        return;
-    } else
-        props = res;
+    ** prints some types flattened. Of a type moat does not read, only the
+    ** managed identity is read. */
+    const json_value *props = res;
+    if (k != K_UNKNOWN) {
+        const json_value *p = moat__member(&c, res, "properties", NULL);
+        if (!moat__json_is_null(p) && p->type != JSON_OBJECT) {
+            moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, p,
+                       "expected an object, found %s",
+                       moat__json_type_name(p->type));
+            return;
+        }
+        props_mark saved;
+        props = moat__props_enter(&c, res, &saved);
+    }
     /* Any resource may call others with its managed identity. */
     if (k != K_USER_IDENTITY)
         moat__read_identity(&c, res, props, 0);
-    switch (k) {
-    case K_USER_IDENTITY: moat__read_identity(&c, res, props, 1); break;
-    case K_STORAGE: moat__read_account(&c, res, props, RES_STORAGE); break;
-    case K_VAULT: moat__read_account(&c, res, props, RES_KEYVAULT); break;
-    case K_PE_CHILD: moat__read_pe_child(&c, res, props); break;
-    case K_PRIVATE_ENDPOINT: moat__read_private_endpoint(&c, res, props); break;
-    case K_PERIMETER: moat__read_perimeter(&c, res, props); break;
-    case K_PROFILE: moat__read_profile(&c, res, props); break;
-    case K_ACCESS_RULE: moat__read_access_rule(&c, res, props); break;
-    case K_ASSOCIATION: moat__read_association(&c, res, props); break;
-    case K_LINK: moat__read_link(&c, res, props); break;
-    case K_NSP_CONFIGURATION:
-        moat__read_nsp_configuration(&c, res, props);
-        break;
-    case K_VNET: moat__read_vnet(&c, res, props); break;
-    case K_SUBNET: moat__read_subnet(&c, res, props, NULL); break;
-    case K_SUBSCRIPTION: moat__read_subscription(&c, res); break;
-    case K_UNKNOWN:
-        ld->n_ignored++;
-        if (ld->first_ignored_type == NULL && type && type->type == JSON_STRING)
-            ld->first_ignored_type = moat__dup(&c, type);
-        return;
-    }
-    ld->n_read++;
+    read_kind(&c, k, res, props);
 }
 
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
@@ -503,6 +521,33 @@ static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
 {
     for (const json_value *r = arr->child; r; r = r->next)
         read_resource(ld, f, r, origin);
+}
+
+/* The list of resources of a document without a type: ARM's "value",
+** Resource Graph's "data" or a template's "resources", with *origin set.
+** Two of them is an error (which list is meant?): NULL with *origin set.
+** NULL with *origin NULL: none, the document is one resource. */
+static const json_value *container_of(rctx *c, const json_value *doc,
+                                      const char **origin)
+{
+    static const char *const names[] = {"value", "data", "resources"};
+    const json_value *list = NULL;
+    *origin = NULL;
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(names); i++) {
+        const json_value *v = moat__member(c, doc, names[i], NULL);
+        if (v == NULL || v->type != JSON_ARRAY)
+            continue;
+        if (list) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                       "the document holds both \"%s\" and \"%s\": which "
+                       "list of resources is meant is not clear",
+                       list->key, v->key);
+            return NULL;
+        }
+        list = v;
+        *origin = i == 2 ? "template" : "arm";
+    }
+    return list;
 }
 
 static void read_document(moat_loader *ld, const src_file *f,
@@ -528,14 +573,18 @@ static void read_document(moat_loader *ld, const src_file *f,
         moat__read_terraform(ld, f, doc);
         return;
     }
-    if (moat__json_get(doc, "type") == NULL) {
-        static const char *const containers[] = {"value", "data", "resources"};
-        for (size_t i = 0; i < MOAT_ARRAY_LEN(containers); i++) {
-            const json_value *list = moat__json_get(doc, containers[i]);
-            if (list && list->type == JSON_ARRAY) {
-                read_list(ld, f, list, i == 2 ? "template" : "arm");
-                return;
-            }
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.ld = ld;
+    c.file = f;
+    c.res = "";
+    if (moat__member(&c, doc, "type", NULL) == NULL) {
+        const char *origin = NULL;
+        const json_value *list = container_of(&c, doc, &origin);
+        if (list || origin) {
+            if (list)
+                read_list(ld, f, list, origin);
+            return;
         }
     }
     read_resource(ld, f, doc, "arm");

@@ -60,7 +60,7 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
                      const char **text)
 {
     const json_value *v;
-    int rc = moat__get_str(c, obj, "accessMode", &v);
+    int rc = moat__get_setting(c, obj, "accessMode", &v);
     int m = MODE_LEARNING;
     *text = "Learning";
     if (rc > 0 && moat__is_expression(v)) {
@@ -128,8 +128,11 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
 {
     int inbound = 1;
     const json_value *dir;
-    if (moat__get_str(c, props, "direction", &dir) > 0 &&
-        !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
+    if (moat__get_setting(c, props, "direction", &dir) > 0 &&
+        moat__is_expression(dir)) {
+        inbound = 0; /* unknown: admits nothing inbound, the strictest */
+    } else if (dir &&
+               !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
         moat__invalid(c, dir,
                       "\"%s\" is not a valid direction: expected "
                       "Inbound or Outbound",
@@ -362,14 +365,9 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
                                             pr->id ? pr->id : "", rname);
             r->profile_id = pr->id;
             r->synthetic = 1;
-            const json_value *rp = moat__json_get(e, "properties");
-            if (rp && rp->type == JSON_OBJECT) {
-                size_t m4 = moat__rctx_push_key(c, rp);
-                moat__read_rule_props(c, rp, &r->rule);
-                moat__rctx_pop(c, m4);
-            } else {
-                moat__read_rule_props(c, e, &r->rule);
-            }
+            props_mark saved;
+            moat__read_rule_props(c, moat__props_enter(c, e, &saved), &r->rule);
+            moat__props_leave(c, &saved);
             r->loc = moat__loc(c, e);
             APPEND(ld, rules, r);
             moat__rctx_pop(c, m3);

@@ -1,0 +1,196 @@
+/*
+** test_load_reading.c - an estate is read the way every JSON reader reads
+** it, or not at all: a name given twice (in any case, or under two
+** accepted spellings, or both inside and beside "properties") and a string
+** holding U+0000 are errors naming file, line and key; under --lenient
+** they are warnings and the most restrictive reading.
+*/
+#include "harness.h"
+#include "moat_int.h"
+
+#define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+#define ACCT                                                                   \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/"                      \
+    "Microsoft.Storage/storageAccounts/"
+/* Account "e": the test's properties between OPEN and CLOSE. */
+#define OPEN                                                                   \
+    "{\"id\":\"" ACCT "e\",\"type\":\"Microsoft.Storage/storageAccounts\","    \
+    "\"location\":\"westeurope\",\"properties\":{"
+#define CLOSE "}}"
+
+/* What 198.51.100.1 gets from account e, or -1 when the estate does not
+** load; *ld keeps the loader for its diagnostics. */
+static int verdict(const char *json, unsigned flags, moat_loader **ld)
+{
+    *ld = moat_loader_new(flags);
+    moat_loader_add_json(*ld, "t.json", json, strlen(json));
+    moat_estate *es = NULL;
+    if (moat_loader_finish(*ld, &es) != MOAT_OK)
+        return -1;
+    moat_request *q = moat_request_new(es);
+    moat_decision d;
+    d.verdict = MOAT_ALLOW;
+    if (moat_request_set(q, MOAT_REQ_RESOURCE, "e", 1, NULL) != MOAT_OK ||
+        moat_request_set(q, MOAT_REQ_SOURCE_IP, "198.51.100.1", 12, NULL) !=
+            MOAT_OK ||
+        moat_decide(q, &d) != MOAT_OK)
+        d.verdict = MOAT_DENY;
+    moat_request_free(q);
+    moat_estate_free(es);
+    return (int)d.verdict;
+}
+
+/* The first diagnostic of severity sev, or NULL. */
+static const moat_diag *diag_of(const moat_loader *ld, moat_severity sev)
+{
+    for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
+        const moat_diag *d = moat_loader_diag(ld, i);
+        if (d->severity == sev)
+            return d;
+    }
+    return NULL;
+}
+
+typedef struct reading_case {
+    const char *json;
+    const char *path;    /* the diagnostic's JSON path */
+    unsigned line;       /* and line */
+    const char *message; /* a word of its message */
+    int lenient;         /* the verdict under --lenient, -1: still an error */
+} reading_case;
+
+static int check_case(const reading_case *c)
+{
+    moat_loader *ld;
+    int v = verdict(c->json, 0, &ld);
+    const moat_diag *d = diag_of(ld, MOAT_SEV_ERROR);
+    int ok = v == -1 && d && strcmp(d->path, c->path) == 0 &&
+             d->line == c->line && strcmp(d->file, "t.json") == 0 &&
+             strstr(d->message, c->message) != NULL;
+    if (!ok)
+        printf("#   %s\n#   -> verdict %d, error %s:%u: %s: %s\n", c->json, v,
+               d ? d->file : "-", d ? d->line : 0, d ? d->path : "-",
+               d ? d->message : "(none)");
+    moat_loader_free(ld);
+    v = verdict(c->json, MOAT_LOAD_LENIENT, &ld);
+    d = diag_of(ld, c->lenient < 0 ? MOAT_SEV_ERROR : MOAT_SEV_WARNING);
+    if (v != c->lenient || d == NULL || strcmp(d->path, c->path) != 0) {
+        printf("#   lenient %s\n#   -> verdict %d, expected %d; %s: %s\n",
+               c->json, v, c->lenient, d ? d->path : "-",
+               d ? d->message : "(no diagnostic)");
+        ok = 0;
+    }
+    moat_loader_free(ld);
+    return ok;
+}
+
+#define NA "properties.networkAcls"
+
+static const reading_case account_cases[] = {
+    /* Python, Node and Go read the last value: Deny. */
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\",\n"
+          "\"defaultAction\":\"Deny\"}" CLOSE,
+     NA ".defaultAction", 2, "duplicate", MOAT_DENY},
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\",\n"
+          "\"defaultAction\":\"Allow\"}" CLOSE,
+     NA ".defaultAction", 2, "duplicate", MOAT_DENY},
+    /* Names match ignoring case, as ARM's do. */
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\",\n\n"
+          "\"DEFAULTACTION\":\"Deny\"}" CLOSE,
+     NA ".DEFAULTACTION", 3, "duplicate", MOAT_DENY},
+    /* Two accepted spellings of one setting. */
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\"},\n"
+          "\"networkRuleSet\":{\"defaultAction\":\"Allow\"}" CLOSE,
+     "properties.networkRuleSet", 2, "networkAcls", MOAT_DENY},
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{"
+          "\"value\":\"203.0.113.0/24\",\n\"ipAddressOrRange\":"
+          "\"198.51.100.0/24\"}]}" CLOSE,
+     NA ".ipRules[0].ipAddressOrRange", 2, "value", MOAT_DENY},
+    /* Inside "properties" and beside it (az's flattened form). */
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\"}},\n"
+          "\"networkRuleSet\":{\"defaultAction\":\"Allow\"}}",
+     "networkRuleSet", 2, "properties", MOAT_DENY},
+    {"{\"id\":\"" ACCT "e\",\"type\":\"Microsoft.Storage/storageAccounts\","
+     "\"location\":\"westeurope\",\"properties\":{},\n"
+     "\"networkAcls\":{\"defaultAction\":\"Deny\"}}",
+     "networkAcls", 2, "properties", MOAT_DENY},
+    {OPEN "\"publicNetworkAccess\":\"Disabled\",\n\"publicNetworkAccess\":"
+          "\"Enabled\"" CLOSE,
+     "properties.publicNetworkAccess", 2, "duplicate", MOAT_DENY},
+    /* U+0000 cut the value short: "Allow". */
+    {OPEN "\"networkAcls\":{\n\"defaultAction\":\"Allow\\u0000Deny\"}" CLOSE,
+     NA ".defaultAction", 2, "U+0000", MOAT_DENY},
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{"
+          "\n\"value\":\"198.51.100.0/24\\u0000\"}]}" CLOSE,
+     NA ".ipRules[0].value", 2, "U+0000", MOAT_DENY},
+    /* Equal values: the reading is not in doubt, only the file. */
+    {OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\",\n"
+          "\"defaultAction\":\"Allow\"}" CLOSE,
+     NA ".defaultAction", 2, "duplicate", MOAT_ALLOW},
+    /* Which resource: no reading is more restrictive than the other. */
+    {"{\"id\":\"" ACCT "e\",\n\"id\":\"" ACCT "f\",\"type\":\"Microsoft."
+     "Storage/storageAccounts\",\"location\":\"westeurope\"}",
+     "id", 2, "duplicate", -1},
+    {"{\"id\":\"" ACCT "e\\u0000f\",\"type\":\"Microsoft."
+     "Storage/storageAccounts\",\"location\":\"westeurope\"}",
+     "id", 1, "U+0000", -1},
+};
+
+TEST(reading_account_duplicates_and_nul)
+{
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(account_cases); i++) {
+        if (!check_case(&account_cases[i]))
+            FAIL_AT("case %zu", i);
+    }
+}
+
+/* Account e, Allow by its own rules, in perimeter n through association
+** x (whose properties the case supplies): Learning falls back to the
+** account and allows, Enforced denies. */
+#define NSP "/n/providers/Microsoft.Network/networkSecurityPerimeters/n"
+#define NSP_ESTATE(assoc_props)                                                \
+    "[" OPEN CLOSE ",{\"id\":\"" NSP "\",\"type\":\"Microsoft.Network/"        \
+    "networkSecurityPerimeters\",\"properties\":{\"perimeterGuid\":\"g\"}},"   \
+    "{\"id\":\"" NSP "/profiles/p\",\"type\":\"Microsoft.Network/"             \
+    "networkSecurityPerimeters/profiles\"},{\"id\":\"" NSP                     \
+    "/resourceAssociations/x\",\"type\":\"Microsoft.Network/"                  \
+    "networkSecurityPerimeters/resourceAssociations\",\"properties\":{"        \
+    "\"privateLinkResource\":{\"id\":\"" ACCT                                  \
+    "e\"},\"profile\":{\"id\":\"" NSP "/profiles/p\"}," assoc_props "}}]"
+
+static const reading_case perimeter_cases[] = {
+    {NSP_ESTATE("\"accessMode\":\"Enforced\",\n\"accessMode\":\"Learning\""),
+     "properties.accessMode", 2, "duplicate", MOAT_DENY},
+    {NSP_ESTATE("\n\"accessMode\":\"Learning\\u0000Enforced\""),
+     "properties.accessMode", 2, "U+0000", MOAT_DENY},
+    /* Which resource the perimeter holds: no safe reading. */
+    {NSP_ESTATE("\"accessMode\":\"Enforced\",\n\"privateLinkResource\":{"
+                "\"id\":\"" ACCT "f\"}"),
+     "properties.privateLinkResource", 2, "duplicate", -1},
+};
+
+TEST(reading_perimeter_duplicates_and_nul)
+{
+    moat_loader *ld;
+    ASSERT_EQ(verdict(NSP_ESTATE("\"accessMode\":\"Learning\""), 0, &ld),
+              MOAT_ALLOW);
+    moat_loader_free(ld);
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(perimeter_cases); i++) {
+        if (!check_case(&perimeter_cases[i]))
+            FAIL_AT("case %zu", i);
+    }
+}
+
+/* Only what moat reads counts: a name twice where moat never looks is the
+** estate's own business. */
+TEST(reading_ignores_what_it_does_not_read)
+{
+    moat_loader *ld;
+    int v = verdict(OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\"},"
+                         "\"foo\":1,\"FOO\":2,\"bar\":\"x\\u0000y\"},"
+                         "\"tags\":{\"env\":\"a\",\"Env\":\"b\"}}",
+                    0, &ld);
+    ASSERT_EQ(v, MOAT_ALLOW);
+    ASSERT_EQ(moat_loader_diag_count(ld), 0);
+    moat_loader_free(ld);
+}
