@@ -194,3 +194,36 @@ TEST(reading_ignores_what_it_does_not_read)
     ASSERT_EQ(moat_loader_diag_count(ld), 0);
     moat_loader_free(ld);
 }
+
+/* `terraform show -json` of a state: account e, whose network_rules the
+** case supplies. */
+#define TF_STATE(rules)                                                        \
+    "{\"format_version\":\"1.0\",\"values\":{\"root_module\":{\"resources\":"  \
+    "[{\"address\":\"azurerm_storage_account.e\",\"mode\":\"managed\","        \
+    "\"type\":\"azurerm_storage_account\",\"name\":\"e\",\"values\":{\"id\":"  \
+    "\"" ACCT "e\",\"name\":\"e\",\"location\":\"westeurope\","                \
+    "\"resource_group_name\":\"rg\",\"public_network_access_enabled\":true,"   \
+    "\"network_rules\":[{" rules "}]}}]}}}"
+
+static const reading_case terraform_cases[] = {
+    {TF_STATE("\"default_action\":\"Allow\",\n\"default_action\":\"Deny\""),
+     "default_action", 2, "duplicate", MOAT_DENY},
+    {TF_STATE("\"default_action\":\"Deny\",\"ip_rules\":[\n"
+              "\"198.51.100.1\\u0000\"]"),
+     NA ".ipRules[0]", 2, "U+0000", MOAT_DENY}, /* ARM paths, as ever */
+    {TF_STATE("\"default_action\":\"Deny\"}],\n\"network_rules\":[{"
+              "\"default_action\":\"Allow\""),
+     "network_rules", 2, "duplicate", -1},
+};
+
+TEST(reading_terraform_duplicates_and_nul)
+{
+    moat_loader *ld;
+    ASSERT_EQ(verdict(TF_STATE("\"default_action\":\"Allow\""), 0, &ld),
+              MOAT_ALLOW);
+    moat_loader_free(ld);
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(terraform_cases); i++) {
+        if (!check_case(&terraform_cases[i]))
+            FAIL_AT("case %zu", i);
+    }
+}
