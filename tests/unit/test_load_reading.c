@@ -84,6 +84,16 @@ static int check_case(const reading_case *c)
     return ok;
 }
 
+/* The first of n cases that fails, or -1. */
+static long first_failing(const reading_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!check_case(&cases[i]))
+            return (long)i;
+    }
+    return -1;
+}
+
 #define NA "properties.networkAcls"
 
 static const reading_case account_cases[] = {
@@ -138,10 +148,7 @@ static const reading_case account_cases[] = {
 
 TEST(reading_account_duplicates_and_nul)
 {
-    for (size_t i = 0; i < MOAT_ARRAY_LEN(account_cases); i++) {
-        if (!check_case(&account_cases[i]))
-            FAIL_AT("case %zu", i);
-    }
+    ASSERT_EQ(first_failing(account_cases, MOAT_ARRAY_LEN(account_cases)), -1);
 }
 
 /* Account e, Allow by its own rules, in perimeter n through association
@@ -175,10 +182,8 @@ TEST(reading_perimeter_duplicates_and_nul)
     ASSERT_EQ(verdict(NSP_ESTATE("\"accessMode\":\"Learning\""), 0, &ld),
               MOAT_ALLOW);
     moat_loader_free(ld);
-    for (size_t i = 0; i < MOAT_ARRAY_LEN(perimeter_cases); i++) {
-        if (!check_case(&perimeter_cases[i]))
-            FAIL_AT("case %zu", i);
-    }
+    ASSERT_EQ(first_failing(perimeter_cases, MOAT_ARRAY_LEN(perimeter_cases)),
+              -1);
 }
 
 /* Only what moat reads counts: a name twice where moat never looks is the
@@ -222,8 +227,6 @@ TEST(reading_terraform_duplicates_and_nul)
     ASSERT_EQ(verdict(TF_STATE("\"default_action\":\"Allow\""), 0, &ld),
               MOAT_ALLOW);
     moat_loader_free(ld);
-    for (size_t i = 0; i < MOAT_ARRAY_LEN(terraform_cases); i++) {
-        if (!check_case(&terraform_cases[i]))
-            FAIL_AT("case %zu", i);
-    }
+    ASSERT_EQ(first_failing(terraform_cases, MOAT_ARRAY_LEN(terraform_cases)),
+              -1);
 }
