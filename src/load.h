@@ -155,6 +155,7 @@ typedef struct raw_subnet {
 typedef struct raw_vnet {
     const char *id;
     const char *location;
+    src_loc loc;
     struct raw_vnet *next;
 } raw_vnet;
 

@@ -108,6 +108,7 @@ void moat__read_vnet(rctx *c, const json_value *res, const json_value *props)
         v->id = moat__dup(c, id);
     if (moat__get_str(c, res, "location", &loc) > 0 && loc->len)
         v->location = moat__dup(c, loc);
+    v->loc = moat__loc(c, NULL);
     if (v->id)
         APPEND(c->ld, vnets, v);
     const json_value *subnets;

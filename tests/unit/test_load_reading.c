@@ -230,3 +230,68 @@ TEST(reading_terraform_duplicates_and_nul)
     ASSERT_EQ(first_failing(terraform_cases, MOAT_ARRAY_LEN(terraform_cases)),
               -1);
 }
+
+/* A subnet inside its VNet and again on its own: the same definition is
+** read once (a warning); two that differ in what moat reads are an error
+** in either mode, since neither reading is the stricter (service endpoints
+** turn IP rules off as they turn virtual network rules on). The same for
+** a VNet's region. */
+#define VNET                                                                   \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/Microsoft.Network/"    \
+    "virtualNetworks/v"
+#define SUBNET_TWICE(endpoints, location)                                      \
+    "[{\"id\":\"" VNET "\",\"type\":\"Microsoft.Network/virtualNetworks\","    \
+    "\"location\":\"westeurope\",\"properties\":{\"subnets\":[{\"id\":\"" VNET \
+    "/subnets/a\",\"properties\":{\"serviceEndpoints\":[{\"service\":"         \
+    "\"Microsoft.Storage\",\"locations\":[\"westeurope\"]}]}}]}},\n"           \
+    "{\"id\":\"" VNET "/subnets/a\",\"type\":\"Microsoft.Network/"             \
+    "virtualNetworks/"                                                         \
+    "subnets\",\"properties\":{\"serviceEndpoints\":[" endpoints               \
+    "]}},\n{\"id\":\"" VNET "\",\"type\":\"Microsoft.Network/"                 \
+    "virtualNetworks\",\"location\":\"" location "\"}]"
+
+TEST(reading_subnet_twice)
+{
+    static const struct {
+        const char *json;
+        const char *message; /* NULL: loads */
+        unsigned line;
+    } cases[] = {
+        {SUBNET_TWICE("{\"service\":\"Microsoft.Storage\",\"locations\":["
+                      "\"westeurope\"]}",
+                      "westeurope"),
+         NULL, 0},
+        {SUBNET_TWICE("", "westeurope"), "defined twice", 2},
+        {SUBNET_TWICE("{\"service\":\"Microsoft.Storage\",\"locations\":["
+                      "\"*\"]}",
+                      "westeurope"),
+         "defined twice", 2},
+        {SUBNET_TWICE("{\"service\":\"Microsoft.Storage\",\"locations\":["
+                      "\"westeurope\"]}",
+                      "northeurope"),
+         "defined twice", 3},
+    };
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(cases); i++) {
+        for (unsigned lenient = 0; lenient < 2; lenient++) {
+            moat_loader *ld = moat_loader_new(lenient ? MOAT_LOAD_LENIENT : 0);
+            moat_loader_add_json(ld, "t.json", cases[i].json,
+                                 strlen(cases[i].json));
+            moat_estate *es = NULL;
+            moat_status rc = moat_loader_finish(ld, &es);
+            const moat_diag *d = diag_of(ld, MOAT_SEV_ERROR);
+            int ok = cases[i].message
+                         ? rc != MOAT_OK && d &&
+                               strstr(d->message, cases[i].message) &&
+                               d->line == cases[i].line
+                         : rc == MOAT_OK;
+            if (!ok)
+                printf("#   case %zu lenient %u: %s: %u: %s\n", i, lenient,
+                       moat_status_name(rc), d ? d->line : 0,
+                       d ? d->message : "(no error)");
+            moat_estate_free(es);
+            moat_loader_free(ld);
+            if (!ok)
+                FAIL_AT("case %zu", i);
+        }
+    }
+}
