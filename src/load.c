@@ -794,7 +794,8 @@ moat_status moat_loader_add_fd(moat_loader *ld, const char *name, int fd)
 
 /* Opens without blocking (a FIFO nobody writes would block open), then
 ** looks at what was opened, not at what the name pointed to a moment
-** before. */
+** before. MOAT_E_IO (cannot open, not a regular file), MOAT_E_LIMIT (past
+** the cap) or the parse's status, each with a diagnostic naming path. */
 static moat_status add_file(moat_loader *ld, const char *path)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

@@ -403,6 +403,98 @@ static int read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
     return 0;
 }
 
+/* The words of a bypass setting. */
+typedef struct bypass_words {
+    const char *w[16];
+    size_t len[16];
+    size_t n;
+    int too_many;
+} bypass_words;
+
+static void add_word(bypass_words *out, const char *w, size_t len)
+{
+    if (out->n == MOAT_ARRAY_LEN(out->w)) {
+        out->too_many = 1;
+        return;
+    }
+    out->w[out->n] = w;
+    out->len[out->n++] = len;
+}
+
+/* "Logging, Metrics": comma-separated, blanks trimmed. */
+static void split_words(const json_value *v, bypass_words *out)
+{
+    const char *s = v->str, *end = v->str + v->len;
+    for (;;) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *a = s, *b = comma ? comma : end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        add_word(out, a, (size_t)(b - a));
+        if (!comma)
+            return;
+        s = comma + 1;
+    }
+}
+
+/* ["Logging", "Metrics"]: 0, or -1 when an element is unknown (r is then
+** left with no exception) or not a string (an error). */
+static int array_words(rctx *c, raw_res *r, const json_value *v,
+                       bypass_words *out)
+{
+    for (const json_value *e = v->child; e; e = e->next) {
+        if (moat__is_expression(e)) {
+            r->bypass_basis = BASIS_UNKNOWN;
+            r->bypass = 0;
+            return -1;
+        }
+        if (e->type != JSON_STRING) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                       "expected an array of strings");
+            return -1;
+        }
+        add_word(out, e->str, e->len);
+    }
+    return 0;
+}
+
+/* r's exceptions from the words; a word Azure refuses, or None with
+** others, is refused (moat__invalid) and grants nothing. */
+static void apply_words(rctx *c, raw_res *r, const json_value *v,
+                        const bypass_words *w)
+{
+    int has_none = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        int bit = -1;
+        for (size_t k = 0; k < MOAT_ARRAY_LEN(bypass_names); k++) {
+            if (moat__eq_ci(bypass_names[k].name, strlen(bypass_names[k].name),
+                            w->w[i], w->len[i]))
+                bit = bypass_names[k].value;
+        }
+        if (bit < 0 || (r->kind == RES_KEYVAULT &&
+                        (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
+            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
+                          (int)w->len[i], w->w[i],
+                          r->kind == RES_KEYVAULT
+                              ? "AzureServices or None"
+                              : "None, or any of Logging, Metrics, "
+                                "AzureServices");
+            continue;
+        }
+        if (bit == 0)
+            has_none = 1;
+        r->bypass |= (uint8_t)bit;
+    }
+    if (has_none && r->bypass) {
+        moat__invalid(c, v,
+                      "\"None\" cannot be combined with other bypass "
+                      "values");
+        r->bypass = 0;
+    }
+}
+
 /* Storage bypass: "Logging, Metrics", "None", or ["Metrics", ...]. Key
 ** Vault takes AzureServices or None only. */
 static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
@@ -425,82 +517,18 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
                    moat__json_type_name(v->type));
         return;
     }
-    /* Gather the words. */
-    const char *words[16];
-    size_t lens[16], nw = 0;
-    int too_many = 0;
-    if (v->type == JSON_STRING) {
-        const char *s = v->str, *end = v->str + v->len;
-        while (s <= end) {
-            const char *comma = memchr(s, ',', (size_t)(end - s));
-            const char *stop = comma ? comma : end;
-            const char *a = s, *b = stop;
-            while (a < b && (*a == ' ' || *a == '\t'))
-                a++;
-            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-                b--;
-            if (nw < 16) {
-                words[nw] = a;
-                lens[nw++] = (size_t)(b - a);
-            } else {
-                too_many = 1;
-            }
-            if (!comma)
-                break;
-            s = comma + 1;
-        }
-    } else {
-        for (const json_value *e = v->child; e; e = e->next) {
-            if (moat__is_expression(e)) {
-                r->bypass_basis = BASIS_UNKNOWN;
-                r->bypass = 0;
-                return;
-            }
-            if (e->type != JSON_STRING) {
-                moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
-                           "expected an array of strings");
-                return;
-            }
-            if (nw < 16) {
-                words[nw] = e->str;
-                lens[nw++] = e->len;
-            } else {
-                too_many = 1;
-            }
-        }
-    }
-    if (too_many) {
+    bypass_words w;
+    w.n = 0;
+    w.too_many = 0;
+    if (v->type == JSON_STRING)
+        split_words(v, &w);
+    else if (array_words(c, r, v, &w) < 0)
+        return;
+    if (w.too_many) {
         moat__invalid(c, v, "too many bypass words");
         return;
     }
-    int has_none = 0;
-    for (size_t i = 0; i < nw; i++) {
-        int bit = -1;
-        for (size_t k = 0; k < MOAT_ARRAY_LEN(bypass_names); k++) {
-            if (moat__eq_ci(bypass_names[k].name, strlen(bypass_names[k].name),
-                            words[i], lens[i]))
-                bit = bypass_names[k].value;
-        }
-        if (bit < 0 || (r->kind == RES_KEYVAULT &&
-                        (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
-            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
-                          (int)lens[i], words[i],
-                          r->kind == RES_KEYVAULT
-                              ? "AzureServices or None"
-                              : "None, or any of Logging, Metrics, "
-                                "AzureServices");
-            continue;
-        }
-        if (bit == 0)
-            has_none = 1;
-        r->bypass |= (uint8_t)bit;
-    }
-    if (has_none && r->bypass) {
-        moat__invalid(c, v,
-                      "\"None\" cannot be combined with other bypass "
-                      "values");
-        r->bypass = 0;
-    }
+    apply_words(c, r, v, &w);
 }
 
 /* The whole firewall unknown (an expression, or under --lenient a value of
@@ -702,7 +730,8 @@ void moat__read_pe_child(rctx *c, const json_value *res,
 
 /* One private link service connection e of private endpoint id: the
 ** resource it reaches and its approval state, as a connection of that
-** resource. */
+** resource. Without a target it adds nothing; out of memory it marks the
+** loader (moat__oom). */
 static void read_link_connection(rctx *c, const json_value *id,
                                  const json_value *e)
 {

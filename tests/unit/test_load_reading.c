@@ -295,3 +295,50 @@ TEST(reading_subnet_twice)
         }
     }
 }
+
+/* A storage account's own view of its perimeter without the perimeter, the
+** association or the profile cannot be read; leaving it out would leave
+** the account outside an Enforced perimeter, so it is an error, as is a
+** perimeter configuration whose access mode is not a string. */
+#define NSP_CONFIG(props)                                                      \
+    "[" OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\"}" CLOSE            \
+    ",{\"id\":\"" ACCT "e/networkSecurityPerimeterConfigurations/c\","         \
+    "\"type\":\"Microsoft.Storage/storageAccounts/"                            \
+    "networkSecurityPerimeterConfigurations\",\"properties\":{" props "}}]"
+
+TEST(reading_incomplete_perimeter_configuration)
+{
+    static const struct {
+        const char *json;
+        int verdict; /* -1: refused */
+        const char *message;
+    } cases[] = {
+        {NSP_CONFIG("\"networkSecurityPerimeter\":{\"id\":\"" NSP "\"},"
+                    "\"resourceAssociation\":{\"accessMode\":\"Enforced\"},"
+                    "\"profile\":{\"name\":\"p\"}"),
+         MOAT_DENY, NULL},
+        {NSP_CONFIG("\"networkSecurityPerimeter\":{\"id\":\"" NSP "\"},"
+                    "\"resourceAssociation\":{\"accessMode\":\"Enforced\"}"),
+         -1, "profile"},
+        {NSP_CONFIG("\"networkSecurityPerimeter\":{\"id\":\"" NSP "\"},"
+                    "\"resourceAssociation\":{\"accessMode\":7},"
+                    "\"profile\":{\"name\":\"p\"}"),
+         -1, "expected a string"},
+    };
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(cases); i++) {
+        for (unsigned flags = 0; flags <= MOAT_LOAD_LENIENT; flags++) {
+            moat_loader *ld;
+            int v = verdict(cases[i].json, flags, &ld);
+            const moat_diag *d = diag_of(ld, MOAT_SEV_ERROR);
+            int ok = v == cases[i].verdict &&
+                     (cases[i].message == NULL ||
+                      (d && strstr(d->message, cases[i].message)));
+            if (!ok)
+                printf("#   case %zu flags %u: verdict %d, %s\n", i, flags, v,
+                       d ? d->message : "(no error)");
+            moat_loader_free(ld);
+            if (!ok)
+                FAIL_AT("case %zu", i);
+        }
+    }
+}
