@@ -301,7 +301,7 @@ TEST(reading_subnet_twice)
 ** the account outside an Enforced perimeter, so it is an error, as is a
 ** perimeter configuration whose access mode is not a string. */
 #define NSP_CONFIG(props)                                                      \
-    "[" OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\"}" CLOSE            \
+    "[" OPEN "\"networkAcls\":{\"defaultAction\":\"Allow\"}" CLOSE             \
     ",{\"id\":\"" ACCT "e/networkSecurityPerimeterConfigurations/c\","         \
     "\"type\":\"Microsoft.Storage/storageAccounts/"                            \
     "networkSecurityPerimeterConfigurations\",\"properties\":{" props "}}]"
@@ -340,5 +340,26 @@ TEST(reading_incomplete_perimeter_configuration)
             if (!ok)
                 FAIL_AT("case %zu", i);
         }
+    }
+}
+
+/* A rule whose action is unknown (a template expression, or under
+** --lenient an action given twice) admits nothing: it might not be Allow. */
+TEST(reading_unknown_action_admits_nothing)
+{
+    static const char *const docs[] = {
+        OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{"
+             "\"value\":\"198.51.100.0/24\",\"action\":\"[parameters('a')]\"}"
+             "]}" CLOSE,
+        OPEN "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{"
+             "\"value\":\"198.51.100.0/24\",\"action\":\"Allow\",\"Action\":"
+             "\"Deny\"}]}" CLOSE,
+    };
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(docs); i++) {
+        moat_loader *ld;
+        int v = verdict(docs[i], MOAT_LOAD_LENIENT, &ld);
+        moat_loader_free(ld);
+        if (v != MOAT_DENY)
+            FAIL_AT("document %zu: verdict %d", i, v);
     }
 }
