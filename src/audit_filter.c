@@ -71,7 +71,7 @@ static moat_status read_suppression(moat_arena *ar, const json_value *e,
                                     size_t i, const char *today,
                                     moat_suppression *s, moat_error *err)
 {
-    char where[32];
+    char where[48];
     snprintf(where, sizeof where, "suppressions[%zu]", i);
     if (e->type != JSON_OBJECT)
         return moat__error_set(err, MOAT_E_INVAL, e->pos,
