@@ -53,18 +53,10 @@ moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
     }
     for (int i = 0; i < n; i++) {
         const char *path = paths[i];
-        if (strcmp(path, "-") == 0) {
-            size_t len;
-            char *text = cli_read_file("-", &len);
-            if (text == NULL) {
-                moat_loader_free(ld);
-                return NULL;
-            }
-            moat_loader_add_json(ld, "<stdin>", text, len);
-            free(text);
-        } else {
+        if (strcmp(path, "-") == 0)
+            moat_loader_add_fd(ld, "<stdin>", 0); /* bounded as files are */
+        else
             moat_loader_add_path(ld, path);
-        }
     }
     moat_estate *es = NULL;
     moat_status rc = moat_loader_finish(ld, &es);

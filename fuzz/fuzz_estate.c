@@ -2,7 +2,9 @@
 ** fuzz_estate.c - the estate loader and compiler on arbitrary bytes, then
 ** a few decisions and an audit against whatever loaded: diagnostics always
 ** name a message; nothing crashes or leaks; every decision fails closed;
-** every audit result names its resource and a known status.
+** every audit result names its resource and a known status; and when the
+** estate loads without --lenient, it loads with it and decides the same
+** (lenient only changes what strict refuses).
 */
 #include "moat.h"
 
@@ -48,6 +50,8 @@ static void audit(const moat_estate *es)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
+    int strict[3] = {-1, -1, -1}; /* verdicts without --lenient, or -1 */
+    int strict_loaded = 0;
     for (unsigned flags = 0; flags <= MOAT_LOAD_LENIENT; flags++) {
         moat_loader *ld = moat_loader_new(flags);
         if (ld == NULL)
@@ -60,8 +64,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             if (d->message == NULL || d->message[0] == '\0')
                 __builtin_trap();
         }
-        if ((rc == MOAT_OK) != (es != NULL))
+        if ((rc == MOAT_OK) != (es != NULL) ||
+            (flags && strict_loaded && es == NULL))
             __builtin_trap();
+        strict_loaded |= flags == 0 && es != NULL;
         /* The estate must not depend on the loader's memory. */
         moat_loader_free(ld);
         if (es) {
@@ -77,6 +83,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                     continue;
                 }
                 moat_decide(q, &d);
+                if (flags == 0)
+                    strict[i] = (int)d.verdict;
+                else if (strict[i] >= 0 && strict[i] != (int)d.verdict)
+                    __builtin_trap();
                 moat_explain(q, x, MOAT_EXPLAIN_STEPS);
                 char out[256];
                 moat_explanation_json(x, out, sizeof out);

@@ -1,12 +1,28 @@
 /*
 ** fuzz_json.c - the JSON parser on arbitrary bytes: no crash, no leak, no
-** undefined behaviour; every accepted tree is well formed.
+** undefined behaviour; every accepted tree is well formed, and a member
+** lookup finds the first member of its name and says when there is a
+** second (what the loader's duplicate check rests on).
 */
 #include "moat_int.h"
 
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+/* m, a member of obj: the lookup of its name gives the first member of
+** that name (m or one before it), and a second one when m is not first. */
+static void check_lookup(const json_value *obj, const json_value *m)
+{
+    if (strlen(m->key) != m->key_len)
+        return; /* a name holding U+0000: not one moat looks up */
+    json_value *second;
+    const json_value *first = moat__json_find(obj, m->key, &second);
+    if (first == NULL || first->key_pos > m->key_pos ||
+        (first != m && second == NULL) || second == first ||
+        (second && second->key_pos <= first->key_pos))
+        __builtin_trap();
+}
 
 static size_t json_walk(const json_value *v, int depth)
 {
@@ -16,8 +32,11 @@ static size_t json_walk(const json_value *v, int depth)
     if (v->type == JSON_STRING && v->str[v->len] != '\0')
         __builtin_trap();
     uint32_t count = 0;
-    for (const json_value *c = v->child; c; c = c->next, count++)
+    for (const json_value *c = v->child; c; c = c->next, count++) {
+        if (v->type == JSON_OBJECT && count < 64)
+            check_lookup(v, c);
         n += json_walk(c, depth + 1);
+    }
     if ((v->type == JSON_ARRAY || v->type == JSON_OBJECT) && count != v->len)
         __builtin_trap();
     return n;

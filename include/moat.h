@@ -7,21 +7,28 @@
 ** data-plane request, whether Azure's network rules let it through, and why.
 ** The contract it implements is spec/decision.md.
 **
-** Lifecycle (sqlite's prepare/step idea):
+** Lifecycle (sqlite's prepare/step idea). The code below is compiled and
+** run by the command-line tests (tests/cli/run.sh), in examples/:
 **
 **     moat_loader *ld = moat_loader_new(0);
-**     moat_loader_add_path(ld, "estate/");          load: read and validate
-**     moat_estate *es; moat_loader_finish(ld, &es); compile: immutable estate
+**     moat_loader_add_path(ld, "estate/");         // load: read, validate
+**     moat_estate *es;
+**     moat_loader_finish(ld, &es);                 // compile: immutable
 **     moat_loader_free(ld);
 **
-**     moat_request *q = moat_request_new(es);       bind: once per thread
-**     moat_request_set(q, MOAT_REQ_RESOURCE, "stdata01", 8);
-**     moat_request_set(q, MOAT_REQ_SOURCE_IP, "203.0.113.7", 11);
-**     moat_decision d; moat_decide(q, &d);          decide: allocates nothing
-**     moat_request_reset(q);                        ... and again
+**     moat_request *q = moat_request_new(es);      // bind: once per thread
+**     moat_request_set(q, MOAT_REQ_RESOURCE, "stnwshipments", 13, NULL);
+**     moat_request_set(q, MOAT_REQ_SOURCE_IP, "203.0.113.77", 12, NULL);
+**     moat_decision d;
+**     moat_decide(q, &d);                          // decide: allocates nothing
 **
 **     moat_explanation *x = moat_explanation_new();
-**     moat_explain(q, x, MOAT_EXPLAIN_STEPS);       explain: only when asked
+**     moat_explain(q, x, MOAT_EXPLAIN_STEPS);      // explain: only when asked
+**     moat_request_reset(q);                       // ... and bind again
+**
+**     moat_explanation_free(x);
+**     moat_request_free(q);                        // requests before their
+**     moat_estate_free(es);                        // estate
 **
 ** Threads: a compiled moat_estate is never modified and may be shared by any
 ** number of threads. A moat_request or moat_explanation belongs to one thread
@@ -195,11 +202,25 @@ typedef struct moat_diag {
 /* A new loader, or NULL when out of memory. flags: MOAT_LOAD_*. */
 MOAT_API moat_loader *moat_loader_new(unsigned flags);
 
+/* The largest estate file moat reads, in bytes (1 GiB). A larger file, or
+** a stream that goes on past it, is refused with MOAT_E_LIMIT. */
+#define MOAT_ESTATE_MAX_BYTES (1024u * 1024u * 1024u)
+
 /* Reads a file, or every *.json file below a directory (sorted by name).
-** Returns MOAT_OK, or the first error; details are in the diagnostics. */
+** Only regular files are read: a FIFO, a device or a socket, given or met
+** as *.json below a directory, is refused (MOAT_E_IO), as is a file larger
+** than MOAT_ESTATE_MAX_BYTES (MOAT_E_LIMIT). Returns MOAT_OK, or the first
+** error; details are in the diagnostics. */
 MOAT_API moat_status moat_loader_add_path(moat_loader *ld, const char *path);
 
-/* Reads JSON from memory; name labels diagnostics. The bytes are copied. */
+/* Reads JSON from an open descriptor (a pipe, standard input) to its end,
+** at most MOAT_ESTATE_MAX_BYTES (then MOAT_E_LIMIT); name labels
+** diagnostics. The descriptor is left open. */
+MOAT_API moat_status moat_loader_add_fd(moat_loader *ld, const char *name,
+                                        int fd);
+
+/* Reads JSON from memory; name labels diagnostics. The bytes are copied.
+** More than MOAT_ESTATE_MAX_BYTES is refused (MOAT_E_LIMIT). */
 MOAT_API moat_status moat_loader_add_json(moat_loader *ld, const char *name,
                                           const char *json, size_t len);
 
@@ -299,7 +320,7 @@ typedef struct moat_error {
 MOAT_API moat_request *moat_request_new(const moat_estate *es);
 MOAT_API void moat_request_free(moat_request *q);
 
-/* Back to the defaults, keeping the binding. */
+/* Back to the defaults, keeping the binding (NULL is a no-op). */
 MOAT_API void moat_request_reset(moat_request *q);
 
 /* Sets one field from a string of len bytes (not necessarily terminated).

@@ -53,8 +53,9 @@ static const moat_audit_rule rules[R_COUNT] = {
      "The public path admits any source address: publicNetworkAccess is "
      "Enabled and the firewall's default action is Allow (Azure's default "
      "when networkAcls is absent), or an IP rule covers the whole address "
-     "space. Anyone with a key, a SAS or a token can reach the data plane "
-     "from anywhere.",
+     "space. Anyone with a credential the resource accepts (an account key "
+     "or a SAS on a storage account, an Entra token on both) can reach the "
+     "data plane from anywhere.",
      MOAT_LEVEL_CRITICAL},
     {"MOAT002", "wide-ip-range",
      "An IP rule or perimeter prefix admits a very wide range",
@@ -83,11 +84,11 @@ static const moat_audit_rule rules[R_COUNT] = {
      MOAT_LEVEL_HIGH},
     {"MOAT006", "disabled-with-exceptions",
      "publicNetworkAccess is Disabled but exceptions still admit traffic",
-     "Disabled turns off IP and virtual network rules only; resource "
-     "instance rules, trusted services and the Logging and Metrics "
-     "exceptions stay in force (Azure Storage network security "
-     "limitations). The resource is not reachable only through private "
-     "endpoints.",
+     "Disabled turns off IP and virtual network rules only; the "
+     "exceptions stay in force: trusted services, and on a storage account "
+     "also resource instance rules and the Logging and Metrics exceptions "
+     "(Azure Storage network security limitations). The resource is not "
+     "reachable only through private endpoints.",
      MOAT_LEVEL_LOW},
     {"MOAT007", "perimeter-lockdown",
      "SecuredByPerimeter without a perimeter: only private endpoints reach "

@@ -25,17 +25,83 @@ static int valid_date(const char *s)
     return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-static const char *opt_str(moat_arena *ar, const json_value *obj,
-                           const char *key, int *bad)
+/* Member key of obj into *out (NULL when absent), where names the object
+** in messages. A name given twice (ignoring case) and a string holding
+** U+0000 are errors, as in estates (docs/decisions.md, "Reading JSON"):
+** readers would disagree on the value. Returns MOAT_OK or the error. */
+static moat_status member(const json_value *obj, const char *key,
+                          const char *where, const json_value **out,
+                          moat_error *err)
 {
-    const json_value *v = moat__json_get(obj, key);
-    if (moat__json_is_null(v))
-        return NULL;
-    if (v->type != JSON_STRING) {
-        *bad = 1;
-        return NULL;
-    }
-    return moat__arena_strndup(ar, v->str, v->len);
+    json_value *second;
+    *out = moat__json_find(obj, key, &second);
+    if (second)
+        return moat__error_set(err, MOAT_E_INVAL, second->key_pos,
+                               "%s: duplicate \"%s\": JSON readers disagree "
+                               "on which one counts",
+                               where, key);
+    if (moat__json_has_nul(*out))
+        return moat__error_set(err, MOAT_E_INVAL, (*out)->pos,
+                               "%s: \"%s\" holds U+0000, which would cut it "
+                               "short",
+                               where, key);
+    return MOAT_OK;
+}
+
+/* An optional string member copied into ar, in *out (NULL when absent). */
+static moat_status opt_str(moat_arena *ar, const json_value *obj,
+                           const char *key, const char *where, const char **out,
+                           moat_error *err)
+{
+    const json_value *v;
+    *out = NULL;
+    moat_status rc = member(obj, key, where, &v, err);
+    if (rc != MOAT_OK || moat__json_is_null(v))
+        return rc;
+    if (v->type != JSON_STRING)
+        return moat__error_set(err, MOAT_E_INVAL, v->pos,
+                               "%s: \"%s\" is a string, not %s", where, key,
+                               moat__json_type_name(v->type));
+    *out = moat__arena_strndup(ar, v->str, v->len);
+    return *out ? MOAT_OK : MOAT_E_NOMEM;
+}
+
+/* One suppression from e (the i-th), checked; MOAT_OK or the error. */
+static moat_status read_suppression(moat_arena *ar, const json_value *e,
+                                    size_t i, const char *today,
+                                    moat_suppression *s, moat_error *err)
+{
+    char where[48];
+    snprintf(where, sizeof where, "suppressions[%zu]", i);
+    if (e->type != JSON_OBJECT)
+        return moat__error_set(err, MOAT_E_INVAL, e->pos,
+                               "%s: expected an object", where);
+    moat_status rc = opt_str(ar, e, "rule", where, &s->rule, err);
+    if (rc == MOAT_OK)
+        rc = opt_str(ar, e, "resource", where, &s->resource, err);
+    if (rc == MOAT_OK)
+        rc = opt_str(ar, e, "fingerprint", where, &s->fingerprint, err);
+    if (rc == MOAT_OK)
+        rc = opt_str(ar, e, "reason", where, &s->reason, err);
+    if (rc == MOAT_OK)
+        rc = opt_str(ar, e, "expires", where, &s->expires, err);
+    if (rc != MOAT_OK)
+        return rc;
+    if (s->reason == NULL || s->reason[0] == '\0')
+        return moat__error_set(err, MOAT_E_INVAL, e->pos,
+                               "%s: a suppression needs a \"reason\"", where);
+    if (s->rule == NULL && s->fingerprint == NULL)
+        return moat__error_set(err, MOAT_E_INVAL, e->pos,
+                               "%s: give a \"rule\" (id or name) or a "
+                               "\"fingerprint\"",
+                               where);
+    if (s->expires && !valid_date(s->expires))
+        return moat__error_set(err, MOAT_E_INVAL, e->pos,
+                               "%s: \"expires\" is \"%s\"; expected "
+                               "YYYY-MM-DD",
+                               where, s->expires);
+    s->expired = s->expires && strcmp(s->expires, today) < 0;
+    return MOAT_OK;
 }
 
 static int rule_matches(const moat_suppression *s, const moat_finding *f)
@@ -78,7 +144,11 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
         rc = moat__error_set(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
         goto out;
     }
-    list = doc->type == JSON_ARRAY ? doc : moat__json_get(doc, "suppressions");
+    if (doc->type == JSON_ARRAY)
+        list = doc;
+    else if ((rc = member(doc, "suppressions", "the suppressions file", &list,
+                          err)) != MOAT_OK)
+        goto out;
     if (list == NULL || list->type != JSON_ARRAY) {
         rc = moat__error_set(err, MOAT_E_INVAL, doc->pos,
                              "expected {\"suppressions\": [...]} or an array");
@@ -91,49 +161,8 @@ moat_status moat_audit_suppress(moat_audit *a, const char *json, size_t len,
     }
     size_t i = 0;
     for (const json_value *e = list->child; e; e = e->next, i++) {
-        int bad = 0;
-        if (e->type != JSON_OBJECT) {
-            rc = moat__error_set(err, MOAT_E_INVAL, e->pos,
-                                 "suppressions[%zu]: expected an object", i);
+        if ((rc = read_suppression(ar, e, i, today, &v[i], err)) != MOAT_OK)
             goto out;
-        }
-        moat_suppression *s = &v[i];
-        s->rule = opt_str(ar, e, "rule", &bad);
-        s->resource = opt_str(ar, e, "resource", &bad);
-        s->fingerprint = opt_str(ar, e, "fingerprint", &bad);
-        s->reason = opt_str(ar, e, "reason", &bad);
-        s->expires = opt_str(ar, e, "expires", &bad);
-        if (bad) {
-            rc = moat__error_set(
-                err, MOAT_E_INVAL, e->pos,
-                "suppressions[%zu]: rule, resource, fingerprint, "
-                "reason and expires are strings",
-                i);
-            goto out;
-        }
-        if (s->reason == NULL || s->reason[0] == '\0') {
-            rc = moat__error_set(
-                err, MOAT_E_INVAL, e->pos,
-                "suppressions[%zu]: a suppression needs a \"reason\"", i);
-            goto out;
-        }
-        if (s->rule == NULL && s->fingerprint == NULL) {
-            rc = moat__error_set(
-                err, MOAT_E_INVAL, e->pos,
-                "suppressions[%zu]: give a \"rule\" (id or name) or a "
-                "\"fingerprint\"",
-                i);
-            goto out;
-        }
-        if (s->expires && !valid_date(s->expires)) {
-            rc = moat__error_set(
-                err, MOAT_E_INVAL, e->pos,
-                "suppressions[%zu]: \"expires\" is \"%s\"; expected "
-                "YYYY-MM-DD",
-                i, s->expires);
-            goto out;
-        }
-        s->expired = s->expires && strcmp(s->expires, today) < 0;
     }
     /* Valid: apply. */
     size_t nf;
@@ -183,11 +212,13 @@ moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
     moat_status rc = MOAT_OK;
     moat_index known;
     moat__index_init(&known);
-    const json_value *list = doc ? moat__json_get(doc, "findings") : NULL;
+    const json_value *list = NULL, *fp;
     if (doc == NULL) {
         rc = moat__error_set(err, MOAT_E_SYNTAX, jerr.pos, "%s", jerr.msg);
         goto out;
     }
+    if ((rc = member(doc, "findings", "the baseline", &list, err)) != MOAT_OK)
+        goto out;
     if (list == NULL || list->type != JSON_ARRAY) {
         rc = moat__error_set(
             err, MOAT_E_INVAL, doc->pos,
@@ -196,7 +227,9 @@ moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
         goto out;
     }
     for (const json_value *e = list->child; e; e = e->next) {
-        const json_value *fp = moat__json_get(e, "fingerprint");
+        if ((rc = member(e, "fingerprint", "the baseline", &fp, err)) !=
+            MOAT_OK)
+            goto out;
         if (fp == NULL || fp->type != JSON_STRING) {
             rc = moat__error_set(err, MOAT_E_INVAL, e->pos,
                                  "a baseline entry without a \"fingerprint\"");

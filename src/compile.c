@@ -25,7 +25,8 @@ typedef struct compiler {
     moat_index sub_tenant; /* subscription guid -> tenant text */
     moat_index perim_by_id;
     moat_index profile_by_id;
-    moat_index vnet_loc; /* vnet id -> location */
+    moat_index vnet_loc;    /* vnet id -> raw_vnet with a location */
+    moat_index raw_subnets; /* subnet id -> its first raw_subnet */
     int failed;
 } compiler;
 
@@ -836,71 +837,150 @@ static void compile_assocs(compiler *c)
 /*--------------------------------------------------------------------------
 ** Subnets.
 */
-static void compile_subnets(compiler *c)
+/* The VNets' regions by id. One VNet listed twice in two regions is an
+** error: which region a subnet's service endpoint reaches would depend on
+** which copy is read. */
+static void index_vnet_regions(compiler *c)
 {
-    moat_loader *ld = c->ld;
-    for (raw_vnet *v = ld->vnets; v; v = v->next) {
-        if (v->location)
-            put(c, &c->vnet_loc, v->id, (void *)v->location);
+    for (raw_vnet *v = c->ld->vnets; v && !c->failed; v = v->next) {
+        if (v->location == NULL)
+            continue;
+        void *prev = NULL;
+        int rc = moat__index_put(&c->vnet_loc, v->id, strlen(v->id), v, &prev);
+        if (rc < 0)
+            c->failed = 1;
+        const raw_vnet *p = prev;
+        if (rc == 1 &&
+            intern_region(c, p->location) != intern_region(c, v->location))
+            moat__diag_at(c->ld, &v->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+                          "virtual network %s is defined twice, in %s and in "
+                          "%s: which region its subnets are in is not clear",
+                          v->id, p->location, v->location);
     }
-    size_t n = 0;
-    for (raw_subnet *s = ld->subnets; s; s = s->next)
-        n++;
-    c->es->subnets = xalloc(c, n * sizeof(subnet_info));
+}
+
+/* The region of s's VNet: the copy read inside the VNet, else the VNet's
+** own resource; NULL when unknown. */
+static const char *vnet_location(compiler *c, const raw_subnet *s)
+{
+    if (s->vnet_location || s->vnet_id == NULL)
+        return s->vnet_location;
+    const raw_vnet *v =
+        moat__index_get(&c->vnet_loc, s->vnet_id, strlen(s->vnet_id));
+    return v ? v->location : NULL;
+}
+
+/* Two definitions of a subnet that moat reads alike: the same service
+** endpoints (in order; names and locations ignoring case), VNet region and
+** address ranges. */
+static int same_subnet(compiler *c, const raw_subnet *a, const raw_subnet *b)
+{
+    if (a->n_endpoints != b->n_endpoints || a->n_prefixes != b->n_prefixes ||
+        intern_region(c, vnet_location(c, a)) !=
+            intern_region(c, vnet_location(c, b)))
+        return 0;
+    for (size_t i = 0; i < a->n_endpoints; i++) { /* in order: conservative */
+        const raw_endpoint *x = &a->endpoints[i], *y = &b->endpoints[i];
+        if (!moat__eq_ci_z(x->service, y->service) ||
+            x->n_locations != y->n_locations)
+            return 0;
+        for (size_t k = 0; k < x->n_locations; k++) {
+            if (!moat__eq_ci_z(x->locations[k], y->locations[k]))
+                return 0;
+        }
+    }
+    for (size_t i = 0; i < a->n_prefixes; i++) {
+        const moat_cidr *x = &a->prefixes[i], *y = &b->prefixes[i];
+        if (x->addr.family != y->addr.family || x->prefix != y->prefix ||
+            moat__u128_cmp(x->addr.v, y->addr.v) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether s repeats a subnet already read: the same definition again is a
+** warning (a VNet's subnets and the subnets on their own), a different one
+** an error in either mode, since neither reading is the stricter (a service
+** endpoint turns IP rules off as it turns virtual network rules on). */
+static int subnet_twice(compiler *c, const raw_subnet *s)
+{
+    void *prev = NULL;
+    int rc = moat__index_put(&c->raw_subnets, s->id, strlen(s->id), (void *)s,
+                             &prev);
+    if (rc < 0)
+        c->failed = 1;
+    if (rc != 1)
+        return rc < 0;
+    const raw_subnet *p = prev;
+    if (same_subnet(c, p, s)) {
+        moat__diag_at(c->ld, &s->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                      "subnet %s appears twice, alike; read once", s->id);
+        return 1;
+    }
+    unsigned line = 0, col;
+    if (p->loc.file)
+        moat__src_line_col(p->loc.file, p->loc.pos, &line, &col);
+    moat__diag_at(c->ld, &s->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+                  "subnet %s is defined twice, differently (first in %s line "
+                  "%u): its service endpoints, region or address ranges are "
+                  "not clear",
+                  s->id, p->loc.file ? p->loc.file->name : "?", line);
+    return 1;
+}
+
+/* s's service endpoints into si: which services, and the regions its
+** Microsoft.Storage endpoint reaches (decision.md section 6). */
+static void compile_endpoints(compiler *c, subnet_info *si, const raw_subnet *s)
+{
+    si->services = xalloc(c, s->n_endpoints * sizeof(char *));
+    size_t nloc = 0;
+    for (size_t i = 0; i < s->n_endpoints; i++)
+        nloc += s->endpoints[i].n_locations;
+    uint32_t *locs = xalloc(c, nloc * sizeof *locs);
     if (c->failed)
         return;
-    for (raw_subnet *s = ld->subnets; s && !c->failed; s = s->next) {
+    for (size_t i = 0; i < s->n_endpoints; i++) {
+        const raw_endpoint *ep = &s->endpoints[i];
+        si->services[si->n_services++] = xstr(c, ep->service);
+        if (moat__eq_ci_z(ep->service, "Microsoft.Storage")) {
+            si->se_storage = 1;
+            for (size_t k = 0; k < ep->n_locations; k++) {
+                if (strcmp(ep->locations[k], "*") == 0)
+                    si->se_storage_any = 1;
+                else
+                    locs[si->n_storage_locations++] =
+                        intern_region(c, ep->locations[k]);
+            }
+        } else if (moat__eq_ci_z(ep->service, "Microsoft.Storage.Global")) {
+            si->se_storage_global = 1;
+        } else if (moat__eq_ci_z(ep->service, "Microsoft.KeyVault")) {
+            si->se_keyvault = 1;
+        }
+    }
+    si->storage_locations = locs;
+}
+
+static void compile_subnets(compiler *c)
+{
+    index_vnet_regions(c);
+    size_t n = 0;
+    for (raw_subnet *s = c->ld->subnets; s; s = s->next)
+        n++;
+    c->es->subnets = xalloc(c, n * sizeof(subnet_info));
+    for (raw_subnet *s = c->ld->subnets; s && !c->failed; s = s->next) {
+        if (subnet_twice(c, s))
+            continue;
         subnet_info *si = &c->es->subnets[c->es->n_subnets];
         si->id = xstr(c, s->id);
-        if (c->failed)
-            return;
-        void *prev = NULL;
-        int rc = moat__index_put(&c->es->subnet_by_id, si->id, strlen(si->id),
-                                 si, &prev);
-        if (rc < 0) {
+        if (c->failed || moat__index_put(&c->es->subnet_by_id, si->id,
+                                         strlen(si->id), si, NULL) < 0) {
             c->failed = 1;
             return;
         }
-        if (rc == 1) {
-            moat__diag_at(ld, &s->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                          "subnet %s appears twice; the first definition is "
-                          "used",
-                          s->id);
-            continue;
-        }
         c->es->n_subnets++;
         si->hash = moat__hash_ci(s->id, strlen(s->id));
-        const char *vloc = s->vnet_location;
-        if (vloc == NULL && s->vnet_id)
-            vloc =
-                moat__index_get(&c->vnet_loc, s->vnet_id, strlen(s->vnet_id));
-        si->vnet_region = intern_region(c, vloc);
-        si->services = xalloc(c, s->n_endpoints * sizeof(char *));
-        size_t nloc = 0;
-        for (size_t i = 0; i < s->n_endpoints; i++)
-            nloc += s->endpoints[i].n_locations;
-        uint32_t *locs = xalloc(c, nloc * sizeof *locs);
-        if (c->failed)
-            return;
-        for (size_t i = 0; i < s->n_endpoints; i++) {
-            const raw_endpoint *ep = &s->endpoints[i];
-            si->services[si->n_services++] = xstr(c, ep->service);
-            if (moat__eq_ci_z(ep->service, "Microsoft.Storage")) {
-                si->se_storage = 1;
-                for (size_t k = 0; k < ep->n_locations; k++) {
-                    if (strcmp(ep->locations[k], "*") == 0)
-                        si->se_storage_any = 1;
-                    else
-                        locs[si->n_storage_locations++] =
-                            intern_region(c, ep->locations[k]);
-                }
-            } else if (moat__eq_ci_z(ep->service, "Microsoft.Storage.Global")) {
-                si->se_storage_global = 1;
-            } else if (moat__eq_ci_z(ep->service, "Microsoft.KeyVault")) {
-                si->se_keyvault = 1;
-            }
-        }
-        si->storage_locations = locs;
+        si->vnet_region = intern_region(c, vnet_location(c, s));
+        compile_endpoints(c, si, s);
     }
 }
 
@@ -927,6 +1007,7 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_init(&c.perim_by_id);
     moat__index_init(&c.profile_by_id);
     moat__index_init(&c.vnet_loc);
+    moat__index_init(&c.raw_subnets);
 
     compile_subscriptions(&c);
     if (!c.failed)
@@ -957,6 +1038,7 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_free(&c.perim_by_id);
     moat__index_free(&c.profile_by_id);
     moat__index_free(&c.vnet_loc);
+    moat__index_free(&c.raw_subnets);
     moat_status rc = MOAT_OK;
     if (c.failed || ld->oom)
         rc = MOAT_E_NOMEM;

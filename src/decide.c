@@ -144,8 +144,10 @@ static int vnet_rule_match(const eval *e, uint16_t *which)
 }
 
 /* A '*' pattern against the caller's id: same number of segments, each
-** equal ignoring case or '*' (one whole segment). Compared from the last
-** segment, where ids differ most. */
+** equal ignoring case or '*', which stands for one whole segment and so
+** never for an empty one ("/subscriptions//resourceGroups/..." names no
+** subscription: decision.md section 4). Compared from the last segment,
+** where ids differ most. Returns 1 on a match, 0 otherwise. */
 static int rar_matches(const moat_request *q, const rar_rule *p)
 {
     if (p->nseg != q->caller_seg.n)
@@ -156,8 +158,11 @@ static int rar_matches(const moat_request *q, const rar_rule *p)
     for (int i = p->nseg - 1; i >= 0; i--) {
         const char *ps = p->resource_id + p->seg_off[i];
         size_t pl = p->seg_len[i];
-        if (pl == 1 && ps[0] == '*')
+        if (pl == 1 && ps[0] == '*') {
+            if (q->caller_seg.len[i] == 0)
+                return 0;
             continue;
+        }
         if (!moat__eq_ci(ps, pl, q->caller_id + q->caller_seg.off[i],
                          q->caller_seg.len[i]))
             return 0;

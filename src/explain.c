@@ -253,11 +253,15 @@ static void resource_reason(moat_buf *b, const moat_request *q,
                          q->target ? q->target : "");
         break;
     case RK_PNA:
-        moat__buf_puts(b,
-                       "the resource's publicNetworkAccess is Disabled and no "
-                       "exception "
-                       "(resource instance rule, trusted service, Logging "
-                       "or Metrics) admits the request");
+        /* The exceptions that outlive Disabled are the resource kind's
+        ** own: Key Vault has trusted services only. */
+        moat__buf_printf(b,
+                         "the resource's publicNetworkAccess is Disabled and "
+                         "no exception (%s) admits the request",
+                         r->kind == RES_STORAGE
+                             ? "resource instance rule, trusted service, "
+                               "Logging or Metrics"
+                             : "trusted service");
         break;
     default: break;
     }

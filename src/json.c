@@ -444,16 +444,33 @@ json_value *moat__json_parse(moat_arena *a, const char *src, size_t len,
     return v;
 }
 
-json_value *moat__json_get(const json_value *obj, const char *key)
+json_value *moat__json_find(const json_value *obj, const char *key,
+                            json_value **second)
 {
+    if (second)
+        *second = NULL;
     if (obj == NULL || obj->type != JSON_OBJECT)
         return NULL;
     size_t n = strlen(key);
+    json_value *first = NULL;
     for (json_value *m = obj->child; m; m = m->next) {
-        if (moat__eq_ci(m->key, m->key_len, key, n))
-            return m;
+        if (!moat__eq_ci(m->key, m->key_len, key, n))
+            continue;
+        if (first == NULL) {
+            first = m;
+            if (second == NULL)
+                break;
+        } else {
+            *second = m;
+            break;
+        }
     }
-    return NULL;
+    return first;
+}
+
+json_value *moat__json_get(const json_value *obj, const char *key)
+{
+    return moat__json_find(obj, key, NULL);
 }
 
 const char *moat__json_type_name(json_type t)

@@ -13,11 +13,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#define MAX_FILE_BYTES (1024u * 1024u * 1024u)
 #define MAX_DIR_DEPTH 32
 
 moat_loader *moat_loader_new(unsigned flags)
@@ -26,6 +27,7 @@ moat_loader *moat_loader_new(unsigned flags)
     if (ld == NULL)
         return NULL;
     ld->flags = flags;
+    ld->max_file_bytes = MOAT_ESTATE_MAX_BYTES;
     moat__arena_init(&ld->arena, 0);
     ld->res_tail = &ld->res;
     ld->subs_tail = &ld->subs;
@@ -245,11 +247,11 @@ const char *moat__dup(rctx *c, const json_value *s)
     return moat__dupn(c->ld, s->str, s->len);
 }
 
-static int get_typed(rctx *c, const json_value *obj, const char *name,
-                     json_type want, const json_value **out)
+/* v (what a lookup gave) when present with type want: see moat__get_str. */
+static int typed(rctx *c, const json_value *v, json_type want,
+                 const json_value **out)
 {
     *out = NULL;
-    const json_value *v = moat__json_get(obj, name);
     if (moat__json_is_null(v))
         return 0;
     if (v->type != want) {
@@ -264,28 +266,25 @@ static int get_typed(rctx *c, const json_value *obj, const char *name,
 int moat__get_str(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_STRING, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_STRING, out);
 }
 
 int moat__get_obj(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_OBJECT, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_OBJECT, out);
 }
 
 int moat__get_arr(rctx *c, const json_value *obj, const char *name,
                   const json_value **out)
 {
-    return get_typed(c, obj, name, JSON_ARRAY, out);
+    return typed(c, moat__member(c, obj, name, NULL), JSON_ARRAY, out);
 }
 
-const json_value *moat__get2(const json_value *obj, const char *a,
-                             const char *b)
+int moat__get_setting(rctx *c, const json_value *obj, const char *name,
+                      const json_value **out)
 {
-    const json_value *v = moat__json_get(obj, a);
-    if (v == NULL && b)
-        v = moat__json_get(obj, b);
-    return v;
+    return typed(c, moat__setting(c, obj, name, NULL), JSON_STRING, out);
 }
 
 const char **moat__read_strings(rctx *c, const json_value *obj,
@@ -304,20 +303,18 @@ const char **moat__read_strings(rctx *c, const json_value *obj,
     size_t mark = moat__rctx_push_key(c, list);
     size_t i = 0;
     for (const json_value *e = list->child; e; e = e->next, i++) {
-        if (e->type == JSON_STRING) {
-            out[(*count)++] = moat__dup(c, e);
-        } else if (e->type == JSON_OBJECT && moat__json_get(e, "id")) {
-            /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
-            const json_value *id = moat__json_get(e, "id");
-            if (id->type == JSON_STRING)
-                out[(*count)++] = moat__dup(c, id);
-        } else {
-            size_t m2 = moat__rctx_push_index(c, i);
+        size_t m2 = moat__rctx_push_index(c, i);
+        /* subscriptions: [{"id": "/subscriptions/<guid>"}] */
+        const json_value *v =
+            e->type == JSON_OBJECT ? moat__member(c, e, "id", NULL) : e;
+        if (v && v->type == JSON_STRING) {
+            if (moat__element_ok(c, v))
+                out[(*count)++] = moat__dup(c, v);
+        } else if (e->type != JSON_OBJECT || v == NULL)
             moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
                        "expected a string, found %s",
                        moat__json_type_name(e->type));
-            moat__rctx_pop(c, m2);
-        }
+        moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);
     return out;
@@ -415,6 +412,62 @@ static int looks_like_account_entry(const json_value *res)
            tid->type == JSON_STRING;
 }
 
+/* What res is, by its "type" ignoring case; an untyped `az account list`
+** entry is a subscription. 0 after a diagnostic when there is nothing to
+** read (no type: a warning; a type that is not a string: an error). */
+static int resource_kind(rctx *c, const json_value *res, kind *k)
+{
+    const json_value *type = moat__member(c, res, "type", NULL);
+    *k = K_UNKNOWN;
+    if (type && type->type == JSON_STRING) {
+        *k = kind_of(type->str, type->len);
+        if (*k == K_UNKNOWN) {
+            c->ld->n_ignored++;
+            if (c->ld->first_ignored_type == NULL)
+                c->ld->first_ignored_type = moat__dup(c, type);
+        }
+    } else if (looks_like_account_entry(res)) {
+        *k = K_SUBSCRIPTION;
+    } else if (type == NULL) {
+        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                   "resource has no \"type\"; ignored (expected an ARM "
+                   "resource such as Microsoft.Storage/storageAccounts)");
+        return 0;
+    } else {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
+                   "expected a string, found %s",
+                   moat__json_type_name(type->type));
+        return 0;
+    }
+    return 1;
+}
+
+/* The reader of each kind; props is where its settings are. */
+static void read_kind(rctx *c, kind k, const json_value *res,
+                      const json_value *props)
+{
+    switch (k) {
+    case K_USER_IDENTITY: moat__read_identity(c, res, props, 1); break;
+    case K_STORAGE: moat__read_account(c, res, props, RES_STORAGE); break;
+    case K_VAULT: moat__read_account(c, res, props, RES_KEYVAULT); break;
+    case K_PE_CHILD: moat__read_pe_child(c, res, props); break;
+    case K_PRIVATE_ENDPOINT: moat__read_private_endpoint(c, res, props); break;
+    case K_PERIMETER: moat__read_perimeter(c, res, props); break;
+    case K_PROFILE: moat__read_profile(c, res, props); break;
+    case K_ACCESS_RULE: moat__read_access_rule(c, res, props); break;
+    case K_ASSOCIATION: moat__read_association(c, res, props); break;
+    case K_LINK: moat__read_link(c, res, props); break;
+    case K_NSP_CONFIGURATION:
+        moat__read_nsp_configuration(c, res, props);
+        break;
+    case K_VNET: moat__read_vnet(c, res, props); break;
+    case K_SUBNET: moat__read_subnet(c, res, props, NULL); break;
+    case K_SUBSCRIPTION: moat__read_subscription(c, res); break;
+    case K_UNKNOWN: return;
+    }
+    c->ld->n_read++;
+}
+
 static void read_resource(moat_loader *ld, const src_file *f,
                           const json_value *res, const char *origin)
 {
@@ -424,6 +477,7 @@ static void read_resource(moat_loader *ld, const src_file *f,
     c.file = f;
     c.origin = origin;
     c.pos = res->pos;
+    /* A label for diagnostics; the readers read the id itself. */
     const json_value *id = moat__json_get(res, "id");
     const json_value *name = moat__json_get(res, "name");
     if (id && id->type == JSON_STRING && id->len)
@@ -438,62 +492,28 @@ static void read_resource(moat_loader *ld, const src_file *f,
                    moat__json_type_name(res->type));
         return;
     }
-    const json_value *type = moat__json_get(res, "type");
-    kind k = K_UNKNOWN;
-    if (type && type->type == JSON_STRING) {
-        k = kind_of(type->str, type->len);
-    } else if (looks_like_account_entry(res)) {
-        k = K_SUBSCRIPTION;
-    } else if (type == NULL) {
-        moat__diag(&c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "resource has no \"type\"; ignored (expected an ARM "
-                   "resource such as Microsoft.Storage/storageAccounts)");
+    kind k;
+    if (!resource_kind(&c, res, &k))
         return;
-    } else {
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
-                   "expected a string, found %s",
-                   moat__json_type_name(type->type));
-        return;
-    }
     /* ARM and Resource Graph nest settings in "properties"; `az ... show`
-    ** prints some types flattened. */
-    const json_value *props = moat__json_get(res, "properties");
-    if (props && props->type == JSON_OBJECT)
-        moat__rctx_push_key(&c, props);
-    else if (!moat__json_is_null(props) && k != K_UNKNOWN) {
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, props,
-                   "expected an object, found %s",
-                   moat__json_type_name(props->type));
-        return;
-    } else
-        props = res;
+    ** prints some types flattened. Of a type moat does not read, only the
+    ** managed identity is read. */
+    const json_value *props = res;
+    if (k != K_UNKNOWN) {
+        const json_value *p = moat__member(&c, res, "properties", NULL);
+        if (!moat__json_is_null(p) && p->type != JSON_OBJECT) {
+            moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, p,
+                       "expected an object, found %s",
+                       moat__json_type_name(p->type));
+            return;
+        }
+        props_mark saved;
+        props = moat__props_enter(&c, res, &saved);
+    }
     /* Any resource may call others with its managed identity. */
     if (k != K_USER_IDENTITY)
         moat__read_identity(&c, res, props, 0);
-    switch (k) {
-    case K_USER_IDENTITY: moat__read_identity(&c, res, props, 1); break;
-    case K_STORAGE: moat__read_account(&c, res, props, RES_STORAGE); break;
-    case K_VAULT: moat__read_account(&c, res, props, RES_KEYVAULT); break;
-    case K_PE_CHILD: moat__read_pe_child(&c, res, props); break;
-    case K_PRIVATE_ENDPOINT: moat__read_private_endpoint(&c, res, props); break;
-    case K_PERIMETER: moat__read_perimeter(&c, res, props); break;
-    case K_PROFILE: moat__read_profile(&c, res, props); break;
-    case K_ACCESS_RULE: moat__read_access_rule(&c, res, props); break;
-    case K_ASSOCIATION: moat__read_association(&c, res, props); break;
-    case K_LINK: moat__read_link(&c, res, props); break;
-    case K_NSP_CONFIGURATION:
-        moat__read_nsp_configuration(&c, res, props);
-        break;
-    case K_VNET: moat__read_vnet(&c, res, props); break;
-    case K_SUBNET: moat__read_subnet(&c, res, props, NULL); break;
-    case K_SUBSCRIPTION: moat__read_subscription(&c, res); break;
-    case K_UNKNOWN:
-        ld->n_ignored++;
-        if (ld->first_ignored_type == NULL && type && type->type == JSON_STRING)
-            ld->first_ignored_type = moat__dup(&c, type);
-        return;
-    }
-    ld->n_read++;
+    read_kind(&c, k, res, props);
 }
 
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
@@ -501,6 +521,33 @@ static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
 {
     for (const json_value *r = arr->child; r; r = r->next)
         read_resource(ld, f, r, origin);
+}
+
+/* The list of resources of a document without a type: ARM's "value",
+** Resource Graph's "data" or a template's "resources", with *origin set.
+** Two of them is an error (which list is meant?): NULL with *origin set.
+** NULL with *origin NULL: none, the document is one resource. */
+static const json_value *container_of(rctx *c, const json_value *doc,
+                                      const char **origin)
+{
+    static const char *const names[] = {"value", "data", "resources"};
+    const json_value *list = NULL;
+    *origin = NULL;
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(names); i++) {
+        const json_value *v = moat__member(c, doc, names[i], NULL);
+        if (v == NULL || v->type != JSON_ARRAY)
+            continue;
+        if (list) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                       "the document holds both \"%s\" and \"%s\": which "
+                       "list of resources is meant is not clear",
+                       list->key, v->key);
+            return NULL;
+        }
+        list = v;
+        *origin = i == 2 ? "template" : "arm";
+    }
+    return list;
 }
 
 static void read_document(moat_loader *ld, const src_file *f,
@@ -526,14 +573,18 @@ static void read_document(moat_loader *ld, const src_file *f,
         moat__read_terraform(ld, f, doc);
         return;
     }
-    if (moat__json_get(doc, "type") == NULL) {
-        static const char *const containers[] = {"value", "data", "resources"};
-        for (size_t i = 0; i < MOAT_ARRAY_LEN(containers); i++) {
-            const json_value *list = moat__json_get(doc, containers[i]);
-            if (list && list->type == JSON_ARRAY) {
-                read_list(ld, f, list, i == 2 ? "template" : "arm");
-                return;
-            }
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.ld = ld;
+    c.file = f;
+    c.res = "";
+    if (moat__member(&c, doc, "type", NULL) == NULL) {
+        const char *origin = NULL;
+        const json_value *list = container_of(&c, doc, &origin);
+        if (list || origin) {
+            if (list)
+                read_list(ld, f, list, origin);
+            return;
         }
     }
     read_resource(ld, f, doc, "arm");
@@ -582,7 +633,9 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     if (ld == NULL)
         return MOAT_E_INVAL;
     src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
-    char *text = moat__arena_strndup(&ld->arena, json, len);
+    char *text = len <= ld->max_file_bytes
+                     ? moat__arena_strndup(&ld->arena, json, len)
+                     : (char *)"";
     const char *fname =
         moat__dupn(ld, name ? name : "<json>", strlen(name ? name : "<json>"));
     if (f == NULL || text == NULL || fname == NULL) {
@@ -592,10 +645,13 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     f->name = fname;
     f->text = text;
     f->len = len;
-    if (len > UINT32_MAX) { /* positions are 32-bit */
-        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, 0, 0, "", "",
-                 "the file is larger than 4 GiB, the most moat reads");
-        return MOAT_E_SYNTAX;
+    if (len > ld->max_file_bytes) { /* and positions are 32-bit */
+        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_LIMIT, f, 0, 0, "", "",
+                 moat__arena_printf(&ld->arena,
+                                    "%zu bytes; an estate file holds at "
+                                    "most %zu (MOAT_ESTATE_MAX_BYTES)",
+                                    len, ld->max_file_bytes));
+        return MOAT_E_LIMIT;
     }
     if (index_lines(ld, f) != 0) {
         moat__oom(ld);
@@ -643,31 +699,124 @@ static moat_status io_error(moat_loader *ld, const char *path, const char *what)
     return MOAT_E_IO;
 }
 
+/* What a file that is not regular is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Estate files are read whole, so only regular files are: a FIFO may never
+** start (nobody writes it) and a device never end (/dev/zero). */
+static moat_status not_regular(moat_loader *ld, const char *path, mode_t mode)
+{
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO,
+                  "%s: %s, not a regular file: an estate file is read whole, "
+                  "and this one might never end; refused",
+                  path, file_kind(mode));
+    return MOAT_E_IO;
+}
+
+static moat_status too_large(moat_loader *ld, const char *name)
+{
+    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
+                  "%s: larger than %zu bytes, the most an estate file may "
+                  "hold (MOAT_ESTATE_MAX_BYTES)",
+                  name, ld->max_file_bytes);
+    return MOAT_E_LIMIT;
+}
+
+/* Reads fd to its end into *out (malloc'd, *len bytes), counting every
+** byte against the cap as it comes, so that a stream or a file that grows
+** while it is read stops there. MOAT_E_LIMIT past the cap, MOAT_E_IO on a
+** read error, MOAT_E_NOMEM; each with a diagnostic naming `name`. */
+static moat_status read_to_end(moat_loader *ld, const char *name, int fd,
+                               size_t hint, char **out, size_t *len)
+{
+    size_t cap = hint + 1 < 65536 ? 65536 : hint + 1, n = 0;
+    char *buf = malloc(cap);
+    moat_status rc = MOAT_OK;
+    while (buf && rc == MOAT_OK) {
+        if (n == cap) { /* never beyond one byte past the cap */
+            size_t grown =
+                cap > ld->max_file_bytes / 2 ? ld->max_file_bytes + 1 : cap * 2;
+            char *p = realloc(buf, grown);
+            if (p == NULL)
+                break;
+            buf = p;
+            cap = grown;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            rc = io_error(ld, name, "cannot read");
+        else if (got == 0)
+            break;
+        else if ((n += (size_t)got) > ld->max_file_bytes)
+            rc = too_large(ld, name);
+    }
+    if (rc == MOAT_OK && (buf == NULL || n == cap)) {
+        moat__oom(ld);
+        rc = MOAT_E_NOMEM;
+    }
+    if (rc != MOAT_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = n;
+    return MOAT_OK;
+}
+
+moat_status moat_loader_add_fd(moat_loader *ld, const char *name, int fd)
+{
+    if (ld == NULL || fd < 0)
+        return MOAT_E_INVAL;
+    if (name == NULL)
+        name = "<fd>";
+    char *text;
+    size_t len;
+    moat_status rc = read_to_end(ld, name, fd, 0, &text, &len);
+    if (rc != MOAT_OK)
+        return rc;
+    rc = moat_loader_add_json(ld, name, text, len);
+    free(text);
+    return rc;
+}
+
+/* Opens without blocking (a FIFO nobody writes would block open), then
+** looks at what was opened, not at what the name pointed to a moment
+** before. MOAT_E_IO (cannot open, not a regular file), MOAT_E_LIMIT (past
+** the cap) or the parse's status, each with a diagnostic naming path. */
 static moat_status add_file(moat_loader *ld, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return io_error(ld, path, "cannot open");
-    moat_buf b;
-    moat__buf_init(&b, MAX_FILE_BYTES);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-        moat__buf_put(&b, chunk, n);
-    int bad = ferror(fp);
-    fclose(fp);
-    moat_status rc;
-    if (bad) {
+    struct stat st;
+    moat_status rc = MOAT_OK;
+    char *text = NULL;
+    size_t len = 0;
+    if (fstat(fd, &st) != 0)
         rc = io_error(ld, path, "cannot read");
-    } else if (b.failed) {
-        moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
-                      "%s: larger than %u bytes, or out of memory", path,
-                      MAX_FILE_BYTES);
-        rc = MOAT_E_LIMIT;
-    } else {
-        rc = moat_loader_add_json(ld, path, b.data ? b.data : "", b.len);
-    }
-    moat__buf_free(&b);
+    else if (!S_ISREG(st.st_mode))
+        rc = not_regular(ld, path, st.st_mode);
+    else if ((uint64_t)st.st_size > ld->max_file_bytes)
+        rc = too_large(ld, path);
+    else
+        rc = read_to_end(ld, path, fd, (size_t)st.st_size, &text, &len);
+    close(fd);
+    if (rc == MOAT_OK)
+        rc = moat_loader_add_json(ld, path, text, len);
+    free(text);
     return rc;
 }
 
@@ -731,10 +880,12 @@ static moat_status add_dir(moat_loader *ld, const char *path, int depth)
         }
         snprintf(child, len, "%s%s%s", path,
                  path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+        /* Every *.json below is part of the estate: one that cannot be
+        ** read (a dangling link, a FIFO) is an error, never skipped, since
+        ** what it holds might be what denies. */
         struct stat st;
-        if (stat(child, &st) == 0 &&
-            (S_ISDIR(st.st_mode) ||
-             (S_ISREG(st.st_mode) && has_json_suffix(names[i])))) {
+        int is_dir = stat(child, &st) == 0 && S_ISDIR(st.st_mode);
+        if (is_dir || has_json_suffix(names[i])) {
             moat_status r = add_path_depth(ld, child, depth + 1);
             if (rc == MOAT_OK)
                 rc = r;
@@ -759,6 +910,8 @@ static moat_status add_path_depth(moat_loader *ld, const char *path, int depth)
         return io_error(ld, path, "cannot open");
     if (S_ISDIR(st.st_mode))
         return add_dir(ld, path, depth);
+    if (!S_ISREG(st.st_mode)) /* a socket cannot even be opened */
+        return not_regular(ld, path, st.st_mode);
     return add_file(ld, path);
 }
 

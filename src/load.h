@@ -155,6 +155,7 @@ typedef struct raw_subnet {
 typedef struct raw_vnet {
     const char *id;
     const char *location;
+    src_loc loc;
     struct raw_vnet *next;
 } raw_vnet;
 
@@ -200,6 +201,7 @@ struct moat_loader {
     size_t n_ignored; /* resources of types moat does not read */
     size_t n_read;    /* resources of types moat reads */
     size_t n_files;
+    size_t max_file_bytes; /* MOAT_ESTATE_MAX_BYTES; tests lower it */
     const char *first_ignored_type;
     raw_res *res, **res_tail;
     raw_sub *subs, **subs_tail;
@@ -225,7 +227,20 @@ typedef struct rctx {
     uint32_t pos;        /* the resource's position, for diagnostics */
     char path[512];
     size_t path_len;
+    /* Where settings are read: `props` (a "properties" object, ARM's
+    ** nesting) and `beside`, the object holding it, whose members would be
+    ** the settings in az's flattened form; beside_len is the path's length
+    ** there. NULL when nothing is nested. */
+    const json_value *props;
+    const json_value *beside;
+    size_t beside_len;
 } rctx;
+
+/* What moat__props_enter() changed, to restore. */
+typedef struct props_mark {
+    const json_value *props, *beside;
+    size_t beside_len, path_len;
+} props_mark;
 
 /* Path building: push returns the previous length for pop. */
 MOAT_HIDDEN size_t moat__rctx_push_key(rctx *c, const json_value *member);
@@ -252,21 +267,56 @@ MOAT_HIDDEN void moat__oom(moat_loader *ld);
 ** bracket) or a value moat marked unknown: its value is not known. */
 MOAT_HIDDEN int moat__is_expression(const json_value *v);
 
-/* Typed member access. Each returns 1 when present with the right type,
-** 0 when absent or null, -1 (after an error diagnostic) otherwise. */
+/* Reading members (load.c, "Reading JSON" in docs/decisions.md). A member
+** is found by name ignoring case, as ARM matches names. It is ambiguous
+** when moat would read it twice: the name given twice, the setting under
+** both of its accepted spellings (name and alias), or both inside
+** "properties" and beside it; and when a string holds U+0000. Either is an
+** error naming file, line and key, since JSON readers disagree on the
+** value (Python, Node and Go take the last of two; C string functions stop
+** at U+0000).
+**
+** Under --lenient: when every value agrees, a warning and that value.
+** Otherwise moat__setting() gives a warning and an unknown value (a
+** string moat__is_expression() sees), which its readers take as the most
+** restrictive one; moat__member() keeps it an error (ids, names,
+** references, containers: no reading of them is safe). Both return the
+** value to read, or NULL when absent. */
+MOAT_HIDDEN const json_value *moat__member(rctx *c, const json_value *obj,
+                                           const char *name, const char *alias);
+MOAT_HIDDEN const json_value *moat__setting(rctx *c, const json_value *obj,
+                                            const char *name,
+                                            const char *alias);
+/* A string element of a list moat reads, c's path at the element: 1 when
+** it may be read; 0 after a diagnostic (an error, a warning under
+** --lenient) when it holds U+0000, and the caller leaves it out (rules
+** and their parts admit, so fewer is stricter). */
+MOAT_HIDDEN int moat__element_ok(rctx *c, const json_value *e);
+/* The object obj's settings are read from: its "properties" when that is
+** an object (ARM), else obj itself (az's flattened output); the path
+** follows, and moat__member() then looks beside "properties" too.
+** moat__props_leave() restores c. */
+MOAT_HIDDEN const json_value *moat__props_enter(rctx *c, const json_value *obj,
+                                                props_mark *saved);
+MOAT_HIDDEN void moat__props_leave(rctx *c, const props_mark *saved);
+
+/* Typed member access (through moat__member). Each returns 1 when present
+** with the right type, 0 when absent or null, -1 (after an error
+** diagnostic) otherwise. */
 MOAT_HIDDEN int moat__get_str(rctx *c, const json_value *obj, const char *name,
                               const json_value **out);
 MOAT_HIDDEN int moat__get_obj(rctx *c, const json_value *obj, const char *name,
                               const json_value **out);
 MOAT_HIDDEN int moat__get_arr(rctx *c, const json_value *obj, const char *name,
                               const json_value **out);
+/* A string setting through moat__setting(): under --lenient a conflict
+** gives an unknown value (moat__is_expression) instead of an error. */
+MOAT_HIDDEN int moat__get_setting(rctx *c, const json_value *obj,
+                                  const char *name, const json_value **out);
 /* A list of strings (or of {"id": ...} objects, as subscriptions are)
 ** copied into the loader's arena; *count gets its length. */
 MOAT_HIDDEN const char **moat__read_strings(rctx *c, const json_value *obj,
                                             const char *name, uint16_t *count);
-/* The first present of two spellings ("networkAcls"/"networkRuleSet"). */
-MOAT_HIDDEN const json_value *moat__get2(const json_value *obj, const char *a,
-                                         const char *b);
 /* A string copied into the loader's arena (NULL when out of memory). */
 MOAT_HIDDEN const char *moat__dup(rctx *c, const json_value *s);
 MOAT_HIDDEN const char *moat__dupn(moat_loader *ld, const char *s, size_t n);

@@ -127,6 +127,8 @@ struct json_value {
     uint32_t key_len;
     uint32_t end;     /* byte offset just past the value */
     uint32_t key_pos; /* offset of the member name's opening quote */
+    uint8_t flagged;  /* the loader said this member is read twice or holds
+                         U+0000: 1 in a warning, 2 in an error (load.c) */
 };
 
 typedef struct json_error {
@@ -141,8 +143,21 @@ typedef struct json_error {
 ** of memory (err->msg is "out of memory"). */
 MOAT_HIDDEN json_value *moat__json_parse(moat_arena *a, const char *src,
                                          size_t len, json_error *err);
+/* The first member whose name equals key ignoring ASCII case, as ARM
+** matches names; NULL when absent or obj is not an object. When second is
+** not NULL it gets the next member of that name, or NULL: two are
+** ambiguous (RFC 8259 section 4: "the behavior of software that receives
+** such an object is unpredictable"). */
+MOAT_HIDDEN json_value *moat__json_find(const json_value *obj, const char *key,
+                                        json_value **second);
 /* The first member whose name equals key ignoring ASCII case. */
 MOAT_HIDDEN json_value *moat__json_get(const json_value *obj, const char *key);
+/* A string holding U+0000: every reader that takes it as a C string (enum
+** names, ids, strcmp) would read it cut short. */
+static inline int moat__json_has_nul(const json_value *v)
+{
+    return v && v->type == JSON_STRING && memchr(v->str, '\0', v->len);
+}
 MOAT_HIDDEN const char *moat__json_type_name(json_type t);
 /* True for null or absent. */
 static inline int moat__json_is_null(const json_value *v)

@@ -63,7 +63,7 @@ static int read_enum(rctx *c, const json_value *obj, const char *name,
                      const json_value **at)
 {
     const json_value *v;
-    int rc = moat__get_str(c, obj, name, &v);
+    int rc = moat__get_setting(c, obj, name, &v);
     if (at)
         *at = v;
     if (rc <= 0)
@@ -88,20 +88,20 @@ static const char *last_segment(const char *id)
 */
 
 /* The text of a rule element: the element itself when it is a string
-** (Terraform's lists), else its member k1 or k2. NULL after a diagnostic
-** or when the element is to be skipped. */
+** (Terraform's lists), else its member k1 or k2 (two spellings). NULL
+** after a diagnostic or when the element is to be skipped. */
 static const json_value *element_text(rctx *c, const json_value *elem,
                                       const char *k1, const char *k2)
 {
     if (elem->type == JSON_STRING)
-        return elem;
+        return moat__element_ok(c, elem) ? elem : NULL;
     if (elem->type != JSON_OBJECT) {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, elem,
                    "expected an object with \"%s\", found %s", k1,
                    moat__json_type_name(elem->type));
         return NULL;
     }
-    const json_value *v = moat__get2(elem, k1, k2);
+    const json_value *v = moat__setting(c, elem, k1, k2);
     if (moat__json_is_null(v)) {
         moat__invalid(c, elem, "rule has no \"%s\"", k1);
         return NULL;
@@ -144,14 +144,20 @@ static size_t clean_value(rctx *c, const json_value *v, const char **text)
     return n;
 }
 
+/* 1 when the rule's action lets it admit (absent, or Allow), 0 when not
+** (after a diagnostic), UNKNOWN_VALUE when unknown: the rule then admits
+** nothing, its most restrictive reading. */
 static int check_action(rctx *c, const json_value *elem)
 {
     if (elem->type != JSON_OBJECT)
         return 1;
     int allow = 1;
     const json_value *at;
-    if (read_enum(c, elem, "action", action_names, 2, &allow, &at) < 0)
+    int rc = read_enum(c, elem, "action", action_names, 2, &allow, &at);
+    if (rc < 0)
         return 0;
+    if (rc == UNKNOWN_VALUE)
+        return UNKNOWN_VALUE;
     if (!allow) {
         moat__invalid(c, at,
                       "action \"%s\" is not supported: Azure network "
@@ -266,7 +272,7 @@ static void each_rule(rctx *c, raw_res *r, const json_value *acls,
                       const char *name, size_t limit, rule_reader one, int kind,
                       basis *b)
 {
-    const json_value *list = moat__json_get(acls, name);
+    const json_value *list = moat__setting(c, acls, name, NULL);
     if (moat__is_expression(list)) {
         *b = BASIS_UNKNOWN;
         return;
@@ -283,8 +289,10 @@ static void each_rule(rctx *c, raw_res *r, const json_value *acls,
     for (const json_value *e = list->child; e; e = e->next, i++) {
         size_t m2 = moat__rctx_push_index(c, i);
         if (i >= limit) {
-            const json_value *v =
-                e->type == JSON_OBJECT ? moat__get2(e, "value", "id") : e;
+            const json_value *v = e; /* for the message only */
+            if (e->type == JSON_OBJECT &&
+                (v = moat__json_get(e, "value")) == NULL)
+                v = moat__json_get(e, "id");
             reject(c, r, e, name, (uint16_t)i,
                    v && v->type == JSON_STRING ? v->str : "", REJ_LIMIT,
                    "rule %zu of %u; Azure allows at most %zu", i + 1, list->len,
@@ -305,8 +313,11 @@ static int read_ip_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         return 1;
     const char *text;
     size_t n = v ? clean_value(c, v, &text) : 0;
+    int action = n ? check_action(c, e) : 0;
+    if (action == UNKNOWN_VALUE)
+        return 1;
     moat_cidr cidr;
-    if (n == 0 || !check_action(c, e) ||
+    if (!action ||
         !validate_ip(c, r, v, text, n, (ip_family_rule)kind, i, &cidr))
         return 0;
     ip_rule *ir = kind == IPR_STORAGE_V6 ? VEC_PUSH(c->ld, r->ip6)
@@ -328,7 +339,10 @@ static int read_vnet_rule(rctx *c, raw_res *r, const json_value *e, uint16_t i,
         return 1;
     const char *text;
     size_t n = v ? clean_value(c, v, &text) : 0;
-    if (n == 0 || !check_action(c, e))
+    int action = n ? check_action(c, e) : 0;
+    if (action == UNKNOWN_VALUE)
+        return 1;
+    if (!action)
         return 0;
     int state = VNET_ABSENT;
     if (e->type == JSON_OBJECT) {
@@ -360,11 +374,11 @@ static int read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
                    moat__json_type_name(e->type));
         return 0;
     }
-    if (moat__get_str(c, e, "tenantId", &tid) == 0) {
+    if (moat__get_setting(c, e, "tenantId", &tid) == 0) {
         moat__invalid(c, e, "rule has no \"tenantId\"");
         return 0;
     }
-    if (moat__get_str(c, e, "resourceId", &rid) == 0) {
+    if (moat__get_setting(c, e, "resourceId", &rid) == 0) {
         moat__invalid(c, e, "rule has no \"resourceId\"");
         return 0;
     }
@@ -389,11 +403,103 @@ static int read_rar(rctx *c, raw_res *r, const json_value *e, uint16_t i,
     return 0;
 }
 
+/* The words of a bypass setting. */
+typedef struct bypass_words {
+    const char *w[16];
+    size_t len[16];
+    size_t n;
+    int too_many;
+} bypass_words;
+
+static void add_word(bypass_words *out, const char *w, size_t len)
+{
+    if (out->n == MOAT_ARRAY_LEN(out->w)) {
+        out->too_many = 1;
+        return;
+    }
+    out->w[out->n] = w;
+    out->len[out->n++] = len;
+}
+
+/* "Logging, Metrics": comma-separated, blanks trimmed. */
+static void split_words(const json_value *v, bypass_words *out)
+{
+    const char *s = v->str, *end = v->str + v->len;
+    for (;;) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *a = s, *b = comma ? comma : end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        add_word(out, a, (size_t)(b - a));
+        if (!comma)
+            return;
+        s = comma + 1;
+    }
+}
+
+/* ["Logging", "Metrics"]: 0, or -1 when an element is unknown (r is then
+** left with no exception) or not a string (an error). */
+static int array_words(rctx *c, raw_res *r, const json_value *v,
+                       bypass_words *out)
+{
+    for (const json_value *e = v->child; e; e = e->next) {
+        if (moat__is_expression(e)) {
+            r->bypass_basis = BASIS_UNKNOWN;
+            r->bypass = 0;
+            return -1;
+        }
+        if (e->type != JSON_STRING) {
+            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                       "expected an array of strings");
+            return -1;
+        }
+        add_word(out, e->str, e->len);
+    }
+    return 0;
+}
+
+/* r's exceptions from the words; a word Azure refuses, or None with
+** others, is refused (moat__invalid) and grants nothing. */
+static void apply_words(rctx *c, raw_res *r, const json_value *v,
+                        const bypass_words *w)
+{
+    int has_none = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        int bit = -1;
+        for (size_t k = 0; k < MOAT_ARRAY_LEN(bypass_names); k++) {
+            if (moat__eq_ci(bypass_names[k].name, strlen(bypass_names[k].name),
+                            w->w[i], w->len[i]))
+                bit = bypass_names[k].value;
+        }
+        if (bit < 0 || (r->kind == RES_KEYVAULT &&
+                        (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
+            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
+                          (int)w->len[i], w->w[i],
+                          r->kind == RES_KEYVAULT
+                              ? "AzureServices or None"
+                              : "None, or any of Logging, Metrics, "
+                                "AzureServices");
+            continue;
+        }
+        if (bit == 0)
+            has_none = 1;
+        r->bypass |= (uint8_t)bit;
+    }
+    if (has_none && r->bypass) {
+        moat__invalid(c, v,
+                      "\"None\" cannot be combined with other bypass "
+                      "values");
+        r->bypass = 0;
+    }
+}
+
 /* Storage bypass: "Logging, Metrics", "None", or ["Metrics", ...]. Key
 ** Vault takes AzureServices or None only. */
 static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
 {
-    const json_value *v = moat__json_get(acls, "bypass");
+    const json_value *v = moat__setting(c, acls, "bypass", NULL);
     r->bypass = BYPASS_AZURE_SERVICES;
     r->bypass_basis = BASIS_DEFAULT;
     if (moat__json_is_null(v))
@@ -411,82 +517,18 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
                    moat__json_type_name(v->type));
         return;
     }
-    /* Gather the words. */
-    const char *words[16];
-    size_t lens[16], nw = 0;
-    int too_many = 0;
-    if (v->type == JSON_STRING) {
-        const char *s = v->str, *end = v->str + v->len;
-        while (s <= end) {
-            const char *comma = memchr(s, ',', (size_t)(end - s));
-            const char *stop = comma ? comma : end;
-            const char *a = s, *b = stop;
-            while (a < b && (*a == ' ' || *a == '\t'))
-                a++;
-            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-                b--;
-            if (nw < 16) {
-                words[nw] = a;
-                lens[nw++] = (size_t)(b - a);
-            } else {
-                too_many = 1;
-            }
-            if (!comma)
-                break;
-            s = comma + 1;
-        }
-    } else {
-        for (const json_value *e = v->child; e; e = e->next) {
-            if (moat__is_expression(e)) {
-                r->bypass_basis = BASIS_UNKNOWN;
-                r->bypass = 0;
-                return;
-            }
-            if (e->type != JSON_STRING) {
-                moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
-                           "expected an array of strings");
-                return;
-            }
-            if (nw < 16) {
-                words[nw] = e->str;
-                lens[nw++] = e->len;
-            } else {
-                too_many = 1;
-            }
-        }
-    }
-    if (too_many) {
+    bypass_words w;
+    w.n = 0;
+    w.too_many = 0;
+    if (v->type == JSON_STRING)
+        split_words(v, &w);
+    else if (array_words(c, r, v, &w) < 0)
+        return;
+    if (w.too_many) {
         moat__invalid(c, v, "too many bypass words");
         return;
     }
-    int has_none = 0;
-    for (size_t i = 0; i < nw; i++) {
-        int bit = -1;
-        for (size_t k = 0; k < MOAT_ARRAY_LEN(bypass_names); k++) {
-            if (moat__eq_ci(bypass_names[k].name, strlen(bypass_names[k].name),
-                            words[i], lens[i]))
-                bit = bypass_names[k].value;
-        }
-        if (bit < 0 || (r->kind == RES_KEYVAULT &&
-                        (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
-            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
-                          (int)lens[i], words[i],
-                          r->kind == RES_KEYVAULT
-                              ? "AzureServices or None"
-                              : "None, or any of Logging, Metrics, "
-                                "AzureServices");
-            continue;
-        }
-        if (bit == 0)
-            has_none = 1;
-        r->bypass |= (uint8_t)bit;
-    }
-    if (has_none && r->bypass) {
-        moat__invalid(c, v,
-                      "\"None\" cannot be combined with other bypass "
-                      "values");
-        r->bypass = 0;
-    }
+    apply_words(c, r, v, &w);
 }
 
 /* The whole firewall unknown (an expression, or under --lenient a value of
@@ -507,7 +549,8 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
     r->bypass = BYPASS_AZURE_SERVICES;
     r->bypass_basis = BASIS_DEFAULT;
     r->ip_basis = r->vnet_basis = r->rar_basis = BASIS_DEFAULT;
-    const json_value *acls = moat__get2(props, "networkAcls", "networkRuleSet");
+    const json_value *acls =
+        moat__setting(c, props, "networkAcls", "networkRuleSet");
     if (moat__json_is_null(acls))
         return;
     if (moat__is_expression(acls)) {
@@ -570,9 +613,11 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
 ** Private endpoint connections.
 */
 
-/* One connection object (ARM nesting or `az show`'s flattened form). Fills
-** pe and returns 1 when it is usable. */
-static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
+/* One connection object (ARM nesting or `az show`'s flattened form); props
+** is where its settings are, NULL to find them in e. Fills pe and returns 1
+** when it is usable. */
+static int read_connection(rctx *c, const json_value *e,
+                           const json_value *props, pe_conn *pe)
 {
     if (e->type != JSON_OBJECT) {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, e,
@@ -580,12 +625,9 @@ static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
                    moat__json_type_name(e->type));
         return 0;
     }
-    const json_value *props = moat__json_get(e, "properties");
-    size_t mark = c->path_len;
-    if (props && props->type == JSON_OBJECT)
-        moat__rctx_push_key(c, props);
-    else
-        props = e;
+    props_mark saved = {c->props, c->beside, c->beside_len, c->path_len};
+    if (props == NULL)
+        props = moat__props_enter(c, e, &saved);
     int ok = 0;
     const json_value *ep, *pid = NULL, *state;
     if (moat__get_obj(c, props, "privateEndpoint", &ep) > 0) {
@@ -616,20 +658,22 @@ static int read_connection(rctx *c, const json_value *e, pe_conn *pe)
         pe->hash = moat__hash_ci(text, n);
         pe->status = (pe_status)status;
         pe->status_text = status_text;
-        const json_value *cid = moat__get2(e, "id", "name");
+        const json_value *cid = moat__json_get(e, "id"); /* a label */
+        if (cid == NULL)
+            cid = moat__json_get(e, "name");
         pe->name = (cid && cid->type == JSON_STRING && cid->len)
                        ? moat__dup(c, cid)
                        : pe->pe_id;
         ok = 1;
     }
-    moat__rctx_pop(c, mark);
+    moat__props_leave(c, &saved);
     return ok;
 }
 
 static void read_connections(rctx *c, raw_res *r, const json_value *props)
 {
     const json_value *list =
-        moat__json_get(props, "privateEndpointConnections");
+        moat__setting(c, props, "privateEndpointConnections", NULL);
     r->pe_basis = BASIS_DEFAULT;
     if (moat__is_expression(list)) {
         r->pe_basis = BASIS_UNKNOWN;
@@ -644,7 +688,7 @@ static void read_connections(rctx *c, raw_res *r, const json_value *props)
         size_t m2 = moat__rctx_push_index(c, i);
         pe_conn pe;
         memset(&pe, 0, sizeof pe);
-        if (read_connection(c, e, &pe)) {
+        if (read_connection(c, e, NULL, &pe)) {
             pe_conn *slot = VEC_PUSH(c->ld, r->pes);
             if (slot) {
                 *slot = pe;
@@ -659,7 +703,6 @@ static void read_connections(rctx *c, raw_res *r, const json_value *props)
 void moat__read_pe_child(rctx *c, const json_value *res,
                          const json_value *props)
 {
-    (void)props;
     const json_value *id;
     if (moat__get_str(c, res, "id", &id) <= 0) {
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
@@ -671,7 +714,7 @@ void moat__read_pe_child(rctx *c, const json_value *res,
         moat__arm_parent_len(id->str, id->len, "privateEndpointConnections");
     pe_conn pe;
     memset(&pe, 0, sizeof pe);
-    if (plen == 0 || !read_connection(c, res, &pe))
+    if (plen == 0 || !read_connection(c, res, props, &pe))
         return;
     raw_pe_child *ch = moat__arena_zalloc(&c->ld->arena, sizeof *ch);
     if (ch == NULL) {
@@ -685,6 +728,66 @@ void moat__read_pe_child(rctx *c, const json_value *res,
     APPEND(c->ld, pe_children, ch);
 }
 
+/* One private link service connection e of private endpoint id: the
+** resource it reaches and its approval state, as a connection of that
+** resource. Without a target it adds nothing; out of memory it marks the
+** loader (moat__oom). */
+static void read_link_connection(rctx *c, const json_value *id,
+                                 const json_value *e)
+{
+    props_mark saved;
+    const json_value *p = moat__props_enter(c, e, &saved);
+    const json_value *target, *state;
+    int status = PE_UNKNOWN;
+    const char *status_text = "unknown";
+    if (moat__get_obj(c, p, "privateLinkServiceConnectionState", &state) > 0 &&
+        read_enum(c, state, "status", pe_status_names,
+                  MOAT_ARRAY_LEN(pe_status_names), &status, NULL) == 1)
+        status_text = pe_status_names[status].name;
+    else
+        status = PE_UNKNOWN;
+    raw_pe_child *ch = NULL;
+    if (moat__get_str(c, p, "privateLinkServiceId", &target) > 0 &&
+        target->len &&
+        (ch = moat__arena_zalloc(&c->ld->arena, sizeof *ch)) == NULL)
+        moat__oom(c->ld);
+    if (ch) {
+        ch->target_id = moat__dup(c, target);
+        ch->conn.pe_id = moat__dup(c, id);
+        ch->conn.name = ch->conn.pe_id;
+        ch->conn.hash = moat__hash_ci(id->str, id->len);
+        ch->conn.status = (pe_status)status;
+        ch->conn.status_text = status_text;
+        ch->conn.index = MOAT_RULE_NONE;
+        ch->conn.from_endpoint = 1;
+        ch->loc = moat__loc(c, e);
+        APPEND(c->ld, pe_children, ch);
+    }
+    moat__props_leave(c, &saved);
+}
+
+/* Where the endpoint sits: properties.subnet.id. */
+static void read_pe_site(rctx *c, const json_value *id, const json_value *props)
+{
+    const json_value *subnet, *subnet_id = NULL;
+    if (moat__get_obj(c, props, "subnet", &subnet) > 0) {
+        size_t mark = moat__rctx_push_key(c, subnet);
+        moat__get_str(c, subnet, "id", &subnet_id);
+        moat__rctx_pop(c, mark);
+    }
+    if (subnet_id == NULL || subnet_id->len == 0 ||
+        moat__is_expression(subnet_id))
+        return;
+    raw_pe_site *site = moat__arena_zalloc(&c->ld->arena, sizeof *site);
+    if (site == NULL) {
+        moat__oom(c->ld);
+        return;
+    }
+    site->pe_id = moat__dup(c, id);
+    site->subnet_id = moat__dup(c, subnet_id);
+    APPEND(c->ld, pe_sites, site);
+}
+
 /* Microsoft.Network/privateEndpoints: each (manual) private link service
 ** connection names the resource it reaches and its approval state. */
 void moat__read_private_endpoint(rctx *c, const json_value *res,
@@ -693,24 +796,10 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
     const json_value *id;
     if (moat__get_str(c, res, "id", &id) <= 0 || id->len == 0)
         return;
-    const json_value *subnet = moat__json_get(props, "subnet");
-    const json_value *subnet_id = subnet && subnet->type == JSON_OBJECT
-                                      ? moat__json_get(subnet, "id")
-                                      : NULL;
-    if (subnet_id && subnet_id->type == JSON_STRING && subnet_id->len &&
-        !moat__is_expression(subnet_id)) {
-        raw_pe_site *site = moat__arena_zalloc(&c->ld->arena, sizeof *site);
-        if (site == NULL) {
-            moat__oom(c->ld);
-            return;
-        }
-        site->pe_id = moat__dup(c, id);
-        site->subnet_id = moat__dup(c, subnet_id);
-        APPEND(c->ld, pe_sites, site);
-    }
+    read_pe_site(c, id, props);
     static const char *const lists[] = {"privateLinkServiceConnections",
                                         "manualPrivateLinkServiceConnections"};
-    for (size_t l = 0; l < MOAT_ARRAY_LEN(lists); l++) {
+    for (size_t l = 0; l < MOAT_ARRAY_LEN(lists) && !c->ld->oom; l++) {
         const json_value *list;
         if (moat__get_arr(c, props, lists[l], &list) <= 0)
             continue;
@@ -718,38 +807,7 @@ void moat__read_private_endpoint(rctx *c, const json_value *res,
         size_t i = 0;
         for (const json_value *e = list->child; e; e = e->next, i++) {
             size_t m2 = moat__rctx_push_index(c, i);
-            const json_value *p = moat__json_get(e, "properties");
-            if (p == NULL || p->type != JSON_OBJECT)
-                p = e;
-            const json_value *target, *state;
-            int status = PE_UNKNOWN;
-            const char *status_text = "unknown";
-            if (moat__get_obj(c, p, "privateLinkServiceConnectionState",
-                              &state) > 0 &&
-                read_enum(c, state, "status", pe_status_names,
-                          MOAT_ARRAY_LEN(pe_status_names), &status, NULL) == 1)
-                status_text = pe_status_names[status].name;
-            else
-                status = PE_UNKNOWN;
-            if (moat__get_str(c, p, "privateLinkServiceId", &target) > 0 &&
-                target->len) {
-                raw_pe_child *ch =
-                    moat__arena_zalloc(&c->ld->arena, sizeof *ch);
-                if (ch == NULL) {
-                    moat__oom(c->ld);
-                    return;
-                }
-                ch->target_id = moat__dup(c, target);
-                ch->conn.pe_id = moat__dup(c, id);
-                ch->conn.name = ch->conn.pe_id;
-                ch->conn.hash = moat__hash_ci(id->str, id->len);
-                ch->conn.status = (pe_status)status;
-                ch->conn.status_text = status_text;
-                ch->conn.index = MOAT_RULE_NONE;
-                ch->conn.from_endpoint = 1;
-                ch->loc = moat__loc(c, e);
-                APPEND(c->ld, pe_children, ch);
-            }
+            read_link_connection(c, id, e);
             moat__rctx_pop(c, m2);
         }
         moat__rctx_pop(c, mark);
@@ -810,7 +868,7 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
     ** subscription (compile.c), or a Resource Graph row states it. */
     const json_value *tid = NULL;
     if (kind == RES_KEYVAULT) {
-        if (moat__get_str(c, props, "tenantId", &tid) > 0 && tid->len &&
+        if (moat__get_setting(c, props, "tenantId", &tid) > 0 && tid->len &&
             !moat__is_expression(tid)) {
             r->tenant = moat__dup(c, tid);
             r->tenant_source = "properties.tenantId";

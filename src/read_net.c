@@ -108,6 +108,7 @@ void moat__read_vnet(rctx *c, const json_value *res, const json_value *props)
         v->id = moat__dup(c, id);
     if (moat__get_str(c, res, "location", &loc) > 0 && loc->len)
         v->location = moat__dup(c, loc);
+    v->loc = moat__loc(c, NULL);
     if (v->id)
         APPEND(c->ld, vnets, v);
     const json_value *subnets;
@@ -122,32 +123,46 @@ void moat__read_vnet(rctx *c, const json_value *res, const json_value *props)
                        "expected a subnet object, found %s",
                        moat__json_type_name(e->type));
         } else {
-            const json_value *sp = moat__json_get(e, "properties");
-            if (sp && sp->type == JSON_OBJECT) {
-                size_t m3 = moat__rctx_push_key(c, sp);
-                moat__read_subnet(c, e, sp, v->location);
-                moat__rctx_pop(c, m3);
-            } else {
-                moat__read_subnet(c, e, e, v->location);
-            }
+            props_mark saved;
+            const json_value *sp = moat__props_enter(c, e, &saved);
+            moat__read_subnet(c, e, sp, v->location);
+            moat__props_leave(c, &saved);
         }
         moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);
 }
 
+/* The subscription's tenantId, beside "properties" (Resource Graph, az)
+** or inside it; NULL when absent or when the two disagree (a diagnostic:
+** then no tenant is known, which fails closed). */
+static const json_value *subscription_tenant(rctx *c, const json_value *res)
+{
+    const json_value *top = NULL, *in = NULL;
+    moat__get_str(c, res, "tenantId", &top);
+    if (c->props && c->beside == res)
+        moat__get_str(c, c->props, "tenantId", &in);
+    if (top && in &&
+        (top->len != in->len || memcmp(top->str, in->str, top->len) != 0)) {
+        moat__invalid(c, in,
+                      "\"%s\" differs from the tenantId beside "
+                      "\"properties\" (\"%s\"): which tenant is meant is not "
+                      "clear",
+                      in->str, top->str);
+        return NULL;
+    }
+    return top ? top : in;
+}
+
 /* Microsoft.Resources/subscriptions ({subscriptionId, tenantId}), or an
 ** `az account list` entry ({id: <guid>, tenantId}). */
 void moat__read_subscription(rctx *c, const json_value *res)
 {
-    const json_value *sid = NULL, *tid = NULL;
+    const json_value *sid = NULL;
     moat__get_str(c, res, "subscriptionId", &sid);
     if (sid == NULL)
         moat__get_str(c, res, "id", &sid);
-    const json_value *props = moat__json_get(res, "properties");
-    if (moat__get_str(c, res, "tenantId", &tid) <= 0 && props &&
-        props->type == JSON_OBJECT)
-        moat__get_str(c, props, "tenantId", &tid);
+    const json_value *tid = subscription_tenant(c, res);
     if (sid == NULL || tid == NULL || tid->len == 0) {
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
                    "subscription without subscriptionId (or id) and tenantId; "
@@ -182,11 +197,12 @@ void moat__read_subscription(rctx *c, const json_value *res)
 void moat__read_identity(rctx *c, const json_value *res,
                          const json_value *props, int uai)
 {
-    const json_value *holder = uai ? props : moat__json_get(res, "identity");
+    const json_value *holder =
+        uai ? props : moat__member(c, res, "identity", NULL);
     if (holder == NULL || holder->type != JSON_OBJECT)
         return;
-    const json_value *pid = moat__json_get(holder, "principalId");
-    const json_value *id = moat__json_get(res, "id");
+    const json_value *pid = moat__member(c, holder, "principalId", NULL);
+    const json_value *id = moat__member(c, res, "id", NULL);
     if (pid == NULL || pid->type != JSON_STRING || pid->len == 0 ||
         moat__is_expression(pid) || id == NULL || id->type != JSON_STRING ||
         id->len == 0)
@@ -196,15 +212,15 @@ void moat__read_identity(rctx *c, const json_value *res,
         moat__oom(c->ld);
         return;
     }
-    const json_value *loc = moat__json_get(res, "location");
+    const json_value *loc = moat__member(c, res, "location", NULL);
     p->principal_id = moat__dup(c, pid);
     p->resource_id = moat__dup(c, id);
     p->location = loc && loc->type == JSON_STRING ? moat__dup(c, loc) : NULL;
-    const json_value *tid = moat__json_get(holder, "tenantId");
-    p->tenant_id = tid && tid->type == JSON_STRING && tid->len &&
-                           !moat__is_expression(tid)
-                       ? moat__dup(c, tid)
-                       : NULL;
+    const json_value *tid = moat__member(c, holder, "tenantId", NULL);
+    p->tenant_id =
+        tid && tid->type == JSON_STRING && tid->len && !moat__is_expression(tid)
+            ? moat__dup(c, tid)
+            : NULL;
     p->loc = moat__loc(c, pid);
     APPEND(c->ld, principals, p);
 }

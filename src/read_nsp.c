@@ -60,7 +60,7 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
                      const char **text)
 {
     const json_value *v;
-    int rc = moat__get_str(c, obj, "accessMode", &v);
+    int rc = moat__get_setting(c, obj, "accessMode", &v);
     int m = MODE_LEARNING;
     *text = "Learning";
     if (rc > 0 && moat__is_expression(v)) {
@@ -128,8 +128,11 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
 {
     int inbound = 1;
     const json_value *dir;
-    if (moat__get_str(c, props, "direction", &dir) > 0 &&
-        !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
+    if (moat__get_setting(c, props, "direction", &dir) > 0 &&
+        moat__is_expression(dir)) {
+        inbound = 0; /* unknown: admits nothing inbound, the strictest */
+    } else if (dir &&
+               !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
         moat__invalid(c, dir,
                       "\"%s\" is not a valid direction: expected "
                       "Inbound or Outbound",
@@ -282,40 +285,48 @@ void moat__read_link(rctx *c, const json_value *res, const json_value *props)
     APPEND(c->ld, links, l);
 }
 
-/* Microsoft.Storage/storageAccounts/networkSecurityPerimeterConfigurations:
-** the perimeter, profile (with its rules) and association that apply to one
-** account, as the account sees them. They stand in for the Microsoft.Network
-** resources when those are not in the estate (compile.c prefers the
-** latter). */
-void moat__read_nsp_configuration(rctx *c, const json_value *res,
-                                  const json_value *props)
+/* The access rules of a perimeter configuration's profile prof (one rule
+** element: ARM nesting or flattened), as rules of profile pr. Out of
+** memory it marks the loader (moat__oom) and stops. */
+static void read_config_rules(rctx *c, const json_value *prof,
+                              const raw_profile *pr)
 {
     moat_loader *ld = c->ld;
-    const char *id = id_or_name(c, res);
-    const char *account =
-        id ? parent_id(c, id, "networkSecurityPerimeterConfigurations") : NULL;
-    if (account == NULL) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "perimeter configuration without the account in its "
-                   "\"id\"; ignored");
+    const json_value *rules, *v;
+    if (moat__get_arr(c, prof, "accessRules", &rules) <= 0)
         return;
+    size_t mark = moat__rctx_push_key(c, rules);
+    size_t i = 0;
+    for (const json_value *e = rules->child; e && !ld->oom; e = e->next, i++) {
+        size_t m2 = moat__rctx_push_index(c, i);
+        raw_rule *r = moat__arena_zalloc(&ld->arena, sizeof *r);
+        if (r == NULL) {
+            moat__oom(ld);
+            break;
+        }
+        const char *rname = "";
+        if (moat__get_str(c, e, "name", &v) > 0)
+            rname = moat__dup(c, v);
+        r->rule.name = rname;
+        r->rule.id = moat__arena_printf(&ld->arena, "%s/accessRules/%s",
+                                        pr->id ? pr->id : "", rname);
+        r->profile_id = pr->id;
+        r->synthetic = 1;
+        props_mark saved;
+        moat__read_rule_props(c, moat__props_enter(c, e, &saved), &r->rule);
+        moat__props_leave(c, &saved);
+        r->loc = moat__loc(c, e);
+        APPEND(ld, rules, r);
+        moat__rctx_pop(c, m2);
     }
-    const json_value *nsp, *ra_json, *prof;
-    if (moat__get_obj(c, props, "networkSecurityPerimeter", &nsp) <= 0 ||
-        moat__get_obj(c, props, "resourceAssociation", &ra_json) <= 0 ||
-        moat__get_obj(c, props, "profile", &prof) <= 0) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "perimeter configuration without networkSecurityPerimeter, "
-                   "resourceAssociation and profile; ignored");
-        return;
-    }
-    raw_perimeter *p = moat__arena_zalloc(&ld->arena, sizeof *p);
-    raw_profile *pr = moat__arena_zalloc(&ld->arena, sizeof *pr);
-    raw_assoc *a = moat__arena_zalloc(&ld->arena, sizeof *a);
-    if (p == NULL || pr == NULL || a == NULL) {
-        moat__oom(ld);
-        return;
-    }
+    moat__rctx_pop(c, mark);
+}
+
+/* The perimeter of a configuration (its networkSecurityPerimeter object
+** nsp) into p; 0 after an error when it has no id. */
+static int read_config_perimeter(rctx *c, const json_value *nsp,
+                                 raw_perimeter *p)
+{
     const json_value *v;
     size_t mark = moat__rctx_push_key(c, nsp);
     if (moat__get_str(c, nsp, "id", &v) > 0 && v->len)
@@ -326,15 +337,80 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
         p->location = moat__dup(c, v);
     moat__rctx_pop(c, mark);
     if (p->id == NULL) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, nsp,
-                   "no perimeter id; configuration ignored");
-        return;
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, nsp,
+                   "no perimeter id: the configuration cannot be read, and "
+                   "leaving it out would leave the account outside its "
+                   "perimeter");
+        return 0;
     }
     p->name = strrchr(p->id, '/') ? strrchr(p->id, '/') + 1 : p->id;
     p->synthetic = 1;
     p->loc = moat__loc(c, nsp);
+    return 1;
+}
 
-    mark = moat__rctx_push_key(c, prof);
+/* The association of a configuration (its resourceAssociation object ra)
+** of account to profile pr into a; 0 after an error. */
+static int read_config_association(rctx *c, const json_value *ra,
+                                   const char *account, const raw_profile *pr,
+                                   raw_assoc *a)
+{
+    const json_value *v;
+    size_t mark = moat__rctx_push_key(c, ra);
+    const char *aname = "association";
+    if (moat__get_str(c, ra, "name", &v) > 0 && v->len)
+        aname = moat__dup(c, v);
+    a->name = aname;
+    a->id = moat__arena_printf(&c->ld->arena, "%s/resourceAssociations/%s",
+                               pr->perimeter_id, aname);
+    a->perimeter_id = pr->perimeter_id;
+    a->resource_id = account;
+    a->profile_id = pr->id;
+    a->synthetic = 1;
+    int ok = read_mode(c, ra, &a->mode, &a->mode_text);
+    a->loc = moat__loc(c, ra);
+    moat__rctx_pop(c, mark);
+    if (pr->id == NULL || a->id == NULL)
+        moat__oom(c->ld);
+    return ok && !c->ld->oom;
+}
+
+/* Microsoft.Storage/storageAccounts/networkSecurityPerimeterConfigurations:
+** the perimeter, profile (with its rules) and association that apply to one
+** account, as the account sees them. They stand in for the Microsoft.Network
+** resources when those are not in the estate (compile.c prefers the
+** latter). One that cannot be read is an error in either mode: left out, it
+** would leave the account outside an Enforced perimeter. */
+void moat__read_nsp_configuration(rctx *c, const json_value *res,
+                                  const json_value *props)
+{
+    moat_loader *ld = c->ld;
+    const char *id = id_or_name(c, res);
+    const char *account =
+        id ? parent_id(c, id, "networkSecurityPerimeterConfigurations") : NULL;
+    const json_value *nsp = NULL, *ra = NULL, *prof = NULL, *v;
+    if (account == NULL ||
+        moat__get_obj(c, props, "networkSecurityPerimeter", &nsp) <= 0 ||
+        moat__get_obj(c, props, "resourceAssociation", &ra) <= 0 ||
+        moat__get_obj(c, props, "profile", &prof) <= 0) {
+        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+                   "a perimeter configuration needs the account in its "
+                   "\"id\", and networkSecurityPerimeter, "
+                   "resourceAssociation and profile objects; without them "
+                   "it cannot be read, and leaving it out would leave the "
+                   "account outside its perimeter");
+        return;
+    }
+    raw_perimeter *p = moat__arena_zalloc(&ld->arena, sizeof *p);
+    raw_profile *pr = moat__arena_zalloc(&ld->arena, sizeof *pr);
+    raw_assoc *a = moat__arena_zalloc(&ld->arena, sizeof *a);
+    if (p == NULL || pr == NULL || a == NULL) {
+        moat__oom(ld);
+        return;
+    }
+    if (!read_config_perimeter(c, nsp, p))
+        return;
+    size_t mark = moat__rctx_push_key(c, prof);
     const char *pname = "default";
     if (moat__get_str(c, prof, "name", &v) > 0 && v->len)
         pname = moat__dup(c, v);
@@ -343,59 +419,10 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
     pr->id = moat__arena_printf(&ld->arena, "%s/profiles/%s", p->id, pname);
     pr->synthetic = 1;
     pr->loc = moat__loc(c, prof);
-    const json_value *rules;
-    if (moat__get_arr(c, prof, "accessRules", &rules) > 0) {
-        size_t m2 = moat__rctx_push_key(c, rules);
-        size_t i = 0;
-        for (const json_value *e = rules->child; e; e = e->next, i++) {
-            size_t m3 = moat__rctx_push_index(c, i);
-            raw_rule *r = moat__arena_zalloc(&ld->arena, sizeof *r);
-            if (r == NULL) {
-                moat__oom(ld);
-                return;
-            }
-            const char *rname = "";
-            if (moat__get_str(c, e, "name", &v) > 0)
-                rname = moat__dup(c, v);
-            r->rule.name = rname;
-            r->rule.id = moat__arena_printf(&ld->arena, "%s/accessRules/%s",
-                                            pr->id ? pr->id : "", rname);
-            r->profile_id = pr->id;
-            r->synthetic = 1;
-            const json_value *rp = moat__json_get(e, "properties");
-            if (rp && rp->type == JSON_OBJECT) {
-                size_t m4 = moat__rctx_push_key(c, rp);
-                moat__read_rule_props(c, rp, &r->rule);
-                moat__rctx_pop(c, m4);
-            } else {
-                moat__read_rule_props(c, e, &r->rule);
-            }
-            r->loc = moat__loc(c, e);
-            APPEND(ld, rules, r);
-            moat__rctx_pop(c, m3);
-        }
-        moat__rctx_pop(c, m2);
-    }
+    read_config_rules(c, prof, pr);
     moat__rctx_pop(c, mark);
-
-    mark = moat__rctx_push_key(c, ra_json);
-    const char *aname = "association";
-    if (moat__get_str(c, ra_json, "name", &v) > 0 && v->len)
-        aname = moat__dup(c, v);
-    a->name = aname;
-    a->id = moat__arena_printf(&ld->arena, "%s/resourceAssociations/%s", p->id,
-                               aname);
-    a->perimeter_id = p->id;
-    a->resource_id = account;
-    a->profile_id = pr->id;
-    a->synthetic = 1;
-    int ok = read_mode(c, ra_json, &a->mode, &a->mode_text);
-    a->loc = moat__loc(c, ra_json);
-    moat__rctx_pop(c, mark);
-    if (!ok || pr->id == NULL || a->id == NULL) {
-        moat__oom(ld);
+    if (!read_config_association(c, ra, account, pr, a))
         return;
-    }
     APPEND(ld, perims, p);
     APPEND(ld, profiles, pr);
     APPEND(ld, assocs, a);

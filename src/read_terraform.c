@@ -48,6 +48,7 @@ typedef struct tf_res {
 typedef struct tf {
     moat_loader *ld;
     const src_file *f;
+    rctx c; /* for reading members: res is the resource being read */
     tf_res *res;
     size_t n, cap;
     moat_index by_address;
@@ -124,10 +125,18 @@ static void push(json_value *arr, json_value *v)
 ** Reading Terraform values.
 */
 
-/* Whether after_unknown marks `key` (or any element of it) unknown. */
-static int unknown_member(const json_value *unknown, const char *key)
+/* Members of the plan or state, read as the loader reads every member: a
+** name twice, or U+0000 in a string, is an error (Terraform writes
+** neither: such a file was edited by hand). */
+static const json_value *get(tf *t, const json_value *obj, const char *key)
 {
-    const json_value *u = moat__json_get(unknown, key);
+    return moat__member(&t->c, obj, key, NULL);
+}
+
+/* Whether after_unknown marks `key` (or any element of it) unknown. */
+static int unknown_member(tf *t, const json_value *unknown, const char *key)
+{
+    const json_value *u = get(t, unknown, key);
     if (u == NULL)
         return 0;
     if (u->type == JSON_TRUE)
@@ -142,32 +151,34 @@ static int unknown_member(const json_value *unknown, const char *key)
 }
 
 /* values[key] as a member for the ARM tree: a copy, an unknown marker, or
-** NULL when absent. */
+** NULL when absent. Read as a setting: under --lenient two values that
+** disagree are unknown, which the ARM readers take as the most
+** restrictive. */
 static json_value *value(tf *t, const json_value *values,
                          const json_value *unknown, const char *key)
 {
-    const json_value *v = moat__json_get(values, key);
-    if (unknown_member(unknown, key))
+    const json_value *v = moat__setting(&t->c, values, key, NULL);
+    if (unknown_member(t, unknown, key))
         return mk_str(t, UNKNOWN_TEXT, v ? v->pos : values->pos);
     if (moat__json_is_null(v))
         return NULL;
     return clone(t, v);
 }
 
-static const char *known_str(const json_value *values,
+static const char *known_str(tf *t, const json_value *values,
                              const json_value *unknown, const char *key)
 {
-    const json_value *v = moat__json_get(values, key);
-    if (unknown_member(unknown, key) || v == NULL || v->type != JSON_STRING ||
-        v->len == 0)
+    const json_value *v = get(t, values, key);
+    if (unknown_member(t, unknown, key) || v == NULL ||
+        v->type != JSON_STRING || v->len == 0)
         return NULL;
     return v->str;
 }
 
 /* The first element of a block list (network_rules, network_acls). */
-static const json_value *block(const json_value *values, const char *key)
+static const json_value *block(tf *t, const json_value *values, const char *key)
 {
-    const json_value *v = moat__json_get(values, key);
+    const json_value *v = get(t, values, key);
     if (v && v->type == JSON_ARRAY)
         return v->child;
     if (v && v->type == JSON_OBJECT)
@@ -175,10 +186,10 @@ static const json_value *block(const json_value *values, const char *key)
     return NULL;
 }
 
-static const json_value *block_unknown(const json_value *unknown,
+static const json_value *block_unknown(tf *t, const json_value *unknown,
                                        const char *key)
 {
-    const json_value *u = moat__json_get(unknown, key);
+    const json_value *u = get(t, unknown, key);
     if (u && u->type == JSON_ARRAY)
         return u->child;
     return u;
@@ -225,15 +236,15 @@ static const char *ref_id(tf *t, tf_res *r, const json_value *values,
                           const json_value *unknown, const json_value *expr,
                           const char *attr)
 {
-    const char *known = known_str(values, unknown, attr);
+    const char *known = known_str(t, values, unknown, attr);
     if (known)
         return known;
-    const json_value *e = moat__json_get(expr ? expr : r->config, attr);
-    const json_value *refs = moat__json_get(e, "references");
+    const json_value *e = get(t, expr ? expr : r->config, attr);
+    const json_value *refs = get(t, e, "references");
     if (refs == NULL || refs->type != JSON_ARRAY)
         return NULL;
     for (const json_value *ref = refs->child; ref; ref = ref->next) {
-        if (ref->type != JSON_STRING)
+        if (ref->type != JSON_STRING || !moat__element_ok(&t->c, ref))
             continue;
         tf_res *target = resolve_reference(t, r, ref->str);
         if (target)
@@ -242,19 +253,20 @@ static const char *ref_id(tf *t, tf_res *r, const json_value *values,
     return NULL;
 }
 
-static const char *tf_name(const tf_res *r)
+static const char *tf_name(tf *t, const tf_res *r)
 {
-    const char *n = known_str(r->values, r->unknown, "name");
+    const char *n = known_str(t, r->values, r->unknown, "name");
     return n ? n : r->name;
 }
 
 static const char *arm_id(tf *t, const tf_res *r, const char *provider_type)
 {
-    const char *rg = known_str(r->values, r->unknown, "resource_group_name");
+    const char *rg = known_str(t, r->values, r->unknown, "resource_group_name");
     return moat__arena_printf(&t->ld->arena,
                               "/subscriptions/unknown/resourceGroups/%s/"
                               "providers/%s/%s",
-                              rg ? rg : "unknown", provider_type, tf_name(r));
+                              rg ? rg : "unknown", provider_type,
+                              tf_name(t, r));
 }
 
 static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
@@ -265,7 +277,7 @@ static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
                               parent ? parent
                                      : "/providers/Microsoft.Network/"
                                        "networkSecurityPerimeters/unknown",
-                              child, tf_name(r));
+                              child, tf_name(t, r));
 }
 
 /* The ARM id of a resource: its own when the state knows it, else one built
@@ -274,7 +286,7 @@ static const char *resource_id(tf *t, tf_res *r)
 {
     if (r->id)
         return r->id;
-    const char *known = known_str(r->values, r->unknown, "id");
+    const char *known = known_str(t, r->values, r->unknown, "id");
     if (known) {
         r->id = known;
         return known;
@@ -306,7 +318,7 @@ static const char *resource_id(tf *t, tf_res *r)
                     : 0;
         id = moat__arena_printf(&t->ld->arena, "%.*s/resourceAssociations/%s",
                                 (int)(plen ? plen : 0), plen ? prof_id : "",
-                                tf_name(r));
+                                tf_name(t, r));
     }
     /* Two resources of a plan may share a name while their resource groups
     ** are unknown: tell the built ids apart by address. */
@@ -326,8 +338,9 @@ static json_value *resource_node(tf *t, tf_res *r, const char *arm_type)
 {
     json_value *res = mk(t, JSON_OBJECT, r->node->pos);
     put(res, "id", mk_str(t, resource_id(t, r), r->node->pos));
-    put(res, "name", mk_str(t, tf_name(r), r->node->pos));
+    put(res, "name", mk_str(t, tf_name(t, r), r->node->pos));
     put(res, "type", mk_str(t, arm_type, r->node->pos));
+    get(t, r->values, "location"); /* which region: no reading is safe */
     json_value *loc = value(t, r->values, r->unknown, "location");
     if (loc)
         put(res, "location", loc);
@@ -342,8 +355,9 @@ static json_value *public_access(tf *t, const tf_res *r)
     if (s)
         return s;
     const json_value *b =
-        moat__json_get(r->values, "public_network_access_enabled");
-    if (unknown_member(r->unknown, "public_network_access_enabled"))
+        moat__setting(&t->c, r->values, "public_network_access_enabled", NULL);
+    if (unknown_member(t, r->unknown, "public_network_access_enabled") ||
+        moat__is_expression(b))
         return mk_str(t, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
     if (b && (b->type == JSON_TRUE || b->type == JSON_FALSE))
         return mk_str(t, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
@@ -365,8 +379,8 @@ static json_value *acls_node(tf *t, tf_res *r, const json_value *blk,
         put(acls, "ipRules", v);
     if ((v = value(t, blk, unk, "virtual_network_subnet_ids")))
         put(acls, "virtualNetworkRules", v);
-    const json_value *pla = moat__json_get(blk, "private_link_access");
-    if (unknown_member(unk, "private_link_access")) {
+    const json_value *pla = get(t, blk, "private_link_access");
+    if (unknown_member(t, unk, "private_link_access")) {
         put(acls, "resourceAccessRules", mk_str(t, UNKNOWN_TEXT, blk->pos));
     } else if (pla && pla->type == JSON_ARRAY) {
         json_value *list = mk(t, JSON_ARRAY, pla->pos);
@@ -391,12 +405,12 @@ static json_value *firewall(tf *t, tf_res *r, const char *block_name)
 {
     if (r->acls)
         return acls_node(t, r, r->acls->values, r->acls->unknown);
-    if (unknown_member(r->unknown, block_name))
+    if (unknown_member(t, r->unknown, block_name))
         return mk_str(t, UNKNOWN_TEXT, r->node->pos);
-    const json_value *blk = block(r->values, block_name);
+    const json_value *blk = block(t, r->values, block_name);
     if (blk == NULL)
         return NULL;
-    return acls_node(t, r, blk, block_unknown(r->unknown, block_name));
+    return acls_node(t, r, blk, block_unknown(t, r->unknown, block_name));
 }
 
 static void read_arm(tf *t, tf_res *r, json_value *res, json_value *props)
@@ -463,10 +477,8 @@ static void tf_private_endpoint(tf *t, tf_res *r)
 {
     json_value *res = resource_node(t, r, "Microsoft.Network/privateEndpoints");
     json_value *props = props_node(t, res);
-    const json_value *list =
-        moat__json_get(r->values, "private_service_connection");
-    const json_value *exprs =
-        moat__json_get(r->config, "private_service_connection");
+    const json_value *list = get(t, r->values, "private_service_connection");
+    const json_value *exprs = get(t, r->config, "private_service_connection");
     json_value *auto_list = mk(t, JSON_ARRAY, r->node->pos);
     json_value *manual_list = mk(t, JSON_ARRAY, r->node->pos);
     const json_value *cfg =
@@ -485,7 +497,7 @@ static void tf_private_endpoint(tf *t, tf_res *r)
         put(cp, "privateLinkServiceId", mk_str(t, target, e->pos));
         put(cp, "privateLinkServiceConnectionState", state);
         put(conn, "properties", cp);
-        const json_value *manual = moat__json_get(e, "is_manual_connection");
+        const json_value *manual = get(t, e, "is_manual_connection");
         push(manual && manual->type == JSON_TRUE ? manual_list : auto_list,
              conn);
     }
@@ -513,8 +525,8 @@ static void tf_profile(tf *t, tf_res *r)
 
 static void subscriptions_node(tf *t, json_value *props, const tf_res *r)
 {
-    const json_value *subs = moat__json_get(r->values, "subscription_ids");
-    if (unknown_member(r->unknown, "subscription_ids")) {
+    const json_value *subs = get(t, r->values, "subscription_ids");
+    if (unknown_member(t, r->unknown, "subscription_ids")) {
         put(props, "subscriptions", mk_str(t, UNKNOWN_TEXT, r->node->pos));
         return;
     }
@@ -571,24 +583,22 @@ static void tf_association(tf *t, tf_res *r)
 */
 static void add_resource(tf *t, const json_value *node, const char *module)
 {
-    const json_value *addr = moat__json_get(node, "address");
-    const json_value *type = moat__json_get(node, "type");
-    const json_value *name = moat__json_get(node, "name");
-    const json_value *mode = moat__json_get(node, "mode");
-    if (addr == NULL || addr->type != JSON_STRING || type == NULL ||
-        type->type != JSON_STRING)
+    t->c.res = "";
+    const json_value *addr = get(t, node, "address");
+    if (addr == NULL || addr->type != JSON_STRING)
+        return;
+    t->c.res = addr->str;
+    const json_value *type = get(t, node, "type");
+    const json_value *name = get(t, node, "name");
+    const json_value *mode = get(t, node, "mode");
+    if (type == NULL || type->type != JSON_STRING)
         return;
     if (mode && mode->type == JSON_STRING && strcmp(mode->str, "managed") != 0)
         return; /* data sources describe, they do not configure */
-    const json_value *values = moat__json_get(node, "values");
+    const json_value *values = get(t, node, "values");
     if (values == NULL || values->type != JSON_OBJECT) {
         /* Nothing to read: reading defaults instead would open access. */
-        rctx c;
-        memset(&c, 0, sizeof c);
-        c.ld = t->ld;
-        c.file = t->f;
-        c.res = addr->str;
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, values ? values : node,
+        moat__diag(&t->c, MOAT_SEV_ERROR, MOAT_E_INVAL, values ? values : node,
                    "expected an object at \"values\" (the resource's "
                    "attributes), found %s",
                    values ? moat__json_type_name(values->type) : "none");
@@ -618,22 +628,22 @@ static void add_resource(tf *t, const json_value *node, const char *module)
 
 static void walk_module(tf *t, const json_value *mod, const char *module)
 {
-    const json_value *list = moat__json_get(mod, "resources");
+    const json_value *list = get(t, mod, "resources");
     for (const json_value *r = list ? list->child : NULL; r; r = r->next)
         add_resource(t, r, module);
-    const json_value *kids = moat__json_get(mod, "child_modules");
+    const json_value *kids = get(t, mod, "child_modules");
     for (const json_value *k = kids ? kids->child : NULL; k; k = k->next) {
-        const json_value *a = moat__json_get(k, "address");
+        const json_value *a = get(t, k, "address");
         walk_module(t, k, a && a->type == JSON_STRING ? a->str : module);
     }
 }
 
 static void walk_config(tf *t, const json_value *mod, const char *prefix)
 {
-    const json_value *list = moat__json_get(mod, "resources");
+    const json_value *list = get(t, mod, "resources");
     for (const json_value *r = list ? list->child : NULL; r; r = r->next) {
-        const json_value *a = moat__json_get(r, "address");
-        const json_value *e = moat__json_get(r, "expressions");
+        const json_value *a = get(t, r, "address");
+        const json_value *e = get(t, r, "expressions");
         if (a == NULL || a->type != JSON_STRING || e == NULL)
             continue;
         const char *full =
@@ -644,23 +654,22 @@ static void walk_config(tf *t, const json_value *mod, const char *prefix)
                                             (void *)e, NULL) < 0)
             moat__oom(t->ld);
     }
-    const json_value *calls = moat__json_get(mod, "module_calls");
+    const json_value *calls = get(t, mod, "module_calls");
     for (const json_value *m = calls ? calls->child : NULL; m; m = m->next) {
         const char *sub =
             moat__arena_printf(&t->ld->arena, "%s%smodule.%s", prefix,
                                prefix[0] ? "." : "", m->key);
         if (sub)
-            walk_config(t, moat__json_get(m, "module"), sub);
+            walk_config(t, get(t, m, "module"), sub);
     }
 }
 
 static void index_changes(tf *t, const json_value *doc)
 {
-    const json_value *list = moat__json_get(doc, "resource_changes");
+    const json_value *list = get(t, doc, "resource_changes");
     for (const json_value *c = list ? list->child : NULL; c; c = c->next) {
-        const json_value *a = moat__json_get(c, "address");
-        const json_value *u =
-            moat__json_get(moat__json_get(c, "change"), "after_unknown");
+        const json_value *a = get(t, c, "address");
+        const json_value *u = get(t, get(t, c, "change"), "after_unknown");
         if (a && a->type == JSON_STRING && u &&
             moat__index_put(&t->changes, a->str, a->len, (void *)u, NULL) < 0)
             moat__oom(t->ld);
@@ -678,6 +687,7 @@ int moat__is_terraform(const json_value *doc)
 /* A separate rules resource composes onto the account or vault it names. */
 static void attach_rules(tf *t, tf_res *r, const char *attr)
 {
+    t->c.res = r->address;
     const char *target = ref_id(t, r, r->values, r->unknown, NULL, attr);
     for (size_t i = 0; target && i < t->n; i++) {
         tf_res *o = &t->res[i];
@@ -688,12 +698,7 @@ static void attach_rules(tf *t, tf_res *r, const char *attr)
             return;
         }
     }
-    rctx c;
-    memset(&c, 0, sizeof c);
-    c.ld = t->ld;
-    c.file = t->f;
-    c.res = r->address;
-    moat__diag(&c, MOAT_SEV_WARNING, MOAT_E_NOTFOUND, r->node,
+    moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_NOTFOUND, r->node,
                "the %s it configures is not in this plan or state; ignored",
                strcmp(attr, "key_vault_id") == 0 ? "key vault"
                                                  : "storage account");
@@ -710,15 +715,17 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     moat__index_init(&t.ids);
     moat__index_init(&t.changes);
     moat__index_init(&t.configs);
+    t.c.ld = ld;
+    t.c.file = f;
+    t.c.res = "";
+    t.c.origin = "terraform";
     const json_value *root =
-        moat__json_get(moat__json_get(doc, "planned_values"), "root_module");
+        get(&t, get(&t, doc, "planned_values"), "root_module");
     if (root == NULL)
-        root = moat__json_get(moat__json_get(doc, "values"), "root_module");
+        root = get(&t, get(&t, doc, "values"), "root_module");
     walk_module(&t, root, "");
     index_changes(&t, doc);
-    walk_config(
-        &t, moat__json_get(moat__json_get(doc, "configuration"), "root_module"),
-        "");
+    walk_config(&t, get(&t, get(&t, doc, "configuration"), "root_module"), "");
     for (size_t i = 0; i < t.n; i++) {
         tf_res *r = &t.res[i];
         r->unknown =
@@ -753,6 +760,7 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
         while (k < MOAT_ARRAY_LEN(readers) &&
                strcmp(readers[k].type, r->type) != 0)
             k++;
+        t.c.res = r->address;
         if (k < MOAT_ARRAY_LEN(readers))
             readers[k].read(&t, r);
         else if (strcmp(r->type, "azurerm_storage_account_network_rules") !=

@@ -48,6 +48,8 @@ void moat_request_free(moat_request *q)
 
 void moat_request_reset(moat_request *q)
 {
+    if (q == NULL)
+        return; /* as a failed moat_request_new() leaves it */
     const moat_estate *es = q->es;
     /* Everything but the pool itself. */
     memset(q, 0, offsetof(moat_request, pool));
@@ -240,6 +242,26 @@ static moat_status add_perimeter(moat_request *q, const char *v, size_t len,
     return MOAT_OK;
 }
 
+/* Each field by its name in a JSON request, for messages. */
+static const char *const field_names[MOAT_REQ_FIELD_COUNT] = {
+    "resource",
+    "plane",
+    "endpoint",
+    "protocol",
+    "operation",
+    "target",
+    "source.ip",
+    "source.subnet",
+    "source.private_endpoint",
+    "source.region",
+    "caller.auth",
+    "caller.tenant",
+    "caller.subscription",
+    "caller.resource_id",
+    "caller.service",
+    "caller.perimeters",
+};
+
 moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
                              size_t len, moat_error *err)
 {
@@ -247,6 +269,14 @@ moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
         return fail(err, MOAT_E_INVAL, "no request");
     if (v == NULL)
         v = "";
+    /* Every reader after this one treats the value as a C string (the
+    ** catalog match, the explanation): U+0000 would cut it short, so that
+    ** "Microsoft.EventHub\u0000x" became a trusted service. */
+    if ((unsigned)field < MOAT_REQ_FIELD_COUNT && memchr(v, '\0', len))
+        return fail(err, MOAT_E_INVAL,
+                    "%s holds U+0000, which would cut the value short: "
+                    "refused",
+                    field_names[field]);
     if (len == 0 && field != MOAT_REQ_RESOURCE)
         return MOAT_OK; /* an empty optional value is an absent one */
     switch (field) {
@@ -343,17 +373,37 @@ static const json_field caller_fields[] = {
     F("service", MOAT_REQ_CALLER_SERVICE),
 };
 
-static int is_nested(const char *const *nested, const json_value *m)
+/* The nested member's name as the table spells it, or NULL. */
+static const char *nested_name(const char *const *nested, const json_value *m)
 {
     for (; nested && *nested; nested++) {
         if (moat__eq_ci(*nested, strlen(*nested), m->key, m->key_len))
-            return 1;
+            return *nested;
     }
-    return 0;
+    return NULL;
+}
+
+/* A member named like an earlier one of obj (ignoring case, as member
+** names are matched) is an error: Python, Node and Go take the last of two,
+** moat used to take either; no reading is safe. */
+static moat_status check_unique(const json_value *obj, const json_value *m,
+                                const char *prefix, const char *name,
+                                moat_error *err)
+{
+    for (const json_value *p = obj->child; p != m; p = p->next) {
+        if (moat__eq_ci(p->key, p->key_len, m->key, m->key_len))
+            return fail(err, MOAT_E_INVAL,
+                        "duplicate field \"%s%s\": JSON readers disagree on "
+                        "which one counts",
+                        prefix, name);
+    }
+    return MOAT_OK;
 }
 
 /* Sets every member of obj listed in t; members named in `nested` (NULL-
-** terminated) are read by the caller; anything else is an error. */
+** terminated) are read by the caller. An unknown member, a member given
+** twice, a value of the wrong type or one moat_request_set() refuses is an
+** error (err names it; its offset is the member's). */
 static moat_status parse_fields(moat_request *q, const json_value *obj,
                                 const char *prefix, const json_field *t,
                                 size_t n, const char *const *nested,
@@ -369,18 +419,19 @@ static moat_status parse_fields(moat_request *q, const json_value *obj,
                 break;
             }
         }
-        if (f == NULL) {
-            if (is_nested(nested, m))
-                continue;
+        const char *name = f ? f->name : nested_name(nested, m);
+        if (name == NULL)
             return fail(err, MOAT_E_INVAL, "unknown field \"%s%s\"", prefix,
                         m->key);
-        }
-        if (m->type == JSON_NULL)
-            continue;
+        moat_status rc = check_unique(obj, m, prefix, name, err);
+        if (rc != MOAT_OK)
+            return rc;
+        if (f == NULL || m->type == JSON_NULL)
+            continue; /* nested: read by the caller */
         if (m->type != JSON_STRING)
             return fail(err, MOAT_E_INVAL, "\"%s%s\" must be a string, not %s",
                         prefix, m->key, moat__json_type_name(m->type));
-        moat_status rc = moat_request_set(q, f->field, m->str, m->len, err);
+        rc = moat_request_set(q, f->field, m->str, m->len, err);
         if (rc != MOAT_OK)
             return rc;
     }

@@ -59,6 +59,12 @@ run 0 check --estate "$tmp/private.json" --lenient --quiet --resource stpriv --f
 has out '"decision":"deny"'
 if [ -s "$tmp/err" ]; then echo "FAIL: --quiet printed warnings"; fail=$((fail+1)); fi
 run 3 check --estate "$tmp/missing.json" --resource x; has err "missing.json"
+# Only regular files are estate files: a device or a FIFO might never end.
+run 3 check --estate /dev/zero --resource x; has err "/dev/zero: a character device"
+mkdir "$tmp/fifodir" && cp "$EX/storage.json" "$tmp/fifodir/" && mkfifo "$tmp/fifodir/z.json"
+run 3 estate --estate "$tmp/fifodir"; has err "fifodir/z.json: a FIFO"
+"$MOAT" check --estate - --resource "$SHIP" --from 203.0.113.77 <"$EX/storage.json" >"$tmp/out" 2>&1
+has out "ResDefaultActionDeny"
 run 3 estate --estate "$tmp/private.json"
 
 # --- one request ------------------------------------------------------------
@@ -169,5 +175,33 @@ run 2 catalog --target disk
 run 0 estate --estate "$EX"; has out "storage accounts"
 run 0 estate --estate "$EX" --format json; valid_json one
 has out '"publicNetworkAccessBasis":"default"'
+
+# --- the usage example at the top of include/moat.h ------------------------
+# Its code lines (indented five spaces in the comment) compiled against the
+# library under test and run in examples/, so that it cannot drift from the
+# API again.
+example_lib="$(dirname "$MOAT")/libmoat.a"
+example_san=""
+if nm "$example_lib" 2>/dev/null | grep -q __asan_init; then
+    example_san="-fsanitize=address,undefined"
+fi
+{
+    echo '#include <moat.h>'
+    echo 'int main(void)'
+    echo '{'
+    sed -n '/^\*\* Lifecycle/,/^\*\* Threads/s/^\*\*     //p' "$top/include/moat.h"
+    echo '    return 0;'
+    echo '}'
+} >"$tmp/example.c"
+# shellcheck disable=SC2086
+if ${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$top/include" $example_san \
+    -o "$tmp/example" "$tmp/example.c" "$example_lib" 2>"$tmp/err" &&
+    (cd "$top/examples" && "$tmp/example") >/dev/null 2>>"$tmp/err"; then
+    pass=$((pass + 1))
+else
+    echo "FAIL: the example in include/moat.h does not compile or run"
+    sed 's/^/    /' "$tmp/err" | head -8
+    fail=$((fail + 1))
+fi
 
 finish "cli tests"

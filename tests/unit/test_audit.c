@@ -437,6 +437,50 @@ TEST(audit_suppressions_need_reasons_and_expire)
     moat_estate_free(es);
 }
 
+/* A suppression or a baseline is read as every JSON reader reads it, or
+** refused: a name given twice (an expiry read as past by one reader and
+** future by another), or U+0000 ("*\u0000" read as "*", any resource). */
+TEST(audit_filters_refuse_duplicates_and_nul)
+{
+    moat_estate *es = load(small_estate);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    size_t active = count_state(a, MOAT_FINDING_ACTIVE);
+    static const struct {
+        const char *json;
+        const char *names;
+    } bad[] = {
+        {"{\"suppressions\":[{\"rule\":\"MOAT001\",\"reason\":\"r\","
+         "\"expires\":\"2020-01-01\",\"Expires\":\"2999-01-01\"}]}",
+         "expires"},
+        {"{\"suppressions\":[],\"suppressions\":[{\"rule\":\"MOAT001\","
+         "\"reason\":\"r\"}]}",
+         "suppressions"},
+        {"{\"suppressions\":[{\"rule\":\"MOAT001\",\"reason\":\"r\","
+         "\"resource\":\"*\\u0000shut\"}]}",
+         "resource"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        moat_error err;
+        if (moat_audit_suppress(a, bad[i].json, strlen(bad[i].json),
+                                "2026-11-22", &err) == MOAT_OK ||
+            strstr(err.message, bad[i].names) == NULL)
+            FAIL_AT("%s: %s", bad[i].json, err.message);
+        ASSERT_EQ(count_state(a, MOAT_FINDING_ACTIVE), active);
+    }
+    char *base = moat_audit_baseline_json(a);
+    ASSERT(base != NULL);
+    static const char twice[] =
+        "{\"findings\":[],\"findings\":[{\"fingerprint\":\"x\"}]}";
+    moat_error err;
+    ASSERT(moat_audit_apply_baseline(a, twice, sizeof twice - 1, &err) !=
+           MOAT_OK);
+    ASSERT(strstr(err.message, "findings") != NULL);
+    moat_free(base);
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
+
 TEST(audit_baseline_round_trip)
 {
     moat_estate *es = load(small_estate);

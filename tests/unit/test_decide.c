@@ -267,3 +267,170 @@ TEST(decide_allocates_nothing)
         moat_request_free(qs[i]);
     moat_estate_free(es);
 }
+
+/* decision.md: "'*' matches one whole segment": never an empty one, in
+** the compiled matcher and in the traced one explanations use. */
+static const char wildcard_estate[] =
+    "{\"id\":\"" ACCT "stw\",\"type\":\"Microsoft.Storage/storageAccounts\","
+    "\"location\":\"westeurope\",\"properties\":{\"networkAcls\":{"
+    "\"defaultAction\":\"Deny\",\"bypass\":\"None\",\"resourceAccessRules\":[{"
+    "\"tenantId\":\"" TENANT "\",\"resourceId\":\"/subscriptions/*/"
+    "resourceGroups/*/providers/Microsoft.Web/sites/*\"}]}}}";
+
+TEST(decide_wildcard_needs_a_nonempty_segment)
+{
+    moat_estate *es = harness_estate(wildcard_estate, 0);
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    static const struct {
+        const char *caller;
+        moat_verdict verdict;
+    } cases[] = {
+        {"/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z",
+         MOAT_ALLOW},
+        {"/subscriptions//resourceGroups/y/providers/Microsoft.Web/sites/z",
+         MOAT_DENY},
+        {"/subscriptions/x/resourceGroups//providers/Microsoft.Web/sites/z",
+         MOAT_DENY},
+        {"/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites//",
+         MOAT_DENY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"resource\":\"stw\",\"caller\":{\"tenant\":\"" TENANT
+                 "\",\"resource_id\":\"%s\"}}",
+                 cases[i].caller);
+        ASSERT_EQ(moat_request_parse(q, json, strlen(json), NULL), MOAT_OK);
+        moat_decision d;
+        ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+        if (d.verdict != cases[i].verdict)
+            FAIL_AT("caller %s: %s", cases[i].caller,
+                    moat_category_name(d.category));
+        ASSERT_EQ(moat_explain(q, x, MOAT_EXPLAIN_STEPS), MOAT_OK);
+        ASSERT_EQ(moat_explanation_decision(x)->verdict, cases[i].verdict);
+    }
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+/* A Key Vault's explanation speaks only of what Key Vault has: trusted
+** services as its one exception, never Storage's resource instance rules
+** or its Logging and Metrics exceptions. */
+#define VAULT                                                                  \
+    "/subscriptions/" SUB "/resourceGroups/rg/providers/Microsoft."            \
+    "KeyVault/vaults/"
+static const char vault_estate[] =
+    "[{\"id\":\"" VAULT "kvoff\",\"type\":\"Microsoft.KeyVault/vaults\","
+    "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT "\","
+    "\"publicNetworkAccess\":\"Disabled\",\"networkAcls\":{\"defaultAction\":"
+    "\"Deny\",\"bypass\":\"AzureServices\"}}},"
+    "{\"id\":\"" VAULT "kvdeny\",\"type\":\"Microsoft.KeyVault/vaults\","
+    "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT "\","
+    "\"networkAcls\":{\"defaultAction\":\"Deny\",\"bypass\":\"None\","
+    "\"ipRules\":[{\"value\":\"203.0.113.0/24\"}]}}}]";
+
+static int speaks_of_storage(const char *text)
+{
+    static const char *const words[] = {"Logging", "Metrics", "instance",
+                                        "$logs", "account"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strstr(text, words[i]))
+            return 1;
+    }
+    return 0;
+}
+
+TEST(decide_vault_reasons_speak_of_vaults)
+{
+    moat_estate *es = harness_estate(vault_estate, 0);
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    moat_explanation *x = moat_explanation_new();
+    static const char *const reqs[] = {
+        "{\"resource\":\"kvoff\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"198.51.100.7\"}}",
+        "{\"resource\":\"kvoff\",\"endpoint\":\"vault\",\"caller\":{\"tenant\":"
+        "\"" TENANT "\",\"service\":\"Microsoft.Sql\"}}",
+        "{\"resource\":\"kvdeny\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"198.51.100.7\"}}",
+        "{\"resource\":\"kvdeny\",\"endpoint\":\"vault\",\"source\":{\"ip\":"
+        "\"203.0.113.7\"}}",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        ASSERT_EQ(moat_request_parse(q, reqs[i], strlen(reqs[i]), NULL),
+                  MOAT_OK);
+        ASSERT_EQ(moat_explain(q, x, MOAT_EXPLAIN_STEPS), MOAT_OK);
+        if (speaks_of_storage(moat_explanation_reason(x)))
+            FAIL_AT("request %zu: %s", i, moat_explanation_reason(x));
+        if (speaks_of_storage(moat_explanation_rule(x)))
+            FAIL_AT("request %zu: %s", i, moat_explanation_rule(x));
+        for (size_t k = 0; k < moat_explanation_step_count(x); k++) {
+            const moat_step *s = moat_explanation_step(x, k);
+            if (speaks_of_storage(s->layer) || speaks_of_storage(s->detail))
+                FAIL_AT("request %zu: %s: %s", i, s->layer, s->detail);
+        }
+    }
+    moat_explanation_free(x);
+    moat_request_free(q);
+    moat_estate_free(es);
+}
+
+/* A request is read as every JSON reader reads it, or not at all: a name
+** given twice (in any case) is an error naming it, where readers disagree
+** on which one counts; a string with U+0000 is an error naming its field,
+** where C strings would cut it short. */
+TEST(decide_request_duplicates_and_nul_are_errors)
+{
+    moat_estate *es = estate();
+    moat_request *q = moat_request_new(es);
+    static const struct {
+        const char *json;
+        const char *names;
+    } bad[] = {
+        {"{\"resource\":\"st1\",\"plane\":\"control\",\"plane\":\"data\"}",
+         "\"plane\""},
+        {"{\"resource\":\"st1\",\"PLANE\":\"data\",\"plane\":\"control\"}",
+         "\"plane\""},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\"},"
+         "\"source\":{\"ip\":\"203.0.113.9\"}}",
+         "\"source\""},
+        {"{\"resource\":\"st1\",\"source\":{\"ip\":\"192.0.2.1\","
+         "\"Ip\":\"203.0.113.9\"}}",
+         "\"source.ip\""},
+        {"{\"resource\":\"st1\",\"caller\":{\"perimeters\":[],"
+         "\"perimeters\":[\"g\"]}}",
+         "\"caller.perimeters\""},
+        {"{\"resource\":\"st1\",\"caller\":{\"tenant\":\"" TENANT "\","
+         "\"service\":\"Microsoft.EventHub\\u0000x\"}}",
+         "caller.service"},
+        {"{\"resource\":\"st1\\u0000x\"}", "resource"},
+        {"{\"resource\":\"st1\",\"caller\":{\"perimeters\":[\"g\\u0000\"]}}",
+         "caller.perimeters"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        moat_error err;
+        moat_status rc =
+            moat_request_parse(q, bad[i].json, strlen(bad[i].json), &err);
+        if (rc == MOAT_OK || strstr(err.message, bad[i].names) == NULL)
+            FAIL_AT("%s: %s (%s)", bad[i].json, moat_status_name(rc),
+                    err.message);
+        moat_decision d;
+        ASSERT(moat_decide(q, &d) != MOAT_OK);
+        ASSERT_EQ(d.verdict, MOAT_DENY);
+    }
+    /* The same through moat_request_set, which takes a length. */
+    moat_error err;
+    ASSERT_EQ(moat_request_parse(q, "{\"resource\":\"st1\"}", 18, NULL),
+              MOAT_OK);
+    static const char service[] = "Microsoft.EventHub\0x";
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_CALLER_SERVICE, service,
+                               sizeof service - 1, &err),
+              MOAT_E_INVAL);
+    ASSERT(strstr(err.message, "U+0000") != NULL);
+    ASSERT_EQ(q->trusted_storage, -1);
+    moat_request_free(q);
+    moat_estate_free(es);
+}

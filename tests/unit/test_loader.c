@@ -4,9 +4,11 @@
 ** resource and JSON path.
 */
 #include "harness.h"
-#include "moat_int.h"
+#include "load.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 #define ACCT                                                                   \
@@ -257,6 +259,91 @@ TEST(loader_add_path_errors)
     moat_loader_free(ld);
     moat_loader_free(NULL);
     moat_estate_free(NULL);
+}
+
+/* A diagnostic whose message holds both texts, or NULL. */
+static const moat_diag *diag_with(moat_loader *ld, const char *a, const char *b)
+{
+    for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
+        const moat_diag *d = moat_loader_diag(ld, i);
+        if (strstr(d->message, a) && strstr(d->message, b))
+            return d;
+    }
+    return NULL;
+}
+
+/* Estate files are read whole: a FIFO or a device, given or met below a
+** directory, might never end (/dev/zero) or never start (a FIFO nobody
+** writes); both are refused at once, naming the file. */
+TEST(loader_refuses_files_that_never_end)
+{
+    char dir[] = "/tmp/moat-unit-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    char fifo[64], ok[64];
+    snprintf(fifo, sizeof fifo, "%s/b.json", dir);
+    snprintf(ok, sizeof ok, "%s/a.json", dir);
+    ASSERT_EQ(mkfifo(fifo, 0600), 0);
+    FILE *fp = fopen(ok, "w");
+    ASSERT(fp != NULL);
+    fputs("{\"id\":\"" ACCT "a\",\"type\":\"Microsoft.Storage/"
+          "storageAccounts\",\"location\":\"westeurope\"}",
+          fp);
+    fclose(fp);
+    moat_loader *ld = moat_loader_new(0);
+    ASSERT_EQ(moat_loader_add_path(ld, fifo), MOAT_E_IO);
+    ASSERT(diag_with(ld, fifo, "FIFO") != NULL);
+    ASSERT_EQ(moat_loader_add_path(ld, "/dev/zero"), MOAT_E_IO);
+    ASSERT(diag_with(ld, "/dev/zero", "character device") != NULL);
+    moat_loader_free(ld);
+    ld = moat_loader_new(MOAT_LOAD_LENIENT);
+    ASSERT_EQ(moat_loader_add_path(ld, dir), MOAT_E_IO);
+    ASSERT(diag_with(ld, fifo, "FIFO") != NULL);
+    ASSERT_EQ(moat_loader_error_count(ld), 1);
+    moat_loader_free(ld);
+    unlink(fifo);
+    unlink(ok);
+    rmdir(dir);
+}
+
+/* The cap on an estate file holds for files (checked before reading),
+** streams (while reading) and memory; lowered here to keep the test small. */
+TEST(loader_caps_estate_files)
+{
+    char path[] = "/tmp/moat-unit-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    char big[100];
+    memset(big, ' ', sizeof big);
+    ASSERT_EQ(write(fd, big, sizeof big), (long long)sizeof big);
+    close(fd);
+    moat_loader *ld = moat_loader_new(0);
+    ld->max_file_bytes = 64;
+    ASSERT_EQ(moat_loader_add_path(ld, path), MOAT_E_LIMIT);
+    ASSERT(diag_with(ld, path, "larger than 64") != NULL);
+    ASSERT_EQ(moat_loader_add_json(ld, "mem", big, sizeof big), MOAT_E_LIMIT);
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(write(p[1], big, sizeof big), (long long)sizeof big);
+    close(p[1]);
+    ASSERT_EQ(moat_loader_add_fd(ld, "<stdin>", p[0]), MOAT_E_LIMIT);
+    ASSERT(diag_with(ld, "<stdin>", "larger than 64") != NULL);
+    close(p[0]);
+    ASSERT_EQ(moat_loader_error_count(ld), 3);
+    moat_loader_free(ld);
+    unlink(path);
+    /* Under the cap a stream loads. */
+    static const char doc[] = "{\"id\":\"" ACCT "a\",\"type\":\"Microsoft."
+                              "Storage/storageAccounts\",\"location\":\"x\"}";
+    ld = moat_loader_new(0);
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(write(p[1], doc, sizeof doc - 1), (long long)sizeof doc - 1);
+    close(p[1]);
+    ASSERT_EQ(moat_loader_add_fd(ld, "<stdin>", p[0]), MOAT_OK);
+    close(p[0]);
+    moat_estate *es = NULL;
+    ASSERT_EQ(moat_loader_finish(ld, &es), MOAT_OK);
+    moat_estate_free(es);
+    moat_loader_free(ld);
 }
 
 /* Diagnostics locate through the loader's line table; it agrees with a
