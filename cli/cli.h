@@ -68,7 +68,10 @@ void cli_print_diag(const moat_diag *d);
 char **cli_json_files(const char *dir, size_t *n);
 void cli_free_files(char **paths, size_t n);
 
-/* Reads a whole file ("-" is stdin). NULL and a message on failure. */
+/* Reads a whole file ("-" is stdin; a pipe is read to its end) of at most
+** CLI_MAX_FILE_BYTES, the estate files' cap. NULL and a message on failure:
+** unreadable, a device, socket or directory, too large, out of memory. */
+#define CLI_MAX_FILE_BYTES MOAT_ESTATE_MAX_BYTES
 char *cli_read_file(const char *path, size_t *len);
 
 /* "moat: error: ..." on stderr. */

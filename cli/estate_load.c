@@ -114,7 +114,10 @@ static void add_json_below(const char *dir, file_list *out)
         size_t len = strlen(e->d_name);
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
             add_json_below(p, out);
-        } else if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) {
+        } else if (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0 &&
+                   stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            /* Only regular files: the loader refuses any other *.json
+            ** (it may never end) with an error of its own. */
             if (out->n == out->cap) {
                 size_t cap = out->cap ? out->cap * 2 : 16;
                 char **np = realloc(out->paths, cap * sizeof *np);
