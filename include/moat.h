@@ -249,7 +249,15 @@ typedef struct moat_service {
     const char *kind;       /* "tenant-registered", "managed-identity",
                                "keyvault" */
     const char *service;    /* "Azure Backup" */
-    const char *match;      /* "Microsoft.RecoveryServices" or "NS/type" */
+    const char *platform;   /* the namespace it calls as with its own
+                               identity ("Microsoft.RecoveryServices"), or
+                               "" */
+    const char *identities; /* comma-separated provider/type (or bare
+                               namespace) whose managed identity it
+                               presents, or "" */
+    const char *since;      /* YYYY-MM-DD (UTC) the row holds from, or "" */
+    const char *until;      /* YYYY-MM-DD (UTC) it no longer holds from,
+                               or "" */
     const char *operations; /* what the seed says it may do */
     const char *note;       /* provenance, may be "" */
 } moat_service;
@@ -283,6 +291,7 @@ typedef enum moat_field {
     MOAT_REQ_CALLER_RESOURCE_ID,      /* ARM id of the calling resource */
     MOAT_REQ_CALLER_SERVICE,          /* first-party service namespace[/type] */
     MOAT_REQ_CALLER_PERIMETER,        /* adds one perimeter GUID */
+    MOAT_REQ_TIME, /* RFC 3339 ("2026-11-20T08:00:00Z"); unset: now */
     MOAT_REQ_FIELD_COUNT
 } moat_field;
 
@@ -294,7 +303,8 @@ typedef struct moat_error {
 } moat_error;
 
 /* A request bound to an estate, with every field at its default
-** (section 7: data, blob, HTTPS, read, OAuth). NULL when out of memory.
+** (section 7: data, blob, HTTPS, read, OAuth, the time of the decision).
+** NULL when out of memory.
 ** The request holds bounded buffers and never allocates again. */
 MOAT_API moat_request *moat_request_new(const moat_estate *es);
 MOAT_API void moat_request_free(moat_request *q);

@@ -117,11 +117,14 @@ static int on_public_path(const eval *e)
 }
 
 /* "IP network rules have no effect on requests that originate from the
-** same Azure region" (Azure Storage network security; decision.md section 7
-** extends it to Key Vault and perimeter address rules). */
+** same Azure region" (Azure Storage network security). Storage's alone
+** (decision.md section 7, version 2): Key Vault's documents tell users to
+** list a same-region app's outbound addresses in the vault's IP rules. For
+** a storage account it covers perimeter address rules too. */
 static int same_region(const eval *e)
 {
-    return moat__same_id(e->q->region, e->r->region);
+    return e->r->kind == RES_STORAGE &&
+           moat__same_id(e->q->region, e->r->region);
 }
 
 /*--------------------------------------------------------------------------
@@ -165,15 +168,31 @@ static int rar_matches(const moat_request *q, const rar_rule *p)
     return 1;
 }
 
-/* Resource instance rules: the rule's own tenant equals caller.tenant
-** (decision.md section 7), the id matches, and the caller presents an Entra
-** token. The lowest matching rule names the decision. */
+/* Resource instance rules admit what they may at all: an Entra (OAuth)
+** caller from the account's own tenant ("Resource instances must be from
+** the same tenant as your storage account"; unknown: the rule's tenant
+** stands in, decision.md section 4), of a type whose managed-identity
+** catalog row has not ended (API Management, 2026-03-15). */
+static int rar_eligible(const eval *e)
+{
+    const moat_request *q = e->q;
+    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL ||
+        q->tenant >= MOAT_ID_OTHER)
+        return 0;
+    if (e->r->tenant != MOAT_ID_NONE && !moat__same_id(q->tenant, e->r->tenant))
+        return 0;
+    return q->trust.instances_until == INT64_MAX ||
+           moat__request_time(q) < q->trust.instances_until;
+}
+
+/* Resource instance rules: the rule's own tenant equals caller.tenant, the
+** id matches (rar_eligible says who may match at all). The lowest
+** matching rule names the decision. */
 static int rar_match(const eval *e, uint16_t *which)
 {
     const moat_request *q = e->q;
     const resource *r = e->r;
-    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL ||
-        q->tenant >= MOAT_ID_OTHER)
+    if (!rar_eligible(e))
         return 0;
     uint16_t best = MOAT_RULE_NONE;
     for (size_t i =
@@ -196,13 +215,22 @@ static int rar_match(const eval *e, uint16_t *which)
     return best != MOAT_RULE_NONE;
 }
 
+static moat_catalog_target target_of(const resource *r)
+{
+    return r->kind == RES_STORAGE ? MOAT_TARGET_STORAGE : MOAT_TARGET_KEYVAULT;
+}
+
 /* trusted(R, Q): OAuth, the caller's tenant equals the resource's (known)
-** tenant, and the caller is in the catalog for this kind of resource. */
+** tenant, and a catalog row for this kind of resource, in force at the
+** request's time, names the caller (the rows were found when the caller
+** was set). */
 static int trusted(const eval *e, int *entry)
 {
     const moat_request *q = e->q;
-    *entry =
-        e->r->kind == RES_STORAGE ? q->trusted_storage : q->trusted_keyvault;
+    moat_catalog_target t = target_of(e->r);
+    *entry = q->trust.n[t - 1]
+                 ? moat__catalog_in_force(&q->trust, t, moat__request_time(q))
+                 : -1;
     return q->auth == MOAT_AUTH_OAUTH && e->r->tenant != MOAT_ID_NONE &&
            moat__same_id(q->tenant, e->r->tenant) && *entry >= 0;
 }
@@ -296,70 +324,122 @@ static outcome firewall_rules(eval *e, pna_mode pna)
     return denied(MOAT_CAT_NONE, 0);
 }
 
+/* Why no resource instance rule admitted, for the trace. */
+static const char *rar_passed(const eval *e)
+{
+    const moat_request *q = e->q;
+    const resource *r = e->r;
+    if (r->n_rars == 0)
+        return "none configured";
+    if (q->caller_id == NULL)
+        return "no caller resource id";
+    if (q->auth != MOAT_AUTH_OAUTH)
+        return "needs an Entra (OAuth) caller";
+    if (r->tenant != MOAT_ID_NONE && !moat__same_id(q->tenant, r->tenant))
+        return "the caller is not from the account's tenant (resource "
+               "instances must be)";
+    if (q->trust.instances_until != INT64_MAX &&
+        moat__request_time(q) >= q->trust.instances_until)
+        return "resource instance access for the caller's type has ended "
+               "(trusted-service catalog)";
+    return "no rule matches the caller's resource id and tenant";
+}
+
+static int instance_rules(eval *e, outcome *o)
+{
+    uint16_t which;
+    if (rar_match(e, &which)) {
+        STEP(e, "resource instance rules", MOAT_STEP_ALLOWED,
+             "caller matches resourceAccessRules[%u]", e->r->rars[which].index);
+        *o = allowed(MOAT_CAT_RES_RESOURCE_INSTANCE_RULE,
+                     MOAT_RULE_REF(RK_RAR, which));
+        return 1;
+    }
+    STEP(e, "resource instance rules", MOAT_STEP_PASSED, "%s", rar_passed(e));
+    return 0;
+}
+
+/* Why the trusted-service exception did not admit, for the trace. */
+static void trusted_passed(eval *e, int entry)
+{
+    const moat_request *q = e->q;
+    const resource *r = e->r;
+    moat_catalog_target t = target_of(r);
+    if (entry < 0 && q->trust.n[t - 1]) {
+        const moat_service *s = &moat__catalog_entries[q->trust.row[t - 1][0]];
+        STEP(e, "trusted services", MOAT_STEP_PASSED,
+             "the catalog names the caller (%s) only for %s%s%s%s%s", s->service,
+             s->since[0] ? "requests from " : "", s->since,
+             s->since[0] && s->until[0] ? " and " : "",
+             s->until[0] ? "requests before " : "", s->until);
+        return;
+    }
+    STEP(e, "trusted services", MOAT_STEP_PASSED, "%s",
+         entry < 0 ? "the caller is not a trusted service"
+         : q->auth != MOAT_AUTH_OAUTH
+             ? "trusted services must present an Entra (OAuth) token"
+         : r->tenant == MOAT_ID_NONE
+             ? "the resource's tenant is unknown (fail closed)"
+             : "the caller's tenant is not the resource's tenant");
+}
+
+static int trusted_services(eval *e, outcome *o)
+{
+    int entry;
+    if (!(e->r->bypass & BYPASS_AZURE_SERVICES)) {
+        STEP(e, "trusted services", MOAT_STEP_SKIPPED,
+             "AzureServices is not in bypass");
+        return 0;
+    }
+    if (!trusted(e, &entry)) {
+        trusted_passed(e, entry);
+        return 0;
+    }
+    STEP(e, "trusted services", MOAT_STEP_ALLOWED,
+         "%s is a trusted service from the resource's tenant",
+         moat__catalog_entries[entry].service);
+    *o = allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
+                 MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
+    return 1;
+}
+
+/* Storage's Logging and Metrics exceptions (Key Vault has neither). */
+static int bypass_reads(eval *e, outcome *o)
+{
+    const resource *r = e->r;
+    const moat_request *q = e->q;
+    if ((r->bypass & BYPASS_LOGGING) && is_read(q) && logs_target(q)) {
+        STEP(e, "Logging exception", MOAT_STEP_ALLOWED,
+             "read of container $logs");
+        *o = allowed(MOAT_CAT_RES_BYPASS_LOGGING,
+                     MOAT_RULE_REF(RK_BYPASS_LOGGING, 0));
+        return 1;
+    }
+    if ((r->bypass & BYPASS_METRICS) && is_read(q) && metrics_target(q)) {
+        STEP(e, "Metrics exception", MOAT_STEP_ALLOWED,
+             "read of metrics table %s", q->target);
+        *o = allowed(MOAT_CAT_RES_BYPASS_METRICS,
+                     MOAT_RULE_REF(RK_BYPASS_METRICS, 0));
+        return 1;
+    }
+    STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED, "%s",
+         (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
+             ? "not a read of $logs or a $Metrics table"
+             : "not in bypass");
+    return 0;
+}
+
 /* resource_rules(R, Q, pna): the firewall, then the exceptions, which stay
 ** in force when publicNetworkAccess is Disabled (Azure Storage network
 ** security limitations: "any resource instances and exceptions ... will
 ** remain in effect"). */
 static outcome resource_rules(eval *e, pna_mode pna)
 {
-    const resource *r = e->r;
-    const moat_request *q = e->q;
+    int storage = e->r->kind == RES_STORAGE;
     outcome o = firewall_rules(e, pna);
-    if (o.allowed)
+    if (o.allowed || (storage && instance_rules(e, &o)) ||
+        trusted_services(e, &o) || (storage && bypass_reads(e, &o)))
         return o;
-    uint16_t which;
-    if (r->kind == RES_STORAGE) {
-        if (rar_match(e, &which)) {
-            STEP(e, "resource instance rules", MOAT_STEP_ALLOWED,
-                 "caller matches resourceAccessRules[%u]",
-                 r->rars[which].index);
-            return allowed(MOAT_CAT_RES_RESOURCE_INSTANCE_RULE,
-                           MOAT_RULE_REF(RK_RAR, which));
-        }
-        STEP(e, "resource instance rules", MOAT_STEP_PASSED, "%s",
-             r->n_rars == 0         ? "none configured"
-             : q->caller_id == NULL ? "no caller resource id"
-             : q->auth != MOAT_AUTH_OAUTH
-                 ? "needs an Entra (OAuth) caller"
-                 : "no rule matches the caller's resource id and tenant");
-    }
-    int entry;
-    if (!(r->bypass & BYPASS_AZURE_SERVICES)) {
-        STEP(e, "trusted services", MOAT_STEP_SKIPPED,
-             "AzureServices is not in bypass");
-    } else if (trusted(e, &entry)) {
-        STEP(e, "trusted services", MOAT_STEP_ALLOWED,
-             "%s is a trusted service from the resource's tenant",
-             moat__catalog_entries[entry].service);
-        return allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
-                       MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
-    } else {
-        STEP(e, "trusted services", MOAT_STEP_PASSED, "%s",
-             entry < 0 ? "the caller is not a trusted service"
-             : q->auth != MOAT_AUTH_OAUTH
-                 ? "trusted services must present an Entra (OAuth) token"
-             : r->tenant == MOAT_ID_NONE
-                 ? "the resource's tenant is unknown (fail closed)"
-                 : "the caller's tenant is not the resource's tenant");
-    }
-    if (r->kind == RES_STORAGE) {
-        if ((r->bypass & BYPASS_LOGGING) && is_read(q) && logs_target(q)) {
-            STEP(e, "Logging exception", MOAT_STEP_ALLOWED,
-                 "read of container $logs");
-            return allowed(MOAT_CAT_RES_BYPASS_LOGGING,
-                           MOAT_RULE_REF(RK_BYPASS_LOGGING, 0));
-        }
-        if ((r->bypass & BYPASS_METRICS) && is_read(q) && metrics_target(q)) {
-            STEP(e, "Metrics exception", MOAT_STEP_ALLOWED,
-                 "read of metrics table %s", q->target);
-            return allowed(MOAT_CAT_RES_BYPASS_METRICS,
-                           MOAT_RULE_REF(RK_BYPASS_METRICS, 0));
-        }
-        STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED, "%s",
-             (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
-                 ? "not a read of $logs or a $Metrics table"
-                 : "not in bypass");
-    }
     if (pna == PNA_DISABLED) {
         STEP(e, "public network access", MOAT_STEP_DENIED,
              "Disabled, and no exception admits the request");
@@ -585,9 +665,14 @@ static void fill(moat_decision *d, const resource *r, outcome o)
         d->http_status = 0;
         d->http_code = NULL;
     } else {
+        /* Section 3: Storage answers AuthorizationFailure; Key Vault
+        ** ForbiddenByConnection when public network access is disabled,
+        ** ForbiddenByFirewall otherwise (its inner error codes). */
         d->http_status = 403;
         d->http_code = r->kind == RES_STORAGE ? "AuthorizationFailure"
-                                              : "ForbiddenByFirewall";
+                       : o.cat == MOAT_CAT_RES_PUBLIC_NETWORK_ACCESS_DISABLED
+                           ? "ForbiddenByConnection"
+                           : "ForbiddenByFirewall";
     }
 }
 

@@ -104,6 +104,21 @@ static const char *perimeter_label(const assoc *a)
     return a->perimeter->name;
 }
 
+/* The name a catalog row knew the caller by: caller.service, else the
+** type of caller.resource_id (decision.md section 4, trusted). */
+static void caller_name(moat_buf *b, const moat_request *q)
+{
+    char type[512];
+    if (q->service) {
+        moat__buf_puts(b, q->service);
+        return;
+    }
+    size_t n = q->caller_id ? moat__arm_type_of(q->caller_id, q->caller_id_len,
+                                                type, sizeof type)
+                            : 0;
+    moat__buf_put(b, type, n);
+}
+
 static void rule_text(moat_buf *b, const moat_request *q,
                       const moat_decision *d)
 {
@@ -136,9 +151,10 @@ static void rule_text(moat_buf *b, const moat_request *q,
                          r->rars[i].index, r->rars[i].resource_id);
         break;
     case RK_TRUSTED:
-        moat__buf_printf(b, "networkAcls.bypass AzureServices: %s (%s)",
-                         moat__catalog_entries[i].service,
-                         moat__catalog_entries[i].match);
+        moat__buf_printf(b, "networkAcls.bypass AzureServices: %s (",
+                         moat__catalog_entries[i].service);
+        caller_name(b, q);
+        moat__buf_putc(b, ')');
         break;
     case RK_BYPASS_LOGGING:
         moat__buf_puts(b, "networkAcls.bypass Logging");
@@ -253,11 +269,17 @@ static void resource_reason(moat_buf *b, const moat_request *q,
                          q->target ? q->target : "");
         break;
     case RK_PNA:
-        moat__buf_puts(b,
-                       "the resource's publicNetworkAccess is Disabled and no "
-                       "exception "
-                       "(resource instance rule, trusted service, Logging "
-                       "or Metrics) admits the request");
+        /* Each names the exceptions its kind has: Key Vault has neither
+        ** resource instance rules nor Logging and Metrics. */
+        moat__buf_puts(b, r->kind == RES_STORAGE
+                              ? "the resource's publicNetworkAccess is "
+                                "Disabled and no exception (resource instance "
+                                "rule, trusted service, Logging or Metrics) "
+                                "admits the request"
+                              : "the vault's publicNetworkAccess is Disabled "
+                                "and the request is neither from a trusted "
+                                "service (bypass AzureServices) nor through an "
+                                "approved private link");
         break;
     default: break;
     }

@@ -407,12 +407,51 @@ typedef enum moat_catalog_target {
 MOAT_HIDDEN extern const moat_service moat__catalog_entries[];
 MOAT_HIDDEN extern const unsigned long moat__catalog_size;
 
-/* The first catalog entry for target that a caller of service type `type`
-** ("NS" or "NS/type[/...]") belongs to, or -1. decision.md section 7: a
-** bare-namespace entry matches any type in it; a typed entry needs that
-** type exactly. */
-MOAT_HIDDEN int moat__catalog_match(moat_catalog_target target,
-                                    const char *type, size_t n);
+/* What the engine reads of each row, in catalog order: its span in
+** seconds since the epoch (since inclusive, until exclusive; an open end
+** is INT64_MIN or INT64_MAX), its target and whether it is of kind
+** managed-identity. */
+typedef struct catalog_row {
+    int64_t since, until;
+    uint8_t target; /* moat_catalog_target */
+    uint8_t managed_identity;
+} catalog_row;
+MOAT_HIDDEN extern const catalog_row moat__catalog_rows[];
+
+/* The rows that name one caller (decision.md section 4, trusted), found
+** once when the request's caller is set, so that deciding only filters
+** them by time. Per target (index target - 1), in catalog order; no name
+** in the catalog is named by more than MOAT_TRUST_MAX rows of one target
+** (a unit test checks). */
+#define MOAT_TRUST_MAX 8
+typedef struct caller_rows {
+    uint16_t row[2][MOAT_TRUST_MAX];
+    uint8_t n[2];
+    /* Resource instance rules stop admitting the caller's type at the
+    ** earliest `until` of a managed-identity row naming it (section 4),
+    ** INT64_MAX when none has one; that row, or -1. */
+    int16_t instances_row;
+    int64_t instances_until;
+} caller_rows;
+
+/* The rows naming a caller called `name` (caller.service, else the type
+** of caller.resource_id), and the instance-rule limit of its resource
+** type `type` (tn 0: no resource id). */
+MOAT_HIDDEN void moat__catalog_rows_of(const char *name, size_t n,
+                                       const char *type, size_t tn,
+                                       caller_rows *out);
+/* The first of c's rows for target in force at time t, or -1. */
+MOAT_HIDDEN int moat__catalog_in_force(const caller_rows *c,
+                                       moat_catalog_target target, int64_t t);
+
+/*==========================================================================
+** dates.c - instants as seconds since 1970-01-01T00:00:00Z.
+*/
+MOAT_HIDDEN int64_t moat__days_from_civil(int y, unsigned m, unsigned d);
+/* "YYYY-MM-DD" as the first second of that day (UTC); 0, or -1. */
+MOAT_HIDDEN int moat__date_parse(const char *s, size_t n, int64_t *out);
+/* An RFC 3339 date-time, floored to its second; 0, or -1. */
+MOAT_HIDDEN int moat__time_parse(const char *s, size_t n, int64_t *out);
 
 /*==========================================================================
 ** The compiled estate.
@@ -667,8 +706,8 @@ typedef struct principal {
     size_t id_len;
     moat_segments seg;
     uint64_t hash, type_hash;
-    int trusted_storage, trusted_keyvault; /* catalog index or -1 */
-    const char *subscription_text;         /* or NULL */
+    caller_rows trust;
+    const char *subscription_text; /* or NULL */
     uint32_t subscription;                 /* interned, or MOAT_ID_OTHER */
     const char *perimeter_text;            /* its perimeter's GUID, or NULL */
     uint32_t perimeter;
@@ -770,8 +809,9 @@ struct moat_request {
     uint64_t caller_type_hash;
     uint64_t caller_hash;
     const char *service;
-    int trusted_storage;  /* catalog index or -1 */
-    int trusted_keyvault; /* catalog index or -1 */
+    caller_rows trust; /* the catalog rows naming the caller */
+    int64_t time;      /* seconds since the epoch, when has_time */
+    uint8_t has_time;
     uint32_t perimeters[MOAT_REQ_MAX_PERIMETERS];
     uint8_t n_perimeters;
     /* strings copied out of the caller's buffers */
@@ -815,6 +855,9 @@ typedef struct log_parsed {
 } log_parsed;
 
 /* Sets q (bound to the estate p was resolved in) from a mapped record. */
+/* The request's time, or now when it has none (section 7). */
+MOAT_HIDDEN int64_t moat__request_time(const moat_request *q);
+
 MOAT_HIDDEN moat_status moat__request_from_log(moat_request *q,
                                                const log_parsed *p,
                                                const moat_log_request *m);

@@ -115,6 +115,28 @@ then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 run 0 catalog; has out "Microsoft.RecoveryServices"
 run 0 catalog --format json; valid_json one
 run 0 catalog --target keyvault; has out "Microsoft.Web"
+has out "SINCE"; has out "2026-08-20"
+run 0 catalog --target storage --format json
+has out '"platform":""'; has out '"identities":"Microsoft.ApiManagement/service"'
+has out '"until":"2026-03-15"'
+
+# --- the request's time selects the catalog rows in force ----------------------
+APIM=/subscriptions/69f2480c-7d47-4f34-9a1a-6d1ee1f60c40/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim
+cat >"$tmp/apim.json" <<'JSON'
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "type": "Microsoft.Resources/subscriptions",
+  "subscriptionId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/stapim",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+  "properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}}]
+JSON
+apim_at() {
+    run "$1" check --estate "$tmp/apim.json" --resource stapim --from 192.0.2.1 --identity "$APIM" \
+        --tenant 6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b --format json --time "$2"
+}
+apim_at 0 2026-03-14T23:59:59Z; has out '"category":"ResTrustedService"'
+apim_at 0 2026-03-15T00:30:00+01:00; has out '"category":"ResTrustedService"'
+apim_at 0 2026-03-15T00:00:00Z; has out '"category":"ResDefaultActionDeny"'
+apim_at 4 2026-03-15; has err 'time "2026-03-15" is not an RFC 3339'
 run 2 catalog --target disk
 run 0 estate --estate "$EX"; has out "storage accounts"
 run 0 estate --estate "$EX" --format json; valid_json one
