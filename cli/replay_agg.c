@@ -118,12 +118,20 @@ static void fidelity(replay_agg *a, const replay_outcome *o)
     else
         moat_allows ? a->azure_denied_moat_allowed++
                     : a->azure_denied_moat_denied++;
-    if (azure_allows == moat_allows)
+    /* A Key Vault refusal names its cause (ForbiddenByConnection: public
+    ** network access; ForbiddenByFirewall): moat refusing for the other
+    ** cause is a disagreement too, listed but counted as a denial. */
+    int same_code = azure_allows || m->azure_code == NULL ||
+                    o->d[0].http_code == NULL ||
+                    strcmp(m->azure_code, o->d[0].http_code) == 0;
+    if (azure_allows == moat_allows && same_code)
         return;
     char key[1024];
     const moat_text *acct = &m->field[MOAT_REQ_RESOURCE];
-    int n = snprintf(key, sizeof key, "%.*s\t%s\t%s\t%.*s", (int)acct->n,
+    int n = snprintf(key, sizeof key, "%.*s\t%s%s%s\t%s\t%.*s", (int)acct->n,
                      acct->p, azure_allows ? "allowed" : "denied",
+                     m->azure_code && !azure_allows ? " " : "",
+                     m->azure_code && !azure_allows ? m->azure_code : "",
                      moat_category_name(o->d[0].category), (int)m->source.n,
                      m->source.p);
     if (n > 0 && (size_t)n < sizeof key)

@@ -606,7 +606,8 @@ typedef enum moat_log_outcome {
     MOAT_LOG_NO_EVIDENCE,   /* the status says nothing about the network */
     MOAT_LOG_AZURE_ALLOWED, /* success, or an error past the firewall */
     MOAT_LOG_AZURE_DENIED   /* IpAuthorizationError, 403 AuthorizationFailure,
-                               Key Vault's ForbiddenByFirewall */
+                               Key Vault's ForbiddenByFirewall and
+                               ForbiddenByConnection */
 } moat_log_outcome;
 
 /* A record mapped to a request: each field's text as moat_request_set()
@@ -620,6 +621,11 @@ typedef struct moat_log_request {
     moat_text source;   /* caller address, without its port */
     moat_text identity; /* the requester's object id */
     moat_text status;   /* status text (or code) as logged */
+    const char *azure_code; /* a Key Vault refusal's inner error code as the
+                               record's message shows it:
+                               "ForbiddenByConnection" (public network
+                               access disabled) or "ForbiddenByFirewall";
+                               NULL otherwise */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
     const moat_estate *estate_; /* private: the reader's estate ... */
     const void *parsed_;        /* private: ... and the record resolved in it */

@@ -99,3 +99,20 @@ int moat__time_parse(const char *s, size_t n, int64_t *out)
     *out = day + h * 3600 + mi * 60 + sec - off;
     return 0;
 }
+
+void moat__time_format(int64_t t, char *buf, size_t cap)
+{
+    /* civil_from_days, the inverse of days_from_civil. */
+    int64_t days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    long long y = (long long)yoe + (long long)era * 400 + (m <= 2);
+    snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}

@@ -452,6 +452,8 @@ MOAT_HIDDEN int64_t moat__days_from_civil(int y, unsigned m, unsigned d);
 MOAT_HIDDEN int moat__date_parse(const char *s, size_t n, int64_t *out);
 /* An RFC 3339 date-time, floored to its second; 0, or -1. */
 MOAT_HIDDEN int moat__time_parse(const char *s, size_t n, int64_t *out);
+/* "YYYY-MM-DDTHH:MM:SSZ"; buf of at least 32 bytes. */
+MOAT_HIDDEN void moat__time_format(int64_t t, char *buf, size_t cap);
 
 /*==========================================================================
 ** The compiled estate.
@@ -852,6 +854,8 @@ typedef struct log_parsed {
     const pe_conn *pe;
     uint32_t region; /* interned, or MOAT_ID_NONE: not set */
     const principal *caller;
+    int64_t time; /* the record's own time, when has_time */
+    uint8_t has_time;
 } log_parsed;
 
 /* Sets q (bound to the estate p was resolved in) from a mapped record. */

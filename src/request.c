@@ -664,6 +664,8 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
     q->endpoint = p->endpoint;
     q->op = p->op;
     q->auth = p->auth;
+    q->time = p->time;
+    q->has_time = p->has_time;
     if (p->has_protocol)
         q->protocol = p->protocol;
     set_source_from_log(q, p, src, same);
