@@ -396,6 +396,22 @@ MOAT_API const moat_step *moat_explanation_step(const moat_explanation *x,
 MOAT_API size_t moat_explanation_json(moat_explanation *x, char *buf,
                                       size_t cap);
 
+/* Azure's message for a refusal, as its 403 body carries it (decision.md
+** section 3), into buf with snprintf's convention; "" on an allow.
+** Storage: "This request is not authorized to perform this operation."
+** (its body adds RequestId and Time). Key Vault: lines separated by CR LF
+** as Key Vault writes them: the cause, by inner code and bypass ("Client
+** address is not authorized and caller is not a trusted service.");
+** "Client address: <ip>" (ForbiddenByFirewall); "Caller: <caller>" unless
+** the cause says the caller was ignored; "Vault: <name>;location=<region>".
+** caller: the token as Key Vault names it ("appid=..;oid=..;iss=..",
+** with ";xms_mirid=..;xms_az_rid=.." for a managed identity), or NULL for
+** "unknown". */
+MOAT_API size_t moat_refusal_message(const moat_request *q,
+                                     const moat_decision *d,
+                                     const char *caller, char *buf,
+                                     size_t cap);
+
 /*--------------------------------------------------------------------------
 ** Auditing: posture controls (CIS Microsoft Azure Foundations) and exposure
 ** findings judged on effective access, not on single fields.

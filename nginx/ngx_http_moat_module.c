@@ -357,7 +357,7 @@ static void log_decision(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
 /* The answer Azure gives to a refused request. */
 static ngx_int_t send_denial(ngx_http_request_t *r, const gate_verdict *v)
 {
-    char id[37], now[64], body[1024];
+    char id[37], now[64], body[8192]; /* a vault's message names the caller */
     gate_request_id(id);
     ngx_str_t t = ngx_cached_http_log_iso8601;
     ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);
