@@ -118,7 +118,9 @@ static const moat_audit_rule rules[R_COUNT] = {
     {"MOAT011", "invalid-ip-rule", "An IP rule Azure refuses",
      "Azure Storage IP rules take public IPv4 addresses and ranges of "
      "prefix 0 to 30: private ranges (10/8, 172.16/12, 192.168/16), /31 and "
-     "/32 are refused; there are at most 400 rules of each kind.",
+     "/32 are refused; there are at most 400 rules of each kind. Key Vault "
+     "takes public IPv4 ranges of any prefix and refuses the same private "
+     "ranges; at most 1000 rules.",
      MOAT_LEVEL_MEDIUM},
     {"MOAT012", "private-endpoint-not-approved",
      "A private endpoint connection is not Approved",
