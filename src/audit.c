@@ -106,7 +106,8 @@ static const moat_audit_rule rules[R_COUNT] = {
      "A virtual network rule names a subnet without the service endpoint it "
      "needs",
      "Traffic from a subnet reaches the resource through a virtual network "
-     "rule only over a service endpoint (Microsoft.Storage in the region, "
+     "rule only over a service endpoint (Microsoft.Storage in the region "
+     "or its paired region, "
      "Microsoft.Storage.Global, Microsoft.KeyVault). Without one it leaves "
      "on the public path and the rule never matches.",
      MOAT_LEVEL_MEDIUM},
@@ -910,22 +911,6 @@ static void find_not_enforcing(moat_audit *a, const facts *f)
                 as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
 }
 
-static int subnet_reaches(const subnet_info *si, const resource *r)
-{
-    if (r->kind == RES_KEYVAULT)
-        return si->se_keyvault;
-    if (si->se_storage_global)
-        return 1;
-    if (!si->se_storage)
-        return 0;
-    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region))
-        return 1;
-    for (uint16_t i = 0; i < si->n_storage_locations; i++)
-        if (moat__same_id(si->storage_locations[i], r->region))
-            return 1;
-    return 0;
-}
-
 static void find_vnet_rules(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
@@ -951,7 +936,7 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
         }
         const subnet_info *si =
             moat__index_get(&f->es->subnet_by_id, v->id, strlen(v->id));
-        if (si && !subnet_reaches(si, r)) {
+        if (si && !moat__subnet_reaches(si, r)) {
             const char *need = r->kind == RES_KEYVAULT
                                    ? "Microsoft.KeyVault"
                                    : "Microsoft.Storage (or "

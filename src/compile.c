@@ -836,6 +836,14 @@ static void compile_assocs(compiler *c)
 /*--------------------------------------------------------------------------
 ** Subnets.
 */
+
+/* The pair of an interned region, interned (Azure's region pairs). */
+static uint32_t paired_region(compiler *c, uint32_t region)
+{
+    if (region >= MOAT_ID_OTHER)
+        return MOAT_ID_NONE;
+    return intern_region(c, moat__region_pair_of(c->es->regions.keys[region]));
+}
 static void compile_subnets(compiler *c)
 {
     moat_loader *ld = c->ld;
@@ -875,6 +883,7 @@ static void compile_subnets(compiler *c)
             vloc =
                 moat__index_get(&c->vnet_loc, s->vnet_id, strlen(s->vnet_id));
         si->vnet_region = intern_region(c, vloc);
+        si->storage_pair = MOAT_ID_NONE;
         si->services = xalloc(c, s->n_endpoints * sizeof(char *));
         size_t nloc = 0;
         for (size_t i = 0; i < s->n_endpoints; i++)
@@ -887,6 +896,8 @@ static void compile_subnets(compiler *c)
             si->services[si->n_services++] = xstr(c, ep->service);
             if (moat__eq_ci_z(ep->service, "Microsoft.Storage")) {
                 si->se_storage = 1;
+                if (ep->n_locations == 0)
+                    si->storage_pair = paired_region(c, si->vnet_region);
                 for (size_t k = 0; k < ep->n_locations; k++) {
                     if (strcmp(ep->locations[k], "*") == 0)
                         si->se_storage_any = 1;

@@ -83,9 +83,8 @@ static size_t lower_bound32(const uint32_t *v, size_t n, uint32_t key)
 /*--------------------------------------------------------------------------
 ** Paths (decision.md section 6).
 */
-int moat__subnet_reaches(const moat_request *q, const resource *r)
+int moat__subnet_reaches(const subnet_info *si, const resource *r)
 {
-    const subnet_info *si = q->subnet_info;
     if (si == NULL)
         return 1; /* not in the estate: taken as it says */
     if (r->kind == RES_KEYVAULT)
@@ -94,8 +93,11 @@ int moat__subnet_reaches(const moat_request *q, const resource *r)
         return 1; /* Microsoft.Storage.Global: any region */
     if (!si->se_storage)
         return 0;
-    /* Microsoft.Storage: the VNet's own region, or one its locations list. */
-    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region))
+    /* Microsoft.Storage: the VNet's own region; without a locations list
+    ** its paired region too (Azure's region pairs), with one the regions
+    ** it lists. */
+    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region) ||
+        moat__same_id(si->storage_pair, r->region))
         return 1;
     for (uint16_t i = 0; i < si->n_storage_locations; i++) {
         if (moat__same_id(si->storage_locations[i], r->region))
@@ -106,7 +108,7 @@ int moat__subnet_reaches(const moat_request *q, const resource *r)
 
 static int via_service_endpoint(const eval *e)
 {
-    return e->q->subnet != NULL && moat__subnet_reaches(e->q, e->r);
+    return e->q->subnet != NULL && moat__subnet_reaches(e->q->subnet_info, e->r);
 }
 
 /* On the public path: no private endpoint, and no subnet whose service

@@ -326,6 +326,15 @@ MOAT_HIDDEN int moat__eq_ci_z(const char *a, const char *b);
 /* Region normalised into out (lower case, no spaces); 0 on success. */
 MOAT_HIDDEN int moat__region_norm(const char *s, size_t n, char *out,
                                   size_t cap);
+/* Azure's region pairs (data/region-pairs.tsv, generated): each region's
+** own paired region, directed as Azure's table gives it. */
+typedef struct moat_region_pair {
+    const char *region, *pair;
+} moat_region_pair;
+MOAT_HIDDEN extern const moat_region_pair moat__region_pairs[];
+MOAT_HIDDEN extern const unsigned long moat__region_pairs_size;
+/* The pair of a normalised region name, or NULL (nonpaired or unknown). */
+MOAT_HIDDEN const char *moat__region_pair_of(const char *norm);
 /* The GUID in "/subscriptions/<guid>" or a bare "<guid>", lower-cased into
 ** out (37 bytes); 0 on success. Accepts any non-empty value without '/'
 ** after the prefix, since Azure's own examples use placeholders. */
@@ -629,6 +638,9 @@ typedef struct subnet_info {
     uint8_t se_storage_any; /* its locations list '*' */
     uint8_t se_storage_global;
     uint8_t se_keyvault;
+    /* Microsoft.Storage without locations also reaches the VNet region's
+    ** pair (decision.md section 6); interned, or MOAT_ID_NONE. */
+    uint32_t storage_pair;
     const uint32_t *storage_locations; /* interned regions */
     uint16_t n_storage_locations;
     const char **services; /* every service endpoint, for describe */
@@ -901,9 +913,9 @@ MOAT_HIDDEN void moat__trace_step(moat_trace *t, const char *layer,
 
 MOAT_HIDDEN moat_status moat__decide(const moat_request *q, moat_decision *d,
                                      moat_trace *t);
-/* The subnet of q reaches resource r through a service endpoint
-** (decision.md section 6). */
-MOAT_HIDDEN int moat__subnet_reaches(const moat_request *q, const resource *r);
+/* Subnet si reaches resource r through a service endpoint (decision.md
+** section 6); a subnet the estate lacks (NULL) is taken as it says. */
+MOAT_HIDDEN int moat__subnet_reaches(const subnet_info *si, const resource *r);
 
 /* Lower-case names of enum values, for text. */
 MOAT_HIDDEN const char *moat__endpoint_name(moat_endpoint e);
