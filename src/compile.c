@@ -815,6 +815,7 @@ static void compile_assocs(compiler *c)
             a->name = xstr(c, ra->name);
             a->mode = ra->mode;
             a->mode_text = ra->mode_text;
+            a->transition = ra->transition;
             a->synthetic = ra->synthetic;
             a->profile = moat__index_get(&c->profile_by_id, ra->profile_id,
                                          strlen(ra->profile_id));

@@ -627,8 +627,11 @@ static outcome decide_steps(eval *e)
 
     /* 4. The perimeter decides; Learning falls back to the firewall. */
     if (nsp) {
-        STEP(e, "perimeter", MOAT_STEP_PASSED, "association %s, access mode %s",
-             e->a->name, moat__mode_name((access_mode)e->mode));
+        STEP(e, "perimeter", MOAT_STEP_PASSED,
+             "association %s, access mode %s%s", e->a->name,
+             moat__mode_name((access_mode)e->mode),
+             e->a->transition && e->mode == MODE_LEARNING ? " (Transition)"
+                                                          : "");
         outcome n = perimeter_inbound(e);
         if (n.allowed)
             return n;

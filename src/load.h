@@ -113,6 +113,7 @@ typedef struct raw_assoc {
     const char *perimeter_id; /* the association's parent */
     access_mode mode;
     const char *mode_text;
+    uint8_t transition; /* written as Transition (Learning's new name) */
     uint8_t synthetic;
     src_loc loc;
     struct raw_assoc *next;

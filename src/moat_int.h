@@ -623,6 +623,7 @@ struct assoc {
     const char *name;
     access_mode mode;
     const char *mode_text;
+    uint8_t transition; /* written as Transition: text says so */
     const profile *profile;
     const perimeter *perimeter;
     const link_join *joins; /* sorted by guid */

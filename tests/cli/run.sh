@@ -120,6 +120,26 @@ run 0 catalog --target storage --format json
 has out '"platform":""'; has out '"identities":"Microsoft.ApiManagement/service"'
 has out '"until":"2026-03-15"'
 
+# --- Transition is Learning: text says so, decisions and JSON say Learning ------
+NSPT=/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Network/networkSecurityPerimeters/nsp1
+cat >"$tmp/transition.json" <<JSON
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttrans",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+  "properties": {"networkAcls": {"defaultAction": "Deny"}}},
+ {"id": "$NSPT", "type": "Microsoft.Network/networkSecurityPerimeters", "location": "westeurope",
+  "properties": {"perimeterGuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+ {"id": "$NSPT/profiles/p", "type": "Microsoft.Network/networkSecurityPerimeters/profiles"},
+ {"id": "$NSPT/resourceAssociations/a", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttrans"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Transition"}}]
+JSON
+run 0 check --estate "$tmp/transition.json" --resource sttrans --from 192.0.2.1
+has out "access mode Learning (Transition)"
+run 0 check --estate "$tmp/transition.json" --resource sttrans --from 192.0.2.1 --format json
+has out '"category":"NspPublicInboundResourceRulesDenied"'
+if grep -q Transition "$tmp/out"; then echo "FAIL: JSON says Transition"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+run 0 estate --estate "$tmp/transition.json" --format json; has out '"accessMode":"Learning"'
+
 # --- the request's time selects the catalog rows in force ----------------------
 APIM=/subscriptions/69f2480c-7d47-4f34-9a1a-6d1ee1f60c40/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim
 cat >"$tmp/apim.json" <<'JSON'
