@@ -26,6 +26,9 @@ static const char usage[] =
     "offending\n"
     "                         rule is ignored\n"
     "  --quiet                do not print estate warnings\n"
+    "  --service-tags FILE    Azure's ServiceTags_Public_<date>.json: "
+    "perimeter\n"
+    "                         service-tag rules then admit for key vaults\n"
     "\n"
     "Requests:\n"
     "  --request FILE|-       one request object (decision.md section 2)\n"
@@ -77,7 +80,7 @@ static const cli_spec spec[] = {
     {"perimeter", 1, 0},        {"auth", 1, 0},     {"protocol", 1, 0},
     {"endpoint", 1, 0},         {"op", 1, 0},       {"target", 1, 0},
     {"control-plane", 0, 0},    {"time", 1, 0},     {"help", 0, 'h'},
-    {NULL, 0, 0},
+    {"service-tags", 1, 0},     {NULL, 0, 0},
 };
 
 /* Quick flags and the request field each sets. */

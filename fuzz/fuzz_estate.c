@@ -1,6 +1,8 @@
 /*
 ** fuzz_estate.c - the estate loader and compiler on arbitrary bytes, then
-** a few decisions and an audit against whatever loaded: diagnostics always
+** a few decisions and an audit against whatever loaded (strict, lenient,
+** and lenient reading the same bytes as a service-tag file too):
+** diagnostics always
 ** name a message; nothing crashes or leaks; every decision fails closed;
 ** every audit result names its resource and a known status.
 */
@@ -48,11 +50,17 @@ static void audit(const moat_estate *es)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    for (unsigned flags = 0; flags <= MOAT_LOAD_LENIENT; flags++) {
+    for (unsigned pass = 0; pass < 3; pass++) {
+        unsigned flags = pass ? MOAT_LOAD_LENIENT : 0;
         moat_loader *ld = moat_loader_new(flags);
         if (ld == NULL)
             return 0;
         moat_loader_add_json(ld, "fuzz.json", (const char *)data, size);
+        /* The third pass reads the bytes as a service-tag file too, so
+        ** that the tags a perimeter rule names may be found in them. */
+        if (pass == 2)
+            moat_loader_add_service_tags_json(ld, "tags.json",
+                                              (const char *)data, size);
         moat_estate *es = NULL;
         moat_status rc = moat_loader_finish(ld, &es);
         for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {

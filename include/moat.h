@@ -162,6 +162,7 @@ typedef enum moat_auth {
 #define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED                                     \
     0x2u /* "service-tags-unsupported"                                         \
           */
+#define MOAT_WARN_SERVICE_TAGS_UNKNOWN 0x4u /* "service-tags-unknown" */
 
 /* The name of one warning bit ("tenant-unknown"), or NULL. */
 MOAT_API const char *moat_warning_name(unsigned bit);
@@ -202,6 +203,22 @@ MOAT_API moat_status moat_loader_add_path(moat_loader *ld, const char *path);
 /* Reads JSON from memory; name labels diagnostics. The bytes are copied. */
 MOAT_API moat_status moat_loader_add_json(moat_loader *ld, const char *name,
                                           const char *json, size_t len);
+
+/* Reads Azure's service-tag file (ServiceTags_Public_<date>.json of "Azure
+** IP Ranges and Service Tags": values[].name and
+** values[].properties.addressPrefixes, IPv4 and IPv6), so that perimeter
+** inbound rules naming service tags admit a key vault's callers from those
+** prefixes (decision.md section 4). Without one such a rule admits nothing
+** and the decision carries service-tags-unknown; on a storage account it
+** never admits (service-tags-unsupported). Several files may be added; a
+** tag named twice keeps its first definition. */
+MOAT_API moat_status moat_loader_add_service_tags(moat_loader *ld,
+                                                  const char *path);
+/* The same from memory; name labels diagnostics. The bytes are copied. */
+MOAT_API moat_status moat_loader_add_service_tags_json(moat_loader *ld,
+                                                       const char *name,
+                                                       const char *json,
+                                                       size_t len);
 
 /* Compiles everything added so far into an immutable estate.
 ** On success *out (OUT) owns its memory and the loader may be freed.

@@ -15,6 +15,8 @@
 **   moat_account_from host | path;  <account>.blob.core.windows.net, or
 **                                   /<account>/... (Azurite)
 **   moat_endpoint blob|dfs|...;     the endpoint of path-style requests
+**   moat_service_tags PATH;         Azure's ServiceTags_Public_*.json: key
+**                                   vaults' perimeter service-tag rules
 **
 ** All are valid in http, server and location. Files are read when the
 ** configuration is (so `nginx -s reload` picks up a changed estate: new
@@ -47,7 +49,7 @@ typedef struct moat_gate {
 
 typedef struct {
     ngx_uint_t mode;
-    ngx_str_t estate_path, topology_path, jwks_path;
+    ngx_str_t estate_path, topology_path, jwks_path, service_tags_path;
     ngx_str_t issuer, audience, endpoint;
     ngx_uint_t account_from;
     ngx_open_file_t *log;
@@ -86,6 +88,9 @@ static ngx_command_t ngx_http_moat_commands[] = {
      NULL},
     {ngx_string("moat_jwks"), MOAT_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
      NGX_HTTP_LOC_CONF_OFFSET, LOC_OFF(jwks_path), NULL},
+    {ngx_string("moat_service_tags"), MOAT_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET,
+     LOC_OFF(service_tags_path), NULL},
     {ngx_string("moat_jwt_issuer"), MOAT_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET, LOC_OFF(issuer), NULL},
     {ngx_string("moat_jwt_audience"), MOAT_CONF | NGX_CONF_TAKE1,
@@ -188,18 +193,23 @@ static void gate_cleanup(void *data)
     moat_estate_free(g->estate);
 }
 
-static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
+static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path,
+                                ngx_str_t *tags)
 {
-    char name[4096];
-    if (path->len >= sizeof name)
+    char name[4096], tag_file[4096];
+    if (path->len >= sizeof name || tags->len >= sizeof tag_file)
         return NULL;
     ngx_memcpy(name, path->data, path->len);
     name[path->len] = '\0';
+    ngx_memcpy(tag_file, tags->data, tags->len);
+    tag_file[tags->len] = '\0';
     moat_loader *ld = moat_loader_new(0);
     moat_estate *es = NULL;
     if (ld == NULL)
         return NULL;
     moat_loader_add_path(ld, name);
+    if (tags->len)
+        moat_loader_add_service_tags(ld, tag_file);
     moat_status rc = moat_loader_finish(ld, &es);
     for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
         const moat_diag *d = moat_loader_diag(ld, i);
@@ -224,7 +234,7 @@ static char *load_gate(ngx_conf_t *cf, ngx_http_moat_loc_conf_t *c)
     moat_gate *g = cln->data;
     ngx_memzero(g, sizeof *g);
     cln->handler = gate_cleanup;
-    g->estate = load_estate(cf, &c->estate_path);
+    g->estate = load_estate(cf, &c->estate_path, &c->service_tags_path);
     if (g->estate == NULL)
         return NGX_CONF_ERROR;
     char err[256];
@@ -264,10 +274,13 @@ static char *ngx_http_moat_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(c->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(c->audience, prev->audience, "");
     ngx_conf_merge_str_value(c->endpoint, prev->endpoint, "blob");
-    int own = c->estate_path.data || c->topology_path.data || c->jwks_path.data;
+    int own = c->estate_path.data || c->topology_path.data ||
+              c->jwks_path.data || c->service_tags_path.data;
     ngx_conf_merge_str_value(c->estate_path, prev->estate_path, "");
     ngx_conf_merge_str_value(c->topology_path, prev->topology_path, "");
     ngx_conf_merge_str_value(c->jwks_path, prev->jwks_path, "");
+    ngx_conf_merge_str_value(c->service_tags_path, prev->service_tags_path,
+                             "");
     if (!own && prev->gate) {
         c->gate = prev->gate; /* the same files: share what was loaded */
         return NGX_CONF_OK;

@@ -26,6 +26,7 @@ typedef struct compiler {
     moat_index perim_by_id;
     moat_index profile_by_id;
     moat_index vnet_loc; /* vnet id -> location */
+    moat_index tags;     /* service tag name -> raw_tag */
     int failed;
 } compiler;
 
@@ -202,8 +203,9 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
     access_rule *ar = xalloc(c, n * sizeof *ar);
     if (c->failed)
         return;
-    moat_prefix_builder pb;
+    moat_prefix_builder pb, tb; /* address prefixes; service tags' */
     moat__prefix_builder_init(&pb);
+    moat__prefix_builder_init(&tb);
     size_t nsubs = 0, elements = 0;
     for (size_t i = 0; i < n; i++) {
         if (rules[i]->rule.inbound)
@@ -211,6 +213,8 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
     }
     uint32_t *pairs = malloc((nsubs ? nsubs : 1) * 2 * sizeof(uint32_t));
     if (pairs == NULL) {
+        moat__prefix_builder_free(&pb);
+        moat__prefix_builder_free(&tb);
         c->failed = 1;
         return;
     }
@@ -252,11 +256,17 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
         }
         if (r.n_service_tags && pf->first_tag_rule == MOAT_RULE_NONE)
             pf->first_tag_rule = (uint16_t)i;
+        for (uint16_t k = 0; c->es->has_service_tags && k < r.n_service_tags;
+             k++)
+            moat__tags_add(c->ld, &c->tags, r.service_tags[k], (uint16_t)i,
+                           &rules[i]->loc, &tb);
     }
     (void)loc;
-    if (moat__prefix_build(&pb, &c->es->arena, &pf->prefixes) != MOAT_OK)
+    if (moat__prefix_build(&pb, &c->es->arena, &pf->prefixes) != MOAT_OK ||
+        moat__prefix_build(&tb, &c->es->arena, &pf->tag_prefixes) != MOAT_OK)
         c->failed = 1;
     moat__prefix_builder_free(&pb);
+    moat__prefix_builder_free(&tb);
     qsort(pairs, np, 2 * sizeof(uint32_t), cmp_u32_pair);
     uint32_t *ids = xalloc(c, np * sizeof *ids);
     uint16_t *which = xalloc(c, np * sizeof *which);
@@ -939,6 +949,9 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_init(&c.perim_by_id);
     moat__index_init(&c.profile_by_id);
     moat__index_init(&c.vnet_loc);
+    es->has_service_tags = ld->n_tag_files > 0;
+    if (moat__tags_index(ld, &c.tags) < 0)
+        c.failed = 1;
 
     compile_subscriptions(&c);
     if (!c.failed)
@@ -969,6 +982,7 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_free(&c.perim_by_id);
     moat__index_free(&c.profile_by_id);
     moat__index_free(&c.vnet_loc);
+    moat__index_free(&c.tags);
     moat_status rc = MOAT_OK;
     if (c.failed || ld->oom)
         rc = MOAT_E_NOMEM;
@@ -1034,6 +1048,7 @@ void moat_estate_stats_get(const moat_estate *es, moat_estate_stats *out)
     for (size_t i = 0; i < es->n_profiles; i++) {
         const profile *p = &es->profiles[i];
         out->hot_bytes += sizeof *p + moat__prefix_bytes(&p->prefixes) +
+                          moat__prefix_bytes(&p->tag_prefixes) +
                           p->n_subs * (sizeof(uint32_t) + sizeof(uint16_t));
     }
     for (size_t i = 0; i < es->n_assocs; i++)

@@ -482,6 +482,44 @@ static uint16_t subscription_rule(const profile *pf, uint32_t sub)
     return MOAT_RULE_NONE;
 }
 
+/* The lowest inbound rule of pf that admits q: address prefixes (public
+** path, not exempt by region), a key vault's service tags (public path,
+** the prefixes of Azure's service-tag file), subscriptions (OAuth). */
+static uint16_t perimeter_rule(const eval *e, const profile *pf)
+{
+    const moat_request *q = e->q;
+    uint16_t best = MOAT_RULE_NONE;
+    int public_path = q->ip.family && on_public_path(e);
+    if (public_path && !same_region(e))
+        best = moat__prefix_lookup(&pf->prefixes, &q->ip);
+    if (public_path && e->r->kind == RES_KEYVAULT && q->es->has_service_tags) {
+        uint16_t t = moat__prefix_lookup(&pf->tag_prefixes, &q->ip);
+        if (t < best)
+            best = t;
+    }
+    if (q->auth == MOAT_AUTH_OAUTH && q->subscription < MOAT_ID_OTHER) {
+        uint16_t s = subscription_rule(pf, q->subscription);
+        if (s < best)
+            best = s;
+    }
+    return best;
+}
+
+/* A service-tag rule that cannot be matched is reported when it was
+** consulted: it comes before the rule that admits, or nothing admits
+** (decision.md section 7). Storage never matches one
+** (service-tags-unsupported); a key vault without the service-tag file
+** cannot (service-tags-unknown). */
+static void tag_warning(eval *e, const profile *pf, uint16_t best)
+{
+    if (pf->first_tag_rule == MOAT_RULE_NONE || pf->first_tag_rule >= best)
+        return;
+    if (e->r->kind == RES_STORAGE)
+        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNSUPPORTED;
+    else if (!e->q->es->has_service_tags)
+        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNKNOWN;
+}
+
 /* perimeter_inbound(A, Q): all perimeter rules allow; the order fixes the
 ** label only. Intra- and cross-perimeter access and subscription rules need
 ** an Entra token ("don't support authentication via shared access
@@ -523,18 +561,8 @@ static outcome perimeter_inbound(eval *e)
              "the profile is not in the estate");
         return denied(MOAT_CAT_NONE, 0);
     }
-    uint16_t best = MOAT_RULE_NONE;
-    if (q->ip.family && on_public_path(e) && !same_region(e))
-        best = moat__prefix_lookup(&pf->prefixes, &q->ip);
-    if (q->auth == MOAT_AUTH_OAUTH && q->subscription < MOAT_ID_OTHER) {
-        uint16_t s = subscription_rule(pf, q->subscription);
-        if (s < best)
-            best = s;
-    }
-    /* Service tags are never matched; say so when one was consulted, that
-    ** is, when it comes before the rule that admits, or nothing admits. */
-    if (pf->first_tag_rule != MOAT_RULE_NONE && pf->first_tag_rule < best)
-        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNSUPPORTED;
+    uint16_t best = perimeter_rule(e, pf);
+    tag_warning(e, pf, best);
     if (best != MOAT_RULE_NONE) {
         STEP(e, "perimeter access rules", MOAT_STEP_ALLOWED,
              "inbound rule %s of profile %s admits", pf->rules[best].name,

@@ -576,30 +576,33 @@ void moat__src_line_col(const src_file *f, size_t pos, unsigned *line,
     *col = (unsigned)(pos - f->line_starts[lo]) + 1;
 }
 
-moat_status moat_loader_add_json(moat_loader *ld, const char *name,
-                                 const char *json, size_t len)
+json_value *moat__load_text(moat_loader *ld, const char *name,
+                            const char *json, size_t len, src_file **out,
+                            moat_status *rc)
 {
-    if (ld == NULL)
-        return MOAT_E_INVAL;
     src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
     char *text = moat__arena_strndup(&ld->arena, json, len);
     const char *fname =
         moat__dupn(ld, name ? name : "<json>", strlen(name ? name : "<json>"));
+    *rc = MOAT_E_NOMEM;
     if (f == NULL || text == NULL || fname == NULL) {
         moat__oom(ld);
-        return MOAT_E_NOMEM;
+        return NULL;
     }
     f->name = fname;
     f->text = text;
     f->len = len;
+    *out = f;
+    *rc = MOAT_E_SYNTAX;
     if (len > UINT32_MAX) { /* positions are 32-bit */
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, 0, 0, "", "",
                  "the file is larger than 4 GiB, the most moat reads");
-        return MOAT_E_SYNTAX;
+        return NULL;
     }
     if (index_lines(ld, f) != 0) {
         moat__oom(ld);
-        return MOAT_E_NOMEM;
+        *rc = MOAT_E_NOMEM;
+        return NULL;
     }
     ld->n_files++;
     json_error err = {0, NULL};
@@ -607,12 +610,27 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     if (doc == NULL) {
         if (err.msg && strcmp(err.msg, "out of memory") == 0) {
             moat__oom(ld);
-            return MOAT_E_NOMEM;
+            *rc = MOAT_E_NOMEM;
+            return NULL;
         }
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1, "",
                  "", moat__dupn(ld, err.msg, strlen(err.msg)));
-        return MOAT_E_SYNTAX;
+        return NULL;
     }
+    *rc = MOAT_OK;
+    return doc;
+}
+
+moat_status moat_loader_add_json(moat_loader *ld, const char *name,
+                                 const char *json, size_t len)
+{
+    if (ld == NULL)
+        return MOAT_E_INVAL;
+    src_file *f;
+    moat_status rc;
+    json_value *doc = moat__load_text(ld, name, json, len, &f, &rc);
+    if (doc == NULL)
+        return rc;
     size_t errors = ld->n_errors, read = ld->n_read, ignored = ld->n_ignored;
     read_document(ld, f, doc);
     if (ld->oom)
@@ -643,7 +661,9 @@ static moat_status io_error(moat_loader *ld, const char *path, const char *what)
     return MOAT_E_IO;
 }
 
-static moat_status add_file(moat_loader *ld, const char *path)
+moat_status moat__add_file(moat_loader *ld, const char *path,
+                           moat_status (*add)(moat_loader *, const char *,
+                                              const char *, size_t))
 {
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
@@ -665,7 +685,7 @@ static moat_status add_file(moat_loader *ld, const char *path)
                       MAX_FILE_BYTES);
         rc = MOAT_E_LIMIT;
     } else {
-        rc = moat_loader_add_json(ld, path, b.data ? b.data : "", b.len);
+        rc = add(ld, path, b.data ? b.data : "", b.len);
     }
     moat__buf_free(&b);
     return rc;
@@ -759,7 +779,7 @@ static moat_status add_path_depth(moat_loader *ld, const char *path, int depth)
         return io_error(ld, path, "cannot open");
     if (S_ISDIR(st.st_mode))
         return add_dir(ld, path, depth);
-    return add_file(ld, path);
+    return moat__add_file(ld, path, moat_loader_add_json);
 }
 
 moat_status moat_loader_add_path(moat_loader *ld, const char *path)

@@ -601,6 +601,9 @@ struct profile {
     const uint16_t *sub_rule;
     uint16_t n_subs;
     uint16_t first_tag_rule; /* lowest rule index with service tags */
+    /* The prefixes of the service tags its inbound rules name (from the
+    ** service-tag file; matched for key vaults only), lowest rule index. */
+    moat_prefix_set tag_prefixes;
 };
 
 typedef struct link_join {
@@ -760,6 +763,7 @@ struct moat_estate {
     moat_index subnet_by_id;
     netmap map;
     size_t n_rules;       /* admitting rules, numbered (rules.c) */
+    uint8_t has_service_tags; /* a service-tag file was read */
     uint64_t generation;  /* unique per compiled estate in this process */
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;

@@ -140,6 +140,46 @@ has out '"category":"NspPublicInboundResourceRulesDenied"'
 if grep -q Transition "$tmp/out"; then echo "FAIL: JSON says Transition"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
 run 0 estate --estate "$tmp/transition.json" --format json; has out '"accessMode":"Learning"'
 
+# --- perimeter service-tag rules: key vaults with Azure's file, never storage --
+TAGS="$top/examples/servicetags/ServiceTags_Public_20250127-excerpt.json"
+cat >"$tmp/tags.json" <<JSON
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "type": "Microsoft.Resources/subscriptions",
+  "subscriptionId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kvtags",
+  "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "properties": {"tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"}},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttags",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope"},
+ {"id": "$NSPT", "type": "Microsoft.Network/networkSecurityPerimeters", "location": "westeurope",
+  "properties": {"perimeterGuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+ {"id": "$NSPT/profiles/p", "type": "Microsoft.Network/networkSecurityPerimeters/profiles"},
+ {"id": "$NSPT/profiles/p/accessRules/kv", "type": "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules",
+  "properties": {"direction": "Inbound", "serviceTags": ["AzureKeyVault.WestEurope"]}},
+ {"id": "$NSPT/resourceAssociations/a1", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kvtags"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Enforced"}},
+ {"id": "$NSPT/resourceAssociations/a2", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttags"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Enforced"}}]
+JSON
+run 0 check --estate "$tmp/tags.json" --resource kvtags --endpoint vault --from 13.69.64.73 --format json
+has out '"category":"NspPublicInboundPerimeterRulesDenied"'; has out '"warnings":\["service-tags-unknown"\]'
+run 0 check --estate "$tmp/tags.json" --service-tags "$TAGS" --resource kvtags --endpoint vault --from 13.69.64.73 --format json
+has out '"category":"NspPublicInboundPerimeterRulesAllowed"'; has out '"warnings":\[\]'
+has out '"rule":"profiles/p/accessRules/kv"'
+run 0 check --estate "$tmp/tags.json" --service-tags "$TAGS" --resource sttags --from 13.69.64.73 --format json
+has out '"decision":"deny"'; has out '"warnings":\["service-tags-unsupported"\]'
+run 3 check --estate "$tmp/tags.json" --service-tags "$tmp/nosuch.json" --resource kvtags --from 1.2.3.4
+has err "nosuch.json: cannot open"
+run 1 audit --estate "$tmp/tags.json" --service-tags "$TAGS" --format json
+has out '"MOAT015"'; has out 'perimeter service-tag rules'
+run 1 audit --estate "$tmp/tags.json" --format json
+if grep -q 'perimeter service-tag rules' "$tmp/out"; then echo "FAIL: tags counted without the file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+printf '%s\n' '{"time": "2026-11-20T08:00:00Z", "resourceId": "/SUBSCRIPTIONS/1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KVTAGS", "operationName": "SecretGet", "category": "AuditEvent", "callerIpAddress": "13.69.64.73", "identity": {"claim": {"oid": "x"}}, "properties": {"httpStatusCode": 200, "requestUri": "https://kvtags.vault.azure.net/secrets/s"}}' >"$tmp/kv.log"
+run 0 replay --estate "$tmp/tags.json" --service-tags "$TAGS" --format json "$tmp/kv.log"
+has out '"NspPublicInboundPerimeterRulesAllowed":1'
+run 0 replay --estate "$tmp/tags.json" --proposed same="$tmp/tags.json" --service-tags "$TAGS" --format json "$tmp/kv.log"
+has out '"newly_denied":0'
+
 # --- the request's time selects the catalog rows in force ----------------------
 APIM=/subscriptions/69f2480c-7d47-4f34-9a1a-6d1ee1f60c40/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim
 cat >"$tmp/apim.json" <<'JSON'
