@@ -72,11 +72,15 @@ void moat__catalog_rows_of(const char *name, size_t n, const char *type,
                            size_t tn, caller_rows *out)
 {
     out->n[0] = out->n[1] = 0;
+    out->dated[0] = out->dated[1] = 0;
     for (size_t i = 0; n && i < moat__catalog_size; i++) {
-        unsigned t = moat__catalog_rows[i].target - 1u;
+        const catalog_row *c = &moat__catalog_rows[i];
+        unsigned t = c->target - 1u;
         if (out->n[t] < MOAT_TRUST_MAX &&
-            row_names(&moat__catalog_entries[i], name, n))
+            row_names(&moat__catalog_entries[i], name, n)) {
             out->row[t][out->n[t]++] = (uint16_t)i;
+            out->dated[t] |= c->since != INT64_MIN || c->until != INT64_MAX;
+        }
     }
     instance_limit(out, type, tn);
 }

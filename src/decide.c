@@ -230,8 +230,12 @@ static int trusted(const eval *e, int *entry)
 {
     const moat_request *q = e->q;
     moat_catalog_target t = target_of(e->r);
+    /* The clock is read only when a candidate row is dated. */
     *entry = q->trust.n[t - 1]
-                 ? moat__catalog_in_force(&q->trust, t, moat__request_time(q))
+                 ? moat__catalog_in_force(&q->trust, t,
+                                          q->trust.dated[t - 1]
+                                              ? moat__request_time(q)
+                                              : 0)
                  : -1;
     return q->auth == MOAT_AUTH_OAUTH && e->r->tenant != MOAT_ID_NONE &&
            moat__same_id(q->tenant, e->r->tenant) && *entry >= 0;

@@ -436,6 +436,7 @@ MOAT_HIDDEN extern const catalog_row moat__catalog_rows[];
 typedef struct caller_rows {
     uint16_t row[2][MOAT_TRUST_MAX];
     uint8_t n[2];
+    uint8_t dated[2]; /* one of them has a since or an until */
     /* Resource instance rules stop admitting the caller's type at the
     ** earliest `until` of a managed-identity row naming it (section 4),
     ** INT64_MAX when none has one; that row, or -1. */
