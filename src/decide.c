@@ -365,48 +365,47 @@ static int instance_rules(eval *e, outcome *o)
     return 0;
 }
 
-/* Why the trusted-service exception did not admit, for the trace. */
-static void trusted_passed(eval *e, int entry)
+/* The trusted-service exception in the trace: admitted, or why not. */
+static void trusted_trace(eval *e, int entry, int admitted)
 {
     const moat_request *q = e->q;
     const resource *r = e->r;
     moat_catalog_target t = target_of(r);
-    if (entry < 0 && q->trust.n[t - 1]) {
+    if (!(r->bypass & BYPASS_AZURE_SERVICES)) {
+        STEP(e, "trusted services", MOAT_STEP_SKIPPED,
+             "AzureServices is not in bypass");
+    } else if (admitted) {
+        STEP(e, "trusted services", MOAT_STEP_ALLOWED,
+             "%s is a trusted service from the resource's tenant",
+             moat__catalog_entries[entry].service);
+    } else if (entry < 0 && q->trust.n[t - 1]) {
         const moat_service *s = &moat__catalog_entries[q->trust.row[t - 1][0]];
         STEP(e, "trusted services", MOAT_STEP_PASSED,
              "the catalog names the caller (%s) only for %s%s%s%s%s", s->service,
              s->since[0] ? "requests from " : "", s->since,
              s->since[0] && s->until[0] ? " and " : "",
              s->until[0] ? "requests before " : "", s->until);
-        return;
+    } else {
+        STEP(e, "trusted services", MOAT_STEP_PASSED, "%s",
+             entry < 0 ? "the caller is not a trusted service"
+             : q->auth != MOAT_AUTH_OAUTH
+                 ? "trusted services must present an Entra (OAuth) token"
+             : r->tenant == MOAT_ID_NONE
+                 ? "the resource's tenant is unknown (fail closed)"
+                 : "the caller's tenant is not the resource's tenant");
     }
-    STEP(e, "trusted services", MOAT_STEP_PASSED, "%s",
-         entry < 0 ? "the caller is not a trusted service"
-         : q->auth != MOAT_AUTH_OAUTH
-             ? "trusted services must present an Entra (OAuth) token"
-         : r->tenant == MOAT_ID_NONE
-             ? "the resource's tenant is unknown (fail closed)"
-             : "the caller's tenant is not the resource's tenant");
 }
 
 static int trusted_services(eval *e, outcome *o)
 {
-    int entry;
-    if (!(e->r->bypass & BYPASS_AZURE_SERVICES)) {
-        STEP(e, "trusted services", MOAT_STEP_SKIPPED,
-             "AzureServices is not in bypass");
-        return 0;
-    }
-    if (!trusted(e, &entry)) {
-        trusted_passed(e, entry);
-        return 0;
-    }
-    STEP(e, "trusted services", MOAT_STEP_ALLOWED,
-         "%s is a trusted service from the resource's tenant",
-         moat__catalog_entries[entry].service);
-    *o = allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
-                 MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
-    return 1;
+    int entry = -1;
+    int ok = (e->r->bypass & BYPASS_AZURE_SERVICES) && trusted(e, &entry);
+    if (e->t)
+        trusted_trace(e, entry, ok);
+    if (ok)
+        *o = allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
+                     MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
+    return ok;
 }
 
 /* Storage's Logging and Metrics exceptions (Key Vault has neither). */
