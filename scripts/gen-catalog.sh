@@ -14,7 +14,9 @@
 #   platform and identities are not both empty (the row must name a caller)
 #   since/until empty, or a date YYYY-MM-DD (UTC); since < until when both
 # Besides the text of every row (moat_service), each row's span is emitted in
-# seconds since the epoch (until exclusive; open ends as INT64_MIN/INT64_MAX).
+# seconds since the epoch (until exclusive; open ends as INT64_MIN/INT64_MAX),
+# and every name a row is known by (platform, identities), with its length,
+# in row order: what the matcher scans when a request's caller is set.
 set -eu
 tsv=${1:?usage: gen-catalog.sh FILE.tsv}
 awk -F '\t' '
@@ -50,11 +52,17 @@ function check_names(list, what,    n, parts, i) {
         if (parts[i] !~ /^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+(\/[A-Za-z0-9]+)*$/)
             fail(what " \"" parts[i] "\" is not a provider namespace or provider/type")
 }
+# One name a row is known by, for the matcher (catalog_name).
+function add_name(name, kind) {
+    if (length(name) > 255)
+        fail("name \"" name "\" is longer than 255 bytes")
+    names[m++] = sprintf("    {%s, %d, %s, %d},", cstr(name), length(name), kind, n)
+}
 BEGIN {
     print "/* Generated from data/trusted-services.tsv by scripts/gen-catalog.sh."
     print "** Do not edit; edit the TSV. */"
     print "#include \"moat_int.h\""
-    n = 0
+    n = 0; m = 0
     want = "target\tkind\tservice\tplatform\tidentities\tsince\tuntil\toperations\tnote"
 }
 /^#/ { next }
@@ -88,6 +96,11 @@ BEGIN {
     until = $7 == "" ? "INT64_MAX" : sprintf("%.0fLL", instant($7, "until"))
     if ($6 != "" && $7 != "" && instant($6, "since") >= instant($7, "until"))
         fail("since " $6 " is not before until " $7)
+    if ($4 != "")
+        add_name($4, "CATALOG_PLATFORM")
+    k = $5 == "" ? 0 : split($5, ids, ",")
+    for (i = 1; i <= k; i++)
+        add_name(ids[i], index(ids[i], "/") ? "CATALOG_TYPE" : "CATALOG_NAMESPACE")
     text[n] = sprintf("    {%s, %s, %s, %s, %s, %s, %s, %s, %s},", cstr($1), cstr($2),
                       cstr($3), cstr($4), cstr($5), cstr($6), cstr($7), cstr($8), cstr($9))
     span[n] = sprintf("    {%s, %s, %s, %d},", since, until,
@@ -105,5 +118,9 @@ END {
     for (i = 0; i < n; i++) print span[i]
     print "};"
     printf "const unsigned long moat__catalog_size = %d;\n", n
+    print "const catalog_name moat__catalog_names[] = {"
+    for (i = 0; i < m; i++) print names[i]
+    print "};"
+    printf "const unsigned long moat__catalog_names_size = %d;\n", m
 }
 ' "$tsv"

@@ -24,31 +24,39 @@ const moat_service *moat_catalog_entry(size_t i)
     return i < moat__catalog_size ? &moat__catalog_entries[i] : NULL;
 }
 
-/* The provider/type `name` (ns bytes of namespace) is among the
-** comma-separated identities. */
-static int among_identities(const char *ids, const char *name, size_t n,
-                            size_t ns)
+/* Catalog name c names the caller `name` (n bytes; ns: the bytes of its
+** namespace when it is a provider/type, else 0): a platform equals it, a
+** typed identity equals it as a provider/type, a bare-namespace identity
+** is its namespace. Lengths first: most names differ there. */
+static int names_caller(const catalog_name *c, const char *name, size_t n,
+                        size_t ns)
 {
-    while (*ids) {
-        const char *comma = strchr(ids, ',');
-        size_t len = comma ? (size_t)(comma - ids) : strlen(ids);
-        if (memchr(ids, '/', len) ? moat__eq_ci(ids, len, name, n)
-                                  : moat__eq_ci(ids, len, name, ns))
-            return 1;
-        ids += len + (comma != NULL);
+    switch (c->kind) {
+    case CATALOG_PLATFORM:
+        return c->len == n && moat__eq_ci(c->name, n, name, n);
+    case CATALOG_TYPE:
+        return ns && c->len == n && moat__eq_ci(c->name, n, name, n);
+    default:
+        return ns && c->len == ns && moat__eq_ci(c->name, ns, name, ns);
     }
-    return 0;
 }
 
-/* Row e names the caller `name`: its platform, or one of its identities
-** when the name is a provider/type. */
-static int row_names(const moat_service *e, const char *name, size_t n)
+/* Adds row to the caller's rows of its target, once. */
+static void add_row(caller_rows *out, uint16_t row)
 {
-    if (e->platform[0] && moat__eq_ci(e->platform, strlen(e->platform), name, n))
-        return 1;
-    const char *slash = memchr(name, '/', n);
-    return slash && among_identities(e->identities, name, n,
-                                     (size_t)(slash - name));
+    const catalog_row *c = &moat__catalog_rows[row];
+    unsigned t = c->target - 1u;
+    if (out->n[t] == MOAT_TRUST_MAX ||
+        (out->n[t] && out->row[t][out->n[t] - 1] == row))
+        return; /* full, or named twice by one row (names are in row order) */
+    out->row[t][out->n[t]++] = row;
+    out->dated[t] |= c->since != INT64_MIN || c->until != INT64_MAX;
+}
+
+static size_t namespace_len(const char *name, size_t n)
+{
+    const char *slash = n ? memchr(name, '/', n) : NULL;
+    return slash ? (size_t)(slash - name) : 0;
 }
 
 /* A managed-identity row naming the resource type: resource instance
@@ -56,14 +64,16 @@ static int row_names(const moat_service *e, const char *name, size_t n)
 ** section 4; API Management's retirement of 2026-03-15). */
 static void instance_limit(caller_rows *out, const char *type, size_t tn)
 {
+    size_t ns = namespace_len(type, tn);
     out->instances_row = -1;
     out->instances_until = INT64_MAX;
-    for (size_t i = 0; tn && i < moat__catalog_size; i++) {
-        const catalog_row *c = &moat__catalog_rows[i];
-        if (c->managed_identity && c->until < out->instances_until &&
-            row_names(&moat__catalog_entries[i], type, tn)) {
-            out->instances_until = c->until;
-            out->instances_row = (int16_t)i;
+    for (size_t i = 0; ns && i < moat__catalog_names_size; i++) {
+        const catalog_name *c = &moat__catalog_names[i];
+        const catalog_row *r = &moat__catalog_rows[c->row];
+        if (r->managed_identity && r->until < out->instances_until &&
+            c->kind != CATALOG_PLATFORM && names_caller(c, type, tn, ns)) {
+            out->instances_until = r->until;
+            out->instances_row = (int16_t)c->row;
         }
     }
 }
@@ -71,16 +81,12 @@ static void instance_limit(caller_rows *out, const char *type, size_t tn)
 void moat__catalog_rows_of(const char *name, size_t n, const char *type,
                            size_t tn, caller_rows *out)
 {
+    size_t ns = namespace_len(name, n);
     out->n[0] = out->n[1] = 0;
     out->dated[0] = out->dated[1] = 0;
-    for (size_t i = 0; n && i < moat__catalog_size; i++) {
-        const catalog_row *c = &moat__catalog_rows[i];
-        unsigned t = c->target - 1u;
-        if (out->n[t] < MOAT_TRUST_MAX &&
-            row_names(&moat__catalog_entries[i], name, n)) {
-            out->row[t][out->n[t]++] = (uint16_t)i;
-            out->dated[t] |= c->since != INT64_MIN || c->until != INT64_MAX;
-        }
+    for (size_t i = 0; n && i < moat__catalog_names_size; i++) {
+        if (names_caller(&moat__catalog_names[i], name, n, ns))
+            add_row(out, moat__catalog_names[i].row);
     }
     instance_limit(out, type, tn);
 }

@@ -427,6 +427,18 @@ typedef struct catalog_row {
 } catalog_row;
 MOAT_HIDDEN extern const catalog_row moat__catalog_rows[];
 
+/* Every name a row is known by, in row order (generated): its platform,
+** and each of its identities, a provider/type or a bare namespace. */
+enum { CATALOG_PLATFORM, CATALOG_TYPE, CATALOG_NAMESPACE };
+typedef struct catalog_name {
+    const char *name;
+    uint8_t len;
+    uint8_t kind;
+    uint16_t row;
+} catalog_name;
+MOAT_HIDDEN extern const catalog_name moat__catalog_names[];
+MOAT_HIDDEN extern const unsigned long moat__catalog_names_size;
+
 /* The rows that name one caller (decision.md section 4, trusted), found
 ** once when the request's caller is set, so that deciding only filters
 ** them by time. Per target (index target - 1), in catalog order; no name
