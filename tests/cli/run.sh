@@ -180,6 +180,28 @@ has out '"NspPublicInboundPerimeterRulesAllowed":1'
 run 0 replay --estate "$tmp/tags.json" --proposed same="$tmp/tags.json" --service-tags "$TAGS" --format json "$tmp/kv.log"
 has out '"newly_denied":0'
 
+# --- the data generators refuse a bad row with its file and line ---------------
+gen_refuses() { # script, file, expected message
+    if "$top/scripts/$1" "$2" >/dev/null 2>"$tmp/gen.err" || ! grep -q "$3" "$tmp/gen.err"; then
+        echo "FAIL: $1 accepted $(tail -1 "$2") ($(cat "$tmp/gen.err"))"; fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
+}
+head=$(grep -v '^#' "$top/data/trusted-services.tsv" | head -1)
+for row in "storage	managed-identity	X			2026-01-01		ops	|names no caller" \
+           "storage	keyvault	X	Microsoft.X				ops	|storage row is" \
+           "storage	managed-identity	X	Microsoft.X		2026-02-30		ops	|not a day of the calendar" \
+           "storage	managed-identity	X	Microsoft.X		2026-03-01	2026-03-01	ops	|is not before until" \
+           "storage	managed-identity	X		Microsoft.X/y,Microsoft Z			ops	|not a provider namespace"; do
+    printf '# c\n%s\n%s\n' "$head" "${row%|*}" >"$tmp/c.tsv"
+    gen_refuses gen-catalog.sh "$tmp/c.tsv" "c.tsv:3: .*${row#*|}"
+done
+printf 'region\tpair\nwesteurope\tnortheurope\nwesteurope\teastus\n' >"$tmp/r.tsv"
+gen_refuses gen-regions.sh "$tmp/r.tsv" "r.tsv:3: region westeurope is listed twice"
+printf 'region\tpair\nWest Europe\tnortheurope\n' >"$tmp/r.tsv"
+gen_refuses gen-regions.sh "$tmp/r.tsv" "r.tsv:2: .*not an ARM region name"
+
 # --- the request's time selects the catalog rows in force ----------------------
 APIM=/subscriptions/69f2480c-7d47-4f34-9a1a-6d1ee1f60c40/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim
 cat >"$tmp/apim.json" <<'JSON'
