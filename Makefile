@@ -26,7 +26,8 @@ LDLIBS   ?=
 
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c
+LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
+            $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 FRONT_SRC := $(sort $(wildcard front/*.c))
@@ -57,6 +58,10 @@ endif
 $(B)/gen/catalog_data.c: data/trusted-services.tsv scripts/gen-catalog.sh
 	@mkdir -p $(@D)
 	scripts/gen-catalog.sh $< > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/region_pairs.c: data/region-pairs.tsv scripts/gen-regions.sh
+	@mkdir -p $(@D)
+	scripts/gen-regions.sh $< > $@.tmp && mv $@.tmp $@
 
 # ---- release build ----------------------------------------------------------
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
@@ -227,7 +232,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC) $(SERVE_FUZZ_SRC)
 
-fuzz: $(B)/gen/catalog_data.c
+fuzz: $(B)/gen/catalog_data.c $(B)/gen/region_pairs.c
 	@mkdir -p $(B)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  $(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \

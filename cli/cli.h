@@ -51,13 +51,17 @@ const char *cli_get(const cli_args *a, const char *name);
 int cli_has(const cli_args *a, const char *name);
 int cli_count(const cli_args *a, const char *name);
 
-/* Loads every --estate (with --lenient when given, or when flags say so)
-** and prints the diagnostics to stderr. Returns NULL after printing why. */
+/* Loads every --estate (with --lenient when given, or when flags say so,
+** and Azure's service-tag file of --service-tags when the command takes
+** it) and prints the diagnostics to stderr. Returns NULL after printing
+** why. */
 #define CLI_LOAD_QUIET 0x1u   /* warnings are not printed */
 #define CLI_LOAD_LENIENT 0x2u /* as if --lenient were given */
 moat_estate *cli_load_estate(const cli_args *a, unsigned flags);
-/* Loads paths as one estate ("-" is stdin), printing diagnostics. */
-moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags);
+/* Loads paths as one estate ("-" is stdin), with the service-tag file
+** tags (or NULL), printing diagnostics. */
+moat_estate *cli_load_paths(const char *const *paths, int n, const char *tags,
+                            unsigned flags);
 
 /* Prints a loader diagnostic as FILE:LINE:COL: severity: RESOURCE: PATH:
 ** message on stderr. */

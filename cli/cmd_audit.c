@@ -43,6 +43,8 @@ static const char usage[] =
     "  --wide-ip N           IP ranges of more than N addresses are findings\n"
     "                        (default 65536)\n"
     "  --quiet               do not print estate warnings\n"
+    "  --service-tags FILE   Azure's ServiceTags_Public_<date>.json: a key\n"
+    "                        vault's perimeter service-tag rules count\n"
     "\n"
     "Exit status: 0 nothing at or above the threshold, 1 findings, 2 usage\n"
     "error, 3 unreadable input.\n";
@@ -59,6 +61,7 @@ static const cli_spec spec[] = {
     {"wide-ip", 1, 0},
     {"quiet", 0, 'q'},
     {"lenient", 0, 0},
+    {"service-tags", 1, 0},
     {"help", 0, 'h'},
     {NULL, 0, 0},
 };

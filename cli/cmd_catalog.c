@@ -11,12 +11,35 @@ static const char usage[] =
     "usage: moat catalog [--target storage|keyvault] [--format text|json]\n"
     "\n"
     "Lists the first-party services that count as trusted when a storage\n"
-    "account's or key vault's bypass includes AzureServices. A bare\n"
-    "namespace (Microsoft.Sql) matches every resource type in it; a typed\n"
-    "entry (Microsoft.DataFactory/factories) needs exactly that type.\n";
+    "account's or key vault's bypass includes AzureServices. A row names a\n"
+    "caller whose caller.service equals its PLATFORM, or whose calling\n"
+    "resource's type is among its IDENTITIES (a bare namespace there, such\n"
+    "as Microsoft.Sql, matches every type in it). A row holds for requests\n"
+    "made from SINCE (UTC) and before UNTIL; '-' is an open end.\n";
 
 static const cli_spec spec[] = {
     {"target", 1, 0}, {"format", 1, 0}, {"help", 0, 'h'}, {NULL, 0, 0}};
+
+static const char *dash(const char *s)
+{
+    return *s ? s : "-";
+}
+
+/* One row as JSON: every column, empty ones as "". */
+static void print_json(const moat_service *s)
+{
+    const char *const names[] = {"target",     "kind",  "service",
+                                 "platform",   "identities", "since",
+                                 "until",      "operations", "note"};
+    const char *const values[] = {s->target,     s->kind,       s->service,
+                                  s->platform,   s->identities, s->since,
+                                  s->until,      s->operations, s->note};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        printf("%s\"%s\":", i ? "," : " {", names[i]);
+        cli_json_str(stdout, values[i]);
+    }
+    printf("}");
+}
 
 int cmd_catalog(int argc, char **argv)
 {
@@ -43,28 +66,19 @@ int cmd_catalog(int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-9s %-18s %-44s %s\n", "TARGET", "KIND", "MATCH", "SERVICE");
+        printf("%-9s %-18s %-34s %-44s %-10s %-10s %s\n", "TARGET", "KIND",
+               "PLATFORM", "IDENTITIES", "SINCE", "UNTIL", "SERVICE");
     for (size_t i = 0; i < n; i++) {
         const moat_service *s = moat_catalog_entry(i);
         if (target && strcmp(target, s->target) != 0)
             continue;
         if (json) {
-            printf("%s\n {\"target\":", first ? "" : ",");
-            cli_json_str(stdout, s->target);
-            printf(",\"kind\":");
-            cli_json_str(stdout, s->kind);
-            printf(",\"service\":");
-            cli_json_str(stdout, s->service);
-            printf(",\"match\":");
-            cli_json_str(stdout, s->match);
-            printf(",\"operations\":");
-            cli_json_str(stdout, s->operations);
-            printf(",\"note\":");
-            cli_json_str(stdout, s->note);
-            printf("}");
+            printf("%s\n", first ? "" : ",");
+            print_json(s);
         } else {
-            printf("%-9s %-18s %-44s %s\n", s->target, s->kind, s->match,
-                   s->service);
+            printf("%-9s %-18s %-34s %-44s %-10s %-10s %s\n", s->target,
+                   s->kind, dash(s->platform), dash(s->identities),
+                   dash(s->since), dash(s->until), s->service);
         }
         first = 0;
     }

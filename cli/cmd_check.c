@@ -28,6 +28,9 @@ static const char usage[] =
     "offending\n"
     "                         rule is ignored\n"
     "  --quiet                do not print estate warnings\n"
+    "  --service-tags FILE    Azure's ServiceTags_Public_<date>.json: "
+    "perimeter\n"
+    "                         service-tag rules then admit for key vaults\n"
     "\n"
     "Requests:\n"
     "  --request FILE|-       one request object (decision.md section 2)\n"
@@ -59,6 +62,10 @@ static const char usage[] =
     "  --op OP                read (default), write, delete, list\n"
     "  --target NAME          container, table or share ('$logs')\n"
     "  --control-plane        an Azure Resource Manager request\n"
+    "  --time T               when the request is made (RFC 3339, "
+    "2026-11-20T08:00:00Z;\n"
+    "                         default now): the trusted-service catalog "
+    "rows in force\n"
     "\n"
     "Exit status: 0 every request decided (allow or deny alike), 2 usage\n"
     "error, 3 bad estate, 4 a request not answered: a bad request (in a\n"
@@ -80,7 +87,8 @@ static const cli_spec spec[] = {
     {"service", 1, 0},          {"tenant", 1, 0},   {"subscription", 1, 0},
     {"perimeter", 1, 0},        {"auth", 1, 0},     {"protocol", 1, 0},
     {"endpoint", 1, 0},         {"op", 1, 0},       {"target", 1, 0},
-    {"control-plane", 0, 0},    {"help", 0, 'h'},   {NULL, 0, 0},
+    {"control-plane", 0, 0},    {"time", 1, 0},     {"help", 0, 'h'},
+    {"service-tags", 1, 0},     {NULL, 0, 0},
 };
 
 /* Quick flags and the request field each sets. */
@@ -103,6 +111,7 @@ static const struct {
     {"endpoint", MOAT_REQ_ENDPOINT},
     {"op", MOAT_REQ_OPERATION},
     {"target", MOAT_REQ_TARGET},
+    {"time", MOAT_REQ_TIME},
 };
 
 static int quick_flags_used(const cli_args *a)

@@ -44,6 +44,7 @@ static const char usage[] =
     "  --threads N            worker threads (default: one per core)\n"
     "  --merge                combine JSON summaries of shards (PART...)\n"
     "  --lenient              as for moat check\n"
+    "  --service-tags FILE    as for moat check (every configuration)\n"
     "  --quiet                no estate warnings, no unmapped records or\n"
     "                         progress on stderr\n"
     "\n"
@@ -55,7 +56,7 @@ static const cli_spec spec[] = {
     {"output", 1, 'o'}, {"changes", 1, 0},  {"decisions", 1, 0},
     {"unmapped", 1, 0}, {"top", 1, 0},      {"threads", 1, 0},
     {"merge", 0, 0},    {"lenient", 0, 0},  {"quiet", 0, 'q'},
-    {"help", 0, 'h'},   {NULL, 0, 0},
+    {"service-tags", 1, 0}, {"help", 0, 'h'},   {NULL, 0, 0},
 };
 
 static int positive(const char *s, long max, long *out)
@@ -124,7 +125,8 @@ static int load_configs(const cli_args *a, replay_options *opt, unsigned flags)
         if (name == NULL)
             return EXIT_BAD_ESTATE;
         opt->cfg[opt->n_cfg].name = name;
-        opt->cfg[opt->n_cfg].es = cli_load_paths(paths, n, flags);
+        opt->cfg[opt->n_cfg].es =
+            cli_load_paths(paths, n, cli_get(a, "service-tags"), flags);
         if (opt->cfg[opt->n_cfg].es == NULL) {
             cli_error("proposal %s could not be loaded", name);
             free(name);

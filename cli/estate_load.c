@@ -40,10 +40,11 @@ moat_estate *cli_load_estate(const cli_args *a, unsigned flags)
     }
     if (cli_has(a, "lenient"))
         flags |= CLI_LOAD_LENIENT;
-    return cli_load_paths(paths, n, flags);
+    return cli_load_paths(paths, n, cli_get(a, "service-tags"), flags);
 }
 
-moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
+moat_estate *cli_load_paths(const char *const *paths, int n, const char *tags,
+                            unsigned flags)
 {
     int lenient = (flags & CLI_LOAD_LENIENT) != 0;
     moat_loader *ld = moat_loader_new(lenient ? MOAT_LOAD_LENIENT : 0);
@@ -58,6 +59,8 @@ moat_estate *cli_load_paths(const char *const *paths, int n, unsigned flags)
         else
             moat_loader_add_path(ld, path);
     }
+    if (tags)
+        moat_loader_add_service_tags(ld, tags);
     moat_estate *es = NULL;
     moat_status rc = moat_loader_finish(ld, &es);
     size_t n_diags = moat_loader_diag_count(ld);

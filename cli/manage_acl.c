@@ -203,21 +203,16 @@ int acl_parse_ip(acl_ctx *c, const char *text, int family, moat_range *r)
                          "ranges; write single addresses bare "
                          "(25.1.2.3), ranges as /30 or wider",
                          text);
-    if (c->kind == ACL_STORAGE && family == 4 && moat_range_is_private(r))
+    /* Both refuse private ranges (decision.md sections 1 and 7; Key Vault
+    ** answers "belongs to forbidden range ... (private IP addresses)"). */
+    if (family == 4 && moat_range_is_private(r))
         return mg_refuse(&c->m,
                          "'%s' is a private range (10/8, 172.16/12, "
-                         "192.168/16): Storage IP rules take public "
+                         "192.168/16): %s IP rules take public "
                          "addresses only; admit a virtual network "
                          "with --subnet (service endpoint) or a "
                          "private endpoint",
-                         text);
-    if (c->kind == ACL_VAULT && moat_range_is_private(r))
-        mg_warn(&c->m,
-                "'%s' is a private range: traffic from private "
-                "addresses reaches a vault through a service "
-                "endpoint or private endpoint, never through an IP "
-                "rule, so this rule admits nothing",
-                text);
+                         text, c->kind == ACL_VAULT ? "Key Vault" : "Storage");
     return MG_OK;
 }
 

@@ -159,14 +159,22 @@ static void fidelity(replay_agg *a, const replay_outcome *o)
     else
         moat_allows ? a->azure_denied_moat_allowed++
                     : a->azure_denied_moat_denied++;
-    if (azure_allows == moat_allows)
+    /* A Key Vault refusal names its cause (ForbiddenByConnection: public
+    ** network access; ForbiddenByFirewall): moat refusing for the other
+    ** cause is a disagreement too, listed but counted as a denial. */
+    int same_code = azure_allows || m->azure_code == NULL ||
+                    o->d[0].http_code == NULL ||
+                    strcmp(m->azure_code, o->d[0].http_code) == 0;
+    if (azure_allows == moat_allows && same_code)
         return;
     char small[1024];
     size_t n;
     const moat_text *acct = &m->field[MOAT_REQ_RESOURCE];
-    char *key = key_printf(small, sizeof small, &n, "%.*s\t%s\t%s\t%.*s",
+    int coded = m->azure_code && !azure_allows;
+    char *key = key_printf(small, sizeof small, &n, "%.*s\t%s%s%s\t%s\t%.*s",
                            (int)acct->n, acct->p,
                            azure_allows ? "allowed" : "denied",
+                           coded ? " " : "", coded ? m->azure_code : "",
                            moat_category_name(o->d[0].category),
                            (int)m->source.n, m->source.p);
     if (key == NULL) {

@@ -222,6 +222,20 @@ static int read_accounts(part *p, const cJSON *accounts)
 }
 
 /* One disagreement: account, Azure's outcome, moat's category, source. */
+/* Azure's outcome as a disagreement names it: "allowed", "denied", or
+** "denied CODE" with Key Vault's inner code (a word of letters). */
+static int azure_outcome(const char *s)
+{
+    if (strcmp(s, "allowed") == 0 || strcmp(s, "denied") == 0)
+        return 1;
+    if (strncmp(s, "denied ", 7) != 0 || s[7] == '\0')
+        return 0;
+    for (const char *c = s + 7; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+            return 0;
+    return 1;
+}
+
 static int read_disagreement(part *p, const cJSON *e, int i)
 {
     static const char *const f[4] = {"account", "azure", "moat_category",
@@ -237,8 +251,11 @@ static int read_disagreement(part *p, const cJSON *e, int i)
         v[k] = s->valuestring;
         len += strlen(v[k]) + 1;
     }
-    if (strcmp(v[1], "allowed") != 0 && strcmp(v[1], "denied") != 0)
-        return refuse(p, "%s.azure: allowed or denied, not %.40s", where, v[1]);
+    if (!azure_outcome(v[1]))
+        return refuse(p,
+                      "%s.azure: allowed, denied or denied with Azure's "
+                      "code (\"denied ForbiddenByConnection\"), not %.40s",
+                      where, v[1]);
     if (moat_category_from_name(v[2]) == MOAT_CAT_NONE)
         return refuse(p, "%s.moat_category: unknown category %.100s", where,
                       v[2]);

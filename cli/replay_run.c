@@ -138,7 +138,8 @@ static void request_json(obuf *b, const moat_log_request *m)
                {MOAT_REQ_ENDPOINT, "endpoint"},
                {MOAT_REQ_OPERATION, "operation"},
                {MOAT_REQ_TARGET, "target"},
-               {MOAT_REQ_PROTOCOL, "protocol"}},
+               {MOAT_REQ_PROTOCOL, "protocol"},
+               {MOAT_REQ_TIME, "time"}},
       source[] = {{MOAT_REQ_SOURCE_IP, "ip"},
                   {MOAT_REQ_SOURCE_SUBNET, "subnet"},
                   {MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, "private_endpoint"},
@@ -202,8 +203,11 @@ static void record_json(worker *w, obuf *b, const replay_input *in,
     ob_json(b, in->path, strlen(in->path));
     ob_printf(b, ",\"line\":%llu,\"request\":", (unsigned long long)line);
     request_json(b, o->m);
-    ob_printf(b, ",\"path\":\"%s\",\"azure\":\"%s\",\"decisions\":{",
-              o->m->path, azure_name(o->m->azure));
+    ob_printf(b, ",\"path\":\"%s\",\"azure\":\"%s\"", o->m->path,
+              azure_name(o->m->azure));
+    if (o->m->azure_code)
+        ob_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
+    ob_str(b, ",\"decisions\":{");
     for (int c = 0; c < opt->n_cfg; c++) {
         ob_printf(b, "%s\"", c ? "," : "");
         ob_str(b, opt->cfg[c].name);

@@ -83,6 +83,21 @@ static int fill_request(const gate_config *cfg, moat_request *q,
     return 0;
 }
 
+/* The caller as Key Vault's refusals name it: the token's application,
+** object and issuer, and a managed identity's resource; NULL when no
+** token was verified. */
+static const char *caller_text(const gate_verdict *v, char *buf, size_t cap)
+{
+    if (!v->identity)
+        return NULL;
+    int n = snprintf(buf, cap, "appid=%s;oid=%s;iss=%s", v->claims.appid,
+                     v->claims.oid, v->claims.iss);
+    if (v->claims.xms_mirid[0] && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, ";xms_mirid=%s;xms_az_rid=%s",
+                 v->claims.xms_mirid, v->claims.xms_mirid);
+    return buf;
+}
+
 int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
                 const gate_input *in, gate_verdict *v)
 {
@@ -105,6 +120,11 @@ int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
         return -1;
     if (moat_decide(q, &v->d) != MOAT_OK)
         return fail(v, "moat_decide failed");
+    if (v->d.verdict == MOAT_DENY) {
+        char caller[2048];
+        moat_refusal_message(q, &v->d, caller_text(v, caller, sizeof caller),
+                             v->refusal, sizeof v->refusal);
+    }
     /* The rule's words come from explaining: a second, traced pass. */
     if (x && moat_explain(q, x, 0) == MOAT_OK)
         v->rule = moat_explanation_rule(x);
@@ -223,7 +243,21 @@ size_t gate_denial_body(const gate_verdict *v, const char *request_id,
                         const char **content_type)
 {
     int n;
-    if (v->map.vault) {
+    if (v->map.vault && !v->error && v->refusal[0]) {
+        /* Key Vault's body: outer Forbidden, the inner code of the
+        ** decision, the message moat_refusal_message wrote. */
+        *content_type = "application/json; charset=utf-8";
+        text_out o = {buf, cap, 0};
+        if (cap == 0)
+            return 0;
+        buf[0] = '\0';
+        puts_(&o, "{\"error\":{\"code\":\"Forbidden\",\"message\":\"");
+        put_json(&o, v->refusal, strlen(v->refusal));
+        puts_(&o, "\",\"innererror\":{\"code\":\"");
+        puts_(&o, v->d.http_code ? v->d.http_code : "ForbiddenByFirewall");
+        puts_(&o, "\"}}}");
+        return o.len;
+    } else if (v->map.vault) {
         *content_type = "application/json; charset=utf-8";
         n = snprintf(buf, cap,
                      "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Client "

@@ -45,6 +45,7 @@ typedef struct gate_verdict {
     const char *rule; /* the deciding rule, when asked for; "" else */
     int error;        /* an internal error or an unmappable request */
     char why[256];
+    char refusal[3072]; /* Azure's message for a refusal, or "" */
 } gate_verdict;
 
 /* Decides in with q (bound to cfg->estate); with x, also names the rule.
@@ -64,8 +65,9 @@ size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
                      char *buf, size_t cap);
 
 /* The body Azure answers a refused request with (Storage: XML with
-** AuthorizationFailure; Key Vault: JSON with ForbiddenByFirewall) into buf;
-** its length. *content_type is set. */
+** AuthorizationFailure; Key Vault: JSON with ForbiddenByConnection or
+** ForbiddenByFirewall and Key Vault's message) into buf; its length.
+** *content_type is set. */
 size_t gate_denial_body(const gate_verdict *v, const char *request_id,
                         const char *time, char *buf, size_t cap,
                         const char **content_type);

@@ -1,6 +1,8 @@
 /*
 ** fuzz_estate.c - the estate loader and compiler on arbitrary bytes, then
-** a few decisions and an audit against whatever loaded: diagnostics always
+** a few decisions and an audit against whatever loaded (strict, lenient,
+** and lenient reading the same bytes as a service-tag file too):
+** diagnostics always
 ** name a message; nothing crashes or leaks; every decision fails closed;
 ** every audit result names its resource and a known status; and when the
 ** estate loads without --lenient, it loads with it and decides the same
@@ -52,11 +54,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     int strict[3] = {-1, -1, -1}; /* verdicts without --lenient, or -1 */
     int strict_loaded = 0;
-    for (unsigned flags = 0; flags <= MOAT_LOAD_LENIENT; flags++) {
+    for (unsigned pass = 0; pass < 3; pass++) {
+        unsigned flags = pass ? MOAT_LOAD_LENIENT : 0;
         moat_loader *ld = moat_loader_new(flags);
         if (ld == NULL)
             return 0;
         moat_loader_add_json(ld, "fuzz.json", (const char *)data, size);
+        /* The third pass reads the bytes as a service-tag file too, so
+        ** that the tags a perimeter rule names may be found in them. */
+        if (pass == 2)
+            moat_loader_add_service_tags_json(ld, "tags.json",
+                                              (const char *)data, size);
         moat_estate *es = NULL;
         moat_status rc = moat_loader_finish(ld, &es);
         for (size_t i = 0; i < moat_loader_diag_count(ld); i++) {
@@ -64,10 +72,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             if (d->message == NULL || d->message[0] == '\0')
                 __builtin_trap();
         }
+        /* What loads strictly loads leniently, and decides the same (the
+        ** third pass adds service tags, which may admit more). */
         if ((rc == MOAT_OK) != (es != NULL) ||
-            (flags && strict_loaded && es == NULL))
+            (pass == 1 && strict_loaded && es == NULL))
             __builtin_trap();
-        strict_loaded |= flags == 0 && es != NULL;
+        strict_loaded |= pass == 0 && es != NULL;
         /* The estate must not depend on the loader's memory. */
         moat_loader_free(ld);
         if (es) {
@@ -83,9 +93,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                     continue;
                 }
                 moat_decide(q, &d);
-                if (flags == 0)
+                if (pass == 0)
                     strict[i] = (int)d.verdict;
-                else if (strict[i] >= 0 && strict[i] != (int)d.verdict)
+                else if (pass == 1 && strict[i] >= 0 &&
+                         strict[i] != (int)d.verdict)
                     __builtin_trap();
                 moat_explain(q, x, MOAT_EXPLAIN_STEPS);
                 char out[256];

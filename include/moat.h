@@ -169,6 +169,7 @@ typedef enum moat_auth {
 #define MOAT_WARN_SERVICE_TAGS_UNSUPPORTED                                     \
     0x2u /* "service-tags-unsupported"                                         \
           */
+#define MOAT_WARN_SERVICE_TAGS_UNKNOWN 0x4u /* "service-tags-unknown" */
 
 /* The name of one warning bit ("tenant-unknown"), or NULL. */
 MOAT_API const char *moat_warning_name(unsigned bit);
@@ -224,6 +225,22 @@ MOAT_API moat_status moat_loader_add_fd(moat_loader *ld, const char *name,
 MOAT_API moat_status moat_loader_add_json(moat_loader *ld, const char *name,
                                           const char *json, size_t len);
 
+/* Reads Azure's service-tag file (ServiceTags_Public_<date>.json of "Azure
+** IP Ranges and Service Tags": values[].name and
+** values[].properties.addressPrefixes, IPv4 and IPv6), so that perimeter
+** inbound rules naming service tags admit a key vault's callers from those
+** prefixes (decision.md section 4). Without one such a rule admits nothing
+** and the decision carries service-tags-unknown; on a storage account it
+** never admits (service-tags-unsupported). Several files may be added; a
+** tag named twice keeps its first definition. */
+MOAT_API moat_status moat_loader_add_service_tags(moat_loader *ld,
+                                                  const char *path);
+/* The same from memory; name labels diagnostics. The bytes are copied. */
+MOAT_API moat_status moat_loader_add_service_tags_json(moat_loader *ld,
+                                                       const char *name,
+                                                       const char *json,
+                                                       size_t len);
+
 /* Compiles everything added so far into an immutable estate.
 ** On success *out (OUT) owns its memory and the loader may be freed.
 ** On error *out is NULL and the diagnostics say why. */
@@ -270,7 +287,15 @@ typedef struct moat_service {
     const char *kind;       /* "tenant-registered", "managed-identity",
                                "keyvault" */
     const char *service;    /* "Azure Backup" */
-    const char *match;      /* "Microsoft.RecoveryServices" or "NS/type" */
+    const char *platform;   /* the namespace it calls as with its own
+                               identity ("Microsoft.RecoveryServices"), or
+                               "" */
+    const char *identities; /* comma-separated provider/type (or bare
+                               namespace) whose managed identity it
+                               presents, or "" */
+    const char *since;      /* YYYY-MM-DD (UTC) the row holds from, or "" */
+    const char *until;      /* YYYY-MM-DD (UTC) it no longer holds from,
+                               or "" */
     const char *operations; /* what the seed says it may do */
     const char *note;       /* provenance, may be "" */
 } moat_service;
@@ -304,6 +329,7 @@ typedef enum moat_field {
     MOAT_REQ_CALLER_RESOURCE_ID,      /* ARM id of the calling resource */
     MOAT_REQ_CALLER_SERVICE,          /* first-party service namespace[/type] */
     MOAT_REQ_CALLER_PERIMETER,        /* adds one perimeter GUID */
+    MOAT_REQ_TIME, /* RFC 3339 ("2026-11-20T08:00:00Z"); unset: now */
     MOAT_REQ_FIELD_COUNT
 } moat_field;
 
@@ -315,7 +341,8 @@ typedef struct moat_error {
 } moat_error;
 
 /* A request bound to an estate, with every field at its default
-** (section 7: data, blob, HTTPS, read, OAuth). NULL when out of memory.
+** (section 7: data, blob, HTTPS, read, OAuth, the time of the decision).
+** NULL when out of memory.
 ** The request holds bounded buffers and never allocates again. */
 MOAT_API moat_request *moat_request_new(const moat_estate *es);
 MOAT_API void moat_request_free(moat_request *q);
@@ -406,6 +433,22 @@ MOAT_API const moat_step *moat_explanation_step(const moat_explanation *x,
 ** when out of memory. */
 MOAT_API size_t moat_explanation_json(moat_explanation *x, char *buf,
                                       size_t cap);
+
+/* Azure's message for a refusal, as its 403 body carries it (decision.md
+** section 3), into buf with snprintf's convention; "" on an allow.
+** Storage: "This request is not authorized to perform this operation."
+** (its body adds RequestId and Time). Key Vault: lines separated by CR LF
+** as Key Vault writes them: the cause, by inner code and bypass ("Client
+** address is not authorized and caller is not a trusted service.");
+** "Client address: <ip>" (ForbiddenByFirewall); "Caller: <caller>" unless
+** the cause says the caller was ignored; "Vault: <name>;location=<region>".
+** caller: the token as Key Vault names it ("appid=..;oid=..;iss=..",
+** with ";xms_mirid=..;xms_az_rid=.." for a managed identity), or NULL for
+** "unknown". */
+MOAT_API size_t moat_refusal_message(const moat_request *q,
+                                     const moat_decision *d,
+                                     const char *caller, char *buf,
+                                     size_t cap);
 
 /*--------------------------------------------------------------------------
 ** Auditing: posture controls (CIS Microsoft Azure Foundations) and exposure
@@ -617,7 +660,8 @@ typedef enum moat_log_outcome {
     MOAT_LOG_NO_EVIDENCE,   /* the status says nothing about the network */
     MOAT_LOG_AZURE_ALLOWED, /* success, or an error past the firewall */
     MOAT_LOG_AZURE_DENIED   /* IpAuthorizationError, 403 AuthorizationFailure,
-                               Key Vault's ForbiddenByFirewall */
+                               Key Vault's ForbiddenByFirewall and
+                               ForbiddenByConnection */
 } moat_log_outcome;
 
 /* A record mapped to a request: each field's text as moat_request_set()
@@ -631,6 +675,11 @@ typedef struct moat_log_request {
     moat_text source;   /* caller address, without its port */
     moat_text identity; /* the requester's object id */
     moat_text status;   /* status text (or code) as logged */
+    const char *azure_code; /* a Key Vault refusal's inner error code as the
+                               record's message shows it:
+                               "ForbiddenByConnection" (public network
+                               access disabled) or "ForbiddenByFirewall";
+                               NULL otherwise */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
     const moat_estate *estate_; /* private: the reader's estate ... */
     const void *parsed_;        /* private: ... and the record resolved in it */

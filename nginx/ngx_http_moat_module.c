@@ -15,6 +15,8 @@
 **   moat_account_from host | path;  <account>.blob.core.windows.net, or
 **                                   /<account>/... (Azurite)
 **   moat_endpoint blob|dfs|...;     the endpoint of path-style requests
+**   moat_service_tags PATH;         Azure's ServiceTags_Public_*.json: key
+**                                   vaults' perimeter service-tag rules
 **
 ** All are valid in http, server and location. Files are read when the
 ** configuration is (so `nginx -s reload` picks up a changed estate: new
@@ -48,7 +50,7 @@ typedef struct moat_gate {
 
 typedef struct {
     ngx_uint_t mode;
-    ngx_str_t estate_path, topology_path, jwks_path;
+    ngx_str_t estate_path, topology_path, jwks_path, service_tags_path;
     ngx_str_t issuer, audience, endpoint;
     ngx_uint_t account_from;
     ngx_open_file_t *log;
@@ -89,6 +91,9 @@ static ngx_command_t ngx_http_moat_commands[] = {
      NULL},
     {ngx_string("moat_jwks"), MOAT_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
      NGX_HTTP_LOC_CONF_OFFSET, LOC_OFF(jwks_path), NULL},
+    {ngx_string("moat_service_tags"), MOAT_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET,
+     LOC_OFF(service_tags_path), NULL},
     {ngx_string("moat_jwt_issuer"), MOAT_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET, LOC_OFF(issuer), NULL},
     {ngx_string("moat_jwt_audience"), MOAT_CONF | NGX_CONF_TAKE1,
@@ -248,14 +253,17 @@ static void log_diags(ngx_conf_t *cf, const moat_loader *ld)
 }
 
 /* The estate: exactly the files listed (one by one, so that the loader
-** reads no other than the guard saw). */
-static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
+** reads no other than the guard saw), and the service tags when given. */
+static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path,
+                                ngx_str_t *tags)
 {
-    char name[4096];
-    if (path->len >= sizeof name)
+    char name[4096], tag_file[4096];
+    if (path->len >= sizeof name || tags->len >= sizeof tag_file)
         return NULL;
     ngx_memcpy(name, path->data, path->len);
     name[path->len] = '\0';
+    ngx_memcpy(tag_file, tags->data, tags->len);
+    tag_file[tags->len] = '\0';
     estate_files files = {NULL, 0, 0};
     moat_loader *ld = NULL;
     moat_estate *es = NULL;
@@ -267,6 +275,10 @@ static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path)
         rc = MOAT_OK;
         for (size_t i = 0; i < files.n && rc != MOAT_E_NOMEM; i++) {
             moat_status r = moat_loader_add_path(ld, files.names[i]);
+            rc = rc == MOAT_OK ? r : rc;
+        }
+        if (tags->len && rc != MOAT_E_NOMEM) {
+            moat_status r = moat_loader_add_service_tags(ld, tag_file);
             rc = rc == MOAT_OK ? r : rc;
         }
         moat_status done = moat_loader_finish(ld, &es);
@@ -292,7 +304,7 @@ static char *load_gate(ngx_conf_t *cf, ngx_http_moat_loc_conf_t *c)
     moat_gate *g = cln->data;
     ngx_memzero(g, sizeof *g);
     cln->handler = gate_cleanup;
-    g->estate = load_estate(cf, &c->estate_path);
+    g->estate = load_estate(cf, &c->estate_path, &c->service_tags_path);
     if (g->estate == NULL)
         return NGX_CONF_ERROR;
     char err[256];
@@ -332,10 +344,13 @@ static char *ngx_http_moat_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(c->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(c->audience, prev->audience, "");
     ngx_conf_merge_str_value(c->endpoint, prev->endpoint, "blob");
-    int own = c->estate_path.data || c->topology_path.data || c->jwks_path.data;
+    int own = c->estate_path.data || c->topology_path.data ||
+              c->jwks_path.data || c->service_tags_path.data;
     ngx_conf_merge_str_value(c->estate_path, prev->estate_path, "");
     ngx_conf_merge_str_value(c->topology_path, prev->topology_path, "");
     ngx_conf_merge_str_value(c->jwks_path, prev->jwks_path, "");
+    ngx_conf_merge_str_value(c->service_tags_path, prev->service_tags_path,
+                             "");
     if (!own && prev->gate) {
         c->gate = prev->gate; /* the same files: share what was loaded */
         return NGX_CONF_OK;
@@ -437,7 +452,7 @@ static void log_decision(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
 /* The answer Azure gives to a refused request. */
 static ngx_int_t send_denial(ngx_http_request_t *r, const gate_verdict *v)
 {
-    char id[37], now[64], body[1024];
+    char id[37], now[64], body[8192]; /* a vault's message names the caller */
     gate_request_id(id);
     ngx_str_t t = ngx_cached_http_log_iso8601;
     ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);

@@ -49,6 +49,7 @@ typedef struct srv_settings {
     unsigned poll_ms;     /* how often files are checked for changes */
     unsigned shutdown_ms; /* graceful shutdown: longest wait */
     int lenient;
+    const char *service_tags; /* Azure's service-tag file, or NULL */
 } srv_settings;
 
 /*--------------------------------------------------------------------------

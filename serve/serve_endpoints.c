@@ -361,7 +361,7 @@ static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
         rs->status = 200;
         return;
     }
-    char id[37], deny[1024];
+    char id[37], deny[8192]; /* a vault's message names the caller */
     gate_request_id(id);
     size_t n = gate_denial_body(&v, id, now_iso(), deny, sizeof deny,
                                 &rs->content_type);

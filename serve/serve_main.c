@@ -41,6 +41,8 @@ static const char usage[] =
     "  --shutdown-timeout S    longest wait for requests in flight at\n"
     "                          SIGTERM (default 10)\n"
     "  --lenient               validation errors in the estate are warnings\n"
+    "  --service-tags FILE     Azure's ServiceTags_Public_<date>.json: key\n"
+    "                          vaults' perimeter service-tag rules admit\n"
     "  --config FILE           the same settings, one per line: NAME VALUE\n"
     "                          ('estate' may repeat; '#' starts a comment);\n"
     "                          flags given on the command line win\n"
@@ -59,7 +61,8 @@ static const cli_spec spec[] = {
     {"decision-log", 1, 0}, {"account-from", 1, 0},     {"endpoint", 1, 0},
     {"threads", 1, 0},      {"max-body", 1, 0},         {"timeout", 1, 0},
     {"poll", 1, 0},         {"shutdown-timeout", 1, 0}, {"config", 1, 'c'},
-    {"lenient", 0, 0},      {"help", 0, 'h'},           {NULL, 0, 0},
+    {"lenient", 0, 0},      {"help", 0, 'h'},           {"service-tags", 1, 0},
+    {NULL, 0, 0},
 };
 
 /* A number in [min, max]; -1 after printing why. */
@@ -131,6 +134,8 @@ static int apply(srv_settings *st, const char *name, const char *value)
         st->shutdown_ms = (unsigned)n * 1000;
     } else if (strcmp(name, "lenient") == 0) {
         st->lenient = strcmp(value, "no") != 0 && strcmp(value, "0") != 0;
+    } else if (strcmp(name, "service-tags") == 0) {
+        st->service_tags = value;
     } else {
         return cli_usage_error("serve", "unknown setting '%s'", name), -1;
     }

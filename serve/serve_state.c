@@ -50,6 +50,8 @@ static moat_estate *load_estate(const srv_settings *st, char *err, size_t cap)
     }
     for (int i = 0; i < st->n_estates; i++)
         moat_loader_add_path(ld, st->estates[i]);
+    if (st->service_tags)
+        moat_loader_add_service_tags(ld, st->service_tags);
     moat_estate *es = NULL;
     moat_status rc = moat_loader_finish(ld, &es);
     report(ld, err, cap);
@@ -160,6 +162,8 @@ static uint64_t signature(const srv_settings *st)
         h = file_sig(h, st->topology);
     if (st->jwks)
         h = file_sig(h, st->jwks);
+    if (st->service_tags)
+        h = file_sig(h, st->service_tags);
     return h;
 }
 

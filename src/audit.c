@@ -37,6 +37,7 @@ enum {
     R_PE_NOT_APPROVED,
     R_UNKNOWN,
     R_TENANT_UNKNOWN,
+    R_STORAGE_TAG_RULE,
     R_CTL_STORAGE_DEFAULT_DENY,
     R_CTL_STORAGE_TRUSTED,
     R_CTL_STORAGE_PE,
@@ -78,10 +79,13 @@ static const moat_audit_rule rules[R_COUNT] = {
      "later reaches the account.",
      MOAT_LEVEL_MEDIUM},
     {"MOAT005", "cross-tenant-instance-rule",
-     "A resource instance rule admits resources of another tenant",
-     "The rule's tenantId is not the account's tenant: resources another "
-     "organisation controls reach the account through the firewall.",
-     MOAT_LEVEL_HIGH},
+     "A resource instance rule names another tenant and admits nothing",
+     "The rule's tenantId is not the account's tenant. Azure admits only "
+     "resource instances of the account's own tenant (\"Resource instances "
+     "must be from the same tenant as your storage account\"), so the rule "
+     "never matches: the partner it was meant for is refused, and the rule "
+     "reads as access that does not exist.",
+     MOAT_LEVEL_LOW},
     {"MOAT006", "disabled-with-exceptions",
      "publicNetworkAccess is Disabled but exceptions still admit traffic",
      "Disabled turns off IP and virtual network rules only; the "
@@ -107,7 +111,8 @@ static const moat_audit_rule rules[R_COUNT] = {
      "A virtual network rule names a subnet without the service endpoint it "
      "needs",
      "Traffic from a subnet reaches the resource through a virtual network "
-     "rule only over a service endpoint (Microsoft.Storage in the region, "
+     "rule only over a service endpoint (Microsoft.Storage in the region "
+     "or its paired region, "
      "Microsoft.Storage.Global, Microsoft.KeyVault). Without one it leaves "
      "on the public path and the rule never matches.",
      MOAT_LEVEL_MEDIUM},
@@ -119,7 +124,9 @@ static const moat_audit_rule rules[R_COUNT] = {
     {"MOAT011", "invalid-ip-rule", "An IP rule Azure refuses",
      "Azure Storage IP rules take public IPv4 addresses and ranges of "
      "prefix 0 to 30: private ranges (10/8, 172.16/12, 192.168/16), /31 and "
-     "/32 are refused; there are at most 400 rules of each kind.",
+     "/32 are refused; there are at most 400 rules of each kind. Key Vault "
+     "takes public IPv4 ranges of any prefix and refuses the same private "
+     "ranges; at most 1000 rules.",
      MOAT_LEVEL_MEDIUM},
     {"MOAT012", "private-endpoint-not-approved",
      "A private endpoint connection is not Approved",
@@ -137,6 +144,17 @@ static const moat_audit_rule rules[R_COUNT] = {
      "storage account's comes from its subscription (add the subscription "
      "to the estate), a vault's from properties.tenantId.",
      MOAT_LEVEL_INFO},
+    {"MOAT015", "storage-service-tag-rule",
+     "A perimeter rule with service tags can never match a storage account",
+     "Azure Storage does not support service tags in network security "
+     "perimeter inbound rules (\"Azure Storage currently doesn't support "
+     "service tags as inbound access rules\", Configure service tag access "
+     "in Network Security Perimeter): the rule admits none of the account's "
+     "callers, whatever their address, and moat decides so (warning "
+     "service-tags-unsupported). Admit storage callers with address "
+     "prefixes or subscriptions; key vaults in the same profile do use the "
+     "rule.",
+     MOAT_LEVEL_LOW},
     {"CIS-STORAGE-DEFAULT-DENY", "storage-default-deny",
      "Storage: the public path does not deny by default",
      "CIS: default network access rule for storage accounts set to deny. "
@@ -407,6 +425,18 @@ typedef struct facts {
     int storage;
 } facts;
 
+/* Resource instance rules that can admit: those of the account's own
+** tenant (every one when it is unknown, the rule's tenant standing in),
+** decision.md section 4. */
+static unsigned own_tenant_rars(const resource *r)
+{
+    unsigned n = 0;
+    for (uint16_t i = 0; i < r->n_rars; i++)
+        n += r->tenant == MOAT_ID_NONE ||
+             moat__same_id(r->rars[i].tenant, r->tenant);
+    return n;
+}
+
 static void facts_of(facts *f, const moat_estate *es, const resource *r)
 {
     memset(f, 0, sizeof *f);
@@ -470,6 +500,25 @@ static int cmp_span(const void *x, const void *y)
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
+/* The IPv4 sets that admit a public caller from another region: the IP
+** rules (when the firewall is consulted), the perimeter's address rules,
+** and for a key vault the prefixes of its service tags (decision.md
+** section 4, with Azure's service-tag file). */
+static size_t public_sets(const facts *f, const moat_prefix_set **sets)
+{
+    size_t n = 0;
+    const profile *pf = f->nsp ? f->a->profile : NULL;
+    if (f->firewall)
+        sets[n++] = &f->r->ips;
+    if (pf)
+        sets[n++] = &pf->prefixes;
+    if (pf && !f->storage && f->es->has_service_tags)
+        sets[n++] = &pf->tag_prefixes;
+    return n;
+}
+
+/* IPv4 addresses the public path admits from another region, as the union
+** of the sets' intervals. */
 static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
 {
     const resource *r = f->r;
@@ -480,8 +529,10 @@ static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
         *all = 1;
         return 1ULL << 32;
     }
-    size_t n = (f->firewall ? r->ips.n4 : 0) +
-               (f->nsp && f->a->profile ? f->a->profile->prefixes.n4 : 0);
+    const moat_prefix_set *sets[3];
+    size_t n_sets = public_sets(f, sets), n = 0;
+    for (size_t i = 0; i < n_sets; i++)
+        n += sets[i]->n4;
     if (n == 0)
         return 0;
     span4 *s = malloc(n * sizeof *s);
@@ -490,13 +541,9 @@ static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
         return 0;
     }
     size_t k = 0;
-    if (f->firewall)
-        for (uint32_t i = 0; i < r->ips.n4; i++)
-            s[k++] = (span4){r->ips.v4[i].lo, r->ips.v4[i].hi};
-    if (f->nsp && f->a->profile)
-        for (uint32_t i = 0; i < f->a->profile->prefixes.n4; i++)
-            s[k++] = (span4){f->a->profile->prefixes.v4[i].lo,
-                             f->a->profile->prefixes.v4[i].hi};
+    for (size_t i = 0; i < n_sets; i++)
+        for (uint32_t j = 0; j < sets[i]->n4; j++)
+            s[k++] = (span4){sets[i]->v4[j].lo, sets[i]->v4[j].hi};
     qsort(s, k, sizeof *s, cmp_span);
     uint64_t total = 0, lo = s[0].lo, hi = s[0].hi;
     for (size_t i = 1; i < k; i++) {
@@ -790,8 +837,9 @@ static void find_instance_rules(moat_audit *a, const facts *f)
             moat_finding *x = finding(
                 a, r, R_CROSS_TENANT_INSTANCE, p->resource_id,
                 fmt(a,
-                    "resource instance rule %s admits resources of tenant "
-                    "%s; the account is in tenant %s",
+                    "resource instance rule %s names tenant %s; the "
+                    "account is in tenant %s, and Azure admits only its "
+                    "own tenant's instances: the rule admits nothing",
                     p->resource_id, p->tenant_text, r->tenant_text));
             evidence(a, x, fmt(a, "%s.tenantId", path), p->tenant_text,
                      MOAT_BASIS_EXPLICIT);
@@ -879,10 +927,11 @@ static void find_not_enforcing(moat_audit *a, const facts *f)
     if (f->fallback && (r->bypass & BYPASS_AZURE_SERVICES))
         n += (size_t)snprintf(lost + n, sizeof lost - n, "%strusted services",
                               n ? ", " : "");
-    if (f->fallback && f->storage && r->n_rars)
+    if (f->fallback && f->storage && own_tenant_rars(r))
         n += (size_t)snprintf(lost + n, sizeof lost - n,
                               "%s%u resource instance rule%s", n ? ", " : "",
-                              r->n_rars, r->n_rars == 1 ? "" : "s");
+                              own_tenant_rars(r),
+                              own_tenant_rars(r) == 1 ? "" : "s");
     if (f->fallback && f->storage &&
         (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS)))
         n +=
@@ -907,22 +956,6 @@ static void find_not_enforcing(moat_audit *a, const facts *f)
                 "--access-mode Enforced",
                 rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),
                 as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
-}
-
-static int subnet_reaches(const subnet_info *si, const resource *r)
-{
-    if (r->kind == RES_KEYVAULT)
-        return si->se_keyvault;
-    if (si->se_storage_global)
-        return 1;
-    if (!si->se_storage)
-        return 0;
-    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region))
-        return 1;
-    for (uint16_t i = 0; i < si->n_storage_locations; i++)
-        if (moat__same_id(si->storage_locations[i], r->region))
-            return 1;
-    return 0;
 }
 
 static void find_vnet_rules(moat_audit *a, const facts *f)
@@ -950,7 +983,7 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
         }
         const subnet_info *si =
             moat__index_get(&f->es->subnet_by_id, v->id, strlen(v->id));
-        if (si && !subnet_reaches(si, r)) {
+        if (si && !moat__subnet_reaches(si, r)) {
             const char *need = r->kind == RES_KEYVAULT
                                    ? "Microsoft.KeyVault"
                                    : "Microsoft.Storage (or "
@@ -1081,6 +1114,31 @@ static void find_unknowns(moat_audit *a, const facts *f)
                                : " (values known only after apply)");
         x->message = fmt(a, "%s", moat__buf_cstr(&b));
         moat__buf_free(&b);
+    }
+}
+
+/* A storage account's perimeter rules with service tags never admit
+** (decision.md sections 1 and 7). */
+static void find_tag_rules(moat_audit *a, const facts *f)
+{
+    const profile *pf = f->a ? f->a->profile : NULL;
+    for (uint16_t i = 0; f->storage && pf && i < pf->n_rules; i++) {
+        const access_rule *ar = &pf->rules[i];
+        if (!ar->inbound || ar->n_service_tags == 0)
+            continue;
+        const char *tags = "";
+        for (uint16_t k = 0; k < ar->n_service_tags; k++)
+            tags = fmt(a, "%s%s%s", tags, k ? ", " : "", ar->service_tags[k]);
+        moat_finding *x = finding(
+            a, f->r, R_STORAGE_TAG_RULE, ar->id ? ar->id : ar->name,
+            fmt(a,
+                "inbound rule %s of perimeter profile %s names service tags "
+                "(%s): Azure Storage does not support them, so it admits none "
+                "of this account's callers",
+                ar->name, pf->name, tags));
+        evidence(a, x,
+                 fmt(a, "%s.properties.serviceTags", ar->id ? ar->id : ar->name),
+                 tags, MOAT_BASIS_EXPLICIT);
     }
 }
 
@@ -1444,43 +1502,75 @@ static void expose_trusted(moat_audit *a, const facts *f, int open)
                    f->storage ? "storage" : "Key Vault", r->tenant_text));
 }
 
+/* "ipRules and perimeter address rules": what public_sets holds. */
+static const char *public_sources(moat_audit *a, const facts *f)
+{
+    const moat_prefix_set *sets[3];
+    size_t n = public_sets(f, sets);
+    const char *out = "";
+    for (size_t i = 0; i < n; i++) {
+        if (sets[i]->n4 == 0)
+            continue;
+        const char *what = sets[i] == &f->r->ips ? "ipRules"
+                           : sets[i] == &f->a->profile->prefixes
+                               ? "perimeter address rules"
+                               : "perimeter service-tag rules";
+        out = fmt(a, "%s%s%s", out, *out ? " and " : "", what);
+    }
+    return out;
+}
+
+/* What the public path admits from another region ("internet"), and
+** from the resource's own region: for a key vault the same, its IP rules
+** see same-region callers (the same-region rule is Storage's alone,
+** decision.md section 7); a storage account's IP and perimeter address
+** rules do not. */
+static void expose_public(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    int all;
+    uint64_t n = internet_addresses(a, f, &all);
+    const char *adm = "none", *detail;
+    if (f->locked) {
+        detail = "SecuredByPerimeter without a perimeter";
+    } else if (all) {
+        adm = "all";
+        detail = !(f->firewall && r->default_allow)
+                     ? "address rules cover the whole IPv4 space"
+                 : r->acl_basis == BASIS_DEFAULT
+                     ? "no networkAcls: Azure's default action Allow"
+                     : "networkAcls.defaultAction Allow";
+    } else if (n) {
+        adm = "some";
+        detail = fmt(a, "%llu IPv4 addresses through %s",
+                     (unsigned long long)n, public_sources(a, f));
+    } else {
+        adm = r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none";
+        detail = f->enforced ? "Enforced perimeter with no address rule"
+                 : r->pna == PNA_DISABLED
+                     ? "publicNetworkAccess Disabled"
+                     : "no IP rule and default action Deny";
+    }
+    expose(a, r, "internet", adm, detail);
+    if (!f->storage) {
+        expose(a, r, "azure-same-region", adm,
+               fmt(a, "as from the internet (Key Vault's IP rules see "
+                      "same-region callers): %s",
+                   detail));
+        return;
+    }
+    int open = f->firewall && r->default_allow;
+    expose(a, r, "azure-same-region", open ? "all" : "none",
+           open ? "default action Allow (IP rules do not see same-region "
+                  "callers)"
+                : "IP rules do not apply to callers in the resource's region");
+}
+
 static void exposure_of(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
     const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
-    int all;
-    uint64_t n = internet_addresses(a, f, &all);
-    if (f->locked)
-        expose(a, r, "internet", "none",
-               "SecuredByPerimeter without a perimeter");
-    else if (all)
-        expose(a, r, "internet", "all",
-               !(f->firewall && r->default_allow)
-                   ? "address rules cover the whole IPv4 space"
-               : r->acl_basis == BASIS_DEFAULT
-                   ? "no networkAcls: Azure's default action Allow"
-                   : "networkAcls.defaultAction Allow");
-    else if (n)
-        expose(a, r, "internet", "some",
-               fmt(a, "%llu IPv4 addresses through %s%s%s",
-                   (unsigned long long)n,
-                   f->firewall && r->ips.n4 ? "ipRules" : "",
-                   f->firewall && r->ips.n4 && pf && pf->prefixes.n4 ? " and "
-                                                                     : "",
-                   pf && pf->prefixes.n4 ? "perimeter address rules" : ""));
-    else
-        expose(a, r, "internet",
-               r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none",
-               f->enforced ? "Enforced perimeter with no address rule"
-               : r->pna == PNA_DISABLED ? "publicNetworkAccess Disabled"
-                                        : "no IP rule and default action Deny");
-    /* Same region: IP and perimeter address rules do not apply. */
-    expose(a, r, "azure-same-region",
-           f->firewall && r->default_allow ? "all" : "none",
-           f->firewall && r->default_allow
-               ? "default action Allow (IP rules do not see same-region "
-                 "callers)"
-               : "IP rules do not apply to callers in the resource's region");
+    expose_public(a, f);
     if (f->firewall && r->default_allow)
         expose(a, r, "virtual-networks", "all", "default action Allow");
     else if (f->firewall && r->n_vnet_active)
@@ -1498,10 +1588,10 @@ static void exposure_of(moat_audit *a, const facts *f)
     if (open)
         expose(a, r, "identities", "all",
                "default action Allow admits every caller");
-    else if (f->storage && f->fallback && r->n_rars)
+    else if (f->storage && f->fallback && own_tenant_rars(r))
         expose(a, r, "identities", "some",
-               fmt(a, "%u resource instance rule%s", r->n_rars,
-                   r->n_rars == 1 ? "" : "s"));
+               fmt(a, "%u resource instance rule%s", own_tenant_rars(r),
+                   own_tenant_rars(r) == 1 ? "" : "s"));
     else
         expose(a, r, "identities",
                r->rar_basis == BASIS_UNKNOWN ? "unknown" : "none",
@@ -1582,6 +1672,7 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         find_pe_states(a, &f);
         find_unknowns(a, &f);
         find_tenant(a, &f);
+        find_tag_rules(a, &f);
         exposure_of(a, &f);
         ar->n_findings = a->findings.n - ar->first_finding;
         ar->n_controls = a->controls.n - ar->first_control;

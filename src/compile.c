@@ -27,6 +27,7 @@ typedef struct compiler {
     moat_index profile_by_id;
     moat_index vnet_loc;    /* vnet id -> raw_vnet with a location */
     moat_index raw_subnets; /* subnet id -> its first raw_subnet */
+    moat_index tags;        /* service tag name -> raw_tag */
     int failed;
 } compiler;
 
@@ -203,8 +204,9 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
     access_rule *ar = xalloc(c, n * sizeof *ar);
     if (c->failed)
         return;
-    moat_prefix_builder pb;
+    moat_prefix_builder pb, tb; /* address prefixes; service tags' */
     moat__prefix_builder_init(&pb);
+    moat__prefix_builder_init(&tb);
     size_t nsubs = 0, elements = 0;
     for (size_t i = 0; i < n; i++) {
         if (rules[i]->rule.inbound)
@@ -212,6 +214,8 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
     }
     uint32_t *pairs = malloc((nsubs ? nsubs : 1) * 2 * sizeof(uint32_t));
     if (pairs == NULL) {
+        moat__prefix_builder_free(&pb);
+        moat__prefix_builder_free(&tb);
         c->failed = 1;
         return;
     }
@@ -253,11 +257,17 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
         }
         if (r.n_service_tags && pf->first_tag_rule == MOAT_RULE_NONE)
             pf->first_tag_rule = (uint16_t)i;
+        for (uint16_t k = 0; c->es->has_service_tags && k < r.n_service_tags;
+             k++)
+            moat__tags_add(c->ld, &c->tags, r.service_tags[k], (uint16_t)i,
+                           &rules[i]->loc, &tb);
     }
     (void)loc;
-    if (moat__prefix_build(&pb, &c->es->arena, &pf->prefixes) != MOAT_OK)
+    if (moat__prefix_build(&pb, &c->es->arena, &pf->prefixes) != MOAT_OK ||
+        moat__prefix_build(&tb, &c->es->arena, &pf->tag_prefixes) != MOAT_OK)
         c->failed = 1;
     moat__prefix_builder_free(&pb);
+    moat__prefix_builder_free(&tb);
     qsort(pairs, np, 2 * sizeof(uint32_t), cmp_u32_pair);
     uint32_t *ids = xalloc(c, np * sizeof *ids);
     uint16_t *which = xalloc(c, np * sizeof *which);
@@ -816,6 +826,7 @@ static void compile_assocs(compiler *c)
             a->name = xstr(c, ra->name);
             a->mode = ra->mode;
             a->mode_text = ra->mode_text;
+            a->transition = ra->transition;
             a->synthetic = ra->synthetic;
             a->profile = moat__index_get(&c->profile_by_id, ra->profile_id,
                                          strlen(ra->profile_id));
@@ -837,6 +848,14 @@ static void compile_assocs(compiler *c)
 /*--------------------------------------------------------------------------
 ** Subnets.
 */
+/* The pair of an interned region, interned (Azure's region pairs). */
+static uint32_t paired_region(compiler *c, uint32_t region)
+{
+    if (region >= MOAT_ID_OTHER)
+        return MOAT_ID_NONE;
+    return intern_region(c, moat__region_pair_of(c->es->regions.keys[region]));
+}
+
 /* The VNets' regions by id. One VNet listed twice in two regions is an
 ** error: which region a subnet's service endpoint reaches would depend on
 ** which copy is read. */
@@ -944,6 +963,10 @@ static void compile_endpoints(compiler *c, subnet_info *si, const raw_subnet *s)
         si->services[si->n_services++] = xstr(c, ep->service);
         if (moat__eq_ci_z(ep->service, "Microsoft.Storage")) {
             si->se_storage = 1;
+            /* Without locations, Azure fills in the VNet's region and its
+            ** pair (decision.md section 6). */
+            if (ep->n_locations == 0)
+                si->storage_pair = paired_region(c, si->vnet_region);
             for (size_t k = 0; k < ep->n_locations; k++) {
                 if (strcmp(ep->locations[k], "*") == 0)
                     si->se_storage_any = 1;
@@ -980,6 +1003,7 @@ static void compile_subnets(compiler *c)
         c->es->n_subnets++;
         si->hash = moat__hash_ci(s->id, strlen(s->id));
         si->vnet_region = intern_region(c, vnet_location(c, s));
+        si->storage_pair = MOAT_ID_NONE;
         compile_endpoints(c, si, s);
     }
 }
@@ -1008,6 +1032,9 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_init(&c.profile_by_id);
     moat__index_init(&c.vnet_loc);
     moat__index_init(&c.raw_subnets);
+    es->has_service_tags = ld->n_tag_files > 0;
+    if (moat__tags_index(ld, &c.tags) < 0)
+        c.failed = 1;
 
     compile_subscriptions(&c);
     if (!c.failed)
@@ -1039,6 +1066,7 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
     moat__index_free(&c.profile_by_id);
     moat__index_free(&c.vnet_loc);
     moat__index_free(&c.raw_subnets);
+    moat__index_free(&c.tags);
     moat_status rc = MOAT_OK;
     if (c.failed || ld->oom)
         rc = MOAT_E_NOMEM;
@@ -1104,6 +1132,7 @@ void moat_estate_stats_get(const moat_estate *es, moat_estate_stats *out)
     for (size_t i = 0; i < es->n_profiles; i++) {
         const profile *p = &es->profiles[i];
         out->hot_bytes += sizeof *p + moat__prefix_bytes(&p->prefixes) +
+                          moat__prefix_bytes(&p->tag_prefixes) +
                           p->n_subs * (sizeof(uint32_t) + sizeof(uint16_t));
     }
     for (size_t i = 0; i < es->n_assocs; i++)

@@ -83,9 +83,8 @@ static size_t lower_bound32(const uint32_t *v, size_t n, uint32_t key)
 /*--------------------------------------------------------------------------
 ** Paths (decision.md section 6).
 */
-int moat__subnet_reaches(const moat_request *q, const resource *r)
+int moat__subnet_reaches(const subnet_info *si, const resource *r)
 {
-    const subnet_info *si = q->subnet_info;
     if (si == NULL)
         return 1; /* not in the estate: taken as it says */
     if (r->kind == RES_KEYVAULT)
@@ -94,8 +93,11 @@ int moat__subnet_reaches(const moat_request *q, const resource *r)
         return 1; /* Microsoft.Storage.Global: any region */
     if (!si->se_storage)
         return 0;
-    /* Microsoft.Storage: the VNet's own region, or one its locations list. */
-    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region))
+    /* Microsoft.Storage: the VNet's own region; without a locations list
+    ** its paired region too (Azure's region pairs), with one the regions
+    ** it lists. */
+    if (si->se_storage_any || moat__same_id(si->vnet_region, r->region) ||
+        moat__same_id(si->storage_pair, r->region))
         return 1;
     for (uint16_t i = 0; i < si->n_storage_locations; i++) {
         if (moat__same_id(si->storage_locations[i], r->region))
@@ -106,7 +108,7 @@ int moat__subnet_reaches(const moat_request *q, const resource *r)
 
 static int via_service_endpoint(const eval *e)
 {
-    return e->q->subnet != NULL && moat__subnet_reaches(e->q, e->r);
+    return e->q->subnet != NULL && moat__subnet_reaches(e->q->subnet_info, e->r);
 }
 
 /* On the public path: no private endpoint, and no subnet whose service
@@ -117,11 +119,14 @@ static int on_public_path(const eval *e)
 }
 
 /* "IP network rules have no effect on requests that originate from the
-** same Azure region" (Azure Storage network security; decision.md section 7
-** extends it to Key Vault and perimeter address rules). */
+** same Azure region" (Azure Storage network security). Storage's alone
+** (decision.md section 7, version 2): Key Vault's documents tell users to
+** list a same-region app's outbound addresses in the vault's IP rules. For
+** a storage account it covers perimeter address rules too. */
 static int same_region(const eval *e)
 {
-    return moat__same_id(e->q->region, e->r->region);
+    return e->r->kind == RES_STORAGE &&
+           moat__same_id(e->q->region, e->r->region);
 }
 
 /*--------------------------------------------------------------------------
@@ -170,15 +175,31 @@ static int rar_matches(const moat_request *q, const rar_rule *p)
     return 1;
 }
 
-/* Resource instance rules: the rule's own tenant equals caller.tenant
-** (decision.md section 7), the id matches, and the caller presents an Entra
-** token. The lowest matching rule names the decision. */
+/* Resource instance rules admit what they may at all: an Entra (OAuth)
+** caller from the account's own tenant ("Resource instances must be from
+** the same tenant as your storage account"; unknown: the rule's tenant
+** stands in, decision.md section 4), of a type whose managed-identity
+** catalog row has not ended (API Management, 2026-03-15). */
+static int rar_eligible(const eval *e)
+{
+    const moat_request *q = e->q;
+    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL ||
+        q->tenant >= MOAT_ID_OTHER)
+        return 0;
+    if (e->r->tenant != MOAT_ID_NONE && !moat__same_id(q->tenant, e->r->tenant))
+        return 0;
+    return q->trust.instances_until == INT64_MAX ||
+           moat__request_time(q) < q->trust.instances_until;
+}
+
+/* Resource instance rules: the rule's own tenant equals caller.tenant, the
+** id matches (rar_eligible says who may match at all). The lowest
+** matching rule names the decision. */
 static int rar_match(const eval *e, uint16_t *which)
 {
     const moat_request *q = e->q;
     const resource *r = e->r;
-    if (q->auth != MOAT_AUTH_OAUTH || q->caller_id == NULL ||
-        q->tenant >= MOAT_ID_OTHER)
+    if (!rar_eligible(e))
         return 0;
     uint16_t best = MOAT_RULE_NONE;
     for (size_t i =
@@ -201,13 +222,26 @@ static int rar_match(const eval *e, uint16_t *which)
     return best != MOAT_RULE_NONE;
 }
 
+static moat_catalog_target target_of(const resource *r)
+{
+    return r->kind == RES_STORAGE ? MOAT_TARGET_STORAGE : MOAT_TARGET_KEYVAULT;
+}
+
 /* trusted(R, Q): OAuth, the caller's tenant equals the resource's (known)
-** tenant, and the caller is in the catalog for this kind of resource. */
+** tenant, and a catalog row for this kind of resource, in force at the
+** request's time, names the caller (the rows were found when the caller
+** was set). */
 static int trusted(const eval *e, int *entry)
 {
     const moat_request *q = e->q;
-    *entry =
-        e->r->kind == RES_STORAGE ? q->trusted_storage : q->trusted_keyvault;
+    moat_catalog_target t = target_of(e->r);
+    /* The clock is read only when a candidate row is dated. */
+    *entry = q->trust.n[t - 1]
+                 ? moat__catalog_in_force(&q->trust, t,
+                                          q->trust.dated[t - 1]
+                                              ? moat__request_time(q)
+                                              : 0)
+                 : -1;
     return q->auth == MOAT_AUTH_OAUTH && e->r->tenant != MOAT_ID_NONE &&
            moat__same_id(q->tenant, e->r->tenant) && *entry >= 0;
 }
@@ -301,43 +335,61 @@ static outcome firewall_rules(eval *e, pna_mode pna)
     return denied(MOAT_CAT_NONE, 0);
 }
 
-/* resource_rules(R, Q, pna): the firewall, then the exceptions, which stay
-** in force when publicNetworkAccess is Disabled (Azure Storage network
-** security limitations: "any resource instances and exceptions ... will
-** remain in effect"). */
-static outcome resource_rules(eval *e, pna_mode pna)
+/* Why no resource instance rule admitted, for the trace. */
+static const char *rar_passed(const eval *e)
 {
-    const resource *r = e->r;
     const moat_request *q = e->q;
-    outcome o = firewall_rules(e, pna);
-    if (o.allowed)
-        return o;
+    const resource *r = e->r;
+    if (r->n_rars == 0)
+        return "none configured";
+    if (q->caller_id == NULL)
+        return "no caller resource id";
+    if (q->auth != MOAT_AUTH_OAUTH)
+        return "needs an Entra (OAuth) caller";
+    if (r->tenant != MOAT_ID_NONE && !moat__same_id(q->tenant, r->tenant))
+        return "the caller is not from the account's tenant (resource "
+               "instances must be)";
+    if (q->trust.instances_until != INT64_MAX &&
+        moat__request_time(q) >= q->trust.instances_until)
+        return "resource instance access for the caller's type has ended "
+               "(trusted-service catalog)";
+    return "no rule matches the caller's resource id and tenant";
+}
+
+static int instance_rules(eval *e, outcome *o)
+{
     uint16_t which;
-    if (r->kind == RES_STORAGE) {
-        if (rar_match(e, &which)) {
-            STEP(e, "resource instance rules", MOAT_STEP_ALLOWED,
-                 "caller matches resourceAccessRules[%u]",
-                 r->rars[which].index);
-            return allowed(MOAT_CAT_RES_RESOURCE_INSTANCE_RULE,
-                           MOAT_RULE_REF(RK_RAR, which));
-        }
-        STEP(e, "resource instance rules", MOAT_STEP_PASSED, "%s",
-             r->n_rars == 0         ? "none configured"
-             : q->caller_id == NULL ? "no caller resource id"
-             : q->auth != MOAT_AUTH_OAUTH
-                 ? "needs an Entra (OAuth) caller"
-                 : "no rule matches the caller's resource id and tenant");
+    if (rar_match(e, &which)) {
+        STEP(e, "resource instance rules", MOAT_STEP_ALLOWED,
+             "caller matches resourceAccessRules[%u]", e->r->rars[which].index);
+        *o = allowed(MOAT_CAT_RES_RESOURCE_INSTANCE_RULE,
+                     MOAT_RULE_REF(RK_RAR, which));
+        return 1;
     }
-    int entry;
+    STEP(e, "resource instance rules", MOAT_STEP_PASSED, "%s", rar_passed(e));
+    return 0;
+}
+
+/* The trusted-service exception in the trace: admitted, or why not. */
+static void trusted_trace(eval *e, int entry, int admitted)
+{
+    const moat_request *q = e->q;
+    const resource *r = e->r;
+    moat_catalog_target t = target_of(r);
     if (!(r->bypass & BYPASS_AZURE_SERVICES)) {
         STEP(e, "trusted services", MOAT_STEP_SKIPPED,
              "AzureServices is not in bypass");
-    } else if (trusted(e, &entry)) {
+    } else if (admitted) {
         STEP(e, "trusted services", MOAT_STEP_ALLOWED,
              "%s is a trusted service from the resource's tenant",
              moat__catalog_entries[entry].service);
-        return allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
-                       MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
+    } else if (entry < 0 && q->trust.n[t - 1]) {
+        const moat_service *s = &moat__catalog_entries[q->trust.row[t - 1][0]];
+        STEP(e, "trusted services", MOAT_STEP_PASSED,
+             "the catalog names the caller (%s) only for %s%s%s%s%s", s->service,
+             s->since[0] ? "requests from " : "", s->since,
+             s->since[0] && s->until[0] ? " and " : "",
+             s->until[0] ? "requests before " : "", s->until);
     } else {
         STEP(e, "trusted services", MOAT_STEP_PASSED, "%s",
              entry < 0 ? "the caller is not a trusted service"
@@ -347,24 +399,57 @@ static outcome resource_rules(eval *e, pna_mode pna)
                  ? "the resource's tenant is unknown (fail closed)"
                  : "the caller's tenant is not the resource's tenant");
     }
-    if (r->kind == RES_STORAGE) {
-        if ((r->bypass & BYPASS_LOGGING) && is_read(q) && logs_target(q)) {
-            STEP(e, "Logging exception", MOAT_STEP_ALLOWED,
-                 "read of container $logs");
-            return allowed(MOAT_CAT_RES_BYPASS_LOGGING,
-                           MOAT_RULE_REF(RK_BYPASS_LOGGING, 0));
-        }
-        if ((r->bypass & BYPASS_METRICS) && is_read(q) && metrics_target(q)) {
-            STEP(e, "Metrics exception", MOAT_STEP_ALLOWED,
-                 "read of metrics table %s", q->target);
-            return allowed(MOAT_CAT_RES_BYPASS_METRICS,
-                           MOAT_RULE_REF(RK_BYPASS_METRICS, 0));
-        }
-        STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED, "%s",
-             (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
-                 ? "not a read of $logs or a $Metrics table"
-                 : "not in bypass");
+}
+
+static int trusted_services(eval *e, outcome *o)
+{
+    int entry = -1;
+    int ok = (e->r->bypass & BYPASS_AZURE_SERVICES) && trusted(e, &entry);
+    if (e->t)
+        trusted_trace(e, entry, ok);
+    if (ok)
+        *o = allowed(MOAT_CAT_RES_TRUSTED_SERVICE,
+                     MOAT_RULE_REF(RK_TRUSTED, (uint16_t)entry));
+    return ok;
+}
+
+/* Storage's Logging and Metrics exceptions (Key Vault has neither). */
+static int bypass_reads(eval *e, outcome *o)
+{
+    const resource *r = e->r;
+    const moat_request *q = e->q;
+    if ((r->bypass & BYPASS_LOGGING) && is_read(q) && logs_target(q)) {
+        STEP(e, "Logging exception", MOAT_STEP_ALLOWED,
+             "read of container $logs");
+        *o = allowed(MOAT_CAT_RES_BYPASS_LOGGING,
+                     MOAT_RULE_REF(RK_BYPASS_LOGGING, 0));
+        return 1;
     }
+    if ((r->bypass & BYPASS_METRICS) && is_read(q) && metrics_target(q)) {
+        STEP(e, "Metrics exception", MOAT_STEP_ALLOWED,
+             "read of metrics table %s", q->target);
+        *o = allowed(MOAT_CAT_RES_BYPASS_METRICS,
+                     MOAT_RULE_REF(RK_BYPASS_METRICS, 0));
+        return 1;
+    }
+    STEP(e, "Logging and Metrics exceptions", MOAT_STEP_PASSED, "%s",
+         (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS))
+             ? "not a read of $logs or a $Metrics table"
+             : "not in bypass");
+    return 0;
+}
+
+/* resource_rules(R, Q, pna): the firewall, then the exceptions, which stay
+** in force when publicNetworkAccess is Disabled (Azure Storage network
+** security limitations: "any resource instances and exceptions ... will
+** remain in effect"). */
+static outcome resource_rules(eval *e, pna_mode pna)
+{
+    int storage = e->r->kind == RES_STORAGE;
+    outcome o = firewall_rules(e, pna);
+    if (o.allowed || (storage && instance_rules(e, &o)) ||
+        trusted_services(e, &o) || (storage && bypass_reads(e, &o)))
+        return o;
     if (pna == PNA_DISABLED) {
         STEP(e, "public network access", MOAT_STEP_DENIED,
              "Disabled, and no exception admits the request");
@@ -403,6 +488,44 @@ static uint16_t subscription_rule(const profile *pf, uint32_t sub)
     if (lo < pf->n_subs && pf->sub_ids[lo] == sub)
         return pf->sub_rule[lo];
     return MOAT_RULE_NONE;
+}
+
+/* The lowest inbound rule of pf that admits q: address prefixes (public
+** path, not exempt by region), a key vault's service tags (public path,
+** the prefixes of Azure's service-tag file), subscriptions (OAuth). */
+static uint16_t perimeter_rule(const eval *e, const profile *pf)
+{
+    const moat_request *q = e->q;
+    uint16_t best = MOAT_RULE_NONE;
+    int public_path = q->ip.family && on_public_path(e);
+    if (public_path && !same_region(e))
+        best = moat__prefix_lookup(&pf->prefixes, &q->ip);
+    if (public_path && e->r->kind == RES_KEYVAULT && q->es->has_service_tags) {
+        uint16_t t = moat__prefix_lookup(&pf->tag_prefixes, &q->ip);
+        if (t < best)
+            best = t;
+    }
+    if (q->auth == MOAT_AUTH_OAUTH && q->subscription < MOAT_ID_OTHER) {
+        uint16_t s = subscription_rule(pf, q->subscription);
+        if (s < best)
+            best = s;
+    }
+    return best;
+}
+
+/* A service-tag rule that cannot be matched is reported when it was
+** consulted: it comes before the rule that admits, or nothing admits
+** (decision.md section 7). Storage never matches one
+** (service-tags-unsupported); a key vault without the service-tag file
+** cannot (service-tags-unknown). */
+static void tag_warning(eval *e, const profile *pf, uint16_t best)
+{
+    if (pf->first_tag_rule == MOAT_RULE_NONE || pf->first_tag_rule >= best)
+        return;
+    if (e->r->kind == RES_STORAGE)
+        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNSUPPORTED;
+    else if (!e->q->es->has_service_tags)
+        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNKNOWN;
 }
 
 /* perimeter_inbound(A, Q): all perimeter rules allow; the order fixes the
@@ -446,18 +569,8 @@ static outcome perimeter_inbound(eval *e)
              "the profile is not in the estate");
         return denied(MOAT_CAT_NONE, 0);
     }
-    uint16_t best = MOAT_RULE_NONE;
-    if (q->ip.family && on_public_path(e) && !same_region(e))
-        best = moat__prefix_lookup(&pf->prefixes, &q->ip);
-    if (q->auth == MOAT_AUTH_OAUTH && q->subscription < MOAT_ID_OTHER) {
-        uint16_t s = subscription_rule(pf, q->subscription);
-        if (s < best)
-            best = s;
-    }
-    /* Service tags are never matched; say so when one was consulted, that
-    ** is, when it comes before the rule that admits, or nothing admits. */
-    if (pf->first_tag_rule != MOAT_RULE_NONE && pf->first_tag_rule < best)
-        e->warnings |= MOAT_WARN_SERVICE_TAGS_UNSUPPORTED;
+    uint16_t best = perimeter_rule(e, pf);
+    tag_warning(e, pf, best);
     if (best != MOAT_RULE_NONE) {
         STEP(e, "perimeter access rules", MOAT_STEP_ALLOWED,
              "inbound rule %s of profile %s admits", pf->rules[best].name,
@@ -550,8 +663,11 @@ static outcome decide_steps(eval *e)
 
     /* 4. The perimeter decides; Learning falls back to the firewall. */
     if (nsp) {
-        STEP(e, "perimeter", MOAT_STEP_PASSED, "association %s, access mode %s",
-             e->a->name, moat__mode_name((access_mode)e->mode));
+        STEP(e, "perimeter", MOAT_STEP_PASSED,
+             "association %s, access mode %s%s", e->a->name,
+             moat__mode_name((access_mode)e->mode),
+             e->a->transition && e->mode == MODE_LEARNING ? " (Transition)"
+                                                          : "");
         outcome n = perimeter_inbound(e);
         if (n.allowed)
             return n;
@@ -590,9 +706,14 @@ static void fill(moat_decision *d, const resource *r, outcome o)
         d->http_status = 0;
         d->http_code = NULL;
     } else {
+        /* Section 3: Storage answers AuthorizationFailure; Key Vault
+        ** ForbiddenByConnection when public network access is disabled,
+        ** ForbiddenByFirewall otherwise (its inner error codes). */
         d->http_status = 403;
         d->http_code = r->kind == RES_STORAGE ? "AuthorizationFailure"
-                                              : "ForbiddenByFirewall";
+                       : o.cat == MOAT_CAT_RES_PUBLIC_NETWORK_ACCESS_DISABLED
+                           ? "ForbiddenByConnection"
+                           : "ForbiddenByFirewall";
     }
 }
 

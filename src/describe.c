@@ -242,6 +242,10 @@ char *moat_estate_describe(const moat_estate *es, size_t *len)
             moat__buf_json_cstr(&b, es->regions.keys[s->vnet_region]);
         else
             moat__buf_puts(&b, "null");
+        if (s->storage_pair < MOAT_ID_OTHER) {
+            moat__buf_puts(&b, ",\"storagePairedRegion\":");
+            moat__buf_json_cstr(&b, es->regions.keys[s->storage_pair]);
+        }
         moat__buf_puts(&b, ",\"serviceEndpoints\":[");
         for (uint16_t k = 0; k < s->n_services; k++) {
             moat__buf_printf(&b, "%s", k ? "," : "");

@@ -104,6 +104,21 @@ static const char *perimeter_label(const assoc *a)
     return a->perimeter->name;
 }
 
+/* The name a catalog row knew the caller by: caller.service, else the
+** type of caller.resource_id (decision.md section 4, trusted). */
+static void caller_name(moat_buf *b, const moat_request *q)
+{
+    char type[512];
+    if (q->service) {
+        moat__buf_puts(b, q->service);
+        return;
+    }
+    size_t n = q->caller_id ? moat__arm_type_of(q->caller_id, q->caller_id_len,
+                                                type, sizeof type)
+                            : 0;
+    moat__buf_put(b, type, n);
+}
+
 static void rule_text(moat_buf *b, const moat_request *q,
                       const moat_decision *d)
 {
@@ -136,9 +151,10 @@ static void rule_text(moat_buf *b, const moat_request *q,
                          r->rars[i].index, r->rars[i].resource_id);
         break;
     case RK_TRUSTED:
-        moat__buf_printf(b, "networkAcls.bypass AzureServices: %s (%s)",
-                         moat__catalog_entries[i].service,
-                         moat__catalog_entries[i].match);
+        moat__buf_printf(b, "networkAcls.bypass AzureServices: %s (",
+                         moat__catalog_entries[i].service);
+        caller_name(b, q);
+        moat__buf_putc(b, ')');
         break;
     case RK_BYPASS_LOGGING:
         moat__buf_puts(b, "networkAcls.bypass Logging");
@@ -253,15 +269,17 @@ static void resource_reason(moat_buf *b, const moat_request *q,
                          q->target ? q->target : "");
         break;
     case RK_PNA:
-        /* The exceptions that outlive Disabled are the resource kind's
-        ** own: Key Vault has trusted services only. */
-        moat__buf_printf(b,
-                         "the resource's publicNetworkAccess is Disabled and "
-                         "no exception (%s) admits the request",
-                         r->kind == RES_STORAGE
-                             ? "resource instance rule, trusted service, "
-                               "Logging or Metrics"
-                             : "trusted service");
+        /* Each names the exceptions its kind has: Key Vault has neither
+        ** resource instance rules nor Logging and Metrics. */
+        moat__buf_puts(b, r->kind == RES_STORAGE
+                              ? "the resource's publicNetworkAccess is "
+                                "Disabled and no exception (resource instance "
+                                "rule, trusted service, Logging or Metrics) "
+                                "admits the request"
+                              : "the vault's publicNetworkAccess is Disabled "
+                                "and the request is neither from a trusted "
+                                "service (bypass AzureServices) nor through an "
+                                "approved private link");
         break;
     default: break;
     }
@@ -459,4 +477,76 @@ size_t moat_explanation_json(moat_explanation *x, char *buf, size_t cap)
         buf[n] = '\0';
     }
     return b->len;
+}
+
+/*--------------------------------------------------------------------------
+** Azure's refusal messages (decision.md section 3; the bodies Key Vault
+** answers, as collected from real responses: the wording changes with the
+** inner code, the bypass and a perimeter).
+*/
+static const char *vault_cause(const resource *r, const moat_decision *d)
+{
+    int trusted = (r->bypass & BYPASS_AZURE_SERVICES) != 0;
+    if (d->category == MOAT_CAT_RES_PUBLIC_NETWORK_ACCESS_DISABLED)
+        return trusted ? "Public network access is disabled and request is "
+                         "not from a trusted service nor via an approved "
+                         "private link."
+                       : "Connection is not an approved private link and "
+                         "caller was ignored because bypass is not set to "
+                         "'AzureServices' and PublicNetworkAccess is set to "
+                         "'Disabled'.";
+    /* A perimeter's refusal: Azure's words are known with bypass None;
+    ** with AzureServices, our reading joins them to the firewall's. */
+    if (d->category == MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED ||
+        d->category == MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED)
+        return trusted ? "Request was not allowed by NSP rules and the client "
+                         "address is not authorized and caller is not a "
+                         "trusted service."
+                       : "Request was not allowed by NSP rules and the client "
+                         "address is not authorized and caller was ignored "
+                         "because bypass is set to None";
+    return trusted ? "Client address is not authorized and caller is not a "
+                     "trusted service."
+                   : "Client address is not authorized and caller was "
+                     "ignored because bypass is set to None";
+}
+
+size_t moat_refusal_message(const moat_request *q, const moat_decision *d,
+                            const char *caller, char *buf, size_t cap)
+{
+    moat_buf b;
+    moat__buf_init(&b, 64u * 1024u);
+    const resource *r = q && q->res ? q->res : NULL;
+    if (r && d && d->verdict == MOAT_DENY && r->kind == RES_STORAGE) {
+        moat__buf_puts(&b, "This request is not authorized to perform this "
+                           "operation.");
+    } else if (r && d && d->verdict == MOAT_DENY) {
+        const char *cause = vault_cause(r, d);
+        int connection = d->http_code &&
+                         strcmp(d->http_code, "ForbiddenByConnection") == 0;
+        moat__buf_puts(&b, cause);
+        char ip[64] = "unknown", region[128] = "";
+        if (q->ip.family)
+            moat__addr_format(&q->ip, ip, sizeof ip);
+        /* The region's ARM name ("westeurope"), as Key Vault writes it. */
+        if (r->location == NULL ||
+            moat__region_norm(r->location, strlen(r->location), region,
+                              sizeof region) != 0)
+            region[0] = '\0';
+        if (!connection)
+            moat__buf_printf(&b, "\r\nClient address: %s", ip);
+        if (!(connection && strstr(cause, "caller was ignored")))
+            moat__buf_printf(&b, "\r\nCaller: %s",
+                             caller && *caller ? caller : "unknown");
+        moat__buf_printf(&b, "\r\nVault: %s;location=%s", r->name, region);
+    }
+    size_t n = b.failed ? 0 : b.len;
+    if (cap) {
+        size_t k = n < cap - 1 ? n : cap - 1;
+        if (k)
+            memcpy(buf, b.data, k);
+        buf[k] = '\0';
+    }
+    moat__buf_free(&b);
+    return n;
 }

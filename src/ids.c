@@ -66,6 +66,15 @@ int moat__region_norm(const char *s, size_t n, char *out, size_t cap)
     return 0;
 }
 
+const char *moat__region_pair_of(const char *norm)
+{
+    for (unsigned long i = 0; norm && i < moat__region_pairs_size; i++) {
+        if (strcmp(moat__region_pairs[i].region, norm) == 0)
+            return moat__region_pairs[i].pair;
+    }
+    return NULL;
+}
+
 int moat__subscription_of(const char *s, size_t n, char *out, size_t cap)
 {
     static const char prefix[] = "/subscriptions/";

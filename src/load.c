@@ -627,35 +627,38 @@ void moat__src_line_col(const src_file *f, size_t pos, unsigned *line,
     *col = (unsigned)(pos - f->line_starts[lo]) + 1;
 }
 
-moat_status moat_loader_add_json(moat_loader *ld, const char *name,
-                                 const char *json, size_t len)
+json_value *moat__load_text(moat_loader *ld, const char *name,
+                            const char *json, size_t len, src_file **out,
+                            moat_status *rc)
 {
-    if (ld == NULL)
-        return MOAT_E_INVAL;
     src_file *f = moat__arena_alloc(&ld->arena, sizeof *f);
     char *text = len <= ld->max_file_bytes
                      ? moat__arena_strndup(&ld->arena, json, len)
                      : (char *)"";
     const char *fname =
         moat__dupn(ld, name ? name : "<json>", strlen(name ? name : "<json>"));
+    *rc = MOAT_E_NOMEM;
     if (f == NULL || text == NULL || fname == NULL) {
         moat__oom(ld);
-        return MOAT_E_NOMEM;
+        return NULL;
     }
     f->name = fname;
     f->text = text;
     f->len = len;
+    *out = f;
+    *rc = MOAT_E_LIMIT;
     if (len > ld->max_file_bytes) { /* and positions are 32-bit */
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_LIMIT, f, 0, 0, "", "",
                  moat__arena_printf(&ld->arena,
                                     "%zu bytes; an estate file holds at "
                                     "most %zu (MOAT_ESTATE_MAX_BYTES)",
                                     len, ld->max_file_bytes));
-        return MOAT_E_LIMIT;
+        return NULL;
     }
     if (index_lines(ld, f) != 0) {
         moat__oom(ld);
-        return MOAT_E_NOMEM;
+        *rc = MOAT_E_NOMEM;
+        return NULL;
     }
     ld->n_files++;
     json_error err = {0, NULL};
@@ -663,12 +666,27 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     if (doc == NULL) {
         if (err.msg && strcmp(err.msg, "out of memory") == 0) {
             moat__oom(ld);
-            return MOAT_E_NOMEM;
+            *rc = MOAT_E_NOMEM;
+            return NULL;
         }
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1, "",
                  "", moat__dupn(ld, err.msg, strlen(err.msg)));
-        return MOAT_E_SYNTAX;
+        return NULL;
     }
+    *rc = MOAT_OK;
+    return doc;
+}
+
+moat_status moat_loader_add_json(moat_loader *ld, const char *name,
+                                 const char *json, size_t len)
+{
+    if (ld == NULL)
+        return MOAT_E_INVAL;
+    src_file *f;
+    moat_status rc;
+    json_value *doc = moat__load_text(ld, name, json, len, &f, &rc);
+    if (doc == NULL)
+        return rc;
     size_t errors = ld->n_errors, read = ld->n_read, ignored = ld->n_ignored;
     read_document(ld, f, doc);
     if (ld->oom)
@@ -794,9 +812,12 @@ moat_status moat_loader_add_fd(moat_loader *ld, const char *name, int fd)
 
 /* Opens without blocking (a FIFO nobody writes would block open), then
 ** looks at what was opened, not at what the name pointed to a moment
-** before. MOAT_E_IO (cannot open, not a regular file), MOAT_E_LIMIT (past
-** the cap) or the parse's status, each with a diagnostic naming path. */
-static moat_status add_file(moat_loader *ld, const char *path)
+** before; hands the text to add (an estate file, or service tags).
+** MOAT_E_IO (cannot open, not a regular file), MOAT_E_LIMIT (past the cap)
+** or add's status, each with a diagnostic naming path. */
+moat_status moat__add_file(moat_loader *ld, const char *path,
+                           moat_status (*add)(moat_loader *, const char *,
+                                              const char *, size_t))
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
@@ -815,7 +836,7 @@ static moat_status add_file(moat_loader *ld, const char *path)
         rc = read_to_end(ld, path, fd, (size_t)st.st_size, &text, &len);
     close(fd);
     if (rc == MOAT_OK)
-        rc = moat_loader_add_json(ld, path, text, len);
+        rc = add(ld, path, text ? text : "", len);
     free(text);
     return rc;
 }
@@ -912,7 +933,7 @@ static moat_status add_path_depth(moat_loader *ld, const char *path, int depth)
         return add_dir(ld, path, depth);
     if (!S_ISREG(st.st_mode)) /* a socket cannot even be opened */
         return not_regular(ld, path, st.st_mode);
-    return add_file(ld, path);
+    return moat__add_file(ld, path, moat_loader_add_json);
 }
 
 moat_status moat_loader_add_path(moat_loader *ld, const char *path)

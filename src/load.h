@@ -113,6 +113,7 @@ typedef struct raw_assoc {
     const char *perimeter_id; /* the association's parent */
     access_mode mode;
     const char *mode_text;
+    uint8_t transition; /* written as Transition (Learning's new name) */
     uint8_t synthetic;
     src_loc loc;
     struct raw_assoc *next;
@@ -187,6 +188,15 @@ typedef struct raw_principal {
     struct raw_principal *next;
 } raw_principal;
 
+/* A tag of a service-tag file: its prefixes, read when a rule names it. */
+typedef struct raw_tag {
+    const char *name;
+    const json_value *prefixes; /* properties.addressPrefixes */
+    const src_file *file;
+    size_t index; /* in values[] */
+    struct raw_tag *next;
+} raw_tag;
+
 typedef struct list_tail {
     void *head;
     void **tail;
@@ -215,6 +225,8 @@ struct moat_loader {
     raw_pe_child *pe_children, **pe_children_tail;
     raw_pe_site *pe_sites, **pe_sites_tail;
     raw_principal *principals, **principals_tail;
+    raw_tag *tags, **tags_tail; /* service-tag files, in order */
+    size_t n_tag_files;
 };
 
 /* Reading context for one resource: file, resource label, JSON path. */
@@ -390,6 +402,27 @@ MOAT_HIDDEN const char *moat__enum_list(rctx *c, const enum_entry *t, size_t n);
         *(ld)->list##_tail = (item);                                           \
         (ld)->list##_tail = &(item)->next;                                     \
     } while (0)
+
+/* The text as one of the loader's files (named for diagnostics), parsed;
+** NULL after a diagnostic or when out of memory (*rc says which). */
+MOAT_HIDDEN json_value *moat__load_text(moat_loader *ld, const char *name,
+                                        const char *json, size_t len,
+                                        src_file **out, moat_status *rc);
+/* Reads the file at path whole and hands it to add. */
+MOAT_HIDDEN moat_status moat__add_file(moat_loader *ld, const char *path,
+                                       moat_status (*add)(moat_loader *,
+                                                          const char *,
+                                                          const char *,
+                                                          size_t));
+
+/* The tags of every service-tag file by name (servicetags.c); 0, or -1
+** when out of memory. */
+MOAT_HIDDEN int moat__tags_index(moat_loader *ld, moat_index *out);
+/* Adds the prefixes of service tag `name`, for rule number `rule`, to b. */
+MOAT_HIDDEN void moat__tags_add(moat_loader *ld, const moat_index *tags,
+                                const char *name, uint16_t rule,
+                                const src_loc *rule_loc,
+                                moat_prefix_builder *b);
 
 MOAT_HIDDEN moat_status moat__compile(moat_loader *ld, moat_estate **out);
 /* The network map (netmap.c): subnet address ranges, private endpoint

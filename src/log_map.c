@@ -46,6 +46,7 @@ struct moat_log_reader {
     int have_header;
     log_fields f;
     char ip[64];   /* the caller address, bracket-free */
+    char time[32]; /* the record's time in RFC 3339, when it was not */
     char *scratch; /* decoded strings of the current record */
     log_parsed parsed;
 };
@@ -522,6 +523,79 @@ static moat_log_outcome outcome_of(const log_fields *f)
     return MOAT_LOG_NO_EVIDENCE;
 }
 
+/* Decimal digits at t.p[*i], at least one and at most max; -1 when none. */
+static int number_at(moat_text t, size_t *i, int max)
+{
+    int v = 0, k = 0;
+    for (; *i < t.n && k < max && t.p[*i] >= '0' && t.p[*i] <= '9'; k++)
+        v = v * 10 + (t.p[(*i)++] - '0');
+    return k ? v : -1;
+}
+
+static int expect(moat_text t, size_t *i, const char *s)
+{
+    size_t n = strlen(s);
+    if (*i + n > t.n || memcmp(t.p + *i, s, n) != 0)
+        return 0;
+    *i += n;
+    return 1;
+}
+
+/* The Azure portal's CSV export writes TimeGenerated [UTC] as it shows it,
+** "11/20/2026, 8:00:00.000 AM": month/day/year, a 12-hour clock, UTC. */
+static int portal_time(moat_text t, int64_t *out)
+{
+    size_t i = 0;
+    int mo = number_at(t, &i, 2), d = expect(t, &i, "/") ? number_at(t, &i, 2)
+                                                         : -1;
+    int y = expect(t, &i, "/") ? number_at(t, &i, 4) : -1;
+    expect(t, &i, ",");
+    int h = expect(t, &i, " ") ? number_at(t, &i, 2) : -1;
+    int mi = expect(t, &i, ":") ? number_at(t, &i, 2) : -1;
+    int sec = expect(t, &i, ":") ? number_at(t, &i, 2) : -1;
+    if (expect(t, &i, ".") && number_at(t, &i, 9) < 0)
+        return -1;
+    int pm = expect(t, &i, " PM");
+    if ((!pm && !expect(t, &i, " AM")) || i != t.n || y < 1000 || h < 1 ||
+        h > 12 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || mo < 1 ||
+        mo > 12)
+        return -1;
+    char date[32]; /* the day, validated as a date of the calendar */
+    int64_t day;
+    snprintf(date, sizeof date, "%04d-%02d-%02d", y, mo, d < 0 ? 0 : d);
+    if (moat__date_parse(date, strlen(date), &day) != 0)
+        return -1;
+    *out = day + (h % 12 + (pm ? 12 : 0)) * 3600 + mi * 60 + sec;
+    return 0;
+}
+
+/* The record's own time (diagnostic and Key Vault `time`, Log Analytics
+** TimeGenerated, classic request-start-time) is the request's: the
+** catalog rows in force then decide (decision.md section 2). A record
+** without one is decided now; one whose time is not understood is not
+** decided at all. */
+static moat_status map_time(moat_log_reader *r, moat_log_request *out,
+                            const char **reason, moat_error *err)
+{
+    moat_text t = r->f.v[LF_TIME];
+    if (t.p == NULL || t.n == 0)
+        return MOAT_OK;
+    if (moat__time_parse(t.p, t.n, &r->parsed.time) == 0) {
+        out->field[MOAT_REQ_TIME] = t;
+    } else if (portal_time(t, &r->parsed.time) == 0) {
+        moat__time_format(r->parsed.time, r->time, sizeof r->time);
+        out->field[MOAT_REQ_TIME] = lit(r->time);
+    } else {
+        *reason = "time not understood";
+        return moat__error_set(err, MOAT_E_INVAL, 0,
+                               "time \"%.*s\" is neither RFC 3339 nor the "
+                               "portal's M/D/YYYY, h:mm:ss AM",
+                               (int)(t.n < 64 ? t.n : 64), t.p);
+    }
+    r->parsed.has_time = 1;
+    return MOAT_OK;
+}
+
 /* A private source in an estate subnet: the path it took. */
 static int map_private(moat_log_reader *r, const resource *res,
                        const moat_addr *a, moat_log_request *out,
@@ -706,20 +780,45 @@ static const char *vault_operation(const log_fields *f)
     return "read"; /* Get, Backup, and the key operations (Sign, Decrypt) */
 }
 
-/* Key Vault answers a firewall refusal with 403 and one of these texts
-** (Key Vault's "common error codes": ForbiddenByFirewall, and the
-** refusal when public network access is disabled); other 403s are
+/* needle (lower case) in s, ignoring case. */
+static int has_ci(moat_text s, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; s.p && i + k <= s.n; i++) {
+        if (moat__eq_ci(s.p + i, k, needle, k))
+            return 1;
+    }
+    return 0;
+}
+
+/* Key Vault answers a network refusal with 403 Forbidden and an inner
+** error code that its message shows (decision.md section 3; the bodies
+** collected from Azure's answers): ForbiddenByConnection, a refusal by
+** public network access ("Public network access is disabled and request
+** is not from a trusted service nor via an approved private link.", and
+** with bypass None "Connection is not an approved private link and caller
+** was ignored ..."), or ForbiddenByFirewall ("Client address is not
+** authorized and caller is not a trusted service.", "... caller was ignored
+** because bypass is set to None", "Request was not allowed by NSP rules and
+** the client address is not authorized ..."). Other 403s are
 ** authorization, decided after the network. */
-static moat_log_outcome vault_outcome(const log_fields *f)
+static moat_log_outcome vault_outcome(const log_fields *f, const char **code)
 {
     moat_text d = f->v[LF_STATUS_DETAIL];
-    int code = http_status(f->v[LF_STATUS_CODE]);
-    if (code == 403 && d.p &&
-        (has(d.p, d.n, "Client address is not authorized") ||
-         has(d.p, d.n, "Public network access is disabled") ||
-         has(d.p, d.n, "not from a trusted service")))
+    int code_403 = http_status(f->v[LF_STATUS_CODE]) == 403;
+    *code = NULL;
+    if (code_403 && (has_ci(d, "public network access is disabled") ||
+                     has_ci(d, "connection is not an approved private link") ||
+                     has_ci(d, "forbiddenbyconnection")))
+        *code = "ForbiddenByConnection";
+    else if (code_403 && (has_ci(d, "client address is not authorized") ||
+                          has_ci(d, "not allowed by nsp rules") ||
+                          has_ci(d, "forbiddenbyfirewall")))
+        *code = "ForbiddenByFirewall";
+    if (*code)
         return MOAT_LOG_AZURE_DENIED;
-    if ((code >= 200 && code < 400) || code == 404 || code == 409)
+    int status = http_status(f->v[LF_STATUS_CODE]);
+    if ((status >= 200 && status < 400) || status == 404 || status == 409)
         return MOAT_LOG_AZURE_ALLOWED;
     return MOAT_LOG_NO_EVIDENCE;
 }
@@ -873,12 +972,12 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
         return MOAT_E_INVAL;
     st = vault ? map_vault_request(r, out, reason, err)
                : map_storage_request(r, scratch_used, out, reason, err);
-    if (st != MOAT_OK ||
+    if (st != MOAT_OK || (st = map_time(r, out, reason, err)) != MOAT_OK ||
         (st = map_auth(r, vault, out, reason, err)) != MOAT_OK ||
         (st = map_source(r, res, out, reason, err)) != MOAT_OK)
         return st;
     map_caller(r, out);
-    out->azure = vault ? vault_outcome(f) : outcome_of(f);
+    out->azure = vault ? vault_outcome(f, &out->azure_code) : outcome_of(f);
     out->estate_ = r->es;
     out->parsed_ = pp;
     out->status =

@@ -341,6 +341,15 @@ MOAT_HIDDEN int moat__eq_ci_z(const char *a, const char *b);
 /* Region normalised into out (lower case, no spaces); 0 on success. */
 MOAT_HIDDEN int moat__region_norm(const char *s, size_t n, char *out,
                                   size_t cap);
+/* Azure's region pairs (data/region-pairs.tsv, generated): each region's
+** own paired region, directed as Azure's table gives it. */
+typedef struct moat_region_pair {
+    const char *region, *pair;
+} moat_region_pair;
+MOAT_HIDDEN extern const moat_region_pair moat__region_pairs[];
+MOAT_HIDDEN extern const unsigned long moat__region_pairs_size;
+/* The pair of a normalised region name, or NULL (nonpaired or unknown). */
+MOAT_HIDDEN const char *moat__region_pair_of(const char *norm);
 /* The GUID in "/subscriptions/<guid>" or a bare "<guid>", lower-cased into
 ** out (37 bytes); 0 on success. Accepts any non-empty value without '/'
 ** after the prefix, since Azure's own examples use placeholders. */
@@ -422,12 +431,66 @@ typedef enum moat_catalog_target {
 MOAT_HIDDEN extern const moat_service moat__catalog_entries[];
 MOAT_HIDDEN extern const unsigned long moat__catalog_size;
 
-/* The first catalog entry for target that a caller of service type `type`
-** ("NS" or "NS/type[/...]") belongs to, or -1. decision.md section 7: a
-** bare-namespace entry matches any type in it; a typed entry needs that
-** type exactly. */
-MOAT_HIDDEN int moat__catalog_match(moat_catalog_target target,
-                                    const char *type, size_t n);
+/* What the engine reads of each row, in catalog order: its span in
+** seconds since the epoch (since inclusive, until exclusive; an open end
+** is INT64_MIN or INT64_MAX), its target and whether it is of kind
+** managed-identity. */
+typedef struct catalog_row {
+    int64_t since, until;
+    uint8_t target; /* moat_catalog_target */
+    uint8_t managed_identity;
+} catalog_row;
+MOAT_HIDDEN extern const catalog_row moat__catalog_rows[];
+
+/* Every name a row is known by, in row order (generated): its platform,
+** and each of its identities, a provider/type or a bare namespace. */
+enum { CATALOG_PLATFORM, CATALOG_TYPE, CATALOG_NAMESPACE };
+typedef struct catalog_name {
+    const char *name;
+    uint8_t len;
+    uint8_t kind;
+    uint16_t row;
+} catalog_name;
+MOAT_HIDDEN extern const catalog_name moat__catalog_names[];
+MOAT_HIDDEN extern const unsigned long moat__catalog_names_size;
+
+/* The rows that name one caller (decision.md section 4, trusted), found
+** once when the request's caller is set, so that deciding only filters
+** them by time. Per target (index target - 1), in catalog order; no name
+** in the catalog is named by more than MOAT_TRUST_MAX rows of one target
+** (a unit test checks). */
+#define MOAT_TRUST_MAX 8
+typedef struct caller_rows {
+    uint16_t row[2][MOAT_TRUST_MAX];
+    uint8_t n[2];
+    uint8_t dated[2]; /* one of them has a since or an until */
+    /* Resource instance rules stop admitting the caller's type at the
+    ** earliest `until` of a managed-identity row naming it (section 4),
+    ** INT64_MAX when none has one; that row, or -1. */
+    int16_t instances_row;
+    int64_t instances_until;
+} caller_rows;
+
+/* The rows naming a caller called `name` (caller.service, else the type
+** of caller.resource_id), and the instance-rule limit of its resource
+** type `type` (tn 0: no resource id). */
+MOAT_HIDDEN void moat__catalog_rows_of(const char *name, size_t n,
+                                       const char *type, size_t tn,
+                                       caller_rows *out);
+/* The first of c's rows for target in force at time t, or -1. */
+MOAT_HIDDEN int moat__catalog_in_force(const caller_rows *c,
+                                       moat_catalog_target target, int64_t t);
+
+/*==========================================================================
+** dates.c - instants as seconds since 1970-01-01T00:00:00Z.
+*/
+MOAT_HIDDEN int64_t moat__days_from_civil(int y, unsigned m, unsigned d);
+/* "YYYY-MM-DD" as the first second of that day (UTC); 0, or -1. */
+MOAT_HIDDEN int moat__date_parse(const char *s, size_t n, int64_t *out);
+/* An RFC 3339 date-time, floored to its second; 0, or -1. */
+MOAT_HIDDEN int moat__time_parse(const char *s, size_t n, int64_t *out);
+/* "YYYY-MM-DDTHH:MM:SSZ"; buf of at least 32 bytes. */
+MOAT_HIDDEN void moat__time_format(int64_t t, char *buf, size_t cap);
 
 /*==========================================================================
 ** The compiled estate.
@@ -566,6 +629,9 @@ struct profile {
     const uint16_t *sub_rule;
     uint16_t n_subs;
     uint16_t first_tag_rule; /* lowest rule index with service tags */
+    /* The prefixes of the service tags its inbound rules name (from the
+    ** service-tag file; matched for key vaults only), lowest rule index. */
+    moat_prefix_set tag_prefixes;
 };
 
 typedef struct link_join {
@@ -588,6 +654,7 @@ struct assoc {
     const char *name;
     access_mode mode;
     const char *mode_text;
+    uint8_t transition; /* written as Transition: text says so */
     const profile *profile;
     const perimeter *perimeter;
     const link_join *joins; /* sorted by guid */
@@ -603,6 +670,9 @@ typedef struct subnet_info {
     uint8_t se_storage_any; /* its locations list '*' */
     uint8_t se_storage_global;
     uint8_t se_keyvault;
+    /* Microsoft.Storage without locations also reaches the VNet region's
+    ** pair (decision.md section 6); interned, or MOAT_ID_NONE. */
+    uint32_t storage_pair;
     const uint32_t *storage_locations; /* interned regions */
     uint16_t n_storage_locations;
     const char **services; /* every service endpoint, for describe */
@@ -682,8 +752,8 @@ typedef struct principal {
     size_t id_len;
     moat_segments seg;
     uint64_t hash, type_hash;
-    int trusted_storage, trusted_keyvault; /* catalog index or -1 */
-    const char *subscription_text;         /* or NULL */
+    caller_rows trust;
+    const char *subscription_text; /* or NULL */
     uint32_t subscription;                 /* interned, or MOAT_ID_OTHER */
     const char *perimeter_text;            /* its perimeter's GUID, or NULL */
     uint32_t perimeter;
@@ -721,6 +791,7 @@ struct moat_estate {
     moat_index subnet_by_id;
     netmap map;
     size_t n_rules;       /* admitting rules, numbered (rules.c) */
+    uint8_t has_service_tags; /* a service-tag file was read */
     uint64_t generation;  /* unique per compiled estate in this process */
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;
@@ -785,8 +856,9 @@ struct moat_request {
     uint64_t caller_type_hash;
     uint64_t caller_hash;
     const char *service;
-    int trusted_storage;  /* catalog index or -1 */
-    int trusted_keyvault; /* catalog index or -1 */
+    caller_rows trust; /* the catalog rows naming the caller */
+    int64_t time;      /* seconds since the epoch, when has_time */
+    uint8_t has_time;
     uint32_t perimeters[MOAT_REQ_MAX_PERIMETERS];
     uint8_t n_perimeters;
     /* strings copied out of the caller's buffers */
@@ -827,9 +899,14 @@ typedef struct log_parsed {
     const pe_conn *pe;
     uint32_t region; /* interned, or MOAT_ID_NONE: not set */
     const principal *caller;
+    int64_t time; /* the record's own time, when has_time */
+    uint8_t has_time;
 } log_parsed;
 
 /* Sets q (bound to the estate p was resolved in) from a mapped record. */
+/* The request's time, or now when it has none (section 7). */
+MOAT_HIDDEN int64_t moat__request_time(const moat_request *q);
+
 MOAT_HIDDEN moat_status moat__request_from_log(moat_request *q,
                                                const log_parsed *p,
                                                const moat_log_request *m);
@@ -869,9 +946,9 @@ MOAT_HIDDEN void moat__trace_step(moat_trace *t, const char *layer,
 
 MOAT_HIDDEN moat_status moat__decide(const moat_request *q, moat_decision *d,
                                      moat_trace *t);
-/* The subnet of q reaches resource r through a service endpoint
-** (decision.md section 6). */
-MOAT_HIDDEN int moat__subnet_reaches(const moat_request *q, const resource *r);
+/* Subnet si reaches resource r through a service endpoint (decision.md
+** section 6); a subnet the estate lacks (NULL) is taken as it says. */
+MOAT_HIDDEN int moat__subnet_reaches(const subnet_info *si, const resource *r);
 
 /* Lower-case names of enum values, for text. */
 MOAT_HIDDEN const char *moat__endpoint_name(moat_endpoint e);

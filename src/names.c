@@ -61,6 +61,7 @@ const char *moat_warning_name(unsigned bit)
     switch (bit) {
     case MOAT_WARN_TENANT_UNKNOWN: return "tenant-unknown";
     case MOAT_WARN_SERVICE_TAGS_UNSUPPORTED: return "service-tags-unsupported";
+    case MOAT_WARN_SERVICE_TAGS_UNKNOWN: return "service-tags-unknown";
     }
     return NULL;
 }

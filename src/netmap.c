@@ -114,10 +114,10 @@ static int prepare_caller(moat_estate *es, principal *pr)
         pr->seg = q->caller_seg;
         pr->hash = q->caller_hash;
         pr->type_hash = q->caller_type_hash;
-        pr->trusted_storage = q->trusted_storage;
-        pr->trusted_keyvault = q->trusted_keyvault;
+        pr->trust = q->trust;
     } else {
-        pr->trusted_storage = pr->trusted_keyvault = -1;
+        pr->trust.instances_row = -1;
+        pr->trust.instances_until = INT64_MAX;
     }
     const char *id = pr->resource_id;
     if (pr->seg.n >= 2 &&

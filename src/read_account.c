@@ -248,14 +248,20 @@ static int validate_ip(rctx *c, raw_res *r, const json_value *at,
                    shown, (int)(strchr(shown, '/') - shown), shown);
             return 0;
         }
-        if (moat__cidr_is_private_v4(cidr)) {
-            reject(c, r, at, list, index, shown, REJ_PRIVATE,
-                   "\"%s\" is a private range (10/8, 172.16/12, "
-                   "192.168/16); Azure Storage IP rules take public "
-                   "addresses only",
-                   shown);
-            return 0;
-        }
+    }
+    /* Both refuse private ranges (decision.md sections 1 and 7); Key Vault
+    ** takes any prefix, /31 and /32 included. */
+    if (kind != IPR_STORAGE_V6 && moat__cidr_is_private_v4(cidr)) {
+        reject(c, r, at, list, index, shown, REJ_PRIVATE,
+               "\"%s\" is a private range (10/8, 172.16/12, 192.168/16); "
+               "%s",
+               shown,
+               kind == IPR_VAULT ? "Key Vault refuses it (\"belongs to "
+                                   "forbidden range ... (private IP "
+                                   "addresses)\")"
+                                 : "Azure Storage IP rules take public "
+                                   "addresses only");
+        return 0;
     }
     return 1;
 }

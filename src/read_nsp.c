@@ -56,10 +56,12 @@ static const char *require_parent(rctx *c, const char *id, const char *child,
     return p;
 }
 
-static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
-                     const char **text)
+/* The association's accessMode. Transition, the documents' new name for
+** Learning (decision.md section 7), is Learning, remembered for text. */
+static int read_mode(rctx *c, const json_value *obj, raw_assoc *a)
 {
     const json_value *v;
+    const char **text = &a->mode_text;
     int rc = moat__get_setting(c, obj, "accessMode", &v);
     int m = MODE_LEARNING;
     *text = "Learning";
@@ -70,6 +72,7 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
         if (moat__enum_lookup(mode_names, MOAT_ARRAY_LEN(mode_names), v->str,
                               &m)) {
             *text = mode_names[m == MODE_LEARNING ? 0 : m].name;
+            a->transition = moat__eq_ci_z(v->str, "Transition");
         } else {
             moat__invalid(c, v,
                           "\"%s\" is not a valid access mode: expected "
@@ -79,7 +82,7 @@ static int read_mode(rctx *c, const json_value *obj, access_mode *mode,
             *text = "Enforced";
         }
     }
-    *mode = (access_mode)m;
+    a->mode = (access_mode)m;
     return rc >= 0;
 }
 
@@ -231,7 +234,7 @@ void moat__read_association(rctx *c, const json_value *res,
                    "properties.profile.id");
         return;
     }
-    if (!read_mode(c, props, &a->mode, &a->mode_text))
+    if (!read_mode(c, props, a))
         return;
     a->loc = moat__loc(c, NULL);
     APPEND(c->ld, assocs, a);
@@ -367,7 +370,7 @@ static int read_config_association(rctx *c, const json_value *ra,
     a->resource_id = account;
     a->profile_id = pr->id;
     a->synthetic = 1;
-    int ok = read_mode(c, ra, &a->mode, &a->mode_text);
+    int ok = read_mode(c, ra, a);
     a->loc = moat__loc(c, ra);
     moat__rctx_pop(c, mark);
     if (pr->id == NULL || a->id == NULL)

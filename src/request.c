@@ -4,9 +4,9 @@
 ** Every string a request carries is resolved here, once: the resource by
 ** id or unique name, the source address parsed, subnet and private endpoint
 ** ids hashed case-folded, the subnet looked up among the estate's subnets,
-** tenant, subscription, perimeter GUIDs and region interned, and the
-** caller's trusted-service standing computed from the catalog. What is left
-** for moat_decide() is integer and hash comparisons.
+** tenant, subscription, perimeter GUIDs and region interned, the time
+** parsed, and the catalog rows naming the caller found. What is left for
+** moat_decide() is integer and hash comparisons.
 **
 ** A request owns a fixed string pool and a scratch arena for JSON parsing;
 ** after the first few parses it allocates nothing.
@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct request_box {
     moat_request q;
@@ -62,8 +63,13 @@ void moat_request_reset(moat_request *q)
     q->region = MOAT_ID_NONE;
     q->tenant = MOAT_ID_NONE;
     q->subscription = MOAT_ID_NONE;
-    q->trusted_storage = -1;
-    q->trusted_keyvault = -1;
+    q->trust.instances_row = -1;
+    q->trust.instances_until = INT64_MAX;
+}
+
+int64_t moat__request_time(const moat_request *q)
+{
+    return q->has_time ? q->time : (int64_t)time(NULL);
 }
 
 const char *moat_request_resource_id(const moat_request *q)
@@ -143,26 +149,21 @@ static moat_status set_word(const word *t, size_t n, const char *what,
         return rc_;                                                            \
     } while (0)
 
-/* The caller's trusted-service standing: caller.service wins over the type
-** of caller.resource_id (decision.md section 7). */
+/* The catalog rows naming the caller: caller.service wins over the type
+** of caller.resource_id (decision.md section 7); the type alone sets
+** when resource instance rules stop admitting it (section 4). */
 static void compute_trust(moat_request *q)
 {
-    q->trusted_storage = q->trusted_keyvault = -1;
     char type[512];
-    const char *t = NULL;
-    size_t n = 0;
-    if (q->service) {
-        t = q->service;
-        n = strlen(q->service);
-    } else if (q->caller_id) {
-        n = moat__arm_type_of(q->caller_id, q->caller_id_len, type,
-                              sizeof type);
-        t = type;
-    }
-    if (t == NULL || n == 0)
-        return;
-    q->trusted_storage = moat__catalog_match(MOAT_TARGET_STORAGE, t, n);
-    q->trusted_keyvault = moat__catalog_match(MOAT_TARGET_KEYVAULT, t, n);
+    size_t tn = q->caller_id ? moat__arm_type_of(q->caller_id,
+                                                 q->caller_id_len, type,
+                                                 sizeof type)
+                             : 0;
+    if (q->service)
+        moat__catalog_rows_of(q->service, strlen(q->service), type, tn,
+                              &q->trust);
+    else
+        moat__catalog_rows_of(type, tn, type, tn, &q->trust);
 }
 
 static moat_status set_resource(moat_request *q, const char *v, size_t len,
@@ -229,6 +230,18 @@ static moat_status set_caller_id(moat_request *q, const char *v, size_t len,
     size_t n = moat__arm_type_of(q->caller_id, len, type, sizeof type);
     q->caller_type_hash = n ? moat__hash_ci(type, n) : 0;
     compute_trust(q);
+    return MOAT_OK;
+}
+
+static moat_status set_time(moat_request *q, const char *v, size_t len,
+                            moat_error *err)
+{
+    if (moat__time_parse(v, len, &q->time) != 0)
+        return fail(err, MOAT_E_INVAL,
+                    "time \"%.*s\" is not an RFC 3339 date and time "
+                    "(2026-11-20T08:00:00Z, or with an offset +01:00)",
+                    (int)(len < 64 ? len : 64), v);
+    q->has_time = 1;
     return MOAT_OK;
 }
 
@@ -326,6 +339,7 @@ moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
         compute_trust(q);
         break;
     case MOAT_REQ_CALLER_PERIMETER: return add_perimeter(q, v, len, err);
+    case MOAT_REQ_TIME: return set_time(q, v, len, err);
     default:
         return fail(err, MOAT_E_INVAL, "unknown request field %d", (int)field);
     }
@@ -358,6 +372,7 @@ static const json_field top_fields[] = {
     F("resource", MOAT_REQ_RESOURCE),   F("plane", MOAT_REQ_PLANE),
     F("endpoint", MOAT_REQ_ENDPOINT),   F("protocol", MOAT_REQ_PROTOCOL),
     F("operation", MOAT_REQ_OPERATION), F("target", MOAT_REQ_TARGET),
+    F("time", MOAT_REQ_TIME),
 };
 static const json_field source_fields[] = {
     F("ip", MOAT_REQ_SOURCE_IP),
@@ -609,8 +624,7 @@ static void set_caller_prepared(moat_request *q, const principal *c)
     q->caller_seg = c->seg;
     q->caller_hash = c->hash;
     q->caller_type_hash = c->type_hash;
-    q->trusted_storage = c->trusted_storage;
-    q->trusted_keyvault = c->trusted_keyvault;
+    q->trust = c->trust;
     if (c->subscription_text) {
         q->subscription_text = c->subscription_text;
         q->subscription = c->subscription;
@@ -701,6 +715,8 @@ moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
     q->endpoint = p->endpoint;
     q->op = p->op;
     q->auth = p->auth;
+    q->time = p->time;
+    q->has_time = p->has_time;
     if (p->has_protocol)
         q->protocol = p->protocol;
     set_source_from_log(q, p, src, same);

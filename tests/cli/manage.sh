@@ -304,13 +304,13 @@ run 2 keyvault network-rule add -e "$E" -n "$KVP" --ip-address 5.5.5.5 5.5.0.0/1
 has err "overlap; give each range once"
 run 1 keyvault network-rule add -e "$E" -n "$KVP" --ip-address 2001:db8::/32
 has err "IPv4 only"
-run 0 keyvault network-rule add -e "$E" -n "$KVP" --ip-address 10.0.0.0/8 -o none
-has err "admits nothing"
+run 1 keyvault network-rule add -e "$E" -n "$KVP" --ip-address 10.0.0.0/8 -o none
+has err "private range"; has err "Key Vault IP rules take public addresses only"
 KSUB=/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/RG-X/providers/Microsoft.Network/virtualNetworks/VNET/subnets/Apps
 run 0 keyvault network-rule add -e "$E" -n "$KVP" --subnet "$KSUB" --query properties.networkAcls.virtualNetworkRules
 py 'd == [{"id": "'"${KSUB,,}"'"}]' "Key Vault stores subnet ids in lower case"
 run 0 keyvault network-rule remove -e "$E" -n "$KVP" --ip-address 1.2.3.4 --subnet "$KSUB" -o none
-file_py "$KV" '[r["value"] for r in d["data"][1]["properties"]["networkAcls"]["ipRules"]] == ["2.3.4.0/24", "10.0.0.0/8"] and d["data"][1]["properties"]["networkAcls"]["virtualNetworkRules"] == []' \
+file_py "$KV" '[r["value"] for r in d["data"][1]["properties"]["networkAcls"]["ipRules"]] == ["2.3.4.0/24"] and d["data"][1]["properties"]["networkAcls"]["virtualNetworkRules"] == []' \
    "removing 1.2.3.4 removes 1.2.3.4/32"
 run 2 keyvault update -e "$E" -n "$KVP" --bypass Logging; has err "AzureServices or None"
 run 0 keyvault update -e "$E" -n "$KVP" --bypass azureservices --default-action Allow \

@@ -171,6 +171,110 @@ then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 run 0 catalog; has out "Microsoft.RecoveryServices"
 run 0 catalog --format json; valid_json one
 run 0 catalog --target keyvault; has out "Microsoft.Web"
+has out "SINCE"; has out "2026-08-20"
+run 0 catalog --target storage --format json
+has out '"platform":""'; has out '"identities":"Microsoft.ApiManagement/service"'
+has out '"until":"2026-03-15"'
+
+# --- Transition is Learning: text says so, decisions and JSON say Learning ------
+NSPT=/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Network/networkSecurityPerimeters/nsp1
+cat >"$tmp/transition.json" <<JSON
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttrans",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+  "properties": {"networkAcls": {"defaultAction": "Deny"}}},
+ {"id": "$NSPT", "type": "Microsoft.Network/networkSecurityPerimeters", "location": "westeurope",
+  "properties": {"perimeterGuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+ {"id": "$NSPT/profiles/p", "type": "Microsoft.Network/networkSecurityPerimeters/profiles"},
+ {"id": "$NSPT/resourceAssociations/a", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttrans"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Transition"}}]
+JSON
+run 0 check --estate "$tmp/transition.json" --resource sttrans --from 192.0.2.1
+has out "access mode Learning (Transition)"
+run 0 check --estate "$tmp/transition.json" --resource sttrans --from 192.0.2.1 --format json
+has out '"category":"NspPublicInboundResourceRulesDenied"'
+if grep -q Transition "$tmp/out"; then echo "FAIL: JSON says Transition"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+run 0 estate --estate "$tmp/transition.json" --format json; has out '"accessMode":"Learning"'
+
+# --- perimeter service-tag rules: key vaults with Azure's file, never storage --
+TAGS="$top/examples/servicetags/ServiceTags_Public_20250127-excerpt.json"
+cat >"$tmp/tags.json" <<JSON
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "type": "Microsoft.Resources/subscriptions",
+  "subscriptionId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kvtags",
+  "type": "Microsoft.KeyVault/vaults", "location": "westeurope", "properties": {"tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"}},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttags",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope"},
+ {"id": "$NSPT", "type": "Microsoft.Network/networkSecurityPerimeters", "location": "westeurope",
+  "properties": {"perimeterGuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+ {"id": "$NSPT/profiles/p", "type": "Microsoft.Network/networkSecurityPerimeters/profiles"},
+ {"id": "$NSPT/profiles/p/accessRules/kv", "type": "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules",
+  "properties": {"direction": "Inbound", "serviceTags": ["AzureKeyVault.WestEurope"]}},
+ {"id": "$NSPT/resourceAssociations/a1", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kvtags"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Enforced"}},
+ {"id": "$NSPT/resourceAssociations/a2", "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+  "properties": {"privateLinkResource": {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/sttags"},
+                 "profile": {"id": "$NSPT/profiles/p"}, "accessMode": "Enforced"}}]
+JSON
+run 0 check --estate "$tmp/tags.json" --resource kvtags --endpoint vault --from 13.69.64.73 --format json
+has out '"category":"NspPublicInboundPerimeterRulesDenied"'; has out '"warnings":\["service-tags-unknown"\]'
+run 0 check --estate "$tmp/tags.json" --service-tags "$TAGS" --resource kvtags --endpoint vault --from 13.69.64.73 --format json
+has out '"category":"NspPublicInboundPerimeterRulesAllowed"'; has out '"warnings":\[\]'
+has out '"rule":"profiles/p/accessRules/kv"'
+run 0 check --estate "$tmp/tags.json" --service-tags "$TAGS" --resource sttags --from 13.69.64.73 --format json
+has out '"decision":"deny"'; has out '"warnings":\["service-tags-unsupported"\]'
+run 3 check --estate "$tmp/tags.json" --service-tags "$tmp/nosuch.json" --resource kvtags --from 1.2.3.4
+has err "nosuch.json: cannot open"
+run 1 audit --estate "$tmp/tags.json" --service-tags "$TAGS" --format json
+has out '"MOAT015"'; has out 'perimeter service-tag rules'
+run 1 audit --estate "$tmp/tags.json" --format json
+if grep -q 'perimeter service-tag rules' "$tmp/out"; then echo "FAIL: tags counted without the file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
+printf '%s\n' '{"time": "2026-11-20T08:00:00Z", "resourceId": "/SUBSCRIPTIONS/1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KVTAGS", "operationName": "SecretGet", "category": "AuditEvent", "callerIpAddress": "13.69.64.73", "identity": {"claim": {"oid": "x"}}, "properties": {"httpStatusCode": 200, "requestUri": "https://kvtags.vault.azure.net/secrets/s"}}' >"$tmp/kv.log"
+run 0 replay --estate "$tmp/tags.json" --service-tags "$TAGS" --format json "$tmp/kv.log"
+has out '"NspPublicInboundPerimeterRulesAllowed":1'
+run 0 replay --estate "$tmp/tags.json" --proposed same="$tmp/tags.json" --service-tags "$TAGS" --format json "$tmp/kv.log"
+has out '"newly_denied":0'
+
+# --- the data generators refuse a bad row with its file and line ---------------
+gen_refuses() { # script, file, expected message
+    if "$top/scripts/$1" "$2" >/dev/null 2>"$tmp/gen.err" || ! grep -q "$3" "$tmp/gen.err"; then
+        echo "FAIL: $1 accepted $(tail -1 "$2") ($(cat "$tmp/gen.err"))"; fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
+}
+head=$(grep -v '^#' "$top/data/trusted-services.tsv" | head -1)
+for row in "storage	managed-identity	X			2026-01-01		ops	|names no caller" \
+           "storage	keyvault	X	Microsoft.X				ops	|storage row is" \
+           "storage	managed-identity	X	Microsoft.X		2026-02-30		ops	|not a day of the calendar" \
+           "storage	managed-identity	X	Microsoft.X		2026-03-01	2026-03-01	ops	|is not before until" \
+           "storage	managed-identity	X		Microsoft.X/y,Microsoft Z			ops	|not a provider namespace"; do
+    printf '# c\n%s\n%s\n' "$head" "${row%|*}" >"$tmp/c.tsv"
+    gen_refuses gen-catalog.sh "$tmp/c.tsv" "c.tsv:3: .*${row#*|}"
+done
+printf 'region\tpair\nwesteurope\tnortheurope\nwesteurope\teastus\n' >"$tmp/r.tsv"
+gen_refuses gen-regions.sh "$tmp/r.tsv" "r.tsv:3: region westeurope is listed twice"
+printf 'region\tpair\nWest Europe\tnortheurope\n' >"$tmp/r.tsv"
+gen_refuses gen-regions.sh "$tmp/r.tsv" "r.tsv:2: .*not an ARM region name"
+
+# --- the request's time selects the catalog rows in force ----------------------
+APIM=/subscriptions/69f2480c-7d47-4f34-9a1a-6d1ee1f60c40/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim
+cat >"$tmp/apim.json" <<'JSON'
+[{"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "type": "Microsoft.Resources/subscriptions",
+  "subscriptionId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "tenantId": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"},
+ {"id": "/subscriptions/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/stapim",
+  "type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
+  "properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}}]
+JSON
+apim_at() {
+    run "$1" check --estate "$tmp/apim.json" --resource stapim --from 192.0.2.1 --identity "$APIM" \
+        --tenant 6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b --format json --time "$2"
+}
+apim_at 0 2026-03-14T23:59:59Z; has out '"category":"ResTrustedService"'
+apim_at 0 2026-03-15T00:30:00+01:00; has out '"category":"ResTrustedService"'
+apim_at 0 2026-03-15T00:00:00Z; has out '"category":"ResDefaultActionDeny"'
+apim_at 4 2026-03-15; has err 'time "2026-03-15" is not an RFC 3339'
 run 2 catalog --target disk
 run 0 estate --estate "$EX"; has out "storage accounts"
 run 0 estate --estate "$EX" --format json; valid_json one

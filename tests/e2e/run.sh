@@ -61,6 +61,7 @@ http {
     moat_topology $tmp/topology.json;
     moat_jwks $tmp/jwks.json;
     moat_jwt_audience https://storage.azure.com/;
+    moat_service_tags $top/examples/servicetags/ServiceTags_Public_20250127-excerpt.json;
     moat_account_from path;
     moat_decision_log $tmp/decisions.jsonl;
     server {
@@ -78,6 +79,13 @@ http {
 }
 EOF
 nginx -p "$tmp" -c "$tmp/nginx.conf" -t 2>"$tmp/nginx-t.log" || { cat "$tmp/nginx-t.log"; exit 1; }
+# A service-tag file that does not load fails the configuration.
+sed "s|moat_service_tags .*;|moat_service_tags $tmp/nosuch.json;|" "$tmp/nginx.conf" >"$tmp/nginx-bad.conf"
+if nginx -p "$tmp" -c "$tmp/nginx-bad.conf" -t 2>"$tmp/nginx-t.log" ||
+    ! grep -q "nosuch.json" "$tmp/nginx-t.log"; then
+    echo "not ok - moat_service_tags with a missing file was accepted"; cat "$tmp/nginx-t.log"; exit 1
+fi
+echo "ok - moat_service_tags: a missing file fails the configuration"
 nginx -p "$tmp" -c "$tmp/nginx.conf"
 
 # Wait for both servers.

@@ -252,6 +252,7 @@ def make(rng, est, args, n):
     caller_ip = "[%s]:%d" % (ip, port) if ":" in ip else "%s:%d" % (ip, port)
     t = "2026-11-%02dT%02d:%02d:%02d.%07dZ" % (rng.randrange(1, 28), rng.randrange(24), rng.randrange(60),
                                              rng.randrange(60), rng.randrange(10 ** 7))
+    request["time"] = t  # the record's own time is the request's
     rec = dict(time=t, acct=acct, name=name, endpoint=endpoint, op=op_name, category=category,
                status=status, caller_ip=caller_ip, auth=auth, oid=oid, tenant=tenant, uri=uri, key=key,
                corr="%08x-%04x-4%03x-8%03x-%012x" % (rng.randrange(1 << 32), rng.randrange(65536),
@@ -291,20 +292,39 @@ def make_vault(rng, est, args, n):
         denied = (args.statuses[n + 1] == "deny") != flip
     rbac = rng.random() < 0.05
     served = rng.choice([(200, "OK", ""), (200, "OK", ""), (404, "Not Found", "Secret not found: db")])
-    # Key Vault's refusal texts: ForbiddenByFirewall, or public access off.
-    refusal = "Public network access is disabled and request is not from a trusted service nor via an " \
-              "approved private link." \
-        if (vault.get("properties") or {}).get("publicNetworkAccess", "").lower() == "disabled" else \
-        "Client address is not authorized and caller is not a trusted service.\r\nClient address: %s\r\n" \
-        "Caller: appid=0c1d2e3f;oid=%s\r\nVault: %s;location=%s" % (ip, oid, vault["name"], vault.get("location"))
+    refusal, code = vault_refusal(vault, ip, oid)
     status = (403, "Forbidden", refusal) if denied else \
         (403, "Forbidden", "Caller is not authorized to perform action on resource.") if rbac else \
         served  # drawn whatever the status, so that --statuses keeps the records
     t = "2026-11-%02dT%02d:%02d:%02d.%07dZ" % (rng.randrange(1, 28), rng.randrange(24), rng.randrange(60),
                                              rng.randrange(60), rng.randrange(10 ** 7))
+    request["time"] = t
     rec = dict(time=t, vault=vault, op=op, control=control, status=status, ip=ip, oid=oid, tenant=tenant)
     azure = "denied" if denied else "unknown" if rbac else "allowed"
-    return rec, {"request": request, "azure": azure}
+    truth = {"request": request, "azure": azure}
+    if denied:
+        truth["azure_code"] = code
+    return rec, truth
+
+
+def vault_refusal(vault, ip, oid):
+    """Key Vault's refusal message and inner code (Azure's answers as
+    collected): ForbiddenByConnection when public access is off, else
+    ForbiddenByFirewall; the wording changes with bypass None."""
+    props = vault.get("properties") or {}
+    bypass_none = ((props.get("networkAcls") or {}).get("bypass") or "").lower() == "none"
+    where = "Vault: %s;location=%s" % (vault["name"], vault.get("location"))
+    caller = "Caller: appid=0c1d2e3f;oid=%s;iss=https://sts.windows.net/2987efb7/" % oid
+    if (props.get("publicNetworkAccess") or "").lower() == "disabled":
+        if bypass_none:
+            return ("Connection is not an approved private link and caller was ignored because bypass is not "
+                    "set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'.\r\n" + where,
+                    "ForbiddenByConnection")
+        return ("Public network access is disabled and request is not from a trusted service nor via an "
+                "approved private link.\r\n%s\r\n%s" % (caller, where), "ForbiddenByConnection")
+    first = "Client address is not authorized and caller was ignored because bypass is set to None" \
+        if bypass_none else "Client address is not authorized and caller is not a trusted service."
+    return "%s\r\nClient address: %s\r\n%s\r\n%s" % (first, ip, caller, where), "ForbiddenByFirewall"
 
 
 def keyvault(rec):

@@ -102,7 +102,8 @@ def check_format(tmp, fmt, proposed, gz):
                     fail("%s line %d: expected unmapped (%s), got %s" % (tag, t["line"], t["unmapped"],
                                                                       unmapped.get(t["line"]) or "mapped"))
         elif t["line"] not in decisions or decisions[t["line"]]["request"] != t["request"] or \
-                decisions[t["line"]]["azure"] != t["azure"]:
+                decisions[t["line"]]["azure"] != t["azure"] or \
+                decisions[t["line"]].get("azure_code") != t.get("azure_code"):
             bad += 1
             if bad <= 3:
                 got = decisions.get(t["line"], {})
@@ -453,6 +454,73 @@ def check_long_ids(tmp):
         fail("a 3,000-character id: dead rule missing")
 
 
+def check_record_times(tmp):
+    """Each record is decided at its own time (the catalog's dates), and Key
+    Vault's ForbiddenByConnection is a refusal by public network access."""
+    sub, tenant = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+    rg = "/subscriptions/%s/resourceGroups/rg/providers/" % sub
+    acct, oid = rg + "Microsoft.Storage/storageAccounts/stapim", "7a7a7a7a-1111-4222-8333-444444444444"
+    estate = os.path.join(tmp, "times-estate.json")
+    vault = lambda name, pna, bypass: {
+        "id": rg + "Microsoft.KeyVault/vaults/" + name, "name": name, "type": "Microsoft.KeyVault/vaults",
+        "location": "westeurope", "properties": {"tenantId": tenant, "publicNetworkAccess": pna,
+                                                 "networkAcls": {"defaultAction": "Deny", "bypass": bypass}}}
+    with open(estate, "w") as f:
+        json.dump([{"id": "/subscriptions/" + sub, "type": "Microsoft.Resources/subscriptions",
+                    "subscriptionId": sub, "tenantId": tenant},
+                   {"id": acct, "name": "stapim", "type": "Microsoft.Storage/storageAccounts",
+                    "location": "westeurope", "properties": {"networkAcls": {"defaultAction": "Deny",
+                                                                             "bypass": "AzureServices"}}},
+                   {"id": rg + "Microsoft.ApiManagement/service/apim1", "type": "Microsoft.ApiManagement/service",
+                    "location": "westeurope", "identity": {"type": "SystemAssigned", "principalId": oid,
+                                                           "tenantId": tenant}},
+                   vault("kvoff", "Disabled", "None"), vault("kvon", "Enabled", "AzureServices")], f)
+
+    def blob(t, ok=True):
+        return {"time": t, "resourceId": acct + "/blobServices/default", "category": "StorageRead",
+                "operationName": "GetBlob", "callerIpAddress": "203.0.113.9:1", "statusCode": 200 if ok else 403,
+                "statusText": "Success" if ok else "AuthorizationFailure",
+                "uri": "https://stapim.blob.core.windows.net:443/c/b",
+                "identity": {"type": "OAuth", "requester": {"objectId": oid, "tenantId": tenant}},
+                "properties": {"accountName": "stapim", "objectKey": "/stapim/c/b"}}
+
+    def kv(name, desc):
+        return {"time": "2026-11-20T08:00:00Z", "resourceId": (rg + "Microsoft.KeyVault/vaults/" + name).upper(),
+                "operationName": "SecretGet", "category": "AuditEvent", "resultSignature": "Forbidden",
+                "resultDescription": desc, "callerIpAddress": "203.0.113.9",
+                "identity": {"claim": {"oid": "not-an-estate-identity", "tid": tenant}},
+                "properties": {"httpStatusCode": 403,
+                               "requestUri": "https://%s.vault.azure.net/secrets/s?api-version=7.4" % name}}
+    conn = ("Connection is not an approved private link and caller was ignored because bypass is not set to "
+            "'AzureServices' and PublicNetworkAccess is set to 'Disabled'.\r\nVault: kvoff;location=westeurope")
+    records = [blob("2026-03-14T23:59:59.9999999Z"), blob("2026-03-15T00:30:00+01:00"),
+               blob("2026-03-15T00:00:00Z", False), blob("3/16/2026, 9:00:00.000 AM", False), blob("15.03.2026"),
+               kv("kvoff", conn), kv("kvon", conn.replace("kvoff", "kvon")),
+               kv("kvon", "Request was not allowed by NSP rules and the client address is not authorized and "
+                          "caller was ignored because bypass is set to None\r\nClient address: 203.0.113.9")]
+    got = replay_records(tmp, "times.log", records, estate)
+    want = [("ResTrustedService", "2026-03-14T23:59:59.9999999Z"), ("ResTrustedService", "2026-03-15T00:30:00+01:00"),
+            ("ResDefaultActionDeny", "2026-03-15T00:00:00Z"), ("ResDefaultActionDeny", "2026-03-16T09:00:00Z")]
+    for i, (cat, t) in enumerate(want):
+        d = got[i]
+        if not isinstance(d, dict) or d["decisions"]["current"]["category"] != cat or d["request"].get("time") != t:
+            fail("record time %s: expected %s, got %s" % (t, cat, d))
+    if got[4] != "time not understood":
+        fail("a record whose time is not understood: %s" % got[4])
+    for d, code, cat in ((got[5], "ForbiddenByConnection", "ResPublicNetworkAccessDisabled"),
+                         (got[6], "ForbiddenByConnection", "ResDefaultActionDeny"),
+                         (got[7], "ForbiddenByFirewall", "ResDefaultActionDeny")):
+        if not isinstance(d, dict) or d["azure"] != "denied" or d.get("azure_code") != code or \
+                d["decisions"]["current"]["category"] != cat:
+            fail("Key Vault %s record: %s" % (code, d))
+    # A vault Azure refused by public network access that the estate says
+    # is open is a disagreement, though both deny.
+    p = run(["replay", "--estate", estate, "--format", "json", os.path.join(tmp, "times.log")])
+    dis = json.loads(p.stdout)["fidelity"]["disagreements"]
+    if [(x["azure"], x["moat_category"]) for x in dis] != [("denied ForbiddenByConnection", "ResDefaultActionDeny")]:
+        fail("ForbiddenByConnection disagreement: %s" % dis)
+
+
 def check_bad_inputs(tmp, log_gz):
     empty = os.path.join(tmp, "empty.log")
     open(empty, "w").close()
@@ -517,6 +585,7 @@ def main():
         check_bad_inputs(tmp, gz)
         check_long_ids(tmp)
         check_vault_edges(tmp)
+        check_record_times(tmp)
     finally:
         shutil.rmtree(tmp)
     print("replay: %d formats (and gzip), 3000 records each, %d failures" % (len(FORMATS), len(FAILURES)))

@@ -234,6 +234,59 @@ def test_endpoints(moat, tmp):
         "decision log: %d lines" % len(lines))
 
 
+# --- Key Vault: service-tag rules with --service-tags, refusal bodies ----------
+def test_vaults(moat, tmp):
+    sub = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    tenant = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+    rg = "/subscriptions/%s/resourceGroups/g/providers/" % sub
+    nsp = rg + "Microsoft.Network/networkSecurityPerimeters/nsp"
+    def vault(name, props):
+        props["tenantId"] = tenant
+        return {"id": rg + "Microsoft.KeyVault/vaults/" + name, "type": "Microsoft.KeyVault/vaults",
+                "location": "westeurope", "properties": props}
+    estate = os.path.join(tmp, "vaults.json")
+    with open(estate, "w") as f:
+        json.dump([vault("kvtags", {}), vault("kvoff", {"publicNetworkAccess": "Disabled"}),
+                   {"id": nsp, "type": "Microsoft.Network/networkSecurityPerimeters",
+                    "location": "westeurope", "properties": {"perimeterGuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}},
+                   {"id": nsp + "/profiles/p", "type": "Microsoft.Network/networkSecurityPerimeters/profiles"},
+                   {"id": nsp + "/profiles/p/accessRules/kv",
+                    "type": "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules",
+                    "properties": {"direction": "Inbound", "serviceTags": ["AzureKeyVault.WestEurope"]}},
+                   {"id": nsp + "/resourceAssociations/a",
+                    "type": "Microsoft.Network/networkSecurityPerimeters/resourceAssociations",
+                    "properties": {"privateLinkResource": {"id": rg + "Microsoft.KeyVault/vaults/kvtags"},
+                                   "profile": {"id": nsp + "/profiles/p"}, "accessMode": "Enforced"}}], f)
+    tags = os.path.join(TOP, "examples", "servicetags", "ServiceTags_Public_20250127-excerpt.json")
+    s = Server(moat, tmp, "--estate", estate, "--service-tags", tags, name="vaults")
+    st, h, b = curl(s.url("/v1/check"), data=json.dumps(
+        {"resource": "kvtags", "endpoint": "vault", "source": {"ip": "13.69.64.73"}}))
+    check(st == 200 and b["category"] == "NspPublicInboundPerimeterRulesAllowed" and
+          b["warnings"] == [], "service tags through --service-tags: %s" % b)
+    st, h, b = curl(s.url("/v1/authz/secrets/s"),
+                    headers=["Host: kvoff.vault.azure.net", "X-Real-IP: 203.0.113.9"])
+    err = b.get("error", {}) if isinstance(b, dict) else {}
+    check(st == 403 and err.get("code") == "Forbidden" and
+          err.get("innererror", {}).get("code") == "ForbiddenByConnection" and
+          err.get("message", "").startswith("Public network access is disabled and request is not from a "
+                                            "trusted service nor via an approved private link.\r\n") and
+          err["message"].endswith("Vault: kvoff;location=westeurope") and
+          "Client address" not in err["message"],
+          "Key Vault's ForbiddenByConnection body: %s %s" % (st, b))
+    st, h, b = curl(s.url("/v1/authz/secrets/s"),
+                    headers=["Host: kvtags.vault.azure.net", "X-Real-IP: 203.0.113.9"])
+    err = b.get("error", {}) if isinstance(b, dict) else {}
+    check(st == 403 and err.get("innererror", {}).get("code") == "ForbiddenByFirewall" and
+          err.get("message", "").startswith("Request was not allowed by NSP rules") and
+          "Client address: 203.0.113.9" in err["message"],
+          "Key Vault's ForbiddenByFirewall body under a perimeter: %s %s" % (st, b))
+    s.stop()
+    # A service-tag file that does not load stops the start, as the estate does.
+    r = subprocess.run([moat, "serve", "--estate", estate, "--service-tags", os.path.join(tmp, "nosuch.json"),
+                        "--listen", "127.0.0.1:%d" % free_port()], capture_output=True, text=True, timeout=20)
+    check(r.returncode == 3 and "nosuch.json" in r.stderr, "an unreadable service-tag file: %s" % r.stderr)
+
+
 # --- Envoy ext_authz and tokens -----------------------------------------------
 def test_envoy(moat, tmp):
     subprocess.run([moat, "token", "keygen", "--key", os.path.join(tmp, "k.pem"),
@@ -614,7 +667,7 @@ def main():
     moat = os.path.abspath(a.moat)
     tmp = tempfile.mkdtemp(prefix="moat-serve-")
     try:
-        for t in (test_usage, test_endpoints, test_envoy, test_nginx,
+        for t in (test_usage, test_endpoints, test_vaults, test_envoy, test_nginx,
                   test_reload, test_reload_under_load,
                   test_slow_and_shutdown):
             t(moat, tmp)

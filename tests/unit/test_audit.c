@@ -1,16 +1,22 @@
 /*
 ** test_audit.c - the audit's claims checked against the engine. Random
-** storage accounts (default action, publicNetworkAccess, IP rules, a
-** perimeter association in each mode with address rules, private endpoint
+** storage accounts and key vaults (default action, publicNetworkAccess,
+** bypass, IP rules, resource instance rules of the account's and another
+** tenant, a perimeter association in each mode with address rules and a
+** service-tag rule, Azure's service-tag file given, private endpoint
 ** connections in each state) are audited, and every claim is probed with
 ** moat_decide: the IPv4 addresses the "internet" exposure counts are
 ** exactly the ones decide admits (brute force over the /20 the rules live
-** in), storage-default-deny passes exactly when an address outside every
-** rule is refused, storage-public-access-disabled passes only when no public
-** address gets in, trusted services get in exactly when the exposure and
-** storage-trusted-services say so, and private endpoint connections admit
-** exactly when Approved. Then suppressions and baselines through the public
-*API.
+** in; a vault's service tags count, a storage account's never), the
+** "azure-same-region" exposure likewise from the resource's own region (a
+** vault's IP rules see such callers, a storage account's do not),
+** *-default-deny passes exactly when an address outside every rule is
+** refused, *-public-access-disabled passes only when no public address
+** gets in, trusted services get in exactly when the exposure and
+** storage-trusted-services say so, a resource instance rule admits exactly
+** its own tenant's instance as the "identities" exposure says, and private
+** endpoint connections admit exactly when Approved. Then suppressions and
+** baselines through the public API.
 */
 #include "harness.h"
 #include "moat_int.h"
@@ -23,6 +29,8 @@
 #define RG "/subscriptions/" SUB "/resourceGroups/rg"
 #define NSP RG "/providers/Microsoft.Network/networkSecurityPerimeters/nsp"
 #define PE RG "/providers/Microsoft.Network/privateEndpoints/"
+#define APP RG "/providers/Microsoft.Web/sites/"
+#define OTHER_TENANT "a0b1c2d3-e4f5-4a6b-9c8d-7e6f5a4b3c2d"
 
 /* Rules live inside 20.0.0.0/20 so that decide can be asked about every
 ** address they could admit. */
@@ -86,6 +94,66 @@ static void ip_rules(gen *g)
 static const char *const pe_states[] = {"Approved", "Pending", "Rejected",
                                         "Disconnected"};
 
+/* Resource instance rules: one for an instance of the account's tenant,
+** one for another tenant's (which admits nothing, decision.md v2). */
+static void instance_rules(gen *g, int i)
+{
+    uint32_t which = rnd(g, 4);
+    out(g, ",\"resourceAccessRules\":[");
+    if (which & 1)
+        out(g, "{\"tenantId\":\"" TENANT "\",\"resourceId\":\"" APP
+            "own%02d\"}%s",
+            i, which & 2 ? "," : "");
+    if (which & 2)
+        out(g, "{\"tenantId\":\"" OTHER_TENANT "\",\"resourceId\":\"" APP
+            "other%02d\"}",
+            i);
+    out(g, "]");
+}
+
+static void association(gen *g, const char *res, int i)
+{
+    static const char *const modes[] = {"Learning", "Enforced", "Audit"};
+    out(g,
+        ",{\"id\":\"" NSP
+        "/resourceAssociations/%s\",\"name\":\"%s\","
+        "\"type\":\"Microsoft.Network/networkSecurityPerimeters/"
+        "resourceAssociations\",\"properties\":{\"privateLinkResource\":"
+        "{\"id\":\"" RG "/providers/%s\"},\"profile\":{\"id\":\"" NSP
+        "/profiles/p%d\"},\"accessMode\":\"%s\"}}",
+        strrchr(res, '/') + 1, strrchr(res, '/') + 1, res, i % 2,
+        modes[rnd(g, 3)]);
+}
+
+/* A key vault: public access, default action, bypass, IP rules and a
+** perimeter association drawn as for accounts. */
+static void vault(gen *g, int i)
+{
+    static const char *const pna[] = {NULL, "Enabled", "Disabled",
+                                      "SecuredByPerimeter"};
+    const char *p = pna[rnd(g, 4)];
+    out(g,
+        ",{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv%02d\","
+        "\"name\":\"kv%02d\",\"type\":\"Microsoft.KeyVault/vaults\","
+        "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"" TENANT
+        "\"",
+        i, i);
+    if (p)
+        out(g, ",\"publicNetworkAccess\":\"%s\"", p);
+    if (rnd(g, 5)) {
+        out(g, ",\"networkAcls\":{\"defaultAction\":\"%s\",\"bypass\":\"%s\",",
+            rnd(g, 3) ? "Deny" : "Allow", rnd(g, 2) ? "AzureServices" : "None");
+        ip_rules(g);
+        out(g, "}");
+    }
+    out(g, "}}");
+    if (rnd(g, 2) == 0) {
+        char res[64];
+        snprintf(res, sizeof res, "Microsoft.KeyVault/vaults/kv%02d", i);
+        association(g, res, i);
+    }
+}
+
 static void account(gen *g, int i)
 {
     static const char *const pna[] = {NULL, "Enabled", "Disabled",
@@ -117,20 +185,15 @@ static void account(gen *g, int i)
         if (b)
             out(g, "\"bypass\":\"%s\",", b);
         ip_rules(g);
+        instance_rules(g, i);
         out(g, "}");
     }
     out(g, "}}");
     if (rnd(g, 3) == 0) {
-        static const char *const modes[] = {"Learning", "Enforced", "Audit"};
-        out(g,
-            ",{\"id\":\"" NSP
-            "/resourceAssociations/a%02d\",\"name\":\"a%02d\","
-            "\"type\":\"Microsoft.Network/networkSecurityPerimeters/"
-            "resourceAssociations\",\"properties\":{\"privateLinkResource\":"
-            "{\"id\":\"" RG "/providers/Microsoft.Storage/storageAccounts/"
-            "st%02d\"},\"profile\":{\"id\":\"" NSP "/profiles/p%d\"},"
-            "\"accessMode\":\"%s\"}}",
-            i, i, i, i % 2, modes[rnd(g, 3)]);
+        char res[64];
+        snprintf(res, sizeof res, "Microsoft.Storage/storageAccounts/st%02d",
+                 i);
+        association(g, res, i);
     }
 }
 
@@ -157,15 +220,35 @@ static char *estate_json(uint64_t seed)
     out(&g, ",");
     prefix(&g);
     out(&g, "]}}");
-    for (int i = 0; i < ACCOUNTS; i++)
+    /* ... and a service-tag rule, which admits for key vaults only. */
+    out(&g, ",{\"id\":\"" NSP "/profiles/p0/accessRules/t\",\"name\":\"t\","
+            "\"type\":\"Microsoft.Network/networkSecurityPerimeters/profiles/"
+            "accessRules\",\"properties\":{\"direction\":\"Inbound\","
+            "\"serviceTags\":[\"RuleSpace\"]}}");
+    for (int i = 0; i < ACCOUNTS; i++) {
         account(&g, i);
+        vault(&g, i);
+    }
     out(&g, "]");
     return g.buf;
 }
 
+/* The service-tag file: tag RuleSpace covers part of the rule space. */
+static const char tags_json[] =
+    "{\"values\":[{\"name\":\"RuleSpace\",\"properties\":{"
+    "\"addressPrefixes\":[\"20.0.8.0/26\",\"20.0.3.128/25\","
+    "\"2001:db8::/32\"]}}]}";
+
 static moat_estate *load(const char *json)
 {
-    return harness_estate(json, MOAT_LOAD_LENIENT);
+    moat_loader *ld = moat_loader_new(MOAT_LOAD_LENIENT);
+    moat_estate *es = NULL;
+    moat_loader_add_json(ld, "test.json", json, strlen(json));
+    moat_loader_add_service_tags_json(ld, "tags.json", tags_json,
+                                      strlen(tags_json));
+    moat_loader_finish(ld, &es);
+    moat_loader_free(ld);
+    return es;
 }
 
 static int set(moat_request *q, moat_field field, const char *value)
@@ -173,9 +256,10 @@ static int set(moat_request *q, moat_field field, const char *value)
     return moat_request_set(q, field, value, strlen(value), NULL) == MOAT_OK;
 }
 
-/* Whether a caller outside every perimeter, in another region, reaches
-** resource id from ip (or through private endpoint pe). */
-static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+/* Whether a caller outside every perimeter, in region, reaches resource
+** id from ip (or through private endpoint pe). */
+static int admits_in(moat_request *q, const char *id, uint32_t ip,
+                     const char *pe, const char *region)
 {
     char ipt[16];
     snprintf(ipt, sizeof ipt, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
@@ -187,7 +271,30 @@ static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
              set(q, MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, pe);
     else
         ok = ok && set(q, MOAT_REQ_SOURCE_IP, ipt) &&
-             set(q, MOAT_REQ_SOURCE_REGION, "eastus");
+             set(q, MOAT_REQ_SOURCE_REGION, region);
+    moat_decision d;
+    if (!ok || moat_decide(q, &d) != MOAT_OK)
+        return -1;
+    return d.verdict == MOAT_ALLOW;
+}
+
+/* ... in another region. */
+static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+{
+    return admits_in(q, id, ip, pe, "eastus");
+}
+
+/* Whether a web app of tenant reaches id from an address no rule admits:
+** only a resource instance rule can let it in. */
+static int admits_instance(moat_request *q, const char *id, const char *app,
+                           const char *tenant)
+{
+    moat_request_reset(q);
+    int ok = set(q, MOAT_REQ_RESOURCE, id) &&
+             set(q, MOAT_REQ_SOURCE_IP, "99.1.2.3") &&
+             set(q, MOAT_REQ_SOURCE_REGION, "eastus") &&
+             set(q, MOAT_REQ_CALLER_TENANT, tenant) &&
+             set(q, MOAT_REQ_CALLER_RESOURCE_ID, app);
     moat_decision d;
     if (!ok || moat_decide(q, &d) != MOAT_OK)
         return -1;
@@ -239,22 +346,27 @@ static int control(const moat_audit *a, const char *id, const char *name)
     return status;
 }
 
-/* Addresses of the rule space decide admits. */
-static uint32_t count_admitted(moat_request *q, const char *id)
+/* Addresses of the rule space decide admits from region. */
+static uint32_t count_admitted_in(moat_request *q, const char *id,
+                                  const char *region)
 {
     uint32_t n = 0;
     for (uint32_t k = 0; k < SPACE; k++)
-        n += admits(q, id, BASE_IP + k, NULL) == 1;
+        n += admits_in(q, id, BASE_IP + k, NULL, region) == 1;
     return n;
 }
 
-static int check_internet(moat_request *q, const moat_audit *a, const char *id,
-                          uint32_t n)
+static uint32_t count_admitted(moat_request *q, const char *id)
 {
-    const moat_exposure *e = exposure(a, id, "internet");
+    return count_admitted_in(q, id, "eastus");
+}
+
+/* What an exposure claims against n admitted addresses of the space and
+** whether one outside every rule gets in. */
+static int claim_holds(const moat_exposure *e, uint32_t n, int outside)
+{
     if (e == NULL)
         return 0;
-    int outside = admits(q, id, 0x63010203u, NULL); /* 99.1.2.3 */
     if (strcmp(e->admitted, "all") == 0)
         return n == SPACE && outside == 1;
     if (strcmp(e->admitted, "none") == 0)
@@ -262,17 +374,67 @@ static int check_internet(moat_request *q, const moat_audit *a, const char *id,
     if (strcmp(e->admitted, "some") != 0)
         return 0;
     unsigned long long claimed = strtoull(e->detail, NULL, 10);
+    if (strncmp(e->detail, "as from the internet", 20) == 0) {
+        const char *colon = strstr(e->detail, ": ");
+        claimed = colon ? strtoull(colon + 2, NULL, 10) : 0;
+    }
     return n > 0 && claimed == n && outside == 0;
+}
+
+/* Same region: a storage account's IP and perimeter address rules do not
+** see the caller; a key vault's do (decision.md section 7, version 2). */
+static int check_same_region(moat_request *q, const moat_audit *a,
+                             const char *id, uint32_t n_other)
+{
+    uint32_t n = count_admitted_in(q, id, "westeurope");
+    int outside = admits_in(q, id, 0x63010203u, NULL, "westeurope");
+    if (strstr(id, "/vaults/") && n != n_other)
+        return 0;
+    return claim_holds(exposure(a, id, "azure-same-region"), n, outside);
+}
+
+/* Resource instance rules admit the account's own tenant's instances only,
+** as the identities exposure says. */
+static int check_instances(moat_request *q, const moat_audit *a,
+                           const char *id, int i)
+{
+    char own[256], other[256];
+    snprintf(own, sizeof own, APP "own%02d", i);
+    snprintf(other, sizeof other, APP "other%02d", i);
+    const moat_exposure *e = exposure(a, id, "identities");
+    int in_own = admits_instance(q, id, own, TENANT);
+    int in_other = admits_instance(q, id, other, OTHER_TENANT);
+    if (e == NULL || in_own < 0 || in_other < 0)
+        return 0;
+    int all = strcmp(e->admitted, "all") == 0;
+    return in_own == (all || strcmp(e->admitted, "some") == 0) &&
+           in_other == all;
+}
+
+static int check_internet(moat_request *q, const moat_audit *a, const char *id,
+                          uint32_t n)
+{
+    int outside = admits(q, id, 0x63010203u, NULL); /* 99.1.2.3 */
+    return claim_holds(exposure(a, id, "internet"), n, outside);
+}
+
+/* The control named kind-what ("storage-default-deny"). */
+static int control_of(const moat_audit *a, const char *id, const char *what)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-%s",
+             strstr(id, "/vaults/") ? "keyvault" : "storage", what);
+    return control(a, id, name);
 }
 
 static int check_controls(moat_request *q, const moat_audit *a, const char *id,
                           uint32_t n)
 {
     int outside = admits(q, id, 0x63010203u, NULL);
-    int dd = control(a, id, "storage-default-deny");
+    int dd = control_of(a, id, "default-deny");
     if (dd < 0 || (dd == MOAT_CONTROL_PASS) != (outside == 0))
         return 0;
-    int pad = control(a, id, "storage-public-access-disabled");
+    int pad = control_of(a, id, "public-access-disabled");
     if (pad < 0 || (pad == MOAT_CONTROL_PASS && n != 0))
         return 0;
     return 1;
@@ -316,7 +478,7 @@ static int check_private_endpoints(moat_request *q, const moat_audit *a,
         approved |= ok;
     }
     const moat_exposure *e = exposure(a, id, "private-endpoints");
-    int pe_control = control(a, id, "storage-private-endpoint");
+    int pe_control = control_of(a, id, "private-endpoint");
     return e && (strcmp(e->admitted, "some") == 0) == approved &&
            (pe_control == MOAT_CONTROL_PASS) == approved;
 }
@@ -331,24 +493,34 @@ TEST(audit_claims_match_decide)
         moat_audit *a = NULL;
         ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
         moat_request *q = moat_request_new(es);
-        for (int i = 0; i < ACCOUNTS; i++) {
+        for (int i = 0; i < 2 * ACCOUNTS; i++) {
             char id[256];
+            int vault = i >= ACCOUNTS, k = i % ACCOUNTS;
             snprintf(id, sizeof id,
-                     RG "/providers/Microsoft.Storage/storageAccounts/st%02d",
-                     i);
+                     vault ? RG "/providers/Microsoft.KeyVault/vaults/kv%02d"
+                           : RG "/providers/Microsoft.Storage/"
+                                "storageAccounts/st%02d",
+                     k);
+            const char *name = strrchr(id, '/') + 1;
             uint32_t n = count_admitted(q, id);
             if (!check_internet(q, a, id, n))
-                FAIL_AT("seed %llu: internet exposure of st%02d is wrong",
-                        (unsigned long long)seed, i);
+                FAIL_AT("seed %llu: internet exposure of %s is wrong",
+                        (unsigned long long)seed, name);
+            if (!check_same_region(q, a, id, n))
+                FAIL_AT("seed %llu: same-region exposure of %s is wrong",
+                        (unsigned long long)seed, name);
             if (!check_controls(q, a, id, n))
-                FAIL_AT("seed %llu: a control on st%02d disagrees with decide",
-                        (unsigned long long)seed, i);
+                FAIL_AT("seed %llu: a control on %s disagrees with decide",
+                        (unsigned long long)seed, name);
             if (!check_trusted(q, a, id))
-                FAIL_AT("seed %llu: trusted services on st%02d are wrong",
-                        (unsigned long long)seed, i);
-            if (!check_private_endpoints(q, a, id, i))
-                FAIL_AT("seed %llu: private endpoints of st%02d are wrong",
-                        (unsigned long long)seed, i);
+                FAIL_AT("seed %llu: trusted services on %s are wrong",
+                        (unsigned long long)seed, name);
+            if (!vault && !check_private_endpoints(q, a, id, k))
+                FAIL_AT("seed %llu: private endpoints of %s are wrong",
+                        (unsigned long long)seed, name);
+            if (!vault && !check_instances(q, a, id, k))
+                FAIL_AT("seed %llu: instance rules of %s are wrong",
+                        (unsigned long long)seed, name);
         }
         moat_request_free(q);
         moat_audit_free(a);

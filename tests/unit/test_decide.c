@@ -430,7 +430,8 @@ TEST(decide_request_duplicates_and_nul_are_errors)
                                sizeof service - 1, &err),
               MOAT_E_INVAL);
     ASSERT(strstr(err.message, "U+0000") != NULL);
-    ASSERT_EQ(q->trusted_storage, -1);
+    ASSERT_EQ(q->trust.n[0], 0);
+    ASSERT_EQ(q->trust.n[1], 0);
     moat_request_free(q);
     moat_estate_free(es);
 }

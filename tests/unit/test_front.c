@@ -632,7 +632,18 @@ static const char gate_estate[] =
     "\"name\": \"kv1\", \"type\": \"Microsoft.KeyVault/vaults\","
     "\"location\": \"westeurope\", \"properties\": {\"tenantId\": "
     "\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\", \"networkAcls\": "
-    "{\"defaultAction\": \"Deny\"}}}]";
+    "{\"defaultAction\": \"Deny\"}}},"
+    "{\"id\": \"/subscriptions/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/"
+    "resourceGroups/rg/providers/Microsoft.KeyVault/vaults/KvOff\","
+    "\"type\": \"Microsoft.KeyVault/vaults\", \"location\": \"North Europe\","
+    "\"properties\": {\"tenantId\": \"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\","
+    "\"publicNetworkAccess\": \"Disabled\"}},"
+    "{\"id\": \"/subscriptions/5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/"
+    "resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kvnone\","
+    "\"type\": \"Microsoft.KeyVault/vaults\", \"location\": \"westeurope\","
+    "\"properties\": {\"tenantId\": \"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\","
+    "\"publicNetworkAccess\": \"Disabled\", \"networkAcls\": "
+    "{\"defaultAction\": \"Deny\", \"bypass\": \"None\"}}}]";
 
 static int gate_run(const moat_estate *es, moat_request *q, moat_explanation *x,
                     const char *host, const char *uri, const char *ip,
@@ -650,6 +661,80 @@ static int gate_run(const moat_estate *es, moat_request *q, moat_explanation *x,
     in.http.account_from = ACCOUNT_FROM_HOST;
     in.source_ip = ip;
     return gate_decide(&cfg, q, x, &in, v);
+}
+
+/* Key Vault's refusal body for a request from 8.8.8.8 to host: its inner
+** code, and its message. */
+static int vault_body(const moat_estate *es, moat_request *q, const char *host,
+                      char *code, char *message, size_t cap)
+{
+    gate_verdict v;
+    char body[4096], id[37] = "id";
+    const char *type;
+    if (gate_run(es, q, NULL, host, "/secrets/s", "8.8.8.8", &v) != 0)
+        return -1;
+    gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    cJSON *j = cJSON_Parse(body);
+    cJSON *e = cJSON_GetObjectItem(j, "error");
+    cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "innererror"), "code");
+    cJSON *m = cJSON_GetObjectItem(e, "message");
+    int ok = strcmp(type, "application/json; charset=utf-8") == 0 &&
+             cJSON_IsString(c) && cJSON_IsString(m);
+    if (ok) {
+        snprintf(code, cap, "%s", c->valuestring);
+        snprintf(message, cap, "%s", m->valuestring);
+    }
+    cJSON_Delete(j);
+    return ok ? 0 : -1;
+}
+
+/* Key Vault's bodies as Azure answers them: the inner code follows the
+** category (decision.md section 3), the message the code and the bypass. */
+TEST(gate_vault_refusal_bodies)
+{
+    moat_estate *es = harness_estate(gate_estate, 0);
+    ASSERT(es != NULL);
+    moat_request *q = moat_request_new(es);
+    char code[2048], msg[2048];
+    ASSERT_EQ(vault_body(es, q, "kv1.vault.azure.net", code, msg, sizeof msg),
+              0);
+    ASSERT_STR(code, "ForbiddenByFirewall");
+    ASSERT_STR(msg, "Client address is not authorized and caller is not a "
+                    "trusted service.\r\nClient address: 8.8.8.8\r\n"
+                    "Caller: unknown\r\nVault: kv1;location=westeurope");
+    ASSERT_EQ(vault_body(es, q, "kvoff.vault.azure.net", code, msg, sizeof msg),
+              0);
+    ASSERT_STR(code, "ForbiddenByConnection");
+    ASSERT_STR(msg, "Public network access is disabled and request is not "
+                    "from a trusted service nor via an approved private "
+                    "link.\r\nCaller: unknown\r\nVault: KvOff;location="
+                    "northeurope");
+    ASSERT_EQ(
+        vault_body(es, q, "kvnone.vault.azure.net", code, msg, sizeof msg), 0);
+    ASSERT_STR(code, "ForbiddenByConnection");
+    ASSERT_STR(msg, "Connection is not an approved private link and caller "
+                    "was ignored because bypass is not set to "
+                    "'AzureServices' and PublicNetworkAccess is set to "
+                    "'Disabled'.\r\nVault: kvnone;location=westeurope");
+    /* The library's message without a front end: nothing on an allow,
+    ** Storage's sentence, and snprintf's convention. */
+    moat_decision d;
+    moat_request_reset(q);
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_RESOURCE, "st1", 3, NULL), MOAT_OK);
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_SOURCE_IP, "25.1.2.3", 8, NULL),
+              MOAT_OK);
+    ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+    ASSERT_EQ(moat_refusal_message(q, &d, NULL, msg, sizeof msg), 0);
+    ASSERT_STR(msg, "");
+    ASSERT_EQ(moat_request_set(q, MOAT_REQ_SOURCE_IP, "8.8.8.8", 7, NULL),
+              MOAT_OK);
+    ASSERT_EQ(moat_decide(q, &d), MOAT_OK);
+    size_t n = moat_refusal_message(q, &d, NULL, msg, 10);
+    ASSERT_EQ(n, strlen("This request is not authorized to perform this "
+                        "operation."));
+    ASSERT_STR(msg, "This requ");
+    moat_request_free(q);
+    moat_estate_free(es);
 }
 
 TEST(gate_decides_logs_and_refuses)

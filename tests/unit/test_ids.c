@@ -66,25 +66,3 @@ TEST(ids_interning)
     moat__intern_free(&t);
     moat__arena_free(&a);
 }
-
-TEST(catalog_matching)
-{
-    /* Bare namespaces match any type in them; typed entries need the type
-    ** (decision.md section 7). */
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
-                               "Microsoft.RecoveryServices", 26) >= 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
-                               "microsoft.recoveryservices/vaults", 33) >= 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
-                               "Microsoft.DataFactory/factories", 31) >= 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE, "Microsoft.DataFactory",
-                               21) < 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_STORAGE,
-                               "Microsoft.Sql/servers/databases", 31) >= 0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Kusto", 15) <
-           0);
-    ASSERT(moat__catalog_match(MOAT_TARGET_KEYVAULT, "Microsoft.Web/sites",
-                               19) >= 0);
-    ASSERT(moat_catalog_count() > 90);
-    ASSERT(moat_catalog_entry(moat_catalog_count()) == NULL);
-}

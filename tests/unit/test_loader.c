@@ -145,6 +145,54 @@ TEST(loader_refuses_what_azure_refuses)
     }
 }
 
+/* Key Vault refuses the same private ranges (decision.md version 2) and
+** takes any prefix, /31 and /32 included. */
+TEST(loader_vault_ip_rules)
+{
+    static const struct {
+        const char *rule;
+        int ok;
+    } cases[] = {
+        {"10.0.0.0/8", 0},      {"192.168.1.4", 0},    {"172.31.255.255/32", 0},
+        {"10.1.2.3/32", 0},     {"2001:db8::/64", 0},  {"203.0.113.4/32", 1},
+        {"203.0.113.4/31", 1},  {"203.0.113.4", 1},    {"0.0.0.0/0", 1},
+        {"172.32.0.0/16", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc,
+                 "[\n{\"id\":\"/subscriptions/" SUB "/resourceGroups/rg/"
+                 "providers/Microsoft.KeyVault/vaults/kv\",\"type\":"
+                 "\"Microsoft.KeyVault/vaults\",\"location\":\"x\","
+                 "\"properties\":{\"tenantId\":\"t\",\n\"networkAcls\":{"
+                 "\"defaultAction\":\"Deny\",\"ipRules\":[\n"
+                 "{\"value\":\"%s\"}]}}}]",
+                 cases[i].rule);
+        moat_loader *ld;
+        moat_estate *es = load(doc, 0, &ld);
+        if ((es != NULL) != cases[i].ok)
+            FAIL_AT("ipRule %s: %s", cases[i].rule,
+                    es ? "accepted" : "refused");
+        if (!cases[i].ok) {
+            const moat_diag *d = first_diag(ld, MOAT_SEV_ERROR);
+            ASSERT(d != NULL && d->line == 4);
+            ASSERT_STR(d->path, "properties.networkAcls.ipRules[0].value");
+            if (strchr(cases[i].rule, ':') == NULL)
+                ASSERT(strstr(d->message, "forbidden range") != NULL);
+            moat_loader_free(ld);
+            /* --lenient: a warning, and the rule is left out. */
+            es = load(doc, MOAT_LOAD_LENIENT, &ld);
+            ASSERT(es != NULL);
+            ASSERT(first_diag(ld, MOAT_SEV_WARNING) != NULL);
+            char *text = moat_estate_describe(es, NULL);
+            ASSERT(strstr(text, "\"ipRules\":[]") != NULL);
+            moat_free(text);
+        }
+        moat_estate_free(es);
+        moat_loader_free(ld);
+    }
+}
+
 TEST(loader_lenient_settings_fail_closed)
 {
     /* A bad defaultAction under --lenient becomes Deny, never Allow; a bad

@@ -4,7 +4,7 @@
 ** tests/replay do not reach, one record at a time.
 */
 #include "harness.h"
-#include "moat.h"
+#include "moat_int.h"
 
 #include <stdlib.h>
 
@@ -198,6 +198,61 @@ TEST(log_map_vault_records)
                  "{\"_ResourceId\":\"" VAULT "\",\"OperationName\":"
                  "\"SecretGet\",\"CallerIpAddress\":\"198.51.100.4\"}");
     ASSERT_STR(x.reason, "Key Vault Log Analytics row");
+    done(es);
+}
+
+/* The record's own time is the request's: RFC 3339 as logged, the
+** portal's CSV display form converted, anything else unmapped. */
+TEST(log_map_record_times)
+{
+    moat_estate *es = estate();
+    static const struct {
+        const char *logged, *want;
+    } cases[] = {
+        {"2026-03-14T23:59:59.9999999Z", "2026-03-14T23:59:59.9999999Z"},
+        {"2026-03-15T00:30:00+01:00", "2026-03-15T00:30:00+01:00"},
+        {"3/14/2026, 11:59:59.999 PM", "2026-03-14T23:59:59Z"},
+        {"11/20/2026, 12:05:00.000 AM", "2026-11-20T00:05:00Z"},
+        {"11/20/2026 12:05:00 PM", "2026-11-20T12:05:00Z"},
+        {"", ""},
+    };
+    moat_request *q = moat_request_new(es);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"time\":\"%s\",\"resourceId\":\"" ACCT "\","
+                 "\"category\":\"StorageRead\",\"operationName\":\"GetBlob\","
+                 "\"callerIpAddress\":\"198.51.100.4\"}",
+                 cases[i].logged);
+        mapped x = read_one(es, MOAT_LOG_DIAGNOSTIC, rec);
+        ASSERT_EQ(x.st, MOAT_OK);
+        ASSERT_STR(field(&x, MOAT_REQ_TIME), cases[i].want);
+        /* The fast path and the texts set the same time. */
+        ASSERT_EQ(moat_log_request_apply(&x.m, q, NULL), MOAT_OK);
+        moat_request r2 = *q;
+        moat_request_reset(q);
+        if (cases[i].want[0])
+            ASSERT_EQ(moat_request_set(q, MOAT_REQ_TIME, cases[i].want,
+                                       strlen(cases[i].want), NULL),
+                      MOAT_OK);
+        ASSERT_EQ(r2.has_time, q->has_time);
+        ASSERT_EQ(r2.time, q->time);
+    }
+    static const char *const bad[] = {"20/11/2026, 8:00:00 AM", "yesterday",
+                                      "2/30/2026, 8:00:00 AM",
+                                      "11/20/2026, 13:00:00 PM"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char rec[1024];
+        snprintf(rec, sizeof rec,
+                 "{\"time\":\"%s\",\"resourceId\":\"" ACCT "\","
+                 "\"category\":\"StorageRead\",\"operationName\":\"GetBlob\","
+                 "\"callerIpAddress\":\"198.51.100.4\"}",
+                 bad[i]);
+        mapped x = read_one(es, MOAT_LOG_DIAGNOSTIC, rec);
+        ASSERT_EQ(x.st, MOAT_E_INVAL);
+        ASSERT_STR(x.reason, "time not understood");
+    }
+    moat_request_free(q);
     done(es);
 }
 
