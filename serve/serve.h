@@ -180,7 +180,10 @@ void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs);
 ** the worker's buffer. */
 void srv_metrics_render(srv_worker *w, srv_response *rs);
 
-/* Grows the worker's body buffer; 0, or -1 out of memory. */
+/* Makes room for n more bytes of body (and a terminating NUL) in the
+** worker's buffer; 0, or -1 out of memory. */
+int srv_body_reserve(srv_worker *w, srv_response *rs, size_t n);
+/* Appends n bytes of s to the body; 0, or -1 out of memory. */
 int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n);
 
 /*--------------------------------------------------------------------------

@@ -72,19 +72,29 @@ int srv_worker_refresh(srv_worker *w)
     return 0;
 }
 
+int srv_body_reserve(srv_worker *w, srv_response *rs, size_t n)
+{
+    if (n > SIZE_MAX / 2 - rs->body_len)
+        return -1;
+    size_t need = rs->body_len + n + 1; /* and the terminating NUL */
+    if (need <= w->cap)
+        return 0;
+    size_t cap = w->cap;
+    while (cap < need)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL)
+        return -1;
+    w->buf = b;
+    w->cap = cap;
+    rs->body = b;
+    return 0;
+}
+
 int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n)
 {
-    if (rs->body_len + n + 1 > w->cap) {
-        size_t cap = w->cap;
-        while (cap < rs->body_len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (b == NULL)
-            return -1;
-        w->buf = b;
-        w->cap = cap;
-        rs->body = b;
-    }
+    if (srv_body_reserve(w, rs, n) != 0)
+        return -1;
     memcpy(w->buf + rs->body_len, s, n);
     rs->body_len += n;
     w->buf[rs->body_len] = '\0';
@@ -397,14 +407,15 @@ static void check_one(srv_worker *w, srv_response *rs, const char *json,
     srv_metrics_decision(w->metrics, resource ? resource : "unknown",
                          d->verdict == MOAT_ALLOW,
                          moat_category_name(d->category));
+    /* The decision is written in place: what fits, else its length, and
+    ** again once the buffer has room for it. */
     size_t room = w->cap - rs->body_len;
     size_t need = moat_explanation_json(w->x, w->buf + rs->body_len, room);
     if (need >= room) {
-        if (need == 0 || srv_body_append(w, rs, "", need + 1) != 0) {
+        if (srv_body_reserve(w, rs, need) != 0) {
             body(w, rs, "{\"error\":\"out of memory\"}");
             return;
         }
-        rs->body_len -= need + 1;
         moat_explanation_json(w->x, w->buf + rs->body_len, need + 1);
     }
     rs->body_len += need;
