@@ -1,7 +1,13 @@
 /*
-** serve_http.c - the HTTP layer: one h2o event loop per worker thread, each
-** with its own SO_REUSEPORT listener (the kernel spreads connections), so
-** workers share nothing on the request path but the estate.
+** serve_http.c - the HTTP layer: one h2o event loop per worker thread, all
+** accepting from one listening socket (each loop holds its own descriptor
+** of it), so workers share nothing on the request path but the estate.
+**
+** One socket, not one SO_REUSEPORT socket per worker: SO_REUSEPORT lets any
+** other process of the same user bind the same port, and the kernel then
+** spreads connections between the two, so a second `moat serve` with
+** another estate would answer some of the requests (socket(7)). Without it
+** a port in use is refused at bind (EADDRINUSE).
 **
 ** Why h2o: Debian's libh2o-evloop is the fastest packaged HTTP/1.1 server
 ** library measured on this machine class (reference/performance-anchors.md
@@ -10,13 +16,13 @@
 ** parses HTTP/1.1 and HTTP/2, bounds header sizes, buffers bodies up to a
 ** limit and times out slow clients, which moat then does not write itself.
 */
-#define _DEFAULT_SOURCE /* SO_REUSEPORT */
 #define H2O_USE_LIBUV 0
 #include "serve.h"
 
 #include <h2o.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +124,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 
 static int open_listener(const char *listen_at, char *err, size_t cap)
 {
+    const char *shown = listen_at; /* as given, brackets and all */
     char host[256];
     const char *colon = strrchr(listen_at, ':');
     if (colon == NULL || colon[1] == '\0') {
@@ -136,15 +143,23 @@ static int open_listener(const char *listen_at, char *err, size_t cap)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int rc = getaddrinfo(hn ? host : NULL, colon + 1, &hints, &ai);
     if (rc != 0) {
-        snprintf(err, cap, "--listen %s: %s", listen_at, gai_strerror(rc));
+        snprintf(err, cap, "--listen %s: %s", shown, gai_strerror(rc));
         return -1;
     }
+    /* SO_REUSEADDR only lets a restart bind over connections in TIME_WAIT;
+    ** on Linux it never lets two sockets listen on one port. */
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
-        snprintf(err, cap, "--listen %s: %s", listen_at, strerror(errno));
+        if (errno == EADDRINUSE)
+            snprintf(err, cap,
+                     "cannot listen on %s: the port is in use (another "
+                     "process listens on it)",
+                     shown);
+        else
+            snprintf(err, cap, "cannot listen on %s: %s", shown,
+                     strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
@@ -235,15 +250,21 @@ srv_http *srv_http_start(srv_state *s, srv_worker *workers, int n,
         return NULL;
     }
     h->threads = t;
-    for (int i = 0; i < n; i++) {
-        t[i].fd = open_listener(s->settings->listen, err, cap);
+    int fd = open_listener(s->settings->listen, err, cap);
+    for (int i = 0; fd >= 0 && i < n; i++) {
+        /* Each loop closes its own descriptor of the one socket. */
+        t[i].fd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (t[i].fd < 0) {
+            snprintf(err, cap, "cannot listen: %s", strerror(errno));
             for (int k = 0; k < i; k++)
                 close(t[k].fd);
-            free(t);
-            free(h);
-            return NULL;
+            fd = -1;
         }
+    }
+    if (fd < 0) {
+        free(t);
+        free(h);
+        return NULL;
     }
     for (int i = 0; i < n; i++) {
         t[i].w = &workers[i];
