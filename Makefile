@@ -33,7 +33,8 @@ FRONT_SRC := $(sort $(wildcard front/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
 # What the serve fuzz target needs besides the library: the endpoints and
 # the pieces of the command they use.
-SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_metrics.c \
+SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
+                  serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
 CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))

@@ -125,6 +125,11 @@ typedef struct srv_header {
     size_t value_len;
 } srv_header;
 
+/* A request as the endpoints see it. headers are every header line as the
+** client sent it, in order, repeated names and Content-Length,
+** Transfer-Encoding and Host included (HTTP/1: read again from the
+** request's own bytes, since h2o keeps only one of each of those); an
+** HTTP/2 request's authority is a line named ":authority". */
 typedef struct srv_request {
     const char *method;
     size_t method_len;
@@ -135,6 +140,8 @@ typedef struct srv_request {
     const char *body;
     size_t body_len;
     const struct sockaddr *peer; /* the TCP peer */
+    const char *unreadable;      /* why the server could not list the
+                                    header lines (refused), or NULL */
 } srv_request;
 
 #define SRV_MAX_RESPONSE_HEADERS 12
@@ -148,6 +155,7 @@ typedef struct srv_response {
     char *body; /* the worker's buffer */
     size_t body_len;
     int endpoint; /* SRV_EP_* */
+    int close;    /* close the connection after the answer */
 } srv_response;
 
 /* A worker: its requests bound to the estate in force, its buffers and
@@ -171,6 +179,19 @@ void srv_worker_free(srv_worker *w);
 /* Rebinds to the estate in force when it changed. 0, or -1 out of memory
 ** (the worker keeps deciding with what it has, or denies). */
 int srv_worker_refresh(srv_worker *w);
+
+/*--------------------------------------------------------------------------
+** Reading the request's header lines (serve_headers.c).
+*/
+/* The first line named name (case-insensitive), or NULL; *count, when not
+** NULL, is how many lines have that name. */
+const srv_header *srv_header_find(const srv_request *rq, const char *name,
+                                  size_t *count);
+/* Why the request's body cannot be delimited one way only, or NULL: more
+** than one Content-Length or Transfer-Encoding line, or both (RFC 9112
+** section 6.3), or a line folded onto the previous one (section 5.2). Such
+** a request is refused and its connection closed. */
+const char *srv_framing_problem(const srv_request *rq);
 
 /* Answers rq. Never fails: an internal error is a 403 (authz) or a 500
 ** (the others), said in the body. */

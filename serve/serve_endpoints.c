@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,12 +138,7 @@ static void header(srv_worker *w, srv_response *rs, const char *name,
 
 static const srv_header *find(const srv_request *rq, const char *name)
 {
-    size_t n = strlen(name);
-    for (size_t i = 0; i < rq->n_headers; i++)
-        if (rq->headers[i].name_len == n &&
-            strncasecmp(rq->headers[i].name, name, n) == 0)
-            return &rq->headers[i];
-    return NULL;
+    return srv_header_find(rq, name, NULL);
 }
 
 /* An error as JSON: {"error": "..."}. */
@@ -521,6 +515,50 @@ static int is_get(const srv_request *rq)
            (rq->method_len == 4 && memcmp(rq->method, "HEAD", 4) == 0);
 }
 
+static int route(const srv_request *rq)
+{
+    if (path_is(rq, "/v1/authz", 1))
+        return SRV_EP_AUTHZ;
+    if (path_is(rq, "/v1/check", 0))
+        return SRV_EP_CHECK;
+    if (path_is(rq, "/healthz", 0) && is_get(rq))
+        return SRV_EP_HEALTH;
+    if (path_is(rq, "/metrics", 0) && is_get(rq))
+        return SRV_EP_METRICS;
+    return SRV_EP_OTHER;
+}
+
+/* A request refused before any endpoint reads it: 400, the connection
+** closed (nothing after it on the connection can be trusted to be where
+** the client meant it), and on /v1/authz a deny that says why. */
+static void refuse(srv_worker *w, srv_response *rs, const char *why)
+{
+    error_json(w, rs, 400, why);
+    rs->close = 1;
+    if (rs->endpoint == SRV_EP_AUTHZ) {
+        header(w, rs, "x-moat-decision", "deny");
+        header(w, rs, "x-moat-error", why);
+    }
+}
+
+static void dispatch(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    switch (rs->endpoint) {
+    case SRV_EP_AUTHZ: authz(w, rq, rs); break;
+    case SRV_EP_CHECK: check(w, rq, rs); break;
+    case SRV_EP_HEALTH: health(w, rs); break;
+    case SRV_EP_METRICS:
+        rs->status = 200;
+        rs->content_type = "text/plain; version=0.0.4";
+        srv_metrics_render(w, rs);
+        break;
+    default:
+        error_json(w, rs, 404,
+                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
+                   "/healthz, GET /metrics");
+    }
+}
+
 void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
 {
     struct timespec t0, t1;
@@ -532,28 +570,16 @@ void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
     size_t header_bytes = 0;
     for (size_t i = 0; i < rq->n_headers; i++)
         header_bytes += rq->headers[i].name_len + rq->headers[i].value_len;
+    rs->endpoint = route(rq);
+    const char *framing =
+        rq->unreadable ? rq->unreadable : srv_framing_problem(rq);
     if (header_bytes > SRV_MAX_HEADER_BYTES) {
         rs->endpoint = SRV_EP_OTHER;
         error_json(w, rs, 431, "the request's headers are larger than 16 KiB");
-    } else if (path_is(rq, "/v1/authz", 1)) {
-        rs->endpoint = SRV_EP_AUTHZ;
-        authz(w, rq, rs);
-    } else if (path_is(rq, "/v1/check", 0)) {
-        rs->endpoint = SRV_EP_CHECK;
-        check(w, rq, rs);
-    } else if (path_is(rq, "/healthz", 0) && is_get(rq)) {
-        rs->endpoint = SRV_EP_HEALTH;
-        health(w, rs);
-    } else if (path_is(rq, "/metrics", 0) && is_get(rq)) {
-        rs->endpoint = SRV_EP_METRICS;
-        rs->status = 200;
-        rs->content_type = "text/plain; version=0.0.4";
-        srv_metrics_render(w, rs);
+    } else if (framing) {
+        refuse(w, rs, framing);
     } else {
-        rs->endpoint = SRV_EP_OTHER;
-        error_json(w, rs, 404,
-                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
-                   "/healthz, GET /metrics");
+        dispatch(w, rq, rs);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     srv_metrics_response(w->metrics, rs->endpoint, rs->status,

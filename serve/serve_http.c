@@ -67,21 +67,73 @@ static const char *reason(int status)
     }
 }
 
+/* picohttpparser, the parser h2o reads HTTP/1 requests with; libh2o
+** exports it but installs no header for it. */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+int phr_parse_request(const char *buf, size_t len, const char **method,
+                      size_t *method_len, const char **path, size_t *path_len,
+                      int *minor_version, struct phr_header *headers,
+                      size_t *num_headers, size_t last_len);
+
+/* An HTTP/1 request's header lines, every one as sent. h2o keeps only one
+** Content-Length or Transfer-Encoding line (the one it frames the body
+** with) and the last Host line, so moat reads the request's head again,
+** with h2o's own parser, from the connection's input buffer: the head
+** stays at its start until the answer is sent (lib/http1.c consumes it in
+** on_send_complete). The number of lines, or -1 (the request is refused):
+** the head read again must be the request h2o parsed. */
+static long http1_headers(h2o_req_t *req, srv_header *out, size_t cap)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return -1;
+    struct phr_header ph[MAX_REQUEST_HEADERS];
+    const char *method, *path;
+    size_t n = cap < MAX_REQUEST_HEADERS ? cap : MAX_REQUEST_HEADERS;
+    size_t method_len, path_len;
+    int minor;
+    int len = phr_parse_request(sock->input->bytes, sock->input->size,
+                                &method, &method_len, &path, &path_len, &minor,
+                                ph, &n, 0);
+    if (len <= 0 || !h2o_memis(path, path_len, req->input.path.base,
+                               req->input.path.len))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (srv_header){ph[i].name ? ph[i].name : "", ph[i].name_len,
+                              ph[i].value, ph[i].value_len};
+    return (long)n;
+}
+
+/* An HTTP/2 request's header lines: h2o's list, and :authority (h2o drops
+** a host field sent in HTTP/2 and uses :authority, lib/http2/hpack.c). */
+static long http2_headers(h2o_req_t *req, srv_header *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size && n < cap; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        out[n++] = (srv_header){h->name->base, h->name->len, h->value.base,
+                                h->value.len};
+    }
+    if (req->input.authority.base && n < cap)
+        out[n++] = (srv_header){":authority", 10, req->input.authority.base,
+                                req->input.authority.len};
+    return (long)n;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     srv_thread *t = ((srv_handler *)self)->t;
     srv_worker *w = t->w;
     srv_worker_refresh(w);
     srv_header headers[MAX_REQUEST_HEADERS];
-    size_t n = 0;
-    for (size_t i = 0; i < req->headers.size && n < MAX_REQUEST_HEADERS; i++) {
-        const h2o_header_t *h = &req->headers.entries[i];
-        headers[n++] = (srv_header){h->name->base, h->name->len, h->value.base,
-                                    h->value.len};
-    }
-    if (req->authority.len && n < MAX_REQUEST_HEADERS) /* HTTP/2 :authority */
-        headers[n++] =
-            (srv_header){"host", 4, req->authority.base, req->authority.len};
+    long n = req->version < 0x200
+                 ? http1_headers(req, headers, MAX_REQUEST_HEADERS)
+                 : http2_headers(req, headers, MAX_REQUEST_HEADERS);
     struct sockaddr_storage peer;
     socklen_t plen =
         req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
@@ -90,10 +142,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                       req->path.base,
                       req->path.len,
                       headers,
-                      n,
+                      n < 0 ? 0 : (size_t)n,
                       req->entity.base,
                       req->entity.base ? req->entity.len : 0,
-                      plen ? (const struct sockaddr *)&peer : NULL};
+                      plen ? (const struct sockaddr *)&peer : NULL,
+                      n < 0 ? "the request's head cannot be read again" : NULL};
     srv_response rs;
     srv_handle(w, &rq, &rs);
     req->res.status = rs.status;
@@ -108,6 +161,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                               rs.headers[i].name_len, 1, NULL, v.base, v.len);
     }
     req->res.content_length = rs.body_len;
+    if (rs.close) /* "Connection: close", and h2o closes after the answer */
+        req->http1_is_persistent = 0;
     h2o_send_inline(req, rs.body_len ? rs.body : "", rs.body_len);
     return 0;
 }
