@@ -19,7 +19,8 @@ trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' 
 account=$(max_estate "$tmp")
 port=$(free_port)
 taskset -c 0 build/moat serve --estate "$tmp/estate.json" --listen "127.0.0.1:$port" \
-    --threads 1 --account-from path --poll 0 2>"$tmp/serve.err" &
+    --threads 1 --account-from path --poll 0 --trust-header X-Real-IP \
+    2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -90,9 +90,9 @@ static void check_response(const srv_request *rq, const srv_response *rs)
 {
     size_t lengths = count(rq, "content-length");
     size_t codings = count(rq, "transfer-encoding");
-    if ((lengths > 1 || (lengths && codings)) && rs->status != 431 &&
-        (rs->status != 400 || !rs->close))
-        __builtin_trap(); /* an ambiguous body length is refused, closed */
+    if ((lengths > 1 || (lengths && codings) || count(rq, "host") > 1) &&
+        rs->status != 431 && (rs->status != 400 || !rs->close))
+        __builtin_trap(); /* an ambiguous head is refused, and closed */
     if (rs->endpoint == SRV_EP_AUTHZ) {
         const char *decision = NULL;
         for (size_t i = 0; i < rs->n_headers; i++)
@@ -120,6 +120,9 @@ static void check_response(const srv_request *rq, const srv_response *rs)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     setup();
+    /* Both trust models, and one or two hops, chosen by the input. */
+    settings.trusted = size & 1 ? 0x7fu : 0;
+    settings.forwarded_hops = size & 2 ? 2 : 1;
     const char *p = (const char *)data, *end = p + size;
     size_t n;
     const char *first = line(&p, end, &n);

@@ -32,6 +32,18 @@
 */
 #define SRV_MAX_ESTATES 32
 
+/* The headers /v1/authz believes only when the operator says the proxy in
+** front sets them (--trust-header NAME; serve_headers.c). */
+enum {
+    SRV_TRUST_REAL_IP = 1u << 0,         /* X-Real-IP: the client */
+    SRV_TRUST_FORWARDED_FOR = 1u << 1,   /* X-Forwarded-For: the client */
+    SRV_TRUST_LOCAL_ADDRESS = 1u << 2,   /* X-Moat-Local-Address: listener */
+    SRV_TRUST_ORIGINAL_URI = 1u << 3,    /* X-Original-URI: path and query */
+    SRV_TRUST_ORIGINAL_METHOD = 1u << 4, /* X-Original-Method */
+    SRV_TRUST_ORIGINAL_HOST = 1u << 5,   /* X-Original-Host: the host */
+    SRV_TRUST_FORWARDED_HOST = 1u << 6   /* X-Forwarded-Host: the host */
+};
+
 typedef struct srv_settings {
     const char *estates[SRV_MAX_ESTATES];
     int n_estates;
@@ -49,6 +61,8 @@ typedef struct srv_settings {
     unsigned poll_ms;     /* how often files are checked for changes */
     unsigned shutdown_ms; /* graceful shutdown: longest wait */
     int lenient;
+    unsigned trusted;   /* SRV_TRUST_* */
+    int forwarded_hops; /* the client: this entry from the right of XFF */
 } srv_settings;
 
 /*--------------------------------------------------------------------------
@@ -187,11 +201,35 @@ int srv_worker_refresh(srv_worker *w);
 ** NULL, is how many lines have that name. */
 const srv_header *srv_header_find(const srv_request *rq, const char *name,
                                   size_t *count);
-/* Why the request's body cannot be delimited one way only, or NULL: more
-** than one Content-Length or Transfer-Encoding line, or both (RFC 9112
-** section 6.3), or a line folded onto the previous one (section 5.2). Such
-** a request is refused and its connection closed. */
-const char *srv_framing_problem(const srv_request *rq);
+/* Why the request's head cannot be read one way only, or NULL: its body's
+** length (more than one Content-Length or Transfer-Encoding line, or both:
+** RFC 9112 section 6.3), a line folded onto the previous one (section
+** 5.2), more than one Host line, :authority and Host that disagree. Such a
+** request is refused and its connection closed. */
+const char *srv_head_problem(const srv_request *rq);
+
+/* The SRV_TRUST_* bit of a header name (any case), or 0 when moat does not
+** read it. */
+unsigned srv_trust_bit(const char *name);
+
+/* The original request /v1/authz decides, as the trusted headers (and the
+** request itself) describe it. */
+typedef struct srv_origin {
+    http_in http; /* method, path, host, Authorization (into the request) */
+    char ip[64];  /* the client's address, as text */
+    struct sockaddr_storage source;
+    int have_source;
+    char local_ip[64];
+    struct sockaddr_storage local; /* the listener, when have_local */
+    int have_local;
+    const char *deny; /* a header names no address: the request denies */
+} srv_origin;
+
+/* Reads rq into o. NULL, or why the request is refused (400): a header
+** that must name one thing has two lines, X-Forwarded-For has fewer
+** entries than --forwarded-hops, or no trusted source header is there. */
+const char *srv_origin_read(const srv_request *rq, const srv_settings *st,
+                            srv_origin *o);
 
 /* Answers rq. Never fails: an internal error is a 403 (authz) or a 500
 ** (the others), said in the body. */

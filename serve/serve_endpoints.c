@@ -2,16 +2,16 @@
 ** serve_endpoints.c - what each endpoint answers (serve.h), on a request
 ** type of our own, so the same code runs under h2o and under the fuzzer.
 **
-** /v1/authz reads the original request the way both callers send it:
+** /v1/authz reads the original request the way both callers send it, from
+** the headers the operator trusts (serve_headers.c, docs/serve.md):
 **   method  X-Original-Method, else the request's own (Envoy forwards the
 **           original method)
 **   path    X-Original-URI (nginx: proxy_set_header X-Original-URI
 **           $request_uri), else what follows /v1/authz (Envoy's
 **           path_prefix)
-**   host    X-Original-Host, X-Forwarded-Host, else Host
-**   client  X-Real-IP, else the last X-Forwarded-For entry (the one the
-**           proxy in front appended; earlier ones are the client's word),
-**           else the TCP peer
+**   host    X-Original-Host, X-Forwarded-Host, else :authority or Host
+**   client  X-Real-IP, else the --forwarded-hops-th X-Forwarded-For entry
+**           from the right, else (neither trusted) the TCP peer
 **   local   X-Moat-Local-Address (ip:port the original request came in on:
 **           the topology's private endpoint listeners)
 ** and Authorization. A header that is there but names no address denies:
@@ -19,8 +19,6 @@
 */
 #include "serve.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,11 +134,6 @@ static void header(srv_worker *w, srv_response *rs, const char *name,
     rs->headers[rs->n_headers++] = (srv_header){name, strlen(name), v, n};
 }
 
-static const srv_header *find(const srv_request *rq, const char *name)
-{
-    return srv_header_find(rq, name, NULL);
-}
-
 /* An error as JSON: {"error": "..."}. */
 static void error_json(srv_worker *w, srv_response *rs, int status,
                        const char *msg)
@@ -151,6 +144,19 @@ static void error_json(srv_worker *w, srv_response *rs, int status,
     body(w, rs, "{\"error\":");
     json_string(w, rs, msg);
     body(w, rs, "}\n");
+}
+
+/* A request refused for its head: 400, the connection closed (nothing
+** after it on the connection can be trusted to be where the client meant
+** it), and on /v1/authz a deny that says why. */
+static void refuse(srv_worker *w, srv_response *rs, const char *why)
+{
+    error_json(w, rs, 400, why);
+    rs->close = 1;
+    if (rs->endpoint == SRV_EP_AUTHZ) {
+        header(w, rs, "x-moat-decision", "deny");
+        header(w, rs, "x-moat-error", why);
+    }
 }
 
 /* The time, ISO 8601 UTC, formatted once a second per worker. */
@@ -171,121 +177,6 @@ static const char *now_iso(void)
 /*--------------------------------------------------------------------------
 ** /v1/authz
 */
-/* "a.b.c.d", "a.b.c.d:port", "v6", "[v6]:port", trimmed: the address into
-** ss and text. -1 when it is not one. */
-static int parse_address(const char *s, size_t n, char *text, size_t cap,
-                         struct sockaddr_storage *ss, int with_port)
-{
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    const char *port = NULL;
-    if (n && *s == '[') {
-        const char *close = memchr(s, ']', n);
-        if (close == NULL)
-            return -1;
-        if (close + 1 < s + n && close[1] == ':')
-            port = close + 2;
-        n = (size_t)(close - s - 1);
-        s++;
-    } else {
-        const char *colon = memchr(s, ':', n);
-        /* One colon is IPv4 with a port; more is IPv6 without one. */
-        if (colon &&
-            memchr(colon + 1, ':', n - (size_t)(colon - s) - 1) == NULL) {
-            port = colon + 1;
-            n = (size_t)(colon - s);
-        }
-    }
-    if (n == 0 || n >= cap || n >= 64)
-        return -1;
-    memcpy(text, s, n);
-    text[n] = '\0';
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    unsigned p = port ? (unsigned)strtoul(port, NULL, 10) : 0;
-    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)p);
-    } else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)p);
-    } else {
-        return -1;
-    }
-    return with_port && port == NULL ? -1 : 0;
-}
-
-/* The client's address (see the top of this file); -1 when a header names
-** none. */
-static int client_address(const srv_request *rq, char *ip, size_t cap,
-                          struct sockaddr_storage *ss)
-{
-    const srv_header *h = find(rq, "x-real-ip");
-    if (h)
-        return parse_address(h->value, h->value_len, ip, cap, ss, 0);
-    h = find(rq, "x-forwarded-for");
-    if (h) {
-        const char *last = h->value, *end = h->value + h->value_len;
-        for (const char *p = h->value; p < end; p++)
-            if (*p == ',')
-                last = p + 1;
-        return parse_address(last, (size_t)(end - last), ip, cap, ss, 0);
-    }
-    if (rq->peer == NULL)
-        return -1;
-    memset(ss, 0, sizeof *ss);
-    if (rq->peer->sa_family == AF_INET) {
-        memcpy(ss, rq->peer, sizeof(struct sockaddr_in));
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)rq->peer)->sin_addr,
-                  ip, (socklen_t)cap);
-        return 0;
-    }
-    if (rq->peer->sa_family == AF_INET6) {
-        memcpy(ss, rq->peer, sizeof(struct sockaddr_in6));
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)rq->peer)->sin6_addr,
-                  ip, (socklen_t)cap);
-        return 0;
-    }
-    return -1;
-}
-
-/* The original request's method, path and host. */
-static void original(const srv_request *rq, http_in *in)
-{
-    const srv_header *h = find(rq, "x-original-method");
-    in->method = h ? h->value : rq->method;
-    in->method_len = h ? h->value_len : rq->method_len;
-    h = find(rq, "x-original-uri");
-    if (h) {
-        in->uri = h->value;
-        in->uri_len = h->value_len;
-    } else {
-        in->uri = rq->path + 9; /* after /v1/authz */
-        in->uri_len = rq->path_len - 9;
-        if (in->uri_len == 0 || in->uri[0] == '?') {
-            in->uri = "/";
-            in->uri_len = 1;
-        }
-    }
-    h = find(rq, "x-original-host");
-    if (h == NULL)
-        h = find(rq, "x-forwarded-host");
-    if (h == NULL)
-        h = find(rq, "host");
-    if (h) {
-        in->host = h->value;
-        in->host_len = h->value_len;
-    }
-    h = find(rq, "authorization");
-    if (h) {
-        in->authorization = h->value;
-        in->authorization_len = h->value_len;
-    }
-}
-
 static void log_decision(srv_worker *w, const gate_verdict *v,
                          const http_in *in)
 {
@@ -308,72 +199,75 @@ static void log_decision(srv_worker *w, const gate_verdict *v,
     (void)rc;
 }
 
-static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
+/* The verdict on a request whose source or listener is unreadable. */
+static void error_verdict(gate_verdict *v, const srv_origin *o)
 {
-    const srv_settings *st = w->state->settings;
-    gate_input in;
-    memset(&in, 0, sizeof in);
-    original(rq, &in.http);
-    in.http.account_from = st->account_from;
-    in.http.endpoint = st->endpoint;
-    char ip[64] = "", local_ip[64];
-    struct sockaddr_storage src, local;
-    int have_source = client_address(rq, ip, sizeof ip, &src) == 0;
-    in.source_ip = ip;
-    in.source = have_source ? (const struct sockaddr *)&src : NULL;
-    const srv_header *lh = find(rq, "x-moat-local-address");
-    int bad_local = lh && parse_address(lh->value, lh->value_len, local_ip,
-                                        sizeof local_ip, &local, 1) != 0;
-    if (lh && !bad_local)
-        in.local = (const struct sockaddr *)&local;
-    const srv_snapshot *snap = w->snap;
-    gate_config cfg = {snap->estate,
-                       snap->topo,
-                       snap->keys,
-                       {st->issuer, st->audience, (int64_t)time(NULL), 60}};
-    gate_verdict v;
-    if (!have_source || bad_local) {
-        memset(&v, 0, sizeof v);
-        v.error = 1;
-        v.rule = "";
-        v.source_ip = ip;
-        snprintf(v.why, sizeof v.why, "%s",
-                 bad_local ? "x-moat-local-address names no address:port"
-                           : "no client address (x-real-ip or "
-                             "x-forwarded-for names none)");
-    } else {
-        gate_decide(&cfg, w->q, w->x, &in, &v);
-    }
-    int allow = gate_allows(&v);
-    const char *category = gate_category(&v);
-    /* Labels come from the estate only: names a client sends would grow
-    ** the metrics without bound. */
-    const char *resource = v.error ? NULL : moat_request_resource_id(w->q);
-    if (resource == NULL)
-        resource = "unknown";
-    srv_metrics_decision(w->metrics, resource, allow, category);
-    log_decision(w, &v, &in.http);
+    memset(v, 0, sizeof *v);
+    v->error = 1;
+    v->rule = "";
+    v->source_ip = o->ip;
+    snprintf(v->why, sizeof v->why, "%s", o->deny);
+}
+
+/* The answer: x-moat-* headers, and Azure's 403 when it denies. */
+static void authz_answer(srv_worker *w, srv_response *rs,
+                         const gate_verdict *v, int allow,
+                         const char *category)
+{
     char rev[24];
-    snprintf(rev, sizeof rev, "%llu", (unsigned long long)snap->revision);
+    snprintf(rev, sizeof rev, "%llu", (unsigned long long)w->snap->revision);
     header(w, rs, "x-moat-decision", allow ? "allow" : "deny");
     header(w, rs, "x-moat-category", category);
-    header(w, rs, "x-moat-rule", v.rule);
+    header(w, rs, "x-moat-rule", v->rule);
     header(w, rs, "x-moat-estate-revision", rev);
-    if (v.error)
-        header(w, rs, "x-moat-error", v.why);
+    if (v->error)
+        header(w, rs, "x-moat-error", v->why);
     if (allow) { /* no body: nginx keeps its upstream connection */
         rs->status = 200;
         return;
     }
     char id[37], deny[1024];
     gate_request_id(id);
-    size_t n = gate_denial_body(&v, id, now_iso(), deny, sizeof deny,
+    size_t n = gate_denial_body(v, id, now_iso(), deny, sizeof deny,
                                 &rs->content_type);
     rs->status = 403;
     srv_body_append(w, rs, deny, n);
-    if (!v.map.vault)
+    if (!v->map.vault)
         header(w, rs, "x-ms-error-code", "AuthorizationFailure");
     header(w, rs, "x-ms-request-id", id);
+}
+
+static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    const srv_settings *st = w->state->settings;
+    srv_origin o;
+    const char *refused = srv_origin_read(rq, st, &o);
+    if (refused) {
+        refuse(w, rs, refused);
+        return;
+    }
+    gate_input in = {o.http, o.ip,
+                     o.have_source ? (const struct sockaddr *)&o.source : NULL,
+                     o.have_local ? (const struct sockaddr *)&o.local : NULL};
+    const srv_snapshot *snap = w->snap;
+    gate_config cfg = {snap->estate,
+                       snap->topo,
+                       snap->keys,
+                       {st->issuer, st->audience, (int64_t)time(NULL), 60}};
+    gate_verdict v;
+    if (o.deny)
+        error_verdict(&v, &o);
+    else
+        gate_decide(&cfg, w->q, w->x, &in, &v);
+    int allow = gate_allows(&v);
+    const char *category = gate_category(&v);
+    /* Labels come from the estate only: names a client sends would grow
+    ** the metrics without bound. */
+    const char *resource = v.error ? NULL : moat_request_resource_id(w->q);
+    srv_metrics_decision(w->metrics, resource ? resource : "unknown", allow,
+                         category);
+    log_decision(w, &v, &in.http);
+    authz_answer(w, rs, &v, allow, category);
 }
 
 /*--------------------------------------------------------------------------
@@ -528,19 +422,6 @@ static int route(const srv_request *rq)
     return SRV_EP_OTHER;
 }
 
-/* A request refused before any endpoint reads it: 400, the connection
-** closed (nothing after it on the connection can be trusted to be where
-** the client meant it), and on /v1/authz a deny that says why. */
-static void refuse(srv_worker *w, srv_response *rs, const char *why)
-{
-    error_json(w, rs, 400, why);
-    rs->close = 1;
-    if (rs->endpoint == SRV_EP_AUTHZ) {
-        header(w, rs, "x-moat-decision", "deny");
-        header(w, rs, "x-moat-error", why);
-    }
-}
-
 static void dispatch(srv_worker *w, const srv_request *rq, srv_response *rs)
 {
     switch (rs->endpoint) {
@@ -572,7 +453,7 @@ void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
         header_bytes += rq->headers[i].name_len + rq->headers[i].value_len;
     rs->endpoint = route(rq);
     const char *framing =
-        rq->unreadable ? rq->unreadable : srv_framing_problem(rq);
+        rq->unreadable ? rq->unreadable : srv_head_problem(rq);
     if (header_bytes > SRV_MAX_HEADER_BYTES) {
         rs->endpoint = SRV_EP_OTHER;
         error_json(w, rs, 431, "the request's headers are larger than 16 KiB");

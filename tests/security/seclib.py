@@ -225,3 +225,18 @@ def closed_after(port, data, timeout=5.0):
         closed = True
     s.close()
     return out, closed
+
+
+def request_from(source, port, method, path, headers=(), body=None):
+    """request(), from a chosen loopback address (127.0.0.0/8): the TCP
+    peer moat sees. (request() builds its connection by name; for this one
+    call the name binds it to source. Not for threads.)"""
+    plain = http.client.HTTPConnection
+
+    def bound(*args, **kwargs):
+        return plain(*args, source_address=(source, 0), **kwargs)
+    http.client.HTTPConnection = bound
+    try:
+        return request(port, method, path, headers, body)
+    finally:
+        http.client.HTTPConnection = plain
