@@ -109,9 +109,13 @@ static void check_response(const srv_request *rq, const srv_response *rs)
             if (strcmp(rs->headers[i].name, "x-moat-error") == 0 && allow)
                 __builtin_trap(); /* an error never allows */
     }
-    if (rs->endpoint == SRV_EP_CHECK && rs->status == 200) {
+    if (rs->endpoint == SRV_EP_CHECK) {
+        /* Always JSON; a single request not decided is an error object
+        ** under a status that says why, never a 200. */
         cJSON *j = cJSON_ParseWithLength(rs->body, rs->body_len);
-        if (j == NULL)
+        if (j == NULL ||
+            (cJSON_IsObject(j) &&
+             (rs->status == 200) == cJSON_HasObjectItem(j, "error")))
             __builtin_trap();
         cJSON_Delete(j);
     }

@@ -273,23 +273,42 @@ static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
 /*--------------------------------------------------------------------------
 ** /v1/check
 */
-/* One request object's decision (decision.md section 3), or its error. */
-static void check_one(srv_worker *w, srv_response *rs, const char *json,
-                      size_t len)
+/* A request object's error: {"error": msg}, and in an array (in_array) the
+** element's own "status"; extra is more members, or "". */
+static int check_error(srv_worker *w, srv_response *rs, int status,
+                       const char *msg, int in_array, const char *extra)
+{
+    char tail[64];
+    snprintf(tail, sizeof tail, ",\"status\":%d", status);
+    body(w, rs, "{\"error\":");
+    json_string(w, rs, msg);
+    body(w, rs, extra);
+    body(w, rs, in_array ? tail : "");
+    body(w, rs, "}");
+    return status;
+}
+
+/* The HTTP status of a request object that does not parse: 404 when it
+** names a resource the estate does not have, 500 out of memory, else 400
+** (it is not a valid decision.md request). */
+static int parse_status(moat_status rc)
+{
+    return rc == MOAT_E_NOTFOUND ? 404 : rc == MOAT_E_NOMEM ? 500 : 400;
+}
+
+/* One request object's decision (decision.md section 3), or its error.
+** Returns its status: 200 decided, else as parse_status, or 500. */
+static int check_one(srv_worker *w, srv_response *rs, const char *json,
+                     size_t len, int in_array)
 {
     moat_error err;
-    if (moat_request_parse(w->q, json, len, &err) != MOAT_OK) {
-        body(w, rs, "{\"error\":");
-        json_string(w, rs, err.message);
-        body(w, rs, "}");
-        return;
-    }
-    if (moat_explain(w->q, w->x, 0) != MOAT_OK) {
-        body(w, rs,
-             "{\"error\":\"internal error: the request is denied\","
-             "\"decision\":\"deny\"}");
-        return;
-    }
+    moat_status rc = moat_request_parse(w->q, json, len, &err);
+    if (rc != MOAT_OK)
+        return check_error(w, rs, parse_status(rc), err.message, in_array,
+                           "");
+    if (moat_explain(w->q, w->x, 0) != MOAT_OK)
+        return check_error(w, rs, 500, "internal error: the request is denied",
+                           in_array, ",\"decision\":\"deny\"");
     const moat_decision *d = moat_explanation_decision(w->x);
     const char *resource = moat_request_resource_id(w->q);
     srv_metrics_decision(w->metrics, resource ? resource : "unknown",
@@ -300,13 +319,32 @@ static void check_one(srv_worker *w, srv_response *rs, const char *json,
     size_t room = w->cap - rs->body_len;
     size_t need = moat_explanation_json(w->x, w->buf + rs->body_len, room);
     if (need >= room) {
-        if (srv_body_reserve(w, rs, need) != 0) {
-            body(w, rs, "{\"error\":\"out of memory\"}");
-            return;
-        }
+        if (srv_body_reserve(w, rs, need) != 0)
+            return check_error(w, rs, 500, "out of memory", in_array, "");
         moat_explanation_json(w->x, w->buf + rs->body_len, need + 1);
     }
     rs->body_len += need;
+    return 200;
+}
+
+/* An array: 200, each element's decision or error (with its status) in
+** its place. */
+static void check_array(srv_worker *w, srv_response *rs, const moat_doc *doc,
+                        const moat_node *root)
+{
+    body(w, rs, "[");
+    for (const moat_node *c = moat_node_child(root); c;
+         c = moat_node_next(c)) {
+        char *one = moat_doc_slice(doc, c);
+        if (one)
+            check_one(w, rs, one, strlen(one), 1);
+        else
+            check_error(w, rs, 500, "out of memory", 1, "");
+        moat_free(one);
+        if (moat_node_next(c))
+            body(w, rs, ",");
+    }
+    body(w, rs, "]\n");
 }
 
 static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
@@ -331,21 +369,9 @@ static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
     rs->status = 200;
     rs->content_type = "application/json";
     if (moat_node_kind(root) == MOAT_NODE_ARRAY) {
-        body(w, rs, "[");
-        for (const moat_node *c = moat_node_child(root); c;
-             c = moat_node_next(c)) {
-            char *one = moat_doc_slice(doc, c);
-            if (one)
-                check_one(w, rs, one, strlen(one));
-            else
-                body(w, rs, "{\"error\":\"out of memory\"}");
-            moat_free(one);
-            if (moat_node_next(c))
-                body(w, rs, ",");
-        }
-        body(w, rs, "]\n");
+        check_array(w, rs, doc, root);
     } else if (moat_node_kind(root) == MOAT_NODE_OBJECT) {
-        check_one(w, rs, rq->body, rq->body_len);
+        rs->status = check_one(w, rs, rq->body, rq->body_len, 0);
         body(w, rs, "\n");
     } else {
         error_json(w, rs, 400,
