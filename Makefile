@@ -34,6 +34,7 @@ SERVE_SRC := $(sort $(wildcard serve/*.c))
 # What the serve fuzz target needs besides the library: the endpoints and
 # the pieces of the command they use.
 SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
+                  serve/serve_watch.c \
                   serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
 CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC)

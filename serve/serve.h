@@ -59,6 +59,7 @@ typedef struct srv_settings {
     size_t max_body;      /* bytes */
     unsigned timeout_ms;  /* reading a request */
     unsigned poll_ms;     /* how often files are checked for changes */
+    unsigned settle_ms;   /* how long a change must be still to be loaded */
     unsigned shutdown_ms; /* graceful shutdown: longest wait */
     int lenient;
     unsigned trusted;   /* SRV_TRUST_* */
@@ -78,6 +79,32 @@ typedef struct srv_snapshot {
     int refs;          /* under srv_state.lock */
 } srv_snapshot;
 
+/* A file the estate is read from, as a poll saw it (serve_watch.c). */
+enum { SRV_FILE_ESTATE = 'e', SRV_FILE_TOPOLOGY = 't', SRV_FILE_KEYS = 'k' };
+
+typedef struct srv_file {
+    char *path;
+    uint64_t sig; /* size, inode, modification time */
+    char kind;    /* SRV_FILE_* */
+    char present;
+} srv_file;
+
+typedef struct srv_files {
+    srv_file *v;
+    size_t n;
+} srv_files;
+
+/* Every file the settings name (a directory's *.json files, sorted; an
+** estate file, the topology and the keys even when missing); 0, or -1 out
+** of memory. */
+int srv_files_observe(const srv_settings *st, srv_files *out);
+void srv_files_free(srv_files *f);
+int srv_files_equal(const srv_files *a, const srv_files *b);
+/* The first file present in was and missing from now, or NULL; *count
+** how many are. */
+const char *srv_files_vanished(const srv_files *was, const srv_files *now,
+                               size_t *count);
+
 typedef struct srv_state {
     const srv_settings *settings;
     pthread_mutex_t lock;
@@ -85,20 +112,34 @@ typedef struct srv_state {
     _Atomic uint64_t revision; /* of current: the workers' fast check */
     _Atomic uint64_t reload_errors;
     _Atomic uint64_t reloads;
-    char last_error[512]; /* under lock; "" when the last load
-                             succeeded */
-    uint64_t signature;   /* of the files, at the last attempt */
-    int log_fd;           /* the decision log, or -1 */
+    _Atomic unsigned vanished; /* files of the estate in force that are
+                                  gone, kept until SIGHUP */
+    char last_error[512];      /* under lock; "" when the last load
+                                  succeeded */
+    char pending[512];         /* under lock: a change on disk that is not
+                                  in force yet, and why; "" when none */
+    /* The main thread's alone (polls and reloads): */
+    srv_files loaded;        /* the files the estate in force came from */
+    srv_files seen;          /* what the polls see, when that differs */
+    uint64_t seen_since_ms;  /* since when seen has not changed */
+    int seen_done;           /* seen was acted on: wait for a change */
+    int log_fd;              /* the decision log, or -1 */
 } srv_state;
 
 /* Loads the first estate; -1 after printing why. */
 int srv_state_init(srv_state *s, const srv_settings *settings);
 void srv_state_free(srv_state *s);
-/* Loads again (a new snapshot, swapped in whole) when forced or when the
-** files changed; a failure keeps the estate in force, counts and reports.
-** Returns 1 when a new estate is in force, 0 when nothing changed, -1 on a
+/* SIGHUP: loads the files as they are now (a new snapshot, swapped in
+** whole), vanished ones let go; a failure keeps the estate in force,
+** counts and reports. Returns 1 when a new estate is in force, -1 on a
 ** failed load. */
-int srv_state_reload(srv_state *s, int force);
+int srv_state_reload(srv_state *s);
+/* --poll: loads a change once the files have been still for --settle
+** (the same answers), unless a file of the estate in force has vanished:
+** that waits for srv_state_reload, and says so (stderr, /healthz,
+** /metrics). 1 when a new estate is in force, 0 when not, -1 on a failed
+** load. */
+int srv_state_poll(srv_state *s);
 /* A reference to the estate in force. */
 srv_snapshot *srv_state_acquire(srv_state *s);
 void srv_state_release(srv_state *s, srv_snapshot *snap);

@@ -384,12 +384,23 @@ static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
 /*--------------------------------------------------------------------------
 ** /healthz
 */
+/* text as a JSON string, or null when empty. */
+static void json_string_or_null(srv_worker *w, srv_response *rs,
+                                const char *text)
+{
+    if (text[0])
+        json_string(w, rs, text);
+    else
+        body(w, rs, "null");
+}
+
 static void health(srv_worker *w, srv_response *rs)
 {
     srv_state *s = w->state;
-    char err[512];
+    char err[512], pending[512];
     pthread_mutex_lock(&s->lock);
     snprintf(err, sizeof err, "%s", s->last_error);
+    snprintf(pending, sizeof pending, "%s", s->pending);
     int64_t loaded = s->current->loaded_at;
     pthread_mutex_unlock(&s->lock);
     moat_estate_stats st;
@@ -406,10 +417,9 @@ static void health(srv_worker *w, srv_response *rs)
     rs->status = 200;
     rs->content_type = "application/json";
     body(w, rs, text);
-    if (err[0])
-        json_string(w, rs, err);
-    else
-        body(w, rs, "null");
+    json_string_or_null(w, rs, err);
+    body(w, rs, ",\"pending_reload\":");
+    json_string_or_null(w, rs, pending);
     body(w, rs, "}\n");
 }
 

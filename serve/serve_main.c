@@ -39,6 +39,8 @@ static const char usage[] =
     "  --timeout SECONDS       to read a request (default 10)\n"
     "  --poll SECONDS          how often the files are checked for changes\n"
     "                          (default 1; 0: only on SIGHUP)\n"
+    "  --settle SECONDS        a change is loaded once the files have been\n"
+    "                          still this long (default 3)\n"
     "  --shutdown-timeout S    longest wait for requests in flight at\n"
     "                          SIGTERM (default 10)\n"
     "  --trust-header NAME     believe this header from the proxy in front\n"
@@ -63,10 +65,13 @@ static const char usage[] =
     "trusted header that names one thing) is refused with 400, and its\n"
     "connection closed.\n"
     "\n"
-    "The estate reloads on SIGHUP and when its files change: it is loaded\n"
-    "aside and swapped in whole; one that does not load leaves the previous\n"
-    "one in force (reported on stderr, /healthz and /metrics). SIGUSR1\n"
-    "reopens the decision log; SIGTERM finishes the requests in flight.\n"
+    "The estate reloads on SIGHUP and when its files change (once they have\n"
+    "been still for --settle): it is loaded aside and swapped in whole; one\n"
+    "that does not load leaves the previous one in force. A file of the\n"
+    "estate in force that vanishes is let go on SIGHUP only: until then the\n"
+    "estate in force stays. Both are reported on stderr, /healthz and\n"
+    "/metrics. SIGUSR1 reopens the decision log; SIGTERM finishes the\n"
+    "requests in flight.\n"
     "\n"
     "Exit status: 0 stopped, 2 usage error, 3 the estate does not load at\n"
     "start, 4 cannot listen.\n";
@@ -78,7 +83,7 @@ static const cli_spec spec[] = {
     {"threads", 1, 0},      {"max-body", 1, 0},         {"timeout", 1, 0},
     {"poll", 1, 0},         {"shutdown-timeout", 1, 0}, {"config", 1, 'c'},
     {"lenient", 0, 0},      {"trust-header", 1, 0},     {"forwarded-hops", 1, 0},
-    {"help", 0, 'h'},       {NULL, 0, 0},
+    {"settle", 1, 0},       {"help", 0, 'h'},           {NULL, 0, 0},
 };
 
 /* A number in [min, max]; -1 after printing why. */
@@ -123,6 +128,7 @@ static const struct {
     {"max-body", 1024, 1L << 30, offsetof(srv_settings, max_body), 'z'},
     {"timeout", 1, 3600, offsetof(srv_settings, timeout_ms), 's'},
     {"poll", 0, 3600, offsetof(srv_settings, poll_ms), 's'},
+    {"settle", 0, 3600, offsetof(srv_settings, settle_ms), 's'},
     {"shutdown-timeout", 0, 3600, offsetof(srv_settings, shutdown_ms), 's'},
     {"forwarded-hops", 1, 64, offsetof(srv_settings, forwarded_hops), 'i'},
 };
@@ -248,6 +254,7 @@ static int settings_from(srv_settings *st, const cli_args *a, char **config)
     st->max_body = 1 << 20;
     st->timeout_ms = 10000;
     st->poll_ms = 1000;
+    st->settle_ms = 3000;
     st->shutdown_ms = 10000;
     st->forwarded_hops = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -289,11 +296,11 @@ static void supervise(srv_state *s, const sigset_t *signals)
             return;
         }
         if (sig == SIGHUP)
-            srv_state_reload(s, 1);
+            srv_state_reload(s);
         else if (sig == SIGUSR1)
             srv_state_reopen_log(s);
         else if (sig < 0 && errno == EAGAIN)
-            srv_state_reload(s, 0);
+            srv_state_poll(s);
     }
 }
 

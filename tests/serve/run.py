@@ -153,7 +153,8 @@ def test_endpoints(moat, tmp):
                    "X-Forwarded-For"))
     st, h, b = curl(s.url("/healthz"))
     check(st == 200 and b["status"] == "ok" and b["revision"] == 1 and
-          b["resources"] == 5 and b["last_reload_error"] is None,
+          b["resources"] == 5 and b["last_reload_error"] is None and
+          b["pending_reload"] is None,
           "healthz: %s %s" % (st, b))
     # /v1/check: one, an array with bad elements, errors.
     st, h, b = curl(s.url("/v1/check"), data=json.dumps(
