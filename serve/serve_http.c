@@ -7,7 +7,9 @@
 ** other process of the same user bind the same port, and the kernel then
 ** spreads connections between the two, so a second `moat serve` with
 ** another estate would answer some of the requests (socket(7)). Without it
-** a port in use is refused at bind (EADDRINUSE).
+** a port in use is refused at bind (EADDRINUSE). h2o's own server shares
+** its listeners the same way (2.2.5 src/main.c, run_loop: "dup the
+** listener fd for other threads").
 **
 ** Why h2o: Debian's libh2o-evloop is the fastest packaged HTTP/1.1 server
 ** library measured on this machine class (reference/performance-anchors.md
