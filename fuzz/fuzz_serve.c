@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -75,8 +76,23 @@ static const char *line(const char **p, const char *end, size_t *n)
     return s;
 }
 
-static void check_response(const srv_response *rs)
+/* Lines named name in the request. */
+static size_t count(const srv_request *rq, const char *name)
 {
+    size_t n = 0;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        n += rq->headers[i].name_len == strlen(name) &&
+             strncasecmp(rq->headers[i].name, name, strlen(name)) == 0;
+    return n;
+}
+
+static void check_response(const srv_request *rq, const srv_response *rs)
+{
+    size_t lengths = count(rq, "content-length");
+    size_t codings = count(rq, "transfer-encoding");
+    if ((lengths > 1 || (lengths && codings) || count(rq, "host") > 1) &&
+        rs->status != 431 && (rs->status != 400 || !rs->close))
+        __builtin_trap(); /* an ambiguous head is refused, and closed */
     if (rs->endpoint == SRV_EP_AUTHZ) {
         const char *decision = NULL;
         for (size_t i = 0; i < rs->n_headers; i++)
@@ -86,15 +102,20 @@ static void check_response(const srv_response *rs)
             __builtin_trap();
         int allow = strcmp(decision, "allow") == 0;
         if (allow != (rs->status == 200) || (allow && rs->body_len) ||
-            (!allow && (rs->status != 403 || rs->body_len == 0)))
+            (!allow && ((rs->status != 403 && rs->status != 400) ||
+                        rs->body_len == 0)))
             __builtin_trap(); /* an allow must be exactly a bodiless 200 */
         for (size_t i = 0; i < rs->n_headers; i++)
             if (strcmp(rs->headers[i].name, "x-moat-error") == 0 && allow)
                 __builtin_trap(); /* an error never allows */
     }
-    if (rs->endpoint == SRV_EP_CHECK && rs->status == 200) {
+    if (rs->endpoint == SRV_EP_CHECK) {
+        /* Always JSON; a single request not decided is an error object
+        ** under a status that says why, never a 200. */
         cJSON *j = cJSON_ParseWithLength(rs->body, rs->body_len);
-        if (j == NULL)
+        if (j == NULL ||
+            (cJSON_IsObject(j) &&
+             (rs->status == 200) == cJSON_HasObjectItem(j, "error")))
             __builtin_trap();
         cJSON_Delete(j);
     }
@@ -103,6 +124,9 @@ static void check_response(const srv_response *rs)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     setup();
+    /* Both trust models, and one or two hops, chosen by the input. */
+    settings.trusted = size & 1 ? 0x7fu : 0;
+    settings.forwarded_hops = size & 2 ? 2 : 1;
     const char *p = (const char *)data, *end = p + size;
     size_t n;
     const char *first = line(&p, end, &n);
@@ -129,9 +153,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                       sp + 1,  (size_t)(first + n - sp - 1),
                       headers, nh,
                       p,       (size_t)(end - p),
-                      NULL};
+                      NULL,    NULL};
     srv_response rs;
     srv_handle(&worker, &rq, &rs);
-    check_response(&rs);
+    check_response(&rq, &rs);
     return 0;
 }

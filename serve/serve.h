@@ -32,6 +32,18 @@
 */
 #define SRV_MAX_ESTATES 32
 
+/* The headers /v1/authz believes only when the operator says the proxy in
+** front sets them (--trust-header NAME; serve_headers.c). */
+enum {
+    SRV_TRUST_REAL_IP = 1u << 0,         /* X-Real-IP: the client */
+    SRV_TRUST_FORWARDED_FOR = 1u << 1,   /* X-Forwarded-For: the client */
+    SRV_TRUST_LOCAL_ADDRESS = 1u << 2,   /* X-Moat-Local-Address: listener */
+    SRV_TRUST_ORIGINAL_URI = 1u << 3,    /* X-Original-URI: path and query */
+    SRV_TRUST_ORIGINAL_METHOD = 1u << 4, /* X-Original-Method */
+    SRV_TRUST_ORIGINAL_HOST = 1u << 5,   /* X-Original-Host: the host */
+    SRV_TRUST_FORWARDED_HOST = 1u << 6   /* X-Forwarded-Host: the host */
+};
+
 typedef struct srv_settings {
     const char *estates[SRV_MAX_ESTATES];
     int n_estates;
@@ -47,9 +59,12 @@ typedef struct srv_settings {
     size_t max_body;      /* bytes */
     unsigned timeout_ms;  /* reading a request */
     unsigned poll_ms;     /* how often files are checked for changes */
+    unsigned settle_ms;   /* how long a change must be still to be loaded */
     unsigned shutdown_ms; /* graceful shutdown: longest wait */
     int lenient;
     const char *service_tags; /* Azure's service-tag file, or NULL */
+    unsigned trusted;         /* SRV_TRUST_* */
+    int forwarded_hops; /* the client: this entry from the right of XFF */
 } srv_settings;
 
 /*--------------------------------------------------------------------------
@@ -65,6 +80,38 @@ typedef struct srv_snapshot {
     int refs;          /* under srv_state.lock */
 } srv_snapshot;
 
+/* A file the estate is read from, as a poll saw it (serve_watch.c). */
+enum {
+    SRV_FILE_ESTATE = 'e',
+    SRV_FILE_TOPOLOGY = 't',
+    SRV_FILE_KEYS = 'k',
+    SRV_FILE_SERVICE_TAGS = 's'
+};
+
+typedef struct srv_file {
+    char *path;
+    uint64_t sig; /* size, inode, modification time */
+    char kind;    /* SRV_FILE_* */
+    char present;
+} srv_file;
+
+typedef struct srv_files {
+    srv_file *v;
+    size_t n;
+} srv_files;
+
+/* Every file the settings name (a directory's *.json files, sorted; an
+** estate file, the topology, the keys and the service tags even when
+** missing); 0, or -1 out
+** of memory. */
+int srv_files_observe(const srv_settings *st, srv_files *out);
+void srv_files_free(srv_files *f);
+int srv_files_equal(const srv_files *a, const srv_files *b);
+/* The first file present in was and missing from now, or NULL; *count
+** how many are. */
+const char *srv_files_vanished(const srv_files *was, const srv_files *now,
+                               size_t *count);
+
 typedef struct srv_state {
     const srv_settings *settings;
     pthread_mutex_t lock;
@@ -72,20 +119,34 @@ typedef struct srv_state {
     _Atomic uint64_t revision; /* of current: the workers' fast check */
     _Atomic uint64_t reload_errors;
     _Atomic uint64_t reloads;
-    char last_error[512]; /* under lock; "" when the last load
-                             succeeded */
-    uint64_t signature;   /* of the files, at the last attempt */
-    int log_fd;           /* the decision log, or -1 */
+    _Atomic unsigned vanished; /* files of the estate in force that are
+                                  gone, kept until SIGHUP */
+    char last_error[512];      /* under lock; "" when the last load
+                                  succeeded */
+    char pending[512];         /* under lock: a change on disk that is not
+                                  in force yet, and why; "" when none */
+    /* The main thread's alone (polls and reloads): */
+    srv_files loaded;        /* the files the estate in force came from */
+    srv_files seen;          /* what the polls see, when that differs */
+    uint64_t seen_since_ms;  /* since when seen has not changed */
+    int seen_done;           /* seen was acted on: wait for a change */
+    int log_fd;              /* the decision log, or -1 */
 } srv_state;
 
 /* Loads the first estate; -1 after printing why. */
 int srv_state_init(srv_state *s, const srv_settings *settings);
 void srv_state_free(srv_state *s);
-/* Loads again (a new snapshot, swapped in whole) when forced or when the
-** files changed; a failure keeps the estate in force, counts and reports.
-** Returns 1 when a new estate is in force, 0 when nothing changed, -1 on a
+/* SIGHUP: loads the files as they are now (a new snapshot, swapped in
+** whole), vanished ones let go; a failure keeps the estate in force,
+** counts and reports. Returns 1 when a new estate is in force, -1 on a
 ** failed load. */
-int srv_state_reload(srv_state *s, int force);
+int srv_state_reload(srv_state *s);
+/* --poll: loads a change once the files have been still for --settle
+** (the same answers), unless a file of the estate in force has vanished:
+** that waits for srv_state_reload, and says so (stderr, /healthz,
+** /metrics). 1 when a new estate is in force, 0 when not, -1 on a failed
+** load. */
+int srv_state_poll(srv_state *s);
 /* A reference to the estate in force. */
 srv_snapshot *srv_state_acquire(srv_state *s);
 void srv_state_release(srv_state *s, srv_snapshot *snap);
@@ -126,6 +187,11 @@ typedef struct srv_header {
     size_t value_len;
 } srv_header;
 
+/* A request as the endpoints see it. headers are every header line as the
+** client sent it, in order, repeated names and Content-Length,
+** Transfer-Encoding and Host included (HTTP/1: read again from the
+** request's own bytes, since h2o keeps only one of each of those); an
+** HTTP/2 request's authority is a line named ":authority". */
 typedef struct srv_request {
     const char *method;
     size_t method_len;
@@ -136,6 +202,8 @@ typedef struct srv_request {
     const char *body;
     size_t body_len;
     const struct sockaddr *peer; /* the TCP peer */
+    const char *unreadable;      /* why the server could not list the
+                                    header lines (refused), or NULL */
 } srv_request;
 
 #define SRV_MAX_RESPONSE_HEADERS 12
@@ -149,6 +217,7 @@ typedef struct srv_response {
     char *body; /* the worker's buffer */
     size_t body_len;
     int endpoint; /* SRV_EP_* */
+    int close;    /* close the connection after the answer */
 } srv_response;
 
 /* A worker: its requests bound to the estate in force, its buffers and
@@ -173,6 +242,43 @@ void srv_worker_free(srv_worker *w);
 ** (the worker keeps deciding with what it has, or denies). */
 int srv_worker_refresh(srv_worker *w);
 
+/*--------------------------------------------------------------------------
+** Reading the request's header lines (serve_headers.c).
+*/
+/* The first line named name (case-insensitive), or NULL; *count, when not
+** NULL, is how many lines have that name. */
+const srv_header *srv_header_find(const srv_request *rq, const char *name,
+                                  size_t *count);
+/* Why the request's head cannot be read one way only, or NULL: its body's
+** length (more than one Content-Length or Transfer-Encoding line, or both:
+** RFC 9112 section 6.3), a line folded onto the previous one (section
+** 5.2), more than one Host line, :authority and Host that disagree. Such a
+** request is refused and its connection closed. */
+const char *srv_head_problem(const srv_request *rq);
+
+/* The SRV_TRUST_* bit of a header name (any case), or 0 when moat does not
+** read it. */
+unsigned srv_trust_bit(const char *name);
+
+/* The original request /v1/authz decides, as the trusted headers (and the
+** request itself) describe it. */
+typedef struct srv_origin {
+    http_in http; /* method, path, host, Authorization (into the request) */
+    char ip[64];  /* the client's address, as text */
+    struct sockaddr_storage source;
+    int have_source;
+    char local_ip[64];
+    struct sockaddr_storage local; /* the listener, when have_local */
+    int have_local;
+    const char *deny; /* a header names no address: the request denies */
+} srv_origin;
+
+/* Reads rq into o. NULL, or why the request is refused (400): a header
+** that must name one thing has two lines, X-Forwarded-For has fewer
+** entries than --forwarded-hops, or no trusted source header is there. */
+const char *srv_origin_read(const srv_request *rq, const srv_settings *st,
+                            srv_origin *o);
+
 /* Answers rq. Never fails: an internal error is a 403 (authz) or a 500
 ** (the others), said in the body. */
 void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs);
@@ -181,7 +287,10 @@ void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs);
 ** the worker's buffer. */
 void srv_metrics_render(srv_worker *w, srv_response *rs);
 
-/* Grows the worker's body buffer; 0, or -1 out of memory. */
+/* Makes room for n more bytes of body (and a terminating NUL) in the
+** worker's buffer; 0, or -1 out of memory. */
+int srv_body_reserve(srv_worker *w, srv_response *rs, size_t n);
+/* Appends n bytes of s to the body; 0, or -1 out of memory. */
 int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n);
 
 /*--------------------------------------------------------------------------

@@ -2,16 +2,16 @@
 ** serve_endpoints.c - what each endpoint answers (serve.h), on a request
 ** type of our own, so the same code runs under h2o and under the fuzzer.
 **
-** /v1/authz reads the original request the way both callers send it:
+** /v1/authz reads the original request the way both callers send it, from
+** the headers the operator trusts (serve_headers.c, docs/serve.md):
 **   method  X-Original-Method, else the request's own (Envoy forwards the
 **           original method)
 **   path    X-Original-URI (nginx: proxy_set_header X-Original-URI
 **           $request_uri), else what follows /v1/authz (Envoy's
 **           path_prefix)
-**   host    X-Original-Host, X-Forwarded-Host, else Host
-**   client  X-Real-IP, else the last X-Forwarded-For entry (the one the
-**           proxy in front appended; earlier ones are the client's word),
-**           else the TCP peer
+**   host    X-Original-Host, X-Forwarded-Host, else :authority or Host
+**   client  X-Real-IP, else the --forwarded-hops-th X-Forwarded-For entry
+**           from the right, else (neither trusted) the TCP peer
 **   local   X-Moat-Local-Address (ip:port the original request came in on:
 **           the topology's private endpoint listeners)
 ** and Authorization. A header that is there but names no address denies:
@@ -19,12 +19,9 @@
 */
 #include "serve.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,19 +69,29 @@ int srv_worker_refresh(srv_worker *w)
     return 0;
 }
 
+int srv_body_reserve(srv_worker *w, srv_response *rs, size_t n)
+{
+    if (n > SIZE_MAX / 2 - rs->body_len)
+        return -1;
+    size_t need = rs->body_len + n + 1; /* and the terminating NUL */
+    if (need <= w->cap)
+        return 0;
+    size_t cap = w->cap;
+    while (cap < need)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL)
+        return -1;
+    w->buf = b;
+    w->cap = cap;
+    rs->body = b;
+    return 0;
+}
+
 int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n)
 {
-    if (rs->body_len + n + 1 > w->cap) {
-        size_t cap = w->cap;
-        while (cap < rs->body_len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (b == NULL)
-            return -1;
-        w->buf = b;
-        w->cap = cap;
-        rs->body = b;
-    }
+    if (srv_body_reserve(w, rs, n) != 0)
+        return -1;
     memcpy(w->buf + rs->body_len, s, n);
     rs->body_len += n;
     w->buf[rs->body_len] = '\0';
@@ -127,16 +134,6 @@ static void header(srv_worker *w, srv_response *rs, const char *name,
     rs->headers[rs->n_headers++] = (srv_header){name, strlen(name), v, n};
 }
 
-static const srv_header *find(const srv_request *rq, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < rq->n_headers; i++)
-        if (rq->headers[i].name_len == n &&
-            strncasecmp(rq->headers[i].name, name, n) == 0)
-            return &rq->headers[i];
-    return NULL;
-}
-
 /* An error as JSON: {"error": "..."}. */
 static void error_json(srv_worker *w, srv_response *rs, int status,
                        const char *msg)
@@ -147,6 +144,19 @@ static void error_json(srv_worker *w, srv_response *rs, int status,
     body(w, rs, "{\"error\":");
     json_string(w, rs, msg);
     body(w, rs, "}\n");
+}
+
+/* A request refused for its head: 400, the connection closed (nothing
+** after it on the connection can be trusted to be where the client meant
+** it), and on /v1/authz a deny that says why. */
+static void refuse(srv_worker *w, srv_response *rs, const char *why)
+{
+    error_json(w, rs, 400, why);
+    rs->close = 1;
+    if (rs->endpoint == SRV_EP_AUTHZ) {
+        header(w, rs, "x-moat-decision", "deny");
+        header(w, rs, "x-moat-error", why);
+    }
 }
 
 /* The time, ISO 8601 UTC, formatted once a second per worker. */
@@ -167,121 +177,6 @@ static const char *now_iso(void)
 /*--------------------------------------------------------------------------
 ** /v1/authz
 */
-/* "a.b.c.d", "a.b.c.d:port", "v6", "[v6]:port", trimmed: the address into
-** ss and text. -1 when it is not one. */
-static int parse_address(const char *s, size_t n, char *text, size_t cap,
-                         struct sockaddr_storage *ss, int with_port)
-{
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    const char *port = NULL;
-    if (n && *s == '[') {
-        const char *close = memchr(s, ']', n);
-        if (close == NULL)
-            return -1;
-        if (close + 1 < s + n && close[1] == ':')
-            port = close + 2;
-        n = (size_t)(close - s - 1);
-        s++;
-    } else {
-        const char *colon = memchr(s, ':', n);
-        /* One colon is IPv4 with a port; more is IPv6 without one. */
-        if (colon &&
-            memchr(colon + 1, ':', n - (size_t)(colon - s) - 1) == NULL) {
-            port = colon + 1;
-            n = (size_t)(colon - s);
-        }
-    }
-    if (n == 0 || n >= cap || n >= 64)
-        return -1;
-    memcpy(text, s, n);
-    text[n] = '\0';
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    unsigned p = port ? (unsigned)strtoul(port, NULL, 10) : 0;
-    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)p);
-    } else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)p);
-    } else {
-        return -1;
-    }
-    return with_port && port == NULL ? -1 : 0;
-}
-
-/* The client's address (see the top of this file); -1 when a header names
-** none. */
-static int client_address(const srv_request *rq, char *ip, size_t cap,
-                          struct sockaddr_storage *ss)
-{
-    const srv_header *h = find(rq, "x-real-ip");
-    if (h)
-        return parse_address(h->value, h->value_len, ip, cap, ss, 0);
-    h = find(rq, "x-forwarded-for");
-    if (h) {
-        const char *last = h->value, *end = h->value + h->value_len;
-        for (const char *p = h->value; p < end; p++)
-            if (*p == ',')
-                last = p + 1;
-        return parse_address(last, (size_t)(end - last), ip, cap, ss, 0);
-    }
-    if (rq->peer == NULL)
-        return -1;
-    memset(ss, 0, sizeof *ss);
-    if (rq->peer->sa_family == AF_INET) {
-        memcpy(ss, rq->peer, sizeof(struct sockaddr_in));
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)rq->peer)->sin_addr,
-                  ip, (socklen_t)cap);
-        return 0;
-    }
-    if (rq->peer->sa_family == AF_INET6) {
-        memcpy(ss, rq->peer, sizeof(struct sockaddr_in6));
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)rq->peer)->sin6_addr,
-                  ip, (socklen_t)cap);
-        return 0;
-    }
-    return -1;
-}
-
-/* The original request's method, path and host. */
-static void original(const srv_request *rq, http_in *in)
-{
-    const srv_header *h = find(rq, "x-original-method");
-    in->method = h ? h->value : rq->method;
-    in->method_len = h ? h->value_len : rq->method_len;
-    h = find(rq, "x-original-uri");
-    if (h) {
-        in->uri = h->value;
-        in->uri_len = h->value_len;
-    } else {
-        in->uri = rq->path + 9; /* after /v1/authz */
-        in->uri_len = rq->path_len - 9;
-        if (in->uri_len == 0 || in->uri[0] == '?') {
-            in->uri = "/";
-            in->uri_len = 1;
-        }
-    }
-    h = find(rq, "x-original-host");
-    if (h == NULL)
-        h = find(rq, "x-forwarded-host");
-    if (h == NULL)
-        h = find(rq, "host");
-    if (h) {
-        in->host = h->value;
-        in->host_len = h->value_len;
-    }
-    h = find(rq, "authorization");
-    if (h) {
-        in->authorization = h->value;
-        in->authorization_len = h->value_len;
-    }
-}
-
 static void log_decision(srv_worker *w, const gate_verdict *v,
                          const http_in *in)
 {
@@ -304,110 +199,152 @@ static void log_decision(srv_worker *w, const gate_verdict *v,
     (void)rc;
 }
 
-static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
+/* The verdict on a request whose source or listener is unreadable. */
+static void error_verdict(gate_verdict *v, const srv_origin *o)
 {
-    const srv_settings *st = w->state->settings;
-    gate_input in;
-    memset(&in, 0, sizeof in);
-    original(rq, &in.http);
-    in.http.account_from = st->account_from;
-    in.http.endpoint = st->endpoint;
-    char ip[64] = "", local_ip[64];
-    struct sockaddr_storage src, local;
-    int have_source = client_address(rq, ip, sizeof ip, &src) == 0;
-    in.source_ip = ip;
-    in.source = have_source ? (const struct sockaddr *)&src : NULL;
-    const srv_header *lh = find(rq, "x-moat-local-address");
-    int bad_local = lh && parse_address(lh->value, lh->value_len, local_ip,
-                                        sizeof local_ip, &local, 1) != 0;
-    if (lh && !bad_local)
-        in.local = (const struct sockaddr *)&local;
-    const srv_snapshot *snap = w->snap;
-    gate_config cfg = {snap->estate,
-                       snap->topo,
-                       snap->keys,
-                       {st->issuer, st->audience, (int64_t)time(NULL), 60}};
-    gate_verdict v;
-    if (!have_source || bad_local) {
-        memset(&v, 0, sizeof v);
-        v.error = 1;
-        v.rule = "";
-        v.source_ip = ip;
-        snprintf(v.why, sizeof v.why, "%s",
-                 bad_local ? "x-moat-local-address names no address:port"
-                           : "no client address (x-real-ip or "
-                             "x-forwarded-for names none)");
-    } else {
-        gate_decide(&cfg, w->q, w->x, &in, &v);
-    }
-    int allow = gate_allows(&v);
-    const char *category = gate_category(&v);
-    /* Labels come from the estate only: names a client sends would grow
-    ** the metrics without bound. */
-    const char *resource = v.error ? NULL : moat_request_resource_id(w->q);
-    if (resource == NULL)
-        resource = "unknown";
-    srv_metrics_decision(w->metrics, resource, allow, category);
-    log_decision(w, &v, &in.http);
+    memset(v, 0, sizeof *v);
+    v->error = 1;
+    v->rule = "";
+    v->source_ip = o->ip;
+    snprintf(v->why, sizeof v->why, "%s", o->deny);
+}
+
+/* The answer: x-moat-* headers, and Azure's 403 when it denies. */
+static void authz_answer(srv_worker *w, srv_response *rs,
+                         const gate_verdict *v, int allow,
+                         const char *category)
+{
     char rev[24];
-    snprintf(rev, sizeof rev, "%llu", (unsigned long long)snap->revision);
+    snprintf(rev, sizeof rev, "%llu", (unsigned long long)w->snap->revision);
     header(w, rs, "x-moat-decision", allow ? "allow" : "deny");
     header(w, rs, "x-moat-category", category);
-    header(w, rs, "x-moat-rule", v.rule);
+    header(w, rs, "x-moat-rule", v->rule);
     header(w, rs, "x-moat-estate-revision", rev);
-    if (v.error)
-        header(w, rs, "x-moat-error", v.why);
+    if (v->error)
+        header(w, rs, "x-moat-error", v->why);
     if (allow) { /* no body: nginx keeps its upstream connection */
         rs->status = 200;
         return;
     }
     char id[37], deny[8192]; /* a vault's message names the caller */
     gate_request_id(id);
-    size_t n = gate_denial_body(&v, id, now_iso(), deny, sizeof deny,
+    size_t n = gate_denial_body(v, id, now_iso(), deny, sizeof deny,
                                 &rs->content_type);
     rs->status = 403;
     srv_body_append(w, rs, deny, n);
-    if (!v.map.vault)
+    if (!v->map.vault)
         header(w, rs, "x-ms-error-code", "AuthorizationFailure");
     header(w, rs, "x-ms-request-id", id);
+}
+
+static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    const srv_settings *st = w->state->settings;
+    srv_origin o;
+    const char *refused = srv_origin_read(rq, st, &o);
+    if (refused) {
+        refuse(w, rs, refused);
+        return;
+    }
+    gate_input in = {o.http, o.ip,
+                     o.have_source ? (const struct sockaddr *)&o.source : NULL,
+                     o.have_local ? (const struct sockaddr *)&o.local : NULL};
+    const srv_snapshot *snap = w->snap;
+    gate_config cfg = {snap->estate,
+                       snap->topo,
+                       snap->keys,
+                       {st->issuer, st->audience, (int64_t)time(NULL), 60}};
+    gate_verdict v;
+    if (o.deny)
+        error_verdict(&v, &o);
+    else
+        gate_decide(&cfg, w->q, w->x, &in, &v);
+    int allow = gate_allows(&v);
+    const char *category = gate_category(&v);
+    /* Labels come from the estate only: names a client sends would grow
+    ** the metrics without bound. */
+    const char *resource = v.error ? NULL : moat_request_resource_id(w->q);
+    srv_metrics_decision(w->metrics, resource ? resource : "unknown", allow,
+                         category);
+    log_decision(w, &v, &in.http);
+    authz_answer(w, rs, &v, allow, category);
 }
 
 /*--------------------------------------------------------------------------
 ** /v1/check
 */
-/* One request object's decision (decision.md section 3), or its error. */
-static void check_one(srv_worker *w, srv_response *rs, const char *json,
-                      size_t len)
+/* A request object's error: {"error": msg}, and in an array (in_array) the
+** element's own "status"; extra is more members, or "". */
+static int check_error(srv_worker *w, srv_response *rs, int status,
+                       const char *msg, int in_array, const char *extra)
+{
+    char tail[64];
+    snprintf(tail, sizeof tail, ",\"status\":%d", status);
+    body(w, rs, "{\"error\":");
+    json_string(w, rs, msg);
+    body(w, rs, extra);
+    body(w, rs, in_array ? tail : "");
+    body(w, rs, "}");
+    return status;
+}
+
+/* The HTTP status of a request object that does not parse: 404 when it
+** names a resource the estate does not have, 500 out of memory, else 400
+** (it is not a valid decision.md request). */
+static int parse_status(moat_status rc)
+{
+    return rc == MOAT_E_NOTFOUND ? 404 : rc == MOAT_E_NOMEM ? 500 : 400;
+}
+
+/* One request object's decision (decision.md section 3), or its error.
+** Returns its status: 200 decided, else as parse_status, or 500. */
+static int check_one(srv_worker *w, srv_response *rs, const char *json,
+                     size_t len, int in_array)
 {
     moat_error err;
-    if (moat_request_parse(w->q, json, len, &err) != MOAT_OK) {
-        body(w, rs, "{\"error\":");
-        json_string(w, rs, err.message);
-        body(w, rs, "}");
-        return;
-    }
-    if (moat_explain(w->q, w->x, 0) != MOAT_OK) {
-        body(w, rs,
-             "{\"error\":\"internal error: the request is denied\","
-             "\"decision\":\"deny\"}");
-        return;
-    }
+    moat_status rc = moat_request_parse(w->q, json, len, &err);
+    if (rc != MOAT_OK)
+        return check_error(w, rs, parse_status(rc), err.message, in_array,
+                           "");
+    if (moat_explain(w->q, w->x, 0) != MOAT_OK)
+        return check_error(w, rs, 500, "internal error: the request is denied",
+                           in_array, ",\"decision\":\"deny\"");
     const moat_decision *d = moat_explanation_decision(w->x);
     const char *resource = moat_request_resource_id(w->q);
     srv_metrics_decision(w->metrics, resource ? resource : "unknown",
                          d->verdict == MOAT_ALLOW,
                          moat_category_name(d->category));
+    /* The decision is written in place: what fits, else its length, and
+    ** again once the buffer has room for it. */
     size_t room = w->cap - rs->body_len;
     size_t need = moat_explanation_json(w->x, w->buf + rs->body_len, room);
     if (need >= room) {
-        if (need == 0 || srv_body_append(w, rs, "", need + 1) != 0) {
-            body(w, rs, "{\"error\":\"out of memory\"}");
-            return;
-        }
-        rs->body_len -= need + 1;
+        if (srv_body_reserve(w, rs, need) != 0)
+            return check_error(w, rs, 500, "out of memory", in_array, "");
         moat_explanation_json(w->x, w->buf + rs->body_len, need + 1);
     }
     rs->body_len += need;
+    return 200;
+}
+
+/* An array: 200, each element's decision or error (with its status) in
+** its place. */
+static void check_array(srv_worker *w, srv_response *rs, const moat_doc *doc,
+                        const moat_node *root)
+{
+    body(w, rs, "[");
+    for (const moat_node *c = moat_node_child(root); c;
+         c = moat_node_next(c)) {
+        char *one = moat_doc_slice(doc, c);
+        if (one)
+            check_one(w, rs, one, strlen(one), 1);
+        else
+            check_error(w, rs, 500, "out of memory", 1, "");
+        moat_free(one);
+        if (moat_node_next(c))
+            body(w, rs, ",");
+    }
+    body(w, rs, "]\n");
 }
 
 static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
@@ -432,21 +369,9 @@ static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
     rs->status = 200;
     rs->content_type = "application/json";
     if (moat_node_kind(root) == MOAT_NODE_ARRAY) {
-        body(w, rs, "[");
-        for (const moat_node *c = moat_node_child(root); c;
-             c = moat_node_next(c)) {
-            char *one = moat_doc_slice(doc, c);
-            if (one)
-                check_one(w, rs, one, strlen(one));
-            else
-                body(w, rs, "{\"error\":\"out of memory\"}");
-            moat_free(one);
-            if (moat_node_next(c))
-                body(w, rs, ",");
-        }
-        body(w, rs, "]\n");
+        check_array(w, rs, doc, root);
     } else if (moat_node_kind(root) == MOAT_NODE_OBJECT) {
-        check_one(w, rs, rq->body, rq->body_len);
+        rs->status = check_one(w, rs, rq->body, rq->body_len, 0);
         body(w, rs, "\n");
     } else {
         error_json(w, rs, 400,
@@ -459,12 +384,23 @@ static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
 /*--------------------------------------------------------------------------
 ** /healthz
 */
+/* text as a JSON string, or null when empty. */
+static void json_string_or_null(srv_worker *w, srv_response *rs,
+                                const char *text)
+{
+    if (text[0])
+        json_string(w, rs, text);
+    else
+        body(w, rs, "null");
+}
+
 static void health(srv_worker *w, srv_response *rs)
 {
     srv_state *s = w->state;
-    char err[512];
+    char err[512], pending[512];
     pthread_mutex_lock(&s->lock);
     snprintf(err, sizeof err, "%s", s->last_error);
+    snprintf(pending, sizeof pending, "%s", s->pending);
     int64_t loaded = s->current->loaded_at;
     pthread_mutex_unlock(&s->lock);
     moat_estate_stats st;
@@ -481,10 +417,9 @@ static void health(srv_worker *w, srv_response *rs)
     rs->status = 200;
     rs->content_type = "application/json";
     body(w, rs, text);
-    if (err[0])
-        json_string(w, rs, err);
-    else
-        body(w, rs, "null");
+    json_string_or_null(w, rs, err);
+    body(w, rs, ",\"pending_reload\":");
+    json_string_or_null(w, rs, pending);
     body(w, rs, "}\n");
 }
 
@@ -510,6 +445,37 @@ static int is_get(const srv_request *rq)
            (rq->method_len == 4 && memcmp(rq->method, "HEAD", 4) == 0);
 }
 
+static int route(const srv_request *rq)
+{
+    if (path_is(rq, "/v1/authz", 1))
+        return SRV_EP_AUTHZ;
+    if (path_is(rq, "/v1/check", 0))
+        return SRV_EP_CHECK;
+    if (path_is(rq, "/healthz", 0) && is_get(rq))
+        return SRV_EP_HEALTH;
+    if (path_is(rq, "/metrics", 0) && is_get(rq))
+        return SRV_EP_METRICS;
+    return SRV_EP_OTHER;
+}
+
+static void dispatch(srv_worker *w, const srv_request *rq, srv_response *rs)
+{
+    switch (rs->endpoint) {
+    case SRV_EP_AUTHZ: authz(w, rq, rs); break;
+    case SRV_EP_CHECK: check(w, rq, rs); break;
+    case SRV_EP_HEALTH: health(w, rs); break;
+    case SRV_EP_METRICS:
+        rs->status = 200;
+        rs->content_type = "text/plain; version=0.0.4";
+        srv_metrics_render(w, rs);
+        break;
+    default:
+        error_json(w, rs, 404,
+                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
+                   "/healthz, GET /metrics");
+    }
+}
+
 void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
 {
     struct timespec t0, t1;
@@ -521,28 +487,16 @@ void srv_handle(srv_worker *w, const srv_request *rq, srv_response *rs)
     size_t header_bytes = 0;
     for (size_t i = 0; i < rq->n_headers; i++)
         header_bytes += rq->headers[i].name_len + rq->headers[i].value_len;
+    rs->endpoint = route(rq);
+    const char *framing =
+        rq->unreadable ? rq->unreadable : srv_head_problem(rq);
     if (header_bytes > SRV_MAX_HEADER_BYTES) {
         rs->endpoint = SRV_EP_OTHER;
         error_json(w, rs, 431, "the request's headers are larger than 16 KiB");
-    } else if (path_is(rq, "/v1/authz", 1)) {
-        rs->endpoint = SRV_EP_AUTHZ;
-        authz(w, rq, rs);
-    } else if (path_is(rq, "/v1/check", 0)) {
-        rs->endpoint = SRV_EP_CHECK;
-        check(w, rq, rs);
-    } else if (path_is(rq, "/healthz", 0) && is_get(rq)) {
-        rs->endpoint = SRV_EP_HEALTH;
-        health(w, rs);
-    } else if (path_is(rq, "/metrics", 0) && is_get(rq)) {
-        rs->endpoint = SRV_EP_METRICS;
-        rs->status = 200;
-        rs->content_type = "text/plain; version=0.0.4";
-        srv_metrics_render(w, rs);
+    } else if (framing) {
+        refuse(w, rs, framing);
     } else {
-        rs->endpoint = SRV_EP_OTHER;
-        error_json(w, rs, 404,
-                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
-                   "/healthz, GET /metrics");
+        dispatch(w, rq, rs);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     srv_metrics_response(w->metrics, rs->endpoint, rs->status,

@@ -1,7 +1,15 @@
 /*
-** serve_http.c - the HTTP layer: one h2o event loop per worker thread, each
-** with its own SO_REUSEPORT listener (the kernel spreads connections), so
-** workers share nothing on the request path but the estate.
+** serve_http.c - the HTTP layer: one h2o event loop per worker thread, all
+** accepting from one listening socket (each loop holds its own descriptor
+** of it), so workers share nothing on the request path but the estate.
+**
+** One socket, not one SO_REUSEPORT socket per worker: SO_REUSEPORT lets any
+** other process of the same user bind the same port, and the kernel then
+** spreads connections between the two, so a second `moat serve` with
+** another estate would answer some of the requests (socket(7)). Without it
+** a port in use is refused at bind (EADDRINUSE). h2o's own server shares
+** its listeners the same way (2.2.5 src/main.c, run_loop: "dup the
+** listener fd for other threads").
 **
 ** Why h2o: Debian's libh2o-evloop is the fastest packaged HTTP/1.1 server
 ** library measured on this machine class (reference/performance-anchors.md
@@ -10,13 +18,13 @@
 ** parses HTTP/1.1 and HTTP/2, bounds header sizes, buffers bodies up to a
 ** limit and times out slow clients, which moat then does not write itself.
 */
-#define _DEFAULT_SOURCE /* SO_REUSEPORT */
 #define H2O_USE_LIBUV 0
 #include "serve.h"
 
 #include <h2o.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,21 +69,73 @@ static const char *reason(int status)
     }
 }
 
+/* picohttpparser, the parser h2o reads HTTP/1 requests with; libh2o
+** exports it but installs no header for it. */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+int phr_parse_request(const char *buf, size_t len, const char **method,
+                      size_t *method_len, const char **path, size_t *path_len,
+                      int *minor_version, struct phr_header *headers,
+                      size_t *num_headers, size_t last_len);
+
+/* An HTTP/1 request's header lines, every one as sent. h2o keeps only one
+** Content-Length or Transfer-Encoding line (the one it frames the body
+** with) and the last Host line, so moat reads the request's head again,
+** with h2o's own parser, from the connection's input buffer: the head
+** stays at its start until the answer is sent (lib/http1.c consumes it in
+** on_send_complete). The number of lines, or -1 (the request is refused):
+** the head read again must be the request h2o parsed. */
+static long http1_headers(h2o_req_t *req, srv_header *out, size_t cap)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return -1;
+    struct phr_header ph[MAX_REQUEST_HEADERS];
+    const char *method, *path;
+    size_t n = cap < MAX_REQUEST_HEADERS ? cap : MAX_REQUEST_HEADERS;
+    size_t method_len, path_len;
+    int minor;
+    int len = phr_parse_request(sock->input->bytes, sock->input->size,
+                                &method, &method_len, &path, &path_len, &minor,
+                                ph, &n, 0);
+    if (len <= 0 || !h2o_memis(path, path_len, req->input.path.base,
+                               req->input.path.len))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (srv_header){ph[i].name ? ph[i].name : "", ph[i].name_len,
+                              ph[i].value, ph[i].value_len};
+    return (long)n;
+}
+
+/* An HTTP/2 request's header lines: h2o's list, and :authority (h2o drops
+** a host field sent in HTTP/2 and uses :authority, lib/http2/hpack.c). */
+static long http2_headers(h2o_req_t *req, srv_header *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size && n < cap; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        out[n++] = (srv_header){h->name->base, h->name->len, h->value.base,
+                                h->value.len};
+    }
+    if (req->input.authority.base && n < cap)
+        out[n++] = (srv_header){":authority", 10, req->input.authority.base,
+                                req->input.authority.len};
+    return (long)n;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     srv_thread *t = ((srv_handler *)self)->t;
     srv_worker *w = t->w;
     srv_worker_refresh(w);
     srv_header headers[MAX_REQUEST_HEADERS];
-    size_t n = 0;
-    for (size_t i = 0; i < req->headers.size && n < MAX_REQUEST_HEADERS; i++) {
-        const h2o_header_t *h = &req->headers.entries[i];
-        headers[n++] = (srv_header){h->name->base, h->name->len, h->value.base,
-                                    h->value.len};
-    }
-    if (req->authority.len && n < MAX_REQUEST_HEADERS) /* HTTP/2 :authority */
-        headers[n++] =
-            (srv_header){"host", 4, req->authority.base, req->authority.len};
+    long n = req->version < 0x200
+                 ? http1_headers(req, headers, MAX_REQUEST_HEADERS)
+                 : http2_headers(req, headers, MAX_REQUEST_HEADERS);
     struct sockaddr_storage peer;
     socklen_t plen =
         req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
@@ -84,10 +144,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                       req->path.base,
                       req->path.len,
                       headers,
-                      n,
+                      n < 0 ? 0 : (size_t)n,
                       req->entity.base,
                       req->entity.base ? req->entity.len : 0,
-                      plen ? (const struct sockaddr *)&peer : NULL};
+                      plen ? (const struct sockaddr *)&peer : NULL,
+                      n < 0 ? "the request's head cannot be read again" : NULL};
     srv_response rs;
     srv_handle(w, &rq, &rs);
     req->res.status = rs.status;
@@ -102,6 +163,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                               rs.headers[i].name_len, 1, NULL, v.base, v.len);
     }
     req->res.content_length = rs.body_len;
+    if (rs.close) /* "Connection: close", and h2o closes after the answer */
+        req->http1_is_persistent = 0;
     h2o_send_inline(req, rs.body_len ? rs.body : "", rs.body_len);
     return 0;
 }
@@ -118,6 +181,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 
 static int open_listener(const char *listen_at, char *err, size_t cap)
 {
+    const char *shown = listen_at; /* as given, brackets and all */
     char host[256];
     const char *colon = strrchr(listen_at, ':');
     if (colon == NULL || colon[1] == '\0') {
@@ -136,15 +200,23 @@ static int open_listener(const char *listen_at, char *err, size_t cap)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int rc = getaddrinfo(hn ? host : NULL, colon + 1, &hints, &ai);
     if (rc != 0) {
-        snprintf(err, cap, "--listen %s: %s", listen_at, gai_strerror(rc));
+        snprintf(err, cap, "--listen %s: %s", shown, gai_strerror(rc));
         return -1;
     }
+    /* SO_REUSEADDR only lets a restart bind over connections in TIME_WAIT;
+    ** on Linux it never lets two sockets listen on one port. */
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
-        snprintf(err, cap, "--listen %s: %s", listen_at, strerror(errno));
+        if (errno == EADDRINUSE)
+            snprintf(err, cap,
+                     "cannot listen on %s: the port is in use (another "
+                     "process listens on it)",
+                     shown);
+        else
+            snprintf(err, cap, "cannot listen on %s: %s", shown,
+                     strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
@@ -235,15 +307,21 @@ srv_http *srv_http_start(srv_state *s, srv_worker *workers, int n,
         return NULL;
     }
     h->threads = t;
-    for (int i = 0; i < n; i++) {
-        t[i].fd = open_listener(s->settings->listen, err, cap);
+    int fd = open_listener(s->settings->listen, err, cap);
+    for (int i = 0; fd >= 0 && i < n; i++) {
+        /* Each loop closes its own descriptor of the one socket. */
+        t[i].fd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (t[i].fd < 0) {
+            snprintf(err, cap, "cannot listen: %s", strerror(errno));
             for (int k = 0; k < i; k++)
                 close(t[k].fd);
-            free(t);
-            free(h);
-            return NULL;
+            fd = -1;
         }
+    }
+    if (fd < 0) {
+        free(t);
+        free(h);
+        return NULL;
     }
     for (int i = 0; i < n; i++) {
         t[i].w = &workers[i];

@@ -9,6 +9,7 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,22 @@ static const char usage[] =
     "  --timeout SECONDS       to read a request (default 10)\n"
     "  --poll SECONDS          how often the files are checked for changes\n"
     "                          (default 1; 0: only on SIGHUP)\n"
+    "  --settle SECONDS        a change is loaded once the files have been\n"
+    "                          still this long (default 3)\n"
     "  --shutdown-timeout S    longest wait for requests in flight at\n"
     "                          SIGTERM (default 10)\n"
+    "  --trust-header NAME     believe this header from the proxy in front\n"
+    "                          (repeatable): X-Real-IP, X-Forwarded-For\n"
+    "                          (the client), X-Moat-Local-Address (the\n"
+    "                          listener: private endpoints), X-Original-URI,\n"
+    "                          X-Original-Method, X-Original-Host,\n"
+    "                          X-Forwarded-Host. Default: none; the client\n"
+    "                          is the TCP peer, the method, path and Host are\n"
+    "                          the request's own. Trust only what the proxy\n"
+    "                          sets or clears on every request\n"
+    "  --forwarded-hops N      the client is the Nth X-Forwarded-For entry\n"
+    "                          from the right, all lines as one list\n"
+    "                          (default 1: the proxy right in front's)\n"
     "  --lenient               validation errors in the estate are warnings\n"
     "  --service-tags FILE     Azure's ServiceTags_Public_<date>.json: key\n"
     "                          vaults' perimeter service-tag rules admit\n"
@@ -47,10 +62,18 @@ static const char usage[] =
     "                          ('estate' may repeat; '#' starts a comment);\n"
     "                          flags given on the command line win\n"
     "\n"
-    "The estate reloads on SIGHUP and when its files change: it is loaded\n"
-    "aside and swapped in whole; one that does not load leaves the previous\n"
-    "one in force (reported on stderr, /healthz and /metrics). SIGUSR1\n"
-    "reopens the decision log; SIGTERM finishes the requests in flight.\n"
+    "A request whose head says two things (two Content-Length lines, or\n"
+    "Content-Length with Transfer-Encoding, two Host lines, two lines of a\n"
+    "trusted header that names one thing) is refused with 400, and its\n"
+    "connection closed.\n"
+    "\n"
+    "The estate reloads on SIGHUP and when its files change (once they have\n"
+    "been still for --settle): it is loaded aside and swapped in whole; one\n"
+    "that does not load leaves the previous one in force. A file of the\n"
+    "estate in force that vanishes is let go on SIGHUP only: until then the\n"
+    "estate in force stays. Both are reported on stderr, /healthz and\n"
+    "/metrics. SIGUSR1 reopens the decision log; SIGTERM finishes the\n"
+    "requests in flight.\n"
     "\n"
     "Exit status: 0 stopped, 2 usage error, 3 the estate does not load at\n"
     "start, 4 cannot listen.\n";
@@ -61,7 +84,8 @@ static const cli_spec spec[] = {
     {"decision-log", 1, 0}, {"account-from", 1, 0},     {"endpoint", 1, 0},
     {"threads", 1, 0},      {"max-body", 1, 0},         {"timeout", 1, 0},
     {"poll", 1, 0},         {"shutdown-timeout", 1, 0}, {"config", 1, 'c'},
-    {"lenient", 0, 0},      {"help", 0, 'h'},           {"service-tags", 1, 0},
+    {"lenient", 0, 0},      {"trust-header", 1, 0},     {"forwarded-hops", 1, 0},
+    {"settle", 1, 0},       {"service-tags", 1, 0},     {"help", 0, 'h'},
     {NULL, 0, 0},
 };
 
@@ -81,28 +105,80 @@ static long number(const char *name, const char *v, long min, long max)
     return n;
 }
 
+/* The settings that are a file, an address or a name, as given. */
+static const struct {
+    const char *name;
+    size_t offset; /* of the const char * in srv_settings */
+} text_settings[] = {
+    {"listen", offsetof(srv_settings, listen)},
+    {"topology", offsetof(srv_settings, topology)},
+    {"jwks", offsetof(srv_settings, jwks)},
+    {"jwt-issuer", offsetof(srv_settings, issuer)},
+    {"jwt-audience", offsetof(srv_settings, audience)},
+    {"decision-log", offsetof(srv_settings, decision_log)},
+    {"endpoint", offsetof(srv_settings, endpoint)},
+};
+
+/* The settings that are numbers: their range, and what they are stored as
+** (i: int, z: size_t, s: unsigned milliseconds from seconds). */
+static const struct {
+    const char *name;
+    long min, max;
+    size_t offset;
+    char kind;
+} number_settings[] = {
+    {"threads", 1, 256, offsetof(srv_settings, threads), 'i'},
+    {"max-body", 1024, 1L << 30, offsetof(srv_settings, max_body), 'z'},
+    {"timeout", 1, 3600, offsetof(srv_settings, timeout_ms), 's'},
+    {"poll", 0, 3600, offsetof(srv_settings, poll_ms), 's'},
+    {"settle", 0, 3600, offsetof(srv_settings, settle_ms), 's'},
+    {"shutdown-timeout", 0, 3600, offsetof(srv_settings, shutdown_ms), 's'},
+    {"forwarded-hops", 1, 64, offsetof(srv_settings, forwarded_hops), 'i'},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A setting of the tables above; 1 when name is one, -1 on a bad value. */
+static int apply_table(srv_settings *st, const char *name, const char *value)
+{
+    char *base = (char *)st;
+    for (size_t i = 0; i < COUNT(text_settings); i++)
+        if (strcmp(name, text_settings[i].name) == 0) {
+            memcpy(base + text_settings[i].offset, &value, sizeof value);
+            return 1;
+        }
+    for (size_t i = 0; i < COUNT(number_settings); i++) {
+        if (strcmp(name, number_settings[i].name) != 0)
+            continue;
+        long n = number(name, value, number_settings[i].min,
+                        number_settings[i].max);
+        if (n < 0)
+            return -1;
+        void *at = base + number_settings[i].offset;
+        int as_int = (int)n;
+        size_t as_size = (size_t)n;
+        unsigned as_ms = (unsigned)n * 1000;
+        if (number_settings[i].kind == 'i')
+            memcpy(at, &as_int, sizeof as_int);
+        else if (number_settings[i].kind == 'z')
+            memcpy(at, &as_size, sizeof as_size);
+        else
+            memcpy(at, &as_ms, sizeof as_ms);
+        return 1;
+    }
+    return 0;
+}
+
 /* Settings from name and value (a flag or a configuration line). */
 static int apply(srv_settings *st, const char *name, const char *value)
 {
-    long n;
+    int rc = apply_table(st, name, value);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     if (strcmp(name, "estate") == 0) {
         if (st->n_estates == SRV_MAX_ESTATES)
             return cli_usage_error("serve", "too many estates"), -1;
         st->estates[st->n_estates++] = value;
-    } else if (strcmp(name, "listen") == 0) {
-        st->listen = value;
-    } else if (strcmp(name, "topology") == 0) {
-        st->topology = value;
-    } else if (strcmp(name, "jwks") == 0) {
-        st->jwks = value;
-    } else if (strcmp(name, "jwt-issuer") == 0) {
-        st->issuer = value;
-    } else if (strcmp(name, "jwt-audience") == 0) {
-        st->audience = value;
-    } else if (strcmp(name, "decision-log") == 0) {
-        st->decision_log = value;
-    } else if (strcmp(name, "endpoint") == 0) {
-        st->endpoint = value;
     } else if (strcmp(name, "account-from") == 0) {
         if (strcmp(value, "host") != 0 && strcmp(value, "path") != 0)
             return cli_usage_error("serve",
@@ -112,30 +188,22 @@ static int apply(srv_settings *st, const char *name, const char *value)
                    -1;
         st->account_from =
             value[0] == 'h' ? ACCOUNT_FROM_HOST : ACCOUNT_FROM_PATH;
-    } else if (strcmp(name, "threads") == 0) {
-        if ((n = number(name, value, 1, 256)) < 0)
-            return -1;
-        st->threads = (int)n;
-    } else if (strcmp(name, "max-body") == 0) {
-        if ((n = number(name, value, 1024, 1L << 30)) < 0)
-            return -1;
-        st->max_body = (size_t)n;
-    } else if (strcmp(name, "timeout") == 0) {
-        if ((n = number(name, value, 1, 3600)) < 0)
-            return -1;
-        st->timeout_ms = (unsigned)n * 1000;
-    } else if (strcmp(name, "poll") == 0) {
-        if ((n = number(name, value, 0, 3600)) < 0)
-            return -1;
-        st->poll_ms = (unsigned)n * 1000;
-    } else if (strcmp(name, "shutdown-timeout") == 0) {
-        if ((n = number(name, value, 0, 3600)) < 0)
-            return -1;
-        st->shutdown_ms = (unsigned)n * 1000;
     } else if (strcmp(name, "lenient") == 0) {
         st->lenient = strcmp(value, "no") != 0 && strcmp(value, "0") != 0;
     } else if (strcmp(name, "service-tags") == 0) {
         st->service_tags = value;
+    } else if (strcmp(name, "trust-header") == 0) {
+        unsigned bit = srv_trust_bit(value);
+        if (bit == 0)
+            return cli_usage_error("serve",
+                                   "--trust-header %s: moat reads no such "
+                                   "header; it trusts X-Real-IP, "
+                                   "X-Forwarded-For, X-Moat-Local-Address, "
+                                   "X-Original-URI, X-Original-Method, "
+                                   "X-Original-Host, X-Forwarded-Host",
+                                   value),
+                   -1;
+        st->trusted |= bit;
     } else {
         return cli_usage_error("serve", "unknown setting '%s'", name), -1;
     }
@@ -191,14 +259,19 @@ static int settings_from(srv_settings *st, const cli_args *a, char **config)
     st->max_body = 1 << 20;
     st->timeout_ms = 10000;
     st->poll_ms = 1000;
+    st->settle_ms = 3000;
     st->shutdown_ms = 10000;
+    st->forwarded_hops = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     st->threads = cpus > 0 && cpus <= 256 ? (int)cpus : 1;
     *config = NULL;
     if (cli_has(a, "config") && read_config(st, cli_get(a, "config"), config))
         return -1;
+    /* The command line's estates and trusted headers replace the file's. */
     if (cli_has(a, "estate"))
-        st->n_estates = 0; /* the command line's estates replace the file's */
+        st->n_estates = 0;
+    if (cli_has(a, "trust-header"))
+        st->trusted = 0;
     for (int i = 0; i < a->n_opts; i++) {
         const char *name = a->opts[i].name;
         if (strcmp(name, "config") == 0 || strcmp(name, "help") == 0)
@@ -228,11 +301,11 @@ static void supervise(srv_state *s, const sigset_t *signals)
             return;
         }
         if (sig == SIGHUP)
-            srv_state_reload(s, 1);
+            srv_state_reload(s);
         else if (sig == SIGUSR1)
             srv_state_reopen_log(s);
         else if (sig < 0 && errno == EAGAIN)
-            srv_state_reload(s, 0);
+            srv_state_poll(s);
     }
 }
 

@@ -223,6 +223,7 @@ static void render_state(writer *o, srv_state *s)
     pthread_mutex_lock(&s->lock);
     int64_t loaded = s->current ? s->current->loaded_at : 0;
     int failing = s->last_error[0] != '\0';
+    int pending = s->pending[0] != '\0';
     pthread_mutex_unlock(&s->lock);
     emit(o,
          "# HELP moat_estate_revision The estate in force: 1 at start, one "
@@ -243,10 +244,19 @@ static void render_state(writer *o, srv_state *s)
          "moat_estate_reload_errors_total %llu\n"
          "# HELP moat_estate_reload_failing 1 when the last reload failed.\n"
          "# TYPE moat_estate_reload_failing gauge\n"
-         "moat_estate_reload_failing %d\n",
+         "moat_estate_reload_failing %d\n"
+         "# HELP moat_estate_reload_pending 1 while a change on disk is not "
+         "in force (settling, or waiting for SIGHUP).\n"
+         "# TYPE moat_estate_reload_pending gauge\n"
+         "moat_estate_reload_pending %d\n"
+         "# HELP moat_estate_files_vanished Files of the estate in force "
+         "that are gone; kept in force until SIGHUP.\n"
+         "# TYPE moat_estate_files_vanished gauge\n"
+         "moat_estate_files_vanished %u\n",
          (unsigned long long)atomic_load(&s->revision), (long long)loaded,
          (unsigned long long)atomic_load(&s->reloads),
-         (unsigned long long)atomic_load(&s->reload_errors), failing);
+         (unsigned long long)atomic_load(&s->reload_errors), failing,
+         pending, atomic_load(&s->vanished));
 }
 
 void srv_metrics_render(srv_worker *w, srv_response *rs)

@@ -5,6 +5,21 @@
 ** snapshot is freed when the last worker lets go of it, so no request ever
 ** sees a half-loaded estate, and a load that fails leaves the previous one
 ** in force (counted, and reported on /healthz).
+**
+** What a poll loads. Files are not changed in one step: an editor writes a
+** new file and renames it, git checkout removes a file and writes it
+** again, rsync replaces the files one after the other. A poll that loads
+** whatever the directory holds at that instant can load an estate that
+** never was: without the file that holds an Enforced perimeter's
+** association, the account's own firewall decides, and requests the whole
+** estate denies are allowed until the file is back. So a poll loads a
+** change only once the files have been still for --settle seconds (every
+** poll in between saw the same names, sizes, inodes and times), reads the
+** very files it saw (a file gone by then fails the load), and checks they
+** did not change while it read them. And a file of the estate in force
+** that is gone is never let go by a poll, however long it stays away: an
+** estate loses a file on an explicit reload (SIGHUP) only. Until then the
+** estate in force stays, and stderr, /healthz and /metrics say what waits.
 */
 #include "cli.h"
 #include "serve.h"
@@ -41,17 +56,22 @@ static void report(moat_loader *ld, char *err, size_t cap)
     }
 }
 
-static moat_estate *load_estate(const srv_settings *st, char *err, size_t cap)
+/* The estate from the files a poll saw (not from the directories again: a
+** file that vanished since fails the load instead of being left out). */
+static moat_estate *load_estate(const srv_settings *st, const srv_files *files,
+                                char *err, size_t cap)
 {
     moat_loader *ld = moat_loader_new(st->lenient ? MOAT_LOAD_LENIENT : 0);
     if (ld == NULL) {
         snprintf(err, cap, "out of memory");
         return NULL;
     }
-    for (int i = 0; i < st->n_estates; i++)
-        moat_loader_add_path(ld, st->estates[i]);
-    if (st->service_tags)
-        moat_loader_add_service_tags(ld, st->service_tags);
+    for (size_t i = 0; i < files->n; i++) {
+        if (files->v[i].kind == SRV_FILE_ESTATE)
+            moat_loader_add_path(ld, files->v[i].path);
+        else if (files->v[i].kind == SRV_FILE_SERVICE_TAGS)
+            moat_loader_add_service_tags(ld, files->v[i].path);
+    }
     moat_estate *es = NULL;
     moat_status rc = moat_loader_finish(ld, &es);
     report(ld, err, cap);
@@ -95,7 +115,8 @@ static void *parse_keys(const char *t, size_t n, char *e, size_t c)
     return jwt_keys_load(t, n, e, c);
 }
 
-static srv_snapshot *load_snapshot(const srv_settings *st, char *err,
+static srv_snapshot *load_snapshot(const srv_settings *st,
+                                   const srv_files *files, char *err,
                                    size_t cap)
 {
     srv_snapshot *s = calloc(1, sizeof *s);
@@ -104,7 +125,7 @@ static srv_snapshot *load_snapshot(const srv_settings *st, char *err,
         return NULL;
     }
     void *topo = NULL, *keys = NULL;
-    s->estate = load_estate(st, err, cap);
+    s->estate = load_estate(st, files, err, cap);
     if (s->estate == NULL ||
         load_side(st->topology, "topology", &topo, parse_topology, err, cap) ||
         load_side(st->jwks, "jwks", &keys, parse_keys, err, cap)) {
@@ -118,53 +139,6 @@ static srv_snapshot *load_snapshot(const srv_settings *st, char *err,
     s->refs = 1; /* the state's own */
     s->loaded_at = (int64_t)time(NULL);
     return s;
-}
-
-/*--------------------------------------------------------------------------
-** Noticing changes: a signature of every file the estate is read from.
-*/
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    return h;
-}
-
-static uint64_t file_sig(uint64_t h, const char *path)
-{
-    struct stat st;
-    for (const char *p = path; *p; p++)
-        h = mix(h, (unsigned char)*p);
-    if (stat(path, &st) != 0)
-        return mix(h, 0xdeadull);
-    h = mix(h, (uint64_t)st.st_size);
-    h = mix(h, (uint64_t)st.st_ino);
-    h = mix(h, (uint64_t)st.st_mtim.tv_sec);
-    return mix(h, (uint64_t)st.st_mtim.tv_nsec);
-}
-
-static uint64_t signature(const srv_settings *st)
-{
-    uint64_t h = 1;
-    for (int i = 0; i < st->n_estates; i++) {
-        struct stat sb;
-        if (stat(st->estates[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            size_t n;
-            char **files = cli_json_files(st->estates[i], &n);
-            h = mix(h, n);
-            for (size_t k = 0; k < n; k++)
-                h = file_sig(h, files[k]);
-            cli_free_files(files, n);
-        } else {
-            h = file_sig(h, st->estates[i]);
-        }
-    }
-    if (st->topology)
-        h = file_sig(h, st->topology);
-    if (st->jwks)
-        h = file_sig(h, st->jwks);
-    if (st->service_tags)
-        h = file_sig(h, st->service_tags);
-    return h;
 }
 
 /*--------------------------------------------------------------------------
@@ -182,9 +156,9 @@ int srv_state_init(srv_state *s, const srv_settings *settings)
     s->settings = settings;
     s->log_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
-    s->signature = signature(settings);
-    char err[512];
-    s->current = load_snapshot(settings, err, sizeof err);
+    char err[512] = "out of memory";
+    if (srv_files_observe(settings, &s->loaded) == 0)
+        s->current = load_snapshot(settings, &s->loaded, err, sizeof err);
     if (s->current == NULL) {
         fprintf(stderr, "moat serve: the estate does not load: %s\n", err);
         return -1;
@@ -210,47 +184,182 @@ void srv_state_free(srv_state *s)
         free_snapshot(cur);
     if (s->log_fd >= 0)
         close(s->log_fd);
+    srv_files_free(&s->loaded);
+    srv_files_free(&s->seen);
     pthread_mutex_destroy(&s->lock);
 }
 
-int srv_state_reload(srv_state *s, int force)
+static uint64_t now_ms(void)
 {
-    uint64_t sig = signature(s->settings);
-    if (!force && sig == s->signature)
-        return 0;
-    s->signature = sig; /* a failed load is retried when the files change */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    char err[512];
-    srv_snapshot *next = load_snapshot(s->settings, err, sizeof err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What waits on disk, for /healthz and /metrics ("" when nothing). */
+static void set_pending(srv_state *s, const char *text, unsigned vanished)
+{
     pthread_mutex_lock(&s->lock);
-    if (next == NULL) {
-        snprintf(s->last_error, sizeof s->last_error, "%s", err);
-        uint64_t keep = s->current->revision;
-        pthread_mutex_unlock(&s->lock);
-        atomic_fetch_add(&s->reload_errors, 1);
-        fprintf(stderr,
-                "moat serve: the new estate does not load; revision %llu "
-                "stays in force: %s\n",
-                (unsigned long long)keep, err);
-        return -1;
-    }
+    snprintf(s->pending, sizeof s->pending, "%s", text);
+    pthread_mutex_unlock(&s->lock);
+    atomic_store(&s->vanished, vanished);
+}
+
+static void forget_seen(srv_state *s)
+{
+    srv_files_free(&s->seen);
+    s->seen_done = 0;
+}
+
+/* The load failed: the estate in force stays, and says why. */
+static int load_failed(srv_state *s, const char *err)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->last_error, sizeof s->last_error, "%s", err);
+    uint64_t keep = s->current->revision;
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add(&s->reload_errors, 1);
+    fprintf(stderr,
+            "moat serve: the new estate does not load; revision %llu stays "
+            "in force: %s\n",
+            (unsigned long long)keep, err);
+    return -1;
+}
+
+/* next in force, read from files (taken). */
+static void swap_in(srv_state *s, srv_snapshot *next, srv_files *files,
+                    double ms)
+{
+    pthread_mutex_lock(&s->lock);
     srv_snapshot *old = s->current, *drop = NULL;
     next->revision = old->revision + 1;
     s->current = next;
     s->last_error[0] = '\0';
+    s->pending[0] = '\0';
     atomic_store(&s->revision, next->revision);
     if (--old->refs == 0)
         drop = old;
     pthread_mutex_unlock(&s->lock);
     free_snapshot(drop);
+    srv_files_free(&s->loaded);
+    s->loaded = *files;
+    memset(files, 0, sizeof *files);
+    forget_seen(s);
+    atomic_store(&s->vanished, 0);
     atomic_fetch_add(&s->reloads, 1);
     fprintf(stderr, "moat serve: estate revision %llu in force (%.1f ms)\n",
-            (unsigned long long)next->revision,
-            (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+            (unsigned long long)next->revision, ms);
+}
+
+/* Loads files and swaps the result in, if they did not change while they
+** were read. 1: in force, and files became s->loaded (taken); 0: they
+** changed, and *after is what they are now; -1: the load failed. */
+static int load_files(srv_state *s, srv_files *files, srv_files *after)
+{
+    uint64_t t0 = now_ms();
+    char err[512];
+    srv_snapshot *next = load_snapshot(s->settings, files, err, sizeof err);
+    double ms = (double)(now_ms() - t0);
+    if (srv_files_observe(s->settings, after) != 0)
+        memset(after, 0, sizeof *after);
+    if (next && !srv_files_equal(files, after)) {
+        free_snapshot(next);
+        return 0;
+    }
+    srv_files_free(after);
+    if (next == NULL)
+        return load_failed(s, err);
+    swap_in(s, next, files, ms);
     return 1;
+}
+
+int srv_state_reload(srv_state *s)
+{
+    srv_files files, after;
+    if (srv_files_observe(s->settings, &files) != 0)
+        return load_failed(s, "out of memory");
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int rc = load_files(s, &files, &after);
+        if (rc != 0) {
+            srv_files_free(&files);
+            return rc;
+        }
+        srv_files_free(&files);
+        files = after;
+    }
+    srv_files_free(&files);
+    return load_failed(s, "the files kept changing while they were read; "
+                          "send SIGHUP again once they are still");
+}
+
+/* A file of the estate in force is gone from what the polls see: keep
+** the estate, and say so (once for this state of the files). */
+static void report_vanished(srv_state *s, const char *path, size_t count)
+{
+    char text[512], more[48] = "";
+    if (count > 1)
+        snprintf(more, sizeof more, " and %zu more files", count - 1);
+    snprintf(text, sizeof text,
+             "%s%s vanished from the estate; revision %llu stays in force "
+             "until SIGHUP (a poll never lets go of a file)",
+             path, more, (unsigned long long)atomic_load(&s->revision));
+    set_pending(s, text, (unsigned)count);
+    fprintf(stderr, "moat serve: %s\n", text);
+}
+
+/* The files differ from the ones in force: start or restart counting
+** the time they stay still. */
+static void seen_change(srv_state *s, srv_files *now)
+{
+    if (s->seen.v == NULL) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "the estate's files changed; loading them once they have "
+                 "been still for %u s (--settle)",
+                 s->settings->settle_ms / 1000);
+        set_pending(s, text, 0);
+        fprintf(stderr, "moat serve: %s\n", text);
+    }
+    srv_files_free(&s->seen);
+    s->seen = *now;
+    s->seen_since_ms = now_ms();
+    s->seen_done = 0;
+}
+
+int srv_state_poll(srv_state *s)
+{
+    srv_files now, after;
+    if (srv_files_observe(s->settings, &now) != 0)
+        return 0; /* out of memory: the next poll tries again */
+    if (srv_files_equal(&now, &s->loaded)) { /* back as they were */
+        srv_files_free(&now);
+        if (s->seen.v) {
+            set_pending(s, "", 0);
+            fprintf(stderr, "moat serve: the estate's files are back as "
+                            "they were loaded; nothing to reload\n");
+        }
+        forget_seen(s);
+        return 0;
+    }
+    if (s->seen.v == NULL || !srv_files_equal(&now, &s->seen)) {
+        seen_change(s, &now);
+        return 0;
+    }
+    srv_files_free(&now);
+    if (s->seen_done ||
+        now_ms() - s->seen_since_ms < s->settings->settle_ms)
+        return 0;
+    s->seen_done = 1; /* acted on once; again when the files change */
+    size_t count;
+    const char *gone = srv_files_vanished(&s->loaded, &s->seen, &count);
+    if (gone) {
+        report_vanished(s, gone, count);
+        return 0;
+    }
+    int rc = load_files(s, &s->seen, &after);
+    if (rc == 0) /* they changed while being read: wait for them again */
+        seen_change(s, &after);
+    return rc;
 }
 
 srv_snapshot *srv_state_acquire(srv_state *s)

@@ -184,3 +184,59 @@ def request(port, method, path, headers=(), body=None):
     hdrs = {k.lower(): v for k, v in r.getheaders()}
     c.close()
     return r.status, hdrs, data
+
+
+def responses(data):
+    """Every HTTP/1.1 response in a byte stream, framed by Content-Length
+    (moat serve always sends one): a list of (status, {lower-cased header:
+    value}, body bytes)."""
+    out = []
+    while data.startswith(b"HTTP/1."):
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep:
+            break
+        lines = head.decode("latin-1").split("\r\n")
+        hdrs = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        n = int(hdrs.get("content-length", "0"))
+        out.append((int(lines[0].split()[1]), hdrs, rest[:n]))
+        data = rest[n:]
+    return out
+
+
+def closed_after(port, data, timeout=5.0):
+    """Writes data on one connection; (every byte the server sent, whether
+    it closed the connection by itself before timeout)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    s.sendall(data)
+    out, closed = b"", False
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            out += chunk
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    s.close()
+    return out, closed
+
+
+def request_from(source, port, method, path, headers=(), body=None):
+    """request(), from a chosen loopback address (127.0.0.0/8): the TCP
+    peer moat sees. (request() builds its connection by name; for this one
+    call the name binds it to source. Not for threads.)"""
+    plain = http.client.HTTPConnection
+
+    def bound(*args, **kwargs):
+        return plain(*args, source_address=(source, 0), **kwargs)
+    http.client.HTTPConnection = bound
+    try:
+        return request(port, method, path, headers, body)
+    finally:
+        http.client.HTTPConnection = plain
