@@ -37,7 +37,7 @@ enum {
     R_PE_NOT_APPROVED,
     R_UNKNOWN,
     R_TENANT_UNKNOWN,
-    R_STORAGE_TAG_RULE,
+    R_STORAGE_TAG_RULE, /* MOAT018: MOAT015-017 are the dependency findings */
     R_CTL_STORAGE_DEFAULT_DENY,
     R_CTL_STORAGE_TRUSTED,
     R_CTL_STORAGE_PE,
@@ -144,7 +144,7 @@ static const moat_audit_rule rules[R_COUNT] = {
      "storage account's comes from its subscription (add the subscription "
      "to the estate), a vault's from properties.tenantId.",
      MOAT_LEVEL_INFO},
-    {"MOAT015", "storage-service-tag-rule",
+    {"MOAT018", "storage-service-tag-rule",
      "A perimeter rule with service tags can never match a storage account",
      "Azure Storage does not support service tags in network security "
      "perimeter inbound rules (\"Azure Storage currently doesn't support "

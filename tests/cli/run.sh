@@ -227,7 +227,7 @@ has out '"decision":"deny"'; has out '"warnings":\["service-tags-unsupported"\]'
 run 3 check --estate "$tmp/tags.json" --service-tags "$tmp/nosuch.json" --resource kvtags --from 1.2.3.4
 has err "nosuch.json: cannot open"
 run 1 audit --estate "$tmp/tags.json" --service-tags "$TAGS" --format json
-has out '"MOAT015"'; has out 'perimeter service-tag rules'
+has out '"MOAT018"'; has out 'perimeter service-tag rules'
 run 1 audit --estate "$tmp/tags.json" --format json
 if grep -q 'perimeter service-tag rules' "$tmp/out"; then echo "FAIL: tags counted without the file"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
 printf '%s\n' '{"time": "2026-11-20T08:00:00Z", "resourceId": "/SUBSCRIPTIONS/1C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KVTAGS", "operationName": "SecretGet", "category": "AuditEvent", "callerIpAddress": "13.69.64.73", "identity": {"claim": {"oid": "x"}}, "properties": {"httpStatusCode": 200, "requestUri": "https://kvtags.vault.azure.net/secrets/s"}}' >"$tmp/kv.log"
