@@ -18,7 +18,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
             -Wvla -Wwrite-strings
 STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
-INC       = -Iinclude -Isrc -Ibuild/gen -Ifront -Icli -Iserve
+INC       = -Iinclude -Isrc -Ibuild/gen -Ifront -Icli -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
@@ -31,6 +31,9 @@ LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 FRONT_SRC := $(sort $(wildcard front/*.c))
+# tool/: what the command line and serve share, on include/moat.h alone
+# (JMESPath for --query).
+TOOL_SRC := $(sort $(wildcard tool/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
 # What the serve fuzz target needs besides the library: the endpoints and
 # the pieces of the command they use.
@@ -38,14 +41,15 @@ SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
-CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC)
+CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
+            $(TOOL_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
-            $(wildcard front/*.h) $(wildcard serve/*.h)
+            $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
-.PHONY: all module gate test unit cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -86,6 +90,10 @@ $(B)/obj/serve/%.o: serve/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
+$(B)/obj/tool/%.o: tool/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+
 $(B)/libmoat.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -95,7 +103,7 @@ $(B)/libmoat.so: $(LIB_OBJ)
 # The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
 # of them.
-CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread
+CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
@@ -127,23 +135,29 @@ $(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
 	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # Unit tests reach static functions by including the module they test.
-$(A)/unit: $(UNIT_SRC) $(FRONT_SRC) tests/unit/harness.h tests/unit/main.c \
-    $(A)/libmoat.a $(HDRS)
+$(A)/unit: $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) tests/unit/harness.h \
+    tests/unit/main.c $(A)/libmoat.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(A)/libmoat.a \
-	    -lcjson -lcrypto $(LDLIBS)
+	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) \
+	    $(A)/libmoat.a -lcjson -lcrypto -lm $(LDLIBS)
 
 $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
-    $(SERVE_FUZZ_SRC) $(A)/libmoat.a $(HDRS)
+    $(SERVE_FUZZ_SRC) $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(A)/libmoat.a \
-	    -lcjson -lcrypto -lpthread $(LDLIBS)
+	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC) \
+	    $(A)/libmoat.a -lcjson -lcrypto -lpthread -lm $(LDLIBS)
+
+# The JMESPath engine alone, for its compliance and differential tests.
+$(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -o $@ \
+	    tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a -lm $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit cli-test manage-test serve-test audit-test replay-test e2e-test \
+test: unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test \
       security-test conformance realworld fuzz-replay check-symbols
 	@echo "make test: all passed"
 
@@ -152,6 +166,17 @@ unit: $(A)/unit
 
 cli-test: $(A)/moat
 	MOAT=$(A)/moat tests/cli/run.sh
+
+# --query's JMESPath: every case of the official compliance suite, then
+# random expressions on random documents against Debian's python3-jmespath
+# (JP_DIFF_CASES of them, seeded; JMESPATH_PYTHON, the interpreter that has
+# it).
+JMESPATH_PYTHON ?= /usr/bin/python3
+JP_DIFF_CASES ?= 10000
+jmespath-test: $(A)/jp_check
+	$(A)/jp_check --compliance $(SHARED)/realworld/jmespath-compliance/*.json
+	$(JMESPATH_PYTHON) tests/jmespath/differential.py --jp $(A)/jp_check \
+	    --cases $(JP_DIFF_CASES)
 
 # The az-style commands: every command and error, concurrent writers, a
 # crash before the rename (a preloaded rename() that kills), and the az
@@ -232,7 +257,7 @@ $(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC) $(SERVE_FUZZ_SRC)
+FUZZ_SRC     := $(LIB_SRC) $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC)
 # The largest input per target: as large as what the target really takes
 # (a request body up to --max-body, an estate or log file), so that bugs
 # that need a big input (a /v1/check answer outgrowing the worker's 64 KiB
@@ -250,7 +275,7 @@ define fuzz_one
 	$(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$(1) fuzz/fuzz_$(1).c $(FUZZ_SRC) \
-	    -lcjson -lcrypto -lpthread
+	    -lcjson -lcrypto -lpthread -lm
 	@mkdir -p $(B)/fuzz/corpus-$(1)
 	@echo "fuzzing $(1) for $(FUZZ_SECONDS)s, inputs up to $(call fuzz_max_len,$(1)) bytes"
 	$(B)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
@@ -279,11 +304,13 @@ deps:
 shared-sync:
 	rm -rf tests/shared/conformance tests/shared/realworld/rest-api-examples \
 	    tests/shared/realworld/azure-cli-recordings \
-	    tests/shared/realworld/checkov-fixtures
+	    tests/shared/realworld/checkov-fixtures \
+	    tests/shared/realworld/jmespath-compliance
 	cp -r ../shared/conformance tests/shared/
 	cp -r ../shared/realworld/rest-api-examples \
 	    ../shared/realworld/azure-cli-recordings \
-	    ../shared/realworld/checkov-fixtures tests/shared/realworld/
+	    ../shared/realworld/checkov-fixtures \
+	    ../shared/realworld/jmespath-compliance tests/shared/realworld/
 
 clean:
 	rm -rf $(B)
