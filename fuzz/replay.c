@@ -32,6 +32,9 @@
 #define LLVMFuzzerTestOneInput fuzz_serve_entry
 #include "fuzz_serve.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_jmespath_entry
+#include "fuzz_jmespath.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -45,6 +48,7 @@ static const struct {
     {"jwt", fuzz_jwt_entry},
     {"doc", fuzz_doc_entry},
     {"serve", fuzz_serve_entry},
+    {"jmespath", fuzz_jmespath_entry},
 };
 
 static int run_file(const char *path,
