@@ -7,7 +7,6 @@
 #include "manage.h"
 #include "textdiff.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -431,6 +430,8 @@ int mg_open(manage *m, const char *command, const cli_args *a,
     m->dry_run = cli_has(a, "dry-run");
     m->query = cli_get(a, "query");
     int rc = parse_output(m, a);
+    if (rc == MG_OK)
+        rc = mg_query_compile(m);
     if (rc != MG_OK)
         return rc;
     if (m->estate == NULL)
@@ -472,6 +473,7 @@ int mg_open(manage *m, const char *command, const cli_args *a,
 
 void mg_close(manage *m)
 {
+    mg_query_free(m);
     moat_doc_free(m->doc);
     m->doc = NULL;
     estate_file_close(&m->file);
@@ -570,134 +572,6 @@ static void put_json(FILE *fp, const moat_node *n, int depth)
     fprintf(fp, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
 }
 
-/* One step of a query: a member (at the top, also under "properties", and
-** networkRuleSet and networkAcls as one name, as az shows storage). */
-static const moat_node *member(const moat_node *n, const char *name, int top)
-{
-    static const char *const alias[][2] = {{"networkRuleSet", "networkAcls"},
-                                           {"networkAcls", "networkRuleSet"}};
-    const moat_node *v = moat_node_get(n, name);
-    for (size_t i = 0; v == NULL && i < 2; i++) {
-        if (strcasecmp(name, alias[i][0]) == 0)
-            v = moat_node_get(n, alias[i][1]);
-    }
-    if (v == NULL && top)
-        v = member(mg_properties(n), name, 0);
-    return v;
-}
-
-/* A JMESPath unquoted identifier: [A-Za-z_][A-Za-z0-9_]*, at most cap - 1
-** bytes, copied to name. Returns what follows it, or NULL. */
-static const char *query_name(const char *q, char *name, size_t cap)
-{
-    size_t len = 0;
-    if (!(isalpha((unsigned char)*q) || *q == '_'))
-        return NULL;
-    while (isalnum((unsigned char)q[len]) || q[len] == '_')
-        len++;
-    if (len >= cap)
-        return NULL;
-    memcpy(name, q, len);
-    name[len] = '\0';
-    return q + len;
-}
-
-/* "[N]" or "[-N]" (from the end), digits only. Returns what follows, or
-** NULL: "[]", "[*]", "[?...]" and slices are projections, not indexes. */
-static const char *query_index(const char *q, long *index)
-{
-    const char *p = q + 1 + (q[1] == '-');
-    if (!isdigit((unsigned char)*p))
-        return NULL;
-    char *end;
-    *index = strtol(q + 1, &end, 10);
-    return *end == ']' ? end + 1 : NULL;
-}
-
-static const moat_node *element(const moat_node *n, long i)
-{
-    if (moat_node_kind(n) != MOAT_NODE_ARRAY)
-        return NULL; /* JMESPath: an index into anything else is null */
-    if (i < 0)
-        i += (long)moat_node_count(n);
-    const moat_node *c = i >= 0 ? moat_node_child(n) : NULL;
-    for (long k = 0; c && k < i; k++)
-        c = moat_node_next(c);
-    return c;
-}
-
-/* Resolves "a.b[0].c" (or "@") under n: NULL when absent. The whole path
-** is read even past an absent part, so that *bad (set on anything the
-** dotted path does not support) never depends on the file. */
-static const moat_node *resolve(const moat_node *n, const char *q, int *bad)
-{
-    char name[256];
-    if (strcmp(q, "@") == 0) /* JMESPath's current value */
-        return n;
-    for (int top = 1;; top = 0) {
-        if (!(top && *q == '[')) { /* a list may be indexed at the top */
-            q = query_name(q, name, sizeof name);
-            if (q == NULL)
-                break;
-            n = n ? member(n, name, top) : NULL;
-        }
-        while (*q == '[') {
-            long i;
-            q = query_index(q, &i);
-            if (q == NULL)
-                break;
-            n = element(n, i);
-        }
-        if (q == NULL || *q != '.')
-            break;
-        q++;
-    }
-    if (q == NULL || *q != '\0') {
-        *bad = 1;
-        return NULL;
-    }
-    return n;
-}
-
-/* What Azure answers for a storage account's firewall when the file does
-** not say (decision.md section 1: the defaults). */
-static const char *storage_default(const char *q)
-{
-    static const char *const defaults[][2] = {
-        {"networkRuleSet",
-         "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], "
-         "\"ipRules\": [], \"defaultAction\": \"Allow\"}"},
-        {"networkRuleSet.bypass", "\"AzureServices\""},
-        {"networkRuleSet.defaultAction", "\"Allow\""},
-        {"networkRuleSet.ipRules", "[]"},
-        {"networkRuleSet.ipv6Rules", "[]"},
-        {"networkRuleSet.virtualNetworkRules", "[]"},
-        {"networkRuleSet.resourceAccessRules", "[]"},
-    };
-    char norm[600];
-    if (strncasecmp(q, "properties.", 11) == 0)
-        q += 11;
-    if (strncasecmp(q, "networkAcls", 11) == 0)
-        snprintf(norm, sizeof norm, "networkRuleSet%s", q + 11);
-    else
-        snprintf(norm, sizeof norm, "%s", q);
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
-        if (strcasecmp(norm, defaults[i][0]) == 0)
-            return defaults[i][1];
-    }
-    return NULL;
-}
-
-static void print_text(const char *json)
-{
-    moat_doc *d;
-    if (moat_doc_parse(json, strlen(json), &d, NULL) == MOAT_OK) {
-        put_json(stdout, moat_doc_root(d), 0);
-        fputc('\n', stdout);
-    }
-    moat_doc_free(d);
-}
-
 int mg_print_json(manage *m, const mg_buf *json)
 {
     moat_doc *d = NULL;
@@ -715,57 +589,10 @@ int mg_print(manage *m, const moat_node *n, const char *type)
 {
     if (m->output_none)
         return MG_OK;
-    if (m->query == NULL) {
-        put_json(stdout, n, 0);
-        fputc('\n', stdout);
-        return MG_OK;
-    }
-    const char *q = m->query;
-    size_t ql = strlen(q);
-    int length = strncmp(q, "length(", 7) == 0 && ql > 8 && q[ql - 1] == ')';
-    char inner[512];
-    if (length) {
-        snprintf(inner, sizeof inner, "%.*s", (int)(ql - 8), q + 7);
-        q = inner;
-    }
-    int bad = 0;
-    const moat_node *v = resolve(n, q, &bad);
-    if (bad)
-        return mg_usage(m,
-                        "--query supports a dotted path of names and [N] "
-                        "indexes (networkRuleSet.ipRules[0].value, "
-                        "ipRules[-1]), @, and length(PATH); not '%s'. "
-                        "Projections ([], [*], {...}), filters, slices, pipes "
-                        "and other functions need JMESPath, which moat does "
-                        "not have yet",
-                        m->query);
-    const char *def = NULL;
-    if (v == NULL && type && strcasecmp(type, TYPE_STORAGE) == 0)
-        def = storage_default(q);
-    if (length) {
-        if (v && (moat_node_kind(v) == MOAT_NODE_ARRAY ||
-                  moat_node_kind(v) == MOAT_NODE_OBJECT))
-            printf("%zu\n", moat_node_count(v));
-        else if (def)
-            printf("%d\n", def[0] == '{' ? 4 : 0);
-        else if (v && moat_node_kind(v) == MOAT_NODE_STRING)
-            printf("%zu\n", strlen(moat_node_text(v)));
-        else
-            return mg_usage(m, "length() of '%s': not a list", q);
-        return MG_OK;
-    }
-    if (v) {
-        put_json(stdout, v, 0);
-        fputc('\n', stdout);
-    } else if (def) {
-        print_text(def);
-        fprintf(stderr,
-                "moat: note: %s is not in the file; this is Azure's "
-                "default\n",
-                q);
-    } else {
-        fprintf(stderr, "moat: note: %s is not in the resource\n", q);
-    }
+    if (m->jq)
+        return mg_query_print(m, n, type);
+    put_json(stdout, n, 0);
+    fputc('\n', stdout);
     return MG_OK;
 }
 

@@ -60,6 +60,8 @@ typedef struct mg_target {
     const char *id;   /* when set, the resource with this ARM id */
 } mg_target;
 
+struct jp_expr;
+
 typedef struct manage {
     const char *command; /* "storage account update" */
     const cli_args *args;
@@ -71,7 +73,8 @@ typedef struct manage {
     int dry_run;
     int output_none; /* -o none */
     const char *query;
-    int warned; /* a warning was printed */
+    struct jp_expr *jq; /* --query compiled (manage_query.c) */
+    int warned;         /* a warning was printed */
 } manage;
 
 /* Opens the estate file holding t (under a directory, the one file that
@@ -94,8 +97,16 @@ const moat_node *mg_find_child(manage *m, const char *type,
 ** written. Then prints t as it now is (az prints the resource). */
 int mg_commit(manage *m, const mg_target *t);
 
-/* Prints n as JSON the way az does (two-space indent), after --query. */
+/* Prints n as JSON the way az does (two-space indent), or what --query
+** selects of it (type: the resource's, or NULL for other JSON). */
 int mg_print(manage *m, const moat_node *n, const char *type);
+
+/* --query (manage_query.c): compiled by mg_open (a bad expression is a
+** usage error that shows where), run on what mg_print would print, freed
+** by mg_close. */
+int mg_query_compile(manage *m);
+int mg_query_print(manage *m, const moat_node *n, const char *type);
+void mg_query_free(manage *m);
 
 /* Makes the edits so far part of the document, so that what they added
 ** can be edited in turn. Every node found before is invalid afterwards. */
@@ -170,6 +181,7 @@ extern const mg_command mg_perimeter_commands[];
     "  --subscription SUB         likewise\n"                                  \
     "  --dry-run                  print the change as a diff; write nothing\n" \
     "  --output, -o json|none     what to print after a change (json)\n"       \
-    "  --query PATH               print one value (networkRuleSet.bypass)\n"
+    "  --query JMESPATH           what to print, as az's --query\n"            \
+    "                             (networkRuleSet.ipRules[].value)\n"
 
 #endif

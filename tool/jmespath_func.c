@@ -32,12 +32,17 @@ static void describe_types(unsigned mask, char *buf, size_t cap)
                  {JP_T_OBJECT, "an object"},
                  {JP_T_EXPREF, "an expression (&...)"},
                  {JP_T_NULL, "null"}};
-    size_t len = 0, k = 0;
+    size_t len = 0, k = 0, count = 0, n = sizeof names / sizeof names[0];
+    for (size_t i = 0; i < n; i++)
+        count += (mask & names[i].bit) != 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if ((mask & names[i].bit) && len < cap)
-            len += (size_t)snprintf(buf + len, cap - len, "%s%s",
-                                    k++ ? " or " : "", names[i].name);
+    for (size_t i = 0; i < n; i++) {
+        if (!(mask & names[i].bit) || len >= cap)
+            continue;
+        k++;
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+                                k == 1 ? "" : k == count ? " or " : ", ",
+                                names[i].name);
     }
 }
 

@@ -81,16 +81,44 @@ has out '"AzureServices"'; has err "Azure's default"
 run 0 storage account show -e "$E" -n "$PUB" --query networkRuleSet.defaultAction
 has out '"Allow"'
 run 0 storage account show -e "$E" -n "$PUB" --query tags.nothing
-has err "not in the resource"
-run 2 storage account show -e "$E" -n "$PUB" --query 'ipRules[x'; has err "dotted path"
-# What the dotted path does not read is refused, never read as something
-# else: [] was [0] (one rule of two), a projection a missing member.
-for q in 'networkRuleSet.ipRules[].value' '{a: name}' '{}' 'name | length(@)' \
-         'keys(@)' 'a..b' 'name.' 'networkRuleSet.ipRules[+1].value' ''; do
+has err "not in the resource"; lacks out "."
+run 0 storage account show -e "$E" -n "$PUB" --query networkRuleSet.ipv6Rules
+has out '^\[\]$'; has err "Azure's default"
+run 0 storage account show -e "$E" -n "$PUB" --query name
+has out '"stnwpublicassets"'; lacks err "default"
+# A bad expression is a usage error that shows where it failed, before
+# anything is read or written.
+run 2 storage account show -e "$E" -n "$PUB" --query 'ipRules[x'
+has err "is not JMESPath"; has err "^  ipRules\[x$"; has err "^          \^$"
+for q in '{}' 'a..b' 'name.' 'networkRuleSet.ipRules[+1].value' '' \
+         'length()' 'nope(@)' 'ipRules[::0]' '"name' 'name | ['; do
     run 2 storage account show -e "$E" -n "$SHIP" --query "$q"
-    has err "supports a dotted path"; lacks out "."
+    has err "is not JMESPath"; lacks out "."
 done
-run 2 network perimeter list -e "$E" --query '[].name'; has err "Projections (\[\], \[\*\]"
+cp "$ST" "$tmp/before.json"
+run 2 storage account update -e "$E" -n "$SHIP" --bypass None --query 'a['
+same "$ST" "$tmp/before.json" "a bad --query changes nothing"
+run 2 storage account show -e "$E" -n "$SHIP" --query 'length(name.x)'
+has err "failed on the JSON"; has err "length() argument 1"
+# --query is JMESPath, as az's: projections, filters, multiselects, pipes,
+# functions, on the JSON the command prints.
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[].value'
+py 'd == ["198.51.100.0/26", "203.0.113.40"]' "[] projects every rule"
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[*].value'
+py 'd == ["198.51.100.0/26", "203.0.113.40"]' "[*] projects every rule"
+run 0 storage account show -e "$E" -n "$SHIP" \
+    --query "networkRuleSet.ipRules[?action=='Allow'].value | length(@)"
+has out '^2$'
+run 0 storage account show -e "$E" -n "$SHIP" \
+    --query '{a: name, rules: length(networkRuleSet.ipRules)}'
+py 'd == {"a": "stnwshipments", "rules": 2}' "a multiselect hash"
+run 0 storage account show -e "$E" -n "$SHIP" --query 'keys(@)'
+py '"properties" in d and "networkRuleSet" not in d' \
+   "keys() are the file's: az's names are found, not added"
+run 0 network perimeter list -e "$E" --query '[].name'
+py 'd == ["nsp-nw-prod", "nsp-tailspin-shared"]' "[].name of a list"
+run 0 network perimeter list -e "$E" --query 'sort_by(@, &name)[-1].name'
+has out '^"nsp-tailspin-shared"$'
 run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[-1].value'
 has out '^"203.0.113.40"$'
 
