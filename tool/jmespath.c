@@ -595,8 +595,10 @@ static int push_key(parser *p, jp_node *n, const jp_token *t)
         size_t cap = k ? 2 * k : 1;
         const char **keys = jp_alloc(p->a, cap * sizeof *keys);
         size_t *lens = jp_alloc(p->a, cap * sizeof *lens);
-        if (keys == NULL || lens == NULL)
-            return nomem(p, t->start), 0;
+        if (keys == NULL || lens == NULL) {
+            nomem(p, t->start);
+            return 0;
+        }
         if (k) {
             memcpy(keys, n->u.hash.keys, k * sizeof *keys);
             memcpy(lens, n->u.hash.key_lens, k * sizeof *lens);

@@ -35,6 +35,19 @@ void *jp_nomem(jp_ctx *c, const jp_node *at)
                    "the result needs more than %zu bytes", c->a->max_bytes);
 }
 
+void *jp_too_large(jp_ctx *c, const jp_node *at)
+{
+    c->a->failure = JP_ERR_LIMIT;
+    return jp_nomem(c, at);
+}
+
+void *jp_spent(jp_ctx *c, const jp_node *at)
+{
+    c->a->steps = c->a->max_steps;
+    jp_steps(c, at, 1); /* fails, saying so */
+    return NULL;
+}
+
 /* kids applied in turn, each to the last one's value: a.b, a[0][1], a|b
 ** (nothing stops at null: a function may take it). */
 static const jp_value *in_turn(jp_ctx *c, const jp_node *n, const jp_value *v)
@@ -44,8 +57,12 @@ static const jp_value *in_turn(jp_ctx *c, const jp_node *n, const jp_value *v)
     return v;
 }
 
-static const jp_value *field_of(const jp_node *n, const jp_value *v)
+/* A member of v, null when absent (NULL once the steps are spent: a
+** lookup scans the members). */
+static const jp_value *field_of(jp_ctx *c, const jp_node *n, const jp_value *v)
 {
+    if (v->type == JP_OBJECT && !jp_steps(c, n, v->len / 16))
+        return NULL;
     const jp_value *r = jp_get(v, n->u.field.name, n->u.field.len);
     return r ? r : jp_null();
 }
@@ -157,6 +174,8 @@ static const jp_value *value_projection(jp_ctx *c, const jp_node *n,
     const jp_value *base = jp_eval_node(c, n->kids[0], v);
     if (base == NULL || base->type != JP_OBJECT)
         return base ? jp_null() : NULL;
+    if (!jp_steps(c, n, base->len))
+        return NULL;
     const jp_value **values = jp_alloc(c->a, base->len * sizeof *values);
     if (values == NULL)
         return jp_nomem(c, n);
@@ -260,7 +279,7 @@ static const jp_value *compare(jp_ctx *c, const jp_node *n, const jp_value *v)
     if (n->u.cmp == CMP_EQ || n->u.cmp == CMP_NE) {
         int e = jp_equal_counted(c->a, l, r);
         if (e < 0)
-            return jp_steps(c, n, 1), NULL;
+            return jp_spent(c, n);
         return jp_new_bool(e == (n->u.cmp == CMP_EQ));
     }
     if (l->type != JP_NUMBER || r->type != JP_NUMBER)
@@ -297,7 +316,7 @@ const jp_value *jp_eval_node(jp_ctx *c, const jp_node *n, const jp_value *v)
         return NULL;
     switch (n->kind) {
     case N_IDENTITY: return v;
-    case N_FIELD: return field_of(n, v);
+    case N_FIELD: return field_of(c, n, v);
     case N_SUBEXPR:
     case N_INDEX_EXPR:
     case N_PIPE: return in_turn(c, n, v);

@@ -41,7 +41,9 @@ static void describe_types(unsigned mask, char *buf, size_t cap)
             continue;
         k++;
         len += (size_t)snprintf(buf + len, cap - len, "%s%s",
-                                k == 1 ? "" : k == count ? " or " : ", ",
+                                k == 1       ? ""
+                                : k == count ? " or "
+                                             : ", ",
                                 names[i].name);
     }
 }
@@ -262,7 +264,10 @@ FN(contains)
     if (subject->type == JP_STRING) {
         if (search->type != JP_STRING)
             return jp_new_bool(0);
-        if (!jp_steps(c, call, subject->len / 16))
+        /* a naive search: up to both lengths multiplied */
+        if (!jp_steps(c, call,
+                      subject->len / 16 +
+                          (subject->len / 64) * (search->len / 64)))
             return NULL;
         return jp_new_bool(
             holds(subject->u.str, subject->len, search->u.str, search->len));
@@ -270,7 +275,7 @@ FN(contains)
     for (size_t i = 0; i < subject->len; i++) {
         int e = jp_equal_counted(c->a, subject->u.items[i], search);
         if (e < 0)
-            return jp_steps(c, call, 1), NULL;
+            return jp_spent(c, call);
         if (e)
             return jp_new_bool(1);
     }
@@ -300,7 +305,7 @@ FN(join)
     for (size_t i = 0; i < arr->len; i++) {
         size_t add = arr->u.items[i]->len + (i ? sep->len : 0);
         if (add > SIZE_MAX / 4 - total)
-            return c->a->failure = JP_ERR_LIMIT, jp_nomem(c, call);
+            return jp_too_large(c, call);
         total += add;
     }
     char *out = jp_alloc(c->a, total + 1);
@@ -308,8 +313,10 @@ FN(join)
         return out ? NULL : jp_nomem(c, call);
     size_t o = 0;
     for (size_t i = 0; i < arr->len; i++) {
-        if (i && sep->len)
-            memcpy(out + o, sep->u.str, sep->len), o += sep->len;
+        if (i && sep->len) {
+            memcpy(out + o, sep->u.str, sep->len);
+            o += sep->len;
+        }
         if (arr->u.items[i]->len)
             memcpy(out + o, arr->u.items[i]->u.str, arr->u.items[i]->len);
         o += arr->u.items[i]->len;
@@ -552,9 +559,10 @@ FN(to_string)
     size_t room =
         c->a->max_bytes > c->a->used ? c->a->max_bytes - c->a->used : 0;
     size_t len;
-    char *text = jp_write(v, JP_WRITE_ASCII, room, &len); /* json.dumps */
+    char *text = room ? jp_write(v, JP_WRITE_ASCII, room, &len) /* dumps */
+                      : NULL;
     if (text == NULL)
-        return c->a->failure = JP_ERR_LIMIT, jp_nomem(c, call);
+        return jp_too_large(c, call);
     const jp_value *s =
         jp_steps(c, call, len / 16) ? jp_new_string(c->a, text, len) : NULL;
     free(text);

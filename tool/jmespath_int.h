@@ -185,6 +185,10 @@ const jp_value *jp_eval_node(jp_ctx *c, const jp_node *n, const jp_value *v);
 int jp_steps(jp_ctx *c, const jp_node *at, unsigned long k);
 /* The error of a failed allocation (limit or memory) at node at. */
 void *jp_nomem(jp_ctx *c, const jp_node *at);
+/* The limit error for a result past the arena's bound, and for work past
+** its steps (a comparison that ran out of them); NULL. */
+void *jp_too_large(jp_ctx *c, const jp_node *at);
+void *jp_spent(jp_ctx *c, const jp_node *at);
 
 /* Built-in functions: what each takes, checked as Python's jmespath
 ** checks it (each argument's type, and the elements of typed arrays). */

@@ -201,41 +201,50 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Moves *i past digits; 0 when there is none. */
+static int skip_digits(const reader *r, size_t *i)
+{
+    size_t start = *i;
+    while (*i < r->n && is_digit(r->s[*i]))
+        ++*i;
+    return *i > start;
+}
+
+/* A JSON number: an int (as Python reads it) without fraction or
+** exponent. */
 static const jp_value *read_number(reader *r)
 {
     size_t start = r->i, i = r->i;
-    int is_int = 1;
+    int is_int = 1, ok = 1;
     if (i < r->n && r->s[i] == '-')
         i++;
     if (i < r->n && r->s[i] == '0')
-        i++;
-    else if (i < r->n && is_digit(r->s[i]))
-        while (i < r->n && is_digit(r->s[i]))
-            i++;
+        i++; /* "01" is a 0 that something follows */
     else
-        return r->i = i, read_fail(r, JP_ERR_JSON, "expected a digit");
-    if (i < r->n && r->s[i] == '.') {
+        ok = skip_digits(r, &i);
+    if (ok && i < r->n && r->s[i] == '.') {
         is_int = 0;
-        if (++i >= r->n || !is_digit(r->s[i]))
-            return r->i = i, read_fail(r, JP_ERR_JSON, "expected a digit");
-        while (i < r->n && is_digit(r->s[i]))
-            i++;
+        i++;
+        ok = skip_digits(r, &i);
     }
-    if (i < r->n && (r->s[i] == 'e' || r->s[i] == 'E')) {
+    if (ok && i < r->n && (r->s[i] == 'e' || r->s[i] == 'E')) {
         is_int = 0;
         if (++i < r->n && (r->s[i] == '+' || r->s[i] == '-'))
             i++;
-        if (i >= r->n || !is_digit(r->s[i]))
-            return r->i = i, read_fail(r, JP_ERR_JSON, "expected a digit");
-        while (i < r->n && is_digit(r->s[i]))
-            i++;
+        ok = skip_digits(r, &i);
     }
     r->i = i;
+    if (!ok)
+        return read_fail(r, JP_ERR_JSON, "expected a digit");
+    size_t len = i - start;
     char small[64], *text = small; /* strtod wants a NUL after the digits */
-    if (i - start < sizeof small)
-        memcpy(small, r->s + start, i - start), small[i - start] = '\0';
-    else if ((text = jp_strdup(r->a, r->s + start, i - start)) == NULL)
+    if (len >= sizeof small &&
+        (text = jp_strdup(r->a, r->s + start, len)) == NULL)
         return read_fail(r, r->a->failure, NULL);
+    if (text == small) {
+        memcpy(small, r->s + start, len);
+        small[len] = '\0';
+    }
     const jp_value *v = jp_number_value(r->a, strtod(text, NULL), is_int);
     return v ? v : read_fail(r, r->a->failure, NULL);
 }

@@ -505,6 +505,9 @@ static int equal_within(const jp_value *a, const jp_value *b,
             const jp_member *m = &a->u.members[i];
             const jp_value *other = NULL;
             for (size_t j = 0; j < b->len && other == NULL; j++) {
+                if (*budget == 0)
+                    return -1; /* finding the key costs too */
+                --*budget;
                 if (same_key(m, &b->u.members[j]))
                     other = b->u.members[j].value;
             }

@@ -162,6 +162,15 @@ TEST(jmespath_bounds_on_values_and_work)
     free(half);
     ASSERT(strncmp(run_with("[*].[@, @, @]", "[1,2,3,4,5,6,7,8,9,10]", 20),
                    "limit@", 6) == 0);
+    /* Finding a key costs steps too: two large objects compared. */
+    char *big = malloc(2000 * 16 + 2);
+    size_t n = 0;
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)sprintf(big + n, "%s\"k%d\": 0", i ? ", " : "{", i);
+    strcpy(big + n, "}");
+    ASSERT_STR(run_with("@ == merge(@)", big, 0), "true");
+    ASSERT(strncmp(run_with("@ == merge(@)", big, 100000), "limit@", 6) == 0);
+    free(big);
 }
 
 TEST(jmespath_raw_strings_and_literals_as_python_reads_them)
