@@ -18,6 +18,7 @@ typedef struct parser {
     moat_arena *arena;
     json_error *err;
     int failed;
+    int arm; /* MOAT_JSON_ARM: what ARM accepts in templates */
 } parser;
 
 static void fail(parser *p, size_t pos, const char *msg)
@@ -29,14 +30,49 @@ static void fail(parser *p, size_t pos, const char *msg)
     }
 }
 
+/* A comment at p->pos (ARM mode): a line comment to the end of the line,
+** or a block comment to its closing star and slash. Returns 0 when there
+** is none; fails when a block comment never ends. */
+static int skip_comment(parser *p)
+{
+    if (p->pos + 1 >= p->len || p->src[p->pos] != '/')
+        return 0;
+    const char *s = p->src + p->pos + 2;
+    size_t left = p->len - p->pos - 2;
+    if (p->src[p->pos + 1] == '/') {
+        const char *nl = memchr(s, '\n', left);
+        p->pos = nl ? (size_t)(nl - p->src) : p->len;
+        return 1;
+    }
+    if (p->src[p->pos + 1] != '*')
+        return 0;
+    for (size_t i = 0; i + 1 < left; i++) {
+        if (s[i] == '*' && s[i + 1] == '/') {
+            p->pos += 2 + i + 2;
+            return 1;
+        }
+    }
+    fail(p, p->pos, "unterminated comment: expected */");
+    p->pos = p->len;
+    return 0;
+}
+
 static void skip_ws(parser *p)
 {
     while (p->pos < p->len) {
         char c = p->src[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            p->pos++;
+        else if (!(c == '/' && p->arm && skip_comment(p)))
             break;
-        p->pos++;
     }
+}
+
+/* A control character inside a string: RFC 8259 requires it escaped; ARM
+** also takes a raw tab or line break (multi-line strings), never U+0000. */
+static int raw_control_ok(const parser *p, unsigned char c)
+{
+    return p->arm && (c == '\t' || c == '\n' || c == '\r');
 }
 
 static json_value *new_value(parser *p, json_type t, size_t pos)
@@ -157,7 +193,8 @@ static char *parse_string(parser *p, uint32_t *out_len)
     char *o = out;
     if (!escaped) {
         for (size_t i = p->pos; i < end; i++) {
-            if ((unsigned char)p->src[i] < 0x20) {
+            if ((unsigned char)p->src[i] < 0x20 &&
+                !raw_control_ok(p, (unsigned char)p->src[i])) {
                 fail(p, i, "control character in string: escape it");
                 return NULL;
             }
@@ -168,7 +205,7 @@ static char *parse_string(parser *p, uint32_t *out_len)
     }
     while (p->pos < end) {
         unsigned char c = (unsigned char)p->src[p->pos];
-        if (c < 0x20) {
+        if (c < 0x20 && !raw_control_ok(p, c)) {
             fail(p, p->pos, "control character in string: escape it");
             return NULL;
         }
@@ -282,6 +319,18 @@ static json_value *parse_literal(parser *p, const char *word, json_type t)
 
 static json_value *parse_value(parser *p, int depth);
 
+/* ARM mode: a trailing comma, "[1, 2,]": after the comma, the bracket
+** `close` ends the container (consumed). */
+static int closes(parser *p, char close)
+{
+    skip_ws(p);
+    if (p->pos < p->len && p->src[p->pos] == close) {
+        p->pos++;
+        return 1;
+    }
+    return 0;
+}
+
 static json_value *parse_array(parser *p, int depth)
 {
     json_value *arr = new_value(p, JSON_ARRAY, p->pos);
@@ -317,6 +366,8 @@ static json_value *parse_array(parser *p, int depth)
             fail(p, p->pos - 1, "expected ',' or ']' in array");
             return NULL;
         }
+        if (p->arm && closes(p, ']'))
+            return arr;
     }
 }
 
@@ -374,6 +425,8 @@ static json_value *parse_object(parser *p, int depth)
             fail(p, p->pos - 1, "expected ',' or '}' in object");
             return NULL;
         }
+        if (p->arm && closes(p, '}'))
+            return obj;
     }
 }
 
@@ -425,8 +478,15 @@ static json_value *parse_value_at(parser *p, int depth)
 json_value *moat__json_parse(moat_arena *a, const char *src, size_t len,
                              json_error *err)
 {
+    return moat__json_parse_mode(a, src, len, 0, err);
+}
+
+json_value *moat__json_parse_mode(moat_arena *a, const char *src, size_t len,
+                                  unsigned mode, json_error *err)
+{
     json_error dummy;
-    parser p = {src, len, 0, a, err ? err : &dummy, 0};
+    parser p = {src, len, 0, a, err ? err : &dummy, 0,
+                (mode & MOAT_JSON_ARM) != 0};
     if (len > UINT32_MAX) {
         fail(&p, 0, "input too large (more than 4 GiB)");
         return NULL;

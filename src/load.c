@@ -659,7 +659,9 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     }
     ld->n_files++;
     json_error err = {0, NULL};
-    json_value *doc = moat__json_parse(&ld->arena, text, len, &err);
+    /* Estate files may be templates: read the JSON ARM reads. */
+    json_value *doc =
+        moat__json_parse_mode(&ld->arena, text, len, MOAT_JSON_ARM, &err);
     if (doc == NULL) {
         if (err.msg && strcmp(err.msg, "out of memory") == 0) {
             moat__oom(ld);

@@ -143,6 +143,14 @@ typedef struct json_error {
 ** of memory (err->msg is "out of memory"). */
 MOAT_HIDDEN json_value *moat__json_parse(moat_arena *a, const char *src,
                                          size_t len, json_error *err);
+/* The JSON Azure Resource Manager accepts in templates ("Template syntax":
+** comments; and, as ARM's reader does, trailing commas and raw tabs and
+** line breaks inside strings). Estate files only, never requests. */
+#define MOAT_JSON_ARM 0x1u
+/* moat__json_parse() with mode 0 (RFC 8259) or MOAT_JSON_ARM. */
+MOAT_HIDDEN json_value *moat__json_parse_mode(moat_arena *a, const char *src,
+                                              size_t len, unsigned mode,
+                                              json_error *err);
 /* The first member whose name equals key ignoring ASCII case, as ARM
 ** matches names; NULL when absent or obj is not an object. When second is
 ** not NULL it gets the next member of that name, or NULL: two are
