@@ -1013,12 +1013,13 @@ static void find_pe_states(moat_audit *a, const facts *f)
         const pe_conn *c = &r->pes[i];
         if (c->status == PE_APPROVED || c->status == PE_UNKNOWN)
             continue;
+        const char *from = c->pe_id[0] ? c->pe_id : c->name;
         moat_finding *x =
-            finding(a, r, R_PE_NOT_APPROVED, c->pe_id,
+            finding(a, r, R_PE_NOT_APPROVED, from,
                     fmt(a,
                         "private endpoint connection from %s is %s and "
                         "carries no traffic",
-                        c->pe_id, c->status_text));
+                        from, c->status_text));
         evidence(a, x, "properties.privateEndpointConnections", c->status_text,
                  MOAT_BASIS_EXPLICIT);
         if (x)
@@ -1199,22 +1200,38 @@ static verdict trusted_services(const facts *f, int cis4)
     return judge(0, bb, "bypass does not include AzureServices");
 }
 
+/* Private endpoint connections: how many are Approved, how many have an
+** unknown status (none stated, a template's endpoint, a value known only
+** after apply), and the basis of what is known about them: unknown when
+** the list or any status is. */
+static moat_basis pe_counts(const resource *r, unsigned *approved,
+                            unsigned *unknown)
+{
+    *approved = *unknown = 0;
+    for (uint16_t i = 0; i < r->n_pes; i++) {
+        *approved += r->pes[i].status == PE_APPROVED;
+        *unknown += r->pes[i].status == PE_UNKNOWN;
+    }
+    return *unknown ? MOAT_BASIS_UNKNOWN : to_basis(r->pe_basis);
+}
+
 static verdict private_endpoint(const facts *f)
 {
     const resource *r = f->r;
-    int approved = 0, unknown = 0;
-    for (uint16_t i = 0; i < r->n_pes; i++) {
-        approved |= r->pes[i].status == PE_APPROVED;
-        unknown |= r->pes[i].status == PE_UNKNOWN;
-    }
+    unsigned approved, unknown;
+    moat_basis b = pe_counts(r, &approved, &unknown);
     if (approved)
         return judge(1, MOAT_BASIS_EXPLICIT,
                      "an Approved private endpoint connection exists");
-    if (unknown || r->pe_basis == BASIS_UNKNOWN)
+    if (unknown)
         return judge(0, MOAT_BASIS_UNKNOWN,
-                     "private endpoint connections exist but their approval "
-                     "is unknown");
-    return judge(0, to_basis(r->pe_basis),
+                     "private endpoint connections exist but whether any is "
+                     "Approved is unknown");
+    if (b == MOAT_BASIS_UNKNOWN)
+        return judge(0, b,
+                     "privateEndpointConnections is unknown: whether an "
+                     "Approved connection exists is unknown");
+    return judge(0, b,
                  r->n_pes ? "no private endpoint connection is Approved"
                           : "no private endpoint connection");
 }
@@ -1297,12 +1314,14 @@ static void control_evidence(moat_audit *a, moat_finding *x, int control,
 {
     const resource *r = f->r;
     if (control == C_STORAGE_PE || control == C_KEYVAULT_PE) {
-        int approved = 0;
-        for (uint16_t i = 0; i < r->n_pes; i++)
-            approved += r->pes[i].status == PE_APPROVED;
+        unsigned approved, unknown;
+        moat_basis b = pe_counts(r, &approved, &unknown);
         evidence(a, x, "properties.privateEndpointConnections",
-                 fmt(a, "%d Approved of %u", approved, r->n_pes),
-                 to_basis(r->pe_basis));
+                 b == MOAT_BASIS_UNKNOWN && r->n_pes == 0
+                     ? "unknown"
+                     : fmt(a, "%u Approved, %u unknown, of %u", approved,
+                           unknown, r->n_pes),
+                 b);
         return;
     }
     evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
@@ -1507,12 +1526,18 @@ static void exposure_of(moat_audit *a, const facts *f)
                r->rar_basis == BASIS_UNKNOWN ? "unknown" : "none",
                f->storage ? "no resource instance rule in force"
                           : "Key Vault has no resource instance rules");
-    int approved = 0;
-    for (uint16_t i = 0; i < r->n_pes; i++)
-        approved += r->pes[i].status == PE_APPROVED;
-    expose(a, r, "private-endpoints", approved ? "some" : "none",
-           fmt(a, "%d Approved connection%s of %u", approved,
-               approved == 1 ? "" : "s", r->n_pes));
+    unsigned approved, unknown;
+    moat_basis pb = pe_counts(r, &approved, &unknown);
+    expose(a, r, "private-endpoints",
+           approved                     ? "some"
+           : pb == MOAT_BASIS_UNKNOWN ? "unknown"
+                                        : "none",
+           pb == MOAT_BASIS_UNKNOWN && r->n_pes == 0
+               ? "privateEndpointConnections is unknown"
+               : fmt(a, "%u Approved connection%s of %u%s", approved,
+                     approved == 1 ? "" : "s", r->n_pes,
+                     unknown ? fmt(a, " (%u of unknown approval)", unknown)
+                             : ""));
     if (f->nsp)
         expose(a, r, "perimeters", "some",
                fmt(a, "callers inside perimeter %s%s, %u linked perimeter%s%s",

@@ -546,3 +546,66 @@ TEST(audit_resources_index_their_results)
     moat_audit_free(a);
     moat_estate_free(es);
 }
+
+/* The reason of control `name` on the resource named `res`, or NULL. */
+static const moat_control_result *control_on(const moat_audit *a,
+                                             const char *res, const char *name)
+{
+    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
+        const moat_control_result *c = moat_audit_control(a, i);
+        if (strcmp(c->resource_name, res) == 0 && strcmp(c->control, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* An Approved connection is a private endpoint connection whether or not
+** its endpoint's id is shown (Azure's REST example updateVault shows
+** "privateEndpoint": {"id": ""}); one without a status, or a list that is
+** an expression, is unknown, never "no private endpoint connection". */
+TEST(audit_private_endpoint_connections_without_ids_or_status)
+{
+    static const char json[] =
+        "[{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv1\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":[{\"id\":\"\",\"properties\":{\"privateEndpoint\":{"
+        "\"id\":\"\"},\"privateLinkServiceConnectionState\":{\"status\":"
+        "\"Approved\"}}}]}},"
+        "{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv2\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":[{\"properties\":{\"privateEndpoint\":{\"id\":\"" PE
+        "pe1\"}}}]}},"
+        "{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv3\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":\"[parameters('connections')]\"}}]";
+    moat_estate *es = load(json);
+    ASSERT(es != NULL);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    const moat_control_result *c =
+        control_on(a, "kv1", "keyvault-private-endpoint");
+    ASSERT(c != NULL && c->status == MOAT_CONTROL_PASS);
+    static const char *const unknown[] = {"kv2", "kv3"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *name = unknown[i];
+        c = control_on(a, name, "keyvault-private-endpoint");
+        ASSERT(c != NULL && c->status == MOAT_CONTROL_FAIL);
+        ASSERT_EQ(c->basis, MOAT_BASIS_UNKNOWN);
+        ASSERT(strstr(c->reason, "unknown") != NULL);
+        ASSERT(strstr(c->reason, "no private endpoint connection") == NULL);
+        const moat_exposure *e = NULL;
+        for (size_t k = 0; k < moat_audit_exposure_count(a); k++) {
+            const moat_exposure *x = moat_audit_exposure(a, k);
+            if (strstr(x->resource, name) &&
+                strcmp(x->source, "private-endpoints") == 0)
+                e = x;
+        }
+        ASSERT(e != NULL);
+        ASSERT_STR(e->admitted, "unknown");
+    }
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
