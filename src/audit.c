@@ -456,63 +456,133 @@ static const char *rg_of(moat_audit *a, const resource *r)
     return rg_of_id(a, r->id);
 }
 
-/* IPv4 addresses the public path admits from other regions, in a sorted
-** list of disjoint intervals (union of the firewall's and the perimeter's
-** address rules, as the mode makes them count). Out of memory fails the
-** whole audit rather than understate the exposure. */
-typedef struct span4 {
-    uint64_t lo, hi;
-} span4;
+/* Addresses the public path admits from other regions: the union of the
+** firewall's and the perimeter's address rules, as the mode makes them
+** count, per family. Both families are 128-bit numbers (IPv4 in the low
+** 32 bits, as addr.c holds them); the whole IPv6 space, 2^128 addresses,
+** is said by a flag since no 128-bit number holds it. */
+typedef struct span {
+    moat_u128 lo, hi;
+} span;
+
+typedef struct addr_count {
+    moat_u128 n; /* addresses, unless `all` */
+    int all;     /* every address of the family */
+} addr_count;
 
 static int cmp_span(const void *x, const void *y)
 {
-    const span4 *a = x, *b = y;
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
+    const span *a = x, *b = y;
+    return moat__u128_cmp(a->lo, b->lo);
 }
 
-static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
+static moat_u128 u128_add(moat_u128 a, moat_u128 b)
+{
+    moat_u128 r = {a.hi + b.hi, a.lo + b.lo};
+    r.hi += r.lo < a.lo;
+    return r;
+}
+
+/* hi - lo + 1 (lo <= hi); wraps to 0 for the whole 128-bit space. */
+static moat_u128 span_size(span s)
+{
+    moat_u128 r = {s.hi.hi - s.lo.hi, s.hi.lo - s.lo.lo};
+    r.hi -= s.hi.lo < s.lo.lo;
+    moat_u128 one = {0, 1};
+    return u128_add(r, one);
+}
+
+/* The size of the union of s[0..k) (k > 0, sorted here); *whole when it is
+** the whole 128-bit space. */
+static moat_u128 union_size(span *s, size_t k, int *whole)
+{
+    qsort(s, k, sizeof *s, cmp_span);
+    moat_u128 total = {0, 0}, max = {UINT64_MAX, UINT64_MAX};
+    span cur = s[0];
+    for (size_t i = 1; i < k; i++) {
+        moat_u128 next = u128_add(cur.hi, (moat_u128){0, 1});
+        if (moat__u128_cmp(cur.hi, max) == 0 ||
+            moat__u128_cmp(s[i].lo, next) <= 0) {
+            if (moat__u128_cmp(s[i].hi, cur.hi) > 0)
+                cur.hi = s[i].hi;
+        } else {
+            total = u128_add(total, span_size(cur));
+            cur = s[i];
+        }
+    }
+    *whole = k && cur.lo.hi == 0 && cur.lo.lo == 0 &&
+             moat__u128_cmp(cur.hi, max) == 0 && total.hi == 0 &&
+             total.lo == 0;
+    return u128_add(total, span_size(cur));
+}
+
+/* Adds the ranges of family 4 or 6 of set p to s at *k. */
+static void add_spans(span *s, size_t *k, const moat_prefix_set *p, int family)
+{
+    if (family == 4)
+        for (uint32_t i = 0; i < p->n4; i++)
+            s[(*k)++] = (span){{0, p->v4[i].lo}, {0, p->v4[i].hi}};
+    else
+        for (uint32_t i = 0; i < p->n6; i++)
+            s[(*k)++] = (span){p->v6[i].lo, p->v6[i].hi};
+}
+
+/* The public addresses of one family (4 or 6) admitted. Out of memory
+** fails the whole audit rather than understate the exposure. */
+static addr_count internet_addresses(moat_audit *a, const facts *f,
+                                     int family)
 {
     const resource *r = f->r;
-    *all = 0;
+    const moat_prefix_set *pf =
+        f->nsp && f->a->profile ? &f->a->profile->prefixes : NULL;
+    addr_count out = {{0, 0}, 0};
     if (f->locked)
-        return 0;
+        return out;
     if (f->firewall && r->default_allow) {
-        *all = 1;
-        return 1ULL << 32;
+        out.all = 1;
+        out.n.lo = family == 4 ? 1ULL << 32 : 0;
+        return out;
     }
-    size_t n = (f->firewall ? r->ips.n4 : 0) +
-               (f->nsp && f->a->profile ? f->a->profile->prefixes.n4 : 0);
-    if (n == 0)
-        return 0;
-    span4 *s = malloc(n * sizeof *s);
+    size_t n = family == 4
+                   ? (f->firewall ? r->ips.n4 : 0) + (pf ? pf->n4 : 0)
+                   : (f->firewall ? r->ips.n6 : 0) + (pf ? pf->n6 : 0);
+    span *s = n ? malloc(n * sizeof *s) : NULL;
     if (s == NULL) {
-        a->failed = 1;
-        return 0;
+        a->failed |= n != 0;
+        return out;
     }
     size_t k = 0;
     if (f->firewall)
-        for (uint32_t i = 0; i < r->ips.n4; i++)
-            s[k++] = (span4){r->ips.v4[i].lo, r->ips.v4[i].hi};
-    if (f->nsp && f->a->profile)
-        for (uint32_t i = 0; i < f->a->profile->prefixes.n4; i++)
-            s[k++] = (span4){f->a->profile->prefixes.v4[i].lo,
-                             f->a->profile->prefixes.v4[i].hi};
-    qsort(s, k, sizeof *s, cmp_span);
-    uint64_t total = 0, lo = s[0].lo, hi = s[0].hi;
-    for (size_t i = 1; i < k; i++) {
-        if (s[i].lo <= hi + 1) {
-            if (s[i].hi > hi)
-                hi = s[i].hi;
-        } else {
-            total += hi - lo + 1;
-            lo = s[i].lo;
-            hi = s[i].hi;
-        }
-    }
-    total += hi - lo + 1;
+        add_spans(s, &k, &r->ips, family);
+    if (pf)
+        add_spans(s, &k, pf, family);
+    int whole;
+    out.n = union_size(s, k, &whole);
     free(s);
-    *all = total == (1ULL << 32);
-    return total;
+    out.all = family == 4 ? out.n.hi == 0 && out.n.lo == 1ULL << 32 : whole;
+    return out;
+}
+
+/* A count as decimal text: "every IPv6 address" for the whole space. */
+static const char *count_text(moat_audit *a, addr_count c)
+{
+    if (c.all && c.n.hi == 0 && c.n.lo == 0)
+        return "every";
+    uint32_t w[4] = {(uint32_t)(c.n.hi >> 32), (uint32_t)c.n.hi,
+                     (uint32_t)(c.n.lo >> 32), (uint32_t)c.n.lo};
+    char buf[48];
+    size_t i = sizeof buf - 1;
+    buf[i] = '\0';
+    do { /* long division by 10, 32 bits at a time */
+        uint64_t rem = 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t cur = (rem << 32) | w[k];
+            w[k] = (uint32_t)(cur / 10);
+            rem = cur % 10;
+        }
+        buf[--i] = (char)('0' + rem);
+    } while (w[0] | w[1] | w[2] | w[3]);
+    return fmt(a, "%s", buf + i);
 }
 
 /*--------------------------------------------------------------------------
@@ -607,23 +677,28 @@ static const char *az_update(moat_audit *a, const resource *r, const char *args)
                rg_of(a, r), r->name, args);
 }
 
+/* Every address of a family gets in: the default action Allow, or address
+** rules covering the whole IPv4 or the whole IPv6 space ("::/0" in
+** ipv6Rules: moat check admits any IPv6 source through it). */
 static void find_internet(moat_audit *a, const facts *f)
 {
-    int all;
-    internet_addresses(a, f, &all);
-    if (!all)
+    addr_count v4 = internet_addresses(a, f, 4);
+    addr_count v6 = internet_addresses(a, f, 6);
+    if (!v4.all && !v6.all)
         return;
     const resource *r = f->r;
     moat_finding *x = finding(
         a, r, R_INTERNET, NULL,
-        fmt(a, "%s %s admits every address on the public path: %s",
+        fmt(a, "%s %s admits every %saddress on the public path: %s",
             r->kind == RES_STORAGE ? "Storage account" : "Key vault", r->name,
+            v4.all ? "" : "IPv6 ",
             r->default_allow && f->firewall
                 ? (r->acl_basis == BASIS_DEFAULT
                        ? "no networkAcls, so Azure's default action Allow "
                          "applies"
                        : "networkAcls.defaultAction is Allow")
-                : "its address rules cover the whole IPv4 space"));
+            : v4.all ? "its address rules cover the whole IPv4 space"
+                     : "its address rules cover the whole IPv6 space"));
     evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
              to_basis(r->pna_basis));
     evidence(a, x, "properties.networkAcls.defaultAction",
@@ -640,9 +715,9 @@ static void find_wide_union(moat_audit *a, const facts *f, uint64_t threshold,
 {
     if (a->findings.n != before)
         return;
-    int all;
-    uint64_t n = internet_addresses(a, f, &all);
-    if (all || n <= threshold)
+    addr_count v4 = internet_addresses(a, f, 4);
+    uint64_t n = v4.n.lo;
+    if (v4.all || n <= threshold)
         return;
     moat_finding *x =
         finding(a, f->r, R_WIDE_RANGE, "union",
@@ -1463,36 +1538,65 @@ static void expose_trusted(moat_audit *a, const facts *f, int open)
                    f->storage ? "storage" : "Key Vault", r->tenant_text));
 }
 
-static void exposure_of(moat_audit *a, const facts *f)
+/* Which lists admit the internet: "ipRules, ipv6Rules and perimeter
+** address rules", as many as apply. */
+static const char *internet_lists(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
     const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
-    int all;
-    uint64_t n = internet_addresses(a, f, &all);
+    const char *names[3];
+    size_t n = 0;
+    if (f->firewall && r->ips.n4)
+        names[n++] = "ipRules";
+    if (f->firewall && r->ips.n6)
+        names[n++] = "ipv6Rules";
+    if (pf && (pf->prefixes.n4 || pf->prefixes.n6))
+        names[n++] = "perimeter address rules";
+    return n == 3   ? fmt(a, "%s, %s and %s", names[0], names[1], names[2])
+           : n == 2 ? fmt(a, "%s and %s", names[0], names[1])
+           : n == 1 ? names[0]
+                    : "no rule";
+}
+
+/* The internet: both address families counted (decision.md section 4:
+** IP rules and perimeter address prefixes of either family). "all" when
+** every IPv4 address gets in, as before IPv6 was counted; every IPv6
+** address alone is "some", and MOAT001 (find_internet) says it. */
+static void expose_internet(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    addr_count v4 = internet_addresses(a, f, 4);
+    addr_count v6 = internet_addresses(a, f, 6);
+    int v6_some = v6.all || v6.n.hi || v6.n.lo;
     if (f->locked)
         expose(a, r, "internet", "none",
                "SecuredByPerimeter without a perimeter");
-    else if (all)
+    else if (v4.all)
         expose(a, r, "internet", "all",
                !(f->firewall && r->default_allow)
                    ? "address rules cover the whole IPv4 space"
                : r->acl_basis == BASIS_DEFAULT
                    ? "no networkAcls: Azure's default action Allow"
                    : "networkAcls.defaultAction Allow");
-    else if (n)
+    else if (v4.n.lo || v6_some)
         expose(a, r, "internet", "some",
-               fmt(a, "%llu IPv4 addresses through %s%s%s",
-                   (unsigned long long)n,
-                   f->firewall && r->ips.n4 ? "ipRules" : "",
-                   f->firewall && r->ips.n4 && pf && pf->prefixes.n4 ? " and "
-                                                                     : "",
-                   pf && pf->prefixes.n4 ? "perimeter address rules" : ""));
+               fmt(a, "%s IPv4 addresses and %s IPv6 address%s through %s",
+                   count_text(a, v4), count_text(a, v6),
+                   v6.all && !v6.n.hi && !v6.n.lo ? "" : "es",
+                   internet_lists(a, f)));
     else
         expose(a, r, "internet",
                r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none",
                f->enforced ? "Enforced perimeter with no address rule"
                : r->pna == PNA_DISABLED ? "publicNetworkAccess Disabled"
                                         : "no IP rule and default action Deny");
+}
+
+static void exposure_of(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    expose_internet(a, f);
     /* Same region: IP and perimeter address rules do not apply. */
     expose(a, r, "azure-same-region",
            f->firewall && r->default_allow ? "all" : "none",

@@ -3,11 +3,11 @@
 ** storage accounts (default action, publicNetworkAccess, IP rules, a
 ** perimeter association in each mode with address rules, private endpoint
 ** connections in each state) are audited, and every claim is probed with
-** moat_decide: the IPv4 addresses the "internet" exposure counts are
-** exactly the ones decide admits (brute force over the /20 the rules live
-** in), storage-default-deny passes exactly when an address outside every
-** rule is refused, storage-public-access-disabled passes only when no public
-** address gets in, trusted services get in exactly when the exposure and
+** moat_decide: the IPv4 and IPv6 addresses the "internet" exposure counts
+** are exactly the ones decide admits (brute force over the /20 and the
+** /116 the rules live in), storage-default-deny passes exactly when an
+** address outside every rule is refused, storage-public-access-disabled
+** passes only when no public address gets in, trusted services get in exactly when the exposure and
 ** storage-trusted-services say so, and private endpoint connections admit
 ** exactly when Approved. Then suppressions and baselines through the public
 *API.
@@ -71,6 +71,14 @@ static void prefix(gen *g)
         ip & 255, len);
 }
 
+/* A prefix of /116 to /124 inside 2001:db8::/116, the IPv6 rule space. */
+static void prefix6(gen *g)
+{
+    uint32_t len = 116 + rnd(g, 9);
+    uint32_t size = 1u << (128 - len);
+    out(g, "\"2001:db8::%x/%u\"", rnd(g, SPACE) & ~(size - 1), len);
+}
+
 static void ip_rules(gen *g)
 {
     uint32_t n = rnd(g, 4);
@@ -78,6 +86,13 @@ static void ip_rules(gen *g)
     for (uint32_t i = 0; i < n; i++) {
         out(g, "%s{\"value\":", i ? "," : "");
         prefix(g);
+        out(g, "}");
+    }
+    out(g, "],\"ipv6Rules\":[");
+    n = rnd(g, 3);
+    for (uint32_t i = 0; i < n; i++) {
+        out(g, "%s{\"value\":", i ? "," : "");
+        prefix6(g);
         out(g, "}");
     }
     out(g, "]");
@@ -156,6 +171,8 @@ static char *estate_json(uint64_t seed)
     prefix(&g);
     out(&g, ",");
     prefix(&g);
+    out(&g, ",");
+    prefix6(&g);
     out(&g, "]}}");
     for (int i = 0; i < ACCOUNTS; i++)
         account(&g, i);
@@ -175,11 +192,9 @@ static int set(moat_request *q, moat_field field, const char *value)
 
 /* Whether a caller outside every perimeter, in another region, reaches
 ** resource id from ip (or through private endpoint pe). */
-static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+static int admits_text(moat_request *q, const char *id, const char *ipt,
+                       const char *pe)
 {
-    char ipt[16];
-    snprintf(ipt, sizeof ipt, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-             (ip >> 8) & 255, ip & 255);
     moat_request_reset(q);
     int ok = set(q, MOAT_REQ_RESOURCE, id);
     if (pe)
@@ -192,6 +207,22 @@ static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
     if (!ok || moat_decide(q, &d) != MOAT_OK)
         return -1;
     return d.verdict == MOAT_ALLOW;
+}
+
+static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+{
+    char ipt[16];
+    snprintf(ipt, sizeof ipt, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+             (ip >> 8) & 255, ip & 255);
+    return admits_text(q, id, ipt, pe);
+}
+
+/* Whether the caller from 2001:db8::<k> reaches resource id. */
+static int admits6(moat_request *q, const char *id, uint32_t k)
+{
+    char ipt[48];
+    snprintf(ipt, sizeof ipt, "2001:db8::%x", k);
+    return admits_text(q, id, ipt, NULL);
 }
 
 /* Whether Azure Backup, from the account's tenant, reaches resource id
@@ -248,21 +279,37 @@ static uint32_t count_admitted(moat_request *q, const char *id)
     return n;
 }
 
+static uint32_t count_admitted6(moat_request *q, const char *id)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < SPACE; k++)
+        n += admits6(q, id, k) == 1;
+    return n;
+}
+
+/* The internet exposure against decide, in both families: the counts in
+** "N IPv4 addresses and M IPv6 addresses through ..." are the addresses
+** decide admits; outside the rule spaces nothing gets in unless all do. */
 static int check_internet(moat_request *q, const moat_audit *a, const char *id,
-                          uint32_t n)
+                          uint32_t n, uint32_t n6)
 {
     const moat_exposure *e = exposure(a, id, "internet");
     if (e == NULL)
         return 0;
     int outside = admits(q, id, 0x63010203u, NULL); /* 99.1.2.3 */
+    int outside6 = admits_text(q, id, "2001:db9::1", NULL);
     if (strcmp(e->admitted, "all") == 0)
-        return n == SPACE && outside == 1;
+        return n == SPACE && n6 == SPACE && outside == 1 && outside6 == 1;
     if (strcmp(e->admitted, "none") == 0)
-        return n == 0 && outside == 0;
+        return n == 0 && n6 == 0 && outside == 0 && outside6 == 0;
     if (strcmp(e->admitted, "some") != 0)
         return 0;
-    unsigned long long claimed = strtoull(e->detail, NULL, 10);
-    return n > 0 && claimed == n && outside == 0;
+    char *rest;
+    unsigned long long claimed = strtoull(e->detail, &rest, 10);
+    const char *and = strstr(rest, " and ");
+    unsigned long long claimed6 = and ? strtoull(and + 5, NULL, 10) : ~0ULL;
+    return n + n6 > 0 && claimed == n && claimed6 == n6 && outside == 0 &&
+           outside6 == 0;
 }
 
 static int check_controls(moat_request *q, const moat_audit *a, const char *id,
@@ -337,7 +384,8 @@ TEST(audit_claims_match_decide)
                      RG "/providers/Microsoft.Storage/storageAccounts/st%02d",
                      i);
             uint32_t n = count_admitted(q, id);
-            if (!check_internet(q, a, id, n))
+            uint32_t n6 = count_admitted6(q, id);
+            if (!check_internet(q, a, id, n, n6))
                 FAIL_AT("seed %llu: internet exposure of st%02d is wrong",
                         (unsigned long long)seed, i);
             if (!check_controls(q, a, id, n))
@@ -606,6 +654,45 @@ TEST(audit_private_endpoint_connections_without_ids_or_status)
         ASSERT(e != NULL);
         ASSERT_STR(e->admitted, "unknown");
     }
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
+
+/* "::/0" in ipv6Rules admits every IPv6 source (moat check admits
+** 2001:db8::5 through it): the internet is not "none", and MOAT001 says
+** so; a /64 is counted in addresses, 2^64 of them. */
+TEST(audit_ipv6_rules_count_on_the_internet)
+{
+    static const char json[] =
+        "[{\"id\":\"" RG "/providers/Microsoft.Storage/storageAccounts/v6all\","
+        "\"type\":\"Microsoft.Storage/storageAccounts\",\"location\":\"westus\","
+        "\"properties\":{\"networkAcls\":{\"defaultAction\":\"Deny\","
+        "\"ipv6Rules\":[{\"value\":\"::/0\"}]}}},"
+        "{\"id\":\"" RG "/providers/Microsoft.Storage/storageAccounts/v6net\","
+        "\"type\":\"Microsoft.Storage/storageAccounts\",\"location\":\"westus\","
+        "\"properties\":{\"networkAcls\":{\"defaultAction\":\"Deny\","
+        "\"ipv6Rules\":[{\"value\":\"2001:db8::/64\"}]}}}]";
+    moat_estate *es = load(json);
+    ASSERT(es != NULL);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    const moat_exposure *e =
+        exposure(a, RG "/providers/Microsoft.Storage/storageAccounts/v6all",
+                 "internet");
+    ASSERT(e != NULL);
+    ASSERT_STR(e->admitted, "some");
+    ASSERT(strstr(e->detail, "every IPv6 address") != NULL);
+    ASSERT(find_rule(a, "internet-reachable", "v6all") != NULL);
+    e = exposure(a, RG "/providers/Microsoft.Storage/storageAccounts/v6net",
+                 "internet");
+    ASSERT(e != NULL);
+    ASSERT_STR(e->admitted, "some");
+    ASSERT(strstr(e->detail, "18446744073709551616 IPv6 addresses") != NULL);
+    ASSERT(find_rule(a, "internet-reachable", "v6net") == NULL);
+    moat_request *q = moat_request_new(es);
+    ASSERT_EQ(admits_text(q, "v6net", "2001:db8::5", NULL), 1);
+    ASSERT_EQ(admits_text(q, "v6net", "2001:db9::5", NULL), 0);
+    moat_request_free(q);
     moat_audit_free(a);
     moat_estate_free(es);
 }
