@@ -285,6 +285,7 @@ struct moat_audit {
     VEC_OF(moat_finding) findings;
     VEC_OF(moat_control_result) controls;
     VEC_OF(moat_exposure) exposures;
+    VEC_OF(moat_incomplete) incomplete;
     int failed;
 };
 
@@ -332,6 +333,7 @@ void moat_audit_free(moat_audit *a)
     free(a->findings.v);
     free(a->controls.v);
     free(a->exposures.v);
+    free(a->incomplete.v);
     moat__arena_free(&a->arena);
     free(a);
 }
@@ -390,6 +392,38 @@ size_t moat_audit_exposure_count(const moat_audit *a)
 const moat_exposure *moat_audit_exposure(const moat_audit *a, size_t i)
 {
     return a && i < a->exposures.n ? &a->exposures.v[i] : NULL;
+}
+
+size_t moat_audit_incomplete_count(const moat_audit *a)
+{
+    return a ? a->incomplete.n : 0;
+}
+
+const moat_incomplete *moat_audit_incomplete(const moat_audit *a, size_t i)
+{
+    return a && i < a->incomplete.n ? &a->incomplete.v[i] : NULL;
+}
+
+/* What the audit could not judge: what the estate could not read, and an
+** audit that judged nothing at all (no storage account or key vault: the
+** wrong file, or a template whose resources are all elsewhere), which a
+** gate must not take for a clean one. */
+static void incomplete_of(moat_audit *a, const moat_estate *es)
+{
+    for (size_t i = 0; i < es->n_incomplete; i++) {
+        moat_incomplete *g = PUSH(a, a->incomplete);
+        if (g)
+            *g = es->incomplete[i];
+    }
+    if (es->n_resources)
+        return;
+    moat_incomplete *g = PUSH(a, a->incomplete);
+    if (g) {
+        g->file = g->resource = "";
+        g->what = "the estate";
+        g->why = "it holds no storage account or key vault moat could read, "
+                 "so nothing was audited";
+    }
 }
 
 /*--------------------------------------------------------------------------
@@ -1716,6 +1750,7 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         ar->n_controls = a->controls.n - ar->first_control;
         ar->n_exposures = a->exposures.n - ar->first_exposure;
     }
+    incomplete_of(a, es);
     if (a->failed) {
         moat_audit_free(a);
         return MOAT_E_NOMEM;

@@ -62,6 +62,7 @@ void moat_loader_free(moat_loader *ld)
         return;
     free_res_vectors(ld->res);
     free(ld->diags.v);
+    free(ld->incomplete.v);
     moat__arena_free(&ld->arena);
     free(ld);
 }
@@ -212,17 +213,47 @@ src_loc moat__loc(rctx *c, const json_value *at)
 void moat__diag_at(moat_loader *ld, const src_loc *loc, moat_severity sev,
                    moat_status code, const char *fmt, ...)
 {
-    moat_buf b;
-    moat__buf_init(&b, 0);
     va_list ap;
     va_start(ap, fmt);
-    moat__buf_vprintf(&b, fmt, ap);
+    const char *msg = moat__arena_vprintf(&ld->arena, fmt, ap);
     va_end(ap);
-    const char *msg = b.failed ? NULL : moat__dupn(ld, b.data, b.len);
-    moat__buf_free(&b);
     add_diag(ld, sev, code, loc ? loc->file : NULL, loc ? loc->pos : 0,
              loc != NULL && loc->file != NULL, loc ? loc->resource : "",
              loc ? loc->path : "", msg);
+}
+
+void moat__incomplete_at(moat_loader *ld, const src_loc *loc,
+                         const char *what, const char *why)
+{
+    moat__diag_at(ld, loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                  "%s is not audited: %s", what, why);
+    moat_incomplete *g = VEC_PUSH(ld, ld->incomplete);
+    if (g == NULL)
+        return;
+    g->file = loc && loc->file ? loc->file->name : "";
+    if (loc && loc->file) {
+        unsigned col;
+        moat__src_line_col(loc->file, loc->pos, &g->line, &col);
+    }
+    g->resource = loc && loc->resource ? loc->resource : "";
+    g->what = moat__dupn(ld, what, strlen(what));
+    g->why = moat__dupn(ld, why, strlen(why));
+    if (g->what == NULL || g->why == NULL) /* moat__dupn marked the loader */
+        g->what = g->why = "";
+}
+
+void moat__incomplete(rctx *c, const json_value *at, const char *what,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *why = moat__arena_vprintf(&c->ld->arena, fmt, ap);
+    va_end(ap);
+    src_loc loc = moat__loc(c, at);
+    if (why == NULL)
+        moat__oom(c->ld);
+    else
+        moat__incomplete_at(c->ld, &loc, what, why);
 }
 
 /*--------------------------------------------------------------------------

@@ -201,6 +201,7 @@ struct moat_loader {
     size_t n_ignored; /* resources of types moat does not read */
     size_t n_read;    /* resources of types moat reads */
     size_t n_files;
+    VEC(moat_incomplete) incomplete; /* moat__incomplete() */
     size_t max_file_bytes; /* MOAT_ESTATE_MAX_BYTES; tests lower it */
     const char *first_ignored_type;
     raw_res *res, **res_tail;
@@ -261,6 +262,14 @@ MOAT_HIDDEN void moat__diag_at(moat_loader *ld, const src_loc *loc,
                                moat_severity sev, moat_status code,
                                const char *fmt, ...) MOAT_PRINTF(5, 6);
 MOAT_HIDDEN src_loc moat__loc(rctx *c, const json_value *at);
+/* Something declared that moat does not read (moat_incomplete): a warning
+** naming what and why, and a record that makes the estate incomplete, so
+** that no audit of it is clean. Out of memory it marks the loader. */
+MOAT_HIDDEN void moat__incomplete(rctx *c, const json_value *at,
+                                  const char *what, const char *fmt, ...)
+    MOAT_PRINTF(4, 5);
+MOAT_HIDDEN void moat__incomplete_at(moat_loader *ld, const src_loc *loc,
+                                     const char *what, const char *why);
 MOAT_HIDDEN void moat__oom(moat_loader *ld);
 
 /* An ARM template expression ("[parameters('x')]"; "[[" escapes a literal

@@ -67,6 +67,9 @@ MOAT_HIDDEN void *moat__arena_zalloc(moat_arena *a, size_t n);
 MOAT_HIDDEN char *moat__arena_strndup(moat_arena *a, const char *s, size_t n);
 MOAT_HIDDEN char *moat__arena_printf(moat_arena *a, const char *fmt, ...)
     MOAT_PRINTF(2, 3);
+/* The same with a va_list; NULL when out of memory. */
+MOAT_HIDDEN char *moat__arena_vprintf(moat_arena *a, const char *fmt,
+                                      va_list ap) MOAT_PRINTF(2, 0);
 /* Forgets every allocation but keeps the largest chunk for reuse. */
 MOAT_HIDDEN void moat__arena_reset(moat_arena *a);
 MOAT_HIDDEN void moat__arena_free(moat_arena *a);
@@ -733,6 +736,8 @@ struct moat_estate {
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;
     size_t n_subs;
+    moat_incomplete *incomplete; /* what the loader could not read */
+    size_t n_incomplete;
 };
 
 MOAT_HIDDEN extern const char moat__ambiguous_marker;

@@ -696,3 +696,25 @@ TEST(audit_ipv6_rules_count_on_the_internet)
     moat_audit_free(a);
     moat_estate_free(es);
 }
+
+/* An audit that judged nothing is incomplete, never clean; one that
+** judged every resource of a complete estate is complete. */
+TEST(audit_of_nothing_is_incomplete)
+{
+    moat_estate *es = load("[]");
+    ASSERT(es != NULL);
+    ASSERT_EQ(moat_estate_incomplete_count(es), 0);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    ASSERT_EQ(moat_audit_resource_count(a), 0);
+    ASSERT_EQ(moat_audit_incomplete_count(a), 1);
+    ASSERT(strstr(moat_audit_incomplete(a, 0)->why, "nothing was audited"));
+    ASSERT(moat_audit_incomplete(a, 1) == NULL);
+    moat_audit_free(a);
+    moat_estate_free(es);
+    es = load(small_estate);
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    ASSERT_EQ(moat_audit_incomplete_count(a), 0);
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
