@@ -123,8 +123,8 @@ static void text_incomplete(const report_ctx *c)
             fprintf(c->out, g->line ? "  %s:%u" : "  %s", g->file, g->line);
         if (g->resource[0])
             fprintf(c->out, "  %s", g->resource);
-        fprintf(c->out, "%s    %s: %s\n", g->file[0] || g->resource[0] ? "\n" : "",
-                g->what, g->why);
+        fprintf(c->out, "%s    %s: %s\n",
+                g->file[0] || g->resource[0] ? "\n" : "", g->what, g->why);
     }
     fputc('\n', c->out);
 }
@@ -150,8 +150,7 @@ void report_text(const report_ctx *c)
     size_t gaps = moat_audit_incomplete_count(a);
     if (gaps)
         fprintf(c->out, "; INCOMPLETE: %zu thing%s not audited%s", gaps,
-                gaps == 1 ? "" : "s",
-                c->allow_incomplete ? " (allowed)" : "");
+                gaps == 1 ? "" : "s", c->allow_incomplete ? " (allowed)" : "");
     fprintf(c->out, " (failing at %s and above)\n",
             moat_level_name(c->fail_on));
 }
@@ -369,8 +368,8 @@ static int sarif_incomplete(FILE *o, const moat_audit *a)
     size_t n = moat_audit_incomplete_count(a);
     for (size_t i = 0; i < n; i++) {
         const moat_incomplete *g = moat_audit_incomplete(a, i);
-        fprintf(o, "%s{\"level\":\"error\",\"message\":{\"text\":",
-                i ? "," : "");
+        fprintf(o,
+                "%s{\"level\":\"error\",\"message\":{\"text\":", i ? "," : "");
         char text[2048];
         snprintf(text, sizeof text, "not audited: %s%s%s: %s", g->what,
                  g->resource[0] ? " in " : "", g->resource, g->why);
@@ -608,8 +607,8 @@ static void junit_incomplete(const report_ctx *c)
         xml(o, g->file[0] ? g->file : "estate");
         fprintf(o, "\" name=\"");
         xml(o, g->what);
-        fprintf(o, "\"><%s message=\"", c->allow_incomplete ? "skipped"
-                                                          : "failure");
+        fprintf(o, "\"><%s message=\"",
+                c->allow_incomplete ? "skipped" : "failure");
         xml(o, g->why);
         fprintf(o, "\"%s</testcase>\n",
                 c->allow_incomplete ? "/>" : "></failure>");

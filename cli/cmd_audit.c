@@ -65,7 +65,7 @@ static const cli_spec spec[] = {
     {"wide-ip", 1, 0},
     {"quiet", 0, 'q'},
     {"lenient", 0, 0},
-    {"allow-incomplete", 0, 0},
+    {"allow-incomplete", 0, 0}, /* what is not audited does not fail */
     {"help", 0, 'h'},
     {NULL, 0, 0},
 };
@@ -167,10 +167,14 @@ static int report(const cli_args *a, const moat_audit *au,
         cli_error("%s: cannot write", path);
         rc = EXIT_USAGE;
     } else {
-        report_ctx ctx = {
-            au,   es, out, fail_on,
-            out == stdout && isatty(1) && getenv("NO_COLOR") == NULL,
-            date, cli_has(a, "allow-incomplete")};
+        report_ctx ctx = {au,
+                          es,
+                          out,
+                          fail_on,
+                          out == stdout && isatty(1) &&
+                              getenv("NO_COLOR") == NULL,
+                          date,
+                          cli_has(a, "allow-incomplete")};
         static void (*const writers[])(const report_ctx *) = {
             report_text, report_json, report_sarif, report_junit};
         writers[kind](&ctx);

@@ -459,6 +459,16 @@ static void facts_of(facts *f, const moat_estate *es, const resource *r)
     f->firewall = f->fallback && r->pna != PNA_DISABLED;
 }
 
+/* The association's access mode: a template expression or a value known
+** after apply reads as Enforced to decide (the strictest), which no
+** control may pass on. */
+static moat_basis mode_basis(const facts *f)
+{
+    return f->a && strcmp(f->a->mode_text, "unknown") == 0
+               ? MOAT_BASIS_UNKNOWN
+               : MOAT_BASIS_EXPLICIT;
+}
+
 static moat_basis to_basis(basis b)
 {
     return b == BASIS_DEFAULT   ? MOAT_BASIS_DEFAULT
@@ -545,8 +555,7 @@ static moat_u128 union_size(span *s, size_t k, int *whole)
         }
     }
     *whole = k && cur.lo.hi == 0 && cur.lo.lo == 0 &&
-             moat__u128_cmp(cur.hi, max) == 0 && total.hi == 0 &&
-             total.lo == 0;
+             moat__u128_cmp(cur.hi, max) == 0 && total.hi == 0 && total.lo == 0;
     return u128_add(total, span_size(cur));
 }
 
@@ -563,8 +572,7 @@ static void add_spans(span *s, size_t *k, const moat_prefix_set *p, int family)
 
 /* The public addresses of one family (4 or 6) admitted. Out of memory
 ** fails the whole audit rather than understate the exposure. */
-static addr_count internet_addresses(moat_audit *a, const facts *f,
-                                     int family)
+static addr_count internet_addresses(moat_audit *a, const facts *f, int family)
 {
     const resource *r = f->r;
     const moat_prefix_set *pf =
@@ -577,9 +585,8 @@ static addr_count internet_addresses(moat_audit *a, const facts *f,
         out.n.lo = family == 4 ? 1ULL << 32 : 0;
         return out;
     }
-    size_t n = family == 4
-                   ? (f->firewall ? r->ips.n4 : 0) + (pf ? pf->n4 : 0)
-                   : (f->firewall ? r->ips.n6 : 0) + (pf ? pf->n6 : 0);
+    size_t n = family == 4 ? (f->firewall ? r->ips.n4 : 0) + (pf ? pf->n4 : 0)
+                           : (f->firewall ? r->ips.n6 : 0) + (pf ? pf->n6 : 0);
     span *s = n ? malloc(n * sizeof *s) : NULL;
     if (s == NULL) {
         a->failed |= n != 0;
@@ -1167,6 +1174,12 @@ static void find_unknowns(moat_audit *a, const facts *f)
             x = finding(a, r, R_UNKNOWN, NULL, "");
         evidence(a, x, fields[i].path, "unknown", MOAT_BASIS_UNKNOWN);
     }
+    if (mode_basis(f) == MOAT_BASIS_UNKNOWN) {
+        if (x == NULL)
+            x = finding(a, r, R_UNKNOWN, NULL, "");
+        evidence(a, x, fmt(a, "%s.properties.accessMode", f->a->id), "unknown",
+                 MOAT_BASIS_UNKNOWN);
+    }
     int pe_unknown = 0;
     for (uint16_t i = 0; i < r->n_pes; i++)
         pe_unknown |= r->pes[i].status == PE_UNKNOWN;
@@ -1245,7 +1258,7 @@ static verdict default_deny(moat_audit *a, const facts *f)
         return judge(1, pb, "publicNetworkAccess is SecuredByPerimeter");
     if (f->enforced)
         return judge(
-            1, MOAT_BASIS_EXPLICIT,
+            1, mode_basis(f),
             fmt(a, "perimeter association %s is Enforced", f->a->name));
     /* Deny decides whatever publicNetworkAccess is: the verdict rests on
     ** the default action alone. */
@@ -1374,7 +1387,7 @@ static verdict public_access_disabled(const facts *f)
                             "rule: no public source is admitted");
     /* An Enforced association decides alone whatever the setting says. */
     if (f->enforced)
-        return judge(!open, MOAT_BASIS_EXPLICIT,
+        return judge(!open, mode_basis(f),
                      open ? "publicNetworkAccess is Enabled and the Enforced "
                             "perimeter's address rules admit public sources"
                           : "publicNetworkAccess is Enabled, but the Enforced "
@@ -1596,13 +1609,40 @@ static const char *internet_lists(moat_audit *a, const facts *f)
 ** IP rules and perimeter address prefixes of either family). "all" when
 ** every IPv4 address gets in, as before IPv6 was counted; every IPv6
 ** address alone is "some", and MOAT001 (find_internet) says it. */
+/* What keeps the firewall's answer unknown: whether it is consulted
+** (publicNetworkAccess, read as Disabled to decide) or its default action
+** (read as Deny) being a template expression or a value known after apply.
+** Either may really open the public path to everyone, so the exposures the
+** firewall decides are unknown, never "none". NULL when both are known. */
+static const char *firewall_unknown(const facts *f)
+{
+    const resource *r = f->r;
+    if (mode_basis(f) == MOAT_BASIS_UNKNOWN)
+        return "the perimeter association's access mode is unknown";
+    if (!f->fallback)
+        return NULL;
+    if (r->pna_basis == BASIS_UNKNOWN)
+        return "publicNetworkAccess is unknown";
+    if (r->default_basis == BASIS_UNKNOWN)
+        return "networkAcls.defaultAction is unknown";
+    return NULL;
+}
+
 static void expose_internet(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
     addr_count v4 = internet_addresses(a, f, 4);
     addr_count v6 = internet_addresses(a, f, 6);
     int v6_some = v6.all || v6.n.hi || v6.n.lo;
-    if (f->locked)
+    const char *unknown = firewall_unknown(f);
+    if (unknown && !f->locked && !v4.all)
+        expose(a, r, "internet", "unknown",
+               fmt(a,
+                   "%s (%s IPv4 and %s IPv6 addresses through %s at the "
+                   "least)",
+                   unknown, count_text(a, v4), count_text(a, v6),
+                   internet_lists(a, f)));
+    else if (f->locked)
         expose(a, r, "internet", "none",
                "SecuredByPerimeter without a perimeter");
     else if (v4.all)
@@ -1618,27 +1658,51 @@ static void expose_internet(moat_audit *a, const facts *f)
                    count_text(a, v4), count_text(a, v6),
                    v6.all && !v6.n.hi && !v6.n.lo ? "" : "es",
                    internet_lists(a, f)));
+    else if (r->ip_basis == BASIS_UNKNOWN && f->firewall)
+        expose(a, r, "internet", "unknown", "the IP rules are unknown");
     else
-        expose(a, r, "internet",
-               r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none",
+        expose(a, r, "internet", "none",
                f->enforced ? "Enforced perimeter with no address rule"
                : r->pna == PNA_DISABLED ? "publicNetworkAccess Disabled"
                                         : "no IP rule and default action Deny");
 }
 
-static void exposure_of(moat_audit *a, const facts *f)
+static void expose_private_endpoints(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
-    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
-    expose_internet(a, f);
+    unsigned approved, unknown;
+    moat_basis pb = pe_counts(r, &approved, &unknown);
+    expose(
+        a, r, "private-endpoints",
+        approved                   ? "some"
+        : pb == MOAT_BASIS_UNKNOWN ? "unknown"
+                                   : "none",
+        pb == MOAT_BASIS_UNKNOWN && r->n_pes == 0
+            ? "privateEndpointConnections is unknown"
+            : fmt(a, "%u Approved connection%s of %u%s", approved,
+                  approved == 1 ? "" : "s", r->n_pes,
+                  unknown ? fmt(a, " (%u of unknown approval)", unknown) : ""));
+}
+
+/* Same region and virtual networks: what the firewall alone decides. */
+static void expose_firewall(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
     /* Same region: IP and perimeter address rules do not apply. */
+    const char *fw_unknown = firewall_unknown(f);
     expose(a, r, "azure-same-region",
-           f->firewall && r->default_allow ? "all" : "none",
+           f->firewall && r->default_allow ? "all"
+           : fw_unknown                    ? "unknown"
+                                           : "none",
            f->firewall && r->default_allow
                ? "default action Allow (IP rules do not see same-region "
                  "callers)"
-               : "IP rules do not apply to callers in the resource's region");
-    if (f->firewall && r->default_allow)
+           : fw_unknown ? fw_unknown
+                        : "IP rules do not apply to callers in the resource's "
+                          "region");
+    if (fw_unknown)
+        expose(a, r, "virtual-networks", "unknown", fw_unknown);
+    else if (f->firewall && r->default_allow)
         expose(a, r, "virtual-networks", "all", "default action Allow");
     else if (f->firewall && r->n_vnet_active)
         expose(a, r, "virtual-networks", "some",
@@ -1650,6 +1714,14 @@ static void exposure_of(moat_audit *a, const facts *f)
                !f->firewall ? "the firewall's virtual network rules are not "
                               "consulted"
                             : "no active virtual network rule");
+}
+
+static void exposure_of(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    expose_internet(a, f);
+    expose_firewall(a, f);
     int open = f->firewall && r->default_allow;
     expose_trusted(a, f, open);
     if (open)
@@ -1664,18 +1736,7 @@ static void exposure_of(moat_audit *a, const facts *f)
                r->rar_basis == BASIS_UNKNOWN ? "unknown" : "none",
                f->storage ? "no resource instance rule in force"
                           : "Key Vault has no resource instance rules");
-    unsigned approved, unknown;
-    moat_basis pb = pe_counts(r, &approved, &unknown);
-    expose(a, r, "private-endpoints",
-           approved                     ? "some"
-           : pb == MOAT_BASIS_UNKNOWN ? "unknown"
-                                        : "none",
-           pb == MOAT_BASIS_UNKNOWN && r->n_pes == 0
-               ? "privateEndpointConnections is unknown"
-               : fmt(a, "%u Approved connection%s of %u%s", approved,
-                     approved == 1 ? "" : "s", r->n_pes,
-                     unknown ? fmt(a, " (%u of unknown approval)", unknown)
-                             : ""));
+    expose_private_endpoints(a, f);
     if (f->nsp)
         expose(a, r, "perimeters", "some",
                fmt(a, "callers inside perimeter %s%s, %u linked perimeter%s%s",

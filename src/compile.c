@@ -989,8 +989,7 @@ static void compile_subnets(compiler *c)
 static void compile_incomplete(compiler *c)
 {
     moat_loader *ld = c->ld;
-    c->es->incomplete =
-        xalloc(c, ld->incomplete.n * sizeof *c->es->incomplete);
+    c->es->incomplete = xalloc(c, ld->incomplete.n * sizeof *c->es->incomplete);
     for (size_t i = 0; i < ld->incomplete.n && !c->failed; i++) {
         const moat_incomplete *g = &ld->incomplete.v[i];
         moat_incomplete *o = &c->es->incomplete[i];

@@ -485,8 +485,8 @@ json_value *moat__json_parse_mode(moat_arena *a, const char *src, size_t len,
                                   unsigned mode, json_error *err)
 {
     json_error dummy;
-    parser p = {src, len, 0, a, err ? err : &dummy, 0,
-                (mode & MOAT_JSON_ARM) != 0};
+    parser p = {
+        src, len, 0, a, err ? err : &dummy, 0, (mode & MOAT_JSON_ARM) != 0};
     if (len > UINT32_MAX) {
         fail(&p, 0, "input too large (more than 4 GiB)");
         return NULL;

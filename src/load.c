@@ -222,8 +222,8 @@ void moat__diag_at(moat_loader *ld, const src_loc *loc, moat_severity sev,
              loc ? loc->path : "", msg);
 }
 
-void moat__incomplete_at(moat_loader *ld, const src_loc *loc,
-                         const char *what, const char *why)
+void moat__incomplete_at(moat_loader *ld, const src_loc *loc, const char *what,
+                         const char *why)
 {
     moat__diag_at(ld, loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
                   "%s is not audited: %s", what, why);
@@ -499,14 +499,28 @@ static void read_kind(rctx *c, kind k, const json_value *res,
     c->ld->n_read++;
 }
 
+tpl_kind moat__tpl_kind(const char *type, size_t n)
+{
+    switch (kind_of(type, n)) {
+    case K_UNKNOWN: return TK_OTHER;
+    case K_STORAGE:
+    case K_VAULT: return TK_ACCOUNT;
+    case K_PRIVATE_ENDPOINT: return TK_PRIVATE_ENDPOINT;
+    case K_VNET: return TK_VNET;
+    default: return TK_READ;
+    }
+}
+
 static void read_resource(moat_loader *ld, const src_file *f,
-                          const json_value *res, const char *origin)
+                          const json_value *res, const char *origin,
+                          int synthetic)
 {
     rctx c;
     memset(&c, 0, sizeof c);
     c.ld = ld;
     c.file = f;
     c.origin = origin;
+    c.synthetic_id = (uint8_t)synthetic;
     c.pos = res->pos;
     /* A label for diagnostics; the readers read the id itself. */
     const json_value *id = moat__json_get(res, "id");
@@ -547,15 +561,23 @@ static void read_resource(moat_loader *ld, const src_file *f,
     read_kind(&c, k, res, props);
 }
 
+void moat__read_resource(moat_loader *ld, const src_file *f,
+                         const json_value *res, const char *origin,
+                         int synthetic)
+{
+    read_resource(ld, f, res, origin, synthetic);
+}
+
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
                       const char *origin)
 {
     for (const json_value *r = arr->child; r; r = r->next)
-        read_resource(ld, f, r, origin);
+        read_resource(ld, f, r, origin, 0);
 }
 
 /* The list of resources of a document without a type: ARM's "value",
-** Resource Graph's "data" or a template's "resources", with *origin set.
+** Resource Graph's "data" or a template's "resources" (an object keyed by
+** symbolic name in a languageVersion 2.0 template), with *origin set.
 ** Two of them is an error (which list is meant?): NULL with *origin set.
 ** NULL with *origin NULL: none, the document is one resource. */
 static const json_value *container_of(rctx *c, const json_value *doc,
@@ -564,9 +586,12 @@ static const json_value *container_of(rctx *c, const json_value *doc,
     static const char *const names[] = {"value", "data", "resources"};
     const json_value *list = NULL;
     *origin = NULL;
+    int symbolic = moat__json_get(doc, "languageVersion") != NULL ||
+                   moat__json_get(doc, "$schema") != NULL;
     for (size_t i = 0; i < MOAT_ARRAY_LEN(names); i++) {
         const json_value *v = moat__member(c, doc, names[i], NULL);
-        if (v == NULL || v->type != JSON_ARRAY)
+        if (v == NULL || (v->type != JSON_ARRAY &&
+                          !(i == 2 && symbolic && v->type == JSON_OBJECT)))
             continue;
         if (list) {
             moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
@@ -612,13 +637,14 @@ static void read_document(moat_loader *ld, const src_file *f,
     if (moat__member(&c, doc, "type", NULL) == NULL) {
         const char *origin = NULL;
         const json_value *list = container_of(&c, doc, &origin);
-        if (list || origin) {
-            if (list)
-                read_list(ld, f, list, origin);
+        if (list && strcmp(origin, "template") == 0)
+            moat__read_template(ld, f, doc);
+        else if (list)
+            read_list(ld, f, list, origin);
+        if (list || origin)
             return;
-        }
     }
-    read_resource(ld, f, doc, "arm");
+    read_resource(ld, f, doc, "arm", 0);
 }
 
 /* Records where each line of f starts. */

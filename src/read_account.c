@@ -665,7 +665,7 @@ static int read_connection(rctx *c, const json_value *e,
     if (cid == NULL || cid->type != JSON_STRING || cid->len == 0)
         cid = moat__json_get(e, "name");
     pe->name = (cid && cid->type == JSON_STRING && cid->len) ? moat__dup(c, cid)
-               : n ? pe->pe_id
+               : n                                           ? pe->pe_id
                    : "a connection without an endpoint id";
     ok = pe->pe_id != NULL;
     moat__props_leave(c, &saved);
@@ -841,6 +841,7 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
     /* A template's resources have no id: name them by type and name. */
     if (has_id) {
         r->id = moat__dup(c, id);
+        r->synthetic_id = c->synthetic_id;
     } else {
         r->id = moat__arena_printf(&ld->arena, "%s/%s",
                                    kind == RES_STORAGE

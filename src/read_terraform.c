@@ -58,70 +58,6 @@ typedef struct tf {
 } tf;
 
 /*--------------------------------------------------------------------------
-** Building ARM-shaped JSON trees.
-*/
-static json_value *mk(tf *t, json_type type, uint32_t pos)
-{
-    json_value *v = moat__arena_zalloc(&t->ld->arena, sizeof *v);
-    if (v == NULL) {
-        moat__oom(t->ld);
-        return NULL;
-    }
-    v->type = type;
-    v->pos = pos;
-    return v;
-}
-
-static json_value *mk_str(tf *t, const char *s, uint32_t pos)
-{
-    json_value *v = mk(t, JSON_STRING, pos);
-    if (v) {
-        v->str = s ? s : "";
-        v->len = (uint32_t)strlen(v->str);
-    }
-    return v;
-}
-
-/* A shallow copy (children shared, never relinked) that can take a key. */
-static json_value *clone(tf *t, const json_value *src)
-{
-    json_value *v = mk(t, src->type, src->pos);
-    if (v) {
-        v->str = src->str;
-        v->len = src->len;
-        v->child = src->child;
-    }
-    return v;
-}
-
-static void put(json_value *obj, const char *key, json_value *v)
-{
-    if (obj == NULL || v == NULL)
-        return;
-    v->key = key;
-    v->key_len = (uint32_t)strlen(key);
-    v->next = NULL;
-    json_value **tail = &obj->child;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = v;
-    obj->len++;
-}
-
-static void push(json_value *arr, json_value *v)
-{
-    if (arr == NULL || v == NULL)
-        return;
-    v->key = NULL;
-    v->next = NULL;
-    json_value **tail = &arr->child;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = v;
-    arr->len++;
-}
-
-/*--------------------------------------------------------------------------
 ** Reading Terraform values.
 */
 
@@ -159,10 +95,10 @@ static json_value *value(tf *t, const json_value *values,
 {
     const json_value *v = moat__setting(&t->c, values, key, NULL);
     if (unknown_member(t, unknown, key))
-        return mk_str(t, UNKNOWN_TEXT, v ? v->pos : values->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, v ? v->pos : values->pos);
     if (moat__json_is_null(v))
         return NULL;
-    return clone(t, v);
+    return moat__jt_clone(t->ld, v);
 }
 
 static const char *known_str(tf *t, const json_value *values,
@@ -336,14 +272,15 @@ static const char *resource_id(tf *t, tf_res *r)
 */
 static json_value *resource_node(tf *t, tf_res *r, const char *arm_type)
 {
-    json_value *res = mk(t, JSON_OBJECT, r->node->pos);
-    put(res, "id", mk_str(t, resource_id(t, r), r->node->pos));
-    put(res, "name", mk_str(t, tf_name(t, r), r->node->pos));
-    put(res, "type", mk_str(t, arm_type, r->node->pos));
+    json_value *res = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
+    moat__jt_put(res, "id",
+                 moat__jt_str(t->ld, resource_id(t, r), r->node->pos));
+    moat__jt_put(res, "name", moat__jt_str(t->ld, tf_name(t, r), r->node->pos));
+    moat__jt_put(res, "type", moat__jt_str(t->ld, arm_type, r->node->pos));
     get(t, r->values, "location"); /* which region: no reading is safe */
     json_value *loc = value(t, r->values, r->unknown, "location");
     if (loc)
-        put(res, "location", loc);
+        moat__jt_put(res, "location", loc);
     return res;
 }
 
@@ -358,9 +295,10 @@ static json_value *public_access(tf *t, const tf_res *r)
         moat__setting(&t->c, r->values, "public_network_access_enabled", NULL);
     if (unknown_member(t, r->unknown, "public_network_access_enabled") ||
         moat__is_expression(b))
-        return mk_str(t, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
     if (b && (b->type == JSON_TRUE || b->type == JSON_FALSE))
-        return mk_str(t, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
+        return moat__jt_str(
+            t->ld, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
     return NULL;
 }
 
@@ -369,31 +307,33 @@ static json_value *public_access(tf *t, const tf_res *r)
 static json_value *acls_node(tf *t, tf_res *r, const json_value *blk,
                              const json_value *unk)
 {
-    json_value *acls = mk(t, JSON_OBJECT, blk->pos);
+    json_value *acls = moat__jt_new(t->ld, JSON_OBJECT, blk->pos);
     json_value *v;
     if ((v = value(t, blk, unk, "default_action")))
-        put(acls, "defaultAction", v);
+        moat__jt_put(acls, "defaultAction", v);
     if ((v = value(t, blk, unk, "bypass")))
-        put(acls, "bypass", v);
+        moat__jt_put(acls, "bypass", v);
     if ((v = value(t, blk, unk, "ip_rules")))
-        put(acls, "ipRules", v);
+        moat__jt_put(acls, "ipRules", v);
     if ((v = value(t, blk, unk, "virtual_network_subnet_ids")))
-        put(acls, "virtualNetworkRules", v);
+        moat__jt_put(acls, "virtualNetworkRules", v);
     const json_value *pla = get(t, blk, "private_link_access");
     if (unknown_member(t, unk, "private_link_access")) {
-        put(acls, "resourceAccessRules", mk_str(t, UNKNOWN_TEXT, blk->pos));
+        moat__jt_put(acls, "resourceAccessRules",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, blk->pos));
     } else if (pla && pla->type == JSON_ARRAY) {
-        json_value *list = mk(t, JSON_ARRAY, pla->pos);
+        json_value *list = moat__jt_new(t->ld, JSON_ARRAY, pla->pos);
         for (const json_value *e = pla->child; e; e = e->next) {
-            json_value *rule = mk(t, JSON_OBJECT, e->pos);
+            json_value *rule = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
             json_value *tid = value(t, e, NULL, "endpoint_tenant_id");
             json_value *rid = value(t, e, NULL, "endpoint_resource_id");
-            put(rule, "tenantId", tid ? tid : mk_str(t, UNKNOWN_TEXT, e->pos));
-            put(rule, "resourceId",
-                rid ? rid : mk_str(t, UNKNOWN_TEXT, e->pos));
-            push(list, rule);
+            moat__jt_put(rule, "tenantId",
+                         tid ? tid : moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+            moat__jt_put(rule, "resourceId",
+                         rid ? rid : moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+            moat__jt_push(list, rule);
         }
-        put(acls, "resourceAccessRules", list);
+        moat__jt_put(acls, "resourceAccessRules", list);
     }
     (void)r;
     return acls;
@@ -406,7 +346,7 @@ static json_value *firewall(tf *t, tf_res *r, const char *block_name)
     if (r->acls)
         return acls_node(t, r, r->acls->values, r->acls->unknown);
     if (unknown_member(t, r->unknown, block_name))
-        return mk_str(t, UNKNOWN_TEXT, r->node->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, r->node->pos);
     const json_value *blk = block(t, r->values, block_name);
     if (blk == NULL)
         return NULL;
@@ -447,8 +387,8 @@ static void read_arm(tf *t, tf_res *r, json_value *res, json_value *props)
 
 static json_value *props_node(tf *t, json_value *res)
 {
-    json_value *props = mk(t, JSON_OBJECT, res->pos);
-    put(res, "properties", props);
+    json_value *props = moat__jt_new(t->ld, JSON_OBJECT, res->pos);
+    moat__jt_put(res, "properties", props);
     return props;
 }
 
@@ -456,8 +396,8 @@ static void tf_storage_account(tf *t, tf_res *r)
 {
     json_value *res = resource_node(t, r, "Microsoft.Storage/storageAccounts");
     json_value *props = props_node(t, res);
-    put(props, "publicNetworkAccess", public_access(t, r));
-    put(props, "networkAcls", firewall(t, r, "network_rules"));
+    moat__jt_put(props, "publicNetworkAccess", public_access(t, r));
+    moat__jt_put(props, "networkAcls", firewall(t, r, "network_rules"));
     read_arm(t, r, res, props);
 }
 
@@ -465,9 +405,10 @@ static void tf_key_vault(tf *t, tf_res *r)
 {
     json_value *res = resource_node(t, r, "Microsoft.KeyVault/vaults");
     json_value *props = props_node(t, res);
-    put(props, "tenantId", value(t, r->values, r->unknown, "tenant_id"));
-    put(props, "publicNetworkAccess", public_access(t, r));
-    put(props, "networkAcls", firewall(t, r, "network_acls"));
+    moat__jt_put(props, "tenantId",
+                 value(t, r->values, r->unknown, "tenant_id"));
+    moat__jt_put(props, "publicNetworkAccess", public_access(t, r));
+    moat__jt_put(props, "networkAcls", firewall(t, r, "network_acls"));
     read_arm(t, r, res, props);
 }
 
@@ -479,8 +420,8 @@ static void tf_private_endpoint(tf *t, tf_res *r)
     json_value *props = props_node(t, res);
     const json_value *list = get(t, r->values, "private_service_connection");
     const json_value *exprs = get(t, r->config, "private_service_connection");
-    json_value *auto_list = mk(t, JSON_ARRAY, r->node->pos);
-    json_value *manual_list = mk(t, JSON_ARRAY, r->node->pos);
+    json_value *auto_list = moat__jt_new(t->ld, JSON_ARRAY, r->node->pos);
+    json_value *manual_list = moat__jt_new(t->ld, JSON_ARRAY, r->node->pos);
     const json_value *cfg =
         exprs && exprs->type == JSON_ARRAY ? exprs->child : NULL;
     for (const json_value *e = list && list->type == JSON_ARRAY ? list->child
@@ -490,19 +431,22 @@ static void tf_private_endpoint(tf *t, tf_res *r)
             ref_id(t, r, e, NULL, cfg, "private_connection_resource_id");
         if (target == NULL)
             continue;
-        json_value *conn = mk(t, JSON_OBJECT, e->pos);
-        json_value *cp = mk(t, JSON_OBJECT, e->pos);
-        json_value *state = mk(t, JSON_OBJECT, e->pos);
-        put(state, "status", mk_str(t, UNKNOWN_TEXT, e->pos));
-        put(cp, "privateLinkServiceId", mk_str(t, target, e->pos));
-        put(cp, "privateLinkServiceConnectionState", state);
-        put(conn, "properties", cp);
+        json_value *conn = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        json_value *cp = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        json_value *state = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        moat__jt_put(state, "status",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+        moat__jt_put(cp, "privateLinkServiceId",
+                     moat__jt_str(t->ld, target, e->pos));
+        moat__jt_put(cp, "privateLinkServiceConnectionState", state);
+        moat__jt_put(conn, "properties", cp);
         const json_value *manual = get(t, e, "is_manual_connection");
-        push(manual && manual->type == JSON_TRUE ? manual_list : auto_list,
-             conn);
+        moat__jt_push(manual && manual->type == JSON_TRUE ? manual_list
+                                                          : auto_list,
+                      conn);
     }
-    put(props, "privateLinkServiceConnections", auto_list);
-    put(props, "manualPrivateLinkServiceConnections", manual_list);
+    moat__jt_put(props, "privateLinkServiceConnections", auto_list);
+    moat__jt_put(props, "manualPrivateLinkServiceConnections", manual_list);
     read_arm(t, r, res, props);
 }
 
@@ -511,8 +455,8 @@ static void tf_perimeter(tf *t, tf_res *r)
     json_value *res =
         resource_node(t, r, "Microsoft.Network/networkSecurityPerimeters");
     json_value *props = props_node(t, res);
-    put(props, "perimeterGuid",
-        value(t, r->values, r->unknown, "perimeter_guid"));
+    moat__jt_put(props, "perimeterGuid",
+                 value(t, r->values, r->unknown, "perimeter_guid"));
     read_arm(t, r, res, props);
 }
 
@@ -527,18 +471,19 @@ static void subscriptions_node(tf *t, json_value *props, const tf_res *r)
 {
     const json_value *subs = get(t, r->values, "subscription_ids");
     if (unknown_member(t, r->unknown, "subscription_ids")) {
-        put(props, "subscriptions", mk_str(t, UNKNOWN_TEXT, r->node->pos));
+        moat__jt_put(props, "subscriptions",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, r->node->pos));
         return;
     }
     if (subs == NULL || subs->type != JSON_ARRAY)
         return;
-    json_value *list = mk(t, JSON_ARRAY, subs->pos);
+    json_value *list = moat__jt_new(t->ld, JSON_ARRAY, subs->pos);
     for (const json_value *e = subs->child; e; e = e->next) {
-        json_value *o = mk(t, JSON_OBJECT, e->pos);
-        put(o, "id", clone(t, e));
-        push(list, o);
+        json_value *o = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        moat__jt_put(o, "id", moat__jt_clone(t->ld, e));
+        moat__jt_push(list, o);
     }
-    put(props, "subscriptions", list);
+    moat__jt_put(props, "subscriptions", list);
 }
 
 static void tf_access_rule(tf *t, tf_res *r)
@@ -547,13 +492,15 @@ static void tf_access_rule(tf *t, tf_res *r)
         t, r,
         "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules");
     json_value *props = props_node(t, res);
-    put(props, "direction", value(t, r->values, r->unknown, "direction"));
-    put(props, "addressPrefixes",
-        value(t, r->values, r->unknown, "address_prefixes"));
+    moat__jt_put(props, "direction",
+                 value(t, r->values, r->unknown, "direction"));
+    moat__jt_put(props, "addressPrefixes",
+                 value(t, r->values, r->unknown, "address_prefixes"));
     subscriptions_node(t, props, r);
-    put(props, "serviceTags", value(t, r->values, r->unknown, "service_tags"));
-    put(props, "fullyQualifiedDomainNames",
-        value(t, r->values, r->unknown, "fqdns"));
+    moat__jt_put(props, "serviceTags",
+                 value(t, r->values, r->unknown, "service_tags"));
+    moat__jt_put(props, "fullyQualifiedDomainNames",
+                 value(t, r->values, r->unknown, "fqdns"));
     read_arm(t, r, res, props);
 }
 
@@ -563,18 +510,22 @@ static void tf_association(tf *t, tf_res *r)
         t, r,
         "Microsoft.Network/networkSecurityPerimeters/resourceAssociations");
     json_value *props = props_node(t, res);
-    json_value *plr = mk(t, JSON_OBJECT, r->node->pos);
-    json_value *prof = mk(t, JSON_OBJECT, r->node->pos);
+    json_value *plr = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
+    json_value *prof = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
     const char *target =
         ref_id(t, r, r->values, r->unknown, NULL, "resource_id");
     const char *profile_id = ref_id(t, r, r->values, r->unknown, NULL,
                                     "network_security_perimeter_profile_id");
-    put(plr, "id", mk_str(t, target ? target : UNKNOWN_TEXT, r->node->pos));
-    put(prof, "id",
-        mk_str(t, profile_id ? profile_id : UNKNOWN_TEXT, r->node->pos));
-    put(props, "privateLinkResource", plr);
-    put(props, "profile", prof);
-    put(props, "accessMode", value(t, r->values, r->unknown, "access_mode"));
+    moat__jt_put(
+        plr, "id",
+        moat__jt_str(t->ld, target ? target : UNKNOWN_TEXT, r->node->pos));
+    moat__jt_put(prof, "id",
+                 moat__jt_str(t->ld, profile_id ? profile_id : UNKNOWN_TEXT,
+                              r->node->pos));
+    moat__jt_put(props, "privateLinkResource", plr);
+    moat__jt_put(props, "profile", prof);
+    moat__jt_put(props, "accessMode",
+                 value(t, r->values, r->unknown, "access_mode"));
     read_arm(t, r, res, props);
 }
 
