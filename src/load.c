@@ -513,7 +513,7 @@ tpl_kind moat__tpl_kind(const char *type, size_t n)
 
 static void read_resource(moat_loader *ld, const src_file *f,
                           const json_value *res, const char *origin,
-                          int synthetic)
+                          int synthetic, const char *address)
 {
     rctx c;
     memset(&c, 0, sizeof c);
@@ -521,6 +521,7 @@ static void read_resource(moat_loader *ld, const src_file *f,
     c.file = f;
     c.origin = origin;
     c.synthetic_id = (uint8_t)synthetic;
+    c.address = address;
     c.pos = res->pos;
     /* A label for diagnostics; the readers read the id itself. */
     const json_value *id = moat__json_get(res, "id");
@@ -563,16 +564,16 @@ static void read_resource(moat_loader *ld, const src_file *f,
 
 void moat__read_resource(moat_loader *ld, const src_file *f,
                          const json_value *res, const char *origin,
-                         int synthetic)
+                         int synthetic, const char *address)
 {
-    read_resource(ld, f, res, origin, synthetic);
+    read_resource(ld, f, res, origin, synthetic, address);
 }
 
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
                       const char *origin)
 {
     for (const json_value *r = arr->child; r; r = r->next)
-        read_resource(ld, f, r, origin, 0);
+        read_resource(ld, f, r, origin, 0, NULL);
 }
 
 /* The list of resources of a document without a type: ARM's "value",
@@ -644,7 +645,7 @@ static void read_document(moat_loader *ld, const src_file *f,
         if (list || origin)
             return;
     }
-    read_resource(ld, f, doc, "arm", 0);
+    read_resource(ld, f, doc, "arm", 0, NULL);
 }
 
 /* Records where each line of f starts. */

@@ -407,10 +407,23 @@ typedef enum tpl_kind {
 } tpl_kind;
 MOAT_HIDDEN tpl_kind moat__tpl_kind(const char *type, size_t n);
 /* Reads one resource (an ARM object) as the loader reads every resource;
-** synthetic: its "id" was built by the template reader. */
+** synthetic: its "id" was built (template, Terraform plan); address: a
+** Terraform address, or NULL. */
 MOAT_HIDDEN void moat__read_resource(moat_loader *ld, const src_file *f,
                                      const json_value *res, const char *origin,
-                                     int synthetic);
+                                     int synthetic, const char *address);
+/* The settings of an account whose properties are unknown (one template
+** expression, a body known only after apply, two declarations that
+** differ): every one the string why, an unknown value. */
+MOAT_HIDDEN json_value *moat__jt_unknown_props(moat_loader *ld, uint32_t pos,
+                                               const char *why);
+/* Before a built resource res of kind is read: properties that are one
+** unknown value become an account's unknown settings, a perimeter's or a
+** profile's nothing; another's make it incomplete (private endpoints,
+** rules, associations: what they admit or join is unknown) or are left
+** out with a warning (networks, identities). A private endpoint whose
+** target cannot be named is incomplete. 1 when res is to be read. */
+MOAT_HIDDEN int moat__jt_settle(rctx *c, json_value *res, tpl_kind kind);
 /* A template ({"$schema", "resources": [...] or {...}}), its nested
 ** deployments expanded. */
 MOAT_HIDDEN void moat__read_template(moat_loader *ld, const src_file *f,

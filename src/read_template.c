@@ -224,20 +224,6 @@ static json_value *value_of(tpl *t, const where *w, const json_value *v,
 ** Resources.
 */
 
-/* The settings of an account that cannot be read (its properties one
-** expression, or two declarations that differ): every one unknown, which
-** the readers take as the most restrictive and the audit reports. */
-static json_value *unknown_props(tpl *t, uint32_t pos, const char *why)
-{
-    static const char *const keys[] = {"publicNetworkAccess", "networkAcls",
-                                       "privateEndpointConnections",
-                                       "tenantId"};
-    json_value *p = moat__jt_new(t->ld, JSON_OBJECT, pos);
-    for (size_t i = 0; p && i < MOAT_ARRAY_LEN(keys); i++)
-        moat__jt_put(p, keys[i], moat__jt_str(t->ld, why, pos));
-    return p;
-}
-
 /* A name's value (literal, or an expression's text) as one id segment. */
 static const char *segment(tpl *t, const json_value *name)
 {
@@ -298,8 +284,6 @@ static json_value *build(tpl *t, const where *w, const json_value *src,
         if (m == NULL)
             continue;
         json_value *v = value_of(t, w, m, keys[i], i == 2);
-        if (i == 2 && v && v->type == JSON_STRING && kind == TK_ACCOUNT)
-            v = unknown_props(t, v->pos, v->str);
         if (v == NULL)
             return NULL;
         moat__jt_put(res, keys[i], v);
@@ -308,116 +292,6 @@ static json_value *build(tpl *t, const where *w, const json_value *src,
             subnet_ids(t, v, id);
     }
     return res;
-}
-
-/* Private endpoints whose target moat cannot name (an expression it cannot
-** turn into an id, or connections that are one expression) may reach any
-** account: incomplete, unless their group ids say it is not a storage
-** account or vault. */
-static int storage_group(const json_value *groups)
-{
-    static const char *const ids[] = {
-        "blob",  "blob_secondary",  "file",  "file_secondary",
-        "queue", "queue_secondary", "table", "table_secondary",
-        "web",   "web_secondary",   "dfs",   "dfs_secondary",
-        "vault"};
-    if (groups == NULL || groups->type != JSON_ARRAY)
-        return 1; /* unknown */
-    for (const json_value *g = groups->child; g; g = g->next) {
-        if (g->type != JSON_STRING || moat__is_expression(g))
-            return 1;
-        for (size_t i = 0; i < MOAT_ARRAY_LEN(ids); i++) {
-            if (moat__eq_ci_z(g->str, ids[i]))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-static void check_endpoint(tpl *t, const json_value *res)
-{
-    const json_value *props = moat__json_get(res, "properties");
-    static const char *const lists[] = {"privateLinkServiceConnections",
-                                        "manualPrivateLinkServiceConnections"};
-    const char *why = NULL;
-    if (props && props->type == JSON_STRING)
-        why = "its properties are an expression";
-    for (size_t l = 0; !why && props && l < MOAT_ARRAY_LEN(lists); l++) {
-        const json_value *list = moat__json_get(props, lists[l]);
-        if (list && list->type == JSON_STRING)
-            why = "its connections are an expression";
-        for (const json_value *e =
-                 list && list->type == JSON_ARRAY ? list->child : NULL;
-             e && !why; e = e->next) {
-            const json_value *p = moat__json_get(e, "properties");
-            const json_value *target =
-                moat__json_get(p ? p : e, "privateLinkServiceId");
-            if (moat__is_expression(target) &&
-                storage_group(moat__json_get(p ? p : e, "groupIds")))
-                why = moat__arena_printf(arena(t),
-                                         "its target is %s, which moat "
-                                         "cannot name",
-                                         target->str);
-        }
-    }
-    if (why)
-        moat__incomplete(&t->c, res, "a private endpoint",
-                         "%s: if it reaches one of the estate's accounts or "
-                         "vaults, that one's private endpoint connections "
-                         "are understated",
-                         why);
-}
-
-/* A resource whose properties are one expression: an account's are all
-** unknown (build), a perimeter's and a profile's hold nothing moat needs;
-** any other's targets are unknown: incomplete (rules, associations,
-** private endpoints) or left out with a warning (networks, identities).
-** 1 when it is to be read. */
-static int readable(tpl *t, decl *d)
-{
-    json_value *props = NULL;
-    for (json_value *m = d->res->child; m; m = m->next) {
-        if (moat__eq_ci_z(m->key, "properties"))
-            props = m;
-    }
-    if (d->kind == TK_PRIVATE_ENDPOINT)
-        check_endpoint(t, d->res);
-    if (d->kind == TK_PRIVATE_ENDPOINT && props && props->type == JSON_OBJECT)
-        for (json_value **at = &props->child; *at;) {
-            if ((*at)->type == JSON_STRING &&
-                strstr((*at)->key, "rivateLinkServiceConnections")) {
-                *at = (*at)->next; /* an expression: said incomplete */
-                props->len--;
-            } else {
-                at = &(*at)->next;
-            }
-        }
-    if (props == NULL || props->type == JSON_OBJECT)
-        return 1;
-    if (d->kind == TK_PRIVATE_ENDPOINT)
-        return 0;
-    const char *type = moat__json_get(d->res, "type")->str;
-    static const char *const plain[] = {
-        "Microsoft.Network/networkSecurityPerimeters",
-        "Microsoft.Network/networkSecurityPerimeters/profiles"};
-    for (size_t i = 0; i < MOAT_ARRAY_LEN(plain); i++) {
-        if (moat__eq_ci_z(type, plain[i])) {
-            props->type = JSON_OBJECT;
-            props->child = NULL;
-            props->len = 0;
-            return 1;
-        }
-    }
-    if (d->kind == TK_VNET || strstr(type, "/subnets") ||
-        strstr(type, "ManagedIdentity") || strstr(type, "subscriptions"))
-        moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, props,
-                   "the properties are an expression (%s): not read", type);
-    else
-        moat__incomplete(&t->c, props, type,
-                         "its properties are an expression (%s), so what "
-                         "it admits or joins is unknown",
-                         props->str);
-    return 0;
 }
 
 static void add_decl(tpl *t, tpl_kind kind, const char *id, const char *key,
@@ -780,9 +654,10 @@ static void declared_twice(tpl *t)
                            "the order and targets of their deployments, so "
                            "its settings are read as unknown",
                            line_of(t, y->src), y->id);
-                set_props(t, x,
-                          unknown_props(t, x->src->pos,
-                                        "[declared twice, differently]"));
+                set_props(
+                    t, x,
+                    moat__jt_unknown_props(t->ld, x->src->pos,
+                                           "[declared twice, differently]"));
             }
         }
     }
@@ -827,8 +702,8 @@ void moat__read_template(moat_loader *ld, const src_file *f,
     declared_twice(&t);
     for (decl *d = t.decls; d && !ld->oom; d = d->next) {
         label(&t, d->src, d->id);
-        if (d->kind == TK_ACCOUNT || read_once(&t, d))
-            if (readable(&t, d))
-                moat__read_resource(ld, f, d->res, "template", 1);
+        if ((d->kind == TK_ACCOUNT || read_once(&t, d)) &&
+            moat__jt_settle(&t.c, d->res, d->kind))
+            moat__read_resource(ld, f, d->res, "template", 1, NULL);
     }
 }
