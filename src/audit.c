@@ -1637,11 +1637,13 @@ static void expose_internet(moat_audit *a, const facts *f)
     const char *unknown = firewall_unknown(f);
     if (unknown && !f->locked && !v4.all)
         expose(a, r, "internet", "unknown",
-               fmt(a,
-                   "%s (%s IPv4 and %s IPv6 addresses through %s at the "
-                   "least)",
-                   unknown, count_text(a, v4), count_text(a, v6),
-                   internet_lists(a, f)));
+               v4.n.lo || v6_some
+                   ? fmt(a,
+                         "%s (at least %s IPv4 and %s IPv6 addresses "
+                         "through %s)",
+                         unknown, count_text(a, v4), count_text(a, v6),
+                         internet_lists(a, f))
+                   : unknown);
     else if (f->locked)
         expose(a, r, "internet", "none",
                "SecuredByPerimeter without a perimeter");

@@ -216,6 +216,35 @@ static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
                               child, tf_name(t, r));
 }
 
+/* azapi_resource's ARM type: "Microsoft.X/y@2024-01-01" without its API
+** version; NULL when unknown. */
+static const char *azapi_type(tf *t, const tf_res *r)
+{
+    const char *ty = known_str(t, r->values, r->unknown, "type");
+    const char *at = ty ? strchr(ty, '@') : NULL;
+    return at ? moat__dupn(t->ld, ty, (size_t)(at - ty)) : ty;
+}
+
+/* azapi_resource's id: parent_id (a resource group, or the parent of a
+** child type) and its type and name, as ARM composes them. */
+static const char *azapi_id(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    const char *parent = ref_id(t, r, r->values, r->unknown, NULL, "parent_id");
+    if (type == NULL)
+        return NULL;
+    if (parent == NULL)
+        parent = "/subscriptions/unknown/resourceGroups/unknown";
+    const char *last = strrchr(type, '/');
+    if (last == strchr(type, '/')) /* a top-level type */
+        return moat__arena_printf(&t->ld->arena, "%s/providers/%s/%s", parent,
+                                  type, tf_name(t, r));
+    return moat__arena_printf(&t->ld->arena, "%s/%s/%s", parent, last + 1,
+                              tf_name(t, r));
+}
+
+static const char *built_id(tf *t, tf_res *r);
+
 /* The ARM id of a resource: its own when the state knows it, else one built
 ** from its parent, resource group and name. */
 static const char *resource_id(tf *t, tf_res *r)
@@ -230,8 +259,30 @@ static const char *resource_id(tf *t, tf_res *r)
     if (r->resolving)
         return r->address; /* a reference cycle: name it by address */
     r->resolving = 1;
+    const char *id = built_id(t, r);
+    /* Two resources of a plan may share a name while their resource groups
+    ** are unknown: tell the built ids apart by address. */
+    if (id && moat__index_get(&t->ids, id, strlen(id)))
+        id = moat__arena_printf(&t->ld->arena, "%s#%s", id, r->address);
+    r->id = id ? id : r->address;
+    if (moat__index_put(&t->ids, r->id, strlen(r->id), r, NULL) < 0)
+        moat__oom(t->ld);
+    r->resolving = 0;
+    return r->id;
+}
+
+/* The id a resource of a plan will have, by its type; NULL for a type
+** moat does not read. */
+static const char *built_id(tf *t, tf_res *r)
+{
     const char *id = NULL;
-    if (strcmp(r->type, "azurerm_storage_account") == 0)
+    if (strcmp(r->type, "azapi_resource") == 0)
+        id = azapi_id(t, r);
+    else if (strcmp(r->type, "azurerm_resource_group") == 0)
+        id = moat__arena_printf(&t->ld->arena,
+                                "/subscriptions/unknown/resourceGroups/%s",
+                                tf_name(t, r));
+    else if (strcmp(r->type, "azurerm_storage_account") == 0)
         id = arm_id(t, r, "Microsoft.Storage/storageAccounts");
     else if (strcmp(r->type, "azurerm_key_vault") == 0)
         id = arm_id(t, r, "Microsoft.KeyVault/vaults");
@@ -256,15 +307,7 @@ static const char *resource_id(tf *t, tf_res *r)
                                 (int)(plen ? plen : 0), plen ? prof_id : "",
                                 tf_name(t, r));
     }
-    /* Two resources of a plan may share a name while their resource groups
-    ** are unknown: tell the built ids apart by address. */
-    if (id && moat__index_get(&t->ids, id, strlen(id)))
-        id = moat__arena_printf(&t->ld->arena, "%s#%s", id, r->address);
-    r->id = id ? id : r->address;
-    if (moat__index_put(&t->ids, r->id, strlen(r->id), r, NULL) < 0)
-        moat__oom(t->ld);
-    r->resolving = 0;
-    return r->id;
+    return id;
 }
 
 /*--------------------------------------------------------------------------
@@ -530,6 +573,165 @@ static void tf_association(tf *t, tf_res *r)
 }
 
 /*--------------------------------------------------------------------------
+** azapi_resource: the ARM resource itself, as type, name, parent_id and
+** body (registry.terraform.io/providers/Azure/azapi/latest/docs/
+** resources/resource): perimeters and resource instance rules are often
+** deployed so, ahead of azurerm.
+*/
+
+/* v with what after_unknown u marks (true, or true inside) replaced by, or
+** added as, unknown values; NULL when out of memory. */
+static json_value *marked(tf *t, const json_value *v, const json_value *u)
+{
+    if (u && u->type == JSON_TRUE)
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, v->pos);
+    json_value *r = moat__jt_clone(t->ld, v);
+    if (r == NULL || (v->type != JSON_OBJECT && v->type != JSON_ARRAY))
+        return r;
+    r->child = NULL;
+    r->len = 0;
+    const json_value *uc =
+        u && u->type == JSON_ARRAY && v->type == JSON_ARRAY ? u->child : NULL;
+    for (const json_value *m = v->child; m; m = m->next) {
+        const json_value *um =
+            v->type == JSON_OBJECT && m->key ? moat__json_get(u, m->key) : uc;
+        json_value *x = marked(t, m, um);
+        if (x == NULL)
+            return NULL;
+        if (v->type == JSON_OBJECT) {
+            moat__jt_put(r, m->key, x);
+            x->key_len = m->key_len;
+            x->key_pos = m->key_pos;
+        } else {
+            moat__jt_push(r, x);
+        }
+        uc = uc ? uc->next : NULL;
+    }
+    /* Terraform leaves what is known only after apply out of "after". */
+    for (const json_value *m = v->type == JSON_OBJECT && u ? u->child : NULL; m;
+         m = m->next) {
+        if (m->type == JSON_TRUE && m->key && !moat__json_get(v, m->key))
+            moat__jt_put(r, m->key, moat__jt_str(t->ld, UNKNOWN_TEXT, v->pos));
+    }
+    return r;
+}
+
+static void place(json_value *v, uint32_t pos)
+{
+    for (; v; v = v->next) {
+        v->pos = v->key_pos = pos;
+        place(v->child, pos);
+    }
+}
+
+/* The body: an object (azapi 2), or a JSON string (azapi 1, parsed; its
+** positions are the attribute's); an unknown value when known only after
+** apply; NULL when absent or not JSON (after an error). */
+static json_value *azapi_body(tf *t, tf_res *r)
+{
+    const json_value *b = get(t, r->values, "body");
+    const json_value *u = get(t, r->unknown, "body");
+    if (u && u->type == JSON_TRUE)
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
+    if (moat__json_is_null(b) || b->type != JSON_STRING)
+        return moat__json_is_null(b) ? NULL : marked(t, b, u);
+    json_error err = {0, NULL};
+    json_value *doc = moat__json_parse(&t->ld->arena, b->str, b->len, &err);
+    if (doc == NULL)
+        moat__diag(&t->c, MOAT_SEV_ERROR, MOAT_E_INVAL, b,
+                   "body is not JSON (%s at byte %zu)", err.msg, err.pos + 1);
+    else
+        place(doc, b->pos);
+    return doc;
+}
+
+/* Whether o is a perimeter profile (want_profile 1) or a storage account
+** or vault (0), as azurerm or azapi declares it. */
+static int is_kind(tf *t, tf_res *o, int want_profile)
+{
+    const char *type =
+        strcmp(o->type, "azapi_resource") == 0 ? azapi_type(t, o) : NULL;
+    if (want_profile)
+        return strcmp(o->type, "azurerm_network_security_perimeter_profile") ==
+                   0 ||
+               (type && moat__eq_ci_z(type, "Microsoft.Network/"
+                                            "networkSecurityPerimeters/"
+                                            "profiles"));
+    return strcmp(o->type, "azurerm_storage_account") == 0 ||
+           strcmp(o->type, "azurerm_key_vault") == 0 ||
+           (type && moat__tpl_kind(type, strlen(type)) == TK_ACCOUNT);
+}
+
+/* In a plan a body's ids are known only after apply; the configuration
+** lists what the body references. The one account or vault (want_profile
+** 0), or the one perimeter profile (1), it references; NULL when none or
+** several (then the association stays unknown, and incomplete). */
+static const char *body_reference(tf *t, tf_res *r, int want_profile)
+{
+    const json_value *refs = get(t, get(t, r->config, "body"), "references");
+    const char *found = NULL;
+    for (const json_value *ref = refs && refs->type == JSON_ARRAY ? refs->child
+                                                                  : NULL;
+         ref; ref = ref->next) {
+        tf_res *o = ref->type == JSON_STRING && moat__element_ok(&t->c, ref)
+                        ? resolve_reference(t, r, ref->str)
+                        : NULL;
+        const char *id =
+            o && is_kind(t, o, want_profile) ? resource_id(t, o) : NULL;
+        if (id && found && !moat__eq_ci_z(found, id))
+            return NULL;
+        if (id)
+            found = id;
+    }
+    return found;
+}
+
+/* An association's resource and profile ids unknown after apply: the ones
+** its body references, when that says. */
+static void association_refs(tf *t, tf_res *r, json_value *props)
+{
+    static const char *const keys[] = {"privateLinkResource", "profile"};
+    for (int k = 0; props && props->type == JSON_OBJECT && k < 2; k++) {
+        json_value *o = (json_value *)(uintptr_t)get(t, props, keys[k]);
+        json_value *id = (json_value *)(uintptr_t)get(t, o, "id");
+        const char *known =
+            id && id->type == JSON_STRING && strcmp(id->str, UNKNOWN_TEXT) == 0
+                ? body_reference(t, r, k)
+                : NULL;
+        if (known) {
+            id->str = known;
+            id->len = (uint32_t)strlen(known);
+        }
+    }
+}
+
+static void tf_azapi(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    tpl_kind kind = type ? moat__tpl_kind(type, strlen(type)) : TK_OTHER;
+    if (kind == TK_OTHER) {
+        t->ld->n_ignored++;
+        return;
+    }
+    json_value *res = resource_node(t, r, type);
+    json_value *body = azapi_body(t, r);
+    const json_value *props =
+        body && body->type == JSON_OBJECT ? get(t, body, "properties") : body;
+    json_value *p = props ? moat__jt_clone(t->ld, props) : NULL;
+    moat__jt_put(res, "properties", p);
+    if (moat__eq_ci_z(type, "Microsoft.Network/networkSecurityPerimeters/"
+                            "resourceAssociations"))
+        association_refs(t, r, p);
+    rctx c = t->c;
+    c.res = r->address;
+    c.pos = r->node->pos;
+    if (res && !t->ld->oom && moat__jt_settle(&c, res, kind))
+        moat__read_resource(t->ld, t->f, res, "terraform",
+                            known_str(t, r->values, r->unknown, "id") == NULL,
+                            r->address);
+}
+
+/*--------------------------------------------------------------------------
 ** Walking the document.
 */
 static void add_resource(tf *t, const json_value *node, const char *module)
@@ -635,24 +837,75 @@ int moat__is_terraform(const json_value *doc)
             moat__json_get(doc, "resource_changes"));
 }
 
-/* A separate rules resource composes onto the account or vault it names. */
-static void attach_rules(tf *t, tf_res *r, const char *attr)
+/* The account or vault of type a separate rules resource configures: by
+** id (storage_account_id, key_vault_id: its value, or the plan's
+** reference), or in the older provider form by storage_account_name (and
+** resource_group_name when both sides know theirs). NULL when it is not in
+** the plan or state. */
+static tf_res *rules_target(tf *t, tf_res *r, const char *type,
+                            const char *id_attr, const char *name_attr)
+{
+    const char *id = ref_id(t, r, r->values, r->unknown, NULL, id_attr);
+    const char *name =
+        name_attr ? ref_id(t, r, r->values, r->unknown, NULL, name_attr) : NULL;
+    const char *rg = known_str(t, r->values, r->unknown, "resource_group_name");
+    for (size_t i = 0; i < t->n; i++) {
+        tf_res *o = &t->res[i];
+        if (strcmp(o->type, type) != 0)
+            continue;
+        const char *oid = resource_id(t, o);
+        const char *org =
+            known_str(t, o->values, o->unknown, "resource_group_name");
+        if ((id && moat__eq_ci_z(oid, id)) ||
+            (name && moat__eq_ci_z(oid, name)) || /* a reference */
+            (name && moat__eq_ci_z(tf_name(t, o), name) &&
+             (rg == NULL || org == NULL || moat__eq_ci_z(rg, org))))
+            return o;
+    }
+    return NULL;
+}
+
+/* A separate rules resource composes onto the account or vault it names.
+** One whose account is not in the plan or state configures a firewall
+** moat cannot judge: the estate is incomplete (docs/audit.md). */
+static void attach_rules(tf *t, tf_res *r, const char *id_attr,
+                         const char *name_attr)
 {
     t->c.res = r->address;
-    const char *target = ref_id(t, r, r->values, r->unknown, NULL, attr);
-    for (size_t i = 0; target && i < t->n; i++) {
-        tf_res *o = &t->res[i];
-        if ((strcmp(o->type, "azurerm_storage_account") == 0 ||
-             strcmp(o->type, "azurerm_key_vault") == 0) &&
-            moat__eq_ci_z(resource_id(t, o), target)) {
-            o->acls = r;
-            return;
-        }
+    int vault = strcmp(id_attr, "key_vault_id") == 0;
+    tf_res *o = rules_target(
+        t, r, vault ? "azurerm_key_vault" : "azurerm_storage_account", id_attr,
+        name_attr);
+    if (o) {
+        o->acls = r;
+        return;
     }
-    moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_NOTFOUND, r->node,
-               "the %s it configures is not in this plan or state; ignored",
-               strcmp(attr, "key_vault_id") == 0 ? "key vault"
-                                                 : "storage account");
+    const char *named = known_str(t, r->values, r->unknown, id_attr);
+    if (named == NULL && name_attr)
+        named = known_str(t, r->values, r->unknown, name_attr);
+    moat__incomplete(&t->c, r->node,
+                     vault ? "a key vault's network ACLs"
+                           : "a storage account's network rules",
+                     "the %s it configures (%s) is not in this plan or state, "
+                     "so the firewall it sets is not audited",
+                     vault ? "key vault" : "storage account",
+                     named ? named : "named by a value known after apply");
+}
+
+/* azapi_update_resource changes some properties of a resource deployed
+** elsewhere: of a type moat reads, what it sets is not read, and the
+** estate is incomplete. */
+static void partial_update(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    if (type == NULL || moat__tpl_kind(type, strlen(type)) == TK_OTHER) {
+        t->ld->n_ignored++;
+        return;
+    }
+    moat__incomplete(&t->c, r->node, "a partial update (azapi_update_resource)",
+                     "it changes settings of a %s deployed elsewhere, which "
+                     "moat does not read",
+                     type);
 }
 
 void moat__read_terraform(moat_loader *ld, const src_file *f,
@@ -689,9 +942,9 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     for (size_t i = 0; i < t.n; i++) {
         tf_res *r = &t.res[i];
         if (strcmp(r->type, "azurerm_storage_account_network_rules") == 0)
-            attach_rules(&t, r, "storage_account_id");
+            attach_rules(&t, r, "storage_account_id", "storage_account_name");
         else if (strcmp(r->type, "azurerm_key_vault_network_acls") == 0)
-            attach_rules(&t, r, "key_vault_id");
+            attach_rules(&t, r, "key_vault_id", NULL);
     }
     static const struct {
         const char *type;
@@ -704,6 +957,7 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
         {"azurerm_storage_account", tf_storage_account},
         {"azurerm_key_vault", tf_key_vault},
         {"azurerm_private_endpoint", tf_private_endpoint},
+        {"azapi_resource", tf_azapi},
     };
     for (size_t i = 0; i < t.n && !ld->oom; i++) {
         tf_res *r = &t.res[i];
@@ -714,6 +968,8 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
         t.c.res = r->address;
         if (k < MOAT_ARRAY_LEN(readers))
             readers[k].read(&t, r);
+        else if (strcmp(r->type, "azapi_update_resource") == 0)
+            partial_update(&t, r);
         else if (strcmp(r->type, "azurerm_storage_account_network_rules") !=
                      0 &&
                  strcmp(r->type, "azurerm_key_vault_network_acls") != 0)

@@ -106,6 +106,15 @@ PY
 run 3 audit --estate "$tmp/novalues.json"
 has err 'novalues.json:[0-9]*:[0-9]*: error: azurerm_storage_account\.[a-z_]*: expected an object at "values"'
 
+# --- Terraform: the older network rules form, orphans, azapi_resource ----------
+TF="$top/tests/audit/terraform"
+run 1 audit --estate "$TF/legacy-rules-plan.json" --format json
+py 'any(c["resource"].endswith("/stlegacy") and c["control"] == "storage-default-deny" and c["status"] == "pass" for c in d["controls"])' "rules named by storage_account_name compose onto their account"
+py '[g["what"] for g in d["incomplete"]] == ["a storage account'"'"'s network rules", "a partial update (azapi_update_resource)"]' "an orphan and a partial update are not audited"
+has err "stelsewhere"
+run 1 audit --estate "$TF/azapi-plan.json" --format json
+py 'd["complete"] and any(c["resource"].endswith("/stazapidata") and c["control"] == "storage-default-deny" and c["status"] == "pass" for c in d["controls"])' "an azapi perimeter enforces on an azurerm account"
+
 # --- SARIF and JUnit ----------------------------------------------------------
 run 1 audit --estate "$EX" --format sarif --output "$tmp/audit.sarif"
 [ -s "$tmp/out" ] && { echo "FAIL: --output still wrote to stdout"; fail=$((fail+1)); }
