@@ -39,14 +39,18 @@
 #define MAX_COPIES 800      /* ARM's limit on a copy loop */
 #define MAX_INSTANCES 20000 /* resources one file expands to */
 #define MAX_DEPLOYMENT_DEPTH 32
+/* What a file may expand to: 64 MiB and 16 bytes per byte read. */
+#define BUDGET_BYTES (64u << 20)
+#define BUDGET_PER_BYTE 16u
 
 /* One resource declaration as it will be read. */
 typedef struct decl {
     tpl_kind kind;
     const char *id;
     const char *key; /* accounts: type and name path, target left out */
-    json_value *res; /* what the readers read */
+    json_value *res; /* what the readers read (shared by copies) */
     const json_value *src;
+    struct decl *same; /* the next with this key (accounts) or id */
     struct decl *next;
 } decl;
 
@@ -64,7 +68,9 @@ typedef struct tpl {
     const src_file *f;
     rctx c;
     decl *decls, **tail;
+    moat_index first; /* key (accounts) or id -> its first declaration */
     size_t instances;
+    size_t byte_budget; /* the loader's arena may grow to this */
     int budget_said;
 } tpl;
 
@@ -200,22 +206,25 @@ static json_value *value_of(tpl *t, const where *w, const json_value *v,
         return r;
     r->child = NULL;
     r->len = 0;
+    json_value **tail = &r->child; /* appended here: linear in the size */
     for (const json_value *m = v->child; m; m = m->next) {
         if (in_props && v->type == JSON_OBJECT &&
             moat__eq_ci_z(m->key, "copy") && m->type == JSON_ARRAY) {
             property_copies(t, w, r, m);
+            while (*tail)
+                tail = &(*tail)->next;
             continue;
         }
         json_value *x = value_of(t, w, m, m->key ? m->key : key, in_props);
         if (x == NULL)
             return NULL;
-        if (v->type == JSON_ARRAY) {
-            moat__jt_push(r, x);
-        } else {
-            moat__jt_put(r, m->key, x);
-            x->key_len = m->key_len;
-            x->key_pos = m->key_pos;
-        }
+        x->key = m->key;
+        x->key_len = m->key_len;
+        x->key_pos = m->key_pos;
+        x->next = NULL;
+        *tail = x;
+        tail = &x->next;
+        r->len++;
     }
     return r;
 }
@@ -298,7 +307,10 @@ static void add_decl(tpl *t, tpl_kind kind, const char *id, const char *key,
                      json_value *res, const json_value *src)
 {
     decl *d = moat__arena_zalloc(arena(t), sizeof *d);
-    if (d == NULL || res == NULL) {
+    const char *k = kind == TK_ACCOUNT ? key : id;
+    void *first = NULL;
+    if (d == NULL || res == NULL || k == NULL ||
+        moat__index_put(&t->first, k, strlen(k), d, &first) < 0) {
         moat__oom(t->ld);
         return;
     }
@@ -309,6 +321,12 @@ static void add_decl(tpl *t, tpl_kind kind, const char *id, const char *key,
     d->src = src;
     *t->tail = d;
     t->tail = &d->next;
+    for (decl *e = first; e; e = e->same) {
+        if (e->same == NULL) {
+            e->same = d;
+            break;
+        }
+    }
 }
 
 /* How many copies of src are deployed: 1 without "copy", 0 under a
@@ -352,18 +370,19 @@ static long instances(tpl *t, const where *w, const json_value *src,
     return 1;
 }
 
-/* Counts what one file expands to; past MAX_INSTANCES the rest is not
-** read, and said so once. 1 while there is room. */
+/* Counts what one file expands to; past MAX_INSTANCES resources, or when
+** the loader's memory passes the file's budget, the rest is not read, and
+** said so once. 1 while there is room. */
 static int room(tpl *t, const json_value *src, long n)
 {
     t->instances += (size_t)n;
-    if (t->instances <= MAX_INSTANCES)
+    if (t->instances <= MAX_INSTANCES && t->ld->arena.total <= t->byte_budget)
         return 1;
     if (!t->budget_said)
         moat__incomplete(&t->c, src, "the rest of this template",
-                         "it expands to more than %d resources (copy loops "
-                         "inside copy loops)",
-                         MAX_INSTANCES);
+                         "it expands to more than %d resources or %zu MiB "
+                         "(copy loops inside copy loops)",
+                         MAX_INSTANCES, t->byte_budget >> 20);
     t->budget_said = 1;
     return 0;
 }
@@ -536,6 +555,11 @@ static void walk_resource(tpl *t, const where *w, const json_value *src,
     /* A deployment's condition or copy says nothing of what it holds:
     ** only the resources moat reads are worth a warning. */
     long n = instances(t, w, src, kind != TK_OTHER);
+    /* Copies are one declaration: built once, read as many times. */
+    json_value *res = n && !deploy && kind != TK_OTHER && id
+                          ? build(t, w, src, type, id, kind)
+                          : NULL;
+    const char *key = moat__arena_printf(arena(t), "%s|%s", type, path);
     for (long i = 0; i < n && room(t, src, 1); i++) {
         if (deploy)
             deployment(t, w, src, path, artifact);
@@ -544,9 +568,7 @@ static void walk_resource(tpl *t, const where *w, const json_value *src,
                              "its name %s does not name its parent%s", path,
                              w->via);
         else if (kind != TK_OTHER)
-            add_decl(t, kind, id,
-                     moat__arena_printf(arena(t), "%s|%s", type, path),
-                     build(t, w, src, type, id, kind), src);
+            add_decl(t, kind, id, key, res, src);
         label(t, src, id ? id : path);
     }
     if (kind == TK_OTHER && n && !deploy) {
@@ -639,9 +661,8 @@ static unsigned line_of(tpl *t, const json_value *v)
 static void declared_twice(tpl *t)
 {
     for (decl *d = t->decls; d; d = d->next) {
-        for (decl *e = d->next; d->kind == TK_ACCOUNT && e; e = e->next) {
-            if (e->kind != TK_ACCOUNT || e->src == d->src ||
-                !moat__eq_ci_z(d->key, e->key) ||
+        for (decl *e = d->same; d->kind == TK_ACCOUNT && e; e = e->same) {
+            if (e->src == d->src ||
                 same_json(*member_slot(d->res, "properties"),
                           *member_slot(e->res, "properties")))
                 continue;
@@ -665,22 +686,20 @@ static void declared_twice(tpl *t)
 
 /* Any other resource declared twice with the same id (copies, the same
 ** declaration in two deployments) is read once; when the declarations
-** differ, the later one is incomplete. *skip gets the ones not read. */
+** differ, the later one is incomplete. 1 for the one to read. */
 static int read_once(tpl *t, const decl *d)
 {
-    for (const decl *e = t->decls; e != d; e = e->next) {
-        if (e->kind == TK_ACCOUNT || !moat__eq_ci_z(e->id, d->id))
-            continue;
-        if (!same_json(e->res, d->res)) {
-            label(t, d->src, d->id);
-            moat__incomplete(&t->c, d->src, d->id,
-                             "declared again with other settings (first at "
-                             "line %u); only the first is read",
-                             line_of(t, e->src));
-        }
-        return 0;
+    const decl *e = moat__index_get(&t->first, d->id, strlen(d->id));
+    if (e == NULL || e == d)
+        return 1;
+    if (e->res != d->res && !same_json(e->res, d->res)) {
+        label(t, d->src, d->id);
+        moat__incomplete(&t->c, d->src, d->id,
+                         "declared again with other settings (first at line "
+                         "%u); only the first is read",
+                         line_of(t, e->src));
     }
-    return 1;
+    return 0;
 }
 
 void moat__read_template(moat_loader *ld, const src_file *f,
@@ -695,6 +714,9 @@ void moat__read_template(moat_loader *ld, const src_file *f,
     t.c.res = "";
     t.c.origin = "template";
     t.tail = &t.decls;
+    moat__index_init(&t.first);
+    t.byte_budget =
+        ld->arena.total + BUDGET_BYTES + BUDGET_PER_BYTE * (size_t)f->len;
     tpl_scope top = {NULL, "", NULL, "",
                      moat__member(&t.c, doc, "variables", NULL)};
     where w = {&top, "", "", "", 0};
@@ -706,4 +728,5 @@ void moat__read_template(moat_loader *ld, const src_file *f,
             moat__jt_settle(&t.c, d->res, d->kind))
             moat__read_resource(ld, f, d->res, "template", 1, NULL);
     }
+    moat__index_free(&t.first);
 }

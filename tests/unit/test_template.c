@@ -107,30 +107,35 @@ TEST(template_nested_deployments)
 {
     const char *t = "{" SCHEMA ", \"resources\": [" NESTED(
         "inner", "\"action\": {\"value\": \"Deny\"}",
-        ACCOUNT("stliteral",
-                "{\"networkAcls\": {\"defaultAction\": "
-                "\"[parameters('action')]\"}}")) "," NESTED("inner",
-                                                            "\"action\": "
-                                                            "{\"value\": "
-                                                            "\"[parameters('x')"
-                                                            "]\"}",
-                                                            ACCOUNT(
-                                                                "stpassedexpr",
-                                                                "{\"networkAcls"
-                                                                "\": "
-                                                                "{\"defaultActi"
-                                                                "on\": "
-                                                                "\"[parameters("
-                                                                "'action')]\"}"
-                                                                "}")) "," NESTED("outer",
-                                                                                 "",
-                                                                                 NESTED(
-                                                                                     "inner",
-                                                                                     "\"action\": {\"value\": \"Allow\"}",
-                                                                                     ACCOUNT(
-                                                                                         "stdeep",
-                                                                                         "{\"networkAcls\": {\"defaultAction\": "
-                                                                                         "\"[parameters('action')]\"}}"))) "]}";
+        ACCOUNT(
+            "stliteral",
+            "{\"networkAcls\": {\"defaultAction\": "
+            "\"[parameters('action')]\"}}")) "," NESTED("inner",
+                                                        "\"action\": "
+                                                        "{\"value\": "
+                                                        "\"[parameters('x')"
+                                                        "]\"}",
+                                                        ACCOUNT(
+                                                            "stpassedexpr",
+                                                            "{\"networkAcls"
+                                                            "\": "
+                                                            "{\"defaultActi"
+                                                            "on\": "
+                                                            "\"[parameters("
+                                                            "'action')]\"}"
+                                                            "}")) "," NESTED("o"
+                                                                             "u"
+                                                                             "t"
+                                                                             "e"
+                                                                             "r",
+                                                                             "",
+                                                                             NESTED(
+                                                                                 "inner",
+                                                                                 "\"action\": {\"value\": \"Allow\"}",
+                                                                                 ACCOUNT(
+                                                                                     "stdeep",
+                                                                                     "{\"networkAcls\": {\"defaultAction\": "
+                                                                                     "\"[parameters('action')]\"}}"))) "]}";
     seen s;
     ASSERT(audit_of(t, &s));
     ASSERT_EQ(moat_audit_resource_count(s.a), 3);
@@ -505,4 +510,24 @@ TEST(template_nested_duplicate_keys)
     }
     moat_loader_free(ld);
     ASSERT(found);
+}
+
+/* Copy loops inside copied deployments stop at the budget, said so: the
+** rest of the template is incomplete, never silently cut. */
+TEST(template_expansion_budget)
+{
+    const char *t =
+        "{" SCHEMA ", \"resources\": [{\"type\": \"Microsoft.Resources/"
+        "deployments\", \"name\": \"[concat('d', copyIndex())]\", \"copy\": "
+        "{\"name\": \"d\", \"count\": 800}, \"properties\": {\"template\": "
+        "{" SCHEMA ", \"resources\": [{\"type\": \"Microsoft.Storage/"
+        "storageAccounts\", \"name\": \"[concat('st', copyIndex())]\", "
+        "\"location\": \"x\", \"copy\": {\"name\": \"c\", \"count\": "
+        "800}}]}}}]}";
+    seen s;
+    ASSERT(audit_of(t, &s));
+    ASSERT(moat_audit_resource_count(s.a) <= 20000);
+    ASSERT_EQ(moat_estate_incomplete_count(s.es), 1);
+    ASSERT(strstr(moat_estate_incomplete(s.es, 0)->why, "copy loops"));
+    done(&s);
 }
