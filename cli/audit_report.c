@@ -226,6 +226,26 @@ static void json_finding(FILE *o, const moat_finding *f)
     fputc('}', o);
 }
 
+/* "complete" and "incomplete": what was not audited, where and why. */
+static void json_incomplete(FILE *o, const moat_audit *a)
+{
+    fprintf(o, "\"complete\":%s,\"incomplete\":[",
+            moat_audit_incomplete_count(a) ? "false" : "true");
+    for (size_t i = 0; i < moat_audit_incomplete_count(a); i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        fprintf(o, "%s\n{\"file\":", i ? "," : "");
+        json_str_or_null(o, g->file[0] ? g->file : NULL);
+        fprintf(o, ",\"line\":%u,\"resource\":", g->line);
+        json_str_or_null(o, g->resource[0] ? g->resource : NULL);
+        fprintf(o, ",\"what\":");
+        cli_json_str(o, g->what);
+        fprintf(o, ",\"why\":");
+        cli_json_str(o, g->why);
+        fputc('}', o);
+    }
+    fputc(']', o);
+}
+
 void report_json(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
@@ -256,21 +276,9 @@ void report_json(const report_ctx *c)
         json_str_or_null(o, r->address);
         fputc('}', o);
     }
-    fprintf(o, "],\n\"complete\":%s,\"incomplete\":[",
-            moat_audit_incomplete_count(a) ? "false" : "true");
-    for (size_t i = 0; i < moat_audit_incomplete_count(a); i++) {
-        const moat_incomplete *g = moat_audit_incomplete(a, i);
-        fprintf(o, "%s\n{\"file\":", i ? "," : "");
-        json_str_or_null(o, g->file[0] ? g->file : NULL);
-        fprintf(o, ",\"line\":%u,\"resource\":", g->line);
-        json_str_or_null(o, g->resource[0] ? g->resource : NULL);
-        fprintf(o, ",\"what\":");
-        cli_json_str(o, g->what);
-        fprintf(o, ",\"why\":");
-        cli_json_str(o, g->why);
-        fputc('}', o);
-    }
-    fprintf(o, "],\n\"controls\":[");
+    fprintf(o, "],\n");
+    json_incomplete(o, a);
+    fprintf(o, ",\n\"controls\":[");
     for (size_t i = 0; i < moat_audit_control_count(a); i++) {
         const moat_control_result *r = moat_audit_control(a, i);
         fprintf(o, "%s\n{\"control\":", i ? "," : "");

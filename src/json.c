@@ -68,11 +68,12 @@ static void skip_ws(parser *p)
     }
 }
 
-/* A control character inside a string: RFC 8259 requires it escaped; ARM
-** also takes a raw tab or line break (multi-line strings), never U+0000. */
-static int raw_control_ok(const parser *p, unsigned char c)
+/* A control character c inside a string that may not be there: RFC 8259
+** requires them escaped; ARM also takes a raw tab or line break
+** (multi-line strings), never U+0000. */
+static int bad_control(const parser *p, unsigned char c)
 {
-    return p->arm && (c == '\t' || c == '\n' || c == '\r');
+    return c < 0x20 && !(p->arm && (c == '\t' || c == '\n' || c == '\r'));
 }
 
 static json_value *new_value(parser *p, json_type t, size_t pos)
@@ -193,8 +194,7 @@ static char *parse_string(parser *p, uint32_t *out_len)
     char *o = out;
     if (!escaped) {
         for (size_t i = p->pos; i < end; i++) {
-            if ((unsigned char)p->src[i] < 0x20 &&
-                !raw_control_ok(p, (unsigned char)p->src[i])) {
+            if (bad_control(p, (unsigned char)p->src[i])) {
                 fail(p, i, "control character in string: escape it");
                 return NULL;
             }
@@ -205,7 +205,7 @@ static char *parse_string(parser *p, uint32_t *out_len)
     }
     while (p->pos < end) {
         unsigned char c = (unsigned char)p->src[p->pos];
-        if (c < 0x20 && !raw_control_ok(p, c)) {
+        if (bad_control(p, c)) {
             fail(p, p->pos, "control character in string: escape it");
             return NULL;
         }
