@@ -74,6 +74,7 @@ typedef struct tpl {
     int budget_said;
 } tpl;
 
+/* The loader's arena: everything built here lives as long as it. */
 static moat_arena *arena(tpl *t)
 {
     return &t->ld->arena;
@@ -196,6 +197,9 @@ static void property_copies(tpl *t, const where *w, json_value *obj,
     }
 }
 
+/* A copy of v (key: its member name, or its array's) with the scope's
+** parameters substituted in every string, and inside properties
+** (in_props) property copy loops unrolled; NULL when out of memory. */
 static json_value *value_of(tpl *t, const where *w, const json_value *v,
                             const char *key, int in_props)
 {
@@ -303,6 +307,8 @@ static json_value *build(tpl *t, const where *w, const json_value *src,
     return res;
 }
 
+/* Records a declaration to read, linked to the earlier ones with its key
+** (accounts) or id; out of memory it marks the loader. */
 static void add_decl(tpl *t, tpl_kind kind, const char *id, const char *key,
                      json_value *res, const json_value *src)
 {
@@ -390,6 +396,8 @@ static int room(tpl *t, const json_value *src, long n)
 /*--------------------------------------------------------------------------
 ** Walking a template and its nested deployments.
 */
+/* Every resource of a template (an array, or an object keyed by symbolic
+** name); resources of any other shape are incomplete. */
 static void walk_template(tpl *t, const where *w, const json_value *tmpl);
 
 /* A deployment's target, from its subscriptionId and resourceGroup
@@ -528,6 +536,10 @@ static int type_and_path(tpl *t, const where *w, const json_value *src,
     return *type && *path;
 }
 
+/* One resource of a template (a child of ptype/ppath, or NULL): recorded
+** to read as many times as it is deployed, a deployment expanded, its child
+** resources walked; what cannot be read is said (incomplete, or a warning
+** when nothing is lost). */
 static void walk_resource(tpl *t, const where *w, const json_value *src,
                           const char *ptype, const char *ppath)
 {
@@ -622,6 +634,7 @@ static int same_json(const json_value *a, const json_value *b)
     return x == NULL && y == NULL;
 }
 
+/* Where obj's member key is (or would be appended), ignoring case. */
 static json_value **member_slot(json_value *obj, const char *key)
 {
     json_value **at = &obj->child;
@@ -630,6 +643,8 @@ static json_value **member_slot(json_value *obj, const char *key)
     return at;
 }
 
+/* Replaces (or adds) d's properties with props; nothing when props is
+** NULL (out of memory, already marked on the loader). */
 static void set_props(tpl *t, decl *d, json_value *props)
 {
     json_value **at = member_slot(d->res, "properties");
@@ -646,6 +661,7 @@ static void set_props(tpl *t, decl *d, json_value *props)
     (void)t;
 }
 
+/* The 1-based line of v in the file read. */
 static unsigned line_of(tpl *t, const json_value *v)
 {
     unsigned line, col;

@@ -42,6 +42,7 @@ typedef struct xparser {
     int failed;
 } xparser;
 
+/* A new node; NULL (and the parse failed) when out of memory. */
 static tpl_expr *node(xparser *p, xkind k, const char *text, size_t len)
 {
     tpl_expr *e = moat__arena_zalloc(p->a, sizeof *e);
@@ -55,6 +56,7 @@ static tpl_expr *node(xparser *p, xkind k, const char *text, size_t len)
     return e;
 }
 
+/* Skips blanks between tokens. */
 static void blank(xparser *p)
 {
     while (p->pos < p->n && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
@@ -62,6 +64,7 @@ static void blank(xparser *p)
         p->pos++;
 }
 
+/* A character of a function or property name (first: its first). */
 static int is_word(char c, int first)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -94,6 +97,8 @@ static tpl_expr *string_lit(xparser *p)
     return NULL;
 }
 
+/* One expression: a literal, a name or a call, with accessors after it;
+** NULL when it does not parse (or is nested deeper than MAX_EXPR_DEPTH). */
 static tpl_expr *expr(xparser *p, int depth);
 
 /* The arguments of a call, after its '('. */
@@ -225,6 +230,8 @@ const json_value *moat__tpl_passed(const tpl_scope *sc, const char *name)
     return p && p->type == JSON_OBJECT ? moat__json_get(p, "value") : NULL;
 }
 
+/* moat__tpl_subst at a depth of parameters passed through scopes; NULL
+** when out of memory. */
 static tpl_expr *subst(moat_arena *a, const tpl_scope *sc, tpl_expr *e,
                        int depth);
 
@@ -307,6 +314,7 @@ tpl_expr *moat__tpl_deref(moat_arena *a, const tpl_scope *sc, tpl_expr *e)
 /*--------------------------------------------------------------------------
 ** Printing.
 */
+/* s as an expression's string literal: quoted, '' for a quote. */
 static void quoted(moat_buf *b, const char *s, size_t n)
 {
     moat__buf_putc(b, '\'');
@@ -318,6 +326,7 @@ static void quoted(moat_buf *b, const char *s, size_t n)
     moat__buf_putc(b, '\'');
 }
 
+/* e's canonical text into b (b->failed when out of memory). */
 static void print(moat_buf *b, const tpl_expr *e)
 {
     switch (e->kind) {
