@@ -645,7 +645,8 @@ static void read_document(moat_loader *ld, const src_file *f,
         if (list || origin)
             return;
     }
-    read_resource(ld, f, doc, "arm", 0, NULL);
+    if (!moat__read_deployment(ld, f, doc))
+        read_resource(ld, f, doc, "arm", 0, NULL);
 }
 
 /* Records where each line of f starts. */

@@ -428,6 +428,11 @@ MOAT_HIDDEN int moat__jt_settle(rctx *c, json_value *res, tpl_kind kind);
 ** deployments expanded. */
 MOAT_HIDDEN void moat__read_template(moat_loader *ld, const src_file *f,
                                      const json_value *doc);
+/* A document that is one deployment (Microsoft.Resources/deployments) or
+** one Blueprint template artifact (typed, or as `az blueprint` files hold
+** it): read as a template of that resource, 1; 0 when doc is neither. */
+MOAT_HIDDEN int moat__read_deployment(moat_loader *ld, const src_file *f,
+                                      const json_value *doc);
 
 /* Where template expressions are evaluated: the top of the file, or an
 ** inner-scope nested deployment (expressionEvaluationOptions.scope

@@ -508,6 +508,17 @@ static void deployment(tpl *t, const where *w, const json_value *src,
     walk_template(t, &in, tmpl);
 }
 
+/* A Blueprint template artifact as `az blueprint artifact` files hold it,
+** without a type: {"kind": "template", "properties": {"template": ...}}. */
+static int untyped_artifact(const json_value *src)
+{
+    const json_value *k = moat__json_get(src, "kind");
+    const json_value *p = moat__json_get(src, "properties");
+    const json_value *tmpl = p ? moat__json_get(p, "template") : NULL;
+    return k && k->type == JSON_STRING && moat__eq_ci_z(k->str, "template") &&
+           tmpl && tmpl->type == JSON_OBJECT;
+}
+
 /* The full type and name path of src (a child's relative to its parent's
 ** ptype and ppath); 0 after a diagnostic when its type is not literal. */
 static int type_and_path(tpl *t, const where *w, const json_value *src,
@@ -516,6 +527,11 @@ static int type_and_path(tpl *t, const where *w, const json_value *src,
 {
     const json_value *ty = moat__member(&t->c, src, "type", NULL);
     const json_value *nm = moat__member(&t->c, src, "name", NULL);
+    if (ty == NULL && untyped_artifact(src)) {
+        *type = "Microsoft.Blueprint/blueprints/artifacts";
+        *path = "[artifact]";
+        return 1;
+    }
     if (ty == NULL || ty->type != JSON_STRING || moat__is_expression(ty)) {
         if (ty && moat__is_expression(ty))
             moat__incomplete(&t->c, ty, "a resource",
@@ -716,6 +732,26 @@ static int read_once(tpl *t, const decl *d)
                          line_of(t, e->src));
     }
     return 0;
+}
+
+int moat__read_deployment(moat_loader *ld, const src_file *f,
+                          const json_value *doc)
+{
+    const json_value *ty = moat__json_get(doc, "type");
+    int deploy =
+        ty && ty->type == JSON_STRING &&
+        (moat__eq_ci_z(ty->str, "Microsoft.Resources/deployments") ||
+         moat__eq_ci_z(ty->str, "Microsoft.Blueprint/blueprints/artifacts"));
+    if (!deploy && !(ty == NULL && untyped_artifact(doc)))
+        return 0;
+    json_value *tmpl = moat__jt_new(ld, JSON_OBJECT, doc->pos);
+    json_value *list = moat__jt_new(ld, JSON_ARRAY, doc->pos);
+    json_value *one = moat__jt_clone(ld, doc);
+    moat__jt_push(list, one);
+    moat__jt_put(tmpl, "resources", list);
+    if (tmpl && list && one)
+        moat__read_template(ld, f, tmpl);
+    return 1;
 }
 
 void moat__read_template(moat_loader *ld, const src_file *f,

@@ -531,3 +531,28 @@ TEST(template_expansion_budget)
     ASSERT(strstr(moat_estate_incomplete(s.es, 0)->why, "copy loops"));
     done(&s);
 }
+
+/* A file that is one deployment, or one Blueprint template artifact as
+** `az blueprint` files hold it (no type), is read as a template of it. */
+TEST(template_deployment_and_artifact_files)
+{
+    static const char *const docs[] = {
+        "{\"kind\": \"template\", \"properties\": {\"parameters\": {"
+        "\"action\": {\"value\": \"Deny\"}}, \"template\": {" SCHEMA
+        ", \"resources\": [" ACCOUNT("stfile",
+                                     "{\"networkAcls\": {"
+                                     "\"defaultAction\": \"["
+                                     "parameters('action')]\"}}") "]}}}",
+        NESTED("inner", "\"action\": {\"value\": \"Deny\"}",
+               ACCOUNT("stfile", "{\"networkAcls\": {\"defaultAction\": "
+                                 "\"[parameters('action')]\"}}")),
+    };
+    for (size_t i = 0; i < 2; i++) {
+        seen s;
+        ASSERT(audit_of(docs[i], &s));
+        const moat_control_result *c =
+            ctl(&s, "stfile", "storage-default-deny");
+        ASSERT(c && c->status == MOAT_CONTROL_PASS);
+        done(&s);
+    }
+}
