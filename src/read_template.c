@@ -694,19 +694,25 @@ static void declared_twice(tpl *t)
 {
     for (decl *d = t->decls; d; d = d->next) {
         for (decl *e = d->same; d->kind == TK_ACCOUNT && e; e = e->same) {
-            if (e->src == d->src ||
-                same_json(*member_slot(d->res, "properties"),
-                          *member_slot(e->res, "properties")))
+            const json_value *props[2] = {*member_slot(d->res, "properties"),
+                                          *member_slot(e->res, "properties")};
+            if (e->src == d->src || same_json(props[0], props[1]))
                 continue;
             for (int k = 0; k < 2; k++) {
                 decl *x = k ? e : d, *y = k ? d : e;
+                const json_value *yp = props[!k];
                 label(t, x->src, x->id);
                 moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                           "declared again at line %u with other settings "
-                           "(%s): which declaration is in force depends on "
-                           "the order and targets of their deployments, so "
-                           "its settings are read as unknown",
-                           line_of(t, y->src), y->id);
+                           "declared again at line %u (%s) with other "
+                           "settings%s%s%s: which declaration is in force "
+                           "depends on the order and targets of their "
+                           "deployments, so its settings are read as unknown",
+                           line_of(t, y->src), y->id,
+                           moat__is_expression(yp) ? " (its properties are one "
+                                                     "expression, "
+                                                   : "",
+                           moat__is_expression(yp) ? yp->str : "",
+                           moat__is_expression(yp) ? ")" : "");
                 set_props(
                     t, x,
                     moat__jt_unknown_props(t->ld, x->src->pos,

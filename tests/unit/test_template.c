@@ -325,7 +325,8 @@ TEST(template_declared_twice)
     seen s;
     ASSERT(audit_of(t, &s));
     ASSERT_EQ(moat_audit_resource_count(s.a), 2);
-    ASSERT(warned(&s, "declared again at line 1 with other settings"));
+    ASSERT(warned(&s, "(its properties are one expression, "
+                      "[parameters('props')])"));
     for (size_t i = 0; i < moat_audit_finding_count(s.a); i++)
         ASSERT(strcmp(moat_audit_finding(s.a, i)->rule->id, "MOAT001") != 0);
     for (size_t i = 0; i < moat_audit_control_count(s.a); i++) {
