@@ -57,15 +57,17 @@ static int skip_comment(parser *p)
     return 0;
 }
 
+/* Blanks, and in ARM mode comments: the strict loop is the RFC's alone. */
 static void skip_ws(parser *p)
 {
-    while (p->pos < p->len) {
-        char c = p->src[p->pos];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+    do {
+        while (p->pos < p->len) {
+            char c = p->src[p->pos];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                break;
             p->pos++;
-        else if (!(c == '/' && p->arm && skip_comment(p)))
-            break;
-    }
+        }
+    } while (p->arm && skip_comment(p));
 }
 
 /* A control character c inside a string that may not be there: RFC 8259
@@ -160,6 +162,17 @@ static size_t decode_unicode(parser *p, char *o)
     return moat__put_utf8(o, cp);
 }
 
+/* The first control character of s[from, end), or end: the hot loop of
+** reading strings, kept to one comparison a byte. */
+static size_t first_control(const char *s, size_t from, size_t end)
+{
+    for (size_t i = from; i < end; i++) {
+        if ((unsigned char)s[i] < 0x20)
+            return i;
+    }
+    return end;
+}
+
 /* Parses a string at p->pos (the opening quote). The decoded text is never
 ** longer than the source, so one allocation of the source length suffices. */
 static char *parse_string(parser *p, uint32_t *out_len)
@@ -193,7 +206,8 @@ static char *parse_string(parser *p, uint32_t *out_len)
     }
     char *o = out;
     if (!escaped) {
-        for (size_t i = p->pos; i < end; i++) {
+        for (size_t i = first_control(p->src, p->pos, end); i < end;
+             i = first_control(p->src, i + 1, end)) {
             if (bad_control(p, (unsigned char)p->src[i])) {
                 fail(p, i, "control character in string: escape it");
                 return NULL;
