@@ -173,6 +173,20 @@ static size_t first_control(const char *s, size_t from, size_t end)
     return end;
 }
 
+/* Whether the unescaped string text from p->pos to end holds no control
+** character it may not (then it fails, pointing at it). */
+static int plain_ok(parser *p, size_t end)
+{
+    for (size_t i = first_control(p->src, p->pos, end); i < end;
+         i = first_control(p->src, i + 1, end)) {
+        if (bad_control(p, (unsigned char)p->src[i])) {
+            fail(p, i, "control character in string: escape it");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Parses a string at p->pos (the opening quote). The decoded text is never
 ** longer than the source, so one allocation of the source length suffices. */
 static char *parse_string(parser *p, uint32_t *out_len)
@@ -206,13 +220,8 @@ static char *parse_string(parser *p, uint32_t *out_len)
     }
     char *o = out;
     if (!escaped) {
-        for (size_t i = first_control(p->src, p->pos, end); i < end;
-             i = first_control(p->src, i + 1, end)) {
-            if (bad_control(p, (unsigned char)p->src[i])) {
-                fail(p, i, "control character in string: escape it");
-                return NULL;
-            }
-        }
+        if (!plain_ok(p, end))
+            return NULL;
         memcpy(o, p->src + p->pos, end - p->pos);
         o += end - p->pos;
         p->pos = end;
