@@ -197,12 +197,15 @@ $(B)/test/crash_rename.so: tests/manage/crash_rename.c
 serve-test: $(A)/moat
 	$(PYTHON) tests/serve/run.py --moat $(A)/moat --shared $(SHARED)
 
-# The audit: Checkov's fixtures, posture-tools.md section 5, the CLI (its
-# SARIF validated against the 2.1.0 schema with ajv from npm).
+# The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
+# templates and the fixtures of templates and Terraform (nothing declared is
+# silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
+# ajv from npm).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
+	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
 	MOAT=$(A)/moat tests/cli/audit.sh
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \

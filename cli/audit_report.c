@@ -5,8 +5,10 @@
 
 #include <string.h>
 
-int report_exit(const moat_audit *a, moat_level fail_on)
+int report_exit(const moat_audit *a, moat_level fail_on, int allow_incomplete)
 {
+    if (moat_audit_incomplete_count(a) && !allow_incomplete)
+        return EXIT_FINDINGS;
     for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
         const moat_finding *f = moat_audit_finding(a, i);
         if (f->state == MOAT_FINDING_ACTIVE && f->level >= fail_on)
@@ -106,12 +108,34 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
     fputc('\n', o);
 }
 
+/* What was not audited, with where it is declared. */
+static void text_incomplete(const report_ctx *c)
+{
+    const moat_audit *a = c->audit;
+    size_t n = moat_audit_incomplete_count(a);
+    if (n == 0)
+        return;
+    fprintf(c->out, "%snot audited%s (the audit is incomplete):\n",
+            c->colour ? "\033[1;31m" : "", reset(c));
+    for (size_t i = 0; i < n; i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        if (g->file[0])
+            fprintf(c->out, g->line ? "  %s:%u" : "  %s", g->file, g->line);
+        if (g->resource[0])
+            fprintf(c->out, "  %s", g->resource);
+        fprintf(c->out, "%s    %s: %s\n",
+                g->file[0] || g->resource[0] ? "\n" : "", g->what, g->why);
+    }
+    fputc('\n', c->out);
+}
+
 void report_text(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
     size_t resources = moat_audit_resource_count(a);
     for (size_t i = 0; i < resources; i++)
         text_resource(c, moat_audit_resource(a, i));
+    text_incomplete(c);
     counts k = count(a);
     fprintf(c->out,
             "%zu resource%s: %zu critical, %zu high, %zu medium, %zu low, "
@@ -123,6 +147,10 @@ void report_text(const report_ctx *c)
         fprintf(c->out, "; %zu suppressed", k.suppressed);
     if (k.baseline)
         fprintf(c->out, "; %zu in the baseline", k.baseline);
+    size_t gaps = moat_audit_incomplete_count(a);
+    if (gaps)
+        fprintf(c->out, "; INCOMPLETE: %zu thing%s not audited%s", gaps,
+                gaps == 1 ? "" : "s", c->allow_incomplete ? " (allowed)" : "");
     fprintf(c->out, " (failing at %s and above)\n",
             moat_level_name(c->fail_on));
 }
@@ -198,6 +226,26 @@ static void json_finding(FILE *o, const moat_finding *f)
     fputc('}', o);
 }
 
+/* "complete" and "incomplete": what was not audited, where and why. */
+static void json_incomplete(FILE *o, const moat_audit *a)
+{
+    fprintf(o, "\"complete\":%s,\"incomplete\":[",
+            moat_audit_incomplete_count(a) ? "false" : "true");
+    for (size_t i = 0; i < moat_audit_incomplete_count(a); i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        fprintf(o, "%s\n{\"file\":", i ? "," : "");
+        json_str_or_null(o, g->file[0] ? g->file : NULL);
+        fprintf(o, ",\"line\":%u,\"resource\":", g->line);
+        json_str_or_null(o, g->resource[0] ? g->resource : NULL);
+        fprintf(o, ",\"what\":");
+        cli_json_str(o, g->what);
+        fprintf(o, ",\"why\":");
+        cli_json_str(o, g->why);
+        fputc('}', o);
+    }
+    fputc(']', o);
+}
+
 void report_json(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
@@ -207,12 +255,15 @@ void report_json(const report_ctx *c)
             "{\"moat\":\"%s\",\"date\":\"%s\",\"summary\":{\"findings\":%zu,"
             "\"active\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,"
             "\"low\":%zu,\"info\":%zu},\"suppressed\":%zu,\"baseline\":%zu,"
-            "\"fail_on\":\"%s\",\"failed\":%s},\n\"resources\":[",
+            "\"fail_on\":\"%s\",\"failed\":%s,\"complete\":%s,"
+            "\"incomplete\":%zu},\n\"resources\":[",
             MOAT_VERSION, c->today, k.total, k.active[MOAT_LEVEL_CRITICAL],
             k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
             k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO], k.suppressed,
             k.baseline, moat_level_name(c->fail_on),
-            report_exit(a, c->fail_on) ? "true" : "false");
+            report_exit(a, c->fail_on, c->allow_incomplete) ? "true" : "false",
+            moat_audit_incomplete_count(a) ? "false" : "true",
+            moat_audit_incomplete_count(a));
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
         const moat_audited *r = moat_audit_resource(a, i);
         fprintf(o, "%s\n{\"id\":", i ? "," : "");
@@ -225,7 +276,9 @@ void report_json(const report_ctx *c)
         json_str_or_null(o, r->address);
         fputc('}', o);
     }
-    fprintf(o, "],\n\"controls\":[");
+    fprintf(o, "],\n");
+    json_incomplete(o, a);
+    fprintf(o, ",\n\"controls\":[");
     for (size_t i = 0; i < moat_audit_control_count(a); i++) {
         const moat_control_result *r = moat_audit_control(a, i);
         fprintf(o, "%s\n{\"control\":", i ? "," : "");
@@ -315,13 +368,41 @@ static size_t rule_index(const moat_audit_rule *r)
     return 0;
 }
 
+/* What was not audited, as error notifications located where it is
+** declared: a code-scanning UI shows that the results are not the whole
+** story. */
+static int sarif_incomplete(FILE *o, const moat_audit *a)
+{
+    size_t n = moat_audit_incomplete_count(a);
+    for (size_t i = 0; i < n; i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        fprintf(o,
+                "%s{\"level\":\"error\",\"message\":{\"text\":", i ? "," : "");
+        char text[2048];
+        snprintf(text, sizeof text, "not audited: %s%s%s: %s", g->what,
+                 g->resource[0] ? " in " : "", g->resource, g->why);
+        cli_json_str(o, text);
+        fputc('}', o);
+        if (g->file[0]) {
+            fprintf(o, ",\"locations\":[{\"physicalLocation\":{"
+                       "\"artifactLocation\":{\"uri\":");
+            sarif_uri(o, g->file);
+            fprintf(o, "},\"region\":{\"startLine\":%u}}}]",
+                    g->line ? g->line : 1);
+        }
+        fputc('}', o);
+    }
+    return n == 0;
+}
+
 /* The run's invocation: expired suppressions are tool notifications, so
-** that a code-scanning UI shows them next to the results they let through. */
+** that a code-scanning UI shows them next to the results they let through;
+** so is what was not audited. */
 static void sarif_invocation(FILE *o, const moat_audit *a)
 {
     fprintf(o, ",\"invocations\":[{\"executionSuccessful\":true,"
                "\"toolExecutionNotifications\":[");
-    int first = 1;
+    int first = sarif_incomplete(o, a);
     for (size_t i = 0; i < moat_audit_suppression_count(a); i++) {
         const moat_suppression *s = moat_audit_suppression(a, i);
         if (!s->expired)
@@ -416,7 +497,8 @@ void report_sarif(const report_ctx *c)
     }
     fprintf(o, "]");
     sarif_invocation(o, a);
-    fprintf(o, "}]}\n");
+    fprintf(o, ",\"properties\":{\"complete\":%s}}]}\n",
+            moat_audit_incomplete_count(a) ? "false" : "true");
 }
 
 /*--------------------------------------------------------------------------
@@ -514,6 +596,34 @@ static void junit_suite(const report_ctx *c, const moat_audited *res)
     fprintf(o, "  </testsuite>\n");
 }
 
+/* What was not audited: one suite, a failing case each (skipped under
+** --allow-incomplete). */
+static void junit_incomplete(const report_ctx *c)
+{
+    const moat_audit *a = c->audit;
+    FILE *o = c->out;
+    size_t n = moat_audit_incomplete_count(a);
+    if (n == 0)
+        return;
+    fprintf(o,
+            "  <testsuite name=\"not audited\" tests=\"%zu\" "
+            "failures=\"%zu\" skipped=\"%zu\">\n",
+            n, c->allow_incomplete ? 0 : n, c->allow_incomplete ? n : 0);
+    for (size_t i = 0; i < n; i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        fprintf(o, "    <testcase classname=\"");
+        xml(o, g->file[0] ? g->file : "estate");
+        fprintf(o, "\" name=\"");
+        xml(o, g->what);
+        fprintf(o, "\"><%s message=\"",
+                c->allow_incomplete ? "skipped" : "failure");
+        xml(o, g->why);
+        fprintf(o, "\"%s</testcase>\n",
+                c->allow_incomplete ? "/>" : "></failure>");
+    }
+    fprintf(o, "  </testsuite>\n");
+}
+
 void report_junit(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
@@ -521,5 +631,6 @@ void report_junit(const report_ctx *c)
                     "<testsuites name=\"moat audit\">\n");
     for (size_t i = 0; i < moat_audit_resource_count(a); i++)
         junit_suite(c, moat_audit_resource(a, i));
+    junit_incomplete(c);
     fprintf(c->out, "</testsuites>\n");
 }

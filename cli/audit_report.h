@@ -14,6 +14,7 @@ typedef struct report_ctx {
     moat_level fail_on;
     int colour;
     const char *today;
+    int allow_incomplete; /* --allow-incomplete */
 } report_ctx;
 
 void report_text(const report_ctx *c);
@@ -21,7 +22,9 @@ void report_json(const report_ctx *c);
 void report_sarif(const report_ctx *c);
 void report_junit(const report_ctx *c);
 
-/* EXIT_FINDINGS when an active finding is at or above fail_on. */
-int report_exit(const moat_audit *a, moat_level fail_on);
+/* EXIT_FINDINGS when an active finding is at or above fail_on, or when
+** the audit is incomplete (moat_audit_incomplete_count) unless
+** allow_incomplete: what was not audited may hold anything. */
+int report_exit(const moat_audit *a, moat_level fail_on, int allow_incomplete);
 
 #endif

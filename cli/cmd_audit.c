@@ -14,7 +14,8 @@ static const char usage[] =
     "VERSION]\n"
     "                  [--suppressions FILE] [--baseline FILE | "
     "--write-baseline FILE]\n"
-    "                  [--output FILE] [--wide-ip ADDRESSES]\n"
+    "                  [--output FILE] [--wide-ip ADDRESSES] [--quiet]\n"
+    "                  [--allow-incomplete]\n"
     "\n"
     "Judges every storage account and key vault on what Azure really lets\n"
     "through: the CIS Microsoft Azure Foundations network controls (defaults\n"
@@ -24,8 +25,10 @@ static const char usage[] =
     "publicNetworkAccess Disabled, perimeters that do not enforce, rules that\n"
     "can never match and rules Azure refuses.\n"
     "\n"
-    "Inputs: ARM JSON as for `moat check`, ARM templates (expressions are\n"
-    "unknown, never guessed), and `terraform show -json` of a plan or state.\n"
+    "Inputs: ARM JSON as for `moat check`, ARM templates (nested templates\n"
+    "expanded; expressions are unknown, never guessed), and `terraform show\n"
+    "-json` of a plan or state. What moat cannot read (a linked template, a\n"
+    "copy loop it cannot count, ...) is named, and the audit is incomplete.\n"
     "\n"
     "  --format F            text (default), json, sarif (2.1.0) or junit\n"
     "  --fail-on LEVEL       exit 1 when a finding at or above LEVEL remains\n"
@@ -45,9 +48,12 @@ static const char usage[] =
     "  --quiet               do not print estate warnings\n"
     "  --service-tags FILE   Azure's ServiceTags_Public_<date>.json: a key\n"
     "                        vault's perimeter service-tag rules count\n"
+    "  --allow-incomplete    report what is not audited, but let the exit\n"
+    "                        status rest on the findings alone\n"
     "\n"
-    "Exit status: 0 nothing at or above the threshold, 1 findings, 2 usage\n"
-    "error, 3 unreadable input.\n";
+    "Exit status: 0 nothing at or above the threshold and the audit complete,\n"
+    "1 findings at or above it, or the audit incomplete (something not\n"
+    "audited, or no resource at all), 2 usage error, 3 unreadable input.\n";
 
 static const cli_spec spec[] = {
     {"estate", 1, 0},
@@ -62,6 +68,7 @@ static const cli_spec spec[] = {
     {"quiet", 0, 'q'},
     {"lenient", 0, 0},
     {"service-tags", 1, 0},
+    {"allow-incomplete", 0, 0}, /* what is not audited does not fail */
     {"help", 0, 'h'},
     {NULL, 0, 0},
 };
@@ -124,6 +131,65 @@ static int report_kind(const char *format)
     return -1;
 }
 
+/* Stderr's notes after the report: expired suppressions, and an audit
+** that is incomplete. */
+static void notes(const cli_args *a, const moat_audit *au)
+{
+    for (size_t i = 0; i < moat_audit_suppression_count(au); i++) {
+        const moat_suppression *s = moat_audit_suppression(au, i);
+        if (s->expired)
+            fprintf(stderr,
+                    "moat: warning: suppression of %s on %s expired on "
+                    "%s (%s); its findings are reported again\n",
+                    s->rule ? s->rule : s->fingerprint,
+                    s->resource ? s->resource : "*", s->expires, s->reason);
+    }
+    size_t gaps = moat_audit_incomplete_count(au);
+    if (gaps)
+        fprintf(stderr,
+                "moat: the audit is incomplete: %zu thing%s not audited%s\n",
+                gaps, gaps == 1 ? "" : "s",
+                cli_has(a, "allow-incomplete")
+                    ? " (--allow-incomplete: the exit status rests on the "
+                      "findings)"
+                    : "; exit status 1 (--allow-incomplete lets it rest on "
+                      "the findings)");
+}
+
+/* Writes the report in format kind to stdout or --output, then the notes;
+** the exit status: EXIT_USAGE when the output cannot be written, else
+** report_exit()'s. */
+static int report(const cli_args *a, const moat_audit *au,
+                  const moat_estate *es, int kind, moat_level fail_on,
+                  const char *date)
+{
+    int rc = 0;
+    FILE *out = stdout;
+    const char *path = cli_get(a, "output");
+    if (path && (out = fopen(path, "w")) == NULL) {
+        cli_error("%s: cannot write", path);
+        rc = EXIT_USAGE;
+    } else {
+        report_ctx ctx = {au,
+                          es,
+                          out,
+                          fail_on,
+                          out == stdout && isatty(1) &&
+                              getenv("NO_COLOR") == NULL,
+                          date,
+                          cli_has(a, "allow-incomplete")};
+        static void (*const writers[])(const report_ctx *) = {
+            report_text, report_json, report_sarif, report_junit};
+        writers[kind](&ctx);
+        if (out != stdout && fclose(out) != 0) {
+            cli_error("%s: write error", path);
+            rc = EXIT_USAGE;
+        }
+    }
+    notes(a, au);
+    return rc ? rc : report_exit(au, fail_on, cli_has(a, "allow-incomplete"));
+}
+
 int cmd_audit(int argc, char **argv)
 {
     cli_args a;
@@ -162,9 +228,11 @@ int cmd_audit(int argc, char **argv)
         opt.wide_ip_addresses = n;
     }
 
-    /* The audit reads leniently: rules Azure would refuse become findings,
-    ** so the loader's warnings about them are not printed twice. */
-    moat_estate *es = cli_load_estate(&a, CLI_LOAD_LENIENT | CLI_LOAD_QUIET);
+    /* The audit reads leniently: rules Azure would refuse become findings.
+    ** The loader's warnings are printed (what was not read, unknowns) as
+    ** `moat estate` prints them, unless --quiet. */
+    moat_estate *es = cli_load_estate(
+        &a, CLI_LOAD_LENIENT | (cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0));
     if (es == NULL)
         return EXIT_BAD_ESTATE;
     moat_audit *au = NULL;
@@ -194,40 +262,8 @@ int cmd_audit(int argc, char **argv)
         rc = apply_file(au, "baseline", cli_get(&a, "baseline"), date);
     if (rc == 0 && cli_has(&a, "write-baseline"))
         rc = write_baseline(au, cli_get(&a, "write-baseline"));
-    if (rc == 0) {
-        FILE *out = stdout;
-        const char *path = cli_get(&a, "output");
-        if (path && (out = fopen(path, "w")) == NULL) {
-            cli_error("%s: cannot write", path);
-            rc = EXIT_USAGE;
-        } else {
-            report_ctx ctx = {
-                au,
-                es,
-                out,
-                fail_on,
-                out == stdout && isatty(1) && getenv("NO_COLOR") == NULL,
-                date};
-            static void (*const writers[])(const report_ctx *) = {
-                report_text, report_json, report_sarif, report_junit};
-            writers[kind](&ctx);
-            if (out != stdout && fclose(out) != 0) {
-                cli_error("%s: write error", path);
-                rc = EXIT_USAGE;
-            }
-        }
-        for (size_t i = 0; i < moat_audit_suppression_count(au); i++) {
-            const moat_suppression *s = moat_audit_suppression(au, i);
-            if (s->expired)
-                fprintf(stderr,
-                        "moat: warning: suppression of %s on %s expired on "
-                        "%s (%s); its findings are reported again\n",
-                        s->rule ? s->rule : s->fingerprint,
-                        s->resource ? s->resource : "*", s->expires, s->reason);
-        }
-        if (rc == 0)
-            rc = report_exit(au, fail_on);
-    }
+    if (rc == 0)
+        rc = report(&a, au, es, kind, fail_on, date);
     moat_audit_free(au);
     moat_estate_free(es);
     return rc;

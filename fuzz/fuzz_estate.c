@@ -4,7 +4,8 @@
 ** and lenient reading the same bytes as a service-tag file too):
 ** diagnostics always
 ** name a message; nothing crashes or leaks; every decision fails closed;
-** every audit result names its resource and a known status; and when the
+** every audit result names its resource and a known status, and what was
+** not read is said (an audit of nothing is incomplete); and when the
 ** estate loads without --lenient, it loads with it and decides the same
 ** (lenient only changes what strict refuses).
 */
@@ -41,6 +42,17 @@ static void audit(const moat_estate *es)
     for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
         const moat_finding *f = moat_audit_finding(a, i);
         if (f->message == NULL || f->fingerprint == NULL)
+            __builtin_trap();
+    }
+    /* What the estate did not read is never lost on the way. */
+    if (moat_audit_incomplete_count(a) < moat_estate_incomplete_count(es) ||
+        (moat_audit_resource_count(a) == 0 &&
+         moat_audit_incomplete_count(a) == 0))
+        __builtin_trap();
+    for (size_t i = 0; i < moat_audit_incomplete_count(a); i++) {
+        const moat_incomplete *g = moat_audit_incomplete(a, i);
+        if (g->file == NULL || g->resource == NULL || g->what == NULL ||
+            g->why == NULL)
             __builtin_trap();
     }
     char *base = moat_audit_baseline_json(a);

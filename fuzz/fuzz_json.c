@@ -2,7 +2,10 @@
 ** fuzz_json.c - the JSON parser on arbitrary bytes: no crash, no leak, no
 ** undefined behaviour; every accepted tree is well formed, and a member
 ** lookup finds the first member of its name and says when there is a
-** second (what the loader's duplicate check rests on).
+** second (what the loader's duplicate check rests on). Every input is also
+** read in ARM mode (comments, trailing commas, raw line breaks in strings:
+** what estate files may hold), which must accept whatever the strict
+** parser accepts and read it identically.
 */
 #include "moat_int.h"
 
@@ -42,6 +45,21 @@ static size_t json_walk(const json_value *v, int depth)
     return n;
 }
 
+/* The same values, names and positions. */
+static void same_json(const json_value *x, const json_value *y)
+{
+    if (x->type != y->type || x->len != y->len || x->pos != y->pos ||
+        x->end != y->end || (x->key == NULL) != (y->key == NULL) ||
+        (x->key && memcmp(x->key, y->key, x->key_len + 1) != 0) ||
+        (x->str && memcmp(x->str, y->str, x->len) != 0))
+        __builtin_trap();
+    const json_value *a = x->child, *b = y->child;
+    for (; a && b; a = a->next, b = b->next)
+        same_json(a, b);
+    if (a || b)
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     moat_arena a;
@@ -52,6 +70,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         json_walk(v, 0);
     else if (err.msg == NULL || err.pos > size)
         __builtin_trap();
+    json_error arm_err;
+    json_value *w = moat__json_parse_mode(&a, (const char *)data, size,
+                                          MOAT_JSON_ARM, &arm_err);
+    if (w)
+        json_walk(w, 0);
+    else if (v || arm_err.msg == NULL || arm_err.pos > size)
+        __builtin_trap();
+    if (v)
+        same_json(v, w);
     moat__arena_free(&a);
     return 0;
 }

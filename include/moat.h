@@ -273,6 +273,26 @@ typedef struct moat_estate_stats {
 MOAT_API void moat_estate_stats_get(const moat_estate *es,
                                     moat_estate_stats *out);
 
+/* Something the estate declares that moat could not expand or read, so
+** that what it holds is not judged: a linked template (templateLink), a
+** nested template that is an expression, a copy loop it cannot count, a
+** perimeter rule or association whose targets are expressions, a
+** Terraform rules resource whose account is not in the plan. Each is also
+** a warning diagnostic. An audit of an estate with any is incomplete,
+** never clean (docs/audit.md). Strings live as long as the estate. */
+typedef struct moat_incomplete {
+    const char *file; /* where it is declared, or "" */
+    unsigned line;    /* 1-based; 0 when not tied to a line */
+    const char *resource; /* the declaration's id, name or address, or "" */
+    const char *what;     /* what is not read ("linked template ...") */
+    const char *why;      /* why, and what it may hold */
+} moat_incomplete;
+
+MOAT_API size_t moat_estate_incomplete_count(const moat_estate *es);
+/* The i-th thing not read, or NULL when i is out of range. */
+MOAT_API const moat_incomplete *moat_estate_incomplete(const moat_estate *es,
+                                                       size_t i);
+
 /* The compiled estate as JSON (every resource with its effective settings,
 ** defaults made explicit, addresses canonical). Returns a NUL-terminated
 ** string that the caller frees with moat_free(), or NULL when out of
@@ -595,6 +615,12 @@ MOAT_API const moat_control_result *moat_audit_control(const moat_audit *a,
 MOAT_API size_t moat_audit_exposure_count(const moat_audit *a);
 MOAT_API const moat_exposure *moat_audit_exposure(const moat_audit *a,
                                                   size_t i);
+/* What the audit could not judge: the estate's moat_estate_incomplete()
+** entries, and one more when it judged no resource at all (an empty audit
+** is never clean). None: the audit is complete. */
+MOAT_API size_t moat_audit_incomplete_count(const moat_audit *a);
+MOAT_API const moat_incomplete *moat_audit_incomplete(const moat_audit *a,
+                                                      size_t i);
 /* A suppression as read from a suppressions file. */
 typedef struct moat_suppression {
     const char *rule;        /* rule id or name, or NULL */

@@ -89,22 +89,26 @@ char *moat__arena_strndup(moat_arena *a, const char *s, size_t n)
     return p;
 }
 
-char *moat__arena_printf(moat_arena *a, const char *fmt, ...)
+char *moat__arena_vprintf(moat_arena *a, const char *fmt, va_list ap)
 {
     char small[256];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    char *p = NULL;
+    if (n >= 0 && (size_t)n < sizeof small)
+        p = moat__arena_strndup(a, small, (size_t)n);
+    else if (n >= 0 && (p = moat__arena_alloc(a, (size_t)n + 1)) != NULL)
+        vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return p;
+}
+
+char *moat__arena_printf(moat_arena *a, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    if ((size_t)n < sizeof small)
-        return moat__arena_strndup(a, small, (size_t)n);
-    char *p = moat__arena_alloc(a, (size_t)n + 1);
-    if (p == NULL)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = moat__arena_vprintf(a, fmt, ap);
     va_end(ap);
     return p;
 }

@@ -303,6 +303,7 @@ struct moat_audit {
     VEC_OF(moat_finding) findings;
     VEC_OF(moat_control_result) controls;
     VEC_OF(moat_exposure) exposures;
+    VEC_OF(moat_incomplete) incomplete;
     int failed;
 };
 
@@ -350,6 +351,7 @@ void moat_audit_free(moat_audit *a)
     free(a->findings.v);
     free(a->controls.v);
     free(a->exposures.v);
+    free(a->incomplete.v);
     moat__arena_free(&a->arena);
     free(a);
 }
@@ -410,6 +412,38 @@ const moat_exposure *moat_audit_exposure(const moat_audit *a, size_t i)
     return a && i < a->exposures.n ? &a->exposures.v[i] : NULL;
 }
 
+size_t moat_audit_incomplete_count(const moat_audit *a)
+{
+    return a ? a->incomplete.n : 0;
+}
+
+const moat_incomplete *moat_audit_incomplete(const moat_audit *a, size_t i)
+{
+    return a && i < a->incomplete.n ? &a->incomplete.v[i] : NULL;
+}
+
+/* What the audit could not judge: what the estate could not read, and an
+** audit that judged nothing at all (no storage account or key vault: the
+** wrong file, or a template whose resources are all elsewhere), which a
+** gate must not take for a clean one. */
+static void incomplete_of(moat_audit *a, const moat_estate *es)
+{
+    for (size_t i = 0; i < es->n_incomplete; i++) {
+        moat_incomplete *g = PUSH(a, a->incomplete);
+        if (g)
+            *g = es->incomplete[i];
+    }
+    if (es->n_resources)
+        return;
+    moat_incomplete *g = PUSH(a, a->incomplete);
+    if (g) {
+        g->file = g->resource = "";
+        g->what = "the estate";
+        g->why = "it holds no storage account or key vault moat could read, "
+                 "so nothing was audited";
+    }
+}
+
 /*--------------------------------------------------------------------------
 ** What a resource lets through, in terms of decision.md section 4.
 */
@@ -455,6 +489,16 @@ static void facts_of(facts *f, const moat_estate *es, const resource *r)
     f->firewall = f->fallback && r->pna != PNA_DISABLED;
 }
 
+/* The association's access mode: a template expression or a value known
+** after apply reads as Enforced to decide (the strictest), which no
+** control may pass on. */
+static moat_basis mode_basis(const facts *f)
+{
+    return f->a && strcmp(f->a->mode_text, "unknown") == 0
+               ? MOAT_BASIS_UNKNOWN
+               : MOAT_BASIS_EXPLICIT;
+}
+
 static moat_basis to_basis(basis b)
 {
     return b == BASIS_DEFAULT   ? MOAT_BASIS_DEFAULT
@@ -486,21 +530,27 @@ static const char *rg_of(moat_audit *a, const resource *r)
     return rg_of_id(a, r->id);
 }
 
-/* IPv4 addresses the public path admits from other regions, in a sorted
-** list of disjoint intervals (union of the firewall's and the perimeter's
-** address rules, as the mode makes them count). Out of memory fails the
-** whole audit rather than understate the exposure. */
-typedef struct span4 {
-    uint64_t lo, hi;
-} span4;
+/* Addresses the public path admits from other regions: the union of the
+** firewall's and the perimeter's address rules, as the mode makes them
+** count, per family. Both families are 128-bit numbers (IPv4 in the low
+** 32 bits, as addr.c holds them); the whole IPv6 space, 2^128 addresses,
+** is said by a flag since no 128-bit number holds it. */
+typedef struct span {
+    moat_u128 lo, hi;
+} span;
+
+typedef struct addr_count {
+    moat_u128 n; /* addresses, unless `all` */
+    int all;     /* every address of the family */
+} addr_count;
 
 static int cmp_span(const void *x, const void *y)
 {
-    const span4 *a = x, *b = y;
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
+    const span *a = x, *b = y;
+    return moat__u128_cmp(a->lo, b->lo);
 }
 
-/* The IPv4 sets that admit a public caller from another region: the IP
+/* The sets that admit a public caller from another region: the IP
 ** rules (when the firewall is consulted), the perimeter's address rules,
 ** and for a key vault the prefixes of its service tags (decision.md
 ** section 4, with Azure's service-tag file). */
@@ -517,49 +567,108 @@ static size_t public_sets(const facts *f, const moat_prefix_set **sets)
     return n;
 }
 
-/* IPv4 addresses the public path admits from another region, as the union
-** of the sets' intervals. */
-static uint64_t internet_addresses(moat_audit *a, const facts *f, int *all)
+static moat_u128 u128_add(moat_u128 a, moat_u128 b)
+{
+    moat_u128 r = {a.hi + b.hi, a.lo + b.lo};
+    r.hi += r.lo < a.lo;
+    return r;
+}
+
+/* hi - lo + 1 (lo <= hi); wraps to 0 for the whole 128-bit space. */
+static moat_u128 span_size(span s)
+{
+    moat_u128 r = {s.hi.hi - s.lo.hi, s.hi.lo - s.lo.lo};
+    r.hi -= s.hi.lo < s.lo.lo;
+    moat_u128 one = {0, 1};
+    return u128_add(r, one);
+}
+
+/* The size of the union of s[0..k) (k > 0, sorted here); *whole when it is
+** the whole 128-bit space. */
+static moat_u128 union_size(span *s, size_t k, int *whole)
+{
+    qsort(s, k, sizeof *s, cmp_span);
+    moat_u128 total = {0, 0}, max = {UINT64_MAX, UINT64_MAX};
+    span cur = s[0];
+    for (size_t i = 1; i < k; i++) {
+        moat_u128 next = u128_add(cur.hi, (moat_u128){0, 1});
+        if (moat__u128_cmp(cur.hi, max) == 0 ||
+            moat__u128_cmp(s[i].lo, next) <= 0) {
+            if (moat__u128_cmp(s[i].hi, cur.hi) > 0)
+                cur.hi = s[i].hi;
+        } else {
+            total = u128_add(total, span_size(cur));
+            cur = s[i];
+        }
+    }
+    *whole = k && cur.lo.hi == 0 && cur.lo.lo == 0 &&
+             moat__u128_cmp(cur.hi, max) == 0 && total.hi == 0 && total.lo == 0;
+    return u128_add(total, span_size(cur));
+}
+
+/* Adds the ranges of family 4 or 6 of set p to s at *k. */
+static void add_spans(span *s, size_t *k, const moat_prefix_set *p, int family)
+{
+    if (family == 4)
+        for (uint32_t i = 0; i < p->n4; i++)
+            s[(*k)++] = (span){{0, p->v4[i].lo}, {0, p->v4[i].hi}};
+    else
+        for (uint32_t i = 0; i < p->n6; i++)
+            s[(*k)++] = (span){p->v6[i].lo, p->v6[i].hi};
+}
+
+/* The public addresses of one family (4 or 6) admitted. Out of memory
+** fails the whole audit rather than understate the exposure. */
+static addr_count internet_addresses(moat_audit *a, const facts *f, int family)
 {
     const resource *r = f->r;
-    *all = 0;
+    addr_count out = {{0, 0}, 0};
     if (f->locked)
-        return 0;
+        return out;
     if (f->firewall && r->default_allow) {
-        *all = 1;
-        return 1ULL << 32;
+        out.all = 1;
+        out.n.lo = family == 4 ? 1ULL << 32 : 0;
+        return out;
     }
     const moat_prefix_set *sets[3];
     size_t n_sets = public_sets(f, sets), n = 0;
     for (size_t i = 0; i < n_sets; i++)
-        n += sets[i]->n4;
-    if (n == 0)
-        return 0;
-    span4 *s = malloc(n * sizeof *s);
+        n += family == 4 ? sets[i]->n4 : sets[i]->n6;
+    span *s = n ? malloc(n * sizeof *s) : NULL;
     if (s == NULL) {
-        a->failed = 1;
-        return 0;
+        a->failed |= n != 0;
+        return out;
     }
     size_t k = 0;
     for (size_t i = 0; i < n_sets; i++)
-        for (uint32_t j = 0; j < sets[i]->n4; j++)
-            s[k++] = (span4){sets[i]->v4[j].lo, sets[i]->v4[j].hi};
-    qsort(s, k, sizeof *s, cmp_span);
-    uint64_t total = 0, lo = s[0].lo, hi = s[0].hi;
-    for (size_t i = 1; i < k; i++) {
-        if (s[i].lo <= hi + 1) {
-            if (s[i].hi > hi)
-                hi = s[i].hi;
-        } else {
-            total += hi - lo + 1;
-            lo = s[i].lo;
-            hi = s[i].hi;
-        }
-    }
-    total += hi - lo + 1;
+        add_spans(s, &k, sets[i], family);
+    int whole;
+    out.n = union_size(s, k, &whole);
     free(s);
-    *all = total == (1ULL << 32);
-    return total;
+    out.all = family == 4 ? out.n.hi == 0 && out.n.lo == 1ULL << 32 : whole;
+    return out;
+}
+
+/* A count as decimal text: "every IPv6 address" for the whole space. */
+static const char *count_text(moat_audit *a, addr_count c)
+{
+    if (c.all && c.n.hi == 0 && c.n.lo == 0)
+        return "every";
+    uint32_t w[4] = {(uint32_t)(c.n.hi >> 32), (uint32_t)c.n.hi,
+                     (uint32_t)(c.n.lo >> 32), (uint32_t)c.n.lo};
+    char buf[48];
+    size_t i = sizeof buf - 1;
+    buf[i] = '\0';
+    do { /* long division by 10, 32 bits at a time */
+        uint64_t rem = 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t cur = (rem << 32) | w[k];
+            w[k] = (uint32_t)(cur / 10);
+            rem = cur % 10;
+        }
+        buf[--i] = (char)('0' + rem);
+    } while (w[0] | w[1] | w[2] | w[3]);
+    return fmt(a, "%s", buf + i);
 }
 
 /*--------------------------------------------------------------------------
@@ -654,23 +763,28 @@ static const char *az_update(moat_audit *a, const resource *r, const char *args)
                rg_of(a, r), r->name, args);
 }
 
+/* Every address of a family gets in: the default action Allow, or address
+** rules covering the whole IPv4 or the whole IPv6 space ("::/0" in
+** ipv6Rules: moat check admits any IPv6 source through it). */
 static void find_internet(moat_audit *a, const facts *f)
 {
-    int all;
-    internet_addresses(a, f, &all);
-    if (!all)
+    addr_count v4 = internet_addresses(a, f, 4);
+    addr_count v6 = internet_addresses(a, f, 6);
+    if (!v4.all && !v6.all)
         return;
     const resource *r = f->r;
     moat_finding *x = finding(
         a, r, R_INTERNET, NULL,
-        fmt(a, "%s %s admits every address on the public path: %s",
+        fmt(a, "%s %s admits every %saddress on the public path: %s",
             r->kind == RES_STORAGE ? "Storage account" : "Key vault", r->name,
+            v4.all ? "" : "IPv6 ",
             r->default_allow && f->firewall
                 ? (r->acl_basis == BASIS_DEFAULT
                        ? "no networkAcls, so Azure's default action Allow "
                          "applies"
                        : "networkAcls.defaultAction is Allow")
-                : "its address rules cover the whole IPv4 space"));
+            : v4.all ? "its address rules cover the whole IPv4 space"
+                     : "its address rules cover the whole IPv6 space"));
     evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
              to_basis(r->pna_basis));
     evidence(a, x, "properties.networkAcls.defaultAction",
@@ -687,9 +801,9 @@ static void find_wide_union(moat_audit *a, const facts *f, uint64_t threshold,
 {
     if (a->findings.n != before)
         return;
-    int all;
-    uint64_t n = internet_addresses(a, f, &all);
-    if (all || n <= threshold)
+    addr_count v4 = internet_addresses(a, f, 4);
+    uint64_t n = v4.n.lo;
+    if (v4.all || n <= threshold)
         return;
     moat_finding *x =
         finding(a, f->r, R_WIDE_RANGE, "union",
@@ -1046,12 +1160,13 @@ static void find_pe_states(moat_audit *a, const facts *f)
         const pe_conn *c = &r->pes[i];
         if (c->status == PE_APPROVED || c->status == PE_UNKNOWN)
             continue;
+        const char *from = c->pe_id[0] ? c->pe_id : c->name;
         moat_finding *x =
-            finding(a, r, R_PE_NOT_APPROVED, c->pe_id,
+            finding(a, r, R_PE_NOT_APPROVED, from,
                     fmt(a,
                         "private endpoint connection from %s is %s and "
                         "carries no traffic",
-                        c->pe_id, c->status_text));
+                        from, c->status_text));
         evidence(a, x, "properties.privateEndpointConnections", c->status_text,
                  MOAT_BASIS_EXPLICIT);
         if (x)
@@ -1089,6 +1204,12 @@ static void find_unknowns(moat_audit *a, const facts *f)
         if (x == NULL)
             x = finding(a, r, R_UNKNOWN, NULL, "");
         evidence(a, x, fields[i].path, "unknown", MOAT_BASIS_UNKNOWN);
+    }
+    if (mode_basis(f) == MOAT_BASIS_UNKNOWN) {
+        if (x == NULL)
+            x = finding(a, r, R_UNKNOWN, NULL, "");
+        evidence(a, x, fmt(a, "%s.properties.accessMode", f->a->id), "unknown",
+                 MOAT_BASIS_UNKNOWN);
     }
     int pe_unknown = 0;
     for (uint16_t i = 0; i < r->n_pes; i++)
@@ -1136,9 +1257,10 @@ static void find_tag_rules(moat_audit *a, const facts *f)
                 "(%s): Azure Storage does not support them, so it admits none "
                 "of this account's callers",
                 ar->name, pf->name, tags));
-        evidence(a, x,
-                 fmt(a, "%s.properties.serviceTags", ar->id ? ar->id : ar->name),
-                 tags, MOAT_BASIS_EXPLICIT);
+        evidence(
+            a, x,
+            fmt(a, "%s.properties.serviceTags", ar->id ? ar->id : ar->name),
+            tags, MOAT_BASIS_EXPLICIT);
     }
 }
 
@@ -1193,7 +1315,7 @@ static verdict default_deny(moat_audit *a, const facts *f)
         return judge(1, pb, "publicNetworkAccess is SecuredByPerimeter");
     if (f->enforced)
         return judge(
-            1, MOAT_BASIS_EXPLICIT,
+            1, mode_basis(f),
             fmt(a, "perimeter association %s is Enforced", f->a->name));
     /* Deny decides whatever publicNetworkAccess is: the verdict rests on
     ** the default action alone. */
@@ -1257,22 +1379,38 @@ static verdict trusted_services(const facts *f, int cis4)
     return judge(0, bb, "bypass does not include AzureServices");
 }
 
+/* Private endpoint connections: how many are Approved, how many have an
+** unknown status (none stated, a template's endpoint, a value known only
+** after apply), and the basis of what is known about them: unknown when
+** the list or any status is. */
+static moat_basis pe_counts(const resource *r, unsigned *approved,
+                            unsigned *unknown)
+{
+    *approved = *unknown = 0;
+    for (uint16_t i = 0; i < r->n_pes; i++) {
+        *approved += r->pes[i].status == PE_APPROVED;
+        *unknown += r->pes[i].status == PE_UNKNOWN;
+    }
+    return *unknown ? MOAT_BASIS_UNKNOWN : to_basis(r->pe_basis);
+}
+
 static verdict private_endpoint(const facts *f)
 {
     const resource *r = f->r;
-    int approved = 0, unknown = 0;
-    for (uint16_t i = 0; i < r->n_pes; i++) {
-        approved |= r->pes[i].status == PE_APPROVED;
-        unknown |= r->pes[i].status == PE_UNKNOWN;
-    }
+    unsigned approved, unknown;
+    moat_basis b = pe_counts(r, &approved, &unknown);
     if (approved)
         return judge(1, MOAT_BASIS_EXPLICIT,
                      "an Approved private endpoint connection exists");
-    if (unknown || r->pe_basis == BASIS_UNKNOWN)
+    if (unknown)
         return judge(0, MOAT_BASIS_UNKNOWN,
-                     "private endpoint connections exist but their approval "
-                     "is unknown");
-    return judge(0, to_basis(r->pe_basis),
+                     "private endpoint connections exist but whether any is "
+                     "Approved is unknown");
+    if (b == MOAT_BASIS_UNKNOWN)
+        return judge(0, b,
+                     "privateEndpointConnections is unknown: whether an "
+                     "Approved connection exists is unknown");
+    return judge(0, b,
                  r->n_pes ? "no private endpoint connection is Approved"
                           : "no private endpoint connection");
 }
@@ -1306,7 +1444,7 @@ static verdict public_access_disabled(const facts *f)
                             "rule: no public source is admitted");
     /* An Enforced association decides alone whatever the setting says. */
     if (f->enforced)
-        return judge(!open, MOAT_BASIS_EXPLICIT,
+        return judge(!open, mode_basis(f),
                      open ? "publicNetworkAccess is Enabled and the Enforced "
                             "perimeter's address rules admit public sources"
                           : "publicNetworkAccess is Enabled, but the Enforced "
@@ -1355,12 +1493,14 @@ static void control_evidence(moat_audit *a, moat_finding *x, int control,
 {
     const resource *r = f->r;
     if (control == C_STORAGE_PE || control == C_KEYVAULT_PE) {
-        int approved = 0;
-        for (uint16_t i = 0; i < r->n_pes; i++)
-            approved += r->pes[i].status == PE_APPROVED;
+        unsigned approved, unknown;
+        moat_basis b = pe_counts(r, &approved, &unknown);
         evidence(a, x, "properties.privateEndpointConnections",
-                 fmt(a, "%d Approved of %u", approved, r->n_pes),
-                 to_basis(r->pe_basis));
+                 b == MOAT_BASIS_UNKNOWN && r->n_pes == 0
+                     ? "unknown"
+                     : fmt(a, "%u Approved, %u unknown, of %u", approved,
+                           unknown, r->n_pes),
+                 b);
         return;
     }
     evidence(a, x, "properties.publicNetworkAccess", moat__pna_name(r->pna),
@@ -1502,76 +1642,162 @@ static void expose_trusted(moat_audit *a, const facts *f, int open)
                    f->storage ? "storage" : "Key Vault", r->tenant_text));
 }
 
-/* "ipRules and perimeter address rules": what public_sets holds. */
-static const char *public_sources(moat_audit *a, const facts *f)
+/* Which lists admit the internet: "ipRules, ipv6Rules and perimeter
+** address rules", as many as public_sets holds with addresses in them. */
+static const char *internet_lists(moat_audit *a, const facts *f)
 {
     const moat_prefix_set *sets[3];
-    size_t n = public_sets(f, sets);
-    const char *out = "";
-    for (size_t i = 0; i < n; i++) {
-        if (sets[i]->n4 == 0)
-            continue;
-        const char *what = sets[i] == &f->r->ips ? "ipRules"
-                           : sets[i] == &f->a->profile->prefixes
-                               ? "perimeter address rules"
-                               : "perimeter service-tag rules";
-        out = fmt(a, "%s%s%s", out, *out ? " and " : "", what);
+    size_t n_sets = public_sets(f, sets);
+    const char *names[4], *out = "";
+    size_t n = 0;
+    for (size_t i = 0; i < n_sets; i++) {
+        const moat_prefix_set *p = sets[i];
+        if (p == &f->r->ips) {
+            if (p->n4)
+                names[n++] = "ipRules";
+            if (p->n6)
+                names[n++] = "ipv6Rules";
+        } else if (p->n4 || p->n6) {
+            names[n++] = p == &f->a->profile->prefixes
+                             ? "perimeter address rules"
+                             : "perimeter service-tag rules";
+        }
     }
-    return out;
+    for (size_t i = 0; i < n; i++)
+        out = fmt(a, "%s%s%s", out,
+                  i == 0       ? ""
+                  : i + 1 == n ? " and "
+                               : ", ",
+                  names[i]);
+    return n ? out : "no rule";
 }
 
-/* What the public path admits from another region ("internet"), and
-** from the resource's own region: for a key vault the same, its IP rules
-** see same-region callers (the same-region rule is Storage's alone,
-** decision.md section 7); a storage account's IP and perimeter address
-** rules do not. */
-static void expose_public(moat_audit *a, const facts *f)
+/* The internet: both address families counted (decision.md section 4:
+** IP rules and perimeter address prefixes of either family). "all" when
+** every IPv4 address gets in, as before IPv6 was counted; every IPv6
+** address alone is "some", and MOAT001 (find_internet) says it. */
+/* What keeps the firewall's answer unknown: whether it is consulted
+** (publicNetworkAccess, read as Disabled to decide) or its default action
+** (read as Deny) being a template expression or a value known after apply.
+** Either may really open the public path to everyone, so the exposures the
+** firewall decides are unknown, never "none". NULL when both are known. */
+static const char *firewall_unknown(const facts *f)
 {
     const resource *r = f->r;
-    int all;
-    uint64_t n = internet_addresses(a, f, &all);
-    const char *adm = "none", *detail;
+    if (mode_basis(f) == MOAT_BASIS_UNKNOWN)
+        return "the perimeter association's access mode is unknown";
+    if (!f->fallback)
+        return NULL;
+    if (r->pna_basis == BASIS_UNKNOWN)
+        return "publicNetworkAccess is unknown";
+    if (r->default_basis == BASIS_UNKNOWN)
+        return "networkAcls.defaultAction is unknown";
+    return NULL;
+}
+
+/* The internet exposure's level and words. */
+static const char *internet_level(moat_audit *a, const facts *f,
+                                  const char **detail)
+{
+    const resource *r = f->r;
+    addr_count v4 = internet_addresses(a, f, 4);
+    addr_count v6 = internet_addresses(a, f, 6);
+    int v6_some = v6.all || v6.n.hi || v6.n.lo;
+    const char *unknown = firewall_unknown(f);
+    if (unknown && !f->locked && !v4.all) {
+        *detail = v4.n.lo || v6_some
+                      ? fmt(a,
+                            "%s (at least %s IPv4 and %s IPv6 addresses "
+                            "through %s)",
+                            unknown, count_text(a, v4), count_text(a, v6),
+                            internet_lists(a, f))
+                      : unknown;
+        return "unknown";
+    }
     if (f->locked) {
-        detail = "SecuredByPerimeter without a perimeter";
-    } else if (all) {
-        adm = "all";
-        detail = !(f->firewall && r->default_allow)
-                     ? "address rules cover the whole IPv4 space"
-                 : r->acl_basis == BASIS_DEFAULT
-                     ? "no networkAcls: Azure's default action Allow"
-                     : "networkAcls.defaultAction Allow";
-    } else if (n) {
-        adm = "some";
-        detail = fmt(a, "%llu IPv4 addresses through %s",
-                     (unsigned long long)n, public_sources(a, f));
-    } else {
-        adm = r->ip_basis == BASIS_UNKNOWN ? "unknown" : "none";
-        detail = f->enforced ? "Enforced perimeter with no address rule"
-                 : r->pna == PNA_DISABLED
-                     ? "publicNetworkAccess Disabled"
-                     : "no IP rule and default action Deny";
+        *detail = "SecuredByPerimeter without a perimeter";
+        return "none";
     }
-    expose(a, r, "internet", adm, detail);
-    if (!f->storage) {
-        expose(a, r, "azure-same-region", adm,
-               fmt(a, "as from the internet (Key Vault's IP rules see "
-                      "same-region callers): %s",
-                   detail));
-        return;
+    if (v4.all) {
+        *detail = !(f->firewall && r->default_allow)
+                      ? "address rules cover the whole IPv4 space"
+                  : r->acl_basis == BASIS_DEFAULT
+                      ? "no networkAcls: Azure's default action Allow"
+                      : "networkAcls.defaultAction Allow";
+        return "all";
     }
-    int open = f->firewall && r->default_allow;
-    expose(a, r, "azure-same-region", open ? "all" : "none",
-           open ? "default action Allow (IP rules do not see same-region "
-                  "callers)"
-                : "IP rules do not apply to callers in the resource's region");
+    if (v4.n.lo || v6_some) {
+        *detail = fmt(a, "%s IPv4 addresses and %s IPv6 address%s through %s",
+                      count_text(a, v4), count_text(a, v6),
+                      v6.all && !v6.n.hi && !v6.n.lo ? "" : "es",
+                      internet_lists(a, f));
+        return "some";
+    }
+    if (r->ip_basis == BASIS_UNKNOWN && f->firewall) {
+        *detail = "the IP rules are unknown";
+        return "unknown";
+    }
+    *detail = f->enforced ? "Enforced perimeter with no address rule"
+              : r->pna == PNA_DISABLED ? "publicNetworkAccess Disabled"
+                                       : "no IP rule and default action Deny";
+    return "none";
 }
 
-static void exposure_of(moat_audit *a, const facts *f)
+/* The internet; for a key vault also its own region, whose callers its IP
+** rules see as any other (the same-region rule is Storage's alone,
+** decision.md section 7). */
+static void expose_internet(moat_audit *a, const facts *f)
+{
+    const char *detail;
+    const char *level = internet_level(a, f, &detail);
+    expose(a, f->r, "internet", level, detail);
+    if (!f->storage)
+        expose(a, f->r, "azure-same-region", level,
+               fmt(a,
+                   "as from the internet (Key Vault's IP rules see "
+                   "same-region callers): %s",
+                   detail));
+}
+
+static void expose_private_endpoints(moat_audit *a, const facts *f)
 {
     const resource *r = f->r;
-    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
-    expose_public(a, f);
-    if (f->firewall && r->default_allow)
+    unsigned approved, unknown;
+    moat_basis pb = pe_counts(r, &approved, &unknown);
+    expose(
+        a, r, "private-endpoints",
+        approved                   ? "some"
+        : pb == MOAT_BASIS_UNKNOWN ? "unknown"
+                                   : "none",
+        pb == MOAT_BASIS_UNKNOWN && r->n_pes == 0
+            ? "privateEndpointConnections is unknown"
+            : fmt(a, "%u Approved connection%s of %u%s", approved,
+                  approved == 1 ? "" : "s", r->n_pes,
+                  unknown ? fmt(a, " (%u of unknown approval)", unknown) : ""));
+}
+
+/* Same region and virtual networks: what the firewall alone decides. */
+static void expose_firewall(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    /* Same region (storage): IP and perimeter address rules do not
+    ** apply; a key vault's is its internet exposure. */
+    const char *fw_unknown = firewall_unknown(f);
+    if (f->storage)
+        expose(a, r, "azure-same-region",
+               f->firewall && r->default_allow ? "all"
+               : fw_unknown                    ? "unknown"
+                                               : "none",
+               f->firewall && r->default_allow
+                   ? "default action Allow (IP rules do not see same-region "
+                     "callers)"
+               : fw_unknown
+                   ? fw_unknown
+                   : "IP rules do not apply to callers in the resource's "
+                     "region");
+    if (fw_unknown)
+        expose(a, r, "virtual-networks", "unknown", fw_unknown);
+    else if (f->firewall && r->default_allow)
         expose(a, r, "virtual-networks", "all", "default action Allow");
     else if (f->firewall && r->n_vnet_active)
         expose(a, r, "virtual-networks", "some",
@@ -1583,6 +1809,14 @@ static void exposure_of(moat_audit *a, const facts *f)
                !f->firewall ? "the firewall's virtual network rules are not "
                               "consulted"
                             : "no active virtual network rule");
+}
+
+static void exposure_of(moat_audit *a, const facts *f)
+{
+    const resource *r = f->r;
+    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
+    expose_internet(a, f);
+    expose_firewall(a, f);
     int open = f->firewall && r->default_allow;
     expose_trusted(a, f, open);
     if (open)
@@ -1597,12 +1831,7 @@ static void exposure_of(moat_audit *a, const facts *f)
                r->rar_basis == BASIS_UNKNOWN ? "unknown" : "none",
                f->storage ? "no resource instance rule in force"
                           : "Key Vault has no resource instance rules");
-    int approved = 0;
-    for (uint16_t i = 0; i < r->n_pes; i++)
-        approved += r->pes[i].status == PE_APPROVED;
-    expose(a, r, "private-endpoints", approved ? "some" : "none",
-           fmt(a, "%d Approved connection%s of %u", approved,
-               approved == 1 ? "" : "s", r->n_pes));
+    expose_private_endpoints(a, f);
     if (f->nsp)
         expose(a, r, "perimeters", "some",
                fmt(a, "callers inside perimeter %s%s, %u linked perimeter%s%s",
@@ -1678,6 +1907,7 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         ar->n_controls = a->controls.n - ar->first_control;
         ar->n_exposures = a->exposures.n - ar->first_exposure;
     }
+    incomplete_of(a, es);
     if (a->failed) {
         moat_audit_free(a);
         return MOAT_E_NOMEM;

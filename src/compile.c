@@ -1008,6 +1008,35 @@ static void compile_subnets(compiler *c)
     }
 }
 
+/* What the loader could not read, kept with the estate (its strings
+** copied) for moat_estate_incomplete() and the audit. */
+static void compile_incomplete(compiler *c)
+{
+    moat_loader *ld = c->ld;
+    c->es->incomplete = xalloc(c, ld->incomplete.n * sizeof *c->es->incomplete);
+    for (size_t i = 0; i < ld->incomplete.n && !c->failed; i++) {
+        const moat_incomplete *g = &ld->incomplete.v[i];
+        moat_incomplete *o = &c->es->incomplete[i];
+        o->file = xstr(c, g->file);
+        o->line = g->line;
+        o->resource = xstr(c, g->resource);
+        o->what = xstr(c, g->what);
+        o->why = xstr(c, g->why);
+    }
+    if (!c->failed)
+        c->es->n_incomplete = ld->incomplete.n;
+}
+
+size_t moat_estate_incomplete_count(const moat_estate *es)
+{
+    return es ? es->n_incomplete : 0;
+}
+
+const moat_incomplete *moat_estate_incomplete(const moat_estate *es, size_t i)
+{
+    return es && i < es->n_incomplete ? &es->incomplete[i] : NULL;
+}
+
 /*--------------------------------------------------------------------------
 ** Entry point.
 */
@@ -1053,6 +1082,8 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
         compile_assocs(&c);
     if (!c.failed)
         compile_subnets(&c);
+    if (!c.failed)
+        compile_incomplete(&c);
     if (!c.failed && moat__compile_netmap(ld, es) < 0)
         c.failed = 1;
     if (!c.failed)

@@ -18,6 +18,7 @@ typedef struct parser {
     moat_arena *arena;
     json_error *err;
     int failed;
+    int arm; /* MOAT_JSON_ARM: what ARM accepts in templates */
 } parser;
 
 static void fail(parser *p, size_t pos, const char *msg)
@@ -29,14 +30,52 @@ static void fail(parser *p, size_t pos, const char *msg)
     }
 }
 
+/* A comment at p->pos (ARM mode): a line comment to the end of the line,
+** or a block comment to its closing star and slash. Returns 0 when there
+** is none; fails when a block comment never ends. */
+static int skip_comment(parser *p)
+{
+    if (p->pos + 1 >= p->len || p->src[p->pos] != '/')
+        return 0;
+    const char *s = p->src + p->pos + 2;
+    size_t left = p->len - p->pos - 2;
+    if (p->src[p->pos + 1] == '/') {
+        const char *nl = memchr(s, '\n', left);
+        p->pos = nl ? (size_t)(nl - p->src) : p->len;
+        return 1;
+    }
+    if (p->src[p->pos + 1] != '*')
+        return 0;
+    for (size_t i = 0; i + 1 < left; i++) {
+        if (s[i] == '*' && s[i + 1] == '/') {
+            p->pos += 2 + i + 2;
+            return 1;
+        }
+    }
+    fail(p, p->pos, "unterminated comment: expected */");
+    p->pos = p->len;
+    return 0;
+}
+
+/* Blanks, and in ARM mode comments: the strict loop is the RFC's alone. */
 static void skip_ws(parser *p)
 {
-    while (p->pos < p->len) {
-        char c = p->src[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        p->pos++;
-    }
+    do {
+        while (p->pos < p->len) {
+            char c = p->src[p->pos];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                break;
+            p->pos++;
+        }
+    } while (p->arm && skip_comment(p));
+}
+
+/* A control character c inside a string that may not be there: RFC 8259
+** requires them escaped; ARM also takes a raw tab or line break
+** (multi-line strings), never U+0000. */
+static int bad_control(const parser *p, unsigned char c)
+{
+    return c < 0x20 && !(p->arm && (c == '\t' || c == '\n' || c == '\r'));
 }
 
 static json_value *new_value(parser *p, json_type t, size_t pos)
@@ -123,6 +162,31 @@ static size_t decode_unicode(parser *p, char *o)
     return moat__put_utf8(o, cp);
 }
 
+/* The first control character of s[from, end), or end: the hot loop of
+** reading strings, kept to one comparison a byte. */
+static size_t first_control(const char *s, size_t from, size_t end)
+{
+    for (size_t i = from; i < end; i++) {
+        if ((unsigned char)s[i] < 0x20)
+            return i;
+    }
+    return end;
+}
+
+/* Whether the unescaped string text from p->pos to end holds no control
+** character it may not (then it fails, pointing at it). */
+static int plain_ok(parser *p, size_t end)
+{
+    for (size_t i = first_control(p->src, p->pos, end); i < end;
+         i = first_control(p->src, i + 1, end)) {
+        if (bad_control(p, (unsigned char)p->src[i])) {
+            fail(p, i, "control character in string: escape it");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Parses a string at p->pos (the opening quote). The decoded text is never
 ** longer than the source, so one allocation of the source length suffices. */
 static char *parse_string(parser *p, uint32_t *out_len)
@@ -156,19 +220,15 @@ static char *parse_string(parser *p, uint32_t *out_len)
     }
     char *o = out;
     if (!escaped) {
-        for (size_t i = p->pos; i < end; i++) {
-            if ((unsigned char)p->src[i] < 0x20) {
-                fail(p, i, "control character in string: escape it");
-                return NULL;
-            }
-        }
+        if (!plain_ok(p, end))
+            return NULL;
         memcpy(o, p->src + p->pos, end - p->pos);
         o += end - p->pos;
         p->pos = end;
     }
     while (p->pos < end) {
         unsigned char c = (unsigned char)p->src[p->pos];
-        if (c < 0x20) {
+        if (bad_control(p, c)) {
             fail(p, p->pos, "control character in string: escape it");
             return NULL;
         }
@@ -282,6 +342,18 @@ static json_value *parse_literal(parser *p, const char *word, json_type t)
 
 static json_value *parse_value(parser *p, int depth);
 
+/* ARM mode: a trailing comma, "[1, 2,]": after the comma, the bracket
+** `close` ends the container (consumed). */
+static int closes(parser *p, char close)
+{
+    skip_ws(p);
+    if (p->pos < p->len && p->src[p->pos] == close) {
+        p->pos++;
+        return 1;
+    }
+    return 0;
+}
+
 static json_value *parse_array(parser *p, int depth)
 {
     json_value *arr = new_value(p, JSON_ARRAY, p->pos);
@@ -317,6 +389,8 @@ static json_value *parse_array(parser *p, int depth)
             fail(p, p->pos - 1, "expected ',' or ']' in array");
             return NULL;
         }
+        if (p->arm && closes(p, ']'))
+            return arr;
     }
 }
 
@@ -374,6 +448,8 @@ static json_value *parse_object(parser *p, int depth)
             fail(p, p->pos - 1, "expected ',' or '}' in object");
             return NULL;
         }
+        if (p->arm && closes(p, '}'))
+            return obj;
     }
 }
 
@@ -425,8 +501,15 @@ static json_value *parse_value_at(parser *p, int depth)
 json_value *moat__json_parse(moat_arena *a, const char *src, size_t len,
                              json_error *err)
 {
+    return moat__json_parse_mode(a, src, len, 0, err);
+}
+
+json_value *moat__json_parse_mode(moat_arena *a, const char *src, size_t len,
+                                  unsigned mode, json_error *err)
+{
     json_error dummy;
-    parser p = {src, len, 0, a, err ? err : &dummy, 0};
+    parser p = {
+        src, len, 0, a, err ? err : &dummy, 0, (mode & MOAT_JSON_ARM) != 0};
     if (len > UINT32_MAX) {
         fail(&p, 0, "input too large (more than 4 GiB)");
         return NULL;

@@ -62,6 +62,7 @@ void moat_loader_free(moat_loader *ld)
         return;
     free_res_vectors(ld->res);
     free(ld->diags.v);
+    free(ld->incomplete.v);
     moat__arena_free(&ld->arena);
     free(ld);
 }
@@ -212,17 +213,47 @@ src_loc moat__loc(rctx *c, const json_value *at)
 void moat__diag_at(moat_loader *ld, const src_loc *loc, moat_severity sev,
                    moat_status code, const char *fmt, ...)
 {
-    moat_buf b;
-    moat__buf_init(&b, 0);
     va_list ap;
     va_start(ap, fmt);
-    moat__buf_vprintf(&b, fmt, ap);
+    const char *msg = moat__arena_vprintf(&ld->arena, fmt, ap);
     va_end(ap);
-    const char *msg = b.failed ? NULL : moat__dupn(ld, b.data, b.len);
-    moat__buf_free(&b);
     add_diag(ld, sev, code, loc ? loc->file : NULL, loc ? loc->pos : 0,
              loc != NULL && loc->file != NULL, loc ? loc->resource : "",
              loc ? loc->path : "", msg);
+}
+
+void moat__incomplete_at(moat_loader *ld, const src_loc *loc, const char *what,
+                         const char *why)
+{
+    moat__diag_at(ld, loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                  "%s is not audited: %s", what, why);
+    moat_incomplete *g = VEC_PUSH(ld, ld->incomplete);
+    if (g == NULL)
+        return;
+    g->file = loc && loc->file ? loc->file->name : "";
+    if (loc && loc->file) {
+        unsigned col;
+        moat__src_line_col(loc->file, loc->pos, &g->line, &col);
+    }
+    g->resource = loc && loc->resource ? loc->resource : "";
+    g->what = moat__dupn(ld, what, strlen(what));
+    g->why = moat__dupn(ld, why, strlen(why));
+    if (g->what == NULL || g->why == NULL) /* moat__dupn marked the loader */
+        g->what = g->why = "";
+}
+
+void moat__incomplete(rctx *c, const json_value *at, const char *what,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *why = moat__arena_vprintf(&c->ld->arena, fmt, ap);
+    va_end(ap);
+    src_loc loc = moat__loc(c, at);
+    if (why == NULL)
+        moat__oom(c->ld);
+    else
+        moat__incomplete_at(c->ld, &loc, what, why);
 }
 
 /*--------------------------------------------------------------------------
@@ -468,14 +499,29 @@ static void read_kind(rctx *c, kind k, const json_value *res,
     c->ld->n_read++;
 }
 
+tpl_kind moat__tpl_kind(const char *type, size_t n)
+{
+    switch (kind_of(type, n)) {
+    case K_UNKNOWN: return TK_OTHER;
+    case K_STORAGE:
+    case K_VAULT: return TK_ACCOUNT;
+    case K_PRIVATE_ENDPOINT: return TK_PRIVATE_ENDPOINT;
+    case K_VNET: return TK_VNET;
+    default: return TK_READ;
+    }
+}
+
 static void read_resource(moat_loader *ld, const src_file *f,
-                          const json_value *res, const char *origin)
+                          const json_value *res, const char *origin,
+                          int synthetic, const char *address)
 {
     rctx c;
     memset(&c, 0, sizeof c);
     c.ld = ld;
     c.file = f;
     c.origin = origin;
+    c.synthetic_id = (uint8_t)synthetic;
+    c.address = address;
     c.pos = res->pos;
     /* A label for diagnostics; the readers read the id itself. */
     const json_value *id = moat__json_get(res, "id");
@@ -516,15 +562,23 @@ static void read_resource(moat_loader *ld, const src_file *f,
     read_kind(&c, k, res, props);
 }
 
+void moat__read_resource(moat_loader *ld, const src_file *f,
+                         const json_value *res, const char *origin,
+                         int synthetic, const char *address)
+{
+    read_resource(ld, f, res, origin, synthetic, address);
+}
+
 static void read_list(moat_loader *ld, const src_file *f, const json_value *arr,
                       const char *origin)
 {
     for (const json_value *r = arr->child; r; r = r->next)
-        read_resource(ld, f, r, origin);
+        read_resource(ld, f, r, origin, 0, NULL);
 }
 
 /* The list of resources of a document without a type: ARM's "value",
-** Resource Graph's "data" or a template's "resources", with *origin set.
+** Resource Graph's "data" or a template's "resources" (an object keyed by
+** symbolic name in a languageVersion 2.0 template), with *origin set.
 ** Two of them is an error (which list is meant?): NULL with *origin set.
 ** NULL with *origin NULL: none, the document is one resource. */
 static const json_value *container_of(rctx *c, const json_value *doc,
@@ -533,9 +587,12 @@ static const json_value *container_of(rctx *c, const json_value *doc,
     static const char *const names[] = {"value", "data", "resources"};
     const json_value *list = NULL;
     *origin = NULL;
+    int symbolic = moat__json_get(doc, "languageVersion") != NULL ||
+                   moat__json_get(doc, "$schema") != NULL;
     for (size_t i = 0; i < MOAT_ARRAY_LEN(names); i++) {
         const json_value *v = moat__member(c, doc, names[i], NULL);
-        if (v == NULL || v->type != JSON_ARRAY)
+        if (v == NULL || (v->type != JSON_ARRAY &&
+                          !(i == 2 && symbolic && v->type == JSON_OBJECT)))
             continue;
         if (list) {
             moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
@@ -581,13 +638,15 @@ static void read_document(moat_loader *ld, const src_file *f,
     if (moat__member(&c, doc, "type", NULL) == NULL) {
         const char *origin = NULL;
         const json_value *list = container_of(&c, doc, &origin);
-        if (list || origin) {
-            if (list)
-                read_list(ld, f, list, origin);
+        if (list && strcmp(origin, "template") == 0)
+            moat__read_template(ld, f, doc);
+        else if (list)
+            read_list(ld, f, list, origin);
+        if (list || origin)
             return;
-        }
     }
-    read_resource(ld, f, doc, "arm");
+    if (!moat__read_deployment(ld, f, doc))
+        read_resource(ld, f, doc, "arm", 0, NULL);
 }
 
 /* Records where each line of f starts. */
@@ -662,7 +721,9 @@ json_value *moat__load_text(moat_loader *ld, const char *name,
     }
     ld->n_files++;
     json_error err = {0, NULL};
-    json_value *doc = moat__json_parse(&ld->arena, text, len, &err);
+    /* Estate files may be templates: read the JSON ARM reads. */
+    json_value *doc =
+        moat__json_parse_mode(&ld->arena, text, len, MOAT_JSON_ARM, &err);
     if (doc == NULL) {
         if (err.msg && strcmp(err.msg, "out of memory") == 0) {
             moat__oom(ld);

@@ -211,6 +211,7 @@ struct moat_loader {
     size_t n_ignored; /* resources of types moat does not read */
     size_t n_read;    /* resources of types moat reads */
     size_t n_files;
+    VEC(moat_incomplete) incomplete; /* moat__incomplete() */
     size_t max_file_bytes; /* MOAT_ESTATE_MAX_BYTES; tests lower it */
     const char *first_ignored_type;
     raw_res *res, **res_tail;
@@ -246,6 +247,7 @@ typedef struct rctx {
     const json_value *props;
     const json_value *beside;
     size_t beside_len;
+    uint8_t synthetic_id; /* the "id" was built by the template reader */
 } rctx;
 
 /* What moat__props_enter() changed, to restore. */
@@ -273,6 +275,14 @@ MOAT_HIDDEN void moat__diag_at(moat_loader *ld, const src_loc *loc,
                                moat_severity sev, moat_status code,
                                const char *fmt, ...) MOAT_PRINTF(5, 6);
 MOAT_HIDDEN src_loc moat__loc(rctx *c, const json_value *at);
+/* Something declared that moat does not read (moat_incomplete): a warning
+** naming what and why, and a record that makes the estate incomplete, so
+** that no audit of it is clean. Out of memory it marks the loader. */
+MOAT_HIDDEN void moat__incomplete(rctx *c, const json_value *at,
+                                  const char *what, const char *fmt, ...)
+    MOAT_PRINTF(4, 5);
+MOAT_HIDDEN void moat__incomplete_at(moat_loader *ld, const src_loc *loc,
+                                     const char *what, const char *why);
 MOAT_HIDDEN void moat__oom(moat_loader *ld);
 
 /* An ARM template expression ("[parameters('x')]"; "[[" escapes a literal
@@ -381,7 +391,122 @@ MOAT_HIDDEN void moat__src_line_col(const src_file *f, size_t pos,
 MOAT_HIDDEN void moat__read_terraform(moat_loader *ld, const src_file *f,
                                       const json_value *doc);
 
-/* Shared by the account and NSP readers: one access rule's properties. */
+/* Building JSON trees (jtree.c) for the readers, in the loader's arena:
+** the ARM resources of a Terraform plan, a template's resources with their
+** parameters substituted. Each marks the loader out of memory (and gives
+** NULL, or does nothing) when it is. */
+MOAT_HIDDEN json_value *moat__jt_new(moat_loader *ld, json_type type,
+                                     uint32_t pos);
+MOAT_HIDDEN json_value *moat__jt_str(moat_loader *ld, const char *s,
+                                     uint32_t pos);
+/* A shallow copy (children shared, never relinked) that can take a key. */
+MOAT_HIDDEN json_value *moat__jt_clone(moat_loader *ld, const json_value *src);
+/* Appends v to obj as member key, or to array arr. */
+MOAT_HIDDEN void moat__jt_put(json_value *obj, const char *key, json_value *v);
+MOAT_HIDDEN void moat__jt_push(json_value *arr, json_value *v);
+
+/*--------------------------------------------------------------------------
+** ARM templates (read_template.c, tpl_expr.c).
+*/
+/* What a resource type is to the template reader (load.c knows the types
+** moat reads). */
+typedef enum tpl_kind {
+    TK_OTHER,   /* not read */
+    TK_ACCOUNT, /* a storage account or a key vault */
+    TK_PRIVATE_ENDPOINT,
+    TK_VNET,
+    TK_READ /* another type moat reads */
+} tpl_kind;
+MOAT_HIDDEN tpl_kind moat__tpl_kind(const char *type, size_t n);
+/* Reads one resource (an ARM object) as the loader reads every resource;
+** synthetic: its "id" was built (template, Terraform plan); address: a
+** Terraform address, or NULL. */
+MOAT_HIDDEN void moat__read_resource(moat_loader *ld, const src_file *f,
+                                     const json_value *res, const char *origin,
+                                     int synthetic, const char *address);
+/* The settings of an account whose properties are unknown (one template
+** expression, a body known only after apply, two declarations that
+** differ): every one the string why, an unknown value. */
+MOAT_HIDDEN json_value *moat__jt_unknown_props(moat_loader *ld, uint32_t pos,
+                                               const char *why);
+/* Before a built resource res of kind is read: properties that are one
+** unknown value become an account's unknown settings, a perimeter's or a
+** profile's nothing; another's make it incomplete (private endpoints,
+** rules, associations: what they admit or join is unknown) or are left
+** out with a warning (networks, identities). A private endpoint whose
+** target cannot be named is incomplete. 1 when res is to be read. */
+MOAT_HIDDEN int moat__jt_settle(rctx *c, json_value *res, tpl_kind kind);
+/* A template ({"$schema", "resources": [...] or {...}}), its nested
+** deployments expanded. */
+MOAT_HIDDEN void moat__read_template(moat_loader *ld, const src_file *f,
+                                     const json_value *doc);
+/* A document that is one deployment (Microsoft.Resources/deployments) or
+** one Blueprint template artifact (typed, or as `az blueprint` files hold
+** it): read as a template of that resource, 1; 0 when doc is neither. */
+MOAT_HIDDEN int moat__read_deployment(moat_loader *ld, const src_file *f,
+                                      const json_value *doc);
+
+/* Where template expressions are evaluated: the top of the file, or an
+** inner-scope nested deployment (expressionEvaluationOptions.scope
+** "inner"), whose parameters are what its deployment passes. */
+typedef struct tpl_scope tpl_scope;
+struct tpl_scope {
+    const tpl_scope *outer;   /* where the passed values are written */
+    const char *label;        /* "" at the top, else the deployment's name */
+    const json_value *params; /* the deployment's properties.parameters */
+    const char *target;       /* the id prefix resourceId() gives there */
+    const json_value *vars;   /* the template's "variables" */
+};
+typedef struct tpl_expr tpl_expr;
+/* The expression of "[...]" text (s, n bytes) in arena a; NULL when s is
+** not one or does not parse (it then stays as written: unknown). */
+MOAT_HIDDEN tpl_expr *moat__tpl_parse(moat_arena *a, const char *s, size_t n);
+/* A copy of e in which the parameters scope sc's deployment passes are
+** replaced (a literal string or number by itself, an expression by that
+** expression in the scope that wrote it); NULL when out of memory. */
+MOAT_HIDDEN tpl_expr *moat__tpl_subst(moat_arena *a, const tpl_scope *sc,
+                                      tpl_expr *e);
+/* e's canonical text "[...]": no blanks, and another scope's parameters()
+** and variables() qualified by its label ("variables('x','storage')").
+** NULL when out of memory. */
+MOAT_HIDDEN const char *moat__tpl_text(moat_arena *a, const tpl_expr *e);
+/* 1 when e is a literal string, 2 a number, with its text; else 0. */
+MOAT_HIDDEN int moat__tpl_literal(const tpl_expr *e, const char **text,
+                                  size_t *len);
+/* The name of parameters('name') (fn "parameters") or variables('name'),
+** else NULL. */
+MOAT_HIDDEN const char *moat__tpl_reference(const tpl_expr *e, const char *fn);
+/* The value scope sc's deployment passes for parameter name, or NULL. */
+MOAT_HIDDEN const json_value *moat__tpl_passed(const tpl_scope *sc,
+                                               const char *name);
+/* A resource name (literal text, or the expression e) as '/'-separated id
+** segments: "a/b", format('{0}/{1}', x, y) and concat(x, '/', y) are two;
+** an expression segment is "[...]" with '/' written %2F. NULL when out of
+** memory. */
+MOAT_HIDDEN const char *moat__tpl_name_path(moat_arena *a, const char *literal,
+                                            const tpl_expr *e);
+/* prefix + the id of type and name path ("Microsoft.X/t/c", "a/b" ->
+** "Microsoft.X/t/a/c/b"); NULL when the name has not one segment per
+** type (or out of memory). */
+MOAT_HIDDEN const char *moat__tpl_join_id(moat_arena *a, const char *prefix,
+                                          const char *type, const char *names);
+/* e, or when e is variables('x') the expression x is defined as in scope
+** sc (substituted there, repeatedly): where an id is expected, a variable
+** holding resourceId(...) is that id. NULL when out of memory. */
+MOAT_HIDDEN tpl_expr *moat__tpl_deref(moat_arena *a, const tpl_scope *sc,
+                                      tpl_expr *e);
+/* The id of resourceId(...), or of concat(resourceId(...), '/subnets/',
+** name), in the scope whose deployment targets prefix; NULL when e is
+** neither, or names a copy's resource (copyIndex()). */
+MOAT_HIDDEN const char *moat__tpl_id(moat_arena *a, const char *prefix,
+                                     const tpl_expr *e);
+/* A condition's literal truth: 1, 0, or -1 when it is not literal (true,
+** false, bool(), not(), and(), or(), equals() of literals). */
+MOAT_HIDDEN int moat__tpl_truth(const tpl_expr *e);
+
+/* Shared by the account and NSP readers: one access rule's properties; 0
+** when the rule is not read (its targets are template expressions: then
+** incomplete). */
 MOAT_HIDDEN int moat__read_rule_props(rctx *c, const json_value *props,
                                       access_rule *out);
 

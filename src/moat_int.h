@@ -67,6 +67,9 @@ MOAT_HIDDEN void *moat__arena_zalloc(moat_arena *a, size_t n);
 MOAT_HIDDEN char *moat__arena_strndup(moat_arena *a, const char *s, size_t n);
 MOAT_HIDDEN char *moat__arena_printf(moat_arena *a, const char *fmt, ...)
     MOAT_PRINTF(2, 3);
+/* The same with a va_list; NULL when out of memory. */
+MOAT_HIDDEN char *moat__arena_vprintf(moat_arena *a, const char *fmt,
+                                      va_list ap) MOAT_PRINTF(2, 0);
 /* Forgets every allocation but keeps the largest chunk for reuse. */
 MOAT_HIDDEN void moat__arena_reset(moat_arena *a);
 MOAT_HIDDEN void moat__arena_free(moat_arena *a);
@@ -143,6 +146,14 @@ typedef struct json_error {
 ** of memory (err->msg is "out of memory"). */
 MOAT_HIDDEN json_value *moat__json_parse(moat_arena *a, const char *src,
                                          size_t len, json_error *err);
+/* The JSON Azure Resource Manager accepts in templates ("Template syntax":
+** comments; and, as ARM's reader does, trailing commas and raw tabs and
+** line breaks inside strings). Estate files only, never requests. */
+#define MOAT_JSON_ARM 0x1u
+/* moat__json_parse() with mode 0 (RFC 8259) or MOAT_JSON_ARM. */
+MOAT_HIDDEN json_value *moat__json_parse_mode(moat_arena *a, const char *src,
+                                              size_t len, unsigned mode,
+                                              json_error *err);
 /* The first member whose name equals key ignoring ASCII case, as ARM
 ** matches names; NULL when absent or obj is not an object. When second is
 ** not NULL it gets the next member of that name, or NULL: two are
@@ -796,6 +807,8 @@ struct moat_estate {
     const char **sub_ids; /* subscriptions and their tenants, for describe */
     const char **sub_tenants;
     size_t n_subs;
+    moat_incomplete *incomplete; /* what the loader could not read */
+    size_t n_incomplete;
 };
 
 MOAT_HIDDEN extern const char moat__ambiguous_marker;

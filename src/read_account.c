@@ -620,8 +620,8 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
 */
 
 /* One connection object (ARM nesting or `az show`'s flattened form); props
-** is where its settings are, NULL to find them in e. Fills pe and returns 1
-** when it is usable. */
+** is where its settings are, NULL to find them in e. Fills pe and returns 1;
+** 0 after an error (not an object), or when out of memory. */
 static int read_connection(rctx *c, const json_value *e,
                            const json_value *props, pe_conn *pe)
 {
@@ -641,11 +641,15 @@ static int read_connection(rctx *c, const json_value *e,
         moat__get_str(c, ep, "id", &pid);
         moat__rctx_pop(c, m2);
     }
-    const char *text = NULL;
-    size_t n = pid ? clean_value(c, pid, &text) : 0;
-    if (pid == NULL)
+    const char *text = "";
+    size_t n = pid && pid->len ? clean_value(c, pid, &text) : 0;
+    /* Azure shows approved connections without their endpoint's id (REST
+    ** example updateVault): still a connection, whose status counts, though
+    ** no request can name its endpoint. */
+    if (n == 0)
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, e,
-                   "connection has no privateEndpoint.id; ignored");
+                   "connection has no privateEndpoint.id: its status counts, "
+                   "but no request can be matched to its endpoint");
     int status = PE_UNKNOWN;
     const char *status_text = "unknown";
     if (moat__get_obj(c, props, "privateLinkServiceConnectionState", &state) >
@@ -659,19 +663,17 @@ static int read_connection(rctx *c, const json_value *e,
             status = PE_UNKNOWN;
         moat__rctx_pop(c, m2);
     }
-    if (n) {
-        pe->pe_id = moat__dupn(c->ld, text, n);
-        pe->hash = moat__hash_ci(text, n);
-        pe->status = (pe_status)status;
-        pe->status_text = status_text;
-        const json_value *cid = moat__json_get(e, "id"); /* a label */
-        if (cid == NULL)
-            cid = moat__json_get(e, "name");
-        pe->name = (cid && cid->type == JSON_STRING && cid->len)
-                       ? moat__dup(c, cid)
-                       : pe->pe_id;
-        ok = 1;
-    }
+    pe->pe_id = moat__dupn(c->ld, text, n);
+    pe->hash = moat__hash_ci(text, n);
+    pe->status = (pe_status)status;
+    pe->status_text = status_text;
+    const json_value *cid = moat__json_get(e, "id"); /* a label */
+    if (cid == NULL || cid->type != JSON_STRING || cid->len == 0)
+        cid = moat__json_get(e, "name");
+    pe->name = (cid && cid->type == JSON_STRING && cid->len) ? moat__dup(c, cid)
+               : n                                           ? pe->pe_id
+                   : "a connection without an endpoint id";
+    ok = pe->pe_id != NULL;
     moat__props_leave(c, &saved);
     return ok;
 }
@@ -845,6 +847,7 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
     /* A template's resources have no id: name them by type and name. */
     if (has_id) {
         r->id = moat__dup(c, id);
+        r->synthetic_id = c->synthetic_id;
     } else {
         r->id = moat__arena_printf(&ld->arena, "%s/%s",
                                    kind == RES_STORAGE

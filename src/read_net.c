@@ -34,6 +34,8 @@ static void read_subnet_prefixes(rctx *c, const json_value *props,
     for (size_t i = 0; i < total; i++) {
         const char *text = i < n ? list[i] : one->str;
         moat_cidr cidr;
+        if (text[0] == '[') /* a template's expression: unknown, and only */
+            continue;       /* replay maps addresses to subnets */
         if (moat__cidr_parse(text, strlen(text), &cidr) != 0) {
             moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, i < n ? NULL : one,
                        "subnet address prefix \"%s\" is not an address "

@@ -127,8 +127,35 @@ void moat__read_profile(rctx *c, const json_value *res, const json_value *props)
     APPEND(c->ld, profiles, p);
 }
 
+/* A template's rule whose direction, addresses, subscriptions or service
+** tags are expressions admits what moat cannot say: the most restrictive
+** reading (nothing) would understate a perimeter's exposure, so the rule
+** is not read and the estate is incomplete. 1 when it is one. */
+static int rule_unknown(rctx *c, const json_value *props)
+{
+    static const char *const keys[] = {"direction", "addressPrefixes",
+                                       "subscriptions", "serviceTags"};
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(keys); i++) {
+        const json_value *v = moat__json_get(props, keys[i]);
+        const json_value *x = moat__is_expression(v) ? v : NULL;
+        for (const json_value *e = v && v->type == JSON_ARRAY ? v->child : NULL;
+             e && x == NULL; e = e->next)
+            if (moat__is_expression(e))
+                x = e;
+        if (x) {
+            moat__incomplete(c, v, "a perimeter access rule",
+                             "its %s %s %s, so what it admits is unknown",
+                             keys[i], x == v ? "is" : "holds", x->str);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
 {
+    if (rule_unknown(c, props))
+        return 0;
     int inbound = 1;
     const json_value *dir;
     if (moat__get_setting(c, props, "direction", &dir) > 0 &&
@@ -170,13 +197,16 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
         moat__read_strings(c, props, "subscriptions", &r->n_subscriptions);
     r->service_tags =
         moat__read_strings(c, props, "serviceTags", &r->n_service_tags);
-    uint16_t k;
-    moat__read_strings(c, props, "fullyQualifiedDomainNames", &k);
-    r->n_other = k;
-    moat__read_strings(c, props, "emailAddresses", &k);
-    r->n_other = (uint16_t)(r->n_other + k);
-    moat__read_strings(c, props, "phoneNumbers", &k);
-    r->n_other = (uint16_t)(r->n_other + k);
+    /* Outbound elements: counted, never matched inbound (an expression
+    ** is one unknown element). */
+    static const char *const outbound[] = {"fullyQualifiedDomainNames",
+                                           "emailAddresses", "phoneNumbers"};
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(outbound); i++) {
+        uint16_t k = 1;
+        if (!moat__is_expression(moat__json_get(props, outbound[i])))
+            moat__read_strings(c, props, outbound[i], &k);
+        r->n_other = (uint16_t)(r->n_other + k);
+    }
     return 1;
 }
 
@@ -194,7 +224,8 @@ void moat__read_access_rule(rctx *c, const json_value *res,
     if (r->profile_id == NULL)
         return;
     r->rule.name = name_of(c, res, r->rule.id);
-    moat__read_rule_props(c, props, &r->rule);
+    if (!moat__read_rule_props(c, props, &r->rule))
+        return;
     r->loc = moat__loc(c, NULL);
     APPEND(c->ld, rules, r);
 }
@@ -232,6 +263,19 @@ void moat__read_association(rctx *c, const json_value *res,
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
                    "association needs properties.privateLinkResource.id and "
                    "properties.profile.id");
+        return;
+    }
+    /* A template's expression moat cannot turn into an id: which resource
+    ** joins which profile is unknown, and leaving it out would leave that
+    ** resource outside its perimeter without a word. */
+    const char *unknown = a->resource_id[0] == '['  ? a->resource_id
+                          : a->profile_id[0] == '[' ? a->profile_id
+                                                    : NULL;
+    if (unknown) {
+        moat__incomplete(c, NULL, "a perimeter association",
+                         "it names %s, which moat cannot name, so which "
+                         "resource joins which profile is unknown",
+                         unknown);
         return;
     }
     if (!read_mode(c, props, a))
@@ -316,10 +360,12 @@ static void read_config_rules(rctx *c, const json_value *prof,
         r->profile_id = pr->id;
         r->synthetic = 1;
         props_mark saved;
-        moat__read_rule_props(c, moat__props_enter(c, e, &saved), &r->rule);
+        int keep =
+            moat__read_rule_props(c, moat__props_enter(c, e, &saved), &r->rule);
         moat__props_leave(c, &saved);
         r->loc = moat__loc(c, e);
-        APPEND(ld, rules, r);
+        if (keep)
+            APPEND(ld, rules, r);
         moat__rctx_pop(c, m2);
     }
     moat__rctx_pop(c, mark);

@@ -58,70 +58,6 @@ typedef struct tf {
 } tf;
 
 /*--------------------------------------------------------------------------
-** Building ARM-shaped JSON trees.
-*/
-static json_value *mk(tf *t, json_type type, uint32_t pos)
-{
-    json_value *v = moat__arena_zalloc(&t->ld->arena, sizeof *v);
-    if (v == NULL) {
-        moat__oom(t->ld);
-        return NULL;
-    }
-    v->type = type;
-    v->pos = pos;
-    return v;
-}
-
-static json_value *mk_str(tf *t, const char *s, uint32_t pos)
-{
-    json_value *v = mk(t, JSON_STRING, pos);
-    if (v) {
-        v->str = s ? s : "";
-        v->len = (uint32_t)strlen(v->str);
-    }
-    return v;
-}
-
-/* A shallow copy (children shared, never relinked) that can take a key. */
-static json_value *clone(tf *t, const json_value *src)
-{
-    json_value *v = mk(t, src->type, src->pos);
-    if (v) {
-        v->str = src->str;
-        v->len = src->len;
-        v->child = src->child;
-    }
-    return v;
-}
-
-static void put(json_value *obj, const char *key, json_value *v)
-{
-    if (obj == NULL || v == NULL)
-        return;
-    v->key = key;
-    v->key_len = (uint32_t)strlen(key);
-    v->next = NULL;
-    json_value **tail = &obj->child;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = v;
-    obj->len++;
-}
-
-static void push(json_value *arr, json_value *v)
-{
-    if (arr == NULL || v == NULL)
-        return;
-    v->key = NULL;
-    v->next = NULL;
-    json_value **tail = &arr->child;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = v;
-    arr->len++;
-}
-
-/*--------------------------------------------------------------------------
 ** Reading Terraform values.
 */
 
@@ -159,10 +95,10 @@ static json_value *value(tf *t, const json_value *values,
 {
     const json_value *v = moat__setting(&t->c, values, key, NULL);
     if (unknown_member(t, unknown, key))
-        return mk_str(t, UNKNOWN_TEXT, v ? v->pos : values->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, v ? v->pos : values->pos);
     if (moat__json_is_null(v))
         return NULL;
-    return clone(t, v);
+    return moat__jt_clone(t->ld, v);
 }
 
 static const char *known_str(tf *t, const json_value *values,
@@ -280,6 +216,35 @@ static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
                               child, tf_name(t, r));
 }
 
+/* azapi_resource's ARM type: "Microsoft.X/y@2024-01-01" without its API
+** version; NULL when unknown. */
+static const char *azapi_type(tf *t, const tf_res *r)
+{
+    const char *ty = known_str(t, r->values, r->unknown, "type");
+    const char *at = ty ? strchr(ty, '@') : NULL;
+    return at ? moat__dupn(t->ld, ty, (size_t)(at - ty)) : ty;
+}
+
+/* azapi_resource's id: parent_id (a resource group, or the parent of a
+** child type) and its type and name, as ARM composes them. */
+static const char *azapi_id(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    const char *parent = ref_id(t, r, r->values, r->unknown, NULL, "parent_id");
+    if (type == NULL)
+        return NULL;
+    if (parent == NULL)
+        parent = "/subscriptions/unknown/resourceGroups/unknown";
+    const char *last = strrchr(type, '/');
+    if (last == strchr(type, '/')) /* a top-level type */
+        return moat__arena_printf(&t->ld->arena, "%s/providers/%s/%s", parent,
+                                  type, tf_name(t, r));
+    return moat__arena_printf(&t->ld->arena, "%s/%s/%s", parent, last + 1,
+                              tf_name(t, r));
+}
+
+static const char *built_id(tf *t, tf_res *r);
+
 /* The ARM id of a resource: its own when the state knows it, else one built
 ** from its parent, resource group and name. */
 static const char *resource_id(tf *t, tf_res *r)
@@ -294,8 +259,30 @@ static const char *resource_id(tf *t, tf_res *r)
     if (r->resolving)
         return r->address; /* a reference cycle: name it by address */
     r->resolving = 1;
+    const char *id = built_id(t, r);
+    /* Two resources of a plan may share a name while their resource groups
+    ** are unknown: tell the built ids apart by address. */
+    if (id && moat__index_get(&t->ids, id, strlen(id)))
+        id = moat__arena_printf(&t->ld->arena, "%s#%s", id, r->address);
+    r->id = id ? id : r->address;
+    if (moat__index_put(&t->ids, r->id, strlen(r->id), r, NULL) < 0)
+        moat__oom(t->ld);
+    r->resolving = 0;
+    return r->id;
+}
+
+/* The id a resource of a plan will have, by its type; NULL for a type
+** moat does not read. */
+static const char *built_id(tf *t, tf_res *r)
+{
     const char *id = NULL;
-    if (strcmp(r->type, "azurerm_storage_account") == 0)
+    if (strcmp(r->type, "azapi_resource") == 0)
+        id = azapi_id(t, r);
+    else if (strcmp(r->type, "azurerm_resource_group") == 0)
+        id = moat__arena_printf(&t->ld->arena,
+                                "/subscriptions/unknown/resourceGroups/%s",
+                                tf_name(t, r));
+    else if (strcmp(r->type, "azurerm_storage_account") == 0)
         id = arm_id(t, r, "Microsoft.Storage/storageAccounts");
     else if (strcmp(r->type, "azurerm_key_vault") == 0)
         id = arm_id(t, r, "Microsoft.KeyVault/vaults");
@@ -320,15 +307,7 @@ static const char *resource_id(tf *t, tf_res *r)
                                 (int)(plen ? plen : 0), plen ? prof_id : "",
                                 tf_name(t, r));
     }
-    /* Two resources of a plan may share a name while their resource groups
-    ** are unknown: tell the built ids apart by address. */
-    if (id && moat__index_get(&t->ids, id, strlen(id)))
-        id = moat__arena_printf(&t->ld->arena, "%s#%s", id, r->address);
-    r->id = id ? id : r->address;
-    if (moat__index_put(&t->ids, r->id, strlen(r->id), r, NULL) < 0)
-        moat__oom(t->ld);
-    r->resolving = 0;
-    return r->id;
+    return id;
 }
 
 /*--------------------------------------------------------------------------
@@ -336,14 +315,15 @@ static const char *resource_id(tf *t, tf_res *r)
 */
 static json_value *resource_node(tf *t, tf_res *r, const char *arm_type)
 {
-    json_value *res = mk(t, JSON_OBJECT, r->node->pos);
-    put(res, "id", mk_str(t, resource_id(t, r), r->node->pos));
-    put(res, "name", mk_str(t, tf_name(t, r), r->node->pos));
-    put(res, "type", mk_str(t, arm_type, r->node->pos));
+    json_value *res = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
+    moat__jt_put(res, "id",
+                 moat__jt_str(t->ld, resource_id(t, r), r->node->pos));
+    moat__jt_put(res, "name", moat__jt_str(t->ld, tf_name(t, r), r->node->pos));
+    moat__jt_put(res, "type", moat__jt_str(t->ld, arm_type, r->node->pos));
     get(t, r->values, "location"); /* which region: no reading is safe */
     json_value *loc = value(t, r->values, r->unknown, "location");
     if (loc)
-        put(res, "location", loc);
+        moat__jt_put(res, "location", loc);
     return res;
 }
 
@@ -358,9 +338,10 @@ static json_value *public_access(tf *t, const tf_res *r)
         moat__setting(&t->c, r->values, "public_network_access_enabled", NULL);
     if (unknown_member(t, r->unknown, "public_network_access_enabled") ||
         moat__is_expression(b))
-        return mk_str(t, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
     if (b && (b->type == JSON_TRUE || b->type == JSON_FALSE))
-        return mk_str(t, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
+        return moat__jt_str(
+            t->ld, b->type == JSON_TRUE ? "Enabled" : "Disabled", b->pos);
     return NULL;
 }
 
@@ -369,31 +350,33 @@ static json_value *public_access(tf *t, const tf_res *r)
 static json_value *acls_node(tf *t, tf_res *r, const json_value *blk,
                              const json_value *unk)
 {
-    json_value *acls = mk(t, JSON_OBJECT, blk->pos);
+    json_value *acls = moat__jt_new(t->ld, JSON_OBJECT, blk->pos);
     json_value *v;
     if ((v = value(t, blk, unk, "default_action")))
-        put(acls, "defaultAction", v);
+        moat__jt_put(acls, "defaultAction", v);
     if ((v = value(t, blk, unk, "bypass")))
-        put(acls, "bypass", v);
+        moat__jt_put(acls, "bypass", v);
     if ((v = value(t, blk, unk, "ip_rules")))
-        put(acls, "ipRules", v);
+        moat__jt_put(acls, "ipRules", v);
     if ((v = value(t, blk, unk, "virtual_network_subnet_ids")))
-        put(acls, "virtualNetworkRules", v);
+        moat__jt_put(acls, "virtualNetworkRules", v);
     const json_value *pla = get(t, blk, "private_link_access");
     if (unknown_member(t, unk, "private_link_access")) {
-        put(acls, "resourceAccessRules", mk_str(t, UNKNOWN_TEXT, blk->pos));
+        moat__jt_put(acls, "resourceAccessRules",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, blk->pos));
     } else if (pla && pla->type == JSON_ARRAY) {
-        json_value *list = mk(t, JSON_ARRAY, pla->pos);
+        json_value *list = moat__jt_new(t->ld, JSON_ARRAY, pla->pos);
         for (const json_value *e = pla->child; e; e = e->next) {
-            json_value *rule = mk(t, JSON_OBJECT, e->pos);
+            json_value *rule = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
             json_value *tid = value(t, e, NULL, "endpoint_tenant_id");
             json_value *rid = value(t, e, NULL, "endpoint_resource_id");
-            put(rule, "tenantId", tid ? tid : mk_str(t, UNKNOWN_TEXT, e->pos));
-            put(rule, "resourceId",
-                rid ? rid : mk_str(t, UNKNOWN_TEXT, e->pos));
-            push(list, rule);
+            moat__jt_put(rule, "tenantId",
+                         tid ? tid : moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+            moat__jt_put(rule, "resourceId",
+                         rid ? rid : moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+            moat__jt_push(list, rule);
         }
-        put(acls, "resourceAccessRules", list);
+        moat__jt_put(acls, "resourceAccessRules", list);
     }
     (void)r;
     return acls;
@@ -406,7 +389,7 @@ static json_value *firewall(tf *t, tf_res *r, const char *block_name)
     if (r->acls)
         return acls_node(t, r, r->acls->values, r->acls->unknown);
     if (unknown_member(t, r->unknown, block_name))
-        return mk_str(t, UNKNOWN_TEXT, r->node->pos);
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, r->node->pos);
     const json_value *blk = block(t, r->values, block_name);
     if (blk == NULL)
         return NULL;
@@ -447,8 +430,8 @@ static void read_arm(tf *t, tf_res *r, json_value *res, json_value *props)
 
 static json_value *props_node(tf *t, json_value *res)
 {
-    json_value *props = mk(t, JSON_OBJECT, res->pos);
-    put(res, "properties", props);
+    json_value *props = moat__jt_new(t->ld, JSON_OBJECT, res->pos);
+    moat__jt_put(res, "properties", props);
     return props;
 }
 
@@ -456,8 +439,8 @@ static void tf_storage_account(tf *t, tf_res *r)
 {
     json_value *res = resource_node(t, r, "Microsoft.Storage/storageAccounts");
     json_value *props = props_node(t, res);
-    put(props, "publicNetworkAccess", public_access(t, r));
-    put(props, "networkAcls", firewall(t, r, "network_rules"));
+    moat__jt_put(props, "publicNetworkAccess", public_access(t, r));
+    moat__jt_put(props, "networkAcls", firewall(t, r, "network_rules"));
     read_arm(t, r, res, props);
 }
 
@@ -465,9 +448,10 @@ static void tf_key_vault(tf *t, tf_res *r)
 {
     json_value *res = resource_node(t, r, "Microsoft.KeyVault/vaults");
     json_value *props = props_node(t, res);
-    put(props, "tenantId", value(t, r->values, r->unknown, "tenant_id"));
-    put(props, "publicNetworkAccess", public_access(t, r));
-    put(props, "networkAcls", firewall(t, r, "network_acls"));
+    moat__jt_put(props, "tenantId",
+                 value(t, r->values, r->unknown, "tenant_id"));
+    moat__jt_put(props, "publicNetworkAccess", public_access(t, r));
+    moat__jt_put(props, "networkAcls", firewall(t, r, "network_acls"));
     read_arm(t, r, res, props);
 }
 
@@ -479,8 +463,8 @@ static void tf_private_endpoint(tf *t, tf_res *r)
     json_value *props = props_node(t, res);
     const json_value *list = get(t, r->values, "private_service_connection");
     const json_value *exprs = get(t, r->config, "private_service_connection");
-    json_value *auto_list = mk(t, JSON_ARRAY, r->node->pos);
-    json_value *manual_list = mk(t, JSON_ARRAY, r->node->pos);
+    json_value *auto_list = moat__jt_new(t->ld, JSON_ARRAY, r->node->pos);
+    json_value *manual_list = moat__jt_new(t->ld, JSON_ARRAY, r->node->pos);
     const json_value *cfg =
         exprs && exprs->type == JSON_ARRAY ? exprs->child : NULL;
     for (const json_value *e = list && list->type == JSON_ARRAY ? list->child
@@ -490,19 +474,22 @@ static void tf_private_endpoint(tf *t, tf_res *r)
             ref_id(t, r, e, NULL, cfg, "private_connection_resource_id");
         if (target == NULL)
             continue;
-        json_value *conn = mk(t, JSON_OBJECT, e->pos);
-        json_value *cp = mk(t, JSON_OBJECT, e->pos);
-        json_value *state = mk(t, JSON_OBJECT, e->pos);
-        put(state, "status", mk_str(t, UNKNOWN_TEXT, e->pos));
-        put(cp, "privateLinkServiceId", mk_str(t, target, e->pos));
-        put(cp, "privateLinkServiceConnectionState", state);
-        put(conn, "properties", cp);
+        json_value *conn = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        json_value *cp = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        json_value *state = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        moat__jt_put(state, "status",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, e->pos));
+        moat__jt_put(cp, "privateLinkServiceId",
+                     moat__jt_str(t->ld, target, e->pos));
+        moat__jt_put(cp, "privateLinkServiceConnectionState", state);
+        moat__jt_put(conn, "properties", cp);
         const json_value *manual = get(t, e, "is_manual_connection");
-        push(manual && manual->type == JSON_TRUE ? manual_list : auto_list,
-             conn);
+        moat__jt_push(manual && manual->type == JSON_TRUE ? manual_list
+                                                          : auto_list,
+                      conn);
     }
-    put(props, "privateLinkServiceConnections", auto_list);
-    put(props, "manualPrivateLinkServiceConnections", manual_list);
+    moat__jt_put(props, "privateLinkServiceConnections", auto_list);
+    moat__jt_put(props, "manualPrivateLinkServiceConnections", manual_list);
     read_arm(t, r, res, props);
 }
 
@@ -511,8 +498,8 @@ static void tf_perimeter(tf *t, tf_res *r)
     json_value *res =
         resource_node(t, r, "Microsoft.Network/networkSecurityPerimeters");
     json_value *props = props_node(t, res);
-    put(props, "perimeterGuid",
-        value(t, r->values, r->unknown, "perimeter_guid"));
+    moat__jt_put(props, "perimeterGuid",
+                 value(t, r->values, r->unknown, "perimeter_guid"));
     read_arm(t, r, res, props);
 }
 
@@ -527,18 +514,19 @@ static void subscriptions_node(tf *t, json_value *props, const tf_res *r)
 {
     const json_value *subs = get(t, r->values, "subscription_ids");
     if (unknown_member(t, r->unknown, "subscription_ids")) {
-        put(props, "subscriptions", mk_str(t, UNKNOWN_TEXT, r->node->pos));
+        moat__jt_put(props, "subscriptions",
+                     moat__jt_str(t->ld, UNKNOWN_TEXT, r->node->pos));
         return;
     }
     if (subs == NULL || subs->type != JSON_ARRAY)
         return;
-    json_value *list = mk(t, JSON_ARRAY, subs->pos);
+    json_value *list = moat__jt_new(t->ld, JSON_ARRAY, subs->pos);
     for (const json_value *e = subs->child; e; e = e->next) {
-        json_value *o = mk(t, JSON_OBJECT, e->pos);
-        put(o, "id", clone(t, e));
-        push(list, o);
+        json_value *o = moat__jt_new(t->ld, JSON_OBJECT, e->pos);
+        moat__jt_put(o, "id", moat__jt_clone(t->ld, e));
+        moat__jt_push(list, o);
     }
-    put(props, "subscriptions", list);
+    moat__jt_put(props, "subscriptions", list);
 }
 
 static void tf_access_rule(tf *t, tf_res *r)
@@ -547,13 +535,15 @@ static void tf_access_rule(tf *t, tf_res *r)
         t, r,
         "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules");
     json_value *props = props_node(t, res);
-    put(props, "direction", value(t, r->values, r->unknown, "direction"));
-    put(props, "addressPrefixes",
-        value(t, r->values, r->unknown, "address_prefixes"));
+    moat__jt_put(props, "direction",
+                 value(t, r->values, r->unknown, "direction"));
+    moat__jt_put(props, "addressPrefixes",
+                 value(t, r->values, r->unknown, "address_prefixes"));
     subscriptions_node(t, props, r);
-    put(props, "serviceTags", value(t, r->values, r->unknown, "service_tags"));
-    put(props, "fullyQualifiedDomainNames",
-        value(t, r->values, r->unknown, "fqdns"));
+    moat__jt_put(props, "serviceTags",
+                 value(t, r->values, r->unknown, "service_tags"));
+    moat__jt_put(props, "fullyQualifiedDomainNames",
+                 value(t, r->values, r->unknown, "fqdns"));
     read_arm(t, r, res, props);
 }
 
@@ -563,19 +553,182 @@ static void tf_association(tf *t, tf_res *r)
         t, r,
         "Microsoft.Network/networkSecurityPerimeters/resourceAssociations");
     json_value *props = props_node(t, res);
-    json_value *plr = mk(t, JSON_OBJECT, r->node->pos);
-    json_value *prof = mk(t, JSON_OBJECT, r->node->pos);
+    json_value *plr = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
+    json_value *prof = moat__jt_new(t->ld, JSON_OBJECT, r->node->pos);
     const char *target =
         ref_id(t, r, r->values, r->unknown, NULL, "resource_id");
     const char *profile_id = ref_id(t, r, r->values, r->unknown, NULL,
                                     "network_security_perimeter_profile_id");
-    put(plr, "id", mk_str(t, target ? target : UNKNOWN_TEXT, r->node->pos));
-    put(prof, "id",
-        mk_str(t, profile_id ? profile_id : UNKNOWN_TEXT, r->node->pos));
-    put(props, "privateLinkResource", plr);
-    put(props, "profile", prof);
-    put(props, "accessMode", value(t, r->values, r->unknown, "access_mode"));
+    moat__jt_put(
+        plr, "id",
+        moat__jt_str(t->ld, target ? target : UNKNOWN_TEXT, r->node->pos));
+    moat__jt_put(prof, "id",
+                 moat__jt_str(t->ld, profile_id ? profile_id : UNKNOWN_TEXT,
+                              r->node->pos));
+    moat__jt_put(props, "privateLinkResource", plr);
+    moat__jt_put(props, "profile", prof);
+    moat__jt_put(props, "accessMode",
+                 value(t, r->values, r->unknown, "access_mode"));
     read_arm(t, r, res, props);
+}
+
+/*--------------------------------------------------------------------------
+** azapi_resource: the ARM resource itself, as type, name, parent_id and
+** body (registry.terraform.io/providers/Azure/azapi/latest/docs/
+** resources/resource): perimeters and resource instance rules are often
+** deployed so, ahead of azurerm.
+*/
+
+/* v with what after_unknown u marks (true, or true inside) replaced by, or
+** added as, unknown values; NULL when out of memory. */
+static json_value *marked(tf *t, const json_value *v, const json_value *u)
+{
+    if (u && u->type == JSON_TRUE)
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, v->pos);
+    json_value *r = moat__jt_clone(t->ld, v);
+    if (r == NULL || (v->type != JSON_OBJECT && v->type != JSON_ARRAY))
+        return r;
+    r->child = NULL;
+    r->len = 0;
+    const json_value *uc =
+        u && u->type == JSON_ARRAY && v->type == JSON_ARRAY ? u->child : NULL;
+    for (const json_value *m = v->child; m; m = m->next) {
+        const json_value *um =
+            v->type == JSON_OBJECT && m->key ? moat__json_get(u, m->key) : uc;
+        json_value *x = marked(t, m, um);
+        if (x == NULL)
+            return NULL;
+        if (v->type == JSON_OBJECT) {
+            moat__jt_put(r, m->key, x);
+            x->key_len = m->key_len;
+            x->key_pos = m->key_pos;
+        } else {
+            moat__jt_push(r, x);
+        }
+        uc = uc ? uc->next : NULL;
+    }
+    /* Terraform leaves what is known only after apply out of "after". */
+    for (const json_value *m = v->type == JSON_OBJECT && u ? u->child : NULL; m;
+         m = m->next) {
+        if (m->type == JSON_TRUE && m->key && !moat__json_get(v, m->key))
+            moat__jt_put(r, m->key, moat__jt_str(t->ld, UNKNOWN_TEXT, v->pos));
+    }
+    return r;
+}
+
+static void place(json_value *v, uint32_t pos)
+{
+    for (; v; v = v->next) {
+        v->pos = v->key_pos = pos;
+        place(v->child, pos);
+    }
+}
+
+/* The body: an object (azapi 2), or a JSON string (azapi 1, parsed; its
+** positions are the attribute's); an unknown value when known only after
+** apply; NULL when absent or not JSON (after an error). */
+static json_value *azapi_body(tf *t, tf_res *r)
+{
+    const json_value *b = get(t, r->values, "body");
+    const json_value *u = get(t, r->unknown, "body");
+    if (u && u->type == JSON_TRUE)
+        return moat__jt_str(t->ld, UNKNOWN_TEXT, b ? b->pos : r->node->pos);
+    if (moat__json_is_null(b) || b->type != JSON_STRING)
+        return moat__json_is_null(b) ? NULL : marked(t, b, u);
+    json_error err = {0, NULL};
+    json_value *doc = moat__json_parse(&t->ld->arena, b->str, b->len, &err);
+    if (doc == NULL)
+        moat__diag(&t->c, MOAT_SEV_ERROR, MOAT_E_INVAL, b,
+                   "body is not JSON (%s at byte %zu)", err.msg, err.pos + 1);
+    else
+        place(doc, b->pos);
+    return doc;
+}
+
+/* Whether o is a perimeter profile (want_profile 1) or a storage account
+** or vault (0), as azurerm or azapi declares it. */
+static int is_kind(tf *t, tf_res *o, int want_profile)
+{
+    const char *type =
+        strcmp(o->type, "azapi_resource") == 0 ? azapi_type(t, o) : NULL;
+    if (want_profile)
+        return strcmp(o->type, "azurerm_network_security_perimeter_profile") ==
+                   0 ||
+               (type && moat__eq_ci_z(type, "Microsoft.Network/"
+                                            "networkSecurityPerimeters/"
+                                            "profiles"));
+    return strcmp(o->type, "azurerm_storage_account") == 0 ||
+           strcmp(o->type, "azurerm_key_vault") == 0 ||
+           (type && moat__tpl_kind(type, strlen(type)) == TK_ACCOUNT);
+}
+
+/* In a plan a body's ids are known only after apply; the configuration
+** lists what the body references. The one account or vault (want_profile
+** 0), or the one perimeter profile (1), it references; NULL when none or
+** several (then the association stays unknown, and incomplete). */
+static const char *body_reference(tf *t, tf_res *r, int want_profile)
+{
+    const json_value *refs = get(t, get(t, r->config, "body"), "references");
+    const char *found = NULL;
+    for (const json_value *ref = refs && refs->type == JSON_ARRAY ? refs->child
+                                                                  : NULL;
+         ref; ref = ref->next) {
+        tf_res *o = ref->type == JSON_STRING && moat__element_ok(&t->c, ref)
+                        ? resolve_reference(t, r, ref->str)
+                        : NULL;
+        const char *id =
+            o && is_kind(t, o, want_profile) ? resource_id(t, o) : NULL;
+        if (id && found && !moat__eq_ci_z(found, id))
+            return NULL;
+        if (id)
+            found = id;
+    }
+    return found;
+}
+
+/* An association's resource and profile ids unknown after apply: the ones
+** its body references, when that says. */
+static void association_refs(tf *t, tf_res *r, json_value *props)
+{
+    static const char *const keys[] = {"privateLinkResource", "profile"};
+    for (int k = 0; props && props->type == JSON_OBJECT && k < 2; k++) {
+        json_value *o = (json_value *)(uintptr_t)get(t, props, keys[k]);
+        json_value *id = (json_value *)(uintptr_t)get(t, o, "id");
+        const char *known =
+            id && id->type == JSON_STRING && strcmp(id->str, UNKNOWN_TEXT) == 0
+                ? body_reference(t, r, k)
+                : NULL;
+        if (known) {
+            id->str = known;
+            id->len = (uint32_t)strlen(known);
+        }
+    }
+}
+
+static void tf_azapi(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    tpl_kind kind = type ? moat__tpl_kind(type, strlen(type)) : TK_OTHER;
+    if (kind == TK_OTHER) {
+        t->ld->n_ignored++;
+        return;
+    }
+    json_value *res = resource_node(t, r, type);
+    json_value *body = azapi_body(t, r);
+    const json_value *props =
+        body && body->type == JSON_OBJECT ? get(t, body, "properties") : body;
+    json_value *p = props ? moat__jt_clone(t->ld, props) : NULL;
+    moat__jt_put(res, "properties", p);
+    if (moat__eq_ci_z(type, "Microsoft.Network/networkSecurityPerimeters/"
+                            "resourceAssociations"))
+        association_refs(t, r, p);
+    rctx c = t->c;
+    c.res = r->address;
+    c.pos = r->node->pos;
+    if (res && !t->ld->oom && moat__jt_settle(&c, res, kind))
+        moat__read_resource(t->ld, t->f, res, "terraform",
+                            known_str(t, r->values, r->unknown, "id") == NULL,
+                            r->address);
 }
 
 /*--------------------------------------------------------------------------
@@ -684,24 +837,75 @@ int moat__is_terraform(const json_value *doc)
             moat__json_get(doc, "resource_changes"));
 }
 
-/* A separate rules resource composes onto the account or vault it names. */
-static void attach_rules(tf *t, tf_res *r, const char *attr)
+/* The account or vault of type a separate rules resource configures: by
+** id (storage_account_id, key_vault_id: its value, or the plan's
+** reference), or in the older provider form by storage_account_name (and
+** resource_group_name when both sides know theirs). NULL when it is not in
+** the plan or state. */
+static tf_res *rules_target(tf *t, tf_res *r, const char *type,
+                            const char *id_attr, const char *name_attr)
+{
+    const char *id = ref_id(t, r, r->values, r->unknown, NULL, id_attr);
+    const char *name =
+        name_attr ? ref_id(t, r, r->values, r->unknown, NULL, name_attr) : NULL;
+    const char *rg = known_str(t, r->values, r->unknown, "resource_group_name");
+    for (size_t i = 0; i < t->n; i++) {
+        tf_res *o = &t->res[i];
+        if (strcmp(o->type, type) != 0)
+            continue;
+        const char *oid = resource_id(t, o);
+        const char *org =
+            known_str(t, o->values, o->unknown, "resource_group_name");
+        if ((id && moat__eq_ci_z(oid, id)) ||
+            (name && moat__eq_ci_z(oid, name)) || /* a reference */
+            (name && moat__eq_ci_z(tf_name(t, o), name) &&
+             (rg == NULL || org == NULL || moat__eq_ci_z(rg, org))))
+            return o;
+    }
+    return NULL;
+}
+
+/* A separate rules resource composes onto the account or vault it names.
+** One whose account is not in the plan or state configures a firewall
+** moat cannot judge: the estate is incomplete (docs/audit.md). */
+static void attach_rules(tf *t, tf_res *r, const char *id_attr,
+                         const char *name_attr)
 {
     t->c.res = r->address;
-    const char *target = ref_id(t, r, r->values, r->unknown, NULL, attr);
-    for (size_t i = 0; target && i < t->n; i++) {
-        tf_res *o = &t->res[i];
-        if ((strcmp(o->type, "azurerm_storage_account") == 0 ||
-             strcmp(o->type, "azurerm_key_vault") == 0) &&
-            moat__eq_ci_z(resource_id(t, o), target)) {
-            o->acls = r;
-            return;
-        }
+    int vault = strcmp(id_attr, "key_vault_id") == 0;
+    tf_res *o = rules_target(
+        t, r, vault ? "azurerm_key_vault" : "azurerm_storage_account", id_attr,
+        name_attr);
+    if (o) {
+        o->acls = r;
+        return;
     }
-    moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_NOTFOUND, r->node,
-               "the %s it configures is not in this plan or state; ignored",
-               strcmp(attr, "key_vault_id") == 0 ? "key vault"
-                                                 : "storage account");
+    const char *named = known_str(t, r->values, r->unknown, id_attr);
+    if (named == NULL && name_attr)
+        named = known_str(t, r->values, r->unknown, name_attr);
+    moat__incomplete(&t->c, r->node,
+                     vault ? "a key vault's network ACLs"
+                           : "a storage account's network rules",
+                     "the %s it configures (%s) is not in this plan or state, "
+                     "so the firewall it sets is not audited",
+                     vault ? "key vault" : "storage account",
+                     named ? named : "named by a value known after apply");
+}
+
+/* azapi_update_resource changes some properties of a resource deployed
+** elsewhere: of a type moat reads, what it sets is not read, and the
+** estate is incomplete. */
+static void partial_update(tf *t, tf_res *r)
+{
+    const char *type = azapi_type(t, r);
+    if (type == NULL || moat__tpl_kind(type, strlen(type)) == TK_OTHER) {
+        t->ld->n_ignored++;
+        return;
+    }
+    moat__incomplete(&t->c, r->node, "a partial update (azapi_update_resource)",
+                     "it changes settings of a %s deployed elsewhere, which "
+                     "moat does not read",
+                     type);
 }
 
 void moat__read_terraform(moat_loader *ld, const src_file *f,
@@ -738,9 +942,9 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     for (size_t i = 0; i < t.n; i++) {
         tf_res *r = &t.res[i];
         if (strcmp(r->type, "azurerm_storage_account_network_rules") == 0)
-            attach_rules(&t, r, "storage_account_id");
+            attach_rules(&t, r, "storage_account_id", "storage_account_name");
         else if (strcmp(r->type, "azurerm_key_vault_network_acls") == 0)
-            attach_rules(&t, r, "key_vault_id");
+            attach_rules(&t, r, "key_vault_id", NULL);
     }
     static const struct {
         const char *type;
@@ -753,6 +957,7 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
         {"azurerm_storage_account", tf_storage_account},
         {"azurerm_key_vault", tf_key_vault},
         {"azurerm_private_endpoint", tf_private_endpoint},
+        {"azapi_resource", tf_azapi},
     };
     for (size_t i = 0; i < t.n && !ld->oom; i++) {
         tf_res *r = &t.res[i];
@@ -763,6 +968,8 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
         t.c.res = r->address;
         if (k < MOAT_ARRAY_LEN(readers))
             readers[k].read(&t, r);
+        else if (strcmp(r->type, "azapi_update_resource") == 0)
+            partial_update(&t, r);
         else if (strcmp(r->type, "azurerm_storage_account_network_rules") !=
                      0 &&
                  strcmp(r->type, "azurerm_key_vault_network_acls") != 0)

@@ -149,8 +149,9 @@ def expected_account(body, kind):
         cp = ci(c, "properties") or c
         pe = ci(ci(cp, "privateEndpoint") or {}, "id")
         st = ci(ci(cp, "privateLinkServiceConnectionState") or {}, "status")
-        if pe:
-            pes.append((pe.lower(), st or "unknown"))
+        # A connection is one whether or not its endpoint's id is shown
+        # (updateVault: "privateEndpoint": {"id": ""}, Approved).
+        pes.append(((pe or "").lower(), st or "unknown"))
     exp["privateEndpointConnections"] = sorted(pes)
     return exp
 

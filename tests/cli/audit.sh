@@ -30,6 +30,27 @@ JSON
 run 0 audit --estate "$tmp/closed.json" --fail-on high
 run 1 audit --estate "$tmp/closed.json" --fail-on medium   # no private endpoint (CIS)
 
+# --- estate warnings and incomplete audits ------------------------------------
+cat >"$tmp/noloc.json" <<'JSON'
+[{"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/stnoloc",
+  "type": "Microsoft.Storage/storageAccounts",
+  "properties": {"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny", "bypass": "None"}}}]
+JSON
+run 0 audit --estate "$tmp/noloc.json" --fail-on high; has err 'warning: .*no "location"'
+run 0 audit --estate "$tmp/noloc.json" --fail-on high --quiet; lacks err "warning"
+echo '[]' >"$tmp/nothing.json"                     # nothing audited is never clean
+run 1 audit --estate "$tmp/nothing.json"; has out "INCOMPLETE: 1 thing not audited"
+has out "nothing was audited"; has err "the audit is incomplete"
+run 1 audit --estate "$tmp/nothing.json" --fail-on critical --format json
+py 'd["complete"] is False and d["summary"]["complete"] is False and d["summary"]["failed"] is True' "an empty audit is incomplete and failed"
+py 'd["incomplete"][0]["what"] == "the estate" and set(d["incomplete"][0]) == {"file","line","resource","what","why"}' "incomplete entries"
+run 0 audit --estate "$tmp/nothing.json" --allow-incomplete
+has out "INCOMPLETE: 1 thing not audited (allowed)"
+run 1 audit --estate "$tmp/nothing.json" --format sarif
+py 'd["runs"][0]["properties"]["complete"] is False and d["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"' "SARIF says the audit is incomplete"
+cp "$tmp/out" "$tmp/incomplete.sarif"
+run 1 audit --estate "$tmp/nothing.json" --format junit; has out '<testsuite name="not audited" tests="1" failures="1"'
+
 # --- JSON shape and the CIS filter ------------------------------------------
 run 1 audit --estate "$EX" --format json
 py '{"resources","controls","findings","exposure","summary"} <= set(d)' "json sections"
@@ -85,6 +106,15 @@ PY
 run 3 audit --estate "$tmp/novalues.json"
 has err 'novalues.json:[0-9]*:[0-9]*: error: azurerm_storage_account\.[a-z_]*: expected an object at "values"'
 
+# --- Terraform: the older network rules form, orphans, azapi_resource ----------
+TF="$top/tests/audit/terraform"
+run 1 audit --estate "$TF/legacy-rules-plan.json" --format json
+py 'any(c["resource"].endswith("/stlegacy") and c["control"] == "storage-default-deny" and c["status"] == "pass" for c in d["controls"])' "rules named by storage_account_name compose onto their account"
+py '[g["what"] for g in d["incomplete"]] == ["a storage account'"'"'s network rules", "a partial update (azapi_update_resource)"]' "an orphan and a partial update are not audited"
+has err "stelsewhere"
+run 1 audit --estate "$TF/azapi-plan.json" --format json
+py 'd["complete"] and any(c["resource"].endswith("/stazapidata") and c["control"] == "storage-default-deny" and c["status"] == "pass" for c in d["controls"])' "an azapi perimeter enforces on an azurerm account"
+
 # --- SARIF and JUnit ----------------------------------------------------------
 run 1 audit --estate "$EX" --format sarif --output "$tmp/audit.sarif"
 [ -s "$tmp/out" ] && { echo "FAIL: --output still wrote to stdout"; fail=$((fail+1)); }
@@ -98,7 +128,8 @@ py 'all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1 for r i
     "SARIF results point at the resource's line"
 cp "$tmp/out" "$tmp/sup.sarif"
 if command -v node >/dev/null 2>&1 && [ -d "$top/tests/sarif/node_modules" ]; then
-    if node "$top/tests/sarif/validate.js" "$tmp/audit.sarif" "$tmp/plan.sarif" "$tmp/sup.sarif"; then
+    if node "$top/tests/sarif/validate.js" "$tmp/audit.sarif" "$tmp/plan.sarif" "$tmp/sup.sarif" \
+            "$tmp/incomplete.sarif"; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))

@@ -16,6 +16,9 @@ void harness_register(const char *name, const char *file, test_fn fn);
 #include "moat.h"
 /* The estate of a JSON text loaded with flags (MOAT_LOAD_*), or NULL. */
 moat_estate *harness_estate(const char *json, unsigned flags);
+/* The same as "test.json", keeping the loader (its diagnostics) in *out when
+** out is not NULL; the caller frees it. */
+moat_estate *harness_load(const char *json, unsigned flags, moat_loader **out);
 
 #define TEST(name)                                                             \
     static void test_##name(int *failed_);                                     \

@@ -27,15 +27,22 @@ void harness_register(const char *name, const char *file, test_fn fn)
     n_tests++;
 }
 
-moat_estate *harness_estate(const char *json, unsigned flags)
+moat_estate *harness_load(const char *json, unsigned flags, moat_loader **out)
 {
     moat_loader *ld = moat_loader_new(flags);
+    moat_loader_add_json(ld, "test.json", json, strlen(json));
     moat_estate *es = NULL;
-    if (moat_loader_add_json(ld, "test.json", json, strlen(json)) != MOAT_OK ||
-        moat_loader_finish(ld, &es) != MOAT_OK)
-        es = NULL;
-    moat_loader_free(ld);
+    moat_loader_finish(ld, &es);
+    if (out)
+        *out = ld;
+    else
+        moat_loader_free(ld);
     return es;
+}
+
+moat_estate *harness_estate(const char *json, unsigned flags)
+{
+    return harness_load(json, flags, NULL);
 }
 
 int main(int argc, char **argv)

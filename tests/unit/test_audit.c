@@ -5,18 +5,18 @@
 ** tenant, a perimeter association in each mode with address rules and a
 ** service-tag rule, Azure's service-tag file given, private endpoint
 ** connections in each state) are audited, and every claim is probed with
-** moat_decide: the IPv4 addresses the "internet" exposure counts are
-** exactly the ones decide admits (brute force over the /20 the rules live
-** in; a vault's service tags count, a storage account's never), the
-** "azure-same-region" exposure likewise from the resource's own region (a
-** vault's IP rules see such callers, a storage account's do not),
-** *-default-deny passes exactly when an address outside every rule is
-** refused, *-public-access-disabled passes only when no public address
-** gets in, trusted services get in exactly when the exposure and
-** storage-trusted-services say so, a resource instance rule admits exactly
-** its own tenant's instance as the "identities" exposure says, and private
-** endpoint connections admit exactly when Approved. Then suppressions and
-** baselines through the public API.
+** moat_decide: the IPv4 and IPv6 addresses the "internet" exposure counts
+** are exactly the ones decide admits (brute force over the /20 and the
+** /116 the rules live in; a vault's service tags count, a storage
+** account's never), the "azure-same-region" exposure likewise from the
+** resource's own region (a vault's IP rules see such callers, a storage
+** account's do not), *-default-deny passes exactly when an address outside
+** every rule is refused, *-public-access-disabled passes only when no
+** public address gets in, trusted services get in exactly when the
+** exposure and storage-trusted-services say so, a resource instance rule
+** admits exactly its own tenant's instance as the "identities" exposure
+** says, and private endpoint connections admit exactly when Approved. Then
+** suppressions and baselines through the public API.
 */
 #include "harness.h"
 #include "moat_int.h"
@@ -79,6 +79,14 @@ static void prefix(gen *g)
         ip & 255, len);
 }
 
+/* A prefix of /116 to /124 inside 2001:db8::/116, the IPv6 rule space. */
+static void prefix6(gen *g)
+{
+    uint32_t len = 116 + rnd(g, 9);
+    uint32_t size = 1u << (128 - len);
+    out(g, "\"2001:db8::%x/%u\"", rnd(g, SPACE) & ~(size - 1), len);
+}
+
 static void ip_rules(gen *g)
 {
     uint32_t n = rnd(g, 4);
@@ -86,6 +94,13 @@ static void ip_rules(gen *g)
     for (uint32_t i = 0; i < n; i++) {
         out(g, "%s{\"value\":", i ? "," : "");
         prefix(g);
+        out(g, "}");
+    }
+    out(g, "],\"ipv6Rules\":[");
+    n = rnd(g, 3);
+    for (uint32_t i = 0; i < n; i++) {
+        out(g, "%s{\"value\":", i ? "," : "");
+        prefix6(g);
         out(g, "}");
     }
     out(g, "]");
@@ -101,11 +116,12 @@ static void instance_rules(gen *g, int i)
     uint32_t which = rnd(g, 4);
     out(g, ",\"resourceAccessRules\":[");
     if (which & 1)
-        out(g, "{\"tenantId\":\"" TENANT "\",\"resourceId\":\"" APP
-            "own%02d\"}%s",
+        out(g,
+            "{\"tenantId\":\"" TENANT "\",\"resourceId\":\"" APP "own%02d\"}%s",
             i, which & 2 ? "," : "");
     if (which & 2)
-        out(g, "{\"tenantId\":\"" OTHER_TENANT "\",\"resourceId\":\"" APP
+        out(g,
+            "{\"tenantId\":\"" OTHER_TENANT "\",\"resourceId\":\"" APP
             "other%02d\"}",
             i);
     out(g, "]");
@@ -115,8 +131,7 @@ static void association(gen *g, const char *res, int i)
 {
     static const char *const modes[] = {"Learning", "Enforced", "Audit"};
     out(g,
-        ",{\"id\":\"" NSP
-        "/resourceAssociations/%s\",\"name\":\"%s\","
+        ",{\"id\":\"" NSP "/resourceAssociations/%s\",\"name\":\"%s\","
         "\"type\":\"Microsoft.Network/networkSecurityPerimeters/"
         "resourceAssociations\",\"properties\":{\"privateLinkResource\":"
         "{\"id\":\"" RG "/providers/%s\"},\"profile\":{\"id\":\"" NSP
@@ -219,6 +234,8 @@ static char *estate_json(uint64_t seed)
     prefix(&g);
     out(&g, ",");
     prefix(&g);
+    out(&g, ",");
+    prefix6(&g);
     out(&g, "]}}");
     /* ... and a service-tag rule, which admits for key vaults only. */
     out(&g, ",{\"id\":\"" NSP "/profiles/p0/accessRules/t\",\"name\":\"t\","
@@ -233,11 +250,12 @@ static char *estate_json(uint64_t seed)
     return g.buf;
 }
 
-/* The service-tag file: tag RuleSpace covers part of the rule space. */
+/* The service-tag file: tag RuleSpace covers part of the rule spaces (the
+** IPv4 /20 and the IPv6 /116 the brute force walks). */
 static const char tags_json[] =
     "{\"values\":[{\"name\":\"RuleSpace\",\"properties\":{"
     "\"addressPrefixes\":[\"20.0.8.0/26\",\"20.0.3.128/25\","
-    "\"2001:db8::/32\"]}}]}";
+    "\"2001:db8::800/118\"]}}]}";
 
 static moat_estate *load(const char *json)
 {
@@ -257,13 +275,10 @@ static int set(moat_request *q, moat_field field, const char *value)
 }
 
 /* Whether a caller outside every perimeter, in region, reaches resource
-** id from ip (or through private endpoint pe). */
-static int admits_in(moat_request *q, const char *id, uint32_t ip,
-                     const char *pe, const char *region)
+** id from address ipt (or through private endpoint pe). */
+static int admits_text_in(moat_request *q, const char *id, const char *ipt,
+                          const char *pe, const char *region)
 {
-    char ipt[16];
-    snprintf(ipt, sizeof ipt, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-             (ip >> 8) & 255, ip & 255);
     moat_request_reset(q);
     int ok = set(q, MOAT_REQ_RESOURCE, id);
     if (pe)
@@ -278,10 +293,21 @@ static int admits_in(moat_request *q, const char *id, uint32_t ip,
     return d.verdict == MOAT_ALLOW;
 }
 
-/* ... in another region. */
-static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+/* ... from IPv4 address ip. */
+static int admits_in(moat_request *q, const char *id, uint32_t ip,
+                     const char *pe, const char *region)
 {
-    return admits_in(q, id, ip, pe, "eastus");
+    char ipt[16];
+    snprintf(ipt, sizeof ipt, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+             (ip >> 8) & 255, ip & 255);
+    return admits_text_in(q, id, ipt, pe, region);
+}
+
+/* ... in another region. */
+static int admits_text(moat_request *q, const char *id, const char *ipt,
+                       const char *pe)
+{
+    return admits_text_in(q, id, ipt, pe, "eastus");
 }
 
 /* Whether a web app of tenant reaches id from an address no rule admits:
@@ -299,6 +325,20 @@ static int admits_instance(moat_request *q, const char *id, const char *app,
     if (!ok || moat_decide(q, &d) != MOAT_OK)
         return -1;
     return d.verdict == MOAT_ALLOW;
+}
+
+static int admits(moat_request *q, const char *id, uint32_t ip, const char *pe)
+{
+    return admits_in(q, id, ip, pe, "eastus");
+}
+
+/* Whether the caller from 2001:db8::<k> in region reaches resource id. */
+static int admits6_in(moat_request *q, const char *id, uint32_t k,
+                      const char *region)
+{
+    char ipt[48];
+    snprintf(ipt, sizeof ipt, "2001:db8::%x", k);
+    return admits_text_in(q, id, ipt, NULL, region);
 }
 
 /* Whether Azure Backup, from the account's tenant, reaches resource id
@@ -346,57 +386,90 @@ static int control(const moat_audit *a, const char *id, const char *name)
     return status;
 }
 
-/* Addresses of the rule space decide admits from region. */
-static uint32_t count_admitted_in(moat_request *q, const char *id,
-                                  const char *region)
+/* Addresses of the rule spaces decide admits from region: IPv4 in *n,
+** IPv6 in *n6. */
+static void count_admitted_in(moat_request *q, const char *id,
+                              const char *region, uint32_t *n, uint32_t *n6)
 {
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < SPACE; k++)
-        n += admits_in(q, id, BASE_IP + k, NULL, region) == 1;
-    return n;
+    *n = *n6 = 0;
+    for (uint32_t k = 0; k < SPACE; k++) {
+        *n += admits_in(q, id, BASE_IP + k, NULL, region) == 1;
+        *n6 += admits6_in(q, id, k, region) == 1;
+    }
 }
 
-static uint32_t count_admitted(moat_request *q, const char *id)
+/* The admitted counts an exposure's detail states: "N IPv4 addresses and M
+** IPv6 addresses through ...", after "as from the internet (...): " for a
+** vault's same region. */
+static void claimed_counts(const char *detail, unsigned long long *n,
+                           unsigned long long *n6)
 {
-    return count_admitted_in(q, id, "eastus");
+    if (strncmp(detail, "as from the internet", 20) == 0) {
+        const char *colon = strstr(detail, ": ");
+        detail = colon ? colon + 2 : "";
+    }
+    char *rest;
+    *n = strtoull(detail, &rest, 10);
+    const char *and = strstr(rest, " and ");
+    *n6 = and? strtoull(and+5, NULL, 10) : ~0ULL;
 }
 
-/* What an exposure claims against n admitted addresses of the space and
-** whether one outside every rule gets in. */
-static int claim_holds(const moat_exposure *e, uint32_t n, int outside)
+/* What an exposure claims against the addresses admitted of both rule
+** spaces (n, n6) and whether one outside every rule gets in (outside,
+** outside6). */
+static int claim_holds(const moat_exposure *e, uint32_t n, uint32_t n6,
+                       int outside, int outside6)
 {
     if (e == NULL)
         return 0;
     if (strcmp(e->admitted, "all") == 0)
-        return n == SPACE && outside == 1;
+        return n == SPACE && n6 == SPACE && outside == 1 && outside6 == 1;
     if (strcmp(e->admitted, "none") == 0)
-        return n == 0 && outside == 0;
+        return n == 0 && n6 == 0 && outside == 0 && outside6 == 0;
     if (strcmp(e->admitted, "some") != 0)
         return 0;
-    unsigned long long claimed = strtoull(e->detail, NULL, 10);
-    if (strncmp(e->detail, "as from the internet", 20) == 0) {
-        const char *colon = strstr(e->detail, ": ");
-        claimed = colon ? strtoull(colon + 2, NULL, 10) : 0;
-    }
-    return n > 0 && claimed == n && outside == 0;
+    unsigned long long claimed, claimed6;
+    claimed_counts(e->detail, &claimed, &claimed6);
+    return n + n6 > 0 && claimed == n && claimed6 == n6 && outside == 0 &&
+           outside6 == 0;
+}
+
+/* The exposure `source` against decide from region. */
+static int check_exposure(moat_request *q, const moat_audit *a, const char *id,
+                          const char *source, const char *region, uint32_t n,
+                          uint32_t n6)
+{
+    int outside = admits_in(q, id, 0x63010203u, NULL, region); /* 99.1.2.3 */
+    int outside6 = admits_text_in(q, id, "2001:db9::1", NULL, region);
+    return claim_holds(exposure(a, id, source), n, n6, outside, outside6);
+}
+
+/* The internet exposure against decide, in both families: the counts are
+** the addresses decide admits; outside the rule spaces nothing gets in
+** unless all do. */
+static int check_internet(moat_request *q, const moat_audit *a, const char *id,
+                          uint32_t n, uint32_t n6)
+{
+    return check_exposure(q, a, id, "internet", "eastus", n, n6);
 }
 
 /* Same region: a storage account's IP and perimeter address rules do not
 ** see the caller; a key vault's do (decision.md section 7, version 2). */
 static int check_same_region(moat_request *q, const moat_audit *a,
-                             const char *id, uint32_t n_other)
+                             const char *id, uint32_t n_other,
+                             uint32_t n6_other)
 {
-    uint32_t n = count_admitted_in(q, id, "westeurope");
-    int outside = admits_in(q, id, 0x63010203u, NULL, "westeurope");
-    if (strstr(id, "/vaults/") && n != n_other)
+    uint32_t n, n6;
+    count_admitted_in(q, id, "westeurope", &n, &n6);
+    if (strstr(id, "/vaults/") && (n != n_other || n6 != n6_other))
         return 0;
-    return claim_holds(exposure(a, id, "azure-same-region"), n, outside);
+    return check_exposure(q, a, id, "azure-same-region", "westeurope", n, n6);
 }
 
 /* Resource instance rules admit the account's own tenant's instances only,
 ** as the identities exposure says. */
-static int check_instances(moat_request *q, const moat_audit *a,
-                           const char *id, int i)
+static int check_instances(moat_request *q, const moat_audit *a, const char *id,
+                           int i)
 {
     char own[256], other[256];
     snprintf(own, sizeof own, APP "own%02d", i);
@@ -409,13 +482,6 @@ static int check_instances(moat_request *q, const moat_audit *a,
     int all = strcmp(e->admitted, "all") == 0;
     return in_own == (all || strcmp(e->admitted, "some") == 0) &&
            in_other == all;
-}
-
-static int check_internet(moat_request *q, const moat_audit *a, const char *id,
-                          uint32_t n)
-{
-    int outside = admits(q, id, 0x63010203u, NULL); /* 99.1.2.3 */
-    return claim_holds(exposure(a, id, "internet"), n, outside);
 }
 
 /* The control named kind-what ("storage-default-deny"). */
@@ -502,11 +568,12 @@ TEST(audit_claims_match_decide)
                                 "storageAccounts/st%02d",
                      k);
             const char *name = strrchr(id, '/') + 1;
-            uint32_t n = count_admitted(q, id);
-            if (!check_internet(q, a, id, n))
+            uint32_t n, n6;
+            count_admitted_in(q, id, "eastus", &n, &n6);
+            if (!check_internet(q, a, id, n, n6))
                 FAIL_AT("seed %llu: internet exposure of %s is wrong",
                         (unsigned long long)seed, name);
-            if (!check_same_region(q, a, id, n))
+            if (!check_same_region(q, a, id, n, n6))
                 FAIL_AT("seed %llu: same-region exposure of %s is wrong",
                         (unsigned long long)seed, name);
             if (!check_controls(q, a, id, n))
@@ -715,6 +782,131 @@ TEST(audit_resources_index_their_results)
     ASSERT_EQ(nf, moat_audit_finding_count(a));
     ASSERT_EQ(nc, moat_audit_control_count(a));
     ASSERT_EQ(ne, moat_audit_exposure_count(a));
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
+
+/* The reason of control `name` on the resource named `res`, or NULL. */
+static const moat_control_result *control_on(const moat_audit *a,
+                                             const char *res, const char *name)
+{
+    for (size_t i = 0; i < moat_audit_control_count(a); i++) {
+        const moat_control_result *c = moat_audit_control(a, i);
+        if (strcmp(c->resource_name, res) == 0 && strcmp(c->control, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* An Approved connection is a private endpoint connection whether or not
+** its endpoint's id is shown (Azure's REST example updateVault shows
+** "privateEndpoint": {"id": ""}); one without a status, or a list that is
+** an expression, is unknown, never "no private endpoint connection". */
+TEST(audit_private_endpoint_connections_without_ids_or_status)
+{
+    static const char json[] =
+        "[{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv1\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":[{\"id\":\"\",\"properties\":{\"privateEndpoint\":{"
+        "\"id\":\"\"},\"privateLinkServiceConnectionState\":{\"status\":"
+        "\"Approved\"}}}]}},"
+        "{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv2\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":[{\"properties\":{\"privateEndpoint\":{\"id\":\"" PE
+        "pe1\"}}}]}},"
+        "{\"id\":\"" RG "/providers/Microsoft.KeyVault/vaults/kv3\","
+        "\"type\":\"Microsoft.KeyVault/vaults\",\"location\":\"westus\","
+        "\"properties\":{\"tenantId\":\"" TENANT "\",\"privateEndpoint"
+        "Connections\":\"[parameters('connections')]\"}}]";
+    moat_estate *es = load(json);
+    ASSERT(es != NULL);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    const moat_control_result *c =
+        control_on(a, "kv1", "keyvault-private-endpoint");
+    ASSERT(c != NULL && c->status == MOAT_CONTROL_PASS);
+    static const char *const unknown[] = {"kv2", "kv3"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *name = unknown[i];
+        c = control_on(a, name, "keyvault-private-endpoint");
+        ASSERT(c != NULL && c->status == MOAT_CONTROL_FAIL);
+        ASSERT_EQ(c->basis, MOAT_BASIS_UNKNOWN);
+        ASSERT(strstr(c->reason, "unknown") != NULL);
+        ASSERT(strstr(c->reason, "no private endpoint connection") == NULL);
+        const moat_exposure *e = NULL;
+        for (size_t k = 0; k < moat_audit_exposure_count(a); k++) {
+            const moat_exposure *x = moat_audit_exposure(a, k);
+            if (strstr(x->resource, name) &&
+                strcmp(x->source, "private-endpoints") == 0)
+                e = x;
+        }
+        ASSERT(e != NULL);
+        ASSERT_STR(e->admitted, "unknown");
+    }
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
+
+/* "::/0" in ipv6Rules admits every IPv6 source (moat check admits
+** 2001:db8::5 through it): the internet is not "none", and MOAT001 says
+** so; a /64 is counted in addresses, 2^64 of them. */
+TEST(audit_ipv6_rules_count_on_the_internet)
+{
+    static const char json[] =
+        "[{\"id\":\"" RG "/providers/Microsoft.Storage/storageAccounts/v6all\","
+        "\"type\":\"Microsoft.Storage/"
+        "storageAccounts\",\"location\":\"westus\","
+        "\"properties\":{\"networkAcls\":{\"defaultAction\":\"Deny\","
+        "\"ipv6Rules\":[{\"value\":\"::/0\"}]}}},"
+        "{\"id\":\"" RG "/providers/Microsoft.Storage/storageAccounts/v6net\","
+        "\"type\":\"Microsoft.Storage/"
+        "storageAccounts\",\"location\":\"westus\","
+        "\"properties\":{\"networkAcls\":{\"defaultAction\":\"Deny\","
+        "\"ipv6Rules\":[{\"value\":\"2001:db8::/64\"}]}}}]";
+    moat_estate *es = load(json);
+    ASSERT(es != NULL);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    const moat_exposure *e = exposure(
+        a, RG "/providers/Microsoft.Storage/storageAccounts/v6all", "internet");
+    ASSERT(e != NULL);
+    ASSERT_STR(e->admitted, "some");
+    ASSERT(strstr(e->detail, "every IPv6 address") != NULL);
+    ASSERT(find_rule(a, "internet-reachable", "v6all") != NULL);
+    e = exposure(a, RG "/providers/Microsoft.Storage/storageAccounts/v6net",
+                 "internet");
+    ASSERT(e != NULL);
+    ASSERT_STR(e->admitted, "some");
+    ASSERT(strstr(e->detail, "18446744073709551616 IPv6 addresses") != NULL);
+    ASSERT(find_rule(a, "internet-reachable", "v6net") == NULL);
+    moat_request *q = moat_request_new(es);
+    ASSERT_EQ(admits_text(q, "v6net", "2001:db8::5", NULL), 1);
+    ASSERT_EQ(admits_text(q, "v6net", "2001:db9::5", NULL), 0);
+    moat_request_free(q);
+    moat_audit_free(a);
+    moat_estate_free(es);
+}
+
+/* An audit that judged nothing is incomplete, never clean; one that
+** judged every resource of a complete estate is complete. */
+TEST(audit_of_nothing_is_incomplete)
+{
+    moat_estate *es = load("[]");
+    ASSERT(es != NULL);
+    ASSERT_EQ(moat_estate_incomplete_count(es), 0);
+    moat_audit *a = NULL;
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    ASSERT_EQ(moat_audit_resource_count(a), 0);
+    ASSERT_EQ(moat_audit_incomplete_count(a), 1);
+    ASSERT(strstr(moat_audit_incomplete(a, 0)->why, "nothing was audited"));
+    ASSERT(moat_audit_incomplete(a, 1) == NULL);
+    moat_audit_free(a);
+    moat_estate_free(es);
+    es = load(small_estate);
+    ASSERT_EQ(moat_audit_run(es, NULL, &a), MOAT_OK);
+    ASSERT_EQ(moat_audit_incomplete_count(a), 0);
     moat_audit_free(a);
     moat_estate_free(es);
 }

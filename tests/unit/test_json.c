@@ -190,6 +190,36 @@ static unsigned long rng(void)
     return rng_state;
 }
 
+/* A seed document with one to three random edits (a byte replaced by one
+** of alphabet, deleted, or inserted) into buf; its length. */
+static size_t mutate(char *buf, size_t cap, const char *alphabet)
+{
+    size_t k = strlen(alphabet);
+    const char *seed = seeds[rng() % (sizeof seeds / sizeof seeds[0])];
+    size_t n = strlen(seed);
+    memcpy(buf, seed, n + 1);
+    int edits = 1 + (int)(rng() % 3);
+    for (int e = 0; e < edits && n > 1; e++) {
+        size_t at = rng() % n;
+        switch (rng() % 3) {
+        case 0: /* replace */
+            buf[at] = alphabet[rng() % k];
+            break;
+        case 1: /* delete */
+            memmove(buf + at, buf + at + 1, n - at);
+            n--;
+            break;
+        default: /* insert */
+            if (n + 2 < cap) {
+                memmove(buf + at + 1, buf + at, n - at + 1);
+                buf[at] = alphabet[rng() % k];
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
 /* 200,000 mutations of valid documents: whatever moat accepts, cJSON must
 ** accept too, with the same tree. */
 TEST(json_differential_against_cjson)
@@ -199,29 +229,8 @@ TEST(json_differential_against_cjson)
     moat__arena_init(&a, 0);
     long accepted = 0, checked = 0;
     for (int round = 0; round < 200000; round++) {
-        const char *seed = seeds[rng() % (sizeof seeds / sizeof seeds[0])];
         char buf[512];
-        size_t n = strlen(seed);
-        memcpy(buf, seed, n + 1);
-        int edits = 1 + (int)(rng() % 3);
-        for (int e = 0; e < edits && n > 1; e++) {
-            size_t at = rng() % n;
-            switch (rng() % 3) {
-            case 0: /* replace */
-                buf[at] = alphabet[rng() % (sizeof alphabet - 1)];
-                break;
-            case 1: /* delete */
-                memmove(buf + at, buf + at + 1, n - at);
-                n--;
-                break;
-            default: /* insert */
-                if (n + 2 < sizeof buf) {
-                    memmove(buf + at + 1, buf + at, n - at + 1);
-                    buf[at] = alphabet[rng() % (sizeof alphabet - 1)];
-                    n++;
-                }
-            }
-        }
+        size_t n = mutate(buf, sizeof buf, alphabet);
         moat__arena_reset(&a);
         json_error err;
         json_value *m = moat__json_parse(&a, buf, n, &err);
@@ -250,5 +259,111 @@ TEST(json_string_escapes_decode)
     json_value *v = parse(&a, "\"\\u00e9\\ud83d\\ude00\\/\\b\"", &err);
     ASSERT(v != NULL);
     ASSERT_STR(v->str, "\xC3\xA9\xF0\x9F\x98\x80/\b");
+    moat__arena_free(&a);
+}
+
+/* Two trees with the same values, member names and positions. */
+static int same_json(const json_value *x, const json_value *y)
+{
+    if (x->type != y->type || x->len != y->len || x->pos != y->pos ||
+        (x->key == NULL) != (y->key == NULL) ||
+        (x->key && strcmp(x->key, y->key) != 0) ||
+        (x->str && memcmp(x->str, y->str, x->len) != 0))
+        return 0;
+    const json_value *a = x->child, *b = y->child;
+    for (; a && b; a = a->next, b = b->next) {
+        if (!same_json(a, b))
+            return 0;
+    }
+    return a == NULL && b == NULL;
+}
+
+/* ARM's JSON ("Template syntax": comments; and as ARM reads them, trailing
+** commas and raw line breaks or tabs in strings): accepted in ARM mode
+** with the value the text means, refused by the strict parser. */
+TEST(json_arm_mode_reads_what_arm_accepts)
+{
+    static const struct {
+        const char *text, *same_as;
+    } cases[] = {
+        {"// a comment\n{\"a\": 1}", "{\"a\": 1}"},
+        {"{\"a\": /* inline */ 1 // end\n}", "{\"a\": 1}"},
+        {"{\"a\": [1, 2,], \"b\": {\"c\": 3,},}",
+         "{\"a\": [1, 2], \"b\": {\"c\": 3}}"},
+        {"{\"a\": \"line one\nline two\"}", "{\"a\": \"line one\\nline two\"}"},
+        {"{\"a\": \"tab\there\\u0041\r\"}", "{\"a\": \"tab\\there\\u0041\\r\"}"},
+        {"\xEF\xBB\xBF/**/[/*x*/]", "[]"},
+        {"{\"url\": \"https://example.com/a/*b*/\"}",
+         "{\"url\": \"https://example.com/a/*b*/\"}"},
+    };
+    moat_arena a;
+    moat__arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_error err = {0, NULL};
+        const char *t = cases[i].text;
+        json_value *v =
+            moat__json_parse_mode(&a, t, strlen(t), MOAT_JSON_ARM, &err);
+        json_value *w = parse(&a, cases[i].same_as, &err);
+        if (v == NULL || w == NULL) {
+            FAIL_AT("ARM mode refused %s: %s", t, err.msg);
+            continue;
+        }
+        if (strcmp(t, cases[i].same_as) != 0 && parse(&a, t, &err) != NULL)
+            FAIL_AT("the strict parser accepted %s", t);
+        /* Same values; positions differ, so compare the decoded text. */
+        const json_value *x = v->type == JSON_OBJECT ? v->child : v;
+        const json_value *y = w->type == JSON_OBJECT ? w->child : w;
+        for (; x && y; x = x->next, y = y->next) {
+            if (x->type != y->type || x->len != y->len ||
+                (x->str && memcmp(x->str, y->str, x->len) != 0))
+                FAIL_AT("ARM mode read %s differently", t);
+        }
+    }
+    static const char *const bad[] = {
+        "{\"a\": 1 /* never ends",
+        "[1,,]",
+        "[,]",
+        "{,}",
+        "{\"a\": \"bell\a\"}",
+        "/ {}",
+        "{\"a\": 1} /",
+        "'a'",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_error err = {0, NULL};
+        if (moat__json_parse_mode(&a, bad[i], strlen(bad[i]), MOAT_JSON_ARM,
+                                  &err) != NULL)
+            FAIL_AT("ARM mode accepted %s", bad[i]);
+    }
+    static const char raw_nul[] = "{\"a\": \"nul\0here\"}";
+    json_error err = {0, NULL};
+    ASSERT(moat__json_parse_mode(&a, raw_nul, sizeof raw_nul - 1,
+                                 MOAT_JSON_ARM, &err) == NULL);
+    moat__arena_free(&a);
+}
+
+/* Whatever the strict parser accepts, ARM mode reads identically: the
+** same mutations as the cJSON differential, plus comment characters. */
+TEST(json_arm_mode_agrees_with_strict)
+{
+    static const char alphabet[] = "{}[]\":,\\0123456789.eE+-truefalsn \t\nu/*";
+    moat_arena a;
+    moat__arena_init(&a, 0);
+    long strict = 0, arm_only = 0;
+    for (int round = 0; round < 100000; round++) {
+        char buf[512];
+        size_t n = mutate(buf, sizeof buf, alphabet);
+        moat__arena_reset(&a);
+        json_error err;
+        json_value *s = moat__json_parse(&a, buf, n, &err);
+        json_value *m = moat__json_parse_mode(&a, buf, n, MOAT_JSON_ARM, &err);
+        if (s && (m == NULL || !same_json(s, m)))
+            FAIL_AT("ARM mode reads differently: %s", buf);
+        strict += s != NULL;
+        arm_only += s == NULL && m != NULL;
+    }
+    printf("#   %ld accepted by both alike, %ld by ARM mode alone\n", strict,
+           arm_only);
+    ASSERT(strict > 1000 && arm_only > 100);
     moat__arena_free(&a);
 }
