@@ -137,12 +137,12 @@ void report_text(const report_ctx *c)
         text_resource(c, moat_audit_resource(a, i));
     text_incomplete(c);
     counts k = count(a);
-    fprintf(c->out,
-            "%zu resource%s: %zu critical, %zu high, %zu medium, %zu low, "
-            "%zu info",
-            resources, resources == 1 ? "" : "s", k.active[MOAT_LEVEL_CRITICAL],
-            k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
-            k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO]);
+    fprintf(
+        c->out,
+        "%zu resource%s: %zu critical, %zu high, %zu medium, %zu low, %zu info",
+        resources, resources == 1 ? "" : "s", k.active[MOAT_LEVEL_CRITICAL],
+        k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
+        k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO]);
     if (k.suppressed)
         fprintf(c->out, "; %zu suppressed", k.suppressed);
     if (k.baseline)
@@ -251,19 +251,16 @@ void report_json(const report_ctx *c)
     const moat_audit *a = c->audit;
     FILE *o = c->out;
     counts k = count(a);
-    fprintf(o,
-            "{\"moat\":\"%s\",\"date\":\"%s\",\"summary\":{\"findings\":%zu,"
-            "\"active\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,"
-            "\"low\":%zu,\"info\":%zu},\"suppressed\":%zu,\"baseline\":%zu,"
-            "\"fail_on\":\"%s\",\"failed\":%s,\"complete\":%s,"
-            "\"incomplete\":%zu},\n\"resources\":[",
-            MOAT_VERSION, c->today, k.total, k.active[MOAT_LEVEL_CRITICAL],
-            k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
-            k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO], k.suppressed,
-            k.baseline, moat_level_name(c->fail_on),
-            report_exit(a, c->fail_on, c->allow_incomplete) ? "true" : "false",
-            moat_audit_incomplete_count(a) ? "false" : "true",
-            moat_audit_incomplete_count(a));
+    fprintf(
+        o,
+        "{\"moat\":\"%s\",\"date\":\"%s\",\"summary\":{\"findings\":%zu,\"active\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,\"info\":%zu},\"suppressed\":%zu,\"baseline\":%zu,\"fail_on\":\"%s\",\"failed\":%s,\"complete\":%s,\"incomplete\":%zu},\n\"resources\":[",
+        MOAT_VERSION, c->today, k.total, k.active[MOAT_LEVEL_CRITICAL],
+        k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
+        k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO], k.suppressed,
+        k.baseline, moat_level_name(c->fail_on),
+        report_exit(a, c->fail_on, c->allow_incomplete) ? "true" : "false",
+        moat_audit_incomplete_count(a) ? "false" : "true",
+        moat_audit_incomplete_count(a));
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
         const moat_audited *r = moat_audit_resource(a, i);
         fprintf(o, "%s\n{\"id\":", i ? "," : "");
@@ -384,8 +381,9 @@ static int sarif_incomplete(FILE *o, const moat_audit *a)
         cli_json_str(o, text);
         fputc('}', o);
         if (g->file[0]) {
-            fprintf(o, ",\"locations\":[{\"physicalLocation\":{"
-                       "\"artifactLocation\":{\"uri\":");
+            fprintf(
+                o,
+                ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
             sarif_uri(o, g->file);
             fprintf(o, "},\"region\":{\"startLine\":%u}}}]",
                     g->line ? g->line : 1);
@@ -400,19 +398,20 @@ static int sarif_incomplete(FILE *o, const moat_audit *a)
 ** so is what was not audited. */
 static void sarif_invocation(FILE *o, const moat_audit *a)
 {
-    fprintf(o, ",\"invocations\":[{\"executionSuccessful\":true,"
-               "\"toolExecutionNotifications\":[");
+    fprintf(
+        o,
+        ",\"invocations\":[{\"executionSuccessful\":true,\"toolExecutionNotifications\":[");
     int first = sarif_incomplete(o, a);
     for (size_t i = 0; i < moat_audit_suppression_count(a); i++) {
         const moat_suppression *s = moat_audit_suppression(a, i);
         if (!s->expired)
             continue;
         char text[1024];
-        snprintf(text, sizeof text,
-                 "suppression of %s on %s expired on %s (%s): its findings "
-                 "are reported again",
-                 s->rule ? s->rule : s->fingerprint,
-                 s->resource ? s->resource : "*", s->expires, s->reason);
+        snprintf(
+            text, sizeof text,
+            "suppression of %s on %s expired on %s (%s): its findings are reported again",
+            s->rule ? s->rule : s->fingerprint, s->resource ? s->resource : "*",
+            s->expires, s->reason);
         fprintf(o, "%s{\"level\":\"warning\",\"message\":{\"text\":",
                 first ? "" : ",");
         cli_json_str(o, text);
@@ -426,12 +425,10 @@ void report_sarif(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
-    fprintf(o,
-            "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
-            "\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{"
-            "\"name\":\"moat\",\"version\":\"%s\",\"semanticVersion\":"
-            "\"%s\",\"rules\":[",
-            MOAT_VERSION, MOAT_VERSION);
+    fprintf(
+        o,
+        "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{\"name\":\"moat\",\"version\":\"%s\",\"semanticVersion\":\"%s\",\"rules\":[",
+        MOAT_VERSION, MOAT_VERSION);
     for (size_t i = 0; i < moat_audit_rule_count(); i++) {
         const moat_audit_rule *r = moat_audit_rule_at(i);
         fprintf(o, "%s\n{\"id\":", i ? "," : "");
@@ -444,11 +441,10 @@ void report_sarif(const report_ctx *c)
         cli_json_str(o, r->help);
         fprintf(o, "},\"help\":{\"text\":");
         cli_json_str(o, r->help);
-        fprintf(o,
-                "},\"defaultConfiguration\":{\"level\":\"%s\"},"
-                "\"properties\":{\"security-severity\":\"%s\","
-                "\"tags\":[\"security\",\"azure\",\"network\"]}}",
-                sarif_level(r->level), security_severity(r->level));
+        fprintf(
+            o,
+            "},\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"security-severity\":\"%s\",\"tags\":[\"security\",\"azure\",\"network\"]}}",
+            sarif_level(r->level), security_severity(r->level));
     }
     fprintf(o, "]}},\"columnKind\":\"unicodeCodePoints\",\"results\":[");
     int first = 1;
@@ -459,9 +455,7 @@ void report_sarif(const report_ctx *c)
         fprintf(o, "%s\n{\"ruleId\":", first ? "" : ",");
         first = 0;
         cli_json_str(o, f->rule->id);
-        fprintf(o,
-                ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{"
-                "\"text\":",
+        fprintf(o, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
                 rule_index(f->rule), sarif_level(f->level));
         char text[2048];
         snprintf(text, sizeof text, "%s%s%s", f->message,
@@ -476,8 +470,9 @@ void report_sarif(const report_ctx *c)
         }
         fprintf(o, "\"logicalLocations\":[{\"fullyQualifiedName\":");
         cli_json_str(o, f->address ? f->address : f->resource);
-        fprintf(o, ",\"kind\":\"resource\"}]}],\"partialFingerprints\":{"
-                   "\"moat/v1\":");
+        fprintf(
+            o,
+            ",\"kind\":\"resource\"}]}],\"partialFingerprints\":{\"moat/v1\":");
         cli_json_str(o, f->fingerprint);
         fprintf(o, "},\"properties\":{\"severity\":\"%s\",\"resource\":",
                 moat_level_name(f->level));
@@ -488,8 +483,9 @@ void report_sarif(const report_ctx *c)
         }
         fputc('}', o);
         if (f->state == MOAT_FINDING_SUPPRESSED) {
-            fprintf(o, ",\"suppressions\":[{\"kind\":\"external\","
-                       "\"justification\":");
+            fprintf(
+                o,
+                ",\"suppressions\":[{\"kind\":\"external\",\"justification\":");
             cli_json_str(o, f->suppression);
             fprintf(o, "}]");
         }
@@ -605,10 +601,10 @@ static void junit_incomplete(const report_ctx *c)
     size_t n = moat_audit_incomplete_count(a);
     if (n == 0)
         return;
-    fprintf(o,
-            "  <testsuite name=\"not audited\" tests=\"%zu\" "
-            "failures=\"%zu\" skipped=\"%zu\">\n",
-            n, c->allow_incomplete ? 0 : n, c->allow_incomplete ? n : 0);
+    fprintf(
+        o,
+        "  <testsuite name=\"not audited\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n",
+        n, c->allow_incomplete ? 0 : n, c->allow_incomplete ? n : 0);
     for (size_t i = 0; i < n; i++) {
         const moat_incomplete *g = moat_audit_incomplete(a, i);
         fprintf(o, "    <testcase classname=\"");

@@ -35,10 +35,8 @@ static const char usage[] =
     "                        (default low)\n"
     "  --cis VERSION         only the controls of one CIS version (1.1.0 ...\n"
     "                        6.0.0; \"4.0\" works too)\n"
-    "  --suppressions FILE   JSON {\"suppressions\": [{\"rule\", "
-    "\"resource\",\n"
-    "                        \"fingerprint\", \"reason\", \"expires\"}]}; a "
-    "reason\n"
+    "  --suppressions FILE   JSON {\"suppressions\": [{\"rule\", \"resource\",\n"
+    "                        \"fingerprint\", \"reason\", \"expires\"}]}; a reason\n"
     "                        is required, an expired entry is reported\n"
     "  --baseline FILE       report only findings not in FILE\n"
     "  --write-baseline FILE write the current findings as a baseline\n"
@@ -138,22 +136,21 @@ static void notes(const cli_args *a, const moat_audit *au)
     for (size_t i = 0; i < moat_audit_suppression_count(au); i++) {
         const moat_suppression *s = moat_audit_suppression(au, i);
         if (s->expired)
-            fprintf(stderr,
-                    "moat: warning: suppression of %s on %s expired on "
-                    "%s (%s); its findings are reported again\n",
-                    s->rule ? s->rule : s->fingerprint,
-                    s->resource ? s->resource : "*", s->expires, s->reason);
+            fprintf(
+                stderr,
+                "moat: warning: suppression of %s on %s expired on %s (%s); its findings are reported again\n",
+                s->rule ? s->rule : s->fingerprint,
+                s->resource ? s->resource : "*", s->expires, s->reason);
     }
     size_t gaps = moat_audit_incomplete_count(au);
     if (gaps)
-        fprintf(stderr,
-                "moat: the audit is incomplete: %zu thing%s not audited%s\n",
-                gaps, gaps == 1 ? "" : "s",
-                cli_has(a, "allow-incomplete")
-                    ? " (--allow-incomplete: the exit status rests on the "
-                      "findings)"
-                    : "; exit status 1 (--allow-incomplete lets it rest on "
-                      "the findings)");
+        fprintf(
+            stderr,
+            "moat: the audit is incomplete: %zu thing%s not audited%s\n", gaps,
+            gaps == 1 ? "" : "s",
+            cli_has(a, "allow-incomplete")
+                ? " (--allow-incomplete: the exit status rests on the findings)"
+                : "; exit status 1 (--allow-incomplete lets it rest on the findings)");
 }
 
 /* Writes the report in format kind to stdout or --output, then the notes;
@@ -203,28 +200,28 @@ int cmd_audit(int argc, char **argv)
         return cli_usage_error("audit", "unexpected argument '%s'",
                                a.operands[0]);
     if (!cli_has(&a, "estate"))
-        return cli_usage_error("audit", "no estate: give --estate FILE or "
-                                        "--estate DIR");
+        return cli_usage_error("audit",
+                               "no estate: give --estate FILE or --estate DIR");
     const char *format = cli_get(&a, "format");
     int kind = report_kind(format ? format : "text");
     if (kind < 0)
-        return cli_usage_error("audit", "--format must be text, json, sarif "
-                                        "or junit");
+        return cli_usage_error("audit",
+                               "--format must be text, json, sarif or junit");
     moat_level fail_on = MOAT_LEVEL_LOW;
     if (cli_has(&a, "fail-on") &&
         moat_level_from_name(cli_get(&a, "fail-on"), &fail_on) != 0)
-        return cli_usage_error("audit", "--fail-on must be info, low, medium, "
-                                        "high or critical");
+        return cli_usage_error(
+            "audit", "--fail-on must be info, low, medium, high or critical");
     if (cli_has(&a, "baseline") && cli_has(&a, "write-baseline"))
-        return cli_usage_error("audit", "give --baseline or --write-baseline, "
-                                        "not both");
+        return cli_usage_error("audit",
+                               "give --baseline or --write-baseline, not both");
     moat_audit_options opt = {cli_get(&a, "cis"), 0};
     if (cli_has(&a, "wide-ip")) {
         char *end;
         unsigned long long n = strtoull(cli_get(&a, "wide-ip"), &end, 10);
         if (*end || n == 0)
-            return cli_usage_error("audit", "--wide-ip takes a number of "
-                                            "addresses");
+            return cli_usage_error("audit",
+                                   "--wide-ip takes a number of addresses");
         opt.wide_ip_addresses = n;
     }
 
@@ -239,9 +236,7 @@ int cmd_audit(int argc, char **argv)
     moat_status st = moat_audit_run(es, &opt, &au);
     if (st == MOAT_E_INVAL) {
         moat_estate_free(es);
-        fprintf(stderr,
-                "moat: --cis: \"%s\" is not a CIS version moat "
-                "knows:",
+        fprintf(stderr, "moat: --cis: \"%s\" is not a CIS version moat knows:",
                 opt.cis_version);
         for (size_t i = 0; moat_cis_version(i); i++)
             fprintf(stderr, " %s", moat_cis_version(i));

@@ -56,8 +56,8 @@ int cmd_catalog(int argc, char **argv)
     const char *target = cli_get(&a, "target");
     if (target && strcmp(target, "storage") != 0 &&
         strcmp(target, "keyvault") != 0)
-        return cli_usage_error("catalog", "--target must be storage or "
-                                          "keyvault");
+        return cli_usage_error("catalog",
+                               "--target must be storage or keyvault");
     int json = cli_format(&a, 0);
     if (json < 0)
         return cli_usage_error("catalog", "--format must be text or json");

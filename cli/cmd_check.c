@@ -11,25 +11,20 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat check --estate PATH... --request FILE|-   [--format "
-    "text|json]\n"
-    "       moat check --estate PATH... --requests FILE|-  [--format "
-    "json|text]\n"
+    "usage: moat check --estate PATH... --request FILE|-   [--format text|json]\n"
+    "       moat check --estate PATH... --requests FILE|-  [--format json|text]\n"
     "       moat check --estate PATH... --resource NAME [--from IP] [flags]\n"
     "\n"
     "Decides whether Azure's network rules let a data-plane request reach a\n"
     "storage account or key vault, and explains why (spec/decision.md).\n"
     "\n"
     "Estate:\n"
-    "  --estate PATH          ARM JSON file or directory (every *.json "
-    "below);\n"
+    "  --estate PATH          ARM JSON file or directory (every *.json below);\n"
     "                         repeat for more; '-' reads stdin\n"
-    "  --lenient              validation errors become warnings; the "
-    "offending\n"
+    "  --lenient              validation errors become warnings; the offending\n"
     "                         rule is ignored\n"
     "  --quiet                do not print estate warnings\n"
-    "  --service-tags FILE    Azure's ServiceTags_Public_<date>.json: "
-    "perimeter\n"
+    "  --service-tags FILE    Azure's ServiceTags_Public_<date>.json: perimeter\n"
     "                         service-tag rules then admit for key vaults\n"
     "\n"
     "Requests:\n"
@@ -48,10 +43,8 @@ static const char usage[] =
     "  --subnet ID            came through a service endpoint of this subnet\n"
     "  --private-endpoint ID  came through this private endpoint\n"
     "  --region REGION        the caller runs in this Azure region\n"
-    "  --identity ID          ARM id of the calling resource (managed "
-    "identity)\n"
-    "  --service NAMESPACE    first-party service "
-    "(Microsoft.RecoveryServices)\n"
+    "  --identity ID          ARM id of the calling resource (managed identity)\n"
+    "  --service NAMESPACE    first-party service (Microsoft.RecoveryServices)\n"
     "  --tenant GUID          the caller's tenant\n"
     "  --subscription GUID    the caller's subscription\n"
     "  --perimeter GUID       a perimeter the caller is in (repeatable)\n"
@@ -62,10 +55,8 @@ static const char usage[] =
     "  --op OP                read (default), write, delete, list\n"
     "  --target NAME          container, table or share ('$logs')\n"
     "  --control-plane        an Azure Resource Manager request\n"
-    "  --time T               when the request is made (RFC 3339, "
-    "2026-11-20T08:00:00Z;\n"
-    "                         default now): the trusted-service catalog "
-    "rows in force\n"
+    "  --time T               when the request is made (RFC 3339, 2026-11-20T08:00:00Z;\n"
+    "                         default now): the trusted-service catalog rows in force\n"
     "\n"
     "Exit status: 0 every request decided (allow or deny alike), 2 usage\n"
     "error, 3 bad estate, 4 a request not answered: a bad request (in a\n"
@@ -74,10 +65,8 @@ static const char usage[] =
     "(stderr says which).\n"
     "\n"
     "Examples:\n"
-    "  moat check --estate examples/estate --resource stnwshipments --from "
-    "203.0.113.77\n"
-    "  moat check --estate examples/estate --requests "
-    "examples/requests.jsonl\n";
+    "  moat check --estate examples/estate --resource stnwshipments --from 203.0.113.77\n"
+    "  moat check --estate examples/estate --requests examples/requests.jsonl\n";
 
 static const cli_spec spec[] = {
     {"estate", 1, 0},           {"lenient", 0, 0},  {"quiet", 0, 'q'},
@@ -127,8 +116,8 @@ static int build_quick(const cli_args *a, moat_request *q)
 {
     moat_error err;
     if (!cli_has(a, "resource"))
-        return cli_usage_error("check", "--resource is needed with the quick "
-                                        "flags");
+        return cli_usage_error("check",
+                               "--resource is needed with the quick flags");
     /* In command-line order, so that repeated --perimeter all count. */
     for (int i = 0; i < a->n_opts; i++) {
         for (size_t k = 0; k < sizeof quick / sizeof quick[0]; k++) {
@@ -187,8 +176,8 @@ static void print_text(moat_explanation *x, const cli_args *a)
     }
     if (a && cli_has(a, "identity") && !cli_has(a, "tenant") &&
         !cli_has(a, "request"))
-        printf("\n  hint: --tenant is not set; trusted services and resource "
-               "instance rules need the caller's tenant\n");
+        printf(
+            "\n  hint: --tenant is not set; trusted services and resource instance rules need the caller's tenant\n");
 }
 
 /* Writes the decision on q; NULL, or why there is none. */
@@ -282,10 +271,10 @@ static int answer_line(line_reader *r, line_status st, size_t lineno,
     moat_error err;
     char why[400];
     if (st == LINE_TOO_LONG) {
-        snprintf(why, sizeof why,
-                 "longer than 1 MiB (%u bytes), the longest request line "
-                 "moat reads; skipped",
-                 MAX_REQUEST_LINE);
+        snprintf(
+            why, sizeof why,
+            "longer than 1 MiB (%u bytes), the longest request line moat reads; skipped",
+            MAX_REQUEST_LINE);
     } else if (st == LINE_NO_MEMORY) {
         answer_error(path, lineno, "not read", "out of memory");
         return 1;
@@ -357,14 +346,14 @@ int cmd_check(int argc, char **argv)
     int modes =
         cli_has(&a, "request") + cli_has(&a, "requests") + quick_flags_used(&a);
     if (modes != 1)
-        return cli_usage_error("check", modes ? "give one of --request, "
-                                                "--requests or the quick flags"
-                                              : "nothing to check: give "
-                                                "--request, --requests or "
-                                                "--resource");
+        return cli_usage_error(
+            "check",
+            modes
+                ? "give one of --request, --requests or the quick flags"
+                : "nothing to check: give --request, --requests or --resource");
     if (!cli_has(&a, "estate"))
-        return cli_usage_error("check", "no estate: give --estate FILE or "
-                                        "--estate DIR");
+        return cli_usage_error("check",
+                               "no estate: give --estate FILE or --estate DIR");
     int json = cli_format(&a, cli_has(&a, "requests"));
     if (json < 0)
         return cli_usage_error("check", "--format must be text or json");

@@ -60,10 +60,9 @@ static int group_help(int n, char **argv, FILE *fp)
                 fprintf(fp, "  %-44s %s\n", c->path, c->summary);
                 found = 1;
             }
-    fputs("\nEach edits the estate file in place (the rest of the file kept "
-          "as it\nwas), as az would change the resource in Azure. 'moat "
-          "<command> --help'\nfor a command's flags.\n",
-          fp);
+    fputs(
+        "\nEach edits the estate file in place (the rest of the file kept as it\nwas), as az would change the resource in Azure. 'moat <command> --help'\nfor a command's flags.\n",
+        fp);
     return found;
 }
 

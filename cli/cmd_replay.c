@@ -163,8 +163,8 @@ static int write_summary(const cli_args *a, const replay_agg *agg, int json,
 static int merge(const cli_args *a, int json, int top)
 {
     if (a->n_operands == 0)
-        return cli_usage_error("replay", "--merge needs the JSON summaries "
-                                         "to combine");
+        return cli_usage_error("replay",
+                               "--merge needs the JSON summaries to combine");
     replay_agg agg;
     memset(&agg, 0, sizeof agg);
     int rc = 0;
@@ -313,8 +313,8 @@ int cmd_replay(int argc, char **argv)
     if (cli_has(&a, "merge"))
         return merge(&a, json, (int)top);
     if (a.n_operands == 0)
-        return cli_usage_error("replay", "no logs: give log files, or - to "
-                                         "read stdin");
+        return cli_usage_error("replay",
+                               "no logs: give log files, or - to read stdin");
     replay_options opt;
     memset(&opt, 0, sizeof opt);
     opt.threads = threads < 1 ? 1 : (int)threads;

@@ -13,11 +13,9 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat token keygen --key KEY.pem --jwks JWKS.json [--alg "
-    "RS256|ES256]\n"
+    "usage: moat token keygen --key KEY.pem --jwks JWKS.json [--alg RS256|ES256]\n"
     "                         [--kid KID]\n"
-    "       moat token mint --key KEY.pem [--kid KID] (--estate PATH "
-    "--identity NAME\n"
+    "       moat token mint --key KEY.pem [--kid KID] (--estate PATH --identity NAME\n"
     "                       | --resource-id ID [--tenant T] [--object-id O])\n"
     "                       [--issuer ISS] [--audience AUD] [--ttl SECONDS]\n"
     "\n"
@@ -109,9 +107,8 @@ static int claims_of(const cli_args *a, jwt_claims *c)
         snprintf(c->xms_mirid, sizeof c->xms_mirid, "%s",
                  cli_get(a, "resource-id"));
     } else {
-        return cli_usage_error("token",
-                               "mint needs --identity (with --estate) or "
-                               "--resource-id");
+        return cli_usage_error(
+            "token", "mint needs --identity (with --estate) or --resource-id");
     }
     if (cli_get(a, "tenant"))
         snprintf(c->tid, sizeof c->tid, "%s", cli_get(a, "tenant"));

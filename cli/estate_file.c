@@ -171,16 +171,16 @@ static int replaceable(const estate_file *f, const struct stat *st)
 {
     int denied = access(f->target, W_OK) != 0 ? errno : 0;
     if (denied || (st->st_mode & 0222) == 0) {
-        cli_error("%s is read-only (mode %04o%s%s): nothing was written; make "
-                  "it writable to change it",
-                  f->path, (unsigned)(st->st_mode & 07777), denied ? ", " : "",
-                  denied ? strerror(denied) : "");
+        cli_error(
+            "%s is read-only (mode %04o%s%s): nothing was written; make it writable to change it",
+            f->path, (unsigned)(st->st_mode & 07777), denied ? ", " : "",
+            denied ? strerror(denied) : "");
         return 0;
     }
     if (st->st_nlink > 1) {
-        cli_error("%s has %lu names (hard links): replacing it would leave "
-                  "the others with the old rules; nothing was written",
-                  f->path, (unsigned long)st->st_nlink);
+        cli_error(
+            "%s has %lu names (hard links): replacing it would leave the others with the old rules; nothing was written",
+            f->path, (unsigned long)st->st_nlink);
         return 0;
     }
     return 1;
@@ -202,10 +202,10 @@ static int same_owner_and_mode(const estate_file *f, int fd,
         return not_changed(f);
     if ((t.st_uid != st->st_uid || t.st_gid != st->st_gid) &&
         fchown(fd, st->st_uid, st->st_gid) != 0) {
-        cli_error("%s belongs to user %lu, group %lu, which moat cannot give "
-                  "its new text (%s): nothing was written",
-                  f->path, (unsigned long)st->st_uid,
-                  (unsigned long)st->st_gid, strerror(errno));
+        cli_error(
+            "%s belongs to user %lu, group %lu, which moat cannot give its new text (%s): nothing was written",
+            f->path, (unsigned long)st->st_uid, (unsigned long)st->st_gid,
+            strerror(errno));
         return 0;
     }
     return fchmod(fd, st->st_mode & 07777) == 0 ? 1 : not_changed(f);
@@ -230,18 +230,17 @@ static int unchanged_since_read(const estate_file *f)
     char *text = NULL;
     if (same && (lseek(f->fd, 0, SEEK_SET) != 0 ||
                  (text = read_fd(f->fd, &len)) == NULL)) {
-        cli_error("%s: cannot read it again to see that no one changed it: "
-                  "%s; nothing was written",
-                  f->path, strerror(errno));
+        cli_error(
+            "%s: cannot read it again to see that no one changed it: %s; nothing was written",
+            f->path, strerror(errno));
         return 0;
     }
     same = same && len == f->len && memcmp(text, f->text, len) == 0;
     free(text);
     if (!same)
-        cli_error("%s changed since moat read it (another program wrote it): "
-                  "nothing was written, that change is kept; run the command "
-                  "again to change the file as it is now",
-                  f->path);
+        cli_error(
+            "%s changed since moat read it (another program wrote it): nothing was written, that change is kept; run the command again to change the file as it is now",
+            f->path);
     return same;
 }
 

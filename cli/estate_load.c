@@ -77,9 +77,9 @@ moat_estate *cli_load_paths(const char *const *paths, int n, const char *tags,
         else
             fprintf(stderr, "moat: the estate has %zu error%s%s\n", errors,
                     errors == 1 ? "" : "s",
-                    lenient ? ""
-                            : " (--lenient turns validation errors into "
-                              "warnings)");
+                    lenient
+                        ? ""
+                        : " (--lenient turns validation errors into warnings)");
         es = NULL;
     }
     moat_loader_free(ld);

@@ -276,9 +276,9 @@ const moat_node *mg_find(manage *m, const mg_target *t)
     if (n == 1)
         return found;
     if (n > 1) {
-        cli_error("%zu %ss are named '%s' in %s (resource groups %s): give "
-                  "--resource-group",
-                  n, t->what, t->name ? t->name : "", m->file.path, groups);
+        cli_error(
+            "%zu %ss are named '%s' in %s (resource groups %s): give --resource-group",
+            n, t->what, t->name ? t->name : "", m->file.path, groups);
         return NULL;
     }
     mg_buf names = {0};
@@ -334,8 +334,7 @@ static char *file_holding(const char *dir, const mg_target *t)
         free(text);
     }
     if (second) {
-        cli_error("%s and %s both hold a %s named '%s': give --estate the "
-                  "file",
+        cli_error("%s and %s both hold a %s named '%s': give --estate the file",
                   found, second, t->what, t->name);
         free(found);
         found = NULL;
@@ -344,9 +343,9 @@ static char *file_holding(const char *dir, const mg_target *t)
                   t->name, dir, names.len ? " (it has: " : "",
                   names.len ? names.s : "", names.len ? ")" : "");
     } else if (found == NULL) {
-        cli_error("no file below %s holds a %s yet: give --estate the file to "
-                  "add it to",
-                  dir, t->what);
+        cli_error(
+            "no file below %s holds a %s yet: give --estate the file to add it to",
+            dir, t->what);
     }
     cli_free_files(files, n_files);
     mg_buf_free(&names);
@@ -461,10 +460,9 @@ int mg_open(manage *m, const char *command, const cli_args *a,
         return MG_NOT_FOUND;
     }
     if (is_terraform(m->doc)) {
-        cli_error("%s is Terraform JSON, generated from the configuration: "
-                  "change the .tf files instead (moat edits ARM JSON and az "
-                  "output)",
-                  m->file.path);
+        cli_error(
+            "%s is Terraform JSON, generated from the configuration: change the .tf files instead (moat edits ARM JSON and az output)",
+            m->file.path);
         return MG_USAGE;
     }
     m->list = resource_list(m->doc);
@@ -527,9 +525,9 @@ int mg_remove_resource(manage *m, const moat_node *res)
 int mg_append_resource(manage *m, const char *json)
 {
     if (m->list == NULL) {
-        cli_error("%s holds a single resource; give --estate a file with a "
-                  "list of resources (an array, or {\"value\": [...]})",
-                  m->file.path);
+        cli_error(
+            "%s holds a single resource; give --estate a file with a list of resources (an array, or {\"value\": [...]})",
+            m->file.path);
         return MG_USAGE;
     }
     moat_error err;
@@ -699,8 +697,9 @@ int mg_commit(manage *m, const mg_target *t)
     if (len == m->file.len && memcmp(text, m->file.text, len) == 0) {
         fprintf(stderr, "moat: no change to %s\n", m->file.path);
     } else if (new_errors(m, text, len) > 0) {
-        rc = mg_refuse(m, "the change would make the estate invalid: Azure "
-                          "refuses such a configuration (the errors above)");
+        rc = mg_refuse(
+            m,
+            "the change would make the estate invalid: Azure refuses such a configuration (the errors above)");
     } else if (m->dry_run) {
         text_diff(stdout, m->file.path, m->file.text, m->file.len, text, len);
         free(text);

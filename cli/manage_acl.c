@@ -13,11 +13,9 @@
 ** (azure-cli-recordings: storage_account_service_endpoints step 1,
 ** keyvault_network_rule step 11; key order as Azure answers). */
 static const char storage_default[] =
-    "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], "
-    "\"ipRules\": [], \"defaultAction\": \"Allow\"}";
+    "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], \"ipRules\": [], \"defaultAction\": \"Allow\"}";
 static const char vault_default[] =
-    "{\"bypass\": \"AzureServices\", \"defaultAction\": \"Allow\", "
-    "\"ipRules\": [], \"virtualNetworkRules\": []}";
+    "{\"bypass\": \"AzureServices\", \"defaultAction\": \"Allow\", \"ipRules\": [], \"virtualNetworkRules\": []}";
 
 const char *acl_name(const cli_args *a)
 {
@@ -105,8 +103,7 @@ int acl_open(acl_ctx *c, acl_kind kind, const char *command, const cli_args *a,
     if (rc == MG_OK)
         rc = refind(c);
     if (rc == MG_OK && c->acls && moat_node_kind(c->acls) != MOAT_NODE_OBJECT) {
-        cli_error("%s: the firewall of %s is not an object; fix the file "
-                  "first",
+        cli_error("%s: the firewall of %s is not an object; fix the file first",
                   c->m.file.path, c->target.name);
         return MG_NOT_FOUND;
     }
@@ -169,21 +166,18 @@ const char *acl_rule_text(const moat_node *e)
 int acl_parse_ip(acl_ctx *c, const char *text, int family, moat_range *r)
 {
     const char *accepted =
-        family == 6 ? "an IPv6 address or range such as 2001:db8::1 or "
-                      "2001:db8::/48"
-                    : "an IPv4 address or range such as 25.1.2.3 or "
-                      "25.2.0.0/24";
+        family == 6
+            ? "an IPv6 address or range such as 2001:db8::1 or 2001:db8::/48"
+            : "an IPv4 address or range such as 25.1.2.3 or 25.2.0.0/24";
     if (moat_range_parse(text, r) != MOAT_OK)
         return mg_usage(&c->m,
-                        "'%s' is not an address or CIDR range; "
-                        "expected %s",
+                        "'%s' is not an address or CIDR range; expected %s",
                         text, accepted);
     if (r->family != family) {
         if (c->kind == ACL_VAULT)
-            return mg_refuse(&c->m,
-                             "'%s' is IPv6: Key Vault firewall "
-                             "rules take IPv4 only",
-                             text);
+            return mg_refuse(
+                &c->m, "'%s' is IPv6: Key Vault firewall rules take IPv4 only",
+                text);
         return mg_usage(&c->m, "'%s' is IPv%d: give it with %s", text,
                         r->family,
                         r->family == 6 ? "--ipv6-address" : "--ip-address");
@@ -192,27 +186,23 @@ int acl_parse_ip(acl_ctx *c, const char *text, int family, moat_range *r)
         char net[64];
         moat_range_format(r, net, sizeof net);
         /* az parses with Python's ip_network(), which refuses these. */
-        return mg_usage(&c->m,
-                        "'%s' has host bits set: write the range "
-                        "by its network address, %s",
-                        text, net);
+        return mg_usage(
+            &c->m,
+            "'%s' has host bits set: write the range by its network address, %s",
+            text, net);
     }
     if (c->kind == ACL_STORAGE && family == 4 && !r->bare && r->prefix > 30)
-        return mg_refuse(&c->m,
-                         "'%s': Azure Storage refuses /31 and /32 "
-                         "ranges; write single addresses bare "
-                         "(25.1.2.3), ranges as /30 or wider",
-                         text);
+        return mg_refuse(
+            &c->m,
+            "'%s': Azure Storage refuses /31 and /32 ranges; write single addresses bare (25.1.2.3), ranges as /30 or wider",
+            text);
     /* Both refuse private ranges (decision.md sections 1 and 7; Key Vault
     ** answers "belongs to forbidden range ... (private IP addresses)"). */
     if (family == 4 && moat_range_is_private(r))
-        return mg_refuse(&c->m,
-                         "'%s' is a private range (10/8, 172.16/12, "
-                         "192.168/16): %s IP rules take public "
-                         "addresses only; admit a virtual network "
-                         "with --subnet (service endpoint) or a "
-                         "private endpoint",
-                         text, c->kind == ACL_VAULT ? "Key Vault" : "Storage");
+        return mg_refuse(
+            &c->m,
+            "'%s' is a private range (10/8, 172.16/12, 192.168/16): %s IP rules take public addresses only; admit a virtual network with --subnet (service endpoint) or a private endpoint",
+            text, c->kind == ACL_VAULT ? "Key Vault" : "Storage");
     return MG_OK;
 }
 
@@ -245,17 +235,14 @@ int acl_subnet_id(acl_ctx *c, const char *subnet, const char *vnet, char *out,
     const char *usage = "give --subnet ID, or --subnet NAME --vnet-name NAME";
     if (subnet[0] == '/') {
         if (vnet)
-            return mg_usage(&c->m,
-                            "--vnet-name goes with a subnet name, "
-                            "not an id: %s",
-                            usage);
+            return mg_usage(
+                &c->m, "--vnet-name goes with a subnet name, not an id: %s",
+                usage);
         if (!is_subnet_id(subnet))
-            return mg_usage(&c->m,
-                            "'%s' is not a subnet id (expected "
-                            "/subscriptions/S/resourceGroups/G/"
-                            "providers/Microsoft.Network/"
-                            "virtualNetworks/V/subnets/N)",
-                            subnet);
+            return mg_usage(
+                &c->m,
+                "'%s' is not a subnet id (expected /subscriptions/S/resourceGroups/G/providers/Microsoft.Network/virtualNetworks/V/subnets/N)",
+                subnet);
         snprintf(out, cap, "%s", subnet);
         return MG_OK;
     }
@@ -264,18 +251,19 @@ int acl_subnet_id(acl_ctx *c, const char *subnet, const char *vnet, char *out,
     char sub[128], group[256];
     const char *id = mg_str(c->res, "id");
     if (id == NULL || !mg_id_part(id, "subscriptions", sub, sizeof sub))
-        return mg_usage(&c->m,
-                        "%s has no id to take the subscription "
-                        "from: give --subnet as a full id",
-                        c->target.name);
+        return mg_usage(
+            &c->m,
+            "%s has no id to take the subscription from: give --subnet as a full id",
+            c->target.name);
     const char *g = cli_get(c->m.args, "resource-group");
     if (g == NULL && !mg_group_of(c->res, group, sizeof group))
-        return mg_usage(&c->m, "give --resource-group for the virtual "
-                               "network, or --subnet as a full id");
-    snprintf(out, cap,
-             "/subscriptions/%s/resourceGroups/%s/providers/"
-             "Microsoft.Network/virtualNetworks/%s/subnets/%s",
-             sub, g ? g : group, vnet, subnet);
+        return mg_usage(
+            &c->m,
+            "give --resource-group for the virtual network, or --subnet as a full id");
+    snprintf(
+        out, cap,
+        "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s",
+        sub, g ? g : group, vnet, subnet);
     if (!is_subnet_id(out))
         return mg_usage(&c->m, "'%s' and '%s' do not make a subnet id", vnet,
                         subnet);
@@ -342,17 +330,13 @@ void acl_check_endpoint(acl_ctx *c, const char *subnet_id)
     search_doc(c->m.doc, &s);
     mg_each_other_doc(&c->m, search_doc, &s);
     if (s.found && !s.enabled)
-        mg_warn(&c->m,
-                "subnet %s has no %s service endpoint: the rule "
-                "admits nothing until it has one (az network vnet "
-                "subnet update --service-endpoints %s)",
-                subnet_id,
-                c->kind == ACL_STORAGE ? "Microsoft.Storage"
-                                       : "Microsoft."
-                                         "KeyVault",
-                c->kind == ACL_STORAGE ? "Microsoft.Storage"
-                                       : "Microsoft."
-                                         "KeyVault");
+        mg_warn(
+            &c->m,
+            "subnet %s has no %s service endpoint: the rule admits nothing until it has one (az network vnet subnet update --service-endpoints %s)",
+            subnet_id,
+            c->kind == ACL_STORAGE ? "Microsoft.Storage" : "Microsoft.KeyVault",
+            c->kind == ACL_STORAGE ? "Microsoft.Storage"
+                                   : "Microsoft.KeyVault");
 }
 
 /*--------------------------------------------------------------------------
@@ -369,9 +353,9 @@ int storage_bypass_value(manage *m, const cli_args *a, int vault, char *out,
 {
     static const char *const words[] = {"None", "Logging", "Metrics",
                                         "AzureServices"};
-    const char *accepted = vault ? "AzureServices or None"
-                                 : "one or more of Logging, Metrics, "
-                                   "AzureServices; or None";
+    const char *accepted =
+        vault ? "AzureServices or None"
+              : "one or more of Logging, Metrics, AzureServices; or None";
     const char *seen[4];
     size_t n = 0;
     out[0] = '\0';
@@ -402,11 +386,10 @@ int storage_bypass_value(manage *m, const cli_args *a, int vault, char *out,
         return mg_usage(m, "--bypass needs a value: %s", accepted);
     for (size_t k = 0; k < n; k++) {
         if (seen[k] == words[0] && n > 1)
-            return mg_usage(m,
-                            "--bypass None means no exceptions and "
-                            "cannot be combined with %s; give None "
-                            "alone, or %s",
-                            seen[k ? 0 : 1], accepted);
+            return mg_usage(
+                m,
+                "--bypass None means no exceptions and cannot be combined with %s; give None alone, or %s",
+                seen[k ? 0 : 1], accepted);
         size_t used = strlen(out);
         snprintf(out + used, cap - used, "%s%s", k ? ", " : "", seen[k]);
     }
@@ -426,17 +409,18 @@ int acl_update(acl_ctx *c, const cli_args *a)
         return mg_usage(m, "--default-action takes Allow or Deny, not '%s'",
                         def);
     if (pna && !mg_choice(pna, access_values, 3, &canon_pna))
-        return mg_usage(m,
-                        "--public-network-access takes Enabled, "
-                        "Disabled or SecuredByPerimeter, not '%s'",
-                        pna);
+        return mg_usage(
+            m,
+            "--public-network-access takes Enabled, Disabled or SecuredByPerimeter, not '%s'",
+            pna);
     if (cli_has(a, "bypass") &&
         storage_bypass_value(m, a, c->kind == ACL_VAULT, bypass,
                              sizeof bypass) != MG_OK)
         return MG_USAGE;
     if (!def && !pna && !bypass[0])
-        return mg_usage(m, "nothing to update: give --default-action, "
-                           "--bypass or --public-network-access");
+        return mg_usage(
+            m,
+            "nothing to update: give --default-action, --bypass or --public-network-access");
     char json[160];
     int rc = MG_OK;
     if (def) {
@@ -564,10 +548,9 @@ int acl_new_subnet(acl_ctx *c, const cli_args *a, size_t limit, char *id,
         }
     }
     if (moat_node_count(list) + 1 > limit)
-        return mg_refuse(&c->m,
-                         "%s has %zu virtual network rules, the most Azure "
-                         "allows",
-                         c->target.name, limit);
+        return mg_refuse(
+            &c->m, "%s has %zu virtual network rules, the most Azure allows",
+            c->target.name, limit);
     acl_check_endpoint(c, id);
     return MG_OK;
 }

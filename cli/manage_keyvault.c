@@ -42,11 +42,10 @@ static int list(const cli_args *a)
     if (rc == MG_OK && c.acls)
         rc = mg_print(&c.m, c.acls, NULL);
     else if (rc == MG_OK)
-        fprintf(stderr,
-                "moat: note: %s has no networkAcls: Azure's "
-                "defaults apply (bypass AzureServices, default "
-                "action Allow, no rules)\n",
-                c.target.name);
+        fprintf(
+            stderr,
+            "moat: note: %s has no networkAcls: Azure's defaults apply (bypass AzureServices, default action Allow, no rules)\n",
+            c.target.name);
     mg_close(&c.m);
     return rc;
 }
@@ -73,10 +72,10 @@ static int parse_ips(acl_ctx *c, const cli_args *a, vault_ip *out, size_t *n)
                  v->r.bare ? "/32" : "");
         for (size_t k = 0; k + 1 < *n; k++) {
             if (moat_range_overlaps(&out[k].r, &v->r))
-                return mg_usage(&c->m,
-                                "--ip-address %s and %s overlap; give "
-                                "each range once",
-                                out[k].given, v->given);
+                return mg_usage(
+                    &c->m,
+                    "--ip-address %s and %s overlap; give each range once",
+                    out[k].given, v->given);
         }
     }
     return MG_OK;
@@ -93,10 +92,10 @@ static int add_ips(acl_ctx *c, const cli_args *a)
     for (size_t i = 0; rc == MG_OK && i < n; i++) {
         const char *clash = acl_overlapping(list, &ips[i].r, NULL, 0);
         if (clash) {
-            mg_warn(&c->m,
-                    "%s overlaps with %s, which exists already; not "
-                    "adding duplicates",
-                    ips[i].given, clash);
+            mg_warn(
+                &c->m,
+                "%s overlaps with %s, which exists already; not adding duplicates",
+                ips[i].given, clash);
             continue;
         }
         mg_buf b = {0};
@@ -108,10 +107,9 @@ static int add_ips(acl_ctx *c, const cli_args *a)
         items[k++] = b.s;
     }
     if (rc == MG_OK && moat_node_count(list) + k > VAULT_MAX_IP)
-        rc = mg_refuse(&c->m,
-                       "%s would hold %zu IP rules; Key Vault allows "
-                       "at most %d",
-                       c->target.name, moat_node_count(list) + k, VAULT_MAX_IP);
+        rc = mg_refuse(
+            &c->m, "%s would hold %zu IP rules; Key Vault allows at most %d",
+            c->target.name, moat_node_count(list) + k, VAULT_MAX_IP);
     if (rc == MG_OK)
         rc = acl_append(c, "ipRules", items, k);
     for (size_t i = 0; i < k; i++)

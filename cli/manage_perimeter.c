@@ -182,11 +182,11 @@ static void new_guid(char out[37])
     }
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
-             "%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-             r[11], r[12], r[13], r[14], r[15]);
+    snprintf(
+        out, 37,
+        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+        r[11], r[12], r[13], r[14], r[15]);
 }
 
 /*--------------------------------------------------------------------------
@@ -264,30 +264,31 @@ static int perimeter_create(const cli_args *a)
     if (loc == NULL && f.location[0])
         loc = f.location;
     if (rc == MG_OK && sub == NULL)
-        rc = mg_usage(&m,
-                      "give --subscription: no resource in %s names the "
-                      "subscription of resource group %s",
-                      m.file.path, group);
+        rc = mg_usage(
+            &m,
+            "give --subscription: no resource in %s names the subscription of resource group %s",
+            m.file.path, group);
     if (rc == MG_OK && loc == NULL)
-        rc = mg_usage(&m,
-                      "give --location: no resource of resource group %s "
-                      "in %s has one",
-                      group, m.file.path);
+        rc = mg_usage(
+            &m,
+            "give --location: no resource of resource group %s in %s has one",
+            group, m.file.path);
     if (rc == MG_OK) {
         char guid[37];
         new_guid(guid);
         mg_buf b = {0};
-        mg_buf_printf(&b,
-                      "{\"id\": \"/subscriptions/%s/resourceGroups/%s/"
-                      "providers/" TYPE_NSP "/%s\", \"name\": ",
-                      sub, group, name);
+        mg_buf_printf(
+            &b,
+            "{\"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_NSP
+            "/%s\", \"name\": ",
+            sub, group, name);
         mg_buf_json_str(&b, name);
         mg_buf_printf(&b, ", \"type\": \"" TYPE_NSP "\", \"location\": ");
         mg_buf_json_str(&b, loc);
-        mg_buf_printf(&b,
-                      ", \"properties\": {\"perimeterGuid\": \"%s\", "
-                      "\"provisioningState\": \"Succeeded\"}}",
-                      guid);
+        mg_buf_printf(
+            &b,
+            ", \"properties\": {\"perimeterGuid\": \"%s\", \"provisioningState\": \"Succeeded\"}}",
+            guid);
         rc = b.failed ? MG_NOT_WRITTEN : mg_append_resource(&m, b.s);
         mg_buf_free(&b);
     }
@@ -365,9 +366,10 @@ static int profile_create(const cli_args *a)
         mg_buf_json_str(&b, id);
         mg_buf_printf(&b, ", \"name\": ");
         mg_buf_json_str(&b, name);
-        mg_buf_printf(&b, ", \"type\": \"" TYPE_PROFILE "\", \"properties\": "
-                          "{\"accessRulesVersion\": \"0\", "
-                          "\"diagnosticSettingsVersion\": \"0\"}");
+        mg_buf_printf(
+            &b,
+            ", \"type\": \"" TYPE_PROFILE
+            "\", \"properties\": {\"accessRulesVersion\": \"0\", \"diagnosticSettingsVersion\": \"0\"}");
         if (loc) {
             mg_buf_printf(&b, ", \"location\": ");
             mg_buf_json_str(&b, loc);
@@ -416,10 +418,10 @@ static int check_prefixes(manage *m, mg_strings *ws)
     for (size_t i = 0; i < ws->n; i++) {
         moat_range r;
         if (moat_range_parse(ws->s[i], &r) != MOAT_OK)
-            return mg_usage(m,
-                            "--address-prefixes '%s' is not an IPv4 or "
-                            "IPv6 address or CIDR range",
-                            ws->s[i]);
+            return mg_usage(
+                m,
+                "--address-prefixes '%s' is not an IPv4 or IPv6 address or CIDR range",
+                ws->s[i]);
         if (r.host_bits) {
             char net[64];
             moat_range_format(&r, net, sizeof net);
@@ -448,28 +450,24 @@ static int read_rule_args(manage *m, const cli_args *a, rule_args *r)
     size_t in = r->prefixes.n + r->subscriptions.n + r->tags.n;
     size_t out = r->fqdns.n + r->emails.n + r->phones.n;
     if (in + out == 0)
-        return mg_usage(m, "an access rule needs --address-prefixes, "
-                           "--subscriptions or --service-tags (Inbound), or "
-                           "--fqdn, --email-addresses or --phone-numbers "
-                           "(Outbound)");
+        return mg_usage(
+            m,
+            "an access rule needs --address-prefixes, --subscriptions or --service-tags (Inbound), or --fqdn, --email-addresses or --phone-numbers (Outbound)");
     if (inbound && out)
-        return mg_refuse(m, "--fqdn, --email-addresses and --phone-numbers "
-                            "make Outbound rules; an Inbound rule takes "
-                            "--address-prefixes, --subscriptions or "
-                            "--service-tags");
+        return mg_refuse(
+            m,
+            "--fqdn, --email-addresses and --phone-numbers make Outbound rules; an Inbound rule takes --address-prefixes, --subscriptions or --service-tags");
     if (!inbound && in)
-        return mg_refuse(m, "--address-prefixes, --subscriptions and "
-                            "--service-tags make Inbound rules; an Outbound "
-                            "rule takes --fqdn, --email-addresses or "
-                            "--phone-numbers");
+        return mg_refuse(
+            m,
+            "--address-prefixes, --subscriptions and --service-tags make Inbound rules; an Outbound rule takes --fqdn, --email-addresses or --phone-numbers");
     for (size_t i = 0; i < r->subscriptions.n; i++) {
         char id[80];
         if (!subscription_id(r->subscriptions.s[i], id, sizeof id))
-            return mg_usage(m,
-                            "--subscriptions '%s': expected a "
-                            "subscription id (/subscriptions/GUID, or "
-                            "the GUID; az's [0].id=... also works)",
-                            r->subscriptions.s[i]);
+            return mg_usage(
+                m,
+                "--subscriptions '%s': expected a subscription id (/subscriptions/GUID, or the GUID; az's [0].id=... also works)",
+                r->subscriptions.s[i]);
         free(r->subscriptions.s[i]);
         r->subscriptions.s[i] = strdup(id);
         if (r->subscriptions.s[i] == NULL)
@@ -480,10 +478,10 @@ static int read_rule_args(manage *m, const cli_args *a, rule_args *r)
 
 static void rule_properties(mg_buf *b, const rule_args *r)
 {
-    mg_buf_printf(b,
-                  "{\"provisioningState\": \"Succeeded\", \"direction\": "
-                  "\"%s\", \"addressPrefixes\": ",
-                  r->direction);
+    mg_buf_printf(
+        b,
+        "{\"provisioningState\": \"Succeeded\", \"direction\": \"%s\", \"addressPrefixes\": ",
+        r->direction);
     json_list(b, &r->prefixes);
     mg_buf_printf(b, ", \"fullyQualifiedDomainNames\": ");
     json_list(b, &r->fqdns);
@@ -493,8 +491,8 @@ static void rule_properties(mg_buf *b, const rule_args *r)
         mg_buf_json_str(b, r->subscriptions.s[i]);
         mg_buf_printf(b, "}");
     }
-    mg_buf_printf(b, "], \"networkSecurityPerimeters\": [], "
-                     "\"emailAddresses\": ");
+    mg_buf_printf(b,
+                  "], \"networkSecurityPerimeters\": [], \"emailAddresses\": ");
     json_list(b, &r->emails);
     mg_buf_printf(b, ", \"phoneNumbers\": ");
     json_list(b, &r->phones);
@@ -595,10 +593,10 @@ static int rule_create(const cli_args *a)
         size_t have = inbound_elements(&r.c, r.profile_id, old);
         size_t adding = ra.prefixes.n + ra.subscriptions.n + ra.tags.n;
         if (have + adding > PROFILE_MAX_INBOUND)
-            rc = mg_refuse(&r.c.m,
-                           "profile %s would hold %zu inbound rule "
-                           "elements; Azure allows at most %d",
-                           r.profile_name, have + adding, PROFILE_MAX_INBOUND);
+            rc = mg_refuse(
+                &r.c.m,
+                "profile %s would hold %zu inbound rule elements; Azure allows at most %d",
+                r.profile_name, have + adding, PROFILE_MAX_INBOUND);
     }
     mg_buf b = {0};
     if (rc == MG_OK) {
@@ -757,15 +755,14 @@ static int assoc_body(nsp_ctx *c, const cli_args *a, const moat_node *old,
     const char *mode = cli_get(a, "access-mode");
     const char *canon = NULL;
     if (mode && !mg_choice(mode, modes, 3, &canon))
-        return mg_usage(&c->m,
-                        "--access-mode takes Learning, Enforced or "
-                        "Audit, not '%s'",
-                        mode);
+        return mg_usage(
+            &c->m, "--access-mode takes Learning, Enforced or Audit, not '%s'",
+            mode);
     if (canon == NULL)
         canon =
             p && mg_str(p, "accessMode") ? mg_str(p, "accessMode") : modes[0];
-    const char *pv = cli_get(a, "profile"), *rv = cli_get(a, "private-link-"
-                                                             "resource");
+    const char *pv = cli_get(a, "profile"),
+               *rv = cli_get(a, "private-link-resource");
     char *profile = pv ? profile_id_of(c, pv) : NULL;
     char *res = rv ? shorthand_id(rv) : NULL;
     if (!profile && !pv && p)
@@ -780,20 +777,20 @@ static int assoc_body(nsp_ctx *c, const cli_args *a, const moat_node *old,
     int rc = MG_OK;
     if (profile == NULL)
         rc = pv ? MG_NOT_FOUND
-                : mg_usage(&c->m, "give --profile (its id or "
-                                  "name)");
+                : mg_usage(&c->m, "give --profile (its id or name)");
     else if (res == NULL || strncasecmp(res, "/subscriptions/", 15) != 0)
-        rc = mg_usage(&c->m, "give --private-link-resource, the ARM id of the "
-                             "resource to associate");
+        rc = mg_usage(
+            &c->m,
+            "give --private-link-resource, the ARM id of the resource to associate");
     assoc_search s = {res, old ? mg_str(old, "id") : NULL, ""};
     if (rc == MG_OK) {
         find_assoc_doc(c->m.doc, &s);
         mg_each_other_doc(&c->m, find_assoc_doc, &s);
         if (s.found[0])
-            rc = mg_refuse(&c->m,
-                           "%s is associated already (%s): Azure "
-                           "puts a resource in one perimeter at most",
-                           res, s.found);
+            rc = mg_refuse(
+                &c->m,
+                "%s is associated already (%s): Azure puts a resource in one perimeter at most",
+                res, s.found);
     }
     if (rc == MG_OK && p) {
         /* An association there already keeps its other members. */
@@ -812,16 +809,16 @@ static int assoc_body(nsp_ctx *c, const cli_args *a, const moat_node *old,
         mg_buf_json_str(b, id);
         mg_buf_printf(b, ", \"name\": ");
         mg_buf_json_str(b, name);
-        mg_buf_printf(b,
-                      ", \"type\": \"" TYPE_ASSOCIATION "\", \"properties\": "
-                      "{\"privateLinkResource\": {\"id\": ");
+        mg_buf_printf(
+            b, ", \"type\": \"" TYPE_ASSOCIATION
+               "\", \"properties\": {\"privateLinkResource\": {\"id\": ");
         mg_buf_json_str(b, res);
         mg_buf_printf(b, "}, \"profile\": {\"id\": ");
         mg_buf_json_str(b, profile);
-        mg_buf_printf(b,
-                      "}, \"accessMode\": \"%s\", \"provisioningState\": "
-                      "\"Succeeded\"}}",
-                      canon);
+        mg_buf_printf(
+            b,
+            "}, \"accessMode\": \"%s\", \"provisioningState\": \"Succeeded\"}}",
+            canon);
         if (b->failed)
             rc = MG_NOT_WRITTEN;
     }
@@ -845,8 +842,9 @@ static int assoc_write(const cli_args *a, const char *command, int update)
         rc = MG_NOT_FOUND;
     if (rc == MG_OK && update && !cli_has(a, "access-mode") &&
         !cli_has(a, "profile") && !cli_has(a, "private-link-resource"))
-        rc = mg_usage(&c.m, "nothing to update: give --access-mode, --profile "
-                            "or --private-link-resource");
+        rc = mg_usage(
+            &c.m,
+            "nothing to update: give --access-mode, --profile or --private-link-resource");
     mg_buf b = {0};
     if (rc == MG_OK)
         rc = assoc_body(&c, a, old, name, &b);
@@ -980,8 +978,7 @@ const mg_command mg_perimeter_commands[] = {
                "  --service-tags T [T ...]       service tags (Inbound)\n"
                "  --fqdn F [F ...]               domain names (Outbound)\n"
                "  --email-addresses, --phone-numbers   (Outbound)\n"
-               "  Lists also take az's shorthand: \"['a', 'b']\", "
-               "[0].id=...\n",
+               "  Lists also take az's shorthand: \"['a', 'b']\", [0].id=...\n",
      rule_spec, rule_create},
     {"network perimeter profile access-rule delete", "remove an access rule",
      RULE_HELP, rule_spec, rule_delete},

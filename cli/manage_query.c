@@ -134,9 +134,9 @@ static const jp_value *storage_defaults(jp_arena *a, const jp_value *fw)
 {
     const jp_value *extra =
         json(a, "{\"ipv6Rules\": [], \"resourceAccessRules\": []}");
-    const jp_value *base =
-        json(a, "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], "
-                "\"ipRules\": [], \"defaultAction\": \"Allow\"}");
+    const jp_value *base = json(
+        a,
+        "{\"bypass\": \"AzureServices\", \"virtualNetworkRules\": [], \"ipRules\": [], \"defaultAction\": \"Allow\"}");
     const jp_value *all =
         base && extra ? jp_new_object_fallback(a, base, extra) : NULL;
     if (fw == NULL || jp_type_of(fw) == JP_NULL)
@@ -250,8 +250,7 @@ static int print_result(const manage *m, const jp_value *r)
 {
     if (jp_type_of(r) == JP_NULL) { /* az prints nothing for null */
         fprintf(stderr,
-                "moat: note: --query '%s' is null: it is not in the "
-                "resource\n",
+                "moat: note: --query '%s' is null: it is not in the resource\n",
                 m->query);
         return MG_OK;
     }
@@ -281,9 +280,9 @@ int mg_query_print(manage *m, const moat_node *n, const char *type)
     if (r && storage) { /* the same query without the defaults, quietly */
         const jp_value *plain = jp_eval(m->jq, az_view(a, doc, 0), a, &err);
         if (plain == NULL || !jp_equal(plain, r))
-            fprintf(stderr, "moat: note: the file does not say; this is "
-                            "Azure's default for a storage account's "
-                            "firewall (networkRuleSet)\n");
+            fprintf(
+                stderr,
+                "moat: note: the file does not say; this is Azure's default for a storage account's firewall (networkRuleSet)\n");
     }
     if (r)
         rc = print_result(m, r);

@@ -95,10 +95,10 @@ static int add_addresses(acl_ctx *c, const cli_args *a, const char *opt,
             break;
         const char *clash = acl_overlapping(list, &r, texts, n);
         if (clash) {
-            mg_warn(&c->m,
-                    "%s overlaps with %s, which exists already; "
-                    "not adding duplicates",
-                    ip, clash);
+            mg_warn(
+                &c->m,
+                "%s overlaps with %s, which exists already; not adding duplicates",
+                ip, clash);
             continue;
         }
         texts[n++] = (char *)ip;
@@ -110,10 +110,10 @@ static int add_addresses(acl_ctx *c, const cli_args *a, const char *opt,
     }
     size_t have = moat_node_count(list);
     if (rc == MG_OK && have + out->n > STORAGE_MAX_IP)
-        rc = mg_refuse(&c->m,
-                       "%s would hold %zu %s rules; Azure Storage "
-                       "allows at most %d per account",
-                       c->target.name, have + out->n, key, STORAGE_MAX_IP);
+        rc = mg_refuse(
+            &c->m,
+            "%s would hold %zu %s rules; Azure Storage allows at most %d per account",
+            c->target.name, have + out->n, key, STORAGE_MAX_IP);
     return rc;
 }
 
@@ -157,17 +157,17 @@ static int same_rar(const moat_node *e, const char *rid, const char *tid)
 static int check_rar_args(acl_ctx *c, const char *rid, const char *tid)
 {
     if (tid == NULL)
-        return mg_usage(&c->m, "--resource-id needs --tenant-id, the tenant "
-                               "of the resource");
+        return mg_usage(
+            &c->m,
+            "--resource-id needs --tenant-id, the tenant of the resource");
     if (!is_guid(tid))
         return mg_usage(&c->m, "--tenant-id '%s' is not a GUID", tid);
     if (strncasecmp(rid, "/subscriptions/", 15) != 0 ||
         strstr(rid, "/providers/") == NULL)
-        return mg_usage(&c->m,
-                        "--resource-id '%s' is not an ARM resource id "
-                        "(/subscriptions/S/resourceGroups/G/"
-                        "providers/TYPE/NAME; * for any segment)",
-                        rid);
+        return mg_usage(
+            &c->m,
+            "--resource-id '%s' is not an ARM resource id (/subscriptions/S/resourceGroups/G/providers/TYPE/NAME; * for any segment)",
+            rid);
     return MG_OK;
 }
 
@@ -185,10 +185,10 @@ static int add_resource_rule(acl_ctx *c, const cli_args *a, mg_strings *out)
             return MG_OK;
         }
     if (moat_node_count(list) + 1 > STORAGE_MAX_RAR)
-        return mg_refuse(&c->m,
-                         "%s has %d resource access rules, the most "
-                         "Azure Storage allows",
-                         c->target.name, STORAGE_MAX_RAR);
+        return mg_refuse(
+            &c->m,
+            "%s has %d resource access rules, the most Azure Storage allows",
+            c->target.name, STORAGE_MAX_RAR);
     mg_buf b = {0};
     mg_buf_printf(&b, "{\"tenantId\": ");
     mg_buf_json_str(&b, tid);
@@ -202,8 +202,9 @@ static int check_action(manage *m, const cli_args *a)
 {
     const char *act = cli_get(a, "action");
     if (act && strcasecmp(act, "Allow") != 0)
-        return mg_usage(m, "--action takes Allow only (Azure's rules admit; "
-                           "the default action denies)");
+        return mg_usage(
+            m,
+            "--action takes Allow only (Azure's rules admit; the default action denies)");
     return MG_OK;
 }
 
@@ -214,8 +215,9 @@ static int add(const cli_args *a)
     if (!cli_has(a, "ip-address") && !cli_has(a, "ipv6-address") &&
         !cli_has(a, "subnet") && !cli_has(a, "resource-id")) {
         c.m.command = cmd;
-        return mg_usage(&c.m, "nothing to add: give --ip-address, "
-                              "--ipv6-address, --subnet or --resource-id");
+        return mg_usage(
+            &c.m,
+            "nothing to add: give --ip-address, --ipv6-address, --subnet or --resource-id");
     }
     int rc = acl_open(&c, ACL_STORAGE, cmd, a, 1);
     mg_strings ip4 = {.n = 0}, ip6 = {.n = 0}, vnet = {.n = 0}, rar = {.n = 0};
@@ -257,8 +259,9 @@ static int remove_rules(const cli_args *a)
     if (!cli_has(a, "ip-address") && !cli_has(a, "ipv6-address") &&
         !cli_has(a, "subnet") && !cli_has(a, "resource-id")) {
         c.m.command = cmd;
-        return mg_usage(&c.m, "nothing to remove: give --ip-address, "
-                              "--ipv6-address, --subnet or --resource-id");
+        return mg_usage(
+            &c.m,
+            "nothing to remove: give --ip-address, --ipv6-address, --subnet or --resource-id");
     }
     int rc = acl_open(&c, ACL_STORAGE, cmd, a, 0);
     if (rc != MG_OK) {

@@ -446,14 +446,13 @@ static void json_rules(const replay_agg *a, FILE *o, int dead_only)
 
 static void json_fidelity(const replay_agg *a, FILE *o)
 {
-    fprintf(o,
-            "\"fidelity\":{\"azure_denied\":{\"moat_denied\":%llu,"
-            "\"moat_allowed\":%llu},\"azure_allowed\":{\"moat_allowed\":%llu,"
-            "\"moat_denied\":%llu},\"disagreements\":[",
-            (unsigned long long)a->azure_denied_moat_denied,
-            (unsigned long long)a->azure_denied_moat_allowed,
-            (unsigned long long)a->azure_allowed_moat_allowed,
-            (unsigned long long)a->azure_allowed_moat_denied);
+    fprintf(
+        o,
+        "\"fidelity\":{\"azure_denied\":{\"moat_denied\":%llu,\"moat_allowed\":%llu},\"azure_allowed\":{\"moat_allowed\":%llu,\"moat_denied\":%llu},\"disagreements\":[",
+        (unsigned long long)a->azure_denied_moat_denied,
+        (unsigned long long)a->azure_denied_moat_allowed,
+        (unsigned long long)a->azure_allowed_moat_allowed,
+        (unsigned long long)a->azure_allowed_moat_denied);
     size_t n;
     strmap_entry **v = strmap_sorted(&a->disagreements, &n);
     for (size_t i = 0; i < n; i++) {
@@ -477,11 +476,11 @@ static void json_fidelity(const replay_agg *a, FILE *o)
 
 void replay_agg_json(const replay_agg *a, FILE *o)
 {
-    fprintf(o,
-            "{\"moat_replay\":1,\"records\":%llu,\"mapped\":%llu,"
-            "\"unmapped\":%llu,\n\"unmapped_reasons\":",
-            (unsigned long long)a->records, (unsigned long long)a->mapped,
-            (unsigned long long)a->unmapped);
+    fprintf(
+        o,
+        "{\"moat_replay\":1,\"records\":%llu,\"mapped\":%llu,\"unmapped\":%llu,\n\"unmapped_reasons\":",
+        (unsigned long long)a->records, (unsigned long long)a->mapped,
+        (unsigned long long)a->unmapped);
     json_counts(o, &a->unmapped_reasons);
     fputs(",\n\"formats\":", o);
     json_counts(o, &a->formats);
@@ -491,11 +490,10 @@ void replay_agg_json(const replay_agg *a, FILE *o)
         fputs(c ? ",\n " : "\n ", o);
         fputs("{\"name\":", o);
         cli_json_str(o, a->names[c]);
-        fprintf(o,
-                ",\"allow\":%llu,\"deny\":%llu,\"missing\":%llu,"
-                "\"categories\":",
-                (unsigned long long)cf->allow, (unsigned long long)cf->deny,
-                (unsigned long long)cf->missing);
+        fprintf(
+            o, ",\"allow\":%llu,\"deny\":%llu,\"missing\":%llu,\"categories\":",
+            (unsigned long long)cf->allow, (unsigned long long)cf->deny,
+            (unsigned long long)cf->missing);
         json_categories(o, cf->categories);
         fputc('}', o);
     }
@@ -608,17 +606,17 @@ static void text_fidelity(const replay_agg *a, FILE *o, int top)
         fputs("\nfidelity: no record shows Azure's own network outcome\n", o);
         return;
     }
-    fprintf(o,
-            "\nfidelity against Azure (records whose status shows the network "
-            "outcome):\n"
-            "  Azure denied  %llu: moat denies %llu, allows %llu\n"
-            "  Azure allowed %llu: moat allows %llu, denies %llu\n",
-            (unsigned long long)denied,
-            (unsigned long long)a->azure_denied_moat_denied,
-            (unsigned long long)a->azure_denied_moat_allowed,
-            (unsigned long long)allowed,
-            (unsigned long long)a->azure_allowed_moat_allowed,
-            (unsigned long long)a->azure_allowed_moat_denied);
+    fprintf(
+        o,
+        "\nfidelity against Azure (records whose status shows the network outcome):\n"
+        "  Azure denied  %llu: moat denies %llu, allows %llu\n"
+        "  Azure allowed %llu: moat allows %llu, denies %llu\n",
+        (unsigned long long)denied,
+        (unsigned long long)a->azure_denied_moat_denied,
+        (unsigned long long)a->azure_denied_moat_allowed,
+        (unsigned long long)allowed,
+        (unsigned long long)a->azure_allowed_moat_allowed,
+        (unsigned long long)a->azure_allowed_moat_denied);
     size_t n;
     strmap_entry **v = strmap_by_count(&a->disagreements, &n);
     for (size_t i = 0; i < n && (int)i < top * 4; i++) {

@@ -309,11 +309,9 @@ int replay_input_open(replay_input *in, const char *path)
     if (rc < 0)
         return -1;
     if (in->format == MOAT_LOG_UNKNOWN)
-        return fail(in, "not a Storage access log moat reads (expected "
-                        "diagnostic-setting JSON lines (storage or Key "
-                        "Vault), Log Analytics "
-                        "StorageBlobLogs/Table/Queue/File rows as JSON or CSV, "
-                        "or Storage Analytics $logs lines of version 1.0/2.0)");
+        return fail(
+            in,
+            "not a Storage access log moat reads (expected diagnostic-setting JSON lines (storage or Key Vault), Log Analytics StorageBlobLogs/Table/Queue/File rows as JSON or CSV, or Storage Analytics $logs lines of version 1.0/2.0)");
     return 0;
 }
 

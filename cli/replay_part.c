@@ -52,10 +52,9 @@ static int get_count(part *p, const cJSON *v, const char *field, uint64_t *out)
         return refuse(p, "%s: not a number", field);
     double d = v->valuedouble;
     if (!(d >= 0 && d <= MAX_COUNT) || d != (double)(uint64_t)d)
-        return refuse(p,
-                      "%s: %.17g is not a count (a whole number from 0 "
-                      "to 2^53)",
-                      field, d);
+        return refuse(
+            p, "%s: %.17g is not a count (a whole number from 0 to 2^53)",
+            field, d);
     *out = (uint64_t)d;
     return 0;
 }
@@ -252,10 +251,10 @@ static int read_disagreement(part *p, const cJSON *e, int i)
         len += strlen(v[k]) + 1;
     }
     if (!azure_outcome(v[1]))
-        return refuse(p,
-                      "%s.azure: allowed, denied or denied with Azure's "
-                      "code (\"denied ForbiddenByConnection\"), not %.40s",
-                      where, v[1]);
+        return refuse(
+            p,
+            "%s.azure: allowed, denied or denied with Azure's code (\"denied ForbiddenByConnection\"), not %.40s",
+            where, v[1]);
     if (moat_category_from_name(v[2]) == MOAT_CAT_NONE)
         return refuse(p, "%s.moat_category: unknown category %.100s", where,
                       v[2]);
@@ -305,10 +304,11 @@ static int read_part(part *p, const cJSON *root)
     replay_agg *a = &p->agg;
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "moat_replay");
     if (!cJSON_IsNumber(version) || version->valuedouble != 1)
-        return refuse(p, "moat_replay: %s (this moat reads version 1)",
-                      cJSON_IsNumber(version) ? "another version"
-                                              : "missing: not a moat replay "
-                                                "summary (--format json)");
+        return refuse(
+            p, "moat_replay: %s (this moat reads version 1)",
+            cJSON_IsNumber(version)
+                ? "another version"
+                : "missing: not a moat replay summary (--format json)");
     if (read_names(p, root) < 0 ||
         member_count(p, root, "", "records", &a->records) < 0 ||
         member_count(p, root, "", "mapped", &a->mapped) < 0 ||
@@ -514,11 +514,11 @@ static int merge_part(replay_agg *into, part *p)
     for (int c = 0; c < into->n_cfg || c < from->n_cfg; c++) {
         if (c >= into->n_cfg || c >= from->n_cfg ||
             strcmp(into->names[c], p->names[c]) != 0)
-            return refuse(p,
-                          "its configurations differ from the first "
-                          "partial's (configuration %d is %s, expected %s)",
-                          c + 1, c < from->n_cfg ? p->names[c] : "none",
-                          c < into->n_cfg ? into->names[c] : "none");
+            return refuse(
+                p,
+                "its configurations differ from the first partial's (configuration %d is %s, expected %s)",
+                c + 1, c < from->n_cfg ? p->names[c] : "none",
+                c < into->n_cfg ? into->names[c] : "none");
     }
     if (replay_agg_merge(into, from) < 0)
         return refuse(p, "out of memory");
@@ -537,10 +537,10 @@ static int syntax_error(part *p, const char *json, const char *at)
             col++;
         }
     }
-    snprintf(p->err, p->cap,
-             "%s:%u:%u: not JSON: not a moat replay summary (--format json), "
-             "or one cut short",
-             p->path, line, col);
+    snprintf(
+        p->err, p->cap,
+        "%s:%u:%u: not JSON: not a moat replay summary (--format json), or one cut short",
+        p->path, line, col);
     return -1;
 }
 

@@ -203,10 +203,10 @@ static void describe_loss(const guard_entry *run, const estate_files *now,
                           char *msg, size_t cap)
 {
     size_t n = strlen(msg);
-    n += (size_t)snprintf(msg + n, cap - n,
-                          "moat_estate %s lost %zu of the files it loaded in "
-                          "the running configuration:",
-                          run->path, count_missing(&run->files, now));
+    n += (size_t)snprintf(
+        msg + n, cap - n,
+        "moat_estate %s lost %zu of the files it loaded in the running configuration:",
+        run->path, count_missing(&run->files, now));
     for (size_t i = 0; i < run->files.n && n < cap; i++)
         if (!has_file(now, run->files.names[i]))
             n += (size_t)snprintf(msg + n, cap - n, " %s", run->files.names[i]);
@@ -224,11 +224,10 @@ static guard_verdict refuse(guard_entry *run, const estate_files *now, time_t t,
     size_t n = strlen(msg);
     long wait = (long)(run->pending_since + ESTATE_GUARD_CONFIRM_SECONDS - t);
     if (n < cap)
-        snprintf(msg + n, cap - n,
-                 ". The running configuration stays in force. To remove "
-                 "them on purpose, reload again with the same files %ld s "
-                 "or more from now.",
-                 wait > 0 ? wait : 0);
+        snprintf(
+            msg + n, cap - n,
+            ". The running configuration stays in force. To remove them on purpose, reload again with the same files %ld s or more from now.",
+            wait > 0 ? wait : 0);
     return GUARD_REFUSED;
 }
 
@@ -246,9 +245,9 @@ guard_verdict estate_guard_check(estate_guard *g, const char *path,
         if (!run->has_pending || !same_files(&run->pending, now) ||
             t - run->pending_since < ESTATE_GUARD_CONFIRM_SECONDS)
             return refuse(run, now, t, msg, cap);
-        snprintf(msg, cap,
-                 "accepted the removal (a second reload with the "
-                 "same files confirmed it): ");
+        snprintf(
+            msg, cap,
+            "accepted the removal (a second reload with the same files confirmed it): ");
         describe_loss(run, now, msg, cap);
         v = GUARD_REMOVAL_CONFIRMED;
     }

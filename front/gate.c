@@ -259,22 +259,19 @@ size_t gate_denial_body(const gate_verdict *v, const char *request_id,
         return o.len;
     } else if (v->map.vault) {
         *content_type = "application/json; charset=utf-8";
-        n = snprintf(buf, cap,
-                     "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Client "
-                     "address is not authorized and caller is not a trusted "
-                     "service.\\r\\nClient address: %s\\r\\nCaller: %s\\r\\n"
-                     "Vault: %s\",\"innererror\":{\"code\":"
-                     "\"ForbiddenByFirewall\"}}}",
-                     v->source_ip, v->identity ? v->claims.oid : "unknown",
-                     v->map.account);
+        n = snprintf(
+            buf, cap,
+            "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Client address is not authorized and caller is not a trusted service.\\r\\nClient address: %s\\r\\nCaller: %s\\r\\n"
+            "Vault: %s\",\"innererror\":{\"code\":\"ForbiddenByFirewall\"}}}",
+            v->source_ip, v->identity ? v->claims.oid : "unknown",
+            v->map.account);
     } else {
         *content_type = "application/xml";
-        n = snprintf(buf, cap,
-                     "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-                     "<Error><Code>AuthorizationFailure</Code><Message>This "
-                     "request is not authorized to perform this operation.\n"
-                     "RequestId:%s\nTime:%s</Message></Error>",
-                     request_id, time);
+        n = snprintf(
+            buf, cap,
+            "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthorizationFailure</Code><Message>This request is not authorized to perform this operation.\n"
+            "RequestId:%s\nTime:%s</Message></Error>",
+            request_id, time);
     }
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }

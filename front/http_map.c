@@ -126,8 +126,7 @@ static int dot_segment(const char *s, size_t n)
 static const char *segment_problem(const char *s, size_t n, int last)
 {
     if (n == 0 && !last)
-        return "an empty path segment (//), which nginx merges and an "
-               "upstream may not";
+        return "an empty path segment (//), which nginx merges and an upstream may not";
     if (dot_segment(s, n))
         return "a dot segment (. or .., in any encoding) in the path";
     return NULL;
@@ -230,9 +229,9 @@ static int from_host(const http_in *in, http_out *out, char *err, size_t cap)
         end = colon;
     const char *dot = memchr(h, '.', (size_t)(end - h));
     if (dot == NULL || dot == h)
-        return fail(err, cap,
-                    "the host names no account (<account>.blob."
-                    "core.windows.net)");
+        return fail(
+            err, cap,
+            "the host names no account (<account>.blob.core.windows.net)");
     size_t alen = (size_t)(dot - h);
     if (alen > 10 && ieq(dot - 10, 10, "-secondary"))
         alen -= 10;
@@ -242,8 +241,7 @@ static int from_host(const http_in *in, http_out *out, char *err, size_t cap)
     out->account[alen] = '\0';
     if (!valid_name(out->account))
         return fail(err, cap,
-                    "the host's account name is not letters and "
-                    "digits");
+                    "the host's account name is not letters and digits");
     const char *label = dot + 1;
     const char *dot2 = memchr(label, '.', (size_t)(end - label));
     size_t llen = (size_t)((dot2 ? dot2 : end) - label);

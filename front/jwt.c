@@ -222,9 +222,9 @@ jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
     cJSON_Delete(root);
     if (k && k->n == 0) {
         jwt_keys_free(k);
-        fail(err, cap,
-             "no usable key (RSA of 2048 bits or more, or EC P-256, "
-             "with a kid)");
+        fail(
+            err, cap,
+            "no usable key (RSA of 2048 bits or more, or EC P-256, with a kid)");
         return NULL;
     }
     return k;
@@ -412,9 +412,9 @@ static int check_claims(const cJSON *body, const jwt_policy *pol,
         copy_claim(body, "appid", out->appid, sizeof out->appid) < 0 ||
         copy_claim(body, "xms_mirid", out->xms_mirid, sizeof out->xms_mirid) <
             0)
-        return fail(err, cap,
-                    "token claim iss, tid, oid, appid or xms_mirid is not a "
-                    "string moat can hold");
+        return fail(
+            err, cap,
+            "token claim iss, tid, oid, appid or xms_mirid is not a string moat can hold");
     if (pol->issuer && strcmp(out->iss, pol->issuer) != 0)
         return fail(err, cap, "token from another issuer");
     if (!audience_ok(cJSON_GetObjectItemCaseSensitive(body, "aud"),
@@ -486,9 +486,9 @@ int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
                 verify_sig(k, token, (size_t)(d2 - token), sig, (size_t)siglen);
     }
     if (!verified)
-        return fail(err, cap,
-                    "token signature does not verify with the key "
-                    "its kid names");
+        return fail(
+            err, cap,
+            "token signature does not verify with the key its kid names");
     const char *why;
     cJSON *body =
         decode_object(d1 + 1, (size_t)(d2 - d1 - 1), MAX_CLAIMS, &why);
@@ -606,17 +606,15 @@ char *jwt_signer_jwks(const jwt_signer *s)
         size_t cap = strlen(a) + strlen(b) + 256;
         out = malloc(cap);
         if (out && s->ec)
-            snprintf(out, cap,
-                     "{\"keys\": [{\"kty\": \"EC\", \"use\": \"sig\", \"alg\": "
-                     "\"ES256\", \"kid\": \"%s\", \"crv\": \"P-256\", "
-                     "\"x\": \"%s\", \"y\": \"%s\"}]}\n",
-                     s->kid, a, b);
+            snprintf(
+                out, cap,
+                "{\"keys\": [{\"kty\": \"EC\", \"use\": \"sig\", \"alg\": \"ES256\", \"kid\": \"%s\", \"crv\": \"P-256\", \"x\": \"%s\", \"y\": \"%s\"}]}\n",
+                s->kid, a, b);
         else if (out)
-            snprintf(out, cap,
-                     "{\"keys\": [{\"kty\": \"RSA\", \"use\": \"sig\", "
-                     "\"alg\": \"RS256\", \"kid\": \"%s\", \"n\": \"%s\", "
-                     "\"e\": \"%s\"}]}\n",
-                     s->kid, a, b);
+            snprintf(
+                out, cap,
+                "{\"keys\": [{\"kty\": \"RSA\", \"use\": \"sig\", \"alg\": \"RS256\", \"kid\": \"%s\", \"n\": \"%s\", \"e\": \"%s\"}]}\n",
+                s->kid, a, b);
     }
     free(a);
     free(b);

@@ -120,17 +120,17 @@ static int load_subnets(topology *t, const cJSON *list, char *err, size_t cap)
         const char *subnet = str(e, "subnet");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "addresses");
         if (subnet == NULL || !cJSON_IsArray(a))
-            return fail(err, cap,
-                        "subnets[%zu]: expected {\"addresses\": [...], "
-                        "\"subnet\": \"<subnet id>\"}",
-                        i);
+            return fail(
+                err, cap,
+                "subnets[%zu]: expected {\"addresses\": [...], \"subnet\": \"<subnet id>\"}",
+                i);
         for (const cJSON *x = a->child; x; x = x->next) {
             range *r = &t->ranges[t->n_ranges];
             if (!cJSON_IsString(x) || parse_cidr(x->valuestring, r) < 0)
-                return fail(err, cap,
-                            "subnets[%zu].addresses: \"%s\" is not an "
-                            "address range",
-                            i, cJSON_IsString(x) ? x->valuestring : "?");
+                return fail(
+                    err, cap,
+                    "subnets[%zu].addresses: \"%s\" is not an address range", i,
+                    cJSON_IsString(x) ? x->valuestring : "?");
             r->subnet = strdup(subnet);
             t->n_ranges++;
         }
@@ -148,10 +148,10 @@ static int load_listeners(topology *t, const cJSON *list, char *err, size_t cap)
         const char *listen = str(e, "listen"), *pe = str(e, "private_endpoint");
         listener *l = &t->listeners[t->n_listeners];
         if (listen == NULL || pe == NULL || parse_listen(listen, l) < 0)
-            return fail(err, cap,
-                        "private_endpoints[%zu]: expected {\"listen\": "
-                        "\"ip:port\", \"private_endpoint\": \"<id>\"}",
-                        i);
+            return fail(
+                err, cap,
+                "private_endpoints[%zu]: expected {\"listen\": \"ip:port\", \"private_endpoint\": \"<id>\"}",
+                i);
         l->pe = strdup(pe);
         t->n_listeners++;
     }

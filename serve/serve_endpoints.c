@@ -375,8 +375,7 @@ static void check(srv_worker *w, const srv_request *rq, srv_response *rs)
         body(w, rs, "\n");
     } else {
         error_json(w, rs, 400,
-                   "expected a request object or an array of "
-                   "request objects");
+                   "expected a request object or an array of request objects");
     }
     moat_doc_free(doc);
 }
@@ -406,14 +405,13 @@ static void health(srv_worker *w, srv_response *rs)
     moat_estate_stats st;
     moat_estate_stats_get(w->snap->estate, &st);
     char text[1024];
-    snprintf(text, sizeof text,
-             "{\"status\":\"ok\",\"revision\":%llu,\"loaded_at\":%lld,"
-             "\"resources\":%zu,\"reloads\":%llu,\"reload_errors\":%llu,"
-             "\"last_reload_error\":",
-             (unsigned long long)atomic_load(&s->revision), (long long)loaded,
-             st.storage_accounts + st.key_vaults,
-             (unsigned long long)atomic_load(&s->reloads),
-             (unsigned long long)atomic_load(&s->reload_errors));
+    snprintf(
+        text, sizeof text,
+        "{\"status\":\"ok\",\"revision\":%llu,\"loaded_at\":%lld,\"resources\":%zu,\"reloads\":%llu,\"reload_errors\":%llu,\"last_reload_error\":",
+        (unsigned long long)atomic_load(&s->revision), (long long)loaded,
+        st.storage_accounts + st.key_vaults,
+        (unsigned long long)atomic_load(&s->reloads),
+        (unsigned long long)atomic_load(&s->reload_errors));
     rs->status = 200;
     rs->content_type = "application/json";
     body(w, rs, text);
@@ -470,9 +468,9 @@ static void dispatch(srv_worker *w, const srv_request *rq, srv_response *rs)
         srv_metrics_render(w, rs);
         break;
     default:
-        error_json(w, rs, 404,
-                   "no such endpoint: POST /v1/check, /v1/authz/..., GET "
-                   "/healthz, GET /metrics");
+        error_json(
+            w, rs, 404,
+            "no such endpoint: POST /v1/check, /v1/authz/..., GET /healthz, GET /metrics");
     }
 }
 

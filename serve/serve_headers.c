@@ -83,26 +83,21 @@ const char *srv_head_problem(const srv_request *rq)
     size_t lengths = lines(rq, "content-length");
     size_t codings = lines(rq, "transfer-encoding");
     if (lengths > 1)
-        return "more than one Content-Length line: the body's length is "
-               "ambiguous (RFC 9112 section 6.3)";
+        return "more than one Content-Length line: the body's length is ambiguous (RFC 9112 section 6.3)";
     if (lengths && codings)
-        return "both Content-Length and Transfer-Encoding: the body's "
-               "length is ambiguous (RFC 9112 section 6.3)";
+        return "both Content-Length and Transfer-Encoding: the body's length is ambiguous (RFC 9112 section 6.3)";
     if (codings > 1)
-        return "more than one Transfer-Encoding line (RFC 9112 section "
-               "6.1)";
+        return "more than one Transfer-Encoding line (RFC 9112 section 6.1)";
     for (size_t i = 0; i < rq->n_headers; i++)
         if (rq->headers[i].name_len == 0)
-            return "a header line folded onto the previous one (obs-fold, "
-                   "RFC 9112 section 5.2)";
+            return "a header line folded onto the previous one (obs-fold, RFC 9112 section 5.2)";
     size_t hosts;
     const srv_header *host = srv_header_find(rq, "host", &hosts);
     const srv_header *authority = srv_header_find(rq, ":authority", NULL);
     if (hosts > 1)
         return "more than one Host line (RFC 9112 section 3.2)";
     if (host && authority && !same_host(host, authority))
-        return ":authority and Host name different hosts (RFC 9113 "
-               "section 8.3.1)";
+        return ":authority and Host name different hosts (RFC 9113 section 8.3.1)";
     return NULL;
 }
 
@@ -290,12 +285,10 @@ static const char *source(const srv_request *rq, const srv_settings *st,
         n = h->value_len;
     } else if (trusted(rq, st->trusted, SRV_TRUST_FORWARDED_FOR)) {
         if (forwarded_entry(rq, st->forwarded_hops, &s, &n) != 0)
-            return "X-Forwarded-For has fewer entries than --forwarded-hops: "
-                   "the client's address is not known";
+            return "X-Forwarded-For has fewer entries than --forwarded-hops: the client's address is not known";
     } else if (st->trusted & (SRV_TRUST_REAL_IP | SRV_TRUST_FORWARDED_FOR)) {
         /* The proxy always sets it: without it, the peer is the proxy. */
-        return "no X-Real-IP or X-Forwarded-For, which the proxy in front "
-               "was said to set (--trust-header)";
+        return "no X-Real-IP or X-Forwarded-For, which the proxy in front was said to set (--trust-header)";
     } else {
         if (peer_address(rq->peer, o) == 0)
             o->have_source = 1;
@@ -306,8 +299,7 @@ static const char *source(const srv_request *rq, const srv_settings *st,
     if (parse_address(s, n, o->ip, sizeof o->ip, &o->source, 0) == 0)
         o->have_source = 1;
     else
-        o->deny = "no client address (x-real-ip or x-forwarded-for names "
-                  "none)";
+        o->deny = "no client address (x-real-ip or x-forwarded-for names none)";
     return NULL;
 }
 

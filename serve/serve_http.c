@@ -210,10 +210,10 @@ static int open_listener(const char *listen_at, char *err, size_t cap)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
         if (errno == EADDRINUSE)
-            snprintf(err, cap,
-                     "cannot listen on %s: the port is in use (another "
-                     "process listens on it)",
-                     shown);
+            snprintf(
+                err, cap,
+                "cannot listen on %s: the port is in use (another process listens on it)",
+                shown);
         else
             snprintf(err, cap, "cannot listen on %s: %s", shown,
                      strerror(errno));

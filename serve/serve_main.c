@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat serve --estate PATH [--estate PATH ...] [--listen "
-    "HOST:PORT]\n"
+    "usage: moat serve --estate PATH [--estate PATH ...] [--listen HOST:PORT]\n"
     "                  [--topology FILE] [--jwks FILE] [--decision-log FILE]\n"
     "                  [--config FILE] [options]\n"
     "\n"
@@ -97,9 +96,8 @@ static long number(const char *name, const char *v, long min, long max)
     long n = strtol(v, &end, 10);
     if (errno || *end || end == v || n < min || n > max) {
         cli_usage_error("serve",
-                        "--%s takes a number from %ld to %ld, not "
-                        "'%s'",
-                        name, min, max, v);
+                        "--%s takes a number from %ld to %ld, not '%s'", name,
+                        min, max, v);
         return -1;
     }
     return n;
@@ -181,10 +179,9 @@ static int apply(srv_settings *st, const char *name, const char *value)
         st->estates[st->n_estates++] = value;
     } else if (strcmp(name, "account-from") == 0) {
         if (strcmp(value, "host") != 0 && strcmp(value, "path") != 0)
-            return cli_usage_error("serve",
-                                   "--account-from takes host or "
-                                   "path, not '%s'",
-                                   value),
+            return cli_usage_error(
+                       "serve", "--account-from takes host or path, not '%s'",
+                       value),
                    -1;
         st->account_from =
             value[0] == 'h' ? ACCOUNT_FROM_HOST : ACCOUNT_FROM_PATH;
@@ -195,13 +192,10 @@ static int apply(srv_settings *st, const char *name, const char *value)
     } else if (strcmp(name, "trust-header") == 0) {
         unsigned bit = srv_trust_bit(value);
         if (bit == 0)
-            return cli_usage_error("serve",
-                                   "--trust-header %s: moat reads no such "
-                                   "header; it trusts X-Real-IP, "
-                                   "X-Forwarded-For, X-Moat-Local-Address, "
-                                   "X-Original-URI, X-Original-Method, "
-                                   "X-Original-Host, X-Forwarded-Host",
-                                   value),
+            return cli_usage_error(
+                       "serve",
+                       "--trust-header %s: moat reads no such header; it trusts X-Real-IP, X-Forwarded-For, X-Moat-Local-Address, X-Original-URI, X-Original-Method, X-Original-Host, X-Forwarded-Host",
+                       value),
                    -1;
         st->trusted |= bit;
     } else {
@@ -295,8 +289,7 @@ static void supervise(srv_state *s, const sigset_t *signals)
             ms ? sigtimedwait(signals, NULL, &ts) : sigwaitinfo(signals, NULL);
         if (sig == SIGTERM || sig == SIGINT) {
             fprintf(stderr,
-                    "moat serve: %s: finishing the requests in "
-                    "flight\n",
+                    "moat serve: %s: finishing the requests in flight\n",
                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
             return;
         }
@@ -342,11 +335,11 @@ static int serve(const srv_settings *st)
     if (http) {
         moat_estate_stats es;
         moat_estate_stats_get(workers[0].snap->estate, &es);
-        fprintf(stderr,
-                "moat serve: listening on %s (%d worker%s); estate revision "
-                "1: %zu storage accounts, %zu key vaults\n",
-                st->listen, n, n == 1 ? "" : "s", es.storage_accounts,
-                es.key_vaults);
+        fprintf(
+            stderr,
+            "moat serve: listening on %s (%d worker%s); estate revision 1: %zu storage accounts, %zu key vaults\n",
+            st->listen, n, n == 1 ? "" : "s", es.storage_accounts,
+            es.key_vaults);
         supervise(&state, &signals);
         atomic_store(&stop, 1);
         srv_http_stop(http);

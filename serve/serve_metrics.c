@@ -152,9 +152,10 @@ static void label(char *out, size_t cap, const char *s, size_t n)
 
 static void render_decisions(writer *o, totals *t)
 {
-    emit(o, "# HELP moat_decisions_total Decisions made, by resource, "
-            "decision and category.\n"
-            "# TYPE moat_decisions_total counter\n");
+    emit(
+        o,
+        "# HELP moat_decisions_total Decisions made, by resource, decision and category.\n"
+        "# TYPE moat_decisions_total counter\n");
     size_t n;
     strmap_entry **sorted = strmap_sorted(&t->decisions, &n);
     for (size_t i = 0; sorted && i < n; i++) {
@@ -167,20 +168,21 @@ static void render_decisions(writer *o, totals *t)
         char res[1024], cat[128];
         label(res, sizeof res, k, (size_t)(s1 - k));
         label(cat, sizeof cat, s2 + 1, (size_t)(end - s2 - 1));
-        emit(o,
-             "moat_decisions_total{resource=\"%s\",decision=\"%.*s\","
-             "category=\"%s\"} %llu\n",
-             res, (int)(s2 - s1 - 1), s1 + 1, cat,
-             (unsigned long long)sorted[i]->count);
+        emit(
+            o,
+            "moat_decisions_total{resource=\"%s\",decision=\"%.*s\",category=\"%s\"} %llu\n",
+            res, (int)(s2 - s1 - 1), s1 + 1, cat,
+            (unsigned long long)sorted[i]->count);
     }
     free(sorted);
 }
 
 static void render_http(writer *o, totals *t)
 {
-    emit(o, "# HELP moat_http_requests_total Requests answered, by endpoint "
-            "and status.\n"
-            "# TYPE moat_http_requests_total counter\n");
+    emit(
+        o,
+        "# HELP moat_http_requests_total Requests answered, by endpoint and status.\n"
+        "# TYPE moat_http_requests_total counter\n");
     for (int ep = 0; ep < SRV_N_EP; ep++) {
         for (size_t c = 0; c <= N_CODES; c++) {
             if (t->responses[ep][c] == 0)
@@ -189,32 +191,32 @@ static void render_http(writer *o, totals *t)
             if (c < N_CODES)
                 snprintf(code, sizeof code, "%d", codes[c]);
             emit(o,
-                 "moat_http_requests_total{endpoint=\"%s\",code=\"%s\"} "
-                 "%llu\n",
+                 "moat_http_requests_total{endpoint=\"%s\",code=\"%s\"} %llu\n",
                  endpoint_names[ep], code,
                  (unsigned long long)t->responses[ep][c]);
         }
     }
-    emit(o, "# HELP moat_request_duration_seconds Time to answer a request, "
-            "by endpoint.\n"
-            "# TYPE moat_request_duration_seconds histogram\n");
+    emit(
+        o,
+        "# HELP moat_request_duration_seconds Time to answer a request, by endpoint.\n"
+        "# TYPE moat_request_duration_seconds histogram\n");
     for (int ep = 0; ep < SRV_N_EP; ep++) {
         if (t->count[ep] == 0)
             continue;
         for (size_t b = 0; b < N_BUCKETS; b++)
-            emit(o,
-                 "moat_request_duration_seconds_bucket{endpoint=\"%s\","
-                 "le=\"%g\"} %llu\n",
-                 endpoint_names[ep], bucket_le[b],
-                 (unsigned long long)t->buckets[ep][b]);
-        emit(o,
-             "moat_request_duration_seconds_bucket{endpoint=\"%s\","
-             "le=\"+Inf\"} %llu\n"
-             "moat_request_duration_seconds_sum{endpoint=\"%s\"} %.9f\n"
-             "moat_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
-             endpoint_names[ep], (unsigned long long)t->count[ep],
-             endpoint_names[ep], t->sum[ep], endpoint_names[ep],
-             (unsigned long long)t->count[ep]);
+            emit(
+                o,
+                "moat_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                endpoint_names[ep], bucket_le[b],
+                (unsigned long long)t->buckets[ep][b]);
+        emit(
+            o,
+            "moat_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
+            "moat_request_duration_seconds_sum{endpoint=\"%s\"} %.9f\n"
+            "moat_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+            endpoint_names[ep], (unsigned long long)t->count[ep],
+            endpoint_names[ep], t->sum[ep], endpoint_names[ep],
+            (unsigned long long)t->count[ep]);
     }
 }
 
@@ -225,38 +227,35 @@ static void render_state(writer *o, srv_state *s)
     int failing = s->last_error[0] != '\0';
     int pending = s->pending[0] != '\0';
     pthread_mutex_unlock(&s->lock);
-    emit(o,
-         "# HELP moat_estate_revision The estate in force: 1 at start, one "
-         "more per reload.\n"
-         "# TYPE moat_estate_revision gauge\n"
-         "moat_estate_revision %llu\n"
-         "# HELP moat_estate_loaded_timestamp_seconds When the estate in "
-         "force was loaded.\n"
-         "# TYPE moat_estate_loaded_timestamp_seconds gauge\n"
-         "moat_estate_loaded_timestamp_seconds %lld\n"
-         "# HELP moat_estate_reloads_total Reloads that put a new estate in "
-         "force.\n"
-         "# TYPE moat_estate_reloads_total counter\n"
-         "moat_estate_reloads_total %llu\n"
-         "# HELP moat_estate_reload_errors_total Reloads refused (the "
-         "previous estate stayed in force).\n"
-         "# TYPE moat_estate_reload_errors_total counter\n"
-         "moat_estate_reload_errors_total %llu\n"
-         "# HELP moat_estate_reload_failing 1 when the last reload failed.\n"
-         "# TYPE moat_estate_reload_failing gauge\n"
-         "moat_estate_reload_failing %d\n"
-         "# HELP moat_estate_reload_pending 1 while a change on disk is not "
-         "in force (settling, or waiting for SIGHUP).\n"
-         "# TYPE moat_estate_reload_pending gauge\n"
-         "moat_estate_reload_pending %d\n"
-         "# HELP moat_estate_files_vanished Files of the estate in force "
-         "that are gone; kept in force until SIGHUP.\n"
-         "# TYPE moat_estate_files_vanished gauge\n"
-         "moat_estate_files_vanished %u\n",
-         (unsigned long long)atomic_load(&s->revision), (long long)loaded,
-         (unsigned long long)atomic_load(&s->reloads),
-         (unsigned long long)atomic_load(&s->reload_errors), failing,
-         pending, atomic_load(&s->vanished));
+    emit(
+        o,
+        "# HELP moat_estate_revision The estate in force: 1 at start, one more per reload.\n"
+        "# TYPE moat_estate_revision gauge\n"
+        "moat_estate_revision %llu\n"
+        "# HELP moat_estate_loaded_timestamp_seconds When the estate in force was loaded.\n"
+        "# TYPE moat_estate_loaded_timestamp_seconds gauge\n"
+        "moat_estate_loaded_timestamp_seconds %lld\n"
+        "# HELP moat_estate_reloads_total Reloads that put a new estate in force.\n"
+        "# TYPE moat_estate_reloads_total counter\n"
+        "moat_estate_reloads_total %llu\n"
+        "# HELP moat_estate_reload_errors_total Reloads refused (the previous estate stayed in force).\n"
+        "# TYPE moat_estate_reload_errors_total counter\n"
+        "moat_estate_reload_errors_total %llu\n"
+        "# HELP moat_estate_reload_failing 1 when the last reload failed.\n"
+        "# TYPE moat_estate_reload_failing gauge\n"
+        "moat_estate_reload_failing %d\n"
+        "# HELP moat_estate_reload_pending 1 while a change on disk is not "
+        "in force (settling, or waiting for SIGHUP).\n"
+        "# TYPE moat_estate_reload_pending gauge\n"
+        "moat_estate_reload_pending %d\n"
+        "# HELP moat_estate_files_vanished Files of the estate in force "
+        "that are gone; kept in force until SIGHUP.\n"
+        "# TYPE moat_estate_files_vanished gauge\n"
+        "moat_estate_files_vanished %u\n",
+        (unsigned long long)atomic_load(&s->revision), (long long)loaded,
+        (unsigned long long)atomic_load(&s->reloads),
+        (unsigned long long)atomic_load(&s->reload_errors), failing, pending,
+        atomic_load(&s->vanished));
 }
 
 void srv_metrics_render(srv_worker *w, srv_response *rs)

@@ -219,10 +219,10 @@ static int load_failed(srv_state *s, const char *err)
     uint64_t keep = s->current->revision;
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add(&s->reload_errors, 1);
-    fprintf(stderr,
-            "moat serve: the new estate does not load; revision %llu stays "
-            "in force: %s\n",
-            (unsigned long long)keep, err);
+    fprintf(
+        stderr,
+        "moat serve: the new estate does not load; revision %llu stays in force: %s\n",
+        (unsigned long long)keep, err);
     return -1;
 }
 
@@ -288,8 +288,9 @@ int srv_state_reload(srv_state *s)
         files = after;
     }
     srv_files_free(&files);
-    return load_failed(s, "the files kept changing while they were read; "
-                          "send SIGHUP again once they are still");
+    return load_failed(
+        s,
+        "the files kept changing while they were read; send SIGHUP again once they are still");
 }
 
 /* A file of the estate in force is gone from what the polls see: keep
@@ -299,10 +300,10 @@ static void report_vanished(srv_state *s, const char *path, size_t count)
     char text[512], more[48] = "";
     if (count > 1)
         snprintf(more, sizeof more, " and %zu more files", count - 1);
-    snprintf(text, sizeof text,
-             "%s%s vanished from the estate; revision %llu stays in force "
-             "until SIGHUP (a poll never lets go of a file)",
-             path, more, (unsigned long long)atomic_load(&s->revision));
+    snprintf(
+        text, sizeof text,
+        "%s%s vanished from the estate; revision %llu stays in force until SIGHUP (a poll never lets go of a file)",
+        path, more, (unsigned long long)atomic_load(&s->revision));
     set_pending(s, text, (unsigned)count);
     fprintf(stderr, "moat serve: %s\n", text);
 }
@@ -313,10 +314,10 @@ static void seen_change(srv_state *s, srv_files *now)
 {
     if (s->seen.v == NULL) {
         char text[160];
-        snprintf(text, sizeof text,
-                 "the estate's files changed; loading them once they have "
-                 "been still for %u s (--settle)",
-                 s->settings->settle_ms / 1000);
+        snprintf(
+            text, sizeof text,
+            "the estate's files changed; loading them once they have been still for %u s (--settle)",
+            s->settings->settle_ms / 1000);
         set_pending(s, text, 0);
         fprintf(stderr, "moat serve: %s\n", text);
     }
@@ -335,8 +336,9 @@ int srv_state_poll(srv_state *s)
         srv_files_free(&now);
         if (s->seen.v) {
             set_pending(s, "", 0);
-            fprintf(stderr, "moat serve: the estate's files are back as "
-                            "they were loaded; nothing to reload\n");
+            fprintf(
+                stderr,
+                "moat serve: the estate's files are back as they were loaded; nothing to reload\n");
         }
         forget_seen(s);
         return 0;

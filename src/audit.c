@@ -48,151 +48,95 @@ enum {
     R_COUNT
 };
 
-static const moat_audit_rule rules[R_COUNT] = {
-    {"MOAT001", "internet-reachable",
-     "Reachable from every address on the internet",
-     "The public path admits any source address: publicNetworkAccess is "
-     "Enabled and the firewall's default action is Allow (Azure's default "
-     "when networkAcls is absent), or an IP rule covers the whole address "
-     "space. Anyone with a credential the resource accepts (an account key "
-     "or a SAS on a storage account, an Entra token on both) can reach the "
-     "data plane from anywhere.",
-     MOAT_LEVEL_CRITICAL},
-    {"MOAT002", "wide-ip-range",
-     "An IP rule or perimeter prefix admits a very wide range",
-     "Rules are counted by the addresses they admit, not by their number: "
-     "one rule such as 20.0.0.0/8 admits sixteen million addresses, "
-     "including other tenants' cloud resources.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT003", "log-metrics-exception",
-     "Logging or Metrics exception admits reads of logs or metrics from "
-     "anywhere",
-     "bypass Logging admits reads of the $logs container, bypass Metrics "
-     "reads of the $Metrics tables, from any network, past the firewall "
-     "and past publicNetworkAccess Disabled.",
-     MOAT_LEVEL_LOW},
-    {"MOAT004", "wildcard-instance-rule",
-     "A resource instance rule admits every instance of a type in a "
-     "tenant, subscription or resource group",
-     "resourceAccessRules with '*' segments admit every resource of that "
-     "type in the scope: any workspace or factory someone creates there "
-     "later reaches the account.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT005", "cross-tenant-instance-rule",
-     "A resource instance rule names another tenant and admits nothing",
-     "The rule's tenantId is not the account's tenant. Azure admits only "
-     "resource instances of the account's own tenant (\"Resource instances "
-     "must be from the same tenant as your storage account\"), so the rule "
-     "never matches: the partner it was meant for is refused, and the rule "
-     "reads as access that does not exist.",
-     MOAT_LEVEL_LOW},
-    {"MOAT006", "disabled-with-exceptions",
-     "publicNetworkAccess is Disabled but exceptions still admit traffic",
-     "Disabled turns off IP and virtual network rules only; the "
-     "exceptions stay in force: trusted services, and on a storage account "
-     "also resource instance rules and the Logging and Metrics exceptions "
-     "(Azure Storage network security limitations). The resource is not "
-     "reachable only through private endpoints.",
-     MOAT_LEVEL_LOW},
-    {"MOAT007", "perimeter-lockdown",
-     "SecuredByPerimeter without a perimeter: only private endpoints reach "
-     "it",
-     "publicNetworkAccess SecuredByPerimeter with no perimeter association "
-     "refuses every public and trusted request; only approved private "
-     "endpoints get through.",
-     MOAT_LEVEL_INFO},
-    {"MOAT008", "perimeter-not-enforcing",
-     "The network security perimeter is in Learning or Audit mode",
-     "In Learning mode a request no perimeter rule admits falls back to the "
-     "resource's own firewall; in Audit mode the perimeter only reports. "
-     "The finding lists what switching to Enforced would cut off.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT009", "vnet-rule-without-service-endpoint",
-     "A virtual network rule names a subnet without the service endpoint it "
-     "needs",
-     "Traffic from a subnet reaches the resource through a virtual network "
-     "rule only over a service endpoint (Microsoft.Storage in the region "
-     "or its paired region, "
-     "Microsoft.Storage.Global, Microsoft.KeyVault). Without one it leaves "
-     "on the public path and the rule never matches.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT010", "vnet-rule-not-active",
-     "A virtual network rule is not in state Succeeded",
-     "A rule in state NetworkSourceDeleted (the subnet was deleted), "
-     "Provisioning, Deprovisioning or Failed admits nothing.",
-     MOAT_LEVEL_LOW},
-    {"MOAT011", "invalid-ip-rule", "An IP rule Azure refuses",
-     "Azure Storage IP rules take public IPv4 addresses and ranges of "
-     "prefix 0 to 30: private ranges (10/8, 172.16/12, 192.168/16), /31 and "
-     "/32 are refused; there are at most 400 rules of each kind. Key Vault "
-     "takes public IPv4 ranges of any prefix and refuses the same private "
-     "ranges; at most 1000 rules.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT012", "private-endpoint-not-approved",
-     "A private endpoint connection is not Approved",
-     "Only an Approved private endpoint connection carries traffic; "
-     "Pending, Rejected and Disconnected ones admit nothing.",
-     MOAT_LEVEL_LOW},
-    {"MOAT013", "unknown-value", "A setting the verdict depends on is unknown",
-     "An ARM template expression or a Terraform value known only after "
-     "apply: moat decides it as the most restrictive value and reports the "
-     "controls that rest on it as failing with basis unknown, never "
-     "guessing the value.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT014", "tenant-unknown", "The resource's tenant is unknown",
-     "Trusted services and the cross-tenant check need the tenant: a "
-     "storage account's comes from its subscription (add the subscription "
-     "to the estate), a vault's from properties.tenantId.",
-     MOAT_LEVEL_INFO},
-    {"MOAT018", "storage-service-tag-rule",
-     "A perimeter rule with service tags can never match a storage account",
-     "Azure Storage does not support service tags in network security "
-     "perimeter inbound rules (\"Azure Storage currently doesn't support "
-     "service tags as inbound access rules\", Configure service tag access "
-     "in Network Security Perimeter): the rule admits none of the account's "
-     "callers, whatever their address, and moat decides so (warning "
-     "service-tags-unsupported). Admit storage callers with address "
-     "prefixes or subscriptions; key vaults in the same profile do use the "
-     "rule.",
-     MOAT_LEVEL_LOW},
-    {"CIS-STORAGE-DEFAULT-DENY", "storage-default-deny",
-     "Storage: the public path does not deny by default",
-     "CIS: default network access rule for storage accounts set to deny. "
-     "Judged on effect: defaultAction Deny, publicNetworkAccess Disabled "
-     "or SecuredByPerimeter, or an Enforced perimeter all deny by "
-     "default.",
-     MOAT_LEVEL_HIGH},
-    {"CIS-STORAGE-TRUSTED-SERVICES", "storage-trusted-services",
-     "Storage: trusted Microsoft services are not admitted",
-     "CIS: allow trusted Microsoft services to access the account. "
-     "AzureServices is in effect when bypass lists it or is absent (Azure's "
-     "default). From CIS 4.0 the control applies only when public access "
-     "is enabled from selected networks.",
-     MOAT_LEVEL_MEDIUM},
-    {"CIS-STORAGE-PRIVATE-ENDPOINT", "storage-private-endpoint",
-     "Storage: no approved private endpoint",
-     "CIS: private endpoints used to access storage accounts. An Approved "
-     "connection must exist; Pending or Rejected ones do not count.",
-     MOAT_LEVEL_MEDIUM},
-    {"CIS-STORAGE-PUBLIC-ACCESS-DISABLED", "storage-public-access-disabled",
-     "Storage: public network access is not disabled",
-     "CIS: public network access disabled for storage accounts. "
-     "SecuredByPerimeter passes when no perimeter address rule opens the "
-     "public path.",
-     MOAT_LEVEL_MEDIUM},
-    {"CIS-KEYVAULT-PRIVATE-ENDPOINT", "keyvault-private-endpoint",
-     "Key Vault: no approved private endpoint",
-     "CIS: private endpoints used for Azure Key Vault.", MOAT_LEVEL_MEDIUM},
-    {"CIS-KEYVAULT-PUBLIC-ACCESS-DISABLED", "keyvault-public-access-disabled",
-     "Key Vault: public network access is not disabled",
-     "CIS 4.0 and later: public network access disabled for Key Vault "
-     "when using private endpoints.",
-     MOAT_LEVEL_MEDIUM},
-    {"MOAT-KEYVAULT-DEFAULT-DENY", "keyvault-default-deny",
-     "Key Vault: the public path does not deny by default",
-     "Not a CIS control (no CIS version has one for Key Vault; Checkov's "
-     "CKV_AZURE_109). Judged like storage-default-deny.",
-     MOAT_LEVEL_HIGH},
+static const moat_audit_rule
+    rules[R_COUNT] =
+        {
+            {"MOAT001", "internet-reachable",
+             "Reachable from every address on the internet",
+             "The public path admits any source address: publicNetworkAccess is Enabled and the firewall's default action is Allow (Azure's default when networkAcls is absent), or an IP rule covers the whole address space. Anyone with a credential the resource accepts (an account key or a SAS on a storage account, an Entra token on both) can reach the data plane from anywhere.",
+             MOAT_LEVEL_CRITICAL},
+            {"MOAT002", "wide-ip-range",
+             "An IP rule or perimeter prefix admits a very wide range",
+             "Rules are counted by the addresses they admit, not by their number: one rule such as 20.0.0.0/8 admits sixteen million addresses, including other tenants' cloud resources.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT003", "log-metrics-exception",
+             "Logging or Metrics exception admits reads of logs or metrics from anywhere",
+             "bypass Logging admits reads of the $logs container, bypass Metrics reads of the $Metrics tables, from any network, past the firewall and past publicNetworkAccess Disabled.",
+             MOAT_LEVEL_LOW},
+            {"MOAT004", "wildcard-instance-rule",
+             "A resource instance rule admits every instance of a type in a tenant, subscription or resource group",
+             "resourceAccessRules with '*' segments admit every resource of that type in the scope: any workspace or factory someone creates there later reaches the account.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT005", "cross-tenant-instance-rule",
+             "A resource instance rule names another tenant and admits nothing",
+             "The rule's tenantId is not the account's tenant. Azure admits only resource instances of the account's own tenant (\"Resource instances must be from the same tenant as your storage account\"), so the rule never matches: the partner it was meant for is refused, and the rule reads as access that does not exist.",
+             MOAT_LEVEL_LOW},
+            {"MOAT006", "disabled-with-exceptions",
+             "publicNetworkAccess is Disabled but exceptions still admit traffic",
+             "Disabled turns off IP and virtual network rules only; the exceptions stay in force: trusted services, and on a storage account also resource instance rules and the Logging and Metrics exceptions (Azure Storage network security limitations). The resource is not reachable only through private endpoints.",
+             MOAT_LEVEL_LOW},
+            {"MOAT007", "perimeter-lockdown",
+             "SecuredByPerimeter without a perimeter: only private endpoints reach it",
+             "publicNetworkAccess SecuredByPerimeter with no perimeter association refuses every public and trusted request; only approved private endpoints get through.",
+             MOAT_LEVEL_INFO},
+            {"MOAT008", "perimeter-not-enforcing",
+             "The network security perimeter is in Learning or Audit mode",
+             "In Learning mode a request no perimeter rule admits falls back to the resource's own firewall; in Audit mode the perimeter only reports. The finding lists what switching to Enforced would cut off.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT009", "vnet-rule-without-service-endpoint",
+             "A virtual network rule names a subnet without the service endpoint it needs",
+             "Traffic from a subnet reaches the resource through a virtual network rule only over a service endpoint (Microsoft.Storage in the region or its paired region, Microsoft.Storage.Global, Microsoft.KeyVault). Without one it leaves on the public path and the rule never matches.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT010", "vnet-rule-not-active",
+             "A virtual network rule is not in state Succeeded",
+             "A rule in state NetworkSourceDeleted (the subnet was deleted), Provisioning, Deprovisioning or Failed admits nothing.",
+             MOAT_LEVEL_LOW},
+            {"MOAT011", "invalid-ip-rule", "An IP rule Azure refuses",
+             "Azure Storage IP rules take public IPv4 addresses and ranges of prefix 0 to 30: private ranges (10/8, 172.16/12, 192.168/16), /31 and /32 are refused; there are at most 400 rules of each kind. Key Vault takes public IPv4 ranges of any prefix and refuses the same private ranges; at most 1000 rules.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT012", "private-endpoint-not-approved",
+             "A private endpoint connection is not Approved",
+             "Only an Approved private endpoint connection carries traffic; Pending, Rejected and Disconnected ones admit nothing.",
+             MOAT_LEVEL_LOW},
+            {"MOAT013", "unknown-value", "A setting the verdict depends on is unknown", "An ARM template expression or a Terraform value known only after apply: moat decides it as the most restrictive value and reports the controls that rest on it as failing with basis unknown, never guessing the value.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT014", "tenant-unknown", "The resource's tenant is unknown",
+             "Trusted services and the cross-tenant check need the tenant: a storage account's comes from its subscription (add the subscription to the estate), a vault's from properties.tenantId.",
+             MOAT_LEVEL_INFO},
+            {"MOAT018", "storage-service-tag-rule",
+             "A perimeter rule with service tags can never match a storage account",
+             "Azure Storage does not support service tags in network security perimeter inbound rules (\"Azure Storage currently doesn't support service tags as inbound access rules\", Configure service tag access in Network Security Perimeter): the rule admits none of the account's callers, whatever their address, and moat decides so (warning service-tags-unsupported). Admit storage callers with address prefixes or subscriptions; key vaults in the same profile do use the rule.",
+             MOAT_LEVEL_LOW},
+            {"CIS-STORAGE-DEFAULT-DENY", "storage-default-deny",
+             "Storage: the public path does not deny by default",
+             "CIS: default network access rule for storage accounts set to deny. Judged on effect: defaultAction Deny, publicNetworkAccess Disabled or SecuredByPerimeter, or an Enforced perimeter all deny by default.",
+             MOAT_LEVEL_HIGH},
+            {"CIS-STORAGE-TRUSTED-SERVICES", "storage-trusted-services",
+             "Storage: trusted Microsoft services are not admitted",
+             "CIS: allow trusted Microsoft services to access the account. AzureServices is in effect when bypass lists it or is absent (Azure's default). From CIS 4.0 the control applies only when public access is enabled from selected networks.",
+             MOAT_LEVEL_MEDIUM},
+            {"CIS-STORAGE-PRIVATE-ENDPOINT", "storage-private-endpoint",
+             "Storage: no approved private endpoint",
+             "CIS: private endpoints used to access storage accounts. An Approved connection must exist; Pending or Rejected ones do not count.",
+             MOAT_LEVEL_MEDIUM},
+            {"CIS-STORAGE-PUBLIC-ACCESS-DISABLED",
+             "storage-public-access-disabled",
+             "Storage: public network access is not disabled",
+             "CIS: public network access disabled for storage accounts. SecuredByPerimeter passes when no perimeter address rule opens the public path.",
+             MOAT_LEVEL_MEDIUM},
+            {"CIS-KEYVAULT-PRIVATE-ENDPOINT", "keyvault-private-endpoint",
+             "Key Vault: no approved private endpoint",
+             "CIS: private endpoints used for Azure Key Vault.",
+             MOAT_LEVEL_MEDIUM},
+            {"CIS-KEYVAULT-PUBLIC-ACCESS-DISABLED",
+             "keyvault-public-access-disabled",
+             "Key Vault: public network access is not disabled",
+             "CIS 4.0 and later: public network access disabled for Key Vault when using private endpoints.",
+             MOAT_LEVEL_MEDIUM},
+            {"MOAT-KEYVAULT-DEFAULT-DENY", "keyvault-default-deny",
+             "Key Vault: the public path does not deny by default",
+             "Not a CIS control (no CIS version has one for Key Vault; Checkov's CKV_AZURE_109). Judged like storage-default-deny.",
+             MOAT_LEVEL_HIGH},
 };
 
 size_t moat_audit_rule_count(void)
@@ -439,8 +383,8 @@ static void incomplete_of(moat_audit *a, const moat_estate *es)
     if (g) {
         g->file = g->resource = "";
         g->what = "the estate";
-        g->why = "it holds no storage account or key vault moat could read, "
-                 "so nothing was audited";
+        g->why =
+            "it holds no storage account or key vault moat could read, so nothing was audited";
     }
 }
 
@@ -780,8 +724,7 @@ static void find_internet(moat_audit *a, const facts *f)
             v4.all ? "" : "IPv6 ",
             r->default_allow && f->firewall
                 ? (r->acl_basis == BASIS_DEFAULT
-                       ? "no networkAcls, so Azure's default action Allow "
-                         "applies"
+                       ? "no networkAcls, so Azure's default action Allow applies"
                        : "networkAcls.defaultAction is Allow")
             : v4.all ? "its address rules cover the whole IPv4 space"
                      : "its address rules cover the whole IPv6 space"));
@@ -805,12 +748,11 @@ static void find_wide_union(moat_audit *a, const facts *f, uint64_t threshold,
     uint64_t n = v4.n.lo;
     if (v4.all || n <= threshold)
         return;
-    moat_finding *x =
-        finding(a, f->r, R_WIDE_RANGE, "union",
-                fmt(a,
-                    "IP and perimeter address rules together admit %llu IPv4 "
-                    "addresses, more than %llu, though no single rule does",
-                    (unsigned long long)n, (unsigned long long)threshold));
+    moat_finding *x = finding(
+        a, f->r, R_WIDE_RANGE, "union",
+        fmt(a,
+            "IP and perimeter address rules together admit %llu IPv4 addresses, more than %llu, though no single rule does",
+            (unsigned long long)n, (unsigned long long)threshold));
     if (x && n >= (1ULL << 24))
         x->level = MOAT_LEVEL_HIGH;
     evidence(a, x, "properties.networkAcls.ipRules",
@@ -837,9 +779,9 @@ static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
             fmt(a, "%s[%u] %s admits %llu %s%s", list, ir->index, ir->text,
                 (unsigned long long)n,
                 ir->cidr.addr.family == 6 ? "/64 networks" : "addresses",
-                f->firewall ? ""
-                            : " (not in force now: the firewall's IP rules "
-                              "are not consulted)"));
+                f->firewall
+                    ? ""
+                    : " (not in force now: the firewall's IP rules are not consulted)"));
         if (x && n >= (1ULL << 24))
             x->level = MOAT_LEVEL_HIGH;
         evidence(a, x,
@@ -849,8 +791,7 @@ static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
             x->fix =
                 fmt(a,
                     r->kind == RES_STORAGE
-                        ? "az storage account network-rule remove %s "
-                          "--%s %s"
+                        ? "az storage account network-rule remove %s --%s %s"
                         : "az keyvault network-rule remove %s --%s %s",
                     az_target(a, r),
                     ir->cidr.addr.family == 6 ? "ipv6-address" : "ip-address",
@@ -866,8 +807,7 @@ static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
             moat_finding *x = finding(
                 a, r, R_WIDE_RANGE, fmt(a, "%s/%s", ar->name, ar->prefixes[p]),
                 fmt(a,
-                    "perimeter rule %s of profile %s admits %s: %llu "
-                    "addresses",
+                    "perimeter rule %s of profile %s admits %s: %llu addresses",
                     ar->name, pf->name, ar->prefixes[p],
                     (unsigned long long)n));
             if (x && n >= (1ULL << 24))
@@ -894,15 +834,12 @@ static void find_log_metrics(moat_audit *a, const facts *f)
             ? "the $logs container and the $Metrics tables"
         : (r->bypass & BYPASS_LOGGING) ? "the $logs container"
                                        : "the $Metrics tables";
-    moat_finding *x =
-        finding(a, r, R_LOG_METRICS, NULL,
-                fmt(a,
-                    "reads of %s are admitted from any network, past the "
-                    "firewall%s",
-                    what,
-                    r->pna == PNA_DISABLED ? " and past publicNetworkAccess "
-                                             "Disabled"
-                                           : ""));
+    moat_finding *x = finding(
+        a, r, R_LOG_METRICS, NULL,
+        fmt(a, "reads of %s are admitted from any network, past the firewall%s",
+            what,
+            r->pna == PNA_DISABLED ? " and past publicNetworkAccess Disabled"
+                                   : ""));
     evidence(a, x, "properties.networkAcls.bypass", bypass_text(r->bypass),
              to_basis(r->bypass_basis));
     if (x)
@@ -925,16 +862,15 @@ static void find_instance_rules(moat_audit *a, const facts *f)
                            p->resource_id[p->seg_off[1]] == '*';
             int star_rg = p->nseg > 3 && p->seg_len[3] == 1 &&
                           p->resource_id[p->seg_off[3]] == '*';
-            const char *breadth = star_sub  ? "every subscription of the tenant"
-                                  : star_rg ? "every resource group of the "
-                                              "subscription"
-                                            : "the resource group";
-            moat_finding *x =
-                finding(a, r, R_WILDCARD_INSTANCE, p->resource_id,
-                        fmt(a,
-                            "resource instance rule %s admits every matching "
-                            "resource in %s (tenant %s)",
-                            p->resource_id, breadth, p->tenant_text));
+            const char *breadth =
+                star_sub  ? "every subscription of the tenant"
+                : star_rg ? "every resource group of the subscription"
+                          : "the resource group";
+            moat_finding *x = finding(
+                a, r, R_WILDCARD_INSTANCE, p->resource_id,
+                fmt(a,
+                    "resource instance rule %s admits every matching resource in %s (tenant %s)",
+                    p->resource_id, breadth, p->tenant_text));
             if (x)
                 x->level = star_sub  ? MOAT_LEVEL_HIGH
                            : star_rg ? MOAT_LEVEL_MEDIUM
@@ -942,26 +878,24 @@ static void find_instance_rules(moat_audit *a, const facts *f)
             evidence(a, x, fmt(a, "%s.resourceId", path), p->resource_id,
                      MOAT_BASIS_EXPLICIT);
             if (x)
-                x->fix = fmt(a,
-                             "az storage account network-rule remove %s "
-                             "--resource-id \"%s\" --tenant-id %s",
-                             az_target(a, r), p->resource_id, p->tenant_text);
+                x->fix = fmt(
+                    a,
+                    "az storage account network-rule remove %s --resource-id \"%s\" --tenant-id %s",
+                    az_target(a, r), p->resource_id, p->tenant_text);
         }
         if (r->tenant != MOAT_ID_NONE && !moat__same_id(p->tenant, r->tenant)) {
             moat_finding *x = finding(
                 a, r, R_CROSS_TENANT_INSTANCE, p->resource_id,
                 fmt(a,
-                    "resource instance rule %s names tenant %s; the "
-                    "account is in tenant %s, and Azure admits only its "
-                    "own tenant's instances: the rule admits nothing",
+                    "resource instance rule %s names tenant %s; the account is in tenant %s, and Azure admits only its own tenant's instances: the rule admits nothing",
                     p->resource_id, p->tenant_text, r->tenant_text));
             evidence(a, x, fmt(a, "%s.tenantId", path), p->tenant_text,
                      MOAT_BASIS_EXPLICIT);
             if (x)
-                x->fix = fmt(a,
-                             "az storage account network-rule remove %s "
-                             "--resource-id \"%s\" --tenant-id %s",
-                             az_target(a, r), p->resource_id, p->tenant_text);
+                x->fix = fmt(
+                    a,
+                    "az storage account network-rule remove %s --resource-id \"%s\" --tenant-id %s",
+                    az_target(a, r), p->resource_id, p->tenant_text);
         }
     }
 }
@@ -988,12 +922,11 @@ static void find_disabled_exceptions(moat_audit *a, const facts *f)
                               n ? ", " : "");
     if (n == 0)
         return;
-    moat_finding *x =
-        finding(a, r, R_DISABLED_EXCEPTIONS, NULL,
-                fmt(a,
-                    "publicNetworkAccess is Disabled, yet %s still admit "
-                    "traffic from outside private endpoints",
-                    what));
+    moat_finding *x = finding(
+        a, r, R_DISABLED_EXCEPTIONS, NULL,
+        fmt(a,
+            "publicNetworkAccess is Disabled, yet %s still admit traffic from outside private endpoints",
+            what));
     evidence(a, x, "properties.publicNetworkAccess", "Disabled",
              to_basis(r->pna_basis));
     evidence(a, x, "properties.networkAcls.bypass",
@@ -1010,9 +943,7 @@ static void find_lockdown(moat_audit *a, const facts *f)
     moat_finding *x = finding(
         a, f->r, R_LOCKDOWN, NULL,
         fmt(a,
-            "publicNetworkAccess is SecuredByPerimeter and no perimeter "
-            "is associated: every public and trusted request is refused; "
-            "%u private endpoint connection%s",
+            "publicNetworkAccess is SecuredByPerimeter and no perimeter is associated: every public and trusted request is refused; %u private endpoint connection%s",
             f->r->n_pes, f->r->n_pes == 1 ? "" : "s"));
     evidence(a, x, "properties.publicNetworkAccess", "SecuredByPerimeter",
              to_basis(f->r->pna_basis));
@@ -1057,19 +988,16 @@ static void find_not_enforcing(moat_audit *a, const facts *f)
             as->perimeter ? as->perimeter->name : "?", as->mode_text,
             as->mode == MODE_AUDIT ? ": the perimeter only reports" : "",
             n ? "; Enforced would cut off "
-              : "; Enforced would change nothing "
-                "the resource's rules admit",
+              : "; Enforced would change nothing the resource's rules admit",
             lost));
     evidence(a, x, fmt(a, "%s.properties.accessMode", as->id), as->mode_text,
              MOAT_BASIS_EXPLICIT);
     if (x)
-        x->fix =
-            fmt(a,
-                "az network perimeter association update "
-                "--resource-group %s --perimeter-name %s --name %s "
-                "--access-mode Enforced",
-                rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),
-                as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
+        x->fix = fmt(
+            a,
+            "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
+            rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),
+            as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
 }
 
 static void find_vnet_rules(moat_audit *a, const facts *f)
@@ -1081,12 +1009,11 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
             fmt(a, "properties.networkAcls.virtualNetworkRules[%u]", v->index);
         if (v->state != VNET_SUCCEEDED && v->state != VNET_ABSENT &&
             v->state != VNET_UNKNOWN) {
-            moat_finding *x =
-                finding(a, r, R_VNET_INACTIVE, v->id,
-                        fmt(a,
-                            "virtual network rule for %s is in state %s and "
-                            "admits nothing",
-                            v->id, moat__vnet_state_name(v->state)));
+            moat_finding *x = finding(
+                a, r, R_VNET_INACTIVE, v->id,
+                fmt(a,
+                    "virtual network rule for %s is in state %s and admits nothing",
+                    v->id, moat__vnet_state_name(v->state)));
             evidence(a, x, fmt(a, "%s.state", path),
                      moat__vnet_state_name(v->state), MOAT_BASIS_EXPLICIT);
             if (x)
@@ -1098,16 +1025,14 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
         const subnet_info *si =
             moat__index_get(&f->es->subnet_by_id, v->id, strlen(v->id));
         if (si && !moat__subnet_reaches(si, r)) {
-            const char *need = r->kind == RES_KEYVAULT
-                                   ? "Microsoft.KeyVault"
-                                   : "Microsoft.Storage (or "
-                                     "Microsoft.Storage.Global)";
+            const char *need =
+                r->kind == RES_KEYVAULT
+                    ? "Microsoft.KeyVault"
+                    : "Microsoft.Storage (or Microsoft.Storage.Global)";
             moat_finding *x = finding(
                 a, r, R_VNET_NO_ENDPOINT, v->id,
                 fmt(a,
-                    "subnet %s has no %s service endpoint reaching %s: "
-                    "its traffic takes the public path and this rule "
-                    "never matches",
+                    "subnet %s has no %s service endpoint reaching %s: its traffic takes the public path and this rule never matches",
                     v->id, need, r->location ? r->location : "the resource"));
             evidence(a, x, fmt(a, "%s.id", path), v->id, MOAT_BASIS_EXPLICIT);
             if (x) {
@@ -1120,13 +1045,12 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
                     vnet = fmt(a, "%.*s", s.len[7], v->id + s.off[7]);
                     sn = fmt(a, "%.*s", s.len[9], v->id + s.off[9]);
                 }
-                x->fix = fmt(a,
-                             "az network vnet subnet update --resource-group "
-                             "%s --vnet-name %s --name %s --service-endpoints "
-                             "%s",
-                             rg, vnet, sn,
-                             r->kind == RES_KEYVAULT ? "Microsoft.KeyVault"
-                                                     : "Microsoft.Storage");
+                x->fix = fmt(
+                    a,
+                    "az network vnet subnet update --resource-group %s --vnet-name %s --name %s --service-endpoints %s",
+                    rg, vnet, sn,
+                    r->kind == RES_KEYVAULT ? "Microsoft.KeyVault"
+                                            : "Microsoft.Storage");
             }
         }
     }
@@ -1161,19 +1085,18 @@ static void find_pe_states(moat_audit *a, const facts *f)
         if (c->status == PE_APPROVED || c->status == PE_UNKNOWN)
             continue;
         const char *from = c->pe_id[0] ? c->pe_id : c->name;
-        moat_finding *x =
-            finding(a, r, R_PE_NOT_APPROVED, from,
-                    fmt(a,
-                        "private endpoint connection from %s is %s and "
-                        "carries no traffic",
-                        from, c->status_text));
+        moat_finding *x = finding(
+            a, r, R_PE_NOT_APPROVED, from,
+            fmt(a,
+                "private endpoint connection from %s is %s and carries no traffic",
+                from, c->status_text));
         evidence(a, x, "properties.privateEndpointConnections", c->status_text,
                  MOAT_BASIS_EXPLICIT);
         if (x)
-            x->fix = fmt(a,
-                         "az network private-endpoint-connection approve "
-                         "--id %s/privateEndpointConnections/<connection>",
-                         r->id);
+            x->fix = fmt(
+                a,
+                "az network private-endpoint-connection approve --id %s/privateEndpointConnections/<connection>",
+                r->id);
     }
 }
 
@@ -1227,12 +1150,12 @@ static void find_unknowns(moat_audit *a, const facts *f)
         moat__buf_puts(&b, "unknown: ");
         for (size_t i = 0; i < x->n_evidence; i++)
             moat__buf_printf(&b, "%s%s", i ? ", " : "", x->evidence[i].path);
-        moat__buf_puts(&b, !tf ? " (template expressions)"
-                           : pe_unknown
-                               ? " (values known only after apply; a private "
-                                 "endpoint connection's approval is decided "
-                                 "on the target, outside Terraform)"
-                               : " (values known only after apply)");
+        moat__buf_puts(
+            &b,
+            !tf ? " (template expressions)"
+            : pe_unknown
+                ? " (values known only after apply; a private endpoint connection's approval is decided on the target, outside Terraform)"
+                : " (values known only after apply)");
         x->message = fmt(a, "%s", moat__buf_cstr(&b));
         moat__buf_free(&b);
     }
@@ -1253,9 +1176,7 @@ static void find_tag_rules(moat_audit *a, const facts *f)
         moat_finding *x = finding(
             a, f->r, R_STORAGE_TAG_RULE, ar->id ? ar->id : ar->name,
             fmt(a,
-                "inbound rule %s of perimeter profile %s names service tags "
-                "(%s): Azure Storage does not support them, so it admits none "
-                "of this account's callers",
+                "inbound rule %s of perimeter profile %s names service tags (%s): Azure Storage does not support them, so it admits none of this account's callers",
                 ar->name, pf->name, tags));
         evidence(
             a, x,
@@ -1270,11 +1191,9 @@ static void find_tenant(moat_audit *a, const facts *f)
         return;
     moat_finding *x = finding(
         a, f->r, R_TENANT_UNKNOWN, NULL,
-        f->storage ? "the account's subscription is not in the estate, so its "
-                     "tenant is unknown: trusted services are refused (fail "
-                     "closed)"
-                   : "the vault has no properties.tenantId: trusted services "
-                     "are refused (fail closed)");
+        f->storage
+            ? "the account's subscription is not in the estate, so its tenant is unknown: trusted services are refused (fail closed)"
+            : "the vault has no properties.tenantId: trusted services are refused (fail closed)");
     evidence(a, x, f->storage ? "subscription" : "properties.tenantId",
              "unknown", MOAT_BASIS_UNKNOWN);
 }
@@ -1344,38 +1263,36 @@ static verdict trusted_services(const facts *f, int cis4)
             weaker(to_basis(r->pna_basis), to_basis(r->default_basis));
         int selected = r->pna == PNA_ENABLED && !r->default_allow;
         if (sb == MOAT_BASIS_UNKNOWN)
-            return judge(0, MOAT_BASIS_UNKNOWN,
-                         "whether public access is limited to selected "
-                         "networks is unknown");
+            return judge(
+                0, MOAT_BASIS_UNKNOWN,
+                "whether public access is limited to selected networks is unknown");
         if (!selected) {
-            verdict v = {MOAT_CONTROL_NOT_APPLICABLE, sb,
-                         r->pna != PNA_ENABLED
-                             ? "public access is not enabled from selected "
-                               "networks (publicNetworkAccess is not Enabled)"
-                             : "public access is not limited to selected "
-                               "networks (defaultAction Allow)"};
+            verdict v = {
+                MOAT_CONTROL_NOT_APPLICABLE, sb,
+                r->pna != PNA_ENABLED
+                    ? "public access is not enabled from selected networks (publicNetworkAccess is not Enabled)"
+                    : "public access is not limited to selected networks (defaultAction Allow)"};
             return v;
         }
     }
     if (!f->fallback)
-        return judge(0, MOAT_BASIS_EXPLICIT,
-                     f->locked ? "SecuredByPerimeter without a perimeter "
-                                 "refuses trusted services"
-                               : "the perimeter decides alone: trusted "
-                                 "services are not consulted");
+        return judge(
+            0, MOAT_BASIS_EXPLICIT,
+            f->locked
+                ? "SecuredByPerimeter without a perimeter refuses trusted services"
+                : "the perimeter decides alone: trusted services are not consulted");
     if (f->firewall && r->default_allow)
-        return judge(1,
-                     weaker(to_basis(r->pna_basis), to_basis(r->default_basis)),
-                     "the default action Allow admits every caller, trusted "
-                     "services included");
+        return judge(
+            1, weaker(to_basis(r->pna_basis), to_basis(r->default_basis)),
+            "the default action Allow admits every caller, trusted services included");
     if (bb == MOAT_BASIS_UNKNOWN)
         return judge(0, bb, "networkAcls.bypass is unknown");
     if (r->bypass & BYPASS_AZURE_SERVICES)
-        return judge(1, bb,
-                     bb == MOAT_BASIS_DEFAULT
-                         ? "bypass is absent: Azure's default AzureServices "
-                           "applies"
-                         : "bypass includes AzureServices");
+        return judge(
+            1, bb,
+            bb == MOAT_BASIS_DEFAULT
+                ? "bypass is absent: Azure's default AzureServices applies"
+                : "bypass includes AzureServices");
     return judge(0, bb, "bypass does not include AzureServices");
 }
 
@@ -1403,13 +1320,13 @@ static verdict private_endpoint(const facts *f)
         return judge(1, MOAT_BASIS_EXPLICIT,
                      "an Approved private endpoint connection exists");
     if (unknown)
-        return judge(0, MOAT_BASIS_UNKNOWN,
-                     "private endpoint connections exist but whether any is "
-                     "Approved is unknown");
+        return judge(
+            0, MOAT_BASIS_UNKNOWN,
+            "private endpoint connections exist but whether any is Approved is unknown");
     if (b == MOAT_BASIS_UNKNOWN)
-        return judge(0, b,
-                     "privateEndpointConnections is unknown: whether an "
-                     "Approved connection exists is unknown");
+        return judge(
+            0, b,
+            "privateEndpointConnections is unknown: whether an Approved connection exists is unknown");
     return judge(0, b,
                  r->n_pes ? "no private endpoint connection is Approved"
                           : "no private endpoint connection");
@@ -1427,34 +1344,33 @@ static verdict public_access_disabled(const facts *f)
     const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
     int open = pf && (pf->prefixes.n4 || pf->prefixes.n6);
     if (r->pna == PNA_DISABLED)
-        return judge(!open, pb,
-                     open ? "publicNetworkAccess is Disabled, but the "
-                            "perimeter decides first and its address rules "
-                            "admit public sources"
-                          : "publicNetworkAccess is Disabled");
+        return judge(
+            !open, pb,
+            open
+                ? "publicNetworkAccess is Disabled, but the perimeter decides first and its address rules admit public sources"
+                : "publicNetworkAccess is Disabled");
     if (r->pna == PNA_SECURED_BY_PERIMETER && f->fallback)
-        return judge(0, pb,
-                     "SecuredByPerimeter under an Audit-mode association: "
-                     "the resource's own firewall decides");
+        return judge(
+            0, pb,
+            "SecuredByPerimeter under an Audit-mode association: the resource's own firewall decides");
     if (r->pna == PNA_SECURED_BY_PERIMETER)
-        return judge(!open, pb,
-                     open ? "SecuredByPerimeter, and perimeter address rules "
-                            "admit public sources"
-                          : "SecuredByPerimeter with no perimeter address "
-                            "rule: no public source is admitted");
+        return judge(
+            !open, pb,
+            open
+                ? "SecuredByPerimeter, and perimeter address rules admit public sources"
+                : "SecuredByPerimeter with no perimeter address rule: no public source is admitted");
     /* An Enforced association decides alone whatever the setting says. */
     if (f->enforced)
-        return judge(!open, mode_basis(f),
-                     open ? "publicNetworkAccess is Enabled and the Enforced "
-                            "perimeter's address rules admit public sources"
-                          : "publicNetworkAccess is Enabled, but the Enforced "
-                            "perimeter decides and has no address rule: no "
-                            "public source is admitted");
-    return judge(0, pb,
-                 pb == MOAT_BASIS_DEFAULT
-                     ? "publicNetworkAccess is absent: Azure's default is "
-                       "Enabled"
-                     : "publicNetworkAccess is Enabled");
+        return judge(
+            !open, mode_basis(f),
+            open
+                ? "publicNetworkAccess is Enabled and the Enforced perimeter's address rules admit public sources"
+                : "publicNetworkAccess is Enabled, but the Enforced perimeter decides and has no address rule: no public source is admitted");
+    return judge(
+        0, pb,
+        pb == MOAT_BASIS_DEFAULT
+            ? "publicNetworkAccess is absent: Azure's default is Enabled"
+            : "publicNetworkAccess is Enabled");
 }
 
 typedef struct audit_run {
@@ -1475,13 +1391,11 @@ static const char *control_fix(moat_audit *a, int control, const resource *r)
         return az_update(a, r, "--public-network-access Disabled");
     case C_STORAGE_PE:
     case C_KEYVAULT_PE:
-        return fmt(a,
-                   "az network private-endpoint create --resource-group %s "
-                   "--name pe-%s --vnet-name <vnet> --subnet <subnet> "
-                   "--private-connection-resource-id %s --group-id %s "
-                   "--connection-name %s",
-                   rg_of(a, r), r->name, r->id,
-                   r->kind == RES_STORAGE ? "blob" : "vault", r->name);
+        return fmt(
+            a,
+            "az network private-endpoint create --resource-group %s --name pe-%s --vnet-name <vnet> --subnet <subnet> --private-connection-resource-id %s --group-id %s --connection-name %s",
+            rg_of(a, r), r->name, r->id,
+            r->kind == RES_STORAGE ? "blob" : "vault", r->name);
     }
     return "";
 }
@@ -1621,9 +1535,9 @@ static void expose_trusted(moat_audit *a, const facts *f, int open)
     const resource *r = f->r;
     const char *src = "trusted-services";
     if (open)
-        expose(a, r, src, "all",
-               "default action Allow admits every caller, trusted services "
-               "included");
+        expose(
+            a, r, src, "all",
+            "default action Allow admits every caller, trusted services included");
     else if (!f->fallback)
         expose(a, r, src, "none",
                "the resource's exceptions are not consulted");
@@ -1635,11 +1549,11 @@ static void expose_trusted(moat_audit *a, const facts *f, int open)
         expose(a, r, src, "none",
                "bypass AzureServices, but the tenant is unknown (fail closed)");
     else
-        expose(a, r, src, "some",
-               fmt(a,
-                   "services of the %s catalog from tenant %s (bypass "
-                   "AzureServices)",
-                   f->storage ? "storage" : "Key Vault", r->tenant_text));
+        expose(
+            a, r, src, "some",
+            fmt(a,
+                "services of the %s catalog from tenant %s (bypass AzureServices)",
+                f->storage ? "storage" : "Key Vault", r->tenant_text));
 }
 
 /* Which lists admit the internet: "ipRules, ipv6Rules and perimeter
@@ -1705,13 +1619,13 @@ static const char *internet_level(moat_audit *a, const facts *f,
     int v6_some = v6.all || v6.n.hi || v6.n.lo;
     const char *unknown = firewall_unknown(f);
     if (unknown && !f->locked && !v4.all) {
-        *detail = v4.n.lo || v6_some
-                      ? fmt(a,
-                            "%s (at least %s IPv4 and %s IPv6 addresses "
-                            "through %s)",
-                            unknown, count_text(a, v4), count_text(a, v6),
-                            internet_lists(a, f))
-                      : unknown;
+        *detail =
+            v4.n.lo || v6_some
+                ? fmt(a,
+                      "%s (at least %s IPv4 and %s IPv6 addresses through %s)",
+                      unknown, count_text(a, v4), count_text(a, v6),
+                      internet_lists(a, f))
+                : unknown;
         return "unknown";
     }
     if (f->locked) {
@@ -1752,11 +1666,11 @@ static void expose_internet(moat_audit *a, const facts *f)
     const char *level = internet_level(a, f, &detail);
     expose(a, f->r, "internet", level, detail);
     if (!f->storage)
-        expose(a, f->r, "azure-same-region", level,
-               fmt(a,
-                   "as from the internet (Key Vault's IP rules see "
-                   "same-region callers): %s",
-                   detail));
+        expose(
+            a, f->r, "azure-same-region", level,
+            fmt(a,
+                "as from the internet (Key Vault's IP rules see same-region callers): %s",
+                detail));
 }
 
 static void expose_private_endpoints(moat_audit *a, const facts *f)
@@ -1784,17 +1698,16 @@ static void expose_firewall(moat_audit *a, const facts *f)
     ** apply; a key vault's is its internet exposure. */
     const char *fw_unknown = firewall_unknown(f);
     if (f->storage)
-        expose(a, r, "azure-same-region",
-               f->firewall && r->default_allow ? "all"
-               : fw_unknown                    ? "unknown"
-                                               : "none",
-               f->firewall && r->default_allow
-                   ? "default action Allow (IP rules do not see same-region "
-                     "callers)"
-               : fw_unknown
-                   ? fw_unknown
-                   : "IP rules do not apply to callers in the resource's "
-                     "region");
+        expose(
+            a, r, "azure-same-region",
+            f->firewall && r->default_allow ? "all"
+            : fw_unknown                    ? "unknown"
+                                            : "none",
+            f->firewall && r->default_allow
+                ? "default action Allow (IP rules do not see same-region callers)"
+            : fw_unknown
+                ? fw_unknown
+                : "IP rules do not apply to callers in the resource's region");
     if (fw_unknown)
         expose(a, r, "virtual-networks", "unknown", fw_unknown);
     else if (f->firewall && r->default_allow)
@@ -1806,9 +1719,9 @@ static void expose_firewall(moat_audit *a, const facts *f)
     else
         expose(a, r, "virtual-networks",
                r->vnet_basis == BASIS_UNKNOWN ? "unknown" : "none",
-               !f->firewall ? "the firewall's virtual network rules are not "
-                              "consulted"
-                            : "no active virtual network rule");
+               !f->firewall
+                   ? "the firewall's virtual network rules are not consulted"
+                   : "no active virtual network rule");
 }
 
 static void exposure_of(moat_audit *a, const facts *f)

@@ -36,15 +36,14 @@ static moat_status member(const json_value *obj, const char *key,
     json_value *second;
     *out = moat__json_find(obj, key, &second);
     if (second)
-        return moat__error_set(err, MOAT_E_INVAL, second->key_pos,
-                               "%s: duplicate \"%s\": JSON readers disagree "
-                               "on which one counts",
-                               where, key);
+        return moat__error_set(
+            err, MOAT_E_INVAL, second->key_pos,
+            "%s: duplicate \"%s\": JSON readers disagree on which one counts",
+            where, key);
     if (moat__json_has_nul(*out))
-        return moat__error_set(err, MOAT_E_INVAL, (*out)->pos,
-                               "%s: \"%s\" holds U+0000, which would cut it "
-                               "short",
-                               where, key);
+        return moat__error_set(
+            err, MOAT_E_INVAL, (*out)->pos,
+            "%s: \"%s\" holds U+0000, which would cut it short", where, key);
     return MOAT_OK;
 }
 
@@ -91,14 +90,12 @@ static moat_status read_suppression(moat_arena *ar, const json_value *e,
         return moat__error_set(err, MOAT_E_INVAL, e->pos,
                                "%s: a suppression needs a \"reason\"", where);
     if (s->rule == NULL && s->fingerprint == NULL)
-        return moat__error_set(err, MOAT_E_INVAL, e->pos,
-                               "%s: give a \"rule\" (id or name) or a "
-                               "\"fingerprint\"",
-                               where);
+        return moat__error_set(
+            err, MOAT_E_INVAL, e->pos,
+            "%s: give a \"rule\" (id or name) or a \"fingerprint\"", where);
     if (s->expires && !valid_date(s->expires))
         return moat__error_set(err, MOAT_E_INVAL, e->pos,
-                               "%s: \"expires\" is \"%s\"; expected "
-                               "YYYY-MM-DD",
+                               "%s: \"expires\" is \"%s\"; expected YYYY-MM-DD",
                                where, s->expires);
     s->expired = s->expires && strcmp(s->expires, today) < 0;
     return MOAT_OK;
@@ -222,8 +219,7 @@ moat_status moat_audit_apply_baseline(moat_audit *a, const char *json,
     if (list == NULL || list->type != JSON_ARRAY) {
         rc = moat__error_set(
             err, MOAT_E_INVAL, doc->pos,
-            "expected a baseline: {\"findings\": [{\"fingerprint\": "
-            "...}]}, as --write-baseline writes it");
+            "expected a baseline: {\"findings\": [{\"fingerprint\": ...}]}, as --write-baseline writes it");
         goto out;
     }
     for (const json_value *e = list->child; e; e = e->next) {

@@ -108,10 +108,10 @@ static void compile_subscriptions(compiler *c)
         }
         if (rc == 1) {
             if (!moat__eq_ci_z((const char *)prev, s->tenant))
-                moat__diag_at(ld, &s->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                              "subscription %s is listed twice with "
-                              "different tenants (%s and %s)",
-                              s->guid, (const char *)prev, s->tenant);
+                moat__diag_at(
+                    ld, &s->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+                    "subscription %s is listed twice with different tenants (%s and %s)",
+                    s->guid, (const char *)prev, s->tenant);
             continue;
         }
         c->es->sub_ids[c->es->n_subs] = xstr(c, s->guid);
@@ -157,9 +157,9 @@ static void compile_perimeters(compiler *c)
             pm->location = xstr(c, p->location);
             pm->synthetic = p->synthetic;
             if (p->guid == NULL)
-                moat__diag_at(ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                              "perimeter has no perimeterGuid: callers "
-                              "cannot be matched as inside it");
+                moat__diag_at(
+                    ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                    "perimeter has no perimeterGuid: callers cannot be matched as inside it");
             if (!c->failed)
                 put(c, &c->perim_by_id, pm->id, pm);
         }
@@ -231,15 +231,13 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
             (size_t)r.n_prefixes + r.n_subscriptions + r.n_service_tags;
         if (elements + count > PROFILE_MAX_INBOUND_ELEMENTS) {
             if (!over)
-                moat__diag_at(c->ld, &rules[i]->loc,
-                              (c->ld->flags & MOAT_LOAD_LENIENT)
-                                  ? MOAT_SEV_WARNING
-                                  : MOAT_SEV_ERROR,
-                              MOAT_E_LIMIT,
-                              "profile %s holds more than %d inbound rule "
-                              "elements; Azure refuses it (this rule and "
-                              "later ones are ignored)",
-                              pf->name, PROFILE_MAX_INBOUND_ELEMENTS);
+                moat__diag_at(
+                    c->ld, &rules[i]->loc,
+                    (c->ld->flags & MOAT_LOAD_LENIENT) ? MOAT_SEV_WARNING
+                                                       : MOAT_SEV_ERROR,
+                    MOAT_E_LIMIT,
+                    "profile %s holds more than %d inbound rule elements; Azure refuses it (this rule and later ones are ignored)",
+                    pf->name, PROFILE_MAX_INBOUND_ELEMENTS);
             over = 1;
             ar[i].inbound = 0;
             continue;
@@ -321,10 +319,10 @@ static void compile_profiles(compiler *c)
             pf->perimeter = moat__index_get(&c->perim_by_id, p->perimeter_id,
                                             strlen(p->perimeter_id));
             if (pf->perimeter == NULL)
-                moat__diag_at(ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                              "profile of perimeter %s, which the estate "
-                              "does not hold",
-                              p->perimeter_id);
+                moat__diag_at(
+                    ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                    "profile of perimeter %s, which the estate does not hold",
+                    p->perimeter_id);
             if (!c->failed)
                 put(c, &c->profile_by_id, pf->id, pf);
         }
@@ -355,10 +353,10 @@ static void compile_profiles(compiler *c)
     for (raw_rule *r = ld->rules; r; r = r->next) {
         if (!r->synthetic && moat__index_get(&c->profile_by_id, r->profile_id,
                                              strlen(r->profile_id)) == NULL)
-            moat__diag_at(ld, &r->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                          "access rule of profile %s, which the estate does "
-                          "not hold; ignored",
-                          r->profile_id);
+            moat__diag_at(
+                ld, &r->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                "access rule of profile %s, which the estate does not hold; ignored",
+                r->profile_id);
     }
     free(group);
     free(chosen);
@@ -586,10 +584,10 @@ static void attach_children(compiler *c)
                                      strlen(ch->target_id));
         if (r == NULL) {
             if (!ch->conn.from_endpoint)
-                moat__diag_at(ld, &ch->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                              "private endpoint connection of %s, which the "
-                              "estate does not hold; ignored",
-                              ch->target_id);
+                moat__diag_at(
+                    ld, &ch->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                    "private endpoint connection of %s, which the estate does not hold; ignored",
+                    ch->target_id);
             continue;
         }
         /* The resource's own list is authoritative over what a private
@@ -744,10 +742,10 @@ static void compile_links(compiler *c)
         else
             k->remote_guid = intern_id(c, l->remote_guid);
         if (k->approved && k->remote_guid == MOAT_ID_NONE)
-            moat__diag_at(ld, &l->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                          "link to %s, whose perimeter GUID the estate does "
-                          "not hold: it joins nothing",
-                          l->remote_id ? l->remote_id : "an unknown perimeter");
+            moat__diag_at(
+                ld, &l->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                "link to %s, whose perimeter GUID the estate does not hold: it joins nothing",
+                l->remote_id ? l->remote_id : "an unknown perimeter");
     }
 }
 
@@ -799,26 +797,23 @@ static void compile_assocs(compiler *c)
                                           strlen(ra->resource_id));
             if (r == NULL) {
                 if (!pass)
-                    moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING,
-                                  MOAT_E_NOTFOUND,
-                                  "association of %s, which the estate does "
-                                  "not hold; ignored",
-                                  ra->resource_id);
+                    moat__diag_at(
+                        ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                        "association of %s, which the estate does not hold; ignored",
+                        ra->resource_id);
                 continue;
             }
             if (r->assoc) {
                 if (!pass)
-                    moat__diag_at(ld, &ra->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                                  "%s has two perimeter associations (%s and "
-                                  "%s); Azure allows one",
-                                  r->id, r->assoc->id, ra->id);
+                    moat__diag_at(
+                        ld, &ra->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+                        "%s has two perimeter associations (%s and %s); Azure allows one",
+                        r->id, r->assoc->id, ra->id);
                 else if (r->assoc->mode != ra->mode)
-                    moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                                  "the account's perimeter configuration "
-                                  "says %s, the association %s says %s; "
-                                  "the association is used",
-                                  ra->mode_text, r->assoc->id,
-                                  r->assoc->mode_text);
+                    moat__diag_at(
+                        ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                        "the account's perimeter configuration says %s, the association %s says %s; the association is used",
+                        ra->mode_text, r->assoc->id, r->assoc->mode_text);
                 continue;
             }
             assoc *a = &c->es->assocs[c->es->n_assocs++];
@@ -833,10 +828,10 @@ static void compile_assocs(compiler *c)
             a->perimeter = moat__index_get(&c->perim_by_id, ra->perimeter_id,
                                            strlen(ra->perimeter_id));
             if (a->profile == NULL)
-                moat__diag_at(ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                              "profile %s is not in the estate: its access "
-                              "rules are unknown and none will match",
-                              ra->profile_id);
+                moat__diag_at(
+                    ld, &ra->loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                    "profile %s is not in the estate: its access rules are unknown and none will match",
+                    ra->profile_id);
             if (a->perimeter == NULL && a->profile)
                 a->perimeter = a->profile->perimeter;
             compile_joins(c, a);
@@ -871,10 +866,10 @@ static void index_vnet_regions(compiler *c)
         const raw_vnet *p = prev;
         if (rc == 1 &&
             intern_region(c, p->location) != intern_region(c, v->location))
-            moat__diag_at(c->ld, &v->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                          "virtual network %s is defined twice, in %s and in "
-                          "%s: which region its subnets are in is not clear",
-                          v->id, p->location, v->location);
+            moat__diag_at(
+                c->ld, &v->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+                "virtual network %s is defined twice, in %s and in %s: which region its subnets are in is not clear",
+                v->id, p->location, v->location);
     }
 }
 
@@ -939,11 +934,10 @@ static int subnet_twice(compiler *c, const raw_subnet *s)
     unsigned line = 0, col;
     if (p->loc.file)
         moat__src_line_col(p->loc.file, p->loc.pos, &line, &col);
-    moat__diag_at(c->ld, &s->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                  "subnet %s is defined twice, differently (first in %s line "
-                  "%u): its service endpoints, region or address ranges are "
-                  "not clear",
-                  s->id, p->loc.file ? p->loc.file->name : "?", line);
+    moat__diag_at(
+        c->ld, &s->loc, MOAT_SEV_ERROR, MOAT_E_INVAL,
+        "subnet %s is defined twice, differently (first in %s line %u): its service endpoints, region or address ranges are not clear",
+        s->id, p->loc.file ? p->loc.file->name : "?", line);
     return 1;
 }
 

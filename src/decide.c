@@ -272,9 +272,9 @@ static outcome firewall_rules(eval *e, pna_mode pna)
     const moat_request *q = e->q;
     char ip[64];
     if (pna == PNA_DISABLED) {
-        STEP(e, "firewall", MOAT_STEP_SKIPPED,
-             "publicNetworkAccess Disabled: IP and virtual network rules do "
-             "not apply");
+        STEP(
+            e, "firewall", MOAT_STEP_SKIPPED,
+            "publicNetworkAccess Disabled: IP and virtual network rules do not apply");
         return denied(MOAT_CAT_NONE, 0);
     }
     if (r->default_allow) {
@@ -306,15 +306,16 @@ static outcome firewall_rules(eval *e, pna_mode pna)
              "service-endpoint traffic carries a private address");
         return denied(MOAT_CAT_NONE, 0);
     }
-    STEP(e, "virtual network rules", MOAT_STEP_SKIPPED, "%s",
-         q->subnet ? "the subnet has no service endpoint reaching this "
-                     "resource: the request takes the public path"
-                   : "not from a subnet with a service endpoint");
+    STEP(
+        e, "virtual network rules", MOAT_STEP_SKIPPED, "%s",
+        q->subnet
+            ? "the subnet has no service endpoint reaching this resource: the request takes the public path"
+            : "not from a subnet with a service endpoint");
     if (same_region(e)) {
-        STEP(e, "IP rules", MOAT_STEP_SKIPPED,
-             "caller in the resource's own region (%s): IP rules have no "
-             "effect",
-             r->location);
+        STEP(
+            e, "IP rules", MOAT_STEP_SKIPPED,
+            "caller in the resource's own region (%s): IP rules have no effect",
+            r->location);
         return denied(MOAT_CAT_NONE, 0);
     }
     uint16_t rule =
@@ -347,12 +348,10 @@ static const char *rar_passed(const eval *e)
     if (q->auth != MOAT_AUTH_OAUTH)
         return "needs an Entra (OAuth) caller";
     if (r->tenant != MOAT_ID_NONE && !moat__same_id(q->tenant, r->tenant))
-        return "the caller is not from the account's tenant (resource "
-               "instances must be)";
+        return "the caller is not from the account's tenant (resource instances must be)";
     if (q->trust.instances_until != INT64_MAX &&
         moat__request_time(q) >= q->trust.instances_until)
-        return "resource instance access for the caller's type has ended "
-               "(trusted-service catalog)";
+        return "resource instance access for the caller's type has ended (trusted-service catalog)";
     return "no rule matches the caller's resource id and tenant";
 }
 
@@ -600,9 +599,9 @@ static outcome private_link(eval *e)
             continue;
         if (c->status == PE_APPROVED) {
             int nsp = e->mode == MODE_LEARNING || e->mode == MODE_ENFORCED;
-            STEP(e, "private endpoint", MOAT_STEP_ALLOWED,
-                 "connection from this endpoint is Approved; private link is "
-                 "subject to neither public network access nor a perimeter");
+            STEP(
+                e, "private endpoint", MOAT_STEP_ALLOWED,
+                "connection from this endpoint is Approved; private link is subject to neither public network access nor a perimeter");
             return allowed(nsp ? MOAT_CAT_NSP_PRIVATE_INBOUND_ALLOWED
                                : MOAT_CAT_RES_PRIVATE_ENDPOINT,
                            MOAT_RULE_REF(RK_PE, i));
@@ -639,9 +638,9 @@ static outcome decide_steps(eval *e)
 
     /* 2. SecuredByPerimeter without a perimeter: locked down. */
     if (pna == PNA_SECURED_BY_PERIMETER && e->a == NULL) {
-        STEP(e, "public network access", MOAT_STEP_DENIED,
-             "SecuredByPerimeter, and no perimeter is associated: only "
-             "private endpoints are admitted");
+        STEP(
+            e, "public network access", MOAT_STEP_DENIED,
+            "SecuredByPerimeter, and no perimeter is associated: only private endpoints are admitted");
         return denied(MOAT_CAT_RES_PERIMETER_LOCKDOWN,
                       MOAT_RULE_REF(RK_PNA, 0));
     }
@@ -653,10 +652,10 @@ static outcome decide_steps(eval *e)
     /* 3. Storage under a perimeter speaks HTTPS only (our reading refuses
     ** plain HTTP too; Network security perimeter for Azure Storage). */
     if (r->kind == RES_STORAGE && nsp && q->protocol != MOAT_PROTOCOL_HTTPS) {
-        STEP(e, "perimeter", MOAT_STEP_DENIED,
-             "%s is not supported for a storage account in a perimeter; "
-             "only HTTPS is",
-             moat__protocol_name(q->protocol));
+        STEP(
+            e, "perimeter", MOAT_STEP_DENIED,
+            "%s is not supported for a storage account in a perimeter; only HTTPS is",
+            moat__protocol_name(q->protocol));
         return denied(MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER,
                       MOAT_RULE_REF(RK_ASSOC, 0));
     }

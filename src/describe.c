@@ -44,13 +44,11 @@ static void describe_ips(moat_buf *b, const char *key, const ip_rule *r,
 
 static void describe_acls(moat_buf *b, const resource *r)
 {
-    moat__buf_printf(b,
-                     ",\"networkAcls\":{\"basis\":\"%s\","
-                     "\"defaultAction\":\"%s\",\"defaultActionBasis\":\"%s\","
-                     "\"bypass\":[",
-                     basis_name(r->acl_basis),
-                     r->default_allow ? "Allow" : "Deny",
-                     basis_name(r->default_basis));
+    moat__buf_printf(
+        b,
+        ",\"networkAcls\":{\"basis\":\"%s\",\"defaultAction\":\"%s\",\"defaultActionBasis\":\"%s\",\"bypass\":[",
+        basis_name(r->acl_basis), r->default_allow ? "Allow" : "Deny",
+        basis_name(r->default_basis));
     static const struct {
         unsigned bit;
         const char *name;
@@ -64,12 +62,11 @@ static void describe_acls(moat_buf *b, const resource *r)
             first = 0;
         }
     }
-    moat__buf_printf(b,
-                     "],\"bypassBasis\":\"%s\",\"ipRulesBasis\":\"%s\","
-                     "\"virtualNetworkRulesBasis\":\"%s\","
-                     "\"resourceAccessRulesBasis\":\"%s\"",
-                     basis_name(r->bypass_basis), basis_name(r->ip_basis),
-                     basis_name(r->vnet_basis), basis_name(r->rar_basis));
+    moat__buf_printf(
+        b,
+        "],\"bypassBasis\":\"%s\",\"ipRulesBasis\":\"%s\",\"virtualNetworkRulesBasis\":\"%s\",\"resourceAccessRulesBasis\":\"%s\"",
+        basis_name(r->bypass_basis), basis_name(r->ip_basis),
+        basis_name(r->vnet_basis), basis_name(r->rar_basis));
     describe_ips(b, "ipRules", r->ip4, r->n_ip4);
     describe_ips(b, "ipv6Rules", r->ip6, r->n_ip6);
     moat__buf_puts(b, ",\"virtualNetworkRules\":[");
@@ -108,10 +105,10 @@ static void describe_resource(moat_buf *b, const resource *r)
     str_member(b, "tenant", r->tenant_text);
     moat__buf_putc(b, ',');
     str_member(b, "tenantSource", r->tenant_source);
-    moat__buf_printf(b,
-                     ",\"publicNetworkAccess\":\"%s\","
-                     "\"publicNetworkAccessBasis\":\"%s\"",
-                     moat__pna_name(r->pna), basis_name(r->pna_basis));
+    moat__buf_printf(
+        b,
+        ",\"publicNetworkAccess\":\"%s\",\"publicNetworkAccessBasis\":\"%s\"",
+        moat__pna_name(r->pna), basis_name(r->pna_basis));
     describe_acls(b, r);
     moat__buf_puts(b, ",\"privateEndpointConnections\":[");
     for (uint16_t i = 0; i < r->n_pes; i++) {
@@ -122,10 +119,9 @@ static void describe_resource(moat_buf *b, const resource *r)
                          r->pes[i].from_endpoint ? "privateEndpoint"
                                                  : "resource");
     }
-    moat__buf_printf(b,
-                     "],\"privateEndpointConnectionsBasis\":\"%s\","
-                     "\"rejectedRules\":[",
-                     basis_name(r->pe_basis));
+    moat__buf_printf(
+        b, "],\"privateEndpointConnectionsBasis\":\"%s\",\"rejectedRules\":[",
+        basis_name(r->pe_basis));
     for (uint16_t i = 0; i < r->n_rejects; i++) {
         moat__buf_printf(b, "%s{\"list\":\"%s\",\"index\":%u,\"value\":",
                          i ? "," : "", r->rejects[i].list, r->rejects[i].index);

@@ -442,9 +442,9 @@ moat_status moat_doc_add(moat_doc *d, const moat_node *container,
             before = &d->edits[i];
         if (d->edits[i].emptied == c) {
             free(value);
-            return doc_err(err, MOAT_E_STATE, c->pos,
-                           "every child of the container is being removed: "
-                           "replace the container instead");
+            return doc_err(
+                err, MOAT_E_STATE, c->pos,
+                "every child of the container is being removed: replace the container instead");
         }
     }
     char *text = child_text(c, key, value, &l, pretty,
@@ -525,9 +525,9 @@ moat_status moat_doc_remove(moat_doc *d, const moat_node *container,
     ** are chosen in one call. */
     for (size_t i = 0; i < d->n_edits; i++)
         if (d->edits[i].removed_from == c)
-            return doc_err(err, MOAT_E_STATE, c->pos,
-                           "children of this container are being removed "
-                           "already: remove them all in one call");
+            return doc_err(
+                err, MOAT_E_STATE, c->pos,
+                "children of this container are being removed already: remove them all in one call");
     /* Runs of removed children go with the separator before them, or,
     ** at the start, with the one after; all gone empties the container. */
     const json_value *kept_before = NULL, *run = NULL;
@@ -553,9 +553,9 @@ moat_status moat_doc_remove(moat_doc *d, const moat_node *container,
     if (rc == MOAT_OK && kept == 0 && c->child) {
         for (size_t i = 0; i < d->n_edits; i++)
             if (d->edits[i].added_to == c)
-                return doc_err(err, MOAT_E_STATE, c->pos,
-                               "the container is being added to: remove "
-                               "fewer children, or replace it");
+                return doc_err(
+                    err, MOAT_E_STATE, c->pos,
+                    "the container is being added to: remove fewer children, or replace it");
         rc = remove_range(d, c, c->pos + 1, c->end - 1, err);
         if (rc == MOAT_OK)
             d->edits[d->n_edits - 1].emptied = c;

@@ -218,15 +218,17 @@ static void resource_reason(moat_buf *b, const moat_request *q,
     uint16_t i = MOAT_RULE_INDEX(d->rule_);
     switch (MOAT_RULE_KIND(d->rule_)) {
     case RK_NO_ACLS:
-        moat__buf_puts(b, "the resource has no network rules, and Azure's "
-                          "default admits all networks");
+        moat__buf_puts(
+            b,
+            "the resource has no network rules, and Azure's default admits all networks");
         break;
     case RK_DEFAULT_ACTION:
         if (r->default_allow) {
             moat__buf_puts(b, "the firewall's default action is Allow");
         } else {
-            moat__buf_puts(b, "the default action is Deny and no rule or "
-                              "exception admits ");
+            moat__buf_puts(
+                b,
+                "the default action is Deny and no rule or exception admits ");
             source_words(b, q);
         }
         break;
@@ -239,47 +241,41 @@ static void resource_reason(moat_buf *b, const moat_request *q,
         break;
     }
     case RK_VNET:
-        moat__buf_printf(b,
-                         "the request came through a service endpoint of "
-                         "subnet %s, which a virtual network rule admits",
-                         r->vnets[i].id);
+        moat__buf_printf(
+            b,
+            "the request came through a service endpoint of subnet %s, which a virtual network rule admits",
+            r->vnets[i].id);
         break;
     case RK_RAR:
-        moat__buf_printf(b,
-                         "the calling resource %s (tenant %s) matches the "
-                         "resource instance rule %s",
-                         q->caller_id, q->tenant_text ? q->tenant_text : "",
-                         r->rars[i].resource_id);
+        moat__buf_printf(
+            b,
+            "the calling resource %s (tenant %s) matches the resource instance rule %s",
+            q->caller_id, q->tenant_text ? q->tenant_text : "",
+            r->rars[i].resource_id);
         break;
     case RK_TRUSTED:
-        moat__buf_printf(b,
-                         "the caller is %s, a trusted service, from the "
-                         "resource's own tenant, and AzureServices is in "
-                         "bypass",
-                         moat__catalog_entries[i].service);
+        moat__buf_printf(
+            b,
+            "the caller is %s, a trusted service, from the resource's own tenant, and AzureServices is in bypass",
+            moat__catalog_entries[i].service);
         break;
     case RK_BYPASS_LOGGING:
-        moat__buf_puts(b, "reads of the $logs container are excepted by "
-                          "bypass Logging");
+        moat__buf_puts(
+            b, "reads of the $logs container are excepted by bypass Logging");
         break;
     case RK_BYPASS_METRICS:
-        moat__buf_printf(b,
-                         "reads of metrics table %s are excepted by bypass "
-                         "Metrics",
-                         q->target ? q->target : "");
+        moat__buf_printf(
+            b, "reads of metrics table %s are excepted by bypass Metrics",
+            q->target ? q->target : "");
         break;
     case RK_PNA:
         /* Each names the exceptions its kind has: Key Vault has neither
         ** resource instance rules nor Logging and Metrics. */
-        moat__buf_puts(b, r->kind == RES_STORAGE
-                              ? "the resource's publicNetworkAccess is "
-                                "Disabled and no exception (resource instance "
-                                "rule, trusted service, Logging or Metrics) "
-                                "admits the request"
-                              : "the vault's publicNetworkAccess is Disabled "
-                                "and the request is neither from a trusted "
-                                "service (bypass AzureServices) nor through an "
-                                "approved private link");
+        moat__buf_puts(
+            b,
+            r->kind == RES_STORAGE
+                ? "the resource's publicNetworkAccess is Disabled and no exception (resource instance rule, trusted service, Logging or Metrics) admits the request"
+                : "the vault's publicNetworkAccess is Disabled and the request is neither from a trusted service (bypass AzureServices) nor through an approved private link");
         break;
     default: break;
     }
@@ -293,84 +289,78 @@ static void reason_text(moat_buf *b, const moat_request *q,
     uint16_t i = MOAT_RULE_INDEX(d->rule_);
     switch (d->category) {
     case MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED:
-        moat__buf_puts(b, "Control-plane (Azure Resource Manager) requests "
-                          "are not subject to the resource's network rules");
+        moat__buf_puts(
+            b,
+            "Control-plane (Azure Resource Manager) requests are not subject to the resource's network rules");
         break;
     case MOAT_CAT_RES_PRIVATE_ENDPOINT:
     case MOAT_CAT_NSP_PRIVATE_INBOUND_ALLOWED:
-        moat__buf_printf(b,
-                         "The request came through private endpoint %s, "
-                         "whose connection is Approved; private link is "
-                         "subject to neither public network access nor "
-                         "a perimeter",
-                         q->pe);
+        moat__buf_printf(
+            b,
+            "The request came through private endpoint %s, whose connection is Approved; private link is subject to neither public network access nor a perimeter",
+            q->pe);
         break;
     case MOAT_CAT_RES_PRIVATE_ENDPOINT_NOT_APPROVED:
         if (i == MOAT_RULE_NONE)
-            moat__buf_printf(b,
-                             "The resource has no connection from private "
-                             "endpoint %s",
-                             q->pe);
+            moat__buf_printf(
+                b, "The resource has no connection from private endpoint %s",
+                q->pe);
         else
-            moat__buf_printf(b,
-                             "The connection from private endpoint %s is "
-                             "%s; only Approved connections carry traffic",
-                             q->pe, r->pes[i].status_text);
+            moat__buf_printf(
+                b,
+                "The connection from private endpoint %s is %s; only Approved connections carry traffic",
+                q->pe, r->pes[i].status_text);
         break;
     case MOAT_CAT_RES_PERIMETER_LOCKDOWN:
-        moat__buf_puts(b, "publicNetworkAccess is SecuredByPerimeter but no "
-                          "perimeter is associated, so only private "
-                          "endpoints are admitted");
+        moat__buf_puts(
+            b,
+            "publicNetworkAccess is SecuredByPerimeter but no perimeter is associated, so only private endpoints are admitted");
         break;
     case MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER:
-        moat__buf_printf(b,
-                         "The account is in network security perimeter "
-                         "%s, which admits HTTPS only; this request uses "
-                         "%s",
-                         perimeter_label(a), moat__protocol_name(q->protocol));
+        moat__buf_printf(
+            b,
+            "The account is in network security perimeter %s, which admits HTTPS only; this request uses %s",
+            perimeter_label(a), moat__protocol_name(q->protocol));
         break;
     case MOAT_CAT_NSP_INTRA_PERIMETER_INBOUND_ALLOWED:
-        moat__buf_printf(b,
-                         "The caller is inside perimeter %s, which admits "
-                         "its own members",
-                         perimeter_label(a));
+        moat__buf_printf(
+            b,
+            "The caller is inside perimeter %s, which admits its own members",
+            perimeter_label(a));
         break;
     case MOAT_CAT_NSP_CROSS_PERIMETER_INBOUND_ALLOWED:
-        moat__buf_printf(b,
-                         "The caller's perimeter is joined to perimeter %s "
-                         "by the Approved link %s",
-                         perimeter_label(a), q->es->links[i].name);
+        moat__buf_printf(
+            b,
+            "The caller's perimeter is joined to perimeter %s by the Approved link %s",
+            perimeter_label(a), q->es->links[i].name);
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_ALLOWED:
-        moat__buf_printf(b,
-                         "Inbound access rule %s of perimeter %s admits "
-                         "the request",
-                         a && a->profile ? a->profile->rules[i].name : "?",
-                         perimeter_label(a));
+        moat__buf_printf(
+            b, "Inbound access rule %s of perimeter %s admits the request",
+            a && a->profile ? a->profile->rules[i].name : "?",
+            perimeter_label(a));
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED:
-        moat__buf_printf(b,
-                         "Perimeter %s is %s and none of its inbound rules "
-                         "admit the request; the resource's own rules are "
-                         "not consulted",
-                         perimeter_label(a),
-                         a && a->mode == MODE_ENFORCED
-                             ? "Enforced"
-                             : "the only way in (SecuredByPerimeter)");
+        moat__buf_printf(
+            b,
+            "Perimeter %s is %s and none of its inbound rules admit the request; the resource's own rules are not consulted",
+            perimeter_label(a),
+            a && a->mode == MODE_ENFORCED
+                ? "Enforced"
+                : "the only way in (SecuredByPerimeter)");
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_ALLOWED:
-        moat__buf_printf(b,
-                         "No rule of perimeter %s admits the request; in "
-                         "Learning mode the resource's own rules decide, "
-                         "and ",
-                         perimeter_label(a));
+        moat__buf_printf(
+            b,
+            "No rule of perimeter %s admits the request; in Learning mode the resource's own rules decide, and ",
+            perimeter_label(a));
         resource_reason(b, q, d);
         break;
     case MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED:
-        moat__buf_printf(b,
-                         "Neither perimeter %s nor the resource's own "
-                         "rules admit the request: ",
-                         perimeter_label(a));
+        moat__buf_printf(
+            b,
+            "Neither perimeter %s nor the resource's own rules admit the request: ",
+            perimeter_label(a));
         resource_reason(b, q, d);
         break;
     default: {
@@ -488,27 +478,19 @@ static const char *vault_cause(const resource *r, const moat_decision *d)
 {
     int trusted = (r->bypass & BYPASS_AZURE_SERVICES) != 0;
     if (d->category == MOAT_CAT_RES_PUBLIC_NETWORK_ACCESS_DISABLED)
-        return trusted ? "Public network access is disabled and request is "
-                         "not from a trusted service nor via an approved "
-                         "private link."
-                       : "Connection is not an approved private link and "
-                         "caller was ignored because bypass is not set to "
-                         "'AzureServices' and PublicNetworkAccess is set to "
-                         "'Disabled'.";
+        return trusted
+                   ? "Public network access is disabled and request is not from a trusted service nor via an approved private link."
+                   : "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'.";
     /* A perimeter's refusal: Azure's words are known with bypass None;
     ** with AzureServices, our reading joins them to the firewall's. */
     if (d->category == MOAT_CAT_NSP_PUBLIC_INBOUND_PERIMETER_RULES_DENIED ||
         d->category == MOAT_CAT_NSP_PUBLIC_INBOUND_RESOURCE_RULES_DENIED)
-        return trusted ? "Request was not allowed by NSP rules and the client "
-                         "address is not authorized and caller is not a "
-                         "trusted service."
-                       : "Request was not allowed by NSP rules and the client "
-                         "address is not authorized and caller was ignored "
-                         "because bypass is set to None";
-    return trusted ? "Client address is not authorized and caller is not a "
-                     "trusted service."
-                   : "Client address is not authorized and caller was "
-                     "ignored because bypass is set to None";
+        return trusted
+                   ? "Request was not allowed by NSP rules and the client address is not authorized and caller is not a trusted service."
+                   : "Request was not allowed by NSP rules and the client address is not authorized and caller was ignored because bypass is set to None";
+    return trusted
+               ? "Client address is not authorized and caller is not a trusted service."
+               : "Client address is not authorized and caller was ignored because bypass is set to None";
 }
 
 size_t moat_refusal_message(const moat_request *q, const moat_decision *d,
@@ -518,8 +500,8 @@ size_t moat_refusal_message(const moat_request *q, const moat_decision *d,
     moat__buf_init(&b, 64u * 1024u);
     const resource *r = q && q->res ? q->res : NULL;
     if (r && d && d->verdict == MOAT_DENY && r->kind == RES_STORAGE) {
-        moat__buf_puts(&b, "This request is not authorized to perform this "
-                           "operation.");
+        moat__buf_puts(
+            &b, "This request is not authorized to perform this operation.");
     } else if (r && d && d->verdict == MOAT_DENY) {
         const char *cause = vault_cause(r, d);
         int connection = d->http_code &&

@@ -131,18 +131,16 @@ static void check_endpoint(rctx *c, json_value *res, json_value *props)
                 moat__json_get(p ? p : e, "privateLinkServiceId");
             if (moat__is_expression(target) &&
                 storage_group(moat__json_get(p ? p : e, "groupIds")))
-                why = moat__arena_printf(&c->ld->arena,
-                                         "its target is %s, which moat "
-                                         "cannot name",
-                                         target->str);
+                why = moat__arena_printf(
+                    &c->ld->arena, "its target is %s, which moat cannot name",
+                    target->str);
         }
     }
     if (why)
-        moat__incomplete(c, res, "a private endpoint",
-                         "%s: if it reaches one of the estate's accounts or "
-                         "vaults, that one's private endpoint connections "
-                         "are understated",
-                         why);
+        moat__incomplete(
+            c, res, "a private endpoint",
+            "%s: if it reaches one of the estate's accounts or vaults, that one's private endpoint connections are understated",
+            why);
     for (json_value **at = props && props->type == JSON_OBJECT ? &props->child
                                                                : NULL;
          at && *at;) {
@@ -194,9 +192,9 @@ int moat__jt_settle(rctx *c, json_value *res, tpl_kind kind)
         moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, props,
                    "the properties are unknown (%s): not read", props->str);
     else
-        moat__incomplete(c, props, type,
-                         "its properties are unknown (%s), so what it "
-                         "admits or joins is unknown",
-                         props->str);
+        moat__incomplete(
+            c, props, type,
+            "its properties are unknown (%s), so what it admits or joins is unknown",
+            props->str);
     return 0;
 }

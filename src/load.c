@@ -460,9 +460,9 @@ static int resource_kind(rctx *c, const json_value *res, kind *k)
     } else if (looks_like_account_entry(res)) {
         *k = K_SUBSCRIPTION;
     } else if (type == NULL) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "resource has no \"type\"; ignored (expected an ARM "
-                   "resource such as Microsoft.Storage/storageAccounts)");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+            "resource has no \"type\"; ignored (expected an ARM resource such as Microsoft.Storage/storageAccounts)");
         return 0;
     } else {
         moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, type,
@@ -595,10 +595,10 @@ static const json_value *container_of(rctx *c, const json_value *doc,
                           !(i == 2 && symbolic && v->type == JSON_OBJECT)))
             continue;
         if (list) {
-            moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
-                       "the document holds both \"%s\" and \"%s\": which "
-                       "list of resources is meant is not clear",
-                       list->key, v->key);
+            moat__diag(
+                c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+                "the document holds both \"%s\" and \"%s\": which list of resources is meant is not clear",
+                list->key, v->key);
             return NULL;
         }
         list = v;
@@ -620,10 +620,10 @@ static void read_document(moat_loader *ld, const src_file *f,
         c.ld = ld;
         c.file = f;
         c.res = "";
-        moat__diag(&c, MOAT_SEV_ERROR, MOAT_E_INVAL, doc,
-                   "expected a resource, an array of resources, or an object "
-                   "with \"value\", \"data\" or \"resources\"; found %s",
-                   moat__json_type_name(doc->type));
+        moat__diag(
+            &c, MOAT_SEV_ERROR, MOAT_E_INVAL, doc,
+            "expected a resource, an array of resources, or an object with \"value\", \"data\" or \"resources\"; found %s",
+            moat__json_type_name(doc->type));
         return;
     }
     if (moat__is_terraform(doc)) {
@@ -707,11 +707,12 @@ json_value *moat__load_text(moat_loader *ld, const char *name,
     *out = f;
     *rc = MOAT_E_LIMIT;
     if (len > ld->max_file_bytes) { /* and positions are 32-bit */
-        add_diag(ld, MOAT_SEV_ERROR, MOAT_E_LIMIT, f, 0, 0, "", "",
-                 moat__arena_printf(&ld->arena,
-                                    "%zu bytes; an estate file holds at "
-                                    "most %zu (MOAT_ESTATE_MAX_BYTES)",
-                                    len, ld->max_file_bytes));
+        add_diag(
+            ld, MOAT_SEV_ERROR, MOAT_E_LIMIT, f, 0, 0, "", "",
+            moat__arena_printf(
+                &ld->arena,
+                "%zu bytes; an estate file holds at most %zu (MOAT_ESTATE_MAX_BYTES)",
+                len, ld->max_file_bytes));
         return NULL;
     }
     if (index_lines(ld, f) != 0) {
@@ -756,14 +757,12 @@ moat_status moat_loader_add_json(moat_loader *ld, const char *name,
     if (ld->n_read == read && ld->n_errors == errors) {
         src_loc at = {f, 0, "", ""};
         if (ld->n_ignored > ignored)
-            moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                          "none of its %zu resources is of a type moat reads "
-                          "(such as %s); expected storage accounts, key "
-                          "vaults, perimeters, virtual networks or "
-                          "subscriptions",
-                          ld->n_ignored - ignored,
-                          ld->first_ignored_type ? ld->first_ignored_type
-                                                 : "an untyped object");
+            moat__diag_at(
+                ld, &at, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+                "none of its %zu resources is of a type moat reads (such as %s); expected storage accounts, key vaults, perimeters, virtual networks or subscriptions",
+                ld->n_ignored - ignored,
+                ld->first_ignored_type ? ld->first_ignored_type
+                                       : "an untyped object");
         else
             moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
                           "holds no resources");
@@ -796,19 +795,19 @@ static const char *file_kind(mode_t mode)
 ** start (nobody writes it) and a device never end (/dev/zero). */
 static moat_status not_regular(moat_loader *ld, const char *path, mode_t mode)
 {
-    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO,
-                  "%s: %s, not a regular file: an estate file is read whole, "
-                  "and this one might never end; refused",
-                  path, file_kind(mode));
+    moat__diag_at(
+        ld, NULL, MOAT_SEV_ERROR, MOAT_E_IO,
+        "%s: %s, not a regular file: an estate file is read whole, and this one might never end; refused",
+        path, file_kind(mode));
     return MOAT_E_IO;
 }
 
 static moat_status too_large(moat_loader *ld, const char *name)
 {
-    moat__diag_at(ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
-                  "%s: larger than %zu bytes, the most an estate file may "
-                  "hold (MOAT_ESTATE_MAX_BYTES)",
-                  name, ld->max_file_bytes);
+    moat__diag_at(
+        ld, NULL, MOAT_SEV_ERROR, MOAT_E_LIMIT,
+        "%s: larger than %zu bytes, the most an estate file may hold (MOAT_ESTATE_MAX_BYTES)",
+        name, ld->max_file_bytes);
     return MOAT_E_LIMIT;
 }
 

@@ -587,10 +587,10 @@ static moat_status map_time(moat_log_reader *r, moat_log_request *out,
         out->field[MOAT_REQ_TIME] = lit(r->time);
     } else {
         *reason = "time not understood";
-        return moat__error_set(err, MOAT_E_INVAL, 0,
-                               "time \"%.*s\" is neither RFC 3339 nor the "
-                               "portal's M/D/YYYY, h:mm:ss AM",
-                               (int)(t.n < 64 ? t.n : 64), t.p);
+        return moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "time \"%.*s\" is neither RFC 3339 nor the portal's M/D/YYYY, h:mm:ss AM",
+            (int)(t.n < 64 ? t.n : 64), t.p);
     }
     r->parsed.has_time = 1;
     return MOAT_OK;
@@ -625,8 +625,7 @@ static int map_private(moat_log_reader *r, const resource *res,
         *reason = "private address in several estate subnets";
         moat__error_set(
             err, MOAT_E_AMBIGUOUS, 0,
-            "%s is inside %zu subnets of the estate (overlapping address "
-            "spaces)",
+            "%s is inside %zu subnets of the estate (overlapping address spaces)",
             r->ip, n);
         return -1;
     }
@@ -719,16 +718,15 @@ static const resource *resource_of(moat_log_reader *r, const log_fields *f,
     const char *what = kind == RES_KEYVAULT ? "vault" : "account";
     if (id.p == NULL && name.p == NULL) {
         *reason = "no account";
-        *status = moat__error_set(err, MOAT_E_INVAL, 0,
-                                  "the record names no account (resourceId, "
-                                  "AccountName)");
+        *status = moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "the record names no account (resourceId, AccountName)");
     } else if (st == MOAT_E_AMBIGUOUS) {
         *reason = "account name in several subscriptions";
-        *status =
-            moat__error_set(err, st, 0,
-                            "account %.*s is named by several resources of the "
-                            "estate and the record has no resource id",
-                            (int)name.n, name.p);
+        *status = moat__error_set(
+            err, st, 0,
+            "account %.*s is named by several resources of the estate and the record has no resource id",
+            (int)name.n, name.p);
     } else {
         *reason = kind == RES_KEYVAULT ? "vault not in the estate"
                                        : "account not in the estate";
@@ -831,9 +829,7 @@ static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
         *reason = "Key Vault Log Analytics row";
         moat__error_set(
             err, MOAT_E_INVAL, 0,
-            "Key Vault rows of Log Analytics (AZKVAuditLogs, "
-            "AzureDiagnostics) are not read; export AuditEvent through a "
-            "diagnostic setting");
+            "Key Vault rows of Log Analytics (AZKVAuditLogs, AzureDiagnostics) are not read; export AuditEvent through a diagnostic setting");
         return 1;
     }
     if (ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
@@ -919,8 +915,7 @@ static moat_status map_auth(moat_log_reader *r, int vault,
         *reason = "authentication type moat does not decide";
         return moat__error_set(
             err, MOAT_E_INVAL, 0,
-            "authentication type %.*s (moat decides OAuth, SAS, "
-            "AccountKey and Anonymous)",
+            "authentication type %.*s (moat decides OAuth, SAS, AccountKey and Anonymous)",
             (int)auth.n, auth.p);
     }
     out->field[MOAT_REQ_CALLER_AUTH] = lit(a);

@@ -793,9 +793,9 @@ int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
         end--;
     const classic_version *ver = classic_version_of(p, end);
     if (ver == NULL)
-        return classic_fail(err, rec, p,
-                            "not a Storage Analytics log line of version "
-                            "1.0 or 2.0");
+        return classic_fail(
+            err, rec, p,
+            "not a Storage Analytics log line of version 1.0 or 2.0");
     size_t used = 0, i = 0;
     for (;; i++) {
         log_field f = i < ver->fields ? classic_field(i) : LF_COUNT;

@@ -119,35 +119,30 @@ static void say_why(moat_buf *b, const rctx *c, const found *f,
 {
     const json_value *first = f->v[0];
     if (w == WHY_NUL)
-        moat__buf_printf(b,
-                         "\"%s\" holds U+0000, which would cut it short (to "
-                         "\"%s\"): the value is not what other readers see",
-                         at->key ? at->key : "", at->str);
+        moat__buf_printf(
+            b,
+            "\"%s\" holds U+0000, which would cut it short (to \"%s\"): the value is not what other readers see",
+            at->key ? at->key : "", at->str);
     else if (w == WHY_BESIDE && f->n == 1)
-        moat__buf_printf(b,
-                         "\"%s\" beside \"properties\": ARM reads this setting "
-                         "inside \"properties\", az's flattened output beside "
-                         "it, and with both present which one is meant is "
-                         "not clear",
-                         at->key);
+        moat__buf_printf(
+            b,
+            "\"%s\" beside \"properties\": ARM reads this setting inside \"properties\", az's flattened output beside it, and with both present which one is meant is not clear",
+            at->key);
     else if (w == WHY_BESIDE)
-        moat__buf_printf(b,
-                         "\"%s\" is given both inside \"properties\" and "
-                         "beside it (line %u): ARM reads the one, az's "
-                         "flattened output the other",
-                         at->key, line_of(c, at == first ? f->v[1] : first));
+        moat__buf_printf(
+            b,
+            "\"%s\" is given both inside \"properties\" and beside it (line %u): ARM reads the one, az's flattened output the other",
+            at->key, line_of(c, at == first ? f->v[1] : first));
     else if (moat__eq_ci_z(first->key, at->key))
-        moat__buf_printf(b,
-                         "duplicate key \"%s\" (first at line %u): JSON "
-                         "readers disagree on which one counts (Python, "
-                         "Node and Go take the last)",
-                         at->key, line_of(c, first));
+        moat__buf_printf(
+            b,
+            "duplicate key \"%s\" (first at line %u): JSON readers disagree on which one counts (Python, Node and Go take the last)",
+            at->key, line_of(c, first));
     else
-        moat__buf_printf(b,
-                         "duplicate setting: \"%s\" and \"%s\" (line %u) are "
-                         "two spellings of one setting, and readers disagree "
-                         "on which one counts",
-                         at->key, first->key, line_of(c, first));
+        moat__buf_printf(
+            b,
+            "duplicate setting: \"%s\" and \"%s\" (line %u) are two spellings of one setting, and readers disagree on which one counts",
+            at->key, first->key, line_of(c, first));
 }
 
 /* One diagnostic about `at`, in the holder's path; none when one of this
@@ -192,13 +187,13 @@ static const json_value *resolve(rctx *c, const found *f, why w, reading how)
         outcome = "; the values agree, so it is read once";
     } else if (how == READ_UNKNOWN) {
         sev = MOAT_SEV_WARNING;
-        outcome = "; read as unknown, which decides as its most "
-                  "restrictive value";
+        outcome =
+            "; read as unknown, which decides as its most restrictive value";
         out = unknown_value(
             c, at, w == WHY_NUL ? "[holds U+0000]" : "[conflicting values]");
     } else {
-        outcome = "; no reading of it is safe, so it stays an error under "
-                  "--lenient";
+        outcome =
+            "; no reading of it is safe, so it stays an error under --lenient";
     }
     report(c, at, f->holder[i], sev, f, w, outcome);
     return out;

@@ -53,10 +53,9 @@ static int compile_sites(moat_loader *ld, moat_estate *es)
     if (n == 0)
         return 0;
     if (n > 0xFFFF) {
-        moat__diag_at(ld, &ld->subnets->loc, MOAT_SEV_WARNING, MOAT_E_LIMIT,
-                      "%zu subnet address ranges; replay maps only the first "
-                      "65535",
-                      n);
+        moat__diag_at(
+            ld, &ld->subnets->loc, MOAT_SEV_WARNING, MOAT_E_LIMIT,
+            "%zu subnet address ranges; replay maps only the first 65535", n);
         n = 0xFFFF;
     }
     m->sites = moat__arena_alloc(&es->arena, n * sizeof *m->sites);
@@ -173,11 +172,11 @@ static int compile_principals(moat_loader *ld, moat_estate *es)
             return -1;
         if (rc == 1 &&
             strcmp(((principal *)prev)->resource_id, pr->resource_id) != 0)
-            moat__diag_at(ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                          "principal %s is held by %s and by %s; replay maps "
-                          "it to the first",
-                          p->principal_id, ((principal *)prev)->resource_id,
-                          p->resource_id);
+            moat__diag_at(
+                ld, &p->loc, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                "principal %s is held by %s and by %s; replay maps it to the first",
+                p->principal_id, ((principal *)prev)->resource_id,
+                p->resource_id);
     }
     return 0;
 }

@@ -159,10 +159,10 @@ static int check_action(rctx *c, const json_value *elem)
     if (rc == UNKNOWN_VALUE)
         return UNKNOWN_VALUE;
     if (!allow) {
-        moat__invalid(c, at,
-                      "action \"%s\" is not supported: Azure network "
-                      "rules are allow rules (expected Allow)",
-                      at->str);
+        moat__invalid(
+            c, at,
+            "action \"%s\" is not supported: Azure network rules are allow rules (expected Allow)",
+            at->str);
         return 0;
     }
     return 1;
@@ -229,9 +229,9 @@ static int validate_ip(rctx *c, raw_res *r, const json_value *at,
     if (kind != IPR_STORAGE_V6 && cidr->addr.family != 4) {
         reject(c, r, at, list, index, shown, REJ_FAMILY, "\"%s\" is IPv6; %s",
                shown,
-               kind == IPR_VAULT ? "Key Vault IP rules take IPv4 only"
-                                 : "put IPv6 ranges in ipv6Rules (ipRules "
-                                   "take IPv4 only)");
+               kind == IPR_VAULT
+                   ? "Key Vault IP rules take IPv4 only"
+                   : "put IPv6 ranges in ipv6Rules (ipRules take IPv4 only)");
         return 0;
     }
     if (kind == IPR_STORAGE_V6 && cidr->addr.family != 6) {
@@ -242,25 +242,23 @@ static int validate_ip(rctx *c, raw_res *r, const json_value *at,
     }
     if (kind == IPR_STORAGE_V4) {
         if (!cidr->bare && cidr->prefix > 30) {
-            reject(c, r, at, list, index, shown, REJ_PREFIX,
-                   "\"%s\": Azure Storage refuses /31 and /32 prefixes; "
-                   "write the bare address (\"%.*s\")",
-                   shown, (int)(strchr(shown, '/') - shown), shown);
+            reject(
+                c, r, at, list, index, shown, REJ_PREFIX,
+                "\"%s\": Azure Storage refuses /31 and /32 prefixes; write the bare address (\"%.*s\")",
+                shown, (int)(strchr(shown, '/') - shown), shown);
             return 0;
         }
     }
     /* Both refuse private ranges (decision.md sections 1 and 7); Key Vault
     ** takes any prefix, /31 and /32 included. */
     if (kind != IPR_STORAGE_V6 && moat__cidr_is_private_v4(cidr)) {
-        reject(c, r, at, list, index, shown, REJ_PRIVATE,
-               "\"%s\" is a private range (10/8, 172.16/12, 192.168/16); "
-               "%s",
-               shown,
-               kind == IPR_VAULT ? "Key Vault refuses it (\"belongs to "
-                                   "forbidden range ... (private IP "
-                                   "addresses)\")"
-                                 : "Azure Storage IP rules take public "
-                                   "addresses only");
+        reject(
+            c, r, at, list, index, shown, REJ_PRIVATE,
+            "\"%s\" is a private range (10/8, 172.16/12, 192.168/16); %s",
+            shown,
+            kind == IPR_VAULT
+                ? "Key Vault refuses it (\"belongs to forbidden range ... (private IP addresses)\")"
+                : "Azure Storage IP rules take public addresses only");
         return 0;
     }
     return 1;
@@ -481,12 +479,12 @@ static void apply_words(rctx *c, raw_res *r, const json_value *v,
         }
         if (bit < 0 || (r->kind == RES_KEYVAULT &&
                         (bit == BYPASS_LOGGING || bit == BYPASS_METRICS))) {
-            moat__invalid(c, v, "\"%.*s\" is not a valid bypass: expected %s",
-                          (int)w->len[i], w->w[i],
-                          r->kind == RES_KEYVAULT
-                              ? "AzureServices or None"
-                              : "None, or any of Logging, Metrics, "
-                                "AzureServices");
+            moat__invalid(
+                c, v, "\"%.*s\" is not a valid bypass: expected %s",
+                (int)w->len[i], w->w[i],
+                r->kind == RES_KEYVAULT
+                    ? "AzureServices or None"
+                    : "None, or any of Logging, Metrics, AzureServices");
             continue;
         }
         if (bit == 0)
@@ -495,8 +493,7 @@ static void apply_words(rctx *c, raw_res *r, const json_value *v,
     }
     if (has_none && r->bypass) {
         moat__invalid(c, v,
-                      "\"None\" cannot be combined with other bypass "
-                      "values");
+                      "\"None\" cannot be combined with other bypass values");
         r->bypass = 0;
     }
 }
@@ -517,10 +514,10 @@ static void read_bypass(rctx *c, raw_res *r, const json_value *acls)
         return;
     }
     if (v->type != JSON_STRING && v->type != JSON_ARRAY) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
-                   "expected a string such as \"Logging, Metrics\" or an "
-                   "array of words, found %s",
-                   moat__json_type_name(v->type));
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, v,
+            "expected a string such as \"Logging, Metrics\" or an array of words, found %s",
+            moat__json_type_name(v->type));
         return;
     }
     bypass_words w;
@@ -596,9 +593,9 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
         /* Not a Key Vault property: ignored like any unknown one, but said
         ** aloud, since whoever wrote it expected it to admit something. */
         if (v6 && v6->type == JSON_ARRAY && v6->len > 0)
-            moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, v6,
-                       "ipv6Rules is not a Key Vault setting (vaults take "
-                       "IPv4 rules only); ignored");
+            moat__diag(
+                c, MOAT_SEV_WARNING, MOAT_E_INVAL, v6,
+                "ipv6Rules is not a Key Vault setting (vaults take IPv4 rules only); ignored");
     }
     each_rule(c, r, acls, "virtualNetworkRules",
               r->kind == RES_KEYVAULT ? VAULT_MAX_VNET : STORAGE_MAX_VNET,
@@ -607,10 +604,10 @@ static void read_acls(rctx *c, raw_res *r, const json_value *props)
         each_rule(c, r, acls, "resourceAccessRules", STORAGE_MAX_RAR, read_rar,
                   0, &r->rar_basis);
     } else if (moat__json_get(acls, "resourceAccessRules")) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                   moat__json_get(acls, "resourceAccessRules"),
-                   "resource access rules are not a Key Vault setting; "
-                   "ignored");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL,
+            moat__json_get(acls, "resourceAccessRules"),
+            "resource access rules are not a Key Vault setting; ignored");
     }
     moat__rctx_pop(c, mark);
 }
@@ -647,9 +644,9 @@ static int read_connection(rctx *c, const json_value *e,
     ** example updateVault): still a connection, whose status counts, though
     ** no request can name its endpoint. */
     if (n == 0)
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, e,
-                   "connection has no privateEndpoint.id: its status counts, "
-                   "but no request can be matched to its endpoint");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL, e,
+            "connection has no privateEndpoint.id: its status counts, but no request can be matched to its endpoint");
     int status = PE_UNKNOWN;
     const char *status_text = "unknown";
     if (moat__get_obj(c, props, "privateLinkServiceConnectionState", &state) >
@@ -713,9 +710,9 @@ void moat__read_pe_child(rctx *c, const json_value *res,
 {
     const json_value *id;
     if (moat__get_str(c, res, "id", &id) <= 0) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "private endpoint connection without an id: its resource "
-                   "is unknown; ignored");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+            "private endpoint connection without an id: its resource is unknown; ignored");
         return;
     }
     size_t plen =
@@ -867,9 +864,9 @@ void moat__read_account(rctx *c, const json_value *res, const json_value *props,
         r->location_basis = BASIS_UNKNOWN;
     } else {
         r->location_basis = BASIS_UNKNOWN;
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "no \"location\": same-region rules cannot apply to this "
-                   "resource");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+            "no \"location\": same-region rules cannot apply to this resource");
     }
     r->loc = moat__loc(c, NULL);
 

@@ -37,10 +37,10 @@ static void read_subnet_prefixes(rctx *c, const json_value *props,
         if (text[0] == '[') /* a template's expression: unknown, and only */
             continue;       /* replay maps addresses to subnets */
         if (moat__cidr_parse(text, strlen(text), &cidr) != 0) {
-            moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, i < n ? NULL : one,
-                       "subnet address prefix \"%s\" is not an address "
-                       "range; ignored",
-                       text);
+            moat__diag(
+                c, MOAT_SEV_WARNING, MOAT_E_INVAL, i < n ? NULL : one,
+                "subnet address prefix \"%s\" is not an address range; ignored",
+                text);
             continue;
         }
         s->prefixes[s->n_prefixes++] = cidr;
@@ -146,11 +146,10 @@ static const json_value *subscription_tenant(rctx *c, const json_value *res)
         moat__get_str(c, c->props, "tenantId", &in);
     if (top && in &&
         (top->len != in->len || memcmp(top->str, in->str, top->len) != 0)) {
-        moat__invalid(c, in,
-                      "\"%s\" differs from the tenantId beside "
-                      "\"properties\" (\"%s\"): which tenant is meant is not "
-                      "clear",
-                      in->str, top->str);
+        moat__invalid(
+            c, in,
+            "\"%s\" differs from the tenantId beside \"properties\" (\"%s\"): which tenant is meant is not clear",
+            in->str, top->str);
         return NULL;
     }
     return top ? top : in;
@@ -166,17 +165,17 @@ void moat__read_subscription(rctx *c, const json_value *res)
         moat__get_str(c, res, "id", &sid);
     const json_value *tid = subscription_tenant(c, res);
     if (sid == NULL || tid == NULL || tid->len == 0) {
-        moat__diag(c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                   "subscription without subscriptionId (or id) and tenantId; "
-                   "ignored");
+        moat__diag(
+            c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+            "subscription without subscriptionId (or id) and tenantId; ignored");
         return;
     }
     char guid[128];
     if (moat__subscription_of(sid->str, sid->len, guid, sizeof guid) != 0) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, sid,
-                   "\"%s\" is not a subscription id (expected a GUID or "
-                   "/subscriptions/<guid>)",
-                   sid->str);
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, sid,
+            "\"%s\" is not a subscription id (expected a GUID or /subscriptions/<guid>)",
+            sid->str);
         return;
     }
     raw_sub *s = moat__arena_zalloc(&c->ld->arena, sizeof *s);

@@ -49,10 +49,10 @@ static const char *require_parent(rctx *c, const char *id, const char *child,
 {
     const char *p = id ? parent_id(c, id, child) : NULL;
     if (p == NULL)
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
-                   "%s needs an \"id\" of the form "
-                   ".../networkSecurityPerimeters/<name>/%s/<name>",
-                   what, child);
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+            "%s needs an \"id\" of the form .../networkSecurityPerimeters/<name>/%s/<name>",
+            what, child);
     return p;
 }
 
@@ -74,10 +74,10 @@ static int read_mode(rctx *c, const json_value *obj, raw_assoc *a)
             *text = mode_names[m == MODE_LEARNING ? 0 : m].name;
             a->transition = moat__eq_ci_z(v->str, "Transition");
         } else {
-            moat__invalid(c, v,
-                          "\"%s\" is not a valid access mode: expected "
-                          "Learning, Enforced, Audit (or Transition)",
-                          v->str);
+            moat__invalid(
+                c, v,
+                "\"%s\" is not a valid access mode: expected Learning, Enforced, Audit (or Transition)",
+                v->str);
             m = MODE_ENFORCED; /* fail closed */
             *text = "Enforced";
         }
@@ -163,10 +163,10 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
         inbound = 0; /* unknown: admits nothing inbound, the strictest */
     } else if (dir &&
                !moat__enum_lookup(direction_names, 2, dir->str, &inbound)) {
-        moat__invalid(c, dir,
-                      "\"%s\" is not a valid direction: expected "
-                      "Inbound or Outbound",
-                      dir->str);
+        moat__invalid(
+            c, dir,
+            "\"%s\" is not a valid direction: expected Inbound or Outbound",
+            dir->str);
         inbound = 0; /* an unknown direction admits nothing inbound */
     }
     r->inbound = inbound;
@@ -184,8 +184,7 @@ int moat__read_rule_props(rctx *c, const json_value *props, access_rule *r)
             size_t mark = moat__rctx_push_key(c, list);
             moat__rctx_push_index(c, i);
             moat__invalid(c, NULL,
-                          "\"%s\" is not an IPv4 or IPv6 address "
-                          "or CIDR range",
+                          "\"%s\" is not an IPv4 or IPv6 address or CIDR range",
                           s);
             moat__rctx_pop(c, mark);
             continue;
@@ -260,9 +259,9 @@ void moat__read_association(rctx *c, const json_value *res,
     a->resource_id = ref_id(c, props, "privateLinkResource");
     a->profile_id = ref_id(c, props, "profile");
     if (a->resource_id == NULL || a->profile_id == NULL) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
-                   "association needs properties.privateLinkResource.id and "
-                   "properties.profile.id");
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+            "association needs properties.privateLinkResource.id and properties.profile.id");
         return;
     }
     /* A template's expression moat cannot turn into an id: which resource
@@ -272,10 +271,10 @@ void moat__read_association(rctx *c, const json_value *res,
                           : a->profile_id[0] == '[' ? a->profile_id
                                                     : NULL;
     if (unknown) {
-        moat__incomplete(c, NULL, "a perimeter association",
-                         "it names %s, which moat cannot name, so which "
-                         "resource joins which profile is unknown",
-                         unknown);
+        moat__incomplete(
+            c, NULL, "a perimeter association",
+            "it names %s, which moat cannot name, so which resource joins which profile is unknown",
+            unknown);
         return;
     }
     if (!read_mode(c, props, a))
@@ -296,9 +295,9 @@ void moat__read_link(rctx *c, const json_value *res, const json_value *props)
     if (p == NULL && l->id)
         p = parent_id(c, l->id, "linkReferences");
     if (p == NULL) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
-                   "a link needs an \"id\" of the form .../networkSecurity"
-                   "Perimeters/<name>/links/<name>");
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+            "a link needs an \"id\" of the form .../networkSecurityPerimeters/<name>/links/<name>");
         return;
     }
     l->perimeter_id = p;
@@ -386,10 +385,9 @@ static int read_config_perimeter(rctx *c, const json_value *nsp,
         p->location = moat__dup(c, v);
     moat__rctx_pop(c, mark);
     if (p->id == NULL) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, nsp,
-                   "no perimeter id: the configuration cannot be read, and "
-                   "leaving it out would leave the account outside its "
-                   "perimeter");
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, nsp,
+            "no perimeter id: the configuration cannot be read, and leaving it out would leave the account outside its perimeter");
         return 0;
     }
     p->name = strrchr(p->id, '/') ? strrchr(p->id, '/') + 1 : p->id;
@@ -442,12 +440,9 @@ void moat__read_nsp_configuration(rctx *c, const json_value *res,
         moat__get_obj(c, props, "networkSecurityPerimeter", &nsp) <= 0 ||
         moat__get_obj(c, props, "resourceAssociation", &ra) <= 0 ||
         moat__get_obj(c, props, "profile", &prof) <= 0) {
-        moat__diag(c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
-                   "a perimeter configuration needs the account in its "
-                   "\"id\", and networkSecurityPerimeter, "
-                   "resourceAssociation and profile objects; without them "
-                   "it cannot be read, and leaving it out would leave the "
-                   "account outside its perimeter");
+        moat__diag(
+            c, MOAT_SEV_ERROR, MOAT_E_INVAL, NULL,
+            "a perimeter configuration needs the account in its \"id\", and networkSecurityPerimeter, resourceAssociation and profile objects; without them it cannot be read, and leaving it out would leave the account outside its perimeter");
         return;
     }
     raw_perimeter *p = moat__arena_zalloc(&ld->arena, sizeof *p);

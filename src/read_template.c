@@ -259,9 +259,9 @@ static void subnet_ids(tpl *t, json_value *props, const char *vnet_id)
     }
     json_value *list = *at;
     if (list && list->type == JSON_STRING) {
-        moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, list,
-                   "the subnets are an expression: their service endpoints "
-                   "are unknown to moat and left out");
+        moat__diag(
+            &t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, list,
+            "the subnets are an expression: their service endpoints are unknown to moat and left out");
         *at = list->next;
         props->len--;
         return;
@@ -367,12 +367,12 @@ static long instances(tpl *t, const where *w, const json_value *src,
     if (n >= 0 && n <= MAX_COPIES)
         return n;
     if (matters)
-        moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, copy,
-                   "a copy loop whose count is %s: read once for every copy, "
-                   "whose settings are this one declaration's%s",
-                   count && count->type == JSON_STRING ? count->str
-                                                       : "not a literal number",
-                   w->via);
+        moat__diag(
+            &t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, copy,
+            "a copy loop whose count is %s: read once for every copy, whose settings are this one declaration's%s",
+            count && count->type == JSON_STRING ? count->str
+                                                : "not a literal number",
+            w->via);
     return 1;
 }
 
@@ -385,10 +385,10 @@ static int room(tpl *t, const json_value *src, long n)
     if (t->instances <= MAX_INSTANCES && t->ld->arena.total <= t->byte_budget)
         return 1;
     if (!t->budget_said)
-        moat__incomplete(&t->c, src, "the rest of this template",
-                         "it expands to more than %d resources or %zu MiB "
-                         "(copy loops inside copy loops)",
-                         MAX_INSTANCES, t->byte_budget >> 20);
+        moat__incomplete(
+            &t->c, src, "the rest of this template",
+            "it expands to more than %d resources or %zu MiB (copy loops inside copy loops)",
+            MAX_INSTANCES, t->byte_budget >> 20);
     t->budget_said = 1;
     return 0;
 }
@@ -434,11 +434,10 @@ static const json_value *inline_template(tpl *t, const json_value *props,
         static const char *const keys[] = {"uri", "relativePath", "id"};
         for (size_t i = 0; link->type == JSON_OBJECT && !uri && i < 3; i++)
             uri = moat__json_get(link, keys[i]);
-        moat__incomplete(&t->c, link, what,
-                         "its template is linked (templateLink %s), and moat "
-                         "does not fetch linked templates: audit that "
-                         "template on its own",
-                         uri && uri->type == JSON_STRING ? uri->str : "");
+        moat__incomplete(
+            &t->c, link, what,
+            "its template is linked (templateLink %s), and moat does not fetch linked templates: audit that template on its own",
+            uri && uri->type == JSON_STRING ? uri->str : "");
         return NULL;
     }
     if (tmpl && tmpl->type == JSON_OBJECT)
@@ -702,17 +701,15 @@ static void declared_twice(tpl *t)
                 decl *x = k ? e : d, *y = k ? d : e;
                 const json_value *yp = props[!k];
                 label(t, x->src, x->id);
-                moat__diag(&t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
-                           "declared again at line %u (%s) with other "
-                           "settings%s%s%s: which declaration is in force "
-                           "depends on the order and targets of their "
-                           "deployments, so its settings are read as unknown",
-                           line_of(t, y->src), y->id,
-                           moat__is_expression(yp) ? " (its properties are one "
-                                                     "expression, "
-                                                   : "",
-                           moat__is_expression(yp) ? yp->str : "",
-                           moat__is_expression(yp) ? ")" : "");
+                moat__diag(
+                    &t->c, MOAT_SEV_WARNING, MOAT_E_INVAL, NULL,
+                    "declared again at line %u (%s) with other settings%s%s%s: which declaration is in force depends on the order and targets of their deployments, so its settings are read as unknown",
+                    line_of(t, y->src), y->id,
+                    moat__is_expression(yp)
+                        ? " (its properties are one expression, "
+                        : "",
+                    moat__is_expression(yp) ? yp->str : "",
+                    moat__is_expression(yp) ? ")" : "");
                 set_props(
                     t, x,
                     moat__jt_unknown_props(t->ld, x->src->pos,
@@ -732,10 +729,10 @@ static int read_once(tpl *t, const decl *d)
         return 1;
     if (e->res != d->res && !same_json(e->res, d->res)) {
         label(t, d->src, d->id);
-        moat__incomplete(&t->c, d->src, d->id,
-                         "declared again with other settings (first at line "
-                         "%u); only the first is read",
-                         line_of(t, e->src));
+        moat__incomplete(
+            &t->c, d->src, d->id,
+            "declared again with other settings (first at line %u); only the first is read",
+            line_of(t, e->src));
     }
     return 0;
 }

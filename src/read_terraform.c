@@ -198,22 +198,22 @@ static const char *tf_name(tf *t, const tf_res *r)
 static const char *arm_id(tf *t, const tf_res *r, const char *provider_type)
 {
     const char *rg = known_str(t, r->values, r->unknown, "resource_group_name");
-    return moat__arena_printf(&t->ld->arena,
-                              "/subscriptions/unknown/resourceGroups/%s/"
-                              "providers/%s/%s",
-                              rg ? rg : "unknown", provider_type,
-                              tf_name(t, r));
+    return moat__arena_printf(
+        &t->ld->arena,
+        "/subscriptions/unknown/resourceGroups/%s/providers/%s/%s",
+        rg ? rg : "unknown", provider_type, tf_name(t, r));
 }
 
 static const char *child_id(tf *t, tf_res *r, const char *parent_attr,
                             const char *child)
 {
     const char *parent = ref_id(t, r, r->values, r->unknown, NULL, parent_attr);
-    return moat__arena_printf(&t->ld->arena, "%s/%s/%s",
-                              parent ? parent
-                                     : "/providers/Microsoft.Network/"
-                                       "networkSecurityPerimeters/unknown",
-                              child, tf_name(t, r));
+    return moat__arena_printf(
+        &t->ld->arena, "%s/%s/%s",
+        parent
+            ? parent
+            : "/providers/Microsoft.Network/networkSecurityPerimeters/unknown",
+        child, tf_name(t, r));
 }
 
 /* azapi_resource's ARM type: "Microsoft.X/y@2024-01-01" without its API
@@ -416,11 +416,15 @@ static void read_arm(tf *t, tf_res *r, json_value *res, json_value *props)
         moat__read_private_endpoint(&c, res, props);
     else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters") == 0)
         moat__read_perimeter(&c, res, props);
-    else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters/"
-                          "profiles") == 0)
+    else if (strcmp(type,
+                    "Microsoft.Network/networkSecurityPerimeters/profiles") ==
+             0)
         moat__read_profile(&c, res, props);
-    else if (strcmp(type, "Microsoft.Network/networkSecurityPerimeters/"
-                          "profiles/accessRules") == 0)
+    else if (
+        strcmp(
+            type,
+            "Microsoft.Network/networkSecurityPerimeters/profiles/accessRules") ==
+        0)
         moat__read_access_rule(&c, res, props);
     else
         moat__read_association(&c, res, props);
@@ -654,9 +658,10 @@ static int is_kind(tf *t, tf_res *o, int want_profile)
     if (want_profile)
         return strcmp(o->type, "azurerm_network_security_perimeter_profile") ==
                    0 ||
-               (type && moat__eq_ci_z(type, "Microsoft.Network/"
-                                            "networkSecurityPerimeters/"
-                                            "profiles"));
+               (type &&
+                moat__eq_ci_z(
+                    type,
+                    "Microsoft.Network/networkSecurityPerimeters/profiles"));
     return strcmp(o->type, "azurerm_storage_account") == 0 ||
            strcmp(o->type, "azurerm_key_vault") == 0 ||
            (type && moat__tpl_kind(type, strlen(type)) == TK_ACCOUNT);
@@ -719,8 +724,9 @@ static void tf_azapi(tf *t, tf_res *r)
         body && body->type == JSON_OBJECT ? get(t, body, "properties") : body;
     json_value *p = props ? moat__jt_clone(t->ld, props) : NULL;
     moat__jt_put(res, "properties", p);
-    if (moat__eq_ci_z(type, "Microsoft.Network/networkSecurityPerimeters/"
-                            "resourceAssociations"))
+    if (moat__eq_ci_z(
+            type,
+            "Microsoft.Network/networkSecurityPerimeters/resourceAssociations"))
         association_refs(t, r, p);
     rctx c = t->c;
     c.res = r->address;
@@ -751,10 +757,10 @@ static void add_resource(tf *t, const json_value *node, const char *module)
     const json_value *values = get(t, node, "values");
     if (values == NULL || values->type != JSON_OBJECT) {
         /* Nothing to read: reading defaults instead would open access. */
-        moat__diag(&t->c, MOAT_SEV_ERROR, MOAT_E_INVAL, values ? values : node,
-                   "expected an object at \"values\" (the resource's "
-                   "attributes), found %s",
-                   values ? moat__json_type_name(values->type) : "none");
+        moat__diag(
+            &t->c, MOAT_SEV_ERROR, MOAT_E_INVAL, values ? values : node,
+            "expected an object at \"values\" (the resource's attributes), found %s",
+            values ? moat__json_type_name(values->type) : "none");
         return;
     }
     if (t->n == t->cap) {
@@ -883,13 +889,13 @@ static void attach_rules(tf *t, tf_res *r, const char *id_attr,
     const char *named = known_str(t, r->values, r->unknown, id_attr);
     if (named == NULL && name_attr)
         named = known_str(t, r->values, r->unknown, name_attr);
-    moat__incomplete(&t->c, r->node,
-                     vault ? "a key vault's network ACLs"
-                           : "a storage account's network rules",
-                     "the %s it configures (%s) is not in this plan or state, "
-                     "so the firewall it sets is not audited",
-                     vault ? "key vault" : "storage account",
-                     named ? named : "named by a value known after apply");
+    moat__incomplete(
+        &t->c, r->node,
+        vault ? "a key vault's network ACLs"
+              : "a storage account's network rules",
+        "the %s it configures (%s) is not in this plan or state, so the firewall it sets is not audited",
+        vault ? "key vault" : "storage account",
+        named ? named : "named by a value known after apply");
 }
 
 /* azapi_update_resource changes some properties of a resource deployed
@@ -902,10 +908,10 @@ static void partial_update(tf *t, tf_res *r)
         t->ld->n_ignored++;
         return;
     }
-    moat__incomplete(&t->c, r->node, "a partial update (azapi_update_resource)",
-                     "it changes settings of a %s deployed elsewhere, which "
-                     "moat does not read",
-                     type);
+    moat__incomplete(
+        &t->c, r->node, "a partial update (azapi_update_resource)",
+        "it changes settings of a %s deployed elsewhere, which moat does not read",
+        type);
 }
 
 void moat__read_terraform(moat_loader *ld, const src_file *f,

@@ -174,13 +174,12 @@ static moat_status set_resource(moat_request *q, const char *v, size_t len,
     if (r == NULL) {
         q->res = NULL;
         if (st == MOAT_E_AMBIGUOUS)
-            return fail(err, st,
-                        "\"%.*s\" names more than one resource in "
-                        "the estate; give its full ARM id",
-                        (int)(len < 200 ? len : 200), v);
+            return fail(
+                err, st,
+                "\"%.*s\" names more than one resource in the estate; give its full ARM id",
+                (int)(len < 200 ? len : 200), v);
         return fail(err, MOAT_E_NOTFOUND,
-                    "no storage account or key vault "
-                    "\"%.*s\" in the estate",
+                    "no storage account or key vault \"%.*s\" in the estate",
                     (int)(len < 200 ? len : 200), v);
     }
     q->res = r;
@@ -192,8 +191,7 @@ static moat_status set_ip(moat_request *q, const char *v, size_t len,
 {
     if (moat__addr_parse(v, len, &q->ip) != 0)
         return fail(err, MOAT_E_INVAL,
-                    "source.ip \"%.*s\" is not an IPv4 or "
-                    "IPv6 address",
+                    "source.ip \"%.*s\" is not an IPv4 or IPv6 address",
                     (int)(len < 64 ? len : 64), v);
     return MOAT_OK;
 }
@@ -204,8 +202,7 @@ static moat_status set_region(moat_request *q, const char *v, size_t len,
     char norm[128];
     if (moat__region_norm(v, len, norm, sizeof norm) != 0)
         return fail(err, MOAT_E_INVAL,
-                    "source.region \"%.*s\" is not a "
-                    "region name",
+                    "source.region \"%.*s\" is not a region name",
                     (int)(len < 64 ? len : 64), v);
     q->region_text = pool_copy(q, v, len);
     if (q->region_text == NULL)
@@ -224,8 +221,7 @@ static moat_status set_caller_id(moat_request *q, const char *v, size_t len,
     q->caller_hash = moat__hash_ci(v, len);
     if (moat__segments_split(q->caller_id, len, &q->caller_seg) != 0)
         return fail(err, MOAT_E_INVAL,
-                    "caller.resource_id has too many "
-                    "segments");
+                    "caller.resource_id has too many segments");
     char type[512];
     size_t n = moat__arm_type_of(q->caller_id, len, type, sizeof type);
     q->caller_type_hash = n ? moat__hash_ci(type, n) : 0;
@@ -237,10 +233,10 @@ static moat_status set_time(moat_request *q, const char *v, size_t len,
                             moat_error *err)
 {
     if (moat__time_parse(v, len, &q->time) != 0)
-        return fail(err, MOAT_E_INVAL,
-                    "time \"%.*s\" is not an RFC 3339 date and time "
-                    "(2026-11-20T08:00:00Z, or with an offset +01:00)",
-                    (int)(len < 64 ? len : 64), v);
+        return fail(
+            err, MOAT_E_INVAL,
+            "time \"%.*s\" is not an RFC 3339 date and time (2026-11-20T08:00:00Z, or with an offset +01:00)",
+            (int)(len < 64 ? len : 64), v);
     q->has_time = 1;
     return MOAT_OK;
 }
@@ -287,8 +283,7 @@ moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
     ** "Microsoft.EventHub\u0000x" became a trusted service. */
     if ((unsigned)field < MOAT_REQ_FIELD_COUNT && memchr(v, '\0', len))
         return fail(err, MOAT_E_INVAL,
-                    "%s holds U+0000, which would cut the value short: "
-                    "refused",
+                    "%s holds U+0000, which would cut the value short: refused",
                     field_names[field]);
     if (len == 0 && field != MOAT_REQ_RESOURCE)
         return MOAT_OK; /* an empty optional value is an absent one */
@@ -324,8 +319,7 @@ moat_status moat_request_set(moat_request *q, moat_field field, const char *v,
         char guid[128];
         if (moat__subscription_of(v, len, guid, sizeof guid) != 0)
             return fail(err, MOAT_E_INVAL,
-                        "caller.subscription \"%.*s\" is "
-                        "not a subscription id",
+                        "caller.subscription \"%.*s\" is not a subscription id",
                         (int)(len < 64 ? len : 64), v);
         q->subscription_text = pool_copy(q, v, len);
         q->subscription = moat__intern_find(&q->es->ids, guid, strlen(guid));
@@ -407,10 +401,10 @@ static moat_status check_unique(const json_value *obj, const json_value *m,
 {
     for (const json_value *p = obj->child; p != m; p = p->next) {
         if (moat__eq_ci(p->key, p->key_len, m->key, m->key_len))
-            return fail(err, MOAT_E_INVAL,
-                        "duplicate field \"%s%s\": JSON readers disagree on "
-                        "which one counts",
-                        prefix, name);
+            return fail(
+                err, MOAT_E_INVAL,
+                "duplicate field \"%s%s\": JSON readers disagree on which one counts",
+                prefix, name);
     }
     return MOAT_OK;
 }
@@ -482,17 +476,16 @@ static moat_status parse_perimeters(moat_request *q, const json_value *caller,
     if (list->type != JSON_ARRAY) {
         if (err)
             err->offset = list->pos;
-        return fail(err, MOAT_E_INVAL,
-                    "\"caller.perimeters\" must be an "
-                    "array of perimeter GUIDs");
+        return fail(
+            err, MOAT_E_INVAL,
+            "\"caller.perimeters\" must be an array of perimeter GUIDs");
     }
     for (const json_value *e = list->child; e; e = e->next) {
         if (err)
             err->offset = e->pos;
         if (e->type != JSON_STRING)
             return fail(err, MOAT_E_INVAL,
-                        "\"caller.perimeters\" must hold "
-                        "strings, not %s",
+                        "\"caller.perimeters\" must hold strings, not %s",
                         moat__json_type_name(e->type));
         moat_status rc =
             moat_request_set(q, MOAT_REQ_CALLER_PERIMETER, e->str, e->len, err);

@@ -26,11 +26,10 @@ static int read_tag(moat_loader *ld, const src_file *f, const json_value *v,
         props == NULL || props->type != JSON_OBJECT ||
         (list && list->type != JSON_ARRAY && list->type != JSON_NULL)) {
         src_loc at = {f, v->pos, "", ""};
-        moat__diag_at(ld, &at, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                      "values[%zu] is not a service tag: expected "
-                      "{\"name\": ..., \"properties\": {\"addressPrefixes\": "
-                      "[...]}}",
-                      i);
+        moat__diag_at(
+            ld, &at, MOAT_SEV_ERROR, MOAT_E_INVAL,
+            "values[%zu] is not a service tag: expected {\"name\": ..., \"properties\": {\"addressPrefixes\": [...]}}",
+            i);
         return -1;
     }
     raw_tag *t = moat__arena_zalloc(&ld->arena, sizeof *t);
@@ -63,9 +62,9 @@ moat_status moat_loader_add_service_tags_json(moat_loader *ld,
     if (doc->type != JSON_OBJECT || values == NULL ||
         values->type != JSON_ARRAY) {
         src_loc at = {f, doc->pos, "", ""};
-        moat__diag_at(ld, &at, MOAT_SEV_ERROR, MOAT_E_INVAL,
-                      "not a service-tag file: expected {\"values\": [...]}, "
-                      "as in Azure's ServiceTags_Public_<date>.json");
+        moat__diag_at(
+            ld, &at, MOAT_SEV_ERROR, MOAT_E_INVAL,
+            "not a service-tag file: expected {\"values\": [...]}, as in Azure's ServiceTags_Public_<date>.json");
         return MOAT_E_INVAL;
     }
     size_t i = 0, bad = 0;
@@ -98,10 +97,10 @@ int moat__tags_index(moat_loader *ld, moat_index *out)
         if (rc == 1) {
             src_loc at = {t->file, t->prefixes ? t->prefixes->pos : 0, "",
                           ""};
-            moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                          "service tag %s is defined again (values[%zu]); "
-                          "the first definition is used",
-                          t->name, t->index);
+            moat__diag_at(
+                ld, &at, MOAT_SEV_WARNING, MOAT_E_INVAL,
+                "service tag %s is defined again (values[%zu]); the first definition is used",
+                t->name, t->index);
         }
     }
     return 0;
@@ -115,10 +114,10 @@ void moat__tags_add(moat_loader *ld, const moat_index *tags, const char *name,
 {
     const raw_tag *t = moat__index_get(tags, name, strlen(name));
     if (t == NULL) {
-        moat__diag_at(ld, rule_loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
-                      "service tag %s is not in the service-tag file: the "
-                      "rule admits nothing through it",
-                      name);
+        moat__diag_at(
+            ld, rule_loc, MOAT_SEV_WARNING, MOAT_E_NOTFOUND,
+            "service tag %s is not in the service-tag file: the rule admits nothing through it",
+            name);
         return;
     }
     size_t k = 0;
@@ -130,9 +129,9 @@ void moat__tags_add(moat_loader *ld, const moat_index *tags, const char *name,
             continue;
         }
         src_loc at = {t->file, p->pos, "", ""};
-        moat__diag_at(ld, &at, MOAT_SEV_WARNING, MOAT_E_INVAL,
-                      "service tag %s: addressPrefixes[%zu] is not an address "
-                      "range; ignored",
-                      t->name, k);
+        moat__diag_at(
+            ld, &at, MOAT_SEV_WARNING, MOAT_E_INVAL,
+            "service tag %s: addressPrefixes[%zu] is not an address range; ignored",
+            t->name, k);
     }
 }

@@ -774,15 +774,14 @@ static jp_node *nud(parser *p, const jp_token *t)
     case T_CURRENT: return identity(p, t->start);
     case T_EXPREF: return node1(p, N_EXPREF, t->start, expression(p, 0));
     case T_EOF:
-        return jp_fail(p->err, JP_ERR_SYNTAX, t->start, "%s",
-                       t == p->t ? "the expression is empty"
-                                 : "the expression ends early: expected a "
-                                   "value (a name, @, [...], {...}, a "
-                                   "literal, a function)");
+        return jp_fail(
+            p->err, JP_ERR_SYNTAX, t->start, "%s",
+            t == p->t
+                ? "the expression is empty"
+                : "the expression ends early: expected a value (a name, @, [...], {...}, a literal, a function)");
     default:
-        return syntax(p, t,
-                      "a value (a name, @, [...], {...}, a literal, a "
-                      "function)");
+        return syntax(
+            p, t, "a value (a name, @, [...], {...}, a literal, a function)");
     }
 }
 
@@ -857,9 +856,9 @@ static jp_node *parse(const char *text, size_t len, jp_arena *a, jp_error *err)
     parser p = {text, toks, 0, a, err, {0}, 0};
     jp_node *root = expression(&p, 0);
     if (root && cur_type(&p) != T_EOF)
-        root = syntax(&p, cur(&p),
-                      "an operator ('.', '[', '|', '||', '&&', a "
-                      "comparison) or the end of the expression");
+        root = syntax(
+            &p, cur(&p),
+            "an operator ('.', '[', '|', '||', '&&', a comparison) or the end of the expression");
     if (root && p.late.kind != JP_OK) {
         *err = p.late;
         root = NULL;

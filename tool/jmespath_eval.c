@@ -357,8 +357,8 @@ const jp_value *jp_eval(const jp_expr *e, const jp_value *input, jp_arena *a,
     jp_ctx c = {a, err};
     const jp_value *r = jp_eval_node(&c, e->root, input ? input : jp_null());
     if (r && r->has_expref)
-        return jp_fail(err, JP_ERR_INVALID_TYPE, e->root->pos,
-                       "an expression reference (&...) is a function's "
-                       "argument, not a value to print");
+        return jp_fail(
+            err, JP_ERR_INVALID_TYPE, e->root->pos,
+            "an expression reference (&...) is a function's argument, not a value to print");
     return r;
 }

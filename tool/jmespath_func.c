@@ -203,11 +203,11 @@ static const jp_value **keys_of(jp_ctx *c, const jp_node *call,
         jp_type t = jp_type_of(keys[i]);
         jp_type want = i ? jp_type_of(keys[0]) : t;
         if ((t != JP_NUMBER && t != JP_STRING) || t != want) {
-            jp_fail(c->err, JP_ERR_INVALID_TYPE, call->pos,
-                    "%s(): the expression gives %s%s for element %zu; "
-                    "it must give numbers for all, or strings for all",
-                    call->u.fn->name, t == JP_NULL ? "" : "a ",
-                    jp_type_name(keys[i]), i);
+            jp_fail(
+                c->err, JP_ERR_INVALID_TYPE, call->pos,
+                "%s(): the expression gives %s%s for element %zu; it must give numbers for all, or strings for all",
+                call->u.fn->name, t == JP_NULL ? "" : "a ",
+                jp_type_name(keys[i]), i);
             return NULL;
         }
     }
@@ -553,9 +553,9 @@ FN(to_string)
     if (v->type == JP_STRING)
         return v;
     if (v->has_expref)
-        return jp_fail(c->err, JP_ERR_INVALID_TYPE, call->pos,
-                       "to_string(): an expression reference (&...) has "
-                       "no text");
+        return jp_fail(
+            c->err, JP_ERR_INVALID_TYPE, call->pos,
+            "to_string(): an expression reference (&...) has no text");
     size_t room =
         c->a->max_bytes > c->a->used ? c->a->max_bytes - c->a->used : 0;
     size_t len;

@@ -146,16 +146,16 @@ char *jp_json_unescape(jp_arena *a, const char *s, size_t n, size_t *out_len,
         if (c == '\\') {
             size_t w = one_escape(s, n, i, out + o, &used);
             if (w == 0)
-                return jp_fail(err, JP_ERR_JSON, i,
-                               "invalid escape in a string: \\%.1s (JSON has "
-                               "\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
-                               i + 1 < n ? s + i + 1 : "");
+                return jp_fail(
+                    err, JP_ERR_JSON, i,
+                    "invalid escape in a string: \\%.1s (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
+                    i + 1 < n ? s + i + 1 : "");
             o += w;
         } else if (c < 0x20) {
-            return jp_fail(err, JP_ERR_JSON, i,
-                           "a control character (0x%02x) in a string: write "
-                           "it as an escape",
-                           c);
+            return jp_fail(
+                err, JP_ERR_JSON, i,
+                "a control character (0x%02x) in a string: write it as an escape",
+                c);
         } else if ((used = utf8_valid((const unsigned char *)s + i, n - i)) ==
                    0) {
             return jp_fail(err, JP_ERR_JSON, i, "invalid UTF-8 in a string");
