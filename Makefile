@@ -26,7 +26,7 @@ LDLIBS   ?=
 
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
+LIB_SRC  := $(sort $(wildcard src/*.c)) $(sort $(wildcard src/reach/*.c)) $(B)/gen/catalog_data.c \
             $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
@@ -46,7 +46,7 @@ CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard src/reach/*.h) $(wildcard cli/*.h) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
 .PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
