@@ -16,7 +16,7 @@
 */
 #define _DEFAULT_SOURCE /* timegm */
 #include "harness.h"
-#include "reach/cells_api.h"
+#include "cells_api.h"
 #include "reach_when.h"
 
 #define G_SUBNET_PREFIX G_VNET "/subnets/sn"
