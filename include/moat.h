@@ -821,6 +821,46 @@ MOAT_API char *moat_cell_json(const moat_cells *c, size_t i, size_t *len);
 ** instance rule patterns and each side's perimeters. malloc'd. */
 MOAT_API char *moat_cells_domain_json(const moat_cells *c, size_t *len);
 
+/* `moat reach` for the resource of c (moat_cells_compute): the JSON
+** document {"resource", "kind", "association", "exposure", ("domain",
+** "cells" when with_cells)}, the text, and Graphviz edges (the lines of a
+** digraph body). malloc'd (moat_free()); NULL when out of memory. */
+MOAT_API char *moat_cells_reach_json(const moat_cells *c, int with_cells,
+                                     size_t *len);
+MOAT_API char *moat_cells_reach_text(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_reach_dot(const moat_cells *c, size_t *len);
+
+/* `moat diff` for the resource of c (moat_cells_diff): how cell i's
+** verdict moves (1 newly allowed: old denies, new allows; -1 newly denied;
+** 0 the same), the JSON {"resource", "kind", "change", "newly_allowed",
+** "newly_denied", "exposure_before", "exposure_after"} and the text.
+** malloc'd (moat_free()). */
+MOAT_API int moat_cell_change(const moat_cells *c, size_t i);
+MOAT_API char *moat_cells_diff_json(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_diff_text(const moat_cells *c, size_t *len);
+
+/* The resources of an estate, in estate order: their number, and the id
+** (NULL past the end) and origin (file, line, Terraform address or NULL)
+** of the i-th. */
+MOAT_API size_t moat_estate_resource_count(const moat_estate *es);
+MOAT_API const char *moat_estate_resource_id(const moat_estate *es, size_t i,
+                                             const char **file, unsigned *line,
+                                             const char **address);
+/* 1 when the estate holds a resource with this ARM id (ignoring case). */
+MOAT_API int moat_estate_has_resource(const moat_estate *es, const char *id);
+/* What changed between two estates that a resource's decisions depend on
+** outside the resource itself (subnets' service endpoints), for
+** moat_estate_resource_unchanged. NULL when out of memory. */
+typedef struct moat_estate_changes moat_estate_changes;
+MOAT_API moat_estate_changes *moat_estate_changes_new(const moat_estate *a,
+                                                      const moat_estate *b);
+MOAT_API void moat_estate_changes_free(moat_estate_changes *c);
+/* 1 when resource id decides every request the same way in both estates
+** by construction (the same compiled settings, perimeter profile, links
+** and subnet reach); 0 when it may not (moat_cells_diff then says how). */
+MOAT_API int moat_estate_resource_unchanged(const moat_estate_changes *c,
+                                            const char *id);
+
 /* The exposure projection of side (docs/reach.md, "exposure") as a JSON
 ** object; malloc'd (moat_free()), NULL when out of memory or the side has
 ** no resource. */

@@ -37,6 +37,13 @@ MOAT_HIDDEN size_t moat__cells_locate(const moat_cells *m, const cpoint *p);
 /* The `when` of box x (cells_json.c). */
 MOAT_HIDDEN void moat__cells_when(moat_buf *b, const moat_cells *m,
                                   const cbox *x);
+/* b's text, malloc'd (b is freed); NULL when b failed. */
+MOAT_HIDDEN char *moat__cells_take(moat_buf *b, size_t *len);
+/* The current time (the exposure's default instant). */
+MOAT_HIDDEN int64_t moat__cells_now(void);
+/* The exposure object of side (cells_exposure.c). */
+MOAT_HIDDEN void moat__cells_exposure(moat_buf *b, const moat_cells *m,
+                                      int side);
 /* A 128-bit count in decimal (all: 2^128). */
 MOAT_HIDDEN void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all,
                                        char *out, size_t cap);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *take(moat_buf *b, size_t *len)
+char *moat__cells_take(moat_buf *b, size_t *len)
 {
     if (b->failed) {
         moat__buf_free(b);
@@ -173,7 +173,7 @@ MOAT_API char *moat_cell_json(const moat_cells *m, size_t i, size_t *len)
     moat__buf_puts(&b, ",\"addresses\":");
     addresses_json(&b, m, i);
     moat__buf_putc(&b, '}');
-    return take(&b, len);
+    return moat__cells_take(&b, len);
 }
 
 /*--------------------------------------------------------------------------
@@ -249,7 +249,7 @@ MOAT_API char *moat_cells_domain_json(const moat_cells *m, size_t *len)
     moat__buf_putc(&b, ']');
     perimeters_json(&b, m);
     moat__buf_putc(&b, '}');
-    return take(&b, len);
+    return moat__cells_take(&b, len);
 }
 
 void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all, char *out,

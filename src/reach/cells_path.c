@@ -50,19 +50,6 @@ static const char *noreach_witness(cctx *c, const cnames *named)
     return NULL;
 }
 
-/* The lowest active virtual network rule of r naming subnet id, or -1
-** (decide's vnet_rule_match: the lowest rule index among equal ids). */
-static int32_t vnet_rule_of(const resource *r, const char *id)
-{
-    int32_t best = CKEY_NONE;
-    for (uint16_t i = 0; i < r->n_vnet_active; i++) {
-        uint16_t w = r->vnet_which[i];
-        if ((best < 0 || w < best) && moat__eq_ci_z(r->vnets[w].id, id))
-            best = w;
-    }
-    return best;
-}
-
 /* The first connection of r from private endpoint id, or MOAT_RULE_NONE. */
 static int32_t pe_conn_of(const resource *r, const char *id)
 {
@@ -73,9 +60,36 @@ static int32_t pe_conn_of(const resource *r, const char *id)
     return MOAT_RULE_NONE;
 }
 
+/* The lowest active virtual network rule of r per subnet id, by an index
+** of the ids (a maximum-size account has 400 rules and 400 subnets). */
+typedef struct vnet_index {
+    cnames ids;
+    int32_t *best;
+} vnet_index;
+
+static void vnet_index_build(cctx *c, const resource *r, vnet_index *x)
+{
+    moat__cnames_init(&x->ids);
+    x->best = moat__cells_keys(c, r->n_vnet_active + 1u, CKEY_NONE);
+    for (uint16_t i = 0; x->best && i < r->n_vnet_active; i++) {
+        uint16_t w = r->vnet_which[i];
+        uint32_t k = moat__cnames_add(&x->ids, r->vnets[w].id);
+        if (k != UINT32_MAX && (x->best[k] < 0 || w < x->best[k]))
+            x->best[k] = w;
+    }
+}
+
+static int32_t vnet_lookup(const vnet_index *x, const char *id)
+{
+    uint32_t k = moat__cnames_find(&x->ids, id);
+    return k == UINT32_MAX || x->best == NULL ? CKEY_NONE : x->best[k];
+}
+
 static void path_feats(cctx *c, side_feat *f)
 {
     uint32_t n = c->dom.n[D_PATH];
+    vnet_index vx;
+    vnet_index_build(c, f->r, &vx);
     f->pe_key = moat__cells_keys(c, n, CKEY_NONE);
     f->se_key = moat__cells_keys(c, n, CKEY_NONE);
     f->vnet_key = moat__cells_keys(c, n, CKEY_NONE);
@@ -88,13 +102,16 @@ static void path_feats(cctx *c, side_feat *f)
         case PATH_PUBLIC: f->se_key[i] = 0; break;
         case PATH_SUBNET:
             f->se_key[i] = reaches(f, a->id);
-            f->vnet_key[i] = vnet_rule_of(f->r, a->id);
+            f->vnet_key[i] = vnet_lookup(&vx, a->id);
             break;
         case PATH_SUBNET_REACH: f->se_key[i] = 1; break;
         case PATH_SUBNET_NOREACH: f->se_key[i] = 0; break;
         }
         f->fw_key[i] = f->se_key[i] == 0 ? -2 : f->vnet_key[i];
     }
+    if (vx.ids.oom && !c->failed)
+        c->failed = MOAT_E_NOMEM;
+    moat__cnames_free(&vx.ids);
 }
 
 static void path_add(cctx *c, uint32_t *k, path_kind kind, const char *id)

@@ -36,6 +36,14 @@ void moat__cells_first(const moat_cells *m, const cbox *b, cpoint *p)
             }
         }
     }
+    /* An ordinary target and another region read better than $logs and
+    ** the first region named: the last atom of those two. */
+    for (uint32_t a = 0; a < d->n[D_TARGET]; a++)
+        if (moat__bit(b->s[D_TARGET], a))
+            p->a[D_TARGET] = a;
+    for (uint32_t a = 0; a < d->n[D_REGION]; a++)
+        if (moat__bit(b->s[D_REGION], a))
+            p->a[D_REGION] = a;
 }
 
 static moat_status put(moat_request *q, moat_field f, const char *v)
