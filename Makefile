@@ -69,7 +69,7 @@ HDRS     := include/moat.h $(wildcard src/*.h $(addsuffix /*.h,$(LIB_DIRS))) \
             $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
-.PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
+.PHONY: all module gate test unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
         demo clean check-symbols check-layers deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
@@ -198,7 +198,7 @@ $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test \
+test: unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test \
       security-test conformance realworld fuzz-replay check-symbols check-layers
 	@echo "make test: all passed"
 
@@ -254,6 +254,11 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
 	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# moat reach and moat diff (docs/reach.md): formats, exposure, the CI
+# gate, a Terraform plan; the diff's SARIF validated with ajv from npm.
+reach-test: $(A)/moat tests/sarif/node_modules/.installed
+	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py).
