@@ -41,12 +41,12 @@ SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
-CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
+CLI_SRC  := $(sort $(wildcard cli/*.c cli/audit/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
             $(TOOL_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h cli/audit/*.h) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
 .PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
@@ -200,13 +200,17 @@ serve-test: $(A)/moat
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
 # silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
-# ajv from npm).
+# ajv from npm), and the HTML page in headless Chromium (tests/audit/html.py:
+# its DOM against the JSON report, with Graphviz and without; screenshots in
+# build/html/; the browser part skipped with a message when chromium is
+# missing).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
 	MOAT=$(A)/moat tests/cli/audit.sh
+	$(PYTHON) tests/audit/html.py --moat $(A)/moat --out-dir $(B)/html
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
