@@ -8,7 +8,7 @@
 ** there without JavaScript: resources carry data-resource, findings
 ** data-fingerprint.
 */
-#include "audit/audit_html.h"
+#include "audit_html.h"
 
 #include "html.h"
 #include "html_graph.h"

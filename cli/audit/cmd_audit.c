@@ -1,7 +1,7 @@
 /*
 ** cmd_audit.c - `moat audit`: posture controls and exposure findings.
 */
-#include "audit/audit_html.h"
+#include "audit_html.h"
 #include "audit_report.h"
 
 #include <stdlib.h>
