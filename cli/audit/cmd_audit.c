@@ -1,6 +1,7 @@
 /*
 ** cmd_audit.c - `moat audit`: posture controls and exposure findings.
 */
+#include "audit_html.h"
 #include "audit_report.h"
 
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat audit --estate PATH... [--format text|json|sarif|junit]\n"
+    "usage: moat audit --estate PATH...\n"
+    "                  [--format text|json|sarif|junit|html]\n"
     "                  [--fail-on info|low|medium|high|critical] [--cis "
     "VERSION]\n"
     "                  [--suppressions FILE] [--baseline FILE | "
@@ -30,7 +32,13 @@ static const char usage[] =
     "-json` of a plan or state. What moat cannot read (a linked template, a\n"
     "copy loop it cannot count, ...) is named, and the audit is incomplete.\n"
     "\n"
-    "  --format F            text (default), json, sarif (2.1.0) or junit\n"
+    "  --format F            text (default), json, sarif (2.1.0), junit, or\n"
+    "                        html: one self-contained page (no script, nothing\n"
+    "                        fetched) with resources, exposure, findings and\n"
+    "                        their fixes, and a reachability diagram drawn by\n"
+    "                        Graphviz's dot when installed (a table otherwise;\n"
+    "                        MOAT_DOT names the program, MOAT_DOT_TIMEOUT its\n"
+    "                        limit in seconds, default 20)\n"
     "  --fail-on LEVEL       exit 1 when a finding at or above LEVEL remains\n"
     "                        (default low)\n"
     "  --cis VERSION         only the controls of one CIS version (1.1.0 ...\n"
@@ -121,8 +129,9 @@ static int write_baseline(const moat_audit *au, const char *path)
 
 static int report_kind(const char *format)
 {
-    static const char *const names[] = {"text", "json", "sarif", "junit"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const names[] = {"text", "json", "sarif", "junit",
+                                        "html"};
+    for (int i = 0; i < 5; i++) {
         if (strcmp(format, names[i]) == 0)
             return i;
     }
@@ -176,7 +185,8 @@ static int report(const cli_args *a, const moat_audit *au,
                           date,
                           cli_has(a, "allow-incomplete")};
         static void (*const writers[])(const report_ctx *) = {
-            report_text, report_json, report_sarif, report_junit};
+            report_text, report_json, report_sarif, report_junit,
+            report_html};
         writers[kind](&ctx);
         if (out != stdout && fclose(out) != 0) {
             cli_error("%s: write error", path);
@@ -206,7 +216,7 @@ int cmd_audit(int argc, char **argv)
     int kind = report_kind(format ? format : "text");
     if (kind < 0)
         return cli_usage_error("audit",
-                               "--format must be text, json, sarif or junit");
+                               "--format must be text, json, sarif, junit or html");
     moat_level fail_on = MOAT_LEVEL_LOW;
     if (cli_has(&a, "fail-on") &&
         moat_level_from_name(cli_get(&a, "fail-on"), &fail_on) != 0)
