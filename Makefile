@@ -18,7 +18,13 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
             -Wvla -Wwrite-strings
 STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
-INC       = -Iinclude -Isrc -Ibuild/gen -Ifront -Icli -Iserve -Itool
+# The library's layers (docs/ARCHITECTURE.md), in the order they may use
+# each other; the command's subfolders.
+LIB_DIRS  = src/base src/estate src/engine src/reach src/audit src/replay \
+            src/doc
+CLI_DIRS  = cli cli/audit cli/replay cli/manage
+INC       = -Iinclude -Isrc $(addprefix -I,$(LIB_DIRS)) -Ibuild/gen -Ifront \
+            $(addprefix -I,$(CLI_DIRS)) -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
@@ -26,7 +32,8 @@ LDLIBS   ?=
 
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
+LIB_SRC  := $(sort $(wildcard src/*.c $(addsuffix /*.c,$(LIB_DIRS)))) \
+            $(B)/gen/catalog_data.c \
             $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
@@ -41,12 +48,14 @@ SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
-CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
+CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
+            $(SERVE_SRC) \
             $(TOOL_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
+HDRS     := include/moat.h $(wildcard src/*.h $(addsuffix /*.h,$(LIB_DIRS))) \
+            $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
 .PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
@@ -138,8 +147,8 @@ $(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
 $(A)/unit: $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) tests/unit/harness.h \
     tests/unit/main.c $(A)/libmoat.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) \
+	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Itests/unit \
+	    $(SAN) -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) \
 	    $(A)/libmoat.a -lcjson -lcrypto -lm $(LDLIBS)
 
 $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \

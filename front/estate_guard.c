@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* As deep as moat's loader goes (src/load.c). */
+/* As deep as moat's loader goes (src/estate/load.c). */
 #define MAX_DEPTH 32
 
 /*--------------------------------------------------------------------------
