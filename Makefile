@@ -265,9 +265,11 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
-# shards merged (tests/replay/run.py).
+# shards merged (tests/replay/run.py); the samples Azure and others
+# published (tests/replay/published/README.md).
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/published.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).

@@ -707,6 +707,9 @@ typedef struct moat_log_request {
                                access disabled) or "ForbiddenByFirewall";
                                NULL otherwise */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
+    const char *lenient; /* NULL, or how the record was read leniently (a
+                            classic line whose unquoted request URL holds
+                            "&amp;", as Azure's documentation shows one) */
     const moat_estate *estate_; /* private: the reader's estate ... */
     const void *parsed_;        /* private: ... and the record resolved in it */
 } moat_log_request;
