@@ -26,7 +26,7 @@ LDLIBS   ?=
 
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
+LIB_SRC  := $(sort $(wildcard src/*.c src/*/*.c)) $(B)/gen/catalog_data.c \
             $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
@@ -46,7 +46,7 @@ CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+HDRS     := include/moat.h $(wildcard src/*.h src/*/*.h) $(wildcard cli/*.h) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
 .PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
@@ -199,13 +199,14 @@ serve-test: $(A)/moat
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
-# silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
+# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its SARIF validated against the 2.1.0 schema with
 # ajv from npm).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
+	$(PYTHON) tests/audit/deps.py --moat $(A)/moat
 	MOAT=$(A)/moat tests/cli/audit.sh
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \
