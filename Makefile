@@ -241,16 +241,17 @@ serve-test: $(A)/moat
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
-# silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
-# ajv from npm), and the HTML page in headless Chromium (tests/audit/html.py:
-# its DOM against the JSON report, with Graphviz and without; screenshots in
-# build/html/; the browser part skipped with a message when chromium is
-# missing).
+# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its
+# SARIF validated against the 2.1.0 schema with ajv from npm), and the HTML
+# page in headless Chromium (tests/audit/html.py: its DOM against the JSON
+# report, with Graphviz and without; screenshots in build/html/; the browser
+# part skipped with a message when chromium is missing).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
+	$(PYTHON) tests/audit/deps.py --moat $(A)/moat
 	MOAT=$(A)/moat tests/cli/audit.sh
 	$(PYTHON) tests/audit/html.py --moat $(A)/moat --out-dir $(B)/html
 
