@@ -57,10 +57,8 @@ TOOL_SRC := $(sort $(wildcard tool/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
 # What the serve fuzz target needs besides the library and tool/: the
 # endpoints.
-SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
-                  serve/serve_watch.c \
-                  serve/serve_metrics.c \
-                  serve/serve_state.c
+SERVE_FUZZ_SRC := $(filter-out serve/serve_main.c serve/serve_http.c,\
+                    $(SERVE_SRC))
 CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
             $(SERVE_SRC) \
             $(TOOL_SRC)
