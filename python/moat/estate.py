@@ -226,6 +226,18 @@ class Estate:
             finally:
                 lib.moat_explanation_free(x)
 
+    def reach(self, resource: str, time: Optional[str] = None):
+        """Who can reach resource, exactly (moat reach); see moat.reach."""
+        from .reach import reach
+        return reach(self, resource, time)
+
+    def resource_id(self, name: str) -> str:
+        """The ARM id of the resource a name (or id) names here; raises
+        ResourceNotFound or AmbiguousResource."""
+        with _Request(self) as q:
+            _Request.bind(q, None, {"resource": name})
+            return text(lib.moat_request_resource_id(q))
+
     def audit(self, cis: Optional[str] = None, wide_ip: int = 0,
               suppressions: Union[None, str, Mapping] = None,
               today: Optional[str] = None):
