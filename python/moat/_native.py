@@ -5,6 +5,7 @@ field names; tests/test_layout.py compiles a C program that prints the
 sizes and offsets the C compiler gives them and compares.
 """
 import ctypes
+import json
 import os
 
 # The shared object's number (MOAT_ABI in moat.h): libmoat.so.0.
@@ -196,3 +197,13 @@ lib = _load()
 def text(b):
     """A C string as str (None stays None)."""
     return None if b is None else b.decode("utf-8", "replace")
+
+
+def json_taken(p, n):
+    """A JSON document libmoat malloc'd (n: its length), parsed and freed."""
+    if not p:
+        raise MemoryError("libmoat ran out of memory")
+    try:
+        return json.loads(ctypes.string_at(p, n.value))
+    finally:
+        lib.moat_free(p)

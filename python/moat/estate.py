@@ -183,13 +183,8 @@ class Estate:
         """Every resource with its effective settings (moat estate
         --format json)."""
         n = ctypes.c_size_t()
-        p = lib.moat_estate_describe(self._handle(), ctypes.byref(n))
-        if not p:
-            raise MemoryError("moat_estate_describe")
-        try:
-            return _json.loads(ctypes.string_at(p, n.value))
-        finally:
-            lib.moat_free(p)
+        return _native.json_taken(
+            lib.moat_estate_describe(self._handle(), ctypes.byref(n)), n)
 
     # ---- deciding -----------------------------------------------------------
     def decide(self, request: Union[None, str, Mapping] = None,

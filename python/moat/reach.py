@@ -3,7 +3,6 @@ cut into cells on which moat decides one way (Estate.reach), or the same
 resource in two estates (moat.diff): who can get in, and everything a
 change newly admits or refuses, for every request at once, not a sample."""
 import ctypes
-import json as _json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -61,21 +60,11 @@ class Diff:
         return [c for c in self.cells if c.change == "newly denied"]
 
 
-def _taken(p, n) -> Any:
-    """A malloc'd JSON document from libmoat, parsed and freed."""
-    if not p:
-        raise MemoryError("libmoat ran out of memory")
-    try:
-        return _json.loads(ctypes.string_at(p, n.value))
-    finally:
-        lib.moat_free(p)
-
-
 def _cells(c) -> Tuple[Cell, ...]:
     n = ctypes.c_size_t()
     out = []
     for i in range(lib.moat_cells_count(c)):
-        j = _taken(lib.moat_cell_json(c, i, ctypes.byref(n)), n)
+        j = _native.json_taken(lib.moat_cell_json(c, i, ctypes.byref(n)), n)
         out.append(Cell(
             when=j.get("when", {}), decision=j.get("decision"),
             category=j.get("category"), rule=j.get("rule"),
@@ -106,7 +95,7 @@ def reach(estate, resource: str, time: Optional[str] = None) -> Reach:
         estate._handle(), resource.encode(), t, out), resource)
     try:
         n = ctypes.c_size_t()
-        doc = _taken(lib.moat_cells_reach_json(c, 1, ctypes.byref(n)), n)
+        doc = _native.json_taken(lib.moat_cells_reach_json(c, 1, ctypes.byref(n)), n)
         return Reach(resource=doc["resource"], kind=doc["kind"],
                      exposure=doc.get("exposure", {}), cells=_cells(c),
                      json=doc)
@@ -128,7 +117,7 @@ def diff(old, new, resource: str, new_resource: Optional[str] = None,
         es[0], ids[0], es[1], ids[1], t, out), resource)
     try:
         n = ctypes.c_size_t()
-        doc = _taken(lib.moat_cells_diff_json(c, ctypes.byref(n)), n)
+        doc = _native.json_taken(lib.moat_cells_diff_json(c, ctypes.byref(n)), n)
         return Diff(resource=doc["resource"], kind=doc["kind"],
                     change=doc.get("change"),
                     exposure_before=doc.get("exposure_before"),
