@@ -250,14 +250,19 @@ serve-test: $(A)/moat
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
-# silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
-# ajv from npm).
+# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its
+# SARIF validated against the 2.1.0 schema with ajv from npm), and the HTML
+# page in headless Chromium (tests/audit/html.py: its DOM against the JSON
+# report, with Graphviz and without; screenshots in build/html/; the browser
+# part skipped with a message when chromium is missing).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
+	$(PYTHON) tests/audit/deps.py --moat $(A)/moat
 	MOAT=$(A)/moat tests/cli/audit.sh
+	$(PYTHON) tests/audit/html.py --moat $(A)/moat --out-dir $(B)/html
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
@@ -269,9 +274,11 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
-# shards merged (tests/replay/run.py).
+# shards merged (tests/replay/run.py); the samples Azure and others
+# published (tests/replay/published/README.md).
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/published.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).
