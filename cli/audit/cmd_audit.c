@@ -18,6 +18,8 @@ static const char usage[] =
     "--write-baseline FILE]\n"
     "                  [--output FILE] [--wide-ip ADDRESSES] [--quiet]\n"
     "                  [--allow-incomplete]\n"
+    "                  [--runner IP[,region=R][,subnet=ID][,identity=ID]]...\n"
+    "                  [--runner-from-env]\n"
     "\n"
     "Judges every storage account and key vault on what Azure really lets\n"
     "through: the CIS Microsoft Azure Foundations network controls (defaults\n"
@@ -56,6 +58,20 @@ static const char usage[] =
     "                        vault's perimeter service-tag rules count\n"
     "  --allow-incomplete    report what is not audited, but let the exit\n"
     "                        status rest on the findings alone\n"
+    "  --runner SPEC         deployment pre-flight: each data-plane resource\n"
+    "                        of a Terraform plan (containers, shares, queues,\n"
+    "                        tables, blobs, filesystems, Key Vault secrets,\n"
+    "                        keys, certificates) is decided as a request from\n"
+    "                        this runner: IP[,region=R][,subnet=ID]\n"
+    "                        [,identity=ID]; repeat for several runners\n"
+    "  --runner-from-env     the GitHub Actions or Azure Pipelines runner this\n"
+    "                        job runs on (its address is not known in advance)\n"
+    "\n"
+    "Dependencies: the requests Azure services make for the estate (a\n"
+    "customer-managed key's vault, diagnostic settings, flow logs, SQL\n"
+    "auditing, Event Hubs Capture, a Function App's storage and Key Vault\n"
+    "references) are decided too: MOAT015 when refused, MOAT016 for storage\n"
+    "features a perimeter does not support, MOAT017 for a runner's 403.\n"
     "\n"
     "Exit status: 0 nothing at or above the threshold and the audit complete,\n"
     "1 findings at or above it, or the audit incomplete (something not\n"
@@ -75,6 +91,8 @@ static const cli_spec spec[] = {
     {"lenient", 0, 0},
     {"service-tags", 1, 0},
     {"allow-incomplete", 0, 0}, /* what is not audited does not fail */
+    {"runner", 1, 0},
+    {"runner-from-env", 0, 0},
     {"help", 0, 'h'},
     {NULL, 0, 0},
 };
@@ -225,7 +243,7 @@ int cmd_audit(int argc, char **argv)
     if (cli_has(&a, "baseline") && cli_has(&a, "write-baseline"))
         return cli_usage_error("audit",
                                "give --baseline or --write-baseline, not both");
-    moat_audit_options opt = {cli_get(&a, "cis"), 0};
+    moat_audit_options opt = {cli_get(&a, "cis"), 0, NULL, 0};
     if (cli_has(&a, "wide-ip")) {
         char *end;
         unsigned long long n = strtoull(cli_get(&a, "wide-ip"), &end, 10);
@@ -235,15 +253,26 @@ int cmd_audit(int argc, char **argv)
         opt.wide_ip_addresses = n;
     }
 
+    moat_runner *runners = NULL;
+    char *runner_text = NULL;
+    if (audit_runners(&a, &runners, &opt.n_runners, &runner_text) != 0) {
+        free(runners);
+        free(runner_text);
+        return EXIT_USAGE;
+    }
+    opt.runners = runners;
+
     /* The audit reads leniently: rules Azure would refuse become findings.
     ** The loader's warnings are printed (what was not read, unknowns) as
     ** `moat estate` prints them, unless --quiet. */
     moat_estate *es = cli_load_estate(
         &a, CLI_LOAD_LENIENT | (cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0));
+    moat_audit *au = NULL;
+    moat_status st = es ? moat_audit_run(es, &opt, &au) : MOAT_E_IO;
+    free(runners);
+    free(runner_text);
     if (es == NULL)
         return EXIT_BAD_ESTATE;
-    moat_audit *au = NULL;
-    moat_status st = moat_audit_run(es, &opt, &au);
     if (st == MOAT_E_INVAL) {
         moat_estate_free(es);
         fprintf(stderr, "moat: --cis: \"%s\" is not a CIS version moat knows:",
