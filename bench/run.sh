@@ -94,7 +94,7 @@ for run in "1 $r/1m.log" "4 $r/1m.log" "1 $r/1m.log.gz"; do
 done
 
 emit "$(build/bench audit 10000 build/bench-audit)"
-for fmt in text json sarif junit; do
+for fmt in text json sarif junit html; do
     best=""
     for run in 1 2 3; do
         t=$( { /usr/bin/time -f "%e %M" build/moat audit --estate build/bench-audit \
