@@ -106,7 +106,7 @@ MOAT_HIDDEN const char *moat__buf_cstr(moat_buf *b);
 ** so that every load error can name its line. Why not a packaged parser:
 ** cJSON (Debian) keeps no positions and allocates per node; diagnostics
 ** need positions and the request stream needs an arena. It is fuzzed
-** (fuzz/fuzz_json.c) and checked against cJSON (tests/unit/test_json.c).
+** (fuzz/fuzz_json.c) and checked against cJSON (tests/unit/base/test_json.c).
 */
 typedef enum json_type {
     JSON_NULL,
@@ -809,6 +809,8 @@ struct moat_estate {
     size_t n_subs;
     moat_incomplete *incomplete; /* what the loader could not read */
     size_t n_incomplete;
+    struct dep_edge *deps; /* dependency edges (estate/deps.h) */
+    size_t n_deps;
 };
 
 MOAT_HIDDEN extern const char moat__ambiguous_marker;

@@ -1,0 +1,550 @@
+/*
+** replay_run.c - the replay pipeline: the main thread reads and frames the
+** logs into chunks; worker threads read, map and decide every record of a
+** chunk against every configuration into their own aggregates; the main
+** thread writes each chunk's per-record output in input order and, at the
+** end, merges the workers' aggregates. Memory is the chunk ring plus the
+** aggregates, whatever the size of the logs.
+*/
+#include "replay_run.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_BYTES (1u << 20)
+
+/*--------------------------------------------------------------------------
+** Output buffers.
+*/
+typedef struct obuf {
+    char *p;
+    size_t n, cap;
+    int failed;
+} obuf;
+
+static void ob_put(obuf *b, const char *s, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t c = b->cap ? b->cap : 4096;
+        while (c < b->n + n)
+            c *= 2;
+        char *p = realloc(b->p, c);
+        if (p == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void ob_str(obuf *b, const char *s)
+{
+    ob_put(b, s, strlen(s));
+}
+
+static void ob_printf(obuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ob_printf(obuf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        ob_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* A JSON string of n bytes. */
+static void ob_json(obuf *b, const char *s, size_t n)
+{
+    ob_put(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        ob_put(b, s + run, i - run);
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        ob_str(b, esc);
+        run = i + 1;
+    }
+    ob_put(b, s + run, n - run);
+    ob_put(b, "\"", 1);
+}
+
+/*--------------------------------------------------------------------------
+** Chunks and workers.
+*/
+typedef enum slot_state {
+    SLOT_FREE,
+    SLOT_READY,
+    SLOT_BUSY,
+    SLOT_DONE
+} slot_state;
+
+typedef struct chunk {
+    slot_state state;
+    uint64_t seq;
+    const char *view; /* the records: data, or a slice of a mapped file */
+    char *data;
+    size_t len, cap;
+    int input;
+    uint64_t first_line;
+    obuf changes, decisions, unmapped, lenient;
+    uint64_t n_unmapped, n_lenient;
+} chunk;
+
+typedef struct replay_run {
+    const replay_options *opt;
+    replay_input *inputs;
+    int n_inputs;
+    chunk *slots;
+    int n_slots;
+    uint64_t next_take; /* the seq the next worker takes */
+    int finished;       /* no more chunks will come */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+} replay_run;
+
+typedef struct worker {
+    replay_run *run;
+    pthread_t thread;
+    replay_agg agg;
+    moat_request *q[REPLAY_MAX_CONFIGS];
+    moat_explanation *x;
+    moat_log_reader *reader;
+    int reader_input; /* the input the reader was made for */
+    int failed;
+} worker;
+
+static void request_json(obuf *b, const moat_log_request *m)
+{
+    static const struct {
+        moat_field f;
+        const char *key;
+    } top[] = {{MOAT_REQ_RESOURCE, "resource"},
+               {MOAT_REQ_PLANE, "plane"},
+               {MOAT_REQ_ENDPOINT, "endpoint"},
+               {MOAT_REQ_OPERATION, "operation"},
+               {MOAT_REQ_TARGET, "target"},
+               {MOAT_REQ_PROTOCOL, "protocol"},
+               {MOAT_REQ_TIME, "time"}},
+      source[] = {{MOAT_REQ_SOURCE_IP, "ip"},
+                  {MOAT_REQ_SOURCE_SUBNET, "subnet"},
+                  {MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, "private_endpoint"},
+                  {MOAT_REQ_SOURCE_REGION, "region"}},
+      caller[] = {{MOAT_REQ_CALLER_AUTH, "auth"},
+                  {MOAT_REQ_CALLER_TENANT, "tenant"},
+                  {MOAT_REQ_CALLER_SUBSCRIPTION, "subscription"},
+                  {MOAT_REQ_CALLER_RESOURCE_ID, "resource_id"}};
+    ob_str(b, "{");
+    int first = 1;
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+        const moat_text *t = &m->field[top[i].f];
+        if (t->n == 0)
+            continue;
+        ob_printf(b, "%s\"%s\":", first ? "" : ",", top[i].key);
+        ob_json(b, t->p, t->n);
+        first = 0;
+    }
+    ob_str(b, ",\"source\":{");
+    first = 1;
+    for (size_t i = 0; i < sizeof source / sizeof source[0]; i++) {
+        const moat_text *t = &m->field[source[i].f];
+        if (t->n == 0)
+            continue;
+        ob_printf(b, "%s\"%s\":", first ? "" : ",", source[i].key);
+        ob_json(b, t->p, t->n);
+        first = 0;
+    }
+    ob_str(b, "},\"caller\":{");
+    first = 1;
+    for (size_t i = 0; i < sizeof caller / sizeof caller[0]; i++) {
+        const moat_text *t = &m->field[caller[i].f];
+        if (t->n == 0)
+            continue;
+        ob_printf(b, "%s\"%s\":", first ? "" : ",", caller[i].key);
+        ob_json(b, t->p, t->n);
+        first = 0;
+    }
+    const moat_text *p = &m->field[MOAT_REQ_CALLER_PERIMETER];
+    if (p->n) {
+        ob_printf(b, "%s\"perimeters\":[", first ? "" : ",");
+        ob_json(b, p->p, p->n);
+        ob_str(b, "]");
+    }
+    ob_str(b, "}}");
+}
+
+static const char *azure_name(moat_log_outcome o)
+{
+    return o == MOAT_LOG_AZURE_ALLOWED  ? "allowed"
+           : o == MOAT_LOG_AZURE_DENIED ? "denied"
+                                        : "unknown";
+}
+
+/* One line for --changes or --decisions. */
+static void record_json(worker *w, obuf *b, const replay_input *in,
+                        uint64_t line, const replay_outcome *o)
+{
+    const replay_options *opt = w->run->opt;
+    ob_str(b, "{\"file\":");
+    ob_json(b, in->path, strlen(in->path));
+    ob_printf(b, ",\"line\":%llu,\"request\":", (unsigned long long)line);
+    request_json(b, o->m);
+    ob_printf(b, ",\"path\":\"%s\",\"azure\":\"%s\"", o->m->path,
+              azure_name(o->m->azure));
+    if (o->m->azure_code)
+        ob_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
+    if (o->m->lenient)
+        ob_str(b, ",\"lenient\":true");
+    ob_str(b, ",\"decisions\":{");
+    for (int c = 0; c < opt->n_cfg; c++) {
+        ob_printf(b, "%s\"", c ? "," : "");
+        ob_str(b, opt->cfg[c].name);
+        ob_str(b, "\":");
+        if (o->verdict[c] < 0) {
+            ob_str(b, "{\"decision\":\"missing\"}");
+            continue;
+        }
+        const char *rule = "";
+        if (w->x && moat_explain(w->q[c], w->x, 0) == MOAT_OK)
+            rule = moat_explanation_rule(w->x);
+        ob_printf(b, "{\"decision\":\"%s\",\"category\":\"%s\",\"rule\":",
+                  o->verdict[c] == MOAT_ALLOW ? "allow" : "deny",
+                  moat_category_name(o->d[c].category));
+        ob_json(b, rule, strlen(rule));
+        ob_str(b, "}");
+    }
+    ob_str(b, "}}\n");
+}
+
+static int ensure_reader(worker *w, int input)
+{
+    if (w->reader && w->reader_input == input)
+        return 0;
+    moat_log_reader_free(w->reader);
+    replay_input *in = &w->run->inputs[input];
+    w->reader = moat_log_reader_new(w->run->opt->cfg[0].es, in->format);
+    w->reader_input = input;
+    if (w->reader == NULL)
+        return -1;
+    if (in->format == MOAT_LOG_ANALYTICS_CSV &&
+        moat_log_reader_header(w->reader, in->header, in->header_len, NULL) !=
+            MOAT_OK)
+        return -1;
+    return 0;
+}
+
+static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
+                           uint64_t line)
+{
+    const replay_options *opt = w->run->opt;
+    replay_input *in = &w->run->inputs[ch->input];
+    moat_log_request m;
+    const char *reason = NULL;
+    moat_error err;
+    if (moat_log_read(w->reader, rec, len, &m, &reason, &err) != MOAT_OK) {
+        replay_agg_unmapped(&w->agg, reason ? reason : "unreadable");
+        ch->n_unmapped++;
+        ob_printf(&ch->unmapped, "%s:%llu: %s: %s\n", in->path,
+                  (unsigned long long)line, reason ? reason : "unreadable",
+                  err.message);
+        return;
+    }
+    if (m.lenient) {
+        ch->n_lenient++;
+        ob_printf(&ch->lenient, "%s:%llu: %s\n", in->path,
+                  (unsigned long long)line, m.lenient);
+    }
+    replay_outcome o;
+    o.m = &m;
+    int changed = 0;
+    for (int c = 0; c < opt->n_cfg; c++) {
+        o.rule[c] = -1;
+        if (moat_log_request_apply(&m, w->q[c], NULL) != MOAT_OK ||
+            moat_decide(w->q[c], &o.d[c]) != MOAT_OK) {
+            o.verdict[c] = -1;
+        } else {
+            o.verdict[c] = (int)o.d[c].verdict;
+            o.rule[c] = moat_decision_rule(w->q[c], &o.d[c]);
+        }
+        changed |= c > 0 && o.verdict[c] != o.verdict[0];
+    }
+    replay_agg_record(&w->agg, &o);
+    if (opt->changes && changed)
+        record_json(w, &ch->changes, in, line, &o);
+    if (opt->decisions)
+        record_json(w, &ch->decisions, in, line, &o);
+}
+
+static void process_chunk(worker *w, chunk *ch)
+{
+    if (ensure_reader(w, ch->input) < 0) {
+        w->failed = 1;
+        return;
+    }
+    const replay_input *in = &w->run->inputs[ch->input];
+    const char *p = ch->view, *end = ch->view + ch->len, *rec;
+    size_t len;
+    unsigned lines;
+    uint64_t line = ch->first_line, records = 0;
+    while (replay_next_record(in->mode, &p, end, &rec, &len, &lines)) {
+        size_t blank = 0;
+        while (blank < len && (rec[blank] == ' ' || rec[blank] == '\t'))
+            blank++;
+        if (blank < len) {
+            process_record(w, ch, rec, len, line);
+            records++;
+        }
+        line += lines;
+    }
+    const char *fmt = moat_log_format_name(in->format);
+    if (records && strmap_add(&w->agg.formats, fmt, strlen(fmt), records) < 0)
+        w->failed = 1;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    replay_run *run = w->run;
+    for (;;) {
+        pthread_mutex_lock(&run->mu);
+        chunk *ch;
+        for (;;) {
+            ch = &run->slots[run->next_take % (uint64_t)run->n_slots];
+            if (ch->state == SLOT_READY && ch->seq == run->next_take)
+                break;
+            if (run->finished) {
+                pthread_mutex_unlock(&run->mu);
+                return NULL;
+            }
+            pthread_cond_wait(&run->work, &run->mu);
+        }
+        ch->state = SLOT_BUSY;
+        run->next_take++;
+        pthread_cond_broadcast(&run->work);
+        pthread_mutex_unlock(&run->mu);
+        process_chunk(w, ch);
+        pthread_mutex_lock(&run->mu);
+        ch->state = SLOT_DONE;
+        pthread_cond_broadcast(&run->done);
+        pthread_mutex_unlock(&run->mu);
+    }
+}
+
+/*--------------------------------------------------------------------------
+** The main thread.
+*/
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct flusher {
+    const replay_options *opt;
+    uint64_t unmapped_shown;
+    uint64_t unmapped_total;
+    uint64_t lenient_shown, lenient_total;
+    uint64_t lines;
+    int write_failed;
+} flusher;
+
+/* The lines of b on stderr after prefix, while *shown < max. */
+static void show_lines(const obuf *b, const char *prefix, uint64_t *shown,
+                       uint64_t max)
+{
+    const char *p = b->p, *end = p + b->n;
+    while (p && p < end && *shown < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        fprintf(stderr, "moat: %s: %.*s\n", prefix, (int)n, p);
+        (*shown)++;
+        p = nl ? nl + 1 : end;
+    }
+}
+
+static void flush_chunk(flusher *f, chunk *ch)
+{
+    const replay_options *opt = f->opt;
+    if (opt->changes && ch->changes.n &&
+        fwrite(ch->changes.p, 1, ch->changes.n, opt->changes) != ch->changes.n)
+        f->write_failed = 1;
+    if (opt->decisions && ch->decisions.n &&
+        fwrite(ch->decisions.p, 1, ch->decisions.n, opt->decisions) !=
+            ch->decisions.n)
+        f->write_failed = 1;
+    if (opt->unmapped && ch->unmapped.n)
+        fwrite(ch->unmapped.p, 1, ch->unmapped.n, opt->unmapped);
+    /* The first few unmapped records on stderr, with their lines; and
+    ** the records read leniently, which are replayed, said so. */
+    show_lines(&ch->unmapped, "unmapped", &f->unmapped_shown,
+               opt->show_unmapped);
+    f->unmapped_total += ch->n_unmapped;
+    show_lines(&ch->lenient, "read leniently", &f->lenient_shown,
+               opt->show_unmapped);
+    f->lenient_total += ch->n_lenient;
+    ch->changes.n = ch->decisions.n = ch->unmapped.n = ch->lenient.n = 0;
+    ch->n_unmapped = ch->n_lenient = 0;
+}
+
+static void progress(const replay_run *run, int input, uint64_t lines,
+                     double t0, double *last)
+{
+    double t = now();
+    if (!run->opt->progress || t - *last < 0.5)
+        return;
+    *last = t;
+    fprintf(stderr,
+            "\rmoat replay: %llu records read (%.0f/s), file %d of %d  ",
+            (unsigned long long)lines, (double)lines / (t - t0), input + 1,
+            run->n_inputs);
+}
+
+/* Waits for the oldest chunk in flight and writes its output. */
+static void flush_oldest(replay_run *run, flusher *f, uint64_t *seq_flush)
+{
+    chunk *ch = &run->slots[*seq_flush % (uint64_t)run->n_slots];
+    pthread_mutex_lock(&run->mu);
+    while (ch->state != SLOT_DONE)
+        pthread_cond_wait(&run->done, &run->mu);
+    pthread_mutex_unlock(&run->mu);
+    flush_chunk(f, ch);
+    pthread_mutex_lock(&run->mu);
+    ch->state = SLOT_FREE;
+    pthread_mutex_unlock(&run->mu);
+    (*seq_flush)++;
+}
+
+static void feed(replay_run *run, flusher *f)
+{
+    uint64_t seq_fill = 0, seq_flush = 0;
+    double t0 = now(), last = t0;
+    for (int i = 0; i < run->n_inputs; i++) {
+        replay_input *in = &run->inputs[i];
+        for (;;) {
+            if (seq_fill - seq_flush == (uint64_t)run->n_slots)
+                flush_oldest(run, f, &seq_flush);
+            chunk *ch = &run->slots[seq_fill % (uint64_t)run->n_slots];
+            ch->len = replay_input_read(in, &ch->data, &ch->cap, CHUNK_BYTES,
+                                        &ch->first_line, &ch->view);
+            if (ch->len == 0)
+                break;
+            ch->input = i;
+            f->lines = in->next_line;
+            pthread_mutex_lock(&run->mu);
+            ch->seq = seq_fill++;
+            ch->state = SLOT_READY;
+            pthread_cond_broadcast(&run->work);
+            pthread_mutex_unlock(&run->mu);
+            progress(run, i, f->lines, t0, &last);
+        }
+    }
+    while (seq_flush < seq_fill)
+        flush_oldest(run, f, &seq_flush);
+    if (run->opt->progress)
+        fputs("\r\033[K", stderr);
+}
+
+static int worker_init(worker *w, replay_run *run)
+{
+    memset(w, 0, sizeof *w);
+    w->run = run;
+    w->reader_input = -1;
+    if (replay_agg_init(&w->agg, run->opt->cfg, run->opt->n_cfg) < 0)
+        return -1;
+    for (int c = 0; c < run->opt->n_cfg; c++) {
+        w->q[c] = moat_request_new(run->opt->cfg[c].es);
+        if (w->q[c] == NULL)
+            return -1;
+    }
+    w->x = moat_explanation_new();
+    return w->x ? 0 : -1;
+}
+
+static void worker_free(worker *w)
+{
+    for (int c = 0; c < REPLAY_MAX_CONFIGS; c++)
+        moat_request_free(w->q[c]);
+    moat_explanation_free(w->x);
+    moat_log_reader_free(w->reader);
+    replay_agg_free(&w->agg);
+}
+
+int replay_run_all(const replay_options *opt, replay_input *inputs,
+                   int n_inputs, replay_agg *total, uint64_t *unmapped_shown)
+{
+    replay_run run;
+    memset(&run, 0, sizeof run);
+    run.opt = opt;
+    run.inputs = inputs;
+    run.n_inputs = n_inputs;
+    int nw = opt->threads > 0 ? opt->threads : 1;
+    run.n_slots = 2 * nw + 2;
+    run.slots = calloc((size_t)run.n_slots, sizeof *run.slots);
+    worker *ws = calloc((size_t)nw, sizeof *ws);
+    int rc = 0;
+    if (run.slots == NULL || ws == NULL) {
+        free(run.slots);
+        free(ws);
+        return -1;
+    }
+    pthread_mutex_init(&run.mu, NULL);
+    pthread_cond_init(&run.work, NULL);
+    pthread_cond_init(&run.done, NULL);
+    int started = 0;
+    for (; started < nw; started++) {
+        if (worker_init(&ws[started], &run) < 0 ||
+            pthread_create(&ws[started].thread, NULL, worker_main,
+                           &ws[started]) != 0) {
+            worker_free(&ws[started]);
+            rc = -1;
+            break;
+        }
+    }
+    flusher f = {opt, 0, 0, 0, 0, 0, 0};
+    if (rc == 0)
+        feed(&run, &f);
+    pthread_mutex_lock(&run.mu);
+    run.finished = 1;
+    pthread_cond_broadcast(&run.work);
+    pthread_mutex_unlock(&run.mu);
+    for (int i = 0; i < started; i++) {
+        pthread_join(ws[i].thread, NULL);
+        if (ws[i].failed || replay_agg_merge(total, &ws[i].agg) < 0)
+            rc = -1;
+        worker_free(&ws[i]);
+    }
+    for (int i = 0; i < run.n_slots; i++) {
+        free(run.slots[i].data);
+        free(run.slots[i].changes.p);
+        free(run.slots[i].decisions.p);
+        free(run.slots[i].unmapped.p);
+        free(run.slots[i].lenient.p);
+    }
+    free(run.slots);
+    free(ws);
+    pthread_mutex_destroy(&run.mu);
+    pthread_cond_destroy(&run.work);
+    pthread_cond_destroy(&run.done);
+    *unmapped_shown = f.unmapped_shown;
+    if (f.lenient_total > f.lenient_shown && opt->show_unmapped)
+        fprintf(stderr, "moat: %llu records read leniently in all\n",
+                (unsigned long long)f.lenient_total);
+    if (f.write_failed)
+        rc = -2;
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+** log.h - replay's reading of access-log records (log_scan.c) and their
+** mapping to requests (log_map.c).
+*/
+#ifndef MOAT_LOG_H
+#define MOAT_LOG_H
+
+#include "moat_int.h"
+
+/* The fields replay reads from a record. */
+typedef enum log_field {
+    LF_TIME,
+    LF_RESOURCE_ID,
+    LF_ACCOUNT,
+    LF_CATEGORY,
+    LF_OPERATION,
+    LF_PROTOCOL,
+    LF_STATUS_CODE,
+    LF_STATUS_TEXT,
+    LF_CALLER_IP,
+    LF_AUTH,
+    LF_OBJECT_ID,
+    LF_TENANT_ID,
+    LF_APP_ID,
+    LF_URI,
+    LF_OBJECT_KEY,
+    LF_SERVICE,
+    LF_TABLE,         /* Log Analytics "Type": StorageBlobLogs, ... */
+    LF_STATUS_DETAIL, /* Key Vault's resultDescription */
+    LF_COUNT
+} log_field;
+
+/* The objects a member can live in. */
+typedef enum log_ctx {
+    CTX_NONE,
+    CTX_TOP,
+    CTX_IDENTITY,
+    CTX_REQUESTER,
+    CTX_PROPERTIES,
+    CTX_CLAIM /* Key Vault's identity.claim */
+} log_ctx;
+
+typedef struct log_fields {
+    moat_text v[LF_COUNT]; /* p == NULL: absent (or null) */
+    uint32_t seen;         /* members met, fields and objects alike */
+    int lenient; /* a classic line split only by reading entities in an
+                    unquoted field (&amp; in a request URL) */
+} log_fields;
+
+typedef struct log_error {
+    const char *msg;
+    size_t at; /* byte offset in the record */
+} log_error;
+
+/* Builds the scanner's key index (once; thread-safe). */
+MOAT_HIDDEN void moat__log_scan_init(void);
+/* One JSON record (read where it lies, never past its end); strings with
+** escapes are decoded into scratch (cap bytes, at least the record's
+** length). 0, or -1 with err set. */
+MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,
+                                    log_fields *out, char *scratch, size_t cap,
+                                    log_error *err);
+/* The field a CSV header column names, or LF_COUNT. */
+MOAT_HIDDEN log_field moat__log_column(const char *name, size_t n);
+/* One CSV row by its header's column map. */
+MOAT_HIDDEN int moat__log_scan_csv(const char *rec, size_t len,
+                                   const log_field *cols, size_t n_cols,
+                                   log_fields *out, char *scratch, size_t cap,
+                                   log_error *err);
+/* One classic Storage Analytics line (version 1.0 or 2.0); quoted fields
+** are HTML-decoded into scratch when they hold entities. */
+MOAT_HIDDEN int moat__log_scan_classic(const char *rec, size_t len,
+                                       log_fields *out, char *scratch,
+                                       size_t cap, log_error *err);
+
+#endif
