@@ -218,13 +218,15 @@ cli-test: $(A)/moat
 # --query's JMESPath: every case of the official compliance suite, then
 # random expressions on random documents against Debian's python3-jmespath
 # (JP_DIFF_CASES of them, seeded; JMESPATH_PYTHON, the interpreter that has
-# it).
+# it); then -o's formats on random results against what az's libraries
+# print (python3-tabulate, python3-yaml, python3-pygments).
 JMESPATH_PYTHON ?= /usr/bin/python3
 JP_DIFF_CASES ?= 10000
 jmespath-test: $(A)/jp_check
 	$(A)/jp_check --compliance $(SHARED)/realworld/jmespath-compliance/*.json
 	$(JMESPATH_PYTHON) tests/jmespath/differential.py --jp $(A)/jp_check \
 	    --cases $(JP_DIFF_CASES)
+	$(JMESPATH_PYTHON) tests/jmespath/output_diff.py --jp $(A)/jp_check
 
 # The az-style commands: every command and error, concurrent writers, a
 # crash before the rename (a preloaded rename() that kills), and the az

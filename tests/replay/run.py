@@ -179,6 +179,20 @@ def check_format(tmp, fmt, proposed, gz):
             fail("%s: %s lists a rule that decided as dead" % (tag, cfg))
         if len(dead) != sum(1 for k, v in counted.items() if v == 0):
             fail("%s: %s dead rules are not the rules without hits" % (tag, cfg))
+    # Causes: every newly denied record is counted once, by account, under
+    # what refuses it now (the proposal's category).
+    want = Counter()
+    for d in order:
+        cur, new = d["decisions"]["current"], d["decisions"]["strict"]
+        if cur["decision"] == "allow" and new["decision"] == "deny":
+            want[(d["request"]["resource"].rsplit("/", 1)[-1].lower(), new["category"])] += 1
+    got = Counter()
+    for acct, a in summary["accounts"].items():
+        for key, n in a["changes"]["strict"].get("denied_causes", {}).items():
+            before, now, who = key.split("\t")
+            got[(acct.rsplit("/", 1)[-1].lower(), now)] += n
+    if got != want:
+        fail("%s: causes %s, records say %s" % (tag, dict(got), dict(want)))
     expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json",
                        "keyvault": "diagnostic"}.get(fmt, fmt)
     if summary["formats"] != {expected_format: len(truth)}:
