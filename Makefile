@@ -26,6 +26,13 @@ CLI_DIRS  = cli cli/audit cli/replay cli/manage
 INC       = -Iinclude -Isrc $(addprefix -I,$(LIB_DIRS)) -Ibuild/gen -Ifront \
             $(addprefix -I,$(CLI_DIRS)) -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
+# gzip logs are inflated with Intel's ISA-L (igzip, libisal-dev, which
+# scripts/deps installs) when it is there, with zlib otherwise
+# (cli/replay/replay_source.c).
+ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
+STD      += -DMOAT_HAVE_ISAL
+ISAL_LIBS = -lisal
+endif
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDLIBS   ?=
@@ -47,7 +54,8 @@ SERVE_SRC := $(sort $(wildcard serve/*.c))
 SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
-                  serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
+                  serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c \
+                  cli/replay/replay_source.c
 CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
             $(SERVE_SRC) \
             $(TOOL_SRC)
@@ -109,10 +117,10 @@ $(B)/libmoat.a: $(LIB_OBJ)
 $(B)/libmoat.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
-# The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
+# The command adds zlib and ISA-L (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
 # of them.
-CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
+CLI_LIBS = -lz $(ISAL_LIBS) -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
@@ -155,7 +163,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
     $(SERVE_FUZZ_SRC) $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
 	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC) \
-	    $(A)/libmoat.a -lcjson -lcrypto -lpthread -lm $(LDLIBS)
+	    $(A)/libmoat.a -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm \
+	    $(LDLIBS)
 
 # The JMESPath engine alone, for its compliance and differential tests.
 $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
@@ -224,10 +233,14 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
 
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py); the samples Azure and others
-# published (tests/replay/published/README.md).
+# published (tests/replay/published/README.md); shards mapped over a local
+# Dask cluster of worker processes and merged (Debian's python3-distributed
+# under DASK_PYTHON; skipped, saying so, without it).
+DASK_PYTHON ?= /usr/bin/python3
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
 	$(PYTHON) tests/replay/published.py --moat $(A)/moat
+	$(DASK_PYTHON) tests/replay/dask_replay.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).
@@ -289,7 +302,7 @@ define fuzz_one
 	$(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$(1) fuzz/fuzz_$(1).c $(FUZZ_SRC) \
-	    -lcjson -lcrypto -lpthread -lm
+	    -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm
 	@mkdir -p $(B)/fuzz/corpus-$(1)
 	@echo "fuzzing $(1) for $(FUZZ_SECONDS)s, inputs up to $(call fuzz_max_len,$(1)) bytes"
 	$(B)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
