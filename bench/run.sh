@@ -10,6 +10,10 @@
 #             (1 and 4 configurations; diagnostic JSON lines and classic
 #             $logs lines), and `moat replay` end to end over
 #             1,000,000 records of about 1.6 KB, plain and gzip
+#   reach     the cells and the exposure of a maximum-size account
+#             (docs/reach.md), in process
+#   diff      `moat diff` end to end over two estates of 10,000 accounts
+#             with 300 changed
 #   audit     moat_audit_run over 10,000 resources, and `moat audit` end to
 #             end (load, audit, and each report format)
 #   gate      nginx proxying to a static upstream with the moat module on
@@ -36,6 +40,17 @@ done
 emit "$(awk -v c="$best" -v w="$wall" 'BEGIN{printf "{\"bench\":\"stream\",\"lines\":1000000,\"best_of\":3,\"cpu_s\":%.2f,\"wall_s\":%.2f,\"requests_per_cpu_sec\":%.0f}\n", c, w, 1000000 / c}')"
 
 emit "$(build/bench load 10000 build/bench-load)"
+
+emit "$(build/bench reach 200)"
+d=build/bench-diff
+[ -s $d/new/accounts.json ] || build/bench diffgen 10000 300 $d
+best=""
+for run in 1 2 3; do
+    t=$( { /usr/bin/time -f "%e %U %S %M" build/moat diff $d/old $d/new --format json >/dev/null; } 2>&1 | tail -1)
+    cpu=$(echo "$t" | awk '{print $2 + $3}')
+    if [ -z "$best" ] || awk "BEGIN{exit !($cpu < $best)}"; then best=$cpu; wall=$(echo "$t" | awk '{print $1}'); rss=$(echo "$t" | awk '{print $4}'); fi
+done
+emit "$(awk -v c="$best" -v w="$wall" -v m="$rss" 'BEGIN{printf "{\"bench\":\"diff\",\"accounts\":10000,\"changed\":300,\"best_of\":3,\"cpu_s\":%.2f,\"wall_s\":%.2f,\"max_rss_kb\":%d}\n", c, w, m}')"
 
 # Logs for replay: 200,000 diagnostic records from the example estate whose
 # statuses follow moat's decisions (99.9%), as real logs mostly agree; the

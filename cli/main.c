@@ -17,6 +17,10 @@ static const char usage[] =
     "  check     decide one request or a stream of them, and explain why\n"
     "  audit     posture controls (CIS) and exposure findings: text, JSON,\n"
     "            SARIF, JUnit\n"
+    "  reach     who can get in, per resource, exactly: every request at\n"
+    "            once, as classes with the rules that admit them\n"
+    "  diff      what a change (two estates, or a Terraform plan) newly\n"
+    "            allows and denies; --fail-on new-access gates CI\n"
     "  replay    what-if over Storage access logs: what proposed estates\n"
     "            would newly deny or allow, and moat against Azure\n"
     "  serve     a decision service: /v1/check, /v1/authz (Envoy ext_authz,\n"
@@ -43,7 +47,7 @@ static const struct {
     {"check", cmd_check},    {"audit", cmd_audit},    {"replay", cmd_replay},
     {"token", cmd_token},    {"estate", cmd_estate},  {"catalog", cmd_catalog},
     {"serve", cmd_serve},    {"storage", cmd_manage}, {"keyvault", cmd_manage},
-    {"network", cmd_manage},
+    {"network", cmd_manage}, {"reach", cmd_reach},   {"diff", cmd_diff},
 };
 
 int main(int argc, char **argv)
@@ -71,7 +75,7 @@ int main(int argc, char **argv)
         return EXIT_DECIDED;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("moat %s\n", MOAT_VERSION);
+        printf("moat %s\n", moat_version());
         return EXIT_DECIDED;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

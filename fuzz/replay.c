@@ -35,6 +35,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jmespath_entry
 #include "fuzz_jmespath.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_html_entry
+#include "fuzz_html.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_gzip_entry
 #include "fuzz_gzip.c"
 #undef LLVMFuzzerTestOneInput
@@ -52,6 +55,7 @@ static const struct {
     {"doc", fuzz_doc_entry},
     {"serve", fuzz_serve_entry},
     {"jmespath", fuzz_jmespath_entry},
+    {"html", fuzz_html_entry},
     {"gzip", fuzz_gzip_entry},
 };
 

@@ -47,7 +47,11 @@
 extern "C" {
 #endif
 
+/* The version of this header. The library's shared object is
+** libmoat.so.MOAT_ABI: the number changes when a program built against an
+** older header could no longer run with the newer library. */
 #define MOAT_VERSION "0.1.0"
+#define MOAT_ABI 0
 
 #if defined(MOAT_BUILDING) && defined(__GNUC__)
 #define MOAT_API __attribute__((visibility("default")))
@@ -79,6 +83,11 @@ typedef enum moat_status {
 MOAT_API const char *moat_strerror(moat_status status);
 /* The code's name without prefix ("E_SYNTAX"). */
 MOAT_API const char *moat_status_name(moat_status status);
+
+/* The version of the library the program runs with ("0.1.0"): the
+** MOAT_VERSION libmoat was built with, which may be newer than the header
+** the program was compiled with. Never NULL, never to be freed. */
+MOAT_API const char *moat_version(void);
 
 /* Frees memory the library returned to the caller (moat_estate_describe). */
 MOAT_API void moat_free(void *p);
@@ -528,6 +537,26 @@ typedef enum moat_finding_state {
     MOAT_FINDING_BASELINE    /* it was in the baseline: not new */
 } moat_finding_state;
 
+/* A platform dependency behind a finding (MOAT015-017): the data-plane
+** request one resource (or a deployment's runner) makes to a storage
+** account or key vault, and what decision.md section 4 decides for it. */
+typedef struct moat_dependency {
+    const char *kind; /* "customer-managed-key", "diagnostic-logs",
+                         "flow-logs", "sql-auditing", "event-hubs-capture",
+                         "function-storage", "key-vault-reference"; a
+                         feature: "sftp", "nfs", "smb", "object-replication",
+                         "lifecycle-management", "blob-inventory",
+                         "unmanaged-disk", "vaulted-backup"; "runner" */
+    const char *from; /* the resource (or plan address) that calls */
+    const char *to;   /* the storage account or vault called */
+    const char *request;  /* the request as `moat check` reads it (JSON), or
+                             NULL (a feature, or nothing to ask) */
+    const char *decision; /* "allow", "deny" or "unknown" */
+    const char *category; /* decision.md section 5, or NULL when unknown */
+    const char *rule;     /* the deciding rule, or "" */
+    const char *resource; /* the resource that breaks (the finding's) */
+} moat_dependency;
+
 typedef struct moat_finding {
     const moat_audit_rule *rule;
     moat_level level;
@@ -546,6 +575,7 @@ typedef struct moat_finding {
     const char *fingerprint; /* stable across runs: rule, resource, what */
     moat_finding_state state;
     const char *suppression; /* the reason, when suppressed */
+    const moat_dependency *dependency; /* MOAT015-017, else NULL */
 } moat_finding;
 
 typedef enum moat_control_status {
@@ -592,10 +622,25 @@ typedef struct moat_audited {
     size_t first_exposure, n_exposures;
 } moat_audited;
 
+/* Where a deployment runs from (`moat audit --runner`): each data-plane
+** resource of a Terraform plan is a request from it (MOAT017). */
+typedef struct moat_runner {
+    const char *label;    /* for messages ("203.0.113.5"), or NULL */
+    const char *ip;       /* its public address; NULL: not known in advance
+                             (a hosted runner) */
+    const char *region;   /* its Azure region, or NULL */
+    const char *subnet;   /* the subnet it runs in (service endpoint), or
+                             NULL */
+    const char *identity; /* the ARM id of the identity it deploys as, or
+                             NULL */
+} moat_runner;
+
 typedef struct moat_audit_options {
     const char *cis_version; /* only controls of this CIS version; NULL: all */
     uint64_t wide_ip_addresses; /* an IP range admitting more addresses than
                                    this is a finding; 0: 65536 (a /16) */
+    const moat_runner *runners; /* deployment pre-flight (MOAT017) */
+    size_t n_runners;
 } moat_audit_options;
 
 /* Audits every storage account and key vault of es. opt may be NULL.
@@ -615,6 +660,11 @@ MOAT_API const moat_control_result *moat_audit_control(const moat_audit *a,
 MOAT_API size_t moat_audit_exposure_count(const moat_audit *a);
 MOAT_API const moat_exposure *moat_audit_exposure(const moat_audit *a,
                                                   size_t i);
+/* Every dependency edge the audit decided (MOAT015-017's requests, the
+** admitted ones too), in estate order. */
+MOAT_API size_t moat_audit_dependency_count(const moat_audit *a);
+MOAT_API const moat_dependency *moat_audit_dependency(const moat_audit *a,
+                                                      size_t i);
 /* What the audit could not judge: the estate's moat_estate_incomplete()
 ** entries, and one more when it judged no resource at all (an empty audit
 ** is never clean). None: the audit is complete. */
@@ -762,6 +812,113 @@ MOAT_API moat_status moat_estate_identity(const moat_estate *es,
 MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,
                                               const char *resource_id);
 
+
+/*--------------------------------------------------------------------------
+** Exact reasoning (docs/reach.md): the whole request space of decision.md
+** section 2, for one resource or for the same resource in two estates,
+** cut into cells on which moat_decide decides the same way. Cells are
+** disjoint and cover the space; addresses are exact interval sets, never
+** enumerated; everything is allocated from one arena per computation.
+*/
+typedef struct moat_cells moat_cells;
+
+/* The cells of resource (an id or a unique name) in es. time (RFC 3339,
+** or NULL: every time) restricts the space to that instant. Returns
+** MOAT_E_NOTFOUND / MOAT_E_AMBIGUOUS for the resource, MOAT_E_LIMIT when
+** the partition would pass its bound, MOAT_E_NOMEM. */
+MOAT_API moat_status moat_cells_compute(const moat_estate *es,
+                                        const char *res_name,
+                                        const char *time, moat_cells **out);
+/* The cells of one resource in two estates (side 0: old_es, side 1:
+** new_es), refined so that each cell has one decision on each side. Either
+** id may be NULL: the resource is absent there and denies everything. */
+MOAT_API moat_status moat_cells_diff(const moat_estate *old_es,
+                                     const char *old_id,
+                                     const moat_estate *new_es,
+                                     const char *new_id, const char *time,
+                                     moat_cells **out);
+MOAT_API void moat_cells_free(moat_cells *c);
+MOAT_API size_t moat_cells_count(const moat_cells *c);
+/* 1 for moat_cells_compute, 2 for moat_cells_diff. */
+MOAT_API int moat_cells_sides(const moat_cells *c);
+
+/* What moat_decide gives every request of cell i on side (0 or 1):
+** verdict, category, warnings, enforced_would, http and the rule.
+** MOAT_E_NOTFOUND past the end or for a side without the resource. */
+MOAT_API moat_status moat_cell_decision(const moat_cells *c, size_t i,
+                                        int side, moat_decision *out);
+/* Sets q (bound to the side's estate) to one concrete request of cell i.
+** MOAT_E_NOTFOUND as above. */
+MOAT_API moat_status moat_cell_witness(const moat_cells *c, size_t i, int side,
+                                       moat_request *q);
+
+/* The source addresses of a cell: IPv4 count, IPv6 count (hi, lo words;
+** ipv6_all when it is all 2^128), and whether requests without an address
+** are in it. */
+typedef struct moat_addr_count {
+    uint64_t ipv4;
+    uint64_t ipv6_hi, ipv6_lo;
+    int ipv6_all;
+    int no_address;
+} moat_addr_count;
+MOAT_API void moat_cell_addresses(const moat_cells *c, size_t i,
+                                  moat_addr_count *out);
+
+/* Cell i as JSON (docs/reach.md): {"when": {...}, "decision", "category",
+** "rule", ("before"/"after" for a diff), "witness", "addresses"}. malloc'd
+** (moat_free()); NULL when out of memory. */
+MOAT_API char *moat_cell_json(const moat_cells *c, size_t i, size_t *len);
+
+/* The named values the `when` of every cell refers to (docs/reach.md):
+** private endpoints, subnets, regions, tenants, subscriptions, resource
+** instance rule patterns and each side's perimeters. malloc'd. */
+MOAT_API char *moat_cells_domain_json(const moat_cells *c, size_t *len);
+
+/* `moat reach` for the resource of c (moat_cells_compute): the JSON
+** document {"resource", "kind", "association", "exposure", ("domain",
+** "cells" when with_cells)}, the text, and Graphviz edges (the lines of a
+** digraph body). malloc'd (moat_free()); NULL when out of memory. */
+MOAT_API char *moat_cells_reach_json(const moat_cells *c, int with_cells,
+                                     size_t *len);
+MOAT_API char *moat_cells_reach_text(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_reach_dot(const moat_cells *c, size_t *len);
+
+/* `moat diff` for the resource of c (moat_cells_diff): how cell i's
+** verdict moves (1 newly allowed: old denies, new allows; -1 newly denied;
+** 0 the same), the JSON {"resource", "kind", "change", "newly_allowed",
+** "newly_denied", "exposure_before", "exposure_after"} and the text.
+** malloc'd (moat_free()). */
+MOAT_API int moat_cell_change(const moat_cells *c, size_t i);
+MOAT_API char *moat_cells_diff_json(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_diff_text(const moat_cells *c, size_t *len);
+
+/* The resources of an estate, in estate order: their number, and the id
+** (NULL past the end) and origin (file, line, Terraform address or NULL)
+** of the i-th. */
+MOAT_API size_t moat_estate_resource_count(const moat_estate *es);
+MOAT_API const char *moat_estate_resource_id(const moat_estate *es, size_t i,
+                                             const char **file, unsigned *line,
+                                             const char **address);
+/* 1 when the estate holds a resource with this ARM id (ignoring case). */
+MOAT_API int moat_estate_has_resource(const moat_estate *es, const char *id);
+/* What changed between two estates that a resource's decisions depend on
+** outside the resource itself (subnets' service endpoints), for
+** moat_estate_resource_unchanged. NULL when out of memory. */
+typedef struct moat_estate_changes moat_estate_changes;
+MOAT_API moat_estate_changes *moat_estate_changes_new(const moat_estate *a,
+                                                      const moat_estate *b);
+MOAT_API void moat_estate_changes_free(moat_estate_changes *c);
+/* 1 when resource id decides every request the same way in both estates
+** by construction (the same compiled settings, perimeter profile, links
+** and subnet reach); 0 when it may not (moat_cells_diff then says how). */
+MOAT_API int moat_estate_resource_unchanged(const moat_estate_changes *c,
+                                            const char *id);
+
+/* The exposure projection of side (docs/reach.md, "exposure") as a JSON
+** object; malloc'd (moat_free()), NULL when out of memory or the side has
+** no resource. */
+MOAT_API char *moat_cells_exposure_json(const moat_cells *c, int side,
+                                        size_t *len);
 /*--------------------------------------------------------------------------
 ** Admitting rules: every rule of the estate that can admit a request (IP,
 ** virtual network and resource instance rules of each resource, inbound
