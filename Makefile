@@ -7,6 +7,8 @@
 #   make demo       install what is missing, build, run on examples/
 #   make gate       Azurite behind nginx with the moat module, example estate
 #   make module     the nginx module alone (make builds it with nginx-dev)
+#   make install    PREFIX=/usr/local DESTDIR= (mk/install.mk, docs/install.md)
+#   make deb        Debian packages in build/deb/
 #
 # Objects go to build/ (release) and build/asan/ (sanitized tests).
 
@@ -128,7 +130,7 @@ $(B)/libmoat.a: $(LIB_OBJ)
 
 $(B)/libmoat.so: $(LIB_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
 # The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
@@ -196,6 +198,13 @@ $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 	    tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a -lm $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
+# make test makes no network calls: the test peers' npm packages are
+# installed once by scripts/deps, which marks each folder it installed
+# (node_modules/.installed).
+define npm_missing
+@echo "$(@D:/node_modules=): npm packages missing or older than its package-lock.json: run scripts/deps (make test does not fetch)" >&2; exit 1
+endef
+
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
 test: unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test \
@@ -241,19 +250,23 @@ serve-test: $(A)/moat
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
-# silently lost), the CLI (its SARIF validated against the 2.1.0 schema with
-# ajv from npm).
+# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its
+# SARIF validated against the 2.1.0 schema with ajv from npm), and the HTML
+# page in headless Chromium (tests/audit/html.py: its DOM against the JSON
+# report, with Graphviz and without; screenshots in build/html/; the browser
+# part skipped with a message when chromium is missing).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
 	$(PYTHON) tests/audit/posture.py --moat $(A)/moat
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
+	$(PYTHON) tests/audit/deps.py --moat $(A)/moat
 	MOAT=$(A)/moat tests/cli/audit.sh
+	$(PYTHON) tests/audit/html.py --moat $(A)/moat --out-dir $(B)/html
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
-	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	$(npm_missing)
 
 # moat reach and moat diff (docs/reach.md): formats, exposure, the CI
 # gate, a Terraform plan; the diff's SARIF validated with ajv from npm.
@@ -261,9 +274,11 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
-# shards merged (tests/replay/run.py).
+# shards merged (tests/replay/run.py); the samples Azure and others
+# published (tests/replay/published/README.md).
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/published.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).
@@ -272,8 +287,7 @@ e2e-test: $(B)/ngx_http_moat_module.so $(A)/moat tests/e2e/node_modules/.install
 
 tests/e2e/node_modules/.installed: tests/e2e/package.json \
     tests/e2e/package-lock.json
-	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	$(npm_missing)
 
 # The security regressions, one file per defence (tests/security/run.sh):
 # bypasses of a deny, memory safety, data lost or misread without a word.
@@ -378,3 +392,5 @@ shared-sync:
 
 clean:
 	rm -rf $(B)
+
+include mk/install.mk

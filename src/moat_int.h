@@ -809,6 +809,8 @@ struct moat_estate {
     size_t n_subs;
     moat_incomplete *incomplete; /* what the loader could not read */
     size_t n_incomplete;
+    struct dep_edge *deps; /* dependency edges (estate/deps.h) */
+    size_t n_deps;
 };
 
 MOAT_HIDDEN extern const char moat__ambiguous_marker;

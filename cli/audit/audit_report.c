@@ -60,21 +60,27 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
+    int judged = strcmp(res->kind, "storage") == 0 ||
+                 strcmp(res->kind, "keyvault") == 0;
     fprintf(o, "%s%s%s  (%s)", c->colour ? "\033[1m" : "", res->name, reset(c),
-            strcmp(res->kind, "storage") == 0 ? "storage account"
-                                              : "key vault");
+            strcmp(res->kind, "storage") == 0    ? "storage account"
+            : strcmp(res->kind, "keyvault") == 0 ? "key vault"
+            : strcmp(res->kind, "plan") == 0     ? "planned data-plane resource"
+                                                 : "depends on storage or a vault");
     if (res->file[0])
         fprintf(o, "  %s:%u", res->file, res->line);
     if (res->address)
         fprintf(o, "  %s", res->address);
     fprintf(o, "\n  %s\n", res->id);
-    fprintf(o, "  reachable from:");
+    if (judged)
+        fprintf(o, "  reachable from:");
     for (size_t i = 0; i < res->n_exposures; i++) {
         const moat_exposure *e =
             moat_audit_exposure(a, res->first_exposure + i);
         fprintf(o, "\n    %-18s %-8s %s", e->source, e->admitted, e->detail);
     }
-    fprintf(o, "\n  controls:\n");
+    if (judged)
+        fprintf(o, "\n  controls:\n");
     for (size_t i = 0; i < res->n_controls; i++) {
         const moat_control_result *r =
             moat_audit_control(a, res->first_control + i);
@@ -186,6 +192,32 @@ static const char *state_name(moat_finding_state s)
                                         : "active";
 }
 
+/* {"kind", "from", "to", "request", "decision", "category", "rule"} of a
+** dependency finding (docs/audit.md "Dependencies"); request is the
+** request object as `moat check` reads it. */
+static void json_dependency(FILE *o, const moat_dependency *d)
+{
+    if (d == NULL) {
+        fputs("null", o);
+        return;
+    }
+    fprintf(o, "{\"kind\":");
+    cli_json_str(o, d->kind);
+    fprintf(o, ",\"from\":");
+    json_str_or_null(o, d->from);
+    fprintf(o, ",\"to\":");
+    json_str_or_null(o, d->to);
+    fprintf(o, ",\"request\":%s,\"decision\":", d->request ? d->request : "null");
+    cli_json_str(o, d->decision);
+    fprintf(o, ",\"category\":");
+    json_str_or_null(o, d->category);
+    fprintf(o, ",\"rule\":");
+    cli_json_str(o, d->rule);
+    fprintf(o, ",\"resource\":");
+    json_str_or_null(o, d->resource);
+    fputc('}', o);
+}
+
 static void json_finding(FILE *o, const moat_finding *f)
 {
     fprintf(o, "{\"id\":");
@@ -223,6 +255,8 @@ static void json_finding(FILE *o, const moat_finding *f)
     cli_json_str(o, f->fingerprint);
     fprintf(o, ",\"suppression\":");
     json_str_or_null(o, f->suppression);
+    fprintf(o, ",\"dependency\":");
+    json_dependency(o, f->dependency);
     fputc('}', o);
 }
 
@@ -272,6 +306,11 @@ void report_json(const report_ctx *c)
         fprintf(o, ",\"line\":%u,\"address\":", r->line);
         json_str_or_null(o, r->address);
         fputc('}', o);
+    }
+    fprintf(o, "],\n\"dependencies\":[");
+    for (size_t i = 0; i < moat_audit_dependency_count(a); i++) {
+        fputs(i ? ",\n" : "\n", o);
+        json_dependency(o, moat_audit_dependency(a, i));
     }
     fprintf(o, "],\n");
     json_incomplete(o, a);
@@ -477,6 +516,10 @@ void report_sarif(const report_ctx *c)
         fprintf(o, "},\"properties\":{\"severity\":\"%s\",\"resource\":",
                 moat_level_name(f->level));
         cli_json_str(o, f->resource);
+        if (f->dependency) {
+            fprintf(o, ",\"dependency\":");
+            json_dependency(o, f->dependency);
+        }
         if (f->n_cis) {
             fprintf(o, ",\"cis\":");
             json_cis(o, f->cis, f->n_cis);

@@ -27,4 +27,9 @@ void report_junit(const report_ctx *c);
 ** allow_incomplete: what was not audited may hold anything. */
 int report_exit(const moat_audit *a, moat_level fail_on, int allow_incomplete);
 
+/* --runner and --runner-from-env (audit_runner.c): the runners, in *out
+** (free it and *storage); 0, or -1 after a usage error. */
+int audit_runners(const cli_args *a, moat_runner **out, size_t *n,
+                  char **storage);
+
 #endif

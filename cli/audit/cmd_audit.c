@@ -1,6 +1,7 @@
 /*
 ** cmd_audit.c - `moat audit`: posture controls and exposure findings.
 */
+#include "audit_html.h"
 #include "audit_report.h"
 
 #include <stdlib.h>
@@ -9,13 +10,16 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: moat audit --estate PATH... [--format text|json|sarif|junit]\n"
+    "usage: moat audit --estate PATH...\n"
+    "                  [--format text|json|sarif|junit|html]\n"
     "                  [--fail-on info|low|medium|high|critical] [--cis "
     "VERSION]\n"
     "                  [--suppressions FILE] [--baseline FILE | "
     "--write-baseline FILE]\n"
     "                  [--output FILE] [--wide-ip ADDRESSES] [--quiet]\n"
     "                  [--allow-incomplete]\n"
+    "                  [--runner IP[,region=R][,subnet=ID][,identity=ID]]...\n"
+    "                  [--runner-from-env]\n"
     "\n"
     "Judges every storage account and key vault on what Azure really lets\n"
     "through: the CIS Microsoft Azure Foundations network controls (defaults\n"
@@ -30,7 +34,13 @@ static const char usage[] =
     "-json` of a plan or state. What moat cannot read (a linked template, a\n"
     "copy loop it cannot count, ...) is named, and the audit is incomplete.\n"
     "\n"
-    "  --format F            text (default), json, sarif (2.1.0) or junit\n"
+    "  --format F            text (default), json, sarif (2.1.0), junit, or\n"
+    "                        html: one self-contained page (no script, nothing\n"
+    "                        fetched) with resources, exposure, findings and\n"
+    "                        their fixes, and a reachability diagram drawn by\n"
+    "                        Graphviz's dot when installed (a table otherwise;\n"
+    "                        MOAT_DOT names the program, MOAT_DOT_TIMEOUT its\n"
+    "                        limit in seconds, default 20)\n"
     "  --fail-on LEVEL       exit 1 when a finding at or above LEVEL remains\n"
     "                        (default low)\n"
     "  --cis VERSION         only the controls of one CIS version (1.1.0 ...\n"
@@ -48,6 +58,20 @@ static const char usage[] =
     "                        vault's perimeter service-tag rules count\n"
     "  --allow-incomplete    report what is not audited, but let the exit\n"
     "                        status rest on the findings alone\n"
+    "  --runner SPEC         deployment pre-flight: each data-plane resource\n"
+    "                        of a Terraform plan (containers, shares, queues,\n"
+    "                        tables, blobs, filesystems, Key Vault secrets,\n"
+    "                        keys, certificates) is decided as a request from\n"
+    "                        this runner: IP[,region=R][,subnet=ID]\n"
+    "                        [,identity=ID]; repeat for several runners\n"
+    "  --runner-from-env     the GitHub Actions or Azure Pipelines runner this\n"
+    "                        job runs on (its address is not known in advance)\n"
+    "\n"
+    "Dependencies: the requests Azure services make for the estate (a\n"
+    "customer-managed key's vault, diagnostic settings, flow logs, SQL\n"
+    "auditing, Event Hubs Capture, a Function App's storage and Key Vault\n"
+    "references) are decided too: MOAT015 when refused, MOAT016 for storage\n"
+    "features a perimeter does not support, MOAT017 for a runner's 403.\n"
     "\n"
     "Exit status: 0 nothing at or above the threshold and the audit complete,\n"
     "1 findings at or above it, or the audit incomplete (something not\n"
@@ -67,6 +91,8 @@ static const cli_spec spec[] = {
     {"lenient", 0, 0},
     {"service-tags", 1, 0},
     {"allow-incomplete", 0, 0}, /* what is not audited does not fail */
+    {"runner", 1, 0},
+    {"runner-from-env", 0, 0},
     {"help", 0, 'h'},
     {NULL, 0, 0},
 };
@@ -121,8 +147,9 @@ static int write_baseline(const moat_audit *au, const char *path)
 
 static int report_kind(const char *format)
 {
-    static const char *const names[] = {"text", "json", "sarif", "junit"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const names[] = {"text", "json", "sarif", "junit",
+                                        "html"};
+    for (int i = 0; i < 5; i++) {
         if (strcmp(format, names[i]) == 0)
             return i;
     }
@@ -176,7 +203,8 @@ static int report(const cli_args *a, const moat_audit *au,
                           date,
                           cli_has(a, "allow-incomplete")};
         static void (*const writers[])(const report_ctx *) = {
-            report_text, report_json, report_sarif, report_junit};
+            report_text, report_json, report_sarif, report_junit,
+            report_html};
         writers[kind](&ctx);
         if (out != stdout && fclose(out) != 0) {
             cli_error("%s: write error", path);
@@ -206,7 +234,7 @@ int cmd_audit(int argc, char **argv)
     int kind = report_kind(format ? format : "text");
     if (kind < 0)
         return cli_usage_error("audit",
-                               "--format must be text, json, sarif or junit");
+                               "--format must be text, json, sarif, junit or html");
     moat_level fail_on = MOAT_LEVEL_LOW;
     if (cli_has(&a, "fail-on") &&
         moat_level_from_name(cli_get(&a, "fail-on"), &fail_on) != 0)
@@ -215,7 +243,7 @@ int cmd_audit(int argc, char **argv)
     if (cli_has(&a, "baseline") && cli_has(&a, "write-baseline"))
         return cli_usage_error("audit",
                                "give --baseline or --write-baseline, not both");
-    moat_audit_options opt = {cli_get(&a, "cis"), 0};
+    moat_audit_options opt = {cli_get(&a, "cis"), 0, NULL, 0};
     if (cli_has(&a, "wide-ip")) {
         char *end;
         unsigned long long n = strtoull(cli_get(&a, "wide-ip"), &end, 10);
@@ -225,15 +253,26 @@ int cmd_audit(int argc, char **argv)
         opt.wide_ip_addresses = n;
     }
 
+    moat_runner *runners = NULL;
+    char *runner_text = NULL;
+    if (audit_runners(&a, &runners, &opt.n_runners, &runner_text) != 0) {
+        free(runners);
+        free(runner_text);
+        return EXIT_USAGE;
+    }
+    opt.runners = runners;
+
     /* The audit reads leniently: rules Azure would refuse become findings.
     ** The loader's warnings are printed (what was not read, unknowns) as
     ** `moat estate` prints them, unless --quiet. */
     moat_estate *es = cli_load_estate(
         &a, CLI_LOAD_LENIENT | (cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0));
+    moat_audit *au = NULL;
+    moat_status st = es ? moat_audit_run(es, &opt, &au) : MOAT_E_IO;
+    free(runners);
+    free(runner_text);
     if (es == NULL)
         return EXIT_BAD_ESTATE;
-    moat_audit *au = NULL;
-    moat_status st = moat_audit_run(es, &opt, &au);
     if (st == MOAT_E_INVAL) {
         moat_estate_free(es);
         fprintf(stderr, "moat: --cis: \"%s\" is not a CIS version moat knows:",
