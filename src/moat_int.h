@@ -974,4 +974,13 @@ MOAT_HIDDEN moat_arena *moat__audit_arena(moat_audit *a);
 MOAT_HIDDEN struct audit_filters *moat__audit_filters(moat_audit *a);
 MOAT_HIDDEN moat_finding *moat__audit_findings(moat_audit *a, size_t *n);
 
+/*==========================================================================
+** src/reach (docs/reach.md) for the audit: the source addresses the
+** exposure's `internet` probe admits, from the cells, so that the audit and
+** `moat reach` cannot disagree. 0, or -1 when out of memory.
+*/
+MOAT_HIDDEN int moat__reach_internet(const moat_estate *es, const resource *r,
+                                     moat_u128 *v4, moat_u128 *v6,
+                                     int *v6_all);
+
 #endif /* MOAT_INT_H */

@@ -266,6 +266,12 @@ struct moat_audit {
     VEC_OF(moat_incomplete) incomplete;
     struct deps_run *deps; /* audit/deps.c */
     int failed;
+    /* the internet exposure of the resource being audited (reach) */
+    const resource *inet_for;
+    struct addr_count_ {
+        moat_u128 n;
+        int all;
+    } inet[2];
 };
 
 static void *grow(moat_audit *a, void **v, size_t *n, size_t *cap, size_t size)
@@ -502,20 +508,8 @@ static const char *rg_of(moat_audit *a, const resource *r)
 ** count, per family. Both families are 128-bit numbers (IPv4 in the low
 ** 32 bits, as addr.c holds them); the whole IPv6 space, 2^128 addresses,
 ** is said by a flag since no 128-bit number holds it. */
-typedef struct span {
-    moat_u128 lo, hi;
-} span;
-
-typedef struct addr_count {
-    moat_u128 n; /* addresses, unless `all` */
-    int all;     /* every address of the family */
-} addr_count;
-
-static int cmp_span(const void *x, const void *y)
-{
-    const span *a = x, *b = y;
-    return moat__u128_cmp(a->lo, b->lo);
-}
+/* addresses (n, unless `all`: every address of the family) */
+typedef struct addr_count_ addr_count;
 
 /* The sets that admit a public caller from another region: the IP
 ** rules (when the firewall is consulted), the perimeter's address rules,
@@ -534,86 +528,27 @@ static size_t public_sets(const facts *f, const moat_prefix_set **sets)
     return n;
 }
 
-static moat_u128 u128_add(moat_u128 a, moat_u128 b)
-{
-    moat_u128 r = {a.hi + b.hi, a.lo + b.lo};
-    r.hi += r.lo < a.lo;
-    return r;
-}
-
-/* hi - lo + 1 (lo <= hi); wraps to 0 for the whole 128-bit space. */
-static moat_u128 span_size(span s)
-{
-    moat_u128 r = {s.hi.hi - s.lo.hi, s.hi.lo - s.lo.lo};
-    r.hi -= s.hi.lo < s.lo.lo;
-    moat_u128 one = {0, 1};
-    return u128_add(r, one);
-}
-
-/* The size of the union of s[0..k) (k > 0, sorted here); *whole when it is
-** the whole 128-bit space. */
-static moat_u128 union_size(span *s, size_t k, int *whole)
-{
-    qsort(s, k, sizeof *s, cmp_span);
-    moat_u128 total = {0, 0}, max = {UINT64_MAX, UINT64_MAX};
-    span cur = s[0];
-    for (size_t i = 1; i < k; i++) {
-        moat_u128 next = u128_add(cur.hi, (moat_u128){0, 1});
-        if (moat__u128_cmp(cur.hi, max) == 0 ||
-            moat__u128_cmp(s[i].lo, next) <= 0) {
-            if (moat__u128_cmp(s[i].hi, cur.hi) > 0)
-                cur.hi = s[i].hi;
-        } else {
-            total = u128_add(total, span_size(cur));
-            cur = s[i];
-        }
-    }
-    *whole = k && cur.lo.hi == 0 && cur.lo.lo == 0 &&
-             moat__u128_cmp(cur.hi, max) == 0 && total.hi == 0 && total.lo == 0;
-    return u128_add(total, span_size(cur));
-}
-
-/* Adds the ranges of family 4 or 6 of set p to s at *k. */
-static void add_spans(span *s, size_t *k, const moat_prefix_set *p, int family)
-{
-    if (family == 4)
-        for (uint32_t i = 0; i < p->n4; i++)
-            s[(*k)++] = (span){{0, p->v4[i].lo}, {0, p->v4[i].hi}};
-    else
-        for (uint32_t i = 0; i < p->n6; i++)
-            s[(*k)++] = (span){p->v6[i].lo, p->v6[i].hi};
-}
-
-/* The public addresses of one family (4 or 6) admitted. Out of memory
-** fails the whole audit rather than understate the exposure. */
+/* The public addresses of one family (4 or 6) admitted: the exposure's
+** `internet` probe of the cells (src/reach, docs/reach.md), so that the
+** audit and `moat reach` cannot disagree; computed once per resource. Out
+** of memory fails the whole audit rather than understate the exposure. */
 static addr_count internet_addresses(moat_audit *a, const facts *f, int family)
 {
-    const resource *r = f->r;
     addr_count out = {{0, 0}, 0};
-    if (f->locked)
-        return out;
-    if (f->firewall && r->default_allow) {
-        out.all = 1;
-        out.n.lo = family == 4 ? 1ULL << 32 : 0;
-        return out;
+    if (a->inet_for != f->r) {
+        moat_u128 v4, v6;
+        int v6_all = 0;
+        if (moat__reach_internet(f->es, f->r, &v4, &v6, &v6_all) != 0) {
+            a->failed = 1;
+            return out;
+        }
+        a->inet_for = f->r;
+        a->inet[0].n = v4;
+        a->inet[0].all = v4.hi == 0 && v4.lo == 1ULL << 32;
+        a->inet[1].n = v6_all ? (moat_u128){0, 0} : v6;
+        a->inet[1].all = v6_all;
     }
-    const moat_prefix_set *sets[3];
-    size_t n_sets = public_sets(f, sets), n = 0;
-    for (size_t i = 0; i < n_sets; i++)
-        n += family == 4 ? sets[i]->n4 : sets[i]->n6;
-    span *s = n ? malloc(n * sizeof *s) : NULL;
-    if (s == NULL) {
-        a->failed |= n != 0;
-        return out;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n_sets; i++)
-        add_spans(s, &k, sets[i], family);
-    int whole;
-    out.n = union_size(s, k, &whole);
-    free(s);
-    out.all = family == 4 ? out.n.hi == 0 && out.n.lo == 1ULL << 32 : whole;
-    return out;
+    return a->inet[family == 4 ? 0 : 1];
 }
 
 /* A count as decimal text: "every IPv6 address" for the whole space. */

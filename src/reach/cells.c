@@ -190,8 +190,12 @@ static ccell *cell_new(cctx *c)
             c->blocks = v;
             c->cap_blocks = cap;
         }
+        /* not zeroed: cell_new's caller writes every field */
         c->blocks[c->n_blocks] =
-            moat__cells_alloc(c, CELL_BLOCK * sizeof(ccell));
+            c->failed ? NULL
+                      : moat__arena_alloc(c->arena, CELL_BLOCK * sizeof(ccell));
+        if (c->blocks[c->n_blocks] == NULL && !c->failed)
+            c->failed = MOAT_E_NOMEM;
         if (c->blocks[c->n_blocks] == NULL)
             return NULL;
         c->n_blocks++;

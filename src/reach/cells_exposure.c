@@ -74,7 +74,8 @@ static void names_visit(void *ctx, size_t cell, const cpoint *p)
     uint16_t i = 0;
     const char *s = NULL;
     rule_kind k = admits_in(x->m, cell, x->side, &i);
-    if ((k == x->want || (x->want2 != RK_NONE && k == x->want2)) &&
+    if (k != RK_NONE &&
+        (k == x->want || (x->want2 != RK_NONE && k == x->want2)) &&
         x->name(x, p, k, i, &s) && s)
         names_add(x, s);
 }
@@ -293,4 +294,23 @@ MOAT_API char *moat_cells_exposure_json(const moat_cells *m, int side,
     moat__buf_init(&b, 0);
     moat__cells_exposure(&b, m, side);
     return moat__cells_take(&b, len);
+}
+
+int moat__reach_internet(const moat_estate *es, const resource *r,
+                         moat_u128 *v4, moat_u128 *v6, int *v6_all)
+{
+    moat_cells *m = NULL;
+    if (moat__cells_of(es, r, &m) != MOAT_OK)
+        return -1;
+    cpoint base;
+    probe_addrs a;
+    moat__probe_base(m, 0, moat__cells_now(), &base);
+    moat__probe_addresses(m, &base, 0, &a);
+    int rc = a.atoms ? 0 : -1;
+    *v4 = (moat_u128){0, a.ipv4};
+    *v6 = (moat_u128){(uint64_t)(a.ipv6 >> 64), (uint64_t)a.ipv6};
+    *v6_all = a.ipv6_all;
+    moat__probe_free(&a);
+    moat_cells_free(m);
+    return rc;
 }

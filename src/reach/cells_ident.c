@@ -271,7 +271,32 @@ static int collect_patterns(cctx *c)
 /*--------------------------------------------------------------------------
 ** Caller atoms, deduplicated by what the procedure asks of them.
 */
+/* The catalog rows (per kind) and instance-access end of every type the
+** catalog names, by case-folded hash: built once per process with the
+** catalog's lists (moat__cells_ident), read by every computation. */
+#define TYPE_SLOTS 2048u /* a power of two, over twice the types */
+typedef struct type_entry {
+    uint64_t h; /* 0: empty */
+    rows_list rows[2];
+    int64_t until;
+} type_entry;
+
+typedef struct type_table {
+    type_entry slot[TYPE_SLOTS];
+} type_table;
+
+static const type_entry *type_find(const type_table *t, uint64_t h)
+{
+    for (size_t k = h & (TYPE_SLOTS - 1); t && t->slot[k].h;
+         k = (k + 1) & (TYPE_SLOTS - 1)) {
+        if (t->slot[k].h == h)
+            return &t->slot[k];
+    }
+    return NULL;
+}
+
 typedef struct atoms {
+    const type_table *tt;
     caller_atom *v;
     size_t n, cap;
     uint64_t *hash;
@@ -319,6 +344,12 @@ static void classify_type(const cctx *c, atoms *a, const char *type,
                           size_t tn, rows_list *rows, int64_t *until)
 {
     uint64_t h = tn ? moat__hash_ci(type, tn) : 0;
+    const type_entry *e = h ? type_find(a->tt, h) : NULL;
+    if (e) {
+        *rows = e->rows[c->dom.kind == RES_STORAGE ? 0 : 1];
+        *until = e->until;
+        return;
+    }
     for (unsigned i = 0; i < a->n_memo && i < 16; i++) {
         if (a->memo[i].h == h) {
             *rows = a->memo[i].rows;
@@ -710,11 +741,92 @@ static void keep_atoms(cctx *c, atoms *a)
     moat__cells_dim(c, D_CALLER, (uint32_t)a->n);
 }
 
+/* Without resource instance rules the caller atoms depend on the kind
+** alone (the catalog's types by rows and end): built once per kind and
+** process, published atomically, copied into each computation. */
+typedef struct caller_cache {
+    size_t n;
+    caller_atom v[];
+} caller_cache;
+
+static _Atomic(caller_cache *) no_pattern_cache[2];
+
+static void caller_cache_free(caller_cache *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free((char *)k->v[i].id);
+    free(k);
+}
+
+static void no_pattern_keep(const cctx *c, const atoms *a)
+{
+    int kind = c->dom.kind == RES_STORAGE ? 0 : 1;
+    caller_cache *k = calloc(1, sizeof *k + a->n * sizeof k->v[0]), *none = NULL;
+    if (k == NULL)
+        return; /* not cached: only slower */
+    for (size_t i = 0; i < a->n; i++, k->n++) {
+        k->v[i] = a->v[i];
+        k->v[i].id = a->v[i].id ? strdup(a->v[i].id) : NULL;
+        if (a->v[i].id && k->v[i].id == NULL) {
+            caller_cache_free(k);
+            return;
+        }
+    }
+    if (!atomic_compare_exchange_strong(&no_pattern_cache[kind], &none, k))
+        caller_cache_free(k);
+}
+
+/* 1 when the cache gave a's atoms. */
+static int no_pattern_atoms(cctx *c, atoms *a)
+{
+    int kind = c->dom.kind == RES_STORAGE ? 0 : 1;
+    const caller_cache *k = atomic_load(&no_pattern_cache[kind]);
+    if (k == NULL)
+        return 0;
+    a->v = malloc((k->n ? k->n : 1) * sizeof *a->v);
+    if (a->v == NULL) {
+        a->oom = 1;
+        return 1;
+    }
+    memcpy(a->v, k->v, k->n * sizeof *a->v);
+    a->n = a->cap = k->n;
+    return 1;
+}
+
 /* The catalog's names and types, built once per process (they depend on
 ** the compiled-in catalog only) and published atomically. */
 typedef struct catalog_lists {
     namelist names, types;
+    type_table tt;
 } catalog_lists;
+
+/* Every type of the list into the table (a full table just stops). */
+static void type_table_fill(type_table *t, const namelist *types)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < types->n && 2 * (used + 1) < TYPE_SLOTS; i++) {
+        const char *ty = types->v[i];
+        size_t tn = strlen(ty);
+        uint64_t h = moat__hash_ci(ty, tn);
+        if (h == 0 || type_find(t, h))
+            continue;
+        caller_rows cr;
+        memset(&cr, 0, sizeof cr);
+        moat__catalog_rows_of(ty, tn, ty, tn, &cr);
+        size_t k = h & (TYPE_SLOTS - 1);
+        while (t->slot[k].h)
+            k = (k + 1) & (TYPE_SLOTS - 1);
+        type_entry *e = &t->slot[k];
+        e->h = h;
+        for (int kind = 0; kind < 2; kind++) {
+            e->rows[kind].n = cr.n[kind];
+            memcpy(e->rows[kind].row, cr.row[kind],
+                   cr.n[kind] * sizeof e->rows[kind].row[0]);
+        }
+        e->until = cr.instances_until;
+        used++;
+    }
+}
 
 static _Atomic(catalog_lists *) lists_cache;
 
@@ -738,6 +850,7 @@ static const catalog_lists *catalog_lists_get(void)
         lists_free(l);
         return NULL;
     }
+    type_table_fill(&l->tt, &l->types);
     if (atomic_compare_exchange_strong(&lists_cache, &none, l))
         return l;
     lists_free(l);
@@ -750,8 +863,10 @@ int moat__cells_ident(cctx *c)
     memset(&a, 0, sizeof a);
     const catalog_lists *cl = catalog_lists_get();
     int rc = cl ? 0 : -1;
-    if (cl)
+    if (cl) {
         a.types = cl->types; /* shared, read only */
+        a.tt = &cl->tt;
+    }
     if (rc == 0)
         rc = service_atoms(c, &cl->names);
     if (rc == 0)
@@ -760,11 +875,15 @@ int moat__cells_ident(cctx *c)
         rc = -2;
     if (rc == 0)
         lit_index(c, &a);
-    if (rc == 0 && !a.oom) {
+    if (rc == 0 && !a.oom && c->dom.n_pattern == 0 && no_pattern_atoms(c, &a))
+        ; /* the kind's atoms without patterns, from the cache */
+    else if (rc == 0 && !a.oom) {
         atom_add(c, &a, NULL, 0); /* caller.resource_id absent */
         type_witnesses(c, &a);
         literal_witnesses(c, &a);
         rc = wildcard_witnesses(c, &a);
+        if (rc == 0 && !a.oom && c->dom.n_pattern == 0)
+            no_pattern_keep(c, &a);
     }
     if (rc == 0 && !a.oom && !c->failed) {
         keep_atoms(c, &a);

@@ -144,7 +144,7 @@ typedef struct side_feat {
     int mode;          /* the association's access mode, or -1 */
     /* PATH */
     int32_t *pe_key;    /* -1 no private endpoint; connection; or
-                           MOAT_RULE_NONE: none with that id */
+                           n_pes: none with that id */
     int32_t *se_key;    /* path atoms without a private endpoint: 0 public,
                            1 through a service endpoint */
     int32_t *vnet_key;  /* the active virtual network rule naming the

@@ -50,14 +50,15 @@ static const char *noreach_witness(cctx *c, const cnames *named)
     return NULL;
 }
 
-/* The first connection of r from private endpoint id, or MOAT_RULE_NONE. */
+/* The first connection of r from private endpoint id, or r->n_pes: none
+** (a small key keeps the split's group map small). */
 static int32_t pe_conn_of(const resource *r, const char *id)
 {
     for (uint16_t i = 0; i < r->n_pes; i++) {
         if (moat__eq_ci_z(r->pes[i].pe_id, id))
             return i;
     }
-    return MOAT_RULE_NONE;
+    return r->n_pes;
 }
 
 /* The lowest active virtual network rule of r per subnet id, by an index
@@ -98,7 +99,7 @@ static void path_feats(cctx *c, side_feat *f)
         const path_atom *a = &c->dom.path[i];
         switch (a->kind) {
         case PATH_PE: f->pe_key[i] = pe_conn_of(f->r, a->id); break;
-        case PATH_PE_OTHER: f->pe_key[i] = MOAT_RULE_NONE; break;
+        case PATH_PE_OTHER: f->pe_key[i] = f->r->n_pes; break;
         case PATH_PUBLIC: f->se_key[i] = 0; break;
         case PATH_SUBNET:
             f->se_key[i] = reaches(f, a->id);

@@ -569,6 +569,8 @@ static void private_link(const sym *y, const cbox *b)
     EACH(pa, i, b, D_PATH, pb)
     {
         int32_t k = pa[i].key;
+        if (k >= y->r->n_pes) /* no connection from that endpoint */
+            k = MOAT_RULE_NONE;
         if (k < 0) {
             public_steps(y, &pb);
         } else if (k != MOAT_RULE_NONE &&

@@ -34,6 +34,15 @@ run 0 reach --estate "$EX" --resource stnwshipments --format dot
 has out "digraph reach"
 has out '"internet" -> "stnwshipments"'
 
+# IPv6 only: ::/0 is the whole internet for reach and for the audit (which
+# reads its internet exposure from the same cells).
+cat >"$tmp/v6.json" <<'JSON'
+[{"id":"/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stv6","name":"stv6","type":"Microsoft.Storage/storageAccounts","location":"westeurope","properties":{"networkAcls":{"defaultAction":"Deny","bypass":"None","ipv6Rules":[{"value":"::/0"}]}}}]
+JSON
+run 0 reach --estate "$tmp/v6.json"; has out "internet: ::/0 (340,282,366,920,938,463,463,374,607,431,768,211,456 IPv6"
+run 1 audit --estate "$tmp/v6.json" --format json
+py 'any(f.get("rule") == "internet-reachable" for f in d["findings"])' "audit: IPv6 ::/0 is internet-reachable"
+
 # --- diff -----------------------------------------------------------------
 mkdir -p "$tmp/old" "$tmp/new"
 cp "$EX"/*.json "$tmp/old/"

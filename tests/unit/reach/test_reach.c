@@ -225,6 +225,29 @@ static void check_counts(const moat_cells *c, const parsed *p,
     }
 }
 
+/* The outputs built on the cells run (under the sanitizers) and are JSON
+** where they say so. */
+static void check_outputs(const moat_cells *c, uint64_t seed, tally *t)
+{
+    char *out[5] = {moat_cells_reach_text(c, NULL), moat_cells_reach_dot(c, NULL),
+                    moat_cells_reach_json(c, 1, NULL),
+                    moat_cells_exposure_json(c, 0, NULL),
+                    moat_cells_diff_json(c, NULL)};
+    int ok = out[0] && out[1] && out[2] && out[3] && out[4] == NULL;
+    for (int i = 2; ok && i < 4; i++) {
+        cJSON *j = cJSON_Parse(out[i]);
+        ok = j != NULL;
+        cJSON_Delete(j);
+    }
+    t->checks++;
+    if (!ok) {
+        t->bad++;
+        printf("#   seed %llu: reach outputs\n", (unsigned long long)seed);
+    }
+    for (int i = 0; i < 5; i++)
+        moat_free(out[i]);
+}
+
 static moat_estate *load_gen(const gestate *g)
 {
     moat_loader *ld = NULL;
@@ -270,6 +293,7 @@ static void reach_one(uint64_t seed, tally *t)
         check_inside(c, q, &r, seed, t);
         check_requests(c, &p, &ge, q, &r, seed, t);
         check_counts(c, &p, &ge, &r, seed, t);
+        check_outputs(c, seed, t);
         moat_request_free(q);
     }
     free_parsed(&p);
@@ -349,6 +373,16 @@ static void diff_one(uint64_t seed, tally *t)
             g_request(&r, g_chance(&r, 50) ? &go : &gn, &g);
             check_diff_request(c, &p, &go, qo, qn, &g, t, seed);
         }
+        char *dj = moat_cells_diff_json(c, NULL), *dt = moat_cells_diff_text(c, NULL);
+        cJSON *j = dj ? cJSON_Parse(dj) : NULL;
+        t->checks++;
+        if (j == NULL || dt == NULL) {
+            t->bad++;
+            printf("#   seed %llu: diff outputs\n", (unsigned long long)seed);
+        }
+        cJSON_Delete(j);
+        moat_free(dj);
+        moat_free(dt);
         moat_request_free(qo);
         moat_request_free(qn);
     }
