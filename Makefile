@@ -26,7 +26,7 @@ LDLIBS   ?=
 
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c)) $(B)/gen/catalog_data.c \
+LIB_SRC  := $(sort $(wildcard src/*.c src/replay/*.c src/estate/*.c)) $(B)/gen/catalog_data.c \
             $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
@@ -41,7 +41,7 @@ SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
                   serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
-CLI_SRC  := $(sort $(wildcard cli/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
+CLI_SRC  := $(sort $(wildcard cli/*.c cli/replay/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
             $(TOOL_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
@@ -217,6 +217,9 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
 # shards merged (tests/replay/run.py).
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/nsp.py --moat $(A)/moat
+	$(PYTHON) tests/replay/suggest.py --moat $(A)/moat
+	$(PYTHON) tests/explain/run.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).

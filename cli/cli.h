@@ -98,5 +98,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_manage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -35,6 +35,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jmespath_entry
 #include "fuzz_jmespath.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_failure_entry
+#include "fuzz_failure.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -49,6 +52,7 @@ static const struct {
     {"doc", fuzz_doc_entry},
     {"serve", fuzz_serve_entry},
     {"jmespath", fuzz_jmespath_entry},
+    {"failure", fuzz_failure_entry},
 };
 
 static int run_file(const char *path,

@@ -97,6 +97,29 @@ static const key_entry keys[] = {
     K(CTX_TOP, "ObjectKey", LF_OBJECT_KEY, CTX_NONE),
     K(CTX_TOP, "ServiceType", LF_SERVICE, CTX_NONE),
     K(CTX_TOP, "Type", LF_TABLE, CTX_NONE),
+    /* Network security perimeter access logs: the diagnostic export
+    ** (properties.source, properties.matchedRule) and the NSPAccessLogs
+    ** table of Log Analytics (docs/replay.md cites both schemas). */
+    K(CTX_TOP, "count", LF_EVENTS, CTX_NONE),
+    K(CTX_PROPERTIES, "serviceResourceId", LF_SERVICE_RESOURCE, CTX_NONE),
+    K(CTX_PROPERTIES, "serviceFqdn", LF_SERVICE_FQDN, CTX_NONE),
+    K(CTX_PROPERTIES, "matchedRule", LF_COUNT, CTX_MATCHED),
+    K(CTX_PROPERTIES, "source", LF_COUNT, CTX_SOURCE),
+    K(CTX_MATCHED, "accessRule", LF_MATCHED_RULE, CTX_NONE),
+    K(CTX_SOURCE, "ipAddress", LF_CALLER_IP, CTX_NONE),
+    K(CTX_SOURCE, "resourceId", LF_SOURCE_RESOURCE, CTX_NONE),
+    K(CTX_SOURCE, "perimeterGuids", LF_SOURCE_PERIMETERS, CTX_NONE),
+    K(CTX_SOURCE, "appId", LF_APP_ID, CTX_NONE),
+    K(CTX_SOURCE, "protocol", LF_PROTOCOL, CTX_NONE),
+    K(CTX_TOP, "ServiceResourceId", LF_SERVICE_RESOURCE, CTX_NONE),
+    K(CTX_TOP, "ServiceFqdn", LF_SERVICE_FQDN, CTX_NONE),
+    K(CTX_TOP, "MatchedRule", LF_MATCHED_RULE, CTX_NONE),
+    K(CTX_TOP, "SourceIpAddress", LF_CALLER_IP, CTX_NONE),
+    K(CTX_TOP, "SourceResourceId", LF_SOURCE_RESOURCE, CTX_NONE),
+    K(CTX_TOP, "SourcePerimeterGuids", LF_SOURCE_PERIMETERS, CTX_NONE),
+    K(CTX_TOP, "SourceAppId", LF_APP_ID, CTX_NONE),
+    K(CTX_TOP, "SourceProtocol", LF_PROTOCOL, CTX_NONE),
+    K(CTX_TOP, "Count", LF_EVENTS, CTX_NONE),
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -180,9 +203,9 @@ typedef struct scan {
 } scan;
 
 /* Bit of a member in log_fields.seen: fields first, then objects. */
-#define SEEN_FIELD(f) (1u << (f))
-#define SEEN_OBJECT(ctx) (1u << (LF_COUNT + (ctx)))
-_Static_assert(LF_COUNT + CTX_CLAIM < 32, "log_fields.seen has 32 bits");
+#define SEEN_FIELD(f) ((uint64_t)1 << (f))
+#define SEEN_OBJECT(ctx) ((uint64_t)1 << (LF_COUNT + (ctx)))
+_Static_assert(LF_COUNT + CTX_MATCHED < 64, "log_fields.seen has 64 bits");
 
 /* The scanning functions take the cursor and return where they stopped,
 ** or NULL after recording the first error and where it happened (a
@@ -427,7 +450,9 @@ static const char *capture(scan *s, const char *p, log_field f, int depth)
     const char *q = skip_value(s, p, depth);
     if (q == NULL)
         return NULL;
-    if (first && *p != '{' && *p != '[' &&
+    /* A list of perimeter GUIDs is kept as its JSON text. */
+    int list = *p == '[' && f == LF_SOURCE_PERIMETERS;
+    if (first && *p != '{' && (*p != '[' || list) &&
         !(q - p == 4 && memcmp(p, "null", 4) == 0)) {
         t->p = p;
         t->n = (size_t)(q - p);
