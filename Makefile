@@ -18,39 +18,59 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
             -Wvla -Wwrite-strings
 STD       = -std=c11 -D_POSIX_C_SOURCE=200809L
-INC       = -Iinclude -Isrc -Ibuild/gen -Ifront -Icli -Iserve -Itool
+# The library's layers (docs/ARCHITECTURE.md), in the order they may use
+# each other; the command's subfolders.
+LIB_DIRS  = src/base src/estate src/engine src/reach src/audit src/replay \
+            src/doc
+CLI_DIRS  = cli cli/audit cli/replay cli/manage
+INC       = -Iinclude -Isrc $(addprefix -I,$(LIB_DIRS)) -Ibuild/gen -Ifront \
+            $(addprefix -I,$(CLI_DIRS)) -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDLIBS   ?=
 
+# One short line per file built; V=1 shows the commands.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say = @:
+else
+Q := @
+say = @printf '  %-6s %s\n' '$(1)' '$(2)'
+endif
+
 B        := build
 A        := build/asan
-LIB_SRC  := $(sort $(wildcard src/*.c src/replay/*.c src/estate/*.c)) $(B)/gen/catalog_data.c \
+LIB_SRC  := $(sort $(wildcard src/*.c $(addsuffix /*.c,$(LIB_DIRS)))) \
+            $(B)/gen/catalog_data.c \
             $(B)/gen/region_pairs.c
 LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 ALIB_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(LIB_SRC:$(B)/gen/%=gen/%))
 FRONT_SRC := $(sort $(wildcard front/*.c))
-# tool/: what the command line and serve share, on include/moat.h alone
-# (JMESPath for --query).
+# tool/: what the command line, serve, fuzz and bench share, on
+# include/moat.h alone (arguments, estate loading, files, JMESPath for
+# --query).
 TOOL_SRC := $(sort $(wildcard tool/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
-# What the serve fuzz target needs besides the library: the endpoints and
-# the pieces of the command they use.
+# What the serve fuzz target needs besides the library and tool/: the
+# endpoints.
 SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
                   serve/serve_watch.c \
                   serve/serve_metrics.c \
-                  serve/serve_state.c cli/strmap.c cli/args.c cli/estate_load.c
-CLI_SRC  := $(sort $(wildcard cli/*.c cli/replay/*.c)) $(FRONT_SRC) $(SERVE_SRC) \
+                  serve/serve_state.c
+CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
+            $(SERVE_SRC) \
             $(TOOL_SRC)
 CLI_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
 ACLI_OBJ := $(patsubst %.c,$(A)/obj/%.o,$(CLI_SRC))
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-HDRS     := include/moat.h $(wildcard src/*.h) $(wildcard cli/*.h) \
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
+HDRS     := include/moat.h $(wildcard src/*.h $(addsuffix /*.h,$(LIB_DIRS))) \
+            $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) \
             $(wildcard front/*.h) $(wildcard serve/*.h) $(wildcard tool/*.h)
 
-.PHONY: all module gate test unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
-        demo clean check-symbols deps shared-sync
+.PHONY: all module gate test unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test security-test conformance realworld fuzz-replay bench fuzz \
+        demo clean check-symbols check-layers deps shared-sync
 
 all: $(B)/libmoat.a $(B)/libmoat.so $(B)/moat
 
@@ -63,42 +83,52 @@ endif
 # ---- generated sources ------------------------------------------------------
 $(B)/gen/catalog_data.c: data/trusted-services.tsv scripts/gen-catalog.sh
 	@mkdir -p $(@D)
-	scripts/gen-catalog.sh $< > $@.tmp && mv $@.tmp $@
+	$(call say,GEN,$@)
+	$(Q)scripts/gen-catalog.sh $< > $@.tmp && mv $@.tmp $@
 
 $(B)/gen/region_pairs.c: data/region-pairs.tsv scripts/gen-regions.sh
 	@mkdir -p $(@D)
-	scripts/gen-regions.sh $< > $@.tmp && mv $@.tmp $@
+	$(call say,GEN,$@)
+	$(Q)scripts/gen-regions.sh $< > $@.tmp && mv $@.tmp $@
 
 # ---- release build ----------------------------------------------------------
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
 
 $(B)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) $(LIB_CFLAGS) -c $< -o $@
 
 $(B)/obj/cli/%.o: cli/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
 $(B)/obj/front/%.o: front/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
 $(B)/obj/serve/%.o: serve/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
 $(B)/obj/tool/%.o: tool/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(INC) -c $< -o $@
 
 $(B)/libmoat.a: $(LIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(B)/libmoat.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -o $@ $^ $(LDLIBS)
 
 # The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
@@ -106,59 +136,70 @@ $(B)/libmoat.so: $(LIB_OBJ)
 CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
-	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $(CLI_OBJ) $(B)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # ---- the nginx module (nginx/, docs/gate.md) ----------------------------------
 module: $(B)/ngx_http_moat_module.so
 
 $(B)/ngx_http_moat_module.so: nginx/ngx_http_moat_module.c nginx/config \
-    $(FRONT_SRC) $(HDRS) $(B)/libmoat.a scripts/build-nginx-module.sh
-	NGINX_SRC=$(NGINX_SRC) scripts/build-nginx-module.sh
+    $(FRONT_SRC) $(HDRS) $(B)/libmoat.a scripts/build-nginx-module.sh \
+    nginx/exports.map
+	$(call say,MODULE,$@)
+	$(Q)NGINX_SRC=$(NGINX_SRC) scripts/build-nginx-module.sh
 
 # ---- sanitized build for tests ----------------------------------------------
 $(A)/obj/gen/%.o: $(B)/gen/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
 
 $(A)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) $(INC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
 
 $(A)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -c $< -o $@
 
 $(A)/libmoat.a: $(ALIB_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(A)/moat: $(ACLI_OBJ) $(A)/libmoat.a
-	$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS) $(CLI_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN) -o $@ $(ACLI_OBJ) $(A)/libmoat.a $(LDLIBS) $(CLI_LIBS)
 
 # Unit tests reach static functions by including the module they test.
 $(A)/unit: $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) tests/unit/harness.h \
     tests/unit/main.c $(A)/libmoat.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
-	    -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) -Itests/unit \
+	    $(SAN) -o $@ tests/unit/main.c $(UNIT_SRC) $(FRONT_SRC) $(TOOL_SRC) \
 	    $(A)/libmoat.a -lcjson -lcrypto -lm $(LDLIBS)
 
 $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
     $(SERVE_FUZZ_SRC) $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
-	$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
 	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC) \
 	    $(A)/libmoat.a -lcjson -lcrypto -lpthread -lm $(LDLIBS)
 
 # The JMESPath engine alone, for its compliance and differential tests.
 $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -o $@ \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(STD) -O1 -g $(WARN) $(INC) $(SAN) -o $@ \
 	    tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a -lm $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
-test: unit jmespath-test cli-test manage-test serve-test audit-test replay-test e2e-test \
-      security-test conformance realworld fuzz-replay check-symbols
+test: unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test \
+      security-test conformance realworld fuzz-replay check-symbols check-layers
 	@echo "make test: all passed"
 
 unit: $(A)/unit
@@ -189,7 +230,8 @@ manage-test: $(A)/moat $(B)/test/crash_rename.so
 
 $(B)/test/crash_rename.so: tests/manage/crash_rename.c
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -O1 -Wall -Wextra -Werror -o $@ $<
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -fPIC -O1 -Wall -Wextra -Werror -o $@ $<
 
 # moat serve with real clients: curl, Envoy's ext_authz exchange, nginx
 # auth_request, reloads under load, slow clients, graceful shutdown, and the
@@ -212,6 +254,11 @@ tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
 	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# moat reach and moat diff (docs/reach.md): formats, exposure, the CI
+# gate, a Terraform plan; the diff's SARIF validated with ajv from npm.
+reach-test: $(A)/moat tests/sarif/node_modules/.installed
+	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py).
@@ -246,6 +293,19 @@ realworld: $(A)/moat
 fuzz-replay: $(A)/fuzz-replay
 	$(A)/fuzz-replay fuzz/corpus
 
+# The layers of docs/ARCHITECTURE.md, on the objects' symbols: no use the
+# table forbids, no cycle between folders, nothing exported without moat_
+# (library and nginx module), no library function over 80 lines.
+LAYER_OBJ := $(LIB_OBJ) $(CLI_OBJ)
+LAYER_EXPORTS := $(B)/libmoat.so
+ifneq ($(wildcard $(NGINX_SRC)/conf_flags),)
+LAYER_EXPORTS += $(B)/ngx_http_moat_module.so
+endif
+check-layers: $(LAYER_OBJ) $(LAYER_EXPORTS)
+	@$(PYTHON) scripts/check-layers.py $(addprefix --objects ,$(LAYER_OBJ)) \
+	    $(if $(filter %module.so,$(LAYER_EXPORTS)),--objects $(B)/nginx/src/objs/addon) \
+	    $(addprefix --export ,$(LAYER_EXPORTS)) $(addprefix --sources ,$(LIB_DIRS))
+
 # Every exported symbol of the shared library carries the moat_ prefix.
 check-symbols: $(B)/libmoat.so
 	@bad=$$(nm -D --defined-only $< | awk '$$2 ~ /[TDBR]/ {print $$3}' | \
@@ -258,7 +318,8 @@ bench: $(B)/moat $(B)/bench
 	bench/run.sh
 
 $(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
-	$(CC) $(STD) -O2 -g $(WARN) -Wno-missing-prototypes $(INC) -o $@ \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(STD) -O2 -g $(WARN) -Wno-missing-prototypes $(INC) -o $@ \
 	    bench/bench.c $(B)/libmoat.a $(LDLIBS) -lcjson
 
 FUZZ_SECONDS ?= 60

@@ -799,6 +799,107 @@ static int bench_replay(const char *log, const char *estate, int configs)
     return allowed == (size_t)-1;
 }
 
+
+/*--------------------------------------------------------------------------
+** Exact reasoning (docs/reach.md): the cells of the maximum-size account
+** (400 IP rules, 400 virtual network rules, 200 resource instance rules,
+** a Learning perimeter with 200 prefixes), and its exposure.
+*/
+static int bench_reach(int runs)
+{
+    make_rules();
+    size_t len;
+    char *text = estate_json(&len);
+    moat_estate *es = load_text(text, len);
+    free(text);
+    if (es == NULL)
+        return 1;
+    double best = 1e9, best_x = 1e9;
+    size_t cells = 0;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now();
+        moat_cells *c = NULL;
+        if (moat_cells_compute(es, ACCOUNT, NULL, &c) != MOAT_OK) {
+            fprintf(stderr, "bench: cells failed\n");
+            return 1;
+        }
+        double t1 = now();
+        char *x = moat_cells_exposure_json(c, 0, NULL);
+        double t2 = now();
+        cells = moat_cells_count(c);
+        moat_free(x);
+        moat_cells_free(c);
+        if (t1 - t0 < best)
+            best = t1 - t0;
+        if (t2 - t1 < best_x)
+            best_x = t2 - t1;
+    }
+    printf("{\"bench\":\"reach\",\"account\":{\"ip\":400,\"vnet\":400,"
+           "\"resource_access\":200,\"perimeter_prefixes\":200,"
+           "\"mode\":\"Learning\"},\"cells\":%zu,\"best_of\":%d,"
+           "\"cells_ms\":%.3f,\"exposure_ms\":%.3f}\n",
+           cells, runs, best * 1e3, best_x * 1e3);
+    moat_estate_free(es);
+    return 0;
+}
+
+/* Two estates of n storage accounts for `moat diff`: NEW changes
+** `changes` of them (an IP rule added, a default action flipped, a
+** virtual network rule removed, in turn). */
+static void diff_account(FILE *fp, long i, int change)
+{
+    fprintf(fp,
+            "{\"id\":\"/subscriptions/" SUB "/resourceGroups/rg-%ld/providers/"
+            "Microsoft.Storage/storageAccounts/st%07ld\",\"name\":\"st%07ld\","
+            "\"type\":\"Microsoft.Storage/storageAccounts\",\"location\":"
+            "\"westeurope\",\"properties\":{\"networkAcls\":{"
+            "\"defaultAction\":\"%s\",\"bypass\":\"AzureServices\","
+            "\"ipRules\":[",
+            i % 50, i, i, change == 2 ? "Allow" : "Deny");
+    for (int k = 0; k < 10; k++)
+        fprintf(fp, "%s{\"value\":\"%ld.%d.%ld.0/24\"}", k ? "," : "",
+                20 + i % 100, k, (i / 100) % 250);
+    if (change == 1)
+        fprintf(fp, ",{\"value\":\"198.51.%ld.0/24\"}", i % 250);
+    fprintf(fp, "],\"virtualNetworkRules\":[");
+    for (int k = 0; k < (change == 3 ? 4 : 5); k++)
+        fprintf(fp,
+                "%s{\"id\":\"/subscriptions/" SUB "/resourceGroups/rg-net/"
+                "providers/Microsoft.Network/virtualNetworks/vnet-%ld/"
+                "subnets/snet-%d\"}",
+                k ? "," : "", i % 300, k);
+    fprintf(fp, "]}}}");
+}
+
+static int bench_diffgen(long n, long changes, const char *dir)
+{
+    char path[4096];
+    mkdir(dir, 0755);
+    for (int side = 0; side < 2; side++) {
+        snprintf(path, sizeof path, "%s/%s", dir, side ? "new" : "old");
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%s/accounts.json", dir,
+                 side ? "new" : "old");
+        FILE *fp = fopen(path, "w");
+        if (fp == NULL)
+            return 1;
+        fprintf(fp, "[{\"id\":\"/subscriptions/" SUB "\",\"type\":"
+                    "\"Microsoft.Resources/subscriptions\",\"subscriptionId\":"
+                    "\"" SUB "\",\"tenantId\":\"" TENANT "\"}");
+        long step = n / (changes ? changes : 1);
+        for (long i = 0; i < n; i++) {
+            int change = side && changes && i % step == 0 && i / step < changes
+                             ? (int)(i / step % 3) + 1
+                             : 0;
+            fputs(",\n", fp);
+            diff_account(fp, i, change);
+        }
+        fputs("]\n", fp);
+        fclose(fp);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "decide") == 0) {
@@ -819,7 +920,14 @@ int main(int argc, char **argv)
                             argc == 5 ? (int)strtol(argv[4], NULL, 10) : 1);
     if (argc == 4 && strcmp(argv[1], "audit") == 0)
         return bench_audit(strtol(argv[2], NULL, 10), argv[3]);
+    if (argc == 3 && strcmp(argv[1], "reach") == 0)
+        return bench_reach((int)strtol(argv[2], NULL, 10));
+    if (argc == 5 && strcmp(argv[1], "diffgen") == 0)
+        return bench_diffgen(strtol(argv[2], NULL, 10),
+                             strtol(argv[3], NULL, 10), argv[4]);
     fprintf(stderr, "usage: bench decide [--emit DIR] [--requests N]\n"
+                    "       bench reach RUNS\n"
+                    "       bench diffgen N CHANGES DIR\n"
                     "       bench load N DIR\n"
                     "       bench audit N DIR\n"
                     "       bench replay LOG ESTATE [CONFIGS]\n");

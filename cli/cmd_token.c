@@ -65,16 +65,16 @@ static int keygen(const cli_args *a)
         return cli_usage_error("token", "keygen needs --key and --jwks");
     char err[256];
     jwt_signer *s =
-        jwt_signer_generate(alg, cli_get(a, "kid"), err, sizeof err);
+        moat_jwt_signer_generate(alg, cli_get(a, "kid"), err, sizeof err);
     if (s == NULL)
         return cli_usage_error("token", "%s", err);
-    char *pem = jwt_signer_pem(s), *doc = jwt_signer_jwks(s);
+    char *pem = moat_jwt_signer_pem(s), *doc = moat_jwt_signer_jwks(s);
     int rc = pem && doc ? write_file(key, pem, 1) : EXIT_BAD_ESTATE;
     if (rc == 0)
         rc = write_file(jwks, doc, 0);
     free(pem);
     free(doc);
-    jwt_signer_free(s);
+    moat_jwt_signer_free(s);
     if (rc == 0)
         fprintf(stderr, "moat: wrote %s (private) and %s\n", key, jwks);
     return rc;
@@ -143,7 +143,7 @@ static int mint(const cli_args *a)
         return EXIT_BAD_ESTATE;
     char err[256];
     jwt_signer *s =
-        jwt_signer_load(pem, len, cli_get(a, "kid"), err, sizeof err);
+        moat_jwt_signer_load(pem, len, cli_get(a, "kid"), err, sizeof err);
     free(pem);
     if (s == NULL) {
         cli_error("%s: %s", key, err);
@@ -151,8 +151,8 @@ static int mint(const cli_args *a)
     }
     const char *aud = cli_get(a, "audience") ? cli_get(a, "audience")
                                              : "https://storage.azure.com/";
-    char *token = jwt_sign(s, &c, aud, (int64_t)time(NULL), ttl);
-    jwt_signer_free(s);
+    char *token = moat_jwt_sign(s, &c, aud, (int64_t)time(NULL), ttl);
+    moat_jwt_signer_free(s);
     if (token == NULL) {
         cli_error("signing failed");
         return EXIT_BAD_ESTATE;

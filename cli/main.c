@@ -19,6 +19,10 @@ static const char usage[] =
     "            refused, the address Azure saw, the smallest fix\n"
     "  audit     posture controls (CIS) and exposure findings: text, JSON,\n"
     "            SARIF, JUnit\n"
+    "  reach     who can get in, per resource, exactly: every request at\n"
+    "            once, as classes with the rules that admit them\n"
+    "  diff      what a change (two estates, or a Terraform plan) newly\n"
+    "            allows and denies; --fail-on new-access gates CI\n"
     "  replay    what-if over Storage, Key Vault and perimeter access logs:\n"
     "            what proposed estates would newly deny or allow, moat\n"
     "            against Azure, rules learned for Enforced\n"
@@ -46,7 +50,8 @@ static const struct {
     {"check", cmd_check},    {"audit", cmd_audit},    {"replay", cmd_replay},
     {"token", cmd_token},    {"estate", cmd_estate},  {"catalog", cmd_catalog},
     {"serve", cmd_serve},    {"storage", cmd_manage}, {"keyvault", cmd_manage},
-    {"network", cmd_manage}, {"explain", cmd_explain},
+    {"network", cmd_manage}, {"reach", cmd_reach},   {"diff", cmd_diff},
+    {"explain", cmd_explain},
 };
 
 int main(int argc, char **argv)

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* As deep as moat's loader goes (src/load.c). */
+/* As deep as moat's loader goes (src/estate/load.c). */
 #define MAX_DEPTH 32
 
 /*--------------------------------------------------------------------------
@@ -33,7 +33,7 @@ static int files_add(estate_files *f, const char *name)
     return 0;
 }
 
-void estate_files_free(estate_files *f)
+void moat_estate_files_free(estate_files *f)
 {
     if (f == NULL)
         return;
@@ -76,7 +76,7 @@ static int list_dir(const char *dir, int depth, estate_files *out, char *err,
 {
     estate_files names = {NULL, 0, 0};
     if (depth > MAX_DEPTH || read_names(dir, &names) < 0) {
-        estate_files_free(&names);
+        moat_estate_files_free(&names);
         snprintf(err, cap, "%s: cannot read the directory", dir);
         return -1;
     }
@@ -97,15 +97,15 @@ static int list_dir(const char *dir, int depth, estate_files *out, char *err,
             rc = files_add(out, child);
         }
     }
-    estate_files_free(&names);
+    moat_estate_files_free(&names);
     return rc;
 }
 
-int estate_files_list(const char *path, estate_files *out, char *err,
+int moat_estate_files_list(const char *path, estate_files *out, char *err,
                       size_t cap)
 {
     struct stat st;
-    estate_files_free(out);
+    moat_estate_files_free(out);
     if (path[0] == '\0' || stat(path, &st) != 0) {
         snprintf(err, cap, "%s: cannot open", path);
         return -1;
@@ -113,7 +113,7 @@ int estate_files_list(const char *path, estate_files *out, char *err,
     if (!S_ISDIR(st.st_mode))
         return files_add(out, path);
     if (list_dir(path, 0, out, err, cap) < 0) {
-        estate_files_free(out);
+        moat_estate_files_free(out);
         return -1;
     }
     return 0;
@@ -146,7 +146,7 @@ static int same_files(const estate_files *a, const estate_files *b)
 
 static int files_copy(estate_files *to, const estate_files *from)
 {
-    estate_files_free(to);
+    moat_estate_files_free(to);
     for (size_t i = 0; i < from->n; i++)
         if (files_add(to, from->names[i]) < 0)
             return -1;
@@ -164,8 +164,8 @@ static guard_entry *find(guard_entry *v, size_t n, const char *path)
 static void entry_free(guard_entry *e)
 {
     free(e->path);
-    estate_files_free(&e->files);
-    estate_files_free(&e->pending);
+    moat_estate_files_free(&e->files);
+    moat_estate_files_free(&e->pending);
     memset(e, 0, sizeof *e);
 }
 
@@ -231,7 +231,7 @@ static guard_verdict refuse(guard_entry *run, const estate_files *now, time_t t,
     return GUARD_REFUSED;
 }
 
-guard_verdict estate_guard_check(estate_guard *g, const char *path,
+guard_verdict moat_estate_guard_check(estate_guard *g, const char *path,
                                  const estate_files *now, time_t t, char *msg,
                                  size_t cap)
 {
@@ -258,12 +258,12 @@ guard_verdict estate_guard_check(estate_guard *g, const char *path,
     return v;
 }
 
-void estate_guard_begin(estate_guard *g)
+void moat_estate_guard_begin(estate_guard *g)
 {
     entries_free(&g->staged, &g->n_staged);
 }
 
-void estate_guard_commit(estate_guard *g)
+void moat_estate_guard_commit(estate_guard *g)
 {
     entries_free(&g->running, &g->n_running);
     g->running = g->staged;
@@ -272,7 +272,7 @@ void estate_guard_commit(estate_guard *g)
     g->n_staged = 0;
 }
 
-void estate_guard_free(estate_guard *g)
+void moat_estate_guard_free(estate_guard *g)
 {
     entries_free(&g->running, &g->n_running);
     entries_free(&g->staged, &g->n_staged);

@@ -28,9 +28,9 @@ typedef struct estate_files {
 } estate_files;
 
 /* Lists path's files into out (empty first); 0, or -1 with why in err. */
-int estate_files_list(const char *path, estate_files *out, char *err,
+int moat_estate_files_list(const char *path, estate_files *out, char *err,
                       size_t cap);
-void estate_files_free(estate_files *f);
+void moat_estate_files_free(estate_files *f);
 
 /* How long after a refusal a reload with the same files confirms it: more
 ** than an editor's save or a checkout takes, so that a watcher reloading
@@ -61,19 +61,19 @@ typedef enum guard_verdict {
 
 /* A new configuration is being read: what the last one staged is dropped
 ** (it did not take effect). */
-void estate_guard_begin(estate_guard *g);
+void moat_estate_guard_begin(estate_guard *g);
 
 /* The files path lists now (at time t), against what the running
 ** configuration loaded from it; staged when accepted. msg (cap bytes) says
 ** which files are gone when refused or confirmed, else is "". */
-guard_verdict estate_guard_check(estate_guard *g, const char *path,
+guard_verdict moat_estate_guard_check(estate_guard *g, const char *path,
                                  const estate_files *now, time_t t, char *msg,
                                  size_t cap);
 
 /* The configuration being read took effect: its files are the running
 ** ones. */
-void estate_guard_commit(estate_guard *g);
+void moat_estate_guard_commit(estate_guard *g);
 
-void estate_guard_free(estate_guard *g);
+void moat_estate_guard_free(estate_guard *g);
 
 #endif

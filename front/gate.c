@@ -33,7 +33,7 @@ static void caller_from_token(const gate_config *cfg, gate_verdict *v)
         return;
     }
     v->identity =
-        jwt_verify(cfg->keys, v->map.bearer, v->map.bearer_len, &cfg->policy,
+        moat_jwt_verify(cfg->keys, v->map.bearer, v->map.bearer_len, &cfg->policy,
                    &v->claims, v->token_error, sizeof v->token_error) == 0;
 }
 
@@ -66,7 +66,7 @@ static int fill_request(const gate_config *cfg, moat_request *q,
     if (set(q, MOAT_REQ_ENDPOINT, v->map.endpoint) ||
         set(q, MOAT_REQ_OPERATION, v->map.operation) ||
         set(q, MOAT_REQ_TARGET, v->map.target) ||
-        set(q, MOAT_REQ_CALLER_AUTH, http_auth_name(v->map.auth)) ||
+        set(q, MOAT_REQ_CALLER_AUTH, moat_http_auth_name(v->map.auth)) ||
         set(q, MOAT_REQ_SOURCE_IP, v->source_ip) ||
         set(q, MOAT_REQ_SOURCE_SUBNET, v->pe ? NULL : v->subnet) ||
         set(q, MOAT_REQ_SOURCE_PRIVATE_ENDPOINT, v->pe))
@@ -98,7 +98,7 @@ static const char *caller_text(const gate_verdict *v, char *buf, size_t cap)
     return buf;
 }
 
-int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
+int moat_gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
                 const gate_input *in, gate_verdict *v)
 {
     memset(v, 0, sizeof *v);
@@ -106,14 +106,14 @@ int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
     v->source_ip = in->source_ip ? in->source_ip : "";
     if (cfg->estate == NULL || q == NULL)
         return fail(v, "no estate");
-    if (http_map(&in->http, &v->map, v->why, sizeof v->why) < 0) {
+    if (moat_http_map(&in->http, &v->map, v->why, sizeof v->why) < 0) {
         v->error = 1;
         return -1;
     }
     if (cfg->topo && in->local)
-        v->pe = topology_private_endpoint(cfg->topo, in->local);
+        v->pe = moat_topology_private_endpoint(cfg->topo, in->local);
     if (cfg->topo && in->source)
-        v->subnet = topology_subnet(cfg->topo, in->source);
+        v->subnet = moat_topology_subnet(cfg->topo, in->source);
     if (v->map.auth == HTTP_AUTH_BEARER)
         caller_from_token(cfg, v);
     if (fill_request(cfg, q, v) < 0)
@@ -131,12 +131,12 @@ int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
     return 0;
 }
 
-int gate_allows(const gate_verdict *v)
+int moat_gate_allows(const gate_verdict *v)
 {
     return !v->error && v->d.verdict == MOAT_ALLOW;
 }
 
-const char *gate_category(const gate_verdict *v)
+const char *moat_gate_category(const gate_verdict *v)
 {
     return v->error ? "MoatInternalError" : moat_category_name(v->d.category);
 }
@@ -189,7 +189,7 @@ static void put_field(text_out *o, const char *name, const char *value)
     puts_(o, "\"");
 }
 
-size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
+size_t moat_gate_log_line(const gate_verdict *v, const char *time, const char *mode,
                      const char *request_line, size_t request_line_len,
                      char *buf, size_t cap)
 {
@@ -200,9 +200,9 @@ size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
     puts_(&o, "{");
     put_field(&o, "time", time);
     puts_(&o, ",");
-    put_field(&o, "category", gate_category(v));
+    put_field(&o, "category", moat_gate_category(v));
     puts_(&o, ",");
-    put_field(&o, "resultAction", gate_allows(v) ? "Allowed" : "Denied");
+    put_field(&o, "resultAction", moat_gate_allows(v) ? "Allowed" : "Denied");
     puts_(&o, ",");
     put_field(&o, "mode", mode);
     puts_(&o, ",\"matchedRule\":{");
@@ -214,7 +214,7 @@ size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
     puts_(&o, ",");
     put_field(&o, "privateEndpoint", v->pe);
     puts_(&o, ",");
-    put_field(&o, "auth", http_auth_name(v->map.auth));
+    put_field(&o, "auth", moat_http_auth_name(v->map.auth));
     puts_(&o, ",");
     put_field(&o, "identity",
               v->error      ? v->why
@@ -238,7 +238,7 @@ size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
     return o.len;
 }
 
-size_t gate_denial_body(const gate_verdict *v, const char *request_id,
+size_t moat_gate_denial_body(const gate_verdict *v, const char *request_id,
                         const char *time, char *buf, size_t cap,
                         const char **content_type)
 {
@@ -289,7 +289,7 @@ static uint64_t next_random(void)
     return s;
 }
 
-void gate_request_id(char out[37])
+void moat_gate_request_id(char out[37])
 {
     uint64_t a = next_random(), b = next_random();
     snprintf(out, 37, "%08x-%04x-4%03x-a%03x-%08x%04x", (unsigned)(a >> 32),

@@ -50,17 +50,17 @@ typedef struct gate_verdict {
 
 /* Decides in with q (bound to cfg->estate); with x, also names the rule.
 ** Returns 0, or -1 with v->error set and v->why (the request denies). */
-int gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
+int moat_gate_decide(const gate_config *cfg, moat_request *q, moat_explanation *x,
                 const gate_input *in, gate_verdict *v);
 
 /* The verdict allows (no error, and moat allowed). */
-int gate_allows(const gate_verdict *v);
+int moat_gate_allows(const gate_verdict *v);
 /* The category's name, or "MoatInternalError". */
-const char *gate_category(const gate_verdict *v);
+const char *moat_gate_category(const gate_verdict *v);
 
 /* The decision log line (JSON, newline-terminated) into buf; its length,
 ** truncated to cap - 1. time is ISO 8601, mode "on" or "learning". */
-size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
+size_t moat_gate_log_line(const gate_verdict *v, const char *time, const char *mode,
                      const char *request_line, size_t request_line_len,
                      char *buf, size_t cap);
 
@@ -68,11 +68,11 @@ size_t gate_log_line(const gate_verdict *v, const char *time, const char *mode,
 ** AuthorizationFailure; Key Vault: JSON with ForbiddenByConnection or
 ** ForbiddenByFirewall and Key Vault's message) into buf; its length.
 ** *content_type is set. */
-size_t gate_denial_body(const gate_verdict *v, const char *request_id,
+size_t moat_gate_denial_body(const gate_verdict *v, const char *request_id,
                         const char *time, char *buf, size_t cap,
                         const char **content_type);
 
 /* A random request id, as x-ms-request-id carries it (UUID text). */
-void gate_request_id(char out[37]);
+void moat_gate_request_id(char out[37]);
 
 #endif

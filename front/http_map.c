@@ -413,7 +413,7 @@ static void set_auth(const http_in *in, const target_parts *t, http_out *out)
     }
 }
 
-int http_map(const http_in *in, http_out *out, char *err, size_t cap)
+int moat_http_map(const http_in *in, http_out *out, char *err, size_t cap)
 {
     memset(out, 0, sizeof *out);
     if (in->method == NULL || in->uri == NULL)
@@ -445,7 +445,7 @@ int http_map(const http_in *in, http_out *out, char *err, size_t cap)
     return 0;
 }
 
-const char *http_auth_name(http_auth a)
+const char *moat_http_auth_name(http_auth a)
 {
     switch (a) {
     case HTTP_AUTH_SHARED_KEY: return "AccountKey";

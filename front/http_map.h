@@ -56,7 +56,7 @@ typedef struct http_out {
     int vault; /* a Key Vault host (<vault>.vault.azure.net) */
 } http_out;
 
-/* The longest path http_map() decodes itself (in->path NULL): nginx's
+/* The longest path moat_http_map() decodes itself (in->path NULL): nginx's
 ** default large_client_header_buffers hold request lines of 8 KiB. */
 #define HTTP_MAX_PATH 8192
 
@@ -65,9 +65,9 @@ typedef struct http_out {
 ** decides for (dot segments in any encoding, encoded slashes, backslashes,
 ** empty segments, a fragment: docs/gate.md), or whose host and Host header
 ** differ, is refused: -1. */
-int http_map(const http_in *in, http_out *out, char *err, size_t cap);
+int moat_http_map(const http_in *in, http_out *out, char *err, size_t cap);
 
 /* The auth type's name as moat_request_set() takes it. */
-const char *http_auth_name(http_auth a);
+const char *moat_http_auth_name(http_auth a);
 
 #endif

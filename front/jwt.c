@@ -189,7 +189,7 @@ static EVP_PKEY *ec_key(const cJSON *o)
     return pkey;
 }
 
-jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
+jwt_keys *moat_jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "keys");
@@ -221,7 +221,7 @@ jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
     }
     cJSON_Delete(root);
     if (k && k->n == 0) {
-        jwt_keys_free(k);
+        moat_jwt_keys_free(k);
         fail(
             err, cap,
             "no usable key (RSA of 2048 bits or more, or EC P-256, with a kid)");
@@ -230,7 +230,7 @@ jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap)
     return k;
 }
 
-void jwt_keys_free(jwt_keys *k)
+void moat_jwt_keys_free(jwt_keys *k)
 {
     if (k == NULL)
         return;
@@ -239,7 +239,7 @@ void jwt_keys_free(jwt_keys *k)
     free(k);
 }
 
-size_t jwt_keys_count(const jwt_keys *k)
+size_t moat_jwt_keys_count(const jwt_keys *k)
 {
     return k ? k->n : 0;
 }
@@ -456,7 +456,7 @@ static int read_header(const char *p, size_t n, int *ec, char *kid,
     return has_kid ? 0 : fail(err, cap, "token header has no kid");
 }
 
-int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
+int moat_jwt_verify(const jwt_keys *keys, const char *token, size_t len,
                const jwt_policy *pol, jwt_claims *out, char *err, size_t cap)
 {
     memset(out, 0, sizeof *out);
@@ -510,7 +510,7 @@ struct jwt_signer {
     char kid[128];
 };
 
-jwt_signer *jwt_signer_generate(const char *alg, const char *kid, char *err,
+jwt_signer *moat_jwt_signer_generate(const char *alg, const char *kid, char *err,
                                 size_t cap)
 {
     int ec = strcmp(alg, "ES256") == 0;
@@ -533,7 +533,7 @@ jwt_signer *jwt_signer_generate(const char *alg, const char *kid, char *err,
     return s;
 }
 
-jwt_signer *jwt_signer_load(const char *pem, size_t len, const char *kid,
+jwt_signer *moat_jwt_signer_load(const char *pem, size_t len, const char *kid,
                             char *err, size_t cap)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -552,7 +552,7 @@ jwt_signer *jwt_signer_load(const char *pem, size_t len, const char *kid,
     s->pkey = pkey;
     s->ec = EVP_PKEY_is_a(pkey, "EC");
     if (!s->ec && !EVP_PKEY_is_a(pkey, "RSA")) {
-        jwt_signer_free(s);
+        moat_jwt_signer_free(s);
         fail(err, cap, "the key is neither RSA nor EC");
         return NULL;
     }
@@ -560,7 +560,7 @@ jwt_signer *jwt_signer_load(const char *pem, size_t len, const char *kid,
     return s;
 }
 
-void jwt_signer_free(jwt_signer *s)
+void moat_jwt_signer_free(jwt_signer *s)
 {
     if (s == NULL)
         return;
@@ -568,7 +568,7 @@ void jwt_signer_free(jwt_signer *s)
     free(s);
 }
 
-char *jwt_signer_pem(const jwt_signer *s)
+char *moat_jwt_signer_pem(const jwt_signer *s)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *out = NULL;
@@ -593,7 +593,7 @@ static char *bn_b64(const EVP_PKEY *pkey, const char *name, int pad)
     return n > 0 ? b64url_encode(buf, (size_t)n) : NULL;
 }
 
-char *jwt_signer_jwks(const jwt_signer *s)
+char *moat_jwt_signer_jwks(const jwt_signer *s)
 {
     char *a = bn_b64(s->pkey,
                      s->ec ? OSSL_PKEY_PARAM_EC_PUB_X : OSSL_PKEY_PARAM_RSA_N,
@@ -656,7 +656,7 @@ static char *signature(const jwt_signer *s, const char *input, size_t n)
     return out;
 }
 
-char *jwt_sign_json(const jwt_signer *s, const char *header,
+char *moat_jwt_sign_json(const jwt_signer *s, const char *header,
                     const char *payload)
 {
     char *hb = b64url_encode((const unsigned char *)header, strlen(header));
@@ -680,7 +680,7 @@ char *jwt_sign_json(const jwt_signer *s, const char *header,
     return out;
 }
 
-char *jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
+char *moat_jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
                int64_t now, int64_t ttl)
 {
     cJSON *head = cJSON_CreateObject(), *body = cJSON_CreateObject();
@@ -709,7 +709,7 @@ char *jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
     char *h = cJSON_PrintUnformatted(head), *b = cJSON_PrintUnformatted(body);
     cJSON_Delete(head);
     cJSON_Delete(body);
-    char *out = h && b ? jwt_sign_json(s, h, b) : NULL;
+    char *out = h && b ? moat_jwt_sign_json(s, h, b) : NULL;
     free(h);
     free(b);
     return out;

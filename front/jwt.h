@@ -14,9 +14,9 @@ typedef struct jwt_keys jwt_keys;
 
 /* Reads a JWKS document ({"keys": [{"kty": "RSA"|"EC", "kid", "n", "e" |
 ** "crv": "P-256", "x", "y"}]}). NULL with a reason in err. */
-jwt_keys *jwt_keys_load(const char *json, size_t len, char *err, size_t cap);
-void jwt_keys_free(jwt_keys *k);
-size_t jwt_keys_count(const jwt_keys *k);
+jwt_keys *moat_jwt_keys_load(const char *json, size_t len, char *err, size_t cap);
+void moat_jwt_keys_free(jwt_keys *k);
+size_t moat_jwt_keys_count(const jwt_keys *k);
 
 /* The claims replay and the gate use. */
 typedef struct jwt_claims {
@@ -37,7 +37,7 @@ typedef struct jwt_policy {
 
 /* Verifies token against keys and policy; 0 and claims, or -1 and why in
 ** err. Never trusts what it could not verify. */
-int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
+int moat_jwt_verify(const jwt_keys *keys, const char *token, size_t len,
                const jwt_policy *policy, jwt_claims *out, char *err,
                size_t cap);
 
@@ -45,21 +45,21 @@ int jwt_verify(const jwt_keys *keys, const char *token, size_t len,
 typedef struct jwt_signer jwt_signer;
 
 /* A new key: "RS256" (RSA 2048) or "ES256" (P-256). */
-jwt_signer *jwt_signer_generate(const char *alg, const char *kid, char *err,
+jwt_signer *moat_jwt_signer_generate(const char *alg, const char *kid, char *err,
                                 size_t cap);
 /* A key from a PEM private key file's text. */
-jwt_signer *jwt_signer_load(const char *pem, size_t len, const char *kid,
+jwt_signer *moat_jwt_signer_load(const char *pem, size_t len, const char *kid,
                             char *err, size_t cap);
-void jwt_signer_free(jwt_signer *s);
+void moat_jwt_signer_free(jwt_signer *s);
 /* The PEM private key and the JWKS of the public key, malloc'd. */
-char *jwt_signer_pem(const jwt_signer *s);
-char *jwt_signer_jwks(const jwt_signer *s);
+char *moat_jwt_signer_pem(const jwt_signer *s);
+char *moat_jwt_signer_jwks(const jwt_signer *s);
 /* A signed token for the claims (iat = now, exp = now + ttl), malloc'd. */
-char *jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
+char *moat_jwt_sign(const jwt_signer *s, const jwt_claims *c, const char *audience,
                int64_t now, int64_t ttl);
 /* A token signed over header and payload as given (JSON texts, taken as
 ** they are: the tests' and fuzzers' odd tokens), malloc'd. */
-char *jwt_sign_json(const jwt_signer *s, const char *header,
+char *moat_jwt_sign_json(const jwt_signer *s, const char *header,
                     const char *payload);
 
 #endif

@@ -158,7 +158,7 @@ static int load_listeners(topology *t, const cJSON *list, char *err, size_t cap)
     return 0;
 }
 
-topology *topology_load(const char *json, size_t len, char *err, size_t cap)
+topology *moat_topology_load(const char *json, size_t len, char *err, size_t cap)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(root)) {
@@ -180,13 +180,13 @@ topology *topology_load(const char *json, size_t len, char *err, size_t cap)
         rc = load_listeners(t, pes, err, cap);
     cJSON_Delete(root);
     if (rc < 0) {
-        topology_free(t);
+        moat_topology_free(t);
         return NULL;
     }
     return t;
 }
 
-void topology_free(topology *t)
+void moat_topology_free(topology *t)
 {
     if (t == NULL)
         return;
@@ -237,7 +237,7 @@ static int in_range(const range *r, int family, const unsigned char *a)
     return (r->addr[full] & mask) == (a[full] & mask);
 }
 
-const char *topology_subnet(const topology *t, const struct sockaddr *src)
+const char *moat_topology_subnet(const topology *t, const struct sockaddr *src)
 {
     unsigned char a[16];
     int port, fam = t && src ? addr_of(src, a, &port) : 0;
@@ -250,7 +250,7 @@ const char *topology_subnet(const topology *t, const struct sockaddr *src)
     return best ? best->subnet : NULL;
 }
 
-const char *topology_private_endpoint(const topology *t,
+const char *moat_topology_private_endpoint(const topology *t,
                                       const struct sockaddr *local)
 {
     unsigned char a[16];

@@ -17,13 +17,13 @@
 typedef struct topology topology;
 
 /* NULL with a reason (naming the entry and field) in err. */
-topology *topology_load(const char *json, size_t len, char *err, size_t cap);
-void topology_free(topology *t);
+topology *moat_topology_load(const char *json, size_t len, char *err, size_t cap);
+void moat_topology_free(topology *t);
 
 /* The subnet a source address is in, or NULL (public). */
-const char *topology_subnet(const topology *t, const struct sockaddr *src);
+const char *moat_topology_subnet(const topology *t, const struct sockaddr *src);
 /* The private endpoint behind a local listen address, or NULL. */
-const char *topology_private_endpoint(const topology *t,
+const char *moat_topology_private_endpoint(const topology *t,
                                       const struct sockaddr *local);
 
 #endif

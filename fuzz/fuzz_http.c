@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         in.host_header = field(&p, end, &in.host_header_len);
     http_out out;
     char err[128];
-    if (http_map(&in, &out, err, sizeof err) != 0) {
+    if (moat_http_map(&in, &out, err, sizeof err) != 0) {
         if (err[0] == '\0')
             __builtin_trap(); /* a refusal always says why */
         return 0;

@@ -31,11 +31,11 @@ static jwt_signer *fuzz_signer;
 static void jwt_fuzz_setup(void)
 {
     char err[256];
-    fuzz_keys = jwt_keys_load(fuzz_jwks, sizeof fuzz_jwks - 1, err, sizeof err);
-    fuzz_signer = jwt_signer_generate("ES256", "s1", err, sizeof err);
-    char *jwks = fuzz_signer ? jwt_signer_jwks(fuzz_signer) : NULL;
+    fuzz_keys = moat_jwt_keys_load(fuzz_jwks, sizeof fuzz_jwks - 1, err, sizeof err);
+    fuzz_signer = moat_jwt_signer_generate("ES256", "s1", err, sizeof err);
+    char *jwks = fuzz_signer ? moat_jwt_signer_jwks(fuzz_signer) : NULL;
     fuzz_signer_keys =
-        jwks ? jwt_keys_load(jwks, strlen(jwks), err, sizeof err) : NULL;
+        jwks ? moat_jwt_keys_load(jwks, strlen(jwks), err, sizeof err) : NULL;
     free(jwks);
     if (fuzz_keys == NULL || fuzz_signer_keys == NULL)
         abort();
@@ -58,7 +58,7 @@ static void jwt_fuzz_verify(const jwt_keys *keys, const char *token, size_t len,
     char err[256];
     jwt_policy pol = {NULL, NULL, 1700000000, 60};
     jwt_claims c;
-    if (jwt_verify(keys, token, len, &pol, &c, err, sizeof err) == 0) {
+    if (moat_jwt_verify(keys, token, len, &pol, &c, err, sizeof err) == 0) {
         if (memchr(c.tid, '\0', sizeof c.tid) == NULL ||
             memchr(c.xms_mirid, '\0', sizeof c.xms_mirid) == NULL)
             __builtin_trap();
@@ -80,7 +80,7 @@ static void jwt_fuzz_sign_and_verify(const char *text, size_t len)
     char *nl = strchr(copy, '\n');
     if (nl && strlen(copy) == len) {
         *nl = '\0';
-        char *token = jwt_sign_json(fuzz_signer, copy, nl + 1);
+        char *token = moat_jwt_sign_json(fuzz_signer, copy, nl + 1);
         if (token)
             jwt_fuzz_verify(fuzz_signer_keys, token, strlen(token), copy);
         free(token);
@@ -98,10 +98,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     size_t len = size - 1;
     if (data[0] & 1) {
         char err[256];
-        jwt_keys *k = jwt_keys_load(text, len, err, sizeof err);
+        jwt_keys *k = moat_jwt_keys_load(text, len, err, sizeof err);
         if (k == NULL && err[0] == '\0')
             __builtin_trap();
-        jwt_keys_free(k);
+        moat_jwt_keys_free(k);
     } else if (data[0] & 2) {
         jwt_fuzz_sign_and_verify(text, len);
     } else {

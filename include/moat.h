@@ -805,6 +805,113 @@ MOAT_API const char *moat_estate_perimeter_by_guid(const moat_estate *es,
 MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,
                                               const char *resource_id);
 
+
+/*--------------------------------------------------------------------------
+** Exact reasoning (docs/reach.md): the whole request space of decision.md
+** section 2, for one resource or for the same resource in two estates,
+** cut into cells on which moat_decide decides the same way. Cells are
+** disjoint and cover the space; addresses are exact interval sets, never
+** enumerated; everything is allocated from one arena per computation.
+*/
+typedef struct moat_cells moat_cells;
+
+/* The cells of resource (an id or a unique name) in es. time (RFC 3339,
+** or NULL: every time) restricts the space to that instant. Returns
+** MOAT_E_NOTFOUND / MOAT_E_AMBIGUOUS for the resource, MOAT_E_LIMIT when
+** the partition would pass its bound, MOAT_E_NOMEM. */
+MOAT_API moat_status moat_cells_compute(const moat_estate *es,
+                                        const char *res_name,
+                                        const char *time, moat_cells **out);
+/* The cells of one resource in two estates (side 0: old_es, side 1:
+** new_es), refined so that each cell has one decision on each side. Either
+** id may be NULL: the resource is absent there and denies everything. */
+MOAT_API moat_status moat_cells_diff(const moat_estate *old_es,
+                                     const char *old_id,
+                                     const moat_estate *new_es,
+                                     const char *new_id, const char *time,
+                                     moat_cells **out);
+MOAT_API void moat_cells_free(moat_cells *c);
+MOAT_API size_t moat_cells_count(const moat_cells *c);
+/* 1 for moat_cells_compute, 2 for moat_cells_diff. */
+MOAT_API int moat_cells_sides(const moat_cells *c);
+
+/* What moat_decide gives every request of cell i on side (0 or 1):
+** verdict, category, warnings, enforced_would, http and the rule.
+** MOAT_E_NOTFOUND past the end or for a side without the resource. */
+MOAT_API moat_status moat_cell_decision(const moat_cells *c, size_t i,
+                                        int side, moat_decision *out);
+/* Sets q (bound to the side's estate) to one concrete request of cell i.
+** MOAT_E_NOTFOUND as above. */
+MOAT_API moat_status moat_cell_witness(const moat_cells *c, size_t i, int side,
+                                       moat_request *q);
+
+/* The source addresses of a cell: IPv4 count, IPv6 count (hi, lo words;
+** ipv6_all when it is all 2^128), and whether requests without an address
+** are in it. */
+typedef struct moat_addr_count {
+    uint64_t ipv4;
+    uint64_t ipv6_hi, ipv6_lo;
+    int ipv6_all;
+    int no_address;
+} moat_addr_count;
+MOAT_API void moat_cell_addresses(const moat_cells *c, size_t i,
+                                  moat_addr_count *out);
+
+/* Cell i as JSON (docs/reach.md): {"when": {...}, "decision", "category",
+** "rule", ("before"/"after" for a diff), "witness", "addresses"}. malloc'd
+** (moat_free()); NULL when out of memory. */
+MOAT_API char *moat_cell_json(const moat_cells *c, size_t i, size_t *len);
+
+/* The named values the `when` of every cell refers to (docs/reach.md):
+** private endpoints, subnets, regions, tenants, subscriptions, resource
+** instance rule patterns and each side's perimeters. malloc'd. */
+MOAT_API char *moat_cells_domain_json(const moat_cells *c, size_t *len);
+
+/* `moat reach` for the resource of c (moat_cells_compute): the JSON
+** document {"resource", "kind", "association", "exposure", ("domain",
+** "cells" when with_cells)}, the text, and Graphviz edges (the lines of a
+** digraph body). malloc'd (moat_free()); NULL when out of memory. */
+MOAT_API char *moat_cells_reach_json(const moat_cells *c, int with_cells,
+                                     size_t *len);
+MOAT_API char *moat_cells_reach_text(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_reach_dot(const moat_cells *c, size_t *len);
+
+/* `moat diff` for the resource of c (moat_cells_diff): how cell i's
+** verdict moves (1 newly allowed: old denies, new allows; -1 newly denied;
+** 0 the same), the JSON {"resource", "kind", "change", "newly_allowed",
+** "newly_denied", "exposure_before", "exposure_after"} and the text.
+** malloc'd (moat_free()). */
+MOAT_API int moat_cell_change(const moat_cells *c, size_t i);
+MOAT_API char *moat_cells_diff_json(const moat_cells *c, size_t *len);
+MOAT_API char *moat_cells_diff_text(const moat_cells *c, size_t *len);
+
+/* The resources of an estate, in estate order: their number, and the id
+** (NULL past the end) and origin (file, line, Terraform address or NULL)
+** of the i-th. */
+MOAT_API size_t moat_estate_resource_count(const moat_estate *es);
+MOAT_API const char *moat_estate_resource_id(const moat_estate *es, size_t i,
+                                             const char **file, unsigned *line,
+                                             const char **address);
+/* 1 when the estate holds a resource with this ARM id (ignoring case). */
+MOAT_API int moat_estate_has_resource(const moat_estate *es, const char *id);
+/* What changed between two estates that a resource's decisions depend on
+** outside the resource itself (subnets' service endpoints), for
+** moat_estate_resource_unchanged. NULL when out of memory. */
+typedef struct moat_estate_changes moat_estate_changes;
+MOAT_API moat_estate_changes *moat_estate_changes_new(const moat_estate *a,
+                                                      const moat_estate *b);
+MOAT_API void moat_estate_changes_free(moat_estate_changes *c);
+/* 1 when resource id decides every request the same way in both estates
+** by construction (the same compiled settings, perimeter profile, links
+** and subnet reach); 0 when it may not (moat_cells_diff then says how). */
+MOAT_API int moat_estate_resource_unchanged(const moat_estate_changes *c,
+                                            const char *id);
+
+/* The exposure projection of side (docs/reach.md, "exposure") as a JSON
+** object; malloc'd (moat_free()), NULL when out of memory or the side has
+** no resource. */
+MOAT_API char *moat_cells_exposure_json(const moat_cells *c, int side,
+                                        size_t *len);
 /*--------------------------------------------------------------------------
 ** Admitting rules: every rule of the estate that can admit a request (IP,
 ** virtual network and resource instance rules of each resource, inbound

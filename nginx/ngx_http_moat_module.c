@@ -191,8 +191,8 @@ static void gate_cleanup(void *data)
     moat_gate *g = data;
     moat_request_free(g->q);
     moat_explanation_free(g->x);
-    topology_free(g->topo);
-    jwt_keys_free(g->keys);
+    moat_topology_free(g->topo);
+    moat_jwt_keys_free(g->keys);
     moat_estate_free(g->estate);
 }
 
@@ -209,7 +209,7 @@ static estate_guard moat_guard;
 static ngx_int_t ngx_http_moat_preconf(ngx_conf_t *cf)
 {
     (void)cf;
-    estate_guard_begin(&moat_guard);
+    moat_estate_guard_begin(&moat_guard);
     return NGX_OK;
 }
 
@@ -217,7 +217,7 @@ static ngx_int_t ngx_http_moat_preconf(ngx_conf_t *cf)
 static ngx_int_t ngx_http_moat_commit(ngx_cycle_t *cycle)
 {
     (void)cycle;
-    estate_guard_commit(&moat_guard);
+    moat_estate_guard_commit(&moat_guard);
     return NGX_OK;
 }
 
@@ -225,12 +225,12 @@ static ngx_int_t ngx_http_moat_commit(ngx_cycle_t *cycle)
 static int guarded_files(ngx_conf_t *cf, const char *name, estate_files *files)
 {
     char msg[2048];
-    if (estate_files_list(name, files, msg, sizeof msg) < 0) {
+    if (moat_estate_files_list(name, files, msg, sizeof msg) < 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "moat: the estate %s: %s",
                            name, msg);
         return -1;
     }
-    guard_verdict v = estate_guard_check(&moat_guard, name, files, time(NULL),
+    guard_verdict v = moat_estate_guard_check(&moat_guard, name, files, time(NULL),
                                          msg, sizeof msg);
     if (v != GUARD_ACCEPTED)
         ngx_conf_log_error(v == GUARD_REFUSED ? NGX_LOG_EMERG : NGX_LOG_NOTICE,
@@ -290,7 +290,7 @@ static moat_estate *load_estate(ngx_conf_t *cf, ngx_str_t *path,
                                moat_strerror(rc));
     }
     moat_loader_free(ld);
-    estate_files_free(&files);
+    moat_estate_files_free(&files);
     if (rc != MOAT_OK)
         moat_estate_free(es);
     return rc == MOAT_OK ? es : NULL;
@@ -311,7 +311,7 @@ static char *load_gate(ngx_conf_t *cf, ngx_http_moat_loc_conf_t *c)
     size_t len;
     if (c->topology_path.len) {
         char *text = read_file(cf, &c->topology_path, &len);
-        g->topo = text ? topology_load(text, len, err, sizeof err) : NULL;
+        g->topo = text ? moat_topology_load(text, len, err, sizeof err) : NULL;
         free(text);
         if (g->topo == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "moat: topology %V: %s",
@@ -321,7 +321,7 @@ static char *load_gate(ngx_conf_t *cf, ngx_http_moat_loc_conf_t *c)
     }
     if (c->jwks_path.len) {
         char *text = read_file(cf, &c->jwks_path, &len);
-        g->keys = text ? jwt_keys_load(text, len, err, sizeof err) : NULL;
+        g->keys = text ? moat_jwt_keys_load(text, len, err, sizeof err) : NULL;
         free(text);
         if (g->keys == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "moat: jwks %V: %s",
@@ -426,7 +426,7 @@ static ngx_int_t decide(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
         cfg.policy.audience = aud;
     }
     /* The rule's words only for the decision log. */
-    return gate_decide(&cfg, g->q, conf->log ? g->x : NULL, &in, v) == 0
+    return moat_gate_decide(&cfg, g->q, conf->log ? g->x : NULL, &in, v) == 0
                ? NGX_OK
                : NGX_ERROR;
 }
@@ -443,7 +443,7 @@ static void log_decision(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
     ngx_str_t t = ngx_cached_http_log_iso8601;
     ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);
     size_t n =
-        gate_log_line(v, now, conf->mode == MODE_LEARNING ? "learning" : "on",
+        moat_gate_log_line(v, now, conf->mode == MODE_LEARNING ? "learning" : "on",
                       (const char *)r->request_line.data, r->request_line.len,
                       line, sizeof line);
     (void)ngx_write_fd(f->fd, line, n);
@@ -453,11 +453,11 @@ static void log_decision(ngx_http_request_t *r, ngx_http_moat_loc_conf_t *conf,
 static ngx_int_t send_denial(ngx_http_request_t *r, const gate_verdict *v)
 {
     char id[37], now[64], body[8192]; /* a vault's message names the caller */
-    gate_request_id(id);
+    moat_gate_request_id(id);
     ngx_str_t t = ngx_cached_http_log_iso8601;
     ngx_snprintf((u_char *)now, sizeof now - 1, "%V%Z", &t);
     const char *type;
-    size_t len = gate_denial_body(v, id, now, body, sizeof body, &type);
+    size_t len = moat_gate_denial_body(v, id, now, body, sizeof body, &type);
     ngx_http_discard_request_body(r);
     r->headers_out.status = NGX_HTTP_FORBIDDEN;
     r->headers_out.content_length_n = (off_t)len;
@@ -532,7 +532,7 @@ static ngx_int_t ngx_http_moat_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "moat: bearer token not trusted: %s", v.token_error);
     log_decision(r, conf, &v);
-    if (gate_allows(&v) || conf->mode == MODE_LEARNING)
+    if (moat_gate_allows(&v) || conf->mode == MODE_LEARNING)
         return NGX_DECLINED;
     return send_denial(r, &v);
 }

@@ -26,7 +26,7 @@ function fail(msg) {
     bad = 1; exit 1
 }
 function leap(y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-# Days since 1970-01-01 (days_from_civil, as src/dates.c).
+# Days since 1970-01-01 (days_from_civil, as src/base/dates.c).
 function days(y, m, d,    era, yoe, doy, doe) {
     y -= (m <= 2)
     era = int((y >= 0 ? y : y - 399) / 400)

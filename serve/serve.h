@@ -306,4 +306,7 @@ srv_http *srv_http_start(srv_state *s, srv_worker *workers, int n,
 ** lets its connections finish, and returns. */
 void srv_http_stop(srv_http *h);
 
+/* `moat serve` (serve_main.c), dispatched by the command (cli/main.c). */
+int cmd_serve(int argc, char **argv);
+
 #endif

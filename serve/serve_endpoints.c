@@ -189,7 +189,7 @@ static void log_decision(srv_worker *w, const gate_verdict *v,
                  (int)(in->method_len < 16 ? in->method_len : 16), in->method,
                  (int)(in->uri_len < 900 ? in->uri_len : 900), in->uri);
     size_t len =
-        gate_log_line(v, now_iso(), "on", request,
+        moat_gate_log_line(v, now_iso(), "on", request,
                       n < 0                        ? 0
                       : (size_t)n < sizeof request ? (size_t)n
                                                    : sizeof request - 1,
@@ -227,8 +227,8 @@ static void authz_answer(srv_worker *w, srv_response *rs,
         return;
     }
     char id[37], deny[8192]; /* a vault's message names the caller */
-    gate_request_id(id);
-    size_t n = gate_denial_body(v, id, now_iso(), deny, sizeof deny,
+    moat_gate_request_id(id);
+    size_t n = moat_gate_denial_body(v, id, now_iso(), deny, sizeof deny,
                                 &rs->content_type);
     rs->status = 403;
     srv_body_append(w, rs, deny, n);
@@ -258,9 +258,9 @@ static void authz(srv_worker *w, const srv_request *rq, srv_response *rs)
     if (o.deny)
         error_verdict(&v, &o);
     else
-        gate_decide(&cfg, w->q, w->x, &in, &v);
-    int allow = gate_allows(&v);
-    const char *category = gate_category(&v);
+        moat_gate_decide(&cfg, w->q, w->x, &in, &v);
+    int allow = moat_gate_allows(&v);
+    const char *category = moat_gate_category(&v);
     /* Labels come from the estate only: names a client sends would grow
     ** the metrics without bound. */
     const char *resource = v.error ? NULL : moat_request_resource_id(w->q);

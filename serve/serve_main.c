@@ -5,7 +5,7 @@
 ** the main thread alone (sigtimedwait), which also looks for changed files
 ** between signals; the workers never see one.
 */
-#include "cli.h"
+#include "tool.h"
 #include "serve.h"
 
 #include <errno.h>

@@ -21,7 +21,7 @@
 ** estate loses a file on an explicit reload (SIGHUP) only. Until then the
 ** estate in force stays, and stderr, /healthz and /metrics say what waits.
 */
-#include "cli.h"
+#include "tool.h"
 #include "serve.h"
 
 #include <errno.h>
@@ -38,8 +38,8 @@ static void free_snapshot(srv_snapshot *s)
     if (s == NULL)
         return;
     moat_estate_free(s->estate);
-    topology_free(s->topo);
-    jwt_keys_free(s->keys);
+    moat_topology_free(s->topo);
+    moat_jwt_keys_free(s->keys);
     free(s);
 }
 
@@ -107,12 +107,12 @@ static int load_side(const char *path, const char *what, void **out,
 
 static void *parse_topology(const char *t, size_t n, char *e, size_t c)
 {
-    return topology_load(t, n, e, c);
+    return moat_topology_load(t, n, e, c);
 }
 
 static void *parse_keys(const char *t, size_t n, char *e, size_t c)
 {
-    return jwt_keys_load(t, n, e, c);
+    return moat_jwt_keys_load(t, n, e, c);
 }
 
 static srv_snapshot *load_snapshot(const srv_settings *st,

@@ -5,7 +5,7 @@
 ** time. Two observations are compared to tell whether anything changed,
 ** and which files of the estate in force are gone.
 */
-#include "cli.h"
+#include "tool.h"
 #include "serve.h"
 
 #include <stdlib.h>

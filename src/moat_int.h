@@ -106,7 +106,7 @@ MOAT_HIDDEN const char *moat__buf_cstr(moat_buf *b);
 ** so that every load error can name its line. Why not a packaged parser:
 ** cJSON (Debian) keeps no positions and allocates per node; diagnostics
 ** need positions and the request stream needs an arena. It is fuzzed
-** (fuzz/fuzz_json.c) and checked against cJSON (tests/unit/test_json.c).
+** (fuzz/fuzz_json.c) and checked against cJSON (tests/unit/base/test_json.c).
 */
 typedef enum json_type {
     JSON_NULL,

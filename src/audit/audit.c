@@ -12,7 +12,7 @@
 **
 ** The reasoning mirrors decide.c: a source class is admitted when the
 ** procedure of decision.md section 4 would admit some request of that
-** class. tests/unit/test_audit.c checks the claims against moat_decide.
+** class. tests/unit/audit/test_audit.c checks the claims against moat_decide.
 */
 #include "moat_int.h"
 

@@ -37,7 +37,7 @@ static void to_bytes16(moat_u128 v, unsigned char b[16])
 /* A dotted quad exactly as inet_pton(AF_INET) takes it: four decimal
 ** octets of at most 255, no leading zeros, nothing else. Replay parses a
 ** caller address per log record, and inet_pton needs a NUL-terminated copy
-** (tests/unit/test_addr.c compares the two on random text). */
+** (tests/unit/base/test_addr.c compares the two on random text). */
 static int parse_ipv4(const char *s, size_t n, uint32_t *out)
 {
     uint32_t v = 0;

@@ -98,41 +98,72 @@ static int compile_pe_sites(moat_loader *ld, moat_estate *es)
     return 0;
 }
 
-/* The caller fields a request from this identity gets (request.c's
-** set_caller_id and friends), computed once per identity. */
+/* Whether a request could hold the caller's id (n bytes) and then its
+** subscription (sn bytes) in its string pool: moat_request_set() refuses
+** (MOAT_E_LIMIT) what it cannot (request.c: pool_copy, the pool check). */
+static int id_fits_request(size_t n)
+{
+    return n + 1 <= MOAT_REQ_POOL;
+}
+
+static int subscription_fits_request(size_t n, size_t sn)
+{
+    size_t used = n + 1;
+    if (sn + 1 <= MOAT_REQ_POOL - used)
+        used += sn + 1;
+    return used < MOAT_REQ_POOL - 1;
+}
+
+/* The caller's subscription, as caller.subscription sets it: the id's
+** second segment when the first is "subscriptions". */
+static void prepare_subscription(moat_estate *es, principal *pr)
+{
+    const char *id = pr->resource_id;
+    if (pr->seg.n < 2 ||
+        !moat__eq_ci(id + pr->seg.off[0], pr->seg.len[0], "subscriptions", 13))
+        return;
+    const char *v = id + pr->seg.off[1];
+    size_t n = pr->seg.len[1];
+    uint32_t interned = MOAT_ID_NONE; /* an empty value sets nothing */
+    if (n) {
+        char guid[128];
+        if (moat__subscription_of(v, n, guid, sizeof guid) != 0 ||
+            !subscription_fits_request(pr->id_len, n))
+            return;
+        interned = moat__intern_find(&es->ids, guid, strlen(guid));
+    }
+    pr->subscription_text = moat__arena_strndup(&es->arena, v, n);
+    pr->subscription = interned;
+}
+
+/* The caller fields a request from this identity gets, computed once per
+** identity, the same as moat_request_set() computes for
+** caller.resource_id and caller.subscription (request.c: set_caller_id,
+** compute_trust): its segments, hashes and catalog rows; none for an id
+** a request refuses (too long, too many segments). */
 static int prepare_caller(moat_estate *es, principal *pr)
 {
-    moat_request *q = moat_request_new(es);
-    if (q == NULL)
-        return -1;
-    pr->id_len = strlen(pr->resource_id);
+    const char *id = pr->resource_id;
+    size_t n = pr->id_len = strlen(id);
     pr->subscription = MOAT_ID_OTHER;
     pr->perimeter = MOAT_ID_OTHER;
-    if (moat_request_set(q, MOAT_REQ_CALLER_RESOURCE_ID, pr->resource_id,
-                         pr->id_len, NULL) == MOAT_OK) {
-        pr->seg = q->caller_seg;
-        pr->hash = q->caller_hash;
-        pr->type_hash = q->caller_type_hash;
-        pr->trust = q->trust;
-    } else {
-        pr->trust.instances_row = -1;
-        pr->trust.instances_until = INT64_MAX;
+    pr->trust.instances_row = -1;
+    pr->trust.instances_until = INT64_MAX;
+    moat_segments seg;
+    if (n && id_fits_request(n) && moat__segments_split(id, n, &seg) == 0) {
+        char type[512];
+        size_t tn = moat__arm_type_of(id, n, type, sizeof type);
+        pr->seg = seg;
+        pr->hash = moat__hash_ci(id, n);
+        pr->type_hash = tn ? moat__hash_ci(type, tn) : 0;
+        moat__catalog_rows_of(type, tn, type, tn, &pr->trust);
+        prepare_subscription(es, pr);
     }
-    const char *id = pr->resource_id;
-    if (pr->seg.n >= 2 &&
-        moat__eq_ci(id + pr->seg.off[0], pr->seg.len[0], "subscriptions", 13) &&
-        moat_request_set(q, MOAT_REQ_CALLER_SUBSCRIPTION, id + pr->seg.off[1],
-                         pr->seg.len[1], NULL) == MOAT_OK) {
-        pr->subscription_text = moat__arena_strndup(
-            &es->arena, id + pr->seg.off[1], pr->seg.len[1]);
-        pr->subscription = q->subscription;
-    }
-    const perimeter *p = moat__index_get(&es->map.member_of, id, pr->id_len);
+    const perimeter *p = moat__index_get(&es->map.member_of, id, n);
     if (p && p->guid_text) {
         pr->perimeter_text = p->guid_text;
         pr->perimeter = p->guid;
     }
-    moat_request_free(q);
     return 0;
 }
 

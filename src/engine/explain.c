@@ -281,47 +281,14 @@ static void resource_reason(moat_buf *b, const moat_request *q,
     }
 }
 
-static void reason_text(moat_buf *b, const moat_request *q,
-                        const moat_decision *d)
+/* The reason of a perimeter's decision (its rules, its members, its
+** links); 0 when the category is not one. */
+static int perimeter_reason(moat_buf *b, const moat_request *q,
+                            const moat_decision *d)
 {
-    const resource *r = q->res;
-    const assoc *a = r->assoc;
+    const assoc *a = q->res->assoc;
     uint16_t i = MOAT_RULE_INDEX(d->rule_);
     switch (d->category) {
-    case MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED:
-        moat__buf_puts(
-            b,
-            "Control-plane (Azure Resource Manager) requests are not subject to the resource's network rules");
-        break;
-    case MOAT_CAT_RES_PRIVATE_ENDPOINT:
-    case MOAT_CAT_NSP_PRIVATE_INBOUND_ALLOWED:
-        moat__buf_printf(
-            b,
-            "The request came through private endpoint %s, whose connection is Approved; private link is subject to neither public network access nor a perimeter",
-            q->pe);
-        break;
-    case MOAT_CAT_RES_PRIVATE_ENDPOINT_NOT_APPROVED:
-        if (i == MOAT_RULE_NONE)
-            moat__buf_printf(
-                b, "The resource has no connection from private endpoint %s",
-                q->pe);
-        else
-            moat__buf_printf(
-                b,
-                "The connection from private endpoint %s is %s; only Approved connections carry traffic",
-                q->pe, r->pes[i].status_text);
-        break;
-    case MOAT_CAT_RES_PERIMETER_LOCKDOWN:
-        moat__buf_puts(
-            b,
-            "publicNetworkAccess is SecuredByPerimeter but no perimeter is associated, so only private endpoints are admitted");
-        break;
-    case MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER:
-        moat__buf_printf(
-            b,
-            "The account is in network security perimeter %s, which admits HTTPS only; this request uses %s",
-            perimeter_label(a), moat__protocol_name(q->protocol));
-        break;
     case MOAT_CAT_NSP_INTRA_PERIMETER_INBOUND_ALLOWED:
         moat__buf_printf(
             b,
@@ -363,7 +330,55 @@ static void reason_text(moat_buf *b, const moat_request *q,
             perimeter_label(a));
         resource_reason(b, q, d);
         break;
+    default: return 0;
+    }
+    return 1;
+}
+
+static void reason_text(moat_buf *b, const moat_request *q,
+                        const moat_decision *d)
+{
+    const resource *r = q->res;
+    const assoc *a = r->assoc;
+    uint16_t i = MOAT_RULE_INDEX(d->rule_);
+    switch (d->category) {
+    case MOAT_CAT_RES_CONTROL_PLANE_NOT_FILTERED:
+        moat__buf_puts(
+            b,
+            "Control-plane (Azure Resource Manager) requests are not subject to the resource's network rules");
+        break;
+    case MOAT_CAT_RES_PRIVATE_ENDPOINT:
+    case MOAT_CAT_NSP_PRIVATE_INBOUND_ALLOWED:
+        moat__buf_printf(
+            b,
+            "The request came through private endpoint %s, whose connection is Approved; private link is subject to neither public network access nor a perimeter",
+            q->pe);
+        break;
+    case MOAT_CAT_RES_PRIVATE_ENDPOINT_NOT_APPROVED:
+        if (i == MOAT_RULE_NONE)
+            moat__buf_printf(
+                b, "The resource has no connection from private endpoint %s",
+                q->pe);
+        else
+            moat__buf_printf(
+                b,
+                "The connection from private endpoint %s is %s; only Approved connections carry traffic",
+                q->pe, r->pes[i].status_text);
+        break;
+    case MOAT_CAT_RES_PERIMETER_LOCKDOWN:
+        moat__buf_puts(
+            b,
+            "publicNetworkAccess is SecuredByPerimeter but no perimeter is associated, so only private endpoints are admitted");
+        break;
+    case MOAT_CAT_RES_PROTOCOL_NOT_SUPPORTED_BY_PERIMETER:
+        moat__buf_printf(
+            b,
+            "The account is in network security perimeter %s, which admits HTTPS only; this request uses %s",
+            perimeter_label(a), moat__protocol_name(q->protocol));
+        break;
     default: {
+        if (perimeter_reason(b, q, d))
+            break;
         size_t start = b->len;
         resource_reason(b, q, d);
         /* Capitalise the sentence. */

@@ -30,7 +30,7 @@ static int map(const char *method, const char *host, const char *uri,
     in.account_from = from;
     in.endpoint = from == ACCOUNT_FROM_PATH ? "blob" : NULL;
     char err[128];
-    return http_map(&in, out, err, sizeof err);
+    return moat_http_map(&in, out, err, sizeof err);
 }
 
 TEST(http_map_host_style)
@@ -154,21 +154,21 @@ TEST(http_map_decides_on_the_servers_path)
     in.account_from = ACCOUNT_FROM_PATH;
     http_out o;
     char err[128];
-    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_EQ(moat_http_map(&in, &o, err, sizeof err), 0);
     ASSERT_STR(o.account, "shipments");
     ASSERT_STR(o.target, "$logs");
     in.uri = "/shipments/%2524logs/b"; /* $uri: /shipments/%24logs/b */
     in.uri_len = strlen(in.uri);
     in.path = "/shipments/%24logs/b";
     in.path_len = strlen(in.path);
-    ASSERT_EQ(http_map(&in, &o, err, sizeof err), 0);
+    ASSERT_EQ(moat_http_map(&in, &o, err, sizeof err), 0);
     ASSERT_STR(o.target, "%24logs");
     /* A rewritten $uri with a dot segment is refused like a raw one. */
     in.uri = "/pub/c";
     in.uri_len = strlen(in.uri);
     in.path = "/pub/../shipments/c";
     in.path_len = strlen(in.path);
-    ASSERT_EQ(http_map(&in, &o, err, sizeof err), -1);
+    ASSERT_EQ(moat_http_map(&in, &o, err, sizeof err), -1);
     ASSERT(strstr(err, "dot segment") != NULL);
 }
 
@@ -212,7 +212,7 @@ static int map_hosts(const char *host, const char *host_header,
     in.uri_len = 6;
     in.account_from = from;
     char err[128];
-    return http_map(&in, out, err, sizeof err);
+    return moat_http_map(&in, out, err, sizeof err);
 }
 
 /* The request line's host (nginx's $host) and the Host header must name
@@ -259,20 +259,20 @@ TEST(topology_subnets_and_listeners)
         "\"subnet\": \"/s/b\"}], \"private_endpoints\": [{\"listen\": "
         "\"127.0.0.1:10010\", \"private_endpoint\": \"/p/1\"}]}";
     char err[128];
-    topology *t = topology_load(doc, sizeof doc - 1, err, sizeof err);
+    topology *t = moat_topology_load(doc, sizeof doc - 1, err, sizeof err);
     ASSERT(t != NULL);
     struct sockaddr_in a = v4("127.0.1.5", 1), b = v4("127.0.1.200", 1),
                        c = v4("127.0.2.1", 1);
-    ASSERT_STR(topology_subnet(t, (struct sockaddr *)&a), "/s/a");
-    ASSERT_STR(topology_subnet(t, (struct sockaddr *)&b), "/s/b");
-    ASSERT(topology_subnet(t, (struct sockaddr *)&c) == NULL);
+    ASSERT_STR(moat_topology_subnet(t, (struct sockaddr *)&a), "/s/a");
+    ASSERT_STR(moat_topology_subnet(t, (struct sockaddr *)&b), "/s/b");
+    ASSERT(moat_topology_subnet(t, (struct sockaddr *)&c) == NULL);
     struct sockaddr_in l1 = v4("127.0.0.1", 10010), l2 = v4("127.0.0.1", 10000);
-    ASSERT_STR(topology_private_endpoint(t, (struct sockaddr *)&l1), "/p/1");
-    ASSERT(topology_private_endpoint(t, (struct sockaddr *)&l2) == NULL);
-    topology_free(t);
+    ASSERT_STR(moat_topology_private_endpoint(t, (struct sockaddr *)&l1), "/p/1");
+    ASSERT(moat_topology_private_endpoint(t, (struct sockaddr *)&l2) == NULL);
+    moat_topology_free(t);
     static const char bad[] = "{\"subnets\": [{\"addresses\": [\"300.1.1.1\"], "
                               "\"subnet\": \"/s/a\"}]}";
-    ASSERT(topology_load(bad, sizeof bad - 1, err, sizeof err) == NULL);
+    ASSERT(moat_topology_load(bad, sizeof bad - 1, err, sizeof err) == NULL);
     ASSERT(strstr(err, "subnets[0].addresses") != NULL);
 }
 
@@ -281,16 +281,16 @@ static int verify(const jwt_keys *k, const char *tok, const char *iss,
 {
     jwt_policy p = {iss, aud, now, 60};
     char err[128];
-    return jwt_verify(k, tok, strlen(tok), &p, c, err, sizeof err);
+    return moat_jwt_verify(k, tok, strlen(tok), &p, c, err, sizeof err);
 }
 
 static void round_trip(const char *alg, int *failed_)
 {
     char err[128];
-    jwt_signer *s = jwt_signer_generate(alg, "k1", err, sizeof err);
+    jwt_signer *s = moat_jwt_signer_generate(alg, "k1", err, sizeof err);
     ASSERT(s != NULL);
-    char *jwks = jwt_signer_jwks(s);
-    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    char *jwks = moat_jwt_signer_jwks(s);
+    jwt_keys *k = moat_jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
     ASSERT(k != NULL);
     jwt_claims c;
     memset(&c, 0, sizeof c);
@@ -299,7 +299,7 @@ static void round_trip(const char *alg, int *failed_)
     strcpy(c.iss, "https://sts.windows.net/t1/");
     strcpy(c.xms_mirid, "/subscriptions/s/resourceGroups/g/providers/"
                         "Microsoft.RecoveryServices/vaults/v");
-    char *tok = jwt_sign(s, &c, "https://storage.azure.com/", 1000000, 3600);
+    char *tok = moat_jwt_sign(s, &c, "https://storage.azure.com/", 1000000, 3600);
     ASSERT(tok != NULL);
     jwt_claims got;
     ASSERT_EQ(verify(k, tok, "https://sts.windows.net/t1/",
@@ -317,25 +317,25 @@ static void round_trip(const char *alg, int *failed_)
     dot[3] = dot[3] == 'A' ? 'B' : 'A'; /* the payload changed */
     ASSERT(verify(k, bad, NULL, NULL, 1000100, &got) != 0);
     free(bad);
-    jwt_signer *other = jwt_signer_generate(alg, "k1", err, sizeof err);
+    jwt_signer *other = moat_jwt_signer_generate(alg, "k1", err, sizeof err);
     char *forged =
-        jwt_sign(other, &c, "https://storage.azure.com/", 1000000, 3600);
+        moat_jwt_sign(other, &c, "https://storage.azure.com/", 1000000, 3600);
     ASSERT(verify(k, forged, NULL, NULL, 1000100, &got) != 0);
     /* A PEM round trip signs the same. */
-    char *pem = jwt_signer_pem(s);
+    char *pem = moat_jwt_signer_pem(s);
     jwt_signer *again =
-        jwt_signer_load(pem, strlen(pem), "k1", err, sizeof err);
-    char *tok2 = jwt_sign(again, &c, NULL, 1000000, 3600);
+        moat_jwt_signer_load(pem, strlen(pem), "k1", err, sizeof err);
+    char *tok2 = moat_jwt_sign(again, &c, NULL, 1000000, 3600);
     ASSERT_EQ(verify(k, tok2, NULL, NULL, 1000100, &got), 0);
     free(tok2);
     free(pem);
-    jwt_signer_free(again);
+    moat_jwt_signer_free(again);
     free(forged);
-    jwt_signer_free(other);
+    moat_jwt_signer_free(other);
     free(tok);
-    jwt_keys_free(k);
+    moat_jwt_keys_free(k);
     free(jwks);
-    jwt_signer_free(s);
+    moat_jwt_signer_free(s);
 }
 
 TEST(jwt_rs256)
@@ -360,19 +360,19 @@ TEST(jwt_refuses_malformed)
         "!!.??.**",
     };
     char err[128];
-    jwt_signer *s = jwt_signer_generate("ES256", "k", err, sizeof err);
-    char *jwks = jwt_signer_jwks(s);
-    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    jwt_signer *s = moat_jwt_signer_generate("ES256", "k", err, sizeof err);
+    char *jwks = moat_jwt_signer_jwks(s);
+    jwt_keys *k = moat_jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
     jwt_claims c;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ASSERT(verify(k, bad[i], NULL, NULL, 0, &c) != 0);
-    ASSERT(jwt_keys_load("{}", 2, err, sizeof err) == NULL);
-    ASSERT(jwt_keys_load("{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\", "
+    ASSERT(moat_jwt_keys_load("{}", 2, err, sizeof err) == NULL);
+    ASSERT(moat_jwt_keys_load("{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\", "
                          "\"e\": \"AQAB\"}]}",
                          58, err, sizeof err) == NULL); /* too short */
-    jwt_keys_free(k);
+    moat_jwt_keys_free(k);
     free(jwks);
-    jwt_signer_free(s);
+    moat_jwt_signer_free(s);
 }
 
 /* Tokens signed by the right key that moat must still refuse: no kid,
@@ -414,7 +414,7 @@ static int verify_json(const jwt_signer *s, const jwt_keys *k,
 {
     char body[2048];
     token_body(body, sizeof body, name, value);
-    char *tok = jwt_sign_json(s, header, body);
+    char *tok = moat_jwt_sign_json(s, header, body);
     if (tok == NULL)
         return -2;
     jwt_claims c;
@@ -427,9 +427,9 @@ static int verify_json(const jwt_signer *s, const jwt_keys *k,
 TEST(jwt_refuses_what_it_does_not_understand)
 {
     char err[128];
-    jwt_signer *s = jwt_signer_generate("ES256", "k1", err, sizeof err);
-    char *jwks = jwt_signer_jwks(s);
-    jwt_keys *k = jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
+    jwt_signer *s = moat_jwt_signer_generate("ES256", "k1", err, sizeof err);
+    char *jwks = moat_jwt_signer_jwks(s);
+    jwt_keys *k = moat_jwt_keys_load(jwks, strlen(jwks), err, sizeof err);
     ASSERT(k != NULL);
     static const char ok_head[] = "{\"alg\":\"ES256\",\"kid\":\"k1\"}";
     ASSERT_EQ(verify_json(s, k, ok_head, NULL, NULL), 0);
@@ -482,11 +482,11 @@ TEST(jwt_refuses_what_it_does_not_understand)
         "{\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": "
         "\"Shh4z4bfK6_mp9sdMm4MST7-Fg1d8SC4ZsKxmufAVBg\", \"y\": "
         "\"luqps3BLRoro5ebOCrcixn84QTa-MAHBt8KK8Rum1Y0\"}]}";
-    ASSERT(jwt_keys_load(no_kid, sizeof no_kid - 1, err, sizeof err) == NULL);
+    ASSERT(moat_jwt_keys_load(no_kid, sizeof no_kid - 1, err, sizeof err) == NULL);
     ASSERT(strstr(err, "kid") != NULL);
-    jwt_keys_free(k);
+    moat_jwt_keys_free(k);
     free(jwks);
-    jwt_signer_free(s);
+    moat_jwt_signer_free(s);
 }
 
 /*--------------------------------------------------------------------------
@@ -524,7 +524,7 @@ TEST(estate_files_as_the_loader_reads_them)
     touch(dot, "x.json");
     estate_files f = {NULL, 0, 0};
     char err[256];
-    ASSERT_EQ(estate_files_list(dir, &f, err, sizeof err), 0);
+    ASSERT_EQ(moat_estate_files_list(dir, &f, err, sizeof err), 0);
     ASSERT_EQ(f.n, 3);
     char want[600];
     snprintf(want, sizeof want, "%s/a.json", dir);
@@ -534,12 +534,12 @@ TEST(estate_files_as_the_loader_reads_them)
     snprintf(want, sizeof want, "%s/sub/d.json", dir);
     ASSERT_STR(f.names[2], want);
     snprintf(want, sizeof want, "%s/notes.txt", dir);
-    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), 0);
+    ASSERT_EQ(moat_estate_files_list(want, &f, err, sizeof err), 0);
     ASSERT(f.n == 1 && strcmp(f.names[0], want) == 0);
     snprintf(want, sizeof want, "%s/gone", dir);
-    ASSERT_EQ(estate_files_list(want, &f, err, sizeof err), -1);
+    ASSERT_EQ(moat_estate_files_list(want, &f, err, sizeof err), -1);
     ASSERT(f.n == 0 && strstr(err, "gone") != NULL);
-    estate_files_free(&f);
+    moat_estate_files_free(&f);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ASSERT_EQ(system(cmd), 0);
@@ -558,16 +558,16 @@ static guard_verdict reload(estate_guard *g, const char *const *names, size_t n,
         }
         f.names[f.n++] = strdup(names[i]);
     }
-    estate_guard_begin(g);
-    guard_verdict v = estate_guard_check(g, "/e", &f, t, msg, cap);
+    moat_estate_guard_begin(g);
+    guard_verdict v = moat_estate_guard_check(g, "/e", &f, t, msg, cap);
     char again[512]; /* the same path twice in one configuration */
     if (v != GUARD_REFUSED &&
-        estate_guard_check(g, "/e", &f, t, again, sizeof again) !=
+        moat_estate_guard_check(g, "/e", &f, t, again, sizeof again) !=
             GUARD_ACCEPTED)
         v = -2;
     if (v != GUARD_REFUSED)
-        estate_guard_commit(g);
-    estate_files_free(&f);
+        moat_estate_guard_commit(g);
+    moat_estate_files_free(&f);
     return v;
 }
 
@@ -602,15 +602,15 @@ TEST(estate_guard_refuses_lost_files_until_confirmed)
     ASSERT_EQ(reload(&g, c, 1, 411, msg, sizeof msg), GUARD_REMOVAL_CONFIRMED);
     /* A configuration that did not take effect leaves the running files. */
     estate_files f = {NULL, 0, 0};
-    estate_guard_begin(&g);
-    ASSERT_EQ(estate_guard_check(&g, "/e", &f, 500, msg, sizeof msg),
+    moat_estate_guard_begin(&g);
+    ASSERT_EQ(moat_estate_guard_check(&g, "/e", &f, 500, msg, sizeof msg),
               GUARD_REFUSED);
-    estate_guard_begin(&g);
-    ASSERT_EQ(estate_guard_check(&g, "/other", &f, 500, msg, sizeof msg),
+    moat_estate_guard_begin(&g);
+    ASSERT_EQ(moat_estate_guard_check(&g, "/other", &f, 500, msg, sizeof msg),
               GUARD_ACCEPTED);
-    estate_guard_begin(&g);
+    moat_estate_guard_begin(&g);
     ASSERT_EQ(reload(&g, c, 1, 501, msg, sizeof msg), GUARD_ACCEPTED);
-    estate_guard_free(&g);
+    moat_estate_guard_free(&g);
 }
 
 /*--------------------------------------------------------------------------
@@ -660,7 +660,7 @@ static int gate_run(const moat_estate *es, moat_request *q, moat_explanation *x,
     in.http.uri_len = strlen(uri);
     in.http.account_from = ACCOUNT_FROM_HOST;
     in.source_ip = ip;
-    return gate_decide(&cfg, q, x, &in, v);
+    return moat_gate_decide(&cfg, q, x, &in, v);
 }
 
 /* Key Vault's refusal body for a request from 8.8.8.8 to host: its inner
@@ -673,7 +673,7 @@ static int vault_body(const moat_estate *es, moat_request *q, const char *host,
     const char *type;
     if (gate_run(es, q, NULL, host, "/secrets/s", "8.8.8.8", &v) != 0)
         return -1;
-    gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    moat_gate_denial_body(&v, id, "now", body, sizeof body, &type);
     cJSON *j = cJSON_Parse(body);
     cJSON *e = cJSON_GetObjectItem(j, "error");
     cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "innererror"), "code");
@@ -747,16 +747,16 @@ TEST(gate_decides_logs_and_refuses)
     ASSERT_EQ(
         gate_run(es, q, x, "st1.blob.core.windows.net", "/c/b", "25.1.2.3", &v),
         0);
-    ASSERT(gate_allows(&v));
-    ASSERT_STR(gate_category(&v), "ResIpRule");
+    ASSERT(moat_gate_allows(&v));
+    ASSERT_STR(moat_gate_category(&v), "ResIpRule");
     ASSERT_STR(v.rule, "networkAcls.ipRules[0] 25.1.2.3");
     ASSERT_EQ(gate_run(es, q, NULL, "st1.blob.core.windows.net", "/c/b",
                        "8.8.8.8", &v),
               0);
-    ASSERT(!gate_allows(&v));
+    ASSERT(!moat_gate_allows(&v));
     ASSERT_STR(v.rule, "");
     char line[4096], body[1024], id[37];
-    size_t n = gate_log_line(&v, "2026-11-22T10:00:00Z", "on", "GET /c/b", 8,
+    size_t n = moat_gate_log_line(&v, "2026-11-22T10:00:00Z", "on", "GET /c/b", 8,
                              line, sizeof line);
     ASSERT(n > 0 && line[n - 1] == '\n');
     cJSON *j = cJSON_Parse(line);
@@ -771,11 +771,11 @@ TEST(gate_decides_logs_and_refuses)
             ->valuestring,
         "st1");
     cJSON_Delete(j);
-    gate_request_id(id);
+    moat_gate_request_id(id);
     ASSERT_EQ(strlen(id), 36);
     ASSERT(id[14] == '4' && id[19] == 'a');
     const char *type;
-    n = gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    n = moat_gate_denial_body(&v, id, "now", body, sizeof body, &type);
     ASSERT_STR(type, "application/xml");
     ASSERT(strstr(body, "<Code>AuthorizationFailure</Code>") != NULL);
     ASSERT(strstr(body, id) != NULL && n == strlen(body));
@@ -783,7 +783,7 @@ TEST(gate_decides_logs_and_refuses)
     ASSERT_EQ(gate_run(es, q, NULL, "kv1.vault.azure.net", "/secrets/s",
                        "8.8.8.8", &v),
               0);
-    gate_denial_body(&v, id, "now", body, sizeof body, &type);
+    moat_gate_denial_body(&v, id, "now", body, sizeof body, &type);
     ASSERT(strstr(type, "application/json") == type);
     j = cJSON_Parse(body);
     ASSERT(j != NULL);
@@ -798,15 +798,15 @@ TEST(gate_decides_logs_and_refuses)
     ASSERT_EQ(gate_run(es, q, NULL, "nosuch.blob.core.windows.net", "/c",
                        "25.1.2.3", &v),
               -1);
-    ASSERT(v.error && !gate_allows(&v));
-    ASSERT_STR(gate_category(&v), "MoatInternalError");
+    ASSERT(v.error && !moat_gate_allows(&v));
+    ASSERT_STR(moat_gate_category(&v), "MoatInternalError");
     ASSERT(strstr(v.why, "nosuch") != NULL);
     /* No estate at all. */
     gate_config none = {NULL, NULL, NULL, {NULL, NULL, 0, 60}};
     gate_input in;
     memset(&in, 0, sizeof in);
-    ASSERT_EQ(gate_decide(&none, q, NULL, &in, &v), -1);
-    ASSERT(!gate_allows(&v));
+    ASSERT_EQ(moat_gate_decide(&none, q, NULL, &in, &v), -1);
+    ASSERT(!moat_gate_allows(&v));
     moat_explanation_free(x);
     moat_request_free(q);
     moat_estate_free(es);

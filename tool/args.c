@@ -2,7 +2,7 @@
 ** args.c - option parsing for every subcommand: "--name value",
 ** "--name=value", repeated options kept in order, "--" ends options.
 */
-#include "cli.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <stdarg.h>

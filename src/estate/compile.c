@@ -197,6 +197,27 @@ static void copy_rule(compiler *c, access_rule *out, const access_rule *r)
     out->service_tags = copy_strings(c, r->service_tags, r->n_service_tags);
 }
 
+/* The profile's subscription rules from the (subscription, rule) pairs of
+** its inbound rules: each subscription once, with its lowest rule. */
+static void compile_profile_subscriptions(compiler *c, profile *pf,
+                                          uint32_t *pairs, size_t np)
+{
+    qsort(pairs, np, 2 * sizeof(uint32_t), cmp_u32_pair);
+    uint32_t *ids = xalloc(c, np * sizeof *ids);
+    uint16_t *which = xalloc(c, np * sizeof *which);
+    size_t out = 0;
+    for (size_t i = 0; i < np && !c->failed; i++) {
+        if (out && ids[out - 1] == pairs[i * 2])
+            continue; /* sorted by rule too: the first is the lowest */
+        ids[out] = pairs[i * 2];
+        which[out] = (uint16_t)pairs[i * 2 + 1];
+        out++;
+    }
+    pf->sub_ids = ids;
+    pf->sub_rule = which;
+    pf->n_subs = (uint16_t)out;
+}
+
 /* Builds the hot part of a profile from its rules (in estate order). */
 static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
                                   size_t n, const src_loc *loc)
@@ -266,21 +287,8 @@ static void compile_profile_rules(compiler *c, profile *pf, raw_rule **rules,
         c->failed = 1;
     moat__prefix_builder_free(&pb);
     moat__prefix_builder_free(&tb);
-    qsort(pairs, np, 2 * sizeof(uint32_t), cmp_u32_pair);
-    uint32_t *ids = xalloc(c, np * sizeof *ids);
-    uint16_t *which = xalloc(c, np * sizeof *which);
-    size_t out = 0;
-    for (size_t i = 0; i < np && !c->failed; i++) {
-        if (out && ids[out - 1] == pairs[i * 2])
-            continue; /* sorted by rule too: the first is the lowest */
-        ids[out] = pairs[i * 2];
-        which[out] = (uint16_t)pairs[i * 2 + 1];
-        out++;
-    }
+    compile_profile_subscriptions(c, pf, pairs, np);
     free(pairs);
-    pf->sub_ids = ids;
-    pf->sub_rule = which;
-    pf->n_subs = (uint16_t)out;
     pf->rules = ar;
     pf->n_rules = (uint16_t)n;
 }

@@ -3,7 +3,7 @@
 ** the loader's diagnostics as FILE:LINE:COL: severity: RESOURCE: PATH:
 ** message (the shape compilers use, so editors can jump to it).
 */
-#include "cli.h"
+#include "tool.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -1,0 +1,51 @@
+/*
+** cells_api.h - what the public functions of the cells engine share
+** (cells_api.c, cells_witness.c, cells_json.c, cells_exposure.c).
+*/
+#ifndef MOAT_CELLS_API_H
+#define MOAT_CELLS_API_H
+
+#include "cells_int.h"
+
+struct moat_cells {
+    moat_arena arena;
+    cctx c;
+    int stage_of[CELLS_SIDES];    /* the stage deciding each side */
+    int enforced_of[CELLS_SIDES]; /* its Enforced stage, or -1 */
+};
+
+/* Cell i, or NULL past the end. */
+MOAT_HIDDEN const ccell *moat__cells_at(const moat_cells *m, size_t i);
+
+/* One atom per dimension: a point of the request space. */
+typedef struct cpoint {
+    uint32_t a[D_COUNT];
+} cpoint;
+
+/* The first atom of each dimension of box b. */
+MOAT_HIDDEN void moat__cells_first(const moat_cells *m, const cbox *b,
+                                   cpoint *p);
+/* Sets q to the request of point p (ip: the address within atom p.a[D_IP]
+** to use; NULL: its first). */
+MOAT_HIDDEN moat_status moat__cells_request(const moat_cells *m,
+                                            const cpoint *p,
+                                            const moat_u128 *ip,
+                                            moat_request *q);
+/* The cell holding point p, or SIZE_MAX. */
+MOAT_HIDDEN size_t moat__cells_locate(const moat_cells *m, const cpoint *p);
+
+/* The `when` of box x (cells_json.c). */
+MOAT_HIDDEN void moat__cells_when(moat_buf *b, const moat_cells *m,
+                                  const cbox *x);
+/* b's text, malloc'd (b is freed); NULL when b failed. */
+MOAT_HIDDEN char *moat__cells_take(moat_buf *b, size_t *len);
+/* The current time (the exposure's default instant). */
+MOAT_HIDDEN int64_t moat__cells_now(void);
+/* The exposure object of side (cells_exposure.c). */
+MOAT_HIDDEN void moat__cells_exposure(moat_buf *b, const moat_cells *m,
+                                      int side);
+/* A 128-bit count in decimal (all: 2^128). */
+MOAT_HIDDEN void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all,
+                                       char *out, size_t cap);
+
+#endif /* MOAT_CELLS_API_H */
