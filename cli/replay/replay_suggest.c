@@ -180,6 +180,13 @@ typedef struct profile_plan {
     pfx *v, *dropped;
     size_t n_v, n_dropped;
     uint64_t refused, kept; /* records Enforced refuses; the plan keeps */
+    /* moat reach on the proposal: the IPv4 addresses its rules newly admit
+    ** to a resource of the profile (the most for one resource), over every
+    ** request, not only the logged ones; any_address when a rule admits
+    ** callers from any address (subscriptions, links). */
+    int reached;
+    uint64_t reach_ipv4;
+    int reach_any_address;
 } profile_plan;
 
 static int by_profile(const void *x, const void *y)
@@ -419,7 +426,13 @@ static void plan_json(const profile_plan *p, const moat_estate *es,
         fprintf(o, "%s{\"prefix\":\"%s\",\"records\":%llu}", i ? "," : "", t,
                 (unsigned long long)p->dropped[i].records);
     }
-    fputs("],\"callers\":[", o);
+    fputs("]", o);
+    if (p->reached)
+        fprintf(o,
+                ",\"reach\":{\"ipv4_newly_admitted\":%llu,\"any_address\":%s}",
+                (unsigned long long)p->reach_ipv4,
+                p->reach_any_address ? "true" : "false");
+    fputs(",\"callers\":[", o);
     for (size_t i = 0; i < p->n; i++) {
         const entry *e = p->e[i];
         int k = kept(p, e, opt, es);
@@ -484,6 +497,11 @@ static void plan_text(const profile_plan *p, const moat_estate *es,
             fprintf(o, "  link to perimeter %s: %llu records\n", e->value,
                     (unsigned long long)e->records);
     }
+    if (p->reached)
+        fprintf(o,
+                "  moat reach on the proposal: its rules newly admit %llu IPv4 addresses%s to a resource of the profile, over every request\n",
+                (unsigned long long)p->reach_ipv4,
+                p->reach_any_address ? " (and OAuth callers from any address)" : "");
     fputs("  az commands:\n", o);
     plan_commands(p, es, opt, o, 0);
 }
@@ -638,7 +656,68 @@ static void add_rules(cJSON *out, const profile_plan *p, const moat_estate *es)
     }
 }
 
-static int write_proposal(const profile_plan *plans, size_t n,
+/* A number of the exposure projection (docs/reach.md): internet.ipv4, or
+** the length of a list. */
+static double exposure_number(const cJSON *e, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, key);
+    if (strcmp(key, "internet") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(v, "ipv4");
+        return cJSON_IsNumber(v) ? v->valuedouble : 0;
+    }
+    return cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+}
+
+static cJSON *exposure(const moat_cells *c, int side)
+{
+    char *text = moat_cells_exposure_json(c, side, NULL);
+    cJSON *e = text ? cJSON_Parse(text) : NULL;
+    moat_free(text);
+    return e;
+}
+
+/* What the learned rules open, exactly (moat reach): the exposure of each
+** member of the profile in the proposal without them (the associations
+** Enforced) and with them: the internet's IPv4 addresses newly admitted,
+** and whether subscriptions or perimeters now admit OAuth callers from
+** any address. */
+static void measure(profile_plan *p, const moat_estate *baseline,
+                    const moat_estate *proposal)
+{
+    const char *id;
+    for (size_t i = 0;
+         (id = moat_estate_profile_member(proposal, p->pi->profile_id, i)) !=
+         NULL;
+         i++) {
+        moat_cells *c = NULL;
+        if (moat_cells_diff(baseline, id, proposal, id, NULL, &c) != MOAT_OK)
+            continue;
+        cJSON *before = exposure(c, 0), *after = exposure(c, 1);
+        if (before && after) {
+            double v4 = exposure_number(after, "internet") -
+                        exposure_number(before, "internet");
+            p->reached = 1;
+            if (v4 > (double)p->reach_ipv4)
+                p->reach_ipv4 = (uint64_t)v4;
+            p->reach_any_address |=
+                exposure_number(after, "subscriptions") >
+                    exposure_number(before, "subscriptions") ||
+                exposure_number(after, "perimeters") >
+                    exposure_number(before, "perimeters");
+        }
+        cJSON_Delete(before);
+        cJSON_Delete(after);
+        moat_cells_free(c);
+    }
+}
+
+static moat_estate *load_dir(const char *dir)
+{
+    const char *paths[1] = {dir};
+    return cli_load_paths(paths, 1, NULL, CLI_LOAD_QUIET);
+}
+
+static int write_proposal(profile_plan *plans, size_t n,
                           const moat_estate *es, const suggest_options *opt)
 {
     if (mkdir(opt->write_proposal, 0777) != 0 && errno != EEXIST) {
@@ -648,11 +727,21 @@ static int write_proposal(const profile_plan *plans, size_t n,
     }
     if (copy_estate(opt) < 0)
         return -1;
+    moat_estate *baseline = load_dir(opt->write_proposal);
     cJSON *out = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
         add_rules(out, &plans[i], es);
     int rc = write_json(opt->write_proposal, "zz-moat-suggested.json", out);
     cJSON_Delete(out);
+    moat_estate *proposal = rc == 0 ? load_dir(opt->write_proposal) : NULL;
+    if (rc == 0 && (baseline == NULL || proposal == NULL)) {
+        cli_error("%s: the proposal does not load", opt->write_proposal);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        measure(&plans[i], baseline, proposal);
+    moat_estate_free(baseline);
+    moat_estate_free(proposal);
     return rc;
 }
 
@@ -698,6 +787,7 @@ int replay_suggest_report(const replay_agg *a, const moat_estate *es,
     entry *v = collect(a, es, &n);
     profile_plan plans[64];
     size_t np = v ? make_plans(v, n, plans, 64, opt, es) : 0;
+    int rc = opt->write_proposal && v ? write_proposal(plans, np, es, opt) : 0;
     if (json) {
         fprintf(o,
                 "{\"moat_suggest\":1,\"mode\":\"Enforced\",\"max_prefixes\":%llu,\"max_addresses\":%llu,\"min_records\":%llu,\"profiles\":[",
@@ -720,7 +810,6 @@ int replay_suggest_report(const replay_agg *a, const moat_estate *es,
         for (size_t i = 0; i < np; i++)
             plan_text(&plans[i], es, opt, o);
     }
-    int rc = opt->write_proposal && v ? write_proposal(plans, np, es, opt) : 0;
     for (size_t i = 0; i < np; i++) {
         free(plans[i].e);
         free(plans[i].v);

@@ -168,6 +168,11 @@ def main():
             net = ipaddress.ip_network(x["prefix"])
             if x["opens_beyond_observed"] != net.num_addresses - x["observed_addresses"]:
                 fail("opens_beyond_observed of %s" % x)
+        # moat reach on the proposal: exactly the learned prefixes' addresses
+        # (none of them admitted before), and a subscription rule's any address.
+        reach = pd.get("reach", {})
+        if reach.get("ipv4_newly_admitted") != sum(sizes) or reach.get("any_address") is not True:
+            fail("reach on the proposal %s, prefixes hold %d addresses" % (reach, sum(sizes)))
         kinds = {(c["kind"], c["kept"]) for c in pd["callers"]}
         if ("subscription", True) not in kinds:
             fail("the managed identity's subscription is not proposed: %s" % pd["callers"])
