@@ -38,6 +38,12 @@
 #define LLVMFuzzerTestOneInput fuzz_failure_entry
 #include "fuzz_failure.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_html_entry
+#include "fuzz_html.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_gzip_entry
+#include "fuzz_gzip.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -52,6 +58,8 @@ static const struct {
     {"doc", fuzz_doc_entry},
     {"serve", fuzz_serve_entry},
     {"jmespath", fuzz_jmespath_entry},
+    {"html", fuzz_html_entry},
+    {"gzip", fuzz_gzip_entry},
     {"failure", fuzz_failure_entry},
 };
 

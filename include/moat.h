@@ -47,7 +47,11 @@
 extern "C" {
 #endif
 
+/* The version of this header. The library's shared object is
+** libmoat.so.MOAT_ABI: the number changes when a program built against an
+** older header could no longer run with the newer library. */
 #define MOAT_VERSION "0.1.0"
+#define MOAT_ABI 0
 
 #if defined(MOAT_BUILDING) && defined(__GNUC__)
 #define MOAT_API __attribute__((visibility("default")))
@@ -79,6 +83,11 @@ typedef enum moat_status {
 MOAT_API const char *moat_strerror(moat_status status);
 /* The code's name without prefix ("E_SYNTAX"). */
 MOAT_API const char *moat_status_name(moat_status status);
+
+/* The version of the library the program runs with ("0.1.0"): the
+** MOAT_VERSION libmoat was built with, which may be newer than the header
+** the program was compiled with. Never NULL, never to be freed. */
+MOAT_API const char *moat_version(void);
 
 /* Frees memory the library returned to the caller (moat_estate_describe). */
 MOAT_API void moat_free(void *p);
@@ -540,6 +549,26 @@ typedef enum moat_finding_state {
     MOAT_FINDING_BASELINE    /* it was in the baseline: not new */
 } moat_finding_state;
 
+/* A platform dependency behind a finding (MOAT015-017): the data-plane
+** request one resource (or a deployment's runner) makes to a storage
+** account or key vault, and what decision.md section 4 decides for it. */
+typedef struct moat_dependency {
+    const char *kind; /* "customer-managed-key", "diagnostic-logs",
+                         "flow-logs", "sql-auditing", "event-hubs-capture",
+                         "function-storage", "key-vault-reference"; a
+                         feature: "sftp", "nfs", "smb", "object-replication",
+                         "lifecycle-management", "blob-inventory",
+                         "unmanaged-disk", "vaulted-backup"; "runner" */
+    const char *from; /* the resource (or plan address) that calls */
+    const char *to;   /* the storage account or vault called */
+    const char *request;  /* the request as `moat check` reads it (JSON), or
+                             NULL (a feature, or nothing to ask) */
+    const char *decision; /* "allow", "deny" or "unknown" */
+    const char *category; /* decision.md section 5, or NULL when unknown */
+    const char *rule;     /* the deciding rule, or "" */
+    const char *resource; /* the resource that breaks (the finding's) */
+} moat_dependency;
+
 typedef struct moat_finding {
     const moat_audit_rule *rule;
     moat_level level;
@@ -558,6 +587,7 @@ typedef struct moat_finding {
     const char *fingerprint; /* stable across runs: rule, resource, what */
     moat_finding_state state;
     const char *suppression; /* the reason, when suppressed */
+    const moat_dependency *dependency; /* MOAT015-017, else NULL */
 } moat_finding;
 
 typedef enum moat_control_status {
@@ -604,10 +634,25 @@ typedef struct moat_audited {
     size_t first_exposure, n_exposures;
 } moat_audited;
 
+/* Where a deployment runs from (`moat audit --runner`): each data-plane
+** resource of a Terraform plan is a request from it (MOAT017). */
+typedef struct moat_runner {
+    const char *label;    /* for messages ("203.0.113.5"), or NULL */
+    const char *ip;       /* its public address; NULL: not known in advance
+                             (a hosted runner) */
+    const char *region;   /* its Azure region, or NULL */
+    const char *subnet;   /* the subnet it runs in (service endpoint), or
+                             NULL */
+    const char *identity; /* the ARM id of the identity it deploys as, or
+                             NULL */
+} moat_runner;
+
 typedef struct moat_audit_options {
     const char *cis_version; /* only controls of this CIS version; NULL: all */
     uint64_t wide_ip_addresses; /* an IP range admitting more addresses than
                                    this is a finding; 0: 65536 (a /16) */
+    const moat_runner *runners; /* deployment pre-flight (MOAT017) */
+    size_t n_runners;
 } moat_audit_options;
 
 /* Audits every storage account and key vault of es. opt may be NULL.
@@ -627,6 +672,11 @@ MOAT_API const moat_control_result *moat_audit_control(const moat_audit *a,
 MOAT_API size_t moat_audit_exposure_count(const moat_audit *a);
 MOAT_API const moat_exposure *moat_audit_exposure(const moat_audit *a,
                                                   size_t i);
+/* Every dependency edge the audit decided (MOAT015-017's requests, the
+** admitted ones too), in estate order. */
+MOAT_API size_t moat_audit_dependency_count(const moat_audit *a);
+MOAT_API const moat_dependency *moat_audit_dependency(const moat_audit *a,
+                                                      size_t i);
 /* What the audit could not judge: the estate's moat_estate_incomplete()
 ** entries, and one more when it judged no resource at all (an empty audit
 ** is never clean). None: the audit is complete. */
@@ -719,6 +769,9 @@ typedef struct moat_log_request {
                                access disabled) or "ForbiddenByFirewall";
                                NULL otherwise */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
+    const char *lenient; /* NULL, or how the record was read leniently (a
+                            classic line whose unquoted request URL holds
+                            "&amp;", as Azure's documentation shows one) */
     /* A network security perimeter access record (NSPAccessLogs): the
     ** category Azure logged and the access rule it names as matched
     ** (n == 0: not such a record, or no rule); the events it aggregates

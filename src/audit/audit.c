@@ -15,6 +15,7 @@
 ** class. tests/unit/audit/test_audit.c checks the claims against moat_decide.
 */
 #include "moat_int.h"
+#include "audit/audit_deps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,10 @@ enum {
     R_PE_NOT_APPROVED,
     R_UNKNOWN,
     R_TENANT_UNKNOWN,
-    R_STORAGE_TAG_RULE, /* MOAT018: MOAT015-017 are the dependency findings */
+    R_DEP_REFUSED,      /* MOAT015-017: audit/deps.c */
+    R_PERIMETER_FEATURE,
+    R_RUNNER_REFUSED,
+    R_STORAGE_TAG_RULE, /* MOAT018 */
     R_CTL_STORAGE_DEFAULT_DENY,
     R_CTL_STORAGE_TRUSTED,
     R_CTL_STORAGE_PE,
@@ -103,6 +107,18 @@ static const moat_audit_rule
             {"MOAT014", "tenant-unknown", "The resource's tenant is unknown",
              "Trusted services and the cross-tenant check need the tenant: a storage account's comes from its subscription (add the subscription to the estate), a vault's from properties.tenantId.",
              MOAT_LEVEL_INFO},
+            {"MOAT015", "dependency-refused",
+             "An Azure service's request on the customer's behalf is refused",
+             "Azure services make data-plane requests to storage accounts and key vaults on the customer's behalf: a storage account fetching its customer-managed key, diagnostic settings, flow logs, SQL auditing and Event Hubs Capture writing to storage, a Function App reaching its own storage and its Key Vault references. moat reads each edge from the estate, decides the request the service makes (decision.md section 4) and reports the refused ones where they break, with the deciding rule and the smallest fix; an edge it cannot decide is reported as unknown, never as fine. Under a perimeter's Learning or Audit mode it also reports what Enforced would refuse.",
+             MOAT_LEVEL_CRITICAL},
+            {"MOAT016", "perimeter-unsupported-feature",
+             "A storage account under a perimeter uses a feature the perimeter does not support",
+             "Seed 003 (Network security perimeter for Azure Storage, Limitations) lists what a perimeter-associated account does not support: SFTP, NFS 3.0, SMB file shares, object replication, lifecycle management, blob inventory, unmanaged disks and vaulted backups. Protocols other than HTTPS are blocked; services not onboarded to perimeters are blocked in Enforced mode.",
+             MOAT_LEVEL_HIGH},
+            {"MOAT017", "runner-refused",
+             "terraform apply will get a 403 from the data plane",
+             "Terraform creates containers, shares, queues, tables, blobs, Data Lake filesystems and Key Vault secrets, keys and certificates through the data plane, from the machine that runs it (azurerm authenticates to storage with the account key by default). moat decides each such resource of a plan as a request from the runners given with --runner, against the firewall the same plan sets.",
+             MOAT_LEVEL_HIGH},
             {"MOAT018", "storage-service-tag-rule",
              "A perimeter rule with service tags can never match a storage account",
              "Azure Storage does not support service tags in network security perimeter inbound rules (\"Azure Storage currently doesn't support service tags as inbound access rules\", Configure service tag access in Network Security Perimeter): the rule admits none of the account's callers, whatever their address, and moat decides so (warning service-tags-unsupported). Admit storage callers with address prefixes or subscriptions; key vaults in the same profile do use the rule.",
@@ -248,6 +264,7 @@ struct moat_audit {
     VEC_OF(moat_control_result) controls;
     VEC_OF(moat_exposure) exposures;
     VEC_OF(moat_incomplete) incomplete;
+    struct deps_run *deps; /* audit/deps.c */
     int failed;
 };
 
@@ -296,6 +313,7 @@ void moat_audit_free(moat_audit *a)
     free(a->controls.v);
     free(a->exposures.v);
     free(a->incomplete.v);
+    moat__deps_free(a->deps);
     moat__arena_free(&a->arena);
     free(a);
 }
@@ -469,6 +487,11 @@ static const char *rg_of_id(moat_audit *a, const char *id)
     return "<resource-group>";
 }
 
+const char *moat__audit_rg(moat_audit *a, const char *id)
+{
+    return rg_of_id(a, id);
+}
+
 static const char *rg_of(moat_audit *a, const resource *r)
 {
     return rg_of_id(a, r->id);
@@ -631,6 +654,62 @@ static void fingerprint(moat_audit *a, moat_finding *f, const char *what)
              what ? what : "");
     uint64_t h = moat__hash_ci(key, strlen(key));
     f->fingerprint = fmt(a, "%016llx", (unsigned long long)h);
+}
+
+/* For audit/deps.c (audit_deps.h). */
+moat_finding *moat__audit_add_finding(moat_audit *a, const char *rule_id,
+                                      const char *resource_id, const char *name,
+                                      const char *address, const char *file,
+                                      unsigned line, const char *message,
+                                      const char *what)
+{
+    size_t k = 0;
+    while (k < R_COUNT && strcmp(rules[k].id, rule_id) != 0)
+        k++;
+    moat_finding *f = k < R_COUNT ? PUSH(a, a->findings) : NULL;
+    if (f == NULL)
+        return NULL;
+    f->rule = &rules[k];
+    f->level = rules[k].level;
+    f->resource = resource_id;
+    f->resource_name = name;
+    f->address = address;
+    f->file = file;
+    f->line = line;
+    f->message = message;
+    f->fix = "";
+    fingerprint(a, f, what);
+    return f;
+}
+
+moat_audited *moat__audit_add_resource(moat_audit *a)
+{
+    return PUSH(a, a->resources);
+}
+
+size_t moat__audit_n_findings(const moat_audit *a)
+{
+    return a->findings.n;
+}
+
+void moat__audit_set_failed(moat_audit *a)
+{
+    a->failed = 1;
+}
+
+deps_run *moat__audit_deps(const moat_audit *a)
+{
+    return a->deps;
+}
+
+size_t moat_audit_dependency_count(const moat_audit *a)
+{
+    return a ? moat__deps_count(a->deps) : 0;
+}
+
+const moat_dependency *moat_audit_dependency(const moat_audit *a, size_t i)
+{
+    return a ? moat__deps_at(a->deps, i) : NULL;
 }
 
 static moat_finding *finding(moat_audit *a, const resource *r, int rule,
@@ -1785,6 +1864,9 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         return MOAT_E_NOMEM;
     moat__arena_init(&a->arena, 0);
     run.a = a;
+    a->deps = es->n_deps ? moat__deps_begin(a, es, opt) : NULL;
+    if (es->n_deps && a->deps == NULL)
+        a->failed = 1;
     for (size_t i = 0; i < es->n_resources && !a->failed; i++) {
         facts f;
         const resource *r = &es->resources[i];
@@ -1815,11 +1897,13 @@ moat_status moat_audit_run(const moat_estate *es, const moat_audit_options *opt,
         find_unknowns(a, &f);
         find_tenant(a, &f);
         find_tag_rules(a, &f);
+        moat__deps_on(a->deps, r->id);
         exposure_of(a, &f);
         ar->n_findings = a->findings.n - ar->first_finding;
         ar->n_controls = a->controls.n - ar->first_control;
         ar->n_exposures = a->exposures.n - ar->first_exposure;
     }
+    moat__deps_end(a->deps);
     incomplete_of(a, es);
     if (a->failed) {
         moat_audit_free(a);

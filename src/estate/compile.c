@@ -1086,6 +1086,8 @@ moat_status moat__compile(moat_loader *ld, moat_estate **out)
         compile_subnets(&c);
     if (!c.failed)
         compile_incomplete(&c);
+    if (!c.failed && moat__compile_deps(ld, es) < 0)
+        c.failed = 1;
     if (!c.failed && moat__compile_netmap(ld, es) < 0)
         c.failed = 1;
     if (!c.failed)

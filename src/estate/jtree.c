@@ -179,6 +179,12 @@ int moat__jt_settle(rctx *c, json_value *res, tpl_kind kind)
     }
     const json_value *ty = moat__json_get(res, "type");
     const char *type = ty && ty->type == JSON_STRING ? ty->str : "";
+    if (kind == TK_DEP) {
+        moat__incomplete(c, props, type,
+                         "its properties are unknown (%s), so the dependency edges it declares (customer-managed keys, logs, app settings) are unknown",
+                         props->str);
+        return 0;
+    }
     if (moat__eq_ci_z(type, "Microsoft.Network/networkSecurityPerimeters") ||
         moat__eq_ci_z(type,
                       "Microsoft.Network/networkSecurityPerimeters/profiles")) {

@@ -61,6 +61,7 @@ void moat_loader_free(moat_loader *ld)
     if (ld == NULL)
         return;
     free_res_vectors(ld->res);
+    free(ld->deps.v);
     free(ld->diags.v);
     free(ld->incomplete.v);
     moat__arena_free(&ld->arena);
@@ -502,7 +503,7 @@ static void read_kind(rctx *c, kind k, const json_value *res,
 tpl_kind moat__tpl_kind(const char *type, size_t n)
 {
     switch (kind_of(type, n)) {
-    case K_UNKNOWN: return TK_OTHER;
+    case K_UNKNOWN: return moat__dep_type(type, n) ? TK_DEP : TK_OTHER;
     case K_STORAGE:
     case K_VAULT: return TK_ACCOUNT;
     case K_PRIVATE_ENDPOINT: return TK_PRIVATE_ENDPOINT;
@@ -560,6 +561,10 @@ static void read_resource(moat_loader *ld, const src_file *f,
     if (k != K_USER_IDENTITY)
         moat__read_identity(&c, res, props, 0);
     read_kind(&c, k, res, props);
+    if (moat__read_deps(&c, res) && k == K_UNKNOWN) {
+        ld->n_ignored--;
+        ld->n_read++;
+    }
 }
 
 void moat__read_resource(moat_loader *ld, const src_file *f,
@@ -733,6 +738,7 @@ json_value *moat__load_text(moat_loader *ld, const char *name,
         }
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1, "",
                  "", moat__dupn(ld, err.msg, strlen(err.msg)));
+        *rc = MOAT_E_SYNTAX;
         return NULL;
     }
     *rc = MOAT_OK;

@@ -7,6 +7,7 @@
 #define MOAT_LOAD_H
 
 #include "moat_int.h"
+#include "estate/deps.h"
 
 typedef struct src_file {
     const char *name;
@@ -227,6 +228,7 @@ struct moat_loader {
     raw_pe_site *pe_sites, **pe_sites_tail;
     raw_principal *principals, **principals_tail;
     raw_tag *tags, **tags_tail; /* service-tag files, in order */
+    VEC(dep_edge) deps; /* dependency edges (read_deps.c) */
     size_t n_tag_files;
 };
 
@@ -380,6 +382,28 @@ MOAT_HIDDEN void moat__read_subnet(rctx *c, const json_value *res,
                                    const char *vnet_location);
 MOAT_HIDDEN void moat__read_subscription(rctx *c, const json_value *res);
 
+/* Dependency edges (read_deps.c, read_deps_tf.c; estate/deps.h). */
+MOAT_HIDDEN int moat__dep_type(const char *type, size_t n);
+/* The edges of one ARM resource of any type; 1 when its type has any. */
+MOAT_HIDDEN int moat__read_deps(rctx *c, const json_value *res);
+/* A new edge of kind read at `where` (path: the setting), from the
+** resource c reads; NULL when out of memory. */
+MOAT_HIDDEN dep_edge *moat__dep_edge(rctx *c, unsigned kind,
+                                     const json_value *where,
+                                     const char *path);
+/* Sets e's target from text s: a resource id or a name (DEP_BY_ID), a key
+** or secret URI (DEP_BY_VAULT_URI), a storage endpoint URL
+** (DEP_BY_STORAGE_URI). */
+enum { DEP_BY_ID, DEP_BY_VAULT_URI, DEP_BY_STORAGE_URI };
+MOAT_HIDDEN void moat__dep_target(rctx *c, dep_edge *e, const char *s,
+                                  int how);
+/* A Key Vault reference ("@Microsoft.KeyVault(SecretUri=...)" or
+** "(VaultName=..;SecretName=..)"): e's target vault, secret and request. */
+MOAT_HIDDEN void moat__dep_kv_reference(rctx *c, dep_edge *e, const char *v);
+/* Copies the loader's edges into the estate (deps_compile.c); -1 when out
+** of memory. */
+MOAT_HIDDEN int moat__compile_deps(moat_loader *ld, moat_estate *es);
+
 /* `terraform show -json` of a plan or a state (read_terraform.c). */
 MOAT_HIDDEN int moat__is_terraform(const json_value *doc);
 /* 1-based line and column of byte offset pos of f: a binary search in the
@@ -390,6 +414,29 @@ MOAT_HIDDEN void moat__src_line_col(const src_file *f, size_t pos,
 
 MOAT_HIDDEN void moat__read_terraform(moat_loader *ld, const src_file *f,
                                       const json_value *doc);
+/* A plan's resources, for their dependency edges (read_deps_tf.c). blk
+** names a nested block (its first element), or NULL. */
+typedef struct tf tf;
+typedef struct tf_res tf_res;
+MOAT_HIDDEN const char *moat__tf_type(const tf_res *r);
+/* A known value (NULL when absent, null or known only after apply). */
+MOAT_HIDDEN const json_value *moat__tf_value(tf *t, const tf_res *r,
+                                             const char *blk,
+                                             const char *attr);
+MOAT_HIDDEN int moat__tf_unknown(tf *t, const tf_res *r, const char *blk,
+                                 const char *attr);
+/* The id an attribute holds or references (through the configuration). */
+MOAT_HIDDEN const char *moat__tf_ref(tf *t, tf_res *r, const char *blk,
+                                     const char *attr);
+/* The resource an attribute references in the configuration, or NULL. */
+MOAT_HIDDEN tf_res *moat__tf_ref_res(tf *t, tf_res *r, const char *blk,
+                                     const char *attr);
+MOAT_HIDDEN const char *moat__tf_id(tf *t, tf_res *r);
+MOAT_HIDDEN const char *moat__tf_name(tf *t, const tf_res *r);
+MOAT_HIDDEN void moat__tf_ctx(tf *t, const tf_res *r, rctx *c);
+/* The edges of one resource of a plan or state; 1 when its type has
+** any. */
+MOAT_HIDDEN int moat__read_tf_deps(tf *t, tf_res *r);
 
 /* Building JSON trees (jtree.c) for the readers, in the loader's arena:
 ** the ARM resources of a Terraform plan, a template's resources with their
@@ -415,7 +462,8 @@ typedef enum tpl_kind {
     TK_ACCOUNT, /* a storage account or a key vault */
     TK_PRIVATE_ENDPOINT,
     TK_VNET,
-    TK_READ /* another type moat reads */
+    TK_READ, /* another type moat reads */
+    TK_DEP   /* a type read for its dependency edges alone (read_deps.c) */
 } tpl_kind;
 MOAT_HIDDEN tpl_kind moat__tpl_kind(const char *type, size_t n);
 /* Reads one resource (an ARM object) as the loader reads every resource;

@@ -99,9 +99,12 @@ static json_value *value_of(tpl *t, const where *w, const json_value *v,
 ** declared resource gets. */
 static int id_key(const char *key)
 {
-    static const char *const keys[] = {"id", "privateLinkServiceId",
-                                       "virtualNetworkResourceId",
-                                       "remotePerimeterResourceId"};
+    static const char *const keys[] = {
+        "id", "privateLinkServiceId", "virtualNetworkResourceId",
+        "remotePerimeterResourceId",
+        /* dependency edges (read_deps.c) */
+        "storageAccountId", "storageId", "storageAccountResourceId",
+        "virtualNetworkSubnetId", "userAssignedIdentity"};
     for (size_t i = 0; key && i < MOAT_ARRAY_LEN(keys); i++) {
         if (moat__eq_ci_z(key, keys[i]))
             return 1;

@@ -972,10 +972,13 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
                strcmp(readers[k].type, r->type) != 0)
             k++;
         t.c.res = r->address;
+        int deps = moat__read_tf_deps(&t, r);
         if (k < MOAT_ARRAY_LEN(readers))
             readers[k].read(&t, r);
         else if (strcmp(r->type, "azapi_update_resource") == 0)
             partial_update(&t, r);
+        else if (deps)
+            ld->n_read++;
         else if (strcmp(r->type, "azurerm_storage_account_network_rules") !=
                      0 &&
                  strcmp(r->type, "azurerm_key_vault_network_acls") != 0)
@@ -985,4 +988,91 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     moat__index_free(&t.ids);
     moat__index_free(&t.changes);
     moat__index_free(&t.configs);
+}
+
+/*--------------------------------------------------------------------------
+** For the dependency edges of a plan or state (read_deps_tf.c, load.h).
+*/
+const char *moat__tf_type(const tf_res *r)
+{
+    return r->type;
+}
+
+/* The block (first element) of r, or r's values when block is NULL. */
+static void tf_scope(tf *t, const tf_res *r, const char *blk,
+                     const json_value **values, const json_value **unknown,
+                     const json_value **expr)
+{
+    *values = r->values;
+    *unknown = r->unknown;
+    *expr = r->config;
+    if (blk == NULL)
+        return;
+    *values = block(t, r->values, blk);
+    *unknown = block_unknown(t, r->unknown, blk);
+    const json_value *e = get(t, r->config, blk);
+    *expr = e && e->type == JSON_ARRAY ? e->child : e;
+}
+
+const json_value *moat__tf_value(tf *t, const tf_res *r, const char *blk,
+                                 const char *attr)
+{
+    const json_value *v, *u, *e;
+    tf_scope(t, r, blk, &v, &u, &e);
+    if (v == NULL || unknown_member(t, u, attr))
+        return NULL;
+    const json_value *x = get(t, v, attr);
+    return moat__json_is_null(x) ? NULL : x;
+}
+
+int moat__tf_unknown(tf *t, const tf_res *r, const char *blk,
+                     const char *attr)
+{
+    const json_value *v, *u, *e;
+    tf_scope(t, r, blk, &v, &u, &e);
+    return unknown_member(t, u, attr);
+}
+
+const char *moat__tf_ref(tf *t, tf_res *r, const char *blk, const char *attr)
+{
+    const json_value *v, *u, *e;
+    tf_scope(t, r, blk, &v, &u, &e);
+    if (v == NULL)
+        return NULL;
+    return ref_id(t, r, v, u, e ? e : v, attr);
+}
+
+tf_res *moat__tf_ref_res(tf *t, tf_res *r, const char *blk, const char *attr)
+{
+    const json_value *v, *u, *e;
+    tf_scope(t, r, blk, &v, &u, &e);
+    const json_value *refs = get(t, get(t, e, attr), "references");
+    for (const json_value *ref = refs && refs->type == JSON_ARRAY ? refs->child
+                                                                   : NULL;
+         ref; ref = ref->next) {
+        if (ref->type != JSON_STRING || !moat__element_ok(&t->c, ref))
+            continue;
+        tf_res *target = resolve_reference(t, r, ref->str);
+        if (target)
+            return target;
+    }
+    return NULL;
+}
+
+const char *moat__tf_id(tf *t, tf_res *r)
+{
+    return resource_id(t, r);
+}
+
+const char *moat__tf_name(tf *t, const tf_res *r)
+{
+    return tf_name(t, r);
+}
+
+void moat__tf_ctx(tf *t, const tf_res *r, rctx *c)
+{
+    *c = t->c;
+    c->res = r->address;
+    c->address = r->address;
+    c->pos = r->node->pos;
 }

@@ -58,9 +58,12 @@ def perimeters(moat, path):
 
 
 def kinds(d):
+    # Only accounts and vaults are judged; the resources a dependency
+    # finding sits on (kind "other", "plan") are counted apart.
     count = {"storage": 0, "keyvault": 0}
     for r in d["resources"]:
-        count[r["kind"]] += 1
+        if r["kind"] in count:
+            count[r["kind"]] += 1
     return count
 
 

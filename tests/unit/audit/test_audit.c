@@ -745,7 +745,7 @@ TEST(audit_unknown_cis_version_is_refused)
 {
     moat_estate *es = load(small_estate);
     moat_audit *a = NULL;
-    moat_audit_options opt = {"9.9.9", 0};
+    moat_audit_options opt = {"9.9.9", 0, NULL, 0};
     ASSERT_EQ(moat_audit_run(es, &opt, &a), MOAT_E_INVAL);
     ASSERT(a == NULL);
     opt.cis_version = "2.0";
