@@ -289,6 +289,9 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 DASK_PYTHON ?= /usr/bin/python3
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/nsp.py --moat $(A)/moat
+	$(PYTHON) tests/replay/suggest.py --moat $(A)/moat
+	$(PYTHON) tests/explain/run.py --moat $(A)/moat
 	$(PYTHON) tests/replay/published.py --moat $(A)/moat
 	$(DASK_PYTHON) tests/replay/dask_replay.py --moat $(A)/moat
 

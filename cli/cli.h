@@ -15,6 +15,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_manage(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_reach(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 

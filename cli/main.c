@@ -15,14 +15,17 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  check     decide one request or a stream of them, and explain why\n"
+    "  explain   one real failure (an HTTP error, a log record): which layer\n"
+    "            refused, the address Azure saw, the smallest fix\n"
     "  audit     posture controls (CIS) and exposure findings: text, JSON,\n"
     "            SARIF, JUnit\n"
     "  reach     who can get in, per resource, exactly: every request at\n"
     "            once, as classes with the rules that admit them\n"
     "  diff      what a change (two estates, or a Terraform plan) newly\n"
     "            allows and denies; --fail-on new-access gates CI\n"
-    "  replay    what-if over Storage access logs: what proposed estates\n"
-    "            would newly deny or allow, and moat against Azure\n"
+    "  replay    what-if over Storage, Key Vault and perimeter access logs:\n"
+    "            what proposed estates would newly deny or allow, moat\n"
+    "            against Azure, rules learned for Enforced\n"
     "  serve     a decision service: /v1/check, /v1/authz (Envoy ext_authz,\n"
     "            nginx auth_request), /healthz, /metrics\n"
     "  token     local signing keys and bearer tokens for named identities\n"
@@ -48,6 +51,7 @@ static const struct {
     {"token", cmd_token},    {"estate", cmd_estate},  {"catalog", cmd_catalog},
     {"serve", cmd_serve},    {"storage", cmd_manage}, {"keyvault", cmd_manage},
     {"network", cmd_manage}, {"reach", cmd_reach},   {"diff", cmd_diff},
+    {"explain", cmd_explain},
 };
 
 int main(int argc, char **argv)

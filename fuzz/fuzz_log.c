@@ -1,7 +1,7 @@
 /*
 ** fuzz_log.c - replay's record reader on arbitrary bytes, in every format,
 ** against an estate with subnets, a private endpoint, an identity and a
-** perimeter; and a second estate, as a proposal, through the translating
+** perimeter (perimeter access records, NSPAccessLogs, too); and a second estate, as a proposal, through the translating
 ** path. The first byte picks the format (CSV takes the first line as its
 ** header). Reading never crashes or leaks; a record that maps to a request
 ** in one estate maps the same in the other (decisions agree, as the
@@ -46,7 +46,29 @@ static const char log_estate[] =
     "providers/Microsoft.Network/virtualNetworks/v/subnets/b\"}}},"
     "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Synapse/"
     "workspaces/w\",\"type\":\"Microsoft.Synapse/workspaces\",\"location\":"
-    "\"westeurope\",\"identity\":{\"principalId\":\"p1\"}}]";
+    "\"westeurope\",\"identity\":{\"principalId\":\"p1\"}},"
+    /* a perimeter around acct, for perimeter access records */
+    "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Network/"
+    "networkSecurityPerimeters/n\",\"type\":\"Microsoft.Network/"
+    "networkSecurityPerimeters\",\"location\":\"westeurope\",\"properties\":{"
+    "\"perimeterGuid\":\"c553ad54-365e-4219-85d3-e6d4a30742a0\"}},"
+    "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Network/"
+    "networkSecurityPerimeters/n/profiles/p\",\"type\":\"Microsoft.Network/"
+    "networkSecurityPerimeters/profiles\"},"
+    "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Network/"
+    "networkSecurityPerimeters/n/profiles/p/accessRules/allow-hq\",\"name\":"
+    "\"allow-hq\",\"type\":\"Microsoft.Network/networkSecurityPerimeters/"
+    "profiles/accessRules\",\"properties\":{\"direction\":\"Inbound\","
+    "\"addressPrefixes\":[\"198.51.100.0/26\"],\"subscriptions\":[{\"id\":"
+    "\"/subscriptions/8fda9fa2-48b6-4eb6-928c-c56d3b37241d\"}]}},"
+    "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Network/"
+    "networkSecurityPerimeters/n/resourceAssociations/a\",\"type\":"
+    "\"Microsoft.Network/networkSecurityPerimeters/resourceAssociations\","
+    "\"properties\":{\"privateLinkResource\":{\"id\":\"/subscriptions/s1/"
+    "resourceGroups/g/providers/Microsoft.Storage/storageAccounts/acct\"},"
+    "\"profile\":{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/"
+    "Microsoft.Network/networkSecurityPerimeters/n/profiles/p\"},"
+    "\"accessMode\":\"Learning\"}}]";
 
 static moat_estate *log_es[2];
 static moat_request *log_q[2];
@@ -88,6 +110,12 @@ static void one_record(moat_log_reader *r, const char *rec, size_t len)
     }
     if (d[0].verdict != d[1].verdict || d[0].category != d[1].category)
         __builtin_trap(); /* same estate: direct and translated paths agree */
+    const char *cat[2], *rule[2];
+    for (int i = 0; i < 2; i++)
+        moat_decision_nsp_terms(log_q[i], &d[i], &cat[i], &rule[i]);
+    if (strcmp(cat[0], cat[1]) != 0 || strcmp(rule[0], rule[1]) != 0 ||
+        (m.azure_category.n && m.events == 0))
+        __builtin_trap(); /* the perimeter's terms agree too */
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -35,6 +35,9 @@
 #define LLVMFuzzerTestOneInput fuzz_jmespath_entry
 #include "fuzz_jmespath.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_failure_entry
+#include "fuzz_failure.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_html_entry
 #include "fuzz_html.c"
 #undef LLVMFuzzerTestOneInput
@@ -57,6 +60,7 @@ static const struct {
     {"jmespath", fuzz_jmespath_entry},
     {"html", fuzz_html_entry},
     {"gzip", fuzz_gzip_entry},
+    {"failure", fuzz_failure_entry},
 };
 
 static int run_file(const char *path,

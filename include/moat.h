@@ -409,11 +409,23 @@ typedef struct moat_decision {
                                     "ForbiddenByFirewall" (Key Vault) on deny,
                                     NULL on allow */
     uint32_t rule_;              /* private: the deciding rule */
+    moat_category enforced_category_; /* private: Enforced mode's category */
+    uint32_t enforced_rule_;          /* private: and its rule */
 } moat_decision;
 
 /* Decides q. Allocates nothing, touches only q and the estate. Returns
 ** MOAT_E_STATE when no resource is set; out is then a deny. */
 MOAT_API moat_status moat_decide(const moat_request *q, moat_decision *out);
+
+/* The decision as a network security perimeter access log would write it
+** (NSPAccessLogs, docs/replay.md): *category the category the perimeter
+** logs (for an association in Audit mode, the Enforced evaluation's, which
+** Audit logs without enforcing), *access_rule the name of the perimeter
+** access rule that matched ("" when none did). */
+MOAT_API void moat_decision_nsp_terms(const moat_request *q,
+                                      const moat_decision *d,
+                                      const char **category,
+                                      const char **access_rule);
 
 /*--------------------------------------------------------------------------
 ** Explaining: the same procedure, traced, with words.
@@ -760,6 +772,13 @@ typedef struct moat_log_request {
     const char *lenient; /* NULL, or how the record was read leniently (a
                             classic line whose unquoted request URL holds
                             "&amp;", as Azure's documentation shows one) */
+    /* A network security perimeter access record (NSPAccessLogs): the
+    ** category Azure logged and the access rule it names as matched
+    ** (n == 0: not such a record, or no rule); the events it aggregates
+    ** (its count; 1 for every other record). */
+    moat_text azure_category;
+    moat_text azure_rule;
+    uint64_t events;
     const moat_estate *estate_; /* private: the reader's estate ... */
     const void *parsed_;        /* private: ... and the record resolved in it */
 } moat_log_request;
@@ -807,6 +826,33 @@ typedef struct moat_identity {
 ** several. */
 MOAT_API moat_status moat_estate_identity(const moat_estate *es,
                                           const char *name, moat_identity *out);
+/* A resource's perimeter association, as names (for tools that write
+** perimeter rules): NULL profile when the association names none. */
+typedef struct moat_perimeter_info {
+    const char *perimeter_id;
+    const char *perimeter_name;
+    const char *perimeter_guid;
+    const char *profile_id;
+    const char *profile_name;
+    const char *association_name;
+    const char *mode;       /* "Learning", "Enforced" or "Audit" */
+    size_t profile_members; /* resources associated with that profile */
+} moat_perimeter_info;
+
+/* MOAT_E_NOTFOUND when the estate does not hold the resource or it is in
+** no perimeter. */
+MOAT_API moat_status moat_estate_perimeter_info(const moat_estate *es,
+                                                const char *resource_id,
+                                                moat_perimeter_info *out);
+/* The id of the i-th resource associated with profile_id; NULL past the
+** end. */
+MOAT_API const char *moat_estate_profile_member(const moat_estate *es,
+                                                const char *profile_id,
+                                                size_t i);
+/* The id of the estate's perimeter with that GUID, or NULL. */
+MOAT_API const char *moat_estate_perimeter_by_guid(const moat_estate *es,
+                                                   const char *guid);
+
 /* The GUID of the perimeter resource_id is associated with (in any mode),
 ** or NULL. */
 MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,

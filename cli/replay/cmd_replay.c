@@ -3,6 +3,7 @@
 ** different, decided over the access logs Azure already wrote.
 */
 #include "replay_run.h"
+#include "replay/replay_suggest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,10 @@ static const char usage[] =
     "  Log Analytics StorageBlobLogs, StorageTableLogs, StorageQueueLogs,\n"
     "  StorageFileLogs rows, and Key Vault rows of AzureDiagnostics, as JSON\n"
     "  (lines or an array) or CSV with a header; Storage Analytics\n"
-    "  (classic) $logs lines, log format 1.0 or 2.0.\n"
+    "  (classic) $logs lines, log format 1.0 or 2.0; network security\n"
+    "  perimeter access logs (Nsp* categories, or the NSPAccessLogs table\n"
+    "  as JSON or CSV), whose own category and rule are compared with\n"
+    "  moat's record by record.\n"
     "\n"
     "  --estate PATH          the current estate (repeat for more paths)\n"
     "  --proposed NAME=PATH   a proposed estate named NAME (repeat NAME for\n"
@@ -48,6 +52,21 @@ static const char usage[] =
     "  --quiet                no estate warnings, no unmapped records or\n"
     "                         progress on stderr\n"
     "\n"
+    "Learning rules from traffic (docs/replay.md):\n"
+    "  --suggest enforced     for every perimeter association in Learning or\n"
+    "                         Audit, the inbound rules that keep what the\n"
+    "                         current estate admits and Enforced would refuse:\n"
+    "                         subscription rules, links, address prefixes;\n"
+    "                         and what no perimeter rule can admit (with\n"
+    "                         --format json, the suggestion is the output)\n"
+    "  --max-prefixes N       address prefixes per profile (default 200)\n"
+    "  --max-addresses N      addresses they may hold in all (default 65536)\n"
+    "  --min-records N        callers seen fewer times are not proposed\n"
+    "                         (default 2)\n"
+    "  --write-proposal DIR   the current estate with those associations\n"
+    "                         Enforced and the learned rules, as an estate\n"
+    "                         directory (replay it with --proposed)\n"
+    "\n"
     "Exit status: 0 replayed (unmapped records are reported, not errors),\n"
     "2 usage error, 3 an estate or log could not be read.\n";
 
@@ -56,7 +75,9 @@ static const cli_spec spec[] = {
     {"output", 1, 'o'}, {"changes", 1, 0},  {"decisions", 1, 0},
     {"unmapped", 1, 0}, {"top", 1, 0},      {"threads", 1, 0},
     {"merge", 0, 0},    {"lenient", 0, 0},  {"quiet", 0, 'q'},
-    {"service-tags", 1, 0}, {"help", 0, 'h'},   {NULL, 0, 0},
+    {"service-tags", 1, 0}, {"help", 0, 'h'},
+    {"suggest", 1, 0},      {"max-prefixes", 1, 0}, {"max-addresses", 1, 0},
+    {"min-records", 1, 0},  {"write-proposal", 1, 0}, {NULL, 0, 0},
 };
 
 static int positive(const char *s, long max, long *out)
@@ -228,6 +249,38 @@ static int open_inputs(const cli_args *a, replay_input *in,
     return 0;
 }
 
+static int number(const cli_args *a, const char *name, long dflt,
+                  uint64_t *out)
+{
+    long v = dflt;
+    if (cli_get(a, name) && positive(cli_get(a, name), 1L << 40, &v) < 0)
+        return cli_usage_error("replay", "--%s takes a positive number, not \"%s\"",
+                               name, cli_get(a, name));
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* --suggest enforced: the learned rules, after the run. */
+static int suggest(const cli_args *a, const replay_agg *agg,
+                   const moat_estate *es, int json)
+{
+    suggest_options so;
+    memset(&so, 0, sizeof so);
+    const char *paths[CLI_MAX_ARGS];
+    for (int i = 0; i < a->n_opts; i++)
+        if (strcmp(a->opts[i].name, "estate") == 0)
+            paths[so.n_estate_paths++] = a->opts[i].value;
+    so.estate_paths = paths;
+    so.write_proposal = cli_get(a, "write-proposal");
+    if (number(a, "max-prefixes", 200, &so.max_prefixes) ||
+        number(a, "max-addresses", 65536, &so.max_addresses) ||
+        number(a, "min-records", 2, &so.min_records))
+        return EXIT_USAGE;
+    return replay_suggest_report(agg, es, &so, json, stdout) < 0
+               ? EXIT_BAD_ESTATE
+               : 0;
+}
+
 static int replay(const cli_args *a, replay_options *opt, int json, int top)
 {
     replay_input *in = calloc((size_t)a->n_operands, sizeof *in);
@@ -266,7 +319,9 @@ static int replay(const cli_args *a, replay_options *opt, int json, int top)
         fprintf(stderr, "moat: %llu unmapped record%s in all%s\n",
                 (unsigned long long)agg.unmapped, agg.unmapped == 1 ? "" : "s",
                 cli_has(a, "unmapped") ? "" : " (--unmapped FILE lists each)");
-    int out = write_summary(a, &agg, json, top);
+    int out = json && opt->suggest ? 0 : write_summary(a, &agg, json, top);
+    if (opt->suggest && rc == 0 && out == 0)
+        out = suggest(a, &agg, opt->cfg[0].es, json);
     replay_agg_free(&agg);
     return rc ? rc : out;
 }
@@ -317,6 +372,16 @@ int cmd_replay(int argc, char **argv)
                                "no logs: give log files, or - to read stdin");
     replay_options opt;
     memset(&opt, 0, sizeof opt);
+    const char *sg = cli_get(&a, "suggest");
+    if (sg && strcmp(sg, "enforced") != 0)
+        return cli_usage_error("replay",
+                               "--suggest takes enforced, not \"%s\"", sg);
+    opt.suggest = sg != NULL;
+    uint64_t check;
+    if (number(&a, "max-prefixes", 200, &check) ||
+        number(&a, "max-addresses", 65536, &check) ||
+        number(&a, "min-records", 2, &check))
+        return EXIT_USAGE;
     opt.threads = threads < 1 ? 1 : (int)threads;
     opt.show_unmapped = cli_has(&a, "quiet") ? 0 : 10;
     opt.progress = !cli_has(&a, "quiet") && isatty(2);

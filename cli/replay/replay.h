@@ -64,6 +64,14 @@ typedef struct replay_agg {
     uint64_t azure_denied_moat_denied, azure_denied_moat_allowed;
     uint64_t azure_allowed_moat_allowed, azure_allowed_moat_denied;
     strmap disagreements; /* "account\tazure\tcategory\tsource" -> n */
+    /* Perimeter access records: moat's category and rule against Azure's
+    ** (replay/replay_nsp.c). */
+    uint64_t nsp_records, nsp_agree;
+    strmap nsp_disagreements; /* "resource\tazure category\tazure rule\t
+                                 moat category\tmoat rule" -> n */
+    /* --suggest: records Enforced would refuse, by "resource\tkind\tcaller"
+    ** (replay/replay_suggest.c): events, and records. */
+    strmap suggest, suggest_records;
     int failed;           /* out of memory somewhere */
     /* Accounts by the address of their id text (the estate's, stable):
     ** a direct-mapped cache in front of the map. */
@@ -82,6 +90,9 @@ typedef struct replay_outcome {
     moat_decision d[REPLAY_MAX_CONFIGS];
     int verdict[REPLAY_MAX_CONFIGS]; /* MOAT_ALLOW, MOAT_DENY, or -1 */
     long rule[REPLAY_MAX_CONFIGS];
+    /* A perimeter record: the current decision in the perimeter's terms
+    ** (moat_decision_nsp_terms), NULL otherwise. */
+    const char *nsp_category, *nsp_rule;
 } replay_outcome;
 
 /* The aggregate of an account, created when absent; NULL (and a->failed)
@@ -102,5 +113,24 @@ void replay_agg_text(const replay_agg *a, FILE *o, int top);
 ** are checked first (replay_part.c). 0, or -1 with "path: ..." in err. */
 int replay_agg_read(replay_agg *a, const char *path, const char *json,
                     size_t len, char *err, size_t err_cap);
+
+/* A copy of key split at its tabs into f[0..n-1] ("" past the last
+** field); the copy is the caller's to free (NULL: out of memory). */
+char *key_fields(const char *key, const char **f, int n);
+/* Each entry of m, sorted by key, as a JSON object: the key's fields under
+** names, then "records" (the rows of a list, comma-separated). */
+void replay_json_rows(FILE *o, const strmap *m, const char *const *names,
+                      int n_names);
+
+/* Perimeter access records (replay/replay_nsp.c): one record's fidelity,
+** merging, the summary's "nsp_fidelity" (written when there were such
+** records), the text report, and a partial's, read from its cJSON root
+** and checked (0, or -1 with the field in err). */
+void replay_nsp_record(replay_agg *a, const replay_outcome *o);
+int replay_nsp_merge(replay_agg *into, const replay_agg *from);
+void replay_nsp_json(const replay_agg *a, FILE *o);
+void replay_nsp_text(const replay_agg *a, FILE *o, int top);
+int replay_nsp_read(replay_agg *a, const void *root_json, char *err,
+                    size_t cap);
 
 #endif

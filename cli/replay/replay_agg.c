@@ -21,6 +21,9 @@ int replay_agg_init(replay_agg *a, const replay_config *cfg, int n_cfg)
     strmap_init(&a->formats);
     strmap_init(&a->accounts);
     strmap_init(&a->disagreements);
+    strmap_init(&a->nsp_disagreements);
+    strmap_init(&a->suggest);
+    strmap_init(&a->suggest_records);
     for (int c = 0; c < n_cfg; c++) {
         a->names[c] = cfg[c].name;
         a->es[c] = cfg[c].es;
@@ -56,6 +59,9 @@ void replay_agg_free(replay_agg *a)
     strmap_free(&a->formats, NULL);
     strmap_free(&a->accounts, free_account);
     strmap_free(&a->disagreements, NULL);
+    strmap_free(&a->nsp_disagreements, NULL);
+    strmap_free(&a->suggest, NULL);
+    strmap_free(&a->suggest_records, NULL);
     for (int c = 0; c < a->n_cfg; c++) {
         free(a->cfg[c].rule_hits);
         strmap_free(&a->cfg[c].rules, NULL);
@@ -112,7 +118,7 @@ static char *key_printf(char *small, size_t cap, size_t *len, const char *fmt,
 
 /* A copy of key split at its tabs into f[0..n-1] ("" past the last
 ** field); the copy is the caller's to free (NULL: out of memory). */
-static char *key_fields(const char *key, const char **f, int n)
+char *key_fields(const char *key, const char **f, int n)
 {
     char *copy = strdup(key);
     char *p = copy;
@@ -343,6 +349,7 @@ void replay_agg_record(replay_agg *a, const replay_outcome *o)
             note_cause(a, &acc->changes[c], o, c);
     }
     fidelity(a, o);
+    replay_nsp_record(a, o);
 }
 
 /*--------------------------------------------------------------------------
@@ -379,6 +386,10 @@ int replay_agg_merge(replay_agg *into, const replay_agg *from)
     merge_map(into, &into->unmapped_reasons, &from->unmapped_reasons);
     merge_map(into, &into->formats, &from->formats);
     merge_map(into, &into->disagreements, &from->disagreements);
+    if (replay_nsp_merge(into, from) < 0)
+        into->failed = 1;
+    merge_map(into, &into->suggest, &from->suggest);
+    merge_map(into, &into->suggest_records, &from->suggest_records);
     into->azure_denied_moat_denied += from->azure_denied_moat_denied;
     into->azure_denied_moat_allowed += from->azure_denied_moat_allowed;
     into->azure_allowed_moat_allowed += from->azure_allowed_moat_allowed;
@@ -564,6 +575,27 @@ static void json_rules(const replay_agg *a, FILE *o, int dead_only)
     fputs("}", o);
 }
 
+/* Each entry of m, sorted by key, as an object: the key's tab-separated
+** fields under names, then "records". */
+void replay_json_rows(FILE *o, const strmap *m, const char *const *names,
+                      int n_names)
+{
+    size_t n;
+    strmap_entry **v = strmap_sorted(m, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *f[8];
+        char *copy = key_fields(v[i]->key, f, n_names);
+        fputs(i ? ",\n " : "\n ", o);
+        for (int k = 0; k < n_names; k++) {
+            fprintf(o, "%s\"%s\":", k ? "," : "{", names[k]);
+            cli_json_str(o, copy ? f[k] : "");
+        }
+        fprintf(o, ",\"records\":%llu}", (unsigned long long)v[i]->count);
+        free(copy);
+    }
+    free(v);
+}
+
 static void json_fidelity(const replay_agg *a, FILE *o)
 {
     fprintf(
@@ -573,25 +605,10 @@ static void json_fidelity(const replay_agg *a, FILE *o)
         (unsigned long long)a->azure_denied_moat_allowed,
         (unsigned long long)a->azure_allowed_moat_allowed,
         (unsigned long long)a->azure_allowed_moat_denied);
-    size_t n;
-    strmap_entry **v = strmap_sorted(&a->disagreements, &n);
-    for (size_t i = 0; i < n; i++) {
-        const char *f[4];
-        char *copy = key_fields(v[i]->key, f, 4);
-        fputs(i ? ",\n " : "\n ", o);
-        fputs("{\"account\":", o);
-        cli_json_str(o, f[0]);
-        fputs(",\"azure\":", o);
-        cli_json_str(o, f[1]);
-        fputs(",\"moat_category\":", o);
-        cli_json_str(o, f[2]);
-        fputs(",\"source\":", o);
-        cli_json_str(o, f[3]);
-        fprintf(o, ",\"records\":%llu}", (unsigned long long)v[i]->count);
-        free(copy);
-    }
+    static const char *const names[4] = {"account", "azure", "moat_category",
+                                         "source"};
+    replay_json_rows(o, &a->disagreements, names, 4);
     fputs("]}", o);
-    free(v);
 }
 
 void replay_agg_json(const replay_agg *a, FILE *o)
@@ -633,6 +650,7 @@ void replay_agg_json(const replay_agg *a, FILE *o)
     json_rules(a, o, 1);
     fputs(",\n", o);
     json_fidelity(a, o);
+    replay_nsp_json(a, o);
     fputs("}\n", o);
 }
 
@@ -825,4 +843,5 @@ void replay_agg_text(const replay_agg *a, FILE *o, int top)
     text_changes(a, o, top);
     text_dead(a, o);
     text_fidelity(a, o, top);
+    replay_nsp_text(a, o, top);
 }

@@ -330,6 +330,9 @@ static int read_part(part *p, const cJSON *root)
             0 ||
         read_fidelity(p, root) < 0)
         return -1;
+    char msg[512];
+    if (replay_nsp_read(a, root, msg, sizeof msg) < 0)
+        return refuse(p, "%s", msg);
     return 0;
 }
 

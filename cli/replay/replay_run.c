@@ -7,6 +7,7 @@
 ** aggregates, whatever the size of the logs.
 */
 #include "replay_run.h"
+#include "replay/replay_suggest.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -210,6 +211,22 @@ static void record_json(worker *w, obuf *b, const replay_input *in,
         ob_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
     if (o->m->lenient)
         ob_str(b, ",\"lenient\":true");
+    if (o->m->azure_category.n) {
+        /* A perimeter record: Azure's category and rule, moat's. */
+        ob_str(b, ",\"azure_category\":");
+        ob_json(b, o->m->azure_category.p, o->m->azure_category.n);
+        ob_str(b, ",\"azure_rule\":");
+        ob_json(b, o->m->azure_rule.p ? o->m->azure_rule.p : "",
+                o->m->azure_rule.n);
+        ob_printf(b, ",\"events\":%llu", (unsigned long long)o->m->events);
+        if (o->nsp_category) {
+            ob_str(b, ",\"moat_nsp\":{\"category\":");
+            ob_json(b, o->nsp_category, strlen(o->nsp_category));
+            ob_str(b, ",\"rule\":");
+            ob_json(b, o->nsp_rule, strlen(o->nsp_rule));
+            ob_str(b, "}");
+        }
+    }
     ob_str(b, ",\"decisions\":{");
     for (int c = 0; c < opt->n_cfg; c++) {
         ob_printf(b, "%s\"", c ? "," : "");
@@ -271,6 +288,7 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
     }
     replay_outcome o;
     o.m = &m;
+    o.nsp_category = o.nsp_rule = NULL;
     int changed = 0;
     for (int c = 0; c < opt->n_cfg; c++) {
         o.rule[c] = -1;
@@ -283,6 +301,11 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
         }
         changed |= c > 0 && o.verdict[c] != o.verdict[0];
     }
+    if (opt->suggest && o.verdict[0] == MOAT_ALLOW)
+        replay_suggest_note(&w->agg, &m, &o.d[0]);
+    if (m.azure_category.n && o.verdict[0] >= 0)
+        moat_decision_nsp_terms(w->q[0], &o.d[0], &o.nsp_category,
+                                &o.nsp_rule);
     replay_agg_record(&w->agg, &o);
     if (opt->changes && changed)
         record_json(w, &ch->changes, in, line, &o);

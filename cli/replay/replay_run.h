@@ -16,6 +16,7 @@ typedef struct replay_options {
     FILE *unmapped;         /* --unmapped: every unmapped record */
     uint64_t show_unmapped; /* how many unmapped records go to stderr */
     int progress;           /* progress on stderr */
+    int suggest;            /* --suggest enforced: note what it refuses */
 } replay_options;
 
 /* Replays every input into total (initialized by the caller). Returns 0;

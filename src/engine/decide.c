@@ -760,6 +760,8 @@ moat_status moat__decide(const moat_request *q, moat_decision *d, moat_trace *t)
         outcome w = decide_steps(&f);
         d->has_enforced_would = 1;
         d->enforced_would = w.allowed ? MOAT_ALLOW : MOAT_DENY;
+        d->enforced_category_ = w.cat;
+        d->enforced_rule_ = w.rule;
     }
     if (d->category == MOAT_CAT_NONE) {
         /* Every branch names a category; this is unreachable, and if it is

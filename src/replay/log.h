@@ -27,6 +27,13 @@ typedef enum log_field {
     LF_SERVICE,
     LF_TABLE,         /* Log Analytics "Type": StorageBlobLogs, ... */
     LF_STATUS_DETAIL, /* Key Vault's resultDescription */
+    /* network security perimeter access logs (NSPAccessLogs) */
+    LF_SERVICE_RESOURCE, /* the resource the perimeter decided for */
+    LF_SERVICE_FQDN,     /* its host name */
+    LF_MATCHED_RULE,     /* matchedRule.accessRule, or MatchedRule's bag */
+    LF_SOURCE_RESOURCE,  /* the calling resource */
+    LF_SOURCE_PERIMETERS, /* its perimeter GUIDs: a JSON array or a string */
+    LF_EVENTS,           /* count: the events the record aggregates */
     LF_COUNT
 } log_field;
 
@@ -37,12 +44,14 @@ typedef enum log_ctx {
     CTX_IDENTITY,
     CTX_REQUESTER,
     CTX_PROPERTIES,
-    CTX_CLAIM /* Key Vault's identity.claim */
+    CTX_CLAIM, /* Key Vault's identity.claim */
+    CTX_SOURCE, /* a perimeter record's properties.source */
+    CTX_MATCHED /* a perimeter record's properties.matchedRule */
 } log_ctx;
 
 typedef struct log_fields {
     moat_text v[LF_COUNT]; /* p == NULL: absent (or null) */
-    uint32_t seen;         /* members met, fields and objects alike */
+    uint64_t seen;         /* members met, fields and objects alike */
     int lenient; /* a classic line split only by reading entities in an
                     unquoted field (&amp; in a request URL) */
 } log_fields;
@@ -72,5 +81,23 @@ MOAT_HIDDEN int moat__log_scan_csv(const char *rec, size_t len,
 MOAT_HIDDEN int moat__log_scan_classic(const char *rec, size_t len,
                                        log_fields *out, char *scratch,
                                        size_t cap, log_error *err);
+
+/* Network security perimeter access records (replay/log_nsp.c). */
+/* Whether a scanned record is a perimeter's (it names the resource the
+** perimeter decided for, or its category is Nsp*). */
+MOAT_HIDDEN int moat__nsp_record(const log_fields *f);
+/* An Nsp* category: 1 inbound (*out its category), 0 outbound, -1 not
+** one; *name its spelling. */
+MOAT_HIDDEN int moat__nsp_category(moat_text t, moat_category *out,
+                                   const char **name);
+/* The access rule a matchedRule names (the name, or the table's
+** {"accessRule": "name"} bag). */
+MOAT_HIDDEN moat_text moat__nsp_rule_name(moat_text raw);
+/* The first GUID of a perimeter GUID list (a JSON array or its text). */
+MOAT_HIDDEN moat_text moat__nsp_first_guid(moat_text list);
+/* The subscription GUID of a resource id. */
+MOAT_HIDDEN moat_text moat__nsp_subscription(moat_text id);
+/* The application protocol of "HTTPS:TCP". */
+MOAT_HIDDEN moat_text moat__nsp_protocol(moat_text t);
 
 #endif

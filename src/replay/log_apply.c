@@ -118,6 +118,8 @@ static void set_caller_prepared(moat_request *q, const principal *c)
         q->perimeters[q->n_perimeters++] = c->perimeter;
 }
 
+static moat_status set_caller_text(moat_request *q, const moat_log_request *m);
+
 /* The caller in this estate: its own prepared identity when it has the
 ** principal, else the fields set from text. */
 static moat_status set_caller_from(moat_request *q, const principal *src,
@@ -131,6 +133,13 @@ static moat_status set_caller_from(moat_request *q, const principal *src,
         set_caller_prepared(q, c);
         return MOAT_OK;
     }
+    return set_caller_text(q, m);
+}
+
+/* The caller fields of a record as text (a caller the estate does not
+** hold: a perimeter record's source resource). */
+static moat_status set_caller_text(moat_request *q, const moat_log_request *m)
+{
     static const moat_field fields[] = {MOAT_REQ_CALLER_RESOURCE_ID,
                                         MOAT_REQ_CALLER_SUBSCRIPTION,
                                         MOAT_REQ_CALLER_PERIMETER};
@@ -218,7 +227,8 @@ static moat_status request_from_log(moat_request *q, const log_parsed *p,
         q->tenant = tenant_id(q, tenant->p, tenant->n);
     if (st != MOAT_OK)
         return st;
-    return p->caller ? set_caller_from(q, p->caller, m, same) : MOAT_OK;
+    return p->caller ? set_caller_from(q, p->caller, m, same)
+                     : set_caller_text(q, m);
 }
 
 moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,

@@ -49,6 +49,11 @@ struct moat_log_reader {
     char time[32]; /* the record's time in RFC 3339, when it was not */
     char *scratch; /* decoded strings of the current record */
     log_parsed parsed;
+    /* A perimeter record's calling resource as the estate's managed
+    ** identity: the last one looked up. */
+    const principal *source_memo;
+    size_t source_n;
+    char source_key[MEMO_KEY];
 };
 
 const char *moat_log_format_name(moat_log_format f)
@@ -84,6 +89,12 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
     rec += i;
     len -= i;
     if (len && rec[0] == '{') {
+        /* Perimeter access records name the resource they decided for;
+        ** Azure Monitor's own may have no operation or caller field. */
+        if (has(rec, len, "\"serviceResourceId\""))
+            return MOAT_LOG_DIAGNOSTIC;
+        if (has(rec, len, "\"ServiceResourceId\""))
+            return MOAT_LOG_ANALYTICS_JSON;
         if (has(rec, len, "\"operationName\"") ||
             has(rec, len, "\"callerIpAddress\""))
             return MOAT_LOG_DIAGNOSTIC;
@@ -99,8 +110,10 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
     if (len > 4 && (rec[0] == '1' || rec[0] == '2') && rec[1] == '.' &&
         rec[2] == '0' && rec[3] == ';')
         return MOAT_LOG_CLASSIC;
-    if (has(rec, len, "OperationName") &&
-        (has(rec, len, "CallerIpAddress") || has(rec, len, "CallerIPAddress")) &&
+    if (((has(rec, len, "OperationName") &&
+          (has(rec, len, "CallerIpAddress") ||
+           has(rec, len, "CallerIPAddress"))) ||
+         (has(rec, len, "ServiceResourceId") && has(rec, len, "Category"))) &&
         memchr(rec, ',', len))
         return MOAT_LOG_ANALYTICS_CSV;
     return MOAT_LOG_UNKNOWN;
@@ -160,6 +173,13 @@ moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
         if (c == NULL)
             break;
         p = c + 1;
+    }
+    if (seen & (1u << LF_SERVICE_RESOURCE)) { /* NSPAccessLogs */
+        if (!(seen & (1u << LF_CATEGORY)))
+            return moat__error_set(err, MOAT_E_INVAL, 0,
+                                   "the header has no Category column");
+        r->have_header = 1;
+        return MOAT_OK;
     }
     static const struct {
         log_field f;
@@ -275,9 +295,15 @@ static const char *const endpoint_names[] = {"blob",  "dfs",   "file",
 
 /* The endpoint a URI host names: <account>.<endpoint>.core.windows.net
 ** (also <account>-secondary, and the z<nn>.web hosts of static sites). */
+static const char *endpoint_of_host(moat_text host);
+
 static const char *endpoint_of_uri(moat_text uri)
 {
-    moat_text host = uri_host(uri);
+    return endpoint_of_host(uri_host(uri));
+}
+
+static const char *endpoint_of_host(moat_text host)
+{
     if (host.p == NULL)
         return NULL;
     const char *host_end = host.p + host.n;
@@ -959,6 +985,194 @@ static moat_status map_source(moat_log_reader *r, const resource *res,
     return MOAT_OK;
 }
 
+/*--------------------------------------------------------------------------
+** Network security perimeter access records (NSPAccessLogs; log_nsp.c has
+** the categories): the record's resourceId is the perimeter, its
+** serviceResourceId the resource it decided for; the caller is an
+** address, and for OAuth callers the calling resource, its app id and,
+** when the perimeter admitted it as such, its perimeters. The record
+** carries no authentication type.
+*/
+
+/* The estate's managed identity of a calling resource, remembered. */
+static const principal *source_principal(moat_log_reader *r, moat_text id)
+{
+    if (id.n == 0 || id.n > MEMO_KEY)
+        return NULL;
+    if (r->source_n == id.n && memcmp(r->source_key, id.p, id.n) == 0)
+        return r->source_memo;
+    const principal *found = NULL;
+    for (size_t i = 0; i < r->es->map.n_principals && found == NULL; i++) {
+        const principal *p = r->es->map.list[i];
+        if (moat__eq_ci(p->resource_id, strlen(p->resource_id), id.p, id.n))
+            found = p;
+    }
+    memcpy(r->source_key, id.p, id.n);
+    r->source_n = id.n;
+    r->source_memo = found;
+    return found;
+}
+
+/* The category, and the resource it decided for. */
+static const resource *nsp_resource(moat_log_reader *r, moat_log_request *out,
+                                    const char **reason, moat_status *st,
+                                    moat_error *err)
+{
+    log_fields *f = &r->f;
+    moat_category cat;
+    const char *name = NULL;
+    int dir = moat__nsp_category(f->v[LF_CATEGORY], &cat, &name);
+    if (dir <= 0) {
+        *reason = dir == 0 ? "outbound access" : "not a request";
+        *st = moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            dir == 0
+                ? "category %.*s is the resource's own outbound access, not a request to it"
+                : "category \"%.*s\" is not an inbound perimeter access category",
+            (int)(f->v[LF_CATEGORY].n < 80 ? f->v[LF_CATEGORY].n : 80),
+            f->v[LF_CATEGORY].p ? f->v[LF_CATEGORY].p : "");
+        return NULL;
+    }
+    out->azure_category = lit(name);
+    out->azure = ends_with(lit(name), "Allowed") ? MOAT_LOG_AZURE_ALLOWED
+                                                 : MOAT_LOG_AZURE_DENIED;
+    res_kind kind = RES_STORAGE;
+    moat_text svc = f->v[LF_SERVICE_RESOURCE];
+    if (svc.p == NULL || resource_id_of(svc, &kind).p == NULL) {
+        *reason = "resource moat does not decide";
+        *st = moat__error_set(
+            err, MOAT_E_INVAL, 0,
+            "serviceResourceId \"%.*s\" is neither a storage account nor a key vault",
+            (int)(svc.n < 200 ? svc.n : 200), svc.p ? svc.p : "");
+        return NULL;
+    }
+    f->v[LF_RESOURCE_ID] = svc; /* the resource, not the perimeter */
+    f->v[LF_ACCOUNT].p = NULL;
+    f->v[LF_ACCOUNT].n = 0;
+    return resource_of(r, f, out, reason, st, err);
+}
+
+/* An operation named as Resource Manager's permissions name data actions
+** (".../blobServices/containers/blobs/read"): its last segment; read
+** when the record names none. */
+static const char *nsp_operation(moat_text op)
+{
+    if (op.n == 0)
+        return "read";
+    static const char *const verbs[] = {"read", "write", "delete"};
+    for (size_t i = 0; i < MOAT_ARRAY_LEN(verbs); i++) {
+        size_t k = strlen(verbs[i]);
+        if (op.n > k && op.p[op.n - k - 1] == '/' &&
+            moat__eq_ci(op.p + op.n - k, k, verbs[i], k))
+            return verbs[i];
+    }
+    return NULL;
+}
+
+/* What the request asks: endpoint (from the resource's host name),
+** operation (from the operation name's verb, else read), protocol. */
+static moat_status nsp_request(moat_log_reader *r, const resource *res,
+                               moat_log_request *out, const char **reason,
+                               moat_error *err)
+{
+    const log_fields *f = &r->f;
+    log_parsed *pp = &r->parsed;
+    const char *endpoint = "vault";
+    if (res->kind == RES_STORAGE) {
+        endpoint = endpoint_of_host(f->v[LF_SERVICE_FQDN]);
+        endpoint = endpoint ? endpoint : "blob";
+        pp->endpoint = (moat_endpoint)word_index(endpoint_names, 6, endpoint);
+    } else {
+        pp->endpoint = MOAT_ENDPOINT_VAULT;
+    }
+    out->field[MOAT_REQ_ENDPOINT] = lit(endpoint);
+    const char *op = nsp_operation(f->v[LF_OPERATION]);
+    if (op == NULL)
+        op = res->kind == RES_KEYVAULT ? vault_operation(f) : operation_of(f);
+    moat_status st = set_operation(pp, op, out, reason, err);
+    const char *proto = protocol_of(moat__nsp_protocol(f->v[LF_PROTOCOL]));
+    if (proto) {
+        out->field[MOAT_REQ_PROTOCOL] = lit(proto);
+        pp->protocol = (moat_protocol)word_index(protocol_names, 5, proto);
+        pp->has_protocol = 1;
+    }
+    return st;
+}
+
+/* The caller: an OAuth caller when the record names its resource, app or
+** perimeter (these come from its token), decided by its address alone
+** otherwise (as a SAS is: the record does not say how it signed). */
+static void nsp_caller(moat_log_reader *r, moat_log_request *out)
+{
+    const log_fields *f = &r->f;
+    moat_text src = f->v[LF_SOURCE_RESOURCE], app = f->v[LF_APP_ID];
+    moat_text guid = moat__nsp_first_guid(f->v[LF_SOURCE_PERIMETERS]);
+    int oauth = src.n || app.n || guid.n;
+    const char *a = oauth ? "OAuth" : "SAS";
+    out->field[MOAT_REQ_CALLER_AUTH] = lit(a);
+    r->parsed.auth = (moat_auth)word_index(auth_names, 4, a);
+    const principal *pr = source_principal(r, src);
+    if (pr) {
+        out->identity = lit(pr->principal_id);
+        map_caller(r, out);
+    } else if (src.n) {
+        out->identity = src;
+        out->field[MOAT_REQ_CALLER_RESOURCE_ID] = src;
+        moat_text sub = moat__nsp_subscription(src);
+        if (sub.n)
+            out->field[MOAT_REQ_CALLER_SUBSCRIPTION] = sub;
+    } else if (app.n) {
+        out->identity = app;
+    }
+    if (guid.n && out->field[MOAT_REQ_CALLER_PERIMETER].n == 0)
+        out->field[MOAT_REQ_CALLER_PERIMETER] = guid;
+}
+
+/* The count of events an aggregated record stands for (1 when absent). */
+static uint64_t nsp_events(moat_text t)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    if (t.n >= 2 && t.p[0] == '"')
+        t.p++, t.n -= 2;
+    for (; i < t.n && i < 15 && t.p[i] >= '0' && t.p[i] <= '9'; i++)
+        v = v * 10 + (uint64_t)(t.p[i] - '0');
+    return i == t.n && v > 0 ? v : 1;
+}
+
+static moat_status map_nsp(moat_log_reader *r, moat_log_request *out,
+                           const char **reason, moat_error *err)
+{
+    log_parsed *pp = &r->parsed;
+    moat_status st = MOAT_OK;
+    const resource *res = nsp_resource(r, out, reason, &st, err);
+    if (res == NULL)
+        return st;
+    out->field[MOAT_REQ_RESOURCE] = lit(res->id);
+    pp->res = res;
+    /* Audit logs the Enforced evaluation without enforcing it: its
+    ** category is not what happened to the request. */
+    if (res->assoc && res->assoc->mode == MODE_AUDIT)
+        out->azure = MOAT_LOG_NO_EVIDENCE;
+    out->azure_rule = moat__nsp_rule_name(r->f.v[LF_MATCHED_RULE]);
+    out->events = nsp_events(r->f.v[LF_EVENTS]);
+    if ((st = nsp_request(r, res, out, reason, err)) != MOAT_OK ||
+        (st = map_time(r, out, reason, err)) != MOAT_OK)
+        return st;
+    nsp_caller(r, out);
+    /* A caller admitted by its identity may come without an address. */
+    if (r->f.v[LF_CALLER_IP].n || pp->auth != MOAT_AUTH_OAUTH) {
+        if ((st = map_source(r, res, out, reason, err)) != MOAT_OK)
+            return st;
+    } else {
+        out->path = "public";
+    }
+    out->estate_ = r->es;
+    out->parsed_ = pp;
+    out->status = out->azure_category;
+    return MOAT_OK;
+}
+
 static moat_status map(moat_log_reader *r, moat_log_request *out,
                        size_t scratch_used, const char **reason,
                        moat_error *err)
@@ -967,6 +1181,9 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     log_parsed *pp = &r->parsed;
     memset(pp, 0, sizeof *pp);
     pp->region = MOAT_ID_NONE;
+    out->events = 1;
+    if (moat__nsp_record(f))
+        return map_nsp(r, out, reason, err);
     moat_status st = MOAT_OK;
     const resource *res = resource_of(r, f, out, reason, &st, err);
     if (res == NULL)

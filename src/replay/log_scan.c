@@ -121,6 +121,29 @@ static const key_entry keys[] = {
         "identity_claim_http_schemas_microsoft_com_identity_claims_tenantid_g",
         LF_TENANT_ID),
     COLUMN("identity_claim_appid_g", LF_APP_ID),
+    /* Network security perimeter access logs: the diagnostic export
+    ** (properties.source, properties.matchedRule) and the NSPAccessLogs
+    ** table of Log Analytics (docs/replay.md cites both schemas). */
+    K(CTX_TOP, "count", LF_EVENTS, CTX_NONE),
+    K(CTX_PROPERTIES, "serviceResourceId", LF_SERVICE_RESOURCE, CTX_NONE),
+    K(CTX_PROPERTIES, "serviceFqdn", LF_SERVICE_FQDN, CTX_NONE),
+    K(CTX_PROPERTIES, "matchedRule", LF_COUNT, CTX_MATCHED),
+    K(CTX_PROPERTIES, "source", LF_COUNT, CTX_SOURCE),
+    K(CTX_MATCHED, "accessRule", LF_MATCHED_RULE, CTX_NONE),
+    K(CTX_SOURCE, "ipAddress", LF_CALLER_IP, CTX_NONE),
+    K(CTX_SOURCE, "resourceId", LF_SOURCE_RESOURCE, CTX_NONE),
+    K(CTX_SOURCE, "perimeterGuids", LF_SOURCE_PERIMETERS, CTX_NONE),
+    K(CTX_SOURCE, "appId", LF_APP_ID, CTX_NONE),
+    K(CTX_SOURCE, "protocol", LF_PROTOCOL, CTX_NONE),
+    COLUMN("ServiceResourceId", LF_SERVICE_RESOURCE),
+    COLUMN("ServiceFqdn", LF_SERVICE_FQDN),
+    COLUMN("MatchedRule", LF_MATCHED_RULE),
+    COLUMN("SourceIpAddress", LF_CALLER_IP),
+    COLUMN("SourceResourceId", LF_SOURCE_RESOURCE),
+    COLUMN("SourcePerimeterGuids", LF_SOURCE_PERIMETERS),
+    COLUMN("SourceAppId", LF_APP_ID),
+    COLUMN("SourceProtocol", LF_PROTOCOL),
+    COLUMN("Count", LF_EVENTS),
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -204,9 +227,9 @@ typedef struct scan {
 } scan;
 
 /* Bit of a member in log_fields.seen: fields first, then objects. */
-#define SEEN_FIELD(f) (1u << (f))
-#define SEEN_OBJECT(ctx) (1u << (LF_COUNT + (ctx)))
-_Static_assert(LF_COUNT + CTX_CLAIM < 32, "log_fields.seen has 32 bits");
+#define SEEN_FIELD(f) ((uint64_t)1 << (f))
+#define SEEN_OBJECT(ctx) ((uint64_t)1 << (LF_COUNT + (ctx)))
+_Static_assert(LF_COUNT + CTX_MATCHED < 64, "log_fields.seen has 64 bits");
 
 /* The scanning functions take the cursor and return where they stopped,
 ** or NULL after recording the first error and where it happened (a
@@ -451,7 +474,9 @@ static const char *capture(scan *s, const char *p, log_field f, int depth)
     const char *q = skip_value(s, p, depth);
     if (q == NULL)
         return NULL;
-    if (first && *p != '{' && *p != '[' &&
+    /* A list of perimeter GUIDs is kept as its JSON text. */
+    int list = *p == '[' && f == LF_SOURCE_PERIMETERS;
+    if (first && *p != '{' && (*p != '[' || list) &&
         !(q - p == 4 && memcmp(p, "null", 4) == 0)) {
         t->p = p;
         t->n = (size_t)(q - p);
