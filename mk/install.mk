@@ -134,7 +134,9 @@ MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 NO_MODULE := $(if $(wildcard $(NGINX_SRC)/conf_flags),,1)
 test: install-test deb-test python-test
 
-install-test:
+# What it installs is built by this make (the sub-make then finds it
+# made), never by two makes at once: e2e-test uses the module too.
+install-test: $(INSTALL_DEPS)
 	rm -rf $(B)/test/root && mkdir -p $(B)/test
 	$(MAKE) --no-print-directory install PREFIX=/usr/local \
 	    DESTDIR=$(abspath $(B)/test/root) >$(B)/test/install.log 2>&1 || \

@@ -19,8 +19,8 @@ RequestError and its ResourceNotFound and AmbiguousResource, AuditError;
 all are MoatError. docs/python.md has the whole interface.
 """
 from . import _native
-from .audit import (Audit, Control, Evidence, Exposure, Finding, Level,
-                    Resource)
+from .audit import (Audit, Control, Dependency, Evidence, Exposure, Finding,
+                    Level, Resource, Runner)
 from .errors import (AmbiguousResource, AuditError, Diagnostic, EstateError,
                      MoatError, RequestError, ResourceNotFound)
 from .estate import Decision, Estate, Explanation, Step, load, loads
@@ -37,7 +37,7 @@ def library_version() -> str:
 
 __all__ = ["load", "loads", "library_version", "Estate", "Decision",
            "Explanation", "Step", "Audit", "Resource", "Finding", "Control",
-           "Exposure", "Evidence", "Level", "Diagnostic", "MoatError",
-           "EstateError", "RequestError", "ResourceNotFound",
-           "AmbiguousResource", "AuditError", "Reach", "Diff", "Cell",
-           "diff"]
+           "Exposure", "Evidence", "Level", "Dependency", "Runner",
+           "Diagnostic", "MoatError", "EstateError", "RequestError",
+           "ResourceNotFound", "AmbiguousResource", "AuditError", "Reach",
+           "Diff", "Cell", "diff"]

@@ -5,7 +5,7 @@ import datetime
 import enum
 import json as _json
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
 from .errors import AuditError, status_name
@@ -35,6 +35,32 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """The platform dependency behind a MOAT015-017 finding: the request one
+    resource (or a deployment's runner) makes to a storage account or key
+    vault, and what moat decides for it."""
+    kind: str              # "customer-managed-key", "diagnostic-logs", ...
+    caller: str            # the resource (or plan address) that calls
+    target: str            # the storage account or vault called
+    request: Optional[Dict[str, object]]  # as decide() takes it, or None
+    decision: str          # "allow", "deny" or "unknown"
+    category: Optional[str]
+    rule: str
+    resource: str          # the resource that breaks (the finding's)
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Where a deployment runs from (moat audit --runner): each data-plane
+    resource of a Terraform plan is then a request from it (MOAT017)."""
+    ip: Optional[str] = None        # None: not known in advance
+    region: Optional[str] = None
+    subnet: Optional[str] = None    # the subnet it runs in
+    identity: Optional[str] = None  # the ARM id it deploys as
+    label: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Finding:
     rule_id: str           # "MOAT001"
     rule_name: str         # "internet-reachable"
@@ -52,6 +78,7 @@ class Finding:
     fingerprint: str
     state: str             # "active", "suppressed" or "baseline"
     suppression: Optional[str]
+    dependency: Optional[Dependency] = None  # MOAT015-017
 
     @property
     def location(self) -> str:
@@ -115,6 +142,18 @@ def _cis(p, n) -> Tuple[Tuple[str, str], ...]:
     return tuple((text(p[i].version), text(p[i].id)) for i in range(n))
 
 
+def _dependency(p) -> Optional[Dependency]:
+    if not p:
+        return None
+    d = p.contents
+    request = text(d.request)
+    return Dependency(kind=text(d.kind), caller=text(d.from_),
+                      target=text(d.to),
+                      request=_json.loads(request) if request else None,
+                      decision=text(d.decision), category=text(d.category),
+                      rule=text(d.rule) or "", resource=text(d.resource))
+
+
 def _finding(f) -> Finding:
     rule = f.rule.contents
     return Finding(
@@ -128,7 +167,8 @@ def _finding(f) -> Finding:
         fix=text(f.fix) or "", control=text(f.control),
         cis=_cis(f.cis, f.n_cis), fingerprint=text(f.fingerprint),
         state=("active", "suppressed", "baseline")[f.state],
-        suppression=text(f.suppression))
+        suppression=text(f.suppression),
+        dependency=_dependency(f.dependency))
 
 
 def _control(c) -> Control:
@@ -166,10 +206,20 @@ def _suppress(a, suppressions, today):
                          status_name(st))
 
 
+def _options(cis, wide_ip, runners) -> "_native.AuditOptions":
+    def b(v):
+        return v.encode() if v else None
+    rs = [r if isinstance(r, Runner) else Runner(**r) for r in runners]
+    array = (_native.Runner * max(len(rs), 1))(*[
+        _native.Runner(b(r.label or r.ip), b(r.ip), b(r.region), b(r.subnet),
+                       b(r.identity)) for r in rs])
+    return _native.AuditOptions(b(cis), wide_ip, array, len(rs))
+
+
 def run_audit(estate, cis: Optional[str], wide_ip: int,
-              suppressions: Union[None, str, Mapping], today: Optional[str]
-              ) -> Audit:
-    opt = _native.AuditOptions(cis.encode() if cis else None, wide_ip)
+              suppressions: Union[None, str, Mapping], today: Optional[str],
+              runners: Sequence[Union[Runner, Mapping]] = ()) -> Audit:
+    opt = _options(cis, wide_ip, runners)
     a = _native.P()
     st = lib.moat_audit_run(estate._handle(), ctypes.byref(opt),
                             ctypes.byref(a))

@@ -235,10 +235,12 @@ class Estate:
 
     def audit(self, cis: Optional[str] = None, wide_ip: int = 0,
               suppressions: Union[None, str, Mapping] = None,
-              today: Optional[str] = None):
-        """Posture controls and findings (moat audit); see moat.audit."""
+              today: Optional[str] = None, runners=()):
+        """Posture controls and findings (moat audit); see moat.audit.
+        runners: where a deployment runs from (moat.Runner or dicts of
+        its fields), as --runner."""
         from .audit import run_audit
-        return run_audit(self, cis, wide_ip, suppressions, today)
+        return run_audit(self, cis, wide_ip, suppressions, today, runners)
 
 
 def _explain(q, x) -> Explanation:

@@ -216,3 +216,52 @@ def test_threads_share_an_estate(estate):
         t.join()
     assert not errors and len(results) == 800
     assert all(r == want for r in results)
+
+
+def deps_estate(top, tmp_path, *files):
+    """tests/audit/deps fixtures (.tf turned into a plan as deps.py does)."""
+    import subprocess
+    import sys
+    d = os.path.join(top, "tests", "audit", "deps")
+    paths = [os.path.join(d, "common.json")]
+    for f in files:
+        path = os.path.join(d, f)
+        if f.endswith(".tf"):
+            out = tmp_path / (f + ".json")
+            with open(out, "w") as fp:
+                subprocess.run([sys.executable, os.path.join(
+                    top, "tests", "audit", "hcl2plan.py"), path], stdout=fp,
+                    check=True)
+            path = str(out)
+        paths.append(path)
+    return moat.load(*paths)
+
+
+def test_dependency_findings_agree_with_decide(top, tmp_path):
+    """A MOAT015 finding carries the request behind it; decided again, it
+    gets the same decision."""
+    with deps_estate(top, tmp_path, "cmk-storage.json") as es:
+        deps = [f for f in es.audit().findings if f.rule_id == "MOAT015"]
+        assert sorted(f.resource_name for f in deps) == \
+            ["stcmkext01", "stcmkko01", "stcmkuai01"]
+        ko = next(f.dependency for f in deps
+                  if f.resource_name == "stcmkko01")
+        assert isinstance(ko, moat.Dependency)
+        assert (ko.kind, ko.decision, ko.category) == \
+            ("customer-managed-key", "deny", "ResDefaultActionDeny")
+        d = es.decide(ko.request)
+        assert (d.verdict, d.category) == (ko.decision, ko.category)
+
+
+def test_runners_preflight(top, tmp_path):
+    """moat audit --runner from Python: a secret written from 203.0.113.5
+    is refused (MOAT017), one from 198.51.100.7 is not."""
+    with deps_estate(top, tmp_path, "r3-secret.tf") as es:
+        assert not [f for f in es.audit().findings if f.rule_id == "MOAT017"]
+        found = [f for f in es.audit(runners=[
+            moat.Runner(ip="203.0.113.5"), {"ip": "198.51.100.7"}]).findings
+            if f.rule_id == "MOAT017"]
+    assert [f.dependency.caller for f in found] == ["203.0.113.5"]
+    assert found[0].dependency.decision == "deny"
+    assert found[0].resource_name.endswith("azurerm_key_vault_secret.user") \
+        or found[0].address == "azurerm_key_vault_secret.user"
