@@ -102,7 +102,7 @@ static void header(const report_ctx *c)
         else
             other++;
     }
-    int failed = report_exit(a, c->fail_on, c->allow_incomplete) != 0;
+    int failed = report_exit(c) != 0;
     fprintf(o, "<header>\n<h1>moat audit</h1>\n<p class=\"note\">%zu "
                "resources audited on ",
             moat_audit_resource_count(a));
