@@ -4,13 +4,14 @@
 ** this file picks the resources and the format.
 */
 #include "cli.h"
+#include "reach_html.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: moat reach --estate PATH... [--resource NAME|ID]... [--time T]\n"
-    "                  [--format text|json|dot] [--cells] [--lenient]\n"
+    "                  [--format text|json|dot|html] [--cells] [--lenient]\n"
     "                  [--service-tags FILE]\n"
     "\n"
     "Who can get in, per resource, for every request at once: the request\n"
@@ -27,7 +28,10 @@ static const char usage[] =
     "                 default: every instant (exposure: now)\n"
     "  --format F     text (default), json ({\"resources\": [...]}, each with\n"
     "                 its exposure), or dot (Graphviz: sources -> resource,\n"
-    "                 edges labelled by rule)\n"
+    "                 edges labelled by rule), or html: one self-contained\n"
+    "                 page (no script, nothing fetched) with the resources,\n"
+    "                 the diagram drawn by Graphviz when installed (a table\n"
+    "                 otherwise) and each resource's text\n"
     "  --cells        json: every cell too, with its `when`\n"
     "\n"
     "Exit status: 0 done, 2 usage error, 3 bad estate or unknown resource.\n";
@@ -37,7 +41,7 @@ static const cli_spec spec[] = {
     {"format", 1, 0},   {"cells", 0, 0},    {"lenient", 0, 0},
     {"service-tags", 1, 0}, {"help", 0, 'h'}, {NULL, 0, 0}};
 
-enum { FMT_TEXT, FMT_JSON, FMT_DOT };
+enum { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_HTML };
 
 static int reach_format(const cli_args *a)
 {
@@ -46,6 +50,8 @@ static int reach_format(const cli_args *a)
         return FMT_TEXT;
     if (strcmp(f, "json") == 0)
         return FMT_JSON;
+    if (strcmp(f, "html") == 0)
+        return FMT_HTML;
     return strcmp(f, "dot") == 0 ? FMT_DOT : -1;
 }
 
@@ -78,6 +84,29 @@ static int reach_one(const moat_estate *es, const char *id, const cli_args *a,
     return 0;
 }
 
+/* --format html: the resources named by --resource, else every one, on
+** one page (reach_html.h). */
+static int reach_page(const moat_estate *es, const cli_args *a)
+{
+    size_t n = 0, cap = (size_t)a->n_opts + moat_estate_resource_count(es);
+    const char **ids = malloc((cap + 1) * sizeof *ids);
+    if (ids == NULL) {
+        cli_error("reach: out of memory");
+        return EXIT_BAD_ESTATE;
+    }
+    for (int i = 0; i < a->n_opts; i++) {
+        if (strcmp(a->opts[i].name, "resource") == 0)
+            ids[n++] = a->opts[i].value;
+    }
+    for (size_t i = 0; !cli_has(a, "resource") &&
+                       i < moat_estate_resource_count(es);
+         i++)
+        ids[n++] = moat_estate_resource_id(es, i, NULL, NULL, NULL);
+    int rc = reach_html(stdout, es, ids, n, cli_get(a, "time"));
+    free(ids);
+    return rc;
+}
+
 int cmd_reach(int argc, char **argv)
 {
     cli_args a;
@@ -89,7 +118,7 @@ int cmd_reach(int argc, char **argv)
     }
     int fmt = reach_format(&a);
     if (fmt < 0)
-        return cli_usage_error("reach", "--format must be text, json or dot");
+        return cli_usage_error("reach", "--format must be text, json, dot or html");
     if (a.n_operands)
         return cli_usage_error("reach", "unexpected argument '%s'",
                                a.operands[0]);
@@ -98,6 +127,11 @@ int cmd_reach(int argc, char **argv)
     moat_estate *es = cli_load_estate(&a, 0);
     if (es == NULL)
         return EXIT_BAD_ESTATE;
+    if (fmt == FMT_HTML) {
+        int rc = reach_page(es, &a);
+        moat_estate_free(es);
+        return rc;
+    }
     int rc = 0, n = 0;
     fputs(fmt == FMT_JSON ? "{\"resources\":[" : fmt == FMT_DOT ? "digraph reach {\n  rankdir=LR;\n" : "", stdout);
     if (cli_has(&a, "resource")) {

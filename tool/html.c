@@ -199,6 +199,8 @@ static const char stylesheet[] =
     ".diagram{overflow:auto;border:1px solid #d0d7de;padding:.5em}\n"
     ".diagram svg{max-width:100%;height:auto}\n"
     ".note{color:#57606a}\n"
+    "pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;"
+    "padding:.6em;font:13px/1.4 ui-monospace,monospace}\n"
     "nav ul{display:flex;flex-wrap:wrap;gap:1em;list-style:none;padding:0}\n";
 
 void html_page_start(FILE *o, const char *title)

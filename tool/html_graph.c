@@ -266,19 +266,22 @@ static char *run_dot(const html_graph *g, size_t *svg_len, const char **why)
     return svg;
 }
 
-static void figure(FILE *o, const char *body, size_t len)
+static void figure(FILE *o, const html_graph *g, const char *body, size_t len)
 {
+    int coloured = 0;
+    for (size_t i = 0; i < g->n_nodes && !coloured; i++)
+        coloured = g->nodes[i].level != NULL;
     fputs("<figure class=\"diagram\">\n<svg role=\"img\" "
           "aria-labelledby=\"diagram-caption\"",
           o);
     fwrite(body + 4, 1, len - 4, o);
-    fputs("\n<figcaption id=\"diagram-caption\">Sources (left) and the "
-          "resources they reach (right), each arrow labelled with the rule "
-          "that admits: <span class=\"badge all\">red, thick</span> the whole "
-          "class, <span class=\"badge some\">orange</span> part of it, "
-          "<span class=\"badge unknown\">dashed</span> unknown. A resource's "
-          "colour is its worst finding.</figcaption>\n</figure>\n",
-          o);
+    fprintf(o, "\n<figcaption id=\"diagram-caption\">Sources (left) and the "
+               "resources they reach (right), each arrow labelled with the "
+               "rule that admits: <span class=\"badge all\">red, thick</span> "
+               "the whole class, <span class=\"badge some\">orange</span> "
+               "part of it, <span class=\"badge unknown\">dashed</span> "
+               "unknown.%s</figcaption>\n</figure>\n",
+            coloured ? " A resource's colour is its worst finding." : "");
 }
 
 html_drawn html_graph_write(FILE *o, const html_graph *g)
@@ -295,7 +298,7 @@ html_drawn html_graph_write(FILE *o, const html_graph *g)
              (body = html_graph_svg_body(svg, svg_len, &body_len)) == NULL)
         why = "the output of dot is not a plain SVG";
     if (body) {
-        figure(o, body, body_len);
+        figure(o, g, body, body_len);
         fputs("<details><summary>The diagram as a table</summary>\n", o);
         edge_table(o, g);
         fputs("</details>\n", o);

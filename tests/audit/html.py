@@ -14,7 +14,10 @@ st<script>..., an address holding <img onerror>, an IP rule holding
 Graphviz and without; the DOM must hold every resource and every finding
 of the JSON report with the same text, every exposure cell, the diagram
 (an SVG edge per admitted path) or its table; no script runs, nothing is
-fetched, no console message or exception. Screenshots go to --out-dir.
+fetched, no console message or exception. `moat reach --format html` on
+the example estate too: every resource, each one's text as `moat reach
+--resource` prints it, an arrow for every class its exposure admits.
+Screenshots go to --out-dir.
 """
 
 import argparse
@@ -243,6 +246,90 @@ def dom_checks(dom, report, name, with_dot):
           f"{name}: the table of paths differs from the exposure")
 
 
+REACH_PROBE = r"""(() => {
+  const q = s => Array.from(document.querySelectorAll(s));
+  const text = e => e ? e.textContent : null;
+  return {
+    scripts: document.scripts.length,
+    handlers: q('*').filter(e => Array.from(e.attributes).some(
+        a => a.name.toLowerCase().startsWith('on'))).length,
+    links: q('[href],[src]').map(e => e.getAttribute('href') ||
+        e.getAttribute('src')),
+    resources: q('#resources tbody tr th').map(text),
+    texts: q('#details pre.reach').map(text),
+    svg: !!document.querySelector('#reachability svg'),
+    svg_edges: q('#reachability svg g.edge').length,
+    edge_rows: q('#reachability table.edges tbody tr').map(tr =>
+        Array.from(tr.cells).map(text)),
+    th_without_scope: q('th').filter(th => !th.hasAttribute('scope')).length,
+    height: document.documentElement.scrollHeight,
+  };
+})()"""
+
+# A class of the reach exposure, and the diagram's source class that must
+# then reach the resource (outside a perimeter in Learning or Audit mode).
+EXPOSURE_CLASSES = [("internet", "internet"),
+                    ("subnets", "virtual-networks"),
+                    ("private_endpoints", "private-endpoints"),
+                    ("trusted_services", "trusted-services"),
+                    ("instances", "identities")]
+
+
+def admits(value):
+    if isinstance(value, dict):
+        return value.get("ipv4", 0) or value.get("ipv6", "0") != "0"
+    return bool(value)
+
+
+def reach_checks(browser, estate, tmp, out_dir, with_dot):
+    label = f"reach ({'dot' if with_dot else 'no dot'})"
+    env = dict(os.environ, PATH=os.environ["PATH"] if with_dot
+               else "/nonexistent")
+    page = os.path.join(tmp, f"reach-{with_dot}.html")
+    with open(page, "w") as f:
+        subprocess.run([ARGS.moat, "reach", "--estate", estate, "--format",
+                        "html"], stdout=f, env=env, check=True)
+    report = json.loads(moat(["reach", "--estate", estate, "--format",
+                              "json"]))["resources"]
+    browser.events.clear()
+    browser.call("Page.navigate", url="file://" + os.path.abspath(page))
+    browser.wait_event("Page.loadEventFired")
+    dom = browser.call("Runtime.evaluate", expression=REACH_PROBE,
+                       returnByValue=True)["result"]["value"]
+    quiet_page(browser, "file://" + os.path.abspath(page), label)
+    check(dom["scripts"] == 0 and dom["handlers"] == 0 and
+          all(link.startswith("#") for link in dom["links"]) and
+          dom["th_without_scope"] == 0, f"{label}: not a plain page")
+    names = [r["resource"].rsplit("/", 1)[1] for r in report]
+    check(dom["resources"] == names,
+          f"{label}: resources {dom['resources']} != {names}")
+    for r, shown in zip(report, dom["texts"]):
+        want = moat(["reach", "--estate", estate, "--resource",
+                     r["resource"]])
+        check(shown == want, f"{label}: the text of {r['resource']} differs")
+    edges = {(row[0], row[1]) for row in dom["edge_rows"]}
+    for r, name in zip(report, names):
+        if r["association"] is not None:
+            continue
+        for key, cls in EXPOSURE_CLASSES:
+            if admits(r["exposure"].get(key)):
+                check((cls, name) in edges,
+                      f"{label}: {name} admits {key} but has no {cls} edge")
+    check(len(edges) == len(dom["edge_rows"]) > 0,
+          f"{label}: edges not one per source class and resource")
+    if with_dot:
+        check(dom["svg"] and dom["svg_edges"] == len(dom["edge_rows"]),
+              f"{label}: {dom['svg_edges']} SVG edges for "
+              f"{len(dom['edge_rows'])} rows")
+    else:
+        check(not dom["svg"], f"{label}: an SVG without dot")
+    shot = os.path.join(out_dir,
+                        f"reach-{'svg' if with_dot else 'table'}.png")
+    screenshot(browser, dom, shot)
+    print(f"html: {label}: {len(report)} resources, "
+          f"{len(dom['edge_rows'])} arrows; screenshot {shot}")
+
+
 def browser_checks(binary, estates, tmp, out_dir):
     browser = cdp.Browser(binary)
     try:
@@ -267,6 +354,8 @@ def browser_checks(binary, estates, tmp, out_dir):
                 print(f"html: {label}: {len(report['resources'])} resources,"
                       f" {len(report['findings'])} findings, "
                       f"{len(edges_of(report))} paths; screenshot {shot}")
+        for with_dot in [True, False] if shutil.which("dot") else [False]:
+            reach_checks(browser, estates[0][1], tmp, out_dir, with_dot)
     finally:
         browser.quit()
 

@@ -9,10 +9,10 @@ set -u
 EX="$top/examples/estate"
 
 # --- reach ----------------------------------------------------------------
-run 0 reach --help; has out "--format text|json|dot"
+run 0 reach --help; has out "--format text|json|dot|html"
 run 0 help reach; has out "Who can get in"
 run 2 reach; has err "--estate is required"
-run 2 reach --estate "$EX" --format yaml; has err "text, json or dot"
+run 2 reach --estate "$EX" --format yaml; has err "text, json, dot or html"
 run 3 reach --estate "$EX" --resource nosuchaccount; has err "not found"
 run 3 reach --estate "$tmp/missing.json"
 run 0 reach --estate "$EX" --resource stnwshipments
