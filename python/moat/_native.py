@@ -5,6 +5,7 @@ field names; tests/test_layout.py compiles a C program that prints the
 sizes and offsets the C compiler gives them and compares.
 """
 import ctypes
+import json
 import os
 
 # The shared object's number (MOAT_ABI in moat.h): libmoat.so.0.
@@ -176,6 +177,16 @@ PROTOTYPES = {
     "moat_audit_incomplete": (POINTER(Incomplete), [P, c_size_t]),
     "moat_audit_suppress": (c_int, [P, c_char_p, c_size_t, c_char_p,
                                     POINTER(Error)]),
+    "moat_cells_compute": (c_int, [P, c_char_p, c_char_p, POINTER(P)]),
+    "moat_cells_diff": (c_int, [P, c_char_p, P, c_char_p, c_char_p,
+                                POINTER(P)]),
+    "moat_cells_free": (None, [P]),
+    "moat_cells_count": (c_size_t, [P]),
+    "moat_cells_sides": (c_int, [P]),
+    "moat_cell_json": (c_void_p, [P, c_size_t, POINTER(c_size_t)]),
+    "moat_cell_change": (c_int, [P, c_size_t]),
+    "moat_cells_reach_json": (c_void_p, [P, c_int, POINTER(c_size_t)]),
+    "moat_cells_diff_json": (c_void_p, [P, POINTER(c_size_t)]),
     "moat_level_name": (c_char_p, [c_int]),
     "moat_basis_name": (c_char_p, [c_int]),
     "moat_control_status_name": (c_char_p, [c_int]),
@@ -204,3 +215,13 @@ lib = _load()
 def text(b):
     """A C string as str (None stays None)."""
     return None if b is None else b.decode("utf-8", "replace")
+
+
+def json_taken(p, n):
+    """A JSON document libmoat malloc'd (n: its length), parsed and freed."""
+    if not p:
+        raise MemoryError("libmoat ran out of memory")
+    try:
+        return json.loads(ctypes.string_at(p, n.value))
+    finally:
+        lib.moat_free(p)

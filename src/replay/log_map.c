@@ -1046,29 +1046,3 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
     }
     return map(r, out, SCRATCH_BYTES / 2, reason, err);
 }
-
-moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,
-                                   moat_error *err)
-{
-    if (m == NULL || q == NULL)
-        return moat__error_set(err, MOAT_E_INVAL, 0, "no request");
-    if (m->estate_ && m->parsed_) {
-        moat_status st = moat__request_from_log(q, m->parsed_, m);
-        if (st != MOAT_OK)
-            moat__error_set(err, st, 0, "%s",
-                            st == MOAT_E_NOTFOUND
-                                ? "the account is not in this estate"
-                                : "request strings too long");
-        return st;
-    }
-    moat_request_reset(q);
-    for (int f = 0; f < MOAT_REQ_FIELD_COUNT; f++) {
-        if (m->field[f].n == 0)
-            continue;
-        moat_status st = moat_request_set(q, (moat_field)f, m->field[f].p,
-                                          m->field[f].n, err);
-        if (st != MOAT_OK)
-            return st;
-    }
-    return MOAT_OK;
-}
