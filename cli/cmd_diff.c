@@ -26,6 +26,7 @@ static const char usage[] =
     "                    newly opens, at its line in NEW or its plan address)\n"
     "  --fail-on WHAT    new-access: exit 1 when anything is newly allowed;\n"
     "                    any: exit 1 when any decision changes\n"
+    "  --soft-fail       report what --fail-on finds, but exit 0 (CI)\n"
     "  --time T          the instant (RFC 3339) the catalog's dates are read\n"
     "                    at; default: every instant\n"
     "  --lenient, --service-tags FILE   as for moat check\n"
@@ -35,6 +36,7 @@ static const char usage[] =
 
 static const cli_spec spec[] = {
     {"format", 1, 0},       {"fail-on", 1, 0}, {"time", 1, 0},
+    {"soft-fail", 0, 0},
     {"lenient", 0, 0},      {"service-tags", 1, 0},
     {"help", 0, 'h'},       {NULL, 0, 0}};
 
@@ -289,7 +291,13 @@ int cmd_diff(int argc, char **argv)
     if (rc)
         return rc;
     if ((fail == FAIL_NEW_ACCESS && d.newly_allowed) ||
-        (fail == FAIL_ANY && d.any_change))
+        (fail == FAIL_ANY && d.any_change)) {
+        if (cli_has(&a, "soft-fail")) {
+            fprintf(stderr, "moat: --fail-on %s matched; --soft-fail: exit 0\n",
+                    cli_get(&a, "fail-on"));
+            return EXIT_DECIDED;
+        }
         return EXIT_FINDINGS;
+    }
     return EXIT_DECIDED;
 }

@@ -65,6 +65,7 @@ for r in items:
 json.dump(d, open(p, "w"), indent=1)
 PY
 run 1 diff "$tmp/old" "$tmp/new" --fail-on new-access
+run 0 diff "$tmp/old" "$tmp/new" --fail-on new-access --soft-fail; has err "soft-fail: exit 0"
 has out "newly admitted from the internet: 0.0.0.0/1"
 run 0 diff "$tmp/old" "$tmp/new"
 run 1 diff "$tmp/old" "$tmp/new" --fail-on any
