@@ -26,7 +26,14 @@ static const char *const estate_probe_requests[] = {
 static void audit(const moat_estate *es)
 {
     moat_audit *a = NULL;
-    if (moat_audit_run(es, NULL, &a) != MOAT_OK)
+    /* One runner with an address, one without (a hosted runner): the
+    ** pre-flight of a plan's data-plane resources (MOAT017). */
+    static const moat_runner runners[] = {
+        {"203.0.113.5", "203.0.113.5", "westeurope", NULL, NULL},
+        {"hosted", NULL, NULL, NULL, NULL},
+    };
+    moat_audit_options opt = {NULL, 0, runners, 2};
+    if (moat_audit_run(es, &opt, &a) != MOAT_OK)
         return;
     size_t findings = 0;
     for (size_t i = 0; i < moat_audit_resource_count(a); i++)

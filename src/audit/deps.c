@@ -34,6 +34,7 @@ typedef struct result {
     int same_region;
     int emitted;
     const char *fix; /* set where the decision knows it best */
+    size_t next;     /* 1 + the next result sitting on the same resource */
 } result;
 
 struct deps_run {
@@ -45,6 +46,8 @@ struct deps_run {
     const moat_audit_options *opt;
     result *r;
     size_t n, cap;
+    moat_index by_breaks; /* resource -> 1 + its first result */
+    moat_index sites;     /* app -> its DEP_SITE_NET edge */
 };
 
 /* The fields of one request, as strings (decision.md section 2). */
@@ -208,12 +211,7 @@ static void caller_fields(deps_run *d, const dep_edge *e, const resource *to,
 */
 static const dep_edge *site_network(const deps_run *d, const char *site)
 {
-    for (size_t i = 0; i < d->es->n_deps; i++) {
-        const dep_edge *e = &d->es->deps[i];
-        if (e->kind == DEP_SITE_NET && moat__eq_ci_z(e->from, site))
-            return e;
-    }
-    return NULL;
+    return site ? moat__index_get(&d->sites, site, strlen(site)) : NULL;
 }
 
 static int wants_vault(unsigned kind)
@@ -946,6 +944,25 @@ static void emit(deps_run *d, result *r)
     f->n_evidence = 1;
 }
 
+/* The results of each resource, chained in order. */
+static void index_breaks(deps_run *d)
+{
+    for (size_t i = d->n; i-- > 0;) {
+        result *r = &d->r[i];
+        if (r->breaks == NULL)
+            continue;
+        size_t n = strlen(r->breaks);
+        void **slot = moat__index_ref(&d->by_breaks, r->breaks, n);
+        if (slot) {
+            r->next = (size_t)(uintptr_t)*slot;
+            *slot = (void *)(uintptr_t)(i + 1);
+        } else if (moat__index_put(&d->by_breaks, r->breaks, n,
+                                   (void *)(uintptr_t)(i + 1), NULL) < 0) {
+            moat__audit_set_failed(d->a);
+        }
+    }
+}
+
 deps_run *moat__deps_begin(moat_audit *a, const moat_estate *es,
                            const moat_audit_options *opt)
 {
@@ -956,11 +973,20 @@ deps_run *moat__deps_begin(moat_audit *a, const moat_estate *es,
     d->es = es;
     d->opt = opt;
     d->arena = moat__audit_arena(a);
+    moat__index_init(&d->by_breaks);
+    moat__index_init(&d->sites);
     d->q = moat_request_new(es);
     d->x = moat_explanation_new();
     if (d->q == NULL || d->x == NULL) {
         moat__deps_free(d);
         return NULL;
+    }
+    for (size_t i = 0; i < es->n_deps; i++) {
+        const dep_edge *e = &es->deps[i];
+        if (e->kind == DEP_SITE_NET && e->from &&
+            moat__index_put(&d->sites, e->from, strlen(e->from), (void *)e,
+                            NULL) < 0)
+            moat__audit_set_failed(a);
     }
     for (size_t i = 0; i < es->n_deps; i++) {
         const dep_edge *e = &es->deps[i];
@@ -983,14 +1009,19 @@ deps_run *moat__deps_begin(moat_audit *a, const moat_estate *es,
             r->dep.category = NULL;
         r->dep.resource = r->breaks;
     }
+    index_breaks(d);
     return d;
 }
 
 void moat__deps_on(deps_run *d, const char *id)
 {
-    for (size_t i = 0; d && i < d->n; i++) {
-        result *r = &d->r[i];
-        if (!r->emitted && needs_finding(r) && moat__eq_ci_z(r->breaks, id)) {
+    if (d == NULL || id == NULL)
+        return;
+    size_t i = (size_t)(uintptr_t)moat__index_get(&d->by_breaks, id,
+                                                   strlen(id));
+    for (; i; i = d->r[i - 1].next) {
+        result *r = &d->r[i - 1];
+        if (!r->emitted && needs_finding(r)) {
             r->emitted = 1;
             emit(d, r);
         }
@@ -1030,6 +1061,8 @@ void moat__deps_free(deps_run *d)
         return;
     moat_request_free(d->q);
     moat_explanation_free(d->x);
+    moat__index_free(&d->by_breaks);
+    moat__index_free(&d->sites);
     free(d->r);
     free(d);
 }
