@@ -7,7 +7,8 @@
 ** every audit result names its resource and a known status, and what was
 ** not read is said (an audit of nothing is incomplete); and when the
 ** estate loads without --lenient, it loads with it and decides the same
-** (lenient only changes what strict refuses).
+** (lenient only changes what strict refuses); and the cells of each of
+** its first resources agree with moat_decide (docs/reach.md).
 */
 #include "moat.h"
 
@@ -69,6 +70,42 @@ static void audit(const moat_estate *es)
     moat_audit_free(a);
 }
 
+/* Exact reasoning on whatever loaded (docs/reach.md): each cell's witness
+** gets the cell's decision from moat_decide, a diff of the estate with
+** itself opens and closes nothing, and the outputs build. */
+static void reach_one(const moat_estate *es, const char *id)
+{
+    moat_cells *c = NULL;
+    if (moat_cells_compute(es, id, NULL, &c) != MOAT_OK)
+        return;
+    moat_request *q = moat_request_new(es);
+    for (size_t i = 0; q && i < moat_cells_count(c) && i < 64; i++) {
+        moat_decision want, got;
+        if (moat_cell_decision(c, i, 0, &want) != MOAT_OK ||
+            moat_cell_witness(c, i, 0, q) != MOAT_OK ||
+            moat_decide(q, &got) != MOAT_OK || want.verdict != got.verdict ||
+            want.category != got.category || want.rule_ != got.rule_)
+            __builtin_trap();
+    }
+    moat_request_free(q);
+    moat_free(moat_cells_reach_text(c, NULL));
+    moat_free(moat_cells_reach_json(c, 0, NULL));
+    moat_cells_free(c);
+    if (moat_cells_diff(es, id, es, id, NULL, &c) != MOAT_OK)
+        return;
+    for (size_t i = 0; i < moat_cells_count(c); i++) {
+        if (moat_cell_change(c, i) != 0)
+            __builtin_trap();
+    }
+    moat_cells_free(c);
+}
+
+static void reach(const moat_estate *es)
+{
+    for (size_t i = 0; i < moat_estate_resource_count(es) && i < 4; i++)
+        reach_one(es, moat_estate_resource_id(es, i, NULL, NULL, NULL));
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     int strict[3] = {-1, -1, -1}; /* verdicts without --lenient, or -1 */
@@ -124,6 +161,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             moat_explanation_free(x);
             moat_request_free(q);
             audit(es);
+            reach(es);
             moat_estate_free(es);
         }
     }
