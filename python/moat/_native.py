@@ -31,7 +31,9 @@ class Decision(ctypes.Structure):
     _fields_ = [("verdict", c_int), ("category", c_int),
                 ("has_enforced_would", c_int), ("enforced_would", c_int),
                 ("warnings", c_uint), ("http_status", c_int),
-                ("http_code", c_char_p), ("rule_", ctypes.c_uint32)]
+                ("http_code", c_char_p), ("rule_", ctypes.c_uint32),
+                ("enforced_category_", c_int),
+                ("enforced_rule_", ctypes.c_uint32)]
 
 
 class Step(ctypes.Structure):
