@@ -7,6 +7,8 @@
 #   make demo       install what is missing, build, run on examples/
 #   make gate       Azurite behind nginx with the moat module, example estate
 #   make module     the nginx module alone (make builds it with nginx-dev)
+#   make install    PREFIX=/usr/local DESTDIR= (mk/install.mk, docs/install.md)
+#   make deb        Debian packages in build/deb/
 #
 # Objects go to build/ (release) and build/asan/ (sanitized tests).
 
@@ -26,6 +28,13 @@ CLI_DIRS  = cli cli/audit cli/replay cli/manage
 INC       = -Iinclude -Isrc $(addprefix -I,$(LIB_DIRS)) -Ibuild/gen -Ifront \
             $(addprefix -I,$(CLI_DIRS)) -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
+# gzip logs are inflated with Intel's ISA-L (igzip, libisal-dev, which
+# scripts/deps installs) when it is there, with zlib otherwise
+# (cli/replay/replay_source.c).
+ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
+STD      += -DMOAT_HAVE_ISAL
+ISAL_LIBS = -lisal
+endif
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDLIBS   ?=
@@ -53,12 +62,10 @@ FRONT_SRC := $(sort $(wildcard front/*.c))
 # --query).
 TOOL_SRC := $(sort $(wildcard tool/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
-# What the serve fuzz target needs besides the library and tool/: the
-# endpoints.
-SERVE_FUZZ_SRC := serve/serve_endpoints.c serve/serve_headers.c \
-                  serve/serve_watch.c \
-                  serve/serve_metrics.c \
-                  serve/serve_state.c
+# What the fuzz targets need besides the library and tool/: serve's
+# endpoints, and replay's input reader (the gzip target).
+SERVE_FUZZ_SRC := $(filter-out serve/serve_main.c serve/serve_http.c,\
+                    $(SERVE_SRC)) cli/replay/replay_source.c
 CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
             $(SERVE_SRC) \
             $(TOOL_SRC)
@@ -128,12 +135,12 @@ $(B)/libmoat.a: $(LIB_OBJ)
 
 $(B)/libmoat.so: $(LIB_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
-# The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
+# The command adds zlib and ISA-L (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
 # of them.
-CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
+CLI_LIBS = -lz $(ISAL_LIBS) -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(call say,LD,$@)
@@ -186,7 +193,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
 	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC) \
-	    $(A)/libmoat.a -lcjson -lcrypto -lpthread -lm $(LDLIBS)
+	    $(A)/libmoat.a -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm \
+	    $(LDLIBS)
 
 # The JMESPath engine alone, for its compliance and differential tests.
 $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
@@ -196,6 +204,13 @@ $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
 	    tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a -lm $(LDLIBS)
 
 # ---- tests ------------------------------------------------------------------
+# make test makes no network calls: the test peers' npm packages are
+# installed once by scripts/deps, which marks each folder it installed
+# (node_modules/.installed).
+define npm_missing
+@echo "$(@D:/node_modules=): npm packages missing or older than its package-lock.json: run scripts/deps (make test does not fetch)" >&2; exit 1
+endef
+
 SHARED ?= $(firstword $(wildcard ../shared) tests/shared)
 
 test: unit jmespath-test cli-test reach-test manage-test serve-test audit-test replay-test e2e-test \
@@ -211,13 +226,15 @@ cli-test: $(A)/moat
 # --query's JMESPath: every case of the official compliance suite, then
 # random expressions on random documents against Debian's python3-jmespath
 # (JP_DIFF_CASES of them, seeded; JMESPATH_PYTHON, the interpreter that has
-# it).
+# it); then -o's formats on random results against what az's libraries
+# print (python3-tabulate, python3-yaml, python3-pygments).
 JMESPATH_PYTHON ?= /usr/bin/python3
 JP_DIFF_CASES ?= 10000
 jmespath-test: $(A)/jp_check
 	$(A)/jp_check --compliance $(SHARED)/realworld/jmespath-compliance/*.json
 	$(JMESPATH_PYTHON) tests/jmespath/differential.py --jp $(A)/jp_check \
 	    --cases $(JP_DIFF_CASES)
+	$(JMESPATH_PYTHON) tests/jmespath/output_diff.py --jp $(A)/jp_check
 
 # The az-style commands: every command and error, concurrent writers, a
 # crash before the rename (a preloaded rename() that kills), and the az
@@ -241,8 +258,11 @@ serve-test: $(A)/moat
 
 # The audit: Checkov's fixtures, posture-tools.md section 5, 40 real ARM
 # templates and the fixtures of templates and Terraform (nothing declared is
-# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its SARIF validated against the 2.1.0 schema with
-# ajv from npm).
+# silently lost), the dependency edges (tests/audit/deps.py), the CLI (its
+# SARIF validated against the 2.1.0 schema with ajv from npm), and the HTML
+# page in headless Chromium (tests/audit/html.py: its DOM against the JSON
+# report, with Graphviz and without; screenshots in build/html/; the browser
+# part skipped with a message when chromium is missing).
 audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/checkov.py --moat $(A)/moat \
 	    $(SHARED)/realworld/checkov-fixtures
@@ -250,11 +270,11 @@ audit-test: $(A)/moat tests/sarif/node_modules/.installed
 	$(PYTHON) tests/audit/templates.py --moat $(A)/moat --shared $(SHARED)
 	$(PYTHON) tests/audit/deps.py --moat $(A)/moat
 	MOAT=$(A)/moat tests/cli/audit.sh
+	$(PYTHON) tests/audit/html.py --moat $(A)/moat --out-dir $(B)/html
 
 tests/sarif/node_modules/.installed: tests/sarif/package.json \
     tests/sarif/package-lock.json
-	cd tests/sarif && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	$(npm_missing)
 
 # moat reach and moat diff (docs/reach.md): formats, exposure, the CI
 # gate, a Terraform plan; the diff's SARIF validated with ajv from npm.
@@ -262,9 +282,15 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 	MOAT=$(A)/moat tests/cli/reach.sh
 
 # Replay against ground truth: generated logs in every format, moat check,
-# shards merged (tests/replay/run.py).
+# shards merged (tests/replay/run.py); the samples Azure and others
+# published (tests/replay/published/README.md); shards mapped over a local
+# Dask cluster of worker processes and merged (Debian's python3-distributed
+# under DASK_PYTHON; skipped, saying so, without it).
+DASK_PYTHON ?= /usr/bin/python3
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
+	$(PYTHON) tests/replay/published.py --moat $(A)/moat
+	$(DASK_PYTHON) tests/replay/dask_replay.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).
@@ -273,8 +299,7 @@ e2e-test: $(B)/ngx_http_moat_module.so $(A)/moat tests/e2e/node_modules/.install
 
 tests/e2e/node_modules/.installed: tests/e2e/package.json \
     tests/e2e/package-lock.json
-	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	$(npm_missing)
 
 # The security regressions, one file per defence (tests/security/run.sh):
 # bypasses of a deny, memory safety, data lost or misread without a word.
@@ -340,7 +365,7 @@ define fuzz_one
 	$(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$(1) fuzz/fuzz_$(1).c $(FUZZ_SRC) \
-	    -lcjson -lcrypto -lpthread -lm
+	    -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm
 	@mkdir -p $(B)/fuzz/corpus-$(1)
 	@echo "fuzzing $(1) for $(FUZZ_SECONDS)s, inputs up to $(call fuzz_max_len,$(1)) bytes"
 	$(B)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
@@ -379,3 +404,5 @@ shared-sync:
 
 clean:
 	rm -rf $(B)
+
+include mk/install.mk

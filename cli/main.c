@@ -75,7 +75,7 @@ int main(int argc, char **argv)
         return EXIT_DECIDED;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("moat %s\n", MOAT_VERSION);
+        printf("moat %s\n", moat_version());
         return EXIT_DECIDED;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

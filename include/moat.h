@@ -47,7 +47,11 @@
 extern "C" {
 #endif
 
+/* The version of this header. The library's shared object is
+** libmoat.so.MOAT_ABI: the number changes when a program built against an
+** older header could no longer run with the newer library. */
 #define MOAT_VERSION "0.1.0"
+#define MOAT_ABI 0
 
 #if defined(MOAT_BUILDING) && defined(__GNUC__)
 #define MOAT_API __attribute__((visibility("default")))
@@ -79,6 +83,11 @@ typedef enum moat_status {
 MOAT_API const char *moat_strerror(moat_status status);
 /* The code's name without prefix ("E_SYNTAX"). */
 MOAT_API const char *moat_status_name(moat_status status);
+
+/* The version of the library the program runs with ("0.1.0"): the
+** MOAT_VERSION libmoat was built with, which may be newer than the header
+** the program was compiled with. Never NULL, never to be freed. */
+MOAT_API const char *moat_version(void);
 
 /* Frees memory the library returned to the caller (moat_estate_describe). */
 MOAT_API void moat_free(void *p);
@@ -748,6 +757,9 @@ typedef struct moat_log_request {
                                access disabled) or "ForbiddenByFirewall";
                                NULL otherwise */
     const char *path;   /* "public", "service endpoint", "private endpoint" */
+    const char *lenient; /* NULL, or how the record was read leniently (a
+                            classic line whose unquoted request URL holds
+                            "&amp;", as Azure's documentation shows one) */
     const moat_estate *estate_; /* private: the reader's estate ... */
     const void *parsed_;        /* private: ... and the record resolved in it */
 } moat_log_request;

@@ -69,35 +69,6 @@ int srv_worker_refresh(srv_worker *w)
     return 0;
 }
 
-int srv_body_reserve(srv_worker *w, srv_response *rs, size_t n)
-{
-    if (n > SIZE_MAX / 2 - rs->body_len)
-        return -1;
-    size_t need = rs->body_len + n + 1; /* and the terminating NUL */
-    if (need <= w->cap)
-        return 0;
-    size_t cap = w->cap;
-    while (cap < need)
-        cap *= 2;
-    char *b = realloc(w->buf, cap);
-    if (b == NULL)
-        return -1;
-    w->buf = b;
-    w->cap = cap;
-    rs->body = b;
-    return 0;
-}
-
-int srv_body_append(srv_worker *w, srv_response *rs, const char *s, size_t n)
-{
-    if (srv_body_reserve(w, rs, n) != 0)
-        return -1;
-    memcpy(w->buf + rs->body_len, s, n);
-    rs->body_len += n;
-    w->buf[rs->body_len] = '\0';
-    return 0;
-}
-
 static void body(srv_worker *w, srv_response *rs, const char *s)
 {
     srv_body_append(w, rs, s, strlen(s));

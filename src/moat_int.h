@@ -834,8 +834,6 @@ MOAT_HIDDEN const resource *moat__estate_find(const moat_estate *es,
 */
 #define MOAT_REQ_POOL 8192
 #define MOAT_REQ_MAX_PERIMETERS 16
-#define MOAT_TENANT_MEMO_KEY 48
-#define MOAT_XLATE_SLOTS 128 /* a power of two */
 
 struct moat_request {
     const moat_estate *es;
@@ -879,23 +877,10 @@ struct moat_request {
     /* strings copied out of the caller's buffers */
     size_t pool_used;
     char pool[MOAT_REQ_POOL];
-    /* Replay's translation of a reader's estate into this one (request.c):
-    ** resources, subnets and principals by their address there, regions
-    ** by their id there. Kept across resets; keyed by the estate's
-    ** generation, so a freed estate never matches. */
-    uint64_t xlate_gen;
-    const void *xlate_src[MOAT_XLATE_SLOTS];
-    const void *xlate_dst[MOAT_XLATE_SLOTS];
-    uint32_t xlate_id_src[16]; /* interned regions: id there + 1 (0: empty) */
-    uint32_t xlate_id_dst[16];
-    /* Caller tenants by their exact bytes: a log names few tenants, and
-    ** the text is the same in every configuration, so each is interned
-    ** in this estate once. Independent of the reader's estate. */
-    struct {
-        uint8_t n; /* 0: empty */
-        uint32_t id;
-        char key[MOAT_TENANT_MEMO_KEY];
-    } tenant_memo[8];
+    /* Replay's memo (src/replay/log_apply.c): one block of its own,
+    ** malloc'd with the first record set and freed with the request; kept
+    ** across resets. */
+    void *replay_memo;
 };
 
 /* A log record as replay's reader mapped it, resolved in the reader's
@@ -918,13 +903,12 @@ typedef struct log_parsed {
     uint8_t has_time;
 } log_parsed;
 
-/* Sets q (bound to the estate p was resolved in) from a mapped record. */
 /* The request's time, or now when it has none (section 7). */
 MOAT_HIDDEN int64_t moat__request_time(const moat_request *q);
 
-MOAT_HIDDEN moat_status moat__request_from_log(moat_request *q,
-                                               const log_parsed *p,
-                                               const moat_log_request *m);
+/* A string copied into the request's pool; NULL when it is full. */
+MOAT_HIDDEN const char *moat__request_copy(moat_request *q, const char *s,
+                                           size_t n);
 
 /*==========================================================================
 ** decide.c - the procedure of decision.md section 4, with an optional
@@ -954,10 +938,14 @@ typedef enum rule_kind {
 #define MOAT_RULE_KIND(ref) ((rule_kind)((ref) >> 16))
 #define MOAT_RULE_INDEX(ref) ((uint16_t)((ref)&0xFFFFu))
 
-typedef struct moat_trace moat_trace;
-MOAT_HIDDEN void moat__trace_step(moat_trace *t, const char *layer,
-                                  moat_step_outcome outcome, const char *fmt,
-                                  ...) MOAT_PRINTF(4, 5);
+/* The path a decision took, layer by layer: decide.c writes it (when
+** given one), explain.c reads it. */
+#define MOAT_TRACE_MAX_STEPS 48
+typedef struct moat_trace {
+    moat_step steps[MOAT_TRACE_MAX_STEPS];
+    size_t n;
+    moat_arena *arena; /* holds the steps' text */
+} moat_trace;
 
 MOAT_HIDDEN moat_status moat__decide(const moat_request *q, moat_decision *d,
                                      moat_trace *t);

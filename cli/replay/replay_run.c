@@ -9,6 +9,7 @@
 #include "replay_run.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,8 +102,8 @@ typedef struct chunk {
     size_t len, cap;
     int input;
     uint64_t first_line;
-    obuf changes, decisions, unmapped;
-    uint64_t n_unmapped;
+    obuf changes, decisions, unmapped, lenient;
+    uint64_t n_unmapped, n_lenient;
 } chunk;
 
 typedef struct replay_run {
@@ -207,6 +208,8 @@ static void record_json(worker *w, obuf *b, const replay_input *in,
               azure_name(o->m->azure));
     if (o->m->azure_code)
         ob_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
+    if (o->m->lenient)
+        ob_str(b, ",\"lenient\":true");
     ob_str(b, ",\"decisions\":{");
     for (int c = 0; c < opt->n_cfg; c++) {
         ob_printf(b, "%s\"", c ? "," : "");
@@ -260,6 +263,11 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
                   (unsigned long long)line, reason ? reason : "unreadable",
                   err.message);
         return;
+    }
+    if (m.lenient) {
+        ch->n_lenient++;
+        ob_printf(&ch->lenient, "%s:%llu: %s\n", in->path,
+                  (unsigned long long)line, m.lenient);
     }
     replay_outcome o;
     o.m = &m;
@@ -351,9 +359,24 @@ typedef struct flusher {
     const replay_options *opt;
     uint64_t unmapped_shown;
     uint64_t unmapped_total;
+    uint64_t lenient_shown, lenient_total;
     uint64_t lines;
     int write_failed;
 } flusher;
+
+/* The lines of b on stderr after prefix, while *shown < max. */
+static void show_lines(const obuf *b, const char *prefix, uint64_t *shown,
+                       uint64_t max)
+{
+    const char *p = b->p, *end = p + b->n;
+    while (p && p < end && *shown < max) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        fprintf(stderr, "moat: %s: %.*s\n", prefix, (int)n, p);
+        (*shown)++;
+        p = nl ? nl + 1 : end;
+    }
+}
 
 static void flush_chunk(flusher *f, chunk *ch)
 {
@@ -367,18 +390,16 @@ static void flush_chunk(flusher *f, chunk *ch)
         f->write_failed = 1;
     if (opt->unmapped && ch->unmapped.n)
         fwrite(ch->unmapped.p, 1, ch->unmapped.n, opt->unmapped);
-    /* The first few unmapped records on stderr, with their lines. */
-    const char *p = ch->unmapped.p, *end = p + ch->unmapped.n;
-    while (p && p < end && f->unmapped_shown < opt->show_unmapped) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        fprintf(stderr, "moat: unmapped: %.*s\n", (int)n, p);
-        f->unmapped_shown++;
-        p = nl ? nl + 1 : end;
-    }
+    /* The first few unmapped records on stderr, with their lines; and
+    ** the records read leniently, which are replayed, said so. */
+    show_lines(&ch->unmapped, "unmapped", &f->unmapped_shown,
+               opt->show_unmapped);
     f->unmapped_total += ch->n_unmapped;
-    ch->changes.n = ch->decisions.n = ch->unmapped.n = 0;
-    ch->n_unmapped = 0;
+    show_lines(&ch->lenient, "read leniently", &f->lenient_shown,
+               opt->show_unmapped);
+    f->lenient_total += ch->n_lenient;
+    ch->changes.n = ch->decisions.n = ch->unmapped.n = ch->lenient.n = 0;
+    ch->n_unmapped = ch->n_lenient = 0;
 }
 
 static void progress(const replay_run *run, int input, uint64_t lines,
@@ -409,12 +430,26 @@ static void flush_oldest(replay_run *run, flusher *f, uint64_t *seq_flush)
     (*seq_flush)++;
 }
 
+/* While input i is read here, the gzip logs after it inflate on threads
+** of their own (one fewer than the workers, at least one), so that
+** several files decompress at once. */
+static void inflate_ahead(replay_run *run, int i)
+{
+    int ahead = run->opt->threads > 2 ? run->opt->threads - 1 : 1;
+    for (int j = i + 1; j < run->n_inputs && j <= i + ahead; j++) {
+        replay_source *src = run->inputs[j].src;
+        if (src && replay_source_gzip(src))
+            replay_source_prefetch(src); /* failing, it is read here */
+    }
+}
+
 static void feed(replay_run *run, flusher *f)
 {
     uint64_t seq_fill = 0, seq_flush = 0;
     double t0 = now(), last = t0;
     for (int i = 0; i < run->n_inputs; i++) {
         replay_input *in = &run->inputs[i];
+        inflate_ahead(run, i);
         for (;;) {
             if (seq_fill - seq_flush == (uint64_t)run->n_slots)
                 flush_oldest(run, f, &seq_flush);
@@ -495,7 +530,7 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
             break;
         }
     }
-    flusher f = {opt, 0, 0, 0, 0};
+    flusher f = {opt, 0, 0, 0, 0, 0, 0};
     if (rc == 0)
         feed(&run, &f);
     pthread_mutex_lock(&run.mu);
@@ -513,6 +548,7 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
         free(run.slots[i].changes.p);
         free(run.slots[i].decisions.p);
         free(run.slots[i].unmapped.p);
+        free(run.slots[i].lenient.p);
     }
     free(run.slots);
     free(ws);
@@ -520,6 +556,9 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
     pthread_cond_destroy(&run.work);
     pthread_cond_destroy(&run.done);
     *unmapped_shown = f.unmapped_shown;
+    if (f.lenient_total > f.lenient_shown && opt->show_unmapped)
+        fprintf(stderr, "moat: %llu records read leniently in all\n",
+                (unsigned long long)f.lenient_total);
     if (f.write_failed)
         rc = -2;
     return rc;

@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *moat_version(void)
+{
+    return MOAT_VERSION;
+}
+
 const char *moat_strerror(moat_status status)
 {
     switch (status) {

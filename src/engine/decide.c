@@ -8,6 +8,7 @@
 */
 #include "moat_int.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define NO_MODE (-1)
@@ -27,10 +28,35 @@ typedef struct outcome {
     uint32_t rule;
 } outcome;
 
+/* One step of the path, for an explanation (its arena holds the text). */
+static void trace_step(moat_trace *t, const char *layer,
+                       moat_step_outcome result, const char *fmt, ...)
+    MOAT_PRINTF(4, 5);
+
+static void trace_step(moat_trace *t, const char *layer,
+                       moat_step_outcome result, const char *fmt, ...)
+{
+    if (t->n == MOAT_TRACE_MAX_STEPS)
+        return;
+    moat_buf b;
+    moat__buf_init(&b, 4096);
+    va_list ap;
+    va_start(ap, fmt);
+    moat__buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    const char *detail = moat__arena_strndup(t->arena, moat__buf_cstr(&b),
+                                             strlen(moat__buf_cstr(&b)));
+    moat__buf_free(&b);
+    moat_step *s = &t->steps[t->n++];
+    s->layer = layer;
+    s->outcome = result;
+    s->detail = detail ? detail : "";
+}
+
 #define STEP(e, layer, result, ...)                                            \
     do {                                                                       \
         if ((e)->t)                                                            \
-            moat__trace_step((e)->t, layer, result, __VA_ARGS__);              \
+            trace_step((e)->t, layer, result, __VA_ARGS__);                    \
     } while (0)
 
 static outcome allowed(moat_category cat, uint32_t rule)

@@ -12,14 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STEPS 48
-
-struct moat_trace {
-    moat_step steps[MAX_STEPS];
-    size_t n;
-    moat_arena *arena;
-};
-
 struct moat_explanation {
     moat_trace trace;
     moat_arena arena;
@@ -29,26 +21,6 @@ struct moat_explanation {
     const char *reason;
     moat_buf json;
 };
-
-void moat__trace_step(moat_trace *t, const char *layer,
-                      moat_step_outcome outcome, const char *fmt, ...)
-{
-    if (t->n == MAX_STEPS)
-        return;
-    moat_buf b;
-    moat__buf_init(&b, 4096);
-    va_list ap;
-    va_start(ap, fmt);
-    moat__buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    const char *detail = moat__arena_strndup(t->arena, moat__buf_cstr(&b),
-                                             strlen(moat__buf_cstr(&b)));
-    moat__buf_free(&b);
-    moat_step *s = &t->steps[t->n++];
-    s->layer = layer;
-    s->outcome = outcome;
-    s->detail = detail ? detail : "";
-}
 
 moat_explanation *moat_explanation_new(void)
 {

@@ -33,8 +33,7 @@ moat_request *moat_request_new(const moat_estate *es)
         return NULL;
     moat__arena_init(&b->scratch, 64u * 1024u * 1024u);
     b->q.es = es;
-    b->q.xlate_gen = 0; /* generations start at 1 */
-    memset(b->q.tenant_memo, 0, sizeof b->q.tenant_memo);
+    b->q.replay_memo = NULL;
     moat_request_reset(&b->q);
     return &b->q;
 }
@@ -44,6 +43,7 @@ void moat_request_free(moat_request *q)
     if (q == NULL)
         return;
     moat__arena_free(&BOX(q)->scratch);
+    free(q->replay_memo);
     free(BOX(q));
 }
 
@@ -91,6 +91,12 @@ static const char *pool_copy(moat_request *q, const char *s, size_t n)
     p[n] = '\0';
     q->pool_used += n + 1;
     return p;
+}
+
+/* For replay's fast path (src/replay/log_apply.c). */
+const char *moat__request_copy(moat_request *q, const char *s, size_t n)
+{
+    return pool_copy(q, s, n);
 }
 
 /* Enum values of the request, compared ignoring case. */
@@ -543,185 +549,4 @@ moat_status moat_request_parse(moat_request *q, const char *json, size_t len,
     if (rc != MOAT_OK)
         q->res = NULL; /* a half-bound request must never be decided */
     return rc;
-}
-
-/*--------------------------------------------------------------------------
-** Replay's fast path: a log record the reader already resolved in its
-** estate (log_map.c). In the same estate its objects are used as they are;
-** in another (a proposed configuration) each is looked up once by id and
-** remembered. The result is the same as setting each field of m with
-** moat_request_set(), which tests/replay checks.
-*/
-static const void *const missing_marker = &missing_marker;
-
-/* Slot of a pointer in the translation memo (objects are allocated with
-** strides that would make low address bits collide). */
-static size_t memo_slot(const void *p)
-{
-    return (size_t)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL) >>
-                    (64 - __builtin_ctz(MOAT_XLATE_SLOTS)));
-}
-
-/* The object of this estate under key (the id of src's object, src from
-** the reader's estate), through a small direct-mapped memo. len SIZE_MAX:
-** key is NUL-terminated, measured only on a miss (resource ids are 150
-** bytes, and a hit is the common case). */
-static const void *xlate(moat_request *q, const void *src, moat_index *idx,
-                         const char *key, size_t len)
-{
-    size_t slot = memo_slot(src);
-    if (q->xlate_src[slot] == src)
-        return q->xlate_dst[slot] == missing_marker ? NULL : q->xlate_dst[slot];
-    const void *dst =
-        moat__index_get(idx, key, len == SIZE_MAX ? strlen(key) : len);
-    q->xlate_src[slot] = src;
-    q->xlate_dst[slot] = dst ? dst : missing_marker;
-    return dst;
-}
-
-/* The id in this estate's interner of a name interned as src_id in the
-** reader's estate. */
-static uint32_t xlate_id(moat_request *q, const moat_intern *t, uint32_t src_id,
-                         const char *name)
-{
-    size_t slot = src_id & 15;
-    if (q->xlate_id_src[slot] == src_id + 1)
-        return q->xlate_id_dst[slot];
-    uint32_t id = moat__intern_find(t, name, strlen(name));
-    q->xlate_id_src[slot] = src_id + 1;
-    q->xlate_id_dst[slot] = id;
-    return id;
-}
-
-/* The interned id of a caller tenant, remembered by its exact bytes. */
-static uint32_t tenant_id(moat_request *q, const char *s, size_t n)
-{
-    if (n > MOAT_TENANT_MEMO_KEY)
-        return moat__intern_find(&q->es->ids, s, n);
-    uint64_t head = n >= 8 ? moat__load8(s) : moat__load_tail(s, n);
-    size_t slot = (size_t)(((head ^ n) * 0x9E3779B97F4A7C15ULL) >> 61);
-    if (q->tenant_memo[slot].n == n &&
-        memcmp(q->tenant_memo[slot].key, s, n) == 0)
-        return q->tenant_memo[slot].id;
-    uint32_t id = moat__intern_find(&q->es->ids, s, n);
-    memcpy(q->tenant_memo[slot].key, s, n);
-    q->tenant_memo[slot].n = (uint8_t)n;
-    q->tenant_memo[slot].id = id;
-    return id;
-}
-
-static void set_caller_prepared(moat_request *q, const principal *c)
-{
-    q->caller_id = c->resource_id;
-    q->caller_id_len = c->id_len;
-    q->caller_seg = c->seg;
-    q->caller_hash = c->hash;
-    q->caller_type_hash = c->type_hash;
-    q->trust = c->trust;
-    if (c->subscription_text) {
-        q->subscription_text = c->subscription_text;
-        q->subscription = c->subscription;
-    }
-    if (c->perimeter_text)
-        q->perimeters[q->n_perimeters++] = c->perimeter;
-}
-
-/* The caller in this estate: its own prepared identity when it has the
-** principal, else the fields set from text. */
-static moat_status set_caller_from(moat_request *q, const principal *src,
-                                   const moat_log_request *m, int same)
-{
-    const principal *c = src;
-    if (!same)
-        c = xlate(q, src, &((moat_estate *)q->es)->map.principals,
-                  m->identity.p, m->identity.n);
-    if (c) {
-        set_caller_prepared(q, c);
-        return MOAT_OK;
-    }
-    static const moat_field fields[] = {MOAT_REQ_CALLER_RESOURCE_ID,
-                                        MOAT_REQ_CALLER_SUBSCRIPTION,
-                                        MOAT_REQ_CALLER_PERIMETER};
-    for (size_t i = 0; i < MOAT_ARRAY_LEN(fields); i++) {
-        const moat_text *t = &m->field[fields[i]];
-        moat_status st =
-            t->n ? moat_request_set(q, fields[i], t->p, t->n, NULL) : MOAT_OK;
-        if (st != MOAT_OK)
-            return st;
-    }
-    return MOAT_OK;
-}
-
-/* The source's subnet, private endpoint and region, from the reader's
-** estate (same: q's own). */
-static void set_source_from_log(moat_request *q, const log_parsed *p,
-                                const moat_estate *src, int same)
-{
-    q->ip = p->ip;
-    if (p->subnet) {
-        q->subnet = p->subnet->id;
-        q->subnet_len = strlen(p->subnet->id);
-        q->subnet_hash = p->subnet->hash;
-        q->subnet_info =
-            same ? p->subnet
-                 : xlate(q, p->subnet, &((moat_estate *)q->es)->subnet_by_id,
-                         p->subnet->id, q->subnet_len);
-    }
-    if (p->pe) {
-        q->pe = p->pe->pe_id;
-        q->pe_len = strlen(p->pe->pe_id);
-        q->pe_hash = p->pe->hash;
-    }
-    if (p->region != MOAT_ID_NONE) {
-        const char *name = src->regions.keys[p->region];
-        q->region_text = name;
-        q->region =
-            same ? p->region : xlate_id(q, &q->es->regions, p->region, name);
-    }
-}
-
-/* Copies a text of the record into the request's pool. */
-static moat_status copy_text(moat_request *q, const moat_text *t,
-                             const char **out)
-{
-    *out = pool_copy(q, t->p, t->n);
-    return *out ? MOAT_OK : MOAT_E_LIMIT;
-}
-
-moat_status moat__request_from_log(moat_request *q, const log_parsed *p,
-                                   const moat_log_request *m)
-{
-    const moat_estate *src = m->estate_;
-    int same = src == q->es;
-    if (!same && q->xlate_gen != src->generation) {
-        memset(q->xlate_src, 0, sizeof q->xlate_src);
-        memset(q->xlate_id_src, 0, sizeof q->xlate_id_src);
-        q->xlate_gen = src->generation;
-    }
-    moat_request_reset(q);
-    q->res = same ? p->res
-                  : xlate(q, p->res, &((moat_estate *)q->es)->by_id, p->res->id,
-                          SIZE_MAX);
-    if (q->res == NULL)
-        return MOAT_E_NOTFOUND; /* the resource is not in this estate */
-    q->plane = p->plane;
-    q->endpoint = p->endpoint;
-    q->op = p->op;
-    q->auth = p->auth;
-    q->time = p->time;
-    q->has_time = p->has_time;
-    if (p->has_protocol)
-        q->protocol = p->protocol;
-    set_source_from_log(q, p, src, same);
-    const moat_text *target = &m->field[MOAT_REQ_TARGET];
-    const moat_text *tenant = &m->field[MOAT_REQ_CALLER_TENANT];
-    moat_status st = MOAT_OK;
-    if (target->n && (st = copy_text(q, target, &q->target)) == MOAT_OK)
-        q->target_len = target->n;
-    if (st == MOAT_OK && tenant->n &&
-        (st = copy_text(q, tenant, &q->tenant_text)) == MOAT_OK)
-        q->tenant = tenant_id(q, tenant->p, tenant->n);
-    if (st != MOAT_OK)
-        return st;
-    return p->caller ? set_caller_from(q, p->caller, m, same) : MOAT_OK;
 }

@@ -738,6 +738,7 @@ json_value *moat__load_text(moat_loader *ld, const char *name,
         }
         add_diag(ld, MOAT_SEV_ERROR, MOAT_E_SYNTAX, f, (uint32_t)err.pos, 1, "",
                  "", moat__dupn(ld, err.msg, strlen(err.msg)));
+        *rc = MOAT_E_SYNTAX;
         return NULL;
     }
     *rc = MOAT_OK;

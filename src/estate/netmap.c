@@ -172,8 +172,8 @@ static int compile_principals(moat_loader *ld, moat_estate *es)
     size_t n = 0;
     for (raw_principal *p = ld->principals; p; p = p->next)
         n++;
-    es->map.list = n ? moat__arena_alloc(&es->arena, n * sizeof *es->map.list)
-                     : NULL;
+    es->map.list =
+        n ? moat__arena_alloc(&es->arena, n * sizeof *es->map.list) : NULL;
     if (n && es->map.list == NULL)
         return -1;
     for (raw_principal *p = ld->principals; p; p = p->next) {
@@ -189,10 +189,10 @@ static int compile_principals(moat_loader *ld, moat_estate *es)
                                                  strlen(p->location))
                            : NULL;
         pr->principal_id = key;
-        pr->tenant_id = p->tenant_id ? moat__arena_strndup(&es->arena,
-                                                           p->tenant_id,
-                                                           strlen(p->tenant_id))
-                                     : NULL;
+        pr->tenant_id = p->tenant_id
+                            ? moat__arena_strndup(&es->arena, p->tenant_id,
+                                                  strlen(p->tenant_id))
+                            : NULL;
         es->map.list[es->map.n_principals++] = pr;
         if (pr->resource_id == NULL || prepare_caller(es, pr) < 0)
             return -1;
@@ -327,7 +327,7 @@ const char *moat_estate_perimeter_of(const moat_estate *es,
 {
     if (es == NULL || resource_id == NULL)
         return NULL;
-    const perimeter *p = moat__index_get(&es->map.member_of, resource_id,
-                                         strlen(resource_id));
+    const perimeter *p =
+        moat__index_get(&es->map.member_of, resource_id, strlen(resource_id));
     return p ? p->guid_text : NULL;
 }

@@ -37,6 +37,7 @@ static rule_kind admits_at(const moat_cells *m, const cpoint *p, int side,
 #define NAMES_SEEN 4096 /* a power of two */
 typedef struct names_pass {
     const char *seen[NAMES_SEEN]; /* texts met, by pointer */
+    int by_text; /* distinct pointers may hold one text */
     int n_seen;
     const moat_cells *m;
     int side;
@@ -59,9 +60,9 @@ static void names_add(names_pass *x, const char *s)
         x->seen[h] = s;
         x->n_seen++;
     }
-    for (int i = 0; i < x->n; i++) {
+    for (int i = 0; x->by_text && i < x->n; i++) {
         if (strcmp(x->v[i], s) == 0)
-            return;
+            return; /* two catalog rows, one service */
     }
     if (x->n < NAMES_MAX)
         x->v[x->n++] = s;
@@ -173,6 +174,7 @@ static void pass(moat_buf *b, const moat_cells *m, int side, const cpoint *base,
     x->want = want;
     x->want2 = want2;
     x->name = name;
+    x->by_text = name == trusted_name || name == instance_name;
     if (d2 < 0) {
         moat__probe_each(m, base, d1, -1, names_visit, x);
     } else { /* the points of d1 with d2 at base's, then the reverse */

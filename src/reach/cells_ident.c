@@ -20,6 +20,7 @@
 */
 #include "cells_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,25 +133,64 @@ static void catalog_names(namelist *names, namelist *types)
 /*--------------------------------------------------------------------------
 ** Service atoms: absent, and one per distinct rows list.
 */
-static int service_atoms(cctx *c, const namelist *names)
+/* The service atoms depend on the catalog and the resource's kind only:
+** computed once per kind and process, published atomically (a thread
+** that loses the race frees its copy). */
+typedef struct service_table {
+    uint32_t n;
+    service_atom v[];
+} service_table;
+
+static _Atomic(service_table *) service_cache[2];
+
+static service_table *service_table_build(const cctx *c, const namelist *names)
 {
-    service_atom *v = moat__cells_alloc(c, (names->n + 1) * sizeof *v);
-    if (v == NULL)
-        return -1;
-    uint32_t n = 1; /* v[0]: absent */
+    service_table *t = calloc(1, sizeof *t + (names->n + 1) * sizeof t->v[0]);
+    if (t == NULL)
+        return NULL;
+    t->n = 1; /* v[0]: absent */
     for (size_t i = 0; i < names->n; i++) {
         rows_list rows;
         rows_of(c, names->v[i], strlen(names->v[i]), "", 0, &rows, NULL);
         uint32_t k = 1;
-        while (k < n && !same_rows(&v[k].rows, &rows))
+        while (k < t->n && !same_rows(&t->v[k].rows, &rows))
             k++;
-        if (k < n)
+        if (k < t->n)
             continue;
-        v[n].name = moat__cells_strdup(c, names->v[i]);
-        v[n++].rows = rows;
+        t->v[t->n].name = names->v[i];
+        t->v[t->n++].rows = rows;
     }
-    c->dom.service = v;
-    moat__cells_dim(c, D_SERVICE, n);
+    for (uint32_t k = 1; k < t->n; k++) { /* names outlive the list */
+        t->v[k].name = strdup(t->v[k].name);
+        if (t->v[k].name == NULL) {
+            while (--k >= 1)
+                free((char *)t->v[k].name);
+            free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static int service_atoms(cctx *c, const namelist *names)
+{
+    int kind = c->dom.kind == RES_STORAGE ? 0 : 1;
+    service_table *t = atomic_load(&service_cache[kind]);
+    if (t == NULL) {
+        service_table *mine = service_table_build(c, names), *none = NULL;
+        if (mine == NULL)
+            return -1;
+        if (atomic_compare_exchange_strong(&service_cache[kind], &none, mine)) {
+            t = mine;
+        } else {
+            for (uint32_t k = 1; k < mine->n; k++)
+                free((char *)mine->v[k].name);
+            free(mine);
+            t = none;
+        }
+    }
+    c->dom.service = t->v;
+    moat__cells_dim(c, D_SERVICE, t->n);
     return c->failed ? -1 : 0;
 }
 
@@ -670,15 +710,50 @@ static void keep_atoms(cctx *c, atoms *a)
     moat__cells_dim(c, D_CALLER, (uint32_t)a->n);
 }
 
+/* The catalog's names and types, built once per process (they depend on
+** the compiled-in catalog only) and published atomically. */
+typedef struct catalog_lists {
+    namelist names, types;
+} catalog_lists;
+
+static _Atomic(catalog_lists *) lists_cache;
+
+static void lists_free(catalog_lists *l)
+{
+    names_free_all(&l->names);
+    names_free_all(&l->types);
+    free(l);
+}
+
+static const catalog_lists *catalog_lists_get(void)
+{
+    catalog_lists *l = atomic_load(&lists_cache), *none = NULL;
+    if (l)
+        return l;
+    l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return NULL;
+    catalog_names(&l->names, &l->types);
+    if (l->names.oom || l->types.oom) {
+        lists_free(l);
+        return NULL;
+    }
+    if (atomic_compare_exchange_strong(&lists_cache, &none, l))
+        return l;
+    lists_free(l);
+    return none;
+}
+
 int moat__cells_ident(cctx *c)
 {
-    namelist names = {NULL, 0, 0, 0};
     atoms a;
     memset(&a, 0, sizeof a);
-    catalog_names(&names, &a.types);
-    int rc = names.oom || a.types.oom ? -1 : 0;
+    const catalog_lists *cl = catalog_lists_get();
+    int rc = cl ? 0 : -1;
+    if (cl)
+        a.types = cl->types; /* shared, read only */
     if (rc == 0)
-        rc = service_atoms(c, &names);
+        rc = service_atoms(c, &cl->names);
     if (rc == 0)
         rc = collect_patterns(c);
     if (rc == 0 && c->dom.n_pattern > 1024)
@@ -699,8 +774,6 @@ int moat__cells_ident(cctx *c)
         c->failed = MOAT_E_NOMEM;
     else if (rc == -2 && !c->failed)
         c->failed = MOAT_E_LIMIT;
-    names_free_all(&names);
-    names_free_all(&a.types);
     free(a.v);
     free(a.hash);
     free(a.lit);

@@ -43,6 +43,8 @@ typedef enum log_ctx {
 typedef struct log_fields {
     moat_text v[LF_COUNT]; /* p == NULL: absent (or null) */
     uint32_t seen;         /* members met, fields and objects alike */
+    int lenient; /* a classic line split only by reading entities in an
+                    unquoted field (&amp; in a request URL) */
 } log_fields;
 
 typedef struct log_error {

@@ -88,7 +88,8 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
             has(rec, len, "\"callerIpAddress\""))
             return MOAT_LOG_DIAGNOSTIC;
         if (has(rec, len, "\"OperationName\"") ||
-            has(rec, len, "\"CallerIpAddress\""))
+            has(rec, len, "\"CallerIpAddress\"") ||
+            has(rec, len, "\"CallerIPAddress\""))
             return MOAT_LOG_ANALYTICS_JSON;
         return MOAT_LOG_UNKNOWN;
     }
@@ -98,7 +99,8 @@ moat_log_format moat_log_detect(const char *rec, size_t len)
     if (len > 4 && (rec[0] == '1' || rec[0] == '2') && rec[1] == '.' &&
         rec[2] == '0' && rec[3] == ';')
         return MOAT_LOG_CLASSIC;
-    if (has(rec, len, "OperationName") && has(rec, len, "CallerIpAddress") &&
+    if (has(rec, len, "OperationName") &&
+        (has(rec, len, "CallerIpAddress") || has(rec, len, "CallerIPAddress")) &&
         memchr(rec, ',', len))
         return MOAT_LOG_ANALYTICS_CSV;
     return MOAT_LOG_UNKNOWN;
@@ -478,6 +480,11 @@ static const char *auth_of(moat_text t)
         return "OAuth";
     if (text_eq(t, "authenticated"))
         return "AccountKey";
+    /* A user delegation SAS (signed with a key Microsoft Entra issued):
+    ** the firewall treats it as any SAS, resource logs name it
+    ** DelegationSAS (in varying case). */
+    if (text_eq(t, "DelegationSAS"))
+        return "SAS";
     return NULL;
 }
 
@@ -825,11 +832,15 @@ static moat_log_outcome vault_outcome(const log_fields *f, const char **code)
 static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
                                 const char **reason, moat_error *err)
 {
-    if (r->format != MOAT_LOG_DIAGNOSTIC) {
+    /* Log Analytics keeps AuditEvent in AzureDiagnostics (its columns
+    ** flattened from the record: log_scan.c) or, in resource-specific
+    ** mode, in AZKVAuditLogs, whose shape moat does not read. */
+    if (r->format != MOAT_LOG_DIAGNOSTIC &&
+        !text_eq(f->v[LF_TABLE], "AzureDiagnostics")) {
         *reason = "Key Vault Log Analytics row";
         moat__error_set(
             err, MOAT_E_INVAL, 0,
-            "Key Vault rows of Log Analytics (AZKVAuditLogs, AzureDiagnostics) are not read; export AuditEvent through a diagnostic setting");
+            "Key Vault rows of Log Analytics are read from AzureDiagnostics only (not AZKVAuditLogs); export AuditEvent through a diagnostic setting");
         return 1;
     }
     if (ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
@@ -977,6 +988,9 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     out->parsed_ = pp;
     out->status =
         f->v[LF_STATUS_TEXT].n ? f->v[LF_STATUS_TEXT] : f->v[LF_STATUS_CODE];
+    if (f->lenient)
+        out->lenient =
+            "an unquoted field holds HTML entities (&amp;): split with each entity kept whole";
     return MOAT_OK;
 }
 
@@ -1031,30 +1045,4 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
                                le.msg, le.at + 1);
     }
     return map(r, out, SCRATCH_BYTES / 2, reason, err);
-}
-
-moat_status moat_log_request_apply(const moat_log_request *m, moat_request *q,
-                                   moat_error *err)
-{
-    if (m == NULL || q == NULL)
-        return moat__error_set(err, MOAT_E_INVAL, 0, "no request");
-    if (m->estate_ && m->parsed_) {
-        moat_status st = moat__request_from_log(q, m->parsed_, m);
-        if (st != MOAT_OK)
-            moat__error_set(err, st, 0, "%s",
-                            st == MOAT_E_NOTFOUND
-                                ? "the account is not in this estate"
-                                : "request strings too long");
-        return st;
-    }
-    moat_request_reset(q);
-    for (int f = 0; f < MOAT_REQ_FIELD_COUNT; f++) {
-        if (m->field[f].n == 0)
-            continue;
-        moat_status st = moat_request_set(q, (moat_field)f, m->field[f].p,
-                                          m->field[f].n, err);
-        if (st != MOAT_OK)
-            return st;
-    }
-    return MOAT_OK;
 }

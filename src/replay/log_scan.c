@@ -37,11 +37,16 @@ typedef struct key_entry {
     size_t len;
     log_field field; /* LF_COUNT: an object to descend into */
     log_ctx child;
+    int column; /* a Log Analytics column: CSV headers name these only */
 } key_entry;
 
 #define K(ctx, name, field, child)                                             \
     {                                                                          \
-        ctx, name, sizeof name - 1, field, child                               \
+        ctx, name, sizeof name - 1, field, child, 0                            \
+    }
+#define COLUMN(name, field)                                                    \
+    {                                                                          \
+        CTX_TOP, name, sizeof name - 1, field, CTX_NONE, 1                     \
     }
 
 static const key_entry keys[] = {
@@ -80,23 +85,42 @@ static const key_entry keys[] = {
     K(CTX_PROPERTIES, "httpStatusCode", LF_STATUS_CODE, CTX_NONE),
     K(CTX_PROPERTIES, "requestUri", LF_URI, CTX_NONE),
     /* Log Analytics tables (StorageBlobLogs, ...), as JSON rows */
-    K(CTX_TOP, "TimeGenerated", LF_TIME, CTX_NONE),
-    K(CTX_TOP, "_ResourceId", LF_RESOURCE_ID, CTX_NONE),
-    K(CTX_TOP, "AccountName", LF_ACCOUNT, CTX_NONE),
-    K(CTX_TOP, "Category", LF_CATEGORY, CTX_NONE),
-    K(CTX_TOP, "OperationName", LF_OPERATION, CTX_NONE),
-    K(CTX_TOP, "Protocol", LF_PROTOCOL, CTX_NONE),
-    K(CTX_TOP, "StatusCode", LF_STATUS_CODE, CTX_NONE),
-    K(CTX_TOP, "StatusText", LF_STATUS_TEXT, CTX_NONE),
-    K(CTX_TOP, "CallerIpAddress", LF_CALLER_IP, CTX_NONE),
-    K(CTX_TOP, "AuthenticationType", LF_AUTH, CTX_NONE),
-    K(CTX_TOP, "RequesterObjectId", LF_OBJECT_ID, CTX_NONE),
-    K(CTX_TOP, "RequesterTenantId", LF_TENANT_ID, CTX_NONE),
-    K(CTX_TOP, "RequesterAppId", LF_APP_ID, CTX_NONE),
-    K(CTX_TOP, "Uri", LF_URI, CTX_NONE),
-    K(CTX_TOP, "ObjectKey", LF_OBJECT_KEY, CTX_NONE),
-    K(CTX_TOP, "ServiceType", LF_SERVICE, CTX_NONE),
-    K(CTX_TOP, "Type", LF_TABLE, CTX_NONE),
+    COLUMN("TimeGenerated", LF_TIME),
+    COLUMN("_ResourceId", LF_RESOURCE_ID),
+    COLUMN("AccountName", LF_ACCOUNT),
+    COLUMN("Category", LF_CATEGORY),
+    COLUMN("OperationName", LF_OPERATION),
+    COLUMN("Protocol", LF_PROTOCOL),
+    COLUMN("StatusCode", LF_STATUS_CODE),
+    COLUMN("StatusText", LF_STATUS_TEXT),
+    COLUMN("CallerIpAddress", LF_CALLER_IP),
+    COLUMN("AuthenticationType", LF_AUTH),
+    COLUMN("RequesterObjectId", LF_OBJECT_ID),
+    COLUMN("RequesterTenantId", LF_TENANT_ID),
+    COLUMN("RequesterAppId", LF_APP_ID),
+    COLUMN("Uri", LF_URI),
+    COLUMN("ObjectKey", LF_OBJECT_KEY),
+    COLUMN("ServiceType", LF_SERVICE),
+    COLUMN("Type", LF_TABLE),
+    /* Key Vault's AuditEvent in Log Analytics' AzureDiagnostics table: the
+    ** record flattened into typed columns (name_s string, _d number, _g
+    ** GUID), the address as CallerIPAddress. Its TenantId column is the
+    ** workspace's tenant, not the caller's: the caller's is the tid claim. */
+    COLUMN("ResourceId", LF_RESOURCE_ID),
+    COLUMN("CallerIPAddress", LF_CALLER_IP),
+    COLUMN("ResultSignature", LF_STATUS_TEXT),
+    COLUMN("ResultDescription", LF_STATUS_DETAIL),
+    COLUMN("httpStatusCode_d", LF_STATUS_CODE),
+    COLUMN("requestUri_s", LF_URI),
+    COLUMN("identity_claim_oid_g", LF_OBJECT_ID),
+    COLUMN(
+        "identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g",
+        LF_OBJECT_ID),
+    COLUMN("identity_claim_tid_g", LF_TENANT_ID),
+    COLUMN(
+        "identity_claim_http_schemas_microsoft_com_identity_claims_tenantid_g",
+        LF_TENANT_ID),
+    COLUMN("identity_claim_appid_g", LF_APP_ID),
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -107,7 +131,7 @@ static const key_entry keys[] = {
 ** are not ours). A perfect hash with no probing loop measured slower: it
 ** needs the name's last word too. */
 #define KEY_SLOTS 128
-#define MAX_KEY_LEN 64 /* the longest name above is 61 bytes */
+#define MAX_KEY_LEN 80 /* the longest name above is 77 bytes */
 static uint64_t head[N_KEYS];
 static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
 
@@ -539,8 +563,7 @@ log_field moat__log_column(const char *name, size_t n)
     }
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const key_entry *k = &keys[i];
-        if (k->ctx == CTX_TOP && k->field != LF_COUNT && k->name[0] >= 'A' &&
-            k->name[0] <= '_' && moat__eq_ci(k->name, strlen(k->name), name, n))
+        if (k->column && moat__eq_ci(k->name, k->len, name, n))
             return k->field;
     }
     return LF_COUNT;
@@ -759,13 +782,35 @@ static const char *classic_error(log_error *err, const char *rec,
     return NULL;
 }
 
+/* Whether the ';' at semi ends an HTML entity that starts in [from,
+** semi): "&amp;" and its kind inside an unquoted field. */
+static int ends_entity(const char *from, const char *semi)
+{
+    for (const char *a = semi - 1; a >= from && semi - a <= 10; a--) {
+        unsigned cp;
+        if (*a == '&')
+            return html_entity(a + 1, semi + 1, &cp) == (size_t)(semi - a);
+    }
+    return 0;
+}
+
+/* An unquoted field's end: its ';' or the line's end; when lenient, a
+** ';' that closes an entity does not end it. */
+static const char *unquoted_end(const char *p, const char *end, int lenient)
+{
+    const char *c = first_of2(p, end, ';', '"');
+    while (lenient && c < end && *c == ';' && ends_entity(p, c))
+        c = first_of2(c + 1, end, ';', '"');
+    return c;
+}
+
 /* The field starting at p, kept in *v when f is wanted (quoted ones
-** decoded into scratch): where it ends (its ';' or the line's end), or
-** NULL with err set. */
+** decoded into scratch, unquoted ones too when lenient): where it ends
+** (its ';' or the line's end), or NULL with err set. */
 static const char *classic_field_at(const char *rec, const char *p,
-                                    const char *end, log_field f, char *scratch,
-                                    size_t cap, size_t *used, moat_text *v,
-                                    log_error *err)
+                                    const char *end, log_field f, int lenient,
+                                    char *scratch, size_t cap, size_t *used,
+                                    moat_text *v, log_error *err)
 {
     v->p = p;
     v->n = 0;
@@ -777,11 +822,38 @@ static const char *classic_field_at(const char *rec, const char *p,
             return classic_error(err, rec, p, "record too large to decode");
         return q + 1;
     }
-    const char *c = first_of2(p, end, ';', '"');
+    const char *c = unquoted_end(p, end, lenient);
     if (c < end && *c == '"')
         return classic_error(err, rec, c, "a quote inside an unquoted field");
     v->n = (size_t)(c - p);
+    if (lenient && f != LF_COUNT &&
+        html_decode(p, c, scratch, cap, used, v) != 0)
+        return classic_error(err, rec, p, "record too large to decode");
     return c;
+}
+
+/* The fields of a line of version ver from p; the number of fields
+** found, or 0 with err set. */
+static size_t classic_split(const char *rec, const char *p, const char *end,
+                            const classic_version *ver, int lenient,
+                            log_fields *out, char *scratch, size_t cap,
+                            log_error *err)
+{
+    memset(out->v, 0, sizeof out->v);
+    size_t used = 0, i = 0;
+    for (;; i++) {
+        log_field f = i < ver->fields ? classic_field(i) : LF_COUNT;
+        moat_text v;
+        p = classic_field_at(rec, p, end, f, lenient, scratch, cap, &used, &v,
+                             err);
+        if (p == NULL)
+            return 0;
+        if (f != LF_COUNT && v.n)
+            out->v[f] = v;
+        if (p >= end)
+            return i + 1;
+        p++; /* ';' */
+    }
 }
 
 int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
@@ -796,22 +868,25 @@ int moat__log_scan_classic(const char *rec, size_t len, log_fields *out,
         return classic_fail(
             err, rec, p,
             "not a Storage Analytics log line of version 1.0 or 2.0");
-    size_t used = 0, i = 0;
-    for (;; i++) {
-        log_field f = i < ver->fields ? classic_field(i) : LF_COUNT;
-        moat_text v;
-        p = classic_field_at(rec, p, end, f, scratch, cap, &used, &v, err);
-        if (p == NULL)
-            return -1;
-        if (f != LF_COUNT && v.n)
-            out->v[f] = v;
-        if (p >= end)
-            break;
-        p++; /* ';' */
+    size_t n = classic_split(rec, p, end, ver, 0, out, scratch, cap, err);
+    if (n == 0)
+        return -1;
+    if (n > ver->fields) {
+        /* Azure's documentation shows request URLs unquoted with their
+        ** '&' encoded ("...?se=...&amp;sig=...", storage-analytics-logging
+        ** "Log entries"): each "&amp;" ends in a ';'. When the line has
+        ** too many fields, a split that keeps entities whole is tried;
+        ** it stands only when it gives the version's count exactly. */
+        log_error lenient_err;
+        if (classic_split(rec, p, end, ver, 1, out, scratch, cap,
+                          &lenient_err) == ver->fields) {
+            out->lenient = 1;
+            return 0;
+        }
     }
-    if (i + 1 != ver->fields)
+    if (n != ver->fields)
         return classic_fail(err, rec, end,
-                            i + 1 < ver->fields
+                            n < ver->fields
                                 ? "fewer fields than its version has"
                                 : "more fields than its version has");
     return 0;

@@ -345,6 +345,19 @@ TEST(loader_refuses_files_that_never_end)
     rmdir(dir);
 }
 
+/* Text that is not JSON is a syntax error, from memory as from a file (it
+** was reported as a limit). */
+TEST(loader_syntax_error_status)
+{
+    moat_loader *ld = moat_loader_new(0);
+    static const char bad[] = "{\"a\": [1,\n 2,,]}";
+    ASSERT_EQ(moat_loader_add_json(ld, "mem", bad, sizeof bad - 1),
+              MOAT_E_SYNTAX);
+    ASSERT_EQ(moat_loader_diag(ld, 0)->code, MOAT_E_SYNTAX);
+    ASSERT_EQ(moat_loader_diag(ld, 0)->line, 2);
+    moat_loader_free(ld);
+}
+
 /* The cap on an estate file holds for files (checked before reading),
 ** streams (while reading) and memory; lowered here to keep the test small. */
 TEST(loader_caps_estate_files)
