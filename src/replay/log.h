@@ -5,7 +5,7 @@
 #ifndef MOAT_LOG_H
 #define MOAT_LOG_H
 
-#include "moat_int.h"
+#include "engine_int.h"
 
 /* The fields replay reads from a record. */
 typedef enum log_field {
@@ -72,5 +72,25 @@ MOAT_HIDDEN int moat__log_scan_csv(const char *rec, size_t len,
 MOAT_HIDDEN int moat__log_scan_classic(const char *rec, size_t len,
                                        log_fields *out, char *scratch,
                                        size_t cap, log_error *err);
+
+/* A log record as replay's reader mapped it, resolved in the reader's
+** estate, so that a request bound to the same estate is set without
+** parsing text again (log_map.c, request.c). */
+typedef struct log_parsed {
+    const resource *res;
+    moat_plane plane;
+    moat_endpoint endpoint;
+    moat_operation op;
+    moat_auth auth;
+    moat_protocol protocol;
+    int has_protocol;
+    moat_addr ip;
+    const subnet_info *subnet;
+    const pe_conn *pe;
+    uint32_t region; /* interned, or MOAT_ID_NONE: not set */
+    const principal *caller;
+    int64_t time; /* the record's own time, when has_time */
+    uint8_t has_time;
+} log_parsed;
 
 #endif
