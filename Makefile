@@ -28,6 +28,13 @@ CLI_DIRS  = cli cli/audit cli/replay cli/manage
 INC       = -Iinclude -Isrc $(addprefix -I,$(LIB_DIRS)) -Ibuild/gen -Ifront \
             $(addprefix -I,$(CLI_DIRS)) -Iserve -Itool
 LIB_CFLAGS = -DMOAT_BUILDING -fvisibility=hidden -fPIC
+# gzip logs are inflated with Intel's ISA-L (igzip, libisal-dev, which
+# scripts/deps installs) when it is there, with zlib otherwise
+# (cli/replay/replay_source.c).
+ifneq ($(wildcard /usr/include/isa-l/igzip_lib.h),)
+STD      += -DMOAT_HAVE_ISAL
+ISAL_LIBS = -lisal
+endif
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDLIBS   ?=
@@ -55,10 +62,10 @@ FRONT_SRC := $(sort $(wildcard front/*.c))
 # --query).
 TOOL_SRC := $(sort $(wildcard tool/*.c))
 SERVE_SRC := $(sort $(wildcard serve/*.c))
-# What the serve fuzz target needs besides the library and tool/: the
-# endpoints.
+# What the fuzz targets need besides the library and tool/: serve's
+# endpoints, and replay's input reader (the gzip target).
 SERVE_FUZZ_SRC := $(filter-out serve/serve_main.c serve/serve_http.c,\
-                    $(SERVE_SRC))
+                    $(SERVE_SRC)) cli/replay/replay_source.c
 CLI_SRC  := $(sort $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))) $(FRONT_SRC) \
             $(SERVE_SRC) \
             $(TOOL_SRC)
@@ -130,10 +137,10 @@ $(B)/libmoat.so: $(LIB_OBJ)
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
-# The command adds zlib (gzip logs), cJSON (replay --merge, tokens),
+# The command adds zlib and ISA-L (gzip logs), cJSON (replay --merge, tokens),
 # OpenSSL (tokens), h2o (moat serve) and threads; the library needs none
 # of them.
-CLI_LIBS = -lz -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
+CLI_LIBS = -lz $(ISAL_LIBS) -lcjson -lh2o-evloop -lssl -lcrypto -lpthread -lm
 
 $(B)/moat: $(CLI_OBJ) $(B)/libmoat.a
 	$(call say,LD,$@)
@@ -186,7 +193,8 @@ $(A)/fuzz-replay: fuzz/replay.c $(wildcard fuzz/fuzz_*.c) $(FRONT_SRC) \
 	$(call say,LD,$@)
 	$(Q)$(CC) $(STD) -O1 -g $(WARN) -Wno-missing-prototypes $(INC) $(SAN) \
 	    -o $@ fuzz/replay.c $(FRONT_SRC) $(SERVE_FUZZ_SRC) $(TOOL_SRC) \
-	    $(A)/libmoat.a -lcjson -lcrypto -lpthread -lm $(LDLIBS)
+	    $(A)/libmoat.a -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm \
+	    $(LDLIBS)
 
 # The JMESPath engine alone, for its compliance and differential tests.
 $(A)/jp_check: tests/jmespath/jp_check.c $(TOOL_SRC) $(A)/libmoat.a $(HDRS)
@@ -218,13 +226,15 @@ cli-test: $(A)/moat
 # --query's JMESPath: every case of the official compliance suite, then
 # random expressions on random documents against Debian's python3-jmespath
 # (JP_DIFF_CASES of them, seeded; JMESPATH_PYTHON, the interpreter that has
-# it).
+# it); then -o's formats on random results against what az's libraries
+# print (python3-tabulate, python3-yaml, python3-pygments).
 JMESPATH_PYTHON ?= /usr/bin/python3
 JP_DIFF_CASES ?= 10000
 jmespath-test: $(A)/jp_check
 	$(A)/jp_check --compliance $(SHARED)/realworld/jmespath-compliance/*.json
 	$(JMESPATH_PYTHON) tests/jmespath/differential.py --jp $(A)/jp_check \
 	    --cases $(JP_DIFF_CASES)
+	$(JMESPATH_PYTHON) tests/jmespath/output_diff.py --jp $(A)/jp_check
 
 # The az-style commands: every command and error, concurrent writers, a
 # crash before the rename (a preloaded rename() that kills), and the az
@@ -273,10 +283,14 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py); the samples Azure and others
-# published (tests/replay/published/README.md).
+# published (tests/replay/published/README.md); shards mapped over a local
+# Dask cluster of worker processes and merged (Debian's python3-distributed
+# under DASK_PYTHON; skipped, saying so, without it).
+DASK_PYTHON ?= /usr/bin/python3
 replay-test: $(A)/moat
 	$(PYTHON) tests/replay/run.py --moat $(A)/moat
 	$(PYTHON) tests/replay/published.py --moat $(A)/moat
+	$(DASK_PYTHON) tests/replay/dask_replay.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK
 # from npm (tests/e2e/run.sh).
@@ -351,7 +365,7 @@ define fuzz_one
 	$(CLANG) $(STD) -O1 -g $(INC) -DMOAT_FUZZ_MAIN=0 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$(1) fuzz/fuzz_$(1).c $(FUZZ_SRC) \
-	    -lcjson -lcrypto -lpthread -lm
+	    -lcjson -lcrypto -lz $(ISAL_LIBS) -lpthread -lm
 	@mkdir -p $(B)/fuzz/corpus-$(1)
 	@echo "fuzzing $(1) for $(FUZZ_SECONDS)s, inputs up to $(call fuzz_max_len,$(1)) bytes"
 	$(B)/fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \

@@ -79,22 +79,29 @@ fi
 emit "$(build/bench replay $r/classic-200k.log examples/estate 1)"
 emit "$(build/bench replay $r/classic-200k.log examples/estate 4)"
 four="--proposed a=examples/estate --proposed b=examples/estate --proposed c=examples/estate"
-for run in "1 $r/1m.log" "4 $r/1m.log" "1 $r/1m.log.gz"; do
+# gzip side by side: ISA-L (the default when built with it) and zlib
+# (MOAT_INFLATE=zlib), the same binary and log.
+# 5x200k: the same records as five gzip files, which inflate in parallel.
+[ -s $r/200k.log.gz ] || gzip -k -f $r/200k.log
+for run in "1 $r/1m.log isa-l" "4 $r/1m.log isa-l" "1 $r/1m.log.gz isa-l" "1 $r/1m.log.gz zlib" \
+    "1 5x200k.log.gz isa-l" "1 5x200k.log.gz zlib"; do
     set -- $run
-    cfgs=$1; log=$2
+    cfgs=$1; log=$2; inflater=$3
     extra=""; [ "$cfgs" = 4 ] && extra=$four
+    files=$log; [ "$log" = 5x200k.log.gz ] && files="$r/200k.log.gz $r/200k.log.gz $r/200k.log.gz $r/200k.log.gz $r/200k.log.gz"
     best=""
     for i in 1 2 3; do
-        t=$( { /usr/bin/time -f "%e %U %S %M" build/moat replay -q --format json \
-                --estate examples/estate $extra $log >/dev/null; } 2>&1 | tail -1)
+        t=$( { MOAT_INFLATE=$inflater /usr/bin/time -f "%e %U %S %M" build/moat replay -q --format json \
+                --estate examples/estate $extra $files >/dev/null; } 2>&1 | tail -1)
         wall=$(echo "$t" | awk '{print $1}')
         if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; cpu=$(echo "$t" | awk '{print $2 + $3}'); rss=$(echo "$t" | awk '{print $4}'); fi
     done
-    emit "$(awk -v w="$best" -v c="$cpu" -v r="$rss" -v n="$cfgs" -v l="$log" 'BEGIN{printf "{\"bench\":\"replay-cli\",\"log\":\"%s\",\"records\":1000000,\"configs\":%d,\"threads\":2,\"best_of\":3,\"wall_s\":%.2f,\"cpu_s\":%.2f,\"records_per_sec\":%.0f,\"records_per_cpu_sec\":%.0f,\"peak_rss_mb\":%.0f}\n", l, n, w, c, 1000000 / w, 1000000 / c, r / 1024}')"
+    case $log in *.gz) ;; *) inflater=none ;; esac
+    emit "$(awk -v w="$best" -v c="$cpu" -v r="$rss" -v n="$cfgs" -v l="$log" -v z="$inflater" 'BEGIN{printf "{\"bench\":\"replay-cli\",\"log\":\"%s\",\"inflater\":\"%s\",\"records\":1000000,\"configs\":%d,\"threads\":2,\"best_of\":3,\"wall_s\":%.2f,\"cpu_s\":%.2f,\"records_per_sec\":%.0f,\"records_per_cpu_sec\":%.0f,\"peak_rss_mb\":%.0f}\n", l, z, n, w, c, 1000000 / w, 1000000 / c, r / 1024}')"
 done
 
 emit "$(build/bench audit 10000 build/bench-audit)"
-for fmt in text json sarif junit; do
+for fmt in text json sarif junit html; do
     best=""
     for run in 1 2 3; do
         t=$( { /usr/bin/time -f "%e %M" build/moat audit --estate build/bench-audit \

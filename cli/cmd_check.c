@@ -3,6 +3,7 @@
 ** (spec/cli.md).
 */
 #include "cli.h"
+#include "check_target.h"
 #include "line_reader.h"
 
 #include <errno.h>
@@ -36,9 +37,15 @@ static const char usage[] =
     "                         answered with {\"error\": \"line N: ...\"}\n"
     "  --format text|json     text explains the path (default for one\n"
     "                         request); json is decision.md section 3\n"
+    "  --trace                json: the path through the rules too\n"
+    "                         (\"trace\": [{layer, outcome, detail}])\n"
+    "  --fail-on-deny         exit 1 when any decision is deny (CI)\n"
     "\n"
     "Quick flags (instead of a request file):\n"
-    "  --resource NAME        account or vault: ARM id or unique name\n"
+    "  --resource NAME        account or vault: ARM id, unique name, or a\n"
+    "                         hostname or URL (https://st.blob.core.windows.net/c/b,\n"
+    "                         kv.vault.azure.net: endpoint, container and\n"
+    "                         protocol from it too)\n"
     "  --from IP              source address the service sees\n"
     "  --subnet ID            came through a service endpoint of this subnet\n"
     "  --private-endpoint ID  came through this private endpoint\n"
@@ -58,7 +65,8 @@ static const char usage[] =
     "  --time T               when the request is made (RFC 3339, 2026-11-20T08:00:00Z;\n"
     "                         default now): the trusted-service catalog rows in force\n"
     "\n"
-    "Exit status: 0 every request decided (allow or deny alike), 2 usage\n"
+    "Exit status: 0 every request decided (allow or deny alike; with\n"
+    "--fail-on-deny 1 when one was deny), 2 usage\n"
     "error, 3 bad estate, 4 a request not answered: a bad request (in a\n"
     "stream, the other lines are still decided), or moat could not read\n"
     "the requests, ran out of memory or could not write the decisions\n"
@@ -77,7 +85,8 @@ static const cli_spec spec[] = {
     {"perimeter", 1, 0},        {"auth", 1, 0},     {"protocol", 1, 0},
     {"endpoint", 1, 0},         {"op", 1, 0},       {"target", 1, 0},
     {"control-plane", 0, 0},    {"time", 1, 0},     {"help", 0, 'h'},
-    {"service-tags", 1, 0},     {NULL, 0, 0},
+    {"service-tags", 1, 0},     {"fail-on-deny", 0, 0},
+    {"trace", 0, 0},            {NULL, 0, 0},
 };
 
 /* Quick flags and the request field each sets. */
@@ -112,16 +121,50 @@ static int quick_flags_used(const cli_args *a)
     return cli_has(a, "control-plane");
 }
 
-static int build_quick(const cli_args *a, moat_request *q)
+/* --resource: an ARM id or a name, or a hostname or URL that also gives
+** the endpoint, the container and the protocol (unless their flags do). */
+static int set_resource(const cli_args *a, moat_request *q,
+                        const moat_estate *es)
+{
+    const char *v = cli_get(a, "resource");
+    check_target t;
+    int url = check_target_parse(v, &t) == 0;
+    const char *name = url ? t.name : v;
+    moat_error err;
+    moat_status st = moat_request_set(q, MOAT_REQ_RESOURCE, name, strlen(name),
+                                      &err);
+    if (st != MOAT_OK) {
+        char near[512];
+        check_did_you_mean(es, name, near, sizeof near);
+        cli_error("--resource: %s%s%s%s", err.message,
+                  near[0] ? "; did you mean " : "", near, near[0] ? "?" : "");
+        return EXIT_BAD_REQUEST;
+    }
+    if (url && !cli_has(a, "endpoint"))
+        moat_request_set(q, MOAT_REQ_ENDPOINT, t.endpoint, strlen(t.endpoint),
+                         NULL);
+    if (url && t.target[0] && !cli_has(a, "target"))
+        moat_request_set(q, MOAT_REQ_TARGET, t.target, strlen(t.target), NULL);
+    if (url && t.http && !cli_has(a, "protocol"))
+        moat_request_set(q, MOAT_REQ_PROTOCOL, "HTTP", 4, NULL);
+    return 0;
+}
+
+static int build_quick(const cli_args *a, moat_request *q,
+                       const moat_estate *es)
 {
     moat_error err;
     if (!cli_has(a, "resource"))
         return cli_usage_error("check",
                                "--resource is needed with the quick flags");
+    int rc = set_resource(a, q, es);
+    if (rc != 0)
+        return rc;
     /* In command-line order, so that repeated --perimeter all count. */
     for (int i = 0; i < a->n_opts; i++) {
         for (size_t k = 0; k < sizeof quick / sizeof quick[0]; k++) {
-            if (strcmp(a->opts[i].name, quick[k].flag) != 0)
+            if (strcmp(a->opts[i].name, quick[k].flag) != 0 ||
+                quick[k].field == MOAT_REQ_RESOURCE)
                 continue;
             const char *v = a->opts[i].value;
             if (moat_request_set(q, quick[k].field, v, strlen(v), &err) !=
@@ -180,33 +223,71 @@ static void print_text(moat_explanation *x, const cli_args *a)
             "\n  hint: --tenant is not set; trusted services and resource instance rules need the caller's tenant\n");
 }
 
+/* What the run asks beyond the decisions: the path in JSON (--trace),
+** and whether one was a deny (--fail-on-deny). */
+static struct {
+    int trace;
+    int denied;
+} run_opts;
+
+static const char *outcome_word(moat_step_outcome o);
+
+/* ,"trace":[{"layer","outcome","detail"}...] for the JSON decision. */
+static void print_trace(const moat_explanation *x)
+{
+    fputs(",\"trace\":[", stdout);
+    for (size_t i = 0; i < moat_explanation_step_count(x); i++) {
+        const moat_step *st = moat_explanation_step(x, i);
+        fputs(i ? ",{\"layer\":" : "{\"layer\":", stdout);
+        cli_json_str(stdout, st->layer);
+        fputs(",\"outcome\":", stdout);
+        cli_json_str(stdout, outcome_word(st->outcome));
+        fputs(",\"detail\":", stdout);
+        cli_json_str(stdout, st->detail);
+        fputc('}', stdout);
+    }
+    fputc(']', stdout);
+}
+
+/* The decision as JSON (decision.md section 3), with the trace spliced
+** in before its closing brace when asked. */
+static const char *print_json(moat_explanation *x)
+{
+    char small[4096], *text = small;
+    size_t n = moat_explanation_json(x, small, sizeof small);
+    if (n == 0)
+        return "out of memory";
+    if (n >= sizeof small) {
+        if ((text = malloc(n + 1)) == NULL)
+            return "out of memory";
+        moat_explanation_json(x, text, n + 1);
+    }
+    fwrite(text, 1, run_opts.trace ? n - 1 : n, stdout);
+    if (run_opts.trace) {
+        print_trace(x);
+        fputc('}', stdout);
+    }
+    fputc('\n', stdout);
+    if (text != small)
+        free(text);
+    return NULL;
+}
+
 /* Writes the decision on q; NULL, or why there is none. */
 static const char *write_decision(moat_request *q, moat_explanation *x,
                                   int json, const cli_args *a)
 {
-    moat_status rc = moat_explain(q, x, json ? 0 : MOAT_EXPLAIN_STEPS);
+    unsigned flags = !json || run_opts.trace ? MOAT_EXPLAIN_STEPS : 0;
+    moat_status rc = moat_explain(q, x, flags);
     if (rc != MOAT_OK)
         return moat_strerror(rc);
+    if (moat_explanation_decision(x)->verdict == MOAT_DENY)
+        run_opts.denied = 1;
     if (!json) {
         print_text(x, a);
         return NULL;
     }
-    char small[4096];
-    size_t n = moat_explanation_json(x, small, sizeof small);
-    if (n == 0)
-        return "out of memory";
-    if (n < sizeof small) {
-        fwrite(small, 1, n, stdout);
-    } else {
-        char *big = malloc(n + 1);
-        if (big == NULL)
-            return "out of memory";
-        moat_explanation_json(x, big, n + 1);
-        fwrite(big, 1, n, stdout);
-        free(big);
-    }
-    fputc('\n', stdout);
-    return NULL;
+    return print_json(x);
 }
 
 /* Decisions that did not reach stdout are an error like any other: a full
@@ -355,6 +436,8 @@ int cmd_check(int argc, char **argv)
         return cli_usage_error("check",
                                "no estate: give --estate FILE or --estate DIR");
     int json = cli_format(&a, cli_has(&a, "requests"));
+    run_opts.trace = cli_has(&a, "trace");
+    run_opts.denied = 0;
     if (json < 0)
         return cli_usage_error("check", "--format must be text or json");
 
@@ -386,12 +469,14 @@ int cmd_check(int argc, char **argv)
         }
         free(text);
     } else {
-        rc = build_quick(&a, q);
+        rc = build_quick(&a, q, es);
         if (rc == 0)
             rc = decide_one(q, x, json, &a);
     }
     moat_explanation_free(x);
     moat_request_free(q);
     moat_estate_free(es);
+    if (rc == EXIT_DECIDED && run_opts.denied && cli_has(&a, "fail-on-deny"))
+        rc = EXIT_FINDINGS; /* 1: a deny, as CI wants it */
     return rc;
 }

@@ -38,6 +38,9 @@
 #define LLVMFuzzerTestOneInput fuzz_html_entry
 #include "fuzz_html.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_gzip_entry
+#include "fuzz_gzip.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -53,6 +56,7 @@ static const struct {
     {"serve", fuzz_serve_entry},
     {"jmespath", fuzz_jmespath_entry},
     {"html", fuzz_html_entry},
+    {"gzip", fuzz_gzip_entry},
 };
 
 static int run_file(const char *path,

@@ -20,7 +20,11 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # Debian's zsh reads /usr/local/share/zsh/site-functions and, for packages,
 # /usr/share/zsh/vendor-completions (debian/rules sets that).
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
-PYTHONDIR   ?= $(PREFIX)/lib/python3/dist-packages
+# Where Debian's python3 looks: /usr/local/lib/python3.X/dist-packages for
+# a local install, /usr/lib/python3/dist-packages for packages.
+SYSTEM_PYTHON ?= /usr/bin/python3
+PYTHON_X    := $(shell $(SYSTEM_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR   ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3,$(PREFIX)/lib/python$(PYTHON_X))/dist-packages
 # Where Debian's nginx keeps dynamic modules and their load_module
 # snippets (as its own libnginx-mod-* packages do): whatever the PREFIX,
 # nginx only looks there.
@@ -39,14 +43,16 @@ man: $(B)/man/.stamp
 
 $(B)/man/.stamp: $(B)/moat scripts/gen-help-files.py
 	@mkdir -p $(B)/man/man1 $(B)/completion
-	rm -f $(B)/man/man1/*.1
-	$(PYTHON) scripts/gen-help-files.py --moat $(B)/moat \
+	$(call say,GEN,$(B)/man/man1 $(B)/completion)
+	$(Q)rm -f $(B)/man/man1/*.1
+	$(Q)$(PYTHON) scripts/gen-help-files.py --moat $(B)/moat \
 	    --man $(B)/man/man1 --bash $(B)/completion/moat \
 	    --zsh $(B)/completion/_moat
-	touch $@
+	@touch $@
 
 $(B)/moat.pc: mk/moat.pc.in include/moat.h mk/install.mk
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	$(call say,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@.tmp && mv $@.tmp $@
 
@@ -55,7 +61,8 @@ $(B)/moat.pc: mk/moat.pc.in include/moat.h mk/install.mk
 # the module goes where Debian's go, the full path otherwise.
 $(B)/mod-http-moat.conf: mk/install.mk
 	@mkdir -p $(@D)
-	if [ "$(NGINX_MODDIR)" = /usr/lib/nginx/modules ]; then \
+	$(call say,GEN,$@)
+	$(Q)if [ "$(NGINX_MODDIR)" = /usr/lib/nginx/modules ]; then \
 	    echo "load_module modules/ngx_http_moat_module.so;"; \
 	else echo "load_module $(NGINX_MODDIR)/ngx_http_moat_module.so;"; \
 	fi > $@
@@ -134,7 +141,7 @@ install-test:
 	    { tail -20 $(B)/test/install.log; exit 1; }
 	ROOT=$(abspath $(B)/test/root) PREFIX=/usr/local LIBDIR=/usr/local/lib \
 	    BASHCOMP=/usr/local/share/bash-completion/completions \
-	    PYTHONDIR=/usr/local/lib/python3/dist-packages \
+	    PYTHONDIR=/usr/local/lib/python$(PYTHON_X)/dist-packages \
 	    ZSHCOMP=/usr/local/share/zsh/site-functions NO_MODULE=$(NO_MODULE) \
 	    tests/install/check-root.sh
 
@@ -147,9 +154,8 @@ deb-test:
 # The Python binding (python/, docs/python.md) on the release libmoat.so:
 # pytest from Debian's python3-pytest; the Checkov-style example runs on
 # Checkov's fixtures from the shared materials.
-PYTEST_PYTHON ?= /usr/bin/python3
 python-test: $(B)/libmoat.so $(B)/moat
 	PYTHONPATH=python PYTHONDONTWRITEBYTECODE=1 \
 	    MOAT_LIBRARY=$(abspath $(B)/libmoat.so) MOAT=$(abspath $(B)/moat) \
 	    SHARED=$(abspath $(SHARED)) \
-	    $(PYTEST_PYTHON) -m pytest -q -p no:cacheprovider python/tests
+	    $(SYSTEM_PYTHON) -m pytest -q -p no:cacheprovider python/tests

@@ -94,7 +94,10 @@ int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
                 return -1;
             }
         }
-        if (s->takes_value && value == NULL) {
+        if (s->takes_value == CLI_OPTIONAL && value == NULL) {
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                value = argv[++i];
+        } else if (s->takes_value && value == NULL) {
             if (i + 1 >= argc) {
                 cli_usage_error(command, "option '--%s' needs a value",
                                 s->name);
@@ -108,6 +111,7 @@ int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
         }
         out->opts[out->n_opts].name = s->name;
         out->opts[out->n_opts].value = value;
+        out->opts[out->n_opts].more = 0;
         out->n_opts++;
         /* az's lists: "--ip-address 1.2.3.4 5.6.7.0/24" takes each word up
         ** to the next option. */
@@ -119,6 +123,7 @@ int cli_parse(int argc, char **argv, const cli_spec *spec, cli_args *out,
             }
             out->opts[out->n_opts].name = s->name;
             out->opts[out->n_opts].value = argv[++i];
+            out->opts[out->n_opts].more = 1;
             out->n_opts++;
         }
     }

@@ -84,31 +84,87 @@ static const char *reference(unsigned char ch)
     }
 }
 
+/* ASCII written as is: printable but for the five specials, and tab, LF,
+** CR. */
+static int plain_ascii(unsigned char ch)
+{
+    if (ch < 0x20)
+        return ch == '\t' || ch == '\n' || ch == '\r';
+    return ch < 0x7F && reference(ch) == NULL;
+}
+
+/* Runs of bytes written as they are go out in one fwrite. */
 void html_escape(FILE *o, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t start = 0, i = 0;
     while (i < len) {
-        unsigned cp;
-        size_t n = html_utf8_seq(p + i, len - i, &cp);
-        const char *ref = n == 1 ? reference(p[i]) : NULL;
-        if (n == 0 || unwanted(cp)) {
-            fputs(replacement, o);
-            i += n ? n : 1; /* an invalid byte is one U+FFFD each */
-        } else {
-            if (ref)
-                fputs(ref, o);
-            else
-                fwrite(p + i, 1, n, o);
-            i += n;
+        unsigned cp = 0;
+        size_t n = plain_ascii(p[i]) ? 1 : html_utf8_seq(p + i, len - i, &cp);
+        if (n == 1 && plain_ascii(p[i])) {
+            i++;
+            continue;
         }
+        if (n > 1 && !unwanted(cp)) {
+            i += n;
+            continue;
+        }
+        fwrite(p + start, 1, i - start, o);
+        const char *ref = n == 1 ? reference(p[i]) : NULL;
+        fputs(ref ? ref : replacement, o);
+        i += n ? n : 1; /* an invalid byte is one U+FFFD each */
+        start = i;
     }
+    fwrite(p + start, 1, i - start, o);
 }
 
 void html_text(FILE *o, const char *s)
 {
     if (s)
         html_escape(o, s, strlen(s));
+}
+
+void html_table_start(FILE *o, const char *cls, const char *caption,
+                      const char *const columns[])
+{
+    fputs("<table", o);
+    if (cls) {
+        fputs(" class=\"", o);
+        html_text(o, cls);
+        fputc('"', o);
+    }
+    fputs(">\n", o);
+    if (caption) {
+        fputs("<caption>", o);
+        html_text(o, caption);
+        fputs("</caption>\n", o);
+    }
+    fputs("<thead><tr>", o);
+    for (size_t i = 0; columns[i]; i++) {
+        fputs("<th scope=\"col\">", o);
+        html_text(o, columns[i]);
+        fputs("</th>", o);
+    }
+    fputs("</tr></thead>\n<tbody>\n", o);
+}
+
+void html_table_end(FILE *o)
+{
+    fputs("</tbody>\n</table>\n", o);
+}
+
+void html_row_start(FILE *o, const char *header)
+{
+    fputs("<tr><th scope=\"row\">", o);
+    html_text(o, header);
+    fputs("</th>", o);
+}
+
+void html_cell(FILE *o, const char *text)
+{
+    fputs("<td>", o);
+    html_text(o, text);
+    fputs("</td>", o);
 }
 
 /* One stylesheet for every page: readable without it, colour never the

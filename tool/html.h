@@ -25,6 +25,17 @@ void html_text(FILE *o, const char *s);
 ** s[0..len) does not start with one; *cp gets its code point. */
 size_t html_utf8_seq(const unsigned char *s, size_t len, unsigned *cp);
 
+/* <table> (of class cls unless NULL), its <caption> unless NULL, a header
+** row of columns (th scope="col"; the list ends with NULL), and <tbody>. */
+void html_table_start(FILE *o, const char *cls, const char *caption,
+                      const char *const columns[]);
+/* </tbody></table> */
+void html_table_end(FILE *o);
+/* <tr> and its row header, <th scope="row">, escaped. */
+void html_row_start(FILE *o, const char *header);
+/* <td>text</td>, escaped. */
+void html_cell(FILE *o, const char *text);
+
 /* <!doctype html> to <body>: charset, viewport, a Content-Security-Policy
 ** that allows inline styles and data: images only (no script runs, nothing
 ** is fetched), the title (escaped) and the stylesheet, inline. */

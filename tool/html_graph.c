@@ -214,17 +214,15 @@ static const char *const strength_names[] = {"unknown", "some", "all"};
 
 static void edge_table(FILE *o, const html_graph *g)
 {
-    fputs("<table class=\"edges\">\n<caption>Who reaches what, and by which "
-          "rule</caption>\n<thead><tr><th scope=\"col\">Source</th>"
-          "<th scope=\"col\">Resource</th><th scope=\"col\">Admitted</th>"
-          "<th scope=\"col\">By</th></tr></thead>\n<tbody>\n",
-          o);
+    static const char *const columns[] = {"Source", "Resource", "Admitted",
+                                          "By", NULL};
+    html_table_start(o, "edges", "Who reaches what, and by which rule",
+                     columns);
     for (size_t i = 0; i < g->n_edges; i++) {
         const html_edge *e = &g->edges[i];
         const html_node *to = &g->nodes[e->to];
-        fputs("<tr><th scope=\"row\">", o);
-        html_text(o, g->nodes[e->from].label);
-        fputs("</th><td>", o);
+        html_row_start(o, g->nodes[e->from].label);
+        fputs("<td>", o);
         if (to->href) {
             fputs("<a href=\"", o);
             html_text(o, to->href);
@@ -232,12 +230,12 @@ static void edge_table(FILE *o, const html_graph *g)
         }
         html_text(o, to->label);
         fputs(to->href ? "</a>" : "", o);
-        fprintf(o, "</td><td><span class=\"badge %s\">%s</span></td><td>",
+        fprintf(o, "</td><td><span class=\"badge %s\">%s</span></td>",
                 strength_names[e->strength], strength_names[e->strength]);
-        html_text(o, e->label);
-        fputs("</td></tr>\n", o);
+        html_cell(o, e->label);
+        fputs("</tr>\n", o);
     }
-    fputs("</tbody>\n</table>\n", o);
+    html_table_end(o);
 }
 
 /* dot's SVG for g, or NULL with *why set. */

@@ -109,6 +109,10 @@ const char *jp_key(const jp_value *v, size_t i, size_t *len);
 /* obj's member key (then its fallback's, jp_new_object_fallback); NULL
 ** when absent or obj is not an object. */
 const jp_value *jp_get(const jp_value *obj, const char *key, size_t len);
+/* Whether obj was made by a multiselect hash ({a: x, b: y}): az runs
+** JMESPath with Python's OrderedDict for those, so its tsv output keeps
+** their members in the expression's order (other objects: by key). */
+int jp_is_ordered(const jp_value *obj);
 /* JSON equality: same type and value, arrays in order, objects by their
 ** members in any order; 1 and 1.0 are equal, 1 and true are not. */
 int jp_equal(const jp_value *a, const jp_value *b);

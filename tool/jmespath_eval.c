@@ -252,8 +252,11 @@ static const jp_value *multi_hash(jp_ctx *c, const jp_node *n,
         if ((m[i].value = jp_eval_node(c, n->kids[i], v)) == NULL)
             return NULL;
     }
-    const jp_value *r = jp_object_take(c->a, m, n->n);
-    return r ? r : jp_nomem(c, n);
+    jp_value *r = (jp_value *)jp_object_take(c->a, m, n->n);
+    if (r == NULL)
+        return jp_nomem(c, n);
+    r->ordered = 1;
+    return r;
 }
 
 /* a || b || c: the first true value, else the last; && the first false,

@@ -23,6 +23,7 @@ struct jp_value {
     unsigned char is_int; /* a number Python holds as an int: prints bare */
     unsigned char boolean;
     unsigned char has_expref; /* an &expr inside: cannot be printed */
+    unsigned char ordered;    /* made by a multiselect hash (jp_is_ordered) */
     unsigned depth;           /* 1 for a scalar or an empty container */
     size_t len;               /* string bytes, elements, members */
     union {

@@ -342,6 +342,11 @@ const jp_value *jp_object_take(jp_arena *a, jp_member *members, size_t n)
     return v;
 }
 
+int jp_is_ordered(const jp_value *obj)
+{
+    return obj && obj->type == JP_OBJECT && obj->ordered;
+}
+
 const jp_value *jp_new_object(jp_arena *a, const char *const *keys,
                               const size_t *key_lens,
                               const jp_value *const *values, size_t n)

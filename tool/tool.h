@@ -33,6 +33,8 @@ enum {
 typedef struct cli_opt {
     const char *name;  /* without the leading "--" */
     const char *value; /* NULL for a flag */
+    int more;          /* a further value of the same occurrence (az's
+                          lists: --add PATH VALUE VALUE) */
 } cli_opt;
 
 typedef struct cli_args {
@@ -45,6 +47,9 @@ typedef struct cli_args {
 /* What an option takes: nothing, a value, or (CLI_VALUES) one or more
 ** values, as az's list options do. */
 #define CLI_VALUES 2
+/* A value when the next word is not an option (az's boolean flags:
+** "--https-only" or "--https-only false"); NULL otherwise. */
+#define CLI_OPTIONAL 3
 typedef struct cli_spec {
     const char *name;
     int takes_value;

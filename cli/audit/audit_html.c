@@ -76,16 +76,15 @@ static void declared_at(FILE *o, const char *file, unsigned line,
     }
 }
 
-/* The resource index of a finding (the audit groups them by resource). */
-static size_t resource_of(const moat_audit *a, size_t finding)
+/* The resource index of each finding (the audit lists findings grouped
+** by resource, each resource a run), into owner[finding]. */
+static void finding_owners(const moat_audit *a, size_t *owner)
 {
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
         const moat_audited *r = moat_audit_resource(a, i);
-        if (finding >= r->first_finding &&
-            finding < r->first_finding + r->n_findings)
-            return i;
+        for (size_t k = 0; k < r->n_findings; k++)
+            owner[r->first_finding + k] = i;
     }
-    return 0;
 }
 
 /*--------------------------------------------------------------------------
@@ -103,7 +102,7 @@ static void header(const report_ctx *c)
         else
             other++;
     }
-    int failed = report_exit(a, c->fail_on, c->allow_incomplete) != 0;
+    int failed = report_exit(c) != 0;
     fprintf(o, "<header>\n<h1>moat audit</h1>\n<p class=\"note\">%zu "
                "resources audited on ",
             moat_audit_resource_count(a));
@@ -139,13 +138,13 @@ static void resources(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
+    static const char *const columns[] = {
+        "Resource", "Kind", "Worst finding", "Active findings", "Declared",
+        NULL};
     fputs("<section id=\"resources\" aria-labelledby=\"h-resources\">\n"
-          "<h2 id=\"h-resources\">Resources</h2>\n<table>\n<thead><tr>"
-          "<th scope=\"col\">Resource</th><th scope=\"col\">Kind</th>"
-          "<th scope=\"col\">Worst finding</th><th scope=\"col\">Active "
-          "findings</th><th scope=\"col\">Declared</th></tr></thead>\n"
-          "<tbody>\n",
+          "<h2 id=\"h-resources\">Resources</h2>\n",
           o);
+    html_table_start(o, NULL, NULL, columns);
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
         const moat_audited *r = moat_audit_resource(a, i);
         int worst = worst_level(a, r);
@@ -167,7 +166,8 @@ static void resources(const report_ctx *c)
         declared_at(o, r->file, r->line, r->address);
         fputs("</td></tr>\n", o);
     }
-    fputs("</tbody>\n</table>\n</section>\n", o);
+    html_table_end(o);
+    fputs("</section>\n", o);
 }
 
 static const moat_exposure *exposure_of(const moat_audit *a,
@@ -192,11 +192,11 @@ static void exposure_matrix(const report_ctx *c)
           "<em>all</em> of the class, <em>some</em>, <em>none</em> or "
           "<em>unknown</em> (a setting moat cannot know). The rule behind "
           "each is under <a href=\"#details\">Each resource</a> and hovering "
-          "a cell.</p>\n<table>\n<thead><tr><th scope=\"col\">Resource</th>",
+          "a cell.</p>\n",
           o);
-    for (size_t s = 0; s < N_SOURCES; s++)
-        fprintf(o, "<th scope=\"col\">%s</th>", source_classes[s]);
-    fputs("</tr></thead>\n<tbody>\n", o);
+    const char *columns[N_SOURCES + 2] = {"Resource"};
+    memcpy(columns + 1, source_classes, sizeof source_classes);
+    html_table_start(o, NULL, NULL, columns);
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
         const moat_audited *r = moat_audit_resource(a, i);
         fputs("<tr><th scope=\"row\">", o);
@@ -212,7 +212,8 @@ static void exposure_matrix(const report_ctx *c)
         }
         fputs("</tr>\n", o);
     }
-    fputs("</tbody>\n</table>\n</section>\n", o);
+    html_table_end(o);
+    fputs("</section>\n", o);
 }
 
 /*--------------------------------------------------------------------------
@@ -319,7 +320,7 @@ static void evidence(FILE *o, const moat_finding *f)
     fputs("</ul>", o);
 }
 
-static void finding_row(const report_ctx *c, size_t i)
+static void finding_row(const report_ctx *c, size_t i, size_t resource)
 {
     FILE *o = c->out;
     const moat_finding *f = moat_audit_finding(c->audit, i);
@@ -336,7 +337,7 @@ static void finding_row(const report_ctx *c, size_t i)
     fputs("</code> ", o);
     html_text(o, f->rule->name);
     fputs("</th><td>", o);
-    resource_link(o, resource_of(c->audit, i), f->resource_name);
+    resource_link(o, resource, f->resource_name);
     fputs("</td><td><span class=\"message\">", o);
     html_text(o, f->message);
     fputs("</span>", o);
@@ -355,32 +356,48 @@ static void finding_row(const report_ctx *c, size_t i)
     fputs("</td></tr>\n", o);
 }
 
-static void findings(const report_ctx *c)
+/* Every finding, worst first; in the audit's order (by resource) should
+** there be no memory to sort them: never fewer. */
+static void finding_rows(const report_ctx *c, size_t n)
 {
     const moat_audit *a = c->audit;
-    FILE *o = c->out;
-    size_t n = moat_audit_finding_count(a);
-    size_t *order = malloc((n + 1) * sizeof *order);
-    fprintf(o, "<section id=\"findings\" aria-labelledby=\"h-findings\">\n"
-               "<h2 id=\"h-findings\">Findings</h2>\n");
-    if (n == 0 || order == NULL) {
-        fputs(n ? "<p>Out of memory.</p>\n" : "<p>No findings.</p>\n", o);
-        fputs("</section>\n", o);
-        free(order);
+    size_t *order = malloc(n * sizeof *order);
+    size_t *owner = malloc(n * sizeof *owner);
+    if (order == NULL || owner == NULL) {
+        for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
+            const moat_audited *r = moat_audit_resource(a, i);
+            for (size_t k = 0; k < r->n_findings; k++)
+                finding_row(c, r->first_finding + k, i);
+        }
+    } else {
+        finding_owners(a, owner);
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        sort_audit = a;
+        qsort(order, n, sizeof *order, by_level);
+        for (size_t i = 0; i < n; i++)
+            finding_row(c, order[i], owner[order[i]]);
+    }
+    free(order);
+    free(owner);
+}
+
+static void findings(const report_ctx *c)
+{
+    static const char *const columns[] = {"Level", "Rule", "Resource", "What",
+                                          "Fix", NULL};
+    size_t n = moat_audit_finding_count(c->audit);
+    fputs("<section id=\"findings\" aria-labelledby=\"h-findings\">\n"
+          "<h2 id=\"h-findings\">Findings</h2>\n",
+          c->out);
+    if (n == 0) {
+        fputs("<p>No findings.</p>\n</section>\n", c->out);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    sort_audit = a;
-    qsort(order, n, sizeof *order, by_level);
-    fputs("<table>\n<thead><tr><th scope=\"col\">Level</th><th scope=\"col\">"
-          "Rule</th><th scope=\"col\">Resource</th><th scope=\"col\">What"
-          "</th><th scope=\"col\">Fix</th></tr></thead>\n<tbody>\n",
-          o);
-    for (size_t i = 0; i < n; i++)
-        finding_row(c, order[i]);
-    fputs("</tbody>\n</table>\n</section>\n", o);
-    free(order);
+    html_table_start(c->out, NULL, NULL, columns);
+    finding_rows(c, n);
+    html_table_end(c->out);
+    fputs("</section>\n", c->out);
 }
 
 /* What was not audited: the audit is incomplete. */
@@ -391,22 +408,22 @@ static void not_audited(const report_ctx *c)
     size_t n = moat_audit_incomplete_count(a);
     if (n == 0)
         return;
-    fprintf(o, "<section id=\"not-audited\" aria-labelledby=\"h-gaps\">\n"
-               "<h2 id=\"h-gaps\">Not audited: the audit is incomplete</h2>\n"
-               "<table>\n<thead><tr><th scope=\"col\">What</th><th "
-               "scope=\"col\">Where</th><th scope=\"col\">Why</th></tr>"
-               "</thead>\n<tbody>\n");
+    static const char *const columns[] = {"What", "Where", "Why", NULL};
+    fputs("<section id=\"not-audited\" aria-labelledby=\"h-gaps\">\n"
+          "<h2 id=\"h-gaps\">Not audited: the audit is incomplete</h2>\n",
+          o);
+    html_table_start(o, NULL, NULL, columns);
     for (size_t i = 0; i < n; i++) {
         const moat_incomplete *g = moat_audit_incomplete(a, i);
-        fputs("<tr><th scope=\"row\">", o);
-        html_text(o, g->what);
-        fputs("</th><td>", o);
+        html_row_start(o, g->what);
+        fputs("<td>", o);
         declared_at(o, g->file, g->line, g->resource[0] ? g->resource : NULL);
-        fputs("</td><td>", o);
-        html_text(o, g->why);
-        fputs("</td></tr>\n", o);
+        fputs("</td>", o);
+        html_cell(o, g->why);
+        fputs("</tr>\n", o);
     }
-    fputs("</tbody>\n</table>\n</section>\n", o);
+    html_table_end(o);
+    fputs("</section>\n", o);
 }
 
 /*--------------------------------------------------------------------------
@@ -415,21 +432,19 @@ static void not_audited(const report_ctx *c)
 static void detail_exposure(FILE *o, const moat_audit *a,
                             const moat_audited *r)
 {
-    fputs("<table>\n<caption>Reachable from</caption>\n<thead><tr><th "
-          "scope=\"col\">Source</th><th scope=\"col\">Admitted</th><th "
-          "scope=\"col\">By which rule</th></tr></thead>\n<tbody>\n",
-          o);
+    static const char *const columns[] = {"Source", "Admitted",
+                                          "By which rule", NULL};
+    html_table_start(o, NULL, "Reachable from", columns);
     for (size_t i = 0; i < r->n_exposures; i++) {
         const moat_exposure *e = moat_audit_exposure(a, r->first_exposure + i);
-        fputs("<tr><th scope=\"row\">", o);
-        html_text(o, e->source);
-        fputs("</th><td>", o);
+        html_row_start(o, e->source);
+        fputs("<td>", o);
         badge(o, e->admitted, e->admitted);
-        fputs("</td><td>", o);
-        html_text(o, e->detail);
-        fputs("</td></tr>\n", o);
+        fputs("</td>", o);
+        html_cell(o, e->detail);
+        fputs("</tr>\n", o);
     }
-    fputs("</tbody>\n</table>\n", o);
+    html_table_end(o);
 }
 
 static void detail_controls(FILE *o, const moat_audit *a,
@@ -437,18 +452,16 @@ static void detail_controls(FILE *o, const moat_audit *a,
 {
     if (r->n_controls == 0)
         return;
-    fputs("<table>\n<caption>Controls (CIS Microsoft Azure Foundations)"
-          "</caption>\n<thead><tr><th scope=\"col\">Control</th><th "
-          "scope=\"col\">Status</th><th scope=\"col\">CIS</th><th "
-          "scope=\"col\">Why</th></tr></thead>\n<tbody>\n",
-          o);
+    static const char *const columns[] = {"Control", "Status", "CIS", "Why",
+                                          NULL};
+    html_table_start(o, NULL, "Controls (CIS Microsoft Azure Foundations)",
+                     columns);
     for (size_t i = 0; i < r->n_controls; i++) {
         const moat_control_result *k =
             moat_audit_control(a, r->first_control + i);
         const char *status = moat_control_status_name(k->status);
-        fputs("<tr><th scope=\"row\">", o);
-        html_text(o, k->control);
-        fputs("</th><td>", o);
+        html_row_start(o, k->control);
+        fputs("<td>", o);
         badge(o, status, status);
         fputs("</td><td>", o);
         for (size_t v = 0; v < k->n_cis; v++) {
@@ -461,7 +474,7 @@ static void detail_controls(FILE *o, const moat_audit *a,
         html_text(o, k->reason);
         fprintf(o, " (%s)</td></tr>\n", moat_basis_name(k->basis));
     }
-    fputs("</tbody>\n</table>\n", o);
+    html_table_end(o);
 }
 
 static void details(const report_ctx *c)
@@ -499,21 +512,19 @@ static void suppressions(const report_ctx *c)
     size_t n = moat_audit_suppression_count(a);
     if (n == 0)
         return;
+    static const char *const columns[] = {
+        "Rule or fingerprint", "Resource", "Reason", "Expires", "Matched",
+        NULL};
     fputs("<section id=\"suppressions\" aria-labelledby=\"h-supp\">\n"
-          "<h2 id=\"h-supp\">Suppressions</h2>\n<table>\n<thead><tr><th "
-          "scope=\"col\">Rule or fingerprint</th><th scope=\"col\">Resource"
-          "</th><th scope=\"col\">Reason</th><th scope=\"col\">Expires</th>"
-          "<th scope=\"col\">Matched</th></tr></thead>\n<tbody>\n",
+          "<h2 id=\"h-supp\">Suppressions</h2>\n",
           o);
+    html_table_start(o, NULL, NULL, columns);
     for (size_t i = 0; i < n; i++) {
         const moat_suppression *s = moat_audit_suppression(a, i);
-        fputs("<tr><th scope=\"row\">", o);
-        html_text(o, s->rule ? s->rule : s->fingerprint);
-        fputs("</th><td>", o);
-        html_text(o, s->resource ? s->resource : "*");
-        fputs("</td><td>", o);
-        html_text(o, s->reason);
-        fputs("</td><td>", o);
+        html_row_start(o, s->rule ? s->rule : s->fingerprint);
+        html_cell(o, s->resource ? s->resource : "*");
+        html_cell(o, s->reason);
+        fputs("<td>", o);
         html_text(o, s->expires ? s->expires : "never");
         if (s->expired)
             fputs(" <strong>(expired: its findings are reported again)"
@@ -521,7 +532,8 @@ static void suppressions(const report_ctx *c)
                   o);
         fprintf(o, "</td><td>%zu</td></tr>\n", s->matched);
     }
-    fputs("</tbody>\n</table>\n</section>\n", o);
+    html_table_end(o);
+    fputs("</section>\n", o);
 }
 
 void report_html(const report_ctx *c)

@@ -4,14 +4,54 @@
 #include "audit_report.h"
 
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-int report_exit(const moat_audit *a, moat_level fail_on, int allow_incomplete)
+/* A CIS number as a selector gives it: "3.8", "CIS 3.8", "cis-3.8". */
+static const char *cis_number(const char *sel)
 {
-    if (moat_audit_incomplete_count(a) && !allow_incomplete)
+    if (strncasecmp(sel, "cis", 3) == 0) {
+        sel += 3;
+        while (*sel == ' ' || *sel == '-' || *sel == '_' || *sel == ':')
+            sel++;
+    }
+    return sel;
+}
+
+int report_selects(const char *sel, const moat_finding *f)
+{
+    if (strcasecmp(sel, f->rule->id) == 0 ||
+        strcasecmp(sel, f->rule->name) == 0 ||
+        (f->control && strcasecmp(sel, f->control) == 0))
+        return 1;
+    const char *num = cis_number(sel);
+    for (size_t i = 0; i < f->n_cis; i++)
+        if (strcmp(num, f->cis[i].id) == 0)
+            return 1;
+    return 0;
+}
+
+int report_keeps(const report_ctx *c, const moat_finding *f)
+{
+    int keep = c->n_checks == 0;
+    for (size_t i = 0; i < c->n_checks && !keep; i++)
+        keep = report_selects(c->checks[i], f);
+    for (size_t i = 0; i < c->n_skips && keep; i++)
+        keep = !report_selects(c->skips[i], f);
+    return keep;
+}
+
+int report_exit(const report_ctx *c)
+{
+    const moat_audit *a = c->audit;
+    if (c->soft_fail)
+        return EXIT_DECIDED;
+    if (moat_audit_incomplete_count(a) && !c->allow_incomplete)
         return EXIT_FINDINGS;
     for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
         const moat_finding *f = moat_audit_finding(a, i);
-        if (f->state == MOAT_FINDING_ACTIVE && f->level >= fail_on)
+        if (f->state == MOAT_FINDING_ACTIVE && f->level >= c->fail_on &&
+            report_keeps(c, f))
             return EXIT_FINDINGS;
     }
     return EXIT_DECIDED;
@@ -22,12 +62,15 @@ typedef struct counts {
     size_t suppressed, baseline, total;
 } counts;
 
-static counts count(const moat_audit *a)
+static counts count(const report_ctx *rc)
 {
+    const moat_audit *a = rc->audit;
     counts c;
     memset(&c, 0, sizeof c);
     for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
         const moat_finding *f = moat_audit_finding(a, i);
+        if (!report_keeps(rc, f))
+            continue;
         c.total++;
         if (f->state == MOAT_FINDING_SUPPRESSED)
             c.suppressed++;
@@ -100,15 +143,16 @@ static void text_resource(const report_ctx *c, const moat_audited *res)
     int any = 0;
     for (size_t i = 0; i < res->n_findings; i++) {
         const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
-        if (f->state != MOAT_FINDING_ACTIVE || f->control)
+        if (f->state != MOAT_FINDING_ACTIVE || f->control ||
+            !report_keeps(c, f))
             continue;
         if (!any)
             fprintf(o, "  findings:\n");
         any = 1;
-        fprintf(o, "    %s%-8s%s %s %s\n      %s\n", paint(c, f->level),
+        fprintf(o, "    %s%-8s%s %s %s%s%s\n", paint(c, f->level),
                 moat_level_name(f->level), reset(c), f->rule->id, f->rule->name,
-                f->message);
-        if (f->fix[0])
+                c->compact ? ": " : "\n      ", f->message);
+        if (f->fix[0] && !c->compact)
             fprintf(o, "      fix: %s\n", f->fix);
     }
     fputc('\n', o);
@@ -142,7 +186,7 @@ void report_text(const report_ctx *c)
     for (size_t i = 0; i < resources; i++)
         text_resource(c, moat_audit_resource(a, i));
     text_incomplete(c);
-    counts k = count(a);
+    counts k = count(c);
     fprintf(
         c->out,
         "%zu resource%s: %zu critical, %zu high, %zu medium, %zu low, %zu info",
@@ -284,7 +328,7 @@ void report_json(const report_ctx *c)
 {
     const moat_audit *a = c->audit;
     FILE *o = c->out;
-    counts k = count(a);
+    counts k = count(c);
     fprintf(
         o,
         "{\"moat\":\"%s\",\"date\":\"%s\",\"summary\":{\"findings\":%zu,\"active\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,\"info\":%zu},\"suppressed\":%zu,\"baseline\":%zu,\"fail_on\":\"%s\",\"failed\":%s,\"complete\":%s,\"incomplete\":%zu},\n\"resources\":[",
@@ -292,7 +336,7 @@ void report_json(const report_ctx *c)
         k.active[MOAT_LEVEL_HIGH], k.active[MOAT_LEVEL_MEDIUM],
         k.active[MOAT_LEVEL_LOW], k.active[MOAT_LEVEL_INFO], k.suppressed,
         k.baseline, moat_level_name(c->fail_on),
-        report_exit(a, c->fail_on, c->allow_incomplete) ? "true" : "false",
+        report_exit(c) ? "true" : "false",
         moat_audit_incomplete_count(a) ? "false" : "true",
         moat_audit_incomplete_count(a));
     for (size_t i = 0; i < moat_audit_resource_count(a); i++) {
@@ -329,8 +373,10 @@ void report_json(const report_ctx *c)
         fputc('}', o);
     }
     fprintf(o, "],\n\"findings\":[");
-    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
-        fprintf(o, "%s\n", i ? "," : "");
+    for (size_t i = 0, n = 0; i < moat_audit_finding_count(a); i++) {
+        if (!report_keeps(c, moat_audit_finding(a, i)))
+            continue;
+        fprintf(o, "%s\n", n++ ? "," : "");
         json_finding(o, moat_audit_finding(a, i));
     }
     fprintf(o, "],\n\"exposure\":[");
@@ -380,10 +426,10 @@ static const char *security_severity(moat_level l)
     return s[l];
 }
 
-/* A file path as a relative URI reference (spaces and '%' escaped). */
-static void sarif_uri(FILE *o, const char *path)
+/* A path's characters as a URI reference's (spaces, '%' and the like
+** escaped). */
+static void uri_chars(FILE *o, const char *path)
 {
-    fputc('"', o);
     for (const char *p = path; *p; p++) {
         unsigned char ch = (unsigned char)*p;
         if (ch == ' ' || ch == '%' || ch == '"' || ch == '\\' || ch < 0x20 ||
@@ -392,7 +438,51 @@ static void sarif_uri(FILE *o, const char *path)
         else
             fputc(ch, o);
     }
-    fputc('"', o);
+}
+
+/* The artifact location of a file: relative to the directory moat ran in
+** (%SRCROOT%, the repository root in CI), or a file:// URI when it lies
+** outside it. */
+static void sarif_uri(FILE *o, const char *path)
+{
+    char cwd[4096];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (path[0] == '/' && n > 0 && strncmp(path, cwd, n) == 0 &&
+        path[n] == '/')
+        path += n + 1;
+    fputs(path[0] == '/' ? "\"file://" : "\"", o);
+    uri_chars(o, path);
+    fputs(path[0] == '/' ? "\"" : "\",\"uriBaseId\":\"%SRCROOT%\"", o);
+}
+
+/* The run's %SRCROOT%: the directory moat ran in. */
+static void sarif_base(FILE *o)
+{
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return;
+    fputs(",\"originalUriBaseIds\":{\"%SRCROOT%\":{\"uri\":\"file://", o);
+    uri_chars(o, cwd);
+    fputs("/\"}}", o);
+}
+
+/* Azure's documentation of what a rule is about. */
+static const char *help_uri(const moat_audit_rule *r)
+{
+    static const char *const by_name[][2] = {
+        {"instance-rule", "https://learn.microsoft.com/azure/storage/common/storage-network-security-resource-instances"},
+        {"perimeter", "https://learn.microsoft.com/azure/private-link/network-security-perimeter-concepts"},
+        {"service-tag", "https://learn.microsoft.com/azure/private-link/network-security-perimeter-concepts"},
+        {"private-endpoint", "https://learn.microsoft.com/azure/private-link/private-endpoint-overview"},
+        {"keyvault", "https://learn.microsoft.com/azure/key-vault/general/network-security"},
+        {"trusted-services", "https://learn.microsoft.com/azure/storage/common/storage-network-security-trusted-azure-services"},
+        {"vnet-rule", "https://learn.microsoft.com/azure/storage/common/storage-network-security-virtual-networks"},
+        {"ip-r", "https://learn.microsoft.com/azure/storage/common/storage-network-security-ip-address-range"},
+    };
+    for (size_t i = 0; i < sizeof by_name / sizeof by_name[0]; i++)
+        if (strstr(r->name, by_name[i][0]))
+            return by_name[i][1];
+    return "https://learn.microsoft.com/azure/storage/common/storage-network-security";
 }
 
 static size_t rule_index(const moat_audit_rule *r)
@@ -480,16 +570,20 @@ void report_sarif(const report_ctx *c)
         cli_json_str(o, r->help);
         fprintf(o, "},\"help\":{\"text\":");
         cli_json_str(o, r->help);
+        fprintf(o, "},\"helpUri\":");
+        cli_json_str(o, help_uri(r));
         fprintf(
             o,
-            "},\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"security-severity\":\"%s\",\"tags\":[\"security\",\"azure\",\"network\"]}}",
+            ",\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"security-severity\":\"%s\",\"tags\":[\"security\",\"azure\",\"network\"]}}",
             sarif_level(r->level), security_severity(r->level));
     }
-    fprintf(o, "]}},\"columnKind\":\"unicodeCodePoints\",\"results\":[");
+    fprintf(o, "]}}");
+    sarif_base(o);
+    fprintf(o, ",\"columnKind\":\"unicodeCodePoints\",\"results\":[");
     int first = 1;
     for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
         const moat_finding *f = moat_audit_finding(a, i);
-        if (f->state == MOAT_FINDING_BASELINE)
+        if (f->state == MOAT_FINDING_BASELINE || !report_keeps(c, f))
             continue;
         fprintf(o, "%s\n{\"ruleId\":", first ? "" : ",");
         first = 0;
@@ -507,7 +601,11 @@ void report_sarif(const report_ctx *c)
             fprintf(o, "},\"region\":{\"startLine\":%u}},",
                     f->line ? f->line : 1);
         }
-        fprintf(o, "\"logicalLocations\":[{\"fullyQualifiedName\":");
+        /* the Terraform address where there is one: what a plan's reader
+        ** knows the resource by */
+        fprintf(o, "\"logicalLocations\":[{\"name\":");
+        cli_json_str(o, f->address ? f->address : f->resource_name);
+        fprintf(o, ",\"fullyQualifiedName\":");
         cli_json_str(o, f->address ? f->address : f->resource);
         fprintf(
             o,
@@ -576,7 +674,8 @@ static void junit_suite(const report_ctx *c, const moat_audited *res)
     }
     for (size_t i = 0; i < res->n_findings; i++) {
         const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
-        if (f->control || f->state == MOAT_FINDING_BASELINE)
+        if (f->control || f->state == MOAT_FINDING_BASELINE ||
+            !report_keeps(c, f))
             continue;
         tests++;
         failures += f->state == MOAT_FINDING_ACTIVE && f->level >= c->fail_on;
@@ -609,7 +708,8 @@ static void junit_suite(const report_ctx *c, const moat_audited *res)
     }
     for (size_t i = 0; i < res->n_findings; i++) {
         const moat_finding *f = moat_audit_finding(a, res->first_finding + i);
-        if (f->control || f->state == MOAT_FINDING_BASELINE)
+        if (f->control || f->state == MOAT_FINDING_BASELINE ||
+            !report_keeps(c, f))
             continue;
         fprintf(o, "    <testcase classname=\"");
         xml(o, f->resource_name);
@@ -672,4 +772,65 @@ void report_junit(const report_ctx *c)
         junit_suite(c, moat_audit_resource(a, i));
     junit_incomplete(c);
     fprintf(c->out, "</testsuites>\n");
+}
+
+/*--------------------------------------------------------------------------
+** CSV (RFC 4180): a row per finding, as posture tools export them.
+*/
+static void csv_field(FILE *o, const char *s, int last)
+{
+    s = s ? s : "";
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', o);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', o);
+            fputc(*s, o);
+        }
+        fputc('"', o);
+    } else {
+        fputs(s, o);
+    }
+    fputs(last ? "\r\n" : ",", o);
+}
+
+static void csv_finding(FILE *o, const moat_finding *f)
+{
+    static const char *const states[] = {"active", "suppressed", "baseline"};
+    char cis[512] = "", line[16];
+    for (size_t i = 0, used = 0; i < f->n_cis && used < sizeof cis; i++) {
+        int w = snprintf(cis + used, sizeof cis - used, "%s%s %s",
+                         i ? "; " : "", f->cis[i].version, f->cis[i].id);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    snprintf(line, sizeof line, "%u", f->line);
+    csv_field(o, f->rule->id, 0);
+    csv_field(o, f->rule->name, 0);
+    csv_field(o, moat_level_name(f->level), 0);
+    csv_field(o, states[f->state], 0);
+    csv_field(o, f->resource_name, 0);
+    csv_field(o, f->resource, 0);
+    csv_field(o, f->address, 0);
+    csv_field(o, f->file, 0);
+    csv_field(o, f->line ? line : "", 0);
+    csv_field(o, f->control, 0);
+    csv_field(o, cis, 0);
+    csv_field(o, f->message, 0);
+    csv_field(o, f->fix, 0);
+    csv_field(o, f->fingerprint, 1);
+}
+
+void report_csv(const report_ctx *c)
+{
+    const moat_audit *a = c->audit;
+    fputs("rule,name,severity,state,resource_name,resource,address,file,line,"
+          "control,cis,message,fix,fingerprint\r\n",
+          c->out);
+    for (size_t i = 0; i < moat_audit_finding_count(a); i++) {
+        const moat_finding *f = moat_audit_finding(a, i);
+        if (report_keeps(c, f))
+            csv_finding(c->out, f);
+    }
 }

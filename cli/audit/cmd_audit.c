@@ -6,18 +6,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
     "usage: moat audit --estate PATH...\n"
-    "                  [--format text|json|sarif|junit|html]\n"
+    "                  [--format text|json|sarif|junit|csv|html]\n"
     "                  [--fail-on info|low|medium|high|critical] [--cis "
     "VERSION]\n"
     "                  [--suppressions FILE] [--baseline FILE | "
     "--write-baseline FILE]\n"
     "                  [--output FILE] [--wide-ip ADDRESSES] [--quiet]\n"
-    "                  [--allow-incomplete]\n"
+    "                  [--allow-incomplete] [--soft-fail] [--compact]\n"
+    "                  [--check ID,...] [--skip-check ID,...]\n"
     "                  [--runner IP[,region=R][,subnet=ID][,identity=ID]]...\n"
     "                  [--runner-from-env]\n"
     "\n"
@@ -41,6 +43,13 @@ static const char usage[] =
     "                        Graphviz's dot when installed (a table otherwise;\n"
     "                        MOAT_DOT names the program, MOAT_DOT_TIMEOUT its\n"
     "                        limit in seconds, default 20)\n"
+    "                        csv: a row per finding\n"
+    "  --check ID,...        only these findings: a rule id (MOAT001) or\n"
+    "                        name (internet-reachable), a control\n"
+    "                        (storage-default-deny) or a CIS number (3.8)\n"
+    "  --skip-check ID,...   all but these (same names)\n"
+    "  --soft-fail           report, but exit 0 (CI: never fail the build)\n"
+    "  --compact             text: a line per finding, no fix commands\n"
     "  --fail-on LEVEL       exit 1 when a finding at or above LEVEL remains\n"
     "                        (default low)\n"
     "  --cis VERSION         only the controls of one CIS version (1.1.0 ...\n"
@@ -73,7 +82,8 @@ static const char usage[] =
     "references) are decided too: MOAT015 when refused, MOAT016 for storage\n"
     "features a perimeter does not support, MOAT017 for a runner's 403.\n"
     "\n"
-    "Exit status: 0 nothing at or above the threshold and the audit complete,\n"
+    "Exit status (--soft-fail: 0 unless 2 or 3): 0 nothing at or above the\n"
+    "threshold and the audit complete,\n"
     "1 findings at or above it, or the audit incomplete (something not\n"
     "audited, or no resource at all), 2 usage error, 3 unreadable input.\n";
 
@@ -91,6 +101,10 @@ static const cli_spec spec[] = {
     {"lenient", 0, 0},
     {"service-tags", 1, 0},
     {"allow-incomplete", 0, 0}, /* what is not audited does not fail */
+    {"soft-fail", 0, 0},
+    {"compact", 0, 0},
+    {"check", CLI_VALUES, 0},
+    {"skip-check", CLI_VALUES, 0},
     {"runner", 1, 0},
     {"runner-from-env", 0, 0},
     {"help", 0, 'h'},
@@ -122,11 +136,23 @@ static int apply_file(moat_audit *au, const char *opt, const char *path,
     moat_status rc = strcmp(opt, "suppressions") == 0
                          ? moat_audit_suppress(au, text, len, date, &err)
                          : moat_audit_apply_baseline(au, text, len, &err);
-    free(text);
     if (rc != MOAT_OK) {
-        cli_error("%s: %s (at byte %zu)", path, err.message, err.offset + 1);
+        /* FILE:LINE:COL, as editors and CI annotations read it */
+        unsigned line = 1, col = 1;
+        for (size_t i = 0; i < err.offset && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+                col++;
+            }
+        }
+        fprintf(stderr, "%s:%u:%u: error: %s\n", path, line, col,
+                err.message);
+        free(text);
         return EXIT_BAD_ESTATE;
     }
+    free(text);
     return 0;
 }
 
@@ -148,8 +174,8 @@ static int write_baseline(const moat_audit *au, const char *path)
 static int report_kind(const char *format)
 {
     static const char *const names[] = {"text", "json", "sarif", "junit",
-                                        "html"};
-    for (int i = 0; i < 5; i++) {
+                                        "html", "csv"};
+    for (int i = 0; i < 6; i++) {
         if (strcmp(format, names[i]) == 0)
             return i;
     }
@@ -168,6 +194,12 @@ static void notes(const cli_args *a, const moat_audit *au)
                 "moat: warning: suppression of %s on %s expired on %s (%s); its findings are reported again\n",
                 s->rule ? s->rule : s->fingerprint,
                 s->resource ? s->resource : "*", s->expires, s->reason);
+        else if (s->matched == 0)
+            fprintf(
+                stderr,
+                "moat: warning: suppression of %s on %s (%s) matched no finding: remove it, or fix its rule, resource or fingerprint\n",
+                s->rule ? s->rule : s->fingerprint,
+                s->resource ? s->resource : "*", s->reason);
     }
     size_t gaps = moat_audit_incomplete_count(au);
     if (gaps)
@@ -183,10 +215,65 @@ static void notes(const cli_args *a, const moat_audit *au)
 /* Writes the report in format kind to stdout or --output, then the notes;
 ** the exit status: EXIT_USAGE when the output cannot be written, else
 ** report_exit()'s. */
+/* --check and --skip-check, comma lists split (copies in text). */
+typedef struct selectors {
+    const char *checks[CLI_MAX_ARGS], *skips[CLI_MAX_ARGS];
+    size_t n_checks, n_skips;
+    char text[8192];
+} selectors;
+
+static int read_selectors(const cli_args *a, selectors *sel)
+{
+    size_t used = 0;
+    memset(sel, 0, sizeof *sel);
+    for (int i = 0; i < a->n_opts; i++) {
+        int check = strcmp(a->opts[i].name, "check") == 0;
+        if (!check && strcmp(a->opts[i].name, "skip-check") != 0)
+            continue;
+        size_t n = strlen(a->opts[i].value);
+        if (used + n + 1 > sizeof sel->text)
+            return cli_usage_error("audit", "--check: too many names");
+        memcpy(sel->text + used, a->opts[i].value, n + 1);
+        for (char *tok = strtok(sel->text + used, ","); tok;
+             tok = strtok(NULL, ",")) {
+            while (*tok == ' ')
+                tok++;
+            size_t *count = check ? &sel->n_checks : &sel->n_skips;
+            if (*tok && *count < CLI_MAX_ARGS)
+                (check ? sel->checks : sel->skips)[(*count)++] = tok;
+        }
+        used += n + 1;
+    }
+    return 0;
+}
+
+/* A name of --check or --skip-check that selects nothing moat knows. */
+static void unknown_selectors(const moat_audit *au, const selectors *sel)
+{
+    for (size_t k = 0; k < sel->n_checks + sel->n_skips; k++) {
+        const char *name = k < sel->n_checks ? sel->checks[k]
+                                             : sel->skips[k - sel->n_checks];
+        int known = 0;
+        for (size_t i = 0; i < moat_audit_rule_count() && !known; i++) {
+            const moat_audit_rule *r = moat_audit_rule_at(i);
+            known = strcasecmp(name, r->id) == 0 ||
+                    strcasecmp(name, r->name) == 0;
+        }
+        for (size_t i = 0; i < moat_audit_finding_count(au) && !known; i++)
+            known = report_selects(name, moat_audit_finding(au, i));
+        if (!known)
+            fprintf(stderr,
+                    "moat: warning: --%s %s names no rule, control or CIS number moat reports here\n",
+                    k < sel->n_checks ? "check" : "skip-check", name);
+    }
+}
+
 static int report(const cli_args *a, const moat_audit *au,
                   const moat_estate *es, int kind, moat_level fail_on,
-                  const char *date)
+                  const char *date, const selectors *sel)
 {
+    report_ctx ctxs, *ctx = &ctxs;
+    memset(ctx, 0, sizeof *ctx);
     int rc = 0;
     FILE *out = stdout;
     const char *path = cli_get(a, "output");
@@ -194,25 +281,32 @@ static int report(const cli_args *a, const moat_audit *au,
         cli_error("%s: cannot write", path);
         rc = EXIT_USAGE;
     } else {
-        report_ctx ctx = {au,
-                          es,
-                          out,
-                          fail_on,
-                          out == stdout && isatty(1) &&
-                              getenv("NO_COLOR") == NULL,
-                          date,
-                          cli_has(a, "allow-incomplete")};
+        *ctx = (report_ctx){au,
+                            es,
+                            out,
+                            fail_on,
+                            out == stdout && isatty(1) &&
+                                getenv("NO_COLOR") == NULL,
+                            date,
+                            cli_has(a, "allow-incomplete"),
+                            cli_has(a, "soft-fail"),
+                            cli_has(a, "compact"),
+                            sel->checks,
+                            sel->n_checks,
+                            sel->skips,
+                            sel->n_skips};
         static void (*const writers[])(const report_ctx *) = {
             report_text, report_json, report_sarif, report_junit,
-            report_html};
-        writers[kind](&ctx);
+            report_html, report_csv};
+        writers[kind](ctx);
         if (out != stdout && fclose(out) != 0) {
             cli_error("%s: write error", path);
             rc = EXIT_USAGE;
         }
     }
     notes(a, au);
-    return rc ? rc : report_exit(au, fail_on, cli_has(a, "allow-incomplete"));
+    unknown_selectors(au, sel);
+    return rc ? rc : report_exit(ctx);
 }
 
 int cmd_audit(int argc, char **argv)
@@ -233,8 +327,11 @@ int cmd_audit(int argc, char **argv)
     const char *format = cli_get(&a, "format");
     int kind = report_kind(format ? format : "text");
     if (kind < 0)
-        return cli_usage_error("audit",
-                               "--format must be text, json, sarif, junit or html");
+        return cli_usage_error(
+            "audit", "--format must be text, json, sarif, junit, html or csv");
+    selectors sel;
+    if (read_selectors(&a, &sel) != 0)
+        return EXIT_USAGE;
     moat_level fail_on = MOAT_LEVEL_LOW;
     if (cli_has(&a, "fail-on") &&
         moat_level_from_name(cli_get(&a, "fail-on"), &fail_on) != 0)
@@ -297,7 +394,7 @@ int cmd_audit(int argc, char **argv)
     if (rc == 0 && cli_has(&a, "write-baseline"))
         rc = write_baseline(au, cli_get(&a, "write-baseline"));
     if (rc == 0)
-        rc = report(&a, au, es, kind, fail_on, date);
+        rc = report(&a, au, es, kind, fail_on, date, &sel);
     moat_audit_free(au);
     moat_estate_free(es);
     return rc;

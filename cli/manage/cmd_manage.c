@@ -3,12 +3,13 @@
 ** az-style command groups. A command is named by its words ("storage
 ** account network-rule add"); fewer words print the group's commands.
 */
-#include "manage.h"
+#include "manage_acl.h"
 
 #include <string.h>
 
 static const mg_command *const tables[] = {
-    mg_storage_commands, mg_keyvault_commands, mg_perimeter_commands};
+    mg_storage_commands, mg_storage_lifecycle, mg_keyvault_commands,
+    mg_vault_lifecycle, mg_perimeter_commands};
 
 static const char exit_help[] =
     "Exit status: 0 done (or nothing to change), 1 refused (Azure would\n"

@@ -5,6 +5,8 @@
 ** manage_perimeter.c) only decide what to edit.
 */
 #include "manage.h"
+
+#include "az_output.h"
 #include "textdiff.h"
 
 #include <errno.h>
@@ -42,6 +44,9 @@ int mg_refuse(const manage *m, const char *fmt, ...)
 
 void mg_warn(manage *m, const char *fmt, ...)
 {
+    m->warned = 1;
+    if (m->only_errors) /* --only-show-errors, as az */
+        return;
     va_list ap;
     va_start(ap, fmt);
     fputs("moat: warning: ", stderr);
@@ -256,6 +261,40 @@ static void add_names(const moat_doc *doc, const mg_target *t, mg_buf *names)
     }
 }
 
+/* The part of id after "/providers/TYPE/" (TYPE ignoring case), or NULL. */
+static const char *name_after_type(const char *id, const char *type)
+{
+    for (const char *p = strstr(id, "/providers/"); p;
+         p = strstr(p + 1, "/providers/")) {
+        size_t n = strlen(type);
+        const char *q = p + 11;
+        if (strncasecmp(q, type, n) == 0 && q[n] == '/' && q[n + 1] &&
+            strchr(q + n + 1, '/') == NULL)
+            return q + n + 1;
+    }
+    return NULL;
+}
+
+int mg_target_ids(manage *m, const cli_args *a, mg_target *t, char *group,
+                  char *sub, size_t cap)
+{
+    const char *id = cli_get(a, "ids");
+    if (id == NULL)
+        return MG_OK;
+    if (cli_count(a, "ids") > 1)
+        return mg_usage(m, "--ids: one resource at a time (moat changes one file per command)");
+    if (t->name)
+        return mg_usage(m, "usage error: --ids, or --name with --resource-group; not both (as az)");
+    const char *name = name_after_type(id, t->type);
+    if (name == NULL || !mg_id_part(id, "resourceGroups", group, cap) ||
+        !mg_id_part(id, "subscriptions", sub, cap))
+        return mg_usage(m, "--ids '%s' is not the ARM id of a %s (/subscriptions/S/resourceGroups/G/providers/%s/NAME)", id, t->what, t->type);
+    t->name = name;
+    t->group = group;
+    t->subscription = sub;
+    return MG_OK;
+}
+
 const moat_node *mg_find(manage *m, const mg_target *t)
 {
     const moat_node *found = NULL;
@@ -273,8 +312,12 @@ const moat_node *mg_find(manage *m, const mg_target *t)
         found = r;
         n++;
     }
-    if (n == 1)
+    if (n == 1) {
+        if (m->debug)
+            fprintf(stderr, "moat: debug: %s %s is %s in %s\n", t->what,
+                    t->name ? t->name : "", mg_str(found, "id") ? mg_str(found, "id") : "(no id)", m->file.path);
         return found;
+    }
     if (n > 1) {
         cli_error(
             "%zu %ss are named '%s' in %s (resource groups %s): give --resource-group",
@@ -409,13 +452,14 @@ static void line_col(const char *text, size_t at, unsigned *line, unsigned *col)
 static int parse_output(manage *m, const cli_args *a)
 {
     const char *o = cli_get(a, "output");
-    if (o == NULL || strcmp(o, "json") == 0)
-        return MG_OK;
-    if (strcmp(o, "none") == 0) {
-        m->output_none = 1;
-        return MG_OK;
-    }
-    return mg_usage(m, "--output takes json or none, not '%s'", o);
+    az_output f = AZ_OUT_JSON;
+    if (o && az_output_parse(o, &f) != 0)
+        return mg_usage(m, "--output takes %s, not '%s'", AZ_OUTPUT_NAMES, o);
+    m->output = (int)f;
+    m->output_none = f == AZ_OUT_NONE;
+    m->only_errors = cli_has(a, "only-show-errors");
+    m->debug = cli_has(a, "debug");
+    return MG_OK;
 }
 
 int mg_open(manage *m, const char *command, const cli_args *a,
@@ -539,44 +583,15 @@ int mg_append_resource(manage *m, const char *json)
 }
 
 /*--------------------------------------------------------------------------
-** Printing as az does: JSON with two-space indents.
+** Printing as az does (manage_query.c: az's shape, --query, -o).
 */
-static void put_json(FILE *fp, const moat_node *n, int depth)
-{
-    moat_node_type k = moat_node_kind(n);
-    if (k != MOAT_NODE_ARRAY && k != MOAT_NODE_OBJECT) {
-        if (k == MOAT_NODE_STRING)
-            cli_json_str(fp, moat_node_text(n));
-        else
-            fputs(moat_node_text(n), fp);
-        return;
-    }
-    int obj = k == MOAT_NODE_OBJECT;
-    if (moat_node_child(n) == NULL) {
-        fputs(obj ? "{}" : "[]", fp);
-        return;
-    }
-    fputc(obj ? '{' : '[', fp);
-    for (const moat_node *c = moat_node_child(n); c; c = moat_node_next(c)) {
-        fprintf(fp, "\n%*s", 2 * (depth + 1), "");
-        if (obj) {
-            cli_json_str(fp, moat_node_key(c));
-            fputs(": ", fp);
-        }
-        put_json(fp, c, depth + 1);
-        if (moat_node_next(c))
-            fputc(',', fp);
-    }
-    fprintf(fp, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
-}
-
-int mg_print_json(manage *m, const mg_buf *json)
+int mg_print_json(manage *m, const mg_buf *json, const char *type)
 {
     moat_doc *d = NULL;
     int rc = MG_NOT_WRITTEN;
     if (!json->failed &&
         moat_doc_parse(json->s, json->len, &d, NULL) == MOAT_OK)
-        rc = mg_print(m, moat_doc_root(d), NULL);
+        rc = mg_print(m, moat_doc_root(d), type);
     else
         cli_error("out of memory");
     moat_doc_free(d);
@@ -587,10 +602,67 @@ int mg_print(manage *m, const moat_node *n, const char *type)
 {
     if (m->output_none)
         return MG_OK;
-    if (m->jq)
-        return mg_query_print(m, n, type);
-    put_json(stdout, n, 0);
-    fputc('\n', stdout);
+    return mg_query_print(m, n, type);
+}
+
+/*--------------------------------------------------------------------------
+** Where a new resource goes: its subscription and region.
+*/
+typedef struct rg_facts {
+    const char *group;
+    char subscription[64];
+    char location[64];
+    int subscriptions; /* distinct subscriptions seen in the file */
+    char any_sub[64];
+} rg_facts;
+
+static void learn_rg(const moat_node *r, void *ctx)
+{
+    rg_facts *f = ctx;
+    const char *id = mg_str(r, "id"), *loc = mg_str(r, "location");
+    char sub[64], g[256];
+    if (id == NULL || !mg_id_part(id, "subscriptions", sub, sizeof sub))
+        return;
+    if (f->any_sub[0] == '\0')
+        snprintf(f->any_sub, sizeof f->any_sub, "%s", sub);
+    else if (strcasecmp(f->any_sub, sub) != 0)
+        f->subscriptions = 2;
+    if (mg_id_part(id, "resourceGroups", g, sizeof g) &&
+        strcasecmp(g, f->group) == 0) {
+        if (f->subscription[0] == '\0')
+            snprintf(f->subscription, sizeof f->subscription, "%s", sub);
+        if (loc && f->location[0] == '\0')
+            snprintf(f->location, sizeof f->location, "%s", loc);
+    }
+}
+
+int mg_new_place(manage *m, const cli_args *a, const char *group, char *sub,
+                 char *loc, size_t cap)
+{
+    rg_facts f = {.group = group};
+    mg_each_resource(m->doc, learn_rg, &f);
+    const char *s = cli_get(a, "subscription");
+    if (s && strncasecmp(s, "/subscriptions/", 15) == 0)
+        s += 15;
+    if (s == NULL)
+        s = f.subscription[0]
+                ? f.subscription
+                : (f.subscriptions < 2 && f.any_sub[0] ? f.any_sub : NULL);
+    const char *l = cli_get(a, "location");
+    if (l == NULL && f.location[0])
+        l = f.location;
+    if (s == NULL)
+        return mg_usage(
+            m,
+            "give --subscription: no resource in %s names the subscription of resource group %s",
+            m->file.path, group);
+    if (l == NULL)
+        return mg_usage(
+            m,
+            "give --location: no resource of resource group %s in %s has one (az takes the group's)",
+            group, m->file.path);
+    snprintf(sub, cap, "%s", s);
+    snprintf(loc, cap, "%s", l);
     return MG_OK;
 }
 
@@ -695,7 +767,8 @@ int mg_commit(manage *m, const mg_target *t)
     }
     int rc = MG_OK;
     if (len == m->file.len && memcmp(text, m->file.text, len) == 0) {
-        fprintf(stderr, "moat: no change to %s\n", m->file.path);
+        if (!m->only_errors)
+            fprintf(stderr, "moat: no change to %s\n", m->file.path);
     } else if (new_errors(m, text, len) > 0) {
         rc = mg_refuse(
             m,

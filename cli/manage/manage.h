@@ -64,7 +64,10 @@ typedef struct manage {
     moat_doc *doc;
     const moat_node *list; /* the resources' array; NULL: one resource */
     int dry_run;
+    int output;      /* -o: az_output (az_output.h) */
     int output_none; /* -o none */
+    int only_errors; /* --only-show-errors: no warnings or notes */
+    int debug;       /* --debug: what moat read and did, on stderr */
     const char *query;
     struct jp_expr *jq; /* --query compiled (manage_query.c) */
     int warned;         /* a warning was printed */
@@ -76,6 +79,12 @@ typedef struct manage {
 int mg_open(manage *m, const char *command, const cli_args *a,
             const mg_target *t);
 void mg_close(manage *m);
+
+/* --ids (az's): the resource's name, group and subscription taken from
+** its ARM id into t (group and sub hold them, cap bytes each). MG_OK when
+** absent or done, else MG_USAGE after saying why. */
+int mg_target_ids(manage *m, const cli_args *a, mg_target *t, char *group,
+                  char *sub, size_t cap);
 
 /* The resource t in the open file, or NULL after printing why (none, or
 ** several without --resource-group). */
@@ -101,6 +110,13 @@ int mg_query_compile(manage *m);
 int mg_query_print(manage *m, const moat_node *n, const char *type);
 void mg_query_free(manage *m);
 
+/* The subscription and region of a new resource in resource group group
+** (cap bytes each): --subscription and --location, else those of the
+** group's other resources in the file (the subscription: the only one
+** the file names). MG_OK, or MG_USAGE after saying which to give. */
+int mg_new_place(manage *m, const cli_args *a, const char *group, char *sub,
+                 char *loc, size_t cap);
+
 /* Makes the edits so far part of the document, so that what they added
 ** can be edited in turn. Every node found before is invalid afterwards. */
 int mg_apply(manage *m);
@@ -111,8 +127,9 @@ int mg_set(manage *m, const moat_node *obj, const char *key, const char *json);
 /* Removes a resource from the file's list. */
 int mg_remove_resource(manage *m, const moat_node *res);
 
-/* Prints JSON text built by a command (a list of rules, of resources). */
-int mg_print_json(manage *m, const mg_buf *json);
+/* Prints JSON text built by a command (a list of rules, of resources),
+** shaped as type's (mg_print). */
+int mg_print_json(manage *m, const mg_buf *json, const char *type);
 
 /* Appends a new resource (JSON text) to the file's list of resources. */
 int mg_append_resource(manage *m, const char *json);
@@ -163,6 +180,7 @@ extern const mg_command mg_perimeter_commands[];
 #define MG_COMMON_SPEC                                                         \
     {"estate", 1, 'e'}, {"resource-group", 1, 'g'}, {"subscription", 1, 0},    \
         {"dry-run", 0, 0}, {"output", 1, 'o'}, {"query", 1, 0},                \
+        {"only-show-errors", 0, 0}, {"debug", 0, 0}, {"ids", CLI_VALUES, 0},   \
     {                                                                          \
         "help", 0, 'h'                                                         \
     }
@@ -173,8 +191,13 @@ extern const mg_command mg_perimeter_commands[];
     "  --resource-group, -g RG    when the name is not unique\n"               \
     "  --subscription SUB         likewise\n"                                  \
     "  --dry-run                  print the change as a diff; write nothing\n" \
-    "  --output, -o json|none     what to print after a change (json)\n"       \
-    "  --query JMESPATH           what to print, as az's --query\n"            \
-    "                             (networkRuleSet.ipRules[].value)\n"
+    "  --output, -o FORMAT        json (default), jsonc, table, tsv, yaml or\n" \
+    "                             none, as az prints them\n"                   \
+    "  --query JMESPATH           what to print, as az's --query, before\n"    \
+    "                             formatting (networkRuleSet.ipRules[].\n"     \
+    "                             ipAddressOrRange)\n"                         \
+    "  --ids ID [ID ...]          the resource by ARM id, instead of names\n"  \
+    "  --only-show-errors         no warnings or notes on stderr\n"            \
+    "  --debug                    say which file and resource moat used\n"
 
 #endif

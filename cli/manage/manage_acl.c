@@ -3,6 +3,7 @@
 ** the address and subnet checks of az and Azure.
 */
 #include "manage_acl.h"
+#include "manage_generic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static void locate(acl_ctx *c)
         c->acls = NULL;
 }
 
-static int refind(acl_ctx *c)
+int acl_refind(acl_ctx *c)
 {
     c->res = mg_find(&c->m, &c->target);
     if (c->res == NULL)
@@ -82,7 +83,7 @@ static int create_acls(acl_ctx *c)
         return MG_NOT_WRITTEN;
     }
     int st = mg_apply(&c->m);
-    return st == MG_OK ? refind(c) : st;
+    return st == MG_OK ? acl_refind(c) : st;
 }
 
 int acl_open(acl_ctx *c, acl_kind kind, const char *command, const cli_args *a,
@@ -96,12 +97,16 @@ int acl_open(acl_ctx *c, acl_kind kind, const char *command, const cli_args *a,
     c->target.group = cli_get(a, "resource-group");
     c->target.subscription = cli_get(a, "subscription");
     c->m.command = command;
+    int rc = mg_target_ids(&c->m, a, &c->target, c->id_group, c->id_sub,
+                           sizeof c->id_group);
+    if (rc != MG_OK)
+        return rc;
     if (c->target.name == NULL)
-        return mg_usage(&c->m, "give the %s's name: --name NAME",
+        return mg_usage(&c->m, "give the %s's name: --name NAME (or --ids ID)",
                         c->target.what);
-    int rc = mg_open(&c->m, command, a, &c->target);
+    rc = mg_open(&c->m, command, a, &c->target);
     if (rc == MG_OK)
-        rc = refind(c);
+        rc = acl_refind(c);
     if (rc == MG_OK && c->acls && moat_node_kind(c->acls) != MOAT_NODE_OBJECT) {
         cli_error("%s: the firewall of %s is not an object; fix the file first",
                   c->m.file.path, c->target.name);
@@ -417,10 +422,13 @@ int acl_update(acl_ctx *c, const cli_args *a)
         storage_bypass_value(m, a, c->kind == ACL_VAULT, bypass,
                              sizeof bypass) != MG_OK)
         return MG_USAGE;
-    if (!def && !pna && !bypass[0])
+    int extra = mg_generic_given(a) ||
+                (c->kind == ACL_STORAGE && storage_update_given(a));
+    if (!def && !pna && !bypass[0] && !extra)
         return mg_usage(
             m,
-            "nothing to update: give --default-action, --bypass or --public-network-access");
+            "nothing to update: give --default-action, --bypass, --public-network-access%s, or --set, --add, --remove",
+            c->kind == ACL_STORAGE ? ", a flag of the endpoints" : "");
     char json[160];
     int rc = MG_OK;
     if (def) {
@@ -435,6 +443,10 @@ int acl_update(acl_ctx *c, const cli_args *a)
         snprintf(json, sizeof json, "\"%s\"", canon_pna);
         rc = acl_set(c, c->parent, "publicNetworkAccess", json);
     }
+    if (rc == MG_OK && c->kind == ACL_STORAGE && storage_update_given(a))
+        rc = storage_update_extra(c, a);
+    if (rc == MG_OK && mg_generic_given(a))
+        rc = mg_generic_update(m, &c->target, a, c->kind == ACL_STORAGE);
     return rc == MG_OK ? mg_commit(m, &c->target) : rc;
 }
 
@@ -573,6 +585,7 @@ int acl_remove_and_commit(acl_ctx *c, const moat_node *const *lists,
 const cli_spec acl_show_spec[] = {MG_COMMON_SPEC, ACL_NAME_SPEC, {NULL, 0, 0}};
 const cli_spec acl_update_spec[] = {MG_COMMON_SPEC,
                                     ACL_NAME_SPEC,
+                                    MG_GENERIC_SPEC,
                                     {"default-action", 1, 0},
                                     {"bypass", CLI_VALUES, 0},
                                     {"public-network-access", 1, 0},

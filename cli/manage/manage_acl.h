@@ -18,6 +18,7 @@ typedef struct acl_ctx {
     const moat_node *res;
     const moat_node *parent; /* properties, or the resource (az's form) */
     const moat_node *acls;   /* the firewall object, or NULL */
+    char id_group[256], id_sub[256]; /* from --ids */
 } acl_ctx;
 
 /* Opens the estate and finds the account or vault named by --name,
@@ -25,6 +26,31 @@ typedef struct acl_ctx {
 ** first written with Azure's defaults. Returns MG_OK or an exit status. */
 int acl_open(acl_ctx *c, acl_kind kind, const char *command, const cli_args *a,
              int create);
+
+/* Finds the resource and its firewall again (after mg_apply). */
+int acl_refind(acl_ctx *c);
+
+/* Storage account update's flags of the endpoints (manage_storage.c):
+** whether any is given, and applying them. */
+int storage_update_given(const cli_args *a);
+int storage_update_extra(acl_ctx *c, const cli_args *a);
+extern const cli_spec storage_update_spec[];
+
+#define STORAGE_ENDPOINT_SPEC                                                  \
+    {"default-dual-stack-endpoint", CLI_OPTIONAL, 0},                          \
+        {"publish-ipv4-endpoint", CLI_OPTIONAL, 0},                            \
+        {"publish-ipv6-endpoint", CLI_OPTIONAL, 0},                            \
+        {"publish-microsoft-endpoints", CLI_OPTIONAL, 0},                      \
+        {"publish-internet-endpoints", CLI_OPTIONAL, 0},                       \
+        {"routing-choice", 1, 0}, {"https-only", CLI_OPTIONAL, 0},             \
+        {"allow-blob-public-access", CLI_OPTIONAL, 0},                         \
+    {                                                                          \
+        "min-tls-version", 1, 0                                                \
+    }
+
+/* create, list, delete (manage_lifecycle.c). */
+extern const mg_command mg_storage_lifecycle[];
+extern const mg_command mg_vault_lifecycle[];
 
 /* Sets member key of obj (replaced, or added at the end). */
 int acl_set(acl_ctx *c, const moat_node *obj, const char *key,

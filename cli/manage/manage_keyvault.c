@@ -16,6 +16,7 @@
 ** - a change that changes nothing writes nothing (az skips the PUT).
 */
 #include "manage_acl.h"
+#include "manage_generic.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -205,7 +206,8 @@ const mg_command mg_keyvault_commands[] = {
      NAME_HELP
      "  --default-action Allow|Deny\n"
      "  --bypass AzureServices|None\n"
-     "  --public-network-access Enabled|Disabled|SecuredByPerimeter\n",
+     "  --public-network-access Enabled|Disabled|SecuredByPerimeter\n"
+     MG_GENERIC_HELP,
      acl_update_spec, update},
     {"keyvault network-rule list", "print the firewall (networkAcls)",
      NAME_HELP, acl_show_spec, list},

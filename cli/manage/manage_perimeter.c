@@ -102,7 +102,7 @@ static int print_children(nsp_ctx *c, const char *type, const char *parent)
         }
     }
     mg_buf_printf(&b, "]");
-    int rc = mg_print_json(&c->m, &b);
+    int rc = mg_print_json(&c->m, &b, NULL);
     mg_buf_free(&b);
     return rc;
 }
@@ -192,34 +192,6 @@ static void new_guid(char out[37])
 /*--------------------------------------------------------------------------
 ** perimeter create | show | list
 */
-typedef struct rg_facts {
-    const char *group;
-    char subscription[64];
-    char location[64];
-    int subscriptions; /* distinct subscriptions seen in the file */
-    char any_sub[64];
-} rg_facts;
-
-static void learn_rg(const moat_node *r, void *ctx)
-{
-    rg_facts *f = ctx;
-    const char *id = mg_str(r, "id"), *loc = mg_str(r, "location");
-    char sub[64], g[256];
-    if (id == NULL || !mg_id_part(id, "subscriptions", sub, sizeof sub))
-        return;
-    if (f->any_sub[0] == '\0')
-        snprintf(f->any_sub, sizeof f->any_sub, "%s", sub);
-    else if (strcasecmp(f->any_sub, sub) != 0)
-        f->subscriptions = 2;
-    if (mg_id_part(id, "resourceGroups", g, sizeof g) &&
-        strcasecmp(g, f->group) == 0) {
-        if (f->subscription[0] == '\0')
-            snprintf(f->subscription, sizeof f->subscription, "%s", sub);
-        if (loc && f->location[0] == '\0')
-            snprintf(f->location, sizeof f->location, "%s", loc);
-    }
-}
-
 static int perimeter_create(const cli_args *a)
 {
     const char *cmd = "network perimeter create";
@@ -250,29 +222,9 @@ static int perimeter_create(const cli_args *a)
             return rc;
         }
     }
-    rg_facts f = {.group = group};
+    char sub[64] = "", loc[64] = "";
     if (rc == MG_OK)
-        mg_each_resource(m.doc, learn_rg, &f);
-    const char *sub = cli_get(a, "subscription");
-    if (sub && strncasecmp(sub, "/subscriptions/", 15) == 0)
-        sub += 15;
-    if (sub == NULL)
-        sub = f.subscription[0]
-                  ? f.subscription
-                  : (f.subscriptions < 2 && f.any_sub[0] ? f.any_sub : NULL);
-    const char *loc = cli_get(a, "location");
-    if (loc == NULL && f.location[0])
-        loc = f.location;
-    if (rc == MG_OK && sub == NULL)
-        rc = mg_usage(
-            &m,
-            "give --subscription: no resource in %s names the subscription of resource group %s",
-            m.file.path, group);
-    if (rc == MG_OK && loc == NULL)
-        rc = mg_usage(
-            &m,
-            "give --location: no resource of resource group %s in %s has one",
-            group, m.file.path);
+        rc = mg_new_place(&m, a, group, sub, loc, sizeof sub);
     if (rc == MG_OK) {
         char guid[37];
         new_guid(guid);
@@ -332,7 +284,7 @@ static int perimeter_list(const cli_args *a)
     }
     mg_buf_printf(&b, "]");
     if (rc == MG_OK)
-        rc = mg_print_json(&m, &b);
+        rc = mg_print_json(&m, &b, NULL);
     mg_buf_free(&b);
     mg_close(&m);
     return rc;

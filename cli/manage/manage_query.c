@@ -17,6 +17,8 @@
 
 #include "jmespath.h"
 #include "jmespath_moat.h"
+#include "manage_view.h"
+#include "az_output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,51 +72,18 @@ void mg_query_free(manage *m)
 /*--------------------------------------------------------------------------
 ** The resource as --query reads it.
 */
-/* Members collected for a new object; failed once memory ran out. */
-typedef struct members {
-    const char **keys;
-    size_t *lens;
-    const jp_value **values;
-    size_t n, cap;
-    int failed;
-} members;
+/* Members collected for a new object (manage_view.h). */
+typedef mg_members members;
 
 static void add(members *m, const char *key, const jp_value *v)
 {
-    if (v == NULL || m->failed)
-        return;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 16;
-        const char **keys = realloc(m->keys, cap * sizeof *keys);
-        if (keys)
-            m->keys = keys;
-        size_t *lens = realloc(m->lens, cap * sizeof *lens);
-        if (lens)
-            m->lens = lens;
-        const jp_value **values = realloc(m->values, cap * sizeof *values);
-        if (values)
-            m->values = values;
-        if (!keys || !lens || !values) {
-            m->failed = 1;
-            return;
-        }
-        m->cap = cap;
-    }
-    m->keys[m->n] = key;
-    m->lens[m->n] = strlen(key);
-    m->values[m->n++] = v;
+    mg_members_add(m, key, strlen(key), v);
 }
 
 /* The members as an object (freed); NULL when they could not be. */
 static const jp_value *to_object(jp_arena *a, members *m)
 {
-    const jp_value *o =
-        m->failed ? NULL : jp_new_object(a, m->keys, m->lens, m->values, m->n);
-    free(m->keys);
-    free(m->lens);
-    free(m->values);
-    memset(m, 0, sizeof *m);
-    return o;
+    return mg_members_done(a, m, NULL);
 }
 
 static const jp_value *object_or_null(const jp_value *v)
@@ -232,37 +201,79 @@ static const jp_value *az_view(jp_arena *a, const jp_value *v, int storage)
 /*--------------------------------------------------------------------------
 ** Printing.
 */
-/* The result on the view with storage defaults or without; NULL after
-** printing the error. */
+/* What the command prints for doc, as az shows it (manage_view.c): a
+** storage account flattened (with Azure's firewall defaults when
+** defaults), resourceGroup added; the ARM view (az's names as lookups)
+** behind it. Out of memory: the ARM view. */
+static const jp_value *az_value(jp_arena *a, const jp_value *doc,
+                                const char *type, int defaults);
+
+/* A list of resources of type (list commands), each as az shows it. */
+static const jp_value *az_list(jp_arena *a, const jp_value *doc,
+                               const char *type, int defaults)
+{
+    size_t n = jp_count(doc);
+    const jp_value **items = malloc((n ? n : 1) * sizeof *items);
+    if (items == NULL)
+        return doc;
+    for (size_t i = 0; i < n; i++)
+        items[i] = az_value(a, jp_item(doc, i), type, defaults);
+    const jp_value *r = jp_new_array(a, items, n);
+    free(items);
+    return r ? r : doc;
+}
+
+static const jp_value *az_value(jp_arena *a, const jp_value *doc,
+                                const char *type, int defaults)
+{
+    if (type && jp_type_of(doc) == JP_ARRAY &&
+        strcmp(type, MG_SHAPE_STORAGE_RULES) != 0)
+        return az_list(a, doc, type, defaults);
+    int storage = type && strcmp(type, TYPE_STORAGE) == 0;
+    const jp_value *arm = az_view(a, doc, storage && defaults);
+    const jp_value *shaped = arm;
+    if (storage && jp_type_of(doc) == JP_OBJECT) {
+        const jp_value *props = object_or_null(jp_get(doc, "properties", 10));
+        const jp_value *fw = firewall_of(doc, props);
+        if (defaults)
+            fw = storage_defaults(a, fw);
+        shaped = mg_storage_view(a, doc, fw, arm);
+    } else if (type && strcmp(type, MG_SHAPE_STORAGE_RULES) == 0) {
+        shaped = mg_storage_rules_view(a, arm);
+    }
+    const jp_value *grouped = shaped ? mg_with_groups(a, shaped) : NULL;
+    return grouped ? grouped : arm;
+}
+
+/* The --query result on the view with storage defaults or without; NULL
+** after printing the error. */
 static const jp_value *evaluate(manage *m, jp_arena *a, const jp_value *doc,
-                                int storage, int *rc)
+                                const char *type, int defaults, int *rc)
 {
     jp_error err;
-    const jp_value *r = jp_eval(m->jq, az_view(a, doc, storage), a, &err);
-    if (r == NULL)
+    const jp_value *r = jp_eval(m->jq, az_value(a, doc, type, defaults), a,
+                                &err);
+    if (r == NULL && rc)
         *rc = query_error(m, "failed on the JSON", &err);
     return r;
 }
 
-/* r as az prints it; MG_NOT_WRITTEN when it cannot be written (past
-** the writer's bound, out of memory). */
+/* r as az prints it in the -o format; MG_NOT_WRITTEN when it cannot be
+** written (past the writer's bound, out of memory). */
 static int print_result(const manage *m, const jp_value *r)
 {
-    if (jp_type_of(r) == JP_NULL) { /* az prints nothing for null */
-        fprintf(stderr,
+    if (jp_type_of(r) == JP_NULL && m->query) { /* az prints nothing */
+        if (!m->only_errors)
+            fprintf(
+                stderr,
                 "moat: note: --query '%s' is null: it is not in the resource\n",
                 m->query);
         return MG_OK;
     }
-    size_t len;
-    char *text = jp_write(r, JP_WRITE_INDENT, 0, &len);
-    if (text == NULL) {
-        cli_error("--query: the result is too large to print");
+    if (az_output_print(stdout, r, m->output, m->jq != NULL) != 0) {
+        cli_error("the result is too large to print, or stdout failed");
         return MG_NOT_WRITTEN;
     }
-    fwrite(text, 1, len, stdout);
-    fputc('\n', stdout);
-    free(text);
     return MG_OK;
 }
 
@@ -272,13 +283,18 @@ int mg_query_print(manage *m, const moat_node *n, const char *type)
     jp_arena *a = jp_arena_new(0, 0);
     jp_error err;
     const jp_value *doc = a ? jp_from_moat(a, n, &err) : NULL;
-    const jp_value *r = doc ? evaluate(m, a, doc, storage, &rc) : NULL;
+    const jp_value *r = NULL;
     if (doc == NULL) {
-        cli_error("--query: %s", a ? err.message : "out of memory");
+        cli_error("%s", a ? err.message : "out of memory");
         rc = MG_NOT_WRITTEN;
+    } else if (m->jq) {
+        r = evaluate(m, a, doc, type, 1, &rc);
+    } else {
+        r = az_value(a, doc, type, 1);
     }
-    if (r && storage) { /* the same query without the defaults, quietly */
-        const jp_value *plain = jp_eval(m->jq, az_view(a, doc, 0), a, &err);
+    if (r && m->jq && storage && !m->only_errors) {
+        /* the same query without the defaults, quietly */
+        const jp_value *plain = evaluate(m, a, doc, type, 0, NULL);
         if (plain == NULL || !jp_equal(plain, r))
             fprintf(
                 stderr,

@@ -16,6 +16,8 @@
 **   resource access rules by resource id and tenant.
 */
 #include "manage_acl.h"
+#include "manage_view.h"
+#include "manage_generic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,7 @@ static int list(const cli_args *a)
         moat_free(text);
     }
     mg_buf_printf(&b, "}");
-    rc = mg_print_json(&c.m, &b);
+    rc = mg_print_json(&c.m, &b, MG_SHAPE_STORAGE_RULES);
     mg_buf_free(&b);
     mg_close(&c.m);
     return rc;
@@ -330,8 +332,15 @@ const mg_command mg_storage_commands[] = {
      "  --default-action Allow|Deny\n"
      "  --bypass WORD [WORD ...]   Logging, Metrics, AzureServices, or None;\n"
      "                             replaces the exceptions\n"
-     "  --public-network-access Enabled|Disabled|SecuredByPerimeter\n",
-     acl_update_spec, update},
+     "  --public-network-access Enabled|Disabled|SecuredByPerimeter\n"
+     "  --default-dual-stack-endpoint [true|false]  IPv6 and IPv4 endpoints\n"
+     "  --publish-ipv4-endpoint, --publish-ipv6-endpoint [true|false]\n"
+     "                             (not given: as --default-dual-stack-endpoint)\n"
+     "  --routing-choice MicrosoftRouting|InternetRouting\n"
+     "  --publish-microsoft-endpoints, --publish-internet-endpoints [true|false]\n"
+     "  --https-only [true|false]  --allow-blob-public-access [true|false]\n"
+     "  --min-tls-version TLS1_0|TLS1_1|TLS1_2|TLS1_3\n" MG_GENERIC_HELP,
+     storage_update_spec, update},
     {"storage account network-rule list",
      "print the rules (IP, IPv6, virtual network, resource access)", NAME_HELP,
      acl_show_spec, list},
@@ -341,3 +350,158 @@ const mg_command mg_storage_commands[] = {
      rule_spec, remove_rules},
     {NULL, NULL, NULL, NULL, NULL},
 };
+
+/*--------------------------------------------------------------------------
+** update: the flags of the endpoints (azure-cli's storage account update:
+** dual-stack endpoints, routing preference, HTTPS only, TLS, anonymous
+** blob access).
+*/
+static const char *const bool_flags[][3] = {
+    /* flag, property, member of the object (NULL: the property itself) */
+    {"default-dual-stack-endpoint", "dualStackEndpointPreference",
+     "defaultDualStackEndpoints"},
+    {"publish-ipv4-endpoint", "dualStackEndpointPreference",
+     "publishIpv4Endpoint"},
+    {"publish-ipv6-endpoint", "dualStackEndpointPreference",
+     "publishIpv6Endpoint"},
+    {"publish-microsoft-endpoints", "routingPreference",
+     "publishMicrosoftEndpoints"},
+    {"publish-internet-endpoints", "routingPreference",
+     "publishInternetEndpoints"},
+    {"https-only", "supportsHttpsTrafficOnly", NULL},
+    {"allow-blob-public-access", "allowBlobPublicAccess", NULL},
+};
+#define N_BOOL_FLAGS (sizeof bool_flags / sizeof bool_flags[0])
+
+int storage_update_given(const cli_args *a)
+{
+    for (size_t i = 0; i < N_BOOL_FLAGS; i++)
+        if (cli_has(a, bool_flags[i][0]))
+            return 1;
+    return cli_has(a, "routing-choice") || cli_has(a, "min-tls-version");
+}
+
+/* az's three-state flag: true or false (ignoring case); the flag alone is
+** true. -1 after saying what is accepted. */
+static int flag_bool(manage *m, const cli_args *a, const char *flag)
+{
+    const char *v = cli_get(a, flag);
+    if (v == NULL || strcasecmp(v, "true") == 0)
+        return 1;
+    if (strcasecmp(v, "false") == 0)
+        return 0;
+    mg_usage(m, "--%s takes true or false, not '%s'", flag, v);
+    return -1;
+}
+
+/* The boolean member of obj, or def. */
+static int member_bool(const moat_node *obj, const char *key, int def)
+{
+    const char *t = moat_node_text(moat_node_get(obj, key));
+    return t ? strcmp(t, "true") == 0 : def;
+}
+
+/* One object property (dual-stack, routing) from its flags: the
+** dual-stack members not given follow --default-dual-stack-endpoint when
+** it is given (Azure answered all three alike: azure-cli-recordings
+** storage_account_ipv6 steps 1 and 2), else keep their value. */
+static int set_object_property(acl_ctx *c, const cli_args *a,
+                               const char *prop, const char *routing)
+{
+    const moat_node *old = moat_node_get(c->parent, prop);
+    int lead = -1;
+    if (cli_has(a, "default-dual-stack-endpoint"))
+        lead = flag_bool(&c->m, a, "default-dual-stack-endpoint");
+    mg_buf b = {0};
+    mg_buf_printf(&b, "{");
+    int first = 1;
+    if (routing) {
+        mg_buf_printf(&b, "\"routingChoice\": ");
+        mg_buf_json_str(&b, routing);
+        first = 0;
+    }
+    for (size_t i = 0; i < N_BOOL_FLAGS; i++) {
+        if (bool_flags[i][2] == NULL || strcmp(bool_flags[i][1], prop) != 0)
+            continue;
+        int v = cli_has(a, bool_flags[i][0])
+                    ? flag_bool(&c->m, a, bool_flags[i][0])
+                : lead >= 0 ? lead
+                            : member_bool(old, bool_flags[i][2], 0);
+        if (v < 0) {
+            mg_buf_free(&b);
+            return MG_USAGE;
+        }
+        mg_buf_printf(&b, "%s\"%s\": %s", first ? "" : ", ", bool_flags[i][2],
+                      v ? "true" : "false");
+        first = 0;
+    }
+    mg_buf_printf(&b, "}");
+    int rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->parent, prop, b.s);
+    mg_buf_free(&b);
+    return rc;
+}
+
+static int given_for(const cli_args *a, const char *prop)
+{
+    for (size_t i = 0; i < N_BOOL_FLAGS; i++)
+        if (strcmp(bool_flags[i][1], prop) == 0 && cli_has(a, bool_flags[i][0]))
+            return 1;
+    return 0;
+}
+
+static int set_scalar_flags(acl_ctx *c, const cli_args *a)
+{
+    static const char *const tls[] = {"TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"};
+    int rc = MG_OK;
+    for (size_t i = 0; i < N_BOOL_FLAGS && rc == MG_OK; i++) {
+        if (bool_flags[i][2] || !cli_has(a, bool_flags[i][0]))
+            continue;
+        int v = flag_bool(&c->m, a, bool_flags[i][0]);
+        rc = v < 0 ? MG_USAGE
+                   : acl_set(c, c->parent, bool_flags[i][1],
+                             v ? "true" : "false");
+    }
+    const char *t = cli_get(a, "min-tls-version"), *canon;
+    if (rc == MG_OK && t && !mg_choice(t, tls, 4, &canon))
+        rc = mg_usage(&c->m,
+                      "--min-tls-version takes TLS1_0, TLS1_1, TLS1_2 or TLS1_3");
+    if (rc == MG_OK && t) {
+        char json[16];
+        snprintf(json, sizeof json, "\"%s\"", canon);
+        rc = acl_set(c, c->parent, "minimumTlsVersion", json);
+    }
+    return rc;
+}
+
+int storage_update_extra(acl_ctx *c, const cli_args *a)
+{
+    static const char *const choices[] = {"MicrosoftRouting", "InternetRouting"};
+    const char *routing = cli_get(a, "routing-choice"), *canon = NULL;
+    if (routing && !mg_choice(routing, choices, 2, &canon))
+        return mg_usage(&c->m,
+                        "--routing-choice takes MicrosoftRouting or InternetRouting");
+    int rc = mg_apply(&c->m);
+    if (rc == MG_OK)
+        rc = acl_refind(c);
+    if (rc == MG_OK && c->parent == NULL)
+        return mg_usage(&c->m, "%s has no properties to set", c->target.name);
+    if (rc == MG_OK && given_for(a, "dualStackEndpointPreference"))
+        rc = set_object_property(c, a, "dualStackEndpointPreference", NULL);
+    if (rc == MG_OK && (routing || given_for(a, "routingPreference"))) {
+        if ((rc = mg_apply(&c->m)) == MG_OK && (rc = acl_refind(c)) == MG_OK)
+            rc = set_object_property(c, a, "routingPreference", canon);
+    }
+    if (rc == MG_OK && (rc = mg_apply(&c->m)) == MG_OK &&
+        (rc = acl_refind(c)) == MG_OK)
+        rc = set_scalar_flags(c, a);
+    return rc;
+}
+
+const cli_spec storage_update_spec[] = {MG_COMMON_SPEC,
+                                        ACL_NAME_SPEC,
+                                        MG_GENERIC_SPEC,
+                                        STORAGE_ENDPOINT_SPEC,
+                                        {"default-action", 1, 0},
+                                        {"bypass", CLI_VALUES, 0},
+                                        {"public-network-access", 1, 0},
+                                        {NULL, 0, 0}};

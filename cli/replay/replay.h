@@ -41,6 +41,9 @@ typedef struct change_agg {
     uint64_t newly_denied, newly_allowed;
     strmap denied_sources, denied_identities;
     strmap allowed_sources, allowed_identities;
+    /* why: "what admitted it before\twhy it is refused now\twho", the
+    ** caller named as the estate knows it (service, identity, address) */
+    strmap denied_causes;
 } change_agg;
 
 typedef struct account_agg {
@@ -51,6 +54,7 @@ typedef struct account_agg {
 typedef struct replay_agg {
     int n_cfg;
     const char *names[REPLAY_MAX_CONFIGS];
+    const moat_estate *es[REPLAY_MAX_CONFIGS]; /* NULL for merged summaries */
     uint64_t records, mapped, unmapped;
     strmap unmapped_reasons;
     strmap formats; /* records per log format */

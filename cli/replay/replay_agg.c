@@ -23,6 +23,7 @@ int replay_agg_init(replay_agg *a, const replay_config *cfg, int n_cfg)
     strmap_init(&a->disagreements);
     for (int c = 0; c < n_cfg; c++) {
         a->names[c] = cfg[c].name;
+        a->es[c] = cfg[c].es;
         strmap_init(&a->cfg[c].rules);
         a->cfg[c].n_rules = cfg[c].es ? moat_estate_rule_count(cfg[c].es) : 0;
         if (a->cfg[c].n_rules) {
@@ -44,6 +45,7 @@ static void free_account(void *p)
         strmap_free(&ch->denied_identities, NULL);
         strmap_free(&ch->allowed_sources, NULL);
         strmap_free(&ch->allowed_identities, NULL);
+        strmap_free(&ch->denied_causes, NULL);
     }
     free(acc);
 }
@@ -130,15 +132,128 @@ void replay_agg_unmapped(replay_agg *a, const char *reason)
     count(a, &a->unmapped_reasons, reason, strlen(reason), 1);
 }
 
+/* The last segment of an ARM id of n bytes. */
+static moat_text last_segment(const char *p, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && p[k - 1] != '/')
+        k--;
+    return (moat_text){p + k, n - k};
+}
+
+/* A requester's object id as the estate knows it: "name (principal id)"
+** for a managed identity of the estate, else the id as it is. */
+static char *identity_name(const replay_agg *a, moat_text id, char *small,
+                           size_t cap, size_t *n)
+{
+    char pid[128];
+    moat_identity who;
+    if (id.n > 0 && id.n < sizeof pid && a->es[0]) {
+        memcpy(pid, id.p, id.n);
+        pid[id.n] = '\0';
+        if (moat_estate_identity(a->es[0], pid, &who) == MOAT_OK &&
+            who.resource_id) {
+            moat_text name = last_segment(who.resource_id,
+                                          strlen(who.resource_id));
+            return key_printf(small, cap, n, "%.*s (%s)", (int)name.n, name.p,
+                              pid);
+        }
+    }
+    return key_printf(small, cap, n, "%.*s", (int)id.n, id.p);
+}
+
+/* Who made a newly denied request, as the estate knows it: the calling
+** service, the calling resource, a managed identity, else the address. */
+static char *caller_name(const replay_agg *a, const moat_log_request *m,
+                         char *small, size_t cap, size_t *n)
+{
+    const moat_text *svc = &m->field[MOAT_REQ_CALLER_SERVICE];
+    const moat_text *rid = &m->field[MOAT_REQ_CALLER_RESOURCE_ID];
+    if (svc->n)
+        return key_printf(small, cap, n, "%.*s", (int)svc->n, svc->p);
+    if (rid->n) {
+        moat_text name = last_segment(rid->p, rid->n);
+        return key_printf(small, cap, n, "%.*s", (int)name.n, name.p);
+    }
+    if (m->identity.n)
+        return identity_name(a, m->identity, small, cap, n);
+    return key_printf(small, cap, n, "%.*s", (int)m->source.n, m->source.p);
+}
+
+/* An allow that no rule of the estate names, in the estate's words. */
+static const char *allow_phrase(moat_category c)
+{
+    static const struct {
+        const char *category, *phrase;
+    } words[] = {
+        {"ResTrustedService", "bypass AzureServices (a trusted service)"},
+        {"ResBypassLogging", "bypass Logging"},
+        {"ResBypassMetrics", "bypass Metrics"},
+        {"ResDefaultActionAllow", "default action Allow"},
+        {"NspPublicInboundResourceRulesAllowed",
+         "the resource's own rules (its perimeter in Learning or Audit mode)"},
+        {"ResPerimeterLockdown", "SecuredByPerimeter"},
+    };
+    const char *name = moat_category_name(c);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(name, words[i].category) == 0)
+            return words[i].phrase;
+    return name;
+}
+
+/* What admitted the request in the current configuration: the deciding
+** rule as the estate names it, else the category of the allow. */
+static void admitted_by(const replay_agg *a, const replay_outcome *o,
+                        char *out, size_t cap)
+{
+    moat_rule_info info;
+    if (o->rule[0] >= 0 && a->es[0] &&
+        moat_estate_rule(a->es[0], (size_t)o->rule[0], &info) == MOAT_OK &&
+        info.text[0])
+        snprintf(out, cap, "%s", info.text);
+    else
+        snprintf(out, cap, "%s", allow_phrase(o->d[0].category));
+}
+
+/* The cause of a newly denied request: what admitted it, what refuses it
+** now (the proposed decision's category), and who it was. */
+static void note_cause(replay_agg *a, change_agg *ch, const replay_outcome *o,
+                       int c)
+{
+    char before[400], who_small[256], small[1024];
+    size_t who_n, n;
+    admitted_by(a, o, before, sizeof before);
+    char *who = caller_name(a, o->m, who_small, sizeof who_small, &who_n);
+    char *key = who ? key_printf(small, sizeof small, &n, "%s\t%s\t%s", before,
+                                 moat_category_name(o->d[c].category), who)
+                    : NULL;
+    if (key == NULL)
+        a->failed = 1;
+    else
+        count(a, &ch->denied_causes, key, n, 1);
+    if (key && key != small)
+        free(key);
+    if (who && who != who_small)
+        free(who);
+}
+
 static void note_change(replay_agg *a, change_agg *ch, int denied,
                         const moat_log_request *m)
 {
     static const char none[] = "(none)";
     moat_text id = m->identity.n ? m->identity : (moat_text){none, 6};
+    char small[256];
+    size_t n;
     if (denied) {
         ch->newly_denied++;
         count(a, &ch->denied_sources, m->source.p, m->source.n, 1);
-        count(a, &ch->denied_identities, id.p, id.n, 1);
+        char *who = identity_name(a, id, small, sizeof small, &n);
+        if (who == NULL)
+            a->failed = 1;
+        else
+            count(a, &ch->denied_identities, who, n, 1);
+        if (who && who != small)
+            free(who);
     } else {
         ch->newly_allowed++;
         count(a, &ch->allowed_sources, m->source.p, m->source.n, 1);
@@ -224,6 +339,8 @@ void replay_agg_record(replay_agg *a, const replay_outcome *o)
             cf->newly_allowed++;
         if (acc)
             note_change(a, &acc->changes[c], denied, o->m);
+        if (acc && denied)
+            note_cause(a, &acc->changes[c], o, c);
     }
     fidelity(a, o);
 }
@@ -247,6 +364,7 @@ static void merge_change(replay_agg *a, change_agg *into,
     into->newly_allowed += from->newly_allowed;
     merge_map(a, &into->denied_sources, &from->denied_sources);
     merge_map(a, &into->denied_identities, &from->denied_identities);
+    merge_map(a, &into->denied_causes, &from->denied_causes);
     merge_map(a, &into->allowed_sources, &from->allowed_sources);
     merge_map(a, &into->allowed_identities, &from->allowed_identities);
 }
@@ -401,6 +519,8 @@ static void json_accounts(const replay_agg *a, FILE *o)
             json_counts(o, &ch->allowed_sources);
             fputs(",\"allowed_identities\":", o);
             json_counts(o, &ch->allowed_identities);
+            fputs(",\"denied_causes\":", o);
+            json_counts(o, &ch->denied_causes);
             fputc('}', o);
         }
         fputs("}}", o);
@@ -535,6 +655,44 @@ static void text_top(FILE *o, const char *label, const strmap *m, int top)
     free(v);
 }
 
+/* Newly denied requests by cause: one line per cause (what admitted
+** them, what refuses them now), with who made them, most first:
+** "ipRules[2] 203.0.113.0/24 no longer admits (NspPublicInboundDenied):
+** 50 requests from Microsoft.Synapse, 30 from 198.51.100.7". */
+static void text_causes(FILE *o, const strmap *m, int top)
+{
+    size_t n;
+    strmap_entry **v = strmap_by_count(m, &n);
+    int *done = calloc(n + 1, sizeof *done);
+    for (size_t i = 0; v && done && i < n; i++) {
+        if (done[i])
+            continue;
+        const char *t2 = strrchr(v[i]->key, '\t');
+        size_t cause = t2 ? (size_t)(t2 - v[i]->key) : strlen(v[i]->key);
+        const char *t1 = memchr(v[i]->key, '\t', cause);
+        fprintf(o, "      cause:      %.*s no longer admits (%.*s):",
+                (int)(t1 ? t1 - v[i]->key : (long)cause), v[i]->key,
+                t1 ? (int)(cause - (size_t)(t1 - v[i]->key) - 1) : 0,
+                t1 ? t1 + 1 : "");
+        int shown = 0;
+        for (size_t k = i; k < n; k++) {
+            if (done[k] || strncmp(v[k]->key, v[i]->key, cause) != 0 ||
+                v[k]->key[cause] != '\t')
+                continue;
+            done[k] = 1;
+            if (shown++ < top)
+                fprintf(o, "%s %llu request%s from %s", shown > 1 ? "," : "",
+                        (unsigned long long)v[k]->count,
+                        v[k]->count == 1 ? "" : "s", v[k]->key + cause + 1);
+        }
+        if (shown > top)
+            fprintf(o, ", and %d more callers", shown - top);
+        fputc('\n', o);
+    }
+    free(done);
+    free(v);
+}
+
 static void text_changes(const replay_agg *a, FILE *o, int top)
 {
     size_t n;
@@ -558,6 +716,7 @@ static void text_changes(const replay_agg *a, FILE *o, int top)
                     (unsigned long long)ch->newly_allowed,
                     (unsigned long long)acc->records);
             if (ch->newly_denied) {
+                text_causes(o, &ch->denied_causes, top);
                 text_top(o, "denied:", &ch->denied_sources, top);
                 text_top(o, "identities:", &ch->denied_identities, top);
             }

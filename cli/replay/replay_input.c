@@ -1,6 +1,7 @@
 /*
-** replay_input.c - see replay_input.h. zlib's gzread reads gzip and plain
-** files alike (and concatenated gzip members), so one path serves both.
+** replay_input.c - see replay_input.h. replay_source reads gzip and plain
+** files alike (every member of a multi-member gzip), so one path serves
+** both.
 */
 #include "replay_input.h"
 
@@ -42,17 +43,10 @@ static long read_more(replay_input *in)
         return 0;
     if (reserve(&in->carry, &in->carry_cap, in->carry_len + READ_BYTES) < 0)
         return fail(in, "out of memory");
-    int n = gzread(in->gz, in->carry + in->carry_len, READ_BYTES);
-    if (n < 0) {
-        int code;
-        const char *msg = gzerror(in->gz, &code);
-        return fail(in, code == Z_ERRNO ? strerror(errno) : msg);
-    }
+    long n = replay_source_read(in->src, in->carry + in->carry_len, READ_BYTES);
+    if (n < 0)
+        return fail(in, replay_source_error(in->src));
     if (n == 0) {
-        int code;
-        const char *msg = gzerror(in->gz, &code);
-        if (code != Z_OK && code != Z_STREAM_END)
-            return fail(in, msg);
         in->eof = 1;
         return 0;
     }
@@ -284,15 +278,10 @@ int replay_input_open(replay_input *in, const char *path)
     memset(in, 0, sizeof *in);
     in->path = path;
     in->next_line = 1;
-    if (strcmp(path, "-") == 0) {
-        int fd = dup(0);
-        in->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-    } else {
-        in->gz = gzopen(path, "rb");
-    }
-    if (in->gz == NULL)
-        return fail(in, errno ? strerror(errno) : "cannot open");
-    gzbuffer(in->gz, 1u << 18);
+    char err[256];
+    in->src = replay_source_open(path, err, sizeof err);
+    if (in->src == NULL)
+        return fail(in, err);
     if (read_more(in) < 0)
         return -1;
     size_t bom = bom_len(in->carry, in->carry_len);
@@ -317,11 +306,10 @@ int replay_input_open(replay_input *in, const char *path)
 
 void replay_input_close(replay_input *in)
 {
-    if (in->gz)
-        gzclose(in->gz);
+    replay_source_close(in->src);
     free(in->carry);
     free(in->header);
-    in->gz = NULL;
+    in->src = NULL;
     in->carry = NULL;
     in->header = NULL;
 }
@@ -371,23 +359,14 @@ size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
     for (;;) {
         while (used < want && !in->eof) {
             size_t room = *cap - used - 1;
-            int n = gzread(in->gz, *buf + used,
-                           (unsigned)(room < READ_BYTES ? room : READ_BYTES));
+            long n = replay_source_read(
+                in->src, *buf + used, room < READ_BYTES ? room : READ_BYTES);
             if (n < 0) {
-                int code;
-                const char *msg = gzerror(in->gz, &code);
-                fail(in, code == Z_ERRNO ? strerror(errno) : msg);
+                fail(in, replay_source_error(in->src));
                 return 0;
             }
-            if (n == 0) {
-                int code;
-                const char *msg = gzerror(in->gz, &code);
-                if (code != Z_OK && code != Z_STREAM_END) {
-                    fail(in, msg);
-                    return 0;
-                }
+            if (n == 0)
                 in->eof = 1;
-            }
             used += (size_t)n;
             in->bytes += (size_t)n;
         }

@@ -15,13 +15,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
+#include "replay_source.h"
 
 typedef enum input_mode { MODE_LINES, MODE_CSV, MODE_ARRAY } input_mode;
 
 typedef struct replay_input {
     const char *path; /* "-": stdin */
-    gzFile gz;
+    replay_source *src;
     moat_log_format format;
     input_mode mode;
     char *header; /* CSV: the header line */

@@ -176,13 +176,14 @@ static int read_change(part *p, change_agg *ch, const cJSON *o,
 {
     static const char *const maps[] = {"denied_sources", "denied_identities",
                                        "allowed_sources",
-                                       "allowed_identities"};
+                                       "allowed_identities", "denied_causes"};
     strmap *into[] = {&ch->denied_sources, &ch->denied_identities,
-                      &ch->allowed_sources, &ch->allowed_identities};
+                      &ch->allowed_sources, &ch->allowed_identities,
+                      &ch->denied_causes};
     if (member_count(p, o, where, "newly_denied", &ch->newly_denied) < 0 ||
         member_count(p, o, where, "newly_allowed", &ch->newly_allowed) < 0)
         return -1;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         char field[1024];
         snprintf(field, sizeof field, "%s.%s", where, maps[i]);
         if (read_map(p, into[i], cJSON_GetObjectItemCaseSensitive(o, maps[i]),

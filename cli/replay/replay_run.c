@@ -9,6 +9,7 @@
 #include "replay_run.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -429,12 +430,26 @@ static void flush_oldest(replay_run *run, flusher *f, uint64_t *seq_flush)
     (*seq_flush)++;
 }
 
+/* While input i is read here, the gzip logs after it inflate on threads
+** of their own (one fewer than the workers, at least one), so that
+** several files decompress at once. */
+static void inflate_ahead(replay_run *run, int i)
+{
+    int ahead = run->opt->threads > 2 ? run->opt->threads - 1 : 1;
+    for (int j = i + 1; j < run->n_inputs && j <= i + ahead; j++) {
+        replay_source *src = run->inputs[j].src;
+        if (src && replay_source_gzip(src))
+            replay_source_prefetch(src); /* failing, it is read here */
+    }
+}
+
 static void feed(replay_run *run, flusher *f)
 {
     uint64_t seq_fill = 0, seq_flush = 0;
     double t0 = now(), last = t0;
     for (int i = 0; i < run->n_inputs; i++) {
         replay_input *in = &run->inputs[i];
+        inflate_ahead(run, i);
         for (;;) {
             if (seq_fill - seq_flush == (uint64_t)run->n_slots)
                 flush_oldest(run, f, &seq_flush);

@@ -9,6 +9,10 @@ the way Azure decides it - libmoat from Python, through ctypes.
         x.reason, [s.layer for s in x.steps]
         audit = estate.audit()
         [f.rule_name for f in audit.failing("high")]
+        r = estate.reach("stnwshipments")     # every request, exactly
+        r.exposure["internet"]["ranges"]
+    with moat.load("proposed/") as new, moat.load("estate/") as old:
+        moat.diff(old, new, "stnwshipments").newly_allowed()
 
 Errors are exceptions: EstateError (file:line:column of each problem),
 RequestError and its ResourceNotFound and AmbiguousResource, AuditError;
@@ -20,6 +24,7 @@ from .audit import (Audit, Control, Evidence, Exposure, Finding, Level,
 from .errors import (AmbiguousResource, AuditError, Diagnostic, EstateError,
                      MoatError, RequestError, ResourceNotFound)
 from .estate import Decision, Estate, Explanation, Step, load, loads
+from .reach import Cell, Diff, Reach, diff
 
 # The binding's version: it speaks the moat.h of this version.
 __version__ = "0.1.0"
@@ -34,4 +39,5 @@ __all__ = ["load", "loads", "library_version", "Estate", "Decision",
            "Explanation", "Step", "Audit", "Resource", "Finding", "Control",
            "Exposure", "Evidence", "Level", "Diagnostic", "MoatError",
            "EstateError", "RequestError", "ResourceNotFound",
-           "AmbiguousResource", "AuditError"]
+           "AmbiguousResource", "AuditError", "Reach", "Diff", "Cell",
+           "diff"]

@@ -5,6 +5,7 @@ field names; tests/test_layout.py compiles a C program that prints the
 sizes and offsets the C compiler gives them and compares.
 """
 import ctypes
+import json
 import os
 
 # The shared object's number (MOAT_ABI in moat.h): libmoat.so.0.
@@ -62,6 +63,13 @@ class AuditRule(ctypes.Structure):
                 ("help", c_char_p), ("level", c_int)]
 
 
+class Dependency(ctypes.Structure):
+    _fields_ = [("kind", c_char_p), ("from_", c_char_p), ("to", c_char_p),
+                ("request", c_char_p), ("decision", c_char_p),
+                ("category", c_char_p), ("rule", c_char_p),
+                ("resource", c_char_p)]
+
+
 class Finding(ctypes.Structure):
     _fields_ = [("rule", POINTER(AuditRule)), ("level", c_int),
                 ("resource", c_char_p), ("resource_name", c_char_p),
@@ -70,7 +78,8 @@ class Finding(ctypes.Structure):
                 ("n_evidence", c_size_t), ("fix", c_char_p),
                 ("control", c_char_p), ("cis", POINTER(CisRef)),
                 ("n_cis", c_size_t), ("fingerprint", c_char_p),
-                ("state", c_int), ("suppression", c_char_p)]
+                ("state", c_int), ("suppression", c_char_p),
+                ("dependency", POINTER(Dependency))]
 
 
 class ControlResult(ctypes.Structure):
@@ -93,9 +102,15 @@ class Audited(ctypes.Structure):
                 ("first_exposure", c_size_t), ("n_exposures", c_size_t)]
 
 
+class Runner(ctypes.Structure):
+    _fields_ = [("label", c_char_p), ("ip", c_char_p), ("region", c_char_p),
+                ("subnet", c_char_p), ("identity", c_char_p)]
+
+
 class AuditOptions(ctypes.Structure):
     _fields_ = [("cis_version", c_char_p),
-                ("wide_ip_addresses", ctypes.c_uint64)]
+                ("wide_ip_addresses", ctypes.c_uint64),
+                ("runners", POINTER(Runner)), ("n_runners", c_size_t)]
 
 
 # The C names of the structures above, for the layout test.
@@ -105,7 +120,11 @@ C_NAMES = {Diag: "moat_diag", Error: "moat_error", Decision: "moat_decision",
            CisRef: "moat_cis_ref", AuditRule: "moat_audit_rule",
            Finding: "moat_finding", ControlResult: "moat_control_result",
            Exposure: "moat_exposure", Audited: "moat_audited",
-           AuditOptions: "moat_audit_options"}
+           AuditOptions: "moat_audit_options", Dependency: "moat_dependency",
+           Runner: "moat_runner"}
+
+# Fields whose C name is a Python keyword: moat_dependency.from.
+C_FIELD_NAMES = {"from_": "from"}
 
 P = c_void_p  # an opaque handle: moat_loader *, moat_estate *, ...
 
@@ -158,6 +177,16 @@ PROTOTYPES = {
     "moat_audit_incomplete": (POINTER(Incomplete), [P, c_size_t]),
     "moat_audit_suppress": (c_int, [P, c_char_p, c_size_t, c_char_p,
                                     POINTER(Error)]),
+    "moat_cells_compute": (c_int, [P, c_char_p, c_char_p, POINTER(P)]),
+    "moat_cells_diff": (c_int, [P, c_char_p, P, c_char_p, c_char_p,
+                                POINTER(P)]),
+    "moat_cells_free": (None, [P]),
+    "moat_cells_count": (c_size_t, [P]),
+    "moat_cells_sides": (c_int, [P]),
+    "moat_cell_json": (c_void_p, [P, c_size_t, POINTER(c_size_t)]),
+    "moat_cell_change": (c_int, [P, c_size_t]),
+    "moat_cells_reach_json": (c_void_p, [P, c_int, POINTER(c_size_t)]),
+    "moat_cells_diff_json": (c_void_p, [P, POINTER(c_size_t)]),
     "moat_level_name": (c_char_p, [c_int]),
     "moat_basis_name": (c_char_p, [c_int]),
     "moat_control_status_name": (c_char_p, [c_int]),
@@ -186,3 +215,13 @@ lib = _load()
 def text(b):
     """A C string as str (None stays None)."""
     return None if b is None else b.decode("utf-8", "replace")
+
+
+def json_taken(p, n):
+    """A JSON document libmoat malloc'd (n: its length), parsed and freed."""
+    if not p:
+        raise MemoryError("libmoat ran out of memory")
+    try:
+        return json.loads(ctypes.string_at(p, n.value))
+    finally:
+        lib.moat_free(p)

@@ -183,13 +183,8 @@ class Estate:
         """Every resource with its effective settings (moat estate
         --format json)."""
         n = ctypes.c_size_t()
-        p = lib.moat_estate_describe(self._handle(), ctypes.byref(n))
-        if not p:
-            raise MemoryError("moat_estate_describe")
-        try:
-            return _json.loads(ctypes.string_at(p, n.value))
-        finally:
-            lib.moat_free(p)
+        return _native.json_taken(
+            lib.moat_estate_describe(self._handle(), ctypes.byref(n)), n)
 
     # ---- deciding -----------------------------------------------------------
     def decide(self, request: Union[None, str, Mapping] = None,
@@ -225,6 +220,18 @@ class Estate:
                 return _explain(q, x)
             finally:
                 lib.moat_explanation_free(x)
+
+    def reach(self, resource: str, time: Optional[str] = None):
+        """Who can reach resource, exactly (moat reach); see moat.reach."""
+        from .reach import reach
+        return reach(self, resource, time)
+
+    def resource_id(self, name: str) -> str:
+        """The ARM id of the resource a name (or id) names here; raises
+        ResourceNotFound or AmbiguousResource."""
+        with _Request(self) as q:
+            _Request.bind(q, None, {"resource": name})
+            return text(lib.moat_request_resource_id(q))
 
     def audit(self, cis: Optional[str] = None, wide_ip: int = 0,
               suppressions: Union[None, str, Mapping] = None,

@@ -13,8 +13,9 @@ def c_layout(top, tmp_path):
     for cls, name in _native.C_NAMES.items():
         lines.append('printf("%s %%zu\\n", sizeof(%s));' % (name, name))
         for field, _ in cls._fields_:
+            cfield = _native.C_FIELD_NAMES.get(field, field)
             lines.append('printf("%s.%s %%zu\\n", offsetof(%s, %s));' %
-                         (name, field, name, field))
+                         (name, cfield, name, cfield))
     lines += ["return 0;", "}"]
     src = tmp_path / "layout.c"
     src.write_text("\n".join(lines) + "\n")
@@ -33,7 +34,9 @@ def test_structures_match_moat_h(top, tmp_path):
     for cls, name in _native.C_NAMES.items():
         got[name] = str(ctypes.sizeof(cls))
         for field, _ in cls._fields_:
-            got["%s.%s" % (name, field)] = str(getattr(cls, field).offset)
+            cfield = _native.C_FIELD_NAMES.get(field, field)
+            got["%s.%s" % (name, cfield)] = str(
+                getattr(cls, field).offset)
     assert got == want
 
 

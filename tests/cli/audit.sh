@@ -11,7 +11,7 @@ export MOAT_TODAY=2026-11-22
 # --- usage and exit codes -------------------------------------------------
 run 0 audit --help; has out "--fail-on"
 run 2 audit; has err "no estate"
-run 2 audit --estate "$EX" --format yaml; has err "text, json, sarif, junit or html"
+run 2 audit --estate "$EX" --format yaml; has err "text, json, sarif, junit, html or csv"
 run 2 audit --estate "$EX" --fail-on severe; has err "info, low, medium, high or critical"
 run 2 audit --estate "$EX" --cis 9.9; has err "not a CIS version"
 run 2 audit --estate "$EX" --baseline a --write-baseline b
@@ -82,6 +82,48 @@ run 3 audit --estate "$EX" --suppressions "$tmp/noreason.json"; has err 'needs a
 echo '{"suppressions": [{"rule": "MOAT001", "reason": "x", "expires": "31/01/2027"}]}' >"$tmp/baddate.json"
 run 3 audit --estate "$EX" --suppressions "$tmp/baddate.json"; has err "YYYY-MM-DD"
 
+# A suppression that matches nothing is said; errors point at FILE:LINE:COL.
+cat >"$tmp/stale.json" <<'JSON'
+{"suppressions": [
+  {"rule": "MOAT001", "resource": "stgone", "reason": "an account deleted long ago"}
+]}
+JSON
+run 1 audit --estate "$EX" --suppressions "$tmp/stale.json"
+has err "suppression of MOAT001 on stgone (an account deleted long ago) matched no finding"
+printf '{"suppressions": [\n  {"rule": "MOAT001",\n   "reason": 7}\n]}\n' >"$tmp/badtype.json"
+run 3 audit --estate "$EX" --suppressions "$tmp/badtype.json"
+has err "badtype.json:[0-9]*:[0-9]*: error:"
+printf '{"suppressions": [\n  {"rule": "MOAT001" "reason": "x"}\n]}\n' >"$tmp/syntax.json"
+run 3 audit --estate "$EX" --suppressions "$tmp/syntax.json"
+has err "syntax.json:2:[0-9]*: error:"
+printf '{"findings": [\n {"rule": "x"}\n]}\n' >"$tmp/badbase2.json"
+run 3 audit --estate "$EX" --baseline "$tmp/badbase2.json"; has err "badbase2.json:[0-9]*:[0-9]*: error:"
+
+# --- CI conventions: --soft-fail, --check, --skip-check, --compact, CSV --------
+run 0 audit --estate "$EX" --soft-fail; has out "critical"
+run 0 audit --estate "$tmp/nothing.json" --soft-fail   # incomplete too: reported, exit 0
+run 3 audit --estate "$tmp/missing.json" --soft-fail   # unreadable is not a finding
+run 1 audit --estate "$EX" --format json --check MOAT001
+py 'd["findings"] and all(f["id"] == "MOAT001" for f in d["findings"])' "--check by finding id"
+run 1 audit --estate "$EX" --format json --check internet-reachable,storage-default-deny
+py '{f["id"] for f in d["findings"]} <= {"MOAT001", "CIS-STORAGE-DEFAULT-DENY"} and d["findings"]' "--check by names, comma-separated"
+run 1 audit --estate "$EX" --format json --check 'CIS 3.10'
+py 'd["findings"] and all(any(v == "3.10" for v in f["cis"].values()) for f in d["findings"])' "--check by CIS number"
+run 1 audit --estate "$EX" --format json --skip-check MOAT001 --skip-check MOAT002
+py 'd["findings"] and not any(f["id"] in ("MOAT001", "MOAT002") for f in d["findings"])' "--skip-check, repeated"
+run 0 audit --estate "$EX" --check MOAT007 --fail-on medium   # only an info finding is left
+run 0 audit --estate "$EX" --check MOAT999 --format json; has err "names no rule"
+py 'd["findings"] == []' "--check of an unknown name reports nothing"
+run 1 audit --estate "$EX" --compact
+lacks out "fix: az"; has out "MOAT001 internet-reachable: "
+run 1 audit --estate "$EX" --format csv
+python3 - "$tmp/out" <<'PY' && pass=$((pass + 1)) || { echo "FAIL: CSV"; fail=$((fail + 1)); }
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert rows and set(rows[0]) >= {"rule", "severity", "resource", "file", "line", "message", "fix", "fingerprint"}
+assert any(r["rule"] == "MOAT001" and r["fix"].startswith("az ") for r in rows)
+PY
+
 # --- baselines: only new findings count -------------------------------------
 run 1 audit --estate "$EX" --write-baseline "$tmp/base.json"
 run 0 audit --estate "$EX" --baseline "$tmp/base.json"
@@ -126,6 +168,19 @@ py 'any("expired on 2026-01-31" in n["message"]["text"] for n in d["runs"][0]["i
 py 'any(r.get("suppressions") for r in d["runs"][0]["results"])' "SARIF marks suppressed results"
 py 'all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1 for r in d["runs"][0]["results"])' \
     "SARIF results point at the resource's line"
+py 'all(r["helpUri"].startswith("https://learn.microsoft.com/") for r in d["runs"][0]["tool"]["driver"]["rules"])' \
+    "SARIF: a helpUri per rule"
+(cd "$top" && "$MOAT" audit --estate "$top/examples/estate" --format sarif >"$tmp/abs.sarif" 2>/dev/null)
+python3 - "$tmp/abs.sarif" <<'PY' && pass=$((pass + 1)) || { echo "FAIL: SARIF relative paths"; fail=$((fail + 1)); }
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+locs = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+assert all(l["uri"].startswith("examples/estate/") and l["uriBaseId"] == "%SRCROOT%" for l in locs), locs[:2]
+assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file:///")
+PY
+run 1 audit --estate "$top/tests/audit/terraform/plan.json" --format sarif
+py 'any(l["fullyQualifiedName"].startswith("azurerm_") and l["kind"] == "resource" for r in d["runs"][0]["results"] for l in r["locations"][0]["logicalLocations"])' \
+    "SARIF: the Terraform address is the logical location"
 cp "$tmp/out" "$tmp/sup.sarif"
 if command -v node >/dev/null 2>&1 && [ -d "$top/tests/sarif/node_modules" ]; then
     if node "$top/tests/sarif/validate.js" "$tmp/audit.sarif" "$tmp/plan.sarif" "$tmp/sup.sarif" \

@@ -25,6 +25,13 @@ differs() {
     if cmp -s "$1" "$2"; then echo "FAIL: $3"; fail=$((fail + 1)); else
         pass=$((pass + 1)); fi
 }
+# The last run printed nothing on out or err.
+empty() {
+    if [ -s "$tmp/$1" ]; then
+        echo "FAIL: $1 of the last run is not empty"; sed 's/^/    /' "$tmp/$1" | head -3
+        fail=$((fail + 1))
+    else pass=$((pass + 1)); fi
+}
 # The lines that differ between two files (diff's < and > lines).
 changed_lines() {
     diff "$1" "$2" | grep -c '^[<>]'
@@ -58,7 +65,7 @@ run 2 storage account show -e "$E" -n "$PUB" extra; has err "unexpected argument
 run 3 storage account show -e "$tmp/nope.json" -n "$PUB"; has err "nope.json"
 run 3 storage account show -e "$E" -n stnosuch
 has err "no storage account named 'stnosuch'"; has err "$SHIP"
-run 2 storage account show -e "$E" -n "$PUB" -o yaml; has err "json or none"
+run 2 storage account show -e "$E" -n "$PUB" -o xml; has err "json, jsonc, table, tsv, yaml or none"
 echo '[{"type": "Microsoft.Storage/storageAccounts", "name": "x",' >"$tmp/broken.json"
 run 3 storage account show -e "$tmp/broken.json" -n x; has err "broken.json:2:1: error"
 echo '{"format_version": "1.2", "values": {}}' >"$tmp/tf.json"
@@ -67,8 +74,8 @@ has err "Terraform JSON"
 
 # --- storage account show --------------------------------------------------
 run 0 storage account show -e "$E" -n "$SHIP"
-py 'd["name"] == "stnwshipments" and d["properties"]["networkAcls"]["defaultAction"] == "Deny"' \
-   "show prints the account"
+py 'd["name"] == "stnwshipments" and d["networkRuleSet"]["defaultAction"] == "Deny" and "properties" not in d and d["resourceGroup"] == "rg-nw-data"' \
+   "show prints the account as az does: flattened, networkRuleSet, resourceGroup"
 run 0 storage account show -e "$E" -n "$SHIP" --query networkRuleSet.bypass
 has out '"Logging, Metrics, AzureServices"'
 run 0 storage account show -e "$E" -n "$SHIP" --query properties.networkAcls.ipRules[1].value
@@ -113,14 +120,55 @@ run 0 storage account show -e "$E" -n "$SHIP" \
     --query '{a: name, rules: length(networkRuleSet.ipRules)}'
 py 'd == {"a": "stnwshipments", "rules": 2}' "a multiselect hash"
 run 0 storage account show -e "$E" -n "$SHIP" --query 'keys(@)'
-py '"properties" in d and "networkRuleSet" not in d' \
-   "keys() are the file's: az's names are found, not added"
+py '"properties" not in d and "networkRuleSet" in d and "networkAcls" not in d' \
+   "keys() are az's: properties flattened, the firewall as networkRuleSet"
 run 0 network perimeter list -e "$E" --query '[].name'
 py 'd == ["nsp-nw-prod", "nsp-tailspin-shared"]' "[].name of a list"
 run 0 network perimeter list -e "$E" --query 'sort_by(@, &name)[-1].name'
 has out '^"nsp-tailspin-shared"$'
 run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[-1].value'
 has out '^"203.0.113.40"$'
+
+# --- -o: az's output formats ----------------------------------------------
+run 0 storage account show -e "$E" -n "$SHIP" -o table
+has out '^IsHnsEnabled *Kind *Location'; has out '^-*  -*'
+has out 'stnwshipments *Enabled *rg-nw-data'
+lacks out 'Microsoft.Storage/storageAccounts'   # id and type: not in a table
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules' -o table
+has out '^IpAddressOrRange *Action$'; has out '^203.0.113.40 *Allow$'  # the SDK's order
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.ipRules[].ipAddressOrRange' -o tsv
+has out '^198.51.100.0/26$'; has out '^203.0.113.40$'
+run 0 storage account show -e "$E" -n "$SHIP" --query '{b: networkRuleSet.bypass, a: name}' -o tsv
+has out '^Logging, Metrics, AzureServices	stnwshipments$'  # a hash keeps its order
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet' -o yaml
+has out '^ipRules:$'; has out '^- action: Allow$'; has out '^  ipAddressOrRange: 203.0.113.40$'
+run 0 storage account show -e "$E" -n "$SHIP" --query 'networkRuleSet.defaultAction' -o yaml
+has out '^Deny$'; has out '^\.\.\.$'
+run 0 storage account show -e "$E" -n "$SHIP" -o none; empty out
+run 0 storage account show -e "$E" -n "$SHIP" -o jsonc   # not a terminal: json
+py 'd["name"] == "stnwshipments"' "jsonc is json when stdout is not a terminal, as az"
+if command -v script >/dev/null; then
+    script -qc "$MOAT storage account show -e $E -n $SHIP --query name -o jsonc" /dev/null >"$tmp/tty.out"
+    if grep -q $'\x1b\[33m"stnwshipments"' "$tmp/tty.out"; then pass=$((pass * 1)); else
+        echo "FAIL: jsonc colours on a terminal"; fail=$((fail * 1)); fi
+fi
+run 0 storage account network-rule list -e "$E" --account-name "$SHIP" --query 'virtualNetworkRules[0]'
+py 'sorted(d) == ["action", "state", "virtualNetworkResourceId"]' \
+   "network-rule list in az's names (no resourceGroup: the SDK's rule has no id)"
+run 0 storage account network-rule list -e "$E" --account-name "$SHIP" --query 'ipRules[0].value'
+has out '"198.51.100.0/26"'   # the ARM name still answers
+# --ids, --only-show-errors, --debug
+SHIPID=/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-nw-data/providers/Microsoft.Storage/storageAccounts/stnwshipments
+run 0 storage account show -e "$E" --ids "$SHIPID" --query name
+has out '"stnwshipments"'
+run 2 storage account show -e "$E" --ids "$SHIPID" -n "$SHIP"; has err "not both"
+run 2 storage account show -e "$E" --ids /subscriptions/x/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v
+has err "not the ARM id of a storage account"
+run 3 storage account show -e "$E" --ids "${SHIPID/rg-nw-data/rg-other}"; has err "no storage account"
+run 0 storage account show -e "$E" -n "$PUB" --query networkRuleSet.bypass --only-show-errors
+empty err
+run 0 storage account show -e "$E" -n "$SHIP" --query name --debug
+has err "debug: storage account stnwshipments is $SHIPID in"
 
 # --- storage account update ------------------------------------------------
 cp "$ST" "$tmp/before.json"
@@ -159,6 +207,74 @@ run 0 storage account update -e "$E" -n "$PUB" --default-action Deny -o none
 file_py "$ST" 'd["value"][0]["properties"]["networkAcls"] == {"bypass": "AzureServices", "virtualNetworkRules": [], "ipRules": [], "defaultAction": "Deny"}' \
    "a missing firewall is created with Azure's defaults"
 
+# --- az's generic update: --set, --add, --remove ---------------------------
+run 0 storage account update -e "$E" -n "$SHIP" --set networkRuleSet.default_action=allow \
+    --query networkRuleSet.defaultAction
+has out '"Allow"'   # stored as Azure spells it
+file_py "$ST" 'd["value"][1]["properties"]["networkAcls"]["defaultAction"] == "Allow"' \
+   "--set wrote the file's networkAcls"
+run 0 storage account update -e "$E" -n "$SHIP" --add networkRuleSet.ipRules \
+    ipAddressOrRange=25.9.9.9 action=Allow --query 'networkRuleSet.ipRules[-1]'
+py 'd == {"ipAddressOrRange": "25.9.9.9", "action": "Allow"}' "--add KEY=VALUE makes one rule"
+file_py "$ST" '{"value": "25.9.9.9", "action": "Allow"} in d["value"][1]["properties"]["networkAcls"]["ipRules"]' \
+   "--add stored the rule in ARM's names"
+run 0 storage account update -e "$E" -n "$SHIP" --remove networkRuleSet.ipRules 2 \
+    --remove networkRuleSet.ipv6Rules -o none
+file_py "$ST" 'len(d["value"][1]["properties"]["networkAcls"]["ipRules"]) == 2 and "ipv6Rules" not in d["value"][1]["properties"]["networkAcls"]' \
+   "--remove an element and a property"
+run 0 storage account update -e "$E" -n "$SHIP" --set 'tags.owner="ops"' --query tags.owner
+has out '"ops"'
+run 2 storage account update -e "$E" -n "$SHIP" --set nosuch.x=1; has err "Couldn't find 'nosuch'"
+run 2 storage account update -e "$E" -n "$SHIP" --set networkRuleSet.ipRules[9].action=Allow
+has err "out of range"
+run 2 storage account update -e "$E" -n "$SHIP" --set justaname; has err "PATH=VALUE"
+run 2 storage account update -e "$E" -n "$SHIP" --add networkRuleSet.bypass x=1; has err "is not a list"
+run 1 storage account update -e "$E" -n "$SHIP" --set networkRuleSet.defaultAction=Maybe
+has err "invalid"   # moat's loader refuses what Azure would
+run 0 keyvault update -e "$E" -n kv-nw-payments --set properties.networkAcls.bypass=AzureServices \
+    --query properties.networkAcls.bypass
+has out '"AzureServices"'
+# The endpoint flags of storage account update.
+run 0 storage account update -e "$E" -n "$SHIP" --default-dual-stack-endpoint true \
+    --query dualStackEndpointPreference
+py 'd == {"defaultDualStackEndpoints": True, "publishIpv4Endpoint": True, "publishIpv6Endpoint": True}' \
+   "--default-dual-stack-endpoint sets the three alike, as Azure answered"
+run 0 storage account update -e "$E" -n "$SHIP" --publish-ipv4-endpoint false --https-only false \
+    --min-tls-version tls1_2 --routing-choice internetrouting \
+    --query '[dualStackEndpointPreference.publishIpv4Endpoint, dualStackEndpointPreference.publishIpv6Endpoint, enableHttpsTrafficOnly, minimumTlsVersion, routingPreference.routingChoice]'
+py 'd == [False, True, False, "TLS1_2", "InternetRouting"]' "endpoint flags, the others kept"
+run 2 storage account update -e "$E" -n "$SHIP" --https-only maybe; has err "true or false"
+run 2 storage account update -e "$E" -n "$SHIP" --routing-choice fast; has err "MicrosoftRouting"
+
+# --- create, list, delete ------------------------------------------------------
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data --default-action Deny --bypass Logging
+py 'd["networkRuleSet"]["defaultAction"] == "Deny" and d["networkRuleSet"]["bypass"] == "Logging" and d["location"] == "westeurope" and d["publicNetworkAccess"] is None and d["enableHttpsTrafficOnly"] is True' \
+   "storage account create: the group's region, Azure's firewall, no publicNetworkAccess"
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data; has err "exists already"
+run 2 storage account create -e "$E" -n stnewtwo -g rg-empty; has err "give --subscription"
+run 2 storage account create -e "$E" -n stnewtwo; has err "give --name and --resource-group"
+run 0 storage account list -e "$E" -g rg-nw-data --query '[].name' -o tsv
+has out '^stnwshipments$'; has out '^stnewone$'; lacks out stnwfinance
+run 0 check --estate "$E" --resource stnewone --from 25.1.2.3 --format json
+py 'd["decision"] == "deny"' "moat check decides on the created account"
+run 0 storage account delete -e "$E" -n stnewone -g rg-nw-data --yes; empty out
+run 0 storage account list -e "$E" --query "[?name=='stnewone']"
+py 'd == []' "storage account delete removes it"
+run 0 keyvault create -e "$E" -n kv-new-one -g rg-nw-finance --network-acls '{"ip": ["25.1.2.3"], "vnet": ["VN/SN"]}' \
+    --network-acls-ips 26.0.0.0/16 --default-action Deny --query properties
+py 'd["networkAcls"]["ipRules"] == [{"value": "25.1.2.3/32"}, {"value": "26.0.0.0/16"}] and d["networkAcls"]["virtualNetworkRules"][0]["id"].endswith("/virtualnetworks/vn/subnets/sn") and d["publicNetworkAccess"] == "Enabled" and d["tenantId"] == "2987efb7-f7cf-4546-a458-91d2550c48c7"' \
+   "keyvault create: /32, subnet ids in lower case, the file's tenant"
+run 0 keyvault create -e "$E" -n kv-new-two -g rg-nw-finance --query properties.networkAcls
+empty out   # Azure's default firewall: Key Vault keeps none
+run 1 keyvault create -e "$E" -n kv-new-three -g rg-nw-finance --network-acls-ips 10.0.0.1
+has err "private range"
+run 2 keyvault create -e "$E" -n kv-new-three -g rg-nw-finance --network-acls 'nope'
+has err "takes JSON"
+run 0 keyvault list -e "$E" --query 'length(@)'; has out '^[0-9]'
+run 0 keyvault delete -e "$E" -n kv-new-two
+run 0 keyvault list -e "$E" --query "[?name=='kv-new-two']"; py 'd == []' "keyvault delete"
+reset_estate
+
 # --- moat check sees the change ---------------------------------------------
 reset_estate
 run 0 check --estate "$E" --resource "$SHIP" --from 25.1.2.3 --format json
@@ -176,9 +292,9 @@ reset_estate
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" \
     --ip-address 25.1.2.3 25.2.0.0/24 25.2.0.9 --ipv6-address fe00:0:0:1::92 fe00::1:0:0:1:92
 has err "25.2.0.9 overlaps with 25.2.0.0/24"
-py 'd["properties"]["networkAcls"]["ipRules"] == [{"value": "25.1.2.3", "action": "Allow"}, {"value": "25.2.0.0/24", "action": "Allow"}]' \
+py 'd["networkRuleSet"]["ipRules"] == [{"action": "Allow", "ipAddressOrRange": "25.1.2.3"}, {"action": "Allow", "ipAddressOrRange": "25.2.0.0/24"}]' \
    "addresses are stored as given, overlaps skipped"
-py '[r["value"] for r in d["properties"]["networkAcls"]["ipv6Rules"]] == ["fe00:0:0:1::92", "fe00::1:0:0:1:92"]' \
+py '[r["ipAddressOrRange"] for r in d["networkRuleSet"]["ipv6Rules"]] == ["fe00:0:0:1::92", "fe00::1:0:0:1:92"]' \
    "IPv6 kept as written"
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --ipv6-address fe00:0000:0:1:0:0:0:92
 has err "overlaps with fe00:0:0:1::92"; has err "no change"
@@ -211,12 +327,12 @@ run 3 storage account network-rule add -e "$E" --account-name "$PUB" --subnet sn
     --vnet-name vnet-nw-prod-weu -g rg-nw-network
 has err "no storage account named"   # -g names the account's group, as in az
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --subnet "$SNET"
-py 'd["properties"]["networkAcls"]["virtualNetworkRules"] == [{"id": "'"$SNET"'", "action": "Allow", "state": "Succeeded"}]' \
+py 'd["networkRuleSet"]["virtualNetworkRules"] == [{"action": "Allow", "state": "Succeeded", "virtualNetworkResourceId": "'"$SNET"'"}]' \
    "a subnet rule as Azure answers it"
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --subnet "${SNET,,}"
 has err "already"
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --subnet snet-web --vnet-name vnet-x
-py '[r["id"] for r in d["properties"]["networkAcls"]["virtualNetworkRules"]][1] == "/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-nw-web/providers/Microsoft.Network/virtualNetworks/vnet-x/subnets/snet-web"' \
+py '[r["virtualNetworkResourceId"] for r in d["networkRuleSet"]["virtualNetworkRules"]][1] == "/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-nw-web/providers/Microsoft.Network/virtualNetworks/vnet-x/subnets/snet-web"' \
    "--vnet-name builds the id in the account's subscription and group"
 run 2 storage account network-rule add -e "$E" --account-name "$PUB" --subnet snet-web
 has err "subnet name"
@@ -241,7 +357,7 @@ fi
 SYN=/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-a/providers/Microsoft.Synapse/workspaces/ws1
 TID=2987efb7-f7cf-4546-a458-91d2550c48c7
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --resource-id "$SYN" --tenant-id "$TID"
-py 'd["properties"]["networkAcls"]["resourceAccessRules"] == [{"tenantId": "'"$TID"'", "resourceId": "'"$SYN"'"}]' \
+py 'd["networkRuleSet"]["resourceAccessRules"] == [{"tenantId": "'"$TID"'", "resourceId": "'"$SYN"'"}]' \
    "a resource access rule"
 run 0 storage account network-rule add -e "$E" --account-name "$PUB" --resource-id "$SYN" --tenant-id "${TID^^}"
 has err "already"
@@ -254,10 +370,10 @@ has err "not an ARM resource id"
 # Removal compares addresses as addresses and ids ignoring case.
 run 0 storage account network-rule remove -e "$E" --account-name "$PUB" --ip-address 25.1.2.3/32 \
     --ipv6-address fe00:0000:0:1::92 --subnet "${SNET^^}" --resource-id "$SYN" --tenant-id "$TID"
-py '[r["value"] for r in d["properties"]["networkAcls"]["ipRules"]] == ["25.2.0.0/24"]' "IPv4 removed"
-py '[r["value"] for r in d["properties"]["networkAcls"]["ipv6Rules"]] == ["fe00::1:0:0:1:92"]' "IPv6 removed"
-py 'len(d["properties"]["networkAcls"]["virtualNetworkRules"]) >= 1 and all(r["id"].lower() != "'"${SNET,,}"'" for r in d["properties"]["networkAcls"]["virtualNetworkRules"])' "subnet removed"
-py 'd["properties"]["networkAcls"]["resourceAccessRules"] == []' "resource rule removed"
+py '[r["ipAddressOrRange"] for r in d["networkRuleSet"]["ipRules"]] == ["25.2.0.0/24"]' "IPv4 removed"
+py '[r["ipAddressOrRange"] for r in d["networkRuleSet"]["ipv6Rules"]] == ["fe00::1:0:0:1:92"]' "IPv6 removed"
+py 'len(d["networkRuleSet"]["virtualNetworkRules"]) >= 1 and all(r["virtualNetworkResourceId"].lower() != "'"${SNET,,}"'" for r in d["networkRuleSet"]["virtualNetworkRules"])' "subnet removed"
+py 'd["networkRuleSet"]["resourceAccessRules"] == []' "resource rule removed"
 cp "$ST" "$tmp/before.json"
 run 0 storage account network-rule remove -e "$E" --account-name "$PUB" --ip-address 99.9.9.9
 has err "no rule of stnwpublicassets matched"; same "$ST" "$tmp/before.json" "no match, no write"
@@ -336,7 +452,7 @@ run 1 keyvault network-rule add -e "$E" -n "$KVP" --ip-address 10.0.0.0/8 -o non
 has err "private range"; has err "Key Vault IP rules take public addresses only"
 KSUB=/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/RG-X/providers/Microsoft.Network/virtualNetworks/VNET/subnets/Apps
 run 0 keyvault network-rule add -e "$E" -n "$KVP" --subnet "$KSUB" --query properties.networkAcls.virtualNetworkRules
-py 'd == [{"id": "'"${KSUB,,}"'"}]' "Key Vault stores subnet ids in lower case"
+py 'd == [{"id": "'"${KSUB,,}"'", "resourceGroup": "rg-x"}]' "Key Vault stores subnet ids in lower case (az adds resourceGroup)"
 run 0 keyvault network-rule remove -e "$E" -n "$KVP" --ip-address 1.2.3.4 --subnet "$KSUB" -o none
 file_py "$KV" '[r["value"] for r in d["data"][1]["properties"]["networkAcls"]["ipRules"]] == ["2.3.4.0/24"] and d["data"][1]["properties"]["networkAcls"]["virtualNetworkRules"] == []' \
    "removing 1.2.3.4 removes 1.2.3.4/32"

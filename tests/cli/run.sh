@@ -80,6 +80,28 @@ run 0 check --estate "$EX" --resource "$SHIP" --control-plane --format json
 has out ResControlPlaneNotFiltered
 run 4 check --estate "$EX" --resource nosuchaccount --from 1.2.3.4; has err "no storage account or key vault"
 run 4 check --estate "$EX" --resource "$SHIP" --from 1.2.3; has err "not an IPv4 or IPv6 address"
+# --- check by hostname or URL; did you mean; --fail-on-deny; --trace -------
+run 0 check --estate "$EX" --resource "https://$SHIP.blob.core.windows.net/invoices/2026/a.pdf" \
+    --from 203.0.113.40 --format json
+py 'd["decision"] == "allow" and d["resource"].endswith("/stnwshipments")' "a blob URL names the account"
+run 0 check --estate "$EX" --resource "$SHIP.blob.core.windows.net" --from 192.0.2.55 \
+    --auth SAS --format json --trace
+py '[t["layer"] for t in d["trace"]][0] == "plane" and all(set(t) == {"layer", "outcome", "detail"} for t in d["trace"])' \
+   "--trace puts the path into the JSON"
+run 0 check --estate "$EX" --resource "https://$SHIP.blob.core.windows.net/%24logs" --from 192.0.2.55 --format json
+run 0 check --estate "$EX" --resource kv-nw-payments.vault.azure.net --from 203.0.113.40 --format json
+py 'd["resource"].endswith("/vaults/kv-nw-payments") and d["decision"] == "deny"' "a vault's hostname"
+run 1 check --estate "$EX" --resource kv-nw-payments.vault.azure.net --from 203.0.113.40 --fail-on-deny
+has out "DENY"
+run 0 check --estate "$EX" --resource "$SHIP" --from 203.0.113.40 --fail-on-deny; has out "ALLOW"
+run 4 check --estate "$EX" --resource stnwshipment.blob.core.windows.net --from 1.2.3.4
+has err "did you mean stnwshipments?"
+run 4 check --estate "$EX" --resource kv-nw-paymnts --from 1.2.3.4; has err "did you mean kv-nw-payments?"
+run 4 check --estate "$EX" --resource zzzzzzzzzzzz --from 1.2.3.4; lacks err "did you mean"
+printf '%s\n' '{"resource": "'"$SHIP"'", "source": {"ip": "203.0.113.40"}}' \
+    '{"resource": "'"$SHIP"'", "source": {"ip": "1.1.1.1"}}' >"$tmp/two.jsonl"
+run 1 check --estate "$EX" --requests "$tmp/two.jsonl" --fail-on-deny
+run 0 check --estate "$EX" --requests "$tmp/two.jsonl"
 run 4 check --estate "$EX" --resource "$SHIP" --auth Kerberos; has err "OAuth, SAS, AccountKey or Anonymous"
 echo '{"resource": "stnwshipments", "source": {"ip": "198.51.100.23"}}' >"$tmp/req.json"
 run 0 check --estate "$EX" --request "$tmp/req.json"; has out "ALLOW  ResIpRule"

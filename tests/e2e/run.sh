@@ -101,6 +101,15 @@ GATE="https://127.0.0.1:$GATE" GATE_PE="https://127.0.0.1:$PE" KEYS="$KEYS" TOKE
     ESTATE="$tmp/estate.json" RELOAD="nginx -p $tmp -c $tmp/nginx.conf -s reload" \
     NODE_EXTRA_CA_CERTS="$tmp/tls.crt" node "$here/gate.test.js" || rc=$?
 
+# Deployment pre-flight: the containers `moat audit --runner` says will get
+# a 403 get it through the gate, the others are created.
+python3 "$top/tests/audit/hcl2plan.py" "$here/preflight.tf" >"$tmp/preflight-plan.json"
+"$MOAT" audit --quiet --format json --estate "$here/estate/gate.json" \
+    --estate "$tmp/preflight-plan.json" --runner 127.0.0.5 --runner 127.0.0.9 \
+    >"$tmp/preflight.json" || true
+GATE="https://127.0.0.1:$GATE" KEYS="$KEYS" EXPECT="$tmp/preflight.json" \
+    NODE_EXTRA_CA_CERTS="$tmp/tls.crt" node "$here/preflight.test.js" || rc=$?
+
 # The decision log has one line per decision, shaped like NSP access logs.
 python3 - "$tmp/decisions.jsonl" <<'PY' || rc=1
 import json, sys

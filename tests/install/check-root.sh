@@ -132,7 +132,7 @@ if command -v zsh >/dev/null; then
     check "zsh: moat check --estate <TAB> completes files" \
         test "$(zsh_try moat check --estate '')" = "(files)"
     check "zsh: moat keyvault <TAB>" \
-        test "$(zsh_try moat keyvault '')" = "show update network-rule"
+        test "$(zsh_try moat keyvault '')" = "show update network-rule create list delete"
 else
     fail "zsh is not installed (scripts/deps)"
 fi

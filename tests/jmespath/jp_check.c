@@ -9,10 +9,16 @@
 **                                  per line on stdin, one {"result": ...}
 **                                  or {"error": KIND} per line on stdout
 **                                  (the differential test's peer)
+**   jp_check --output              one {"format": F, "given": ...,
+**                                  "expression": ... or null} per line,
+**                                  one {"text": ...} per line: what az's
+**                                  -o F prints (tool/az_output.h; the
+**                                  output test's peer)
 **
 ** Exit status: 0 when every compliance case passed (or the lines were
 ** answered), 1 otherwise, 2 on a usage or read error.
 */
+#include "az_output.h"
 #include "jmespath.h"
 
 #include <stdio.h>
@@ -173,7 +179,52 @@ static void answer_line(const char *line, size_t len)
     jp_arena_free(a);
 }
 
-static int lines(void)
+/* The text of -o name for the result of expr (a string, or null for
+** none) on given; NULL on an error. Formatted before the expression is
+** freed: a result may share its literals and knows whether a multiselect
+** hash made it. */
+static char *formatted(const jp_value *expr, const jp_value *given,
+                       const char *name, jp_arena *a, size_t *n)
+{
+    az_output f;
+    if (name == NULL || az_output_parse(name, &f) != 0)
+        return NULL;
+    if (jp_type_of(expr) != JP_STRING)
+        return az_output_format(given, f, 0, n);
+    size_t len;
+    const char *text = jp_string(expr, &len);
+    jp_error err;
+    jp_expr *e = jp_compile(text, len, &err);
+    const jp_value *r = e ? jp_eval(e, given, a, &err) : NULL;
+    char *out = r ? az_output_format(r, f, 1, n) : NULL;
+    jp_expr_free(e);
+    return out;
+}
+
+/* One line of --output: the formatted text as a JSON string. */
+static void format_line(const char *line, size_t len)
+{
+    jp_arena *a = jp_arena_new(256u << 20, 0);
+    jp_error err;
+    const jp_value *c = a ? jp_parse_json(a, line, len, &err) : NULL;
+    const jp_value *fmt = c ? member(c, "format") : NULL;
+    size_t n;
+    const char *name = fmt ? jp_string(fmt, &n) : NULL;
+    char *text = c ? formatted(member(c, "expression"), member(c, "given"),
+                               name, a, &n)
+                   : NULL;
+    const jp_value *str = text ? jp_new_string(a, text, n) : NULL;
+    char *json = str ? jp_write(str, JP_WRITE_ASCII, 0, NULL) : NULL;
+    if (json)
+        printf("{\"text\": %s}\n", json);
+    else
+        printf("{\"error\": \"format\"}\n");
+    free(json);
+    free(text);
+    jp_arena_free(a);
+}
+
+static int lines(void (*answer)(const char *, size_t))
 {
     size_t len;
     char *all = read_all(stdin, &len);
@@ -183,7 +234,7 @@ static int lines(void)
         const char *nl = memchr(all + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - all) : len;
         if (end > i)
-            answer_line(all + i, end - i);
+            answer(all + i, end - i);
         i = end + 1;
     }
     free(all);
@@ -196,7 +247,10 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "--compliance") == 0)
         return compliance(argc - 2, argv + 2);
     if (argc == 2 && strcmp(argv[1], "--lines") == 0)
-        return lines();
-    fprintf(stderr, "usage: jp_check --compliance FILE... | --lines\n");
+        return lines(answer_line);
+    if (argc == 2 && strcmp(argv[1], "--output") == 0)
+        return lines(format_line);
+    fprintf(stderr,
+            "usage: jp_check --compliance FILE... | --lines | --output\n");
     return 2;
 }

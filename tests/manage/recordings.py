@@ -26,14 +26,21 @@ import tempfile
 
 # Commands moat has (the rest seed the estate from Azure's answer).
 MOAT_COMMANDS = (
-    "az storage account update", "az storage account show",
-    "az storage account network-rule", "az keyvault update",
+    "az storage account create", "az storage account update",
+    "az storage account show", "az storage account network-rule",
+    "az keyvault create", "az keyvault update",
     "az keyvault show", "az keyvault network-rule",
     "az network perimeter create", "az network perimeter profile",
     "az network perimeter association",
 )
 # Flags of az that moat does not take: such a step seeds instead.
-FOREIGN_FLAGS = ("--set", "--default-dual-stack-endpoint", "--https-only")
+FOREIGN_FLAGS = ()
+# What az knows from the signed-in account and the resource group, which
+# an estate file does not hold: given to moat's create commands.
+try:
+    import jmespath
+except ImportError:  # the checks the tests make are then not run
+    jmespath = None
 
 # Arguments the recording could not reconstruct (written <...>), chosen
 # from the recorded request bodies as the note of each step says.
@@ -60,9 +67,16 @@ def canon_range(text):
     return str(ipaddress.ip_network(text, strict=False))
 
 
+def rule_address(r):
+    """An IP rule's address: ARM's value, or az's ipAddressOrRange (the
+    SDK's name, which moat prints as az does)."""
+    if not isinstance(r, dict):
+        return r
+    return r["ipAddressOrRange"] if "ipAddressOrRange" in r else r["value"]
+
+
 def ranges(rules):
-    return sorted(canon_range(r["value"] if isinstance(r, dict) else r)
-                  for r in (rules or []))
+    return sorted(canon_range(rule_address(r)) for r in (rules or []))
 
 
 def bypass_words(value):
@@ -145,11 +159,57 @@ class Replay:
         self.steps = 0
         self.compared = 0
         self.seeded = 0
+        self.location = "westus"
 
     def subst(self, text, placeholders):
+        placeholders = self.materialized(placeholders)
         for k, v in sorted(placeholders.items(), key=lambda kv: -len(kv[0])):
             text = text.replace(k, v)
         return text
+
+    def materialized(self, ph):
+        """--network-acls's JSON, described in the recording, made real:
+        the string (quoted for the shell) and a file holding it."""
+        if "{network_acls_json_string}" not in ph:
+            return ph
+        acls = json.dumps({"ip": [ph["{ip}"], ph["{ip2}"]],
+                           "vnet": [ph["{subnetId}"]]})
+        path = os.path.join(self.tmp, "acls.json")
+        with open(path, "w") as f:
+            f.write(acls)
+        return dict(ph, **{"{network_acls_json_string}":
+                           acls.replace('"', '\\"'),
+                           "{network_acls_json_filename}": path})
+
+    def place_flags(self, cmd, args, ph):
+        """The subscription, region and tenant az would know."""
+        if not cmd.startswith(("az storage account create",
+                               "az keyvault create")):
+            return args
+        extra = ["--subscription", ph.get("{sub}", "00000000-0000-0000-"
+                                          "0000-000000000000")]
+        if "-l" not in args and "--location" not in args:
+            loc = self.rec.get("account", {}).get("location") or \
+                ph.get("{loc}") or self.location
+            extra += ["--location", loc]
+        if cmd.startswith("az keyvault create"):
+            extra += ["--tenant-id", self.rec["vault"]["tenantId"]]
+        return args + extra
+
+    def checks(self, step, out, ph):
+        """The JMESPath checks and Python asserts the az test makes on the
+        command's output, made on moat's."""
+        result = json.loads(out) if out.strip() else None
+        for expr, want in (step.get("test_checks") or {}).items():
+            if jmespath is None:
+                break
+            if isinstance(want, str):
+                want = self.subst(want, ph)
+            self.expect("az's check %s" % expr,
+                        jmespath.search(expr, result), want)
+        for expr, want in (step.get("test_asserts") or {}).items():
+            self.expect("az's assert %s" % expr,
+                        eval(expr, {"result": result}), want)
 
     def run(self, args, expect_ok=True):
         cmd = [self.moat] + args + ["--estate", self.estate.path]
@@ -226,6 +286,11 @@ class Replay:
         if "response_publicNetworkAccess" in step:
             self.expect("%s publicNetworkAccess" % name, pna,
                         step["response_publicNetworkAccess"])
+        if "response_dualStackEndpointPreference" in step:
+            self.expect("%s dualStackEndpointPreference" % name,
+                        self.show(kind, name, group,
+                                  "dualStackEndpointPreference"),
+                        step["response_dualStackEndpointPreference"])
 
 
 def command_name(args):
@@ -278,7 +343,8 @@ def replay_firewall(r, steps, placeholders, kind, resource_id_of):
             r.expect("estate after a refused command",
                      open(r.estate.path).read() == before, True)
             continue
-        p = r.run(args)
+        p = r.run(r.place_flags(cmd, args, placeholders))
+        r.checks(step, p.stdout, placeholders)
         if "network-rule list" in cmd and kind == "storage" and \
                 "response_networkAcls" in step:
             r.expect("network-rule list", lists_only(json.loads(p.stdout)),
@@ -291,6 +357,9 @@ def replay_storage(r):
     if "scenarios" in rec:
         for sc in rec["scenarios"]:
             ph = sc["placeholders"]
+            r.location = sc.get("location", r.location)
+            r.estate.resources = []  # each scenario is a test of its own
+            r.estate.save()
             replay_firewall(r, sc["steps"], ph, "storage",
                             lambda n, ph=ph: None)
         return

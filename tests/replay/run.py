@@ -179,6 +179,20 @@ def check_format(tmp, fmt, proposed, gz):
             fail("%s: %s lists a rule that decided as dead" % (tag, cfg))
         if len(dead) != sum(1 for k, v in counted.items() if v == 0):
             fail("%s: %s dead rules are not the rules without hits" % (tag, cfg))
+    # Causes: every newly denied record is counted once, by account, under
+    # what refuses it now (the proposal's category).
+    want = Counter()
+    for d in order:
+        cur, new = d["decisions"]["current"], d["decisions"]["strict"]
+        if cur["decision"] == "allow" and new["decision"] == "deny":
+            want[(d["request"]["resource"].rsplit("/", 1)[-1].lower(), new["category"])] += 1
+    got = Counter()
+    for acct, a in summary["accounts"].items():
+        for key, n in a["changes"]["strict"].get("denied_causes", {}).items():
+            before, now, who = key.split("\t")
+            got[(acct.rsplit("/", 1)[-1].lower(), now)] += n
+    if got != want:
+        fail("%s: causes %s, records say %s" % (tag, dict(got), dict(want)))
     expected_format = {"diagnostic-records": "diagnostic", "analytics-array": "analytics-json",
                        "keyvault": "diagnostic"}.get(fmt, fmt)
     if summary["formats"] != {expected_format: len(truth)}:
@@ -564,6 +578,63 @@ def check_bad_inputs(tmp, log_gz):
     run(["replay", "--help"])
 
 
+def check_gzip(tmp, log_gz):
+    """gzip through both inflaters (ISA-L and zlib, MOAT_INFLATE): every
+    member of a multi-member file is read; a stream cut short, corrupt
+    data, a bad checksum or length, and bytes after the last member that
+    are not gzip each fail (exit 3) naming the file and the compressed
+    byte, after replaying the records before them."""
+    with gzip.open(log_gz, "rb") as f:
+        text = f.read()
+    data = open(log_gz, "rb").read()
+    cuts = [0, text.index(b"\n", len(text) // 3) + 1, text.index(b"\n", 2 * len(text) // 3) + 1, len(text)]
+    members = b"".join(gzip.compress(text[a:b]) for a, b in zip(cuts, cuts[1:]))
+    bad = bytearray(data)
+    bad[len(data) // 2] ^= 0x55
+    crc = bytearray(data)
+    crc[-8] ^= 1
+    size = bytearray(data)
+    size[-1] ^= 1
+    cases = {"members.gz": (members, None), "cut.gz": (data[: len(data) * 2 // 3], "cut short"),
+             "corrupt.gz": (bytes(bad), "corrupt gzip data"), "crc.gz": (bytes(crc), "corrupt gzip data"),
+             "size.gz": (bytes(size), "corrupt gzip data"), "trailing.gz": (data + b"PK\3\4 not gzip", "are not gzip")}
+    args = [MOAT, "replay", "--estate", EXAMPLE, "--format", "json", "-q"]
+    plain = os.path.join(tmp, "gzip-plain.log")
+    with open(plain, "wb") as f:
+        f.write(text)
+    want = subprocess.run(args + [plain], capture_output=True, text=True).stdout
+    for inflater in ("isa-l", "zlib"):
+        env = dict(os.environ, MOAT_INFLATE=inflater)
+        for name, (blob, error) in cases.items():
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(blob)
+            p = subprocess.run(args + [path], capture_output=True, text=True, env=env)
+            if error is None:
+                if p.returncode != 0 or p.stdout != want:
+                    fail("%s (%s): not the plain log's summary: %s" % (name, inflater, p.stderr[-300:]))
+                continue
+            if p.returncode != 3 or error not in p.stderr or path not in p.stderr or \
+                    "at compressed byte" not in p.stderr:
+                fail("%s (%s): exit %d, %s" % (name, inflater, p.returncode, p.stderr[-300:]))
+            elif name != "trailing.gz" and json.loads(p.stdout or "{}").get("records", 0) == 0:
+                fail("%s (%s): the records before the damage were not replayed" % (name, inflater))
+        # Several gzip files inflate at once (on threads of their own): the
+        # same summary as the plain logs, and each damaged file named.
+        members = os.path.join(tmp, "members.gz")
+        for threads in ("1", "4"):
+            p = subprocess.run(args + ["--threads", threads, members, members, members],
+                               capture_output=True, text=True, env=env)
+            w = subprocess.run(args + ["--threads", threads, plain, plain, plain], capture_output=True, text=True)
+            if p.returncode != 0 or p.stdout != w.stdout:
+                fail("three gzip files (%s, %s threads): not the plain logs' summary" % (inflater, threads))
+        damaged = [os.path.join(tmp, n) for n in ("members.gz", "corrupt.gz", "members.gz", "cut.gz", "members.gz")]
+        p = subprocess.run(args + damaged, capture_output=True, text=True, env=env)
+        if p.returncode != 3 or p.stderr.count("at compressed byte") != 2 or \
+                json.loads(p.stdout or "{}").get("records", 0) <= 3 * len(text.splitlines()):
+            fail("gzip files inflating ahead, two damaged (%s): %s" % (inflater, p.stderr[-300:]))
+
+
 def main():
     global MOAT
     ap = argparse.ArgumentParser(description=__doc__)
@@ -583,6 +654,7 @@ def main():
         check_merge_validation(tmp, base)
         check_blank_lead(tmp, dict(zip(FORMATS, logs)))
         check_bad_inputs(tmp, gz)
+        check_gzip(tmp, gz)
         check_long_ids(tmp)
         check_vault_edges(tmp)
         check_record_times(tmp)

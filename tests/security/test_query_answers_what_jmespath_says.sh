@@ -42,17 +42,18 @@ PY
     fi
 }
 
-for q in 'properties.networkAcls.ipRules[].value' \
-         'properties.networkAcls.ipRules[*].value' '{a: name}' 'name || id' \
-         'name | length(@)' 'keys(@)' \
-         "properties.networkAcls.ipRules[?action=='Allow'].value" '"name"' \
-         'properties.networkAcls.ipRules[ 1].value' '@.name' \
-         'properties.networkAcls.ipRules[0:1]' \
-         'properties.networkAcls.ipRules[5].value' 'name.nothing'; do
+for q in 'networkRuleSet.ipRules[].ipAddressOrRange' \
+         'networkRuleSet.ipRules[*].ipAddressOrRange' '{a: name}' 'name || id' \
+         'name | length(@)' 'sort(keys(@))' \
+         "networkRuleSet.ipRules[?action=='Allow'].ipAddressOrRange" '"name"' \
+         'networkRuleSet.ipRules[ 1].ipAddressOrRange' '@.name' \
+         'networkRuleSet.ipRules[0:1]' \
+         'networkRuleSet.ipRules[5].ipAddressOrRange' 'name.nothing'; do
     same_as_jmespath show "$q"
 done
-for q in '[].value' 'ipRules[].value' '[*].value' 'ipRules[-1].value' \
-         'length(ipRules)' "ipRules[?value == '198.51.100.0/26'].action"; do
+for q in '[].ipAddressOrRange' 'ipRules[].ipAddressOrRange' '[*].value' \
+         'ipRules[-1].ipAddressOrRange' 'length(ipRules)' \
+         "ipRules[?ipAddressOrRange == '198.51.100.0/26'].action"; do
     same_as_jmespath list "$q"
 done
 # Not JMESPath: refused, nothing printed, the place shown.
@@ -61,9 +62,12 @@ for q in '{}' 'a..b' 'name.' '.name' 'networkRuleSet.ipRules[+1].value' \
          'tags.env-name' 'nope(@)'; do
     show 2 "$q" && has err "is not JMESPath" && has err '^ *\^$' && lacks out "."
 done
-# az's names answer on ARM files too (az flattens properties).
+# moat prints az's shape (properties flattened, ipAddressOrRange); the
+# file's ARM names answer lookups too.
+show 0 'properties.networkAcls.ipRules[].value'
+py 'd == ["198.51.100.0/26", "203.0.113.40"]' "ARM's names, projected"
 show 0 'networkRuleSet.ipRules[].value'
-py 'd == ["198.51.100.0/26", "203.0.113.40"]' "az's networkRuleSet, projected"
+py 'd == ["198.51.100.0/26", "203.0.113.40"]' "an IP rule's ARM value"
 # Past the end, or a member of a string: JMESPath's null, said on stderr.
 show 0 'networkRuleSet.ipRules[5].value'; has err "not in the resource"; lacks out "."
 finish "--query answers what JMESPath says"
