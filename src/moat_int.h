@@ -830,89 +830,15 @@ MOAT_HIDDEN const resource *moat__estate_find(const moat_estate *es,
                                               moat_status *status);
 
 /*==========================================================================
-** The bound request.
+** The string pool of a bound request (engine/request.c): the limit on
+** what one request holds, which the network map's precomputed callers
+** follow too (estate/netmap.c).
 */
 #define MOAT_REQ_POOL 8192
-#define MOAT_REQ_MAX_PERIMETERS 16
-
-struct moat_request {
-    const moat_estate *es;
-    const resource *res;
-    moat_plane plane;
-    moat_endpoint endpoint;
-    moat_protocol protocol;
-    moat_operation op;
-    moat_auth auth;
-    const char *target;
-    size_t target_len;
-    moat_addr ip;
-    /* source.subnet */
-    const char *subnet;
-    size_t subnet_len;
-    uint64_t subnet_hash;
-    const subnet_info *subnet_info; /* NULL when the estate lacks it */
-    /* source.private_endpoint */
-    const char *pe;
-    size_t pe_len;
-    uint64_t pe_hash;
-    /* source.region */
-    const char *region_text;
-    uint32_t region;
-    /* caller */
-    const char *tenant_text;
-    uint32_t tenant;
-    const char *subscription_text;
-    uint32_t subscription;
-    const char *caller_id;
-    size_t caller_id_len;
-    moat_segments caller_seg;
-    uint64_t caller_type_hash;
-    uint64_t caller_hash;
-    const char *service;
-    caller_rows trust; /* the catalog rows naming the caller */
-    int64_t time;      /* seconds since the epoch, when has_time */
-    uint8_t has_time;
-    uint32_t perimeters[MOAT_REQ_MAX_PERIMETERS];
-    uint8_t n_perimeters;
-    /* strings copied out of the caller's buffers */
-    size_t pool_used;
-    char pool[MOAT_REQ_POOL];
-    /* Replay's memo (src/replay/log_apply.c): one block of its own,
-    ** malloc'd with the first record set and freed with the request; kept
-    ** across resets. */
-    void *replay_memo;
-};
-
-/* A log record as replay's reader mapped it, resolved in the reader's
-** estate, so that a request bound to the same estate is set without
-** parsing text again (log_map.c, request.c). */
-typedef struct log_parsed {
-    const resource *res;
-    moat_plane plane;
-    moat_endpoint endpoint;
-    moat_operation op;
-    moat_auth auth;
-    moat_protocol protocol;
-    int has_protocol;
-    moat_addr ip;
-    const subnet_info *subnet;
-    const pe_conn *pe;
-    uint32_t region; /* interned, or MOAT_ID_NONE: not set */
-    const principal *caller;
-    int64_t time; /* the record's own time, when has_time */
-    uint8_t has_time;
-} log_parsed;
-
-/* The request's time, or now when it has none (section 7). */
-MOAT_HIDDEN int64_t moat__request_time(const moat_request *q);
-
-/* A string copied into the request's pool; NULL when it is full. */
-MOAT_HIDDEN const char *moat__request_copy(moat_request *q, const char *s,
-                                           size_t n);
 
 /*==========================================================================
-** decide.c - the procedure of decision.md section 4, with an optional
-** trace for explanations.
+** The admitting rules' references: a kind and an index, as the estate
+** numbers them (estate/rules.c) and decide.c reports them.
 */
 typedef enum rule_kind {
     RK_NONE,
@@ -938,21 +864,17 @@ typedef enum rule_kind {
 #define MOAT_RULE_KIND(ref) ((rule_kind)((ref) >> 16))
 #define MOAT_RULE_INDEX(ref) ((uint16_t)((ref)&0xFFFFu))
 
-/* The path a decision took, layer by layer: decide.c writes it (when
-** given one), explain.c reads it. */
-#define MOAT_TRACE_MAX_STEPS 48
-typedef struct moat_trace {
-    moat_step steps[MOAT_TRACE_MAX_STEPS];
-    size_t n;
-    moat_arena *arena; /* holds the steps' text */
-} moat_trace;
+/* The estate-wide number of a decision's rule (MOAT_RULE_REF) of resource
+** r, or -1 when it is not an admitting rule (rules.c). */
+MOAT_HIDDEN long moat__rule_number(const resource *r, uint32_t ref);
+/* The name of admitting rule i, RK_IP4, RK_IP6, RK_VNET, RK_RAR of r or
+** RK_NSP_RULE of profile p (rules.c: the one rule formatter). */
+MOAT_HIDDEN void moat__rule_name(moat_buf *b, const resource *r,
+                                 const profile *p, rule_kind kind, uint16_t i);
 
-MOAT_HIDDEN moat_status moat__decide(const moat_request *q, moat_decision *d,
-                                     moat_trace *t);
-/* Subnet si reaches resource r through a service endpoint (decision.md
-** section 6); a subnet the estate lacks (NULL) is taken as it says. */
-MOAT_HIDDEN int moat__subnet_reaches(const subnet_info *si, const resource *r);
-
+/*==========================================================================
+** names.c - the contract's words.
+*/
 /* Lower-case names of enum values, for text. */
 MOAT_HIDDEN const char *moat__endpoint_name(moat_endpoint e);
 MOAT_HIDDEN const char *moat__protocol_name(moat_protocol p);
@@ -962,25 +884,5 @@ MOAT_HIDDEN const char *moat__mode_name(access_mode m);
 MOAT_HIDDEN const char *moat__pna_name(pna_mode p);
 MOAT_HIDDEN const char *moat__vnet_state_name(vnet_state s);
 MOAT_HIDDEN const char *moat__pe_status_name(pe_status s);
-
-/*==========================================================================
-** audit.c and audit_filter.c share the audit's suppressions.
-*/
-struct audit_filters {
-    moat_suppression *v;
-    size_t n;
-};
-MOAT_HIDDEN moat_arena *moat__audit_arena(moat_audit *a);
-MOAT_HIDDEN struct audit_filters *moat__audit_filters(moat_audit *a);
-MOAT_HIDDEN moat_finding *moat__audit_findings(moat_audit *a, size_t *n);
-
-/*==========================================================================
-** src/reach (docs/reach.md) for the audit: the source addresses the
-** exposure's `internet` probe admits, from the cells, so that the audit and
-** `moat reach` cannot disagree. 0, or -1 when out of memory.
-*/
-MOAT_HIDDEN int moat__reach_internet(const moat_estate *es, const resource *r,
-                                     moat_u128 *v4, moat_u128 *v6,
-                                     int *v6_all);
 
 #endif /* MOAT_INT_H */

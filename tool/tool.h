@@ -11,13 +11,21 @@
 
 #include <stdio.h>
 
-/* Exit codes (spec/cli.md). */
+/* Exit codes (spec/cli.md): the one list. The same numbers read per
+** command family: the deciding and auditing commands (EXIT_), the
+** az-style editing commands (MG_, docs/manage.md). */
 enum {
     EXIT_DECIDED = 0,
     EXIT_FINDINGS = 1,
     EXIT_USAGE = 2,
     EXIT_BAD_ESTATE = 3,
-    EXIT_BAD_REQUEST = 4
+    EXIT_BAD_REQUEST = 4,
+
+    MG_OK = 0,
+    MG_REFUSED = 1,    /* Azure (or az) would refuse the change */
+    MG_USAGE = 2,      /* bad flags or values */
+    MG_NOT_FOUND = 3,  /* unreadable estate, or no such resource */
+    MG_NOT_WRITTEN = 4 /* the change was valid but could not be written */
 };
 
 /* A parsed command line: options by long name, in order, plus operands. */

@@ -13,14 +13,7 @@
 
 #include <stddef.h>
 
-/* Exit statuses of the az-style commands. */
-enum {
-    MG_OK = 0,
-    MG_REFUSED = 1,    /* Azure (or az) would refuse the change */
-    MG_USAGE = 2,      /* bad flags or values */
-    MG_NOT_FOUND = 3,  /* unreadable estate, or no such resource */
-    MG_NOT_WRITTEN = 4 /* the change was valid but could not be written */
-};
+/* Exit statuses of the az-style commands: MG_ in tool.h. */
 
 #define TYPE_STORAGE "Microsoft.Storage/storageAccounts"
 #define TYPE_VAULT "Microsoft.KeyVault/vaults"

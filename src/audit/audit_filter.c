@@ -7,7 +7,7 @@
 ** suppresses nothing and is listed, so that an exception nobody renewed
 ** shows up instead of silently hiding a finding.
 */
-#include "moat_int.h"
+#include "audit_int.h"
 
 #include <stdlib.h>
 #include <string.h>

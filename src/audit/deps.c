@@ -12,7 +12,7 @@
 **   MOAT017 runner-refused           a Terraform data-plane resource its
 **                                    runner will get a 403 for
 */
-#include "audit/audit_deps.h"
+#include "audit_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 ** order of the branches is the contract; each comment names the rule of
 ** decision.md or the Azure behaviour it implements.
 */
-#include "moat_int.h"
+#include "engine_int.h"
 
 #include <stdarg.h>
 #include <string.h>

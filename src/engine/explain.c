@@ -7,7 +7,7 @@
 ** moat_decide() with a trace attached, and everything it writes lives in
 ** the explanation's own arena.
 */
-#include "moat_int.h"
+#include "engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +107,9 @@ static void rule_text(moat_buf *b, const moat_request *q,
         moat__buf_puts(b, "networkAcls (absent: defaultAction Allow)");
         break;
     case RK_IP4:
-        moat__buf_printf(b, "networkAcls.ipRules[%u] %s", r->ip4[i].index,
-                         r->ip4[i].text);
-        break;
     case RK_IP6:
-        moat__buf_printf(b, "networkAcls.ipv6Rules[%u] %s", r->ip6[i].index,
-                         r->ip6[i].text);
-        break;
     case RK_VNET:
-        moat__buf_printf(b, "networkAcls.virtualNetworkRules[%u] %s",
-                         r->vnets[i].index, r->vnets[i].id);
-        break;
-    case RK_RAR:
-        moat__buf_printf(b, "networkAcls.resourceAccessRules[%u] %s",
-                         r->rars[i].index, r->rars[i].resource_id);
-        break;
+    case RK_RAR: moat__rule_name(b, r, NULL, MOAT_RULE_KIND(d->rule_), i); break;
     case RK_TRUSTED:
         moat__buf_printf(b, "networkAcls.bypass AzureServices: %s (",
                          moat__catalog_entries[i].service);
@@ -156,8 +144,7 @@ static void rule_text(moat_buf *b, const moat_request *q,
     case RK_LINK: moat__buf_printf(b, "links/%s", q->es->links[i].name); break;
     case RK_NSP_RULE:
         if (a && a->profile)
-            moat__buf_printf(b, "profiles/%s/accessRules/%s", a->profile->name,
-                             a->profile->rules[i].name);
+            moat__rule_name(b, r, a->profile, RK_NSP_RULE, i);
         break;
     case RK_NSP_PROFILE:
         if (a && a->profile)
@@ -518,4 +505,11 @@ size_t moat_refusal_message(const moat_request *q, const moat_decision *d,
     }
     moat__buf_free(&b);
     return n;
+}
+
+long moat_decision_rule(const moat_request *q, const moat_decision *d)
+{
+    if (q == NULL || d == NULL || q->res == NULL)
+        return -1;
+    return moat__rule_number(q->res, d->rule_);
 }

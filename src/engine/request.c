@@ -11,7 +11,7 @@
 ** A request owns a fixed string pool and a scratch arena for JSON parsing;
 ** after the first few parses it allocates nothing.
 */
-#include "moat_int.h"
+#include "engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>

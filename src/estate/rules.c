@@ -33,33 +33,68 @@ size_t moat_estate_rule_count(const moat_estate *es)
     return es ? es->n_rules : 0;
 }
 
+/* The name of an admitting rule, as `moat explain`, replay and
+** moat_estate_rule() print it: RK_IP4, RK_IP6, RK_VNET, RK_RAR index i of
+** resource r, RK_NSP_RULE index i of profile p (the one rule formatter). */
+void moat__rule_name(moat_buf *b, const resource *r, const profile *p,
+                     rule_kind kind, uint16_t i)
+{
+    switch (kind) {
+    case RK_IP4:
+        moat__buf_printf(b, "networkAcls.ipRules[%u] %s", r->ip4[i].index,
+                         r->ip4[i].text);
+        break;
+    case RK_IP6:
+        moat__buf_printf(b, "networkAcls.ipv6Rules[%u] %s", r->ip6[i].index,
+                         r->ip6[i].text);
+        break;
+    case RK_VNET:
+        moat__buf_printf(b, "networkAcls.virtualNetworkRules[%u] %s",
+                         r->vnets[i].index, r->vnets[i].id);
+        break;
+    case RK_RAR:
+        moat__buf_printf(b, "networkAcls.resourceAccessRules[%u] %s",
+                         r->rars[i].index, r->rars[i].resource_id);
+        break;
+    case RK_NSP_RULE:
+        moat__buf_printf(b, "profiles/%s/accessRules/%s", p->name,
+                         p->rules[i].name);
+        break;
+    default: break;
+    }
+}
+
+/* The name into out->text, cut short as snprintf would. */
+static void name_into(moat_rule_info *out, const resource *r, const profile *p,
+                      rule_kind kind, uint32_t i)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    moat__rule_name(&b, r, p, kind, (uint16_t)i);
+    size_t n = b.failed ? 0 : b.len;
+    if (n > sizeof out->text - 1)
+        n = sizeof out->text - 1;
+    if (n)
+        memcpy(out->text, b.data, n);
+    out->text[n] = '\0';
+    moat__buf_free(&b);
+}
+
 static void describe_resource_rule(const resource *r, uint32_t k,
                                    moat_rule_info *out)
 {
     out->owner = r->id;
     out->inbound = 1;
-    if (k < r->n_ip4) {
-        snprintf(out->text, sizeof out->text, "networkAcls.ipRules[%u] %s",
-                 r->ip4[k].index, r->ip4[k].text);
-        return;
+    static const rule_kind kinds[] = {RK_IP4, RK_IP6, RK_VNET};
+    const uint32_t counts[] = {r->n_ip4, r->n_ip6, r->n_vnets};
+    for (size_t j = 0; j < MOAT_ARRAY_LEN(kinds); j++) {
+        if (k < counts[j]) {
+            name_into(out, r, NULL, kinds[j], k);
+            return;
+        }
+        k -= counts[j];
     }
-    k -= r->n_ip4;
-    if (k < r->n_ip6) {
-        snprintf(out->text, sizeof out->text, "networkAcls.ipv6Rules[%u] %s",
-                 r->ip6[k].index, r->ip6[k].text);
-        return;
-    }
-    k -= r->n_ip6;
-    if (k < r->n_vnets) {
-        snprintf(out->text, sizeof out->text,
-                 "networkAcls.virtualNetworkRules[%u] %s", r->vnets[k].index,
-                 r->vnets[k].id);
-        return;
-    }
-    k -= r->n_vnets;
-    snprintf(out->text, sizeof out->text,
-             "networkAcls.resourceAccessRules[%u] %s", r->rars[k].index,
-             r->rars[k].resource_id);
+    name_into(out, r, NULL, RK_RAR, k);
 }
 
 /* The index of the last owner whose first number is <= i: numbers rise
@@ -83,11 +118,9 @@ static size_t last_owner(const void *base, size_t n, size_t stride, size_t i)
 static void describe_profile_rule(const profile *p, uint32_t k,
                                   moat_rule_info *out)
 {
-    const access_rule *ar = &p->rules[k];
     out->owner = p->id;
-    out->inbound = ar->inbound;
-    snprintf(out->text, sizeof out->text, "profiles/%s/accessRules/%s",
-             p->name, ar->name);
+    out->inbound = p->rules[k].inbound;
+    name_into(out, NULL, p, RK_NSP_RULE, k);
 }
 
 moat_status moat_estate_rule(const moat_estate *es, size_t i,
@@ -131,13 +164,10 @@ moat_status moat_estate_rules_of(const moat_estate *es, const char *id,
     return MOAT_OK;
 }
 
-long moat_decision_rule(const moat_request *q, const moat_decision *d)
+long moat__rule_number(const resource *r, uint32_t ref)
 {
-    if (q == NULL || d == NULL || q->res == NULL)
-        return -1;
-    const resource *r = q->res;
-    uint32_t i = MOAT_RULE_INDEX(d->rule_);
-    switch (MOAT_RULE_KIND(d->rule_)) {
+    uint32_t i = MOAT_RULE_INDEX(ref);
+    switch (MOAT_RULE_KIND(ref)) {
     case RK_IP4: return (long)(r->rule_base + i);
     case RK_IP6: return (long)(r->rule_base + r->n_ip4 + i);
     case RK_VNET: return (long)(r->rule_base + r->n_ip4 + r->n_ip6 + i);

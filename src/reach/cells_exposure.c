@@ -3,6 +3,7 @@
 ** from the cells by probes (cells_probe.c): who gets in, by source class.
 */
 #include "cells_probe.h"
+#include "reach.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -23,7 +23,7 @@
 #ifndef MOAT_CELLS_INT_H
 #define MOAT_CELLS_INT_H
 
-#include "moat_int.h"
+#include "engine_int.h"
 
 __extension__ typedef unsigned __int128 cu128;
 

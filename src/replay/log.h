@@ -5,7 +5,7 @@
 #ifndef MOAT_LOG_H
 #define MOAT_LOG_H
 
-#include "moat_int.h"
+#include "engine_int.h"
 
 /* The fields replay reads from a record. */
 typedef enum log_field {
@@ -99,5 +99,25 @@ MOAT_HIDDEN moat_text moat__nsp_first_guid(moat_text list);
 MOAT_HIDDEN moat_text moat__nsp_subscription(moat_text id);
 /* The application protocol of "HTTPS:TCP". */
 MOAT_HIDDEN moat_text moat__nsp_protocol(moat_text t);
+
+/* A log record as replay's reader mapped it, resolved in the reader's
+** estate, so that a request bound to the same estate is set without
+** parsing text again (log_map.c, request.c). */
+typedef struct log_parsed {
+    const resource *res;
+    moat_plane plane;
+    moat_endpoint endpoint;
+    moat_operation op;
+    moat_auth auth;
+    moat_protocol protocol;
+    int has_protocol;
+    moat_addr ip;
+    const subnet_info *subnet;
+    const pe_conn *pe;
+    uint32_t region; /* interned, or MOAT_ID_NONE: not set */
+    const principal *caller;
+    int64_t time; /* the record's own time, when has_time */
+    uint8_t has_time;
+} log_parsed;
 
 #endif

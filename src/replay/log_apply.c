@@ -9,7 +9,7 @@
 ** request's first record and freed with the request (moat_request only
 ** holds the pointer).
 */
-#include "moat_int.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>

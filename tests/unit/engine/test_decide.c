@@ -4,7 +4,7 @@
 ** the request unchanged.
 */
 #include "harness.h"
-#include "moat_int.h"
+#include "engine_int.h"
 
 #define SUB "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 #define TENANT "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"

@@ -4,7 +4,7 @@
 ** tests/replay do not reach, one record at a time.
 */
 #include "harness.h"
-#include "moat_int.h"
+#include "engine_int.h"
 
 #include <stdlib.h>
 
