@@ -52,15 +52,32 @@ static void ob_str(obuf *b, const char *s)
 
 static void ob_printf(obuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Formats into the buffer whatever the length: a line longer than the
+** stack buffer (a long file name in an unmapped record's line) is formatted
+** again into one of its size, never cut. */
 static void ob_printf(obuf *b, const char *fmt, ...)
 {
     char tmp[1024];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
+    va_copy(again, ap);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        ob_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n < 0) {
+        b->failed = 1;
+    } else if ((size_t)n < sizeof tmp) {
+        ob_put(b, tmp, (size_t)n);
+    } else {
+        char *big = malloc((size_t)n + 1);
+        if (big == NULL)
+            b->failed = 1;
+        else {
+            vsnprintf(big, (size_t)n + 1, fmt, again);
+            ob_put(b, big, (size_t)n);
+            free(big);
+        }
+    }
+    va_end(again);
 }
 
 /* A JSON string of n bytes. */
@@ -411,8 +428,15 @@ static void flush_chunk(flusher *f, chunk *ch)
         fwrite(ch->decisions.p, 1, ch->decisions.n, opt->decisions) !=
             ch->decisions.n)
         f->write_failed = 1;
-    if (opt->unmapped && ch->unmapped.n)
-        fwrite(ch->unmapped.p, 1, ch->unmapped.n, opt->unmapped);
+    if (opt->unmapped && ch->unmapped.n &&
+        fwrite(ch->unmapped.p, 1, ch->unmapped.n, opt->unmapped) !=
+            ch->unmapped.n)
+        f->write_failed = 1;
+    /* A line the buffers had no memory for is output lost: the run fails
+    ** as for a failed write rather than hand over a shorter file. */
+    if (ch->changes.failed || ch->decisions.failed || ch->unmapped.failed ||
+        ch->lenient.failed)
+        f->write_failed = 1;
     /* The first few unmapped records on stderr, with their lines; and
     ** the records read leniently, which are replayed, said so. */
     show_lines(&ch->unmapped, "unmapped", &f->unmapped_shown,
