@@ -379,72 +379,95 @@ static const char *link_remote(const entry *e, const moat_estate *es)
                : NULL;
 }
 
-/* "rg" and "name" of an ARM id. */
-static void rg_name(const char *id, char *rg, size_t rg_cap, const char **name)
+/* One command of a plan: a line of text, or an element of the JSON list.
+** Its words are quoted for a POSIX shell (moat_shell_command); a command
+** too long for the buffer is left out rather than cut. */
+typedef struct cmd_out {
+    FILE *o;
+    int json, n;
+} cmd_out;
+
+static void emit(cmd_out *c, const char *command)
 {
-    const char *g = strstr(id, "/resourceGroups/");
-    if (g == NULL)
-        g = strstr(id, "/resourcegroups/");
-    const char *e = g ? strchr(g + 16, '/') : NULL;
-    snprintf(rg, rg_cap, "%.*s", e ? (int)(e - g - 16) : 4, e ? g + 16 : "<rg>");
-    const char *slash = strrchr(id, '/');
-    *name = slash ? slash + 1 : id;
+    if (command[0] == '\0')
+        return;
+    if (c->json) {
+        fputs(c->n ? "," : "", c->o);
+        cli_json_str(c->o, command);
+    } else {
+        fprintf(c->o, "  %s\n", command);
+    }
+    c->n++;
+}
+
+/* The list argument of an access rule: "[a,b]" (az's shorthand). */
+static char *list_text(const profile_plan *p, int subscriptions)
+{
+    size_t cap = 64 * (p->n + p->n_v + 1) + 4, len = 1;
+    for (size_t i = 0; subscriptions && i < p->n; i++)
+        cap += strlen(p->e[i]->value);
+    char *t = malloc(cap);
+    if (t == NULL)
+        return NULL;
+    strcpy(t, "[");
+    for (size_t i = 0, k = 0; i < (subscriptions ? p->n : p->n_v); i++) {
+        if (subscriptions && strcmp(p->e[i]->kind, "subscription") != 0)
+            continue;
+        char one[64];
+        if (!subscriptions)
+            prefix_text(&p->v[i], one, sizeof one);
+        len += (size_t)snprintf(t + len, cap - len,
+                                subscriptions ? "%s{id:/subscriptions/%s}" : "%s%s",
+                                k++ ? "," : "",
+                                subscriptions ? p->e[i]->value : one);
+    }
+    snprintf(t + len, cap - len, "]");
+    return t;
+}
+
+static void rule_command(cmd_out *c, const profile_plan *p, const char *rg,
+                         const char *perimeter, int subscriptions)
+{
+    char *list = list_text(p, subscriptions);
+    char line[8192];
+    moat_shell_command(line, sizeof line,
+                       "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name %s %r %s",
+                       rg, perimeter, p->pi->profile_name,
+                       subscriptions ? "learned-subscriptions" : "learned-addresses",
+                       subscriptions ? "--subscriptions" : "--address-prefixes",
+                       list ? list : "");
+    if (list)
+        emit(c, line);
+    free(list);
 }
 
 /* The az commands that make a profile's plan (az network perimeter, the
 ** nsp extension's verbs), one per line into o. */
 static void plan_commands(const profile_plan *p, const moat_estate *es,
-                          const suggest_options *opt, FILE *o, int json)
+                          FILE *o, int json)
 {
-    char rg[128];
-    const char *perimeter;
-    rg_name(p->pi->perimeter_id, rg, sizeof rg, &perimeter);
-    const char *sep = json ? "\n  " : "\n  ";
-    int first = 1;
-#define CMD_START() (fputs(json ? (first ? "\"" : ",\"") : "  ", o), first = 0)
-#define CMD_END() fputs(json ? "\"" : "\n", o)
-    (void)sep;
-    if (p->n_v) {
-        CMD_START();
-        fprintf(o,
-                "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name learned-addresses --address-prefixes [",
-                rg, perimeter, p->pi->profile_name);
-        for (size_t i = 0; i < p->n_v; i++) {
-            char t[64];
-            prefix_text(&p->v[i], t, sizeof t);
-            fprintf(o, "%s%s", i ? "," : "", t);
-        }
-        fputs("]", o);
-        CMD_END();
-    }
+    char rg[512], line[4096];
+    cli_arm_group(p->pi->perimeter_id, rg, sizeof rg);
+    const char *perimeter = p->pi->perimeter_name;
+    cmd_out c = {o, json, 0};
     int subs = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->e[i]->kind, "subscription") != 0)
-            continue;
-        if (subs++ == 0) {
-            CMD_START();
-            fprintf(o,
-                    "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name learned-subscriptions --subscriptions [",
-                    rg, perimeter, p->pi->profile_name);
-        }
-        fprintf(o, "%s{id:/subscriptions/%s}", subs > 1 ? "," : "",
-                p->e[i]->value);
-    }
-    if (subs) {
-        fputs("]", o);
-        CMD_END();
-    }
+    for (size_t i = 0; i < p->n; i++)
+        subs |= strcmp(p->e[i]->kind, "subscription") == 0;
+    if (p->n_v)
+        rule_command(&c, p, rg, perimeter, 0);
+    if (subs)
+        rule_command(&c, p, rg, perimeter, 1);
     for (size_t i = 0, k = 0; i < p->n; i++) {
         const char *remote = link_remote(p->e[i], es);
         if (remote == NULL)
             continue;
-        CMD_START();
-        fprintf(o,
-                "az network perimeter link create --resource-group %s --perimeter-name %s --name learned-link-%zu --remote-perimeter-resource-id %s --local-inbound-profiles [%s] --remote-inbound-profiles [*]",
-                rg, perimeter, ++k, remote, p->pi->profile_name);
-        CMD_END();
+        char local[512];
+        snprintf(local, sizeof local, "[%s]", p->pi->profile_name);
+        moat_shell_command(line, sizeof line,
+                           "az network perimeter link create --resource-group %s --perimeter-name %s --name learned-link-%zu --remote-perimeter-resource-id %s --local-inbound-profiles %s --remote-inbound-profiles %s",
+                           rg, perimeter, ++k, remote, local, "[*]");
+        emit(&c, line);
     }
-    (void)opt;
     const char *member;
     for (size_t i = 0;
          (member = moat_estate_profile_member(es, p->pi->profile_id, i)) !=
@@ -454,14 +477,11 @@ static void plan_commands(const profile_plan *p, const moat_estate *es,
         if (moat_estate_perimeter_info(es, member, &mi) != MOAT_OK ||
             strcmp(mi.mode, "Enforced") == 0)
             continue;
-        CMD_START();
-        fprintf(o,
-                "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
-                rg, perimeter, mi.association_name);
-        CMD_END();
+        moat_shell_command(line, sizeof line,
+                           "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
+                           rg, perimeter, mi.association_name);
+        emit(&c, line);
     }
-#undef CMD_START
-#undef CMD_END
 }
 
 static const char *const cannot_why[][2] = {
@@ -537,7 +557,7 @@ static void plan_json(const profile_plan *p, const moat_estate *es,
         fputs("}", o);
     }
     fputs("],\"commands\":[", o);
-    plan_commands(p, es, opt, o, 1);
+    plan_commands(p, es, o, 1);
     fputs("]}", o);
 }
 
@@ -590,7 +610,7 @@ static void plan_text(const profile_plan *p, const moat_estate *es,
                 p->reach_any_address ? " (and OAuth callers from any address)" : "");
     }
     fputs("  az commands:\n", o);
-    plan_commands(p, es, opt, o, 0);
+    plan_commands(p, es, o, 0);
 }
 
 /*--------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import ipaddress
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -193,9 +194,13 @@ def main():
         once = [c for c in pd["callers"] if c["caller"].startswith("23.")]
         if not once or any(c["kept"] for c in once):
             fail("callers seen once are proposed, or not listed: %s" % once)
-        cmds = " ".join(pd["commands"])
+        # The commands as a shell splits them (every word quoted).
+        argvs = [shlex.split(c) for c in pd["commands"]]
+        cmds = " ".join(" ".join(a) for a in argvs)
+        listed = "[" + ",".join(x["prefix"] for x in pd["prefixes"]) + "]"
         for want in ("az network perimeter profile access-rule create", "--perimeter-name nsp-nw-prod",
-                     "--profile-name prof-data", "--address-prefixes [", "--subscriptions [{id:/subscriptions/" + SUB,
+                     "--profile-name prof-data", "--address-prefixes " + listed,
+                     "--subscriptions [{id:/subscriptions/" + SUB,
                      "az network perimeter association update", "--name assoc-stnwtelemetry --access-mode Enforced"):
             if want not in cmds:
                 fail("the az commands lack %r: %s" % (want, cmds))
