@@ -107,6 +107,10 @@ const char *cli_arm_name(const char *id);
 /* s as a JSON string literal (quotes included) on fp. */
 void cli_json_str(FILE *fp, const char *s);
 
+/* s (NULL: empty) as one CSV field (RFC 4180: quoted when it holds a
+** comma, quote or line break), then a comma, or CRLF when last. */
+void cli_csv_field(FILE *fp, const char *s, int last);
+
 /* Output format option: "text" or "json"; -1 on a bad value. */
 int cli_format(const cli_args *a, int default_json);
 
