@@ -124,6 +124,19 @@ static size_t count_groups(cctx *c, int d, const uint64_t *s,
     return ng;
 }
 
+/* A buffer of n keys, kept between splits (freed with the memo). */
+static int32_t *scratch(cctx *c, size_t n)
+{
+    if (n > c->scratch_len) {
+        int32_t *v = realloc(c->scratch, n * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        c->scratch = v;
+        c->scratch_len = n;
+    }
+    return c->scratch;
+}
+
 size_t moat__cells_split(cctx *c, int d, const uint64_t *s, const int32_t *key,
                          const cgroup **out)
 {
@@ -138,7 +151,7 @@ size_t moat__cells_split(cctx *c, int d, const uint64_t *s, const int32_t *key,
         return 0;
     }
     uint32_t n = c->dom.n[d], words = c->dom.words[d];
-    int32_t *order = malloc((n + 1) * sizeof *order);
+    int32_t *order = scratch(c, n + 1);
     size_t ng = order ? count_groups(c, d, s, key, order, n + 1) : 0;
     cgroup *g = ng ? moat__cells_alloc(c, ng * sizeof *g) : NULL;
     if (g && ng == 1) {
@@ -159,7 +172,6 @@ size_t moat__cells_split(cctx *c, int d, const uint64_t *s, const int32_t *key,
     }
     for (size_t i = 0; i < ng; i++)
         c->gmap[gslot(order[i])] = -1;
-    free(order);
     if (g == NULL || c->failed) {
         c->failed = c->failed ? c->failed : MOAT_E_NOMEM;
         return 0;

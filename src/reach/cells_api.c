@@ -146,8 +146,10 @@ static moat_status run(moat_cells *m, const char *time, int64_t at)
         moat__cells_run(c, 0, &b);
     free(c->memo);
     free(c->gmap);
+    free(c->scratch);
     c->memo = NULL;
     c->gmap = NULL;
+    c->scratch = NULL;
     if (c->failed)
         return c->failed == MOAT_E_LIMIT ? MOAT_E_LIMIT : MOAT_E_NOMEM;
     return MOAT_OK;
@@ -174,18 +176,6 @@ static moat_status finish(moat_cells *m, const char *time, moat_cells **out)
     }
     *out = m;
     return MOAT_OK;
-}
-
-moat_status moat__cells_of(const moat_estate *es, const resource *r,
-                           moat_cells **out)
-{
-    *out = NULL;
-    moat_cells *m = cells_new(1);
-    if (m == NULL)
-        return MOAT_E_NOMEM;
-    side_init(m, 0, es, r);
-    m->c.dom.kind = r->kind;
-    return finish(m, NULL, out);
 }
 
 moat_status moat__cells_internet(const moat_estate *es, const resource *r,
@@ -269,6 +259,7 @@ MOAT_API void moat_cells_free(moat_cells *m)
         return;
     free(m->c.memo);
     free(m->c.gmap);
+    free(m->c.scratch);
     moat__arena_free(&m->arena);
     free(m);
 }

@@ -48,9 +48,6 @@ MOAT_HIDDEN void moat__cells_exposure(moat_buf *b, const moat_cells *m,
 MOAT_HIDDEN void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all,
                                        char *out, size_t cap);
 
-/* The cells of resource r of es over every instant (the audit's entry). */
-MOAT_HIDDEN moat_status moat__cells_of(const moat_estate *es, const resource *r,
-                                       moat_cells **out);
 
 /* The cells of resource r of es cut to the exposure's internet probe at
 ** instant `at` (moat__probe_base: every dimension fixed but the source

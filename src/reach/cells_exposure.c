@@ -35,7 +35,8 @@ static rule_kind admits_at(const moat_cells *m, const cpoint *p, int side,
 
 /* A list of names gathered by a pass of probes, each once, in order. */
 #define NAMES_MAX 1024
-#define NAMES_SEEN 4096 /* a power of two */
+#define NAMES_SEEN 1024 /* a power of two */
+#define NAMES_TEXT 2048 /* a power of two over NAMES_MAX */
 typedef struct names_pass {
     const char *seen[NAMES_SEEN]; /* texts met, by pointer */
     int by_text; /* distinct pointers may hold one text */
@@ -44,7 +45,11 @@ typedef struct names_pass {
     int side;
     rule_kind want, want2;
     const char *v[NAMES_MAX];
+    uint16_t by_hash[NAMES_TEXT]; /* 1 + index into v, by the text's hash */
     int n;
+    size_t last_cell; /* the cell last visited, and what admits in it */
+    rule_kind last_k;
+    uint16_t last_i;
     int (*name)(struct names_pass *, const cpoint *, rule_kind, uint16_t,
                 const char **);
 } names_pass;
@@ -61,12 +66,23 @@ static void names_add(names_pass *x, const char *s)
         x->seen[h] = s;
         x->n_seen++;
     }
-    for (int i = 0; x->by_text && i < x->n; i++) {
-        if (strcmp(x->v[i], s) == 0)
+    if (!x->by_text) {
+        if (x->n < NAMES_MAX)
+            x->v[x->n++] = s;
+        return;
+    }
+    uint64_t th = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (const char *c = s; *c; c++)
+        th = (th ^ (unsigned char)*c) * 0x100000001b3ULL;
+    size_t k = (size_t)((th * 0x9E3779B97F4A7C15ULL) >> 53); /* 11 bits */
+    for (; x->by_hash[k]; k = (k + 1) & (NAMES_TEXT - 1)) {
+        if (strcmp(x->v[x->by_hash[k] - 1], s) == 0)
             return; /* two catalog rows, one service */
     }
-    if (x->n < NAMES_MAX)
+    if (x->n < NAMES_MAX) {
         x->v[x->n++] = s;
+        x->by_hash[k] = (uint16_t)x->n;
+    }
 }
 
 static void names_visit(void *ctx, size_t cell, const cpoint *p)
@@ -74,7 +90,16 @@ static void names_visit(void *ctx, size_t cell, const cpoint *p)
     names_pass *x = ctx;
     uint16_t i = 0;
     const char *s = NULL;
-    rule_kind k = admits_in(x->m, cell, x->side, &i);
+    rule_kind k;
+    if (cell == x->last_cell) { /* the points of one cell come together */
+        k = x->last_k;
+        i = x->last_i;
+    } else {
+        k = admits_in(x->m, cell, x->side, &i);
+        x->last_cell = cell;
+        x->last_k = k;
+        x->last_i = i;
+    }
     if (k != RK_NONE &&
         (k == x->want || (x->want2 != RK_NONE && k == x->want2)) &&
         x->name(x, p, k, i, &s) && s)
@@ -172,6 +197,7 @@ static void pass(moat_buf *b, const moat_cells *m, int side, const cpoint *base,
         return;
     }
     x->m = m;
+    x->last_cell = SIZE_MAX;
     x->side = side;
     x->want = want;
     x->want2 = want2;

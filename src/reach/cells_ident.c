@@ -313,6 +313,8 @@ typedef struct atoms {
     /* literal patterns by hash, open addressing */
     uint32_t *lit;
     size_t lit_cap;
+    uint32_t *wild; /* the wildcard patterns */
+    uint32_t n_wild;
     namelist types; /* catalog type candidates */
     uint32_t nseg_used; /* bit n: some pattern has n segments */
     /* the last types classified */
@@ -330,7 +332,8 @@ static void lit_index(cctx *c, atoms *a)
     while (a->lit_cap < 2 * (size_t)c->dom.n_pattern + 2)
         a->lit_cap *= 2;
     a->lit = malloc(a->lit_cap * sizeof *a->lit);
-    if (a->lit == NULL) {
+    a->wild = malloc((c->dom.n_pattern + 1) * sizeof *a->wild);
+    if (a->lit == NULL || a->wild == NULL) {
         a->oom = 1;
         return;
     }
@@ -339,8 +342,10 @@ static void lit_index(cctx *c, atoms *a)
         const cpattern *p = &c->dom.pattern[i];
         if (p->split_ok && p->seg.n < 32)
             a->nseg_used |= 1u << p->seg.n;
-        if (p->wild)
+        if (p->wild) {
+            a->wild[a->n_wild++] = i;
             continue;
+        }
         size_t k = p->hash & (a->lit_cap - 1);
         while (a->lit[k] != UINT32_MAX)
             k = (k + 1) & (a->lit_cap - 1);
@@ -385,10 +390,10 @@ static uint16_t match_of(const cctx *c, const atoms *a, const char *id,
         if (p->hash == h && moat__eq_ci(p->text, p->len, id, n))
             m[k++] = (uint16_t)a->lit[j];
     }
-    for (uint32_t i = 0; i < c->dom.n_pattern; i++) {
-        const cpattern *p = &c->dom.pattern[i];
-        if (p->wild && moat__cells_pattern_match(p, id, n))
-            m[k++] = (uint16_t)i;
+    for (uint32_t w = 0; w < a->n_wild; w++) {
+        const cpattern *p = &c->dom.pattern[a->wild[w]];
+        if (moat__cells_pattern_match(p, id, n))
+            m[k++] = (uint16_t)a->wild[w];
     }
     for (uint16_t i = 1; i < k; i++) { /* insertion sort: k is tiny */
         uint16_t x = m[i], j = i;
@@ -909,5 +914,6 @@ int moat__cells_ident(cctx *c)
     free(a.v);
     free(a.hash);
     free(a.lit);
+    free(a.wild);
     return c->failed ? -1 : 0;
 }

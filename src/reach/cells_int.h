@@ -261,6 +261,8 @@ typedef struct cctx {
     size_t n_cells, n_blocks, cap_blocks;
     int32_t *gmap; /* key + 1 -> group index, -1 when free */
     size_t gmap_len;
+    int32_t *scratch; /* a split's keys in order of appearance */
+    size_t scratch_len;
     split_memo *memo;
     size_t memo_cap, memo_used;
     size_t limit; /* most cells, 0: none */

@@ -61,39 +61,12 @@ static int32_t pe_conn_of(const resource *r, const char *id)
     return r->n_pes;
 }
 
-/* The lowest active virtual network rule of r per subnet id, by an index
-** of the ids (a maximum-size account has 400 rules and 400 subnets). */
-typedef struct vnet_index {
-    cnames ids;
-    int32_t *best;
-} vnet_index;
-
-static void vnet_index_build(cctx *c, const resource *r, vnet_index *x)
-{
-    moat__cnames_init(&x->ids);
-    x->best = moat__cells_keys(c, r->n_vnet_active + 1u, CKEY_NONE);
-    for (uint16_t i = 0; x->best && i < r->n_vnet_active; i++) {
-        uint16_t w = r->vnet_which[i];
-        uint32_t k = moat__cnames_add(&x->ids, r->vnets[w].id);
-        if (k != UINT32_MAX && (x->best[k] < 0 || w < x->best[k]))
-            x->best[k] = w;
-    }
-}
-
-static int32_t vnet_lookup(const vnet_index *x, const char *id)
-{
-    uint32_t k = moat__cnames_find(&x->ids, id);
-    return k == UINT32_MAX || x->best == NULL ? CKEY_NONE : x->best[k];
-}
-
-static void path_feats(cctx *c, side_feat *f)
+/* Side f's keys of each path atom; vnet: the lowest active virtual network
+** rule naming each subnet atom (from atom first_subnet on), or NULL. */
+static void path_feats(cctx *c, side_feat *f, const int32_t *vnet,
+                       uint32_t first_subnet)
 {
     uint32_t n = c->dom.n[D_PATH];
-    vnet_index vx;
-    if (c->dom.probe_only) /* the public path alone: no subnet to look up */
-        memset(&vx, 0, sizeof vx);
-    else
-        vnet_index_build(c, f->r, &vx);
     f->pe_key = moat__cells_keys(c, n, CKEY_NONE);
     f->se_key = moat__cells_keys(c, n, CKEY_NONE);
     f->vnet_key = moat__cells_keys(c, n, CKEY_NONE);
@@ -106,16 +79,36 @@ static void path_feats(cctx *c, side_feat *f)
         case PATH_PUBLIC: f->se_key[i] = 0; break;
         case PATH_SUBNET:
             f->se_key[i] = reaches(f, a->id);
-            f->vnet_key[i] = vnet_lookup(&vx, a->id);
+            f->vnet_key[i] = vnet ? vnet[i - first_subnet] : CKEY_NONE;
             break;
         case PATH_SUBNET_REACH: f->se_key[i] = 1; break;
         case PATH_SUBNET_NOREACH: f->se_key[i] = 0; break;
         }
         f->fw_key[i] = f->se_key[i] == 0 ? -2 : f->vnet_key[i];
     }
-    if (vx.ids.oom && !c->failed)
-        c->failed = MOAT_E_NOMEM;
-    moat__cnames_free(&vx.ids);
+}
+
+/* The subnets the sides' active virtual network rules name, then extra,
+** into l, each once; vnet[s][k]: side s's lowest rule naming subnet k. */
+static void subnet_names(cctx *c, cnames *l, const char *const *extra,
+                         size_t n_extra, int32_t **vnet)
+{
+    size_t most = n_extra + 1;
+    FOR_SIDES(c, s, f)
+    most += f->r->n_vnet_active;
+    FOR_SIDES(c, s, f)
+    {
+        int32_t *best = vnet[s] =
+            moat__cells_keys(c, (uint32_t)most, CKEY_NONE);
+        for (uint16_t i = 0; best && i < f->r->n_vnet_active; i++) {
+            uint16_t w = f->r->vnet_which[i];
+            uint32_t k = moat__cnames_add(l, f->r->vnets[w].id);
+            if (k != UINT32_MAX && (best[k] < 0 || w < best[k]))
+                best[k] = w;
+        }
+    }
+    for (size_t i = 0; i < n_extra; i++)
+        moat__cnames_add(l, extra[i]);
 }
 
 static void path_add(cctx *c, uint32_t *k, path_kind kind, const char *id)
@@ -133,7 +126,7 @@ static int public_path_only(cctx *c)
         path_add(c, &k, PATH_PUBLIC, NULL);
     moat__cells_dim(c, D_PATH, 1);
     FOR_SIDES(c, s, f)
-    path_feats(c, f);
+    path_feats(c, f, NULL, 0);
     return c->failed ? -1 : 0;
 }
 
@@ -142,17 +135,15 @@ int moat__cells_path(cctx *c, const char *const *extra, size_t n_extra)
     if (c->dom.probe_only)
         return public_path_only(c);
     cnames pes, subnets;
+    int32_t *vnet[CELLS_SIDES] = {NULL, NULL};
     moat__cnames_init(&pes);
     moat__cnames_init(&subnets);
     FOR_SIDES(c, s, f)
     {
         for (uint16_t i = 0; i < f->r->n_pes; i++)
             moat__cnames_add(&pes, f->r->pes[i].pe_id);
-        for (uint16_t i = 0; i < f->r->n_vnet_active; i++)
-            moat__cnames_add(&subnets, f->r->vnets[f->r->vnet_which[i]].id);
     }
-    for (size_t i = 0; i < n_extra; i++)
-        moat__cnames_add(&subnets, extra[i]);
+    subnet_names(c, &subnets, extra, n_extra, vnet);
     const char *noreach = noreach_witness(c, &subnets);
     uint32_t n = pes.n + subnets.n + 3 + (noreach != NULL), k = 0;
     c->dom.path = moat__cells_alloc(c, n * sizeof *c->dom.path);
@@ -180,11 +171,12 @@ int moat__cells_path(cctx *c, const char *const *extra, size_t n_extra)
     } else if (!c->failed) {
         c->failed = MOAT_E_NOMEM;
     }
+    uint32_t first_subnet = pes.n + 2; /* after the endpoints and public */
     moat__cnames_free(&pes);
     moat__cnames_free(&subnets);
     moat__cells_dim(c, D_PATH, n);
     FOR_SIDES(c, s, f)
-    path_feats(c, f);
+    path_feats(c, f, vnet[s], first_subnet);
     return c->failed ? -1 : 0;
 }
 

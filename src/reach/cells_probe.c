@@ -66,26 +66,46 @@ void moat__probe_base(const moat_cells *m, int side, int64_t now, cpoint *p)
     p->a[D_TIME] = t;
 }
 
-/* Cell x holds p in every dimension but skip. */
-static int holds(const ccell *x, const cpoint *p, int skip)
+/* The dimensions a probe compares but skip1 and skip2, those that most
+** often tell cells apart first (a cell is mostly left at the first); their
+** number. */
+static int probe_dims(int skip1, int skip2, int *out)
 {
-    for (int k = 0; k < D_COUNT; k++) {
-        if (k != skip && !moat__bit(x->box.s[k], p->a[k]))
+    static const int order[D_COUNT] = {
+        D_PATH,   D_CALLER,   D_IP,     D_PERIMETERS, D_SERVICE,
+        D_TENANT, D_SUBSCRIPTION, D_TIME, D_REGION,   D_AUTH,
+        D_OP,     D_ENDPOINT, D_TARGET, D_PROTOCOL,   D_PLANE};
+    int n = 0;
+    for (int i = 0; i < D_COUNT; i++) {
+        if (order[i] != skip1 && order[i] != skip2)
+            out[n++] = order[i];
+    }
+    return n;
+}
+
+/* Cell x holds p in the n dimensions dims. */
+static int holds(const ccell *x, const cpoint *p, const int *dims, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!moat__bit(x->box.s[dims[i]], p->a[dims[i]]))
             return 0;
     }
     return 1;
+}
+
+static const ccell *cell_at(const moat_cells *m, size_t i)
+{
+    return &m->c.blocks[i / CELL_BLOCK][i % CELL_BLOCK];
 }
 
 void moat__probe_each(const moat_cells *m, const cpoint *base, int d1, int d2,
                       probe_fn fn, void *ctx)
 {
     const cdomain *d = &m->c.dom;
+    int dims[D_COUNT], n_dims = probe_dims(d1, d2, dims);
     for (size_t i = 0; i < m->c.n_cells; i++) {
-        const ccell *x = moat__cells_at(m, i);
-        int in = 1;
-        for (int k = 0; k < D_COUNT && in; k++)
-            in = k == d1 || k == d2 || moat__bit(x->box.s[k], base->a[k]);
-        if (!in)
+        const ccell *x = cell_at(m, i);
+        if (!holds(x, base, dims, n_dims))
             continue;
         cpoint p = *base;
         for (uint32_t w = 0; w < d->words[d1]; w++) {
@@ -136,10 +156,11 @@ void moat__probe_addresses(const moat_cells *m, const cpoint *p, int side,
     out->atoms = calloc(d->words[D_IP] ? d->words[D_IP] : 1, sizeof(uint64_t));
     if (out->atoms == NULL)
         return;
+    int dims[D_COUNT], n_dims = probe_dims(D_IP, -1, dims);
     for (size_t i = 0; i < m->c.n_cells; i++) {
-        const ccell *x = moat__cells_at(m, i);
+        const ccell *x = cell_at(m, i);
         moat_decision dec;
-        if (!holds(x, p, D_IP) ||
+        if (!holds(x, p, dims, n_dims) ||
             moat_cell_decision(m, i, side, &dec) != MOAT_OK)
             continue;
         if (enforced && dec.has_enforced_would)
@@ -180,36 +201,75 @@ void moat__probe_free(probe_addrs *a)
     a->atoms = NULL;
 }
 
-/* The largest aligned block at lo inside [lo, hi], as log2 of its size
-** (128: the whole IPv6 space). */
-static int block_at(cu128 lo, cu128 hi, int bits)
+/* x != 0: its trailing zero bits, and the position of its highest bit. */
+static int ctz128(cu128 x)
 {
-    int size = 0;
-    while (size < bits) {
-        int next = size + 1;
-        if (next == 128) {
-            if (lo == 0 && hi == ~(cu128)0)
-                size = 128;
-            break;
-        }
-        cu128 blk = (cu128)1 << next, end = lo + blk - 1;
-        if ((lo & (blk - 1)) != 0 || end < lo || end > hi)
-            break;
-        size = next;
-    }
-    return size;
+    uint64_t lo = (uint64_t)x;
+    return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(x >> 64));
 }
 
-/* The CIDR ranges of [lo, hi] (family f), the fewest, in order. */
-static void cidrs_of(moat_buf *b, int f, cu128 lo, cu128 hi, int *n)
+static int log2_128(cu128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    return hi ? 127 - __builtin_clzll(hi) : 63 - __builtin_clzll((uint64_t)x);
+}
+
+/* The largest aligned block at lo inside [lo, hi], as log2 of its size
+** (128: the whole IPv6 space): as many bits as lo ends with zeros, and
+** no more than the interval holds. */
+static int block_at(cu128 lo, cu128 hi, int bits)
+{
+    cu128 n = hi - lo + 1;
+    if (n == 0)
+        return 128; /* [0, 2^128 - 1] */
+    int tz = lo == 0 ? bits : ctz128(lo), lg = log2_128(n);
+    int size = tz < lg ? tz : lg;
+    return size > bits ? bits : size;
+}
+
+static char *decimal(char *p, unsigned v)
+{
+    char d[10];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+size_t moat__probe_cidr_text(int family, cu128 lo, int prefix, char *out)
+{
+    char *p = out;
+    if (family == 4) { /* dotted quad, as inet_ntop writes it */
+        for (int i = 3; i >= 0; i--) {
+            p = decimal(p, (unsigned)(lo >> (8 * i)) & 255u);
+            if (i)
+                *p++ = '.';
+        }
+    } else {
+        moat_addr a = {6, {(uint64_t)(lo >> 64), (uint64_t)lo}};
+        moat__addr_format(&a, out, 64);
+        p += strlen(out);
+    }
+    *p++ = '/';
+    p = decimal(p, (unsigned)prefix);
+    *p = '\0';
+    return (size_t)(p - out);
+}
+
+void moat__probe_cidrs(moat_buf *b, int f, cu128 lo, cu128 hi, int *n)
 {
     int bits = f == 4 ? 32 : 128;
     for (;;) {
         int size = block_at(lo, hi, bits);
-        moat_addr a = {(uint8_t)f, {(uint64_t)(lo >> 64), (uint64_t)lo}};
-        char text[64];
-        moat__addr_format(&a, text, sizeof text);
-        moat__buf_printf(b, "%s\"%s/%d\"", *n ? "," : "", text, bits - size);
+        char text[80];
+        text[0] = ',';
+        text[1] = '"';
+        size_t len = moat__probe_cidr_text(f, lo, bits - size, text + 2) + 2;
+        text[len++] = '"';
+        moat__buf_put(b, *n ? text : text + 1, *n ? len : len - 1);
         (*n)++;
         if (size == 128)
             return;
@@ -232,7 +292,7 @@ int moat__probe_ranges(moat_buf *b, const moat_cells *m, const probe_addrs *a)
                d->ip[e + 1].family == d->ip[x].family)
             e++;
         const ip_atom *lo = &d->ip[x], *hi = &d->ip[e];
-        cidrs_of(b, lo->family, ((cu128)lo->lo.hi << 64) | lo->lo.lo,
+        moat__probe_cidrs(b, lo->family, ((cu128)lo->lo.hi << 64) | lo->lo.lo,
                  ((cu128)hi->hi.hi << 64) | hi->hi.lo, &n);
         x = e;
     }

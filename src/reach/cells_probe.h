@@ -60,6 +60,16 @@ MOAT_HIDDEN int moat__cells_list_items(const char *json, const char *key,
                                        const char **item, size_t *len,
                                        int max);
 
+/* "lo/prefix" of family 4 or 6 into out (at least 64 bytes), as
+** moat__addr_format writes the address; its length. */
+MOAT_HIDDEN size_t moat__probe_cidr_text(int family, cu128 lo, int prefix,
+                                         char *out);
+
+/* The CIDR ranges of [lo, hi] (family f), the fewest, in order, as JSON
+** strings, comma-separated (a comma first when *n); *n counts them. */
+MOAT_HIDDEN void moat__probe_cidrs(moat_buf *b, int f, cu128 lo, cu128 hi,
+                                   int *n);
+
 /* What Enforced would change (reach text). */
 MOAT_HIDDEN void moat__cells_enforced_lines(moat_buf *b, const moat_cells *m,
                                             const cpoint *base);

@@ -260,16 +260,19 @@ static const int32_t *rar_key(cctx *c, side_feat *f, uint32_t t)
     if (f->rar_key == NULL || f->rar_key[t])
         return f->rar_key ? f->rar_key[t] : NULL;
     int32_t *key = moat__cells_keys(c, d->n[D_CALLER], CKEY_NONE);
-    for (uint32_t a = 0; key && a < d->n[D_CALLER]; a++) {
+    /* the lowest rule of tenant t with each pattern */
+    int32_t *first = moat__cells_keys(c, d->n_pattern + 1, CKEY_NONE);
+    for (uint16_t i = f->r->n_rars; first && i-- > 0;) {
+        if (f->rule_tenant[i] == t && f->rule_pattern[i] < d->n_pattern)
+            first[f->rule_pattern[i]] = i; /* (an empty id has none) */
+    }
+    for (uint32_t a = 0; key && first && a < d->n[D_CALLER]; a++) {
         const caller_atom *x = &d->caller[a];
         int32_t best = CKEY_NONE;
-        for (uint16_t i = 0; i < f->r->n_rars; i++) {
-            if (f->rule_tenant[i] != t)
-                continue;
-            for (uint16_t m = 0; m < x->n_match && best < 0; m++)
-                best = x->match[m] == f->rule_pattern[i] ? i : CKEY_NONE;
-            if (best >= 0)
-                break;
+        for (uint16_t m = 0; m < x->n_match; m++) {
+            int32_t i = first[x->match[m]];
+            if (i >= 0 && (best < 0 || i < best))
+                best = i;
         }
         if (best >= 0)
             key[a] = best * (int32_t)d->n_until + x->until_class;

@@ -468,3 +468,102 @@ TEST(reach_diff_is_exact_over_random_estate_pairs)
            n, t.checks, t.bad);
     ASSERT_EQ(t.bad, 0);
 }
+
+/*--------------------------------------------------------------------------
+** The exposure's CIDR ranges: the fast writer (block sizes from bit
+** counts, dotted quads by hand) against the first one, kept here as the
+** reference (a block grown one bit at a time, inet_ntop via
+** moat__addr_format and printf), on random intervals and the edges.
+*/
+static int ref_block_at(cu128 lo, cu128 hi, int bits)
+{
+    int size = 0;
+    while (size < bits) {
+        int next = size + 1;
+        if (next == 128) {
+            if (lo == 0 && hi == ~(cu128)0)
+                size = 128;
+            break;
+        }
+        cu128 blk = (cu128)1 << next, end = lo + blk - 1;
+        if ((lo & (blk - 1)) != 0 || end < lo || end > hi)
+            break;
+        size = next;
+    }
+    return size;
+}
+
+static void ref_cidrs(moat_buf *b, int f, cu128 lo, cu128 hi, int *n)
+{
+    int bits = f == 4 ? 32 : 128, more = 1;
+    while (more) {
+        int size = ref_block_at(lo, hi, bits);
+        moat_addr a = {(uint8_t)f, {(uint64_t)(lo >> 64), (uint64_t)lo}};
+        char text[64];
+        moat__addr_format(&a, text, sizeof text);
+        moat__buf_printf(b, "%s\"%s/%d\"", (*n)++ ? "," : "", text,
+                         bits - size);
+        cu128 next = size == 128 ? 0 : lo + ((cu128)1 << size);
+        more = size < 128 && next - 1 < hi;
+        lo = next;
+    }
+}
+
+static cu128 random_bound(grng *r, int f)
+{
+    cu128 v = ((cu128)g_next(r) << 64) | g_next(r);
+    if (f == 4)
+        v &= 0xFFFFFFFFu;
+    int zeros = (int)g_below(r, f == 4 ? 33 : 129); /* aligned often */
+    if (zeros >= (f == 4 ? 32 : 128))
+        return 0;
+    return v >> zeros << zeros;
+}
+
+static int cidrs_agree(int f, cu128 lo, cu128 hi, int n0)
+{
+    moat_buf want, got;
+    moat__buf_init(&want, 0);
+    moat__buf_init(&got, 0);
+    int nw = n0, ng = n0;
+    ref_cidrs(&want, f, lo, hi, &nw);
+    moat__probe_cidrs(&got, f, lo, hi, &ng);
+    int ok = nw == ng && strcmp(moat__buf_cstr(&want), moat__buf_cstr(&got)) == 0;
+    if (!ok)
+        printf("#   want %s\n#   got  %s\n", moat__buf_cstr(&want),
+               moat__buf_cstr(&got));
+    moat__buf_free(&want);
+    moat__buf_free(&got);
+    return ok;
+}
+
+TEST(reach_exposure_ranges_match_the_reference_writer)
+{
+    grng r = {4242};
+    unsigned bad = 0, checks = 0;
+    cu128 all6 = ~(cu128)0, all4 = 0xFFFFFFFFu;
+    const cu128 edge[][3] = {{4, 0, 0xFFFFFFFFu}, {4, 0, 0}, {4, 0xFFFFFFFFu, 0xFFFFFFFFu},
+                             {4, 1, 0xFFFFFFFEu}, {6, 0, ~(cu128)0}, {6, 0, 0},
+                             {6, 1, ~(cu128)0}, {6, 0, ~(cu128)0 - 1},
+                             {6, ~(cu128)0, ~(cu128)0}};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++, checks++)
+        bad += !cidrs_agree((int)edge[i][0], edge[i][1], edge[i][2], (int)(i & 1));
+    for (int k = 0; k < 20000 && bad < 5; k++, checks++) {
+        int f = g_chance(&r, 50) ? 4 : 6;
+        cu128 a = random_bound(&r, f), b = random_bound(&r, f);
+        if (g_chance(&r, 30))
+            b = a + g_below(&r, 70000); /* short intervals */
+        if (g_chance(&r, 20))
+            b = a - 1 + ((cu128)1 << g_below(&r, f == 4 ? 32 : 127));
+        if (f == 4 && b > all4)
+            b = all4;
+        if (b < a) {
+            cu128 t = a;
+            a = b;
+            b = t;
+        }
+        bad += !cidrs_agree(f, a, f == 4 ? b : (b > all6 ? all6 : b), k & 1);
+    }
+    printf("#   ranges: %u intervals, %u disagreements\n", checks, bad);
+    ASSERT_EQ(bad, 0);
+}
