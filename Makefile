@@ -362,6 +362,8 @@ FUZZ_MAX_LEN_json    := 1048576
 FUZZ_MAX_LEN_estate  := 1048576
 FUZZ_MAX_LEN_doc     := 1048576
 FUZZ_MAX_LEN_log     := 1048576
+FUZZ_MAX_LEN_plan    := 1048576
+FUZZ_MAX_LEN_reach   := 1048576
 fuzz_max_len = $(or $(FUZZ_MAX_LEN_$(1)),$(FUZZ_MAX_LEN_DEFAULT))
 
 # One target built and run ($(1)); `make fuzz FUZZ_TARGETS=serve` runs one.

@@ -187,10 +187,10 @@ static void unused_selectors(const selectors *sel, const int *used)
 ** Loading: two estates, or a plan's prior state and planned values.
 */
 static moat_estate *load_text(const char *name, const char *text, size_t len,
-                              const cli_args *a)
+                              unsigned flags, const cli_args *a)
 {
-    moat_loader *ld =
-        moat_loader_new(cli_has(a, "lenient") ? MOAT_LOAD_LENIENT : 0);
+    moat_loader *ld = moat_loader_new(
+        flags | (cli_has(a, "lenient") ? MOAT_LOAD_LENIENT : 0));
     moat_estate *es = NULL;
     if (ld && moat_loader_add_json(ld, name, text, len) == MOAT_OK &&
         (!cli_get(a, "service-tags") ||
@@ -204,27 +204,17 @@ static moat_estate *load_text(const char *name, const char *text, size_t len,
     return es;
 }
 
-/* The prior state of a plan as a `terraform show -json` state document;
-** "[]" when the plan has none (everything is new). malloc'd. */
-static char *prior_state(const char *plan, size_t len)
+/* A plan (`terraform show -json PLAN`) has planned values. */
+static int is_plan(const char *plan, size_t len)
 {
     cJSON *doc = cJSON_ParseWithLength(plan, len);
-    cJSON *prior = cJSON_GetObjectItem(doc, "prior_state");
-    cJSON *values = cJSON_GetObjectItem(prior, "values");
-    char *out = NULL;
-    if (values) {
-        cJSON *state = cJSON_CreateObject();
-        cJSON_AddStringToObject(state, "format_version", "1.0");
-        cJSON_AddItemToObject(state, "values", cJSON_Duplicate(values, 1));
-        out = cJSON_PrintUnformatted(state);
-        cJSON_Delete(state);
-    } else if (doc) {
-        out = strdup("[]");
-    }
+    int yes = cJSON_IsObject(cJSON_GetObjectItem(doc, "planned_values"));
     cJSON_Delete(doc);
-    return out;
+    return yes;
 }
 
+/* The plan's prior state (the loader's MOAT_LOAD_PLAN_PRIOR) against its
+** planned values. */
 static int load_plan(const char *path, const cli_args *a, moat_estate **old_es,
                      moat_estate **new_es)
 {
@@ -232,15 +222,15 @@ static int load_plan(const char *path, const cli_args *a, moat_estate **old_es,
     char *plan = cli_read_file(path, &len);
     if (plan == NULL)
         return EXIT_BAD_ESTATE;
-    char *prior = prior_state(plan, len);
-    if (prior == NULL) {
-        cli_error("%s: not a Terraform plan (terraform show -json)", path);
+    if (!is_plan(plan, len)) {
+        cli_error("%s: not a Terraform plan (terraform show -json): expected "
+                  "an object with planned_values",
+                  path);
         free(plan);
         return EXIT_BAD_ESTATE;
     }
-    *old_es = load_text(path, prior, strlen(prior), a);
-    *new_es = load_text(path, plan, len, a);
-    free(prior);
+    *old_es = load_text(path, plan, len, MOAT_LOAD_PLAN_PRIOR, a);
+    *new_es = *old_es ? load_text(path, plan, len, 0, a) : NULL;
     free(plan);
     return *old_es && *new_es ? 0 : EXIT_BAD_ESTATE;
 }

@@ -44,6 +44,12 @@
 #define LLVMFuzzerTestOneInput fuzz_gzip_entry
 #include "fuzz_gzip.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_plan_entry
+#include "fuzz_plan.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_reach_entry
+#include "fuzz_reach.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -61,6 +67,8 @@ static const struct {
     {"html", fuzz_html_entry},
     {"gzip", fuzz_gzip_entry},
     {"failure", fuzz_failure_entry},
+    {"plan", fuzz_plan_entry},
+    {"reach", fuzz_reach_entry},
 };
 
 static int run_file(const char *path,

@@ -193,6 +193,10 @@ typedef struct moat_estate moat_estate;
 #define MOAT_LOAD_LENIENT                                                      \
     0x1u /* validation errors become warnings and the                          \
             offending rule is ignored */
+#define MOAT_LOAD_PLAN_PRIOR                                                   \
+    0x2u /* a Terraform plan (terraform show -json) is read as its          \
+            prior state (prior_state.values) instead of its planned        \
+            values: nothing when it has none (`moat diff PLAN.json`) */
 
 typedef enum moat_severity { MOAT_SEV_ERROR, MOAT_SEV_WARNING } moat_severity;
 

@@ -217,71 +217,12 @@ static void find_wide_union(moat_audit *a, const facts *f, uint64_t threshold,
                          MOAT_BASIS_EXPLICIT);
 }
 
+/* Wide ranges: each rule's breadth as the cells attribute it
+** (audit_reach.c), then their union. */
 static void find_wide(moat_audit *a, const facts *f, uint64_t threshold)
 {
-    const resource *r = f->r;
     size_t before = a->findings.n;
-    for (uint16_t i = 0; i < r->n_ip4 + r->n_ip6; i++) {
-        const ip_rule *ir = i < r->n_ip4 ? &r->ip4[i] : &r->ip6[i - r->n_ip4];
-        uint64_t n = moat__cidr_size(&ir->cidr);
-        /* IPv6 ranges are judged by the same count of /64 networks. */
-        if (ir->cidr.addr.family == 6)
-            n = ir->cidr.prefix >= 64          ? 1
-                : (64 - ir->cidr.prefix) >= 63 ? UINT64_MAX
-                                               : 1ULL << (64 - ir->cidr.prefix);
-        if (n <= threshold)
-            continue;
-        const char *list = i < r->n_ip4 ? "ipRules" : "ipv6Rules";
-        moat_finding *x = moat__audit_finding(
-            a, r, R_WIDE_RANGE, ir->text,
-            moat__audit_fmt(
-                a, "%s[%u] %s admits %llu %s%s", list, ir->index, ir->text,
-                (unsigned long long)n,
-                ir->cidr.addr.family == 6 ? "/64 networks" : "addresses",
-                f->firewall
-                    ? ""
-                    : " (not in force now: the firewall's IP rules are not consulted)"));
-        if (x && n >= (1ULL << 24))
-            x->level = MOAT_LEVEL_HIGH;
-        moat__audit_evidence(
-            a, x,
-            moat__audit_fmt(a, "properties.networkAcls.%s[%u].value", list,
-                            ir->index),
-            ir->text, MOAT_BASIS_EXPLICIT);
-        if (x)
-            x->fix = moat__audit_cmd(
-                a,
-                r->kind == RES_STORAGE
-                    ? "az storage account network-rule remove %r --%r %s"
-                    : "az keyvault network-rule remove %r --%r %s",
-                moat__audit_az_target(a, r),
-                ir->cidr.addr.family == 6 ? "ipv6-address" : "ip-address",
-                ir->text);
-    }
-    const profile *pf = f->nsp && f->a->profile ? f->a->profile : NULL;
-    for (uint16_t k = 0; pf && k < pf->n_rules; k++) {
-        const access_rule *ar = &pf->rules[k];
-        for (uint16_t p = 0; ar->inbound && p < ar->n_prefixes; p++) {
-            uint64_t n = moat__cidr_size(&ar->cidrs[p]);
-            if (ar->cidrs[p].addr.family != 4 || n <= threshold)
-                continue;
-            moat_finding *x = moat__audit_finding(
-                a, r, R_WIDE_RANGE,
-                moat__audit_fmt(a, "%s/%s", ar->name, ar->prefixes[p]),
-                moat__audit_fmt(
-                    a,
-                    "perimeter rule %s of profile %s admits %s: %llu addresses",
-                    ar->name, pf->name, ar->prefixes[p],
-                    (unsigned long long)n));
-            if (x && n >= (1ULL << 24))
-                x->level = MOAT_LEVEL_HIGH;
-            moat__audit_evidence(
-                a, x,
-                moat__audit_fmt(a, "%s.properties.addressPrefixes[%u]", ar->id,
-                                p),
-                ar->prefixes[p], MOAT_BASIS_EXPLICIT);
-        }
-    }
+    moat__audit_find_wide_rules(a, f, threshold);
     find_wide_union(a, f, threshold, before);
 }
 
@@ -423,59 +364,6 @@ static void find_lockdown(moat_audit *a, const facts *f)
     moat__audit_evidence(a, x, "properties.publicNetworkAccess",
                          "SecuredByPerimeter",
                          moat__audit_to_basis(f->r->pna_basis));
-}
-
-/* What the resource's own rules admit today that Enforced would cut off. */
-static void find_not_enforcing(moat_audit *a, const facts *f)
-{
-    const assoc *as = f->a;
-    if (as == NULL || as->mode == MODE_ENFORCED)
-        return;
-    const resource *r = f->r;
-    char lost[512] = "";
-    size_t n = 0;
-    if (f->firewall && r->default_allow)
-        n += (size_t)snprintf(lost + n, sizeof lost - n,
-                              "every address (default action Allow)");
-    else if (f->firewall && r->n_ip4 + r->n_ip6)
-        n += (size_t)snprintf(lost + n, sizeof lost - n, "%u IP rule%s",
-                              r->n_ip4 + r->n_ip6,
-                              r->n_ip4 + r->n_ip6 == 1 ? "" : "s");
-    if (f->firewall && !r->default_allow && r->n_vnet_active)
-        n += (size_t)snprintf(
-            lost + n, sizeof lost - n, "%s%u virtual network rule%s",
-            n ? ", " : "", r->n_vnet_active, r->n_vnet_active == 1 ? "" : "s");
-    if (f->fallback && (r->bypass & BYPASS_AZURE_SERVICES))
-        n += (size_t)snprintf(lost + n, sizeof lost - n, "%strusted services",
-                              n ? ", " : "");
-    if (f->fallback && f->storage && moat__audit_own_tenant_rars(r))
-        n += (size_t)snprintf(lost + n, sizeof lost - n,
-                              "%s%u resource instance rule%s", n ? ", " : "",
-                              moat__audit_own_tenant_rars(r),
-                              moat__audit_own_tenant_rars(r) == 1 ? "" : "s");
-    if (f->fallback && f->storage &&
-        (r->bypass & (BYPASS_LOGGING | BYPASS_METRICS)))
-        n +=
-            (size_t)snprintf(lost + n, sizeof lost - n,
-                             "%sthe Logging/Metrics exceptions", n ? ", " : "");
-    moat_finding *x = moat__audit_finding(
-        a, r, R_NOT_ENFORCING, as->id,
-        moat__audit_fmt(
-            a, "association %s of perimeter %s is in %s mode%s%s%s", as->name,
-            as->perimeter ? as->perimeter->name : "?", as->mode_text,
-            as->mode == MODE_AUDIT ? ": the perimeter only reports" : "",
-            n ? "; Enforced would cut off "
-              : "; Enforced would change nothing the resource's rules admit",
-            lost));
-    moat__audit_evidence(a, x,
-                         moat__audit_fmt(a, "%s.properties.accessMode", as->id),
-                         as->mode_text, MOAT_BASIS_EXPLICIT);
-    if (x)
-        x->fix = moat__audit_cmd(
-            a,
-            "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
-            moat__audit_rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),
-            as->perimeter ? as->perimeter->name : "<perimeter>", as->name);
 }
 
 static void find_vnet_rules(moat_audit *a, const facts *f)
@@ -695,11 +583,12 @@ void moat__audit_findings_of(moat_audit *a, const facts *f, uint64_t wide)
     find_instance_rules(a, f);
     find_disabled_exceptions(a, f);
     find_lockdown(a, f);
-    find_not_enforcing(a, f);
+    moat__audit_find_not_enforcing(a, f);
     find_vnet_rules(a, f);
     find_rejects(a, f);
     find_pe_states(a, f);
     find_unknowns(a, f);
     find_tenant(a, f);
     find_tag_rules(a, f);
+    moat__audit_cells_done(a);
 }

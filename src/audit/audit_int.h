@@ -96,6 +96,10 @@ struct moat_audit {
     /* the internet exposure of the resource being audited (src/reach) */
     const resource *inet_for;
     addr_count inet[2];
+    /* the cells of the resource being audited, for MOAT002's per-rule
+    ** counts and MOAT008 (audit_reach.c); freed after its findings */
+    moat_cells *cells;
+    int cells_tried;
 };
 
 #define PUSH(a, vec)                                                           \
@@ -146,6 +150,13 @@ MOAT_HIDDEN addr_count moat__audit_internet_addresses(moat_audit *a,
                                                       const facts *f,
                                                       int family);
 MOAT_HIDDEN const char *moat__audit_count_text(moat_audit *a, addr_count c);
+/* audit_reach.c: the findings that speak of reachability, from the cells. */
+MOAT_HIDDEN const moat_cells *moat__audit_cells(moat_audit *a, const facts *f);
+MOAT_HIDDEN void moat__audit_cells_done(moat_audit *a);
+MOAT_HIDDEN void moat__audit_find_wide_rules(moat_audit *a, const facts *f,
+                                             uint64_t threshold);
+MOAT_HIDDEN void moat__audit_find_not_enforcing(moat_audit *a,
+                                                const facts *f);
 MOAT_HIDDEN moat_finding *moat__audit_finding(moat_audit *a, const resource *r,
                                               int rule, const char *what,
                                               const char *message);

@@ -914,6 +914,22 @@ static void partial_update(tf *t, tf_res *r)
         type);
 }
 
+/* The root module to read: a plan's planned values, a state's values, or
+** with MOAT_LOAD_PLAN_PRIOR a plan's prior state (*prior set: a state, of
+** known values and no configuration to resolve; a plan without one holds
+** nothing before the change). */
+static const json_value *root_module(tf *t, const json_value *doc, int *prior)
+{
+    *prior = (t->ld->flags & MOAT_LOAD_PLAN_PRIOR) &&
+             moat__json_get(doc, "planned_values");
+    if (*prior)
+        return get(t, get(t, get(t, doc, "prior_state"), "values"),
+                   "root_module");
+    const json_value *root =
+        get(t, get(t, doc, "planned_values"), "root_module");
+    return root ? root : get(t, get(t, doc, "values"), "root_module");
+}
+
 void moat__read_terraform(moat_loader *ld, const src_file *f,
                           const json_value *doc)
 {
@@ -929,13 +945,13 @@ void moat__read_terraform(moat_loader *ld, const src_file *f,
     t.c.file = f;
     t.c.res = "";
     t.c.origin = "terraform";
-    const json_value *root =
-        get(&t, get(&t, doc, "planned_values"), "root_module");
-    if (root == NULL)
-        root = get(&t, get(&t, doc, "values"), "root_module");
-    walk_module(&t, root, "");
-    index_changes(&t, doc);
-    walk_config(&t, get(&t, get(&t, doc, "configuration"), "root_module"), "");
+    int prior = 0;
+    walk_module(&t, root_module(&t, doc, &prior), "");
+    if (!prior) {
+        index_changes(&t, doc);
+        walk_config(&t, get(&t, get(&t, doc, "configuration"), "root_module"),
+                    "");
+    }
     for (size_t i = 0; i < t.n; i++) {
         tf_res *r = &t.res[i];
         r->unknown =

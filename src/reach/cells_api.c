@@ -178,6 +178,18 @@ static moat_status finish(moat_cells *m, const char *time, moat_cells **out)
     return MOAT_OK;
 }
 
+moat_status moat__cells_of(const moat_estate *es, const resource *r,
+                           moat_cells **out)
+{
+    *out = NULL;
+    moat_cells *m = cells_new(1);
+    if (m == NULL)
+        return MOAT_E_NOMEM;
+    side_init(m, 0, es, r);
+    m->c.dom.kind = r->kind;
+    return finish(m, NULL, out);
+}
+
 moat_status moat__cells_internet(const moat_estate *es, const resource *r,
                                  int64_t at, moat_cells **out)
 {

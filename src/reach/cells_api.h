@@ -49,6 +49,11 @@ MOAT_HIDDEN void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all,
                                        char *out, size_t cap);
 
 
+/* The cells of resource r of es over the whole space, at the current
+** time (the audit's per-rule and Enforced questions, reach_audit.c). */
+MOAT_HIDDEN moat_status moat__cells_of(const moat_estate *es,
+                                       const resource *r, moat_cells **out);
+
 /* The cells of resource r of es cut to the exposure's internet probe at
 ** instant `at` (moat__probe_base: every dimension fixed but the source
 ** address), with caller.service and caller.resource_id reduced to their

@@ -144,6 +144,17 @@ PY
 run 1 diff "$tmp/plan.json" --fail-on new-access --format sarif
 py 'len(d["runs"][0]["results"]) >= 1' "plan: new access found"
 cp "$tmp/out" "$tmp/plan-diff.sarif"
+# A plan without a prior state creates everything; one operand that is not
+# a plan is refused, saying what was expected.
+python3 - "$tmp/plan.json" "$tmp/plan-new.json" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+del plan["prior_state"]
+json.dump(plan, open(sys.argv[2], "w"))
+PY
+run 1 diff "$tmp/plan-new.json" --format json --fail-on new-access
+py 'd["resources"] and all(r["change"] == "added" for r in d["resources"])' "plan without prior_state: everything added"
+run 3 diff "$EX/storage.json"; has err "not a Terraform plan (terraform show -json): expected an object with planned_values"
 if command -v node >/dev/null 2>&1 && [ -d "$top/tests/sarif/node_modules" ]; then
     if node "$top/tests/sarif/validate.js" "$tmp/diff.sarif" "$tmp/plan-diff.sarif" >"$tmp/v" 2>&1; then
         pass=$((pass + 1))
