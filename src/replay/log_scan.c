@@ -449,13 +449,29 @@ static const char *skip_container(scan *s, const char *p, char close, int depth)
             const char *q = string_end(s, p + 1, &esc);
             if (q == NULL)
                 return NULL;
-            p = skip_ws(q + 1, end);
-            if (p >= end || *p != ':')
-                return fail(s, p, "expected ':'");
-            p = skip_ws(p + 1, end);
+            if (end - q > 2 && q[1] == ':' && (unsigned char)q[2] > ' ') {
+                p = q + 2; /* compact JSON */
+            } else {
+                p = skip_ws(q + 1, end);
+                if (p >= end || *p != ':')
+                    return fail(s, p, "expected ':'");
+                p = skip_ws(p + 1, end);
+            }
         }
-        if ((p = skip_value(s, p, depth + 1)) == NULL)
+        /* A string is skipped here (what skip_value would do at this
+        ** depth), other values there. */
+        if (depth < 64 && p < end && *p == '"') {
+            int esc = 0;
+            if ((p = string_end(s, p + 1, &esc)) == NULL)
+                return NULL;
+            p++;
+        } else if ((p = skip_value(s, p, depth + 1)) == NULL) {
             return NULL;
+        }
+        if (end - p > 1 && p[0] == ',' && (unsigned char)p[1] > ' ') {
+            p++;
+            continue;
+        }
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
             p = skip_ws(p + 1, end);
