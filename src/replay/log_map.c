@@ -40,9 +40,20 @@ typedef struct resource_memo {
     char key[MEMO_KEY];
 } resource_memo;
 
+/* What resource_id_of made of a record's resourceId, by its exact bytes
+** (the account's or vault's id is a prefix of it): finding the provider
+** segment was 4.7% of replay (bench/RESULTS.md, issue 16). */
+typedef struct id_memo {
+    size_t n;    /* 0: empty */
+    size_t id_n; /* the prefix that is the resource's id; 0: none */
+    int kind;    /* res_kind */
+    char key[MEMO_KEY];
+} id_memo;
+
 struct moat_log_reader {
     const moat_estate *es;
     resource_memo memo[MEMO_SLOTS];
+    id_memo ids[MEMO_SLOTS];
     moat_log_format format;
     log_field cols[MAX_COLUMNS];
     size_t n_cols;
@@ -724,15 +735,41 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
 
 /* The account an id or name finds: remembered by its exact bytes (another
 ** spelling of the same id misses the memo and is looked up again). */
+/* The slot of a memo key of 1 to MEMO_KEY bytes. */
+static size_t memo_slot(moat_text t)
+{
+    uint64_t tail =
+        t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
+    return ((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31);
+}
+
+/* resource_id_of, remembered. */
+static moat_text resource_id_memo(moat_log_reader *r, moat_text raw,
+                                  res_kind *kind)
+{
+    if (raw.n == 0 || raw.n > MEMO_KEY) /* n == 0 marks an empty slot */
+        return resource_id_of(raw, kind);
+    id_memo *m = &r->ids[memo_slot(raw)];
+    if (m->n != raw.n || memcmp(m->key, raw.p, raw.n) != 0) {
+        res_kind k = RES_STORAGE;
+        moat_text id = resource_id_of(raw, &k);
+        memcpy(m->key, raw.p, raw.n);
+        m->n = raw.n;
+        m->id_n = id.p ? id.n : 0;
+        m->kind = (int)k;
+    }
+    if (m->id_n == 0)
+        return (moat_text){NULL, 0};
+    *kind = (res_kind)m->kind;
+    return (moat_text){raw.p, m->id_n};
+}
+
 static const resource *find_resource(moat_log_reader *r, moat_text t,
                                      moat_status *st)
 {
     if (t.n == 0 || t.n > MEMO_KEY) /* n == 0 marks an empty slot */
         return moat__estate_find(r->es, t.p, t.n, st);
-    uint64_t tail =
-        t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
-    resource_memo *m =
-        &r->memo[((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31)];
+    resource_memo *m = &r->memo[memo_slot(t)];
     if (m->n == t.n && memcmp(m->key, t.p, t.n) == 0)
         return m->res;
     const resource *res = moat__estate_find(r->es, t.p, t.n, st);
@@ -750,7 +787,7 @@ static const resource *resource_of(moat_log_reader *r, const log_fields *f,
 {
     res_kind kind = RES_STORAGE; /* a bare account name is a storage field */
     moat_text id = f->v[LF_RESOURCE_ID].p
-                       ? resource_id_of(f->v[LF_RESOURCE_ID], &kind)
+                       ? resource_id_memo(r, f->v[LF_RESOURCE_ID], &kind)
                        : (moat_text){NULL, 0};
     moat_text name = f->v[LF_ACCOUNT];
     moat_status st = MOAT_E_NOTFOUND;

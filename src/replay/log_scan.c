@@ -404,16 +404,24 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
 
 static const char *skip_value(scan *s, const char *p, int depth);
 
-static const char *skip_literal(scan *s, const char *p)
+/* The end of an unsigned integer at p followed by ',', '}' or ']', or
+** NULL: most numbers of a record, which end there whatever the general
+** loop of skip_literal would do, and pass its test. */
+static inline const char *digits_end(const char *p, const char *end)
 {
     const char *start = p;
-    /* Most are unsigned integers followed by ',' or '}': those end here
-    ** where the general loop below would end them, and pass its test. */
-    while (p < s->end && (unsigned char)(*p - '0') < 10)
+    while (p < end && (unsigned char)(*p - '0') < 10)
         p++;
-    if (p > start && p < s->end && (*p == ',' || *p == '}' || *p == ']'))
+    if (p > start && p < end && (*p == ',' || *p == '}' || *p == ']'))
         return p;
-    p = start;
+    return NULL;
+}
+
+static const char *skip_literal(scan *s, const char *p)
+{
+    const char *start = p, *digits = digits_end(p, s->end);
+    if (digits)
+        return digits;
     while (p < s->end && *p != ',' && *p != '}' && *p != ']' &&
            (unsigned char)*p > ' ')
         p++;
@@ -586,11 +594,14 @@ static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
         /* Names with escapes are never ours: skip them. */
         const key_entry *k =
             esc || nlen == 0 ? NULL : find_key(ctx, name, nlen, end);
+        const char *digits;
         if (k == NULL && *p == '"') { /* most members: a string skipped */
             int value_esc = 0;
             if ((p = string_end(s, p + 1, &value_esc)) == NULL)
                 return NULL;
             p++;
+        } else if (k == NULL && (digits = digits_end(p, end)) != NULL) {
+            p = digits; /* and most others a number */
         } else if ((p = member_value(s, p, k, depth)) == NULL) {
             return NULL;
         }
