@@ -155,16 +155,15 @@ static const key_entry keys[] = {
 ** needs the name's last word too. The table is kept sparse (67 keys in
 ** 1,024 slots) because most lookups miss: with linear probing a miss
 ** walks to an empty slot, 2.7 slots on average at half full and about
-** one here (bench/RESULTS.md, 2026-12-05 issue 16). Each slot holds the
-** name's first word, length and context, so a miss reads only the slot. */
+** one here (bench/RESULTS.md, 2026-12-05 issue 16). A slot is the key's
+** index in a byte, so a miss reads one byte. */
 #define KEY_SLOTS 1024
 #define KEY_SHIFT 54 /* 64 - log2(KEY_SLOTS) */
-#define MAX_KEY_LEN 80 /* the longest name above is 77 bytes */
 /* A key's first and last eight bytes (zero-padded when shorter), which
 ** decide names of up to sixteen bytes without a memcmp. */
 typedef struct key_words {
     uint64_t head, tail;
-    uint8_t len, ctx;
+    uint8_t len, ctx; /* the longest name above is 77 bytes */
 } key_words;
 static key_words words[N_KEYS];
 static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
@@ -217,9 +216,8 @@ static inline int rest_matches(size_t i, const char *s, size_t n)
 static const key_entry *find_key(log_ctx ctx, const char *s, size_t n,
                                  const char *end)
 {
-    if (n > MAX_KEY_LEN)
-        return NULL;
-    /* Eight bytes load safely when the record has them (the name is
+    /* A name longer than every key misses on the lengths compared
+    ** below. Eight bytes load safely when the record has them (the name is
     ** followed by at least its closing quote and a value); the bytes past
     ** the name are masked off. */
     uint64_t word = 0;
