@@ -22,6 +22,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define SCRATCH_BYTES (1u << 20)
 #define MAX_COLUMNS 256
@@ -37,9 +40,20 @@ typedef struct resource_memo {
     char key[MEMO_KEY];
 } resource_memo;
 
+/* What resource_id_of made of a record's resourceId, by its exact bytes
+** (the account's or vault's id is a prefix of it): finding the provider
+** segment was 4.7% of replay (bench/RESULTS.md, issue 16). */
+typedef struct id_memo {
+    size_t n;    /* 0: empty */
+    size_t id_n; /* the prefix that is the resource's id; 0: none */
+    int kind;    /* res_kind */
+    char key[MEMO_KEY];
+} id_memo;
+
 struct moat_log_reader {
     const moat_estate *es;
     resource_memo memo[MEMO_SLOTS];
+    id_memo ids[MEMO_SLOTS];
     moat_log_format format;
     log_field cols[MAX_COLUMNS];
     size_t n_cols;
@@ -226,15 +240,36 @@ static moat_text lit(const char *s)
     return t;
 }
 
+/* The first '/', ':' or '?' in [p, end), or end: a host's end. SSE2
+** (all x86-64) tests sixteen bytes at a time; the byte loop was 3% of
+** replay (bench/RESULTS.md, issue 16). */
+static const char *host_end(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i slash = _mm_set1_epi8('/'), colon = _mm_set1_epi8(':'),
+                  query = _mm_set1_epi8('?');
+    for (; end - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(v, colon)),
+            _mm_cmpeq_epi8(v, query)));
+        if (m)
+            return p + __builtin_ctz(m);
+    }
+#endif
+    while (p < end && *p != '/' && *p != ':' && *p != '?')
+        p++;
+    return p;
+}
+
 /* The host of a URI ("https://host:443/path"), or an empty span. */
 static moat_text uri_host(moat_text uri)
 {
     moat_text h = {NULL, 0};
     for (size_t i = 0; uri.p && i + 2 < uri.n; i++) {
         if (uri.p[i] == ':' && uri.p[i + 1] == '/' && uri.p[i + 2] == '/') {
-            const char *p = uri.p + i + 3, *e = p, *end = uri.p + uri.n;
-            while (e < end && *e != '/' && *e != ':' && *e != '?')
-                e++;
+            const char *p = uri.p + i + 3, *end = uri.p + uri.n;
+            const char *e = host_end(p, end);
             h.p = p;
             h.n = (size_t)(e - p);
             break;
@@ -456,6 +491,9 @@ static moat_text target_of(moat_log_reader *r, const log_fields *f,
 
 static int word_index(const char *const *names, int n, const char *name)
 {
+    for (int i = 0; i < n; i++) /* most often the table's own entry */
+        if (names[i] == name)
+            return i;
     for (int i = 0; i < n; i++) {
         if (strcmp(names[i], name) == 0)
             return i;
@@ -697,15 +735,41 @@ static void map_caller(moat_log_reader *r, moat_log_request *out)
 
 /* The account an id or name finds: remembered by its exact bytes (another
 ** spelling of the same id misses the memo and is looked up again). */
+/* The slot of a memo key of 1 to MEMO_KEY bytes. */
+static size_t memo_slot(moat_text t)
+{
+    uint64_t tail =
+        t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
+    return ((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31);
+}
+
+/* resource_id_of, remembered. */
+static moat_text resource_id_memo(moat_log_reader *r, moat_text raw,
+                                  res_kind *kind)
+{
+    if (raw.n == 0 || raw.n > MEMO_KEY) /* n == 0 marks an empty slot */
+        return resource_id_of(raw, kind);
+    id_memo *m = &r->ids[memo_slot(raw)];
+    if (m->n != raw.n || memcmp(m->key, raw.p, raw.n) != 0) {
+        res_kind k = RES_STORAGE;
+        moat_text id = resource_id_of(raw, &k);
+        memcpy(m->key, raw.p, raw.n);
+        m->n = raw.n;
+        m->id_n = id.p ? id.n : 0;
+        m->kind = (int)k;
+    }
+    if (m->id_n == 0)
+        return (moat_text){NULL, 0};
+    *kind = (res_kind)m->kind;
+    return (moat_text){raw.p, m->id_n};
+}
+
 static const resource *find_resource(moat_log_reader *r, moat_text t,
                                      moat_status *st)
 {
     if (t.n == 0 || t.n > MEMO_KEY) /* n == 0 marks an empty slot */
         return moat__estate_find(r->es, t.p, t.n, st);
-    uint64_t tail =
-        t.n >= 8 ? moat__load8(t.p + t.n - 8) : moat__load_tail(t.p, t.n);
-    resource_memo *m =
-        &r->memo[((tail * 0x9E3779B97F4A7C15ULL) >> 59) ^ (t.n & 31)];
+    resource_memo *m = &r->memo[memo_slot(t)];
     if (m->n == t.n && memcmp(m->key, t.p, t.n) == 0)
         return m->res;
     const resource *res = moat__estate_find(r->es, t.p, t.n, st);
@@ -723,7 +787,7 @@ static const resource *resource_of(moat_log_reader *r, const log_fields *f,
 {
     res_kind kind = RES_STORAGE; /* a bare account name is a storage field */
     moat_text id = f->v[LF_RESOURCE_ID].p
-                       ? resource_id_of(f->v[LF_RESOURCE_ID], &kind)
+                       ? resource_id_memo(r, f->v[LF_RESOURCE_ID], &kind)
                        : (moat_text){NULL, 0};
     moat_text name = f->v[LF_ACCOUNT];
     moat_status st = MOAT_E_NOTFOUND;

@@ -155,16 +155,15 @@ static const key_entry keys[] = {
 ** needs the name's last word too. The table is kept sparse (67 keys in
 ** 1,024 slots) because most lookups miss: with linear probing a miss
 ** walks to an empty slot, 2.7 slots on average at half full and about
-** one here (bench/RESULTS.md, 2026-12-05 issue 16). Each slot holds the
-** name's first word, length and context, so a miss reads only the slot. */
+** one here (bench/RESULTS.md, 2026-12-05 issue 16). A slot is the key's
+** index in a byte, so a miss reads one byte. */
 #define KEY_SLOTS 1024
 #define KEY_SHIFT 54 /* 64 - log2(KEY_SLOTS) */
-#define MAX_KEY_LEN 80 /* the longest name above is 77 bytes */
 /* A key's first and last eight bytes (zero-padded when shorter), which
 ** decide names of up to sixteen bytes without a memcmp. */
 typedef struct key_words {
     uint64_t head, tail;
-    uint8_t len, ctx;
+    uint8_t len, ctx; /* the longest name above is 77 bytes */
 } key_words;
 static key_words words[N_KEYS];
 static uint8_t key_slot[KEY_SLOTS]; /* key index + 1; 0: empty */
@@ -217,9 +216,8 @@ static inline int rest_matches(size_t i, const char *s, size_t n)
 static const key_entry *find_key(log_ctx ctx, const char *s, size_t n,
                                  const char *end)
 {
-    if (n > MAX_KEY_LEN)
-        return NULL;
-    /* Eight bytes load safely when the record has them (the name is
+    /* A name longer than every key misses on the lengths compared
+    ** below. Eight bytes load safely when the record has them (the name is
     ** followed by at least its closing quote and a value); the bytes past
     ** the name are masked off. */
     uint64_t word = 0;
@@ -404,16 +402,24 @@ static int unescape(scan *s, const char *p, const char *q, moat_text *out)
 
 static const char *skip_value(scan *s, const char *p, int depth);
 
-static const char *skip_literal(scan *s, const char *p)
+/* The end of an unsigned integer at p followed by ',', '}' or ']', or
+** NULL: most numbers of a record, which end there whatever the general
+** loop of skip_literal would do, and pass its test. */
+static inline const char *digits_end(const char *p, const char *end)
 {
     const char *start = p;
-    /* Most are unsigned integers followed by ',' or '}': those end here
-    ** where the general loop below would end them, and pass its test. */
-    while (p < s->end && (unsigned char)(*p - '0') < 10)
+    while (p < end && (unsigned char)(*p - '0') < 10)
         p++;
-    if (p > start && p < s->end && (*p == ',' || *p == '}' || *p == ']'))
+    if (p > start && p < end && (*p == ',' || *p == '}' || *p == ']'))
         return p;
-    p = start;
+    return NULL;
+}
+
+static const char *skip_literal(scan *s, const char *p)
+{
+    const char *start = p, *digits = digits_end(p, s->end);
+    if (digits)
+        return digits;
     while (p < s->end && *p != ',' && *p != '}' && *p != ']' &&
            (unsigned char)*p > ' ')
         p++;
@@ -449,13 +455,29 @@ static const char *skip_container(scan *s, const char *p, char close, int depth)
             const char *q = string_end(s, p + 1, &esc);
             if (q == NULL)
                 return NULL;
-            p = skip_ws(q + 1, end);
-            if (p >= end || *p != ':')
-                return fail(s, p, "expected ':'");
-            p = skip_ws(p + 1, end);
+            if (end - q > 2 && q[1] == ':' && (unsigned char)q[2] > ' ') {
+                p = q + 2; /* compact JSON */
+            } else {
+                p = skip_ws(q + 1, end);
+                if (p >= end || *p != ':')
+                    return fail(s, p, "expected ':'");
+                p = skip_ws(p + 1, end);
+            }
         }
-        if ((p = skip_value(s, p, depth + 1)) == NULL)
+        /* A string is skipped here (what skip_value would do at this
+        ** depth), other values there. */
+        if (depth < 64 && p < end && *p == '"') {
+            int esc = 0;
+            if ((p = string_end(s, p + 1, &esc)) == NULL)
+                return NULL;
+            p++;
+        } else if ((p = skip_value(s, p, depth + 1)) == NULL) {
             return NULL;
+        }
+        if (end - p > 1 && p[0] == ',' && (unsigned char)p[1] > ' ') {
+            p++;
+            continue;
+        }
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
             p = skip_ws(p + 1, end);
@@ -570,11 +592,14 @@ static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
         /* Names with escapes are never ours: skip them. */
         const key_entry *k =
             esc || nlen == 0 ? NULL : find_key(ctx, name, nlen, end);
+        const char *digits;
         if (k == NULL && *p == '"') { /* most members: a string skipped */
             int value_esc = 0;
             if ((p = string_end(s, p + 1, &value_esc)) == NULL)
                 return NULL;
             p++;
+        } else if (k == NULL && (digits = digits_end(p, end)) != NULL) {
+            p = digits; /* and most others a number */
         } else if ((p = member_value(s, p, k, depth)) == NULL) {
             return NULL;
         }

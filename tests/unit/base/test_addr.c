@@ -124,3 +124,27 @@ TEST(cidr_private_ranges)
     ASSERT_EQ(cidr("0.0.0.0/0", &c), 0);
     ASSERT(moat__cidr_size(&c) == 4294967296ULL);
 }
+
+/* The IPv4 formatter writes what inet_ntop writes, and an empty string
+** where inet_ntop has no room (every buffer size up to 16). */
+TEST(addr_format_matches_inet_ntop)
+{
+    uint32_t v = 0x9E3779B9u;
+    for (int i = 0; i < 200000; i++) {
+        v = v * 1664525u + 1013904223u;
+        uint32_t a32 = i < 256 ? (uint32_t)i * 0x01010101u : v;
+        moat_addr a = {0};
+        a.family = 4;
+        a.v.lo = a32;
+        size_t cap = i % 3 ? 16 : (size_t)(i % 17);
+        char got[16] = "?", want[16] = "?";
+        struct in_addr a4;
+        a4.s_addr = htonl(a32);
+        if (inet_ntop(AF_INET, &a4, want, (socklen_t)cap) == NULL && cap)
+            want[0] = '\0';
+        moat__addr_format(&a, got, cap);
+        if ((cap && strcmp(got, want) != 0) || (!cap && got[0] != '?'))
+            FAIL_AT("%08x in %zu bytes: \"%s\", inet_ntop \"%s\"", a32, cap,
+                    got, want);
+    }
+}

@@ -83,3 +83,72 @@ TEST(buf_json_str_limit_is_the_escaped_size)
     ASSERT_EQ(b.len, 602);
     moat__buf_free(&b);
 }
+
+/* Formats of only %s, %u and %% are written without vsnprintf: the
+** result is vsnprintf's, null strings included. */
+TEST(buf_printf_plain_formats_match_vsnprintf)
+{
+    static const char *const words[] = {"", "a", "ipRules", NULL,
+                                        "100% sure", "é"};
+    static const unsigned nums[] = {0, 7, 10, 4294967295u, 65536};
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    for (int i = 0; i < 6 * 5; i++) {
+        const char *w = words[i % 6];
+        unsigned u = nums[i % 5];
+        char want[128];
+        moat__buf_clear(&b);
+        moat__buf_printf(&b, "x %s [%u] %% %s%u", w, u, words[(i + 1) % 6],
+                         u / 3);
+        snprintf(want, sizeof want, "x %s [%u] %% %s%u", w ? w : "(null)", u,
+                 words[(i + 1) % 6] ? words[(i + 1) % 6] : "(null)", u / 3);
+        if (strcmp(moat__buf_cstr(&b), want) != 0)
+            FAIL_AT("\"%s\", vsnprintf \"%s\"", moat__buf_cstr(&b), want);
+    }
+    moat__buf_clear(&b);
+    moat__buf_printf(&b, "%s", "");
+    moat__buf_printf(&b, "no conversion");
+    moat__buf_printf(&b, "%05u|%x", 42u, 255u); /* through vsnprintf */
+    ASSERT(strcmp(moat__buf_cstr(&b), "no conversion00042|ff") == 0);
+    moat__buf_free(&b);
+}
+
+/* The escaper, sixteen bytes at a time, against a byte-at-a-time one on
+** random strings of every length up to 80 over an alphabet rich in what
+** needs escaping. */
+TEST(buf_json_str_matches_bytewise_escaping)
+{
+    static const char alphabet[] = "ab\"\\\x01\x1f\x7f\x80\xff \n\t/";
+    uint32_t seed = 99;
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    for (int i = 0; i < 50000; i++) {
+        char s[80], want[80 * 6 + 3];
+        size_t n = (size_t)i % 81, w = 0;
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            s[k] = (seed >> 24) % 4 ? 'x' : alphabet[(seed >> 8) % 14];
+        }
+        want[w++] = '"';
+        for (size_t k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            const char *e = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\n' ? "\\n"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
+            if (e)
+                w += (size_t)sprintf(want + w, "%s", e);
+            else if (c < 0x20 || c == 0x7f)
+                w += (size_t)sprintf(want + w, "\\u%04x", c);
+            else
+                want[w++] = (char)c;
+        }
+        want[w++] = '"';
+        moat__buf_clear(&b);
+        moat__buf_json_str(&b, s, n);
+        ASSERT_EQ(b.len, w);
+        ASSERT(memcmp(b.data, want, w) == 0);
+    }
+    moat__buf_free(&b);
+}

@@ -360,6 +360,30 @@ static void gen_value(char *o, size_t *n, int depth, int spaced)
         *n += (size_t)sprintf(o + *n, "%s", atoms[pick(12)]);
 }
 
+/* Strings, numbers and empty containers at the nesting limit and around
+** it, in arrays and objects, in a skipped member and in a read one. */
+TEST(log_scan_agrees_with_reference_at_the_depth_limit)
+{
+    static const char *const inner[] = {"\"s\"", "1", "[]", "{}", "\"\\"};
+    char rec[1024];
+    for (int d = 58; d < 70; d++) {
+        for (size_t v = 0; v < 5; v++) {
+            for (int obj = 0; obj < 2; obj++) {
+                size_t n = (size_t)sprintf(rec, "{\"%s\":",
+                                           d % 2 ? "x" : "properties");
+                for (int i = 0; i < d; i++)
+                    n += (size_t)sprintf(rec + n, obj ? "{\"a\":" : "[");
+                n += (size_t)sprintf(rec + n, "%s", inner[v]);
+                for (int i = 0; i < d; i++)
+                    rec[n++] = obj ? '}' : ']';
+                rec[n++] = '}';
+                if (!same_as_reference(rec, n))
+                    FAIL_AT("depth %d: %.*s", d, (int)n, rec);
+            }
+        }
+    }
+}
+
 TEST(log_scan_agrees_with_reference_on_records)
 {
     static char rec[1 << 16];
