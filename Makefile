@@ -243,6 +243,7 @@ jmespath-test: $(A)/jp_check
 manage-test: $(A)/moat $(B)/test/crash_rename.so
 	MOAT=$(A)/moat CRASH_SO=$(abspath $(B)/test/crash_rename.so) \
 	    tests/cli/manage.sh
+	MOAT=$(A)/moat tests/cli/manage_nsp.sh
 	$(PYTHON) tests/manage/recordings.py --moat $(A)/moat \
 	    $(SHARED)/realworld/azure-cli-recordings
 

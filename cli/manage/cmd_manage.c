@@ -4,12 +4,14 @@
 ** account network-rule add"); fewer words print the group's commands.
 */
 #include "manage_acl.h"
+#include "manage_nsp.h"
 
 #include <string.h>
 
 static const mg_command *const tables[] = {
     mg_storage_commands, mg_storage_lifecycle, mg_keyvault_commands,
-    mg_vault_lifecycle, mg_perimeter_commands};
+    mg_vault_lifecycle, mg_perimeter_commands, mg_link_commands,
+    mg_nsp_config_commands};
 
 static const char exit_help[] =
     "Exit status: 0 done (or nothing to change), 1 refused (Azure would\n"
@@ -58,7 +60,8 @@ static int group_help(int n, char **argv, FILE *fp)
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const mg_command *c = tables[t]; c->path; c++)
             if (has_prefix(c->path, n, argv, 0)) {
-                fprintf(fp, "  %-44s %s\n", c->path, c->summary);
+                fprintf(fp, "  %-44s%s%s\n", c->path,
+                        strlen(c->path) < 44 ? " " : "  ", c->summary);
                 found = 1;
             }
     fputs(

@@ -15,7 +15,7 @@
 ** List flags take az's shorthand ("[10.10.0.0/16]", "['a', 'b']",
 ** [0].id=/subscriptions/...) as well as plain words.
 */
-#include "manage.h"
+#include "manage_nsp.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -31,14 +31,7 @@ static const char *const directions[] = {"Inbound", "Outbound"};
 /*--------------------------------------------------------------------------
 ** Finding perimeters and what hangs from them.
 */
-typedef struct nsp_ctx {
-    manage m;
-    mg_target target; /* the perimeter */
-    const moat_node *nsp;
-    const char *nsp_id;
-} nsp_ctx;
-
-static int nsp_open(nsp_ctx *c, const char *command, const cli_args *a,
+int mg_nsp_open(nsp_ctx *c, const char *command, const cli_args *a,
                     const char *name_flag)
 {
     memset(c, 0, sizeof *c);
@@ -62,7 +55,7 @@ static int nsp_open(nsp_ctx *c, const char *command, const cli_args *a,
     return c->nsp ? MG_OK : MG_NOT_FOUND;
 }
 
-static const moat_node *child(nsp_ctx *c, const char *type, const char *under,
+const moat_node *mg_nsp_child(nsp_ctx *c, const char *type, const char *under,
                               const char *name, const char *what)
 {
     const moat_node *r = mg_find_child(&c->m, type, under, name);
@@ -73,19 +66,19 @@ static const moat_node *child(nsp_ctx *c, const char *type, const char *under,
 
 /* The child of parent named by --name: MG_OK with *out set, or an exit
 ** status after saying why. */
-static int named(nsp_ctx *c, const cli_args *a, const char *type,
+int mg_nsp_named(nsp_ctx *c, const cli_args *a, const char *type,
                  const char *parent, const char *what, const moat_node **out)
 {
     const char *name = cli_get(a, "name");
     *out = NULL;
     if (name == NULL)
         return mg_usage(&c->m, "give the %s's --name", what);
-    *out = child(c, type, parent, name, what);
+    *out = mg_nsp_child(c, type, parent, name, what);
     return *out ? MG_OK : MG_NOT_FOUND;
 }
 
 /* Prints every resource of type under parent as a JSON array. */
-static int print_children(nsp_ctx *c, const char *type, const char *parent)
+int mg_nsp_print_children(nsp_ctx *c, const char *type, const char *parent)
 {
     mg_buf b = {0};
     mg_buf_printf(&b, "[");
@@ -112,7 +105,7 @@ static int print_children(nsp_ctx *c, const char *type, const char *parent)
 */
 /* Every value of --opt, split at commas and spaces, without brackets,
 ** braces and quotes: "['a', 'b']" and "a b" are both a and b. */
-static void split_words(const cli_args *a, const char *opt, mg_strings *out)
+void mg_split_words(const cli_args *a, const char *opt, mg_strings *out)
 {
     for (int i = 0; i < a->n_opts; i++) {
         if (strcmp(a->opts[i].name, opt) != 0)
@@ -254,7 +247,7 @@ static int perimeter_create(const cli_args *a)
 static int perimeter_show(const cli_args *a)
 {
     nsp_ctx c;
-    int rc = nsp_open(&c, "network perimeter show", a, "name");
+    int rc = mg_nsp_open(&c, "network perimeter show", a, "name");
     if (rc == MG_OK)
         rc = mg_print(&c.m, c.nsp, TYPE_NSP);
     mg_close(&c.m);
@@ -298,11 +291,11 @@ static int profile_create(const cli_args *a)
     nsp_ctx c;
     const char *name = cli_get(a, "name");
     int rc =
-        nsp_open(&c, "network perimeter profile create", a, "perimeter-name");
+        mg_nsp_open(&c, "network perimeter profile create", a, "perimeter-name");
     if (rc == MG_OK && name == NULL)
         rc = mg_usage(&c.m, "give the profile's --name");
     const moat_node *old =
-        rc == MG_OK ? child(&c, TYPE_PROFILE, c.nsp_id, name, NULL) : NULL;
+        rc == MG_OK ? mg_nsp_child(&c, TYPE_PROFILE, c.nsp_id, name, NULL) : NULL;
     char id[2048] = "";
     if (rc == MG_OK && name)
         snprintf(id, sizeof id, "%s/profiles/%s", c.nsp_id, name);
@@ -340,9 +333,9 @@ static int profile_list(const cli_args *a)
 {
     nsp_ctx c;
     int rc =
-        nsp_open(&c, "network perimeter profile list", a, "perimeter-name");
+        mg_nsp_open(&c, "network perimeter profile list", a, "perimeter-name");
     if (rc == MG_OK)
-        rc = print_children(&c, TYPE_PROFILE, c.nsp_id);
+        rc = mg_nsp_print_children(&c, TYPE_PROFILE, c.nsp_id);
     mg_close(&c.m);
     return rc;
 }
@@ -392,12 +385,12 @@ static int read_rule_args(manage *m, const cli_args *a, rule_args *r)
     else if (!mg_choice(d, directions, 2, &r->direction))
         return mg_usage(m, "--direction takes Inbound or Outbound, not '%s'",
                         d);
-    split_words(a, "address-prefixes", &r->prefixes);
-    split_words(a, "subscriptions", &r->subscriptions);
-    split_words(a, "service-tags", &r->tags);
-    split_words(a, "fqdn", &r->fqdns);
-    split_words(a, "email-addresses", &r->emails);
-    split_words(a, "phone-numbers", &r->phones);
+    mg_split_words(a, "address-prefixes", &r->prefixes);
+    mg_split_words(a, "subscriptions", &r->subscriptions);
+    mg_split_words(a, "service-tags", &r->tags);
+    mg_split_words(a, "fqdn", &r->fqdns);
+    mg_split_words(a, "email-addresses", &r->emails);
+    mg_split_words(a, "phone-numbers", &r->phones);
     int inbound = r->direction == directions[0];
     size_t in = r->prefixes.n + r->subscriptions.n + r->tags.n;
     size_t out = r->fqdns.n + r->emails.n + r->phones.n;
@@ -516,13 +509,13 @@ typedef struct rule_ctx {
 static int rule_open(rule_ctx *r, const char *command, const cli_args *a)
 {
     r->profile_name = cli_get(a, "profile-name");
-    int rc = nsp_open(&r->c, command, a, "perimeter-name");
+    int rc = mg_nsp_open(&r->c, command, a, "perimeter-name");
     if (rc == MG_OK && r->profile_name == NULL)
         rc = mg_usage(&r->c.m, "give the profile: --profile-name NAME");
     if (rc != MG_OK)
         return rc;
     r->profile =
-        child(&r->c, TYPE_PROFILE, r->c.nsp_id, r->profile_name, "profile");
+        mg_nsp_child(&r->c, TYPE_PROFILE, r->c.nsp_id, r->profile_name, "profile");
     r->profile_id = r->profile ? mg_str(r->profile, "id") : NULL;
     return r->profile_id ? MG_OK : MG_NOT_FOUND;
 }
@@ -540,7 +533,7 @@ static int rule_create(const cli_args *a)
     const moat_node *old = NULL;
     char id[2048] = "";
     if (rc == MG_OK) {
-        old = child(&r.c, TYPE_ACCESS_RULE, r.profile_id, name, NULL);
+        old = mg_nsp_child(&r.c, TYPE_ACCESS_RULE, r.profile_id, name, NULL);
         snprintf(id, sizeof id, "%s/accessRules/%s", r.profile_id, name);
         size_t have = inbound_elements(&r.c, r.profile_id, old);
         size_t adding = ra.prefixes.n + ra.subscriptions.n + ra.tags.n;
@@ -582,7 +575,7 @@ static int rule_delete(const cli_args *a)
     const moat_node *rule = NULL;
     int rc = rule_open(&r, "network perimeter profile access-rule delete", a);
     if (rc == MG_OK)
-        rc = named(&r.c, a, TYPE_ACCESS_RULE, r.profile_id, "access rule",
+        rc = mg_nsp_named(&r.c, a, TYPE_ACCESS_RULE, r.profile_id, "access rule",
                    &rule);
     if (rc == MG_OK)
         rc = mg_remove_resource(&r.c.m, rule);
@@ -599,7 +592,7 @@ static int rule_list(const cli_args *a)
     rule_ctx r = {0};
     int rc = rule_open(&r, "network perimeter profile access-rule list", a);
     if (rc == MG_OK)
-        rc = print_children(&r.c, TYPE_ACCESS_RULE, r.profile_id);
+        rc = mg_nsp_print_children(&r.c, TYPE_ACCESS_RULE, r.profile_id);
     mg_close(&r.c.m);
     return rc;
 }
@@ -610,7 +603,7 @@ static int rule_show(const cli_args *a)
     const moat_node *rule = NULL;
     int rc = rule_open(&r, "network perimeter profile access-rule show", a);
     if (rc == MG_OK)
-        rc = named(&r.c, a, TYPE_ACCESS_RULE, r.profile_id, "access rule",
+        rc = mg_nsp_named(&r.c, a, TYPE_ACCESS_RULE, r.profile_id, "access rule",
                    &rule);
     if (rc == MG_OK)
         rc = mg_print(&r.c.m, rule, NULL);
@@ -663,7 +656,7 @@ static char *profile_id_of(nsp_ctx *c, const char *v)
 {
     char *id = shorthand_id(v);
     if (id && strchr(id, '/') == NULL) {
-        const moat_node *p = child(c, TYPE_PROFILE, c->nsp_id, id, "profile");
+        const moat_node *p = mg_nsp_child(c, TYPE_PROFILE, c->nsp_id, id, "profile");
         free(id);
         return p && mg_str(p, "id") ? strdup(mg_str(p, "id")) : NULL;
     }
@@ -675,7 +668,7 @@ static char *profile_id_of(nsp_ctx *c, const char *v)
         free(id);
         return NULL;
     }
-    if (child(c, TYPE_PROFILE, c->nsp_id, id + pn + 10, "profile") == NULL) {
+    if (mg_nsp_child(c, TYPE_PROFILE, c->nsp_id, id + pn + 10, "profile") == NULL) {
         free(id);
         return NULL;
     }
@@ -783,11 +776,11 @@ static int assoc_write(const cli_args *a, const char *command, int update)
 {
     nsp_ctx c;
     const char *name = cli_get(a, "name");
-    int rc = nsp_open(&c, command, a, "perimeter-name");
+    int rc = mg_nsp_open(&c, command, a, "perimeter-name");
     if (rc == MG_OK && name == NULL)
         rc = mg_usage(&c.m, "give the association's --name");
     const moat_node *old = rc == MG_OK
-                               ? child(&c, TYPE_ASSOCIATION, c.nsp_id, name,
+                               ? mg_nsp_child(&c, TYPE_ASSOCIATION, c.nsp_id, name,
                                        update ? "association" : NULL)
                                : NULL;
     if (rc == MG_OK && update && old == NULL)
@@ -831,10 +824,10 @@ static int assoc_delete(const cli_args *a)
 {
     nsp_ctx c;
     const moat_node *old = NULL;
-    int rc = nsp_open(&c, "network perimeter association delete", a,
+    int rc = mg_nsp_open(&c, "network perimeter association delete", a,
                       "perimeter-name");
     if (rc == MG_OK)
-        rc = named(&c, a, TYPE_ASSOCIATION, c.nsp_id, "association", &old);
+        rc = mg_nsp_named(&c, a, TYPE_ASSOCIATION, c.nsp_id, "association", &old);
     if (rc == MG_OK)
         rc = mg_remove_resource(&c.m, old);
     if (rc == MG_OK)
@@ -848,9 +841,9 @@ static int assoc_show(const cli_args *a)
     nsp_ctx c;
     const moat_node *r = NULL;
     int rc =
-        nsp_open(&c, "network perimeter association show", a, "perimeter-name");
+        mg_nsp_open(&c, "network perimeter association show", a, "perimeter-name");
     if (rc == MG_OK)
-        rc = named(&c, a, TYPE_ASSOCIATION, c.nsp_id, "association", &r);
+        rc = mg_nsp_named(&c, a, TYPE_ASSOCIATION, c.nsp_id, "association", &r);
     if (rc == MG_OK)
         rc = mg_print(&c.m, r, NULL);
     mg_close(&c.m);
@@ -861,9 +854,9 @@ static int assoc_list(const cli_args *a)
 {
     nsp_ctx c;
     int rc =
-        nsp_open(&c, "network perimeter association list", a, "perimeter-name");
+        mg_nsp_open(&c, "network perimeter association list", a, "perimeter-name");
     if (rc == MG_OK)
-        rc = print_children(&c, TYPE_ASSOCIATION, c.nsp_id);
+        rc = mg_nsp_print_children(&c, TYPE_ASSOCIATION, c.nsp_id);
     mg_close(&c.m);
     return rc;
 }

@@ -31,7 +31,7 @@ MOAT_COMMANDS = (
     "az keyvault create", "az keyvault update",
     "az keyvault show", "az keyvault network-rule",
     "az network perimeter create", "az network perimeter profile",
-    "az network perimeter association",
+    "az network perimeter association", "az network perimeter link",
 )
 # Flags of az that moat does not take: such a step seeds instead.
 FOREIGN_FLAGS = ()
@@ -50,13 +50,7 @@ ANGLE_ARGUMENTS = {
 }
 
 # Files of commands moat does not implement, and why.
-SKIPPED_FILES = {
-    "nsp_links.json": "perimeter links are read by moat's loader but not "
-                      "managed by its commands",
-    "storage_account_nsp_configuration.json":
-        "network-security-perimeter-configuration is Azure's computed view "
-        "of a perimeter; moat derives it from the perimeter resources",
-}
+SKIPPED_FILES = {}
 
 
 class Failure(Exception):
@@ -160,6 +154,15 @@ class Replay:
         self.compared = 0
         self.seeded = 0
         self.location = "westus"
+        self.guids = {}  # Azure's perimeterGuid -> the one moat gave
+
+    def moat_guids(self, value):
+        """value (text or JSON) with Azure's perimeter GUIDs replaced by
+        those moat gave the same perimeters: a GUID is random."""
+        text = value if isinstance(value, str) else json.dumps(value)
+        for azure, ours in self.guids.items():
+            text = text.replace(azure, ours)
+        return text if isinstance(value, str) else json.loads(text)
 
     def subst(self, text, placeholders):
         placeholders = self.materialized(placeholders)
@@ -300,6 +303,19 @@ def command_name(args):
     return None
 
 
+def create_prepared_account(r, account_id, group, first_acls):
+    """The account azure-cli's StorageAccountPreparer made before the
+    recorded commands, made by moat's create from the recording's
+    account (kind, SKU, region)."""
+    acc = r.rec["account"]
+    r.run(["storage", "account", "create", "-n", account_id.rsplit("/", 1)[1],
+           "-g", group, "--kind", acc["kind"], "--sku", acc["sku"],
+           "-l", acc["location"], "--subscription",
+           account_id.split("/")[2], "-o", "none"])
+    r.compare_acls("storage", account_id.rsplit("/", 1)[1], group,
+                   {"response_networkAcls": first_acls})
+
+
 def replay_firewall(r, steps, placeholders, kind, resource_id_of):
     """Storage and Key Vault recordings: seed, run, compare."""
     group = placeholders["{rg}"]
@@ -311,11 +327,12 @@ def replay_firewall(r, steps, placeholders, kind, resource_id_of):
             raw = re.sub(r"<[^>]*>", ANGLE_ARGUMENTS[key], raw)
         cmd = r.subst(raw, placeholders)
         if "initial_networkAcls_seen_by_first_GET" in step:
-            # The account exists before the first recorded command.
-            seed = {"response_networkAcls":
-                    step["initial_networkAcls_seen_by_first_GET"]}
-            r.seed_storage(resource_id_of(None), seed)
-            r.seeded += 1
+            # The account exists before the first recorded command: the
+            # test's preparer created it with the recording's kind and SKU,
+            # as moat's create does; Azure's first answer is compared.
+            create_prepared_account(r, resource_id_of(None), group,
+                                    step["initial_networkAcls_seen_by_"
+                                         "first_GET"])
             continue
         if "response_subnet" in step:
             r.seed_subnet(step["response_subnet"])
@@ -403,28 +420,137 @@ def compare_access_rule(r, got, want):
              [re.sub(r"\D", "", p) for p in wp["phoneNumbers"]])
 
 
+def add_resource_group(obj):
+    """What azure-cli core adds to every object with an ARM id in a
+    resource group, at any depth (commands/__init__.py,
+    _add_resource_group)."""
+    if isinstance(obj, list):
+        for item in obj:
+            add_resource_group(item)
+    elif isinstance(obj, dict):
+        m = re.search(r"/resourcegroups/([^/]+)", obj.get("id") or "", re.I)
+        if m and "resourcegroup" not in (k.lower() for k in obj):
+            obj["resourceGroup"] = m.group(1)
+        for v in obj.values():
+            add_resource_group(v)
+    return obj
+
+
+def az_flattened(resource):
+    """What az prints of a resource whose output schema marks properties
+    client_flatten (storage's network-security-perimeter-configuration):
+    the members of properties in place of properties."""
+    out = {k: v for k, v in resource.items() if k != "properties"}
+    out.update(resource.get("properties") or {})
+    return add_resource_group(json.loads(json.dumps(out)))
+
+
 def replay_perimeter(r):
     ph = r.rec["placeholders"]
     for step in r.rec["steps"]:
         r.steps += 1
-        cmd = r.subst(step["command"], ph)
+        cmd = r.moat_guids(r.subst(step["command"], ph))
         args = shlex.split(cmd)[1:] + ["--subscription", ph["{sub}"]]
         p = r.run(args)
+        if "response" not in step:  # delete: az prints nothing
+            r.expect("output of %s" % " ".join(args[:4]), p.stdout, "")
+            continue
         got, want = json.loads(p.stdout), step["response"]
-        r.expect("name", got["name"], want["name"])
-        r.expect("type", got["type"], want["type"])
-        if want["type"].endswith("/accessRules"):
-            compare_access_rule(r, got, want)
-        elif want["type"].endswith("/profiles"):
-            r.expect("profile properties", got["properties"],
-                     want["properties"] | {"accessRulesVersion": "0"})
+        guid = (want.get("properties") or {}).get("perimeterGuid")
+        if want.get("type", "").endswith("/networkSecurityPerimeters") \
+                and guid:
+            r.guids[guid] = got["properties"]["perimeterGuid"]
+        want = r.moat_guids(want)
+        if isinstance(want, dict) and "value" in want:  # a list
+            r.expect("list length", len(got), len(want["value"]))
+            pairs = zip(got, want["value"])
         else:
-            r.expect("provisioningState", got["properties"]["provisioningState"],
-                     want["properties"]["provisioningState"])
-            r.expect("perimeterGuid is a GUID",
-                     bool(re.fullmatch(r"[0-9a-f-]{36}",
-                                       got["properties"]["perimeterGuid"])),
-                     True)
+            pairs = [(got, want)]
+        for g, w in pairs:
+            compare_nsp_resource(r, g, w)
+
+
+def compare_nsp_resource(r, got, want):
+    r.expect("name", got["name"], want["name"])
+    r.expect("type", got["type"], want["type"])
+    if want["type"].endswith("/accessRules"):
+        compare_access_rule(r, got, want)
+    elif want["type"].endswith("/profiles"):
+        r.expect("profile properties", got["properties"],
+                 want["properties"] | {"accessRulesVersion": "0"})
+    elif want["type"].lower().endswith(("/links", "/linkreferences")):
+        # A link is answered whole: its profiles, the remote perimeter's
+        # GUID and location, status, description, provisioningState.
+        r.expect("id", got["id"], want["id"])
+        r.expect("link properties", got["properties"], want["properties"])
+    else:
+        r.expect("provisioningState", got["properties"]["provisioningState"],
+                 want["properties"]["provisioningState"])
+        r.expect("perimeterGuid is a GUID",
+                 bool(re.fullmatch(r"[0-9a-f-]{36}",
+                                   got["properties"]["perimeterGuid"])),
+                 True)
+
+
+def seed_perimeter_of(r, config):
+    """The perimeter, profile and association the recording's account was
+    in before it started (their creation is not recorded): as the
+    configuration Azure answered names them."""
+    props = config["properties"]
+    nsp, ra = props["networkSecurityPerimeter"], props["resourceAssociation"]
+    profile = nsp["id"] + "/profiles/" + props["profile"]["name"]
+    r.estate.put({"id": nsp["id"], "name": nsp["id"].rsplit("/", 1)[1],
+                  "type": "Microsoft.Network/networkSecurityPerimeters",
+                  "location": nsp["location"],
+                  "properties": {"perimeterGuid": nsp["perimeterGuid"]}})
+    r.estate.put({"id": profile, "name": props["profile"]["name"],
+                  "type": "Microsoft.Network/networkSecurityPerimeters/"
+                          "profiles",
+                  "properties": {"accessRulesVersion": "0"}})
+    r.estate.put({"id": nsp["id"] + "/resourceAssociations/" + ra["name"],
+                  "name": ra["name"],
+                  "type": "Microsoft.Network/networkSecurityPerimeters/"
+                          "resourceAssociations",
+                  "properties": {"privateLinkResource":
+                                 {"id": r.rec["account"]["id"]},
+                                 "profile": {"id": profile},
+                                 "accessMode": ra["accessMode"]}})
+
+
+def replay_nsp_configuration(r):
+    """Storage's network-security-perimeter-configuration: the account is
+    created by moat; its perimeter existed before the recording."""
+    ph = dict(r.rec["placeholders"])
+    ph["{acc}"] = ph["{sa}"]
+    account = r.rec["account"]
+    first = next(s["response"] for s in r.rec["steps"]
+                 if s.get("response") and "value" in s["response"])
+    seed_perimeter_of(r, first["value"][0])
+    r.seeded += 1
+    for step in r.rec["steps"]:
+        r.steps += 1
+        cmd = r.subst(step["command"], ph)
+        args = shlex.split(cmd)[1:]
+        if not cmd.startswith(MOAT_COMMANDS + (
+                "az storage account network-security-perimeter",)):
+            continue  # az group create: an estate has no resource groups
+        extra = ["--subscription", ph["{sub}"]]
+        if cmd.startswith("az storage account create"):
+            extra += ["--location", account["location"]]
+        p = r.run(args + extra)
+        if "response_networkAcls" in step:
+            r.compare_acls("storage", ph["{sa}"], ph["{rg}"], step)
+        if "response" not in step:
+            continue
+        want = step["response"]
+        if want is None:  # reconcile: az prints nothing
+            r.expect("output of reconcile", p.stdout, "")
+        elif "value" in want:
+            r.expect("configurations", json.loads(p.stdout),
+                     [az_flattened(c) for c in want["value"]])
+        else:
+            r.expect("configuration", json.loads(p.stdout),
+                     az_flattened(want))
 
 
 def main():
@@ -445,6 +571,8 @@ def main():
                 replay_vault(r)
             elif fn.startswith("nsp"):
                 replay_perimeter(r)
+            elif fn == "storage_account_nsp_configuration.json":
+                replay_nsp_configuration(r)
             else:
                 replay_storage(r)
             print("ok   %s: %d steps, %d seeded from Azure's answers, "
