@@ -183,3 +183,20 @@ int cli_format(const cli_args *a, int default_json)
         return 0;
     return -1;
 }
+
+void cli_csv_field(FILE *fp, const char *s, int last)
+{
+    s = s ? s : "";
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', fp);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', fp);
+            fputc(*s, fp);
+        }
+        fputc('"', fp);
+    } else {
+        fputs(s, fp);
+    }
+    fputs(last ? "\r\n" : ",", fp);
+}
