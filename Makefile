@@ -345,10 +345,10 @@ check-symbols: $(B)/libmoat.so
 bench: $(B)/moat $(B)/bench
 	bench/run.sh
 
-$(B)/bench: bench/bench.c $(B)/libmoat.a $(HDRS)
+$(B)/bench: bench/bench.c $(TOOL_SRC) $(B)/libmoat.a $(HDRS)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(STD) -O2 -g $(WARN) -Wno-missing-prototypes $(INC) -o $@ \
-	    bench/bench.c $(B)/libmoat.a $(LDLIBS) -lcjson
+	    bench/bench.c $(TOOL_SRC) $(B)/libmoat.a $(LDLIBS) -lcjson -lm
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))

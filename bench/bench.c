@@ -23,15 +23,18 @@
 ** then the firewall. The request mix is half allowed, half denied.
 */
 #include "moat.h"
+#include "tool.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <x86intrin.h>
 
 #define SUB "7d0c2a34-1b2e-4c8f-9a61-3f5e8d2b9c10"
@@ -639,29 +642,16 @@ static void free_lines(log_lines *l)
     memset(l, 0, sizeof *l);
 }
 
-/* The whole file, NUL-terminated, in l->buf. */
+/* The whole file, NUL-terminated, in l->buf (tool's reader; a log may be
+** larger than an estate, so the cap is 16 GiB). */
 static int slurp(const char *path, log_lines *l)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    size_t cap = 0, got;
-    do {
-        if (l->bytes + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(l->buf, cap);
-            if (nb == NULL) {
-                fclose(fp);
-                return -1;
-            }
-            l->buf = nb;
-        }
-        got = fread(l->buf + l->bytes, 1, 65536, fp);
-        l->bytes += got;
-    } while (got > 0);
-    fclose(fp);
-    l->buf[l->bytes] = '\0';
-    return 0;
+    l->buf = cli_read_fd(fd, path, (size_t)16 << 30, &l->bytes);
+    close(fd);
+    return l->buf ? 0 : -1;
 }
 
 static int read_lines(const char *path, log_lines *l)

@@ -20,6 +20,16 @@
 #            connection to `moat serve --threads 1`
 #   gate     the module's handler only: 2,000 requests through nginx
 #            (one process, no master) with `moat on`
+#   replay-cmd  `moat replay` end to end, one thread, with --changes,
+#            --decisions and --unmapped written (tool/buf.c's buffers):
+#            per record (the replay workload's 5,000 records, one
+#            proposal)
+#   manage   the az-style commands end to end, per command: `storage
+#            account list -o table`, `show -o yaml`, `network-rule add
+#            --dry-run` and `keyvault update --set` on a copy of
+#            examples/estate
+#
+#   CG_ONLY="replay-cmd manage" bench/callgrind.sh DIR   runs only those
 set -eu
 cd "$(dirname "$0")/.."
 bin=${1:-build}
@@ -31,6 +41,9 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+
+only=${CG_ONLY:-}
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 
 cg() { # out-file args...: runs under callgrind, prints the total Ir
     local out=$1
@@ -45,20 +58,42 @@ emit() { # name total per
 
 # The decide benchmark's estate and requests (its own timing loops are too
 # long for callgrind; only what it emits is used).
+if want check || want decide; then
 build/bench decide --emit "$tmp/emit" --requests "$n_decide" >/dev/null
 lines=$(wc -l <"$tmp/emit/requests.jsonl")
-emit check "$(cg "$tmp/check.cg" "$bin/moat" check --estate "$tmp/emit/estate.json" \
+want check && emit check "$(cg "$tmp/check.cg" "$bin/moat" check --estate "$tmp/emit/estate.json" \
     --requests "$tmp/emit/requests.jsonl")" "$lines"
-emit decide "$(cg "$tmp/decide.cg" --toggle-collect=moat__decide "$bin/moat" check \
+want decide && emit decide "$(cg "$tmp/decide.cg" --toggle-collect=moat__decide "$bin/moat" check \
     --estate "$tmp/emit/estate.json" --requests "$tmp/emit/requests.jsonl")" "$lines"
+fi
 
+if want replay || want replay-cmd; then
 python3 tests/replay/genlogs.py --estate examples/estate --records 5000 \
     --format diagnostic --out "$tmp/replay.log" --seed 7 --unmappable 0.5 >/dev/null
-emit replay "$(cg "$tmp/replay.cg" --toggle-collect=moat_log_read \
+want replay && emit replay "$(cg "$tmp/replay.cg" --toggle-collect=moat_log_read \
     --toggle-collect=moat_log_request_apply --toggle-collect=moat_decide \
     "$bin/bench" replay "$tmp/replay.log" examples/estate 2)" 15000
+want replay-cmd && emit replay-cmd "$(cg "$tmp/replay-cmd.cg" "$bin/moat" replay -q \
+    --threads 1 --estate examples/estate --proposed p=examples/estate \
+    --changes "$tmp/changes.jsonl" --decisions "$tmp/decisions.jsonl" \
+    --unmapped "$tmp/unmapped.txt" "$tmp/replay.log")" 5000
+fi
 
-emit audit "$(cg "$tmp/audit.cg" --toggle-collect=moat_audit_run \
+if want manage; then
+cp -r examples/estate "$tmp/manage"
+m=0
+for cmd in "storage account list -o table" \
+    "storage account show --name stnwshipments -o yaml" \
+    "storage account network-rule add --account-name stnwshipments --ip-address 203.0.113.77 --dry-run" \
+    "keyvault update --name kv-nw-payments --set properties.networkAcls.defaultAction=Allow"; do
+    # shellcheck disable=SC2086
+    ir=$(cg "$tmp/manage.cg" "$bin/moat" $cmd --estate "$tmp/manage")
+    m=$((m + ir))
+done
+emit manage "$m" 4
+fi
+
+want audit && emit audit "$(cg "$tmp/audit.cg" --toggle-collect=moat_audit_run \
     "$bin/bench" audit 1000 "$tmp/audit")" 5000
 
 # HTTP: n_http requests on one connection, then the server is stopped so
@@ -81,7 +116,10 @@ PY
 }
 wait_port() { for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$1/$2" && return 0; sleep 0.1; done; return 1; }
 
+if want serve || want gate; then
 account=$(max_estate "$tmp")
+fi
+if want serve; then
 port=$(free_port)
 valgrind --tool=callgrind --callgrind-out-file="$tmp/serve.cg" --toggle-collect=srv_handle \
     "$bin/moat" serve --estate "$tmp/estate.json" --listen "127.0.0.1:$port" \
@@ -93,8 +131,9 @@ http_client "$port" "/v1/authz/$account/data/blob.bin" "X-Real-IP: 127.0.0.1"
 kill -TERM "${pids[-1]}"; wait "${pids[-1]}" || true
 # Health checks before the run are counted too: at most a few dozen.
 emit serve "$(summary "$tmp/serve.cg")" "$n_http"
+fi
 
-if [ -f "$bin/ngx_http_moat_module.so" ] && command -v nginx >/dev/null; then
+if want gate && [ -f "$bin/ngx_http_moat_module.so" ] && command -v nginx >/dev/null; then
     up=$(free_port); on=$(free_port)
     mkdir -p "$tmp/ngx"
     cat >"$tmp/ngx/nginx.conf" <<EOF

@@ -3,6 +3,8 @@
 ** target without libFuzzer, so that `make test` replays the corpora under
 ** ASan and UBSan on any compiler (sqlite's fuzzcheck).
 */
+#include "tool.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,33 +73,24 @@ static const struct {
     {"reach", fuzz_reach_entry},
 };
 
+/* One input, read by tool's file reader and copied into a buffer of its
+** exact size (as libFuzzer passes it), so that ASan sees any read past the
+** end. */
 static int run_file(const char *path,
                     int (*entry)(const unsigned char *, size_t))
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+    size_t n;
+    char *text = cli_read_file(path, &n);
+    unsigned char *exact = text ? malloc(n ? n : 1) : NULL;
+    if (exact == NULL) {
+        fprintf(stderr, "replay: cannot read %s\n", path);
+        free(text);
         return -1;
     }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap) {
-            unsigned char *p = realloc(buf, cap *= 2);
-            if (p == NULL) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = p;
-        }
-    }
-    fclose(fp);
-    if (buf == NULL)
-        return -1;
-    entry(buf, n);
-    free(buf);
+    memcpy(exact, text, n);
+    free(text);
+    entry(exact, n);
+    free(exact);
     return 0;
 }
 

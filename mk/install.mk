@@ -36,7 +36,8 @@ VERSION := $(shell sed -n 's/^\#define MOAT_VERSION "\(.*\)"/\1/p' include/moat.
 ABI     := $(shell sed -n 's/^\#define MOAT_ABI \([0-9][0-9]*\)$$/\1/p' include/moat.h)
 SONAME  := libmoat.so.$(ABI)
 
-.PHONY: install uninstall man deb install-test deb-test python-test
+.PHONY: install uninstall man deb install-test deb-test deb-install-test \
+        python-test
 
 # ---- generated from the help text ----------------------------------------
 man: $(B)/man/.stamp
@@ -129,7 +130,8 @@ deb:
 # ---- tests ----------------------------------------------------------------
 # make install into a scratch root, then everything installed used as
 # installed (tests/install/check-root.sh); the same for the Debian
-# packages, unpacked with dpkg-deb, after checks of their contents.
+# packages, installed by dpkg into a scratch root with a dpkg database of
+# its own, after checks of their contents and lintian's (check-debs.sh).
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 NO_MODULE := $(if $(wildcard $(NGINX_SRC)/conf_flags),,1)
 test: install-test deb-test python-test
@@ -152,6 +154,13 @@ install-test: $(INSTALL_DEPS)
 deb-test:
 	$(MAKE) --no-print-directory deb DEB_BUILD_OPTIONS=noopt
 	MULTIARCH=$(MULTIARCH) tests/install/check-debs.sh $(DEB_DIR)
+
+# CI, as root: the packages installed on the system for real (apt-get,
+# maintainer scripts and all: py3compile, the module enabled, nginx -t),
+# then purged. Not in make test: it changes the system.
+deb-install-test:
+	$(MAKE) --no-print-directory deb DEB_BUILD_OPTIONS=noopt
+	tests/install/deb-install.sh $(DEB_DIR)
 
 # The Python binding (python/, docs/python.md) on the release libmoat.so:
 # pytest from Debian's python3-pytest; the Checkov-style example runs on

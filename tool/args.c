@@ -4,11 +4,9 @@
 */
 #include "tool.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -184,77 +182,6 @@ int cli_format(const cli_args *a, int default_json)
     if (strcmp(f, "text") == 0)
         return 0;
     return -1;
-}
-
-/* Whether fp may be read as a whole file: a regular file, or a pipe (stdin,
-** or a shell's process substitution, which ends when its writer does). A
-** device (/dev/zero, a tty), a socket or a directory is refused: it may
-** never end, or it is not text. */
-static int readable_whole(FILE *fp, const char *path)
-{
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return 0;
-    }
-    if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
-        return 1;
-    cli_error("%s: not a regular file (%s): nothing was read", path,
-              S_ISDIR(st.st_mode)                          ? "a directory"
-              : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-              : S_ISSOCK(st.st_mode)                       ? "a socket"
-                                                           : "not a file");
-    return 0;
-}
-
-char *cli_read_file(const char *path, size_t *len)
-{
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (fp == NULL) {
-        cli_error("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (!readable_whole(fp, path)) {
-        if (fp != stdin)
-            fclose(fp);
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    int too_big = 0;
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (n + 1 < cap)
-            break;
-        if (n >= CLI_MAX_FILE_BYTES) {
-            too_big = 1;
-            break;
-        }
-        char *p = realloc(buf, cap * 2);
-        if (p == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = p;
-        cap *= 2;
-    }
-    int bad = ferror(fp);
-    if (fp != stdin)
-        fclose(fp);
-    if (buf == NULL || bad || too_big) {
-        if (too_big)
-            cli_error("%s: larger than %u bytes: nothing was read", path,
-                      CLI_MAX_FILE_BYTES);
-        else
-            cli_error("%s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 void cli_csv_field(FILE *fp, const char *s, int last)

@@ -28,50 +28,11 @@
 #include <unistd.h>
 
 /*--------------------------------------------------------------------------
-** Text.
+** Text (in a tool_buf).
 */
-void ao_put(ao_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void ao_puts(ao_buf *b, const char *s)
-{
-    ao_put(b, s, strlen(s));
-}
-
-char *ao_take(ao_buf *b, size_t *len)
-{
-    if (b->failed) {
-        free(b->s);
-        return NULL;
-    }
-    if (b->s == NULL)
-        ao_put(b, "", 0);
-    if (b->failed)
-        return NULL;
-    *len = b->len;
-    return b->s;
-}
 
 /* A number as Python's repr writes it (jp_write writes json.dumps's). */
-static void put_number(ao_buf *b, const jp_value *v)
+static void put_number(tool_buf *b, const jp_value *v)
 {
     size_t n;
     char *text = jp_write(v, 0, 0, &n);
@@ -79,21 +40,21 @@ static void put_number(ao_buf *b, const jp_value *v)
         b->failed = 1;
         return;
     }
-    ao_put(b, text, n);
+    tb_put(b, text, n);
     free(text);
 }
 
-void ao_str(ao_buf *b, const jp_value *v)
+void ao_str(tool_buf *b, const jp_value *v)
 {
     size_t n;
     const char *s;
     switch (jp_type_of(v)) {
-    case JP_NULL: ao_puts(b, "None"); break;
-    case JP_BOOL: ao_puts(b, jp_is_true(v) ? "True" : "False"); break;
+    case JP_NULL: tb_puts(b, "None"); break;
+    case JP_BOOL: tb_puts(b, jp_is_true(v) ? "True" : "False"); break;
     case JP_NUMBER: put_number(b, v); break;
     case JP_STRING:
         s = jp_string(v, &n);
-        ao_put(b, s, n);
+        tb_put(b, s, n);
         break;
     default: b->failed = 1; break; /* containers: ao_repr */
     }
@@ -101,31 +62,31 @@ void ao_str(ao_buf *b, const jp_value *v)
 
 /* A string as Python's repr writes it: single quotes unless it holds a
 ** single quote and no double one. */
-static void repr_string(ao_buf *b, const char *s, size_t n)
+static void repr_string(tool_buf *b, const char *s, size_t n)
 {
     char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
-    ao_put(b, &q, 1);
+    tb_put(b, &q, 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[8];
         if (c == '\\' || c == (unsigned char)q) {
             esc[0] = '\\';
             esc[1] = (char)c;
-            ao_put(b, esc, 2);
+            tb_put(b, esc, 2);
         } else if (c == '\n' || c == '\t' || c == '\r') {
-            ao_puts(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
+            tb_puts(b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
         } else if (c < 0x20 || c == 0x7f) {
             snprintf(esc, sizeof esc, "\\x%02x", c);
-            ao_puts(b, esc);
+            tb_puts(b, esc);
         } else {
-            ao_put(b, (const char *)&s[i], 1);
+            tb_put(b, (const char *)&s[i], 1);
         }
     }
-    ao_put(b, &q, 1);
+    tb_put(b, &q, 1);
 }
 
 /* repr(v): how a list or dict shows in a table cell. */
-static void ao_repr(ao_buf *b, const jp_value *v)
+static void ao_repr(tool_buf *b, const jp_value *v)
 {
     size_t n;
     jp_type t = jp_type_of(v);
@@ -133,18 +94,18 @@ static void ao_repr(ao_buf *b, const jp_value *v)
         const char *s = jp_string(v, &n);
         repr_string(b, s, n);
     } else if (t == JP_ARRAY || t == JP_OBJECT) {
-        ao_puts(b, t == JP_ARRAY ? "[" : "{");
+        tb_puts(b, t == JP_ARRAY ? "[" : "{");
         for (size_t i = 0; i < jp_count(v); i++) {
             if (i)
-                ao_puts(b, ", ");
+                tb_puts(b, ", ");
             if (t == JP_OBJECT) {
                 const char *k = jp_key(v, i, &n);
                 repr_string(b, k, n);
-                ao_puts(b, ": ");
+                tb_puts(b, ": ");
             }
             ao_repr(b, jp_item(v, i));
         }
-        ao_puts(b, t == JP_ARRAY ? "]" : "}");
+        tb_puts(b, t == JP_ARRAY ? "]" : "}");
     } else {
         ao_str(b, v);
     }
@@ -240,9 +201,9 @@ static char *format_json(const jp_value *v, size_t *len)
     jp_arena_free(a);
     if (text == NULL)
         return NULL;
-    ao_buf b = {.s = text, .len = *len, .cap = *len + 1};
-    ao_put(&b, "\n", 1);
-    return ao_take(&b, len);
+    tool_buf b = {.s = text, .len = *len, .cap = *len + 1};
+    tb_put(&b, "\n", 1);
+    return tb_take(&b, len);
 }
 
 /*--------------------------------------------------------------------------
@@ -254,17 +215,17 @@ static char *format_json(const jp_value *v, size_t *len)
 /* A run of blanks, line by line (a line keeps its newline, and an empty
 ** rest after the last is no line), each wrapped in the whitespace
 ** colour, as pygments' TerminalFormatter writes a token. */
-static void colour_blanks(ao_buf *b, const char *s, size_t n)
+static void colour_blanks(tool_buf *b, const char *s, size_t n)
 {
     size_t start = 0;
     while (start < n) {
         const char *nl = memchr(s + start, '\n', n - start);
         size_t end = nl ? (size_t)(nl - s) : n;
-        ao_puts(b, C_WHITE);
-        ao_put(b, s + start, end - start);
-        ao_puts(b, C_END);
+        tb_puts(b, C_WHITE);
+        tb_put(b, s + start, end - start);
+        tb_puts(b, C_END);
         if (nl)
-            ao_put(b, "\n", 1);
+            tb_put(b, "\n", 1);
         start = end + (nl != NULL);
     }
 }
@@ -278,7 +239,7 @@ static size_t string_end(const char *s, size_t n, size_t i)
     return i < n ? i + 1 : n;
 }
 
-static void colour_json(ao_buf *b, const char *s, size_t n)
+static void colour_json(tool_buf *b, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -302,10 +263,10 @@ static void colour_json(ao_buf *b, const char *s, size_t n)
             colour = "\x1b[34m";
         }
         if (colour)
-            ao_puts(b, colour);
-        ao_put(b, s + i, j - i);
+            tb_puts(b, colour);
+        tb_put(b, s + i, j - i);
         if (colour)
-            ao_puts(b, C_END);
+            tb_puts(b, C_END);
         i = j;
     }
 }
@@ -315,29 +276,29 @@ static char *format_jsonc(const jp_value *v, size_t *len)
     char *plain = format_json(v, len);
     if (plain == NULL)
         return NULL;
-    ao_buf b = {0};
+    tool_buf b = {0};
     colour_json(&b, plain, *len);
     free(plain);
-    return ao_take(&b, len);
+    return tb_take(&b, len);
 }
 
 /*--------------------------------------------------------------------------
 ** tsv.
 */
-static void tsv_cell(ao_buf *b, const jp_value *v)
+static void tsv_cell(tool_buf *b, const jp_value *v)
 {
     char count[32];
     switch (jp_type_of(v)) {
     case JP_ARRAY:
         snprintf(count, sizeof count, "%zu", jp_count(v));
-        ao_puts(b, count);
+        tb_puts(b, count);
         break;
     case JP_OBJECT: break;
     default: ao_str(b, v); break;
     }
 }
 
-static void tsv_row(ao_buf *b, const jp_value *v)
+static void tsv_row(tool_buf *b, const jp_value *v)
 {
     jp_type t = jp_type_of(v);
     if (t == JP_OBJECT) {
@@ -346,34 +307,34 @@ static void tsv_row(ao_buf *b, const jp_value *v)
             b->failed = 1;
         for (size_t i = 0; i < jp_count(v) && !b->failed; i++) {
             if (i)
-                ao_put(b, "\t", 1);
+                tb_put(b, "\t", 1);
             tsv_cell(b, jp_item(v, k ? k[i].index : i));
         }
         free(k);
     } else if (t == JP_ARRAY) {
         for (size_t i = 0; i < jp_count(v); i++) {
             if (i)
-                ao_put(b, "\t", 1);
+                tb_put(b, "\t", 1);
             tsv_cell(b, jp_item(v, i));
         }
     } else if (t == JP_BOOL) {
-        ao_puts(b, jp_is_true(v) ? "true" : "false");
+        tb_puts(b, jp_is_true(v) ? "true" : "false");
     } else {
         tsv_cell(b, v);
     }
-    ao_put(b, "\n", 1);
+    tb_put(b, "\n", 1);
 }
 
 static char *format_tsv(const jp_value *v, size_t *len)
 {
-    ao_buf b = {0};
+    tool_buf b = {0};
     if (jp_type_of(v) == JP_ARRAY) {
         for (size_t i = 0; i < jp_count(v); i++)
             tsv_row(&b, jp_item(v, i));
     } else {
         tsv_row(&b, v);
     }
-    return ao_take(&b, len);
+    return tb_take(&b, len);
 }
 
 /*--------------------------------------------------------------------------
@@ -530,16 +491,16 @@ static long column_of(table *t, char *h)
 ** strips cells; "" for null (tabulate's missingval). */
 static char *cell_text(const jp_value *v)
 {
-    ao_buf b = {0};
+    tool_buf b = {0};
     jp_type t = jp_type_of(v);
     if (t == JP_NULL)
-        ao_put(&b, "", 0);
+        tb_put(&b, "", 0);
     else if (t == JP_ARRAY || t == JP_OBJECT)
         ao_repr(&b, v);
     else
         ao_str(&b, v);
     size_t n;
-    char *s = ao_take(&b, &n);
+    char *s = tb_take(&b, &n);
     if (s == NULL)
         return NULL;
     size_t lead = strspn(s, " \t\n\r\v\f");
@@ -637,7 +598,7 @@ static size_t width_n(const char *s, size_t n)
 
 /* Line k of a row: each text's line k padded to the widths, two spaces
 ** apart, right-stripped. */
-static void table_line(ao_buf *b, const table *t, char *const *texts,
+static void table_line(tool_buf *b, const table *t, char *const *texts,
                        int dashes, size_t k)
 {
     size_t start = b->len;
@@ -647,14 +608,14 @@ static void table_line(ao_buf *b, const table *t, char *const *texts,
             texts && texts[c] ? line_of(texts[c], k, &n) : line_of("", 0, &n);
         size_t w = dashes ? 0 : width_n(s, n);
         if (c)
-            ao_puts(b, "  ");
-        ao_put(b, s, n);
+            tb_puts(b, "  ");
+        tb_put(b, s, n);
         for (; w < t->widths[c]; w++)
-            ao_put(b, dashes ? "-" : " ", 1);
+            tb_put(b, dashes ? "-" : " ", 1);
     }
     while (!b->failed && b->len > start && b->s[b->len - 1] == ' ')
         b->s[--b->len] = '\0';
-    ao_put(b, "\n", 1);
+    tb_put(b, "\n", 1);
 }
 
 /* The lines a row takes: its tallest cell's; in a table with a cell of
@@ -696,7 +657,7 @@ static char *format_table(const jp_value *v, int query_active, size_t *len)
         table_columns(&t, rows, query_active);
     if (!t.failed)
         table_cells(&t, rows, query_active);
-    ao_buf b = {.failed = t.failed};
+    tool_buf b = {.failed = t.failed};
     if (t.cols > 0) { /* tabulate prints nothing without columns */
         table_line(&b, &t, t.headers, 0, 0);
         table_line(&b, &t, NULL, 1, 0);
@@ -708,11 +669,11 @@ static char *format_table(const jp_value *v, int query_active, size_t *len)
                  k < row_height(&t, &t.cells[r * t.cols], multiline); k++)
                 table_line(&b, &t, &t.cells[r * t.cols], 0, k);
     } else {
-        ao_puts(&b, "\n");
+        tb_puts(&b, "\n");
     }
     table_free(&t);
     free(rows);
-    return ao_take(&b, len);
+    return tb_take(&b, len);
 }
 
 /*--------------------------------------------------------------------------
@@ -734,8 +695,8 @@ char *az_output_format(const jp_value *v, az_output f, int query_active,
                        size_t *len)
 {
     if (jp_type_of(v) == JP_NULL || f == AZ_OUT_NONE) {
-        ao_buf b = {0};
-        return ao_take(&b, len);
+        tool_buf b = {0};
+        return tb_take(&b, len);
     }
     switch (f) {
     case AZ_OUT_JSONC: return format_jsonc(v, len);

@@ -24,7 +24,7 @@
 #define BEST_WIDTH 80
 
 typedef struct yw {
-    ao_buf b;
+    tool_buf b;
     size_t column;
     regex_t implicit[6];
     int compiled;
@@ -32,7 +32,7 @@ typedef struct yw {
 
 static void put(yw *w, const char *s, size_t n)
 {
-    ao_put(&w->b, s, n);
+    tb_put(&w->b, s, n);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             w->column = 0;
@@ -282,9 +282,9 @@ static char write_scalar(yw *w, const jp_value *v, size_t indent, int key)
     case JP_NULL: puts_(w, "null"); return 'p';
     case JP_BOOL: puts_(w, jp_is_true(v) ? "true" : "false"); return 'p';
     case JP_NUMBER: {
-        ao_buf b = {0};
+        tool_buf b = {0};
         ao_str(&b, v);
-        char *t = ao_take(&b, &n);
+        char *t = tb_take(&b, &n);
         if (t == NULL) {
             w->b.failed = 1;
             return 'p';
@@ -403,5 +403,5 @@ char *ao_yaml(const jp_value *v, size_t *len)
     put(&w, "\n", 1);
     while (i-- > 0)
         regfree(&w.implicit[i]);
-    return ao_take(&w.b, len);
+    return tb_take(&w.b, len);
 }

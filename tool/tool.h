@@ -88,9 +88,14 @@ void cli_free_files(char **paths, size_t n);
 
 /* Reads a whole file ("-" is stdin; a pipe is read to its end) of at most
 ** CLI_MAX_FILE_BYTES, the estate files' cap. NULL and a message on failure:
-** unreadable, a device, socket or directory, too large, out of memory. */
+** unreadable, a device, socket or directory, too large, out of memory
+** (tool/read_file.c). */
 #define CLI_MAX_FILE_BYTES MOAT_ESTATE_MAX_BYTES
 char *cli_read_file(const char *path, size_t *len);
+/* The same for a file already open (fd, read from where it stands, left
+** open), of at most max bytes; path names it in the messages. The text is
+** NUL-terminated, *len its length. */
+char *cli_read_fd(int fd, const char *path, size_t max, size_t *len);
 
 /* "moat: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

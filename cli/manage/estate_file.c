@@ -47,38 +47,6 @@ static int open_locked(const char *path)
     }
 }
 
-static char *read_fd(int fd, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        ssize_t got = read(fd, buf + n, cap - n - 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n + 1 == cap) {
-            char *p = realloc(buf, cap * 2);
-            if (p == NULL) {
-                free(buf);
-                return NULL;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 /* The directory of path and the name in it. */
 static void split_path(const char *path, char *dir, size_t cap,
                        const char **base)
@@ -132,8 +100,11 @@ int estate_file_open(estate_file *f, const char *path)
     if (f->fd < 0)
         return -1;
     remove_stale_temps(f->target);
-    f->text = read_fd(f->fd, &f->len);
-    if (f->text == NULL || fstat(f->fd, &f->read) != 0) {
+    /* tool's reader: the estate files' cap; a directory or device refused. */
+    f->text = cli_read_fd(f->fd, path, CLI_MAX_FILE_BYTES, &f->len);
+    if (f->text == NULL)
+        return -1;
+    if (fstat(f->fd, &f->read) != 0) {
         cli_error("%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
@@ -228,11 +199,18 @@ static int unchanged_since_read(const estate_file *f)
     free(target);
     size_t len;
     char *text = NULL;
-    if (same && (lseek(f->fd, 0, SEEK_SET) != 0 ||
-                 (text = read_fd(f->fd, &len)) == NULL)) {
+    if (same && lseek(f->fd, 0, SEEK_SET) != 0) {
         cli_error(
             "%s: cannot read it again to see that no one changed it: %s; nothing was written",
             f->path, strerror(errno));
+        return 0;
+    }
+    /* The reader says why it could not (read error, out of memory). */
+    if (same && (text = cli_read_fd(f->fd, f->path, CLI_MAX_FILE_BYTES,
+                                    &len)) == NULL) {
+        cli_error(
+            "%s: cannot read it again to see that no one changed it; nothing was written",
+            f->path);
         return 0;
     }
     same = same && len == f->len && memcmp(text, f->text, len) == 0;

@@ -56,60 +56,6 @@ void mg_warn(manage *m, const char *fmt, ...)
     m->warned = 1;
 }
 
-/*--------------------------------------------------------------------------
-** A growing string.
-*/
-void mg_buf_printf(mg_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -2;
-        va_end(ap);
-        if (n >= 0 && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        if (n == -1) {
-            b->failed = 1;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (n > 0 && cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (s == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-void mg_buf_json_str(mg_buf *b, const char *s)
-{
-    mg_buf_printf(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            mg_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            mg_buf_printf(b, "\\u%04x", *p);
-        else
-            mg_buf_printf(b, "%c", *p);
-    }
-    mg_buf_printf(b, "\"");
-}
-
-void mg_buf_free(mg_buf *b)
-{
-    free(b->s);
-    memset(b, 0, sizeof *b);
-}
-
 void mg_strings_free(mg_strings *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -117,14 +63,13 @@ void mg_strings_free(mg_strings *l)
     l->n = 0;
 }
 
-int mg_strings_take(mg_strings *l, mg_buf *b)
+int mg_strings_take(mg_strings *l, tool_buf *b)
 {
     if (b->failed || b->s == NULL || l->n == CLI_MAX_ARGS) {
-        mg_buf_free(b);
+        tb_free(b);
         return MG_NOT_WRITTEN;
     }
-    l->s[l->n++] = b->s;
-    memset(b, 0, sizeof *b);
+    l->s[l->n++] = tb_take(b, NULL);
     return MG_OK;
 }
 
@@ -249,7 +194,7 @@ static size_t count_matches(const moat_doc *doc, const mg_target *t)
 }
 
 /* The names of the resources of t's type in doc, for "it has: ...". */
-static void add_names(const moat_doc *doc, const mg_target *t, mg_buf *names)
+static void add_names(const moat_doc *doc, const mg_target *t, tool_buf *names)
 {
     mg_target any = {t->type, NULL, NULL, NULL, t->what, NULL};
     const moat_node *list = resource_list(doc);
@@ -257,7 +202,7 @@ static void add_names(const moat_doc *doc, const mg_target *t, mg_buf *names)
          r = next_resource(list, r)) {
         const char *name = mg_str(r, "name");
         if (matches(r, &any) && name && names->len < 400)
-            mg_buf_printf(names, "%s%s", names->len ? ", " : "", name);
+            tb_printf(names, "%s%s", names->len ? ", " : "", name);
     }
 }
 
@@ -324,14 +269,14 @@ const moat_node *mg_find(manage *m, const mg_target *t)
             n, t->what, t->name ? t->name : "", m->file.path, groups);
         return NULL;
     }
-    mg_buf names = {0};
+    tool_buf names = {0};
     add_names(m->doc, t, &names);
     cli_error("no %s named '%s'%s%s in %s%s%s%s", t->what,
               t->name ? t->name : "", t->group ? " in resource group " : "",
               t->group ? t->group : "", m->file.path,
               names.len ? " (it has: " : "", names.len ? names.s : "",
               names.len ? ")" : "");
-    mg_buf_free(&names);
+    tb_free(&names);
     return NULL;
 }
 
@@ -360,7 +305,7 @@ static char *file_holding(const char *dir, const mg_target *t)
     size_t n_files;
     char **files = cli_json_files(dir, &n_files);
     char *found = NULL, *second = NULL;
-    mg_buf names = {0};
+    tool_buf names = {0};
     for (size_t i = 0; i < n_files && second == NULL; i++) {
         size_t len;
         char *text = cli_read_file(files[i], &len);
@@ -391,7 +336,7 @@ static char *file_holding(const char *dir, const mg_target *t)
             dir, t->what);
     }
     cli_free_files(files, n_files);
-    mg_buf_free(&names);
+    tb_free(&names);
     return found;
 }
 
@@ -585,7 +530,7 @@ int mg_append_resource(manage *m, const char *json)
 /*--------------------------------------------------------------------------
 ** Printing as az does (manage_query.c: az's shape, --query, -o).
 */
-int mg_print_json(manage *m, const mg_buf *json, const char *type)
+int mg_print_json(manage *m, const tool_buf *json, const char *type)
 {
     moat_doc *d = NULL;
     int rc = MG_NOT_WRITTEN;

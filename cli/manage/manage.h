@@ -9,6 +9,7 @@
 #define MOAT_MANAGE_H
 
 #include "cli.h"
+#include "buf.h"
 #include "estate_file.h"
 
 #include <stddef.h>
@@ -22,16 +23,7 @@
 #define TYPE_ACCESS_RULE TYPE_PROFILE "/accessRules"
 #define TYPE_ASSOCIATION TYPE_NSP "/resourceAssociations"
 
-/* A growing string, for new JSON values. */
-typedef struct mg_buf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} mg_buf;
-void mg_buf_printf(mg_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void mg_buf_json_str(mg_buf *b, const char *s);
-void mg_buf_free(mg_buf *b);
+/* New JSON values are built in a tool_buf (tool/buf.h). */
 
 /* Strings a command collects (new rule elements, list values). */
 typedef struct mg_strings {
@@ -40,7 +32,7 @@ typedef struct mg_strings {
 } mg_strings;
 void mg_strings_free(mg_strings *l);
 /* Takes b's text (b is emptied); MG_NOT_WRITTEN when full or b failed. */
-int mg_strings_take(mg_strings *l, mg_buf *b);
+int mg_strings_take(mg_strings *l, tool_buf *b);
 
 /* A resource by type, name and (when given) resource group and
 ** subscription, as az finds it. */
@@ -129,7 +121,7 @@ int mg_remove_resource(manage *m, const moat_node *res);
 
 /* Prints JSON text built by a command (a list of rules, of resources),
 ** shaped as type's (mg_print). */
-int mg_print_json(manage *m, const mg_buf *json, const char *type);
+int mg_print_json(manage *m, const tool_buf *json, const char *type);
 
 /* Appends a new resource (JSON text) to the file's list of resources. */
 int mg_append_resource(manage *m, const char *json);

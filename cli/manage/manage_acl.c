@@ -144,13 +144,13 @@ int acl_append(acl_ctx *c, const char *key, char **elements, size_t n)
         }
         return MG_OK;
     }
-    mg_buf b = {0};
-    mg_buf_printf(&b, "[");
+    tool_buf b = {0};
+    tb_printf(&b, "[");
     for (size_t i = 0; i < n; i++)
-        mg_buf_printf(&b, "%s%s", i ? ", " : "", elements[i]);
-    mg_buf_printf(&b, "]");
+        tb_printf(&b, "%s%s", i ? ", " : "", elements[i]);
+    tb_printf(&b, "]");
     int rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->acls, key, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 

@@ -162,12 +162,12 @@ static const char *const enum_values[][4] = {
 
 /* VALUE as JSON text: itself when it is JSON, else a string (an
 ** enumeration's value spelled as Azure spells it). */
-static void value_json(mg_buf *b, const char *key, const char *value)
+static void value_json(tool_buf *b, const char *key, const char *value)
 {
     moat_doc *d = NULL;
     if (moat_doc_parse(value, strlen(value), &d, NULL) == MOAT_OK) {
         moat_doc_free(d);
-        mg_buf_printf(b, "%s", value);
+        tb_printf(b, "%s", value);
         return;
     }
     for (size_t i = 0; key && i < sizeof enum_values / sizeof enum_values[0];
@@ -178,14 +178,14 @@ static void value_json(mg_buf *b, const char *key, const char *value)
             if (strcasecmp(value, enum_values[i][k]) == 0)
                 value = enum_values[i][k];
     }
-    mg_buf_json_str(b, value);
+    tb_json_str(b, value);
 }
 
 /* KEY=VALUE words from words[0] on as one JSON object; *used words. */
-static void pairs_object(mg_buf *b, const char *const *words, size_t n,
+static void pairs_object(tool_buf *b, const char *const *words, size_t n,
                          int storage, size_t *used)
 {
-    mg_buf_printf(b, "{");
+    tb_printf(b, "{");
     size_t i = 0;
     for (; i < n && strchr(words[i], '='); i++) {
         const char *eq = strchr(words[i], '=');
@@ -193,12 +193,12 @@ static void pairs_object(mg_buf *b, const char *const *words, size_t n,
         camel(key, sizeof key, words[i], (size_t)(eq - words[i]));
         if (storage)
             rename_storage(key);
-        mg_buf_printf(b, "%s", i ? ", " : "");
-        mg_buf_json_str(b, key);
-        mg_buf_printf(b, ": ");
+        tb_printf(b, "%s", i ? ", " : "");
+        tb_json_str(b, key);
+        tb_printf(b, ": ");
         value_json(b, key, eq + 1);
     }
-    mg_buf_printf(b, "}");
+    tb_printf(b, "}");
     *used = i;
 }
 
@@ -265,7 +265,7 @@ static int op_set(gen_ctx *g, const char *arg)
     if (rc != MG_OK)
         return rc;
     size_t last = p.n - 1;
-    mg_buf b = {0};
+    tool_buf b = {0};
     value_json(&b, p.index[last] < 0 ? p.key[last] : NULL, eq + 1);
     moat_error err;
     if (b.failed) {
@@ -281,7 +281,7 @@ static int op_set(gen_ctx *g, const char *arg)
     } else {
         rc = mg_set(g->m, parent, p.key[last], b.s);
     }
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 
@@ -307,7 +307,7 @@ static int op_add(gen_ctx *g, const char *const *words, size_t n)
         return mg_usage(g->m, "--add takes PATH and what to add");
     int rc = find_list(g, "add", words[0], &list);
     for (size_t i = 1; rc == MG_OK && i < n;) {
-        mg_buf b = {0};
+        tool_buf b = {0};
         size_t used = 1;
         if (strchr(words[i], '='))
             pairs_object(&b, words + i, n - i, g->storage, &used);
@@ -318,7 +318,7 @@ static int op_add(gen_ctx *g, const char *const *words, size_t n)
              : moat_doc_add(g->m->doc, list, NULL, b.s, &err) == MOAT_OK
                  ? MG_OK
                  : edit_failed(&err);
-        mg_buf_free(&b);
+        tb_free(&b);
         i += used;
     }
     return rc;

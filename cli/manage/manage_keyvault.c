@@ -99,10 +99,10 @@ static int add_ips(acl_ctx *c, const cli_args *a)
                 ips[i].given, clash);
             continue;
         }
-        mg_buf b = {0};
-        mg_buf_printf(&b, "{\"value\": ");
-        mg_buf_json_str(&b, ips[i].stored);
-        mg_buf_printf(&b, "}");
+        tool_buf b = {0};
+        tb_printf(&b, "{\"value\": ");
+        tb_json_str(&b, ips[i].stored);
+        tb_printf(&b, "}");
         if (b.failed)
             rc = MG_NOT_WRITTEN;
         items[k++] = b.s;
@@ -126,14 +126,14 @@ static int add_subnet(acl_ctx *c, const cli_args *a)
         return rc;
     for (char *p = id; *p; p++) /* as Key Vault answers it */
         *p = (char)tolower((unsigned char)*p);
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{\"id\": ");
-    mg_buf_json_str(&b, id);
-    mg_buf_printf(&b, "}");
+    tool_buf b = {0};
+    tb_printf(&b, "{\"id\": ");
+    tb_json_str(&b, id);
+    tb_printf(&b, "}");
     char *item = b.s;
     rc = b.failed ? MG_NOT_WRITTEN
                   : acl_append(c, "virtualNetworkRules", &item, 1);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 

@@ -82,7 +82,7 @@ static int open_new(acl_ctx *c, const cli_args *a, char *sub, char *loc,
 }
 
 /* Appends the new resource, makes it part of the document, finds it. */
-static int append_new(acl_ctx *c, mg_buf *b)
+static int append_new(acl_ctx *c, tool_buf *b)
 {
     int rc = b->failed ? MG_NOT_WRITTEN : mg_append_resource(&c->m, b->s);
     if (rc == MG_OK)
@@ -91,13 +91,13 @@ static int append_new(acl_ctx *c, mg_buf *b)
 }
 
 /* Lands the new resource (unless it existed: done), frees, closes. */
-static int finish_create(acl_ctx *c, mg_buf *b, const char *sub, int done,
+static int finish_create(acl_ctx *c, tool_buf *b, const char *sub, int done,
                          int rc)
 {
     c->target.subscription = done ? NULL : sub;
     if (rc == MG_OK && !done)
         rc = mg_commit(&c->m, &c->target);
-    mg_buf_free(b);
+    tb_free(b);
     mg_close(&c->m);
     return rc;
 }
@@ -124,18 +124,18 @@ static int same_region(const char *a, const char *b)
 static int set_sku_kind(acl_ctx *c, const cli_args *a)
 {
     int rc = MG_OK;
-    mg_buf b = {0};
+    tool_buf b = {0};
     if (cli_get(a, "sku")) {
-        mg_buf_printf(&b, "{\"name\": ");
-        mg_buf_json_str(&b, cli_get(a, "sku"));
-        mg_buf_printf(&b, "}");
+        tb_printf(&b, "{\"name\": ");
+        tb_json_str(&b, cli_get(a, "sku"));
+        tb_printf(&b, "}");
         rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->res, "sku", b.s);
-        mg_buf_free(&b);
+        tb_free(&b);
     }
     if (rc == MG_OK && cli_get(a, "kind")) {
-        mg_buf_json_str(&b, cli_get(a, "kind"));
+        tb_json_str(&b, cli_get(a, "kind"));
         rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->res, "kind", b.s);
-        mg_buf_free(&b);
+        tb_free(&b);
     }
     return rc;
 }
@@ -174,7 +174,7 @@ static int storage_recreate(const cli_args *a)
     return rc;
 }
 
-static int storage_firewall(acl_ctx *c, const cli_args *a, mg_buf *b)
+static int storage_firewall(acl_ctx *c, const cli_args *a, tool_buf *b)
 {
     static const char *const actions[] = {"Allow", "Deny"};
     const char *def = cli_get(a, "default-action"), *canon = "Allow";
@@ -184,9 +184,9 @@ static int storage_firewall(acl_ctx *c, const cli_args *a, mg_buf *b)
     if (cli_has(a, "bypass") &&
         storage_bypass_value(&c->m, a, 0, bypass, sizeof bypass) != MG_OK)
         return MG_USAGE;
-    mg_buf_printf(b, "\"networkAcls\": {\"bypass\": ");
-    mg_buf_json_str(b, bypass);
-    mg_buf_printf(b,
+    tb_printf(b, "\"networkAcls\": {\"bypass\": ");
+    tb_json_str(b, bypass);
+    tb_printf(b,
                   ", \"virtualNetworkRules\": [], \"ipRules\": [], \"defaultAction\": \"%s\"}",
                   canon);
     return MG_OK;
@@ -214,22 +214,22 @@ static int storage_create(const cli_args *a)
     const char *pna = cli_get(a, "public-network-access"), *canon = NULL;
     if (rc == MG_OK && !done && pna && !mg_choice(pna, pnas, 3, &canon))
         rc = mg_usage(&c.m, "--public-network-access takes Enabled, Disabled or SecuredByPerimeter");
-    mg_buf b = {0};
+    tool_buf b = {0};
     if (rc == MG_OK && !done) {
         const char *sku = cli_get(a, "sku"), *kind = cli_get(a, "kind");
-        mg_buf_printf(&b, "{\"type\": \"" TYPE_STORAGE "\", \"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_STORAGE "/%s\", \"name\": ", sub, c.target.group, c.target.name);
-        mg_buf_json_str(&b, c.target.name);
-        mg_buf_printf(&b, ", \"location\": ");
-        mg_buf_json_str(&b, loc);
-        mg_buf_printf(&b, ", \"kind\": ");
-        mg_buf_json_str(&b, kind ? kind : "StorageV2");
-        mg_buf_printf(&b, ", \"sku\": {\"name\": ");
-        mg_buf_json_str(&b, sku ? sku : "Standard_RAGRS");
-        mg_buf_printf(&b, "}, \"properties\": {");
+        tb_printf(&b, "{\"type\": \"" TYPE_STORAGE "\", \"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_STORAGE "/%s\", \"name\": ", sub, c.target.group, c.target.name);
+        tb_json_str(&b, c.target.name);
+        tb_printf(&b, ", \"location\": ");
+        tb_json_str(&b, loc);
+        tb_printf(&b, ", \"kind\": ");
+        tb_json_str(&b, kind ? kind : "StorageV2");
+        tb_printf(&b, ", \"sku\": {\"name\": ");
+        tb_json_str(&b, sku ? sku : "Standard_RAGRS");
+        tb_printf(&b, "}, \"properties\": {");
         if (canon)
-            mg_buf_printf(&b, "\"publicNetworkAccess\": \"%s\", ", canon);
+            tb_printf(&b, "\"publicNetworkAccess\": \"%s\", ", canon);
         rc = storage_firewall(&c, a, &b);
-        mg_buf_printf(&b, ", \"supportsHttpsTrafficOnly\": true, \"minimumTlsVersion\": \"TLS1_2\", \"allowBlobPublicAccess\": false}}");
+        tb_printf(&b, ", \"supportsHttpsTrafficOnly\": true, \"minimumTlsVersion\": \"TLS1_2\", \"allowBlobPublicAccess\": false}}");
     }
     if (rc == MG_OK && !done)
         rc = append_new(&c, &b);
@@ -254,8 +254,8 @@ static int add_vault_ip(acl_ctx *c, vault_rules *r, const char *ip)
     int rc = acl_parse_ip(c, ip, 4, &range);
     if (rc != MG_OK)
         return rc;
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{\"value\": \"%s%s\"}", ip, range.bare ? "/32" : "");
+    tool_buf b = {0};
+    tb_printf(&b, "{\"value\": \"%s%s\"}", ip, range.bare ? "/32" : "");
     return mg_strings_take(&r->ips, &b);
 }
 
@@ -264,22 +264,22 @@ static int add_vault_ip(acl_ctx *c, vault_rules *r, const char *ip)
 static int add_vault_vnet(acl_ctx *c, vault_rules *r, const char *v,
                           const char *sub)
 {
-    mg_buf id = {0}, b = {0};
+    tool_buf id = {0}, b = {0};
     const char *slash = strchr(v, '/');
     if (v[0] == '/')
-        mg_buf_printf(&id, "%s", v);
+        tb_printf(&id, "%s", v);
     else if (slash && strchr(slash + 1, '/') == NULL)
-        mg_buf_printf(&id,
+        tb_printf(&id,
                       "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%.*s/subnets/%s",
                       sub, c->target.group, (int)(slash - v), v, slash + 1);
     else
         return mg_usage(&c->m, "--network-acls-vnets: '%s' is neither a subnet id nor VNET/SUBNET", v);
     for (size_t i = 0; id.s && i < id.len; i++)
         id.s[i] = (char)tolower((unsigned char)id.s[i]);
-    mg_buf_printf(&b, "{\"id\": ");
-    mg_buf_json_str(&b, id.failed ? "" : id.s);
-    mg_buf_printf(&b, "}");
-    mg_buf_free(&id);
+    tb_printf(&b, "{\"id\": ");
+    tb_json_str(&b, id.failed ? "" : id.s);
+    tb_printf(&b, "}");
+    tb_free(&id);
     return mg_strings_take(&r->vnets, &b);
 }
 
@@ -333,17 +333,17 @@ static int vault_rules_from(acl_ctx *c, const cli_args *a, vault_rules *r,
     return rc;
 }
 
-static void json_elements(mg_buf *b, const mg_strings *l)
+static void json_elements(tool_buf *b, const mg_strings *l)
 {
-    mg_buf_printf(b, "[");
+    tb_printf(b, "[");
     for (size_t i = 0; i < l->n; i++)
-        mg_buf_printf(b, "%s%s", i ? ", " : "", l->s[i]);
-    mg_buf_printf(b, "]");
+        tb_printf(b, "%s%s", i ? ", " : "", l->s[i]);
+    tb_printf(b, "]");
 }
 
 /* networkAcls, unless it is Azure's default (then Key Vault keeps none). */
 static int vault_firewall(acl_ctx *c, const cli_args *a, const char *sub,
-                          mg_buf *b)
+                          tool_buf *b)
 {
     static const char *const actions[] = {"Allow", "Deny"};
     const char *def = cli_get(a, "default-action"), *canon = "Allow";
@@ -359,11 +359,11 @@ static int vault_firewall(acl_ctx *c, const cli_args *a, const char *sub,
     if (rc == MG_OK && (strcmp(canon, "Allow") != 0 ||
                         strcmp(bypass, "AzureServices") != 0 || r.ips.n ||
                         r.vnets.n)) {
-        mg_buf_printf(b, ", \"networkAcls\": {\"bypass\": \"%s\", \"defaultAction\": \"%s\", \"ipRules\": ", bypass, canon);
+        tb_printf(b, ", \"networkAcls\": {\"bypass\": \"%s\", \"defaultAction\": \"%s\", \"ipRules\": ", bypass, canon);
         json_elements(b, &r.ips);
-        mg_buf_printf(b, ", \"virtualNetworkRules\": ");
+        tb_printf(b, ", \"virtualNetworkRules\": ");
         json_elements(b, &r.vnets);
-        mg_buf_printf(b, "}");
+        tb_printf(b, "}");
     }
     mg_strings_free(&r.ips);
     mg_strings_free(&r.vnets);
@@ -386,7 +386,7 @@ static const char *vault_tenant(acl_ctx *c, const cli_args *a)
 }
 
 static int vault_body(acl_ctx *c, const cli_args *a, const char *sub,
-                      const char *loc, mg_buf *b)
+                      const char *loc, tool_buf *b)
 {
     static const char *const skus[] = {"standard", "premium"};
     static const char *const pnas[] = {"Enabled", "Disabled"};
@@ -406,18 +406,18 @@ static int vault_body(acl_ctx *c, const cli_args *a, const char *sub,
     long d = days ? strtol(days, &end, 10) : 90;
     if (days && (*end || d < 7 || d > 90))
         return mg_usage(&c->m, "--retention-days takes 7 to 90");
-    mg_buf_printf(b, "{\"type\": \"" TYPE_VAULT "\", \"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_VAULT "/%s\", \"name\": ", sub, c->target.group, c->target.name);
-    mg_buf_json_str(b, c->target.name);
-    mg_buf_printf(b, ", \"location\": ");
-    mg_buf_json_str(b, loc);
-    mg_buf_printf(b, ", \"properties\": {\"tenantId\": ");
-    mg_buf_json_str(b, tenant);
-    mg_buf_printf(b, ", \"sku\": {\"family\": \"A\", \"name\": \"%s\"}, \"enableSoftDelete\": %s, \"softDeleteRetentionInDays\": %ld, \"enableRbacAuthorization\": %s, \"publicNetworkAccess\": \"%s\", \"vaultUri\": \"https://%s.vault.azure.net/\"",
+    tb_printf(b, "{\"type\": \"" TYPE_VAULT "\", \"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_VAULT "/%s\", \"name\": ", sub, c->target.group, c->target.name);
+    tb_json_str(b, c->target.name);
+    tb_printf(b, ", \"location\": ");
+    tb_json_str(b, loc);
+    tb_printf(b, ", \"properties\": {\"tenantId\": ");
+    tb_json_str(b, tenant);
+    tb_printf(b, ", \"sku\": {\"family\": \"A\", \"name\": \"%s\"}, \"enableSoftDelete\": %s, \"softDeleteRetentionInDays\": %ld, \"enableRbacAuthorization\": %s, \"publicNetworkAccess\": \"%s\", \"vaultUri\": \"https://%s.vault.azure.net/\"",
                   ssku, soft && strcasecmp(soft, "false") == 0 ? "false" : "true", d,
                   rbac && strcasecmp(rbac, "false") == 0 ? "false" : "true", cpna,
                   c->target.name);
     int rc = vault_firewall(c, a, sub, b);
-    mg_buf_printf(b, "}}");
+    tb_printf(b, "}}");
     return rc;
 }
 
@@ -431,7 +431,7 @@ static int vault_create(const cli_args *a)
                            NULL, "key vault", NULL};
     char sub[64], loc[64];
     int done, rc = open_new(&c, a, sub, loc, &done);
-    mg_buf b = {0};
+    tool_buf b = {0};
     if (rc == MG_OK && !done)
         rc = vault_body(&c, a, sub, loc, &b);
     if (rc == MG_OK && !done)
@@ -445,7 +445,7 @@ static int vault_create(const cli_args *a)
 typedef struct list_ctx {
     const char *type, *group;
     const moat_doc *doc;
-    mg_buf *out;
+    tool_buf *out;
     size_t n;
 } list_ctx;
 
@@ -460,7 +460,7 @@ static void add_listed(const moat_node *r, void *ctx)
         return;
     char *text = moat_doc_slice(l->doc, r);
     if (text)
-        mg_buf_printf(l->out, "%s%s", l->n++ ? ", " : "", text);
+        tb_printf(l->out, "%s%s", l->n++ ? ", " : "", text);
     else
         l->out->failed = 1;
     moat_free(text);
@@ -479,16 +479,16 @@ static int list_cmd(const char *type, const char *what, const char *command,
     manage m;
     mg_target any = {type, NULL, NULL, NULL, what, NULL};
     int rc = mg_open(&m, command, a, &any);
-    mg_buf b = {0};
+    tool_buf b = {0};
     list_ctx l = {type, cli_get(a, "resource-group"), NULL, &b, 0};
     if (rc == MG_OK) {
-        mg_buf_printf(&b, "[");
+        tb_printf(&b, "[");
         list_doc(m.doc, &l);
         mg_each_other_doc(&m, list_doc, &l);
-        mg_buf_printf(&b, "]");
+        tb_printf(&b, "]");
         rc = mg_print_json(&m, &b, type);
     }
-    mg_buf_free(&b);
+    tb_free(&b);
     mg_close(&m);
     return rc;
 }

@@ -34,7 +34,7 @@ typedef struct nsp_view {
     char guid[64], location[128], profile_name[256];
     long rules_version, diag_version;
     int have_nsp;
-    mg_buf rules;
+    tool_buf rules;
     size_t n_rules;
 } nsp_view;
 
@@ -103,10 +103,10 @@ static long version_of(const moat_node *props, const char *key)
 */
 /* The object res with the members of its properties in place of
 ** properties, as az's client_flatten prints it. */
-static int flatten(const moat_doc *d, const moat_node *res, mg_buf *b)
+static int flatten(const moat_doc *d, const moat_node *res, tool_buf *b)
 {
     size_t n = 0;
-    mg_buf_printf(b, "{");
+    tb_printf(b, "{");
     for (const moat_node *m = moat_node_child(res); m; m = moat_node_next(m)) {
         const char *key = moat_node_key(m);
         int props = strcmp(key, "properties") == 0 &&
@@ -114,14 +114,14 @@ static int flatten(const moat_doc *d, const moat_node *res, mg_buf *b)
         for (const moat_node *p = props ? moat_node_child(m) : m; p;
              p = props ? moat_node_next(p) : NULL) {
             char *text = moat_doc_slice(d, p);
-            mg_buf_printf(b, "%s", n++ ? ", " : "");
-            mg_buf_json_str(b, moat_node_key(p));
-            mg_buf_printf(b, ": %s", text ? text : "null");
+            tb_printf(b, "%s", n++ ? ", " : "");
+            tb_json_str(b, moat_node_key(p));
+            tb_printf(b, ": %s", text ? text : "null");
             b->failed |= text == NULL;
             moat_free(text);
         }
     }
-    mg_buf_printf(b, "}");
+    tb_printf(b, "}");
     return b->failed ? MG_NOT_WRITTEN : MG_OK;
 }
 
@@ -132,10 +132,10 @@ static void find_assocs(const moat_node *r, void *ctx)
     size_t an = strlen(s->account_id);
     if (id && is_type(r, TYPE_NSP_CONFIGURATION) &&
         strncasecmp(id, s->account_id, an) == 0 && id[an] == '/') {
-        mg_buf b = {0};
+        tool_buf b = {0};
         if (flatten(s->doc, r, &b) == MG_OK)
             mg_strings_take(&s->stored, &b);
-        mg_buf_free(&b);
+        tb_free(&b);
         return;
     }
     const moat_node *p = mg_properties(r);
@@ -163,35 +163,35 @@ static void find_assocs(const moat_node *r, void *ctx)
 /*--------------------------------------------------------------------------
 ** Pass 2: their perimeters, profiles and access rules.
 */
-static void string_list(mg_buf *b, const moat_node *list)
+static void string_list(tool_buf *b, const moat_node *list)
 {
     size_t n = 0;
-    mg_buf_printf(b, "[");
+    tb_printf(b, "[");
     for (const moat_node *e = moat_node_child(list); e; e = moat_node_next(e))
         if (moat_node_kind(e) == MOAT_NODE_STRING) {
-            mg_buf_printf(b, "%s", n++ ? ", " : "");
-            mg_buf_json_str(b, moat_node_text(e));
+            tb_printf(b, "%s", n++ ? ", " : "");
+            tb_json_str(b, moat_node_text(e));
         }
-    mg_buf_printf(b, "]");
+    tb_printf(b, "]");
 }
 
 /* A list of objects, each with the string members keys has. */
-static void object_list(mg_buf *b, const moat_node *list,
+static void object_list(tool_buf *b, const moat_node *list,
                         const char *const *keys, size_t n_keys)
 {
     size_t n = 0;
-    mg_buf_printf(b, "[");
+    tb_printf(b, "[");
     for (const moat_node *e = moat_node_child(list); e; e = moat_node_next(e)) {
         size_t k = 0;
-        mg_buf_printf(b, "%s{", n++ ? ", " : "");
+        tb_printf(b, "%s{", n++ ? ", " : "");
         for (size_t i = 0; i < n_keys; i++)
             if (mg_str(e, keys[i])) {
-                mg_buf_printf(b, "%s\"%s\": ", k++ ? ", " : "", keys[i]);
-                mg_buf_json_str(b, mg_str(e, keys[i]));
+                tb_printf(b, "%s\"%s\": ", k++ ? ", " : "", keys[i]);
+                tb_json_str(b, mg_str(e, keys[i]));
             }
-        mg_buf_printf(b, "}");
+        tb_printf(b, "}");
     }
-    mg_buf_printf(b, "]");
+    tb_printf(b, "]");
 }
 
 static void append_rule(nsp_view *v, const moat_node *r)
@@ -200,20 +200,20 @@ static void append_rule(nsp_view *v, const moat_node *r)
     static const char *const nsp_keys[] = {"id", "perimeterGuid", "location"};
     const moat_node *p = mg_properties(r);
     const char *dir = mg_str(p, "direction");
-    mg_buf *b = &v->rules;
-    mg_buf_printf(b, "%s{\"name\": ", v->n_rules++ ? ", " : "");
-    mg_buf_json_str(b, mg_str(r, "name"));
-    mg_buf_printf(b, ", \"properties\": {\"direction\": ");
-    mg_buf_json_str(b, dir ? dir : "Inbound");
-    mg_buf_printf(b, ", \"addressPrefixes\": ");
+    tool_buf *b = &v->rules;
+    tb_printf(b, "%s{\"name\": ", v->n_rules++ ? ", " : "");
+    tb_json_str(b, mg_str(r, "name"));
+    tb_printf(b, ", \"properties\": {\"direction\": ");
+    tb_json_str(b, dir ? dir : "Inbound");
+    tb_printf(b, ", \"addressPrefixes\": ");
     string_list(b, moat_node_get(p, "addressPrefixes"));
-    mg_buf_printf(b, ", \"subscriptions\": ");
+    tb_printf(b, ", \"subscriptions\": ");
     object_list(b, moat_node_get(p, "subscriptions"), sub_keys, 1);
-    mg_buf_printf(b, ", \"networkSecurityPerimeters\": ");
+    tb_printf(b, ", \"networkSecurityPerimeters\": ");
     object_list(b, moat_node_get(p, "networkSecurityPerimeters"), nsp_keys, 3);
-    mg_buf_printf(b, ", \"fullyQualifiedDomainNames\": ");
+    tb_printf(b, ", \"fullyQualifiedDomainNames\": ");
     string_list(b, moat_node_get(p, "fullyQualifiedDomainNames"));
-    mg_buf_printf(b, "}}");
+    tb_printf(b, "}}");
 }
 
 static void fill_view(nsp_view *v, const moat_node *r, const char *id)
@@ -246,26 +246,26 @@ static void fill_views(const moat_node *r, void *ctx)
 /*--------------------------------------------------------------------------
 ** The configuration, as az prints it.
 */
-static void view_json(const view_set *s, const nsp_view *v, mg_buf *b)
+static void view_json(const view_set *s, const nsp_view *v, tool_buf *b)
 {
     char name[512], id[2048];
     snprintf(name, sizeof name, "%s.%s", v->guid, v->assoc_name);
     snprintf(id, sizeof id, "%s" CONFIGS "%s", s->account_id, name);
-    mg_buf_printf(b, "{\"id\": ");
-    mg_buf_json_str(b, id);
+    tb_printf(b, "{\"id\": ");
+    tb_json_str(b, id);
     mg_buf_member(b, "name", name);
     mg_buf_member(b, "type", TYPE_NSP_CONFIGURATION);
     mg_buf_member(b, "provisioningState", "Succeeded");
-    mg_buf_printf(b, ", \"networkSecurityPerimeter\": {\"id\": ");
-    mg_buf_json_str(b, v->nsp_id);
+    tb_printf(b, ", \"networkSecurityPerimeter\": {\"id\": ");
+    tb_json_str(b, v->nsp_id);
     mg_buf_member(b, "perimeterGuid", v->guid);
     mg_buf_member(b, "location", v->location);
-    mg_buf_printf(b, "}, \"resourceAssociation\": {\"name\": ");
-    mg_buf_json_str(b, v->assoc_name);
+    tb_printf(b, "}, \"resourceAssociation\": {\"name\": ");
+    tb_json_str(b, v->assoc_name);
     mg_buf_member(b, "accessMode", v->mode);
-    mg_buf_printf(b, "}, \"profile\": {\"name\": ");
-    mg_buf_json_str(b, v->profile_name);
-    mg_buf_printf(b,
+    tb_printf(b, "}, \"profile\": {\"name\": ");
+    tb_json_str(b, v->profile_name);
+    tb_printf(b,
                   ", \"accessRulesVersion\": %ld, \"accessRules\": [%s], "
                   "\"diagnosticSettingsVersion\": %ld, "
                   "\"enabledLogCategories\": []}}",
@@ -286,7 +286,7 @@ typedef struct config_cmd {
 static void config_close(config_cmd *c)
 {
     for (size_t i = 0; i < c->set.n; i++)
-        mg_buf_free(&c->set.v[i].rules);
+        tb_free(&c->set.v[i].rules);
     mg_strings_free(&c->set.stored);
     mg_strings_free(&c->configs);
     mg_strings_free(&c->names);
@@ -326,20 +326,20 @@ static int valid_account_name(const char *s)
                                           "0123456789") == n;
 }
 
-static int add_config(config_cmd *c, const char *name, mg_buf *json)
+static int add_config(config_cmd *c, const char *name, tool_buf *json)
 {
     for (size_t i = 0; i < c->names.n; i++)
         if (strcasecmp(c->names.s[i], name) == 0) {
-            mg_buf_free(json); /* computed from the estate already */
+            tb_free(json); /* computed from the estate already */
             return MG_OK;
         }
-    mg_buf n = {0};
-    mg_buf_printf(&n, "%s", name);
+    tool_buf n = {0};
+    tb_printf(&n, "%s", name);
     int rc = mg_strings_take(&c->names, &n);
     if (rc == MG_OK)
         rc = mg_strings_take(&c->configs, json);
-    mg_buf_free(&n);
-    mg_buf_free(json);
+    tb_free(&n);
+    tb_free(json);
     return rc;
 }
 
@@ -371,19 +371,19 @@ static int collect(config_cmd *c)
         }
         char name[512];
         snprintf(name, sizeof name, "%s.%s", v->guid, v->assoc_name);
-        mg_buf b = {0};
+        tool_buf b = {0};
         view_json(&c->set, v, &b);
         rc = b.failed || v->rules.failed ? MG_NOT_WRITTEN
                                          : add_config(c, name, &b);
-        mg_buf_free(&b);
+        tb_free(&b);
     }
     for (size_t i = 0; i < c->set.stored.n && rc == MG_OK; i++) {
         char name[512];
-        mg_buf b = {0};
-        mg_buf_printf(&b, "%s", c->set.stored.s[i]);
+        tool_buf b = {0};
+        tb_printf(&b, "%s", c->set.stored.s[i]);
         rc = stored_name(b.s, name, sizeof name) ? add_config(c, name, &b)
                                                  : MG_OK;
-        mg_buf_free(&b);
+        tb_free(&b);
     }
     return rc;
 }
@@ -436,7 +436,8 @@ static int config_named(config_cmd *c, const cli_args *a, size_t *at)
 
 static int print_text(manage *m, const char *json)
 {
-    mg_buf b = {(char *)json, strlen(json), strlen(json) + 1, 0};
+    size_t n = strlen(json);
+    tool_buf b = {.s = (char *)json, .len = n, .cap = n + 1}; /* a view */
     return mg_print_json(m, &b, NULL);
 }
 
@@ -445,14 +446,14 @@ static int config_list(const cli_args *a)
     config_cmd c;
     int rc = config_open(
         &c, "storage account network-security-perimeter-configuration list", a);
-    mg_buf b = {0};
-    mg_buf_printf(&b, "[");
+    tool_buf b = {0};
+    tb_printf(&b, "[");
     for (size_t i = 0; rc == MG_OK && i < c.configs.n; i++)
-        mg_buf_printf(&b, "%s%s", i ? ", " : "", c.configs.s[i]);
-    mg_buf_printf(&b, "]");
+        tb_printf(&b, "%s%s", i ? ", " : "", c.configs.s[i]);
+    tb_printf(&b, "]");
     if (rc == MG_OK)
         rc = b.failed ? MG_NOT_WRITTEN : print_text(&c.m, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     config_close(&c);
     return rc;
 }

@@ -99,37 +99,37 @@ typedef struct link_body {
     const char *status, *description;
 } link_body;
 
-static void profile_list(mg_buf *b, const mg_strings *ws)
+static void profile_list(tool_buf *b, const mg_strings *ws)
 {
-    mg_buf_printf(b, "[");
+    tb_printf(b, "[");
     for (size_t i = 0; i < ws->n; i++) {
-        mg_buf_printf(b, "%s", i ? ", " : "");
-        mg_buf_json_str(b, ws->s[i]);
+        tb_printf(b, "%s", i ? ", " : "");
+        tb_json_str(b, ws->s[i]);
     }
-    mg_buf_printf(b, "]");
+    tb_printf(b, "]");
 }
 
 /* Members in the order Azure answers them (nsp_links.json). */
-static void link_json(mg_buf *b, const link_body *l)
+static void link_json(tool_buf *b, const link_body *l)
 {
-    mg_buf_printf(b, "{\"name\": ");
-    mg_buf_json_str(b, l->name);
+    tb_printf(b, "{\"name\": ");
+    tb_json_str(b, l->name);
     mg_buf_member(b, "id", l->id);
     mg_buf_member(b, "type", l->type);
-    mg_buf_printf(b, ", \"properties\": {\"provisioningState\": "
+    tb_printf(b, ", \"properties\": {\"provisioningState\": "
                      "\"Accepted\"");
     mg_buf_member(b, l->remote_key, l->remote_id);
     mg_buf_member(b, "remotePerimeterGuid", l->remote_guid);
     mg_buf_member(b, "remotePerimeterLocation", l->remote_location);
-    mg_buf_printf(b, ", \"localInboundProfiles\": ");
+    tb_printf(b, ", \"localInboundProfiles\": ");
     profile_list(b, l->local_in);
-    mg_buf_printf(b, ", \"localOutboundProfiles\": [\"*\"], "
+    tb_printf(b, ", \"localOutboundProfiles\": [\"*\"], "
                      "\"remoteInboundProfiles\": ");
     profile_list(b, l->remote_in);
-    mg_buf_printf(b, ", \"remoteOutboundProfiles\": [\"*\"]");
+    tb_printf(b, ", \"remoteOutboundProfiles\": [\"*\"]");
     mg_buf_member(b, "status", l->status);
     mg_buf_member(b, "description", l->description);
-    mg_buf_printf(b, "}}");
+    tb_printf(b, "}}");
 }
 
 /* The remote perimeter's id a link or reference names. */
@@ -280,10 +280,10 @@ static int put_reference(nsp_ctx *c, const remote_nsp *r, const char *link,
                      &in->local_in,
                      in->status,
                      in->description};
-    mg_buf b = {0};
+    tool_buf b = {0};
     link_json(&b, &ref);
     int rc = b.failed ? MG_NOT_WRITTEN : put_resource(&c->m, old, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 
@@ -305,10 +305,10 @@ static int write_link(nsp_ctx *c, const moat_node *old, const char *name,
                    &in->remote_in,
                    in->status,
                    in->description};
-    mg_buf b = {0};
+    tool_buf b = {0};
     link_json(&b, &l);
     rc = b.failed ? MG_NOT_WRITTEN : put_resource(&c->m, old, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     if (rc == MG_OK)
         rc = put_reference(c, &r, name, in);
     return rc;

@@ -80,8 +80,8 @@ int mg_nsp_named(nsp_ctx *c, const cli_args *a, const char *type,
 /* Prints every resource of type under parent as a JSON array. */
 int mg_nsp_print_children(nsp_ctx *c, const char *type, const char *parent)
 {
-    mg_buf b = {0};
-    mg_buf_printf(&b, "[");
+    tool_buf b = {0};
+    tb_printf(&b, "[");
     size_t n = 0, pn = strlen(parent);
     const moat_node *list = c->m.list;
     for (const moat_node *r = list ? moat_node_child(list) : NULL; r;
@@ -90,13 +90,13 @@ int mg_nsp_print_children(nsp_ctx *c, const char *type, const char *parent)
         if (t && id && strcasecmp(t, type) == 0 &&
             strncasecmp(id, parent, pn) == 0 && id[pn] == '/') {
             char *text = moat_doc_slice(c->m.doc, r);
-            mg_buf_printf(&b, "%s%s", n++ ? ", " : "", text ? text : "null");
+            tb_printf(&b, "%s%s", n++ ? ", " : "", text ? text : "null");
             moat_free(text);
         }
     }
-    mg_buf_printf(&b, "]");
+    tb_printf(&b, "]");
     int rc = mg_print_json(&c->m, &b, NULL);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 
@@ -152,15 +152,15 @@ static int subscription_id(const char *w, char *out, size_t cap)
     return 1;
 }
 
-static void json_list(mg_buf *b, const mg_strings *ws)
+static void json_list(tool_buf *b, const mg_strings *ws)
 {
-    mg_buf_printf(b, "[");
+    tb_printf(b, "[");
     for (size_t i = 0; i < ws->n; i++) {
         if (i)
-            mg_buf_printf(b, ", ");
-        mg_buf_json_str(b, ws->s[i]);
+            tb_printf(b, ", ");
+        tb_json_str(b, ws->s[i]);
     }
-    mg_buf_printf(b, "]");
+    tb_printf(b, "]");
 }
 
 /* A random version 4 UUID, as Azure gives a perimeter. */
@@ -221,21 +221,21 @@ static int perimeter_create(const cli_args *a)
     if (rc == MG_OK) {
         char guid[37];
         new_guid(guid);
-        mg_buf b = {0};
-        mg_buf_printf(
+        tool_buf b = {0};
+        tb_printf(
             &b,
             "{\"id\": \"/subscriptions/%s/resourceGroups/%s/providers/" TYPE_NSP
             "/%s\", \"name\": ",
             sub, group, name);
-        mg_buf_json_str(&b, name);
-        mg_buf_printf(&b, ", \"type\": \"" TYPE_NSP "\", \"location\": ");
-        mg_buf_json_str(&b, loc);
-        mg_buf_printf(
+        tb_json_str(&b, name);
+        tb_printf(&b, ", \"type\": \"" TYPE_NSP "\", \"location\": ");
+        tb_json_str(&b, loc);
+        tb_printf(
             &b,
             ", \"properties\": {\"perimeterGuid\": \"%s\", \"provisioningState\": \"Succeeded\"}}",
             guid);
         rc = b.failed ? MG_NOT_WRITTEN : mg_append_resource(&m, b.s);
-        mg_buf_free(&b);
+        tb_free(&b);
     }
     t.subscription = sub;
     if (rc == MG_OK)
@@ -261,8 +261,8 @@ static int perimeter_list(const cli_args *a)
                      NULL};
     int rc = mg_open(&m, "network perimeter list", a, &any);
     const char *group = cli_get(a, "resource-group");
-    mg_buf b = {0};
-    mg_buf_printf(&b, "[");
+    tool_buf b = {0};
+    tb_printf(&b, "[");
     size_t n = 0;
     for (const moat_node *r = m.list ? moat_node_child(m.list) : NULL;
          rc == MG_OK && r; r = moat_node_next(r)) {
@@ -272,13 +272,13 @@ static int perimeter_list(const cli_args *a)
             (group && (!mg_group_of(r, g, sizeof g) || strcasecmp(g, group))))
             continue;
         char *text = moat_doc_slice(m.doc, r);
-        mg_buf_printf(&b, "%s%s", n++ ? ", " : "", text ? text : "null");
+        tb_printf(&b, "%s%s", n++ ? ", " : "", text ? text : "null");
         moat_free(text);
     }
-    mg_buf_printf(&b, "]");
+    tb_printf(&b, "]");
     if (rc == MG_OK)
         rc = mg_print_json(&m, &b, NULL);
-    mg_buf_free(&b);
+    tb_free(&b);
     mg_close(&m);
     return rc;
 }
@@ -306,22 +306,22 @@ static int profile_create(const cli_args *a)
         rc = mg_print(&c.m, old, NULL);
     } else if (rc == MG_OK) {
         const char *loc = mg_str(c.nsp, "location");
-        mg_buf b = {0};
-        mg_buf_printf(&b, "{\"id\": ");
-        mg_buf_json_str(&b, id);
-        mg_buf_printf(&b, ", \"name\": ");
-        mg_buf_json_str(&b, name);
-        mg_buf_printf(
+        tool_buf b = {0};
+        tb_printf(&b, "{\"id\": ");
+        tb_json_str(&b, id);
+        tb_printf(&b, ", \"name\": ");
+        tb_json_str(&b, name);
+        tb_printf(
             &b,
             ", \"type\": \"" TYPE_PROFILE
             "\", \"properties\": {\"accessRulesVersion\": \"0\", \"diagnosticSettingsVersion\": \"0\"}");
         if (loc) {
-            mg_buf_printf(&b, ", \"location\": ");
-            mg_buf_json_str(&b, loc);
+            tb_printf(&b, ", \"location\": ");
+            tb_json_str(&b, loc);
         }
-        mg_buf_printf(&b, "}");
+        tb_printf(&b, "}");
         rc = b.failed ? MG_NOT_WRITTEN : mg_append_resource(&c.m, b.s);
-        mg_buf_free(&b);
+        tb_free(&b);
         if (rc == MG_OK)
             rc = mg_commit(&c.m, &t);
     }
@@ -421,43 +421,43 @@ static int read_rule_args(manage *m, const cli_args *a, rule_args *r)
     return check_prefixes(m, &r->prefixes);
 }
 
-static void rule_properties(mg_buf *b, const rule_args *r)
+static void rule_properties(tool_buf *b, const rule_args *r)
 {
-    mg_buf_printf(
+    tb_printf(
         b,
         "{\"provisioningState\": \"Succeeded\", \"direction\": \"%s\", \"addressPrefixes\": ",
         r->direction);
     json_list(b, &r->prefixes);
-    mg_buf_printf(b, ", \"fullyQualifiedDomainNames\": ");
+    tb_printf(b, ", \"fullyQualifiedDomainNames\": ");
     json_list(b, &r->fqdns);
-    mg_buf_printf(b, ", \"subscriptions\": [");
+    tb_printf(b, ", \"subscriptions\": [");
     for (size_t i = 0; i < r->subscriptions.n; i++) {
-        mg_buf_printf(b, "%s{\"id\": ", i ? ", " : "");
-        mg_buf_json_str(b, r->subscriptions.s[i]);
-        mg_buf_printf(b, "}");
+        tb_printf(b, "%s{\"id\": ", i ? ", " : "");
+        tb_json_str(b, r->subscriptions.s[i]);
+        tb_printf(b, "}");
     }
-    mg_buf_printf(b,
+    tb_printf(b,
                   "], \"networkSecurityPerimeters\": [], \"emailAddresses\": ");
     json_list(b, &r->emails);
-    mg_buf_printf(b, ", \"phoneNumbers\": ");
+    tb_printf(b, ", \"phoneNumbers\": ");
     json_list(b, &r->phones);
     if (r->tags.n) {
-        mg_buf_printf(b, ", \"serviceTags\": ");
+        tb_printf(b, ", \"serviceTags\": ");
         json_list(b, &r->tags);
     }
-    mg_buf_printf(b, "}");
+    tb_printf(b, "}");
 }
 
-static void rule_json(mg_buf *b, const char *id, const char *name,
+static void rule_json(tool_buf *b, const char *id, const char *name,
                       const rule_args *r)
 {
-    mg_buf_printf(b, "{\"id\": ");
-    mg_buf_json_str(b, id);
-    mg_buf_printf(b, ", \"name\": ");
-    mg_buf_json_str(b, name);
-    mg_buf_printf(b, ", \"type\": \"" TYPE_ACCESS_RULE "\", \"properties\": ");
+    tb_printf(b, "{\"id\": ");
+    tb_json_str(b, id);
+    tb_printf(b, ", \"name\": ");
+    tb_json_str(b, name);
+    tb_printf(b, ", \"type\": \"" TYPE_ACCESS_RULE "\", \"properties\": ");
     rule_properties(b, r);
-    mg_buf_printf(b, "}");
+    tb_printf(b, "}");
 }
 
 /* Inbound rule elements of the profile's rules, but skip. */
@@ -543,7 +543,7 @@ static int rule_create(const cli_args *a)
                 "profile %s would hold %zu inbound rule elements; Azure allows at most %d",
                 r.profile_name, have + adding, PROFILE_MAX_INBOUND);
     }
-    mg_buf b = {0};
+    tool_buf b = {0};
     if (rc == MG_OK) {
         /* create is a PUT: an existing rule's properties are replaced (its
         ** other members, such as systemData, stay). */
@@ -563,7 +563,7 @@ static int rule_create(const cli_args *a)
     mg_target t = {TYPE_ACCESS_RULE, name, NULL, NULL, "access rule", id};
     if (rc == MG_OK)
         rc = mg_commit(&r.c.m, &t);
-    mg_buf_free(&b);
+    tb_free(&b);
     rule_args_free(&ra);
     mg_close(&r.c.m);
     return rc;
@@ -682,19 +682,19 @@ static int set_id_member(manage *m, const moat_node *props, const char *key,
     const char *now = mg_str(moat_node_get(props, key), "id");
     if (now && strcmp(now, id) == 0)
         return MG_OK;
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{\"id\": ");
-    mg_buf_json_str(&b, id);
-    mg_buf_printf(&b, "}");
+    tool_buf b = {0};
+    tb_printf(&b, "{\"id\": ");
+    tb_json_str(&b, id);
+    tb_printf(&b, "}");
     int rc = b.failed ? MG_NOT_WRITTEN : mg_set(m, props, key, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 
 /* The association: for a new one, its JSON in b; for one there already,
 ** its members changed in place. */
 static int assoc_body(nsp_ctx *c, const cli_args *a, const moat_node *old,
-                      const char *name, mg_buf *b)
+                      const char *name, tool_buf *b)
 {
     const moat_node *p = old ? mg_properties(old) : NULL;
     const char *mode = cli_get(a, "access-mode");
@@ -750,17 +750,17 @@ static int assoc_body(nsp_ctx *c, const cli_args *a, const moat_node *old,
     } else if (rc == MG_OK) {
         char id[2048];
         snprintf(id, sizeof id, "%s/resourceAssociations/%s", c->nsp_id, name);
-        mg_buf_printf(b, "{\"id\": ");
-        mg_buf_json_str(b, id);
-        mg_buf_printf(b, ", \"name\": ");
-        mg_buf_json_str(b, name);
-        mg_buf_printf(
+        tb_printf(b, "{\"id\": ");
+        tb_json_str(b, id);
+        tb_printf(b, ", \"name\": ");
+        tb_json_str(b, name);
+        tb_printf(
             b, ", \"type\": \"" TYPE_ASSOCIATION
                "\", \"properties\": {\"privateLinkResource\": {\"id\": ");
-        mg_buf_json_str(b, res);
-        mg_buf_printf(b, "}, \"profile\": {\"id\": ");
-        mg_buf_json_str(b, profile);
-        mg_buf_printf(
+        tb_json_str(b, res);
+        tb_printf(b, "}, \"profile\": {\"id\": ");
+        tb_json_str(b, profile);
+        tb_printf(
             b,
             "}, \"accessMode\": \"%s\", \"provisioningState\": \"Succeeded\"}}",
             canon);
@@ -790,7 +790,7 @@ static int assoc_write(const cli_args *a, const char *command, int update)
         rc = mg_usage(
             &c.m,
             "nothing to update: give --access-mode, --profile or --private-link-resource");
-    mg_buf b = {0};
+    tool_buf b = {0};
     if (rc == MG_OK)
         rc = assoc_body(&c, a, old, name, &b);
     if (rc == MG_OK && b.len && old) /* one without properties */
@@ -805,7 +805,7 @@ static int assoc_write(const cli_args *a, const char *command, int update)
     mg_target t = {TYPE_ASSOCIATION, name, NULL, NULL, "association", id};
     if (rc == MG_OK)
         rc = mg_commit(&c.m, &t);
-    mg_buf_free(&b);
+    tb_free(&b);
     mg_close(&c.m);
     return rc;
 }

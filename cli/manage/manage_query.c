@@ -28,27 +28,27 @@
 */
 /* The expression on one line (control characters as spaces) and a caret
 ** under the code point at offset. */
-static void show_position(mg_buf *b, const char *q, size_t offset)
+static void show_position(tool_buf *b, const char *q, size_t offset)
 {
     size_t len = strlen(q), column = 0;
-    mg_buf_printf(b, "\n  ");
+    tb_printf(b, "\n  ");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)q[i];
-        mg_buf_printf(b, "%c", c < 0x20 ? ' ' : c);
+        tb_printf(b, "%c", c < 0x20 ? ' ' : c);
         if (i < offset && (c & 0xc0) != 0x80)
             column++; /* code points before the offset, not bytes */
     }
-    mg_buf_printf(b, "\n  %*s^", (int)column, "");
+    tb_printf(b, "\n  %*s^", (int)column, "");
 }
 
 /* Prints err (what, where) as a usage error; returns MG_USAGE. */
 static int query_error(const manage *m, const char *what, const jp_error *err)
 {
-    mg_buf b = {0};
+    tool_buf b = {0};
     show_position(&b, m->query, err->offset);
     int rc = mg_usage(m, "--query %s: %s%s", what, err->message,
                       b.failed ? "" : b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 

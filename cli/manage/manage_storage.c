@@ -55,22 +55,22 @@ static int list(const cli_args *a)
     /* az prints the rule set without bypass and defaultAction. */
     static const char *const lists[] = {
         "ipRules", "ipv6Rules", "resourceAccessRules", "virtualNetworkRules"};
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{");
+    tool_buf b = {0};
+    tb_printf(&b, "{");
     int first = 1;
     for (size_t i = 0; i < 4; i++) {
         const moat_node *l = acl_list(&c, lists[i]);
         char *text = l ? moat_doc_slice(c.m.doc, l) : NULL;
         if (text || i == 0 || i == 3) {
-            mg_buf_printf(&b, "%s\"%s\": %s", first ? "" : ", ", lists[i],
+            tb_printf(&b, "%s\"%s\": %s", first ? "" : ", ", lists[i],
                           text ? text : "[]");
             first = 0;
         }
         moat_free(text);
     }
-    mg_buf_printf(&b, "}");
+    tb_printf(&b, "}");
     rc = mg_print_json(&c.m, &b, MG_SHAPE_STORAGE_RULES);
-    mg_buf_free(&b);
+    tb_free(&b);
     mg_close(&c.m);
     return rc;
 }
@@ -104,10 +104,10 @@ static int add_addresses(acl_ctx *c, const cli_args *a, const char *opt,
             continue;
         }
         texts[n++] = (char *)ip;
-        mg_buf b = {0};
-        mg_buf_printf(&b, "{\"value\": ");
-        mg_buf_json_str(&b, ip);
-        mg_buf_printf(&b, ", \"action\": \"Allow\"}");
+        tool_buf b = {0};
+        tb_printf(&b, "{\"value\": ");
+        tb_json_str(&b, ip);
+        tb_printf(&b, ", \"action\": \"Allow\"}");
         rc = mg_strings_take(out, &b);
     }
     size_t have = moat_node_count(list);
@@ -125,10 +125,10 @@ static int add_subnet(acl_ctx *c, const cli_args *a, mg_strings *out)
     int rc = acl_new_subnet(c, a, STORAGE_MAX_VNET, id, sizeof id);
     if (rc != MG_OK || id[0] == '\0')
         return rc;
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{\"id\": ");
-    mg_buf_json_str(&b, id);
-    mg_buf_printf(&b, ", \"action\": \"Allow\", \"state\": \"Succeeded\"}");
+    tool_buf b = {0};
+    tb_printf(&b, "{\"id\": ");
+    tb_json_str(&b, id);
+    tb_printf(&b, ", \"action\": \"Allow\", \"state\": \"Succeeded\"}");
     return mg_strings_take(out, &b);
 }
 
@@ -191,12 +191,12 @@ static int add_resource_rule(acl_ctx *c, const cli_args *a, mg_strings *out)
             &c->m,
             "%s has %d resource access rules, the most Azure Storage allows",
             c->target.name, STORAGE_MAX_RAR);
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{\"tenantId\": ");
-    mg_buf_json_str(&b, tid);
-    mg_buf_printf(&b, ", \"resourceId\": ");
-    mg_buf_json_str(&b, rid);
-    mg_buf_printf(&b, "}");
+    tool_buf b = {0};
+    tb_printf(&b, "{\"tenantId\": ");
+    tb_json_str(&b, tid);
+    tb_printf(&b, ", \"resourceId\": ");
+    tb_json_str(&b, rid);
+    tb_printf(&b, "}");
     return mg_strings_take(out, &b);
 }
 
@@ -412,12 +412,12 @@ static int set_object_property(acl_ctx *c, const cli_args *a,
     int lead = -1;
     if (cli_has(a, "default-dual-stack-endpoint"))
         lead = flag_bool(&c->m, a, "default-dual-stack-endpoint");
-    mg_buf b = {0};
-    mg_buf_printf(&b, "{");
+    tool_buf b = {0};
+    tb_printf(&b, "{");
     int first = 1;
     if (routing) {
-        mg_buf_printf(&b, "\"routingChoice\": ");
-        mg_buf_json_str(&b, routing);
+        tb_printf(&b, "\"routingChoice\": ");
+        tb_json_str(&b, routing);
         first = 0;
     }
     for (size_t i = 0; i < N_BOOL_FLAGS; i++) {
@@ -428,16 +428,16 @@ static int set_object_property(acl_ctx *c, const cli_args *a,
                 : lead >= 0 ? lead
                             : member_bool(old, bool_flags[i][2], 0);
         if (v < 0) {
-            mg_buf_free(&b);
+            tb_free(&b);
             return MG_USAGE;
         }
-        mg_buf_printf(&b, "%s\"%s\": %s", first ? "" : ", ", bool_flags[i][2],
+        tb_printf(&b, "%s\"%s\": %s", first ? "" : ", ", bool_flags[i][2],
                       v ? "true" : "false");
         first = 0;
     }
-    mg_buf_printf(&b, "}");
+    tb_printf(&b, "}");
     int rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->parent, prop, b.s);
-    mg_buf_free(&b);
+    tb_free(&b);
     return rc;
 }
 

@@ -21,36 +21,22 @@ static int fail(replay_input *in, const char *detail)
     return -1;
 }
 
-static int reserve(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    char *p = realloc(*buf, c);
-    if (p == NULL)
-        return -1;
-    *buf = p;
-    *cap = c;
-    return 0;
-}
-
 /* Reads more into the carry buffer; 0 at end of input, -1 on error. */
 static long read_more(replay_input *in)
 {
     if (in->eof)
         return 0;
-    if (reserve(&in->carry, &in->carry_cap, in->carry_len + READ_BYTES) < 0)
+    if (tb_reserve(&in->carry, in->carry.len + READ_BYTES) < 0)
         return fail(in, "out of memory");
-    long n = replay_source_read(in->src, in->carry + in->carry_len, READ_BYTES);
+    long n =
+        replay_source_read(in->src, in->carry.s + in->carry.len, READ_BYTES);
     if (n < 0)
         return fail(in, replay_source_error(in->src));
     if (n == 0) {
         in->eof = 1;
         return 0;
     }
-    in->carry_len += (size_t)n;
+    in->carry.len += (size_t)n;
     in->bytes += (size_t)n;
     return n;
 }
@@ -95,15 +81,15 @@ static size_t records_wrapper(const char *p, size_t n)
     return i < n && p[i] == '[' ? i + 1 : 0;
 }
 
-/* Frames array elements from the carry into *buf, one line each. */
-static size_t frame_array(replay_input *in, char **buf, size_t *cap,
+/* Frames array elements from the carry into buf->s, one line each. */
+static size_t frame_array(replay_input *in, tool_buf *buf,
                           size_t want, size_t *used, uint64_t *records)
 {
     size_t start = *used, i = 0, elem = 0;
     int in_elem = 0;
-    const char *c = in->carry;
+    const char *c = in->carry.s;
     size_t consumed = 0;
-    for (; i < in->carry_len && !in->array_done; i++) {
+    for (; i < in->carry.len && !in->array_done; i++) {
         char ch = c[i];
         if (in->depth == 0 && !in_elem) {
             if (ch == ']') {
@@ -135,15 +121,15 @@ static size_t frame_array(replay_input *in, char **buf, size_t *cap,
         }
         int scalar_end =
             in->depth == 0 && !in->in_string &&
-            (i + 1 >= in->carry_len || c[i + 1] == ',' || c[i + 1] == ']');
+            (i + 1 >= in->carry.len || c[i + 1] == ',' || c[i + 1] == ']');
         if (in_elem && in->depth == 0 && !in->in_string &&
             (ch == '}' || scalar_end)) {
             size_t len = i + 1 - elem;
-            if (reserve(buf, cap, *used + len + 1) < 0) {
+            if (tb_reserve(buf, *used + len + 1) < 0) {
                 fail(in, "out of memory");
                 return 0;
             }
-            char *o = *buf + *used;
+            char *o = buf->s + *used;
             for (size_t k = 0; k < len; k++) {
                 char x = c[elem + k];
                 o[k] = x == '\n' || x == '\r' ? ' ' : x;
@@ -166,8 +152,8 @@ static size_t frame_array(replay_input *in, char **buf, size_t *cap,
         in->escaped = 0;
         consumed = elem;
     }
-    memmove(in->carry, in->carry + consumed, in->carry_len - consumed);
-    in->carry_len -= consumed;
+    memmove(in->carry.s, in->carry.s + consumed, in->carry.len - consumed);
+    in->carry.len -= consumed;
     return *used - start;
 }
 
@@ -210,12 +196,12 @@ static long long skip_blank(replay_input *in)
     long long lines = 0;
     for (;;) {
         size_t i = 0;
-        while (i < in->carry_len && blank_byte(in->carry[i]))
+        while (i < in->carry.len && blank_byte(in->carry.s[i]))
             i++;
-        lines += (long long)count_lines(in->carry, i);
-        memmove(in->carry, in->carry + i, in->carry_len - i);
-        in->carry_len -= i;
-        if (in->carry_len > 0)
+        lines += (long long)count_lines(in->carry.s, i);
+        memmove(in->carry.s, in->carry.s + i, in->carry.len - i);
+        in->carry.len -= i;
+        if (in->carry.len > 0)
             return lines;
         long got = read_more(in);
         if (got <= 0)
@@ -227,8 +213,8 @@ static long long skip_blank(replay_input *in)
 ** the input ends: enough to see the first record. */
 static int fill_start(replay_input *in, int line)
 {
-    while (!in->eof && in->carry_len < 65536 &&
-           !(line && memchr(in->carry, '\n', in->carry_len)))
+    while (!in->eof && in->carry.len < 65536 &&
+           !(line && memchr(in->carry.s, '\n', in->carry.len)))
         if (read_more(in) < 0)
             return -1;
     return 0;
@@ -239,11 +225,11 @@ static int open_array(replay_input *in, size_t wrapper)
 {
     in->mode = MODE_ARRAY;
     size_t from = wrapper ? wrapper : 1;
-    memmove(in->carry, in->carry + from, in->carry_len - from);
-    in->carry_len -= from;
+    memmove(in->carry.s, in->carry.s + from, in->carry.len - from);
+    in->carry.len -= from;
     if (skip_blank(in) < 0 || fill_start(in, 0) < 0)
         return -1;
-    in->format = moat_log_detect(in->carry, in->carry_len);
+    in->format = moat_log_detect(in->carry.s, in->carry.len);
     if (in->format == MOAT_LOG_UNKNOWN && wrapper)
         in->format = MOAT_LOG_DIAGNOSTIC;
     return 0;
@@ -254,8 +240,8 @@ static int open_array(replay_input *in, size_t wrapper)
 static int open_lines(replay_input *in, uint64_t blank)
 {
     in->next_line += blank;
-    const char *p = in->carry, *nl = memchr(p, '\n', in->carry_len);
-    size_t first = nl ? (size_t)(nl - p) : in->carry_len;
+    const char *p = in->carry.s, *nl = memchr(p, '\n', in->carry.len);
+    size_t first = nl ? (size_t)(nl - p) : in->carry.len;
     in->format = moat_log_detect(p, first);
     in->mode = in->format == MOAT_LOG_ANALYTICS_CSV ? MODE_CSV : MODE_LINES;
     if (in->mode == MODE_LINES)
@@ -268,8 +254,8 @@ static int open_lines(replay_input *in, uint64_t blank)
     in->header_len = first;
     size_t drop = first + (nl ? 1 : 0);
     in->next_line += 1;
-    memmove(in->carry, in->carry + drop, in->carry_len - drop);
-    in->carry_len -= drop;
+    memmove(in->carry.s, in->carry.s + drop, in->carry.len - drop);
+    in->carry.len -= drop;
     return 0;
 }
 
@@ -284,16 +270,16 @@ int replay_input_open(replay_input *in, const char *path)
         return fail(in, err);
     if (read_more(in) < 0)
         return -1;
-    size_t bom = bom_len(in->carry, in->carry_len);
-    memmove(in->carry, in->carry + bom, in->carry_len - bom);
-    in->carry_len -= bom;
+    size_t bom = bom_len(in->carry.s, in->carry.len);
+    memmove(in->carry.s, in->carry.s + bom, in->carry.len - bom);
+    in->carry.len -= bom;
     long long blank = skip_blank(in);
     if (blank < 0 || fill_start(in, 1) < 0)
         return -1;
-    if (in->carry_len == 0)
+    if (in->carry.len == 0)
         return fail(in, "empty log");
-    size_t wrapper = records_wrapper(in->carry, in->carry_len);
-    int rc = wrapper || in->carry[0] == '[' ? open_array(in, wrapper)
+    size_t wrapper = records_wrapper(in->carry.s, in->carry.len);
+    int rc = wrapper || in->carry.s[0] == '[' ? open_array(in, wrapper)
                                              : open_lines(in, (uint64_t)blank);
     if (rc < 0)
         return -1;
@@ -307,28 +293,27 @@ int replay_input_open(replay_input *in, const char *path)
 void replay_input_close(replay_input *in)
 {
     replay_source_close(in->src);
-    free(in->carry);
+    tb_free(&in->carry);
     free(in->header);
     in->src = NULL;
-    in->carry = NULL;
     in->header = NULL;
 }
 
-size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
+size_t replay_input_read(replay_input *in, tool_buf *buf, size_t want,
                          uint64_t *first, const char **view)
 {
     size_t used = 0;
     *first = in->next_line;
-    *view = *buf;
+    *view = buf->s;
     if (in->error)
         return 0;
     if (in->mode == MODE_ARRAY) {
         uint64_t records = 0;
         for (;;) {
-            frame_array(in, buf, cap, want, &used, &records);
+            frame_array(in, buf, want, &used, &records);
             if (in->error || used >= want || in->array_done)
                 break;
-            if (in->carry_len > MAX_RECORD) {
+            if (in->carry.len > MAX_RECORD) {
                 fail(in, "a record longer than 64 MiB");
                 break;
             }
@@ -336,31 +321,31 @@ size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
             if (r < 0)
                 break;
             if (r == 0) {
-                if (in->carry_len &&
-                    skip_bom_ws(in->carry, in->carry_len) < in->carry_len)
+                if (in->carry.len &&
+                    skip_bom_ws(in->carry.s, in->carry.len) < in->carry.len)
                     fail(in, "the JSON array ends before its ']'");
                 break;
             }
         }
         in->next_line += records;
-        *view = *buf;
+        *view = buf->s;
         return used;
     }
     /* The carry (a partial record) first, then reads straight into the
     ** chunk; what follows the last whole record goes back to the carry. */
-    if (reserve(buf, cap, want + in->carry_len + READ_BYTES + 1) < 0) {
+    if (tb_reserve(buf, want + in->carry.len + READ_BYTES + 1) < 0) {
         fail(in, "out of memory");
         return 0;
     }
-    memcpy(*buf, in->carry, in->carry_len);
-    used = in->carry_len;
-    in->carry_len = 0;
+    memcpy(buf->s, in->carry.s, in->carry.len);
+    used = in->carry.len;
+    in->carry.len = 0;
     size_t cut = 0;
     for (;;) {
         while (used < want && !in->eof) {
-            size_t room = *cap - used - 1;
+            size_t room = buf->cap - used - 1;
             long n = replay_source_read(
-                in->src, *buf + used, room < READ_BYTES ? room : READ_BYTES);
+                in->src, buf->s + used, room < READ_BYTES ? room : READ_BYTES);
             if (n < 0) {
                 fail(in, replay_source_error(in->src));
                 return 0;
@@ -370,7 +355,7 @@ size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
             used += (size_t)n;
             in->bytes += (size_t)n;
         }
-        cut = in->eof ? used : last_boundary(in->mode, *buf, used);
+        cut = in->eof ? used : last_boundary(in->mode, buf->s, used);
         if (cut || in->eof)
             break;
         /* One record longer than a chunk: read on. */
@@ -379,21 +364,21 @@ size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
             return 0;
         }
         want = used * 2;
-        if (reserve(buf, cap, want + READ_BYTES + 1) < 0) {
+        if (tb_reserve(buf, want + READ_BYTES + 1) < 0) {
             fail(in, "out of memory");
             return 0;
         }
     }
-    if (reserve(&in->carry, &in->carry_cap, used - cut + 1) < 0) {
+    if (tb_reserve(&in->carry, used - cut + 1) < 0) {
         fail(in, "out of memory");
         return 0;
     }
-    memcpy(in->carry, *buf + cut, used - cut);
-    in->carry_len = used - cut;
-    if (cut && (*buf)[cut - 1] != '\n')
-        (*buf)[cut++] = '\n'; /* the last record of the file */
-    in->next_line += count_lines(*buf, cut);
-    *view = *buf;
+    memcpy(in->carry.s, buf->s + cut, used - cut);
+    in->carry.len = used - cut;
+    if (cut && buf->s[cut - 1] != '\n')
+        buf->s[cut++] = '\n'; /* the last record of the file */
+    in->next_line += count_lines(buf->s, cut);
+    *view = buf->s;
     return cut;
 }
 

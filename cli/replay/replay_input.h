@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "buf.h"
 #include "replay_source.h"
 
 typedef enum input_mode { MODE_LINES, MODE_CSV, MODE_ARRAY } input_mode;
@@ -27,8 +28,7 @@ typedef struct replay_input {
     char *header; /* CSV: the header line */
     size_t header_len;
     uint64_t next_line; /* number of the next record */
-    char *carry;        /* bytes read past the last whole record */
-    size_t carry_len, carry_cap;
+    tool_buf carry;     /* bytes read past the last whole record (s, len) */
     int eof;
     int error; /* reading failed: message in err */
     char err[256];
@@ -43,10 +43,10 @@ int replay_input_open(replay_input *in, const char *path);
 void replay_input_close(replay_input *in);
 
 /* The next whole records (about want bytes): *view points at them (in
-** *buf, grown as needed); *first gets the first
+** buf->s, grown as needed; buf->len is not used); *first gets the first
 ** record's number. Returns their length; 0 at the end of the input (or on
 ** error: in->error). */
-size_t replay_input_read(replay_input *in, char **buf, size_t *cap, size_t want,
+size_t replay_input_read(replay_input *in, tool_buf *buf, size_t want,
                          uint64_t *first, const char **view);
 
 /* The next record of a chunk: [*rec, *rec + *len), without its '\n';

@@ -8,99 +8,15 @@
 */
 #include "replay_run.h"
 #include "replay/replay_suggest.h"
+#include "buf.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHUNK_BYTES (1u << 20)
-
-/*--------------------------------------------------------------------------
-** Output buffers.
-*/
-typedef struct obuf {
-    char *p;
-    size_t n, cap;
-    int failed;
-} obuf;
-
-static void ob_put(obuf *b, const char *s, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (c < b->n + n)
-            c *= 2;
-        char *p = realloc(b->p, c);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = c;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-
-static void ob_str(obuf *b, const char *s)
-{
-    ob_put(b, s, strlen(s));
-}
-
-static void ob_printf(obuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Formats into the buffer whatever the length: a line longer than the
-** stack buffer (a long file name in an unmapped record's line) is formatted
-** again into one of its size, never cut. */
-static void ob_printf(obuf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap, again;
-    va_start(ap, fmt);
-    va_copy(again, ap);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-    } else if ((size_t)n < sizeof tmp) {
-        ob_put(b, tmp, (size_t)n);
-    } else {
-        char *big = malloc((size_t)n + 1);
-        if (big == NULL)
-            b->failed = 1;
-        else {
-            vsnprintf(big, (size_t)n + 1, fmt, again);
-            ob_put(b, big, (size_t)n);
-            free(big);
-        }
-    }
-    va_end(again);
-}
-
-/* A JSON string of n bytes. */
-static void ob_json(obuf *b, const char *s, size_t n)
-{
-    ob_put(b, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        ob_put(b, s + run, i - run);
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        ob_str(b, esc);
-        run = i + 1;
-    }
-    ob_put(b, s + run, n - run);
-    ob_put(b, "\"", 1);
-}
 
 /*--------------------------------------------------------------------------
 ** Chunks and workers.
@@ -116,11 +32,11 @@ typedef struct chunk {
     slot_state state;
     uint64_t seq;
     const char *view; /* the records: data, or a slice of a mapped file */
-    char *data;
-    size_t len, cap;
+    tool_buf data; /* the records read (replay_input_read) */
+    size_t len;
     int input;
     uint64_t first_line;
-    obuf changes, decisions, unmapped, lenient;
+    tool_buf changes, decisions, unmapped, lenient;
     uint64_t n_unmapped, n_lenient;
 } chunk;
 
@@ -147,7 +63,7 @@ typedef struct worker {
     int failed;
 } worker;
 
-static void request_json(obuf *b, const moat_log_request *m)
+static void request_json(tool_buf *b, const moat_log_request *m)
 {
     static const struct {
         moat_field f;
@@ -167,43 +83,43 @@ static void request_json(obuf *b, const moat_log_request *m)
                   {MOAT_REQ_CALLER_TENANT, "tenant"},
                   {MOAT_REQ_CALLER_SUBSCRIPTION, "subscription"},
                   {MOAT_REQ_CALLER_RESOURCE_ID, "resource_id"}};
-    ob_str(b, "{");
+    tb_puts(b, "{");
     int first = 1;
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
         const moat_text *t = &m->field[top[i].f];
         if (t->n == 0)
             continue;
-        ob_printf(b, "%s\"%s\":", first ? "" : ",", top[i].key);
-        ob_json(b, t->p, t->n);
+        tb_printf(b, "%s\"%s\":", first ? "" : ",", top[i].key);
+        tb_json(b, t->p, t->n);
         first = 0;
     }
-    ob_str(b, ",\"source\":{");
+    tb_puts(b, ",\"source\":{");
     first = 1;
     for (size_t i = 0; i < sizeof source / sizeof source[0]; i++) {
         const moat_text *t = &m->field[source[i].f];
         if (t->n == 0)
             continue;
-        ob_printf(b, "%s\"%s\":", first ? "" : ",", source[i].key);
-        ob_json(b, t->p, t->n);
+        tb_printf(b, "%s\"%s\":", first ? "" : ",", source[i].key);
+        tb_json(b, t->p, t->n);
         first = 0;
     }
-    ob_str(b, "},\"caller\":{");
+    tb_puts(b, "},\"caller\":{");
     first = 1;
     for (size_t i = 0; i < sizeof caller / sizeof caller[0]; i++) {
         const moat_text *t = &m->field[caller[i].f];
         if (t->n == 0)
             continue;
-        ob_printf(b, "%s\"%s\":", first ? "" : ",", caller[i].key);
-        ob_json(b, t->p, t->n);
+        tb_printf(b, "%s\"%s\":", first ? "" : ",", caller[i].key);
+        tb_json(b, t->p, t->n);
         first = 0;
     }
     const moat_text *p = &m->field[MOAT_REQ_CALLER_PERIMETER];
     if (p->n) {
-        ob_printf(b, "%s\"perimeters\":[", first ? "" : ",");
-        ob_json(b, p->p, p->n);
-        ob_str(b, "]");
+        tb_printf(b, "%s\"perimeters\":[", first ? "" : ",");
+        tb_json(b, p->p, p->n);
+        tb_puts(b, "]");
     }
-    ob_str(b, "}}");
+    tb_puts(b, "}}");
 }
 
 static const char *azure_name(moat_log_outcome o)
@@ -214,55 +130,55 @@ static const char *azure_name(moat_log_outcome o)
 }
 
 /* One line for --changes or --decisions. */
-static void record_json(worker *w, obuf *b, const replay_input *in,
+static void record_json(worker *w, tool_buf *b, const replay_input *in,
                         uint64_t line, const replay_outcome *o)
 {
     const replay_options *opt = w->run->opt;
-    ob_str(b, "{\"file\":");
-    ob_json(b, in->path, strlen(in->path));
-    ob_printf(b, ",\"line\":%llu,\"request\":", (unsigned long long)line);
+    tb_puts(b, "{\"file\":");
+    tb_json(b, in->path, strlen(in->path));
+    tb_printf(b, ",\"line\":%llu,\"request\":", (unsigned long long)line);
     request_json(b, o->m);
-    ob_printf(b, ",\"path\":\"%s\",\"azure\":\"%s\"", o->m->path,
+    tb_printf(b, ",\"path\":\"%s\",\"azure\":\"%s\"", o->m->path,
               azure_name(o->m->azure));
     if (o->m->azure_code)
-        ob_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
+        tb_printf(b, ",\"azure_code\":\"%s\"", o->m->azure_code);
     if (o->m->lenient)
-        ob_str(b, ",\"lenient\":true");
+        tb_puts(b, ",\"lenient\":true");
     if (o->m->azure_category.n) {
         /* A perimeter record: Azure's category and rule, moat's. */
-        ob_str(b, ",\"azure_category\":");
-        ob_json(b, o->m->azure_category.p, o->m->azure_category.n);
-        ob_str(b, ",\"azure_rule\":");
-        ob_json(b, o->m->azure_rule.p ? o->m->azure_rule.p : "",
+        tb_puts(b, ",\"azure_category\":");
+        tb_json(b, o->m->azure_category.p, o->m->azure_category.n);
+        tb_puts(b, ",\"azure_rule\":");
+        tb_json(b, o->m->azure_rule.p ? o->m->azure_rule.p : "",
                 o->m->azure_rule.n);
-        ob_printf(b, ",\"events\":%llu", (unsigned long long)o->m->events);
+        tb_printf(b, ",\"events\":%llu", (unsigned long long)o->m->events);
         if (o->nsp_category) {
-            ob_str(b, ",\"moat_nsp\":{\"category\":");
-            ob_json(b, o->nsp_category, strlen(o->nsp_category));
-            ob_str(b, ",\"rule\":");
-            ob_json(b, o->nsp_rule, strlen(o->nsp_rule));
-            ob_str(b, "}");
+            tb_puts(b, ",\"moat_nsp\":{\"category\":");
+            tb_json(b, o->nsp_category, strlen(o->nsp_category));
+            tb_puts(b, ",\"rule\":");
+            tb_json(b, o->nsp_rule, strlen(o->nsp_rule));
+            tb_puts(b, "}");
         }
     }
-    ob_str(b, ",\"decisions\":{");
+    tb_puts(b, ",\"decisions\":{");
     for (int c = 0; c < opt->n_cfg; c++) {
-        ob_printf(b, "%s\"", c ? "," : "");
-        ob_str(b, opt->cfg[c].name);
-        ob_str(b, "\":");
+        tb_printf(b, "%s\"", c ? "," : "");
+        tb_puts(b, opt->cfg[c].name);
+        tb_puts(b, "\":");
         if (o->verdict[c] < 0) {
-            ob_str(b, "{\"decision\":\"missing\"}");
+            tb_puts(b, "{\"decision\":\"missing\"}");
             continue;
         }
         const char *rule = "";
         if (w->x && moat_explain(w->q[c], w->x, 0) == MOAT_OK)
             rule = moat_explanation_rule(w->x);
-        ob_printf(b, "{\"decision\":\"%s\",\"category\":\"%s\",\"rule\":",
+        tb_printf(b, "{\"decision\":\"%s\",\"category\":\"%s\",\"rule\":",
                   o->verdict[c] == MOAT_ALLOW ? "allow" : "deny",
                   moat_category_name(o->d[c].category));
-        ob_json(b, rule, strlen(rule));
-        ob_str(b, "}");
+        tb_json(b, rule, strlen(rule));
+        tb_puts(b, "}");
     }
-    ob_str(b, "}}\n");
+    tb_puts(b, "}}\n");
 }
 
 static int ensure_reader(worker *w, int input)
@@ -293,14 +209,14 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
     if (moat_log_read(w->reader, rec, len, &m, &reason, &err) != MOAT_OK) {
         replay_agg_unmapped(&w->agg, reason ? reason : "unreadable");
         ch->n_unmapped++;
-        ob_printf(&ch->unmapped, "%s:%llu: %s: %s\n", in->path,
+        tb_printf(&ch->unmapped, "%s:%llu: %s: %s\n", in->path,
                   (unsigned long long)line, reason ? reason : "unreadable",
                   err.message);
         return;
     }
     if (m.lenient) {
         ch->n_lenient++;
-        ob_printf(&ch->lenient, "%s:%llu: %s\n", in->path,
+        tb_printf(&ch->lenient, "%s:%llu: %s\n", in->path,
                   (unsigned long long)line, m.lenient);
     }
     replay_outcome o;
@@ -405,10 +321,10 @@ typedef struct flusher {
 } flusher;
 
 /* The lines of b on stderr after prefix, while *shown < max. */
-static void show_lines(const obuf *b, const char *prefix, uint64_t *shown,
-                       uint64_t max)
+static void show_lines(const tool_buf *b, const char *prefix,
+                       uint64_t *shown, uint64_t max)
 {
-    const char *p = b->p, *end = p + b->n;
+    const char *p = b->s, *end = p + b->len;
     while (p && p < end && *shown < max) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -421,16 +337,17 @@ static void show_lines(const obuf *b, const char *prefix, uint64_t *shown,
 static void flush_chunk(flusher *f, chunk *ch)
 {
     const replay_options *opt = f->opt;
-    if (opt->changes && ch->changes.n &&
-        fwrite(ch->changes.p, 1, ch->changes.n, opt->changes) != ch->changes.n)
+    if (opt->changes && ch->changes.len &&
+        fwrite(ch->changes.s, 1, ch->changes.len, opt->changes) !=
+            ch->changes.len)
         f->write_failed = 1;
-    if (opt->decisions && ch->decisions.n &&
-        fwrite(ch->decisions.p, 1, ch->decisions.n, opt->decisions) !=
-            ch->decisions.n)
+    if (opt->decisions && ch->decisions.len &&
+        fwrite(ch->decisions.s, 1, ch->decisions.len, opt->decisions) !=
+            ch->decisions.len)
         f->write_failed = 1;
-    if (opt->unmapped && ch->unmapped.n &&
-        fwrite(ch->unmapped.p, 1, ch->unmapped.n, opt->unmapped) !=
-            ch->unmapped.n)
+    if (opt->unmapped && ch->unmapped.len &&
+        fwrite(ch->unmapped.s, 1, ch->unmapped.len, opt->unmapped) !=
+            ch->unmapped.len)
         f->write_failed = 1;
     /* A line the buffers had no memory for is output lost: the run fails
     ** as for a failed write rather than hand over a shorter file. */
@@ -445,7 +362,10 @@ static void flush_chunk(flusher *f, chunk *ch)
     show_lines(&ch->lenient, "read leniently", &f->lenient_shown,
                opt->show_unmapped);
     f->lenient_total += ch->n_lenient;
-    ch->changes.n = ch->decisions.n = ch->unmapped.n = ch->lenient.n = 0;
+    tb_reset(&ch->changes);
+    tb_reset(&ch->decisions);
+    tb_reset(&ch->unmapped);
+    tb_reset(&ch->lenient);
     ch->n_unmapped = ch->n_lenient = 0;
 }
 
@@ -501,7 +421,7 @@ static void feed(replay_run *run, flusher *f)
             if (seq_fill - seq_flush == (uint64_t)run->n_slots)
                 flush_oldest(run, f, &seq_flush);
             chunk *ch = &run->slots[seq_fill % (uint64_t)run->n_slots];
-            ch->len = replay_input_read(in, &ch->data, &ch->cap, CHUNK_BYTES,
+            ch->len = replay_input_read(in, &ch->data, CHUNK_BYTES,
                                         &ch->first_line, &ch->view);
             if (ch->len == 0)
                 break;
@@ -591,11 +511,11 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
         worker_free(&ws[i]);
     }
     for (int i = 0; i < run.n_slots; i++) {
-        free(run.slots[i].data);
-        free(run.slots[i].changes.p);
-        free(run.slots[i].decisions.p);
-        free(run.slots[i].unmapped.p);
-        free(run.slots[i].lenient.p);
+        tb_free(&run.slots[i].data);
+        tb_free(&run.slots[i].changes);
+        tb_free(&run.slots[i].decisions);
+        tb_free(&run.slots[i].unmapped);
+        tb_free(&run.slots[i].lenient);
     }
     free(run.slots);
     free(ws);

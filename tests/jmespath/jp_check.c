@@ -20,27 +20,11 @@
 */
 #include "az_output.h"
 #include "jmespath.h"
+#include "tool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *read_all(FILE *fp, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0, got;
-    char *s = malloc(cap);
-    while (s && (got = fread(s + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(s, cap *= 2);
-            if (bigger == NULL)
-                free(s);
-            s = bigger;
-        }
-    }
-    *len = n;
-    return s;
-}
 
 static const jp_value *member(const jp_value *obj, const char *key)
 {
@@ -114,11 +98,8 @@ static int check_case(const char *file, const jp_value *given,
 /* Every case of one file; counts added to *passed and *total. */
 static int check_file(const char *path, size_t *passed, size_t *total)
 {
-    FILE *fp = fopen(path, "rb");
-    size_t len;
-    char *text = fp ? read_all(fp, &len) : NULL;
-    if (fp)
-        fclose(fp);
+    size_t len = 0;
+    char *text = cli_read_file(path, &len); /* tool's reader */
     jp_arena *a = jp_arena_new(0, 0);
     jp_error err;
     const jp_value *suites =
@@ -227,7 +208,7 @@ static void format_line(const char *line, size_t len)
 static int lines(void (*answer)(const char *, size_t))
 {
     size_t len;
-    char *all = read_all(stdin, &len);
+    char *all = cli_read_file("-", &len);
     if (all == NULL)
         return 2;
     for (size_t i = 0; i < len;) {
