@@ -153,7 +153,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                       sp + 1,  (size_t)(first + n - sp - 1),
                       headers, nh,
                       p,       (size_t)(end - p),
-                      NULL,    NULL};
+                      NULL,    NULL,
+                      /* the version from the input too: 1.0, 1.1, 2 */
+                      size & 4 ? 0x101 : size & 8 ? 0x200 : 0x100};
     srv_response rs;
     srv_handle(&worker, &rq, &rs);
     check_response(&rq, &rs);

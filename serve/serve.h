@@ -204,6 +204,8 @@ typedef struct srv_request {
     const struct sockaddr *peer; /* the TCP peer */
     const char *unreadable;      /* why the server could not list the
                                     header lines (refused), or NULL */
+    int version; /* 0x100 HTTP/1.0, 0x101 HTTP/1.1, 0x200 HTTP/2, as h2o
+                    numbers them; 0 when not known (no version rule) */
 } srv_request;
 
 #define SRV_MAX_RESPONSE_HEADERS 12

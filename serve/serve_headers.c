@@ -96,6 +96,11 @@ const char *srv_head_problem(const srv_request *rq)
     const srv_header *authority = srv_header_find(rq, ":authority", NULL);
     if (hosts > 1)
         return "more than one Host line (RFC 9112 section 3.2)";
+    /* "A server MUST respond with a 400 (Bad Request) status code to any
+    ** HTTP/1.1 request message that lacks a Host header field" (RFC 9112
+    ** section 3.2). HTTP/1.0 may omit it; HTTP/2 carries :authority. */
+    if (hosts == 0 && rq->version == 0x101)
+        return "an HTTP/1.1 request without a Host line (RFC 9112 section 3.2)";
     if (host && authority && !same_host(host, authority))
         return ":authority and Host name different hosts (RFC 9113 section 8.3.1)";
     return NULL;

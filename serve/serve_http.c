@@ -148,7 +148,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                       req->entity.base,
                       req->entity.base ? req->entity.len : 0,
                       plen ? (const struct sockaddr *)&peer : NULL,
-                      n < 0 ? "the request's head cannot be read again" : NULL};
+                      n < 0 ? "the request's head cannot be read again" : NULL,
+                      req->version};
     srv_response rs;
     srv_handle(w, &rq, &rs);
     req->res.status = rs.status;
