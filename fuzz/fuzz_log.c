@@ -1,6 +1,7 @@
 /*
 ** fuzz_log.c - replay's record reader on arbitrary bytes, in every format,
-** against an estate with subnets, a private endpoint, an identity and a
+** against an estate with subnets, a private endpoint, an identity, a key
+** vault (AzureDiagnostics and AZKVAuditLogs rows) and a
 ** perimeter (perimeter access records, NSPAccessLogs, too); and a second estate, as a proposal, through the translating
 ** path. The first byte picks the format (CSV takes the first line as its
 ** header). Reading never crashes or leaks; a record that maps to a request
@@ -17,6 +18,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 static const char log_estate[] =
     "[{\"id\":\"/subscriptions/s1\",\"type\":\"Microsoft.Resources/"
     "subscriptions\",\"subscriptionId\":\"s1\",\"tenantId\":\"t1\"},"
+    "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.KeyVault/"
+    "vaults/kv\",\"name\":\"kv\",\"type\":\"Microsoft.KeyVault/vaults\","
+    "\"location\":\"westeurope\",\"properties\":{\"tenantId\":\"t1\","
+    "\"networkAcls\":{\"defaultAction\":\"Deny\",\"ipRules\":[{\"value\":"
+    "\"203.0.113.0/24\"}]}}},"
     "{\"id\":\"/subscriptions/s1/resourceGroups/g/providers/Microsoft.Storage/"
     "storageAccounts/acct\",\"name\":\"acct\",\"type\":\"Microsoft.Storage/"
     "storageAccounts\",\"location\":\"westeurope\",\"properties\":{"

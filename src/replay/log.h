@@ -34,6 +34,7 @@ typedef enum log_field {
     LF_SOURCE_RESOURCE,  /* the calling resource */
     LF_SOURCE_PERIMETERS, /* its perimeter GUIDs: a JSON array or a string */
     LF_EVENTS,           /* count: the events the record aggregates */
+    LF_IDENTITY, /* AZKVAuditLogs' Identity column as JSON text (CSV) */
     LF_COUNT
 } log_field;
 

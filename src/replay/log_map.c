@@ -918,19 +918,70 @@ static moat_log_outcome vault_outcome(const log_fields *f, const char **code)
     return MOAT_LOG_NO_EVIDENCE;
 }
 
+/* The string value of the member "key" in JSON text (an AZKVAuditLogs
+** Identity cell of a CSV export: {"claim":{"oid":"...",...}}), or an
+** empty text. Claims are GUIDs and URLs: no escapes to undo. */
+static moat_text json_member(moat_text json, const char *key)
+{
+    moat_text none = {NULL, 0};
+    size_t k = strlen(key);
+    const char *p = json.p, *end = json.p + json.n;
+    for (; p && p + k + 2 < end; p++) {
+        if (p[0] != '"' || memcmp(p + 1, key, k) != 0 || p[k + 1] != '"')
+            continue;
+        const char *v = p + k + 2;
+        while (v < end && (*v == ' ' || *v == ':'))
+            v++;
+        if (v >= end || *v != '"')
+            continue;
+        const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
+        if (q == NULL || memchr(v + 1, '\\', (size_t)(q - v - 1)))
+            return none;
+        moat_text t = {v + 1, (size_t)(q - v - 1)};
+        return t;
+    }
+    return none;
+}
+
+/* The token's claims from the Identity column's text, where the row did
+** not give them as an object (a CSV export holds the JSON text). */
+static void identity_claims(log_fields *f)
+{
+    static const struct {
+        log_field field;
+        const char *keys[2];
+    } claims[] = {
+        {LF_OBJECT_ID,
+         {"oid", "http://schemas.microsoft.com/identity/claims/objectidentifier"}},
+        {LF_TENANT_ID,
+         {"tid", "http://schemas.microsoft.com/identity/claims/tenantid"}},
+        {LF_APP_ID, {"appid", "appid"}},
+    };
+    moat_text id = f->v[LF_IDENTITY];
+    for (size_t i = 0; id.n && i < sizeof claims / sizeof *claims; i++) {
+        for (int k = 0; k < 2 && f->v[claims[i].field].n == 0; k++) {
+            moat_text v = json_member(id, claims[i].keys[k]);
+            if (v.n)
+                f->v[claims[i].field] = v;
+        }
+    }
+}
+
 /* Records that name a vault but are not requests moat reads. */
 static int vault_record_refused(const moat_log_reader *r, const log_fields *f,
                                 const char **reason, moat_error *err)
 {
     /* Log Analytics keeps AuditEvent in AzureDiagnostics (its columns
     ** flattened from the record: log_scan.c) or, in resource-specific
-    ** mode, in AZKVAuditLogs, whose shape moat does not read. */
+    ** mode, in AZKVAuditLogs (typed columns; the claims in Identity). */
     if (r->format != MOAT_LOG_DIAGNOSTIC &&
-        !text_eq(f->v[LF_TABLE], "AzureDiagnostics")) {
+        !text_eq(f->v[LF_TABLE], "AzureDiagnostics") &&
+        !text_eq(f->v[LF_TABLE], "AZKVAuditLogs")) {
         *reason = "Key Vault Log Analytics row";
         moat__error_set(
             err, MOAT_E_INVAL, 0,
-            "Key Vault rows of Log Analytics are read from AzureDiagnostics only (not AZKVAuditLogs); export AuditEvent through a diagnostic setting");
+            "Key Vault rows of Log Analytics are read from AzureDiagnostics and AZKVAuditLogs (this row's Type is %.*s)",
+            (int)f->v[LF_TABLE].n, f->v[LF_TABLE].p ? f->v[LF_TABLE].p : "");
         return 1;
     }
     if (ends_with(f->v[LF_OPERATION], "EventGridNotification")) {
@@ -1257,6 +1308,8 @@ static moat_status map(moat_log_reader *r, moat_log_request *out,
     int vault = res->kind == RES_KEYVAULT;
     if (vault && vault_record_refused(r, f, reason, err))
         return MOAT_E_INVAL;
+    if (vault)
+        identity_claims(&r->f);
     st = vault ? map_vault_request(r, out, reason, err)
                : map_storage_request(r, scratch_used, out, reason, err);
     if (st != MOAT_OK || (st = map_time(r, out, reason, err)) != MOAT_OK ||

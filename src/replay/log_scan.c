@@ -121,6 +121,14 @@ static const key_entry keys[] = {
         "identity_claim_http_schemas_microsoft_com_identity_claims_tenantid_g",
         LF_TENANT_ID),
     COLUMN("identity_claim_appid_g", LF_APP_ID),
+    /* Key Vault's resource-specific table, AZKVAuditLogs (docs/replay.md
+    ** cites its schema): the same record in typed columns, the token's
+    ** claims in the dynamic Identity column (an object in JSON rows, its
+    ** JSON text in CSV). TimeGenerated, _ResourceId, OperationName,
+    ** CallerIpAddress, ResultSignature and ResultDescription are above. */
+    COLUMN("HttpStatusCode", LF_STATUS_CODE),
+    COLUMN("RequestUri", LF_URI),
+    {CTX_TOP, "Identity", 8, LF_IDENTITY, CTX_IDENTITY, 1},
     /* Network security perimeter access logs: the diagnostic export
     ** (properties.source, properties.matchedRule) and the NSPAccessLogs
     ** table of Log Analytics (docs/replay.md cites both schemas). */
@@ -552,7 +560,7 @@ static const char *member_value(scan *s, const char *p, const key_entry *k,
 {
     if (k == NULL)
         return skip_value(s, p, depth + 1);
-    if (k->field != LF_COUNT)
+    if (k->field != LF_COUNT && (*p != '{' || k->child == CTX_NONE))
         return capture(s, p, k->field, depth + 1);
     int first_object = !(s->out->seen & SEEN_OBJECT(k->child));
     s->out->seen |= SEEN_OBJECT(k->child);

@@ -56,6 +56,45 @@ def azure_diagnostics_csv(tmp):
     return path
 
 
+def azkv_csv(tmp):
+    """The AZKVAuditLogs rows as a CSV export writes them: dynamic columns
+    (Identity, Properties) as their JSON text, booleans as true/false."""
+    rows = [json.loads(l) for l in open(os.path.join(HERE, "keyvault-azkvauditlogs.json"))]
+    cols = list(rows[0])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([c if c != "TimeGenerated" else "TimeGenerated [UTC]" for c in cols])
+    for r in rows:
+        w.writerow(["" if r.get(c) is None else json.dumps(r[c]) if isinstance(r[c], dict)
+                    else str(r[c]).lower() if isinstance(r[c], bool) else r[c] for c in cols])
+    path = os.path.join(tmp, "keyvault-azkvauditlogs.csv")
+    with open(path, "w") as f:
+        f.write(buf.getvalue())
+    return path
+
+
+def check_azkv(got, name):
+    """AZKVAuditLogs rows (constructed from the table's schema): a secret
+    read, Resource Manager's VaultGet, a read the firewall refused; the
+    caller's tenant from the Identity column's tid claim, never TenantId
+    (the workspace's)."""
+    vault = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/example-rg/providers/"
+             "Microsoft.KeyVault/vaults/example-vault")
+    first = 1 if name.endswith("json") else 2
+    get, arm, refused = (got.get((name, first + i)) for i in range(3))
+    check(isinstance(get, dict) and get["request"].get("resource") == vault and get["azure"] == "allowed" and
+          get["request"].get("endpoint") == "vault" and "plane" not in get["request"] and
+          get["request"]["source"]["ip"] == "127.0.0.1" and get["request"].get("operation") == "read" and
+          get["request"]["caller"].get("tenant") == "11111111-1111-1111-1111-111111111111",
+          "%s SecretGet: %s" % (name, get))
+    check(isinstance(arm, dict) and arm["request"].get("plane") == "control",
+          "%s VaultGet through Resource Manager: %s" % (name, arm))
+    check(isinstance(refused, dict) and refused["azure"] == "denied" and
+          refused["decisions"]["current"]["decision"] == "deny" and
+          refused["request"]["source"]["ip"] == "20.1.2.3",
+          "%s SecretGet refused by the firewall: %s" % (name, refused))
+
+
 def check_classic(got, stderr):
     docs = "classic-azure-docs.log"
     for line in (1, 2, 3, 4):
@@ -121,15 +160,18 @@ def main():
         logs = [os.path.join(HERE, n) for n in sorted(os.listdir(HERE)) if n.endswith((".log", ".json"))
                 and n != "estate.json"]
         logs.append(azure_diagnostics_csv(tmp))
+        logs.append(azkv_csv(tmp))
         got, summary, stderr = replay(moat, tmp, logs)
         check_classic(got, stderr)
         check_diagnostic(got)
         check_vault(got, "keyvault-azurediagnostics.json")
         check_vault(got, "keyvault-azurediagnostics.csv")
+        check_azkv(got, "keyvault-azkvauditlogs.json")
+        check_azkv(got, "keyvault-azkvauditlogs.csv")
         fid = summary["fidelity"]
         check(fid["azure_allowed"]["moat_denied"] == 0 and not fid["disagreements"],
               "moat disagrees with Azure on a published sample: %s" % fid["disagreements"])
-        check(summary["formats"].get("analytics-csv") == 2 and summary["formats"].get("analytics-json") == 2,
+        check(summary["formats"].get("analytics-csv") == 5 and summary["formats"].get("analytics-json") == 5,
               "formats: %s" % summary["formats"])
     print("published samples: %d records, %d failures" % (summary["records"], len(FAILURES)))
     return 1 if FAILURES else 0
