@@ -160,9 +160,9 @@ static const key_entry keys[] = {
 ** and the first eight bytes of the name, so that a member name costs one
 ** hash and usually one comparison (records have sixty members, and most
 ** are not ours). A perfect hash with no probing loop measured slower: it
-** needs the name's last word too. The table is kept sparse (67 keys in
+** needs the name's last word too. The table is kept sparse (77 keys in
 ** 1,024 slots) because most lookups miss: with linear probing a miss
-** walks to an empty slot, 2.7 slots on average at half full and about
+** walks to an empty slot, 3.6 slots on average at 60% full and about
 ** one here (bench/RESULTS.md, 2026-12-05 issue 16). A slot is the key's
 ** index in a byte, so a miss reads one byte. */
 #define KEY_SLOTS 1024

@@ -191,7 +191,10 @@ static const char *ref_member(ref *r, const char *p, moat_text name, int ctx,
             break;
     if (!name.p || !name.n || k == NULL)
         return ref_value(r, p, depth + 1);
-    if (field != LF_COUNT)
+    /* A member with a field of its own is captured, unless it is an
+    ** object whose members are read too (AZKVAuditLogs' Identity: its
+    ** JSON text in CSV rows, an object in JSON rows). */
+    if (field != LF_COUNT && (*p != '{' || child == CTX_NONE))
         return ref_capture(r, p, field, depth + 1);
     uint64_t bit = (uint64_t)1 << (LF_COUNT + child);
     int first = !(r->out->seen & bit);
