@@ -273,6 +273,11 @@ static void print_text(const finding *x)
     printf("%s: %s\n", x->decided ? "smallest fix" : "look at", x->fix);
     if (x->command[0])
         printf("  %s\n", x->command);
+    for (size_t i = 1; i < x->n_subnets; i++) {
+        char q[1100];
+        moat_shell_quote(x->subnets[i], q, sizeof q);
+        printf("  or --subnet %s (its prefix holds the address too)\n", q);
+    }
     if (x->opens[0])
         printf("opens: %s\n", x->opens);
 }
@@ -306,6 +311,14 @@ static void print_json(const finding *x)
     }
     json_field(x->decided ? "fix" : "look_at", x->fix, &first);
     json_field("command", x->command, &first);
+    if (x->private_source) {
+        fputs(",\"subnets\":[", stdout);
+        for (size_t i = 0; i < x->n_subnets; i++) {
+            fputs(i ? "," : "", stdout);
+            cli_json_str(stdout, x->subnets[i]);
+        }
+        fputs("]", stdout);
+    }
     json_field("opens", x->opens, &first);
     puts("}");
 }
