@@ -145,8 +145,11 @@ void cli_output_free(cli_output *o)
 */
 int cli_output_begin(cli_output *o)
 {
-    if (!o->az)
-        return 0;
+    return o->az ? cli_output_capture(o) : 0;
+}
+
+int cli_output_capture(cli_output *o)
+{
     fflush(stdout);
     o->capture = tmpfile();
     o->saved_stdout = o->capture ? dup(STDOUT_FILENO) : -1;
@@ -162,8 +165,7 @@ int cli_output_begin(cli_output *o)
     return 0;
 }
 
-/* stdout back, the captured text read (malloc'd); NULL when unreadable. */
-static char *end_capture(cli_output *o, size_t *len)
+char *cli_output_captured(cli_output *o, size_t *len)
 {
     fflush(stdout);
     dup2(o->saved_stdout, STDOUT_FILENO);
@@ -237,7 +239,6 @@ static int print_document(cli_output *o, const char *text, size_t len)
 {
     jp_arena *ar = jp_arena_new(0, 0);
     jp_error err = {0};
-    int rc = 0;
     const jp_value *doc =
         ar == NULL         ? NULL
         : o->cmd->stream ? read_stream(ar, text, len, &err)
@@ -248,6 +249,14 @@ static int print_document(cli_output *o, const char *text, size_t len)
         jp_arena_free(ar);
         return EXIT_BAD_REQUEST;
     }
+    int rc = cli_output_print_value(o, ar, doc);
+    jp_arena_free(ar);
+    return rc;
+}
+
+int cli_output_print_value(cli_output *o, jp_arena *ar, const jp_value *doc)
+{
+    int rc = 0;
     const jp_value *r = result(o, ar, doc, &rc);
     /* the view is a transformer: its columns keep their order, as az's
     ** table keeps a transformer's (knack: sort only without one) */
@@ -263,7 +272,6 @@ static int print_document(cli_output *o, const char *text, size_t len)
     }
     if (fp && fp != stdout && fclose(fp) != 0 && rc == 0)
         rc = EXIT_BAD_REQUEST;
-    jp_arena_free(ar);
     return rc;
 }
 
@@ -274,7 +282,7 @@ int cli_output_end(cli_output *o, int rc)
         return rc;
     }
     size_t len = 0;
-    char *text = end_capture(o, &len);
+    char *text = cli_output_captured(o, &len);
     int printed = 0;
     /* a command that failed before its document was whole prints nothing
     ** (its error is on stderr); one that answered, or a stream (whose

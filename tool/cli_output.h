@@ -66,6 +66,15 @@ int cli_output_begin(cli_output *o);
 ** what parse and begin took. */
 int cli_output_end(cli_output *o, int rc);
 
+/* The parts, for a caller that gathers several documents (moat's az-style
+** commands given several --ids): stdout captured whatever the format (0,
+** or EXIT_BAD_REQUEST); stdout back and the captured text (malloc'd, *len
+** bytes; NULL when unreadable); a value queried and printed as end prints
+** a document (0, EXIT_USAGE or EXIT_BAD_REQUEST). */
+int cli_output_capture(cli_output *o);
+char *cli_output_captured(cli_output *o, size_t *len);
+int cli_output_print_value(cli_output *o, jp_arena *ar, const jp_value *doc);
+
 /* Frees what parse took, for a command that stops before printing. */
 void cli_output_free(cli_output *o);
 

@@ -4,6 +4,7 @@
 ** account network-rule add"); fewer words print the group's commands.
 */
 #include "manage_acl.h"
+#include "manage_ids.h"
 #include "manage_nsp.h"
 
 #include <string.h>
@@ -105,5 +106,5 @@ int cmd_manage(int argc, char **argv)
         manage m = {.command = c->path};
         return mg_usage(&m, "unexpected argument '%s'", a.operands[0]);
     }
-    return c->run(&a);
+    return mg_ids_several(&a) ? mg_run_ids(c, &a) : c->run(&a);
 }

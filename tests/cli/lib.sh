@@ -3,6 +3,8 @@
 #   run CODE ARGS...   runs moat, keeps stdout/stderr, checks the exit code
 #   has FILE PATTERN   the last run's out or err holds the pattern
 #   lacks FILE PATTERN ... does not
+#   empty FILE         the last run printed nothing on out (or err)
+#   lines N WHAT       the last run's out has N lines
 #   py EXPR WHAT       a Python expression over d, the JSON of out, holds
 #   finish NAME        prints the counts; the status says whether all passed
 #   preload_so NAME    builds tests/cli/NAME.c into a preloadable object in
@@ -41,6 +43,17 @@ lacks() {
         return 1
     fi
     pass=$((pass + 1))
+}
+empty() {
+    if [ -s "$tmp/$1" ]; then
+        echo "FAIL: $1 of the last run is not empty"; sed 's/^/    /' "$tmp/$1" | head -3
+        fail=$((fail + 1))
+    else pass=$((pass + 1)); fi
+}
+lines() {
+    local n; n=$(wc -l <"$tmp/out")
+    if [ "$n" -eq "$1" ]; then pass=$((pass + 1)); else
+        echo "FAIL: $2: $n lines, expected $1"; fail=$((fail + 1)); fi
 }
 py() {
     if python3 -c "import json,sys; d=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)"; then

@@ -25,13 +25,6 @@ differs() {
     if cmp -s "$1" "$2"; then echo "FAIL: $3"; fail=$((fail + 1)); else
         pass=$((pass + 1)); fi
 }
-# The last run printed nothing on out or err.
-empty() {
-    if [ -s "$tmp/$1" ]; then
-        echo "FAIL: $1 of the last run is not empty"; sed 's/^/    /' "$tmp/$1" | head -3
-        fail=$((fail + 1))
-    else pass=$((pass + 1)); fi
-}
 # The lines that differ between two files (diff's < and > lines).
 changed_lines() {
     diff "$1" "$2" | grep -c '^[<>]'
@@ -165,6 +158,21 @@ run 2 storage account show -e "$E" --ids "$SHIPID" -n "$SHIP"; has err "not both
 run 2 storage account show -e "$E" --ids /subscriptions/x/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v
 has err "not the ARM id of a storage account"
 run 3 storage account show -e "$E" --ids "${SHIPID/rg-nw-data/rg-other}"; has err "no storage account"
+# several ids (az: --ids ID1 ID2, or the lines of `-o tsv`): a run per id,
+# the results as one list, --query and -o on the list
+IDS=$("$MOAT" storage account list -e "$E" --query '[].id' -o tsv)
+NIDS=$(printf '%s\n' "$IDS" | grep -c .)
+run 0 storage account show -e "$E" --ids $IDS --query 'length(@)'; has out "^$NIDS$"
+run 0 storage account show -e "$E" --ids "$IDS" --query '[].name' -o tsv   # one quoted value of lines
+has out "^$SHIP$"
+run 0 storage account show -e "$E" --ids "$SHIPID" "$SHIPID" -o table
+has out "^IsHnsEnabled *Kind"; lines 4 "two ids: a header, dashes, two rows"
+run 0 storage account show -e "$E" --ids "$SHIPID
+" --query name; has out '^"stnwshipments"$'   # one id: the object, as az
+run 3 storage account show -e "$E" --ids "$SHIPID" "${SHIPID/rg-nw-data/rg-other}"; has err "no storage account"
+KVIDS=$("$MOAT" keyvault list -e "$E" --query '[].id' -o tsv)
+run 0 keyvault show -e "$E" --ids $KVIDS --query '[].properties.networkAcls.defaultAction' -o tsv
+lines "$(printf '%s\n' "$KVIDS" | grep -c .)" "keyvault show --ids: one line per vault"
 run 0 storage account show -e "$E" -n "$PUB" --query networkRuleSet.bypass --only-show-errors
 empty err
 run 0 storage account show -e "$E" -n "$SHIP" --query name --debug

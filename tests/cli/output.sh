@@ -12,13 +12,6 @@ EX="$top/examples/estate"
 SHIP=stnwshipments
 LOG="$top/examples/logs/classic-2026-11-20-0800.log.gz"
 yaml_ok() { python3 -c "import yaml,sys; yaml.safe_load(open('$tmp/out'))" || { echo "FAIL: not YAML: $1"; fail=$((fail + 1)); return; }; pass=$((pass + 1)); }
-lines() { # the last run's stdout has N lines
-    local n; n=$(wc -l <"$tmp/out")
-    if [ "$n" -eq "$1" ]; then pass=$((pass + 1)); else echo "FAIL: $2: $n lines, expected $1"; fail=$((fail + 1)); fi
-}
-empty() {
-    if [ -s "$tmp/out" ]; then echo "FAIL: $1: output not empty"; fail=$((fail + 1)); else pass=$((pass + 1)); fi
-}
 
 # Every printing command, every az format: json (keys sorted, indented),
 # jsonc (json when not a terminal, as az), yaml, table (a header, dashes),
@@ -33,7 +26,7 @@ formats() {
     run "$want" "$@" -o table && has out '^--*  --*'
     run "$want" "$@" -o tsv && lacks out '^--*  --*'
     has out "	"
-    run "$want" "$@" -o none && empty "$1 -o none"
+    run "$want" "$@" -o none && empty out
     run "$want" "$@" --format table && has out '^--*  --*'  # --format: alias
 }
 
@@ -104,9 +97,9 @@ run 0 audit --estate "$EX" -q -o table --soft-fail
 run 1 audit --estate "$EX" -q --query 'summary.active.critical' -o tsv; has out "^1$"
 run 1 audit --estate "$EX" -q --query 'findings[?severity==`critical`].name' -o json
 py 'isinstance(d, list) and len(d) == 1' "audit --query before -o json"
-run 1 audit --estate "$EX" -q -o yaml --output-file "$tmp/audit.yaml"; empty "audit --output-file"
+run 1 audit --estate "$EX" -q -o yaml --output-file "$tmp/audit.yaml"; empty out
 python3 -c "import yaml; d=yaml.safe_load(open('$tmp/audit.yaml')); assert d['summary']['failed']" && pass=$((pass + 1)) || { echo "FAIL: audit -o yaml --output-file"; fail=$((fail + 1)); }
-run 1 audit --estate "$EX" -q --output "$tmp/audit.txt"; empty "audit --output FILE (the old spelling)"
+run 1 audit --estate "$EX" -q --output "$tmp/audit.txt"; empty out
 grep -q "kv-nw-apps" "$tmp/audit.txt" && pass=$((pass + 1)) || { echo "FAIL: audit --output FILE wrote no report"; fail=$((fail + 1)); }
 run 2 audit --estate "$EX" -q --output "$tmp/a" --output-file "$tmp/b"; has err "give --output FILE or --output-file FILE"
 run 2 audit --estate "$EX" -q --format sarif -o table; has err "disagree"

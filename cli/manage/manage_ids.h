@@ -1,0 +1,17 @@
+/*
+** manage_ids.h - an az-style command given several --ids: run once per
+** id, the results printed as one list (manage_ids.c).
+*/
+#ifndef MOAT_MANAGE_IDS_H
+#define MOAT_MANAGE_IDS_H
+
+#include "manage.h"
+
+/* Whether a's --ids are to be split: several values, or one holding
+** white space. */
+int mg_ids_several(const cli_args *a);
+
+/* Runs command c once per id; an exit status. */
+int mg_run_ids(const mg_command *c, const cli_args *a);
+
+#endif
