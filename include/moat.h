@@ -88,6 +88,11 @@ MOAT_API const char *moat_status_name(moat_status status);
 ** MOAT_VERSION libmoat was built with, which may be newer than the header
 ** the program was compiled with. Never NULL, never to be freed. */
 MOAT_API const char *moat_version(void);
+/* The region Azure pairs with region ("West US" or "westus": case and
+** spaces do not matter), as Azure writes it ("eastus"); NULL when Azure
+** pairs it with none or the region is unknown. A Microsoft.Storage
+** service endpoint reaches the pair too (decision.md section 6). */
+MOAT_API const char *moat_paired_region(const char *region);
 
 /* Frees memory the library returned to the caller (moat_estate_describe). */
 MOAT_API void moat_free(void *p);

@@ -12,7 +12,7 @@
 static const mg_command *const tables[] = {
     mg_storage_commands, mg_storage_lifecycle, mg_keyvault_commands,
     mg_vault_lifecycle, mg_perimeter_commands, mg_link_commands,
-    mg_nsp_config_commands};
+    mg_nsp_config_commands, mg_vnet_commands};
 
 static const char exit_help[] =
     "Exit status: 0 done (or nothing to change), 1 refused (Azure would\n"

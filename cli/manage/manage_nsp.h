@@ -50,5 +50,6 @@ static inline void mg_buf_member(tool_buf *b, const char *key, const char *value
 
 extern const mg_command mg_link_commands[];
 extern const mg_command mg_nsp_config_commands[];
+extern const mg_command mg_vnet_commands[];
 
 #endif

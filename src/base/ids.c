@@ -75,6 +75,15 @@ const char *moat__region_pair_of(const char *norm)
     return NULL;
 }
 
+const char *moat_paired_region(const char *region)
+{
+    char norm[64];
+    if (region == NULL ||
+        moat__region_norm(region, strlen(region), norm, sizeof norm) != 0)
+        return NULL;
+    return moat__region_pair_of(norm);
+}
+
 int moat__subscription_of(const char *s, size_t n, char *out, size_t cap)
 {
     static const char prefix[] = "/subscriptions/";

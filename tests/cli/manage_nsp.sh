@@ -3,7 +3,8 @@
 # network perimeter link|link-reference ...`) and a storage account's
 # perimeter configurations (`moat storage account network-security-
 # perimeter-configuration ...`), with `moat check` deciding a request from
-# a linked perimeter as decision.md section 7 says.
+# a linked perimeter as decision.md section 7 says; and virtual networks
+# and subnets (`moat network vnet ...`), their service endpoints deciding.
 # MOAT names the binary.
 set -u
 # shellcheck source=tests/cli/lib.sh
@@ -128,5 +129,41 @@ run 2 $C list -e "$E" --account-name Not_An_Account; has err "lower-case letters
 run 0 $C list -e "$E" --account-name stnwshipments --query 'length(@)'; has out '^0$'
 run 0 network perimeter association update -e "$E" --perimeter-name nsp-a -g $G -n a1 --access-mode Learning -o none
 run 0 $C list -e "$E" --account-name $PUB -o tsv --query '[].resourceAssociation.accessMode'; has out '^Learning$'
+
+
+# --- virtual networks and subnets: service endpoints --------------------
+V="network vnet"
+run 0 $V create -e "$E" -g rg-nw-web -n vnet-new --subnet-name s1 -l westeurope --subscription $SUB
+py "d['newVNet']['properties']['addressSpace']['addressPrefixes'] == ['10.0.0.0/16'] \
+    and d['newVNet']['properties']['subnets'][0]['properties']['addressPrefix'] == '10.0.0.0/24'" \
+   "vnet create: az's defaults, wrapped in newVNet as az prints it"
+SID=/subscriptions/$SUB/resourceGroups/rg-nw-web/providers/Microsoft.Network/virtualNetworks/vnet-new/subnets/s1
+run 0 storage account update -e "$E" -n $PUB --default-action Deny -o none
+run 0 storage account network-rule add -e "$E" --account-name $PUB --subnet "$SID" -o none
+run 0 check --estate "$E" --resource "$PUB" --from 10.0.0.4 --subnet "$SID" --format json
+py "d['decision'] == 'deny'" "a subnet without a Microsoft.Storage endpoint does not reach the account"
+run 0 $V subnet update -e "$E" -g rg-nw-web --vnet-name vnet-new -n s1 --service-endpoints Microsoft.Storage
+py "d['properties']['serviceEndpoints'] == [{'provisioningState': 'Succeeded', 'service': 'Microsoft.Storage', \
+    'locations': ['westeurope', 'northeurope']}]" "a Storage endpoint lists the region and its pair"
+run 0 check --estate "$E" --resource "$PUB" --from 10.0.0.4 --subnet "$SID" --format json
+py "d['decision'] == 'allow'" "with the endpoint the account's virtual network rule admits"
+run 0 $V subnet create -e "$E" -g rg-nw-web --vnet-name vnet-new -n s2 --address-prefixes 10.0.1.0/24 \
+    --service-endpoints Microsoft.KeyVault --query properties.serviceEndpoints[0].locations -o tsv
+has out '^\*$'
+run 0 $V subnet show -e "$E" -g rg-nw-web --vnet-name vnet-new -n s2 --query properties.addressPrefix -o tsv
+has out '^10.0.1.0/24$'
+run 0 $V subnet update -e "$E" -g rg-nw-web --vnet-name vnet-new -n s1 --service-endpoints "" \
+    --query 'length(properties.serviceEndpoints)'
+has out '^0$'
+run 0 check --estate "$E" --resource "$PUB" --from 10.0.0.4 --subnet "$SID" --format json
+py "d['decision'] == 'deny'" "endpoints removed: denied again"
+run 0 $V show -e "$E" -g rg-nw-web -n vnet-new --query 'length(properties.subnets)'; has out '^2$'
+run 3 $V subnet show -e "$E" -g rg-nw-web --vnet-name vnet-new -n s9; has err "no subnet named"
+run 2 $V subnet create -e "$E" -g rg-nw-web --vnet-name vnet-new -n s3; has err "give --address-prefixes"
+run 2 $V subnet create -e "$E" -g rg-nw-web --vnet-name vnet-new -n s3 --address-prefixes 10.0.300.0/24
+has err "not a CIDR range"
+run 2 $V subnet update -e "$E" -g rg-nw-web --vnet-name vnet-new -n s1; has err "nothing to update"
+run 0 $V create -e "$E" -g rg-nw-web -n vnet-new --subscription $SUB -o none; has err "exists already"
+run 0 estate --estate "$E"
 
 finish "manage nsp"

@@ -32,6 +32,7 @@ MOAT_COMMANDS = (
     "az keyvault show", "az keyvault network-rule",
     "az network perimeter create", "az network perimeter profile",
     "az network perimeter association", "az network perimeter link",
+    "az network vnet create", "az network vnet subnet",
 )
 # Flags of az that moat does not take: such a step seeds instead.
 FOREIGN_FLAGS = ()
@@ -186,6 +187,9 @@ class Replay:
 
     def place_flags(self, cmd, args, ph):
         """The subscription, region and tenant az would know."""
+        if cmd.startswith("az network vnet create"):  # -l: the group's
+            return args + ["--subscription", ph.get(
+                "{sub}", "00000000-0000-0000-0000-000000000000")]
         if not cmd.startswith(("az storage account create",
                                "az keyvault create")):
             return args
@@ -303,6 +307,28 @@ def command_name(args):
     return None
 
 
+def endpoint_set(subnet):
+    return sorted((e["service"], tuple(e.get("locations") or []))
+                  for e in subnet.get("serviceEndpoints") or [])
+
+
+def compare_subnet(r, group, want):
+    """The subnet moat wrote, as `network vnet subnet show` prints it,
+    against Azure's: its id, range and service endpoints (with the regions
+    Azure filled in)."""
+    vnet, subnet = re.search(r"/virtualNetworks/([^/]+)/subnets/([^/]+)$",
+                             want["id"]).groups()
+    p = r.run(["network", "vnet", "subnet", "show", "-g", group,
+               "--vnet-name", vnet, "-n", subnet])
+    got = json.loads(p.stdout)
+    props = got.get("properties", {})
+    r.expect("subnet id", got["id"].lower(), want["id"].lower())
+    r.expect("subnet addressPrefix", props.get("addressPrefix"),
+             want["addressPrefix"])
+    r.expect("subnet serviceEndpoints", endpoint_set(props),
+             endpoint_set(want))
+
+
 def create_prepared_account(r, account_id, group, first_acls):
     """The account azure-cli's StorageAccountPreparer made before the
     recorded commands, made by moat's create from the recording's
@@ -333,6 +359,10 @@ def replay_firewall(r, steps, placeholders, kind, resource_id_of):
             create_prepared_account(r, resource_id_of(None), group,
                                     step["initial_networkAcls_seen_by_"
                                          "first_GET"])
+            continue
+        if "response_subnet" in step and cmd.startswith(MOAT_COMMANDS):
+            r.run(r.place_flags(cmd, shlex.split(cmd)[1:], placeholders))
+            compare_subnet(r, group, step["response_subnet"])
             continue
         if "response_subnet" in step:
             r.seed_subnet(step["response_subnet"])
@@ -492,44 +522,41 @@ def compare_nsp_resource(r, got, want):
                  True)
 
 
-def seed_perimeter_of(r, config):
+def create_perimeter_of(r, config, group):
     """The perimeter, profile and association the recording's account was
-    in before it started (their creation is not recorded): as the
-    configuration Azure answered names them."""
+    in before it started (their creation is not recorded), made with
+    moat's commands as the configuration Azure answered names them; the
+    GUID moat gives the perimeter stands for Azure's from then on."""
     props = config["properties"]
     nsp, ra = props["networkSecurityPerimeter"], props["resourceAssociation"]
-    profile = nsp["id"] + "/profiles/" + props["profile"]["name"]
-    r.estate.put({"id": nsp["id"], "name": nsp["id"].rsplit("/", 1)[1],
-                  "type": "Microsoft.Network/networkSecurityPerimeters",
-                  "location": nsp["location"],
-                  "properties": {"perimeterGuid": nsp["perimeterGuid"]}})
-    r.estate.put({"id": profile, "name": props["profile"]["name"],
-                  "type": "Microsoft.Network/networkSecurityPerimeters/"
-                          "profiles",
-                  "properties": {"accessRulesVersion": "0"}})
-    r.estate.put({"id": nsp["id"] + "/resourceAssociations/" + ra["name"],
-                  "name": ra["name"],
-                  "type": "Microsoft.Network/networkSecurityPerimeters/"
-                          "resourceAssociations",
-                  "properties": {"privateLinkResource":
-                                 {"id": r.rec["account"]["id"]},
-                                 "profile": {"id": profile},
-                                 "accessMode": ra["accessMode"]}})
+    name = nsp["id"].rsplit("/", 1)[1]
+    sub = ["--subscription", nsp["id"].split("/")[2]]
+    p = r.run(["network", "perimeter", "create", "-n", name, "-g", group,
+               "-l", nsp["location"]] + sub)
+    r.guids[nsp["perimeterGuid"]] = \
+        json.loads(p.stdout)["properties"]["perimeterGuid"]
+    r.run(["network", "perimeter", "profile", "create", "--perimeter-name",
+           name, "-g", group, "-n", props["profile"]["name"], "-o", "none"]
+          + sub)
+    r.run(["network", "perimeter", "association", "create",
+           "--perimeter-name", name, "-g", group, "-n", ra["name"],
+           "--private-link-resource", r.rec["account"]["id"],
+           "--profile", props["profile"]["name"], "--access-mode",
+           ra["accessMode"], "-o", "none"] + sub)
 
 
 def replay_nsp_configuration(r):
     """Storage's network-security-perimeter-configuration: the account is
-    created by moat; its perimeter existed before the recording."""
+    created by moat, and so is the perimeter it was in before the
+    recording began."""
     ph = dict(r.rec["placeholders"])
     ph["{acc}"] = ph["{sa}"]
     account = r.rec["account"]
     first = next(s["response"] for s in r.rec["steps"]
                  if s.get("response") and "value" in s["response"])
-    seed_perimeter_of(r, first["value"][0])
-    r.seeded += 1
     for step in r.rec["steps"]:
         r.steps += 1
-        cmd = r.subst(step["command"], ph)
+        cmd = r.moat_guids(r.subst(step["command"], ph))
         args = shlex.split(cmd)[1:]
         if not cmd.startswith(MOAT_COMMANDS + (
                 "az storage account network-security-perimeter",)):
@@ -540,9 +567,11 @@ def replay_nsp_configuration(r):
         p = r.run(args + extra)
         if "response_networkAcls" in step:
             r.compare_acls("storage", ph["{sa}"], ph["{rg}"], step)
+        if cmd.startswith("az storage account create"):
+            create_perimeter_of(r, first["value"][0], ph["{rg}"])
         if "response" not in step:
             continue
-        want = step["response"]
+        want = r.moat_guids(step["response"])
         if want is None:  # reconcile: az prints nothing
             r.expect("output of reconcile", p.stdout, "")
         elif "value" in want:

@@ -90,3 +90,14 @@ TEST(regions_storage_endpoint_reaches_the_pair)
     moat_request_free(q);
     moat_estate_free(es);
 }
+
+/* The public form takes a region as Azure writes it either way. */
+TEST(regions_public_pair_takes_either_spelling)
+{
+    ASSERT_STR(moat_paired_region("West US"), "eastus");
+    ASSERT_STR(moat_paired_region("westeurope"), "northeurope");
+    ASSERT_STR(moat_paired_region("North Europe"), "westeurope");
+    ASSERT(moat_paired_region("Italy North") == NULL);
+    ASSERT(moat_paired_region("") == NULL);
+    ASSERT(moat_paired_region(NULL) == NULL);
+}
