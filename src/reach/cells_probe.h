@@ -55,6 +55,21 @@ MOAT_HIDDEN size_t moat__probe_cidr_text(int family, cu128 lo, int prefix,
 MOAT_HIDDEN void moat__probe_cidrs(moat_buf *b, int f, cu128 lo, cu128 hi,
                                    int *n);
 
+/* cells_text.c: "1,234,567" (all: 2^128). */
+MOAT_HIDDEN void moat__cells_count_text(moat_buf *b, cu128 v, int all);
+/* The admitted addresses of a as text, per family: the fewest CIDR ranges
+** (at most `most`, then "and N more ranges"), or "0.0.0.0/0 minus N
+** ranges" ("::/0 minus ...") when the ranges the family lacks are fewer. */
+MOAT_HIDDEN void moat__probe_ranges_text(moat_buf *b, const moat_cells *m,
+                                         const probe_addrs *a, int most);
+/* " (257 IPv4 and 18 IPv6 addresses)": the families a admits. */
+MOAT_HIDDEN void moat__probe_count_text(moat_buf *b, const probe_addrs *a);
+/* The strings of the list `key` of an exposure object's JSON: up to max,
+** as pointers into json and lengths; their number. */
+MOAT_HIDDEN int moat__cells_list_items(const char *json, const char *key,
+                                       const char **item, size_t *len,
+                                       int max);
+
 /* What Enforced would change (reach text). */
 MOAT_HIDDEN void moat__cells_enforced_lines(moat_buf *b, const moat_cells *m,
                                             const cpoint *base);

@@ -68,22 +68,6 @@ MOAT_API char *moat_cells_reach_json(const moat_cells *m, int with_cells,
 /*--------------------------------------------------------------------------
 ** Text.
 */
-/* "1,234,567" */
-static void count_text(moat_buf *b, cu128 v, int all)
-{
-    char digits[48], out[80];
-    moat__cells_u128_text((uint64_t)(v >> 64), (uint64_t)v, all, digits,
-                          sizeof digits);
-    size_t n = strlen(digits), o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    moat__buf_puts(b, out);
-}
-
 /* "203.0.113.0/24, 198.51.100.7/32 (257 addresses) via RULE, RULE", or
 ** "none". */
 static void probe_line(moat_buf *b, const moat_cells *m, const cpoint *p,
@@ -97,39 +81,14 @@ static void probe_line(moat_buf *b, const moat_cells *m, const cpoint *p,
         moat__probe_free(&a);
         return;
     }
-    moat_buf r;
-    moat__buf_init(&r, 0);
-    int n = moat__probe_ranges(&r, m, &a);
-    const char *s = moat__buf_cstr(&r);
-    for (int i = 0; *s; s++) { /* the JSON strings, unquoted */
-        if (*s == '"')
-            continue;
-        if (*s == ',' && ++i < 12)
-            moat__buf_puts(b, ", ");
-        else if (*s == ',' || i >= 12)
-            continue;
-        else
-            moat__buf_putc(b, *s);
-    }
-    if (n > 12)
-        moat__buf_printf(b, " and %d more ranges", n - 12);
-    moat__buf_puts(b, " (");
-    if (a.ipv4) {
-        count_text(b, a.ipv4, 0);
-        moat__buf_puts(b, " IPv4");
-    }
-    if (a.ipv6 || a.ipv6_all) {
-        moat__buf_puts(b, a.ipv4 ? " and " : "");
-        count_text(b, a.ipv6, a.ipv6_all);
-        moat__buf_puts(b, " IPv6");
-    }
-    moat__buf_puts(b, a.n_rules ? " addresses) via " : " addresses)");
+    moat__probe_ranges_text(b, m, &a, 12);
+    moat__probe_count_text(b, &a);
+    moat__buf_puts(b, a.n_rules ? " via " : "");
     for (int i = 0; i < a.n_rules; i++) {
         moat__buf_puts(b, i ? ", " : "");
         rule_text(m, a.cell[i], side, b);
     }
     moat__buf_putc(b, '\n');
-    moat__buf_free(&r);
     moat__probe_free(&a);
 }
 

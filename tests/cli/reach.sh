@@ -12,7 +12,7 @@ EX="$top/examples/estate"
 run 0 reach --help; has out "--format text|json|dot|html"
 run 0 help reach; has out "Who can get in"
 run 2 reach; has err "--estate is required"
-run 2 reach --estate "$EX" --format yaml; has err "text, json, dot or html"
+run 2 reach --estate "$EX" --format xml; has err "text, json, dot, html, or az's -o"
 run 3 reach --estate "$EX" --resource nosuchaccount; has err "not found"
 run 3 reach --estate "$tmp/missing.json"
 run 0 reach --estate "$EX" --resource stnwshipments
@@ -50,7 +50,7 @@ cp "$EX"/*.json "$tmp/new/"
 run 0 diff --help; has out "--fail-on WHAT"
 run 2 diff; has err "expected OLD NEW"
 run 2 diff "$tmp/old" "$tmp/new" --fail-on sometimes; has err "new-access or any"
-run 2 diff "$tmp/old" "$tmp/new" --format xml; has err "text, json or sarif"
+run 2 diff "$tmp/old" "$tmp/new" --format xml; has err "text, json, sarif, csv, or az's -o"
 run 3 diff "$tmp/old" "$tmp/missing"
 run 0 diff "$tmp/old" "$tmp/new" --fail-on new-access; has out "no decision changes"
 # Open stnwshipments to the whole IPv4 internet.
@@ -66,7 +66,7 @@ json.dump(d, open(p, "w"), indent=1)
 PY
 run 1 diff "$tmp/old" "$tmp/new" --fail-on new-access
 run 0 diff "$tmp/old" "$tmp/new" --fail-on new-access --soft-fail; has err "soft-fail: exit 0"
-has out "newly admitted from the internet: 0.0.0.0/1"
+has out "newly admitted from the internet: 0.0.0.0/1 (2,147,483,648 IPv4 addresses) by networkAcls.ipRules\[2\] 0.0.0.0/1$"
 run 0 diff "$tmp/old" "$tmp/new"
 run 1 diff "$tmp/old" "$tmp/new" --fail-on any
 run 1 diff "$tmp/old" "$tmp/new" --fail-on new-access --format json
@@ -80,6 +80,37 @@ cp "$tmp/out" "$tmp/diff.sarif"
 run 0 diff "$tmp/new" "$tmp/old" --fail-on new-access
 has out "no longer admitted from the internet: 0.0.0.0/1"
 run 1 diff "$tmp/new" "$tmp/old" --fail-on any
+# The text names the trusted services a change gains or loses, and counts
+# with thousands separators as reach does; a default action Allow reads
+# as the whole space minus what was admitted before.
+cp -r "$tmp/old" "$tmp/old2"
+cp -r "$tmp/old" "$tmp/new2"
+acl() { # FILE DEFAULT BYPASS: stnwshipments' networkAcls
+    python3 - "$@" <<'PY'
+import json, sys
+p, default, bypass = sys.argv[1:4]
+d = json.load(open(p))
+items = d if isinstance(d, list) else d.get("value", d.get("data", [d]))
+for r in items:
+    if r.get("name") == "stnwshipments":
+        r["properties"]["networkAcls"].update(defaultAction=default, bypass=bypass)
+json.dump(d, open(p, "w"), indent=1)
+PY
+}
+acl "$tmp/new2/storage.json" Deny "Logging, Metrics"
+run 0 diff "$tmp/old2" "$tmp/new2"
+has out "^  trusted services no longer admitted: Azure Backup, Azure Data Box, "
+run 0 diff "$tmp/new2" "$tmp/old2"
+has out "^  trusted services newly admitted: Azure Backup, Azure Data Box, "
+acl "$tmp/new2/storage.json" Allow "Logging, Metrics"
+run 1 diff "$tmp/old2" "$tmp/new2" --fail-on new-access
+has out "newly admitted from the internet: 0.0.0.0/0 minus 2 ranges, ::/0 minus 1 range (4,294,967,231 IPv4 and 340,282,366,920,937,254,537,554,992,802,593,505,280 IPv6 addresses) by networkAcls.defaultAction Allow$"
+# Under Allow everyone gets in: the services are not said to be lost.
+if grep -q "no longer admitted: Azure Backup" "$tmp/out"; then
+    echo "FAIL: diff: trusted services said lost under defaultAction Allow"; fail=$((fail + 1))
+else
+    pass=$((pass + 1))
+fi
 # A resource removed and one added.
 python3 - "$tmp/new/storage.json" <<'PY'
 import json, sys
