@@ -16,6 +16,8 @@
 #            translation memo) and deciding, per record (5,000 diagnostic
 #            records, 3 runs)
 #   audit    moat_audit_run() only, per resource (1,000 resources, 5 runs)
+#   reach    moat_cells_compute() and moat_cells_exposure_json() of the
+#            maximum-size account (`bench reach`), per run (10 runs)
 #   serve    srv_handle() only: 2,000 GET /v1/authz on one keep-alive
 #            connection to `moat serve --threads 1`
 #   gate     the module's handler only: 2,000 requests through nginx
@@ -95,6 +97,9 @@ fi
 
 want audit && emit audit "$(cg "$tmp/audit.cg" --toggle-collect=moat_audit_run \
     "$bin/bench" audit 1000 "$tmp/audit")" 5000
+
+emit reach "$(cg "$tmp/reach.cg" --toggle-collect=moat_cells_compute \
+    --toggle-collect=moat_cells_exposure_json "$bin/bench" reach 10)" 10
 
 # HTTP: n_http requests on one connection, then the server is stopped so
 # that callgrind writes its counts.
