@@ -222,6 +222,7 @@ unit: $(A)/unit
 
 cli-test: $(A)/moat
 	MOAT=$(A)/moat tests/cli/run.sh
+	MOAT=$(A)/moat tests/cli/output.sh
 
 # --query's JMESPath: every case of the official compliance suite, then
 # random expressions on random documents against Debian's python3-jmespath

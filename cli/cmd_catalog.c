@@ -4,21 +4,30 @@
 ** and 004).
 */
 #include "cli.h"
+#include "cli_output.h"
 
 #include <string.h>
 
 static const char usage[] =
     "usage: moat catalog [--target storage|keyvault] [--format text|json]\n"
+    "                    [-o FORMAT] [--query JMESPATH]\n"
     "\n"
     "Lists the first-party services that count as trusted when a storage\n"
     "account's or key vault's bypass includes AzureServices. A row names a\n"
     "caller whose caller.service equals its PLATFORM, or whose calling\n"
     "resource's type is among its IDENTITIES (a bare namespace there, such\n"
     "as Microsoft.Sql, matches every type in it). A row holds for requests\n"
-    "made from SINCE (UTC) and before UNTIL; '-' is an open end.\n";
+    "made from SINCE (UTC) and before UNTIL; '-' is an open end.\n"
+    "\n"
+    "  -o, --output F     az's json, jsonc, table, tsv, yaml or none, on the\n"
+    "                     JSON list; table and tsv: target, kind, service,\n"
+    "                     platform, identities, since, until\n"
+    "                     (docs/output.md)\n"
+    "  --query JMESPATH   az's --query on the JSON, before -o formats it\n";
 
 static const cli_spec spec[] = {
-    {"target", 1, 0}, {"format", 1, 0}, {"help", 0, 'h'}, {NULL, 0, 0}};
+    {"target", 1, 0}, {"format", 1, 0}, {"help", 0, 'h'}, CLI_OUTPUT_SPEC,
+    {NULL, 0, 0}};
 
 static const char *dash(const char *s)
 {
@@ -58,9 +67,16 @@ int cmd_catalog(int argc, char **argv)
         strcmp(target, "keyvault") != 0)
         return cli_usage_error("catalog",
                                "--target must be storage or keyvault");
-    int json = cli_format(&a, 0);
-    if (json < 0)
-        return cli_usage_error("catalog", "--format must be text or json");
+    static const char *const formats[] = {"text", "json", NULL};
+    static const cli_output_cmd cmd = {
+        "catalog", formats, "text", 0, 0,
+        "[].{target: target, kind: kind, service: service, "
+        "platform: platform, identities: identities, since: since, "
+        "until: until}"};
+    cli_output out;
+    if (cli_output_parse(&a, &cmd, &out) != 0 || cli_output_begin(&out) != 0)
+        return cli_output_end(&out, EXIT_USAGE);
+    int json = cli_output_is(&out, "json");
     size_t n = moat_catalog_count();
     int first = 1;
     if (json)
@@ -84,5 +100,5 @@ int cmd_catalog(int argc, char **argv)
     }
     if (json)
         printf("\n]\n");
-    return EXIT_DECIDED;
+    return cli_output_end(&out, EXIT_DECIDED);
 }

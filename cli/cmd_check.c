@@ -4,6 +4,7 @@
 */
 #include "cli.h"
 #include "check_target.h"
+#include "cli_output.h"
 #include "line_reader.h"
 
 #include <errno.h>
@@ -37,6 +38,11 @@ static const char usage[] =
     "                         answered with {\"error\": \"line N: ...\"}\n"
     "  --format text|json     text explains the path (default for one\n"
     "                         request); json is decision.md section 3\n"
+    "  -o, --output FORMAT    az's json, jsonc, table, tsv, yaml or none, on\n"
+    "                         the JSON (a stream: a list); table and tsv: a\n"
+    "                         row per decision: resource, decision, category,\n"
+    "                         rule, status (docs/output.md)\n"
+    "  --query JMESPATH       az's --query on the JSON, before -o formats it\n"
     "  --trace                json: the path through the rules too\n"
     "                         (\"trace\": [{layer, outcome, detail}])\n"
     "  --fail-on-deny         exit 1 when any decision is deny (CI)\n"
@@ -86,7 +92,7 @@ static const cli_spec spec[] = {
     {"endpoint", 1, 0},         {"op", 1, 0},       {"target", 1, 0},
     {"control-plane", 0, 0},    {"time", 1, 0},     {"help", 0, 'h'},
     {"service-tags", 1, 0},     {"fail-on-deny", 0, 0},
-    {"trace", 0, 0},            {NULL, 0, 0},
+    {"trace", 0, 0},            CLI_OUTPUT_SPEC,    {NULL, 0, 0},
 };
 
 /* Quick flags and the request field each sets. */
@@ -435,20 +441,32 @@ int cmd_check(int argc, char **argv)
     if (!cli_has(&a, "estate"))
         return cli_usage_error("check",
                                "no estate: give --estate FILE or --estate DIR");
-    int json = cli_format(&a, cli_has(&a, "requests"));
+    static const char *const formats[] = {"text", "json", NULL};
+    static const cli_output_cmd one = {
+        "check", formats, "text", 0, 0,
+        "{resource: resource, decision: decision, category: category, "
+        "rule: rule, status: http.status}"};
+    static const cli_output_cmd stream = {
+        "check", formats, "json", 0, 1,
+        "[].{resource: resource, decision: decision, category: category, "
+        "rule: rule, status: http.status, error: error}"};
+    cli_output out;
+    if (cli_output_parse(&a, cli_has(&a, "requests") ? &stream : &one,
+                         &out) != 0)
+        return EXIT_USAGE;
+    int json = cli_output_is(&out, "json");
     run_opts.trace = cli_has(&a, "trace");
     run_opts.denied = 0;
-    if (json < 0)
-        return cli_usage_error("check", "--format must be text or json");
 
     moat_estate *es =
         cli_load_estate(&a, cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0);
     if (es == NULL)
-        return EXIT_BAD_ESTATE;
+        return cli_output_end(&out, EXIT_BAD_ESTATE);
     moat_request *q = moat_request_new(es);
     moat_explanation *x = moat_explanation_new();
-    int rc = EXIT_DECIDED;
-    if (q == NULL || x == NULL) {
+    int rc = cli_output_begin(&out);
+    if (rc != 0) {
+    } else if (q == NULL || x == NULL) {
         cli_error("out of memory");
         rc = EXIT_BAD_REQUEST;
     } else if (cli_has(&a, "requests")) {
@@ -478,5 +496,5 @@ int cmd_check(int argc, char **argv)
     moat_estate_free(es);
     if (rc == EXIT_DECIDED && run_opts.denied && cli_has(&a, "fail-on-deny"))
         rc = EXIT_FINDINGS; /* 1: a deny, as CI wants it */
-    return rc;
+    return cli_output_end(&out, rc);
 }

@@ -6,6 +6,7 @@
 ** it would open. Without an estate it names the layer from the codes and
 ** says what to look at; with one it decides the request again.
 */
+#include "cli_output.h"
 #include "explain.h"
 
 #include <stdlib.h>
@@ -34,6 +35,10 @@ static const char usage[] =
     "  --source-ip IP     the caller's address, when the text does not\n"
     "                     name it\n"
     "  --format text|json text (default) or one JSON object\n"
+    "  -o, --output F     az's json, jsonc, table, tsv, yaml or none, on the\n"
+    "                     JSON; table and tsv: layer, decision, category,\n"
+    "                     rule, source_ip, fix (docs/output.md)\n"
+    "  --query JMESPATH   az's --query on the JSON, before -o formats it\n"
     "  --lenient          as for moat check\n"
     "\n"
     "Exit status: 0 explained, 2 usage error, 3 the estate could not be\n"
@@ -42,6 +47,7 @@ static const char usage[] =
 static const cli_spec spec[] = {
     {"estate", 1, 'e'},    {"resource", 1, 0}, {"source-ip", 1, 0},
     {"format", 1, 'f'},    {"lenient", 0, 0},  {"help", 0, 'h'},
+    CLI_OUTPUT_SPEC,
     {NULL, 0, 0},
 };
 
@@ -267,6 +273,11 @@ static void print_text(const finding *x)
     printf("%s: %s\n", x->decided ? "smallest fix" : "look at", x->fix);
     if (x->command[0])
         printf("  %s\n", x->command);
+    for (size_t i = 1; i < x->n_subnets; i++) {
+        char q[1100];
+        moat_shell_quote(x->subnets[i], q, sizeof q);
+        printf("  or --subnet %s (its prefix holds the address too)\n", q);
+    }
     if (x->opens[0])
         printf("opens: %s\n", x->opens);
 }
@@ -300,6 +311,14 @@ static void print_json(const finding *x)
     }
     json_field(x->decided ? "fix" : "look_at", x->fix, &first);
     json_field("command", x->command, &first);
+    if (x->private_source) {
+        fputs(",\"subnets\":[", stdout);
+        for (size_t i = 0; i < x->n_subnets; i++) {
+            fputs(i ? "," : "", stdout);
+            cli_json_str(stdout, x->subnets[i]);
+        }
+        fputs("]", stdout);
+    }
     json_field("opens", x->opens, &first);
     puts("}");
 }
@@ -313,20 +332,30 @@ int cmd_explain(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_DECIDED;
     }
-    int json = cli_format(&a, 0);
-    if (json < 0 || a.n_operands > 1)
+    static const char *const formats[] = {"text", "json", NULL};
+    static const cli_output_cmd cmd = {
+        "explain", formats, "text", 0, 0,
+        "{layer: layer, decision: decision, category: category, rule: rule, "
+        "source_ip: source_ip, fix: fix || look_at}"};
+    if (a.n_operands > 1)
         return cli_usage_error("explain", "one input at most (FILE or -)");
+    cli_output out;
+    if (cli_output_parse(&a, &cmd, &out) != 0)
+        return EXIT_USAGE;
+    int json = cli_output_is(&out, "json");
     size_t len = 0;
     char *text = read_input(a.n_operands ? a.operands[0] : NULL, &len);
     if (text == NULL) {
         cli_error("%s: cannot read", a.n_operands ? a.operands[0] : "stdin");
-        return EXIT_BAD_REQUEST;
+        return cli_output_end(&out, EXIT_BAD_REQUEST);
     }
     finding x;
     memset(&x, 0, sizeof x);
     int rc = explain_input(&x, &a, text, len);
     if (rc == EXIT_DECIDED)
+        rc = cli_output_begin(&out);
+    if (rc == EXIT_DECIDED)
         json ? print_json(&x) : print_text(&x);
     free(text);
-    return rc;
+    return cli_output_end(&out, rc);
 }

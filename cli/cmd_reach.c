@@ -4,6 +4,7 @@
 ** this file picks the resources and the format.
 */
 #include "cli.h"
+#include "cli_output.h"
 #include "reach_html.h"
 
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 static const char usage[] =
     "usage: moat reach --estate PATH... [--resource NAME|ID]... [--time T]\n"
     "                  [--format text|json|dot|html] [--cells] [--lenient]\n"
-    "                  [--service-tags FILE]\n"
+    "                  [--service-tags FILE] [-o FORMAT] [--query JMESPATH]\n"
     "\n"
     "Who can get in, per resource, for every request at once: the request\n"
     "space of decision.md section 2 cut into cells on which moat decides\n"
@@ -33,20 +34,25 @@ static const char usage[] =
     "                 the diagram drawn by Graphviz when installed (a table\n"
     "                 otherwise) and each resource's text\n"
     "  --cells        json: every cell too, with its `when`\n"
+    "  -o, --output F az's json, jsonc, table, tsv, yaml or none, on the\n"
+    "                 JSON; table and tsv: a row per resource: resource,\n"
+    "                 kind, association, internet_ipv4, internet_ipv6\n"
+    "                 (docs/output.md)\n"
+    "  --query Q      az's --query (JMESPath) on the JSON, before -o\n"
     "\n"
     "Exit status: 0 done, 2 usage error, 3 bad estate or unknown resource.\n";
 
 static const cli_spec spec[] = {
     {"estate", 1, 0},   {"resource", 1, 0}, {"time", 1, 0},
     {"format", 1, 0},   {"cells", 0, 0},    {"lenient", 0, 0},
-    {"service-tags", 1, 0}, {"help", 0, 'h'}, {NULL, 0, 0}};
+    {"service-tags", 1, 0}, {"help", 0, 'h'}, CLI_OUTPUT_SPEC,
+    {NULL, 0, 0}};
 
 enum { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_HTML };
 
-static int reach_format(const cli_args *a)
+static int reach_format(const char *f)
 {
-    const char *f = cli_get(a, "format");
-    if (f == NULL || strcmp(f, "text") == 0)
+    if (strcmp(f, "text") == 0)
         return FMT_TEXT;
     if (strcmp(f, "json") == 0)
         return FMT_JSON;
@@ -116,23 +122,34 @@ int cmd_reach(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_DECIDED;
     }
-    int fmt = reach_format(&a);
-    if (fmt < 0)
-        return cli_usage_error("reach", "--format must be text, json, dot or html");
+    static const char *const formats[] = {"text", "json", "dot", "html", NULL};
+    static const cli_output_cmd cmd = {
+        "reach", formats, "text", 0, 0,
+        "resources[].{resource: resource, kind: kind, association: "
+        "association, internet_ipv4: exposure.internet.ipv4, internet_ipv6: "
+        "exposure.internet.ipv6}"};
+    cli_output out;
     if (a.n_operands)
         return cli_usage_error("reach", "unexpected argument '%s'",
                                a.operands[0]);
     if (!cli_has(&a, "estate"))
         return cli_usage_error("reach", "--estate is required");
+    if (cli_output_parse(&a, &cmd, &out) != 0)
+        return EXIT_USAGE;
+    int fmt = reach_format(out.format);
     moat_estate *es = cli_load_estate(&a, 0);
     if (es == NULL)
-        return EXIT_BAD_ESTATE;
+        return cli_output_end(&out, EXIT_BAD_ESTATE);
     if (fmt == FMT_HTML) {
         int rc = reach_page(es, &a);
         moat_estate_free(es);
-        return rc;
+        return cli_output_end(&out, rc);
     }
-    int rc = 0, n = 0;
+    int rc = cli_output_begin(&out), n = 0;
+    if (rc) {
+        moat_estate_free(es);
+        return cli_output_end(&out, rc);
+    }
     fputs(fmt == FMT_JSON ? "{\"resources\":[" : fmt == FMT_DOT ? "digraph reach {\n  rankdir=LR;\n" : "", stdout);
     if (cli_has(&a, "resource")) {
         for (int i = 0; i < a.n_opts && rc == 0; i++) {
@@ -146,5 +163,5 @@ int cmd_reach(int argc, char **argv)
     }
     fputs(fmt == FMT_JSON ? "]}\n" : fmt == FMT_DOT ? "}\n" : "", stdout);
     moat_estate_free(es);
-    return rc;
+    return cli_output_end(&out, rc);
 }

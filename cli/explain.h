@@ -22,8 +22,12 @@ typedef struct finding {
     char resource_id[512];
     int storage;
     int private_source;      /* the address Azure saw is private */
-    char fix[768];           /* the smallest fix, a sentence */
-    char command[1024];      /* the az command that makes it */
+    char fix[2048];          /* the smallest fix, a sentence */
+    char command[4096];      /* the az command that makes it, every word
+                                shell-quoted; "" when it would not fit */
+    char subnets[4][512];    /* a private source: the estate's subnets
+                                whose prefixes hold it (the first four) */
+    size_t n_subnets;
     char opens[512];         /* what it opens beyond this caller */
 } finding;
 

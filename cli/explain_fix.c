@@ -9,49 +9,82 @@
 
 #include <string.h>
 
-/* The resource group and name of an ARM id. */
+/* The resource group and name of an ARM id, for the az commands (which
+** quote every word: moat_shell_command). */
 static void id_parts(const char *id, char *rg, size_t rg_cap, char *name,
                      size_t name_cap)
 {
-    const char *g = strstr(id, "/resourceGroups/");
-    if (g == NULL)
-        g = strstr(id, "/resourcegroups/");
-    const char *e = g ? strchr(g + 16, '/') : NULL;
-    snprintf(rg, rg_cap, "%.*s", e ? (int)(e - g - 16) : 4,
-             e ? g + 16 : "<rg>");
-    const char *slash = strrchr(id, '/');
-    snprintf(name, name_cap, "%s", slash ? slash + 1 : id);
+    cli_arm_group(id, rg, rg_cap);
+    snprintf(name, name_cap, "%s", cli_arm_name(id));
+}
+
+/* The subnet to admit for a private source: with an estate, the subnet
+** whose address prefix holds it, or its candidates when several do; a
+** placeholder when none does (said in x->fix). Returns how many hold it. */
+static size_t source_subnets(const finding *x, const moat_estate *es,
+                             const char **ids, size_t cap)
+{
+    if (es == NULL || x->f.source_ip[0] == '\0')
+        return 0;
+    return moat_estate_subnets_of(es, x->f.source_ip, ids, cap);
+}
+
+/* A private source: admit its subnet with a virtual network rule. */
+static void fix_private_source(finding *x, const moat_estate *es,
+                               const char *rg, const char *name)
+{
+    const char *ip = x->f.source_ip[0] ? x->f.source_ip : "<caller address>";
+    const char *ids[4];
+    size_t n = source_subnets(x, es, ids, 4);
+    char which[512];
+    if (n == 1)
+        snprintf(which, sizeof which, "; the estate's subnet %s holds %s",
+                 ids[0], ip);
+    else if (n > 1)
+        snprintf(which, sizeof which,
+                 "; %zu of the estate's subnets hold %s (overlapping address spaces): the command names the first, %s; the others are candidates too (moat explain --format json lists them)",
+                 n, ip, ids[0]);
+    else
+        snprintf(which, sizeof which,
+                 "; %s no subnet whose prefix holds %s: the command leaves <subnet id> to fill",
+                 es ? "the estate has" : "without --estate moat knows", ip);
+    snprintf(
+        x->fix, sizeof x->fix,
+        "Azure saw the private address %s: the caller reaches %s from a virtual network (a service endpoint, or %s), so no IP rule can admit it; admit its subnet with a virtual network rule (its subnet needs the %s service endpoint), or give it a private endpoint%s",
+        ip, name,
+        x->storage ? "the account's own region: IP rules ignore callers of the same region"
+                   : "a private path",
+        x->storage ? "Microsoft.Storage" : "Microsoft.KeyVault", which);
+    moat_shell_command(x->command, sizeof x->command,
+                       "az %r network-rule add --resource-group %s %r %s --subnet %s",
+                       x->storage ? "storage account" : "keyvault", rg,
+                       x->storage ? "--account-name" : "--name", name,
+                       n ? ids[0] : "<subnet id>");
+    x->n_subnets = n < 4 ? n : 4;
+    for (size_t i = 0; i < x->n_subnets; i++)
+        snprintf(x->subnets[i], sizeof x->subnets[i], "%s", ids[i]);
+    snprintf(x->opens, sizeof x->opens, "every address of that subnet, to %s",
+             name);
 }
 
 /* One address more in the resource's own firewall. */
-static void fix_firewall(finding *x)
+static void fix_firewall(finding *x, const moat_estate *es)
 {
-    char rg[128], name[128];
+    char rg[256], name[256];
     id_parts(x->resource_id, rg, sizeof rg, name, sizeof name);
     const char *ip = x->f.source_ip[0] ? x->f.source_ip : "<caller address>";
     if (x->private_source) {
-        snprintf(
-            x->fix, sizeof x->fix,
-            "Azure saw the private address %s: the caller reaches %s from a virtual network (a service endpoint, or %s), so no IP rule can admit it; admit its subnet with a virtual network rule (its subnet needs the %s service endpoint), or give it a private endpoint",
-            ip, name,
-            x->storage ? "the account's own region: IP rules ignore callers of the same region"
-                       : "a private path",
-            x->storage ? "Microsoft.Storage" : "Microsoft.KeyVault");
-        snprintf(x->command, sizeof x->command,
-                 "az %s network-rule add --resource-group %s %s %s --subnet <subnet id>",
-                 x->storage ? "storage account" : "keyvault", rg,
-                 x->storage ? "--account-name" : "--name", name);
-        snprintf(x->opens, sizeof x->opens,
-                 "every address of that subnet, to %s", name);
+        fix_private_source(x, es, rg, name);
         return;
     }
     snprintf(x->fix, sizeof x->fix, "allow %s in %s's firewall (an IP rule)",
              ip, name);
-    snprintf(x->command, sizeof x->command,
-             "az %s network-rule add --resource-group %s %s %s --ip-address %s%s",
-             x->storage ? "storage account" : "keyvault", rg,
-             x->storage ? "--account-name" : "--name", name, ip,
-             x->storage ? "" : "/32");
+    char addr[128];
+    snprintf(addr, sizeof addr, "%s%s", ip, x->storage ? "" : "/32");
+    moat_shell_command(x->command, sizeof x->command,
+                       "az %r network-rule add --resource-group %s %r %s --ip-address %s",
+                       x->storage ? "storage account" : "keyvault", rg,
+                       x->storage ? "--account-name" : "--name", name, addr);
     snprintf(x->opens, sizeof x->opens,
              "1 address (%s) to %s, for any caller there that holds a key, a SAS or a role",
              ip, name);
@@ -61,7 +94,7 @@ static void fix_firewall(finding *x)
 static void fix_perimeter(finding *x, const moat_estate *es)
 {
     moat_perimeter_info pi;
-    char rg[128], name[128], prg[128], pname[128];
+    char rg[256], name[256], prg[256], pname[256];
     id_parts(x->resource_id, rg, sizeof rg, name, sizeof name);
     if (es == NULL ||
         moat_estate_perimeter_info(es, x->resource_id, &pi) != MOAT_OK ||
@@ -72,13 +105,17 @@ static void fix_perimeter(finding *x, const moat_estate *es)
         return;
     }
     id_parts(pi.perimeter_id, prg, sizeof prg, pname, sizeof pname);
+    snprintf(pname, sizeof pname, "%s", pi.perimeter_name); /* whole, even
+                                                            with a '/' */
     const char *ip = x->f.source_ip[0] ? x->f.source_ip : "<caller address>";
     snprintf(x->fix, sizeof x->fix,
              "an inbound access rule for %s/32 in profile %s of perimeter %s (%s mode; Enforced ignores the resource's own firewall and trusted services)",
              ip, pi.profile_name, pname, pi.mode);
-    snprintf(x->command, sizeof x->command,
-             "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --address-prefixes %s/32",
-             prg, pname, pi.profile_name, ip, ip);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/%d", ip, strchr(ip, ':') ? 128 : 32);
+    moat_shell_command(x->command, sizeof x->command,
+                       "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --address-prefixes %s",
+                       prg, pname, pi.profile_name, ip, prefix);
     snprintf(x->opens, sizeof x->opens,
              "1 address (%s) to every resource of profile %s: %zu resource%s",
              ip, pi.profile_name, pi.profile_members,
@@ -87,7 +124,7 @@ static void fix_perimeter(finding *x, const moat_estate *es)
 
 static void fix_private_link(finding *x)
 {
-    char rg[128], name[128];
+    char rg[256], name[256];
     id_parts(x->resource_id[0] ? x->resource_id : x->f.resource, rg, sizeof rg,
              name, sizeof name);
     if (x->decided &&
@@ -95,11 +132,12 @@ static void fix_private_link(finding *x)
         snprintf(x->fix, sizeof x->fix,
                  "approve the caller's private endpoint connection on %s",
                  name);
-        snprintf(x->command, sizeof x->command,
-                 "az network private-endpoint-connection approve --resource-group %s --resource-name %s --type %s --name <connection>",
-                 rg, name,
-                 x->storage ? "Microsoft.Storage/storageAccounts"
-                            : "Microsoft.KeyVault/vaults");
+        moat_shell_command(x->command, sizeof x->command,
+                           "az network private-endpoint-connection approve --resource-group %s --resource-name %s --type %s --name %s",
+                           rg, name,
+                           x->storage ? "Microsoft.Storage/storageAccounts"
+                                      : "Microsoft.KeyVault/vaults",
+                           "<connection>");
         snprintf(x->opens, sizeof x->opens,
                  "the endpoint's virtual network, nothing public");
         return;
@@ -107,10 +145,11 @@ static void fix_private_link(finding *x)
     snprintf(x->fix, sizeof x->fix,
              "public network access is off for %s: reach it through a private endpoint (and its private DNS zone), not its public address",
              name);
-    snprintf(x->command, sizeof x->command,
-             "az network private-endpoint create --resource-group <rg> --name pe-%s --vnet-name <vnet> --subnet <subnet> --private-connection-resource-id %s --group-id %s --connection-name %s",
-             name, x->resource_id[0] ? x->resource_id : "<resource id>",
-             x->storage ? "blob" : "vault", name);
+    moat_shell_command(x->command, sizeof x->command,
+                       "az network private-endpoint create --resource-group %s --name pe-%s --vnet-name %s --subnet %s --private-connection-resource-id %s --group-id %s --connection-name %s",
+                       "<rg>", name, "<vnet>", "<subnet>",
+                       x->resource_id[0] ? x->resource_id : "<resource id>",
+                       x->storage ? "blob" : "vault", name);
     snprintf(x->opens, sizeof x->opens,
              "callers of that virtual network only; nothing public");
 }
@@ -123,8 +162,8 @@ static void fix_not_network(finding *x)
     case FL_ROLE:
         snprintf(x->fix, sizeof x->fix,
                  "the network admitted the request; the caller lacks a data role (Storage: AuthorizationPermissionMismatch) or an access policy (Key Vault: ForbiddenByRbac, AccessDenied): assign one at the resource's scope");
-        snprintf(x->command, sizeof x->command,
-                 "az role assignment create --assignee-object-id %s --role \"%s\" --scope %s",
+        moat_shell_command(x->command, sizeof x->command,
+                 "az role assignment create --assignee-object-id %s --role %s --scope %s",
                  who,
                  x->f.service == 'k' ? "Key Vault Secrets User"
                                      : "Storage Blob Data Reader",
@@ -204,6 +243,6 @@ void explain_fix(finding *x, const moat_estate *es)
         snprintf(x->fix, sizeof x->fix,
                  "a storage account in a perimeter speaks HTTPS only: use HTTPS");
         break;
-    default: fix_firewall(x);
+    default: fix_firewall(x, es);
     }
 }

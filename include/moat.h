@@ -862,6 +862,14 @@ MOAT_API const char *moat_estate_perimeter_by_guid(const moat_estate *es,
 MOAT_API const char *moat_estate_perimeter_of(const moat_estate *es,
                                               const char *resource_id);
 
+/* The subnets of the estate whose address prefixes hold address (a private
+** caller's: `moat explain` names the subnet to admit): their ids into
+** ids[0..cap), and how many there are (more than cap when so); 0 when none
+** holds it or address is not one. */
+MOAT_API size_t moat_estate_subnets_of(const moat_estate *es,
+                                       const char *address, const char **ids,
+                                       size_t cap);
+
 
 /*--------------------------------------------------------------------------
 ** Exact reasoning (docs/reach.md): the whole request space of decision.md
@@ -1022,6 +1030,20 @@ MOAT_API int moat_range_equal(const moat_range *a, const moat_range *b);
 MOAT_API int moat_range_is_private(const moat_range *r);
 /* "network/prefix", canonical; buf of at least 50 bytes. */
 MOAT_API void moat_range_format(const moat_range *r, char *buf, size_t cap);
+
+/*--------------------------------------------------------------------------
+** Command lines for a user to copy (the az fixes moat prints): every word
+** quoted for a POSIX shell, so that a hostile name stays one argument.
+*/
+/* word as one shell word: as is when it holds only [A-Za-z0-9@%+=:,./_-],
+** else in single quotes ('\'' for a quote). Returns the length of the
+** quoted text; out gets it, or "" when it does not fit in cap. */
+MOAT_API size_t moat_shell_quote(const char *word, char *out, size_t cap);
+/* A command line: fmt's text as is; %s and %.*s one word each, quoted
+** (text next to them joins the word: "pe-%s"); %r text already quoted;
+** %zu; %%. Returns the length; out gets it, or "" when it does not fit in
+** cap or fmt holds another conversion (0 then): never a cut command. */
+MOAT_API size_t moat_shell_command(char *out, size_t cap, const char *fmt, ...);
 
 /*--------------------------------------------------------------------------
 ** Editing estate files in place: a JSON document whose text changes only

@@ -101,6 +101,15 @@ MOAT_HIDDEN void moat__buf_json_cstr(moat_buf *b, const char *s);
 /* The NUL-terminated contents ("" when empty or failed). */
 MOAT_HIDDEN const char *moat__buf_cstr(moat_buf *b);
 
+/*--------------------------------------------------------------------------
+** shell.c - command lines for a user to copy, every word quoted for a
+** POSIX shell. moat__shell_vprintf takes %s and %.*s (one word, quoted;
+** text around it joins the word: "pe-%s"), %r (text already made of
+** quoted words), %zu and %%; anything else fails (-1, b->failed).
+*/
+MOAT_HIDDEN void moat__shell_word(moat_buf *b, const char *s, size_t n);
+MOAT_HIDDEN int moat__shell_vprintf(moat_buf *b, const char *fmt, va_list ap);
+
 /*==========================================================================
 ** json.c - a small JSON parser that keeps the byte offset of every value,
 ** so that every load error can name its line. Why not a packaged parser:

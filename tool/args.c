@@ -256,3 +256,20 @@ char *cli_read_file(const char *path, size_t *len)
     *len = n;
     return buf;
 }
+
+void cli_csv_field(FILE *fp, const char *s, int last)
+{
+    s = s ? s : "";
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', fp);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', fp);
+            fputc(*s, fp);
+        }
+        fputc('"', fp);
+    } else {
+        fputs(s, fp);
+    }
+    fputs(last ? "\r\n" : ",", fp);
+}

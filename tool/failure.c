@@ -64,7 +64,8 @@ static int value_after(span t, const char *marker, const char *stop, char *out,
     return k ? 0 : -1;
 }
 
-/* The HTTP status the text gives, in any of its renderings. */
+/* The HTTP status the text gives, in any of its renderings: three digits
+** from 100 to 599 (RFC 9110 section 15); "statusCode": 806 is no status. */
 static int status_of(span t)
 {
     static const char *const markers[] = {
@@ -75,7 +76,8 @@ static int status_of(span t)
         char v[8];
         if (value_after(t, markers[i], " \",;}()", v, sizeof v) == 0 &&
             isdigit((unsigned char)v[0]) && isdigit((unsigned char)v[1]) &&
-            isdigit((unsigned char)v[2]) && v[3] == '\0')
+            isdigit((unsigned char)v[2]) && v[3] == '\0' && v[0] >= '1' &&
+            v[0] <= '5')
             return (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
     }
     return 0;

@@ -98,8 +98,18 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The resource group of an ARM id (every segment between resourceGroups
+** and providers), or "<resource-group>"; and its last segment, the name.
+** For az command lines, which quote them (moat_shell_command). */
+void cli_arm_group(const char *id, char *out, size_t cap);
+const char *cli_arm_name(const char *id);
+
 /* s as a JSON string literal (quotes included) on fp. */
 void cli_json_str(FILE *fp, const char *s);
+
+/* s (NULL: empty) as one CSV field (RFC 4180: quoted when it holds a
+** comma, quote or line break), then a comma, or CRLF when last. */
+void cli_csv_field(FILE *fp, const char *s, int last);
 
 /* Output format option: "text" or "json"; -1 on a bad value. */
 int cli_format(const cli_args *a, int default_json);

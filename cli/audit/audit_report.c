@@ -777,22 +777,7 @@ void report_junit(const report_ctx *c)
 /*--------------------------------------------------------------------------
 ** CSV (RFC 4180): a row per finding, as posture tools export them.
 */
-static void csv_field(FILE *o, const char *s, int last)
-{
-    s = s ? s : "";
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', o);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', o);
-            fputc(*s, o);
-        }
-        fputc('"', o);
-    } else {
-        fputs(s, o);
-    }
-    fputs(last ? "\r\n" : ",", o);
-}
+#define csv_field cli_csv_field
 
 static void csv_finding(FILE *o, const moat_finding *f)
 {

@@ -3,6 +3,7 @@
 */
 #include "audit_html.h"
 #include "audit_report.h"
+#include "cli_output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static const char usage[] =
     "VERSION]\n"
     "                  [--suppressions FILE] [--baseline FILE | "
     "--write-baseline FILE]\n"
-    "                  [--output FILE] [--wide-ip ADDRESSES] [--quiet]\n"
+    "                  [-o FORMAT] [--query JMESPATH] [--output-file FILE]\n"
+    "                  [--wide-ip ADDRESSES] [--quiet]\n"
     "                  [--allow-incomplete] [--soft-fail] [--compact]\n"
     "                  [--check ID,...] [--skip-check ID,...]\n"
     "                  [--runner IP[,region=R][,subnet=ID][,identity=ID]]...\n"
@@ -59,7 +61,14 @@ static const char usage[] =
     "                        is required, an expired entry is reported\n"
     "  --baseline FILE       report only findings not in FILE\n"
     "  --write-baseline FILE write the current findings as a baseline\n"
-    "  --output FILE         write the report to FILE instead of stdout\n"
+    "  -o, --output FORMAT   az's json, jsonc, table, tsv, yaml or none, on\n"
+    "                        the JSON report; table and tsv: a row per\n"
+    "                        finding: check, severity, state, name, title\n"
+    "                        (docs/output.md)\n"
+    "  --query JMESPATH      az's --query on the JSON report, before -o\n"
+    "  --output-file FILE    write the report to FILE instead of stdout\n"
+    "                        (--output FILE still works when FILE is not\n"
+    "                        one of az's format names)\n"
     "  --wide-ip N           IP ranges of more than N addresses are findings\n"
     "                        (default 65536)\n"
     "  --quiet               do not print estate warnings\n"
@@ -96,6 +105,8 @@ static const cli_spec spec[] = {
     {"baseline", 1, 0},
     {"write-baseline", 1, 0},
     {"output", 1, 'o'},
+    {"output-file", 1, 0},
+    {"query", 1, 0},
     {"wide-ip", 1, 0},
     {"quiet", 0, 'q'},
     {"lenient", 0, 0},
@@ -270,13 +281,12 @@ static void unknown_selectors(const moat_audit *au, const selectors *sel)
 
 static int report(const cli_args *a, const moat_audit *au,
                   const moat_estate *es, int kind, moat_level fail_on,
-                  const char *date, const selectors *sel)
+                  const char *date, const selectors *sel, const char *path)
 {
     report_ctx ctxs, *ctx = &ctxs;
     memset(ctx, 0, sizeof *ctx);
     int rc = 0;
     FILE *out = stdout;
-    const char *path = cli_get(a, "output");
     if (path && (out = fopen(path, "w")) == NULL) {
         cli_error("%s: cannot write", path);
         rc = EXIT_USAGE;
@@ -309,6 +319,8 @@ static int report(const cli_args *a, const moat_audit *au,
     return rc ? rc : report_exit(ctx);
 }
 
+static int audit_main(const cli_args *a, cli_output *out, int kind);
+
 int cmd_audit(int argc, char **argv)
 {
     cli_args a;
@@ -324,26 +336,44 @@ int cmd_audit(int argc, char **argv)
     if (!cli_has(&a, "estate"))
         return cli_usage_error("audit",
                                "no estate: give --estate FILE or --estate DIR");
-    const char *format = cli_get(&a, "format");
-    int kind = report_kind(format ? format : "text");
-    if (kind < 0)
-        return cli_usage_error(
-            "audit", "--format must be text, json, sarif, junit, html or csv");
+    static const char *const formats[] = {"text", "json", "sarif", "junit",
+                                          "html", "csv",  NULL};
+    static const cli_output_cmd cmd = {
+        "audit", formats, "text", 1, 0,
+        "findings[].{check: id, severity: severity, state: state, name: "
+        "name, title: title}"};
+    cli_output out;
+    if (cli_output_parse(&a, &cmd, &out) != 0)
+        return EXIT_USAGE;
+    if (out.file && cli_has(&a, "output-file")) {
+        cli_output_free(&out);
+        return cli_usage_error("audit",
+                               "give --output FILE or --output-file FILE");
+    }
+    if (cli_has(&a, "output-file"))
+        out.file = cli_get(&a, "output-file");
+    int rc = audit_main(&a, &out, report_kind(out.format));
+    return cli_output_end(&out, rc);
+}
+
+/* The audit, once the report's format is known. */
+static int audit_main(const cli_args *a, cli_output *out, int kind)
+{
     selectors sel;
-    if (read_selectors(&a, &sel) != 0)
+    if (read_selectors(a, &sel) != 0)
         return EXIT_USAGE;
     moat_level fail_on = MOAT_LEVEL_LOW;
-    if (cli_has(&a, "fail-on") &&
-        moat_level_from_name(cli_get(&a, "fail-on"), &fail_on) != 0)
+    if (cli_has(a, "fail-on") &&
+        moat_level_from_name(cli_get(a, "fail-on"), &fail_on) != 0)
         return cli_usage_error(
             "audit", "--fail-on must be info, low, medium, high or critical");
-    if (cli_has(&a, "baseline") && cli_has(&a, "write-baseline"))
+    if (cli_has(a, "baseline") && cli_has(a, "write-baseline"))
         return cli_usage_error("audit",
                                "give --baseline or --write-baseline, not both");
-    moat_audit_options opt = {cli_get(&a, "cis"), 0, NULL, 0};
-    if (cli_has(&a, "wide-ip")) {
+    moat_audit_options opt = {cli_get(a, "cis"), 0, NULL, 0};
+    if (cli_has(a, "wide-ip")) {
         char *end;
-        unsigned long long n = strtoull(cli_get(&a, "wide-ip"), &end, 10);
+        unsigned long long n = strtoull(cli_get(a, "wide-ip"), &end, 10);
         if (*end || n == 0)
             return cli_usage_error("audit",
                                    "--wide-ip takes a number of addresses");
@@ -352,7 +382,7 @@ int cmd_audit(int argc, char **argv)
 
     moat_runner *runners = NULL;
     char *runner_text = NULL;
-    if (audit_runners(&a, &runners, &opt.n_runners, &runner_text) != 0) {
+    if (audit_runners(a, &runners, &opt.n_runners, &runner_text) != 0) {
         free(runners);
         free(runner_text);
         return EXIT_USAGE;
@@ -363,7 +393,7 @@ int cmd_audit(int argc, char **argv)
     ** The loader's warnings are printed (what was not read, unknowns) as
     ** `moat estate` prints them, unless --quiet. */
     moat_estate *es = cli_load_estate(
-        &a, CLI_LOAD_LENIENT | (cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0));
+        a, CLI_LOAD_LENIENT | (cli_has(a, "quiet") ? CLI_LOAD_QUIET : 0));
     moat_audit *au = NULL;
     moat_status st = es ? moat_audit_run(es, &opt, &au) : MOAT_E_IO;
     free(runners);
@@ -387,14 +417,17 @@ int cmd_audit(int argc, char **argv)
     char date[16];
     today(date, sizeof date);
     int rc = 0;
-    if (cli_has(&a, "suppressions"))
-        rc = apply_file(au, "suppressions", cli_get(&a, "suppressions"), date);
-    if (rc == 0 && cli_has(&a, "baseline"))
-        rc = apply_file(au, "baseline", cli_get(&a, "baseline"), date);
-    if (rc == 0 && cli_has(&a, "write-baseline"))
-        rc = write_baseline(au, cli_get(&a, "write-baseline"));
+    if (cli_has(a, "suppressions"))
+        rc = apply_file(au, "suppressions", cli_get(a, "suppressions"), date);
+    if (rc == 0 && cli_has(a, "baseline"))
+        rc = apply_file(au, "baseline", cli_get(a, "baseline"), date);
+    if (rc == 0 && cli_has(a, "write-baseline"))
+        rc = write_baseline(au, cli_get(a, "write-baseline"));
     if (rc == 0)
-        rc = report(&a, au, es, kind, fail_on, date, &sel);
+        rc = cli_output_begin(out);
+    if (rc == 0)
+        rc = report(a, au, es, kind, fail_on, date, &sel,
+                    out->az ? NULL : out->file);
     moat_audit_free(au);
     moat_estate_free(es);
     return rc;

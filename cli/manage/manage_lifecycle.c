@@ -49,7 +49,9 @@ static const moat_node *existing(manage *m, const char *type, const char *name,
 
 /* Opens the estate for a new resource of c->target (under a directory:
 ** the file holding others of its type), its place found. MG_OK, or
-** MG_OK with *done set when it exists already (printed, left alone). */
+** MG_OK with *done set when a storage account of that name exists (ARM's
+** create-or-update: storage_recreate); a key vault that exists is
+** refused, as az refuses it (MG_REFUSED). */
 static int open_new(acl_ctx *c, const cli_args *a, char *sub, char *loc,
                     int *done)
 {
@@ -64,11 +66,15 @@ static int open_new(acl_ctx *c, const cli_args *a, char *sub, char *loc,
                                                   c->target.name,
                                                   c->target.group)
                                        : NULL;
+    if (old && c->kind == ACL_VAULT)
+        /* azure-cli keyvault/custom.py create_vault: client.get() finds
+        ** the vault, InvalidArgumentValueError (exit 1) */
+        return mg_refuse(&c->m,
+                         "The specified vault: %s already exists (az keyvault create refuses an existing vault; change it with keyvault update or keyvault network-rule)",
+                         c->target.name);
     if (old) {
-        fprintf(stderr, "moat: %s exists already; nothing changed\n",
-                c->target.name);
         *done = 1;
-        return mg_print(&c->m, old, c->target.type);
+        return MG_OK;
     }
     if (rc == MG_OK)
         rc = mg_new_place(&c->m, a, c->target.group, sub, loc, 64);
@@ -99,6 +105,75 @@ static int finish_create(acl_ctx *c, mg_buf *b, const char *sub, int done,
 /*--------------------------------------------------------------------------
 ** storage account create
 */
+/* Region names as ARM compares them: case and spaces aside. */
+static int same_region(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        while (*a == ' ')
+            a++;
+        while (*b == ' ')
+            b++;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+        if (*a == '\0')
+            return 1;
+    }
+}
+
+/* sku and kind of an existing account, when given. */
+static int set_sku_kind(acl_ctx *c, const cli_args *a)
+{
+    int rc = MG_OK;
+    mg_buf b = {0};
+    if (cli_get(a, "sku")) {
+        mg_buf_printf(&b, "{\"name\": ");
+        mg_buf_json_str(&b, cli_get(a, "sku"));
+        mg_buf_printf(&b, "}");
+        rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->res, "sku", b.s);
+        mg_buf_free(&b);
+    }
+    if (rc == MG_OK && cli_get(a, "kind")) {
+        mg_buf_json_str(&b, cli_get(a, "kind"));
+        rc = b.failed ? MG_NOT_WRITTEN : acl_set(c, c->res, "kind", b.s);
+        mg_buf_free(&b);
+    }
+    return rc;
+}
+
+/* `az storage account create` on an account that exists: ARM's PUT is a
+** create-or-update, and Storage documents it (Storage Accounts - Create,
+** REST API): "If an account is already created and a subsequent create
+** request is issued with different properties, the account properties
+** will be updated. If an account is already created and a subsequent
+** create or update request is issued with the exact same set of
+** properties, the request will succeed." So the properties given are
+** set, as `storage account update` sets them (az sends a networkRuleSet
+** only with --default-action, its rules omitted: the rules are kept);
+** the location cannot change (ARM: InvalidResourceLocation). */
+static int storage_recreate(const cli_args *a)
+{
+    acl_ctx c;
+    int rc = acl_open(&c, ACL_STORAGE, "storage account create", a, 0);
+    const char *loc = cli_get(a, "location");
+    const char *have = rc == MG_OK ? mg_str(c.res, "location") : NULL;
+    if (rc == MG_OK && loc && have && !same_region(loc, have))
+        rc = mg_refuse(&c.m,
+                       "InvalidResourceLocation: the storage account %s already exists in location '%s'; a resource of the same name cannot be created in location '%s'",
+                       c.target.name, have, loc);
+    int given = cli_has(a, "default-action") || cli_has(a, "bypass") ||
+                cli_has(a, "public-network-access") || storage_update_given(a);
+    if (rc == MG_OK && (cli_get(a, "sku") || cli_get(a, "kind")))
+        rc = set_sku_kind(&c, a);
+    if (rc == MG_OK && given)
+        rc = acl_update(&c, a); /* sets, commits and prints */
+    else if (rc == MG_OK && (cli_get(a, "sku") || cli_get(a, "kind")))
+        rc = mg_commit(&c.m, &c.target);
+    else if (rc == MG_OK) /* the same properties: Azure succeeds */
+        rc = mg_print(&c.m, c.res, TYPE_STORAGE);
+    mg_close(&c.m);
+    return rc;
+}
+
 static int storage_firewall(acl_ctx *c, const cli_args *a, mg_buf *b)
 {
     static const char *const actions[] = {"Allow", "Deny"};
@@ -128,8 +203,14 @@ static int storage_create(const cli_args *a)
     c.target = (mg_target){TYPE_STORAGE, acl_name(a),
                            cli_get(a, "resource-group"), NULL,
                            "storage account", NULL};
+    if (cli_has(a, "bypass") && !cli_has(a, "default-action"))
+        return mg_usage(&c.m, "incorrect usage: --default-action ACTION [--bypass SERVICE ...] (as az)");
     char sub[64], loc[64];
     int done, rc = open_new(&c, a, sub, loc, &done);
+    if (rc == MG_OK && done) {
+        mg_close(&c.m);
+        return storage_recreate(a);
+    }
     const char *pna = cli_get(a, "public-network-access"), *canon = NULL;
     if (rc == MG_OK && !done && pna && !mg_choice(pna, pnas, 3, &canon))
         rc = mg_usage(&c.m, "--public-network-access takes Enabled, Disabled or SecuredByPerimeter");

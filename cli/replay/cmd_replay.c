@@ -2,6 +2,7 @@
 ** cmd_replay.c - `moat replay`: what would change if the estate were
 ** different, decided over the access logs Azure already wrote.
 */
+#include "cli_output.h"
 #include "replay_run.h"
 #include "replay/replay_suggest.h"
 
@@ -37,7 +38,13 @@ static const char usage[] =
     "                         more paths, or give more names)\n"
     "  --format text|json     text (default) or the JSON summary, which is\n"
     "                         also a partial that --merge combines\n"
-    "  --output FILE          write the summary to FILE\n"
+    "  --output-file FILE     write the summary to FILE (--output FILE too,\n"
+    "                         when FILE is not one of az's format names)\n"
+    "  -o, --output FORMAT    az's json, jsonc, table, tsv, yaml or none, on\n"
+    "                         the JSON summary; table and tsv: a row per\n"
+    "                         configuration: name, allow, deny, missing\n"
+    "                         (docs/output.md)\n"
+    "  --query JMESPATH       az's --query on the JSON, before -o formats it\n"
     "  --changes FILE         one JSON line per record whose decision\n"
     "                         differs between configurations\n"
     "  --decisions FILE       one JSON line per record, every record\n"
@@ -77,7 +84,8 @@ static const cli_spec spec[] = {
     {"merge", 0, 0},    {"lenient", 0, 0},  {"quiet", 0, 'q'},
     {"service-tags", 1, 0}, {"help", 0, 'h'},
     {"suggest", 1, 0},      {"max-prefixes", 1, 0}, {"max-addresses", 1, 0},
-    {"min-records", 1, 0},  {"write-proposal", 1, 0}, {NULL, 0, 0},
+    {"min-records", 1, 0},  {"write-proposal", 1, 0}, {"query", 1, 0},
+    {"output-file", 1, 0},  {NULL, 0, 0},
 };
 
 static int positive(const char *s, long max, long *out)
@@ -167,10 +175,15 @@ static void free_configs(replay_options *opt)
     }
 }
 
+/* Where the summary goes: --output FILE or --output-file FILE without an
+** az format, else stdout (NULL). */
+static const char *summary_path;
+
 static int write_summary(const cli_args *a, const replay_agg *agg, int json,
                          int top)
 {
-    const char *path = cli_get(a, "output");
+    (void)a;
+    const char *path = summary_path;
     FILE *o = path ? open_out(path, "the summary") : stdout;
     if (o == NULL)
         return EXIT_BAD_ESTATE;
@@ -346,6 +359,8 @@ static int close_record_files(const cli_args *a, replay_options *opt)
     return bad ? EXIT_BAD_ESTATE : 0;
 }
 
+static int replay_main(const cli_args *a, cli_output *out, int json);
+
 int cmd_replay(int argc, char **argv)
 {
     cli_args a;
@@ -355,43 +370,71 @@ int cmd_replay(int argc, char **argv)
         fputs(usage, stdout);
         return EXIT_DECIDED;
     }
-    int json = cli_format(&a, 0);
-    if (json < 0)
-        return cli_usage_error("replay", "--format is text or json");
+    static const char *const formats[] = {"text", "json", NULL};
+    static const cli_output_cmd cmd = {
+        "replay", formats, "text", 1, 0,
+        "configs[].{name: name, allow: allow, deny: deny, missing: missing}"};
+    cli_output out;
+    if (cli_output_parse(&a, &cmd, &out) != 0)
+        return EXIT_USAGE;
+    if (out.file && cli_has(&a, "output-file")) {
+        cli_output_free(&out);
+        return cli_usage_error("replay",
+                               "give --output FILE or --output-file FILE");
+    }
+    if (cli_has(&a, "output-file"))
+        out.file = cli_get(&a, "output-file");
+    summary_path = out.az ? NULL : out.file;
+    int rc = replay_main(&a, &out, cli_output_is(&out, "json"));
+    return cli_output_end(&out, rc);
+}
+
+/* The replay, once the summary's format is known. */
+static int replay_main(const cli_args *a, cli_output *out, int json)
+{
     long top = 5, threads = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cli_get(&a, "top") && positive(cli_get(&a, "top"), 1000, &top) < 0)
+    if (cli_get(a, "top") && positive(cli_get(a, "top"), 1000, &top) < 0)
         return cli_usage_error("replay", "--top takes a number from 1 to 1000");
-    if (cli_get(&a, "threads") &&
-        positive(cli_get(&a, "threads"), 256, &threads) < 0)
+    if (cli_get(a, "threads") &&
+        positive(cli_get(a, "threads"), 256, &threads) < 0)
         return cli_usage_error("replay",
                                "--threads takes a number from 1 to 256");
-    if (cli_has(&a, "merge"))
-        return merge(&a, json, (int)top);
-    if (a.n_operands == 0)
+    for (int i = 0; out->az && i < a->n_opts; i++)
+        if (a->opts[i].value && strcmp(a->opts[i].value, "-") == 0 &&
+            strcmp(a->opts[i].name, "estate") != 0)
+            return cli_usage_error(
+                "replay", "--%s - writes to stdout, where -o prints: give a file",
+                a->opts[i].name);
+    if (cli_has(a, "merge"))
+        return cli_output_begin(out) ? EXIT_BAD_REQUEST
+                                     : merge(a, json, (int)top);
+    if (a->n_operands == 0)
         return cli_usage_error("replay",
                                "no logs: give log files, or - to read stdin");
     replay_options opt;
     memset(&opt, 0, sizeof opt);
-    const char *sg = cli_get(&a, "suggest");
+    const char *sg = cli_get(a, "suggest");
     if (sg && strcmp(sg, "enforced") != 0)
         return cli_usage_error("replay",
                                "--suggest takes enforced, not \"%s\"", sg);
     opt.suggest = sg != NULL;
     uint64_t check;
-    if (number(&a, "max-prefixes", 200, &check) ||
-        number(&a, "max-addresses", 65536, &check) ||
-        number(&a, "min-records", 2, &check))
+    if (number(a, "max-prefixes", 200, &check) ||
+        number(a, "max-addresses", 65536, &check) ||
+        number(a, "min-records", 2, &check))
         return EXIT_USAGE;
     opt.threads = threads < 1 ? 1 : (int)threads;
-    opt.show_unmapped = cli_has(&a, "quiet") ? 0 : 10;
-    opt.progress = !cli_has(&a, "quiet") && isatty(2);
-    unsigned flags = cli_has(&a, "quiet") ? CLI_LOAD_QUIET : 0;
-    int rc = load_configs(&a, &opt, flags);
+    opt.show_unmapped = cli_has(a, "quiet") ? 0 : 10;
+    opt.progress = !cli_has(a, "quiet") && isatty(2);
+    unsigned flags = cli_has(a, "quiet") ? CLI_LOAD_QUIET : 0;
+    int rc = load_configs(a, &opt, flags);
     if (rc == 0)
-        rc = open_record_files(&a, &opt);
+        rc = open_record_files(a, &opt);
     if (rc == 0)
-        rc = replay(&a, &opt, json, (int)top);
-    int closed = close_record_files(&a, &opt);
+        rc = cli_output_begin(out);
+    if (rc == 0)
+        rc = replay(a, &opt, json, (int)top);
+    int closed = close_record_files(a, &opt);
     free_configs(&opt);
     return rc ? rc : closed;
 }

@@ -70,36 +70,62 @@ void replay_suggest_note(replay_agg *a, const moat_log_request *m,
 /*--------------------------------------------------------------------------
 ** Address prefixes under a budget.
 */
-static uint64_t pfx_size(const pfx *p)
+static int pfx_bits(const pfx *p)
 {
-    return (uint64_t)1 << (32 - p->len);
+    return p->v6 ? 128 : 32;
 }
 
-static uint32_t mask_of(int len)
+/* The addresses a prefix holds; an IPv6 /0 (2^128) saturates to 2^128-1,
+** far past any budget (--max-addresses is at most 2^64-1). */
+static sg_u128 pfx_size(const pfx *p)
 {
-    return len == 0 ? 0 : (uint32_t)(0xFFFFFFFFu << (32 - len));
+    int host = pfx_bits(p) - p->len;
+    return host >= 128 ? ~(sg_u128)0 : (sg_u128)1 << host;
 }
 
-/* The smallest prefix holding both a and b. */
+static sg_u128 mask_of(int len, int bits)
+{
+    if (len == 0)
+        return 0;
+    sg_u128 m = ~(sg_u128)0 << (bits - len);
+    return bits == 128 ? m : m & 0xFFFFFFFFu;
+}
+
+static sg_u128 add_sat(sg_u128 a, sg_u128 b)
+{
+    return a + b < a ? ~(sg_u128)0 : a + b;
+}
+
+static sg_u128 pfx_last(const pfx *p)
+{
+    sg_u128 full = p->v6 ? ~(sg_u128)0 : (sg_u128)0xFFFFFFFFu;
+    return p->base | (~mask_of(p->len, pfx_bits(p)) & full);
+}
+
+/* The smallest prefix holding both a and b (of one family). */
 static pfx supernet(const pfx *a, const pfx *b)
 {
-    uint32_t lo = a->base < b->base ? a->base : b->base;
-    uint32_t ha = a->base + (uint32_t)(pfx_size(a) - 1);
-    uint32_t hb = b->base + (uint32_t)(pfx_size(b) - 1);
-    uint32_t hi = ha > hb ? ha : hb;
+    int bits = pfx_bits(a);
+    sg_u128 lo = a->base < b->base ? a->base : b->base;
+    sg_u128 ha = pfx_last(a), hb = pfx_last(b);
+    sg_u128 hi = ha > hb ? ha : hb;
     pfx s;
+    s.v6 = a->v6;
     s.len = a->len < b->len ? a->len : b->len;
-    while (s.len > 0 && (lo & mask_of(s.len)) != (hi & mask_of(s.len)))
+    while (s.len > 0 && (lo & mask_of(s.len, bits)) != (hi & mask_of(s.len, bits)))
         s.len--;
-    s.base = lo & mask_of(s.len);
+    s.base = lo & mask_of(s.len, bits);
     s.records = a->records + b->records;
     s.observed = a->observed + b->observed;
     return s;
 }
 
+/* IPv4 first, then IPv6, each by address. */
 static int by_base(const void *x, const void *y)
 {
     const pfx *a = x, *b = y;
+    if (a->v6 != b->v6)
+        return a->v6 - b->v6;
     return a->base < b->base ? -1 : a->base > b->base;
 }
 
@@ -108,8 +134,9 @@ static size_t merge_at(pfx *v, size_t n, size_t i)
 {
     pfx s = supernet(&v[i], &v[i + 1]);
     size_t j = i + 2;
-    uint32_t last = s.base + (uint32_t)(pfx_size(&s) - 1);
-    while (j < n && v[j].base >= s.base && v[j].base <= last) {
+    sg_u128 last = pfx_last(&s);
+    while (j < n && v[j].v6 == s.v6 && v[j].base >= s.base &&
+           v[j].base <= last) {
         s.records += v[j].records;
         s.observed += v[j].observed;
         j++;
@@ -119,12 +146,31 @@ static size_t merge_at(pfx *v, size_t n, size_t i)
     return n - (j - i - 1);
 }
 
-static uint64_t total_size(const pfx *v, size_t n)
+static sg_u128 total_size(const pfx *v, size_t n)
 {
-    uint64_t t = 0;
+    sg_u128 t = 0;
     for (size_t i = 0; i < n; i++)
-        t += pfx_size(&v[i]);
+        t = add_sat(t, pfx_size(&v[i]));
     return t;
+}
+
+/* The neighbours (of one family) whose supernet opens the fewest addresses
+** beyond them and keeps the total within max_addresses; n when none. */
+static size_t cheapest_merge(const pfx *v, size_t n, uint64_t max_addresses)
+{
+    size_t best = n;
+    sg_u128 best_cost = ~(sg_u128)0, total = total_size(v, n);
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (v[i].v6 != v[i + 1].v6)
+            continue;
+        pfx s = supernet(&v[i], &v[i + 1]);
+        sg_u128 cost = pfx_size(&s) - pfx_size(&v[i]) - pfx_size(&v[i + 1]);
+        if (add_sat(total, cost) <= max_addresses && cost < best_cost) {
+            best = i;
+            best_cost = cost;
+        }
+    }
+    return best;
 }
 
 /* Greedy: while over the prefix budget, merge the neighbours whose
@@ -138,16 +184,7 @@ size_t replay_suggest_aggregate(pfx *v, size_t n, uint64_t max_prefixes,
     qsort(v, n, sizeof *v, by_base);
     *n_dropped = 0;
     while (n > max_prefixes || total_size(v, n) > max_addresses) {
-        size_t best = n;
-        uint64_t best_cost = UINT64_MAX, total = total_size(v, n);
-        for (size_t i = 0; n > max_prefixes && i + 1 < n; i++) {
-            pfx s = supernet(&v[i], &v[i + 1]);
-            uint64_t cost = pfx_size(&s) - pfx_size(&v[i]) - pfx_size(&v[i + 1]);
-            if (total + cost <= max_addresses && cost < best_cost) {
-                best = i;
-                best_cost = cost;
-            }
-        }
+        size_t best = n > max_prefixes ? cheapest_merge(v, n, max_addresses) : n;
         if (best < n) {
             n = merge_at(v, n, best);
             continue;
@@ -186,6 +223,7 @@ typedef struct profile_plan {
     ** callers from any address (subscriptions, links). */
     int reached;
     uint64_t reach_ipv4;
+    sg_u128 reach_ipv6; /* the same for IPv6 (reach's decimal string) */
     int reach_any_address;
 } profile_plan;
 
@@ -229,8 +267,30 @@ static entry *collect(const replay_agg *a, const moat_estate *es, size_t *n)
     return v;
 }
 
-/* The addresses of a profile's plan: IPv4 aggregated within the budget;
-** IPv6 ones as single addresses while prefixes remain. */
+/* An address as a one-address prefix (IPv4 or IPv6); 0 when it is
+** neither. */
+static int parse_address(const char *text, pfx *x)
+{
+    unsigned char b[16];
+    memset(x, 0, sizeof *x);
+    if (inet_pton(AF_INET, text, b) == 1) {
+        x->base = (sg_u128)b[0] << 24 | (sg_u128)b[1] << 16 |
+                  (sg_u128)b[2] << 8 | b[3];
+        x->len = 32;
+        return 1;
+    }
+    if (inet_pton(AF_INET6, text, b) != 1)
+        return 0;
+    for (int i = 0; i < 16; i++)
+        x->base = x->base << 8 | b[i];
+    x->v6 = 1;
+    x->len = 128;
+    return 1;
+}
+
+/* The addresses of a profile's plan, IPv4 and IPv6, aggregated within one
+** budget (a prefix holds one family; both count against --max-prefixes
+** and --max-addresses). */
 static int plan_addresses(profile_plan *p, const suggest_options *opt)
 {
     p->v = calloc(p->n + 1, sizeof *p->v);
@@ -239,15 +299,13 @@ static int plan_addresses(profile_plan *p, const suggest_options *opt)
         return -1;
     for (size_t i = 0; i < p->n; i++) {
         entry *e = p->e[i];
-        struct in_addr in;
+        pfx *x = &p->v[p->n_v];
         if (strcmp(e->kind, "address") != 0 || e->records < opt->min_records ||
-            inet_pton(AF_INET, e->value, &in) != 1)
+            !parse_address(e->value, x))
             continue;
-        pfx *x = &p->v[p->n_v++];
-        x->base = ntohl(in.s_addr);
-        x->len = 32;
         x->records = e->records;
         x->observed = 1;
+        p->n_v++;
     }
     p->n_v = replay_suggest_aggregate(p->v, p->n_v, opt->max_prefixes,
                                       opt->max_addresses, p->dropped,
@@ -257,21 +315,44 @@ static int plan_addresses(profile_plan *p, const suggest_options *opt)
 
 static void prefix_text(const pfx *x, char *buf, size_t cap)
 {
-    struct in_addr in;
-    in.s_addr = htonl(x->base);
-    char a[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &in, a, sizeof a);
+    unsigned char b[16];
+    char a[INET6_ADDRSTRLEN];
+    int n = x->v6 ? 16 : 4;
+    for (int i = 0; i < n; i++)
+        b[i] = (unsigned char)(x->base >> (8 * (n - 1 - i)));
+    inet_ntop(x->v6 ? AF_INET6 : AF_INET, b, a, sizeof a);
     snprintf(buf, cap, "%s/%d", a, x->len);
+}
+
+/* A count of up to 2^128-1 in decimal. */
+static void u128_text(sg_u128 v, char *out, size_t cap)
+{
+    char tmp[48];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    while (n && k + 1 < cap)
+        out[k++] = tmp[--n];
+    out[k] = '\0';
+}
+
+/* The addresses a prefix opens beyond those seen in it (a kept prefix
+** holds at most --max-addresses, so this fits 64 bits). */
+static unsigned long long opens_beyond(const pfx *x)
+{
+    return (unsigned long long)(pfx_size(x) - x->observed);
 }
 
 static int held(const profile_plan *p, const char *ip)
 {
-    struct in_addr in;
-    if (inet_pton(AF_INET, ip, &in) != 1)
+    pfx a;
+    if (!parse_address(ip, &a))
         return 0;
-    uint32_t a = ntohl(in.s_addr);
     for (size_t i = 0; i < p->n_v; i++)
-        if ((a & mask_of(p->v[i].len)) == p->v[i].base)
+        if (p->v[i].v6 == a.v6 &&
+            (a.base & mask_of(p->v[i].len, pfx_bits(&a))) == p->v[i].base)
             return 1;
     return 0;
 }
@@ -298,72 +379,95 @@ static const char *link_remote(const entry *e, const moat_estate *es)
                : NULL;
 }
 
-/* "rg" and "name" of an ARM id. */
-static void rg_name(const char *id, char *rg, size_t rg_cap, const char **name)
+/* One command of a plan: a line of text, or an element of the JSON list.
+** Its words are quoted for a POSIX shell (moat_shell_command); a command
+** too long for the buffer is left out rather than cut. */
+typedef struct cmd_out {
+    FILE *o;
+    int json, n;
+} cmd_out;
+
+static void emit(cmd_out *c, const char *command)
 {
-    const char *g = strstr(id, "/resourceGroups/");
-    if (g == NULL)
-        g = strstr(id, "/resourcegroups/");
-    const char *e = g ? strchr(g + 16, '/') : NULL;
-    snprintf(rg, rg_cap, "%.*s", e ? (int)(e - g - 16) : 4, e ? g + 16 : "<rg>");
-    const char *slash = strrchr(id, '/');
-    *name = slash ? slash + 1 : id;
+    if (command[0] == '\0')
+        return;
+    if (c->json) {
+        fputs(c->n ? "," : "", c->o);
+        cli_json_str(c->o, command);
+    } else {
+        fprintf(c->o, "  %s\n", command);
+    }
+    c->n++;
+}
+
+/* The list argument of an access rule: "[a,b]" (az's shorthand). */
+static char *list_text(const profile_plan *p, int subscriptions)
+{
+    size_t cap = 64 * (p->n + p->n_v + 1) + 4, len = 1;
+    for (size_t i = 0; subscriptions && i < p->n; i++)
+        cap += strlen(p->e[i]->value);
+    char *t = malloc(cap);
+    if (t == NULL)
+        return NULL;
+    strcpy(t, "[");
+    for (size_t i = 0, k = 0; i < (subscriptions ? p->n : p->n_v); i++) {
+        if (subscriptions && strcmp(p->e[i]->kind, "subscription") != 0)
+            continue;
+        char one[64];
+        if (!subscriptions)
+            prefix_text(&p->v[i], one, sizeof one);
+        len += (size_t)snprintf(t + len, cap - len,
+                                subscriptions ? "%s{id:/subscriptions/%s}" : "%s%s",
+                                k++ ? "," : "",
+                                subscriptions ? p->e[i]->value : one);
+    }
+    snprintf(t + len, cap - len, "]");
+    return t;
+}
+
+static void rule_command(cmd_out *c, const profile_plan *p, const char *rg,
+                         const char *perimeter, int subscriptions)
+{
+    char *list = list_text(p, subscriptions);
+    char line[8192];
+    moat_shell_command(line, sizeof line,
+                       "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name %s %r %s",
+                       rg, perimeter, p->pi->profile_name,
+                       subscriptions ? "learned-subscriptions" : "learned-addresses",
+                       subscriptions ? "--subscriptions" : "--address-prefixes",
+                       list ? list : "");
+    if (list)
+        emit(c, line);
+    free(list);
 }
 
 /* The az commands that make a profile's plan (az network perimeter, the
 ** nsp extension's verbs), one per line into o. */
 static void plan_commands(const profile_plan *p, const moat_estate *es,
-                          const suggest_options *opt, FILE *o, int json)
+                          FILE *o, int json)
 {
-    char rg[128];
-    const char *perimeter;
-    rg_name(p->pi->perimeter_id, rg, sizeof rg, &perimeter);
-    const char *sep = json ? "\n  " : "\n  ";
-    int first = 1;
-#define CMD_START() (fputs(json ? (first ? "\"" : ",\"") : "  ", o), first = 0)
-#define CMD_END() fputs(json ? "\"" : "\n", o)
-    (void)sep;
-    if (p->n_v) {
-        CMD_START();
-        fprintf(o,
-                "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name learned-addresses --address-prefixes [",
-                rg, perimeter, p->pi->profile_name);
-        for (size_t i = 0; i < p->n_v; i++) {
-            char t[32];
-            prefix_text(&p->v[i], t, sizeof t);
-            fprintf(o, "%s%s", i ? "," : "", t);
-        }
-        fputs("]", o);
-        CMD_END();
-    }
+    char rg[512], line[4096];
+    cli_arm_group(p->pi->perimeter_id, rg, sizeof rg);
+    const char *perimeter = p->pi->perimeter_name;
+    cmd_out c = {o, json, 0};
     int subs = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->e[i]->kind, "subscription") != 0)
-            continue;
-        if (subs++ == 0) {
-            CMD_START();
-            fprintf(o,
-                    "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name learned-subscriptions --subscriptions [",
-                    rg, perimeter, p->pi->profile_name);
-        }
-        fprintf(o, "%s{id:/subscriptions/%s}", subs > 1 ? "," : "",
-                p->e[i]->value);
-    }
-    if (subs) {
-        fputs("]", o);
-        CMD_END();
-    }
+    for (size_t i = 0; i < p->n; i++)
+        subs |= strcmp(p->e[i]->kind, "subscription") == 0;
+    if (p->n_v)
+        rule_command(&c, p, rg, perimeter, 0);
+    if (subs)
+        rule_command(&c, p, rg, perimeter, 1);
     for (size_t i = 0, k = 0; i < p->n; i++) {
         const char *remote = link_remote(p->e[i], es);
         if (remote == NULL)
             continue;
-        CMD_START();
-        fprintf(o,
-                "az network perimeter link create --resource-group %s --perimeter-name %s --name learned-link-%zu --remote-perimeter-resource-id %s --local-inbound-profiles [%s] --remote-inbound-profiles [*]",
-                rg, perimeter, ++k, remote, p->pi->profile_name);
-        CMD_END();
+        char local[512];
+        snprintf(local, sizeof local, "[%s]", p->pi->profile_name);
+        moat_shell_command(line, sizeof line,
+                           "az network perimeter link create --resource-group %s --perimeter-name %s --name learned-link-%zu --remote-perimeter-resource-id %s --local-inbound-profiles %s --remote-inbound-profiles %s",
+                           rg, perimeter, ++k, remote, local, "[*]");
+        emit(&c, line);
     }
-    (void)opt;
     const char *member;
     for (size_t i = 0;
          (member = moat_estate_profile_member(es, p->pi->profile_id, i)) !=
@@ -373,14 +477,11 @@ static void plan_commands(const profile_plan *p, const moat_estate *es,
         if (moat_estate_perimeter_info(es, member, &mi) != MOAT_OK ||
             strcmp(mi.mode, "Enforced") == 0)
             continue;
-        CMD_START();
-        fprintf(o,
-                "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
-                rg, perimeter, mi.association_name);
-        CMD_END();
+        moat_shell_command(line, sizeof line,
+                           "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
+                           rg, perimeter, mi.association_name);
+        emit(&c, line);
     }
-#undef CMD_START
-#undef CMD_END
 }
 
 static const char *const cannot_why[][2] = {
@@ -411,27 +512,30 @@ static void plan_json(const profile_plan *p, const moat_estate *es,
     fprintf(o, ",\"refused_by_enforced\":%llu,\"kept\":%llu,\"prefixes\":[",
             (unsigned long long)p->refused, (unsigned long long)p->kept);
     for (size_t i = 0; i < p->n_v; i++) {
-        char t[32];
+        char t[64];
         prefix_text(&p->v[i], t, sizeof t);
         fprintf(o,
                 "%s{\"prefix\":\"%s\",\"records\":%llu,\"observed_addresses\":%llu,\"opens_beyond_observed\":%llu}",
                 i ? "," : "", t, (unsigned long long)p->v[i].records,
                 (unsigned long long)p->v[i].observed,
-                (unsigned long long)(pfx_size(&p->v[i]) - p->v[i].observed));
+                opens_beyond(&p->v[i]));
     }
     fputs("],\"left_out_by_budget\":[", o);
     for (size_t i = 0; i < p->n_dropped; i++) {
-        char t[32];
+        char t[64];
         prefix_text(&p->dropped[i], t, sizeof t);
         fprintf(o, "%s{\"prefix\":\"%s\",\"records\":%llu}", i ? "," : "", t,
                 (unsigned long long)p->dropped[i].records);
     }
     fputs("]", o);
-    if (p->reached)
+    if (p->reached) {
+        char v6[48];
+        u128_text(p->reach_ipv6, v6, sizeof v6);
         fprintf(o,
-                ",\"reach\":{\"ipv4_newly_admitted\":%llu,\"any_address\":%s}",
-                (unsigned long long)p->reach_ipv4,
+                ",\"reach\":{\"ipv4_newly_admitted\":%llu,\"ipv6_newly_admitted\":\"%s\",\"any_address\":%s}",
+                (unsigned long long)p->reach_ipv4, v6,
                 p->reach_any_address ? "true" : "false");
+    }
     fputs(",\"callers\":[", o);
     for (size_t i = 0; i < p->n; i++) {
         const entry *e = p->e[i];
@@ -453,7 +557,7 @@ static void plan_json(const profile_plan *p, const moat_estate *es,
         fputs("}", o);
     }
     fputs("],\"commands\":[", o);
-    plan_commands(p, es, opt, o, 1);
+    plan_commands(p, es, o, 1);
     fputs("]}", o);
 }
 
@@ -465,16 +569,16 @@ static void plan_text(const profile_plan *p, const moat_estate *es,
             p->pi->perimeter_name, p->pi->profile_name,
             (unsigned long long)p->refused, (unsigned long long)p->kept);
     for (size_t i = 0; i < p->n_v; i++) {
-        char t[32];
+        char t[64];
         prefix_text(&p->v[i], t, sizeof t);
         fprintf(o,
                 "  address prefix %-18s %llu records, %llu addresses seen, opens %llu more\n",
                 t, (unsigned long long)p->v[i].records,
                 (unsigned long long)p->v[i].observed,
-                (unsigned long long)(pfx_size(&p->v[i]) - p->v[i].observed));
+                opens_beyond(&p->v[i]));
     }
     for (size_t i = 0; i < p->n_dropped; i++) {
-        char t[32];
+        char t[64];
         prefix_text(&p->dropped[i], t, sizeof t);
         fprintf(o, "  left out by the budget: %s (%llu records)\n", t,
                 (unsigned long long)p->dropped[i].records);
@@ -497,13 +601,16 @@ static void plan_text(const profile_plan *p, const moat_estate *es,
             fprintf(o, "  link to perimeter %s: %llu records\n", e->value,
                     (unsigned long long)e->records);
     }
-    if (p->reached)
+    if (p->reached) {
+        char v6[48];
+        u128_text(p->reach_ipv6, v6, sizeof v6);
         fprintf(o,
-                "  moat reach on the proposal: its rules newly admit %llu IPv4 addresses%s to a resource of the profile, over every request\n",
-                (unsigned long long)p->reach_ipv4,
+                "  moat reach on the proposal: its rules newly admit %llu IPv4 and %s IPv6 addresses%s to a resource of the profile, over every request\n",
+                (unsigned long long)p->reach_ipv4, v6,
                 p->reach_any_address ? " (and OAuth callers from any address)" : "");
+    }
     fputs("  az commands:\n", o);
-    plan_commands(p, es, opt, o, 0);
+    plan_commands(p, es, o, 0);
 }
 
 /*--------------------------------------------------------------------------
@@ -611,7 +718,7 @@ static void add_rules(cJSON *out, const profile_plan *p, const moat_estate *es)
         cJSON *list = cJSON_AddArrayToObject(
             cJSON_GetObjectItemCaseSensitive(r, "properties"), "addressPrefixes");
         for (size_t i = 0; i < p->n_v; i++) {
-            char t[32];
+            char t[64];
             prefix_text(&p->v[i], t, sizeof t);
             cJSON_AddItemToArray(list, cJSON_CreateString(t));
         }
@@ -668,6 +775,18 @@ static double exposure_number(const cJSON *e, const char *key)
     return cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
 }
 
+/* internet.ipv6 of the exposure projection: a decimal string of up to
+** 2^128 (docs/reach.md); saturates. */
+static sg_u128 exposure_ipv6(const cJSON *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "internet");
+    v = cJSON_GetObjectItemCaseSensitive(v, "ipv6");
+    sg_u128 n = 0;
+    for (const char *c = cJSON_IsString(v) ? v->valuestring : ""; *c >= '0' && *c <= '9'; c++)
+        n = n > (~(sg_u128)0 - 9) / 10 ? ~(sg_u128)0 : n * 10 + (sg_u128)(*c - '0');
+    return n;
+}
+
 static cJSON *exposure(const moat_cells *c, int side)
 {
     char *text = moat_cells_exposure_json(c, side, NULL);
@@ -699,6 +818,9 @@ static void measure(profile_plan *p, const moat_estate *baseline,
             p->reached = 1;
             if (v4 > (double)p->reach_ipv4)
                 p->reach_ipv4 = (uint64_t)v4;
+            sg_u128 a6 = exposure_ipv6(after), b6 = exposure_ipv6(before);
+            if (a6 > b6 && a6 - b6 > p->reach_ipv6)
+                p->reach_ipv6 = a6 - b6;
             p->reach_any_address |=
                 exposure_number(after, "subscriptions") >
                     exposure_number(before, "subscriptions") ||

@@ -16,9 +16,13 @@ typedef struct suggest_options {
     int n_estate_paths;
 } suggest_options;
 
-/* An IPv4 prefix and what it holds. */
+/* 128 bits: an IPv6 address, or a count of them (as src/reach/cells_int.h). */
+__extension__ typedef unsigned __int128 sg_u128;
+
+/* An IPv4 or IPv6 prefix and what it holds. */
 typedef struct pfx {
-    uint32_t base;
+    sg_u128 base;      /* the address; IPv4 in the low 32 bits */
+    int v6;            /* 1 for IPv6 */
     int len;           /* prefix length */
     uint64_t records;  /* records of the addresses it holds */
     uint64_t observed; /* distinct observed addresses it holds */

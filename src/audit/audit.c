@@ -39,6 +39,17 @@ void *moat__audit_grow(moat_audit *a, void **v, size_t *n, size_t *cap, size_t s
     return slot;
 }
 
+/* b's text in the audit's arena, b freed; "" (and the audit failed) when
+** out of memory. */
+static char *audit_keep(moat_audit *a, moat_buf *b)
+{
+    char *s = b->failed ? NULL : moat__arena_strndup(&a->arena, b->data, b->len);
+    moat__buf_free(b);
+    if (s == NULL)
+        a->failed = 1;
+    return s ? s : (char *)"";
+}
+
 char *moat__audit_fmt(moat_audit *a, const char *f, ...)
 {
     moat_buf b;
@@ -47,11 +58,20 @@ char *moat__audit_fmt(moat_audit *a, const char *f, ...)
     va_start(ap, f);
     moat__buf_vprintf(&b, f, ap);
     va_end(ap);
-    char *s = b.failed ? NULL : moat__arena_strndup(&a->arena, b.data, b.len);
-    moat__buf_free(&b);
-    if (s == NULL)
-        a->failed = 1;
-    return s ? s : (char *)"";
+    return audit_keep(a, &b);
+}
+
+/* A fix command: f as moat__shell_vprintf (src/base/shell.c), every %s a
+** shell-quoted word. */
+char *moat__audit_cmd(moat_audit *a, const char *f, ...)
+{
+    moat_buf b;
+    moat__buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, f);
+    moat__shell_vprintf(&b, f, ap);
+    va_end(ap);
+    return audit_keep(a, &b);
 }
 
 void moat_audit_free(moat_audit *a)

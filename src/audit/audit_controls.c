@@ -198,10 +198,10 @@ static const char *control_fix(moat_audit *a, int control, const resource *r)
         return moat__audit_az_update(a, r, "--public-network-access Disabled");
     case C_STORAGE_PE:
     case C_KEYVAULT_PE:
-        return moat__audit_fmt(
+        return moat__audit_cmd(
             a,
-            "az network private-endpoint create --resource-group %s --name pe-%s --vnet-name <vnet> --subnet <subnet> --private-connection-resource-id %s --group-id %s --connection-name %s",
-            moat__audit_rg_of(a, r), r->name, r->id,
+            "az network private-endpoint create --resource-group %s --name pe-%s --vnet-name %s --subnet %s --private-connection-resource-id %s --group-id %s --connection-name %s",
+            moat__audit_rg_of(a, r), r->name, "<vnet>", "<subnet>", r->id,
             r->kind == RES_STORAGE ? "blob" : "vault", r->name);
     }
     return "";

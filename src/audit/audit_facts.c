@@ -63,18 +63,43 @@ moat_basis moat__audit_weaker(moat_basis a, moat_basis b)
     return a > b ? a : b;
 }
 
-/* The resource group named in an ARM id, for az commands. */
+/* The resource group named in an ARM id, for az commands: every segment
+** between "resourceGroups" and "providers", so that a group the loader
+** took with a '/' in it is not cut short (Azure refuses such names; an
+** estate file may still hold one). */
 const char *moat__audit_rg_of_id(moat_audit *a, const char *id)
 {
     moat_segments seg;
     if (id && moat__segments_split(id, strlen(id), &seg) == 0) {
         for (int i = 0; i + 1 < seg.n; i++) {
-            if (moat__eq_ci(id + seg.off[i], seg.len[i], "resourceGroups", 14))
-                return moat__audit_fmt(a, "%.*s", seg.len[i + 1],
-                                       id + seg.off[i + 1]);
+            if (!moat__eq_ci(id + seg.off[i], seg.len[i], "resourceGroups", 14))
+                continue;
+            int j = i + 1;
+            while (j + 1 < seg.n &&
+                   !moat__eq_ci(id + seg.off[j + 1], seg.len[j + 1],
+                                "providers", 9))
+                j++;
+            size_t from = seg.off[i + 1], to = seg.off[j] + seg.len[j];
+            return moat__audit_fmt(a, "%.*s", (int)(to - from), id + from);
         }
     }
     return "<resource-group>";
+}
+
+/* The name after the last segment `type` of an ARM id ("virtualNetworks":
+** the network of a subnet id), or otherwise. */
+const char *moat__audit_id_after(moat_audit *a, const char *id,
+                                 const char *type, const char *otherwise)
+{
+    moat_segments seg;
+    const char *found = otherwise;
+    if (id && moat__segments_split(id, strlen(id), &seg) == 0) {
+        for (int i = 0; i + 1 < seg.n; i++)
+            if (moat__eq_ci(id + seg.off[i], seg.len[i], type, strlen(type)))
+                found = moat__audit_fmt(a, "%.*s", seg.len[i + 1],
+                                        id + seg.off[i + 1]);
+    }
+    return found;
 }
 
 const char *moat__audit_rg(moat_audit *a, const char *id)

@@ -145,16 +145,16 @@ const char *moat__audit_bypass_text(unsigned bypass)
 const char *moat__audit_az_target(moat_audit *a, const resource *r)
 {
     return r->kind == RES_STORAGE
-               ? moat__audit_fmt(a, "--resource-group %s --account-name %s",
+               ? moat__audit_cmd(a, "--resource-group %s --account-name %s",
                                  moat__audit_rg_of(a, r), r->name)
-               : moat__audit_fmt(a, "--resource-group %s --name %s",
+               : moat__audit_cmd(a, "--resource-group %s --name %s",
                                  moat__audit_rg_of(a, r), r->name);
 }
 
 const char *moat__audit_az_update(moat_audit *a, const resource *r,
                                   const char *args)
 {
-    return moat__audit_fmt(a, "az %s update --resource-group %s --name %s %s",
+    return moat__audit_cmd(a, "az %r update --resource-group %s --name %s %r",
                            r->kind == RES_STORAGE ? "storage account"
                                                   : "keyvault",
                            moat__audit_rg_of(a, r), r->name, args);
@@ -288,9 +288,9 @@ static void find_instance_rules(moat_audit *a, const facts *f)
                                  moat__audit_fmt(a, "%s.resourceId", path),
                                  p->resource_id, MOAT_BASIS_EXPLICIT);
             if (x)
-                x->fix = moat__audit_fmt(
+                x->fix = moat__audit_cmd(
                     a,
-                    "az storage account network-rule remove %s --resource-id \"%s\" --tenant-id %s",
+                    "az storage account network-rule remove %r --resource-id %s --tenant-id %s",
                     moat__audit_az_target(a, r), p->resource_id,
                     p->tenant_text);
         }
@@ -304,9 +304,9 @@ static void find_instance_rules(moat_audit *a, const facts *f)
             moat__audit_evidence(a, x, moat__audit_fmt(a, "%s.tenantId", path),
                                  p->tenant_text, MOAT_BASIS_EXPLICIT);
             if (x)
-                x->fix = moat__audit_fmt(
+                x->fix = moat__audit_cmd(
                     a,
-                    "az storage account network-rule remove %s --resource-id \"%s\" --tenant-id %s",
+                    "az storage account network-rule remove %r --resource-id %s --tenant-id %s",
                     moat__audit_az_target(a, r), p->resource_id,
                     p->tenant_text);
         }
@@ -385,8 +385,8 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
                                  moat__vnet_state_name(v->state),
                                  MOAT_BASIS_EXPLICIT);
             if (x)
-                x->fix = moat__audit_fmt(
-                    a, "az %s network-rule remove %s --subnet %s",
+                x->fix = moat__audit_cmd(
+                    a, "az %r network-rule remove %r --subnet %s",
                     r->kind == RES_STORAGE ? "storage account" : "keyvault",
                     moat__audit_az_target(a, r), v->id);
         }
@@ -406,17 +406,12 @@ static void find_vnet_rules(moat_audit *a, const facts *f)
             moat__audit_evidence(a, x, moat__audit_fmt(a, "%s.id", path), v->id,
                                  MOAT_BASIS_EXPLICIT);
             if (x) {
-                moat_segments s;
-                const char *rg = "<resource-group>", *vnet = "<vnet>",
-                           *sn = "<subnet>";
-                if (moat__segments_split(v->id, strlen(v->id), &s) == 0 &&
-                    s.n >= 10) {
-                    rg = moat__audit_fmt(a, "%.*s", s.len[3], v->id + s.off[3]);
-                    vnet =
-                        moat__audit_fmt(a, "%.*s", s.len[7], v->id + s.off[7]);
-                    sn = moat__audit_fmt(a, "%.*s", s.len[9], v->id + s.off[9]);
-                }
-                x->fix = moat__audit_fmt(
+                const char *rg = moat__audit_rg_of_id(a, v->id);
+                const char *vnet =
+                    moat__audit_id_after(a, v->id, "virtualNetworks", "<vnet>");
+                const char *sn =
+                    moat__audit_id_after(a, v->id, "subnets", "<subnet>");
+                x->fix = moat__audit_cmd(
                     a,
                     "az network vnet subnet update --resource-group %s --vnet-name %s --name %s --service-endpoints %s",
                     rg, vnet, sn,
@@ -443,8 +438,8 @@ static void find_rejects(moat_audit *a, const facts *f)
                                              rj->list, rj->index),
                              rj->value, MOAT_BASIS_EXPLICIT);
         if (x && strcmp(rj->list, "ipRules") == 0)
-            x->fix = moat__audit_fmt(
-                a, "az %s network-rule remove %s --ip-address %s",
+            x->fix = moat__audit_cmd(
+                a, "az %r network-rule remove %r --ip-address %s",
                 r->kind == RES_STORAGE ? "storage account" : "keyvault",
                 moat__audit_az_target(a, r), rj->value);
     }
@@ -467,10 +462,11 @@ static void find_pe_states(moat_audit *a, const facts *f)
         moat__audit_evidence(a, x, "properties.privateEndpointConnections",
                              c->status_text, MOAT_BASIS_EXPLICIT);
         if (x)
-            x->fix = moat__audit_fmt(
+            x->fix = moat__audit_cmd(
                 a,
-                "az network private-endpoint-connection approve --id %s/privateEndpointConnections/<connection>",
-                r->id);
+                "az network private-endpoint-connection approve --id %s",
+                moat__audit_fmt(a, "%s/privateEndpointConnections/<connection>",
+                                r->id));
     }
 }
 

@@ -129,6 +129,7 @@ MOAT_HIDDEN void *moat__audit_grow(moat_audit *a, void **v, size_t *n,
                                    size_t *cap, size_t size);
 MOAT_HIDDEN char *moat__audit_fmt(moat_audit *a, const char *f, ...)
     MOAT_PRINTF(2, 3);
+MOAT_HIDDEN char *moat__audit_cmd(moat_audit *a, const char *f, ...);
 MOAT_HIDDEN void moat__audit_facts_of(facts *f, const moat_estate *es,
                                       const resource *r);
 MOAT_HIDDEN moat_basis moat__audit_pe_counts(const resource *r,
@@ -140,6 +141,9 @@ MOAT_HIDDEN moat_basis moat__audit_mode_basis(const facts *f);
 MOAT_HIDDEN moat_basis moat__audit_to_basis(basis b);
 MOAT_HIDDEN moat_basis moat__audit_weaker(moat_basis a, moat_basis b);
 MOAT_HIDDEN const char *moat__audit_rg_of(moat_audit *a, const resource *r);
+MOAT_HIDDEN const char *moat__audit_id_after(moat_audit *a, const char *id,
+                                             const char *type,
+                                             const char *otherwise);
 MOAT_HIDDEN size_t moat__audit_public_sets(const facts *f,
                                            const moat_prefix_set **sets);
 MOAT_HIDDEN addr_count moat__audit_internet_addresses(moat_audit *a,

@@ -87,11 +87,11 @@ static void wide_ip_rule(moat_audit *a, const facts *f, uint16_t i,
                                          list, ir->index),
                          ir->text, MOAT_BASIS_EXPLICIT);
     if (x)
-        x->fix = moat__audit_fmt(
+        x->fix = moat__audit_cmd(
             a,
             r->kind == RES_STORAGE
-                ? "az storage account network-rule remove %s --%s %s"
-                : "az keyvault network-rule remove %s --%s %s",
+                ? "az storage account network-rule remove %r --%r %s"
+                : "az keyvault network-rule remove %r --%r %s",
             moat__audit_az_target(a, r), v6 ? "ipv6-address" : "ip-address",
             ir->text);
 }
@@ -216,7 +216,7 @@ void moat__audit_find_not_enforcing(moat_audit *a, const facts *f)
                          moat__audit_fmt(a, "%s.properties.accessMode", as->id),
                          as->mode_text, MOAT_BASIS_EXPLICIT);
     if (x)
-        x->fix = moat__audit_fmt(
+        x->fix = moat__audit_cmd(
             a,
             "az network perimeter association update --resource-group %s --perimeter-name %s --name %s --access-mode Enforced",
             moat__audit_rg_of_id(a, as->perimeter ? as->perimeter->id : NULL),

@@ -451,10 +451,10 @@ static void cmk_perimeter(deps_run *d, result *r)
                   acct->assoc->mode == MODE_ENFORCED ? "Enforced" : "Learning");
     r->verdict = D_UNKNOWN;
     const assoc *as = acct->assoc;
-    r->fix = dfmt(d, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource \"{id:%s}\" --profile \"{id:%s}\" --access-mode %s",
+    r->fix = moat__audit_cmd(d->a, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode %s",
                   rg_of(d, as->perimeter->id), as->perimeter->name,
-                  r->to->name, r->to->id,
-                  as->profile ? as->profile->id : "<profile id>",
+                  r->to->name, dfmt(d, "{id:%s}", r->to->id),
+                  dfmt(d, "{id:%s}", as->profile ? as->profile->id : "<profile id>"),
                   as->mode == MODE_ENFORCED ? "Enforced" : "Learning");
 }
 
@@ -761,9 +761,9 @@ static const char *runner_message(deps_run *d, const result *r)
 static const char *az_rule(deps_run *d, const resource *to, const char *what)
 {
     return to->kind == RES_STORAGE
-               ? dfmt(d, "az storage account network-rule add --resource-group %s --account-name %s %s",
+               ? moat__audit_cmd(d->a, "az storage account network-rule add --resource-group %s --account-name %s %r",
                       rg_of(d, to->id), to->name, what)
-               : dfmt(d, "az keyvault network-rule add --resource-group %s --name %s %s",
+               : moat__audit_cmd(d->a, "az keyvault network-rule add --resource-group %s --name %s %r",
                       rg_of(d, to->id), to->name, what);
 }
 
@@ -778,16 +778,18 @@ static const char *perimeter_fix(deps_run *d, const result *r)
     if (as == NULL || as->perimeter == NULL)
         return "";
     if (r->e->kind == DEP_CMK)
-        return dfmt(d, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource \"{id:%s}\" --profile \"{id:%s}\" --access-mode Enforced (the vault inside the perimeter of the account, as seed 003 asks for customer-managed keys)",
+        return dfmt(d, "the vault inside the perimeter of the account, as seed 003 asks for customer-managed keys: %s",
+                    moat__audit_cmd(d->a, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode Enforced",
                     rg_of(d, as->perimeter->id), as->perimeter->name,
-                    r->to->name, r->to->id,
-                    as->profile ? as->profile->id : "<profile id>");
+                    r->to->name, dfmt(d, "{id:%s}", r->to->id),
+                    dfmt(d, "{id:%s}", as->profile ? as->profile->id : "<profile id>")));
     char sub[64];
     if (who && moat__arm_subscription_of(who, strlen(who), sub, sizeof sub) >= 0)
-        return dfmt(d, "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --subscriptions \"[{id:/subscriptions/%s}]\" (the caller must then present an Entra token of that subscription)",
+        return dfmt(d, "admit the caller's subscription (the caller must then present an Entra token of that subscription): %s",
+                    moat__audit_cmd(d->a, "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --subscriptions %s",
                     rg_of(d, as->perimeter->id), as->perimeter->name,
                     as->profile ? as->profile->name : "<profile>",
-                    short_name(d, who), sub);
+                    short_name(d, who), dfmt(d, "[{id:/subscriptions/%s}]", sub)));
     return "";
 }
 
@@ -816,27 +818,27 @@ static const char *edge_fix(deps_run *d, const result *r)
             return "write with the server's managed identity (remove storageAccountAccessKey) so that the trusted-service exception can apply";
         if (!(r->to->bypass & BYPASS_AZURE_SERVICES))
             return r->to->kind == RES_STORAGE
-                       ? dfmt(d, "az storage account update --resource-group %s --name %s --bypass AzureServices",
+                       ? moat__audit_cmd(d->a, "az storage account update --resource-group %s --name %s --bypass AzureServices",
                               rg_of(d, r->to->id), r->to->name)
-                       : dfmt(d, "az keyvault update --resource-group %s --name %s --bypass AzureServices",
+                       : moat__audit_cmd(d->a, "az keyvault update --resource-group %s --name %s --bypass AzureServices",
                               rg_of(d, r->to->id), r->to->name);
         if (r->e->caller_resource && strstr(r->e->caller_resource,
                                             "userAssignedIdentities"))
             return "use the resource's system-assigned identity: the vault's trusted-service exception does not see a user-assigned identity as the service (azure-docs#61015)";
         return dfmt(d, "%s is not a trusted service of %s (the catalog, seed 000 and 004): reach it through a private endpoint of %s, or %s",
                     short_name(d, r->e->from), r->to->name, r->to->name,
-                    az_rule(d, r->to, "--ip-address <the caller's outbound addresses>"));
+                    az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", "<the caller's outbound addresses>")));
     }
     if (s.subnet)
-        return dfmt(d, "%s (the subnet needs a %s service endpoint)",
-                    az_rule(d, r->to, dfmt(d, "--subnet %s", s.subnet)),
+        return dfmt(d, "admit the caller's subnet (it needs a %s service endpoint): %s",
                     r->to->kind == RES_STORAGE ? "Microsoft.Storage"
-                                               : "Microsoft.KeyVault");
+                                               : "Microsoft.KeyVault",
+                    az_rule(d, r->to, moat__audit_cmd(d->a, "--subnet %s", s.subnet)));
     if (r->same_region)
-        return dfmt(d, "%s on the caller's subnet with a Microsoft.Storage service endpoint, or a private endpoint: IP rules never see a same-region caller",
-                    az_rule(d, r->to, "--subnet <subnet id>"));
+        return dfmt(d, "IP rules never see a same-region caller: give the caller's subnet a Microsoft.Storage service endpoint and admit it, or use a private endpoint: %s",
+                    az_rule(d, r->to, moat__audit_cmd(d->a, "--subnet %s", "<subnet id>")));
     if (r->ip)
-        return az_rule(d, r->to, dfmt(d, "--ip-address %s", r->ip));
+        return az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", r->ip));
     return "";
 }
 
@@ -845,17 +847,17 @@ static const char *feature_fix(deps_run *d, const result *r)
     const char *acct = r->to->name, *rg = rg_of(d, r->to->id);
     switch (r->e->kind) {
     case DEP_F_SFTP:
-        return dfmt(d, "az storage account update --resource-group %s --name %s --enable-sftp false, or leave the perimeter", rg, acct);
+        return dfmt(d, "leave the perimeter, or turn SFTP off: %s", moat__audit_cmd(d->a, "az storage account update --resource-group %s --name %s --enable-sftp false", rg, acct));
     case DEP_F_NFS:
         return "serve it from an account outside the perimeter (NFS cannot be turned off on an existing account)";
     case DEP_F_SMB:
         return "reach the share over HTTPS (REST) only, or keep the account out of the perimeter";
     case DEP_F_OBJREP:
-        return dfmt(d, "az storage account or-policy delete --resource-group %s --account-name %s --policy-id <policy>, or keep both accounts out of perimeters", rg, acct);
+        return dfmt(d, "keep both accounts out of perimeters, or delete the replication policy: %s", moat__audit_cmd(d->a, "az storage account or-policy delete --resource-group %s --account-name %s --policy-id %s", rg, acct, "<policy>"));
     case DEP_F_LIFECYCLE:
-        return dfmt(d, "az storage account management-policy show --resource-group %s --account-name %s after associating, to confirm it runs", rg, acct);
+        return dfmt(d, "after associating, confirm it runs: %s", moat__audit_cmd(d->a, "az storage account management-policy show --resource-group %s --account-name %s", rg, acct));
     case DEP_F_INVENTORY:
-        return dfmt(d, "az storage account blob-inventory-policy show --resource-group %s --account-name %s after associating, to confirm it runs", rg, acct);
+        return dfmt(d, "after associating, confirm it runs: %s", moat__audit_cmd(d->a, "az storage account blob-inventory-policy show --resource-group %s --account-name %s", rg, acct));
     case DEP_F_UNMANAGED_DISK:
         return "migrate the VM to managed disks (az vm convert)";
     default:
@@ -876,7 +878,7 @@ static const char *runner_fix(deps_run *d, const result *r)
     if (r->runner->subnet)
         return az_rule(d, r->to, dfmt(d, "--subnet %s", r->runner->subnet));
     if (r->ip)
-        return az_rule(d, r->to, dfmt(d, "--ip-address %s", r->ip));
+        return az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", r->ip));
     return "";
 }
 

@@ -9,6 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 void moat__buf_init(moat_buf *b, size_t limit)
 {
@@ -84,8 +87,55 @@ void moat__buf_putc(moat_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* Whether fmt's only conversions are %s, %u and %%: the explanations'
+** formats, which are written here without vsnprintf (whose setup was a
+** seventh of `moat check --requests`, bench/RESULTS.md). */
+static int plain_format(const char *fmt)
+{
+    for (const char *p = strchr(fmt, '%'); p; p = strchr(p + 2, '%'))
+        if (p[1] != 's' && p[1] != 'u' && p[1] != '%')
+            return 0;
+    return 1;
+}
+
+static void put_unsigned(moat_buf *b, unsigned v)
+{
+    char digits[sizeof v * 3];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    moat__buf_put(b, digits + sizeof digits - n, n);
+}
+
+/* What vsnprintf writes for a plain format (a null %s as glibc's
+** "(null)"). */
+static void plain_printf(moat_buf *b, const char *fmt, va_list ap)
+{
+    for (;;) {
+        const char *pct = strchr(fmt, '%');
+        moat__buf_put(b, fmt, pct ? (size_t)(pct - fmt) : strlen(fmt));
+        if (pct == NULL)
+            return;
+        if (pct[1] == 's') {
+            const char *s = va_arg(ap, const char *);
+            moat__buf_puts(b, s ? s : "(null)");
+        } else if (pct[1] == 'u') {
+            put_unsigned(b, va_arg(ap, unsigned));
+        } else {
+            moat__buf_putc(b, '%');
+        }
+        fmt = pct + 2;
+    }
+}
+
 void moat__buf_vprintf(moat_buf *b, const char *fmt, va_list ap)
 {
+    if (plain_format(fmt)) {
+        plain_printf(b, fmt, ap);
+        return;
+    }
     va_list ap2;
     va_copy(ap2, ap);
     char small[256];
@@ -148,13 +198,38 @@ static char short_escape(unsigned char c)
     }
 }
 
+/* The first byte at or after i that needs an escape, or n. SSE2 (all
+** x86-64) tests sixteen bytes at a time: '"', '\\', DEL, and a byte at
+** most 0x1f (its unsigned minimum with 0x1f is itself). */
+static size_t safe_run_end(const char *s, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  del = _mm_set1_epi8(0x7f), ctl = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, del),
+                         _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i + 8 <= n && !needs_escape8(s + i))
+        i += 8;
+    while (i < n && json_safe((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
 /* The length of s once escaped, quotes excluded. */
 static size_t json_escaped_len(const char *s, size_t n)
 {
     size_t len = n, i = 0;
     while (i < n) {
-        while (i + 8 <= n && !needs_escape8(s + i))
-            i += 8;
+        i = safe_run_end(s, i, n);
         if (i == n)
             break;
         unsigned char c = (unsigned char)s[i++];
@@ -183,10 +258,7 @@ void moat__buf_json_str(moat_buf *b, const char *s, size_t n)
     while (i < n) {
         /* Copy the run of bytes that need no escape in one go. */
         size_t start = i;
-        while (i + 8 <= n && !needs_escape8(s + i))
-            i += 8;
-        while (i < n && json_safe((unsigned char)s[i]))
-            i++;
+        i = safe_run_end(s, i, n);
         memcpy(o, s + start, i - start);
         o += i - start;
         if (i == n)

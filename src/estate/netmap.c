@@ -331,3 +331,17 @@ const char *moat_estate_perimeter_of(const moat_estate *es,
         moat__index_get(&es->map.member_of, resource_id, strlen(resource_id));
     return p ? p->guid_text : NULL;
 }
+
+size_t moat_estate_subnets_of(const moat_estate *es, const char *address,
+                              const char **ids, size_t cap)
+{
+    moat_addr a;
+    const subnet_info *found[16];
+    if (es == NULL || address == NULL ||
+        moat__addr_parse(address, strlen(address), &a) != 0)
+        return 0;
+    size_t n = moat__netmap_subnets_of(es, &a, found, 16);
+    for (size_t i = 0; i < n && i < cap && i < 16; i++)
+        ids[i] = found[i]->id;
+    return n;
+}

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEMO_MIN 1024u
+#define MEMO_MIN 64u
 
 /*--------------------------------------------------------------------------
 ** Splits.
@@ -90,7 +90,7 @@ static int gmap_fit(cctx *c, int32_t key)
     size_t need = gslot(key) + 1;
     if (need <= c->gmap_len)
         return 0;
-    size_t len = c->gmap_len ? c->gmap_len : 1024;
+    size_t len = c->gmap_len ? c->gmap_len : 64;
     while (len < need)
         len *= 2;
     int32_t *g = realloc(c->gmap, len * sizeof *g);

@@ -4,6 +4,7 @@
 ** in two estates, and reading a cell's decision, witness and addresses.
 */
 #include "cells_api.h"
+#include "cells_probe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,35 @@ static void restrict_time(cctx *c, int64_t t)
         c->dom.all[D_TIME] = s;
 }
 
-static moat_status run(moat_cells *m, const char *time)
+/* The box a computation starts from: the whole space, or (probe_only) the
+** internet probe's point at instant `at` in every dimension but the source
+** address (docs/reach.md, "The exposure"): the procedure splits whatever
+** box it is given, so the cells are then the whole space's cells cut to
+** that line. 0, or -1 when out of memory. */
+static int start_box(moat_cells *m, int64_t at, cbox *b)
+{
+    cctx *c = &m->c;
+    for (int d = 0; d < D_COUNT; d++)
+        b->s[d] = c->dom.all[d];
+    if (!c->dom.probe_only)
+        return 0;
+    cpoint p;
+    moat__probe_base(m, 0, at, &p);
+    for (int d = 0; d < D_COUNT; d++) {
+        uint64_t *s = d == D_IP ? NULL
+                                : moat__cells_alloc(c, c->dom.words[d] *
+                                                           sizeof *s);
+        if (s == NULL && d != D_IP)
+            return -1;
+        if (s) {
+            moat__bit_set(s, p.a[d]);
+            b->s[d] = s;
+        }
+    }
+    return 0;
+}
+
+static moat_status run(moat_cells *m, const char *time, int64_t at)
 {
     cctx *c = &m->c;
     int64_t t = 0;
@@ -113,9 +142,7 @@ static moat_status run(moat_cells *m, const char *time)
         restrict_time(c, t);
     stages(m);
     cbox b;
-    for (int d = 0; d < D_COUNT; d++)
-        b.s[d] = c->dom.all[d];
-    if (!c->failed)
+    if (start_box(m, at, &b) == 0 && !c->failed)
         moat__cells_run(c, 0, &b);
     free(c->memo);
     free(c->gmap);
@@ -140,7 +167,7 @@ static moat_cells *cells_new(int sides)
 
 static moat_status finish(moat_cells *m, const char *time, moat_cells **out)
 {
-    moat_status st = run(m, time);
+    moat_status st = run(m, time, 0);
     if (st != MOAT_OK) {
         moat_cells_free(m);
         return st;
@@ -159,6 +186,25 @@ moat_status moat__cells_of(const moat_estate *es, const resource *r,
     side_init(m, 0, es, r);
     m->c.dom.kind = r->kind;
     return finish(m, NULL, out);
+}
+
+moat_status moat__cells_internet(const moat_estate *es, const resource *r,
+                                 int64_t at, moat_cells **out)
+{
+    *out = NULL;
+    moat_cells *m = cells_new(1);
+    if (m == NULL)
+        return MOAT_E_NOMEM;
+    side_init(m, 0, es, r);
+    m->c.dom.kind = r->kind;
+    m->c.dom.probe_only = 1;
+    moat_status st = run(m, NULL, at);
+    if (st != MOAT_OK) {
+        moat_cells_free(m);
+        return st;
+    }
+    *out = m;
+    return MOAT_OK;
 }
 
 MOAT_API moat_status moat_cells_compute(const moat_estate *es,

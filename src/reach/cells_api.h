@@ -52,4 +52,14 @@ MOAT_HIDDEN void moat__cells_u128_text(uint64_t hi, uint64_t lo, int all,
 MOAT_HIDDEN moat_status moat__cells_of(const moat_estate *es, const resource *r,
                                        moat_cells **out);
 
+/* The cells of resource r of es cut to the exposure's internet probe at
+** instant `at` (moat__probe_base: every dimension fixed but the source
+** address), with caller.service and caller.resource_id reduced to their
+** "absent" atom: what the audit needs of each resource, at a fraction of
+** the whole space's cost. Probed at that point, they answer as the whole
+** space's cells do (tests/unit/reach/). */
+MOAT_HIDDEN moat_status moat__cells_internet(const moat_estate *es,
+                                             const resource *r, int64_t at,
+                                             moat_cells **out);
+
 #endif /* MOAT_CELLS_API_H */

@@ -67,42 +67,91 @@ void moat__cnames_init(cnames *l)
     moat__index_init(&l->idx);
 }
 
+/* Lists of up to CNAMES_LINEAR names (most of them: one resource's
+** regions, tenants, private endpoints) are searched by a scan; the index
+** is built when the list grows past it (an index costs a 64-slot table). */
+#define CNAMES_LINEAR 8u
+
+static uint32_t scan_find(const cnames *l, const char *s, size_t n)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (moat__eq_ci(l->v[i], l->len[i], s, n))
+            return i;
+    }
+    return UINT32_MAX;
+}
+
+/* Puts v[i] into the index; 0, 1 (already there: *prev) or -1. */
+static int index_name(cnames *l, const char *s, size_t n, uint32_t i,
+                      void **prev)
+{
+    return moat__index_put(&l->idx, s, n, (void *)(uintptr_t)(i + 1), prev);
+}
+
+/* The index of s (n bytes) when l holds it, else UINT32_MAX; -1 in *rc
+** when out of memory, else 0. Indexes the names once they are many. */
+static uint32_t held(cnames *l, const char *s, size_t n, int *rc)
+{
+    void *prev = NULL;
+    *rc = 0;
+    if (l->n < CNAMES_LINEAR)
+        return scan_find(l, s, n);
+    for (uint32_t i = (uint32_t)l->idx.count; *rc == 0 && i < l->n; i++)
+        *rc = index_name(l, l->v[i], l->len[i], i, NULL) < 0 ? -1 : 0;
+    if (*rc == 0)
+        *rc = index_name(l, s, n, l->n, &prev);
+    if (*rc == 1) {
+        *rc = 0;
+        return (uint32_t)(uintptr_t)prev - 1;
+    }
+    return UINT32_MAX;
+}
+
 /* Adds s (not empty) once; returns its index, or UINT32_MAX (empty, or
 ** out of memory: l->oom). */
 uint32_t moat__cnames_add(cnames *l, const char *s)
 {
     if (s == NULL || s[0] == '\0')
         return UINT32_MAX;
-    void *prev = NULL;
-    int rc = moat__index_put(&l->idx, s, strlen(s),
-                             (void *)(uintptr_t)(l->n + 1), &prev);
-    if (rc == 1)
-        return (uint32_t)(uintptr_t)prev - 1;
+    int rc;
+    size_t n = strlen(s);
+    uint32_t at = held(l, s, n, &rc);
+    if (at != UINT32_MAX)
+        return at;
     if (rc == 0 && l->n == l->cap) {
         uint32_t cap = l->cap ? 2 * l->cap : 16;
         const char **v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL)
+        size_t *len = v ? realloc(l->len, cap * sizeof *len) : NULL;
+        if (v)
+            l->v = v;
+        if (len == NULL)
             rc = -1;
         else
-            l->v = v, l->cap = cap;
+            l->len = len, l->cap = cap;
     }
     if (rc < 0) {
         l->oom = 1;
         return UINT32_MAX;
     }
     l->v[l->n] = s;
+    l->len[l->n] = n;
     return l->n++;
 }
 
 uint32_t moat__cnames_find(const cnames *l, const char *s)
 {
-    void *v = s ? moat__index_get(&l->idx, s, strlen(s)) : NULL;
+    if (s == NULL)
+        return UINT32_MAX;
+    if (l->idx.count < l->n) /* not indexed (yet) */
+        return scan_find(l, s, strlen(s));
+    void *v = moat__index_get(&l->idx, s, strlen(s));
     return v ? (uint32_t)(uintptr_t)v - 1 : UINT32_MAX;
 }
 
 void moat__cnames_free(cnames *l)
 {
     free(l->v);
+    free(l->len);
     moat__index_free(&l->idx);
 }
 

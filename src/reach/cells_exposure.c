@@ -301,11 +301,12 @@ int moat__reach_internet(const moat_estate *es, const resource *r,
                          moat_u128 *v4, moat_u128 *v6, int *v6_all)
 {
     moat_cells *m = NULL;
-    if (moat__cells_of(es, r, &m) != MOAT_OK)
+    int64_t now = moat__cells_now();
+    if (moat__cells_internet(es, r, now, &m) != MOAT_OK)
         return -1;
     cpoint base;
     probe_addrs a;
-    moat__probe_base(m, 0, moat__cells_now(), &base);
+    moat__probe_base(m, 0, now, &base);
     moat__probe_addresses(m, &base, 0, &a);
     int rc = a.atoms ? 0 : -1;
     *v4 = (moat_u128){0, a.ipv4};

@@ -194,6 +194,15 @@ static int service_atoms(cctx *c, const namelist *names)
     return c->failed ? -1 : 0;
 }
 
+/* The internet probe's caller.service: absent, its atom 0 in every
+** computation (service_table_build). */
+static int absent_service(cctx *c)
+{
+    c->dom.service = moat__cells_alloc(c, sizeof *c->dom.service);
+    moat__cells_dim(c, D_SERVICE, 1);
+    return c->failed ? -1 : 0;
+}
+
 /*--------------------------------------------------------------------------
 ** Patterns of resource instance rules, matched as decide matches them.
 */
@@ -868,14 +877,18 @@ int moat__cells_ident(cctx *c)
         a.tt = &cl->tt;
     }
     if (rc == 0)
-        rc = service_atoms(c, &cl->names);
+        rc = c->dom.probe_only ? absent_service(c)
+                               : service_atoms(c, &cl->names);
     if (rc == 0)
         rc = collect_patterns(c);
     if (rc == 0 && c->dom.n_pattern > 1024)
         rc = -2;
     if (rc == 0)
         lit_index(c, &a);
-    if (rc == 0 && !a.oom && c->dom.n_pattern == 0 && no_pattern_atoms(c, &a))
+    if (rc == 0 && !a.oom && c->dom.probe_only)
+        atom_add(c, &a, NULL, 0); /* caller.resource_id absent, alone */
+    else if (rc == 0 && !a.oom && c->dom.n_pattern == 0 &&
+             no_pattern_atoms(c, &a))
         ; /* the kind's atoms without patterns, from the cache */
     else if (rc == 0 && !a.oom) {
         atom_add(c, &a, NULL, 0); /* caller.resource_id absent */

@@ -177,6 +177,11 @@ typedef struct cdomain {
     uint64_t *all[D_COUNT];
     int n_sides;
     int kind;       /* RES_STORAGE or RES_KEYVAULT */
+    /* Only the internet probe's part of the space (moat__cells_internet):
+    ** the path has its public atom alone, caller.service and
+    ** caller.resource_id their "absent" atom alone (atom 0 of both, as in
+    ** the whole space). */
+    int probe_only;
     /* named values (witness texts) */
     path_atom *path;
     ip_atom *ip;
@@ -283,6 +288,7 @@ MOAT_HIDDEN int32_t *moat__cells_keys(cctx *c, uint32_t n, int32_t v);
 ** index; l->oom after a failed allocation. */
 typedef struct cnames {
     const char **v;
+    size_t *len; /* of each name */
     uint32_t n, cap;
     moat_index idx;
     int oom;

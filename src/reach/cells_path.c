@@ -90,7 +90,10 @@ static void path_feats(cctx *c, side_feat *f)
 {
     uint32_t n = c->dom.n[D_PATH];
     vnet_index vx;
-    vnet_index_build(c, f->r, &vx);
+    if (c->dom.probe_only) /* the public path alone: no subnet to look up */
+        memset(&vx, 0, sizeof vx);
+    else
+        vnet_index_build(c, f->r, &vx);
     f->pe_key = moat__cells_keys(c, n, CKEY_NONE);
     f->se_key = moat__cells_keys(c, n, CKEY_NONE);
     f->vnet_key = moat__cells_keys(c, n, CKEY_NONE);
@@ -121,8 +124,23 @@ static void path_add(cctx *c, uint32_t *k, path_kind kind, const char *id)
     c->dom.path[(*k)++].id = id;
 }
 
+/* The internet probe's path alone (moat__cells_internet): public. */
+static int public_path_only(cctx *c)
+{
+    uint32_t k = 0;
+    c->dom.path = moat__cells_alloc(c, sizeof *c->dom.path);
+    if (c->dom.path)
+        path_add(c, &k, PATH_PUBLIC, NULL);
+    moat__cells_dim(c, D_PATH, 1);
+    FOR_SIDES(c, s, f)
+    path_feats(c, f);
+    return c->failed ? -1 : 0;
+}
+
 int moat__cells_path(cctx *c, const char *const *extra, size_t n_extra)
 {
+    if (c->dom.probe_only)
+        return public_path_only(c);
     cnames pes, subnets;
     moat__cnames_init(&pes);
     moat__cnames_init(&subnets);

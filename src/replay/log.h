@@ -69,6 +69,11 @@ MOAT_HIDDEN void moat__log_scan_init(void);
 MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,
                                     log_fields *out, char *scratch, size_t cap,
                                     log_error *err);
+/* The i-th member name the JSON scanner knows (its context, field, and
+** for an object the context inside), or NULL past the last: for the unit
+** test's reference scanner. */
+MOAT_HIDDEN const char *moat__log_key(size_t i, log_ctx *ctx,
+                                      log_field *field, log_ctx *child);
 /* The field a CSV header column names, or LF_COUNT. */
 MOAT_HIDDEN log_field moat__log_column(const char *name, size_t n);
 /* One CSV row by its header's column map. */

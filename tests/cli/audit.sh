@@ -11,7 +11,7 @@ export MOAT_TODAY=2026-11-22
 # --- usage and exit codes -------------------------------------------------
 run 0 audit --help; has out "--fail-on"
 run 2 audit; has err "no estate"
-run 2 audit --estate "$EX" --format yaml; has err "text, json, sarif, junit, html or csv"
+run 2 audit --estate "$EX" --format xml; has err "text, json, sarif, junit, html, csv, or az's -o json, jsonc, table, tsv, yaml or none"
 run 2 audit --estate "$EX" --fail-on severe; has err "info, low, medium, high or critical"
 run 2 audit --estate "$EX" --cis 9.9; has err "not a CIS version"
 run 2 audit --estate "$EX" --baseline a --write-baseline b

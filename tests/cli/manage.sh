@@ -250,7 +250,21 @@ run 2 storage account update -e "$E" -n "$SHIP" --routing-choice fast; has err "
 run 0 storage account create -e "$E" -n stnewone -g rg-nw-data --default-action Deny --bypass Logging
 py 'd["networkRuleSet"]["defaultAction"] == "Deny" and d["networkRuleSet"]["bypass"] == "Logging" and d["location"] == "westeurope" and d["publicNetworkAccess"] is None and d["enableHttpsTrafficOnly"] is True' \
    "storage account create: the group's region, Azure's firewall, no publicNetworkAccess"
-run 0 storage account create -e "$E" -n stnewone -g rg-nw-data; has err "exists already"
+# create on an existing account: ARM's create-or-update (Storage Accounts -
+# Create: the properties given are updated, the same ones succeed)
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data --query networkRuleSet.defaultAction
+has out '"Deny"'
+run 0 storage account network-rule add -e "$E" -n stnewone -g rg-nw-data --ip-address 25.1.2.3
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data --default-action Allow --sku Standard_LRS \
+    --public-network-access Disabled --query '[networkRuleSet.defaultAction, networkRuleSet.bypass, length(networkRuleSet.ipRules), sku.name, publicNetworkAccess]'
+py 'd == ["Allow", "Logging", 1, "Standard_LRS", "Disabled"]' "storage account create on an existing account updates what is given, keeps the rules"
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data -l "West Europe" --https-only false --query enableHttpsTrafficOnly
+has out "false"
+run 1 storage account create -e "$E" -n stnewone -g rg-nw-data -l eastus; has err "InvalidResourceLocation"
+run 2 storage account create -e "$E" -n stnewone -g rg-nw-data --bypass None; has err "incorrect usage: --default-action ACTION"
+run 0 storage account create -e "$E" -n stnewone -g rg-nw-data --dry-run --default-action Deny
+has out '"defaultAction": "Deny"'
+run 0 storage account show -e "$E" -n stnewone --query networkRuleSet.defaultAction; has out '"Allow"'
 run 2 storage account create -e "$E" -n stnewtwo -g rg-empty; has err "give --subscription"
 run 2 storage account create -e "$E" -n stnewtwo; has err "give --name and --resource-group"
 run 0 storage account list -e "$E" -g rg-nw-data --query '[].name' -o tsv
@@ -270,6 +284,9 @@ run 1 keyvault create -e "$E" -n kv-new-three -g rg-nw-finance --network-acls-ip
 has err "private range"
 run 2 keyvault create -e "$E" -n kv-new-three -g rg-nw-finance --network-acls 'nope'
 has err "takes JSON"
+run 1 keyvault create -e "$E" -n kv-new-one -g rg-nw-finance --default-action Allow
+has err "The specified vault: kv-new-one already exists"
+run 0 keyvault show -e "$E" -n kv-new-one --query properties.networkAcls.defaultAction; has out '"Deny"'
 run 0 keyvault list -e "$E" --query 'length(@)'; has out '^[0-9]'
 run 0 keyvault delete -e "$E" -n kv-new-two
 run 0 keyvault list -e "$E" --query "[?name=='kv-new-two']"; py 'd == []' "keyvault delete"

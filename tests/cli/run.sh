@@ -33,7 +33,7 @@ run 0 estate --help
 run 0 catalog --help
 run 2 check --estate "$EX"; has err "nothing to check"
 run 2 check --estate "$EX" --bogus; has err "unknown option '--bogus'"
-run 2 check --estate "$EX" --resource "$SHIP" --format yaml; has err "text or json"
+run 2 check --estate "$EX" --resource "$SHIP" --format xml; has err "text, json, or az's -o"
 run 2 check --estate "$EX" --request x.json --requests y.jsonl; has err "one of"
 run 2 check --estate "$EX" --resource; has err "needs a value"
 run 2 check --resource "$SHIP" --from 1.2.3.4; has err "no estate"

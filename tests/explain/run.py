@@ -26,6 +26,10 @@ FIREWALL, PERIMETER, PRIVATE = "network firewall", "network security perimeter",
 NETWORK = "network (firewall or perimeter)"
 ROLE = "not the network: authorization (role assignment or access policy)"
 
+VNET = "/subscriptions/69f2480c-acd7-4d9f-9100-82eb6a94806f/resourceGroups/rg-nw-network/providers/" \
+    "Microsoft.Network/virtualNetworks/"
+SNET_APP = VNET + "vnet-nw-prod-weu/subnets/snet-app"
+
 # file, extra arguments, expected fields of the JSON answer
 CASES = [
     ("kv-firewall-courselabs.json", [], {"layer": FIREWALL, "code": "Forbidden", "inner_code": "ForbiddenByFirewall",
@@ -58,7 +62,16 @@ CASES = [
                  "stnwshipments --ip-address 20.1.2.3"}),
     ("storage-firewall-storage-explorer-3609.txt", ["--estate", EXAMPLE, "--resource", "stnwshipments",
                                                     "--source-ip", "10.20.1.7"],
-     {"layer": FIREWALL, "decision": "deny", "private_source": True}),
+     {"layer": FIREWALL, "decision": "deny", "private_source": True,
+      # the estate's subnet whose prefix (10.20.1.0/24) holds the address
+      "subnets": [SNET_APP],
+      "command": "az storage account network-rule add --resource-group rg-nw-data --account-name "
+                 "stnwshipments --subnet " + SNET_APP}),
+    ("storage-firewall-storage-explorer-3609.txt", ["--estate", EXAMPLE, "--resource", "stnwshipments",
+                                                    "--source-ip", "10.99.1.7"],
+     {"layer": FIREWALL, "decision": "deny", "private_source": True, "subnets": [],
+      "command": "az storage account network-rule add --resource-group rg-nw-data --account-name "
+                 "stnwshipments --subnet '<subnet id>'"}),
     ("storage-role-sdk-js-recording.http", ["--estate", EXAMPLE, "--resource", "stnwpublicassets",
                                             "--source-ip", "20.1.2.3"],
      {"layer": ROLE, "decision": "allow"}),
@@ -94,6 +107,31 @@ def check_bodies(moat):
     p = explain(moat, ["-"], stdin="hello, nothing here\n", ok=(4,))
     if p is None:
         fail("an input with no failure in it is not refused")
+
+
+def check_overlapping_subnets(moat, tmp):
+    """Two virtual networks reusing 10.20.1.0/24: both subnets are named,
+    the command takes the first, the text says the others are candidates."""
+    d = os.path.join(tmp, "overlap")
+    shutil.copytree(EXAMPLE, d)
+    other = VNET.replace("rg-nw-network", "rg-other") + "vnet-other"
+    with open(os.path.join(d, "zz-other-vnet.json"), "w") as f:
+        json.dump([{"id": other, "name": "vnet-other", "type": "Microsoft.Network/virtualNetworks",
+                    "location": "westeurope",
+                    "properties": {"addressSpace": {"addressPrefixes": ["10.20.0.0/16"]},
+                                   "subnets": [{"id": other + "/subnets/snet-copy", "name": "snet-copy",
+                                                "properties": {"addressPrefix": "10.20.1.0/25"}}]}}], f)
+    body = os.path.join(HERE, "bodies", "storage-firewall-storage-explorer-3609.txt")
+    args = ["--estate", d, "--resource", "stnwshipments", "--source-ip", "10.20.1.7", body]
+    got = explain(moat, args)
+    if got is None:
+        return
+    if sorted(got.get("subnets", [])) != sorted([SNET_APP, other + "/subnets/snet-copy"]) or \
+            "--subnet " + got["subnets"][0] not in got["command"] or "2 of the estate's subnets" not in got["fix"]:
+        fail("overlapping subnets: %s" % json.dumps(got)[:900])
+    text = subprocess.run([moat, "explain"] + args, capture_output=True, text=True).stdout
+    if "or --subnet " not in text:
+        fail("overlapping subnets, text form lacks the other candidate:\n%s" % text)
 
 
 def first_denied(log, truth, fmt):
@@ -140,6 +178,7 @@ def main():
     try:
         check_bodies(moat)
         check_logs(moat, tmp)
+        check_overlapping_subnets(moat, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if FAILURES:

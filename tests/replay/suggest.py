@@ -6,7 +6,9 @@ example estate, with stnwtelemetry's firewall open (a team in Learning with
 defaultAction Allow, as perimeters are usually first deployed) and
 sttailspinxfer in Audit: callers from a few busy networks, single
 addresses, OAuth callers of the estate's managed identities, a trusted
-service, and callers seen once. Learn on the first four days; then:
+service, callers seen once, and IPv6 callers (a busy /124 and a steady
+single address, aggregated under the same budget as IPv4). Learn on the
+first four days; then:
 
   - every profile's prefixes stay within --max-prefixes and --max-addresses;
   - the proposal (--write-proposal) loads, has those associations Enforced,
@@ -22,6 +24,7 @@ import ipaddress
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -68,7 +71,7 @@ def record(account, ip, day, k, oauth=None):
     name = account.rsplit("/", 1)[1]
     rec = {"time": "2026-11-%02dT%02d:%02d:00Z" % (20 + day, k % 24, k % 60), "resourceId": account + "/blobServices/default",
            "category": "StorageRead", "operationName": "GetBlob", "statusCode": 200, "statusText": "Success",
-           "callerIpAddress": "%s:%d" % (ip, 40000 + k % 20000), "protocol": "HTTPS",
+           "callerIpAddress": ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, 40000 + k % 20000), "protocol": "HTTPS",
            "uri": "https://%s.blob.core.windows.net/telemetry/b%d" % (name, k),
            "identity": {"type": "SAS"},
            "properties": {"accountName": name, "serviceType": "blob", "objectKey": "/%s/telemetry/b%d" % (name, k)}}
@@ -81,8 +84,9 @@ def traffic(rng):
     """Records per day: busy networks, steady single callers, an OAuth
     identity, callers seen once."""
     days = {d: [] for d in range(5)}
-    busy = [ipaddress.ip_network(n) for n in ("52.10.20.0/26", "52.10.21.0/28", "40.112.7.0/29")]
-    steady = ["20.50.60.70", "20.50.61.9", "13.69.1.1"]
+    busy = [ipaddress.ip_network(n) for n in ("52.10.20.0/26", "52.10.21.0/28", "40.112.7.0/29",
+                                              "2001:db8:aa::/124")]
+    steady = ["20.50.60.70", "20.50.61.9", "13.69.1.1", "2001:db8:bb::5"]
     for d in range(5):
         k = 0
         for net in busy:
@@ -170,18 +174,33 @@ def main():
                 fail("opens_beyond_observed of %s" % x)
         # moat reach on the proposal: exactly the learned prefixes' addresses
         # (none of them admitted before), and a subscription rule's any address.
+        nets = [ipaddress.ip_network(x["prefix"]) for x in pd["prefixes"]]
+        v4 = sum(n.num_addresses for n in nets if n.version == 4)
+        v6 = sum(n.num_addresses for n in nets if n.version == 6)
         reach = pd.get("reach", {})
-        if reach.get("ipv4_newly_admitted") != sum(sizes) or reach.get("any_address") is not True:
-            fail("reach on the proposal %s, prefixes hold %d addresses" % (reach, sum(sizes)))
+        if reach.get("ipv4_newly_admitted") != v4 or reach.get("ipv6_newly_admitted") != str(v6) \
+                or reach.get("any_address") is not True:
+            fail("reach on the proposal %s, prefixes hold %d IPv4 and %d IPv6 addresses" % (reach, v4, v6))
+        busy6 = ipaddress.ip_network("2001:db8:aa::/124")
+        if not any(n.version == 6 and busy6.subnet_of(n) for n in nets):
+            fail("the busy IPv6 network is not aggregated into a prefix: %s" % pd["prefixes"])
+        six = [c for c in pd["callers"] if ":" in c["caller"] and c["kind"] == "address"]
+        if not any(c["kept"] for c in six) or \
+                any(not c["kept"] and c.get("why_not") != "left out by the budget" for c in six):
+            fail("IPv6 callers seen often are neither kept nor left out by the budget: %s" % six)
         kinds = {(c["kind"], c["kept"]) for c in pd["callers"]}
         if ("subscription", True) not in kinds:
             fail("the managed identity's subscription is not proposed: %s" % pd["callers"])
         once = [c for c in pd["callers"] if c["caller"].startswith("23.")]
         if not once or any(c["kept"] for c in once):
             fail("callers seen once are proposed, or not listed: %s" % once)
-        cmds = " ".join(pd["commands"])
+        # The commands as a shell splits them (every word quoted).
+        argvs = [shlex.split(c) for c in pd["commands"]]
+        cmds = " ".join(" ".join(a) for a in argvs)
+        listed = "[" + ",".join(x["prefix"] for x in pd["prefixes"]) + "]"
         for want in ("az network perimeter profile access-rule create", "--perimeter-name nsp-nw-prod",
-                     "--profile-name prof-data", "--address-prefixes [", "--subscriptions [{id:/subscriptions/" + SUB,
+                     "--profile-name prof-data", "--address-prefixes " + listed,
+                     "--subscriptions [{id:/subscriptions/" + SUB,
                      "az network perimeter association update", "--name assoc-stnwtelemetry --access-mode Enforced"):
             if want not in cmds:
                 fail("the az commands lack %r: %s" % (want, cmds))
@@ -206,6 +225,18 @@ def main():
         if len(tight["prefixes"]) > 1 or any(ipaddress.ip_network(x["prefix"]).num_addresses > 1
                                              for x in tight["prefixes"]) or not tight["left_out_by_budget"]:
             fail("tight budget: %s" % json.dumps(tight)[:600])
+        # The widest address budget (2^40): an IPv6 merge past it is never
+        # made (the two IPv6 networks only meet in a /42, 2^86 addresses).
+        wide = 2 ** 40
+        p = run(moat, ["replay", "-q", "--estate", estate, "--suggest", "enforced", "--max-prefixes", "2",
+                       "--max-addresses", str(wide), "--format", "json", learn])
+        w = {x["profile"]: x for x in json.loads(p.stdout)["profiles"]}["prof-data"]
+        wn = [ipaddress.ip_network(x["prefix"]) for x in w["prefixes"]]
+        if len(wn) > 2 or sum(n.num_addresses for n in wn) > wide:
+            fail("2^40 budget exceeded: %s" % w["prefixes"])
+        for x in w["prefixes"]:
+            if x["opens_beyond_observed"] != ipaddress.ip_network(x["prefix"]).num_addresses - x["observed_addresses"]:
+                fail("opens_beyond_observed of %s" % x)
         text = run(moat, ["replay", "-q", "--estate", estate, "--suggest", "enforced", learn]).stdout
         if "suggested for Enforced" not in text or "seen once" not in text:
             fail("text suggestion: %s" % text[-800:])

@@ -17,6 +17,7 @@
 #define _DEFAULT_SOURCE /* timegm */
 #include "harness.h"
 #include "cells_api.h"
+#include "cells_probe.h"
 #include "reach_when.h"
 
 #define G_SUBNET_PREFIX G_VNET "/subnets/sn"
@@ -248,6 +249,67 @@ static void check_outputs(const moat_cells *c, uint64_t seed, tally *t)
         moat_free(out[i]);
 }
 
+/* The audit's computation (moat__cells_internet: only the internet probe's
+** line of the space, the caller's identity reduced to "absent") answers
+** as the whole space's cells do at every address atom of the probe, at an
+** instant inside every time atom; its admitted addresses are the full
+** cells' too. */
+static void check_probe_at(const moat_cells *c, const moat_estate *es,
+                           const char *id, int64_t at, uint64_t seed, tally *t)
+{
+    moat_status st = MOAT_OK;
+    const resource *r = moat__estate_find(es, id, strlen(id), &st);
+    moat_cells *q = NULL;
+    if (r == NULL || moat__cells_internet(es, r, at, &q) != MOAT_OK) {
+        t->bad++;
+        printf("#   seed %llu: internet probe cells\n", (unsigned long long)seed);
+        return;
+    }
+    cpoint base, qbase;
+    moat__probe_base(c, 0, at, &base);
+    moat__probe_base(q, 0, at, &qbase);
+    const cdomain *d = &c->c.dom, *e = &q->c.dom;
+    int same_ips = d->n[D_IP] == e->n[D_IP];
+    for (uint32_t a = 0; same_ips && a < d->n[D_IP]; a++)
+        same_ips = memcmp(&d->ip[a], &e->ip[a], sizeof d->ip[a]) == 0;
+    t->checks++;
+    if (!same_ips || e->n[D_PATH] != 1 || e->n[D_SERVICE] != 1 ||
+        e->n[D_CALLER] != 1 || e->path[0].kind != PATH_PUBLIC)
+        report(t, "probe domain", seed, NULL, &(moat_decision){0},
+               &(moat_decision){0});
+    for (uint32_t a = 0; same_ips && a < d->n[D_IP]; a++) {
+        base.a[D_IP] = qbase.a[D_IP] = a;
+        moat_decision want, got;
+        int w = moat__probe_allows(c, &base, 0, &want);
+        int g = moat__probe_allows(q, &qbase, 0, &got);
+        t->checks++;
+        if (w != g || !same_decision(&want, &got))
+            report(t, "internet probe", seed, NULL, &want, &got);
+    }
+    probe_addrs full, part;
+    moat__probe_addresses(c, &base, 0, &full);
+    moat__probe_addresses(q, &qbase, 0, &part);
+    t->checks++;
+    if (!full.atoms || !part.atoms || full.ipv4 != part.ipv4 ||
+        full.ipv6 != part.ipv6 || full.ipv6_all != part.ipv6_all)
+        report(t, "internet addresses", seed, NULL, &(moat_decision){0},
+               &(moat_decision){0});
+    moat__probe_free(&full);
+    moat__probe_free(&part);
+    moat_cells_free(q);
+}
+
+static void check_internet_probe(const moat_cells *c, const moat_estate *es,
+                                 const char *id, uint64_t seed, tally *t)
+{
+    const cdomain *d = &c->c.dom;
+    check_probe_at(c, es, id, (int64_t)time(NULL), seed, t);
+    for (uint32_t k = 0; k < d->n[D_TIME]; k++) {
+        int64_t lo = d->time[k].lo == INT64_MIN ? 0 : d->time[k].lo;
+        check_probe_at(c, es, id, lo, seed, t);
+    }
+}
+
 static moat_estate *load_gen(const gestate *g)
 {
     moat_loader *ld = NULL;
@@ -294,6 +356,7 @@ static void reach_one(uint64_t seed, tally *t)
         check_requests(c, &p, &ge, q, &r, seed, t);
         check_counts(c, &p, &ge, &r, seed, t);
         check_outputs(c, seed, t);
+        check_internet_probe(c, es, id, seed, t);
         moat_request_free(q);
     }
     free_parsed(&p);
