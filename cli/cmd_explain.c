@@ -42,7 +42,8 @@ static const char usage[] =
     "  --lenient          as for moat check\n"
     "\n"
     "Exit status: 0 explained, 2 usage error, 3 the estate could not be\n"
-    "read, 4 nothing in the input is a failure moat recognises.\n";
+    "read, 4 the input could not be read (standard input holds at most\n"
+    "1 MiB) or nothing in it is a failure moat recognises.\n";
 
 static const cli_spec spec[] = {
     {"estate", 1, 'e'},    {"resource", 1, 0}, {"source-ip", 1, 0},
@@ -53,29 +54,13 @@ static const cli_spec spec[] = {
 
 #define MAX_INPUT (1u << 20)
 
+/* The failure's text: a file, or stdin (a pipe, a file or a terminal) of
+** at most MAX_INPUT bytes; more is refused with a message, never cut. */
 static char *read_input(const char *path, size_t *len)
 {
     if (path && strcmp(path, "-") != 0)
         return cli_read_file(path, len);
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, stdin);
-        n += got;
-        if (got == 0 || n >= MAX_INPUT)
-            break;
-        if (cap - n < 4096) {
-            char *p = realloc(buf, cap * 2);
-            if (p == NULL)
-                break;
-            buf = p;
-            cap *= 2;
-        }
-    }
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
+    return cli_read_stdin_text(MAX_INPUT, len);
 }
 
 static int private_address(const char *ip)
@@ -345,10 +330,8 @@ int cmd_explain(int argc, char **argv)
     int json = cli_output_is(&out, "json");
     size_t len = 0;
     char *text = read_input(a.n_operands ? a.operands[0] : NULL, &len);
-    if (text == NULL) {
-        cli_error("%s: cannot read", a.n_operands ? a.operands[0] : "stdin");
+    if (text == NULL) /* the reader said why */
         return cli_output_end(&out, EXIT_BAD_REQUEST);
-    }
     finding x;
     memset(&x, 0, sizeof x);
     int rc = explain_input(&x, &a, text, len);

@@ -60,10 +60,25 @@ static int read_to_end(int fd, tool_buf *b, size_t max)
     }
 }
 
+static char *read_fd(int fd, const char *path, size_t max, size_t *len);
+
 char *cli_read_fd(int fd, const char *path, size_t max, size_t *len)
 {
     if (!readable_whole(fd, path))
         return NULL;
+    return read_fd(fd, path, max, len);
+}
+
+char *cli_read_stdin_text(size_t max, size_t *len)
+{
+    if (isatty(STDIN_FILENO))
+        return read_fd(STDIN_FILENO, "-", max, len);
+    return cli_read_fd(STDIN_FILENO, "-", max, len);
+}
+
+/* fd read to its end (at most max bytes), or NULL after saying why. */
+static char *read_fd(int fd, const char *path, size_t max, size_t *len)
+{
     if (max >= (size_t)-2)
         max = (size_t)-3;
     tool_buf b = {.max = max + 1};

@@ -96,6 +96,10 @@ char *cli_read_file(const char *path, size_t *len);
 ** open), of at most max bytes; path names it in the messages. The text is
 ** NUL-terminated, *len its length. */
 char *cli_read_fd(int fd, const char *path, size_t max, size_t *len);
+/* Text a person gives a command on standard input: as cli_read_fd on
+** stdin ("-" in the messages), a terminal accepted too (text pasted and
+** ended with Ctrl-D), at most max bytes: more is refused, never cut. */
+char *cli_read_stdin_text(size_t max, size_t *len);
 
 /* "moat: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
