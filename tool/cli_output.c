@@ -171,13 +171,12 @@ char *cli_output_captured(cli_output *o, size_t *len)
     dup2(o->saved_stdout, STDOUT_FILENO);
     close(o->saved_stdout);
     o->saved_stdout = -1;
+    /* The capture read whole through the one reader, or NULL after it said
+    ** why: never a part of the command's output. */
     char *text = NULL;
-    long size = fseek(o->capture, 0, SEEK_END) == 0 ? ftell(o->capture) : -1;
-    if (size >= 0 && fseek(o->capture, 0, SEEK_SET) == 0 &&
-        (text = malloc((size_t)size + 1)) != NULL) {
-        *len = fread(text, 1, (size_t)size, o->capture);
-        text[*len] = '\0';
-    }
+    int fd = fileno(o->capture);
+    if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0)
+        text = cli_read_fd(fd, "the command's output", CLI_MAX_FILE_BYTES, len);
     fclose(o->capture);
     o->capture = NULL;
     return text;
