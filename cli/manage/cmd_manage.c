@@ -106,5 +106,7 @@ int cmd_manage(int argc, char **argv)
         manage m = {.command = c->path};
         return mg_usage(&m, "unexpected argument '%s'", a.operands[0]);
     }
-    return mg_ids_several(&a) ? mg_run_ids(c, &a) : c->run(&a);
+    if (mg_ids_several(&a))
+        return mg_run_ids(c, &a);
+    return mg_nsp_ids_expand(c, &a) ? MG_USAGE : c->run(&a);
 }

@@ -104,7 +104,7 @@ int mg_run_ids(const mg_command *c, const cli_args *a)
     static cli_args one;
     if (n_ids == 1) { /* one id prints its result alone, as az */
         one_id(a, ids[0], 1, &one);
-        return c->run(&one);
+        return mg_nsp_ids_expand(c, &one) ? MG_USAGE : c->run(&one);
     }
     cli_output o;
     if (cli_output_parse(a, &named, &o) != 0)
@@ -115,6 +115,10 @@ int mg_run_ids(const mg_command *c, const cli_args *a)
     int rc = ar && items ? MG_OK : MG_NOT_WRITTEN;
     for (size_t i = 0; i < n_ids && rc == MG_OK; i++) {
         one_id(a, ids[i], 0, &one);
+        if (mg_nsp_ids_expand(c, &one) != 0) {
+            rc = MG_USAGE;
+            break;
+        }
         /* --dry-run prints each id's diff as it comes */
         rc = cli_has(a, "dry-run") ? c->run(&one)
                                    : run_one(c, &one, ids[i], &o, ar, items, &n);

@@ -14,4 +14,9 @@ int mg_ids_several(const cli_args *a);
 /* Runs command c once per id; an exit status. */
 int mg_run_ids(const mg_command *c, const cli_args *a);
 
+/* --ids ID on a network perimeter command replaced by the names it stands
+** for (manage_nsp_ids.c): 0, or MG_USAGE after a usage error. Other
+** commands read --ids themselves, and are left alone. */
+int mg_nsp_ids_expand(const mg_command *c, cli_args *a);
+
 #endif

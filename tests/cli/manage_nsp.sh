@@ -166,4 +166,21 @@ run 2 $V subnet update -e "$E" -g rg-nw-web --vnet-name vnet-new -n s1; has err 
 run 0 $V create -e "$E" -g rg-nw-web -n vnet-new --subscription $SUB -o none; has err "exists already"
 run 0 estate --estate "$E"
 
+# --ids on the perimeter commands, as az's id_part arguments: the id names
+# the perimeter and each parent; one id prints an object, several a list.
+R="$NSPS/nsp-a/profiles/p1/accessRules/hq"
+run 0 network perimeter show -e "$E" --ids "$NSPS/nsp-a" --query name -o tsv; has out '^nsp-a$'
+run 0 network perimeter profile access-rule show -e "$E" --ids "$R" --query name -o tsv; has out '^hq$'
+run 0 network perimeter association show -e "$E" --ids "$NSPS/nsp-a/resourceAssociations/a1" \
+    --query name -o tsv; has out '^a1$'
+run 0 network perimeter show -e "$E" --ids "$NSPS/nsp-a $NSPS/nsp-b" --query 'length(@)'; has out '^2$'
+run 2 network perimeter profile access-rule show -e "$E" --ids "$NSPS/nsp-a/profiles/p1"
+has err "is not the ARM id of what"
+run 2 network perimeter profile access-rule show -e "$E" --ids "$R" -n hq; has err "not both"
+run 2 network perimeter profile access-rule create -e "$E" --ids "$R"; has err "names its resource with flags"
+run 0 network perimeter profile access-rule create -e "$E" --perimeter-name nsp-a -g $G \
+    --profile-name p1 -n gone --address-prefixes 192.0.2.0/24 -o none
+run 0 network perimeter profile access-rule delete -e "$E" --ids "$NSPS/nsp-a/profiles/p1/accessRules/gone"
+run 3 network perimeter profile access-rule show -e "$E" --ids "$NSPS/nsp-a/profiles/p1/accessRules/gone"
+
 finish "manage nsp"
