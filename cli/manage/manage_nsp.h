@@ -42,7 +42,7 @@ void mg_split_words(const cli_args *a, const char *opt, mg_strings *out);
 
 /* ", \"key\": " and value as a JSON string: one member of an object
 ** being written. */
-static inline void mg_buf_member(tool_buf *b, const char *key, const char *value)
+static inline void mg_json_member(tool_buf *b, const char *key, const char *value)
 {
     tb_printf(b, ", \"%s\": ", key);
     tb_json_str(b, value);

@@ -253,16 +253,16 @@ static void view_json(const view_set *s, const nsp_view *v, tool_buf *b)
     snprintf(id, sizeof id, "%s" CONFIGS "%s", s->account_id, name);
     tb_printf(b, "{\"id\": ");
     tb_json_str(b, id);
-    mg_buf_member(b, "name", name);
-    mg_buf_member(b, "type", TYPE_NSP_CONFIGURATION);
-    mg_buf_member(b, "provisioningState", "Succeeded");
+    mg_json_member(b, "name", name);
+    mg_json_member(b, "type", TYPE_NSP_CONFIGURATION);
+    mg_json_member(b, "provisioningState", "Succeeded");
     tb_printf(b, ", \"networkSecurityPerimeter\": {\"id\": ");
     tb_json_str(b, v->nsp_id);
-    mg_buf_member(b, "perimeterGuid", v->guid);
-    mg_buf_member(b, "location", v->location);
+    mg_json_member(b, "perimeterGuid", v->guid);
+    mg_json_member(b, "location", v->location);
     tb_printf(b, "}, \"resourceAssociation\": {\"name\": ");
     tb_json_str(b, v->assoc_name);
-    mg_buf_member(b, "accessMode", v->mode);
+    mg_json_member(b, "accessMode", v->mode);
     tb_printf(b, "}, \"profile\": {\"name\": ");
     tb_json_str(b, v->profile_name);
     tb_printf(b,

@@ -114,21 +114,21 @@ static void link_json(tool_buf *b, const link_body *l)
 {
     tb_printf(b, "{\"name\": ");
     tb_json_str(b, l->name);
-    mg_buf_member(b, "id", l->id);
-    mg_buf_member(b, "type", l->type);
+    mg_json_member(b, "id", l->id);
+    mg_json_member(b, "type", l->type);
     tb_printf(b, ", \"properties\": {\"provisioningState\": "
                      "\"Accepted\"");
-    mg_buf_member(b, l->remote_key, l->remote_id);
-    mg_buf_member(b, "remotePerimeterGuid", l->remote_guid);
-    mg_buf_member(b, "remotePerimeterLocation", l->remote_location);
+    mg_json_member(b, l->remote_key, l->remote_id);
+    mg_json_member(b, "remotePerimeterGuid", l->remote_guid);
+    mg_json_member(b, "remotePerimeterLocation", l->remote_location);
     tb_printf(b, ", \"localInboundProfiles\": ");
     profile_list(b, l->local_in);
     tb_printf(b, ", \"localOutboundProfiles\": [\"*\"], "
                      "\"remoteInboundProfiles\": ");
     profile_list(b, l->remote_in);
     tb_printf(b, ", \"remoteOutboundProfiles\": [\"*\"]");
-    mg_buf_member(b, "status", l->status);
-    mg_buf_member(b, "description", l->description);
+    mg_json_member(b, "status", l->status);
+    mg_json_member(b, "description", l->description);
     tb_printf(b, "}}");
 }
 

@@ -67,7 +67,7 @@ static void endpoints_json(tool_buf *b, const mg_strings *svcs,
     for (size_t i = 0; i < svcs->n; i++) {
         tb_printf(b, "%s{\"provisioningState\": \"Succeeded\"",
                       i ? ", " : "");
-        mg_buf_member(b, "service", svcs->s[i]);
+        mg_json_member(b, "service", svcs->s[i]);
         if (strcasecmp(svcs->s[i], "Microsoft.Storage") == 0 && here[0]) {
             tb_printf(b, ", \"locations\": [");
             tb_json_str(b, here);
@@ -91,12 +91,12 @@ static void subnet_json(tool_buf *b, const char *vnet_id, const char *name,
     snprintf(id, sizeof id, "%s/subnets/%s", vnet_id, name);
     tb_printf(b, "{\"id\": ");
     tb_json_str(b, id);
-    mg_buf_member(b, "name", name);
-    mg_buf_member(b, "type", TYPE_SUBNET);
+    mg_json_member(b, "name", name);
+    mg_json_member(b, "type", TYPE_SUBNET);
     tb_printf(b, ", \"properties\": {\"provisioningState\": "
                      "\"Succeeded\"");
     if (prefixes->n == 1) {
-        mg_buf_member(b, "addressPrefix", prefixes->s[0]);
+        mg_json_member(b, "addressPrefix", prefixes->s[0]);
     } else {
         tb_printf(b, ", \"addressPrefixes\": [");
         for (size_t i = 0; i < prefixes->n; i++) {
@@ -153,9 +153,9 @@ static int vnet_json(manage *m, const cli_args *a, const char *name,
              sub, group, name);
     tb_printf(b, "{\"id\": ");
     tb_json_str(b, id);
-    mg_buf_member(b, "name", name);
-    mg_buf_member(b, "type", TYPE_VNET);
-    mg_buf_member(b, "location", loc);
+    mg_json_member(b, "name", name);
+    mg_json_member(b, "type", TYPE_VNET);
+    mg_json_member(b, "location", loc);
     tb_printf(b, ", \"properties\": {\"provisioningState\": "
                      "\"Succeeded\", \"addressSpace\": {\"addressPrefixes\": [");
     for (size_t i = 0; i < space.n; i++) {

@@ -178,8 +178,12 @@ static moat_status finish(moat_cells *m, const char *time, moat_cells **out)
     return MOAT_OK;
 }
 
-moat_status moat__cells_of(const moat_estate *es, const resource *r,
-                           moat_cells **out)
+/* The cells of resource r alone: the whole space, or (probe_only) the
+** internet probe's line; at the instant time names, or at `at` when time
+** is NULL (0: now). */
+static moat_status one_resource(const moat_estate *es, const resource *r,
+                                int probe_only, const char *time, int64_t at,
+                                moat_cells **out)
 {
     *out = NULL;
     moat_cells *m = cells_new(1);
@@ -187,26 +191,26 @@ moat_status moat__cells_of(const moat_estate *es, const resource *r,
         return MOAT_E_NOMEM;
     side_init(m, 0, es, r);
     m->c.dom.kind = r->kind;
-    return finish(m, NULL, out);
-}
-
-moat_status moat__cells_internet(const moat_estate *es, const resource *r,
-                                 int64_t at, moat_cells **out)
-{
-    *out = NULL;
-    moat_cells *m = cells_new(1);
-    if (m == NULL)
-        return MOAT_E_NOMEM;
-    side_init(m, 0, es, r);
-    m->c.dom.kind = r->kind;
-    m->c.dom.probe_only = 1;
-    moat_status st = run(m, NULL, at);
+    m->c.dom.probe_only = probe_only;
+    moat_status st = run(m, time, at);
     if (st != MOAT_OK) {
         moat_cells_free(m);
         return st;
     }
     *out = m;
     return MOAT_OK;
+}
+
+moat_status moat__cells_of(const moat_estate *es, const resource *r,
+                           moat_cells **out)
+{
+    return one_resource(es, r, 0, NULL, 0, out);
+}
+
+moat_status moat__cells_internet(const moat_estate *es, const resource *r,
+                                 int64_t at, moat_cells **out)
+{
+    return one_resource(es, r, 1, NULL, at, out);
 }
 
 MOAT_API moat_status moat_cells_compute(const moat_estate *es,
@@ -220,12 +224,7 @@ MOAT_API moat_status moat_cells_compute(const moat_estate *es,
     const resource *r = moat__estate_find(es, res_name, strlen(res_name), &st);
     if (r == NULL)
         return st == MOAT_OK ? MOAT_E_NOTFOUND : st;
-    moat_cells *m = cells_new(1);
-    if (m == NULL)
-        return MOAT_E_NOMEM;
-    side_init(m, 0, es, r);
-    m->c.dom.kind = r->kind;
-    return finish(m, time, out);
+    return one_resource(es, r, 0, time, 0, out);
 }
 
 static moat_status find_side(const moat_estate *es, const char *id,
