@@ -285,7 +285,9 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py); the samples Azure and others
-# published (tests/replay/published/README.md); shards mapped over a local
+# published (tests/replay/published/README.md); every way a log comes in
+# (mapped file, gzip, pipe; threads; a file growing or cut shorter while
+# read) giving one answer (tests/replay/input.py); shards mapped over a local
 # Dask cluster of worker processes and merged (Debian's python3-distributed
 # under DASK_PYTHON; skipped, saying so, without it).
 DASK_PYTHON ?= /usr/bin/python3
@@ -295,6 +297,7 @@ replay-test: $(A)/moat
 	$(PYTHON) tests/replay/suggest.py --moat $(A)/moat
 	$(PYTHON) tests/explain/run.py --moat $(A)/moat
 	$(PYTHON) tests/replay/published.py --moat $(A)/moat
+	$(PYTHON) tests/replay/input.py --moat $(A)/moat
 	$(DASK_PYTHON) tests/replay/dask_replay.py --moat $(A)/moat
 
 # The nginx gate with real components: nginx, Azurite and the Azure SDK

@@ -28,7 +28,8 @@ static const char usage[] =
     "x-moat-rule say why), GET /healthz, GET /metrics (Prometheus).\n"
     "\n"
     "  --listen HOST:PORT      default 127.0.0.1:8080\n"
-    "  --threads N             worker threads (default: one per CPU)\n"
+    "  --threads N             worker threads (default: one per CPU it may\n"
+    "                          use: taskset and cpusets count)\n"
     "  --account-from host|path  how /v1/authz finds the account (default\n"
     "                          host: <account>.blob.core.windows.net)\n"
     "  --endpoint NAME         the endpoint of path-style requests (blob)\n"
@@ -256,8 +257,7 @@ static int settings_from(srv_settings *st, const cli_args *a, char **config)
     st->settle_ms = 3000;
     st->shutdown_ms = 10000;
     st->forwarded_hops = 1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    st->threads = cpus > 0 && cpus <= 256 ? (int)cpus : 1;
+    st->threads = cli_cpus();
     *config = NULL;
     if (cli_has(a, "config") && read_config(st, cli_get(a, "config"), config))
         return -1;

@@ -101,6 +101,10 @@ char *cli_read_fd(int fd, const char *path, size_t max, size_t *len);
 ** ended with Ctrl-D), at most max bytes: more is refused, never cut. */
 char *cli_read_stdin_text(size_t max, size_t *len);
 
+/* The CPUs this process may run on (taskset, a container's cpuset), 1 to
+** 256: the default of --threads (tool/cpus.c). */
+int cli_cpus(void);
+
 /* "moat: error: ..." on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message plus a pointer to --help; returns EXIT_USAGE. */

@@ -52,7 +52,7 @@ static const char usage[] =
     "                         line (the first 10 also go to stderr)\n"
     "  --top N                sources and identities shown per account\n"
     "                         (default 5)\n"
-    "  --threads N            worker threads (default: one per core)\n"
+    "  --threads N            worker threads (default: one per CPU it may use)\n"
     "  --merge                combine JSON summaries of shards (PART...)\n"
     "  --lenient              as for moat check\n"
     "  --service-tags FILE    as for moat check (every configuration)\n"
@@ -392,7 +392,7 @@ int cmd_replay(int argc, char **argv)
 /* The replay, once the summary's format is known. */
 static int replay_main(const cli_args *a, cli_output *out, int json)
 {
-    long top = 5, threads = sysconf(_SC_NPROCESSORS_ONLN);
+    long top = 5, threads = cli_cpus();
     if (cli_get(a, "top") && positive(cli_get(a, "top"), 1000, &top) < 0)
         return cli_usage_error("replay", "--top takes a number from 1 to 1000");
     if (cli_get(a, "threads") &&

@@ -27,12 +27,18 @@ typedef struct replay_input {
     input_mode mode;
     char *header; /* CSV: the header line */
     size_t header_len;
-    uint64_t next_line; /* number of the next record */
+    uint64_t next_line; /* number of the next record; 0: not counted */
+    int number_every_chunk; /* set by the caller: see replay_input_read */
     tool_buf carry;     /* bytes read past the last whole record (s, len) */
     int eof;
     int error; /* reading failed: message in err */
     char err[256];
     uint64_t bytes; /* read so far (decompressed) */
+    /* A plain file over one read is mapped and its chunks are views of
+    ** the mapping (replay_source_map); map_pos: its first byte not yet in
+    ** a chunk. NULL once the mapping is used up or when not mapped. */
+    const char *map;
+    size_t map_size, map_pos;
     /* array framing */
     int depth, in_string, escaped, array_done;
 } replay_input;
@@ -43,9 +49,14 @@ int replay_input_open(replay_input *in, const char *path);
 void replay_input_close(replay_input *in);
 
 /* The next whole records (about want bytes): *view points at them (in
-** buf->s, grown as needed; buf->len is not used); *first gets the first
-** record's number. Returns their length; 0 at the end of the input (or on
-** error: in->error). */
+** buf->s, grown as needed, or in the mapped file; buf->len is not used;
+** the last record of a file may lack its '\n'); *first gets the first
+** record's number. Only an input's first chunk is numbered unless
+** in->number_every_chunk is set (counting lines is a pass over every
+** byte): *first is then 0 for the others, whose first record follows the
+** previous chunk's last, so that whoever takes the chunks in order
+** numbers them from the lines each holds. Returns their length; 0 at the
+** end of the input (or on error: in->error). */
 size_t replay_input_read(replay_input *in, tool_buf *buf, size_t want,
                          uint64_t *first, const char **view);
 

@@ -35,7 +35,11 @@ typedef struct chunk {
     tool_buf data; /* the records read (replay_input_read) */
     size_t len;
     int input;
-    uint64_t first_line;
+    uint64_t first_line; /* 0: the line after the previous chunk's last */
+    uint64_t n_lines;    /* lines the chunk holds (the worker counts) */
+    /* --changes and --decisions lines (numbered: their inputs number
+    ** every chunk); unmapped and lenient records as "LINE\tTEXT", LINE
+    ** from the chunk's first, numbered when flushed. */
     tool_buf changes, decisions, unmapped, lenient;
     uint64_t n_unmapped, n_lenient;
 } chunk;
@@ -198,8 +202,9 @@ static int ensure_reader(worker *w, int input)
     return 0;
 }
 
+/* rel: the record's line from the chunk's first (0). */
 static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
-                           uint64_t line)
+                           uint64_t rel)
 {
     const replay_options *opt = w->run->opt;
     replay_input *in = &w->run->inputs[ch->input];
@@ -209,15 +214,14 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
     if (moat_log_read(w->reader, rec, len, &m, &reason, &err) != MOAT_OK) {
         replay_agg_unmapped(&w->agg, reason ? reason : "unreadable");
         ch->n_unmapped++;
-        tb_printf(&ch->unmapped, "%s:%llu: %s: %s\n", in->path,
-                  (unsigned long long)line, reason ? reason : "unreadable",
-                  err.message);
+        tb_printf(&ch->unmapped, "%llu\t%s: %s\n", (unsigned long long)rel,
+                  reason ? reason : "unreadable", err.message);
         return;
     }
     if (m.lenient) {
         ch->n_lenient++;
-        tb_printf(&ch->lenient, "%s:%llu: %s\n", in->path,
-                  (unsigned long long)line, m.lenient);
+        tb_printf(&ch->lenient, "%llu\t%s\n", (unsigned long long)rel,
+                  m.lenient);
     }
     replay_outcome o;
     o.m = &m;
@@ -241,9 +245,9 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
                                 &o.nsp_rule);
     replay_agg_record(&w->agg, &o);
     if (opt->changes && changed)
-        record_json(w, &ch->changes, in, line, &o);
+        record_json(w, &ch->changes, in, ch->first_line + rel, &o);
     if (opt->decisions)
-        record_json(w, &ch->decisions, in, line, &o);
+        record_json(w, &ch->decisions, in, ch->first_line + rel, &o);
 }
 
 static void process_chunk(worker *w, chunk *ch)
@@ -256,17 +260,18 @@ static void process_chunk(worker *w, chunk *ch)
     const char *p = ch->view, *end = ch->view + ch->len, *rec;
     size_t len;
     unsigned lines;
-    uint64_t line = ch->first_line, records = 0;
+    uint64_t rel = 0, records = 0;
     while (replay_next_record(in->mode, &p, end, &rec, &len, &lines)) {
         size_t blank = 0;
         while (blank < len && (rec[blank] == ' ' || rec[blank] == '\t'))
             blank++;
         if (blank < len) {
-            process_record(w, ch, rec, len, line);
+            process_record(w, ch, rec, len, rel);
             records++;
         }
-        line += lines;
+        rel += lines;
     }
+    ch->n_lines = rel;
     const char *fmt = moat_log_format_name(in->format);
     if (records && strmap_add(&w->agg.formats, fmt, strlen(fmt), records) < 0)
         w->failed = 1;
@@ -313,6 +318,9 @@ static double now(void)
 
 typedef struct flusher {
     const replay_options *opt;
+    const replay_input *inputs;
+    uint64_t next_line; /* of the input being flushed, after its last chunk */
+    tool_buf numbered;  /* scratch: a chunk's unmapped or lenient lines */
     uint64_t unmapped_shown;
     uint64_t unmapped_total;
     uint64_t lenient_shown, lenient_total;
@@ -334,9 +342,34 @@ static void show_lines(const tool_buf *b, const char *prefix,
     }
 }
 
+/* The "LINE\tTEXT" lines of b as "PATH:N: TEXT", N = first + LINE, in
+** f->numbered. */
+static const tool_buf *numbered(flusher *f, const tool_buf *b,
+                                const char *path, uint64_t first)
+{
+    tb_reset(&f->numbered);
+    const char *p = b->s, *end = p + b->len;
+    while (p && p < end) {
+        char *tab;
+        unsigned long long rel = strtoull(p, &tab, 10);
+        const char *nl = memchr(tab, '\n', (size_t)(end - tab));
+        const char *text = tab + (tab < end && *tab == '\t');
+        size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
+        tb_printf(&f->numbered, "%s:%llu: %.*s\n", path,
+                  (unsigned long long)first + rel, (int)n, text);
+        p = nl ? nl + 1 : end;
+    }
+    return &f->numbered;
+}
+
 static void flush_chunk(flusher *f, chunk *ch)
 {
     const replay_options *opt = f->opt;
+    const char *path = f->inputs[ch->input].path;
+    uint64_t first = ch->first_line ? ch->first_line : f->next_line;
+    f->next_line = first + ch->n_lines;
+    f->lines += ch->n_lines;
+    const tool_buf *unmapped = numbered(f, &ch->unmapped, path, first);
     if (opt->changes && ch->changes.len &&
         fwrite(ch->changes.s, 1, ch->changes.len, opt->changes) !=
             ch->changes.len)
@@ -345,22 +378,24 @@ static void flush_chunk(flusher *f, chunk *ch)
         fwrite(ch->decisions.s, 1, ch->decisions.len, opt->decisions) !=
             ch->decisions.len)
         f->write_failed = 1;
-    if (opt->unmapped && ch->unmapped.len &&
-        fwrite(ch->unmapped.s, 1, ch->unmapped.len, opt->unmapped) !=
-            ch->unmapped.len)
+    if (opt->unmapped && unmapped->len &&
+        fwrite(unmapped->s, 1, unmapped->len, opt->unmapped) != unmapped->len)
         f->write_failed = 1;
     /* A line the buffers had no memory for is output lost: the run fails
     ** as for a failed write rather than hand over a shorter file. */
     if (ch->changes.failed || ch->decisions.failed || ch->unmapped.failed ||
-        ch->lenient.failed)
+        ch->lenient.failed || unmapped->failed)
         f->write_failed = 1;
     /* The first few unmapped records on stderr, with their lines; and
     ** the records read leniently, which are replayed, said so. */
-    show_lines(&ch->unmapped, "unmapped", &f->unmapped_shown,
-               opt->show_unmapped);
+    show_lines(unmapped, "unmapped", &f->unmapped_shown, opt->show_unmapped);
     f->unmapped_total += ch->n_unmapped;
-    show_lines(&ch->lenient, "read leniently", &f->lenient_shown,
-               opt->show_unmapped);
+    if (ch->lenient.len) {
+        const tool_buf *lenient = numbered(f, &ch->lenient, path, first);
+        f->write_failed |= lenient->failed;
+        show_lines(lenient, "read leniently", &f->lenient_shown,
+                   opt->show_unmapped);
+    }
     f->lenient_total += ch->n_lenient;
     tb_reset(&ch->changes);
     tb_reset(&ch->decisions);
@@ -426,7 +461,6 @@ static void feed(replay_run *run, flusher *f)
             if (ch->len == 0)
                 break;
             ch->input = i;
-            f->lines = in->next_line;
             pthread_mutex_lock(&run->mu);
             ch->seq = seq_fill++;
             ch->state = SLOT_READY;
@@ -497,7 +531,12 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
             break;
         }
     }
-    flusher f = {opt, 0, 0, 0, 0, 0, 0};
+    flusher f;
+    memset(&f, 0, sizeof f);
+    f.opt = opt;
+    f.inputs = inputs;
+    for (int i = 0; i < n_inputs; i++)
+        inputs[i].number_every_chunk = opt->changes || opt->decisions;
     if (rc == 0)
         feed(&run, &f);
     pthread_mutex_lock(&run.mu);
@@ -517,6 +556,7 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
         tb_free(&run.slots[i].unmapped);
         tb_free(&run.slots[i].lenient);
     }
+    tb_free(&f.numbered);
     free(run.slots);
     free(ws);
     pthread_mutex_destroy(&run.mu);

@@ -217,24 +217,24 @@ moat_status moat_log_reader_header(moat_log_reader *r, const char *line,
 /*--------------------------------------------------------------------------
 ** Pieces of the mapping.
 */
-static int text_eq(moat_text t, const char *s)
+static inline int text_eq(moat_text t, const char *s)
 {
     return moat__eq_ci(t.p, t.n, s, strlen(s));
 }
 
-static int text_starts(moat_text t, const char *s)
+static inline int text_starts(moat_text t, const char *s)
 {
     size_t n = strlen(s);
     return t.n >= n && moat__eq_ci(t.p, n, s, n);
 }
 
-static int ends_with(moat_text t, const char *s)
+static inline int ends_with(moat_text t, const char *s)
 {
     size_t n = strlen(s);
     return t.n >= n && moat__eq_ci(t.p + t.n - n, n, s, n);
 }
 
-static moat_text lit(const char *s)
+static inline moat_text lit(const char *s)
 {
     moat_text t = {s, strlen(s)};
     return t;
