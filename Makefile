@@ -286,8 +286,8 @@ reach-test: $(A)/moat tests/sarif/node_modules/.installed
 # Replay against ground truth: generated logs in every format, moat check,
 # shards merged (tests/replay/run.py); the samples Azure and others
 # published (tests/replay/published/README.md); every way a log comes in
-# (mapped file, gzip, pipe; threads; a file growing or cut shorter while
-# read) giving one answer (tests/replay/input.py); shards mapped over a local
+# (file, gzip, pipe, stdin past its start; one or two threads) giving one
+# answer (tests/replay/input.py); shards mapped over a local
 # Dask cluster of worker processes and merged (Debian's python3-distributed
 # under DASK_PYTHON; skipped, saying so, without it).
 DASK_PYTHON ?= /usr/bin/python3

@@ -271,24 +271,6 @@ static int open_lines(replay_input *in, uint64_t blank)
     return 0;
 }
 
-/* Maps a plain file not read whole by opening it: its records are then
-** read in place (the bytes in the carry are the mapping's from their
-** offset on). */
-static void map_file(replay_input *in)
-{
-    size_t size;
-    if (in->eof || in->mode == MODE_ARRAY)
-        return;
-    const char *m = replay_source_map(in->src, &size);
-    uint64_t at = in->bytes - in->carry.len;
-    if (m == NULL || at > size)
-        return;
-    in->map = m;
-    in->map_size = size;
-    in->map_pos = (size_t)at;
-    in->carry.len = 0;
-}
-
 int replay_input_open(replay_input *in, const char *path)
 {
     memset(in, 0, sizeof *in);
@@ -313,7 +295,6 @@ int replay_input_open(replay_input *in, const char *path)
                                              : open_lines(in, (uint64_t)blank);
     if (rc < 0)
         return -1;
-    map_file(in);
     if (in->format == MOAT_LOG_UNKNOWN)
         return fail(
             in,
@@ -328,48 +309,6 @@ void replay_input_close(replay_input *in)
     free(in->header);
     in->src = NULL;
     in->header = NULL;
-}
-
-/* The mapping is used up to its last record boundary: the rest (a last
-** record without its '\n', or nothing) goes to the carry and the file is
-** read on from the mapping's end, as any file (what was appended since
-** it was mapped; usually nothing). */
-static void map_used_up(replay_input *in, const char *rest, size_t n)
-{
-    if (tb_reserve(&in->carry, n + 1) < 0) {
-        fail(in, "out of memory");
-        return;
-    }
-    memcpy(in->carry.s, rest, n);
-    in->carry.len = n;
-    in->map = NULL;
-    if (replay_source_resume_at(in->src, in->map_size) < 0)
-        fail(in, replay_source_error(in->src));
-}
-
-/* The next whole records in place in the mapped file: up to the last
-** record boundary in the next want bytes (further when one record is
-** longer). 0 once the mapping is used up (see map_used_up) or on error. */
-static size_t map_read(replay_input *in, size_t want, const char **view)
-{
-    const char *p = in->map + in->map_pos;
-    size_t left = in->map_size - in->map_pos;
-    size_t n = want < left ? want : left, cut;
-    while ((cut = last_boundary(in->mode, p, n)) == 0 && n < left) {
-        if (n > MAX_RECORD) {
-            fail(in, "a record longer than 64 MiB");
-            return 0;
-        }
-        n = n > left / 2 ? left : n * 2;
-    }
-    if (cut == 0) {
-        map_used_up(in, p, left);
-        return 0;
-    }
-    in->map_pos += cut;
-    number_chunk(in, p, cut);
-    *view = p;
-    return cut;
 }
 
 size_t replay_input_read(replay_input *in, tool_buf *buf, size_t want,
@@ -404,11 +343,6 @@ size_t replay_input_read(replay_input *in, tool_buf *buf, size_t want,
             in->next_line += records;
         *view = buf->s;
         return used;
-    }
-    if (in->map) {
-        size_t n = map_read(in, want, view);
-        if (n || in->error)
-            return n;
     }
     /* The carry (a partial record) first, then reads straight into the
     ** chunk; what follows the last whole record goes back to the carry. */

@@ -34,11 +34,6 @@ typedef struct replay_input {
     int error; /* reading failed: message in err */
     char err[256];
     uint64_t bytes; /* read so far (decompressed) */
-    /* A plain file over one read is mapped and its chunks are views of
-    ** the mapping (replay_source_map); map_pos: its first byte not yet in
-    ** a chunk. NULL once the mapping is used up or when not mapped. */
-    const char *map;
-    size_t map_size, map_pos;
     /* array framing */
     int depth, in_string, escaped, array_done;
 } replay_input;
@@ -49,8 +44,7 @@ int replay_input_open(replay_input *in, const char *path);
 void replay_input_close(replay_input *in);
 
 /* The next whole records (about want bytes): *view points at them (in
-** buf->s, grown as needed, or in the mapped file; buf->len is not used;
-** the last record of a file may lack its '\n'); *first gets the first
+** buf->s, grown as needed; buf->len is not used); *first gets the first
 ** record's number. Only an input's first chunk is numbered unless
 ** in->number_every_chunk is set (counting lines is a pass over every
 ** byte): *first is then 0 for the others, whose first record follows the

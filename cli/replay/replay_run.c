@@ -31,7 +31,7 @@ typedef enum slot_state {
 typedef struct chunk {
     slot_state state;
     uint64_t seq;
-    const char *view; /* the records: data, or a slice of a mapped file */
+    const char *view; /* the records (in data) */
     tool_buf data; /* the records read (replay_input_read) */
     size_t len;
     int input;

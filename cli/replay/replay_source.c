@@ -6,14 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #ifdef MOAT_HAVE_ISAL
@@ -37,7 +33,6 @@ typedef struct ahead {
 } ahead;
 
 static void ahead_free(ahead *a);
-static void unwatch_map(const void *p);
 
 typedef enum source_kind { SRC_PLAIN, SRC_ZLIB, SRC_ISAL } source_kind;
 
@@ -52,8 +47,6 @@ struct replay_source {
     int failed;
     z_stream z;
     ahead *ahead; /* prefetching, or NULL */
-    char *map;       /* replay_source_map: the file in place, or NULL */
-    size_t map_size;
 #ifdef MOAT_HAVE_ISAL
     struct inflate_state isal;
 #endif
@@ -181,10 +174,6 @@ void replay_source_close(replay_source *s)
     }
     if (s->kind == SRC_ZLIB)
         inflateEnd(&s->z);
-    if (s->map) {
-        unwatch_map(s->map);
-        munmap(s->map, s->map_size);
-    }
     if (s->fd >= 0)
         close(s->fd);
     free(s->in);
@@ -436,99 +425,6 @@ long replay_source_read(replay_source *s, char *buf, size_t n)
     if (n == 0)
         return 0;
     return s->ahead ? read_ahead(s, buf, n) : read_now(s, buf, n);
-}
-
-/* A mapped file cut shorter than its mapping faults on the pages past
-** its new end. Nothing read from it can be trusted any more, so the
-** run stops with the exit status of a log it could not read (3, as
-** EXIT_BAD_ESTATE), not with a crash and not with a partial verdict.
-** A fault anywhere else is not ours: it is raised again as it was. The
-** mappings are recorded where the handler can read them without a lock. */
-#define MAX_MAPS 1024
-static _Atomic(uintptr_t) map_lo[MAX_MAPS], map_hi[MAX_MAPS];
-
-static void shrank(int sig, siginfo_t *si, void *ctx)
-{
-    static const char msg[] =
-        "moat replay: a log file became shorter while it was read; "
-        "nothing was decided from the rest of it\n";
-    uintptr_t at = (uintptr_t)si->si_addr;
-    (void)ctx;
-    for (int i = 0; i < MAX_MAPS; i++) {
-        if (at >= map_lo[i] && at < map_hi[i]) {
-            ssize_t w = write(2, msg, sizeof msg - 1);
-            (void)w;
-            _exit(3);
-        }
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Records [p, p+n) for the handler (installed with the first); -1 when
-** every slot is taken (the file is then read, not mapped). */
-static int watch_map(const void *p, size_t n)
-{
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    static int installed;
-    int slot = -1;
-    pthread_mutex_lock(&mu);
-    for (int i = 0; i < MAX_MAPS && slot < 0; i++)
-        if (map_hi[i] == 0)
-            slot = i;
-    if (slot >= 0) {
-        map_lo[slot] = (uintptr_t)p;
-        map_hi[slot] = (uintptr_t)p + n;
-    }
-    if (slot >= 0 && !installed) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = shrank;
-        sa.sa_flags = SA_SIGINFO;
-        sigemptyset(&sa.sa_mask);
-        installed = sigaction(SIGBUS, &sa, NULL) == 0;
-    }
-    pthread_mutex_unlock(&mu);
-    return slot;
-}
-
-static void unwatch_map(const void *p)
-{
-    for (int i = 0; i < MAX_MAPS; i++)
-        if (map_lo[i] == (uintptr_t)p && map_hi[i] != 0) {
-            map_hi[i] = 0;
-            map_lo[i] = 0;
-        }
-}
-
-const char *replay_source_map(replay_source *s, size_t *size)
-{
-    struct stat st;
-    if (s->kind != SRC_PLAIN || s->map || s->ahead ||
-        fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        (uint64_t)st.st_size > SIZE_MAX / 2)
-        return NULL;
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, s->fd, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    if (watch_map(m, (size_t)st.st_size) < 0) {
-        munmap(m, (size_t)st.st_size);
-        return NULL;
-    }
-    (void)posix_madvise(m, (size_t)st.st_size, POSIX_MADV_SEQUENTIAL);
-    s->map = m;
-    s->map_size = (size_t)st.st_size;
-    *size = s->map_size;
-    return s->map;
-}
-
-int replay_source_resume_at(replay_source *s, uint64_t offset)
-{
-    if (lseek(s->fd, (off_t)offset, SEEK_SET) < 0)
-        return (int)source_fail(s, "%s", strerror(errno));
-    s->in_len = 0;
-    s->in_eof = 0;
-    return 0;
 }
 
 int replay_source_gzip(const replay_source *s)

@@ -37,21 +37,6 @@ int replay_source_gzip(const replay_source *s);
 ** caller's thread). */
 int replay_source_prefetch(replay_source *s);
 
-/* A plain regular file's bytes in place, so that its records are read
-** where they lie instead of being copied (the copy from the page cache
-** was a sixth of a replay's time): maps the whole file read-only, as long
-** as it is now, and returns its first byte and *size; NULL when the log
-** is gzip, not a regular file, empty or cannot be mapped (read it with
-** replay_source_read). The mapping lives until replay_source_close. A
-** file cut shorter while mapped stops the process with status 3 and a
-** message (SIGBUS is caught for that), never with a partial answer. */
-const char *replay_source_map(replay_source *s, size_t *size);
-
-/* Reading with replay_source_read goes on at byte offset of the file (a
-** mapped file, past what its mapping held: what was appended since).
-** 0, or -1 with the error set. */
-int replay_source_resume_at(replay_source *s, uint64_t offset);
-
 /* Which inflater reads gzip here: "isa-l" or "zlib". */
 const char *replay_source_inflater(void);
 
