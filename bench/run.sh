@@ -9,7 +9,8 @@
 #   replay    reading, mapping and deciding access-log records on one core
 #             (1 and 4 configurations; diagnostic JSON lines and classic
 #             $logs lines), and `moat replay` end to end over
-#             1,000,000 records of about 1.6 KB, plain and gzip
+#             1,000,000 records of about 1.6 KB, plain and gzip, on both
+#             cores and pinned to one (taskset)
 #   reach     the cells and the exposure of a maximum-size account
 #             (docs/reach.md), in process
 #   diff      `moat diff` end to end over two estates of 10,000 accounts
@@ -22,6 +23,11 @@
 #             connections, one worker on one core (wrk)
 #   cedar     the same decisions through @cedar-policy/cedar-wasm (Node),
 #             when node and npm are available (scripts/deps --bench)
+#
+# BASELINE=PATH (another build's moat): the pinned replay runs that binary
+# too, interleaved with this one, nine runs each, the medians side by
+# side. Timings on a shared VM scatter by several percent; only
+# interleaved runs compare two builds (bench/RESULTS.md, issue 16).
 set -eu
 cd "$(dirname "$0")/.."
 out=build/bench-results.jsonl
@@ -97,8 +103,30 @@ for run in "1 $r/1m.log isa-l" "4 $r/1m.log isa-l" "1 $r/1m.log.gz isa-l" "1 $r/
         if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; cpu=$(echo "$t" | awk '{print $2 + $3}'); rss=$(echo "$t" | awk '{print $4}'); fi
     done
     case $log in *.gz) ;; *) inflater=none ;; esac
-    emit "$(awk -v w="$best" -v c="$cpu" -v r="$rss" -v n="$cfgs" -v l="$log" -v z="$inflater" 'BEGIN{printf "{\"bench\":\"replay-cli\",\"log\":\"%s\",\"inflater\":\"%s\",\"records\":1000000,\"configs\":%d,\"threads\":2,\"best_of\":3,\"wall_s\":%.2f,\"cpu_s\":%.2f,\"records_per_sec\":%.0f,\"records_per_cpu_sec\":%.0f,\"peak_rss_mb\":%.0f}\n", l, z, n, w, c, 1000000 / w, 1000000 / c, r / 1024}')"
+    emit "$(awk -v w="$best" -v c="$cpu" -v r="$rss" -v n="$cfgs" -v l="$log" -v z="$inflater" 'BEGIN{printf "{\"bench\":\"replay-cli\",\"log\":\"%s\",\"inflater\":\"%s\",\"records\":1000000,\"configs\":%d,\"threads\":\"default\",\"best_of\":3,\"wall_s\":%.2f,\"cpu_s\":%.2f,\"records_per_sec\":%.0f,\"records_per_cpu_sec\":%.0f,\"peak_rss_mb\":%.0f}\n", l, z, n, w, c, 1000000 / w, 1000000 / c, r / 1024}')"
 done
+
+# The whole process pinned to one core, the default threads (one worker:
+# the CPUs it may use), nine runs, the median; with BASELINE, interleaved.
+if command -v taskset >/dev/null; then
+    pinned_runs() {
+        for i in 1 2 3 4 5 6 7 8 9; do
+            for bin in build/moat ${BASELINE:-}; do
+                { /usr/bin/time -f "$bin %e %U %S" taskset -c 0 $bin replay -q \
+                    --format json --estate examples/estate $r/1m.log >/dev/null; } 2>&1 | tail -1
+            done
+        done
+    }
+    pinned_runs >build/bench-pinned.txt
+    for bin in build/moat ${BASELINE:-}; do
+        emit "$(awk -v b="$bin" '$1 == b {w[++n] = $2; c[n] = $3 + $4}
+            END {for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
+                     if (w[j] < w[i]) {t = w[i]; w[i] = w[j]; w[j] = t}
+                     if (c[j] < c[i]) {t = c[i]; c[i] = c[j]; c[j] = t}}
+                 m = int((n + 1) / 2)
+                 printf "{\"bench\":\"replay-cli-pinned\",\"binary\":\"%s\",\"log\":\"1m.log\",\"records\":1000000,\"runs\":%d,\"wall_s_median\":%.2f,\"wall_s_best\":%.2f,\"cpu_s_median\":%.2f,\"records_per_sec\":%.0f}\n", b, n, w[m], w[1], c[m], 1000000 / w[m]}' build/bench-pinned.txt)"
+    done
+fi
 
 emit "$(build/bench audit 10000 build/bench-audit)"
 for fmt in text json sarif junit html; do
