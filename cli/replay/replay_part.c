@@ -81,7 +81,7 @@ static int read_map(part *p, strmap *m, const cJSON *obj, const char *field)
         char f[1024];
         size_t len = strlen(e->string);
         snprintf(f, sizeof f, "%.700s[\"%.200s\"]", field, e->string);
-        uint64_t n;
+        uint64_t n = 0;
         if (strmap_find(m, e->string, len))
             return refuse(p, "%s: appears twice", f);
         if (get_count(p, e, f, &n) < 0)

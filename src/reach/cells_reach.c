@@ -84,9 +84,11 @@ static void probe_line(moat_buf *b, const moat_cells *m, const cpoint *p,
     moat__probe_ranges_text(b, m, &a, 12);
     moat__probe_count_text(b, &a);
     moat__buf_puts(b, a.n_rules ? " via " : "");
+    /* side 2 asks moat__probe_addresses for side 0 under Enforced (which
+    ** names no rules); the side itself is side & 1. */
     for (int i = 0; i < a.n_rules; i++) {
         moat__buf_puts(b, i ? ", " : "");
-        rule_text(m, a.cell[i], side, b);
+        rule_text(m, a.cell[i], side & 1, b);
     }
     moat__buf_putc(b, '\n');
     moat__probe_free(&a);
