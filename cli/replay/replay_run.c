@@ -202,6 +202,16 @@ static int ensure_reader(worker *w, int input)
     return 0;
 }
 
+/* Keeps the entry b gained from byte from on one line: a message may
+** quote a record's field, and a JSON escape in it can decode to a line
+** break, which would split the entry (and --unmapped's line per record). */
+static void one_line(tool_buf *b, size_t from)
+{
+    for (size_t i = from; !b->failed && i + 1 < b->len; i++)
+        if (b->s[i] == '\n' || b->s[i] == '\r')
+            b->s[i] = ' ';
+}
+
 /* rel: the record's line from the chunk's first (0). */
 static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
                            uint64_t rel)
@@ -214,14 +224,18 @@ static void process_record(worker *w, chunk *ch, const char *rec, size_t len,
     if (moat_log_read(w->reader, rec, len, &m, &reason, &err) != MOAT_OK) {
         replay_agg_unmapped(&w->agg, reason ? reason : "unreadable");
         ch->n_unmapped++;
+        size_t at = ch->unmapped.len;
         tb_printf(&ch->unmapped, "%llu\t%s: %s\n", (unsigned long long)rel,
                   reason ? reason : "unreadable", err.message);
+        one_line(&ch->unmapped, at);
         return;
     }
     if (m.lenient) {
         ch->n_lenient++;
+        size_t at = ch->lenient.len;
         tb_printf(&ch->lenient, "%llu\t%s\n", (unsigned long long)rel,
                   m.lenient);
+        one_line(&ch->lenient, at);
     }
     replay_outcome o;
     o.m = &m;

@@ -180,6 +180,11 @@ def main():
         broken = [("{\"time\": \"2026-11-14T02:15:05Z\", \"category\": ", True, 1), ("", False, 1),
                   ("   ", False, 1)]
         lines, unm = generate(tmp, "diagnostic", 4000, 11)
+        # A record whose message quotes a field holding an escaped line
+        # break: its entry stays on one line.
+        rec = json.loads(next(l for i, l in enumerate(lines) if i + 1 not in unm))
+        rec["time"] = "2026-11-14\nnot a time"
+        broken.append((json.dumps(rec), True, 1))
         text, want = place(lines, unm, 0, 333, broken)
         check_log(tmp, "diagnostic", text, want, [EXAMPLE])
 
