@@ -55,22 +55,6 @@ typedef struct qf {
     const char *v[MOAT_REQ_FIELD_COUNT];
 } qf;
 
-static char *dfmt(deps_run *d, const char *f, ...) MOAT_PRINTF(2, 3);
-static char *dfmt(deps_run *d, const char *f, ...)
-{
-    moat_buf b;
-    moat__buf_init(&b, 0);
-    va_list ap;
-    va_start(ap, f);
-    moat__buf_vprintf(&b, f, ap);
-    va_end(ap);
-    char *s = b.failed ? NULL : moat__arena_strndup(d->arena, b.data, b.len);
-    moat__buf_free(&b);
-    if (s == NULL)
-        moat__audit_set_failed(d->a);
-    return s ? s : (char *)"";
-}
-
 /*--------------------------------------------------------------------------
 ** Requests.
 */
@@ -176,7 +160,7 @@ static const char *subscription_of(deps_run *d, const char *id)
     if (id == NULL ||
         moat__arm_subscription_of(id, strlen(id), sub, sizeof sub) < 0)
         return NULL;
-    return dfmt(d, "%s", sub);
+    return moat__audit_fmt(d->a, "%s", sub);
 }
 
 /* The caller's side of an edge's request: who, which tenant, which
@@ -230,9 +214,10 @@ static const resource *target(deps_run *d, result *r, const char *id,
     if (t && (t->kind == RES_KEYVAULT) != vault)
         t = NULL;
     if (t == NULL)
-        r->why = key ? dfmt(d, "the %s %s is not in the estate",
-                            vault ? "key vault" : "storage account", key)
-                     : "the resource it calls is not named";
+        r->why =
+            key ? moat__audit_fmt(d->a, "the %s %s is not in the estate",
+                                  vault ? "key vault" : "storage account", key)
+                : "the resource it calls is not named";
     return t;
 }
 
@@ -246,8 +231,8 @@ static int judge(deps_run *d, result *r, const qf *f, const moat_decision *m)
         return 0;
     r->dep.request = request_json(d, f);
     r->dep.category = moat_category_name(m->category);
-    r->dep.rule = dfmt(d, "%s", moat_explanation_rule(d->x));
-    r->reason = dfmt(d, "%s", moat_explanation_reason(d->x));
+    r->dep.rule = moat__audit_fmt(d->a, "%s", moat_explanation_rule(d->x));
+    r->reason = moat__audit_fmt(d->a, "%s", moat_explanation_reason(d->x));
     r->verdict = m->verdict == MOAT_ALLOW ? D_ALLOW : D_DENY;
     r->ip = f->v[MOAT_REQ_SOURCE_IP];
     return m->verdict == MOAT_DENY;
@@ -317,7 +302,7 @@ static void sources_of(deps_run *d, const result *r, sources *s)
     while (p && *p && s->n_ips < MOAT_ARRAY_LEN(s->ips)) {
         size_t n = strcspn(p, ", ");
         if (n)
-            s->ips[s->n_ips++] = dfmt(d, "%.*s", (int)n, p);
+            s->ips[s->n_ips++] = moat__audit_fmt(d->a, "%.*s", (int)n, p);
         p += n;
         p += strspn(p, ", ");
     }
@@ -327,12 +312,13 @@ static void sources_of(deps_run *d, const result *r, sources *s)
 static const char *source_words(deps_run *d, const sources *s)
 {
     if (s->subnet)
-        return dfmt(d, "the integration subnet %s%s%s", s->subnet,
-                    s->n_ips ? " (public path: " : "",
-                    s->n_ips ? "its outbound addresses)" : "");
+        return moat__audit_fmt(d->a, "the integration subnet %s%s%s", s->subnet,
+                               s->n_ips ? " (public path: " : "",
+                               s->n_ips ? "its outbound addresses)" : "");
     if (s->n_ips)
-        return dfmt(d, "the outbound address%s %s%s", s->n_ips > 1 ? "es" : "",
-                    s->ips[0], s->n_ips > 1 ? ", ..." : "");
+        return moat__audit_fmt(d->a, "the outbound address%s %s%s",
+                               s->n_ips > 1 ? "es" : "", s->ips[0],
+                               s->n_ips > 1 ? ", ..." : "");
     return NULL;
 }
 
@@ -446,16 +432,21 @@ static void cmk_perimeter(deps_run *d, result *r)
     const assoc *va = r->to->assoc;
     if (va && va->perimeter == acct->assoc->perimeter)
         return;
-    r->why = dfmt(d, "%s is in perimeter %s (%s), and the vault is not: seed 003 asks that the vault be accessible from within the perimeter (associate the vault with it); an outbound access rule that would reach it is not read by moat",
-                  acct->name, acct->assoc->perimeter->name,
-                  acct->assoc->mode == MODE_ENFORCED ? "Enforced" : "Learning");
+    r->why = moat__audit_fmt(
+        d->a,
+        "%s is in perimeter %s (%s), and the vault is not: seed 003 asks that the vault be accessible from within the perimeter (associate the vault with it); an outbound access rule that would reach it is not read by moat",
+        acct->name, acct->assoc->perimeter->name,
+        acct->assoc->mode == MODE_ENFORCED ? "Enforced" : "Learning");
     r->verdict = D_UNKNOWN;
     const assoc *as = acct->assoc;
-    r->fix = moat__audit_cmd(d->a, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode %s",
-                  rg_of(d, as->perimeter->id), as->perimeter->name,
-                  r->to->name, dfmt(d, "{id:%s}", r->to->id),
-                  dfmt(d, "{id:%s}", as->profile ? as->profile->id : "<profile id>"),
-                  as->mode == MODE_ENFORCED ? "Enforced" : "Learning");
+    r->fix = moat__audit_cmd(
+        d->a,
+        "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode %s",
+        rg_of(d, as->perimeter->id), as->perimeter->name, r->to->name,
+        moat__audit_fmt(d->a, "{id:%s}", r->to->id),
+        moat__audit_fmt(d->a, "{id:%s}",
+                        as->profile ? as->profile->id : "<profile id>"),
+        as->mode == MODE_ENFORCED ? "Enforced" : "Learning");
 }
 
 /* A MOAT015 edge. */
@@ -533,7 +524,8 @@ static void runner(deps_run *d, const dep_edge *e, const moat_runner *run)
     if (r == NULL)
         return;
     r->runner = run;
-    r->dep.from = dfmt(d, "%s", run->label ? run->label : "runner");
+    r->dep.from =
+        moat__audit_fmt(d->a, "%s", run->label ? run->label : "runner");
     r->breaks = e->address ? e->address : e->from;
     if (!resolve(d, r, strcmp(e->endpoints, "vault") == 0))
         return;
@@ -578,7 +570,7 @@ static const char *short_name(deps_run *d, const char *id)
     if (id == NULL)
         return "?";
     const char *s = strrchr(id, '/');
-    return dfmt(d, "%s", s && s[1] ? s + 1 : id);
+    return moat__audit_fmt(d->a, "%s", s && s[1] ? s + 1 : id);
 }
 
 static const char *rg_of(deps_run *d, const char *id)
@@ -595,26 +587,31 @@ static const char *edge_words(deps_run *d, const result *r)
     const char *to = short_name(d, r->dep.to);
     switch (e->kind) {
     case DEP_CMK:
-        return dfmt(d, "%s's customer-managed key in key vault %s", from, to);
+        return moat__audit_fmt(
+            d->a, "%s's customer-managed key in key vault %s", from, to);
     case DEP_DIAG:
-        return dfmt(d, "diagnostic setting %s writing %s's logs to storage account %s",
-                    from, short_name(d, r->breaks), to);
+        return moat__audit_fmt(
+            d->a,
+            "diagnostic setting %s writing %s's logs to storage account %s",
+            from, short_name(d, r->breaks), to);
     case DEP_FLOW:
-        return dfmt(d, "flow log %s writing to storage account %s", from, to);
+        return moat__audit_fmt(
+            d->a, "flow log %s writing to storage account %s", from, to);
     case DEP_SQL_AUDIT:
-        return dfmt(d, "SQL server %s's auditing to storage account %s", from,
-                    to);
+        return moat__audit_fmt(
+            d->a, "SQL server %s's auditing to storage account %s", from, to);
     case DEP_EH_CAPTURE:
-        return dfmt(d, "Event Hubs Capture of %s to storage account %s", from,
-                    to);
+        return moat__audit_fmt(
+            d->a, "Event Hubs Capture of %s to storage account %s", from, to);
     case DEP_FUNC_STORAGE:
-        return dfmt(d, "app %s's own storage in %s (%s%s)", from, to,
-                    e->endpoints, e->protocol ? " over SMB" : "");
+        return moat__audit_fmt(d->a, "app %s's own storage in %s (%s%s)", from,
+                               to, e->endpoints,
+                               e->protocol ? " over SMB" : "");
     case DEP_KV_REF:
-        return dfmt(d, "app %s's Key Vault reference to %s%s%s", from, to,
-                    e->target ? ", secret " : "", e->target ? e->target : "");
-    default:
-        return dfmt(d, "%s", e->address ? e->address : from);
+        return moat__audit_fmt(d->a, "app %s's Key Vault reference to %s%s%s",
+                               from, to, e->target ? ", secret " : "",
+                               e->target ? e->target : "");
+    default: return moat__audit_fmt(d->a, "%s", e->address ? e->address : from);
     }
 }
 
@@ -641,35 +638,44 @@ static const char *enforced_note(deps_run *d, const result *r)
     if (r->to == NULL || r->to->assoc == NULL ||
         r->to->assoc->mode == MODE_ENFORCED)
         return "";
-    return dfmt(d, " Under the perimeter's %s mode; Enforced would %s it.",
-                r->to->assoc->mode == MODE_AUDIT ? "Audit" : "Learning",
-                r->enforced_deny ? "refuse" : "admit");
+    return moat__audit_fmt(
+        d->a, " Under the perimeter's %s mode; Enforced would %s it.",
+        r->to->assoc->mode == MODE_AUDIT ? "Audit" : "Learning",
+        r->enforced_deny ? "refuse" : "admit");
 }
 
 static const char *region_note(deps_run *d, const result *r)
 {
     if (!r->same_region)
         return "";
-    return dfmt(d, " The caller runs in %s, the account's own region: Azure Storage sees its private Azure address, and IP rules have no effect on it (decision.md's same-region rule), whatever addresses they list.",
-                r->to->location);
+    return moat__audit_fmt(
+        d->a,
+        " The caller runs in %s, the account's own region: Azure Storage sees its private Azure address, and IP rules have no effect on it (decision.md's same-region rule), whatever addresses they list.",
+        r->to->location);
 }
 
 static const char *dep_message(deps_run *d, const result *r)
 {
     if (r->verdict == D_UNKNOWN)
-        return dfmt(d, "%s: cannot be decided: %s. moat does not call it fine: %s if it is refused.",
-                    edge_words(d, r), r->why ? r->why : "a value is unknown",
-                    consequence(r->e->kind));
-    const char *src = r->source ? dfmt(d, " The request comes from %s.", r->source) : "";
+        return moat__audit_fmt(
+            d->a,
+            "%s: cannot be decided: %s. moat does not call it fine: %s if it is refused.",
+            edge_words(d, r), r->why ? r->why : "a value is unknown",
+            consequence(r->e->kind));
+    const char *src =
+        r->source
+            ? moat__audit_fmt(d->a, " The request comes from %s.", r->source)
+            : "";
     if (r->verdict == D_ALLOW)
-        return dfmt(d, "%s: admitted today (%s), but the perimeter's Enforced mode would refuse it: %s.%s",
-                    edge_words(d, r), r->dep.category, consequence(r->e->kind),
-                    src);
-    return dfmt(d, "%s: refused by %s: %s (%s): %s Consequence: %s.%s%s%s",
-                edge_words(d, r), short_name(d, r->to->id), r->dep.category,
-                r->dep.rule[0] ? r->dep.rule : "no rule admits it",
-                r->reason, consequence(r->e->kind), src, region_note(d, r),
-                enforced_note(d, r));
+        return moat__audit_fmt(
+            d->a,
+            "%s: admitted today (%s), but the perimeter's Enforced mode would refuse it: %s.%s",
+            edge_words(d, r), r->dep.category, consequence(r->e->kind), src);
+    return moat__audit_fmt(
+        d->a, "%s: refused by %s: %s (%s): %s Consequence: %s.%s%s%s",
+        edge_words(d, r), short_name(d, r->to->id), r->dep.category,
+        r->dep.rule[0] ? r->dep.rule : "no rule admits it", r->reason,
+        consequence(r->e->kind), src, region_note(d, r), enforced_note(d, r));
 }
 
 static const char *feature_name(unsigned kind)
@@ -713,19 +719,22 @@ static const char *feature_message(deps_run *d, const result *r)
                        : r->to->assoc->mode == MODE_AUDIT  ? "Audit"
                                                            : "Learning";
     const char *state =
-        r->verdict == D_UNKNOWN ? dfmt(d, "cannot be told (%s)", r->why)
+        r->verdict == D_UNKNOWN
+            ? moat__audit_fmt(d->a, "cannot be told (%s)", r->why)
         : r->e->kind == DEP_F_UNMANAGED_DISK
             ? "is not covered: the perimeter's rules do not apply to it"
-        : r->verdict == D_DENY ? dfmt(d, "is blocked now%s%s%s",
-                                      r->dep.category ? " (" : "",
-                                      r->dep.category ? r->dep.category : "",
-                                      r->dep.category ? ")" : "")
-                               : "works today but will break at Enforced";
-    return dfmt(d, "%s is associated with perimeter %s (%s) and uses %s, which %s. %s.",
-                short_name(d, r->to->id),
-                r->to->assoc->perimeter ? r->to->assoc->perimeter->name : "?",
-                mode, feature_name(r->e->kind), state,
-                feature_cite(r->e->kind));
+        : r->verdict == D_DENY
+            ? moat__audit_fmt(d->a, "is blocked now%s%s%s",
+                              r->dep.category ? " (" : "",
+                              r->dep.category ? r->dep.category : "",
+                              r->dep.category ? ")" : "")
+            : "works today but will break at Enforced";
+    return moat__audit_fmt(
+        d->a,
+        "%s is associated with perimeter %s (%s) and uses %s, which %s. %s.",
+        short_name(d, r->to->id),
+        r->to->assoc->perimeter ? r->to->assoc->perimeter->name : "?", mode,
+        feature_name(r->e->kind), state, feature_cite(r->e->kind));
 }
 
 static const char *runner_message(deps_run *d, const result *r)
@@ -735,24 +744,29 @@ static const char *runner_message(deps_run *d, const result *r)
                       : r->runner->ip  ? r->runner->ip
                                        : "(address unknown)";
     if (r->verdict == D_UNKNOWN)
-        return dfmt(d, "%s: cannot tell whether terraform apply will get a 403 from the runner %s: %s.",
-                    addr, who, r->why ? r->why : "a value is unknown");
+        return moat__audit_fmt(
+            d->a,
+            "%s: cannot tell whether terraform apply will get a 403 from the runner %s: %s.",
+            addr, who, r->why ? r->why : "a value is unknown");
     const char *plain = "";
     if (r->same_region)
-        plain = dfmt(d, "the runner runs in %s, the account's own region, so it arrives from a private Azure address that no IP rule of %s can match",
-                     r->to->location, short_name(d, r->to->id));
+        plain = moat__audit_fmt(
+            d->a,
+            "the runner runs in %s, the account's own region, so it arrives from a private Azure address that no IP rule of %s can match",
+            r->to->location, short_name(d, r->to->id));
     else if (r->dep.category &&
              strcmp(r->dep.category, "ResDefaultActionDeny") == 0 && r->ip)
-        plain = dfmt(d, "the runner %s is in no IP rule of %s", r->ip,
-                     short_name(d, r->to->id));
+        plain = moat__audit_fmt(d->a, "the runner %s is in no IP rule of %s",
+                                r->ip, short_name(d, r->to->id));
     else
         plain = r->reason;
-    return dfmt(d, "%s: terraform apply will get 403 %s: %s; %s.%s", addr,
-                r->to->kind == RES_STORAGE ? "AuthorizationFailure"
-                : strcmp(r->dep.category, "ResPublicNetworkAccessDisabled") == 0
-                    ? "ForbiddenByConnection"
-                    : "ForbiddenByFirewall",
-                r->dep.category, plain, enforced_note(d, r));
+    return moat__audit_fmt(
+        d->a, "%s: terraform apply will get 403 %s: %s; %s.%s", addr,
+        r->to->kind == RES_STORAGE ? "AuthorizationFailure"
+        : strcmp(r->dep.category, "ResPublicNetworkAccessDisabled") == 0
+            ? "ForbiddenByConnection"
+            : "ForbiddenByFirewall",
+        r->dep.category, plain, enforced_note(d, r));
 }
 
 /*--------------------------------------------------------------------------
@@ -778,18 +792,29 @@ static const char *perimeter_fix(deps_run *d, const result *r)
     if (as == NULL || as->perimeter == NULL)
         return "";
     if (r->e->kind == DEP_CMK)
-        return dfmt(d, "the vault inside the perimeter of the account, as seed 003 asks for customer-managed keys: %s",
-                    moat__audit_cmd(d->a, "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode Enforced",
-                    rg_of(d, as->perimeter->id), as->perimeter->name,
-                    r->to->name, dfmt(d, "{id:%s}", r->to->id),
-                    dfmt(d, "{id:%s}", as->profile ? as->profile->id : "<profile id>")));
+        return moat__audit_fmt(
+            d->a,
+            "the vault inside the perimeter of the account, as seed 003 asks for customer-managed keys: %s",
+            moat__audit_cmd(
+                d->a,
+                "az network perimeter association create --resource-group %s --perimeter-name %s --name %s --private-link-resource %s --profile %s --access-mode Enforced",
+                rg_of(d, as->perimeter->id), as->perimeter->name, r->to->name,
+                moat__audit_fmt(d->a, "{id:%s}", r->to->id),
+                moat__audit_fmt(d->a, "{id:%s}",
+                                as->profile ? as->profile->id
+                                            : "<profile id>")));
     char sub[64];
     if (who && moat__arm_subscription_of(who, strlen(who), sub, sizeof sub) >= 0)
-        return dfmt(d, "admit the caller's subscription (the caller must then present an Entra token of that subscription): %s",
-                    moat__audit_cmd(d->a, "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --subscriptions %s",
-                    rg_of(d, as->perimeter->id), as->perimeter->name,
-                    as->profile ? as->profile->name : "<profile>",
-                    short_name(d, who), dfmt(d, "[{id:/subscriptions/%s}]", sub)));
+        return moat__audit_fmt(
+            d->a,
+            "admit the caller's subscription (the caller must then present an Entra token of that subscription): %s",
+            moat__audit_cmd(
+                d->a,
+                "az network perimeter profile access-rule create --resource-group %s --perimeter-name %s --profile-name %s --name allow-%s --subscriptions %s",
+                rg_of(d, as->perimeter->id), as->perimeter->name,
+                as->profile ? as->profile->name : "<profile>",
+                short_name(d, who),
+                moat__audit_fmt(d->a, "[{id:/subscriptions/%s}]", sub)));
     return "";
 }
 
@@ -825,18 +850,27 @@ static const char *edge_fix(deps_run *d, const result *r)
         if (r->e->caller_resource && strstr(r->e->caller_resource,
                                             "userAssignedIdentities"))
             return "use the resource's system-assigned identity: the vault's trusted-service exception does not see a user-assigned identity as the service (azure-docs#61015)";
-        return dfmt(d, "%s is not a trusted service of %s (the catalog, seed 000 and 004): reach it through a private endpoint of %s, or %s",
-                    short_name(d, r->e->from), r->to->name, r->to->name,
-                    az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", "<the caller's outbound addresses>")));
+        return moat__audit_fmt(
+            d->a,
+            "%s is not a trusted service of %s (the catalog, seed 000 and 004): reach it through a private endpoint of %s, or %s",
+            short_name(d, r->e->from), r->to->name, r->to->name,
+            az_rule(d, r->to,
+                    moat__audit_cmd(d->a, "--ip-address %s",
+                                    "<the caller's outbound addresses>")));
     }
     if (s.subnet)
-        return dfmt(d, "admit the caller's subnet (it needs a %s service endpoint): %s",
-                    r->to->kind == RES_STORAGE ? "Microsoft.Storage"
-                                               : "Microsoft.KeyVault",
-                    az_rule(d, r->to, moat__audit_cmd(d->a, "--subnet %s", s.subnet)));
+        return moat__audit_fmt(
+            d->a,
+            "admit the caller's subnet (it needs a %s service endpoint): %s",
+            r->to->kind == RES_STORAGE ? "Microsoft.Storage"
+                                       : "Microsoft.KeyVault",
+            az_rule(d, r->to, moat__audit_cmd(d->a, "--subnet %s", s.subnet)));
     if (r->same_region)
-        return dfmt(d, "IP rules never see a same-region caller: give the caller's subnet a Microsoft.Storage service endpoint and admit it, or use a private endpoint: %s",
-                    az_rule(d, r->to, moat__audit_cmd(d->a, "--subnet %s", "<subnet id>")));
+        return moat__audit_fmt(
+            d->a,
+            "IP rules never see a same-region caller: give the caller's subnet a Microsoft.Storage service endpoint and admit it, or use a private endpoint: %s",
+            az_rule(d, r->to,
+                    moat__audit_cmd(d->a, "--subnet %s", "<subnet id>")));
     if (r->ip)
         return az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", r->ip));
     return "";
@@ -847,17 +881,38 @@ static const char *feature_fix(deps_run *d, const result *r)
     const char *acct = r->to->name, *rg = rg_of(d, r->to->id);
     switch (r->e->kind) {
     case DEP_F_SFTP:
-        return dfmt(d, "leave the perimeter, or turn SFTP off: %s", moat__audit_cmd(d->a, "az storage account update --resource-group %s --name %s --enable-sftp false", rg, acct));
+        return moat__audit_fmt(
+            d->a, "leave the perimeter, or turn SFTP off: %s",
+            moat__audit_cmd(
+                d->a,
+                "az storage account update --resource-group %s --name %s --enable-sftp false",
+                rg, acct));
     case DEP_F_NFS:
         return "serve it from an account outside the perimeter (NFS cannot be turned off on an existing account)";
     case DEP_F_SMB:
         return "reach the share over HTTPS (REST) only, or keep the account out of the perimeter";
     case DEP_F_OBJREP:
-        return dfmt(d, "keep both accounts out of perimeters, or delete the replication policy: %s", moat__audit_cmd(d->a, "az storage account or-policy delete --resource-group %s --account-name %s --policy-id %s", rg, acct, "<policy>"));
+        return moat__audit_fmt(
+            d->a,
+            "keep both accounts out of perimeters, or delete the replication policy: %s",
+            moat__audit_cmd(
+                d->a,
+                "az storage account or-policy delete --resource-group %s --account-name %s --policy-id %s",
+                rg, acct, "<policy>"));
     case DEP_F_LIFECYCLE:
-        return dfmt(d, "after associating, confirm it runs: %s", moat__audit_cmd(d->a, "az storage account management-policy show --resource-group %s --account-name %s", rg, acct));
+        return moat__audit_fmt(
+            d->a, "after associating, confirm it runs: %s",
+            moat__audit_cmd(
+                d->a,
+                "az storage account management-policy show --resource-group %s --account-name %s",
+                rg, acct));
     case DEP_F_INVENTORY:
-        return dfmt(d, "after associating, confirm it runs: %s", moat__audit_cmd(d->a, "az storage account blob-inventory-policy show --resource-group %s --account-name %s", rg, acct));
+        return moat__audit_fmt(
+            d->a, "after associating, confirm it runs: %s",
+            moat__audit_cmd(
+                d->a,
+                "az storage account blob-inventory-policy show --resource-group %s --account-name %s",
+                rg, acct));
     case DEP_F_UNMANAGED_DISK:
         return "migrate the VM to managed disks (az vm convert)";
     default:
@@ -872,11 +927,13 @@ static const char *runner_fix(deps_run *d, const result *r)
     if (strncmp(r->dep.category ? r->dep.category : "", "Nsp", 3) == 0)
         return perimeter_fix(d, r);
     if (r->same_region)
-        return dfmt(d, "run terraform from a subnet with a Microsoft.Storage service endpoint and %s, or from outside %s",
-                    az_rule(d, r->to, "--subnet <runner subnet id>"),
-                    r->to->location);
+        return moat__audit_fmt(
+            d->a,
+            "run terraform from a subnet with a Microsoft.Storage service endpoint and %s, or from outside %s",
+            az_rule(d, r->to, "--subnet <runner subnet id>"), r->to->location);
     if (r->runner->subnet)
-        return az_rule(d, r->to, dfmt(d, "--subnet %s", r->runner->subnet));
+        return az_rule(d, r->to,
+                       moat__audit_fmt(d->a, "--subnet %s", r->runner->subnet));
     if (r->ip)
         return az_rule(d, r->to, moat__audit_cmd(d->a, "--ip-address %s", r->ip));
     return "";
@@ -895,10 +952,11 @@ static const char *finding_message(deps_run *d, const result *r)
     if (DEP_IS_FEATURE(r->e->kind))
         return feature_message(d, r);
     if (r->runner && r->verdict == D_ALLOW)
-        return dfmt(d, "%s: admitted today for the runner %s (%s), but the perimeter's Enforced mode would refuse it: terraform apply will then get a 403.",
-                    r->e->address ? r->e->address : r->e->from,
-                    r->runner->label ? r->runner->label : "?",
-                    r->dep.category);
+        return moat__audit_fmt(
+            d->a,
+            "%s: admitted today for the runner %s (%s), but the perimeter's Enforced mode would refuse it: terraform apply will then get a 403.",
+            r->e->address ? r->e->address : r->e->from,
+            r->runner->label ? r->runner->label : "?", r->dep.category);
     if (r->runner)
         return runner_message(d, r);
     return dep_message(d, r);
@@ -920,10 +978,10 @@ static void emit(deps_run *d, result *r)
     const char *rule = r->runner                ? "MOAT017"
                        : DEP_IS_FEATURE(r->e->kind) ? "MOAT016"
                                                     : "MOAT015";
-    const char *what = dfmt(d, "%s|%s|%s|%s|%s", r->dep.kind, r->e->from,
-                            r->dep.to ? r->dep.to : "", r->e->path,
-                            r->runner && r->runner->label ? r->runner->label
-                                                          : "");
+    const char *what =
+        moat__audit_fmt(d->a, "%s|%s|%s|%s|%s", r->dep.kind, r->e->from,
+                        r->dep.to ? r->dep.to : "", r->e->path,
+                        r->runner && r->runner->label ? r->runner->label : "");
     const char *name = r->runner ? r->breaks : short_name(d, r->breaks);
     moat_finding *f = moat__audit_add_finding(
         d->a, rule, r->breaks, name, r->e->address, r->e->file, r->e->line,

@@ -54,7 +54,7 @@ def generate(tmp, fmt, n, seed):
 
 
 def place(lines, unmapped, header, every, extra):
-    """lines with extra (a list of (text, is_unmapped, lines_it_takes))
+    """lines with extra (a list of (text, is_unmapped))
     placed every `every` records, and the last record replaced by a
     malformed one without a final newline. Returns the text and the line
     numbers of the unmapped records (1-based, as moat numbers them)."""
@@ -66,7 +66,7 @@ def place(lines, unmapped, header, every, extra):
             out.append(line)
             continue
         if (no - header) % every == 0:
-            text, bad, _ = extra[k % len(extra)]
+            text, bad = extra[k % len(extra)]
             k += 1
             if bad:
                 want.add(len(out) + 1)
@@ -177,25 +177,25 @@ def main():
     MOAT = os.path.abspath(ap.parse_args().moat)
     tmp = tempfile.mkdtemp(prefix="moat-input-")
     try:
-        broken = [("{\"time\": \"2026-11-14T02:15:05Z\", \"category\": ", True, 1), ("", False, 1),
-                  ("   ", False, 1)]
+        broken = [("{\"time\": \"2026-11-14T02:15:05Z\", \"category\": ", True), ("", False),
+                  ("   ", False)]
         lines, unm = generate(tmp, "diagnostic", 4000, 11)
         # A record whose message quotes a field holding an escaped line
         # break: its entry stays on one line.
         rec = json.loads(next(l for i, l in enumerate(lines) if i + 1 not in unm))
         rec["time"] = "2026-11-14\nnot a time"
-        broken.append((json.dumps(rec), True, 1))
+        broken.append((json.dumps(rec), True))
         text, want = place(lines, unm, 0, 333, broken)
         check_log(tmp, "diagnostic", text, want, [EXAMPLE])
 
         csv_lines, csv_unm = generate(tmp, "analytics-csv", 7000, 12)
-        csv_text, csv_want = place(csv_lines, csv_unm, 1, 401, [("\"a\nb\nc\",x", True, 3), ("", False, 1)])
+        csv_text, csv_want = place(csv_lines, csv_unm, 1, 401, [("\"a\nb\nc\",x", True), ("", False)])
         check_log(tmp, "analytics-csv", csv_text, csv_want, [EXAMPLE])
 
         classic, classic_unm = generate(tmp, "classic", 9000, 13)
         with open(os.path.join(PUBLISHED, "classic-azure-docs.log"), encoding="utf-8") as f:
             amp = next(l.rstrip("\n") for l in f if "&amp;" in l)
-        cl_text, cl_want = place(classic, classic_unm, 0, 997, [(amp, False, 1)])
+        cl_text, cl_want = place(classic, classic_unm, 0, 997, [(amp, False)])
         at = [i + 1 for i, l in enumerate(cl_text.split("\n")) if l == amp]
         check_log(tmp, "classic", cl_text, cl_want,
                   [EXAMPLE, os.path.join(PUBLISHED, "estate.json")], lenient_at=at)
