@@ -4,7 +4,8 @@
 **
 **   replay_input.c  files (plain or gzip) and stdin, cut into chunks of
 **                   whole records, with their line numbers
-**   replay_run.c    worker threads: read, map, decide every configuration
+**   replay_run.c    workers (the main thread too): read, map, decide every
+**                   configuration
 **   replay_agg.c    the aggregates: counts, changes, dead rules, fidelity;
 **                   JSON partials that merge exactly; the text report
 **   replay_part.c   a JSON partial read back for --merge, its counts checked

@@ -1,7 +1,8 @@
 /*
 ** replay_run.c - the replay pipeline: the main thread reads and frames the
-** logs into chunks; worker threads read, map and decide every record of a
-** chunk against every configuration into their own aggregates; the main
+** logs into chunks; workers (--threads of them: the main thread, and
+** threads of their own) read, map and decide every record of a chunk
+** against every configuration into their own aggregates; the main
 ** thread writes each chunk's per-record output in input order and, at the
 ** end, merges the workers' aggregates. Memory is the chunk ring plus the
 ** aggregates, whatever the size of the logs.
@@ -291,6 +292,26 @@ static void process_chunk(worker *w, chunk *ch)
         w->failed = 1;
 }
 
+/* The oldest chunk no thread has taken, marked taken; NULL when the next
+** is not ready. Called with run->mu held. */
+static chunk *take_ready(replay_run *run)
+{
+    chunk *ch = &run->slots[run->next_take % (uint64_t)run->n_slots];
+    if (ch->state != SLOT_READY || ch->seq != run->next_take)
+        return NULL;
+    ch->state = SLOT_BUSY;
+    run->next_take++;
+    return ch;
+}
+
+static void finish_chunk(replay_run *run, chunk *ch)
+{
+    pthread_mutex_lock(&run->mu);
+    ch->state = SLOT_DONE;
+    pthread_cond_broadcast(&run->done);
+    pthread_mutex_unlock(&run->mu);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -298,25 +319,16 @@ static void *worker_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&run->mu);
         chunk *ch;
-        for (;;) {
-            ch = &run->slots[run->next_take % (uint64_t)run->n_slots];
-            if (ch->state == SLOT_READY && ch->seq == run->next_take)
-                break;
+        while ((ch = take_ready(run)) == NULL) {
             if (run->finished) {
                 pthread_mutex_unlock(&run->mu);
                 return NULL;
             }
             pthread_cond_wait(&run->work, &run->mu);
         }
-        ch->state = SLOT_BUSY;
-        run->next_take++;
-        pthread_cond_broadcast(&run->work);
         pthread_mutex_unlock(&run->mu);
         process_chunk(w, ch);
-        pthread_mutex_lock(&run->mu);
-        ch->state = SLOT_DONE;
-        pthread_cond_broadcast(&run->done);
-        pthread_mutex_unlock(&run->mu);
+        finish_chunk(run, ch);
     }
 }
 
@@ -431,17 +443,33 @@ static void progress(const replay_run *run, int input, uint64_t lines,
             run->n_inputs);
 }
 
-/* Waits for the oldest chunk in flight and writes its output. */
-static void flush_oldest(replay_run *run, flusher *f, uint64_t *seq_flush)
+/* Writes the output of the oldest chunk in flight, once it is done. Until
+** then this thread processes the chunks no worker has taken, as one of
+** the --threads: reading is its first job, so it reads whenever the ring
+** has room and processes only when it has none. Were it a thread of its
+** own beside one worker per CPU, the reading thread would share a CPU
+** with a worker; inflating gzip, it then ran at half speed and starved
+** them (a fifth of two CPUs idle; bench/RESULTS.md, 2026-12-05). */
+static void flush_oldest(replay_run *run, worker *self, flusher *f,
+                         uint64_t *seq_flush)
 {
-    chunk *ch = &run->slots[*seq_flush % (uint64_t)run->n_slots];
+    chunk *oldest = &run->slots[*seq_flush % (uint64_t)run->n_slots];
     pthread_mutex_lock(&run->mu);
-    while (ch->state != SLOT_DONE)
-        pthread_cond_wait(&run->done, &run->mu);
+    while (oldest->state != SLOT_DONE) {
+        chunk *ch = take_ready(run);
+        if (ch == NULL) {
+            pthread_cond_wait(&run->done, &run->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&run->mu);
+        process_chunk(self, ch);
+        finish_chunk(run, ch);
+        pthread_mutex_lock(&run->mu);
+    }
     pthread_mutex_unlock(&run->mu);
-    flush_chunk(f, ch);
+    flush_chunk(f, oldest);
     pthread_mutex_lock(&run->mu);
-    ch->state = SLOT_FREE;
+    oldest->state = SLOT_FREE;
     pthread_mutex_unlock(&run->mu);
     (*seq_flush)++;
 }
@@ -459,7 +487,7 @@ static void inflate_ahead(replay_run *run, int i)
     }
 }
 
-static void feed(replay_run *run, flusher *f)
+static void feed(replay_run *run, worker *self, flusher *f)
 {
     uint64_t seq_fill = 0, seq_flush = 0;
     double t0 = now(), last = t0;
@@ -468,7 +496,7 @@ static void feed(replay_run *run, flusher *f)
         inflate_ahead(run, i);
         for (;;) {
             if (seq_fill - seq_flush == (uint64_t)run->n_slots)
-                flush_oldest(run, f, &seq_flush);
+                flush_oldest(run, self, f, &seq_flush);
             chunk *ch = &run->slots[seq_fill % (uint64_t)run->n_slots];
             ch->len = replay_input_read(in, &ch->data, CHUNK_BYTES,
                                         &ch->first_line, &ch->view);
@@ -484,7 +512,7 @@ static void feed(replay_run *run, flusher *f)
         }
     }
     while (seq_flush < seq_fill)
-        flush_oldest(run, f, &seq_flush);
+        flush_oldest(run, self, f, &seq_flush);
     if (run->opt->progress)
         fputs("\r\033[K", stderr);
 }
@@ -522,6 +550,7 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
     run.opt = opt;
     run.inputs = inputs;
     run.n_inputs = n_inputs;
+    /* ws[0] is this thread's: it reads, and processes when it cannot. */
     int nw = opt->threads > 0 ? opt->threads : 1;
     run.n_slots = 2 * nw + 2;
     run.slots = calloc((size_t)run.n_slots, sizeof *run.slots);
@@ -535,12 +564,12 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
     pthread_mutex_init(&run.mu, NULL);
     pthread_cond_init(&run.work, NULL);
     pthread_cond_init(&run.done, NULL);
-    int started = 0;
-    for (; started < nw; started++) {
-        if (worker_init(&ws[started], &run) < 0 ||
-            pthread_create(&ws[started].thread, NULL, worker_main,
-                           &ws[started]) != 0) {
-            worker_free(&ws[started]);
+    int ready = 0; /* workers initialised; all but ws[0] started */
+    for (; ready < nw; ready++) {
+        if (worker_init(&ws[ready], &run) < 0 ||
+            (ready > 0 && pthread_create(&ws[ready].thread, NULL,
+                                         worker_main, &ws[ready]) != 0)) {
+            worker_free(&ws[ready]);
             rc = -1;
             break;
         }
@@ -552,13 +581,14 @@ int replay_run_all(const replay_options *opt, replay_input *inputs,
     for (int i = 0; i < n_inputs; i++)
         inputs[i].number_every_chunk = opt->changes || opt->decisions;
     if (rc == 0)
-        feed(&run, &f);
+        feed(&run, &ws[0], &f);
     pthread_mutex_lock(&run.mu);
     run.finished = 1;
     pthread_cond_broadcast(&run.work);
     pthread_mutex_unlock(&run.mu);
-    for (int i = 0; i < started; i++) {
-        pthread_join(ws[i].thread, NULL);
+    for (int i = 0; i < ready; i++) {
+        if (i > 0)
+            pthread_join(ws[i].thread, NULL);
         if (ws[i].failed || replay_agg_merge(total, &ws[i].agg) < 0)
             rc = -1;
         worker_free(&ws[i]);

@@ -1,5 +1,6 @@
 /*
-** replay_run.h - running replay over inputs with worker threads.
+** replay_run.h - running replay over inputs with workers: the calling
+** thread and threads of their own.
 */
 #ifndef MOAT_REPLAY_RUN_H
 #define MOAT_REPLAY_RUN_H
@@ -10,7 +11,7 @@
 typedef struct replay_options {
     replay_config cfg[REPLAY_MAX_CONFIGS];
     int n_cfg;
-    int threads;
+    int threads; /* workers, this thread among them */
     FILE *changes;          /* --changes: records whose decision differs */
     FILE *decisions;        /* --decisions: every record */
     FILE *unmapped;         /* --unmapped: every unmapped record */

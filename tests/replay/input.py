@@ -11,8 +11,9 @@ that to one answer:
     records read leniently), with blank lines and malformed records placed
     at known lines, the last one without its newline;
   - each read as a file, as gzip, through a pipe, from stdin
-    redirected from a file already partly read, on one and two
-    threads, with --decisions and without: the --unmapped file, the lines
+    redirected from a file already partly read, on one, two and three
+    threads (the reading thread processes chunks too), with --decisions
+    and without: the --unmapped file, the lines
     on stderr and the summary are the same, and the unmapped lines are
     exactly the ones placed.
 """
@@ -129,7 +130,7 @@ def check_log(tmp, tag, text, want, estates, lenient_at=()):
         fail("%s: %d bytes is not several chunks" % (tag, os.path.getsize(plain)))
     reference = None
     for way, path, feed in ways:
-        for threads in ("1", "2"):
+        for threads in ("1", "2", "3"):
             for decisions in (False, True):
                 name = "%s %s, %s thread(s)%s" % (tag, way, threads, ", --decisions" if decisions else "")
                 unm = os.path.join(tmp, "unmapped.txt")
@@ -206,7 +207,7 @@ def main():
         print("input: %d failures" % len(FAILURES), file=sys.stderr)
         sys.exit(1)
     print("input: files, gzip, pipes and stdin past its start give one answer "
-          "on 1 and 2 threads, with and without --decisions")
+          "on 1, 2 and 3 threads, with and without --decisions")
 
 
 if __name__ == "__main__":
