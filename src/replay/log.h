@@ -47,7 +47,8 @@ typedef enum log_ctx {
     CTX_PROPERTIES,
     CTX_CLAIM, /* Key Vault's identity.claim */
     CTX_SOURCE, /* a perimeter record's properties.source */
-    CTX_MATCHED /* a perimeter record's properties.matchedRule */
+    CTX_MATCHED, /* a perimeter record's properties.matchedRule */
+    CTX_COUNT
 } log_ctx;
 
 typedef struct log_fields {
@@ -64,12 +65,20 @@ typedef struct log_error {
 
 /* Builds the scanner's key index (once; thread-safe). */
 MOAT_HIDDEN void moat__log_scan_init(void);
+/* What the JSON scanner learned of the member names a log's records
+** carry and of their order, so that the next record's names are
+** confirmed by one comparison (log_scan.c). One per reader: not shared
+** between threads. NULL when out of memory. */
+typedef struct log_shape log_shape;
+MOAT_HIDDEN log_shape *moat__log_shape_new(void);
+MOAT_HIDDEN void moat__log_shape_free(log_shape *sh);
 /* One JSON record (read where it lies, never past its end); strings with
 ** escapes are decoded into scratch (cap bytes, at least the record's
-** length). 0, or -1 with err set. */
+** length). shape, when not NULL, is consulted and taught; the answer is
+** the same with or without it. 0, or -1 with err set. */
 MOAT_HIDDEN int moat__log_scan_json(const char *rec, size_t len,
                                     log_fields *out, char *scratch, size_t cap,
-                                    log_error *err);
+                                    log_shape *shape, log_error *err);
 /* The i-th member name the JSON scanner knows (its context, field, and
 ** for an object the context inside), or NULL past the last: for the unit
 ** test's reference scanner. */

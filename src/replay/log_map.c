@@ -63,6 +63,7 @@ struct moat_log_reader {
     char ip[64];   /* the caller address, bracket-free */
     char time[32]; /* the record's time in RFC 3339, when it was not */
     char *scratch; /* decoded strings of the current record */
+    log_shape *shape; /* the JSON records' member names, learned */
     log_parsed parsed;
     /* A perimeter record's calling resource as the estate's managed
     ** identity: the last one looked up. */
@@ -143,7 +144,10 @@ moat_log_reader *moat_log_reader_new(const moat_estate *es,
     if (r == NULL)
         return NULL;
     r->scratch = malloc(SCRATCH_BYTES);
-    if (r->scratch == NULL) {
+    r->shape = moat__log_shape_new();
+    if (r->scratch == NULL || r->shape == NULL) {
+        moat__log_shape_free(r->shape);
+        free(r->scratch);
         free(r);
         return NULL;
     }
@@ -156,6 +160,7 @@ void moat_log_reader_free(moat_log_reader *r)
 {
     if (r == NULL)
         return;
+    moat__log_shape_free(r->shape);
     free(r->scratch);
     free(r);
 }
@@ -1387,7 +1392,7 @@ moat_status moat_log_read(moat_log_reader *r, const char *rec, size_t len,
                                     SCRATCH_BYTES / 2, &le);
     } else {
         rc = moat__log_scan_json(rec, len, &r->f, r->scratch, SCRATCH_BYTES / 2,
-                                 &le);
+                                 r->shape, &le);
     }
     if (rc == 0 && r->format == MOAT_LOG_ANALYTICS_JSON)
         drop_none(&r->f);

@@ -8,10 +8,12 @@
 ** (reference/performance-anchors.md section 3, bench/RESULTS.md), a
 ** fourth of the target. This scanner walks a record once, where it lies
 ** (no copy, no padding): strings are skipped sixteen bytes at a time,
-** member names are matched by a hash of their first word, values of no
-** interest are skipped by depth, and only the wanted members (by name, in
-** the objects they live in) are kept as spans. Escaped strings are decoded
-** into the caller's scratch buffer.
+** member names are predicted from the log's shape (the name that followed
+** each one in the records before) and confirmed by one comparison, or
+** else matched by a hash of their first word, values of no interest are
+** skipped by depth, and only the wanted members (by name, in the objects
+** they live in) are kept as spans. Escaped strings are decoded into the
+** caller's scratch buffer.
 **
 ** It accepts what a JSON parser accepts and extracts the same values (the
 ** unit test compares it with cJSON on records and mutations of them; the
@@ -27,7 +29,11 @@
 #include "log.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Member names, by the object they live in: Azure Monitor's diagnostic
 ** export nests identity and properties; Log Analytics rows are flat. */
@@ -251,11 +257,128 @@ static const key_entry *find_key(log_ctx ctx, const char *s, size_t n,
 }
 
 /*--------------------------------------------------------------------------
+** Shapes. A log's records carry the same members in the same order (Azure
+** writes them from one schema), and the scanner's cost was mostly per
+** member name: finding its closing quote, then hashing it to find_key. A
+** shape remembers, for each name seen (in its object's context), the name
+** that followed it, and the name each context's object began with. The
+** predicted name is confirmed by comparing the bytes, closing quote and
+** colon included, with one or two sixteen-byte compares; find_key's answer
+** is kept with it. A name the prediction misses goes the general way and
+** is learned. Only what the general path would decide the same way is
+** taken: a name without escapes, written compactly ("name":value, the
+** value's first byte not whitespace) and wholly inside the record.
+*/
+#define SHAPE_NAMES 255 /* names a shape learns; index 0 is "none" */
+#define SHAPE_TEXT 32   /* a name of up to 30 bytes, '"' and ':' */
+#define SHAPE_SLOTS 512 /* lookup table of names: never full */
+
+typedef struct shape_name {
+    unsigned char text[SHAPE_TEXT]; /* the name, '"', ':', then zeros */
+    const key_entry *key;           /* find_key's answer for it in ctx */
+    uint32_t mask;                  /* the bits of text's bytes that count */
+    uint8_t skip;                   /* the name's bytes, '"' and ':' */
+    uint8_t ctx;
+    uint8_t next; /* the name that followed it when last seen, or 0 */
+    uint8_t pad[64 - SHAPE_TEXT - sizeof(void *) - 7];
+} shape_name;
+_Static_assert(sizeof(shape_name) == 64, "a shape's name is a cache line");
+
+struct log_shape {
+    shape_name name[SHAPE_NAMES + 1];
+    uint8_t first[CTX_COUNT]; /* the name each context's object began with */
+    uint8_t n;                /* names learned */
+    uint8_t slot[SHAPE_SLOTS]; /* name index by hash; 0: empty */
+};
+
+log_shape *moat__log_shape_new(void)
+{
+    return calloc(1, sizeof(log_shape));
+}
+
+void moat__log_shape_free(log_shape *sh)
+{
+    free(sh);
+}
+
+/* Where the value starts when the predicted name e is the member name at
+** name (past its opening quote), or NULL. A prediction is always of the
+** context it is made in: the names an object's members follow are
+** learned in that object's context. */
+static inline const char *shape_confirm(const shape_name *e, const char *name,
+                                        const char *end)
+{
+    if (end - name <= SHAPE_TEXT)
+        return NULL; /* near the end, the general path decides */
+#if defined(__SSE2__)
+    uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)name),
+        _mm_loadu_si128((const __m128i *)(const void *)e->text)));
+    if (e->mask >> 16)
+        eq |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                  _mm_loadu_si128((const __m128i *)(const void *)(name + 16)),
+                  _mm_loadu_si128(
+                      (const __m128i *)(const void *)(e->text + 16))))
+              << 16;
+    if ((eq & e->mask) != e->mask)
+        return NULL;
+#else
+    if (memcmp(name, e->text, e->skip) != 0)
+        return NULL;
+#endif
+    const char *value = name + e->skip;
+    return (unsigned char)*value > ' ' ? value : NULL;
+}
+
+static size_t shape_hash(log_ctx ctx, const char *s, size_t n)
+{
+    return key_hash(ctx, n, head_of(s, n)) & (SHAPE_SLOTS - 1);
+}
+
+/* The index of the name s of n bytes in ctx, learned now if it is new;
+** 0 when it cannot be (too long, or the shape is full). */
+static unsigned shape_learn(log_shape *sh, log_ctx ctx, const char *s,
+                            size_t n, const key_entry *k)
+{
+    if (n == 0 || n > SHAPE_TEXT - 2)
+        return 0;
+    size_t h = shape_hash(ctx, s, n);
+    for (; sh->slot[h]; h = (h + 1) & (SHAPE_SLOTS - 1)) {
+        shape_name *e = &sh->name[sh->slot[h]];
+        if (e->ctx == ctx && e->skip == n + 2 && memcmp(e->text, s, n) == 0)
+            return sh->slot[h];
+    }
+    if (sh->n == SHAPE_NAMES)
+        return 0;
+    unsigned i = ++sh->n;
+    shape_name *e = &sh->name[i];
+    memcpy(e->text, s, n);
+    e->text[n] = '"';
+    e->text[n + 1] = ':';
+    e->mask = n + 2 == 32 ? UINT32_MAX : ((uint32_t)1 << (n + 2)) - 1;
+    e->key = k;
+    e->skip = (uint8_t)(n + 2);
+    e->ctx = (uint8_t)ctx;
+    sh->slot[h] = (uint8_t)i;
+    return i;
+}
+
+/* Records that name i followed prev (0: began the object). */
+static void shape_link(log_shape *sh, log_ctx ctx, unsigned prev, unsigned i)
+{
+    if (prev)
+        sh->name[prev].next = (uint8_t)i;
+    else
+        sh->first[ctx] = (uint8_t)i;
+}
+
+/*--------------------------------------------------------------------------
 ** JSON.
 */
 typedef struct scan {
     const char *end;
     log_fields *out;
+    log_shape *shape; /* or NULL */
     char *scratch;
     size_t cap, used;
     const char *err;
@@ -295,8 +418,6 @@ static inline const char *skip_ws(const char *p, const char *end)
 ** the last few bytes go one at a time, so records are scanned where they
 ** lie, without a padded copy. Inlined with constant a and b. */
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 static inline const char *first_of2(const char *p, const char *end, char a,
                                     char b)
 {
@@ -569,6 +690,43 @@ static const char *member_value(scan *s, const char *p, const key_entry *k,
     return skip_value(s, p, depth + 1);
 }
 
+/* A member's name the shape did not predict, p at its opening quote:
+** where its value starts, with *key its key in ctx (NULL: not one of
+** ours), or NULL on an error. The shape learns it: *prev is the name
+** before it (0 at the object's start, -1 one the shape does not know) and
+** becomes this one. */
+static const char *member_name(scan *s, const char *p, log_ctx ctx, int *prev,
+                               const key_entry **key)
+{
+    const char *end = s->end, *name = p + 1, *value;
+    int esc = 0;
+    const char *q = string_end(s, name, &esc);
+    if (q == NULL)
+        return NULL;
+    size_t nlen = (size_t)(q - name);
+    int compact = end - q > 2 && q[1] == ':' && (unsigned char)q[2] > ' ';
+    if (compact) {
+        value = q + 2; /* compact JSON, as Azure writes it */
+    } else {
+        value = skip_ws(q + 1, end);
+        if (value >= end || *value != ':')
+            return fail(s, value, "expected ':'");
+        value = skip_ws(value + 1, end);
+        if (value >= end)
+            return fail(s, value, "expected a value");
+    }
+    /* Names with escapes are never ours: skip them. */
+    *key = esc || nlen == 0 ? NULL : find_key(ctx, name, nlen, end);
+    log_shape *sh = s->shape;
+    unsigned i = sh && compact && !esc
+                     ? shape_learn(sh, ctx, name, nlen, *key)
+                     : 0;
+    if (i && *prev >= 0)
+        shape_link(sh, ctx, (unsigned)*prev, i);
+    *prev = i ? (int)i : -1;
+    return value;
+}
+
 /* p at the opening brace. */
 static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
 {
@@ -578,28 +736,27 @@ static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
+    /* The shape's guess at the next member's name (0: none), and the name
+    ** read last (0: none yet; -1: one the shape does not hold). */
+    const log_shape *sh = s->shape;
+    unsigned guess = sh ? sh->first[ctx] : 0;
+    int prev = 0;
     for (;;) {
         if (p >= end || *p != '"')
             return fail(s, p, "expected a member name");
-        const char *name = p + 1;
-        int esc = 0;
-        const char *q = string_end(s, name, &esc);
-        if (q == NULL)
+        const key_entry *k;
+        const char *value =
+            guess ? shape_confirm(&sh->name[guess], p + 1, end) : NULL;
+        if (value) {
+            k = sh->name[guess].key;
+            prev = (int)guess;
+            guess = sh->name[guess].next;
+        } else if ((value = member_name(s, p, ctx, &prev, &k)) == NULL) {
             return NULL;
-        size_t nlen = (size_t)(q - name);
-        if (end - q > 2 && q[1] == ':' && (unsigned char)q[2] > ' ') {
-            p = q + 2; /* compact JSON, as Azure writes it */
         } else {
-            p = skip_ws(q + 1, end);
-            if (p >= end || *p != ':')
-                return fail(s, p, "expected ':'");
-            p = skip_ws(p + 1, end);
-            if (p >= end)
-                return fail(s, p, "expected a value");
+            guess = prev > 0 ? sh->name[prev].next : 0;
         }
-        /* Names with escapes are never ours: skip them. */
-        const key_entry *k =
-            esc || nlen == 0 ? NULL : find_key(ctx, name, nlen, end);
+        p = value;
         const char *digits;
         if (k == NULL && *p == '"') { /* most members: a string skipped */
             int value_esc = 0;
@@ -627,11 +784,12 @@ static const char *scan_object(scan *s, const char *p, log_ctx ctx, int depth)
 }
 
 int moat__log_scan_json(const char *rec, size_t len, log_fields *out,
-                        char *scratch, size_t cap, log_error *err)
+                        char *scratch, size_t cap, log_shape *shape,
+                        log_error *err)
 {
     moat__log_scan_init();
     memset(out, 0, sizeof *out);
-    scan s = {rec + len, out, scratch, cap, 0, NULL, NULL};
+    scan s = {rec + len, out, shape, scratch, cap, 0, NULL, NULL};
     const char *p = skip_ws(rec, s.end);
     if (p >= s.end || *p != '{') {
         err->msg = "expected a JSON object";
