@@ -366,6 +366,7 @@ FUZZ_MAX_LEN_json    := 1048576
 FUZZ_MAX_LEN_estate  := 1048576
 FUZZ_MAX_LEN_doc     := 1048576
 FUZZ_MAX_LEN_log     := 1048576
+FUZZ_MAX_LEN_scan    := 1048576
 FUZZ_MAX_LEN_plan    := 1048576
 FUZZ_MAX_LEN_reach   := 1048576
 fuzz_max_len = $(or $(FUZZ_MAX_LEN_$(1)),$(FUZZ_MAX_LEN_DEFAULT))

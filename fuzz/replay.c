@@ -52,6 +52,9 @@
 #define LLVMFuzzerTestOneInput fuzz_reach_entry
 #include "fuzz_reach.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_scan_entry
+#include "fuzz_scan.c"
+#undef LLVMFuzzerTestOneInput
 
 static const struct {
     const char *name;
@@ -71,6 +74,7 @@ static const struct {
     {"failure", fuzz_failure_entry},
     {"plan", fuzz_plan_entry},
     {"reach", fuzz_reach_entry},
+    {"scan", fuzz_scan_entry},
 };
 
 /* One input, read by tool's file reader and copied into a buffer of its
